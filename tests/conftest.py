@@ -1,0 +1,34 @@
+"""Shared fixtures: where the real datasets live (../shared/data beside the repo root)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_data_dir() -> Path:
+    """The shared datasets: $GRAPHKIT_SHARED_DATA, else ../shared/data beside the repo root."""
+    env = os.environ.get("GRAPHKIT_SHARED_DATA")
+    path = Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    if not path.is_dir():
+        raise RuntimeError(f"shared datasets not found at {path}; set GRAPHKIT_SHARED_DATA")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    return shared_data_dir()
+
+
+@pytest.fixture(scope="session")
+def montagna_dir(shared_data: Path) -> Path:
+    return shared_data / "montagna"
+
+
+@pytest.fixture(scope="session")
+def er_dir(shared_data: Path) -> Path:
+    return shared_data / "er"
