@@ -49,11 +49,15 @@ def _name_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    given_missing = cll.Or(cll.NullLevel("given"), cll.CustomLevel("given_r IS NULL"))
+    surname_missing = cll.Or(cll.NullLevel("surname"), cll.CustomLevel("surname_r IS NULL"))
     return cl.CustomComparison(
         output_column_name="name",
         comparison_description="given name and surname, nicknames canonical, order-free",
         comparison_levels=[
-            cll.And(cll.NullLevel("given"), cll.NullLevel("surname")),
+            cll.And(given_missing, surname_missing).configure(
+                is_null_level=True, label_for_charts="no name part on both sides"
+            ),
             cll.ExactMatchLevel("name_concat").configure(
                 tf_adjustment_column="name_concat", label_for_charts="exact given and surname"
             ),
@@ -65,9 +69,19 @@ def _name_comparison() -> Any:
             cll.And(cll.ExactMatchLevel("surname_ph"), cll.ExactMatchLevel("given_ph")).configure(
                 label_for_charts="phonetic keys agree"
             ),
+            cll.And(cll.ExactMatchLevel("surname"), given_missing).configure(
+                tf_adjustment_column="surname", label_for_charts="surname exact, no given name"
+            ),
+            cll.And(cll.ExactMatchLevel("given"), surname_missing).configure(
+                tf_adjustment_column="given", label_for_charts="given exact, no surname"
+            ),
+            cll.And(
+                cll.Or(cll.JaroWinklerLevel("surname", 0.88), cll.JaroWinklerLevel("given", 0.88)),
+                cll.Or(given_missing, surname_missing),
+            ).configure(label_for_charts="one part similar, the other missing"),
+            cll.And(cll.JaroWinklerLevel("given", 0.8), cll.JaroWinklerLevel("surname", 0.8)),
             cll.ExactMatchLevel("surname").configure(tf_adjustment_column="surname"),
             cll.ExactMatchLevel("given").configure(tf_adjustment_column="given"),
-            cll.JaroWinklerLevel("surname", 0.88),
             cll.ElseLevel(),
         ],
     )
@@ -143,6 +157,7 @@ def _email_comparison() -> Any:
             cll.NullLevel("email"),
             cll.ExactMatchLevel("email"),
             cll.ExactMatchLevel("email_user"),
+            cll.JaroWinklerLevel("email", 0.9),
             cll.JaroWinklerLevel("email_user", 0.88),
             cll.ElseLevel(),
         ],
@@ -192,7 +207,14 @@ def comparisons(columns: frozenset[str]) -> list[Any]:
     return out
 
 
-_DERIVED = {"given_ph": "given", "surname_ph": "surname", "dob_year": "dob"}
+_DERIVED = {
+    "given_ph": "given",
+    "surname_ph": "surname",
+    "dob_year": "dob",
+    "email_user": "email",
+    "substr(given, 1, 1)": "given",
+    "substr(surname, 1, 1)": "surname",
+}
 
 
 def _rule(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
@@ -222,8 +244,13 @@ def blocking_rules(columns: frozenset[str]) -> list[Any]:
         ("dob", "city"),
         ("surname", "city"),
         ("given", "city"),
+        ("dob", "substr(given, 1, 1)"),
+        ("dob", "substr(surname, 1, 1)"),
+        ("given_ph", "dob_year"),
+        ("surname_ph", "city"),
         ("id_number",),
         ("email",),
+        ("email_user",),
         ("address",),
         ("phones",),
         ("accounts",),
