@@ -22,7 +22,7 @@ __all__ = [
     "normalise_values",
 ]
 
-_PHONE_CHARS = re.compile(r"^[+\d][\d\s().\-/]*$")
+_PHONE_CHARS = re.compile(r"^[+\d(][\d\s().\-/]*$")
 _IMEI_SEP = re.compile(r"[\s\-/.]")
 
 

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 import duckdb
-import pyarrow as pa
 
 from graphkit.errors import MappingError
 from graphkit.ingest.identifiers import normalise_values
@@ -293,9 +292,9 @@ def _list(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> 
     sep = rm.mapping.formats.get(spec.name)
     pattern = plan.param("[" + "".join("\\" + c for c in sep) + "]" if sep else "[;|]")
     split = f"string_split_regex({v}, {pattern})"
-    as_json = f"TRY_CAST(json({v}) AS VARCHAR[])"
-    items = f"CASE WHEN left({v}, 1) = '[' AND json_valid({v}) THEN {as_json} ELSE {split} END"
-    return f"list_filter(list_transform({items}, x -> trim(x)), x -> x <> '')"
+    as_json = f"TRY_CAST(TRY_CAST({v} AS JSON) AS VARCHAR[])"
+    items = f"CASE WHEN left({v}, 1) = '[' THEN coalesce({as_json}, {split}) ELSE {split} END"
+    return f"list_filter(list_transform({items}, lambda x: trim(x)), lambda x: x <> '')"
 
 
 def plan_normalise(
@@ -414,16 +413,19 @@ def build_lookups(
             ).fetchall()
             values = [str(r[0]) for r in rows]
         triples = normalise_values(kind, values, default_region=rm.mapping.default_region)
-        arrow = pa.table(
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT CAST(raw AS VARCHAR) AS raw, CAST(norm AS VARCHAR) AS norm,
+                   CAST(valid AS BOOLEAN) AS valid
+            FROM (SELECT unnest($raw) AS raw, unnest($norm) AS norm, unnest($valid) AS valid)
+            """,
             {
-                "raw": pa.array([t[0] for t in triples], pa.string()),
-                "norm": pa.array([t[1] for t in triples], pa.string()),
-                "valid": pa.array([t[2] for t in triples], pa.bool_()),
-            }
+                "raw": [t[0] for t in triples],
+                "norm": [t[1] for t in triples],
+                "valid": [t[2] for t in triples],
+            },
         )
-        con.register("_lk_arrow", arrow)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _lk_arrow")
-        con.unregister("_lk_arrow")
         counts[table] = len(values)
     return counts
 
