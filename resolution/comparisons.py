@@ -277,6 +277,5 @@ def em_rules(columns: frozenset[str]) -> list[Any]:
         ("postcode",),
         ("id_number",),
         ("email",),
-        ("phones",),
     )
     return [r for cols in wanted if (r := _rule(cols, columns)) is not None]

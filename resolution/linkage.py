@@ -137,7 +137,8 @@ def predict_pairs(
     Returns one row per pair scoring at least ``threshold_probability``: ``id_l < id_r``
     (canonical), ``match_weight`` (log2 Bayes factor incl. prior), ``match_probability``
     and ``mw_<comparison>`` — the match weight each comparison contributed (term-frequency
-    adjustment included), for explanations.
+    adjustment included) — and ``tfw_<comparison>``, its term-frequency part, for
+    explanations (:func:`resolution.review.waterfall`).
     """
     linker = _linker(std, model, engine)
     sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
@@ -154,9 +155,9 @@ def predict_pairs(
     for name in names:
         weight = raw[f"mw_{name}"].astype(float).to_numpy()
         tf_col = f"mw_tf_adj_{name}"
-        if tf_col in raw.columns:
-            weight = weight + raw[tf_col].astype(float).fillna(0.0).to_numpy()
-        out[f"mw_{name}"] = weight
+        tf = raw[tf_col].astype(float).fillna(0.0).to_numpy() if tf_col in raw.columns else 0.0
+        out[f"mw_{name}"] = weight + tf
+        out[f"tfw_{name}"] = tf
     swap = out["id_l"] > out["id_r"]
     if swap.any():
         out.loc[swap, ["id_l", "id_r"]] = out.loc[swap, ["id_r", "id_l"]].to_numpy()
