@@ -48,19 +48,16 @@ def cluster_records(
     keep = pairs.loc[
         pairs["match_probability"] >= threshold_probability, ["id_l", "id_r", "match_probability"]
     ]
-    edges = pd.concat(
-        [
-            keep,
-            pd.DataFrame(
-                {
-                    "id_l": [a for a, _ in must],
-                    "id_r": [b for _, b in must],
-                    "match_probability": np.full(len(must), 2.0),  # before any scored edge
-                }
-            ),
-        ],
-        ignore_index=True,
-    )
+    edges = keep
+    if must:
+        must_edges = pd.DataFrame(
+            {
+                "id_l": [a for a, _ in sorted(must)],
+                "id_r": [b for _, b in sorted(must)],
+                "match_probability": np.full(len(must), 2.0),  # before any scored edge
+            }
+        )
+        edges = pd.concat([keep, must_edges], ignore_index=True)
     if cannot:
         key = pd.MultiIndex.from_arrays([edges["id_l"], edges["id_r"]])
         edges = edges[~key.isin(list(cannot))]

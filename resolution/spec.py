@@ -30,7 +30,7 @@ class ResolutionSpec:
     review_high_probability: float = 0.99
     seed: int = 42
     engine: Engine = "duckdb"
-    u_max_pairs: float = 2e6
+    u_max_pairs: float = 1e6
     em_sample_proportion: float = 1.0
     prior_recall: float = 0.7
     min_column_fill: float = 0.01
