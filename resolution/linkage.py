@@ -26,7 +26,14 @@ from resolution.comparisons import (
 )
 from resolution.spec import Engine, ResolutionSpec
 
-__all__ = ["PAIR_COLUMNS", "comparison_names", "predict_pairs", "train_model"]
+__all__ = [
+    "PAIR_COLUMNS",
+    "comparison_names",
+    "model_columns",
+    "model_for_engine",
+    "predict_pairs",
+    "train_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +51,18 @@ def _db_api(engine: Engine) -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise InputError("--engine spark needs pyspark: pip install 'graphkit[spark]'") from exc
     from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
 
     spark = (
         SparkSession.builder.master("local[2]")
         .appName("graphkit-resolve")
-        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -63,31 +76,82 @@ def _linker(std: pd.DataFrame, settings: dict[str, Any], engine: Engine) -> Any:
     if len(std) < 2:
         raise InputError("entity resolution needs at least two person records")
     api = _db_api(engine)
-    frame = std
-    if engine == "spark":
-        # Spark cannot infer types of all-null columns; empty text stands in for none
-        frame = std.astype({c: "string" for c in std.columns if std[c].isna().all()})
-    sdf = api.register(frame)
+    sdf = api.register(_to_spark(api.spark, std) if engine == "spark" else std)
     return Linker(sdf, settings, log_level=logging.WARNING)
 
 
-def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
+def _to_spark(spark: Any, std: pd.DataFrame) -> Any:
+    """A Spark DataFrame with an explicit schema (Spark cannot type all-null columns)."""
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+    lists = {"name_tokens", "phones", "accounts"}
+    schema = StructType(
+        [
+            StructField(c, ArrayType(StringType()) if c in lists else StringType(), True)
+            for c in std.columns
+        ]
+    )
+    frame = std.astype(object).where(std.notna(), None)
+    for c in lists & set(frame.columns):
+        frame[c] = [None if v is None else [str(x) for x in v] for v in frame[c]]
+    return spark.createDataFrame(frame, schema=schema)
+
+
+def _creator(cols: frozenset[str]) -> Any:
     from splink import SettingsCreator
 
-    cols = usable_columns(std, min_fill=spec.min_column_fill)
-    comps = comparisons(cols)
-    if not comps or not ({"given", "surname"} <= cols or "name_tokens" in cols):
-        raise InputError("person records carry no names: cannot resolve persons")
-    creator = SettingsCreator(
+    return SettingsCreator(
         link_type="dedupe_only",
-        comparisons=comps,
+        comparisons=comparisons(cols),
         blocking_rules_to_generate_predictions=blocking_rules(cols),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=False,
         em_convergence=0.001,
         max_iterations=20,
     )
-    return {"creator": creator, "columns": cols}
+
+
+def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
+    cols = usable_columns(std, min_fill=spec.min_column_fill)
+    if not comparisons(cols) or not ({"given", "surname"} <= cols or "name_tokens" in cols):
+        raise InputError("person records carry no names: cannot resolve persons")
+    return {"creator": _creator(cols), "columns": cols}
+
+
+_NAME_COLUMNS = {"name": ("given", "surname")}
+
+
+def model_columns(model: dict[str, Any]) -> frozenset[str]:
+    """The usable-column set a model of :mod:`resolution.comparisons` was built from."""
+    out: set[str] = set()
+    for name in comparison_names(model):
+        out.update(_NAME_COLUMNS.get(name, (name,)))
+    return frozenset(out)
+
+
+def model_for_engine(model: dict[str, Any], engine: Engine) -> dict[str, Any]:
+    """The same trained model expressed in the SQL dialect of ``engine``.
+
+    A saved model holds SQL in the dialect it was trained in. For another engine the
+    comparisons are rebuilt from :mod:`resolution.comparisons` in that dialect and the
+    trained parameters (prior, m and u of every level) copied over level by level.
+    """
+    dialect = "spark" if engine == "spark" else "duckdb"
+    if model.get("sql_dialect", "duckdb") == dialect:
+        return model
+    rebuilt: dict[str, Any] = _creator(model_columns(model)).create_settings_dict(dialect)
+    if comparison_names(rebuilt) != comparison_names(model):
+        raise InputError("the model's comparisons are not graphkit's: cannot change engine")
+    rebuilt["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    for new_c, old_c in zip(rebuilt["comparisons"], model["comparisons"], strict=True):
+        new_levels, old_levels = new_c["comparison_levels"], old_c["comparison_levels"]
+        if len(new_levels) != len(old_levels):
+            raise InputError("the model's comparison levels are not graphkit's")
+        for new_l, old_l in zip(new_levels, old_levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in old_l:
+                    new_l[key] = old_l[key]
+    return rebuilt
 
 
 def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
@@ -140,7 +204,7 @@ def predict_pairs(
     adjustment included) — and ``tfw_<comparison>``, its term-frequency part, for
     explanations (:func:`resolution.review.waterfall`).
     """
-    linker = _linker(std, model, engine)
+    linker = _linker(std, model_for_engine(model, engine), engine)
     sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
     raw = sdf.as_pandas_dataframe()
     names = comparison_names(model)
