@@ -100,7 +100,7 @@ def run_recordlinkage(records: pd.DataFrame) -> dict[str, object]:
         t1 = time.perf_counter()
         try:
             links = clf.fit_predict(features)
-        except Exception as exc:  # noqa: BLE001 - a classifier can fail to converge
+        except Exception as exc:
             logging.warning("recordlinkage %s failed: %s", name, exc)
             continue
         pairs = pd.DataFrame(
@@ -226,6 +226,7 @@ def main() -> None:
         scale_cols = ["records", "pairs", "standardise_s", "train_s", "predict_s"]
         scale_cols += ["cluster_s", "total_s", "peak_rss_mb", "pair_f1", "pair_precision"]
         print("\n" + _table([run_scale(args.scale, spec)], scale_cols))
+
 
 if __name__ == "__main__":
     main()

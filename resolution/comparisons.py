@@ -120,7 +120,7 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    exact = cll.ExactMatchLevel(col)
+    exact: Any = cll.ExactMatchLevel(col)
     if tf:
         exact = exact.configure(tf_adjustment_column=col)
     levels: list[Any] = [cll.NullLevel(col), exact]

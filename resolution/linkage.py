@@ -13,7 +13,6 @@ import logging
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from graphkit.errors import InputError
@@ -67,7 +66,7 @@ def _db_api(engine: Engine) -> Any:
     )
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir("/tmp/graphkit_spark_checkpoints")
-    return SparkAPI(spark_session=spark, break_lineage_method="persist")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
 
 
 def _linker(std: pd.DataFrame, settings: dict[str, Any], engine: Engine) -> Any:
@@ -177,7 +176,7 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
                 record_sample_proportion=spec.em_sample_proportion,
                 estimate_without_term_frequencies=True,
             )
-        except Exception as exc:  # noqa: BLE001 - Splink raises bare exceptions here
+        except Exception as exc:
             # A session can fail when its block holds too few pairs; the others still train.
             log.warning("EM session on %s skipped: %s", rule, exc)
     model: dict[str, Any] = linker.misc.save_model_to_json()

@@ -218,7 +218,8 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
             SELECT *,
               coalesce(split_part(first_c, ' ', 1),
                        CASE WHEN full_comma_last IS NULL THEN split_part(full_c, ' ', 1)
-                            ELSE nullif(split_part(trim(split_part(full_c, full_comma_last, 2)), ' ', 1), '')
+                            ELSE nullif(split_part(
+                                   trim(split_part(full_c, full_comma_last, 2)), ' ', 1), '')
                        END
               ) AS given0,
               coalesce(last_c, full_comma_last,
