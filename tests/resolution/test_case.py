@@ -174,3 +174,15 @@ def test_spec_validates_thresholds() -> None:
         ResolutionSpec(threshold_probability=0.3, review_low_probability=0.5)
     with pytest.raises(InputError, match="engine"):
         ResolutionSpec(engine="oracle")  # type: ignore[arg-type]
+
+
+def test_evaluate_case_resolution_against_truth(case: CaseStore, er_dir: Path) -> None:
+    from resolution.evaluate import evaluate_case_resolution
+
+    truth = truth_by_record_key(er_dir)
+    frame = pd.DataFrame({"record_key": list(truth), "entity": list(truth.values())})
+    m = evaluate_case_resolution(case, frame)
+    assert m.records == len(_clusters(case))
+    assert m.pair_f1 >= 0.85 and m.bcubed_f1 >= 0.88
+    with pytest.raises(InputError, match="no resolved record"):
+        evaluate_case_resolution(case, frame.assign(record_key="x:" + frame["record_key"]))
