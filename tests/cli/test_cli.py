@@ -58,7 +58,7 @@ def test_case_lifecycle(tmp_path: Path, montagna_dir: Path) -> None:
     assert sources[0]["source"] == "phone" and len(sources[0]["sha256"]) == 64
     assert json.loads(gk("show", case, "rejects", "--json").stdout) == []
     log = json.loads(gk("audit", "log", case, "--json").stdout)
-    ingest = [e for e in log if e["command"] == "ingest"][0]
+    ingest = next(e for e in log if e["command"] == "ingest")
     assert ingest["actor"] == "analyst-7" and ingest["operation"] == "collection"
     assert ingest["outcome"] == "success"
     assert gk("audit", "verify", case).returncode == 0
