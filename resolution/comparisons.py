@@ -12,7 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["blocking_rules", "comparisons", "deterministic_rules", "em_rules", "usable_columns"]
+__all__ = [
+    "EM_RULE_COLUMNS",
+    "block_pair_count",
+    "blocking_rules",
+    "comparisons",
+    "deterministic_rules",
+    "em_rules",
+    "usable_columns",
+]
 
 _TEXT = (
     "given",
@@ -131,14 +139,28 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
     return cl.CustomComparison(output_column_name=col, comparison_levels=levels)
 
 
-def _postcode_comparison() -> Any:
+def _location_comparison() -> Any:
+    """Street address and postcode as one comparison: they are strongly dependent (the
+    postcode is part of the address), so scoring them apart would count one fact twice."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    no_address = cll.Or(cll.NullLevel("address"), cll.CustomLevel("address_r IS NULL"))
+    no_postcode = cll.Or(cll.NullLevel("postcode"), cll.CustomLevel("postcode_r IS NULL"))
     return cl.CustomComparison(
-        output_column_name="postcode",
+        output_column_name="location",
+        comparison_description="street address and postcode",
         comparison_levels=[
-            cll.NullLevel("postcode"),
+            cll.And(no_address, no_postcode).configure(
+                is_null_level=True, label_for_charts="no address or postcode on both sides"
+            ),
+            cll.And(cll.ExactMatchLevel("address"), cll.ExactMatchLevel("postcode")).configure(
+                label_for_charts="same address and postcode"
+            ),
+            cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
+            cll.Or(
+                cll.DamerauLevenshteinLevel("address", 1), cll.JaroWinklerLevel("address", 0.9)
+            ).configure(label_for_charts="similar address"),
             cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode"),
             cll.DamerauLevenshteinLevel("postcode", 1),
             cll.ExactMatchLevel("postcode_area"),
@@ -186,10 +208,8 @@ def comparisons(columns: frozenset[str]) -> list[Any]:
         out.append(_name_comparison())
     if "dob" in columns:
         out.append(_dob_comparison())
-    if "postcode" in columns:
-        out.append(_postcode_comparison())
-    if "address" in columns:
-        out.append(_text_comparison("address", fuzzy=True, tf=True))
+    if "postcode" in columns or "address" in columns:
+        out.append(_location_comparison())
     if "city" in columns:
         out.append(_text_comparison("city", fuzzy=True, tf=True))
     if "id_number" in columns:
@@ -217,7 +237,7 @@ _DERIVED = {
 }
 
 
-def _rule(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
+def rule_for(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
     from splink import block_on
 
     if not {_DERIVED.get(c, c) for c in cols} <= columns:
@@ -255,7 +275,7 @@ def blocking_rules(columns: frozenset[str]) -> list[Any]:
         ("phones",),
         ("accounts",),
     )
-    return [r for cols in wanted if (r := _rule(cols, columns)) is not None]
+    return [r for cols in wanted if (r := rule_for(cols, columns)) is not None]
 
 
 def deterministic_rules(columns: frozenset[str]) -> list[Any]:
@@ -266,16 +286,26 @@ def deterministic_rules(columns: frozenset[str]) -> list[Any]:
         ("email",),
         ("given", "surname", "postcode"),
     )
-    return [r for cols in wanted if (r := _rule(cols, columns)) is not None]
+    return [r for cols in wanted if (r := rule_for(cols, columns)) is not None]
 
 
 def em_rules(columns: frozenset[str]) -> list[Any]:
     """Blocking rules of the EM sessions: each comparison is trained in at least one."""
-    wanted: tuple[tuple[str, ...], ...] = (
-        ("given", "surname"),
-        ("dob",),
-        ("postcode",),
-        ("id_number",),
-        ("email",),
-    )
-    return [r for cols in wanted if (r := _rule(cols, columns)) is not None]
+    return [r for cols in EM_RULE_COLUMNS if (r := rule_for(cols, columns)) is not None]
+
+
+#: column tuples of the EM sessions' blocking rules, in training order
+#: (no session blocks on address or postcode: such blocks are dominated by households, whose
+#: members EM would learn as "matches")
+EM_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("given", "surname"),
+    ("dob",),
+    ("id_number",),
+    ("email",),
+)
+
+
+def block_pair_count(std: pd.DataFrame, cols: tuple[str, ...]) -> int:
+    """Number of record pairs an equi-join rule on ``cols`` generates (nulls never join)."""
+    sizes = std.dropna(subset=list(cols)).groupby(list(cols), sort=False).size()
+    return int((sizes * (sizes - 1) // 2).sum())

@@ -17,10 +17,12 @@ import pandas as pd
 
 from graphkit.errors import InputError
 from resolution.comparisons import (
+    EM_RULE_COLUMNS,
+    rule_for,
+    block_pair_count,
     blocking_rules,
     comparisons,
     deterministic_rules,
-    em_rules,
     usable_columns,
 )
 from resolution.spec import Engine, ResolutionSpec
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 #: columns of a scored pairs frame, before the per-comparison ``mw_<comparison>`` columns
 PAIR_COLUMNS: tuple[str, ...] = ("id_l", "id_r", "match_weight", "match_probability")
+_MIN_EM_PAIRS = 50
 
 
 def _db_api(engine: Engine) -> Any:
@@ -117,7 +120,7 @@ def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     return {"creator": _creator(cols), "columns": cols}
 
 
-_NAME_COLUMNS = {"name": ("given", "surname")}
+_NAME_COLUMNS = {"name": ("given", "surname"), "location": ("address", "postcode")}
 
 
 def model_columns(model: dict[str, Any]) -> frozenset[str]:
@@ -158,8 +161,8 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
 
     Steps: the prior from deterministic rules (assumed recall ``spec.prior_recall``), u by
     random sampling (``spec.u_max_pairs`` pairs, ``spec.seed``), then m by EM in one session
-    per rule of :func:`resolution.comparisons.em_rules` (each session leaves the compared
-    columns of its own blocking rule untrained, the others train them).
+    per rule of :data:`resolution.comparisons.EM_RULE_COLUMNS` whose block holds at least
+    50 pairs (each session leaves the columns of its own rule untrained; others train them).
     """
     base = _base_settings(std, spec)
     linker = _linker(std, base["creator"], spec.engine)
@@ -169,16 +172,21 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
         deterministic_rules(cols), recall=spec.prior_recall
     )
     tr.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
-    for rule in em_rules(cols):
-        try:
-            tr.estimate_parameters_using_expectation_maximisation(
-                rule,
-                record_sample_proportion=spec.em_sample_proportion,
-                estimate_without_term_frequencies=True,
-            )
-        except Exception as exc:
-            # A session can fail when its block holds too few pairs; the others still train.
-            log.warning("EM session on %s skipped: %s", rule, exc)
+    trained = 0
+    for rule_cols in EM_RULE_COLUMNS:
+        rule = rule_for(rule_cols, cols)
+        # an empty or tiny block cannot train anything, and a failed session leaves the
+        # linker's prior corrupted (Splink 5): skip it up front
+        if rule is None or block_pair_count(std, rule_cols) < _MIN_EM_PAIRS:
+            continue
+        tr.estimate_parameters_using_expectation_maximisation(
+            rule,
+            record_sample_proportion=spec.em_sample_proportion,
+            estimate_without_term_frequencies=True,
+        )
+        trained += 1
+    if trained == 0:
+        raise InputError("too few similar records to train a model: use --model FILE")
     model: dict[str, Any] = linker.misc.save_model_to_json()
     return model
 
