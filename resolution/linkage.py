@@ -18,11 +18,11 @@ import pandas as pd
 from graphkit.errors import InputError
 from resolution.comparisons import (
     EM_RULE_COLUMNS,
-    rule_for,
     block_pair_count,
     blocking_rules,
     comparisons,
     deterministic_rules,
+    rule_for,
     usable_columns,
 )
 from resolution.spec import Engine, ResolutionSpec
