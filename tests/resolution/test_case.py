@@ -186,3 +186,19 @@ def test_evaluate_case_resolution_against_truth(case: CaseStore, er_dir: Path) -
     assert m.pair_f1 >= 0.85 and m.bcubed_f1 >= 0.88
     with pytest.raises(InputError, match="no resolved record"):
         evaluate_case_resolution(case, frame.assign(record_key="x:" + frame["record_key"]))
+
+
+def test_evaluator_reads_simulator_truth(case: CaseStore, er_dir: Path, tmp_path: Path) -> None:
+    from resolution.evaluate import evaluate_resolution
+
+    truth = truth_by_record_key(er_dir)
+    source, record_id = zip(*(k.split(":") for k in truth), strict=True)
+    records = pd.DataFrame(
+        {"source": source, "record_id": record_id, "person_id": "", "identity_id": truth.values()}
+    )
+    records.to_csv(tmp_path / "records.csv", index=False)
+    result = evaluate_resolution(case, tmp_path)
+    assert result is not None
+    assert result["metrics"]["pair_f1"] >= 0.85
+    assert result["passed"] is (result["metrics"]["pair_f1"] >= 0.95)
+    assert evaluate_resolution(CaseStore.init(tmp_path / "fresh"), tmp_path) is None
