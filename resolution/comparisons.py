@@ -8,12 +8,17 @@ same settings run on DuckDB and on Spark.
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import pandas as pd
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "EM_RULE_COLUMNS",
+    "PREDICTION_RULE_COLUMNS",
     "block_pair_count",
     "blocking_rules",
     "comparisons",
@@ -246,36 +251,52 @@ def rule_for(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
     return block_on(*cols, arrays_to_explode=arrays or None)
 
 
-def blocking_rules(columns: frozenset[str]) -> list[Any]:
+#: candidate prediction rules, most specific first
+PREDICTION_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("given", "surname"),
+    ("surname", "dob"),
+    ("given", "dob"),
+    ("surname_ph", "dob_year"),
+    ("given_ph", "surname_ph"),
+    ("given", "postcode"),
+    ("surname", "postcode"),
+    ("dob", "postcode"),
+    ("dob", "city"),
+    ("surname", "city"),
+    ("given", "city"),
+    ("dob", "substr(given, 1, 1)"),
+    ("dob", "substr(surname, 1, 1)"),
+    ("given_ph", "dob_year"),
+    ("surname_ph", "city"),
+    ("id_number",),
+    ("email",),
+    ("email_user",),
+    ("address",),
+    ("phones",),
+    ("accounts",),
+)
+
+
+def blocking_rules(
+    columns: frozenset[str], std: pd.DataFrame | None = None, *, max_rule_pairs: float = 0
+) -> list[Any]:
     """Blocking rules for prediction, OR-ed: high recall without all-pairs comparison.
 
     Each rule is an equi-join (fast in DuckDB and Spark); a pair found by several rules is
-    scored once. Rules that use absent columns are left out.
+    scored once. Rules that use absent columns are left out; with ``std`` and
+    ``max_rule_pairs``, so is any rule generating more pairs than that (on skewed data a
+    loose rule such as dob + initial grows quadratically; the others still find its pairs).
     """
-    wanted: tuple[tuple[str, ...], ...] = (
-        ("given", "surname"),
-        ("surname", "dob"),
-        ("given", "dob"),
-        ("surname_ph", "dob_year"),
-        ("given_ph", "surname_ph"),
-        ("given", "postcode"),
-        ("surname", "postcode"),
-        ("dob", "postcode"),
-        ("dob", "city"),
-        ("surname", "city"),
-        ("given", "city"),
-        ("dob", "substr(given, 1, 1)"),
-        ("dob", "substr(surname, 1, 1)"),
-        ("given_ph", "dob_year"),
-        ("surname_ph", "city"),
-        ("id_number",),
-        ("email",),
-        ("email_user",),
-        ("address",),
-        ("phones",),
-        ("accounts",),
-    )
-    return [r for cols in wanted if (r := rule_for(cols, columns)) is not None]
+    out = []
+    for cols in PREDICTION_RULE_COLUMNS:
+        rule = rule_for(cols, columns)
+        if rule is None:
+            continue
+        if std is not None and max_rule_pairs and block_pair_count(std, cols) > max_rule_pairs:
+            log.info("blocking rule on %s left out: more than %.0f pairs", cols, max_rule_pairs)
+            continue
+        out.append(rule)
+    return out
 
 
 def deterministic_rules(columns: frozenset[str]) -> list[Any]:
@@ -305,7 +326,19 @@ EM_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def _key_column(std: pd.DataFrame, expr: str) -> pd.Series:
+    m = re.fullmatch(r"substr\((\w+), 1, (\d+)\)", expr)
+    if m:
+        return std[m.group(1)].str[: int(m.group(2))]
+    return std[expr]
+
+
 def block_pair_count(std: pd.DataFrame, cols: tuple[str, ...]) -> int:
-    """Number of record pairs an equi-join rule on ``cols`` generates (nulls never join)."""
-    sizes = std.dropna(subset=list(cols)).groupby(list(cols), sort=False).size()
+    """Number of record pairs an equi-join rule on ``cols`` generates (nulls never join;
+    list columns are exploded, as Splink does, and a pair is counted once per shared value)."""
+    keys = pd.DataFrame({f"k{i}": _key_column(std, c) for i, c in enumerate(cols)})
+    for i, c in enumerate(cols):
+        if c in _LISTS:
+            keys = keys.explode(f"k{i}")
+    sizes = keys.dropna().groupby(list(keys.columns), sort=False).size()
     return int((sizes * (sizes - 1) // 2).sum())

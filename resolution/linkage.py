@@ -99,13 +99,13 @@ def _to_spark(spark: Any, std: pd.DataFrame) -> Any:
     return spark.createDataFrame(frame, schema=schema)
 
 
-def _creator(cols: frozenset[str]) -> Any:
+def _creator(cols: frozenset[str], rules: list[Any] | None = None) -> Any:
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=comparisons(cols),
-        blocking_rules_to_generate_predictions=blocking_rules(cols),
+        blocking_rules_to_generate_predictions=blocking_rules(cols) if rules is None else rules,
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=False,
         em_convergence=0.001,
@@ -117,7 +117,9 @@ def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     cols = usable_columns(std, min_fill=spec.min_column_fill)
     if not comparisons(cols) or not ({"given", "surname"} <= cols or "name_tokens" in cols):
         raise InputError("person records carry no names: cannot resolve persons")
-    return {"creator": _creator(cols), "columns": cols}
+    budget = max(1e6, spec.max_pairs_per_record * len(std))
+    rules = blocking_rules(cols, std, max_rule_pairs=budget)
+    return {"creator": _creator(cols, rules), "columns": cols}
 
 
 _NAME_COLUMNS = {"name": ("given", "surname"), "location": ("address", "postcode")}
@@ -162,7 +164,8 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
     Steps: the prior from deterministic rules (assumed recall ``spec.prior_recall``), u by
     random sampling (``spec.u_max_pairs`` pairs, ``spec.seed``), then m by EM in one session
     per rule of :data:`resolution.comparisons.EM_RULE_COLUMNS` whose block holds at least
-    50 pairs (each session leaves the columns of its own rule untrained; others train them).
+    50 pairs (each session leaves the columns of its own rule untrained; others train them;
+    a block over ``spec.em_max_pairs`` is sampled down to about that many pairs).
     """
     base = _base_settings(std, spec)
     linker = _linker(std, base["creator"], spec.engine)
@@ -177,12 +180,15 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
         rule = rule_for(rule_cols, cols)
         # an empty or tiny block cannot train anything, and a failed session leaves the
         # linker's prior corrupted (Splink 5): skip it up front
-        if rule is None or block_pair_count(std, rule_cols) < _MIN_EM_PAIRS:
+        if rule is None:
+            continue
+        block_pairs = block_pair_count(std, rule_cols)
+        if block_pairs < _MIN_EM_PAIRS:
             continue
         tr.estimate_parameters_using_expectation_maximisation(
             rule,
-            record_sample_proportion=spec.em_sample_proportion,
             estimate_without_term_frequencies=True,
+            max_pairs=spec.em_max_pairs if block_pairs > spec.em_max_pairs else None,
         )
         trained += 1
     if trained == 0:
