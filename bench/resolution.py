@@ -180,7 +180,12 @@ def run_scale(n: int, spec: ResolutionSpec) -> dict[str, object]:
     model = train_model(std, spec=spec)
     times["train_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    pairs = predict_pairs(std, model, threshold_probability=spec.review_low_probability)
+    pairs = predict_pairs(
+        std,
+        model,
+        threshold_probability=spec.review_low_probability,
+        memory_limit_gb=spec.memory_limit_gb,
+    )
     times["predict_s"] = time.perf_counter() - t
     t = time.perf_counter()
     labels = cluster_records(

@@ -145,7 +145,11 @@ def resolve_case(
     )
     say("scoring pairs")
     pairs = predict_pairs(
-        std, model, threshold_probability=spec.review_low_probability, engine=spec.engine
+        std,
+        model,
+        threshold_probability=spec.review_low_probability,
+        engine=spec.engine,
+        memory_limit_gb=spec.memory_limit_gb,
     )
     with store.connect() as con:
         say("building identities")

@@ -43,11 +43,14 @@ PAIR_COLUMNS: tuple[str, ...] = ("id_l", "id_r", "match_weight", "match_probabil
 _MIN_EM_PAIRS = 50
 
 
-def _db_api(engine: Engine) -> Any:
+def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
     if engine == "duckdb":
+        import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this
+        con = duckdb.connect(":memory:", config={"memory_limit": f"{memory_limit_gb}GB"})
+        return DuckDBAPI(connection=con)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -72,12 +75,14 @@ def _db_api(engine: Engine) -> Any:
     return SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
 
 
-def _linker(std: pd.DataFrame, settings: dict[str, Any], engine: Engine) -> Any:
+def _linker(
+    std: pd.DataFrame, settings: dict[str, Any], engine: Engine, memory_limit_gb: float = 4.0
+) -> Any:
     from splink import Linker
 
     if len(std) < 2:
         raise InputError("entity resolution needs at least two person records")
-    api = _db_api(engine)
+    api = _db_api(engine, memory_limit_gb)
     sdf = api.register(_to_spark(api.spark, std) if engine == "spark" else std)
     return Linker(sdf, settings, log_level=logging.WARNING)
 
@@ -168,7 +173,7 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
     a block over ``spec.em_max_pairs`` is sampled down to about that many pairs).
     """
     base = _base_settings(std, spec)
-    linker = _linker(std, base["creator"], spec.engine)
+    linker = _linker(std, base["creator"], spec.engine, spec.memory_limit_gb)
     cols = base["columns"]
     tr = linker.training
     tr.estimate_probability_two_random_records_match(
@@ -208,6 +213,7 @@ def predict_pairs(
     *,
     threshold_probability: float,
     engine: Engine = "duckdb",
+    memory_limit_gb: float = 4.0,
 ) -> pd.DataFrame:
     """Score the blocked pairs of ``std`` with a trained ``model``.
 
@@ -215,9 +221,10 @@ def predict_pairs(
     (canonical), ``match_weight`` (log2 Bayes factor incl. prior), ``match_probability``
     and ``mw_<comparison>`` — the match weight each comparison contributed (term-frequency
     adjustment included) — and ``tfw_<comparison>``, its term-frequency part, for
-    explanations (:func:`resolution.review.waterfall`).
+    explanations (:func:`resolution.review.waterfall`). DuckDB works within
+    ``memory_limit_gb`` (spilling to disk beyond it).
     """
-    linker = _linker(std, model_for_engine(model, engine), engine)
+    linker = _linker(std, model_for_engine(model, engine), engine, memory_limit_gb)
     sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
     raw = sdf.as_pandas_dataframe()
     names = comparison_names(model)
