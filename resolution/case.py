@@ -271,7 +271,8 @@ def decide(
         if row is None:
             raise InputError(f"no review item {rid!r} (see `graphkit show CASE review`)")
         id_l, id_r = str(row[0]), str(row[1])
-        assert review_id(id_l, id_r) == rid
+        if review_id(id_l, id_r) != rid:  # the queue was edited outside graphkit
+            raise CaseError(f"review item {rid} does not match its pair: re-run resolve")
         con.execute(_DECISION_DDL)
         decided_at = datetime.now(UTC)
         con.execute(

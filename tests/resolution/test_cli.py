@@ -68,6 +68,9 @@ def test_resolve_show_review_cycle(
     res = runner.invoke(app, ["show", str(case), "review", "--json"])
     status = {q["review_id"]: q["status"] for q in json.loads(res.output)}
     assert status[rid] == "rejected"
+    res = runner.invoke(app, ["review", str(case), "--id", rid, "--json"])
+    shown = json.loads(res.output)
+    assert [i["review_id"] for i in shown] == [rid] and shown[0]["status"] == "rejected"
 
 
 def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
