@@ -57,6 +57,12 @@ def test_records_become_persons_with_graph_tables(case: CaseStore, er_dir: Path)
         assert uses == 0
         phones = con.execute("SELECT count(*), bool_and(valid_number) FROM node_phone").fetchone()
         assert phones[0] > 0 and phones[1]
+        actors = con.execute(
+            """SELECT count(*), count(*) FILTER (WHERE actor_id LIKE 'P%'),
+                      count(*) FILTER (WHERE len(persons) = 1 AND actor_id <> persons[1])
+               FROM phone_actor"""
+        ).fetchone()
+        assert actors[0] == phones[0] and actors[1] > 0 and actors[2] == 0
         recs = con.execute("SELECT count(*) FROM node_record WHERE kind IS NOT NULL").fetchone()
         assert recs[0] == len(clusters)
     manifest = case.manifest
