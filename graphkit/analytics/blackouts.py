@@ -10,9 +10,10 @@ By the time-rescaling theorem (Brown et al. 2002, Neural Computation 14:325) thi
 uniform under the model for every inter-event gap, so the p-values of all gaps of all entities
 are put through Benjamini-Hochberg (1995) control of the false discovery rate (or
 Benjamini-Yekutieli 2001 under arbitrary dependence). Real activity is over-dispersed from day
-to day, so the zero probability is taken from a gamma-Poisson (negative binomial) model with one
-gamma multiplier per UTC day: ``p = prod_d (1 + Lambda_d / k) ** (-k)`` over the day pieces of
-the gap, ``1/k`` estimated from each entity's daily counts. Results are hypotheses: a silence can
+to day and the baseline is itself an estimate, so the zero probability is taken from a
+gamma-Poisson (negative binomial) model whose multiplier carries both: a gamma per UTC day of
+the gap (``1/k`` estimated from each entity's daily counts) and the sampling variance of the
+baseline over the gap's hours (see :func:`gap_zero_probability`). Results are hypotheses: a silence can
 also come from a lost phone, a network fault or missing records.
 
 Group blackouts (several members of a community silent together) are in
@@ -112,10 +113,14 @@ def gap_zero_probability(
 ) -> tuple[FloatArray, FloatArray]:
     """(expected events, log P(no event)) for each window ``(lo, hi)`` of ``entity``.
 
-    The window is cut at UTC midnights; each day piece ``d`` gets its own gamma multiplier,
-    so ``log p = sum_d -k log(1 + Lambda_d / k)`` with ``k = 1 / dispersion`` (Poisson,
-    ``-sum Lambda_d``, where the dispersion is 0). With ``leave_out`` the window's own
-    exposure is removed from the baseline it is judged against.
+    The expected count ``Lambda`` is scaled by an uncertain multiplier with relative variance
+    ``v = phi * sum_d Lambda_d^2 / Lambda^2 + Var(Lambda_hat) / Lambda^2``: one gamma
+    multiplier per UTC day piece ``d`` of the window (day-level over-dispersion ``phi``), plus
+    the sampling error of the baseline itself (``Var(rate_b) ~ rate_b / exposure_b``).
+    Matching a gamma multiplier to that variance gives ``P(0) = (1 + Lambda v) ** (-1 / v)``
+    (exact for equal day pieces; ``exp(-Lambda)`` as ``v -> 0``). Leaving out the baseline's
+    uncertainty makes plug-in tests too confident in the far tail, where decisions are made.
+    With ``leave_out`` the window's own exposure is removed from the baseline.
     """
     expected = np.zeros(len(entity))
     log_p = np.zeros(len(entity))
@@ -123,21 +128,25 @@ def gap_zero_probability(
     for chunk in range(0, len(entity), step):
         sl = slice(chunk, chunk + step)
         e, a, b = entity[sl], lo[sl], hi[sl]
-        cum_a, cum_b = cumulative_exposure(a), cumulative_exposure(b)
-        rates = base.rates(left_out=cum_b - cum_a if leave_out else None, rows=e)
+        window = cumulative_exposure(b) - cumulative_exposure(a)
+        exposure = base.exposure_h[e] - (window if leave_out else 0.0)
+        rates = base.rates(left_out=window if leave_out else None, rows=e)
+        lam = np.einsum("ij,ij->i", rates, window)
+        var_hat = np.einsum("ij,ij->i", rates / (np.maximum(exposure, 0.0) + base.prior_hours),
+                            window**2)
         day_a = np.floor(a / 24.0).astype(np.int64)
         pieces = np.floor(b / 24.0).astype(np.int64) - day_a + 1
         gap = np.repeat(np.arange(len(e)), pieces)
         day = day_a[gap] + (np.arange(len(gap)) - np.repeat(np.cumsum(pieces) - pieces, pieces))
-        p_lo = np.maximum(a[gap], day * 24.0)
-        p_hi = np.minimum(b[gap], (day + 1) * 24.0)
-        exposure = cumulative_exposure(p_hi) - cumulative_exposure(p_lo)
-        lam = np.einsum("ij,ij->i", rates[gap], exposure)
-        phi = base.dispersion[e][gap]
-        k = 1.0 / np.maximum(phi, 1e-12)
-        piece_log_p = np.where(phi > 1e-9, -k * np.log1p(lam / k), -lam)
-        expected[sl] = np.bincount(gap, weights=lam, minlength=len(e))
-        log_p[sl] = np.bincount(gap, weights=piece_log_p, minlength=len(e))
+        piece_exposure = cumulative_exposure(np.minimum(b[gap], (day + 1) * 24.0))
+        piece_exposure -= cumulative_exposure(np.maximum(a[gap], day * 24.0))
+        lam_d = np.einsum("ij,ij->i", rates[gap], piece_exposure)
+        sum_sq = np.bincount(gap, weights=lam_d**2, minlength=len(e))
+        safe = np.maximum(lam, 1e-12)
+        v = (base.dispersion[e] * sum_sq + var_hat) / safe**2
+        v_safe = np.maximum(v, 1e-12)
+        expected[sl] = lam
+        log_p[sl] = np.where(v > 1e-9, -np.log1p(lam * v_safe) / v_safe, -lam)
     return expected, log_p
 
 

@@ -241,7 +241,8 @@ def _estimate_dispersion(ev: EntityEvents, base: Baseline) -> FloatArray:
     obs = np.bincount(ev.entity[ok] * n_days + day[ok], minlength=n * n_days)
     obs_f = obs.reshape(n, n_days).astype(np.float64)
     days = np.arange(n_days) + d_min
-    valid = days[None, :] >= day0[:, None]
+    last_day = np.floor(ev.t_h[ev.offsets[1:] - 1] / 24.0).astype(np.int64)
+    valid = (days[None, :] >= day0[:, None]) & (days[None, :] < last_day[:, None])
     mu = per_weekday[:, days % 7]
     num = np.where(valid, (obs_f - mu) ** 2 - obs_f, 0.0).sum(axis=1)
     den = np.where(valid, mu**2, 0.0).sum(axis=1)
@@ -250,6 +251,32 @@ def _estimate_dispersion(ev: EntityEvents, base: Baseline) -> FloatArray:
     enough = (n_valid >= 14) & (den > 0)
     pooled = float(np.median(own[enough])) if enough.any() else 0.0
     weight = n_valid / (n_valid + _SHRINK_DAYS)
-    phi = np.maximum(weight * own + (1.0 - weight) * pooled, 0.0)
-    log.debug("day-level dispersion: population median 1/k = %.3f", pooled)
+    floor = _zero_day_dispersion(obs_f, mu, valid)
+    phi = np.maximum(weight * own + (1.0 - weight) * pooled, floor)
+    log.debug("day-level dispersion: median 1/k = %.3f, empty-day floor %.3f", pooled, floor)
     return np.asarray(phi, dtype=np.float64)
+
+
+def _zero_day_dispersion(obs: FloatArray, mu: FloatArray, valid: npt.NDArray[np.bool_]) -> float:
+    """Pooled ``1/k`` at which the gamma-Poisson predicts as many empty days as were seen.
+
+    Only days expecting two events or more count; empty days in runs of three or more are
+    left out (those are the silences being looked for). The variance-based estimate can be
+    right on average and still too thin in the zero tail, which is what the tests use.
+    """
+    zero = (obs == 0) & valid
+    run3 = zero[:, :-2] & zero[:, 1:-1] & zero[:, 2:]
+    in_run = np.zeros_like(zero)
+    for shift in range(3):
+        in_run[:, shift : shift + run3.shape[1]] |= run3
+    use = valid & ~in_run & (mu >= 2.0)
+    m = mu[use]
+    observed = float(np.count_nonzero(zero[use]))
+    if len(m) == 0 or observed <= float(np.exp(-m).sum()):
+        return 0.0
+    lo, hi = 0.0, 10.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        expected = float(np.exp(-np.log1p(m * mid) / mid).sum())
+        lo, hi = (mid, hi) if expected < observed else (lo, mid)
+    return 0.5 * (lo + hi)
