@@ -13,8 +13,8 @@ Benjamini-Yekutieli 2001 under arbitrary dependence). Real activity is over-disp
 to day and the baseline is itself an estimate, so the zero probability is taken from a
 gamma-Poisson (negative binomial) model whose multiplier carries both: a gamma per UTC day of
 the gap (``1/k`` estimated from each entity's daily counts) and the sampling variance of the
-baseline over the gap's hours (see :func:`gap_zero_probability`). Results are hypotheses: a silence can
-also come from a lost phone, a network fault or missing records.
+baseline over the gap's hours (see :func:`gap_zero_probability`). Results are hypotheses: a
+silence can also come from a lost phone, a network fault or missing records.
 
 Group blackouts (several members of a community silent together) are in
 :mod:`graphkit.analytics.signals_groups`.
@@ -132,8 +132,9 @@ def gap_zero_probability(
         exposure = base.exposure_h[e] - (window if leave_out else 0.0)
         rates = base.rates(left_out=window if leave_out else None, rows=e)
         lam = np.einsum("ij,ij->i", rates, window)
-        var_hat = np.einsum("ij,ij->i", rates / (np.maximum(exposure, 0.0) + base.prior_hours),
-                            window**2)
+        var_hat = np.einsum(
+            "ij,ij->i", rates / (np.maximum(exposure, 0.0) + base.prior_hours), window**2
+        )
         day_a = np.floor(a / 24.0).astype(np.int64)
         pieces = np.floor(b / 24.0).astype(np.int64) - day_a + 1
         gap = np.repeat(np.arange(len(e)), pieces)
@@ -165,8 +166,9 @@ class SilenceTests:
     expected: FloatArray
     p_value: FloatArray
 
-    def zero_probability(self, entity: IntArray, lo_h: FloatArray, hi_h: FloatArray) -> tuple[
-            FloatArray, FloatArray]:
+    def zero_probability(
+        self, entity: IntArray, lo_h: FloatArray, hi_h: FloatArray
+    ) -> tuple[FloatArray, FloatArray]:
         """(expected events, probability of none) for windows, each left out of its baseline."""
         expected, log_p = gap_zero_probability(self.base, entity, lo_h, hi_h, leave_out=True)
         return expected, np.exp(log_p)
@@ -248,8 +250,13 @@ def detect_silences(
     duration = hi - lo
     long_gap = duration >= min_silence_hours
     keep = long_gap & ((q <= q_threshold) | report_all)
-    log.info("%s silences: %d entities tested, %d gaps, %d flagged",
-             kind, len(tests.tested), len(p), int(np.count_nonzero(long_gap & (q <= q_threshold))))
+    log.info(
+        "%s silences: %d entities tested, %d gaps, %d flagged",
+        kind,
+        len(tests.tested),
+        len(p),
+        int(np.count_nonzero(long_gap & (q <= q_threshold))),
+    )
     idx = np.flatnonzero(keep)
     ent_k, lo_k, hi_k = tests.entity[idx], lo[idx], hi[idx]
     before = ev.count_between(ent_k, lo_k - _CONTEXT_H, lo_k)
@@ -289,8 +296,9 @@ def detect_silences(
     return out.sort_values(["p_value", "id", "start"], kind="stable").reset_index(drop=True)
 
 
-def _also_silent(ids: Any, lo: FloatArray, hi: FloatArray, flagged: Any,
-                 *, limit: int = 10) -> list[list[str]]:
+def _also_silent(
+    ids: Any, lo: FloatArray, hi: FloatArray, flagged: Any, *, limit: int = 10
+) -> list[list[str]]:
     """For each silence, other flagged entities whose silence overlaps it (sorted, capped)."""
     n = len(ids)
     result: list[list[str]] = [[] for _ in range(n)]
@@ -345,8 +353,9 @@ def detect_blackouts(
     }
     parts = [detect_silences(frame, q_threshold=q_threshold, **common)]
     if phone_to_actor:
-        actors = detect_silences(frame, phone_to_entity=phone_to_actor, kind="actor",
-                                 q_threshold=q_threshold, **common)
+        actors = detect_silences(
+            frame, phone_to_entity=phone_to_actor, kind="actor", q_threshold=q_threshold, **common
+        )
         phones_per_actor = pd.Series(list(phone_to_actor.values())).value_counts()
         multi = set(phones_per_actor[phones_per_actor >= 2].index)
         parts.append(actors[actors["id"].isin(multi)])

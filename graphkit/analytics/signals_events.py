@@ -58,8 +58,10 @@ def as_event_frame(events: Any, *, columns: tuple[str, ...] = ()) -> pd.DataFram
     elif hasattr(events, "df"):  # duckdb relation
         frame = events.df()
     else:
-        raise InputError(f"events must be a DataFrame, Arrow table or DuckDB relation, got "
-                         f"{type(events).__name__}")
+        raise InputError(
+            f"events must be a DataFrame, Arrow table or DuckDB relation, got "
+            f"{type(events).__name__}"
+        )
     missing = [c for c in (*_REQUIRED, *columns) if c not in frame.columns]
     if missing:
         raise InputError(f"events lack the column(s) {', '.join(missing)}")
@@ -69,8 +71,8 @@ def as_event_frame(events: Any, *, columns: tuple[str, ...] = ()) -> pd.DataFram
 def to_hours(values: Any) -> FloatArray:
     """Float hours since Monday 1970-01-05 00:00 UTC; naive timestamps are taken as UTC."""
     ts = pd.to_datetime(pd.Series(values), utc=True, errors="coerce")
-    hours = (ts - _EPOCH_MONDAY).dt.total_seconds().to_numpy(dtype=np.float64) / 3600.0
-    return hours
+    hours: FloatArray = (ts - _EPOCH_MONDAY).dt.total_seconds().to_numpy(dtype=np.float64)
+    return hours / 3600.0
 
 
 def from_hours(hours: Any) -> pd.Series:
@@ -88,7 +90,8 @@ def cumulative_exposure(t_h: FloatArray) -> FloatArray:
     weeks = np.floor(t / HOURS_PER_WEEK)
     rest = t - weeks * HOURS_PER_WEEK
     bins = np.arange(HOURS_PER_WEEK, dtype=np.float64)
-    return weeks[:, None] + np.clip(rest[:, None] - bins[None, :], 0.0, 1.0)
+    exposure: FloatArray = weeks[:, None] + np.clip(rest[:, None] - bins[None, :], 0.0, 1.0)
+    return exposure
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,9 @@ class Baseline:
     prior_hours: float
     dispersion: FloatArray
 
-    def rates(self, *, left_out: FloatArray | None = None, rows: IntArray | None = None) -> FloatArray:
+    def rates(
+        self, *, left_out: FloatArray | None = None, rows: IntArray | None = None
+    ) -> FloatArray:
         """Smoothed events per hour per bin, optionally leaving out an exposure (e.g. a gap).
 
         ``rate_b = (c_b + a * r * s_b) / (E_b + a)`` with ``r`` the entity's overall rate and

@@ -103,7 +103,7 @@ def detect_group_blackouts(
     rows = []
     taken: dict[str, list[tuple[float, float]]] = {}
     for j in np.lexsort((np.arange(len(keys)), p)):
-        comm, member_ids = keys[j]
+        comm = keys[j][0]
         cand = candidates[keys[j]]
         if q[j] > q_threshold:
             break
@@ -165,13 +165,14 @@ def _evaluate_window(tests: SilenceTests, members: Any, lo_h: float, hi_h: float
         "silent": members[silent],
         "expected": expected[silent],
         "p_zero": p_zero[silent],
-        "n_members": int(len(members)),
+        "n_members": len(members),
         "p_value": max(p_value, 1e-300),
     }
 
 
-def _row(tests: SilenceTests, ids: Any, comm: str, cand: dict[str, Any], p: float,
-         q: float) -> dict[str, Any]:
+def _row(
+    tests: SilenceTests, ids: Any, comm: str, cand: dict[str, Any], p: float, q: float
+) -> dict[str, Any]:
     silent = cand["silent"]
     names = ids[silent]
     order = np.argsort(names, kind="stable")

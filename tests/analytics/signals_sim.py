@@ -19,8 +19,32 @@ import pandas as pd
 
 EPOCH = pd.Timestamp("2026-01-05", tz="UTC")  # a Monday
 _DIURNAL = np.array(
-    [0.10, 0.05, 0.03, 0.03, 0.03, 0.08, 0.30, 0.70, 1.00, 1.20, 1.30, 1.30,
-     1.40, 1.30, 1.30, 1.30, 1.40, 1.50, 1.60, 1.60, 1.50, 1.20, 0.80, 0.40]
+    [
+        0.10,
+        0.05,
+        0.03,
+        0.03,
+        0.03,
+        0.08,
+        0.30,
+        0.70,
+        1.00,
+        1.20,
+        1.30,
+        1.30,
+        1.40,
+        1.30,
+        1.30,
+        1.30,
+        1.40,
+        1.50,
+        1.60,
+        1.60,
+        1.50,
+        1.20,
+        0.80,
+        0.40,
+    ]
 )
 
 
@@ -64,7 +88,9 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
     # communities: organised groups first (5-10), then background communities (8-20)
     sizes: list[int] = []
     while sum(sizes) < n:
-        sizes.append(int(rng.integers(5, 11)) if len(sizes) < c.n_groups else int(rng.integers(8, 21)))
+        sizes.append(
+            int(rng.integers(5, 11)) if len(sizes) < c.n_groups else int(rng.integers(8, 21))
+        )
     community = np.repeat(np.arange(len(sizes)), sizes)[:n]
     community = np.concatenate([community, len(sizes) + np.arange(n_decoys)])
 
@@ -82,7 +108,16 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
         office_mask[d * 24 + 9 : d * 24 + 18] = True
     profile[office] = np.where(office_mask, 1.0, 0.0)[None, :]
     profile /= profile.mean(axis=1, keepdims=True)
-    cells = rng.integers(0, 400, (total, 3))
+    # cells: home and a third place in the community's neighbourhood (6 cells), work anywhere
+    hood = rng.integers(0, 400 - 6, community.max() + 1)[community]
+    cells = np.stack(
+        [
+            hood + rng.integers(0, 6, total),
+            rng.integers(0, 400, total),
+            hood + rng.integers(0, 6, total),
+        ],
+        axis=1,
+    )
 
     # contacts: 10 weighted slots, 70% within the community
     k_slots = 10
@@ -180,8 +215,9 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
     weekday = (hour // 24) % 7 < 5
     at_work = weekday & (hod >= 9) & (hod < 18)
     u = rng.random(len(who))
-    cell_slot = np.where(at_work, np.where(u < 0.7, 1, np.where(u < 0.9, 0, 2)),
-                         np.where(u < 0.75, 0, 2))
+    cell_slot = np.where(
+        at_work, np.where(u < 0.7, 1, np.where(u < 0.9, 0, 2)), np.where(u < 0.75, 0, 2)
+    )
     cell = np.array([f"C{v:04d}" for v in range(400)], dtype=object)[cells[who, cell_slot]]
     sms = rng.random(len(who)) < 0.3
     imei_old = np.array([f"35{i:013d}" for i in range(total)], dtype=object)
@@ -207,8 +243,9 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
 
     silences = []
     for p in np.flatnonzero(~np.isnan(bo_lo)):
-        silences.append((phones_old[p], ts(bo_lo[p]), ts(bo_hi[p]), bool(np.isfinite(bo_hi[p])),
-                         bo_cause[p]))
+        silences.append(
+            (phones_old[p], ts(bo_lo[p]), ts(bo_hi[p]), bool(np.isfinite(bo_hi[p])), bo_cause[p])
+        )
     for p in np.flatnonzero(swapped):
         silences.append((phones_old[p], ts(old_end[p]), ts(n_hours), False, "handoff"))
     for p in np.flatnonzero(end_h < n_hours):
@@ -236,8 +273,9 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
     )
 
 
-def _community_mates(community: np.ndarray, rng: np.random.Generator, total: int,
-                     k_slots: int) -> np.ndarray:
+def _community_mates(
+    community: np.ndarray, rng: np.random.Generator, total: int, k_slots: int
+) -> np.ndarray:
     """k random members of each person's own community (vectorised over sorted blocks)."""
     order = np.argsort(community, kind="stable")
     comm_sorted = community[order]
@@ -247,17 +285,25 @@ def _community_mates(community: np.ndarray, rng: np.random.Generator, total: int
     return order[pick]
 
 
-def _available(p: np.ndarray, t: np.ndarray, start_h: np.ndarray, end_h: np.ndarray,
-               bo_lo: np.ndarray, bo_hi: np.ndarray, old_end: np.ndarray,
-               new_start: np.ndarray) -> np.ndarray:
+def _available(
+    p: np.ndarray,
+    t: np.ndarray,
+    start_h: np.ndarray,
+    end_h: np.ndarray,
+    bo_lo: np.ndarray,
+    bo_hi: np.ndarray,
+    old_end: np.ndarray,
+    new_start: np.ndarray,
+) -> np.ndarray:
     alive = (t >= start_h[p]) & (t < end_h[p])
     in_blackout = (t >= bo_lo[p]) & (t < bo_hi[p])  # NaN compares False
     between_phones = (t >= old_end[p]) & (t < new_start[p])
     return alive & ~in_blackout & ~between_phones
 
 
-def _phone_at(p: np.ndarray, t: np.ndarray, old: np.ndarray, new: np.ndarray,
-              new_start: np.ndarray) -> np.ndarray:
+def _phone_at(
+    p: np.ndarray, t: np.ndarray, old: np.ndarray, new: np.ndarray, new_start: np.ndarray
+) -> np.ndarray:
     return np.where(t >= np.nan_to_num(new_start[p], nan=np.inf), new[p], old[p])
 
 
