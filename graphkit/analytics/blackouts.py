@@ -199,7 +199,8 @@ def silence_tests(
         return None
     ent, lo, hi, resumed = _gaps(ev, tested, end_h)
     long_gap = (hi - lo) >= min_silence_hours
-    expected, log_p = gap_zero_probability(base, ent, lo, hi, leave_out=False)
+    # shorter gaps count in the multiplicity but can never be reported: p = 1 (conservative)
+    expected, log_p = np.zeros(len(ent)), np.zeros(len(ent))
     expected[long_gap], log_p[long_gap] = gap_zero_probability(
         base, ent[long_gap], lo[long_gap], hi[long_gap], leave_out=True
     )
@@ -243,6 +244,18 @@ def detect_silences(
         dispersion=dispersion,
         window_end=window_end,
     )
+    return _format(tests, kind, q_threshold, fdr_method, min_silence_hours, report_all)
+
+
+def _format(
+    tests: SilenceTests | None,
+    kind: str,
+    q_threshold: float,
+    fdr_method: Literal["bh", "by"],
+    min_silence_hours: float,
+    report_all: bool,
+) -> pd.DataFrame:
+    """Rows for the long gaps passing the FDR threshold (all long gaps with ``report_all``)."""
     if tests is None:
         return _empty()
     ev, lo, hi = tests.ev, tests.lo_h, tests.hi_h
@@ -335,40 +348,41 @@ def detect_blackouts(
     Returns rows of ``kind`` 'phone', 'actor' (only actors with two or more phones: for the
     others the phone row says it all) and 'group' (members of one community of
     ``actor_to_community``, keyed by actor when ``phone_to_actor`` is given and by phone
-    otherwise, silent in an overlapping window; see :func:`detect_group_blackouts`).
+    otherwise, silent in an overlapping window; see
+    :func:`graphkit.analytics.signals_groups.detect_group_blackouts`).
     Columns: :data:`BLACKOUT_COLUMNS`. Every row is a hypothesis with its evidence.
     """
-    from graphkit.analytics.signals_groups import detect_group_blackouts
+    from graphkit.analytics.signals_groups import group_blackouts_from_tests
 
     if not 0.0 < q_threshold < 1.0:
         raise InputError("q_threshold must lie strictly between 0 and 1")
     frame = as_event_frame(events)
-    common: dict[str, Any] = {
+    settings: dict[str, Any] = {
         "min_silence_hours": min_silence_hours,
         "min_events": min_events,
         "prior_hours": prior_hours,
         "dispersion": dispersion,
-        "fdr_method": fdr_method,
         "window_end": window_end,
     }
-    parts = [detect_silences(frame, q_threshold=q_threshold, **common)]
+    phone_tests = silence_tests(frame, **settings)
+    parts = [_format(phone_tests, "phone", q_threshold, fdr_method, min_silence_hours, False)]
+    group_tests = phone_tests
     if phone_to_actor:
-        actors = detect_silences(
-            frame, phone_to_entity=phone_to_actor, kind="actor", q_threshold=q_threshold, **common
-        )
+        group_tests = silence_tests(frame, phone_to_entity=phone_to_actor, **settings)
+        actors = _format(group_tests, "actor", q_threshold, fdr_method, min_silence_hours, False)
         phones_per_actor = pd.Series(list(phone_to_actor.values())).value_counts()
         multi = set(phones_per_actor[phones_per_actor >= 2].index)
         parts.append(actors[actors["id"].isin(multi)])
-    if actor_to_community:
+    if actor_to_community and group_tests is not None:
         parts.append(
-            detect_group_blackouts(
-                frame,
+            group_blackouts_from_tests(
+                group_tests,
                 actor_to_community,
-                phone_to_actor=phone_to_actor,
                 q_threshold=q_threshold,
                 min_members=min_group_members,
                 min_overlap_hours=min_overlap_hours,
-                **common,
+                min_silence_hours=min_silence_hours,
+                fdr_method=fdr_method,
             )
         )
     parts = [p for p in parts if len(p)]

@@ -1,13 +1,18 @@
 """Group blackouts: several members of one community silent in an overlapping window.
 
-Candidates come from the members' own unlikely silences (p below ``screen_p``). At the start
+Candidates come from the members' own silences that pass a loose false-discovery screen
+(``q <= screen_q``; members of a community call each other, so their silences are not
+independent and a screen on each member's own evidence keeps chance pairs out). At the start
 of each such silence, the members silent at that moment define a window: from that start to
 the earliest end among them (and, for smaller subsets, to later ends). For a window ``W`` and a
 community of ``n`` tested members, each member ``i`` would be silent by chance with probability
 ``p_i(W)`` (its own gamma-Poisson zero probability, :mod:`graphkit.analytics.blackouts`); the
-number silent is then Poisson-binomial and the combined p-value is ``P(X >= k)`` for the ``k``
-members observed silent over ``W``. Candidate windows are put through Benjamini-Hochberg, and
-overlapping windows of one community are reduced to the most significant one.
+number silent is then Poisson-binomial and the p-value is ``P(X >= k)`` for the ``k`` members
+observed silent over ``W``. As ``W`` is chosen from the data, that p-value is multiplied by the
+number of disjoint windows of its length in the span scanned (a Bonferroni bound for the scan
+statistic, cf. Naus 1982; Kulldorff 1997 calibrates the same by Monte Carlo). Candidate windows
+are then put through Benjamini-Hochberg, and overlapping windows of one community are reduced
+to the most significant one.
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ def detect_group_blackouts(
     q_threshold: float = 0.05,
     min_members: int = 2,
     min_overlap_hours: float = 12.0,
-    screen_p: float = 0.01,
+    screen_q: float = 0.2,
     min_silence_hours: float = 24.0,
     min_events: int = 20,
     prior_hours: float = 1.0,
@@ -79,11 +84,36 @@ def detect_group_blackouts(
     )
     if tests is None:
         return _empty()
+    return group_blackouts_from_tests(
+        tests,
+        entity_to_community,
+        q_threshold=q_threshold,
+        min_members=min_members,
+        min_overlap_hours=min_overlap_hours,
+        screen_q=screen_q,
+        min_silence_hours=min_silence_hours,
+        fdr_method=fdr_method,
+    )
+
+
+def group_blackouts_from_tests(
+    tests: SilenceTests,
+    entity_to_community: Mapping[str, str],
+    *,
+    q_threshold: float = 0.05,
+    min_members: int = 2,
+    min_overlap_hours: float = 12.0,
+    screen_q: float = 0.2,
+    min_silence_hours: float = 24.0,
+    fdr_method: Literal["bh", "by"] = "bh",
+) -> pd.DataFrame:
+    """:func:`detect_group_blackouts` over silence tests already computed for the entities."""
     ids = tests.ev.ids.astype(str)
     community = pd.Series(ids).map(dict(entity_to_community)).to_numpy()
     tested_mask = np.zeros(len(ids), bool)
     tested_mask[tests.tested] = True
-    screened = (tests.p_value <= screen_p) & ((tests.hi_h - tests.lo_h) >= min_silence_hours)
+    member_q = fdr_qvalues(tests.p_value, method=fdr_method)
+    screened = (member_q <= screen_q) & ((tests.hi_h - tests.lo_h) >= min_silence_hours)
     screened &= pd.notna(community[tests.entity])
     candidates: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
     for comm in sorted({str(c) for c in community[tests.entity[screened]]}):
@@ -91,7 +121,12 @@ def detect_group_blackouts(
         if len(members) < min_members:
             continue
         sel = np.flatnonzero(screened & (community[tests.entity] == comm))
+        span_h = tests.end_h - float(tests.base.first_h[members].min())
         for cand in _community_windows(tests, sel, members, min_members, min_overlap_hours):
+            # the window was chosen from the data: Bonferroni over the disjoint windows of
+            # its length in the span scanned (a bound for the scan statistic)
+            n_windows = max(span_h / (cand["hi_h"] - cand["lo_h"]), 1.0)
+            cand["p_value"] = min(cand["p_raw"] * n_windows, 1.0)
             key = (comm, tuple(sorted(ids[cand["silent"]])))
             if key not in candidates or cand["p_value"] < candidates[key]["p_value"]:
                 candidates[key] = cand
@@ -100,6 +135,7 @@ def detect_group_blackouts(
     keys = sorted(candidates)
     p = np.array([candidates[k]["p_value"] for k in keys])
     q = fdr_qvalues(p, method=fdr_method)
+    gaps_of = _gaps_by_entity(tests)
     rows = []
     taken: dict[str, list[tuple[float, float]]] = {}
     for j in np.lexsort((np.arange(len(keys)), p)):
@@ -111,11 +147,18 @@ def detect_group_blackouts(
         if any(lo < b and a < hi for a, b in taken.get(comm, [])):
             continue
         taken.setdefault(comm, []).append((lo, hi))
-        rows.append(_row(tests, ids, comm, cand, float(p[j]), float(q[j])))
+        rows.append(_row(tests, gaps_of, ids, comm, cand, float(p[j]), float(q[j])))
     log.info("group blackouts: %d candidate windows, %d reported", len(keys), len(rows))
     if not rows:
         return _empty()
     return pd.DataFrame(rows, columns=list(BLACKOUT_COLUMNS))
+
+
+def _gaps_by_entity(tests: SilenceTests) -> dict[int, Any]:
+    order = np.argsort(tests.entity, kind="stable")
+    ent_sorted = tests.entity[order]
+    bounds = np.searchsorted(ent_sorted, np.arange(tests.ev.n_entities + 1))
+    return {int(e): order[bounds[e] : bounds[e + 1]] for e in np.unique(tests.entity)}
 
 
 def _community_windows(
@@ -166,12 +209,18 @@ def _evaluate_window(tests: SilenceTests, members: Any, lo_h: float, hi_h: float
         "expected": expected[silent],
         "p_zero": p_zero[silent],
         "n_members": len(members),
-        "p_value": max(p_value, 1e-300),
+        "p_raw": max(p_value, 1e-300),
     }
 
 
 def _row(
-    tests: SilenceTests, ids: Any, comm: str, cand: dict[str, Any], p: float, q: float
+    tests: SilenceTests,
+    gaps_of: Mapping[int, Any],
+    ids: Any,
+    comm: str,
+    cand: dict[str, Any],
+    p: float,
+    q: float,
 ) -> dict[str, Any]:
     silent = cand["silent"]
     names = ids[silent]
@@ -179,8 +228,8 @@ def _row(
     own: dict[str, list[str]] = {}
     never_back: list[str] = []
     for e in silent[order]:
-        covering = (tests.entity == e) & (tests.lo_h <= cand["lo_h"]) & (tests.hi_h >= cand["hi_h"])
-        k = np.flatnonzero(covering)
+        g = gaps_of.get(int(e), np.zeros(0, np.int64))
+        k = g[(tests.lo_h[g] <= cand["lo_h"]) & (tests.hi_h[g] >= cand["hi_h"])]
         if len(k):
             ts = from_hours(np.array([tests.lo_h[k[0]], tests.hi_h[k[0]]]))
             own[str(ids[e])] = [t.isoformat() for t in ts]
@@ -191,6 +240,8 @@ def _row(
     evidence = {
         "community": comm,
         "community_members_tested": cand["n_members"],
+        "p_value_unadjusted": float(f"{cand['p_raw']:.3g}"),
+        "scan_adjustment": "p x (span scanned / window length)",
         "silent_members": len(silent),
         "member_p_values": {
             str(ids[e]): float(f"{pz:.3g}") for e, pz in zip(silent, cand["p_zero"], strict=True)

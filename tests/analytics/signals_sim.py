@@ -329,3 +329,35 @@ def blackout_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
         "detected": float(len(hits)),
         "planted": float(len(found)),
     }
+
+
+def group_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
+    """Group blackouts: recall of planted ones (a group row of that community sharing at least
+    half of the planted members, overlapping the window) and precision (group rows all of
+    whose members have a true silence overlapping the row's window)."""
+    groups = detected[detected["kind"] == "group"]
+    person_phones: dict[str, list[str]] = {}
+    for phone, person in case.phone_to_person.items():
+        person_phones.setdefault(person, []).append(phone)
+    truth = case.silences
+    correct = []
+    for row in groups.itertuples():
+        ok = True
+        for member in row.members:
+            phones = person_phones.get(member, [member])
+            t = truth[truth["phone"].isin(phones)]
+            if not overlaps(t["start"], t["end"], row.start, row.end).any():
+                ok = False
+        correct.append(ok)
+    found = []
+    for g in case.group_blackouts.itertuples():
+        members = {case.phone_to_person.get(p, p) for p in g.phones}
+        rows = groups[(groups["id"] == g.community)]
+        rows = rows[overlaps(rows["start"], rows["end"], g.start, g.end)]
+        found.append(any(len(members & set(m)) >= len(members) / 2 for m in rows["members"]))
+    return {
+        "precision": float(np.mean(correct)) if correct else 0.0,
+        "recall": float(np.mean(found)) if found else 0.0,
+        "detected": float(len(correct)),
+        "planted": float(len(found)),
+    }
