@@ -13,7 +13,8 @@ features into a score.
 Group-wide swaps are matched jointly (cf. the iterative seed-and-extend of network
 de-anonymisation, Narayanan & Shmatikov 2009): an assignment over all candidate pairs
 (Hungarian method, scipy ``linear_sum_assignment``) with a "no successor" option, then the
-confident pairs relabel the contacts of the others (a contact of old X counts as shared with new
+assigned pairs that are confident, or unambiguous (each other's best by a clear margin), relabel
+the contacts of the others (a contact of old X counts as shared with new
 Y if it was itself swapped) and the scores and assignment are recomputed until they settle.
 Every row is a hypothesis (status 'hypothesis') with its evidence; only a reviewer confirms it.
 """
@@ -93,6 +94,7 @@ def detect_handoffs(
     old_numbers: Iterable[str] | None = None,
     weights: HandoffWeights = HandoffWeights(),
     confident_score: float = 0.8,
+    margin_logit: float = 2.0,
     match_score: float = 0.5,
     max_iterations: int = 5,
     top_k: int = 3,
@@ -151,10 +153,9 @@ def detect_handoffs(
         logit = weights.logit(feats)
         assigned = _assign(pairs, logit, match_logit=_logit(match_score))
         score = 1.0 / (1.0 + np.exp(-logit))
+        seeds = (assigned & (score >= confident_score)) | _unambiguous(pairs, logit, margin_logit)
         confident = {
-            str(n): str(o)
-            for o, n, a, s in zip(pairs["old"], pairs["new"], assigned, score, strict=True)
-            if a and s >= confident_score
+            str(n): str(o) for o, n in zip(pairs["old"][seeds], pairs["new"][seeds], strict=True)
         }
         log.debug("hand-offs iteration %d: %d confident pairs", iteration, len(confident))
         if confident == relabel:
@@ -170,6 +171,22 @@ def detect_handoffs(
         min_score=min_score,
         match_score=match_score,
     )
+
+
+def _unambiguous(pairs: pd.DataFrame, logit: FloatArray, margin: float) -> Any:
+    """Pairs that are each other's best candidate by at least ``margin`` in logit on both sides
+    (a seed for relabelling even before its own score is high)."""
+    frame = pd.DataFrame({"old": pairs["old"], "new": pairs["new"], "logit": logit})
+    ok = np.ones(len(frame), bool)
+    for side in ("old", "new"):
+        ranked = frame.sort_values([side, "logit"], ascending=[True, False], kind="stable")
+        best = ranked.groupby(side)["logit"].transform("max")
+        second = ranked.groupby(side)["logit"].transform(
+            lambda s: s.nlargest(2).iloc[-1] if len(s) > 1 else -np.inf
+        )
+        is_best = (ranked["logit"] == best) & (best - second >= margin)
+        ok &= is_best.reindex(frame.index).to_numpy()
+    return ok
 
 
 def _logit(p: float) -> float:

@@ -11,8 +11,8 @@ number silent is then Poisson-binomial and the p-value is ``P(X >= k)`` for the 
 observed silent over ``W``. As ``W`` is chosen from the data, that p-value is multiplied by the
 number of disjoint windows of its length in the span scanned (a Bonferroni bound for the scan
 statistic, cf. Naus 1982; Kulldorff 1997 calibrates the same by Monte Carlo). Candidate windows
-are then put through Benjamini-Hochberg, and overlapping windows of one community are reduced
-to the most significant one.
+are then put through Benjamini-Hochberg, counting every community scanned as at least one test,
+and overlapping windows of one community are reduced to the most significant one.
 """
 
 from __future__ import annotations
@@ -116,6 +116,8 @@ def group_blackouts_from_tests(
     screened = (member_q <= screen_q) & ((tests.hi_h - tests.lo_h) >= min_silence_hours)
     screened &= pd.notna(community[tests.entity])
     candidates: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
+    sizes = pd.Series(community[tested_mask]).value_counts()
+    n_scanned = int((sizes >= min_members).sum())
     for comm in sorted({str(c) for c in community[tests.entity[screened]]}):
         members = np.flatnonzero(tested_mask & (community == comm))
         if len(members) < min_members:
@@ -134,7 +136,10 @@ def group_blackouts_from_tests(
         return _empty()
     keys = sorted(candidates)
     p = np.array([candidates[k]["p_value"] for k in keys])
-    q = fdr_qvalues(p, method=fdr_method)
+    # candidates exist only where members were already silent: every community scanned
+    # counts as a test (p = 1 where nothing was found), so the selection is paid for
+    padded = np.concatenate([p, np.ones(max(n_scanned - len(p), 0))])
+    q = fdr_qvalues(padded, method=fdr_method)[: len(p)]
     gaps_of = _gaps_by_entity(tests)
     rows = []
     taken: dict[str, list[tuple[float, float]]] = {}
