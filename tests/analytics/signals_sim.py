@@ -61,6 +61,7 @@ class SimConfig:
     dispersion: float = 0.25  # 1/k of the gamma day multiplier
     contact_drift: float = 0.3  # share of contact slots replaced on a new number
     min_blackout_rate: float = 3.0  # originations/day of people chosen for blackouts
+    blackout_days: tuple[float, float] = (3.0, 8.0)  # length of individual blackouts
     imei: bool = False
     seed: int = 0
 
@@ -180,7 +181,7 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
     free = eligible[np.isnan(bo_lo[eligible])]
     chosen = rng.choice(free, size=min(c.n_individual_blackouts, len(free)), replace=False)
     bo_lo[chosen] = rng.uniform(7 * 24, n_hours - 9 * 24, len(chosen))
-    bo_hi[chosen] = bo_lo[chosen] + rng.uniform(3, 8, len(chosen)) * 24
+    bo_hi[chosen] = bo_lo[chosen] + rng.uniform(*c.blackout_days, len(chosen)) * 24
     never = rng.random(len(chosen)) < 0.2
     bo_hi[chosen[never]] = np.inf
     bo_cause[chosen] = "blackout"
