@@ -36,7 +36,11 @@ from graphkit.analytics.signals_events import (
     cumulative_exposure,
     to_hours,
 )
-from graphkit.analytics.signals_features import pair_features
+from graphkit.analytics.signals_features import (
+    contact_features,
+    profile_windows,
+    static_features,
+)
 from graphkit.errors import InputError
 
 __all__ = ["HANDOFF_COLUMNS", "MODEL_VERSION", "HandoffWeights", "detect_handoffs"]
@@ -138,18 +142,13 @@ def detect_handoffs(
     )
     if pairs.empty:
         return _empty()
+    windows = profile_windows(ends, pairs, profile_h=profile_days * 24.0)
+    static = static_features(
+        frame, ends, pairs, windows, window_hours=window_hours, use_imei=use_imei
+    )
     relabel: dict[str, str] = {}
     for iteration in range(max_iterations):
-        feats = pair_features(
-            frame,
-            t,
-            ends,
-            pairs,
-            relabel=relabel,
-            window_hours=window_hours,
-            profile_h=profile_days * 24.0,
-            use_imei=use_imei,
-        )
+        feats = static.join(contact_features(pairs, windows, relabel=relabel))
         logit = weights.logit(feats)
         assigned = _assign(pairs, logit, match_logit=_logit(match_score))
         score = 1.0 / (1.0 + np.exp(-logit))
@@ -180,12 +179,12 @@ def _unambiguous(pairs: pd.DataFrame, logit: FloatArray, margin: float) -> Any:
     ok = np.ones(len(frame), bool)
     for side in ("old", "new"):
         ranked = frame.sort_values([side, "logit"], ascending=[True, False], kind="stable")
-        best = ranked.groupby(side)["logit"].transform("max")
-        second = ranked.groupby(side)["logit"].transform(
-            lambda s: s.nlargest(2).iloc[-1] if len(s) > 1 else -np.inf
-        )
-        is_best = (ranked["logit"] == best) & (best - second >= margin)
-        ok &= is_best.reindex(frame.index).to_numpy()
+        position = ranked.groupby(side).cumcount().to_numpy()
+        runner_up = ranked["logit"].shift(-1).to_numpy()
+        same_side = (ranked[side].shift(-1) == ranked[side]).to_numpy()
+        gap = np.where(same_side, ranked["logit"].to_numpy() - runner_up, np.inf)
+        best = pd.Series((position == 0) & (gap >= margin), index=ranked.index)
+        ok &= best.reindex(frame.index).to_numpy()
     return ok
 
 

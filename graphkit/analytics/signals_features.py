@@ -17,6 +17,7 @@ All features lie in [0, 1]:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,28 +25,39 @@ import pandas as pd
 
 from graphkit.analytics.signals_events import FloatArray
 
-__all__ = ["pair_features"]
+__all__ = ["PairWindows", "contact_features", "profile_windows", "static_features"]
 
 _LIST_LIMIT = 10
 
 
-def pair_features(
+@dataclass(frozen=True)
+class PairWindows:
+    """The events of each old number before it stopped and each new one after it started."""
+
+    old: pd.DataFrame
+    new: pd.DataFrame
+
+
+def profile_windows(ends: pd.DataFrame, pairs: pd.DataFrame, *, profile_h: float) -> PairWindows:
+    """Events of each distinct old (new) number within ``profile_h`` of its stop (start)."""
+    return PairWindows(
+        _profile_window(ends, pairs, "old", "old_last", profile_h, before=True),
+        _profile_window(ends, pairs, "new", "new_first", profile_h, before=False),
+    )
+
+
+def static_features(
     frame: pd.DataFrame,
-    t: FloatArray,
     ends: pd.DataFrame,
     pairs: pd.DataFrame,
+    windows: PairWindows,
     *,
-    relabel: Mapping[str, str],
     window_hours: float,
-    profile_h: float,
     use_imei: bool,
 ) -> pd.DataFrame:
-    """One row of features per row of ``pairs`` (same index), plus the shared items."""
-    old_win = _profile_window(ends, pairs, "old", "old_last", profile_h, before=True)
-    new_win = _profile_window(ends, pairs, "new", "new_first", profile_h, before=False)
+    """The features that do not change as hand-offs are matched: all but ``contacts``."""
+    old_win, new_win = windows.old, windows.new
     out = pd.DataFrame(index=pairs.index)
-    contacts = _contact_overlap(old_win, new_win, pairs, relabel)
-    out = out.join(contacts)
     cells = _overlap(
         _caller_side(old_win, frame, "cell_id"), _caller_side(new_win, frame, "cell_id"), pairs
     )
@@ -65,6 +77,13 @@ def pair_features(
         out["imei"] = 0.0
         out["shared_imei"] = [[] for _ in range(len(out))]
     return out
+
+
+def contact_features(
+    pairs: pd.DataFrame, windows: PairWindows, *, relabel: Mapping[str, str]
+) -> pd.DataFrame:
+    """``contacts`` (overlap), ``shared_contacts`` and ``shared_via_handoff`` per pair."""
+    return _contact_overlap(windows.old, windows.new, pairs, relabel)
 
 
 def _profile_window(
@@ -135,8 +154,8 @@ def _contact_overlap(
     def items(win: pd.DataFrame) -> tuple[pd.DataFrame, set[str]]:
         cp = win[win["counterpart"].notna()]
         raw = cp["counterpart"].astype(str)
-        mapped = raw.map(lambda c: relabel.get(c, c)) if relabel else raw
-        moved = set(raw[mapped != raw].map(lambda c: relabel[c]))
+        mapped = raw.map(dict(relabel)).fillna(raw) if relabel else raw
+        moved = set(mapped[mapped != raw])
         return pd.DataFrame({"phone": cp["phone"].to_numpy(), "item": mapped.to_numpy()}), moved
 
     old_items, _ = items(old_win)
