@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 
 from graphkit.analytics.signals_case import detect_blackouts_in_case, load_cdr_events
+from graphkit.analytics.signals_evaluate import evaluate_blackouts
 from graphkit.analytics.signals_views import blackouts_view
 from graphkit.errors import CaseError
 from graphkit.ingest import ingest_file
 from graphkit.store import CaseStore
 
-from .signals_sim import SimCase, SimConfig, simulate
+from .signals_sim import SimCase, SimConfig, blackout_scores, simulate, write_truth
 
 SMALL = SimConfig(
     n_people=300,
@@ -63,6 +64,8 @@ def test_blackouts_of_a_case_are_stored_and_shown(small_case: SimCase, tmp_path:
 
 def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_path: Path) -> None:
     store = ingest_sim(small_case, tmp_path)
+    truth = write_truth(small_case, tmp_path / "truth", days=SMALL.days)
+    assert evaluate_blackouts(store, truth) is None  # the stage has not run
     owners = pd.DataFrame(
         {
             "phone": list(small_case.phone_to_person),
@@ -83,6 +86,16 @@ def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_pa
     assert planted <= set(groups["id"])
     assert all(m.startswith("P") for ms in groups["members"] for m in ms)
     assert store.stage("blackouts")["settings"]["communities"] is True  # type: ignore[index]
+    evaluation = evaluate_blackouts(store, truth)
+    assert evaluation is not None
+    metrics = evaluation["metrics"]
+    # the evaluator, reading the case and the truth files, agrees with the test's own scoring
+    oracle = blackout_scores(result, small_case)
+    assert metrics["precision"] == pytest.approx(oracle["precision"])
+    assert metrics["recall"] == pytest.approx(oracle["recall"])
+    assert metrics["phone_rows"] == oracle["detected"] and metrics["planted"] == oracle["planted"]
+    assert metrics["group_blackouts_planted"] == 2 and metrics["group_recall"] == 1.0
+    assert evaluation["passed"] == (min(oracle["precision"], oracle["recall"]) >= 0.9)
 
 
 def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:
