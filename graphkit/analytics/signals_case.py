@@ -153,8 +153,12 @@ def detect_handoffs_in_case(
     match_score: float = 0.5,
     top_k: int = 3,
     min_score: float = 0.05,
+    use_silences: bool = True,
 ) -> pd.DataFrame:
     """Detect hand-offs in the case's call records and store them as SAME_USER_AS hypotheses.
+
+    Numbers that end are looked at always; numbers that went silent and came back too when
+    ``use_silences`` and the blackouts stage has run (its phone rows in ``analytics_blackout``).
 
     Each candidate (up to ``top_k`` per number that stopped) becomes a ``rel_same_user_as``
     row ``src`` = old number, ``dst`` = new number, with its score, the threshold
@@ -165,8 +169,16 @@ def detect_handoffs_in_case(
     from graphkit.analytics.handoffs import MODEL_VERSION, detect_handoffs
 
     events = load_cdr_events(store)
+    silences = None
+    if use_silences:
+        with store.connect(read_only=True) as con:
+            if store.table_exists(con, BLACKOUT_TABLE):
+                silences = con.execute(
+                    f"SELECT kind, id, start, ended FROM {BLACKOUT_TABLE} WHERE kind = 'phone'"
+                ).df()
     result = detect_handoffs(
         events,
+        silences=silences,
         use_imei=use_imei,
         window_hours=window_hours,
         match_score=match_score,
@@ -219,6 +231,7 @@ def detect_handoffs_in_case(
         "match_score": match_score,
         "top_k": top_k,
         "min_score": min_score,
+        "silences": silences is not None,
         "model_version": MODEL_VERSION,
     }
     store.record_stage("handoffs", settings=settings, summary=summary)
