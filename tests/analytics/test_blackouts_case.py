@@ -60,6 +60,9 @@ def test_blackouts_of_a_case_are_stored_and_shown(small_case: SimCase, tmp_path:
     stage = store.stage("blackouts")
     assert stage is not None and stage["summary"]["phone"] == (result["kind"] == "phone").sum()
     assert blackouts_view(store, limit=2) == rows[:2]
+    from graphkit.views import get_view  # the module registers its views on import
+
+    assert get_view("blackouts").fn is blackouts_view
 
 
 def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_path: Path) -> None:
