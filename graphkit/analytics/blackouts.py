@@ -9,12 +9,14 @@ under an inhomogeneous Poisson process the probability of no event in the gap is
 By the time-rescaling theorem (Brown et al. 2002, Neural Computation 14:325) this is exactly
 uniform under the model for every inter-event gap, so the p-values of all gaps of all entities
 are put through Benjamini-Hochberg (1995) control of the false discovery rate (or
-Benjamini-Yekutieli 2001 under arbitrary dependence). Real activity is over-dispersed from day
-to day and the baseline is itself an estimate, so the zero probability is taken from a
-gamma-Poisson (negative binomial) model whose multiplier carries both: a gamma per UTC day of
-the gap (``1/k`` estimated from each entity's daily counts) and the sampling variance of the
-baseline over the gap's hours (see :func:`gap_zero_probability`). Results are hypotheses: a
-silence can also come from a lost phone, a network fault or missing records.
+Benjamini-Yekutieli 2001 under arbitrary dependence). Gaps shorter than the reportable minimum
+count in that multiplicity with p = 1, which can only make the control more conservative.
+Real activity is over-dispersed from day to day and the baseline is itself an estimate, so
+the zero probability is taken from a gamma-Poisson (negative binomial) model whose multiplier
+carries both: a gamma per UTC day of the gap (``1/k`` estimated from each entity's daily
+counts) and the sampling variance of the baseline over the gap's hours (see
+:func:`gap_zero_probability`). Results are hypotheses: a silence can also come from a lost
+phone, a network fault or missing records.
 
 Group blackouts (several members of a community silent together) are in
 :mod:`graphkit.analytics.signals_groups`.
