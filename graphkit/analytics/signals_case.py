@@ -36,7 +36,12 @@ _SAME_USER_AS = "rel_same_user_as"
 
 
 def load_cdr_events(store: CaseStore) -> pd.DataFrame:
-    """The call records of the case (``src_cdr`` without exact duplicate rows)."""
+    """The call records of the case, each event once.
+
+    Rows flagged as exact duplicates at ingest are left out, and rows with the same caller,
+    callee, type and second count once: an event recorded by both parties' operators, or the
+    parts of one long SMS. The row kept is the first by source name and row (deterministic).
+    """
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "src_cdr"):
             raise CaseError("the case has no call records; ingest a cdr source first")
@@ -44,6 +49,10 @@ def load_cdr_events(store: CaseStore) -> pd.DataFrame:
             """
             SELECT caller, callee, start, duration_s, event_type, cell_id, imei
             FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+            QUALIFY row_number() OVER (
+                PARTITION BY caller, callee, start, event_type
+                ORDER BY source_name, row_number
+            ) = 1
             ORDER BY start, caller, callee
             """
         ).df()
