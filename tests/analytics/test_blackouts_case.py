@@ -106,3 +106,23 @@ def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="cdr"):
         detect_blackouts_in_case(store)
     assert blackouts_view(store) == []
+
+
+def test_an_event_recorded_by_both_operators_counts_once(tmp_path: Path) -> None:
+    store = CaseStore.init(tmp_path / "two")
+    header = "caller,callee,start,event_type,cell_id\n"
+    shared = "+447700900001,+447700900002,2026-03-02T10:00:00Z,call,A1\n"
+    (tmp_path / "opA.csv").write_text(
+        header + shared + "+447700900001,+447700900003,2026-03-02T11:00:00Z,sms,A1\n"
+    )
+    (tmp_path / "opB.csv").write_text(
+        header
+        + shared.replace(",A1", ",B7")
+        + "+447700900002,+447700900001,2026-03-02T12:00:00Z,call,B7\n"
+    )
+    ingest_file(store, tmp_path / "opA.csv", kind="cdr")
+    ingest_file(store, tmp_path / "opB.csv", kind="cdr")
+    events = load_cdr_events(store)
+    assert len(events) == 3
+    first = events[events["start"] == pd.Timestamp("2026-03-02T10:00:00Z")]
+    assert list(first["cell_id"]) == ["A1"]  # the first source's row, deterministically
