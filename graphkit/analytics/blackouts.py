@@ -71,6 +71,7 @@ BLACKOUT_COLUMNS = (
     "ended",
     "evidence",
 )
+_ALSO_LIMIT = 10  # ids listed in the evidence of who else was silent
 _CONTEXT_H = 7 * 24.0  # events counted before and after a silence, for the evidence
 
 
@@ -288,7 +289,8 @@ def _format(
             "events_7d_before": int(before[j]),
             "events_7d_after": int(after[j]) if resumed[i] else 0,
             "dispersion": round(float(tests.base.dispersion[ent_k[j]]), 4),
-            "also_silent": also[j],
+            "also_silent": also[j][:_ALSO_LIMIT],
+            "also_silent_count": len(also[j]),
             "method": "hour-of-week gamma-Poisson, " + fdr_method.upper(),
         }
         for j, i in enumerate(idx)
@@ -311,22 +313,23 @@ def _format(
     return out.sort_values(["p_value", "id", "start"], kind="stable").reset_index(drop=True)
 
 
-def _also_silent(
-    ids: Any, lo: FloatArray, hi: FloatArray, flagged: Any, *, limit: int = 10
-) -> list[list[str]]:
-    """For each silence, other flagged entities whose silence overlaps it (sorted, capped)."""
+def _also_silent(ids: Any, lo: FloatArray, hi: FloatArray, flagged: Any) -> list[list[str]]:
+    """For each silence, the other flagged entities whose silence overlaps it, the longest
+    overlap first (then by id)."""
     n = len(ids)
     result: list[list[str]] = [[] for _ in range(n)]
-    if n == 0:
-        return result
     order = np.argsort(lo, kind="stable")
     lo_s, hi_s = lo[order], hi[order]
     for a in range(n):
         i = order[a]
         stop = np.searchsorted(lo_s, hi[i], side="left")
         cand = order[:stop][hi_s[:stop] > lo[i]]
-        names = sorted({ids[c] for c in cand if flagged[c] and ids[c] != ids[i]})
-        result[i] = names[:limit]
+        cand = cand[np.asarray(flagged)[cand] & (ids[cand] != ids[i])]
+        overlap = np.minimum(hi[cand], hi[i]) - np.maximum(lo[cand], lo[i])
+        best: dict[str, float] = {}
+        for name, h in zip(ids[cand], overlap, strict=True):
+            best[str(name)] = max(best.get(str(name), 0.0), float(h))
+        result[i] = sorted(best, key=lambda k: (-best[k], k))
     return result
 
 
