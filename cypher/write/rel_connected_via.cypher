@@ -1,0 +1,12 @@
+// Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
+// Do not edit: change the model and regenerate.
+
+// Creates or updates CONNECTED_VIA relationships from Phone to Cell.
+// Parameter: $rows LIST<MAP>: {src: msisdn, dst: cell_id, props: MAP}
+// Parameter: $case_id STRING: the case the items belong to
+// Parameter: $run_id STRING: this publish run
+UNWIND $rows AS row
+MATCH (a:Phone {case_id: $case_id, msisdn: row.src})
+MATCH (b:Cell {case_id: $case_id, cell_id: row.dst})
+MERGE (a)-[r:CONNECTED_VIA]->(b)
+SET r = row.props, r.case_id = $case_id, r.publish_run = $run_id
