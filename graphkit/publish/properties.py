@@ -15,6 +15,7 @@ from one list:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graphkit.model import ACTOR, NODES, RELATIONSHIPS
 
@@ -25,12 +26,15 @@ __all__ = [
     "CASE_KEY",
     "CONNECTED_VIA_HOURS",
     "MERGE_DISCRIMINATORS",
+    "ROW_KEYS",
     "RUN_KEY",
     "ExtraProperty",
     "end_labels",
     "lint_schema",
 ]
 
+# Keys of the row maps write statements UNWIND (map access reads like property access).
+ROW_KEYS = ("key", "src", "dst", "props")
 CASE_KEY = "case_id"
 RUN_KEY = "publish_run"
 ACTOR_LABELS: tuple[str, ...] = ("Person", "Phone")
@@ -96,12 +100,14 @@ def end_labels(label: str) -> tuple[str, ...]:
     return ACTOR_LABELS if label == ACTOR else (label,)
 
 
-def lint_schema() -> dict[str, list[str]]:
+def lint_schema(cypher_version: str = "CYPHER 5") -> dict[str, Any]:
     """Labels, relationship types and property keys that published graphs contain.
 
-    Given to Neo4j's Cypher linter so that a misspelt label, type or property is an error.
+    Given to Neo4j's Cypher linter so that a misspelt label, type or property is an error;
+    ``cypher_version`` is the language the statements are checked against (Neo4j 5 speaks
+    ``CYPHER 5``; ``CYPHER 25`` is opt-in from Neo4j 2025).
     """
-    keys = {CASE_KEY, RUN_KEY, CONNECTED_VIA_HOURS.name}
+    keys = {CASE_KEY, RUN_KEY, CONNECTED_VIA_HOURS.name, *ROW_KEYS}
     keys |= {p.name for n in NODES for p in n.properties}
     keys |= {p.name for r in RELATIONSHIPS for p in r.properties}
     keys |= {p.name for p in (*ANALYSIS_PROPERTIES, *BLACKOUT_PROPERTIES)}
@@ -109,4 +115,5 @@ def lint_schema() -> dict[str, list[str]]:
         "labels": sorted(n.label for n in NODES),
         "relationshipTypes": sorted(r.type for r in RELATIONSHIPS),
         "propertyKeys": sorted(keys),
+        "defaultLanguage": cypher_version,
     }

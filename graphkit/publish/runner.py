@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from graphkit.errors import GraphkitError, InputError
 
-__all__ = ["Call", "Neo4jRunner", "RecordingRunner", "Result", "Runner"]
+__all__ = ["Call", "Neo4jRunner", "RecordingRunner", "Result", "Runner", "plain_value"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,47 @@ class RecordingRunner:
         return self._results.get(statement, Result())
 
 
+def _caption(n: Any) -> str:
+    from graphkit.model import NODES
+
+    keys = {t.label: t.key for t in NODES}
+    for label in sorted(n.labels):
+        if label in keys and keys[label] in n:
+            return f"({label} {n[keys[label]]})"
+    return f"({':'.join(sorted(n.labels))} {n.element_id})"
+
+
+def plain_value(value: Any) -> Any:
+    """A driver value as plain data for tables and JSON.
+
+    Nodes become ``(Label key)``, relationships ``[:TYPE]``, paths
+    ``(A a)-[:T]->(B b)...``, temporal values ISO 8601 text; lists and maps recursively.
+    """
+    from neo4j import graph, time
+
+    if isinstance(value, graph.Node):
+        return _caption(value)
+    if isinstance(value, graph.Relationship):
+        return f"[:{value.type}]"
+    if isinstance(value, graph.Path):
+        parts = [_caption(value.start_node)]
+        prev = value.start_node
+        for rel in value.relationships:
+            forward = rel.start_node is not None and rel.start_node.element_id == prev.element_id
+            nxt = rel.end_node if forward else rel.start_node
+            arrow = f"-[:{rel.type}]->" if forward else f"<-[:{rel.type}]-"
+            parts.append(arrow + (_caption(nxt) if nxt is not None else "()"))
+            prev = nxt if nxt is not None else prev
+        return "".join(parts)
+    if isinstance(value, time.DateTime | time.Date | time.Time | time.Duration):
+        return value.iso_format()
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain_value(v) for k, v in value.items()}
+    return value
+
+
 class Neo4jRunner:
     """Runs statements on a Neo4j server through the official driver (neo4j 5/6).
 
@@ -145,7 +186,7 @@ class Neo4jRunner:
         @neo4j.unit_of_work(metadata=metadata, timeout=self._timeout_s)
         def work(tx: Any) -> Result:
             result = tx.run(statement, parameters)
-            records = [r.data() for r in result]
+            records = [{k: plain_value(v) for k, v in r.items()} for r in result]
             counters = result.consume().counters
             return Result(records, {name: int(getattr(counters, name)) for name in COUNTER_NAMES})
 
