@@ -1,4 +1,4 @@
-"""Where the Cypher library lives: ``<repo>/cypher`` in a checkout, ``graphkit/_cypher`` installed."""
+"""Where the Cypher library lives: ``<repo>/cypher``, or ``graphkit/_cypher`` when installed."""
 
 from __future__ import annotations
 

@@ -136,8 +136,7 @@ def list_queries(*, root: Path | None = None) -> list[LibraryQuery]:
     """Every query of the library, by name."""
     folder = (root or cypher_dir()) / "queries"
     return [
-        parse_query(p.stem, p.read_text(encoding="utf-8"))
-        for p in sorted(folder.glob("*.cypher"))
+        parse_query(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.cypher"))
     ]
 
 
@@ -204,4 +203,6 @@ def run_query(
     metadata: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Runs ``query`` in a read transaction and returns its rows as plain dicts."""
-    return runner.run(query.text, parameters, {**metadata, "query": query.name}, write=False).records
+    return runner.run(
+        query.text, parameters, {**metadata, "query": query.name}, write=False
+    ).records

@@ -1,4 +1,4 @@
-"""The narrow interface between publish/query code and Neo4j: ``run(statement, parameters, metadata)``.
+"""The narrow interface to Neo4j: ``run(statement, parameters, metadata)``.
 
 :class:`Neo4jRunner` runs each call as one managed write (or read) transaction of the official
 driver, which retries transient failures (deadlocks, leader switches, lost connections) by
@@ -183,18 +183,20 @@ class Neo4jRunner:
     ) -> Result:
         neo4j = self._neo4j
 
-        @neo4j.unit_of_work(metadata=metadata, timeout=self._timeout_s)
         def work(tx: Any) -> Result:
             result = tx.run(statement, parameters)
             records = [{k: plain_value(v) for k, v in r.items()} for r in result]
             counters = result.consume().counters
             return Result(records, {name: int(getattr(counters, name)) for name in COUNTER_NAMES})
 
+        # Metadata (case, actor, purpose, run) is visible to the server's transaction listing
+        # and query log; the timeout bounds one attempt, retries are the driver's.
+        unit: Any = neo4j.unit_of_work(metadata=metadata, timeout=self._timeout_s)(work)
         try:
             with self._driver.session(database=self._database) as session:
                 if write:
-                    return session.execute_write(work)  # type: ignore[no-any-return]
-                return session.execute_read(work)  # type: ignore[no-any-return]
+                    return session.execute_write(unit)  # type: ignore[no-any-return]
+                return session.execute_read(unit)  # type: ignore[no-any-return]
         except neo4j.exceptions.AuthError as exc:
             raise InputError(f"Neo4j refused the credentials: {exc.message}") from exc
         except neo4j.exceptions.ClientError as exc:

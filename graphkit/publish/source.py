@@ -1,9 +1,11 @@
-"""Reads what to publish from a case store (DuckDB): one SELECT per generated write statement.
+"""Reads what to publish from a case store (DuckDB): one selection per generated write statement.
 
-Each :class:`WriteStep` pairs a generated statement with the SQL producing its rows, so that a
-batch is a slice of one ordered result set. The SQL is built from identifiers of the declared
-model and :mod:`graphkit.publish.properties` only (never from data), and it keeps Neo4j's
-property rules: lists without nulls, JSON as text, missing merge discriminators as ''.
+A :class:`Selection` lists the fields of one statement's rows (name, SQL expression, DuckDB
+type) and where they come from; :class:`WriteStep` pairs it with the generated statement. The
+Bolt publisher reads it as ``{key, props}`` / ``{src, dst, props}`` maps, the neo4j-admin
+export as flat CSV columns. All SQL is built from identifiers of the declared model and
+:mod:`graphkit.publish.properties` (never from data) and keeps Neo4j's property rules: lists
+without nulls, JSON as text, a missing merge discriminator as ''.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from graphkit.publish.properties import (
 )
 from graphkit.publish.statements import Statement, node_write, relationship_writes
 
-__all__ = ["WriteStep", "iter_batches", "plan_writes", "table_columns"]
+__all__ = ["Field", "Selection", "WriteStep", "iter_batches", "plan_writes", "table_columns"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,15 +38,45 @@ _BLACKOUT_KIND = {"Phone": "phone", "Person": "actor"}
 
 
 @dataclass(frozen=True)
+class Field:
+    """One property of the rows: its name, SQL expression and DuckDB type."""
+
+    name: str
+    expr: str
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows of one write statement: ids (``key`` or ``src``/``dst``) and property fields."""
+
+    ids: tuple[tuple[str, str], ...]  # (name, SQL expression)
+    fields: tuple[Field, ...]
+    source: str  # FROM ... JOIN ... clause
+
+    def sql(self) -> str:
+        """Rows as ids plus one ``props`` struct, ordered by the ids."""
+        ids = ", ".join(f"{expr} AS {name}" for name, expr in self.ids)
+        props = ", ".join(f'"{f.name}" := {f.expr}' for f in self.fields)
+        order = ", ".join(name for name, _ in self.ids)
+        return f"SELECT {ids}, struct_pack({props}) AS props {self.source} ORDER BY {order}"
+
+
+@dataclass(frozen=True)
 class WriteStep:
-    """A generated statement, the SQL of its rows and how many rows that SQL gives."""
+    """A generated statement, the selection of its rows and how many rows it gives."""
 
     statement: Statement
     kind: Literal["node", "relationship"]
-    table: str
-    sql: str
+    label_or_type: str
+    ends: tuple[str, str] | None  # start and end label of a relationship step
+    selection: Selection
     rows: int
     skipped: int = 0  # rows of the table that cannot be written (an end node is missing)
+
+    @property
+    def sql(self) -> str:
+        return self.selection.sql()
 
 
 def table_columns(con: Any, table: str) -> list[str]:
@@ -57,44 +89,43 @@ def table_columns(con: Any, table: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _value(alias: str, p: Property) -> str:
+def _field(alias: str, p: Property) -> Field:
     col = f'{alias}."{p.name}"'
     if p.dtype.endswith("[]"):
-        return f"list_filter({col}, lambda x: x IS NOT NULL)"
+        return Field(p.name, f"list_filter({col}, lambda x: x IS NOT NULL)", p.dtype)
     if p.dtype == "JSON":
-        return f"CAST({col} AS VARCHAR)"
-    return col
+        return Field(p.name, f"CAST({col} AS VARCHAR)", "VARCHAR")
+    return Field(p.name, col, p.dtype)
 
 
-def _struct(fields: list[tuple[str, str]]) -> str:
-    return "struct_pack(" + ", ".join(f'"{name}" := {expr}' for name, expr in fields) + ")"
-
-
-def _node_sql(con: Any, n: NodeType) -> str:
+def _node_selection(con: Any, n: NodeType) -> Selection:
     have = set(table_columns(con, n.table))
-    fields = [(p.name, _value("n", p)) for p in n.properties if p.name in have]
-    joins = ""
+    fields = [_field("n", p) for p in n.properties if p.name in have]
+    source = f"FROM {n.table} n"
     if n.label in ACTOR_LABELS:
         actor_cols = set(table_columns(con, ANALYTICS_ACTOR))
         if "actor_id" in actor_cols:
-            extra = [p for p in ANALYSIS_PROPERTIES if p.name in actor_cols]
-            fields += [(p.name, f'an."{p.name}"') for p in extra]
-            joins += f' LEFT JOIN {ANALYTICS_ACTOR} an ON an.actor_id = n."{n.key}"'
-    blackout = _blackout_sql(con, _BLACKOUT_KIND.get(n.label))
-    if blackout:
-        names = [p.name for p in BLACKOUT_PROPERTIES]
-        fields += [(name, f"bo.{name}") for name in names if name in blackout[1]]
-        joins += f' LEFT JOIN ({blackout[0]}) bo ON bo.id = n."{n.key}"'
-    return (
-        f'SELECT n."{n.key}" AS key, {_struct(fields)} AS props '  # noqa: S608 (model names)
-        f"FROM {n.table} n{joins} ORDER BY key"
-    )
+            fields += [
+                Field(p.name, f'an."{p.name}"', p.dtype)
+                for p in ANALYSIS_PROPERTIES
+                if p.name in actor_cols
+            ]
+            source += f' LEFT JOIN {ANALYTICS_ACTOR} an ON an.actor_id = n."{n.key}"'
+        blackout = _blackout_sql(con, _BLACKOUT_KIND[n.label])
+        if blackout:
+            fields += [
+                Field(p.name, f"bo.{p.name}", p.dtype)
+                for p in BLACKOUT_PROPERTIES
+                if p.name in blackout[1]
+            ]
+            source += f' LEFT JOIN ({blackout[0]}) bo ON bo.id = n."{n.key}"'
+    return Selection((("key", f'n."{n.key}"'),), tuple(fields), source)
 
 
-def _blackout_sql(con: Any, kind: str | None) -> tuple[str, set[str]] | None:
+def _blackout_sql(con: Any, kind: str) -> tuple[str, set[str]] | None:
     """Per-id aggregate of the blackout table for ``kind``, and the flag names it yields."""
     cols = set(table_columns(con, ANALYTICS_BLACKOUT))
-    if kind is None or not {"kind", "id", "start", "end"} <= cols:
+    if not {"kind", "id", "start", "end"} <= cols:
         return None
     order = 'ORDER BY "start"'
     parts = [
@@ -109,7 +140,7 @@ def _blackout_sql(con: Any, kind: str | None) -> tuple[str, set[str]] | None:
         parts.append("bool_or(NOT coalesce(ended, true)) AS went_dark")
     names = {p.split(" AS ")[-1] for p in parts}
     sql = (
-        f"SELECT CAST(id AS VARCHAR) AS id, {', '.join(parts)} "  # noqa: S608 (fixed names)
+        f"SELECT CAST(id AS VARCHAR) AS id, {', '.join(parts)} "  # identifiers: fixed names
         f"FROM {ANALYTICS_BLACKOUT} WHERE kind = '{kind}' AND \"start\" IS NOT NULL GROUP BY 1"
     )
     return sql, names
@@ -136,7 +167,7 @@ def _end_join(alias: str, column: str, label: str, declared: str) -> str:
     return join
 
 
-def _relationship_steps(con: Any, r: RelType, counts: dict[str, int]) -> list[WriteStep]:
+def _relationship_steps(con: Any, r: RelType) -> list[WriteStep]:
     have = set(table_columns(con, r.table))
     if not {"src", "dst"} <= have:
         return []
@@ -144,25 +175,27 @@ def _relationship_steps(con: Any, r: RelType, counts: dict[str, int]) -> list[Wr
     fields = []
     for p in r.properties:
         if p.name in disc:
-            fields.append((p.name, f"coalesce(CAST(r.\"{p.name}\" AS VARCHAR), '')"))
+            fields.append(Field(p.name, f"coalesce(CAST(r.\"{p.name}\" AS VARCHAR), '')", p.dtype))
         elif p.name in have:
-            fields.append((p.name, _value("r", p)))
+            fields.append(_field("r", p))
     hours_join = ""
     hours = _hours_sql(con) if r.type == "CONNECTED_VIA" else None
     if hours:
-        fields.append((CONNECTED_VIA_HOURS.name, "h.hours"))
+        fields.append(Field(CONNECTED_VIA_HOURS.name, "h.hours", CONNECTED_VIA_HOURS.dtype))
         hours_join = f" LEFT JOIN ({hours}) h ON h.src = r.src AND h.dst = r.dst"
     statements = relationship_writes(r)
     combos = [(s, e) for s in end_labels(r.start) for e in end_labels(r.end)]
     steps = []
     for stmt, (start, end) in zip(statements, combos, strict=True):
-        sql = (
-            f"SELECT r.src, r.dst, {_struct(fields)} AS props "  # noqa: S608 (model names)
+        source = (
             f"FROM {r.table} r {_end_join('a', 'src', start, r.start)} "
-            f"{_end_join('b', 'dst', end, r.end)}{hours_join} ORDER BY r.src, r.dst"
+            f"{_end_join('b', 'dst', end, r.end)}{hours_join}"
         )
-        steps.append(WriteStep(stmt, "relationship", r.table, sql, _count(con, sql)))
-    total = counts.setdefault(r.table, _count(con, f"SELECT * FROM {r.table}"))  # noqa: S608
+        sel = Selection((("src", "r.src"), ("dst", "r.dst")), tuple(fields), source)
+        steps.append(
+            WriteStep(stmt, "relationship", r.type, (start, end), sel, _count(con, sel.sql()))
+        )
+    total = _count(con, f"SELECT * FROM {r.table}")  # identifiers: model name
     skipped = total - sum(s.rows for s in steps)
     if skipped:
         logger.warning("%s: %d rows name an end node the case does not have", r.table, skipped)
@@ -171,28 +204,27 @@ def _relationship_steps(con: Any, r: RelType, counts: dict[str, int]) -> list[Wr
 
 
 def _count(con: Any, sql: str) -> int:
-    rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()  # noqa: S608 (built here)
+    rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchall()  # identifiers: built here
     return int(rows[0][0])
 
 
 def plan_writes(con: Any) -> list[WriteStep]:
     """The write steps for the case open on ``con``: nodes of each label, then relationships.
 
-    Tables the case does not have yet (e.g. before ``analyze``) are left out, with a log line.
+    Tables the case does not have (yet) are left out, with a log line.
     """
     steps: list[WriteStep] = []
     for n in NODES:
         if not table_columns(con, n.table):
             logger.info("no table %s: no %s nodes to publish", n.table, n.label)
             continue
-        sql = _node_sql(con, n)
-        steps.append(WriteStep(node_write(n), "node", n.table, sql, _count(con, sql)))
-    counts: dict[str, int] = {}
+        sel = _node_selection(con, n)
+        steps.append(WriteStep(node_write(n), "node", n.label, None, sel, _count(con, sel.sql())))
     for r in RELATIONSHIPS:
         if not table_columns(con, r.table):
             logger.info("no table %s: no %s relationships to publish", r.table, r.type)
             continue
-        steps += _relationship_steps(con, r, counts)
+        steps += _relationship_steps(con, r)
     return steps
 
 

@@ -58,7 +58,8 @@ def build_case_db(db_path: Path, montagna_dir: Path, *, seed: int = 7) -> Path:
             "record_count": [1 for _ in persons],
         }
     )
-    con.execute("INSERT INTO node_person SELECT * FROM person")
+    con.register("person_frame", person)
+    con.execute("INSERT INTO node_person SELECT * FROM person_frame")
     events = _events(phone, msisdn, rng)
     con.register("ev", events)
     con.execute(
@@ -103,16 +104,15 @@ def build_case_db(db_path: Path, montagna_dir: Path, *, seed: int = 7) -> Path:
         "FROM node_person"
     )
     accounts = [f"IT60X0542811101000000{int(n[1:]):06d}" for n in persons[:30]]
-    con.execute(
-        "INSERT INTO node_account SELECT UNNEST(?), true, 'Banca', 'holder'", [accounts]
-    )
+    con.execute("INSERT INTO node_account SELECT UNNEST(?), true, 'Banca', 'holder'", [accounts])
     con.execute(
         "INSERT INTO rel_holds SELECT 'P-' || 'N' || CAST(CAST(right(a, 6) AS INT) AS VARCHAR),"
         " a, ['kyc.csv:1'] FROM (SELECT UNNEST(?) AS a)",
         [accounts],
     )
-    chain = [(accounts[i], accounts[i + 1], 1000.0 * (i + 1), T0 + timedelta(days=i)) for i in
-             range(6)]
+    chain = [
+        (accounts[i], accounts[i + 1], 1000.0 * (i + 1), T0 + timedelta(days=i)) for i in range(6)
+    ]
     chain.append((accounts[0], accounts[9], 50.0, T0))
     tx = pd.DataFrame(chain, columns=["src", "dst", "amount", "first"])
     con.register("tx", tx)
