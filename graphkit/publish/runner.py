@@ -19,6 +19,7 @@ __all__ = ["Call", "Neo4jRunner", "RecordingRunner", "Result", "Runner", "plain_
 
 logger = logging.getLogger(__name__)
 
+BOLT_SCHEMES = ("neo4j+s", "neo4j+ssc", "neo4j", "bolt+s", "bolt+ssc", "bolt")
 COUNTER_NAMES = (
     "nodes_created",
     "nodes_deleted",
@@ -153,6 +154,12 @@ class Neo4jRunner:
     ) -> None:
         import neo4j  # the driver loads lazily: `import graphkit` stays fast
 
+        scheme = uri.partition("://")[0]
+        if scheme not in BOLT_SCHEMES:
+            raise InputError(
+                f"cannot use Neo4j URI {uri!r}: the scheme must be one of "
+                + ", ".join(BOLT_SCHEMES)
+            )
         auth = (user, password) if user is not None and password is not None else None
         try:
             self._driver = neo4j.GraphDatabase.driver(
