@@ -1,7 +1,7 @@
 // Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
 // Do not edit: change the model and regenerate.
 
-// Creates or updates Community nodes; their properties become exactly row.props.
+// Creates or updates Community nodes; their properties become exactly row.props (timestamps arrive as epoch milliseconds).
 // Parameter: $rows LIST<MAP>: {key: community_id, props: MAP}
 // Parameter: $case_id STRING: the case the items belong to
 // Parameter: $run_id STRING: this publish run

@@ -1,7 +1,7 @@
 // Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
 // Do not edit: change the model and regenerate.
 
-// Creates or updates HOLDS relationships from Person to Account.
+// Creates or updates HOLDS relationships from Person to Account (timestamps arrive as epoch milliseconds).
 // Parameter: $rows LIST<MAP>: {src: person_id, dst: account_id, props: MAP}
 // Parameter: $case_id STRING: the case the items belong to
 // Parameter: $run_id STRING: this publish run

@@ -9,7 +9,7 @@ or indexes: ``schema.cypher`` beside the CSVs does, run once with cypher-shell a
 Format: one header line per file (``name:type``; ``key:ID(Label)`` for node ids, ``:START_ID``
 and ``:END_ID`` for relationship ends), fields separated by ',', quoted with '"' (a quote
 inside doubled), array elements separated by the unit separator U+001F, which never occurs in
-the case's text, and datetimes in ISO 8601 UTC.
+the case's text, and datetimes in ISO 8601 UTC to the millisecond.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ _NEO4J_TYPES = {
     "DATE": "date",
     "TIMESTAMPTZ": "datetime",
 }
-_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Milliseconds, as `graphkit publish` writes them, so a later publish changes nothing.
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%gZ"
 
 
 @dataclass(frozen=True)

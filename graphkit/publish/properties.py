@@ -31,6 +31,7 @@ __all__ = [
     "ExtraProperty",
     "end_labels",
     "lint_schema",
+    "temporal_properties",
 ]
 
 # Keys of the row maps write statements UNWIND (map access reads like property access).
@@ -93,6 +94,28 @@ MERGE_DISCRIMINATORS: dict[str, tuple[str, ...]] = {
     "TRANSFERRED": ("currency",),
     "CONTACT": ("kind",),
 }
+
+
+def temporal_properties(label_or_type: str) -> tuple[tuple[str, bool], ...]:
+    """(name, is_list) of the timestamp properties publish writes for a label or type.
+
+    Timestamps travel as epoch milliseconds (integers pack far faster than datetimes in the
+    driver) and are turned into UTC DateTime values by the write statement.
+    """
+    from graphkit.model import node, relationship
+
+    declared: list[tuple[str, str]]
+    if label_or_type.isupper():
+        declared = [(p.name, p.dtype) for p in relationship(label_or_type).properties]
+        if label_or_type == "CONNECTED_VIA":
+            declared.append((CONNECTED_VIA_HOURS.name, CONNECTED_VIA_HOURS.dtype))
+    else:
+        declared = [(p.name, p.dtype) for p in node(label_or_type).properties]
+        if label_or_type in ACTOR_LABELS:
+            declared += [(p.name, p.dtype) for p in (*ANALYSIS_PROPERTIES, *BLACKOUT_PROPERTIES)]
+    return tuple(
+        (name, dtype.endswith("[]")) for name, dtype in declared if dtype.startswith("TIMESTAMPTZ")
+    )
 
 
 def end_labels(label: str) -> tuple[str, ...]:

@@ -55,9 +55,13 @@ class Selection:
     source: str  # FROM ... JOIN ... clause
 
     def sql(self) -> str:
-        """Rows as ids plus one ``props`` struct, ordered by the ids."""
+        """Rows as ids plus one ``props`` struct, ordered by the ids.
+
+        Timestamps become epoch milliseconds here; the write statement turns them back into
+        DateTime values (see :func:`graphkit.publish.properties.temporal_properties`).
+        """
         ids = ", ".join(f"{expr} AS {name}" for name, expr in self.ids)
-        props = ", ".join(f'"{f.name}" := {f.expr}' for f in self.fields)
+        props = ", ".join(f'"{f.name}" := {_bolt_value(f)}' for f in self.fields)
         order = ", ".join(name for name, _ in self.ids)
         return f"SELECT {ids}, struct_pack({props}) AS props {self.source} ORDER BY {order}"
 
@@ -77,6 +81,14 @@ class WriteStep:
     @property
     def sql(self) -> str:
         return self.selection.sql()
+
+
+def _bolt_value(f: Field) -> str:
+    if f.dtype == "TIMESTAMPTZ":
+        return f"epoch_ms({f.expr})"
+    if f.dtype == "TIMESTAMPTZ[]":
+        return f"list_transform({f.expr}, lambda x: epoch_ms(x))"
+    return f.expr
 
 
 def table_columns(con: Any, table: str) -> list[str]:

@@ -16,7 +16,13 @@ import re
 from dataclasses import dataclass
 
 from graphkit.model import NODES, RELATIONSHIPS, NodeType, RelType, node
-from graphkit.publish.properties import CASE_KEY, MERGE_DISCRIMINATORS, RUN_KEY, end_labels
+from graphkit.publish.properties import (
+    CASE_KEY,
+    MERGE_DISCRIMINATORS,
+    RUN_KEY,
+    end_labels,
+    temporal_properties,
+)
 
 __all__ = [
     "QUERY_INDEXES",
@@ -126,15 +132,32 @@ def schema_statements() -> list[Statement]:
     return out
 
 
+def _set_temporal(var: str, label_or_type: str) -> str:
+    """SET items turning epoch-millisecond properties into UTC DateTime values."""
+    items = []
+    for name, is_list in temporal_properties(label_or_type):
+        value = f"row.props.{name}"
+        if is_list:
+            items.append(f"{var}.{name} = [x IN {value} | datetime.fromepochmillis(x)]")
+        else:
+            items.append(
+                f"{var}.{name} = CASE WHEN {value} IS NULL THEN NULL "
+                f"ELSE datetime.fromepochmillis({value}) END"
+            )
+    return "".join(f",\n  {item}" for item in items)
+
+
 def node_write(n: NodeType) -> Statement:
     """``UNWIND $rows`` MERGE of ``n`` nodes; rows are ``{key, props}``, props replace all."""
     return Statement(
         f"write/node_{_snake(n.label)}",
-        f"Creates or updates {n.label} nodes; their properties become exactly row.props.",
+        f"Creates or updates {n.label} nodes; their properties become exactly row.props "
+        "(timestamps arrive as epoch milliseconds).",
         (f"{_ROWS}: {{key: {n.key}, props: MAP}}", _CASE, _RUN),
         "UNWIND $rows AS row\n"
         f"MERGE (n:{n.label} {{{CASE_KEY}: $case_id, {n.key}: row.key}})\n"
-        f"SET n = row.props, n.{CASE_KEY} = $case_id, n.{RUN_KEY} = $run_id",
+        f"SET n = row.props, n.{CASE_KEY} = $case_id, n.{RUN_KEY} = $run_id"
+        + _set_temporal("n", n.label),
     )
 
 
@@ -156,13 +179,15 @@ def relationship_writes(r: RelType) -> list[Statement]:
             out.append(
                 Statement(
                     name,
-                    f"Creates or updates {r.type} relationships from {start} to {end}.",
+                    f"Creates or updates {r.type} relationships from {start} to {end} "
+                    "(timestamps arrive as epoch milliseconds).",
                     (f"{_ROWS}: {{src: {a.key}, dst: {b.key}, props: MAP}}", _CASE, _RUN),
                     "UNWIND $rows AS row\n"
                     f"MATCH (a:{start} {{{CASE_KEY}: $case_id, {a.key}: row.src}})\n"
                     f"MATCH (b:{end} {{{CASE_KEY}: $case_id, {b.key}: row.dst}})\n"
                     f"MERGE (a)-{rel_pattern}->(b)\n"
-                    f"SET r = row.props, r.{CASE_KEY} = $case_id, r.{RUN_KEY} = $run_id",
+                    f"SET r = row.props, r.{CASE_KEY} = $case_id, r.{RUN_KEY} = $run_id"
+                    + _set_temporal("r", r.type),
                 )
             )
     return out

@@ -47,7 +47,7 @@ def test_arrays_and_datetimes_round_trip(exported, con) -> None:
     hours = row["hours:datetime[]"].split(ARRAY_DELIMITER)
     want = con.execute(
         """SELECT list_sort(list_distinct(list(strftime(date_trunc('hour', "start"),
-        '%Y-%m-%dT%H:%M:%S.%fZ')))) FROM src_cdr WHERE caller = ? AND cell_id = ?""",
+        '%Y-%m-%dT%H:%M:%S.%gZ')))) FROM src_cdr WHERE caller = ? AND cell_id = ?""",
         [row[":START_ID(Phone)"], row[":END_ID(Cell)"]],
     ).fetchall()[0][0]
     assert hours == want

@@ -134,9 +134,20 @@ def test_connected_via_hours_come_from_the_cdr(recorded, con) -> None:
     ).fetchall()
     assert len(want) == len(by_pair)
     for caller, cell, n in want:
-        hours = by_pair[(caller, cell)]
+        hours = by_pair[(caller, cell)]  # epoch milliseconds, turned into DateTime by Neo4j
         assert len(hours) == n and hours == sorted(hours)
-        assert all(h.minute == 0 and h.second == 0 for h in hours)
+        assert all(isinstance(h, int) and h % 3_600_000 == 0 for h in hours)
+
+
+def test_timestamps_travel_as_epoch_milliseconds(recorded, con) -> None:
+    first = con.execute("SELECT epoch_ms(min(first_seen)) FROM node_phone").fetchall()[0][0]
+    phones = [r["props"] for r in _rows(recorded, node_write(NODES[1]).text)]
+    assert min(p["first_seen"] for p in phones if p["first_seen"] is not None) == first
+    text = node_write(NODES[1]).text
+    assert "n.first_seen = CASE WHEN row.props.first_seen IS NULL" in text
+    assert (
+        "n.blackout_starts = [x IN row.props.blackout_starts | datetime.fromepochmillis(x)]" in text
+    )
 
 
 def test_missing_discriminator_is_published_as_empty_text(recorded) -> None:
@@ -183,6 +194,7 @@ def test_rows_naming_a_missing_end_node_are_counted_not_sent(tmp_path, case_db) 
     copy.write_bytes(case_db.read_bytes())
     c = duckdb.connect(str(copy))
     c.execute("INSERT INTO rel_uses VALUES ('P-nobody', '+390000', NULL, NULL, [])")
+    c.execute("SET TimeZone = 'UTC'")
     steps = {s.statement.name: s for s in plan_writes(c)}
     assert steps["write/rel_uses"].skipped == 1
     runner = RecordingRunner()

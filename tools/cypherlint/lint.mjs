@@ -11,10 +11,23 @@
 //
 // schema: {"labels": [...], "relationshipTypes": [...], "propertyKeys": [...]}; with --strict
 // (or "strict": true) a warning (e.g. a label, type or property not in the schema) is an error.
+// Functions and procedures are always checked against Neo4j's built-in ones (no plugins).
 // Prints one line per finding, "NAME:LINE:COLUMN: error|warning: MESSAGE", and a summary line;
 // exits 1 when there is an error, 2 on bad usage.
 import { readFileSync } from 'node:fs';
-import { lintCypherQuery, isNotParamError } from '@neo4j-cypher/language-support';
+import { lintCypherQuery, isNotParamError, testData } from '@neo4j-cypher/language-support';
+
+// Functions and procedures of a Neo4j server as the package records them, less plugins
+// (APOC, GDS): graphkit's Cypher must run on a plain Neo4j, so calling one is an error.
+function builtins() {
+  const plain = (registry) => Object.fromEntries(
+    Object.entries(registry ?? {}).map(([version, byName]) => [
+      version,
+      Object.fromEntries(Object.entries(byName).filter(([name]) => !/^(apoc|gds)\./.test(name))),
+    ]),
+  );
+  return { functions: plain(testData.mockSchema.functions), procedures: plain(testData.mockSchema.procedures) };
+}
 
 function usage(message) {
   process.stderr.write(`cypherlint: ${message}\n`);
@@ -36,7 +49,8 @@ function parseArgs(argv) {
 
 function lintOne(stmt, schema, strict) {
   const checkParams = stmt.parameters !== undefined && stmt.parameters !== null;
-  const dbSchema = checkParams ? { ...schema, parameters: stmt.parameters } : schema;
+  const withBuiltins = { ...known, ...schema };
+  const dbSchema = checkParams ? { ...withBuiltins, parameters: stmt.parameters } : withBuiltins;
   const { diagnostics } = lintCypherQuery(stmt.text, dbSchema);
   const found = [];
   for (const d of diagnostics) {
@@ -51,6 +65,7 @@ function lintOne(stmt, schema, strict) {
 const opts = parseArgs(process.argv.slice(2));
 let statements;
 let { schema, strict } = opts;
+const known = builtins();
 if (opts.stdin) {
   const request = JSON.parse(readFileSync(0, 'utf8'));
   schema = request.schema ?? schema;
