@@ -4,7 +4,8 @@ Generates a case database (seeded): phones with hour-of-week profiles, CALLED be
 persons using them, cells and CONNECTED_VIA with hourly presence. Then, in the same run:
 
 * graphkit, client side only (no server): plan, read from DuckDB and build every batch of
-  parameter maps, through the recording runner: the ceiling the database side then lowers;
+  parameter maps (recording runner), then the same plus encoding every batch with the
+  driver's Bolt packer: the ceiling a server can only lower;
 * with --uri: ``publish_case`` against the server (batched ``UNWIND $rows`` MERGE, 10k rows
   per transaction), a second, idempotent publish of the same case, and the alternative a user
   would otherwise write: one parameterised MERGE per row, each its own transaction, timed on
@@ -18,6 +19,7 @@ Usage: python bench/publish.py [--phones 20000] [--calls 200000] [--uri bolt://l
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import tempfile
 import time
@@ -28,7 +30,7 @@ from typing import Any
 import duckdb
 
 from graphkit.model import NODES, RELATIONSHIPS, node_ddl, relationship_ddl
-from graphkit.publish import Neo4jRunner, RecordingRunner, publish_case
+from graphkit.publish import Neo4jRunner, RecordingRunner, Result, publish_case
 from graphkit.publish.source import iter_batches, plan_writes
 
 
@@ -84,10 +86,42 @@ def _open(db: Path) -> Any:
     return con
 
 
-def bench_client(db: Path) -> tuple[int, float]:
+class _Encoder:
+    """Packs each call's parameters with the driver's Bolt packer, as sending would."""
+
+    def __init__(self) -> None:
+        from neo4j._codec.packstream.v1 import Packer  # private: bench only
+
+        self.buffer = io.BytesIO()
+        self.packer = Packer(self.buffer)
+        self.bytes = 0
+
+    def run(
+        self,
+        statement: str,
+        parameters: dict[str, Any],
+        metadata: dict[str, Any],
+        *,
+        write: bool = True,
+    ) -> Result:
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.packer.pack(parameters)
+        self.bytes += self.buffer.tell()
+        return Result()
+
+
+def _packer() -> str:
+    from neo4j._codec.packstream import v1
+
+    return "Rust packer" if getattr(v1, "_rust_pack", None) else "pure-Python packer"
+
+
+def bench_client(db: Path, *, encode: bool) -> tuple[int, float]:
     con = _open(db)
+    runner: Any = _Encoder() if encode else RecordingRunner()
     started = time.perf_counter()
-    summary = publish_case(con, RecordingRunner(), case_id="bench", actor="bench", purpose="bench")
+    summary = publish_case(con, runner, case_id="bench", actor="bench", purpose="bench")
     elapsed = time.perf_counter() - started
     con.close()
     return summary.totals()["rows"], elapsed
@@ -135,7 +169,7 @@ def _wipe(runner: Neo4jRunner, case_id: str) -> None:
 
 
 def _line(name: str, rows: int, seconds: float) -> str:
-    return f"| {name:<34} | {rows:>10,} | {seconds:>9.2f} | {rows / seconds:>12,.0f} |"
+    return f"| {name:<48} | {rows:>10,} | {seconds:>9.2f} | {rows / seconds:>12,.0f} |"
 
 
 def main() -> None:
@@ -155,10 +189,12 @@ def main() -> None:
             f"generated {args.calls:,} CDR events, {args.phones:,} phones "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        print("| what                               |       rows |         s |       rows/s |")
+        print(f"| {'what':<48} |       rows |         s |       rows/s |")
         print("|---|---|---|---|")
-        rows, seconds = bench_client(db)
-        print(_line("client side only (no server)", rows, seconds))
+        rows, seconds = bench_client(db, encode=False)
+        print(_line("read + batch (no server)", rows, seconds))
+        rows, seconds = bench_client(db, encode=True)
+        print(_line(f"read + batch + Bolt encode ({_packer()})", rows, seconds))
         if not args.uri:
             print("(no --uri / NEO4J_URI: server timings skipped)")
             return
