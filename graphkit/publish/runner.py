@@ -210,6 +210,10 @@ class Neo4jRunner:
             raise GraphkitError(f"Neo4j rejected a statement: {exc.message}") from exc
         except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.SessionExpired) as exc:
             raise GraphkitError(f"Neo4j is not reachable: {exc}") from exc
+        except neo4j.exceptions.Neo4jError as exc:  # e.g. transient errors after all retries
+            raise GraphkitError(f"Neo4j failed: {exc.message or exc}") from exc
+        except neo4j.exceptions.DriverError as exc:
+            raise GraphkitError(f"Neo4j driver error: {exc}") from exc
 
     def close(self) -> None:
         self._driver.close()
