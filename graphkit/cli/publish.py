@@ -151,6 +151,7 @@ def _report_publish(store: CaseStore, summary: Any, recorder: Any, *, json_outpu
             "deleted": s.counters.get("nodes_deleted", 0)
             + s.counters.get("relationships_deleted", 0),
             "skipped": s.skipped,
+            "merged": s.merged,
         }
         for s in summary.steps
         if s.rows or s.skipped or s.counters or not s.name.startswith(("schema/", "write/stale"))

@@ -45,6 +45,7 @@ class StepSummary:
     rows: int = 0
     transactions: int = 0
     skipped: int = 0
+    merged: int = 0
     counters: dict[str, int] = field(default_factory=dict)
 
     def add(self, counters: dict[str, int]) -> None:
@@ -63,11 +64,12 @@ class PublishSummary:
 
     def totals(self) -> dict[str, int]:
         """Counters summed over all steps (``rows``, ``transactions`` included)."""
-        out: dict[str, int] = {"rows": 0, "transactions": 0, "skipped": 0}
+        out: dict[str, int] = {"rows": 0, "transactions": 0, "skipped": 0, "merged": 0}
         for s in self.steps:
             out["rows"] += s.rows
             out["transactions"] += s.transactions
             out["skipped"] += s.skipped
+            out["merged"] += s.merged
             for k, v in s.counters.items():
                 out[k] = out.get(k, 0) + v
         return out
@@ -138,7 +140,7 @@ def _write(
     run_id: str,
     batch_rows: int,
 ) -> StepSummary:
-    step = StepSummary(ws.statement.name, skipped=ws.skipped)
+    step = StepSummary(ws.statement.name, skipped=ws.skipped, merged=ws.merged)
     meta = {**base, "step": ws.statement.name}
     for rows in iter_batches(con, ws, batch_rows=batch_rows):
         params = {"rows": rows, "case_id": case_id, "run_id": run_id}

@@ -77,6 +77,7 @@ class WriteStep:
     selection: Selection
     rows: int
     skipped: int = 0  # rows of the table that cannot be written (an end node is missing)
+    merged: int = 0  # rows whose merge key an earlier row has: they update one relationship
 
     @property
     def sql(self) -> str:
@@ -204,8 +205,17 @@ def _relationship_steps(con: Any, r: RelType) -> list[WriteStep]:
             f"{_end_join('b', 'dst', end, r.end)}{hours_join}"
         )
         sel = Selection((("src", "r.src"), ("dst", "r.dst")), tuple(fields), source)
+        rows = _count(con, sel.sql())
+        key = ", ".join(["r.src", "r.dst", *(f.expr for f in fields if f.name in disc)])
+        distinct = _count(con, f"SELECT DISTINCT {key} {source}")
+        if distinct < rows:
+            logger.warning(
+                "%s: %d rows repeat the key of an earlier row; the last one wins",
+                stmt.name,
+                rows - distinct,
+            )
         steps.append(
-            WriteStep(stmt, "relationship", r.type, (start, end), sel, _count(con, sel.sql()))
+            WriteStep(stmt, "relationship", r.type, (start, end), sel, rows, merged=rows - distinct)
         )
     total = _count(con, f"SELECT * FROM {r.table}")  # identifiers: model name
     skipped = total - sum(s.rows for s in steps)

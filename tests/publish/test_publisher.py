@@ -205,6 +205,19 @@ def test_rows_naming_a_missing_end_node_are_counted_not_sent(tmp_path, case_db) 
     c.close()
 
 
+def test_rows_repeating_a_merge_key_are_counted(tmp_path, case_db) -> None:
+    copy = tmp_path / "case.duckdb"
+    copy.write_bytes(case_db.read_bytes())
+    c = duckdb.connect(str(copy))
+    c.execute("INSERT INTO rel_transferred SELECT * FROM rel_transferred LIMIT 2")
+    c.execute("INSERT INTO rel_called SELECT * FROM rel_called LIMIT 1")
+    summary = publish_case(c, RecordingRunner(), case_id="c", actor="a", purpose="p", run_id="r")
+    merged = {s.name: s.merged for s in summary.steps if s.merged}
+    assert merged == {"write/rel_transferred": 2, "write/rel_called": 1}
+    assert summary.totals()["merged"] == 3
+    c.close()
+
+
 def test_bad_options_are_input_errors(con) -> None:
     with pytest.raises(InputError):
         publish_case(con, RecordingRunner(), case_id="c", actor="a", purpose="p", batch_rows=0)
