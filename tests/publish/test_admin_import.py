@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graphkit.errors import InputError
 from graphkit.publish.admin_import import ARRAY_DELIMITER, export_neo4j_import
@@ -73,3 +75,37 @@ def test_import_dir_and_refusing_to_overwrite(con, tmp_path: Path) -> None:
     assert "--nodes=Phone=/import/node_phone.csv" in result.import_command
     with pytest.raises(InputError, match="already holds CSV"):
         export_neo4j_import(con, tmp_path / "a", case_id="c", run_id="r")
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\x1f"),
+            max_size=30,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_text_survives_the_csv(tmp_path_factory, names: list[str]) -> None:
+    """Quotes, commas, line breaks and any Unicode come back as written (RFC 4180 quoting)."""
+    import duckdb
+
+    from graphkit.model import node, node_ddl
+
+    out = tmp_path_factory.mktemp("csv")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(node_ddl(node("Person")))
+    for i, name in enumerate(names):
+        con.execute(
+            "INSERT INTO node_person (person_id, full_name, aliases) VALUES (?, ?, ?)",
+            [f"P{i}", name, [name, "x"]],
+        )
+    export_neo4j_import(con, out, case_id="c", run_id="r")
+    rows = _read(out / "node_person.csv")
+    assert [r["full_name:string"] for r in rows] == names
+    assert [r["aliases:string[]"].split(ARRAY_DELIMITER) for r in rows] == [[n, "x"] for n in names]
