@@ -156,6 +156,9 @@ def _report_publish(store: CaseStore, summary: Any, recorder: Any, *, json_outpu
         for s in summary.steps
         if s.rows or s.skipped or s.counters or not s.name.startswith(("schema/", "write/stale"))
     ]
+    if recorder is not None:  # nothing ran: there are no server counters to show
+        for row in rows:
+            del row["created"], row["deleted"]
     if json_output:
         out: dict[str, Any] = {
             "case_id": summary.case_id,
