@@ -194,7 +194,11 @@ def _analytics(con, attrs, phone, meet, actor) -> None:  # type: ignore[no-untyp
         "GROUP BY community"
     )
     con.execute("INSERT INTO rel_member_of SELECT actor_id, community, 0.9 FROM analytics_actor")
-    top = [r["actor_id"] for r in sorted(rows, key=lambda r: -r["pagerank"])[:4]]
+    # Silent: the two leading members of the largest community (a group blackout), then the
+    # two leading actors elsewhere.
+    ranked = [r["actor_id"] for r in sorted(rows, key=lambda r: (-r["pagerank"], r["actor_id"]))]
+    top = [a for a in ranked if comm_of[a] == "C0"][:2]
+    top += [a for a in ranked if a not in top][:2]
     con.execute(
         """CREATE TABLE analytics_blackout (kind VARCHAR, id VARCHAR, "start" TIMESTAMPTZ,
         "end" TIMESTAMPTZ, p_value DOUBLE, q_value DOUBLE, ended BOOLEAN)"""
