@@ -350,8 +350,9 @@ def detect_blackouts(
 ) -> pd.DataFrame:
     """Blackouts of phones, actors (phones collapsed via ``phone_to_actor``) and groups.
 
-    Returns rows of ``kind`` 'phone', 'actor' (only actors with two or more phones: for the
-    others the phone row says it all) and 'group' (members of one community of
+    Returns rows of ``kind`` 'phone', 'actor' (the actors ``phone_to_actor`` names, i.e.
+    persons: silent when all their phones are; phones attributed to no one are actors under
+    their own number and have their phone rows) and 'group' (members of one community of
     ``actor_to_community``, keyed by actor when ``phone_to_actor`` is given and by phone
     otherwise, silent in an overlapping window; see
     :func:`graphkit.analytics.signals_groups.detect_group_blackouts`).
@@ -375,9 +376,7 @@ def detect_blackouts(
     if phone_to_actor:
         group_tests = silence_tests(frame, phone_to_entity=phone_to_actor, **settings)
         actors = _format(group_tests, "actor", q_threshold, fdr_method, min_silence_hours, False)
-        phones_per_actor = pd.Series(list(phone_to_actor.values())).value_counts()
-        multi = set(phones_per_actor[phones_per_actor >= 2].index)
-        parts.append(actors[actors["id"].isin(multi)])
+        parts.append(actors[actors["id"].isin(set(phone_to_actor.values()))])
     if actor_to_community and group_tests is not None:
         parts.append(
             group_blackouts_from_tests(
