@@ -145,19 +145,21 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
 
 
 def _location_comparison() -> Any:
-    """Street address and postcode as one comparison: they are strongly dependent (the
-    postcode is part of the address), so scoring them apart would count one fact twice."""
+    """Street address, postcode and town as one comparison: they are strongly dependent (the
+    postcode is part of the address and names the town), so scoring them apart would count
+    one fact two or three times."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
     no_address = cll.Or(cll.NullLevel("address"), cll.CustomLevel("address_r IS NULL"))
     no_postcode = cll.Or(cll.NullLevel("postcode"), cll.CustomLevel("postcode_r IS NULL"))
+    no_city = cll.Or(cll.NullLevel("city"), cll.CustomLevel("city_r IS NULL"))
     return cl.CustomComparison(
         output_column_name="location",
-        comparison_description="street address and postcode",
+        comparison_description="street address, postcode and town",
         comparison_levels=[
-            cll.And(no_address, no_postcode).configure(
-                is_null_level=True, label_for_charts="no address or postcode on both sides"
+            cll.And(no_address, no_postcode, no_city).configure(
+                is_null_level=True, label_for_charts="no address, postcode or town on both sides"
             ),
             cll.And(cll.ExactMatchLevel("address"), cll.ExactMatchLevel("postcode")).configure(
                 label_for_charts="same address and postcode"
@@ -169,6 +171,10 @@ def _location_comparison() -> Any:
             cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode"),
             cll.DamerauLevenshteinLevel("postcode", 1),
             cll.ExactMatchLevel("postcode_area"),
+            cll.ExactMatchLevel("city").configure(tf_adjustment_column="city"),
+            cll.Or(
+                cll.DamerauLevenshteinLevel("city", 1), cll.JaroWinklerLevel("city", 0.9)
+            ).configure(label_for_charts="similar town"),
             cll.ElseLevel(),
         ],
     )
@@ -213,10 +219,8 @@ def comparisons(columns: frozenset[str]) -> list[Any]:
         out.append(_name_comparison())
     if "dob" in columns:
         out.append(_dob_comparison())
-    if "postcode" in columns or "address" in columns:
+    if columns & {"address", "postcode", "city"}:
         out.append(_location_comparison())
-    if "city" in columns:
-        out.append(_text_comparison("city", fuzzy=True, tf=True))
     if "id_number" in columns:
         out.append(_text_comparison("id_number", fuzzy=True, tf=False))
     if "email" in columns:

@@ -127,7 +127,7 @@ def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     return {"creator": _creator(cols, rules), "columns": cols}
 
 
-_NAME_COLUMNS = {"name": ("given", "surname"), "location": ("address", "postcode")}
+_NAME_COLUMNS = {"name": ("given", "surname"), "location": ("address", "postcode", "city")}
 
 
 def model_columns(model: dict[str, Any]) -> frozenset[str]:
