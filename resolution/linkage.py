@@ -143,8 +143,11 @@ def model_for_engine(model: dict[str, Any], engine: Engine) -> dict[str, Any]:
 
     A saved model holds SQL in the dialect it was trained in. For another engine the
     comparisons are rebuilt from :mod:`resolution.comparisons` in that dialect and the
-    trained parameters (prior, m and u of every level) copied over level by level.
+    trained parameters (prior, m and u of every level) copied over level by level; the
+    blocking rules (equi-joins) are translated with sqlglot.
     """
+    import sqlglot
+
     dialect = "spark" if engine == "spark" else "duckdb"
     if model.get("sql_dialect", "duckdb") == dialect:
         return model
@@ -152,6 +155,18 @@ def model_for_engine(model: dict[str, Any], engine: Engine) -> dict[str, Any]:
     if comparison_names(rebuilt) != comparison_names(model):
         raise InputError("the model's comparisons are not graphkit's: cannot change engine")
     rebuilt["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    # the model's own blocking rules (chosen for the data it was trained on), translated:
+    # they are plain equi-joins, which sqlglot carries between dialects exactly
+    rebuilt["blocking_rules_to_generate_predictions"] = [
+        {
+            **rule,
+            "blocking_rule": sqlglot.transpile(
+                rule["blocking_rule"], read=model.get("sql_dialect", "duckdb"), write=dialect
+            )[0],
+            "sql_dialect": dialect,
+        }
+        for rule in model["blocking_rules_to_generate_predictions"]
+    ]
     for new_c, old_c in zip(rebuilt["comparisons"], model["comparisons"], strict=True):
         new_levels, old_levels = new_c["comparison_levels"], old_c["comparison_levels"]
         if len(new_levels) != len(old_levels):
