@@ -239,7 +239,7 @@ def make_plan(
     lines = np.array(phones.landline, dtype=bool)
     msisdn = np.empty(n_phones, dtype=object)
     msisdn[~lines] = ids.mobile_numbers(rng, int((~lines).sum()))
-    msisdn[lines] = ids.landline_numbers(rng, int(lines.sum()), exclude=msisdn[~lines])
+    msisdn[lines] = ids.landline_numbers(rng, int(lines.sum()))
     phones.msisdn = [str(x) for x in msisdn]
     imsi = np.where(lines, "", ids.imsis(rng, np.array(_MNC)[np.array(phones.operator)]))
     seg = _segments(n, person_phone, changes)

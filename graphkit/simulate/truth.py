@@ -16,7 +16,7 @@ from graphkit.simulate.records import phone_spans
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.world import KIND_NAMES, Population
 
-__all__ = ["iso_time", "write_truth"]
+__all__ = ["iso_time", "iso_times", "write_truth"]
 
 _README = Path(__file__).with_name("TRUTH_README.md")
 
@@ -25,6 +25,13 @@ def iso_time(spec: SimulationSpec, seconds: int) -> str:
     """Seconds since the start of the simulation as ISO 8601 UTC (``...Z``)."""
     when = dt.datetime.combine(spec.start_date, dt.time(), tzinfo=dt.UTC)
     return (when + dt.timedelta(seconds=int(seconds))).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_times(spec: SimulationSpec, seconds: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`iso_time`."""
+    base = np.datetime64(spec.start_date, "s")
+    stamps = base + np.asarray(seconds, dtype=np.int64).astype("timedelta64[s]")
+    return np.char.add(np.datetime_as_string(stamps, unit="s"), "Z").astype(object)
 
 
 def _node(plan: Plan, n: int, node: int) -> str:
@@ -73,6 +80,7 @@ def write_truth(
               rows)
 
     first_s, last_s = phone_spans(plan, spec.total_seconds)
+    first_iso, last_iso = iso_times(spec, first_s), iso_times(spec, last_s)
     ph = plan.phones
     rows = []
     for i in range(len(ph.msisdn)):
@@ -82,7 +90,7 @@ def write_truth(
             else [ph.owner[i]]
         )
         for p in owners:
-            rows.append([plan.msisdn[i], person_id(int(p)), when(first_s[i]), when(last_s[i]),
+            rows.append([plan.msisdn[i], person_id(int(p)), first_iso[i], last_iso[i],
                          kind, OPERATORS[ph.operator[i]], ph.purpose[i], ph.identity[i],
                          plan.imsi[i], str(ph.owner[i] < 0).lower()])
     write_csv(t / "phones.csv", ["msisdn", "person_id", "valid_from", "valid_to", "kind",
@@ -119,14 +127,21 @@ def write_truth(
     write_csv(
         t / "ties.csv",
         ["a", "b", "kind", "rate_per_day", "p_a_calls", "valid_from", "valid_to"],
-        ([_node(plan, n, a), _node(plan, n, b), KIND_NAMES[k], f"{r:.4f}", f"{pa:.3f}",
-          when(f), when(u)] for a, b, k, r, pa, f, u in zip(
-            ties.a, ties.b, ties.kind, ties.rate_per_day, ties.p_a_calls, ties.from_s, ties.to_s,
-            strict=True)),
+        ([_node(plan, n, a), _node(plan, n, b), KIND_NAMES[k], f"{r:.4f}", f"{pa:.3f}", f, u]
+         for a, b, k, r, pa, f, u in zip(
+            ties.a, ties.b, ties.kind, ties.rate_per_day, ties.p_a_calls,
+            iso_times(spec, ties.from_s), iso_times(spec, ties.to_s), strict=True)),
     )
     for name, (header, table) in tables.items():
         write_csv(t / f"{name}.csv", header, table)
     (t / "parameters.json").write_text(
         json.dumps(spec.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
-    (t / "README.md").write_text(_README.read_text(encoding="utf-8"), encoding="utf-8")
+    lines = ["", "## Parameters of this case", "", "| parameter | value |", "|---|---|"]
+    for key, value in spec.to_dict().items():
+        if isinstance(value, dict):
+            lines += [f"| noise.{k} | {v} |" for k, v in value.items()]
+        else:
+            lines.append(f"| {key} | {value} |")
+    readme = _README.read_text(encoding="utf-8") + "\n".join(lines) + "\n"
+    (t / "README.md").write_text(readme, encoding="utf-8")
