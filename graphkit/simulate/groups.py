@@ -55,7 +55,8 @@ def make_groups(
     """Choose members, ranks, brokers and mules; return them with the ties they call on."""
     n = pop.size
     per_group = max(8, round(n * spec.member_share / spec.groups))
-    sizes = np.maximum(8, rng.normal(per_group, 0.25 * per_group, spec.groups).round()).astype(int)
+    sizes = rng.normal(per_group, 0.25 * per_group, spec.groups).round()
+    sizes = np.clip(sizes, 8, int(1.5 * per_group)).astype(int)
     age_days = (np.datetime64(spec.start_date, "D") - pop.dob).astype(np.int64)
     eligible = np.flatnonzero(age_days < 60 * 365)
     chosen = rng.choice(eligible, size=int(sizes.sum()) + 3 * spec.groups, replace=False)

@@ -91,7 +91,8 @@ class SimulationSpec:
             raise InputError(f"days must be at least 14, got {self.days}")
         if self.groups < 1:
             raise InputError(f"groups must be at least 1, got {self.groups}")
-        if self.groups * 8 > self.people * self.member_share * 2 and self.groups > 1:
+        per_group = max(8, round(self.people * self.member_share / self.groups))
+        if self.groups * (1.5 * per_group + 3) > 0.5 * self.people:
             raise InputError(
                 f"{self.groups} groups do not fit in {self.people} people; "
                 "use fewer groups or more people"
