@@ -167,6 +167,11 @@ def simulate(
         "sources": (["source", "kind", "file", "rows", "malformed", "duplicates", "sha256"],
                     sources_rows),
         "noise": (["source", "noise", "configured", "realised", "count", "base"], noise_rows),
+        "fake_identities": (
+            ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
+            [[f.identity_id, f.first_name, f.last_name, f.dob, f.address, f.postcode]
+             for f in ids.fakes],
+        ),
     }
     write_truth(out_dir, spec, pop, groups, plan, tables)
     cdr_rows = sum(counts[f.source] for f in OPERATOR_FORMATS)
