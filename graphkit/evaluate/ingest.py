@@ -34,8 +34,8 @@ def evaluate_ingest(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         return None
     by_hash = {s.get("sha256"): name for name, s in ingested.items()}
     planted: dict[str, set[int]] = {}
-    for row in _read_csv(truth_dir / "malformed.csv"):
-        planted.setdefault(row["source"], set()).add(int(row["row_number"]))
+    for bad in _read_csv(truth_dir / "malformed.csv"):
+        planted.setdefault(bad["source"], set()).add(int(bad["row_number"]))
     rejected_rows: dict[str, set[int]] = {}
     with store.connect() as con:
         if store.table_exists(con, "rejects"):

@@ -67,8 +67,17 @@ OPERATOR_FORMATS = (
         source="opA_cdr",
         operator=0,
         delimiter=";",
-        header=("CallID", "Datetime", "From", "To", "Type", "Duration(seconds)", "Cell Tower",
-                "IMEI", "IMSI"),
+        header=(
+            "CallID",
+            "Datetime",
+            "From",
+            "To",
+            "Type",
+            "Duration(seconds)",
+            "Cell Tower",
+            "IMEI",
+            "IMSI",
+        ),
         time_format="%Y%m%d %H%M",
         timezone="Europe/London",
         iso_offset=False,
@@ -83,8 +92,17 @@ OPERATOR_FORMATS = (
         source="opB_cdr",
         operator=1,
         delimiter=",",
-        header=("event_id", "event_start", "calling_number", "called_number", "event_type",
-                "duration", "cell_id", "imei", "imsi"),
+        header=(
+            "event_id",
+            "event_start",
+            "calling_number",
+            "called_number",
+            "event_type",
+            "duration",
+            "cell_id",
+            "imei",
+            "imsi",
+        ),
         time_format="%Y-%m-%dT%H:%M:%S",
         timezone="Europe/London",
         iso_offset=True,
@@ -120,8 +138,7 @@ class CdrWriter:
         self.variants = pa.array(phone_variants(plan.msisdn).ravel(), pa.string())
         self.cells = pa.array(towers.cell_id, pa.string())
         self.imeis = pa.array(plan.imei, pa.string())
-        imsi = np.where(plan.imsi == "", None, plan.imsi)
-        self.imsis = pa.array(imsi, pa.string())
+        self.imsis = pa.array([x or None for x in plan.imsi], pa.string())
         seconds = np.arange(7201)
         self.hms = pa.array(
             [f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in seconds], pa.string()
@@ -185,9 +202,7 @@ class CdrWriter:
         record_no = record_no[rows]
         k = len(f.caller_variants)
         caller_var = np.asarray(f.caller_variants)[rng.integers(0, k, n)][rows]
-        callee_var = np.asarray(f.callee_variants)[
-            rng.integers(0, len(f.callee_variants), n)
-        ][rows]
+        callee_var = np.asarray(f.callee_variants)[rng.integers(0, len(f.callee_variants), n)][rows]
         is_bad = np.zeros(n, dtype=bool)
         is_bad[bad] = True
         defect_of = np.full(n, -1)

@@ -20,8 +20,58 @@ from graphkit.simulate.world import KIND_NAMES, WORK, Population, Towers
 __all__ = ["DayEvents", "EventModel", "day_events"]
 
 # events per hour of day, relative (social and work; weekday and weekend)
-_SOCIAL_WEEKDAY = [1, 0.5, 0.3, 0.2, 0.2, 0.4, 1.5, 4, 6, 6, 6, 6, 7, 6, 6, 6, 7, 8, 9, 9, 8, 7, 5, 2.5]
-_SOCIAL_WEEKEND = [2, 1.2, 0.6, 0.3, 0.2, 0.2, 0.5, 1.5, 3, 5, 7, 8, 8, 8, 8, 8, 8, 8, 9, 9, 9, 8, 6, 4]
+_SOCIAL_WEEKDAY = [
+    1,
+    0.5,
+    0.3,
+    0.2,
+    0.2,
+    0.4,
+    1.5,
+    4,
+    6,
+    6,
+    6,
+    6,
+    7,
+    6,
+    6,
+    6,
+    7,
+    8,
+    9,
+    9,
+    8,
+    7,
+    5,
+    2.5,
+]
+_SOCIAL_WEEKEND = [
+    2,
+    1.2,
+    0.6,
+    0.3,
+    0.2,
+    0.2,
+    0.5,
+    1.5,
+    3,
+    5,
+    7,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    8,
+    9,
+    9,
+    9,
+    8,
+    6,
+    4,
+]
 _WORK = [0, 0, 0, 0, 0, 0, 0.3, 2, 8, 10, 10, 9, 6, 8, 9, 9, 8, 4, 1, 0.3, 0.1, 0, 0, 0]
 # weekday factor per tie kind (Monday first)
 _WEEKLY_SOCIAL = [0.95, 0.95, 1.0, 1.0, 1.1, 1.15, 0.9]
@@ -33,7 +83,8 @@ SEGMENT_STRIDE = np.int64(10**10)  # more seconds than any simulation lasts
 
 def _cdf(weights: list[float]) -> np.ndarray:
     w = np.asarray(weights, dtype=float)
-    return np.cumsum(w) / w.sum()
+    cdf: np.ndarray = np.cumsum(w) / w.sum()
+    return cdf
 
 
 @dataclass(frozen=True)

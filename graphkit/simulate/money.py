@@ -30,8 +30,13 @@ MONEY_MAPPINGS: dict[str, dict[str, Any]] = {
         "source_name": "bank_accounts",
         "read": {"delimiter": ",", "encoding": "utf-8", "header": True},
         "columns": {
-            "record_id": "AccountRef", "account_id": "IBAN", "holder_name": "HolderName",
-            "dob": "DateOfBirth", "address": "Address", "bank": "Bank", "opened": "Opened",
+            "record_id": "AccountRef",
+            "account_id": "IBAN",
+            "holder_name": "HolderName",
+            "dob": "DateOfBirth",
+            "address": "Address",
+            "bank": "Bank",
+            "opened": "Opened",
         },
         "formats": {"dob": "%Y-%m-%d", "opened": "%Y-%m-%d"},
     },
@@ -41,8 +46,12 @@ MONEY_MAPPINGS: dict[str, dict[str, Any]] = {
         "timezone": "Europe/London",
         "read": {"delimiter": ",", "encoding": "utf-8", "header": True},
         "columns": {
-            "record_id": "TxnID", "timestamp": "ValueDate", "from_account": "FromIBAN",
-            "to_account": "ToIBAN", "amount": "Amount", "currency": "Currency",
+            "record_id": "TxnID",
+            "timestamp": "ValueDate",
+            "from_account": "FromIBAN",
+            "to_account": "ToIBAN",
+            "amount": "Amount",
+            "currency": "Currency",
             "reference": "Narrative",
         },
         "formats": {"timestamp": "%d/%m/%Y %H:%M:%S"},
@@ -57,8 +66,11 @@ def _ibans(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
     branch = rng.integers(100_000, 999_999, n)
     account = rng.choice(100_000_000, size=n, replace=False)
     ibans = [
-        str(IBAN.generate("GB", bank_code=vocab.BANKS[b][0], branch_code=f"{s:06d}",
-                          account_code=f"{a:08d}"))
+        str(
+            IBAN.generate(
+                "GB", bank_code=vocab.BANKS[b][0], branch_code=f"{s:06d}", account_code=f"{a:08d}"
+            )
+        )
         for b, s, a in zip(bank, branch, account, strict=True)
     ]
     return ibans, [vocab.BANKS[b][1] for b in bank]
@@ -73,8 +85,9 @@ def write_money(
     ids: Identities,
     ledger: NoiseLedger,
     rng: np.random.Generator,
-) -> tuple[list[tuple[str, str, str, str, str]], list[list[str]], list[list[str]],
-           dict[int, list[str]]]:
+) -> tuple[
+    list[tuple[str, str, str, str, str]], list[list[str]], list[list[str]], dict[int, list[str]]
+]:
     """Write bank_accounts.csv and transactions.csv.
 
     Returns (records truth rows, accounts truth rows, transactions truth rows, person ->
@@ -89,7 +102,7 @@ def write_money(
     accounts_of: dict[int, list[str]] = {}
     for p, iban in zip(holder, ibans, strict=False):
         accounts_of.setdefault(int(p), []).append(iban)
-    company_iban = ibans[holder.size:]
+    company_iban = ibans[holder.size :]
 
     identities = [ids.real(int(p)) for p in holder]
     noisy = apply_noise(identities, spec.noise, rng)
@@ -100,16 +113,35 @@ def write_money(
         iban = ibans[k]
         shown = " ".join(iban[i : i + 4] for i in range(0, len(iban), 4)) if k % 2 else iban
         opened = spec.start_date - dt.timedelta(days=int(rng.integers(30, 5000)))
-        rows.append([rid, shown, f"{rec.first_name} {rec.last_name}".strip(), rec.dob,
-                     f"{rec.address}, {rec.postcode}".strip(", "), banks[k], opened.isoformat()])
-        rec_truth.append(("bank_accounts", rid, person_id(int(p)), person_id(int(p)),
-                          ";".join(rec.noise)))
+        rows.append(
+            [
+                rid,
+                shown,
+                f"{rec.first_name} {rec.last_name}".strip(),
+                rec.dob,
+                f"{rec.address}, {rec.postcode}".strip(", "),
+                banks[k],
+                opened.isoformat(),
+            ]
+        )
+        rec_truth.append(
+            ("bank_accounts", rid, person_id(int(p)), person_id(int(p)), ";".join(rec.noise))
+        )
         role = "mule" if groups.role[p] == MULE else "personal"
         acc_truth.append([iban, person_id(int(p)), role, rid])
     for w, iban in enumerate(company_iban):
         rid = f"ACC{holder.size + w + 1:07d}"
-        rows.append([rid, iban, str(pop.workplace_name[w]), "", "", banks[holder.size + w],
-                     (spec.start_date - dt.timedelta(days=3000)).isoformat()])
+        rows.append(
+            [
+                rid,
+                iban,
+                str(pop.workplace_name[w]),
+                "",
+                "",
+                banks[holder.size + w],
+                (spec.start_date - dt.timedelta(days=3000)).isoformat(),
+            ]
+        )
         rec_truth.append(("bank_accounts", rid, "", f"W{w + 1:05d}", ""))
         acc_truth.append([iban, "", "company", rid])
     m = MONEY_MAPPINGS["bank_accounts"]
@@ -122,9 +154,17 @@ def write_money(
         if (start + dt.timedelta(days=day)).day == 25:
             for p in np.flatnonzero((pop.workplace >= 0) & (n_accounts > 0)):
                 amount = round(float(rng.normal(2200, 600)), 2)
-                tx.append((day * DAY_S + 9 * HOUR_S + int(rng.integers(0, HOUR_S)),
-                           company_iban[pop.workplace[p]], accounts_of[int(p)][0],
-                           max(amount, 400.0), "SALARY", "salary", -1))
+                tx.append(
+                    (
+                        day * DAY_S + 9 * HOUR_S + int(rng.integers(0, HOUR_S)),
+                        company_iban[pop.workplace[p]],
+                        accounts_of[int(p)][0],
+                        max(amount, 400.0),
+                        "SALARY",
+                        "salary",
+                        -1,
+                    )
+                )
     close = np.flatnonzero(np.isin(ties.kind, (HOUSEHOLD, FRIEND)) & (ties.a < n) & (ties.b < n))
     close = close[(n_accounts[ties.a[close]] > 0) & (n_accounts[ties.b[close]] > 0)]
     count = rng.poisson(0.4 * spec.days / 30, close.size)
@@ -132,8 +172,17 @@ def write_money(
         a, b = int(ties.a[i]), int(ties.b[i])
         if rng.random() < 0.5:
             a, b = b, a
-        tx.append((int(rng.integers(0, total)), accounts_of[a][0], accounts_of[b][0],
-                   round(float(rng.lognormal(3.5, 1.0)), 2), "TRANSFER", "peer", -1))
+        tx.append(
+            (
+                int(rng.integers(0, total)),
+                accounts_of[a][0],
+                accounts_of[b][0],
+                round(float(rng.lognormal(3.5, 1.0)), 2),
+                "TRANSFER",
+                "peer",
+                -1,
+            )
+        )
     for g in range(groups.count):
         members = groups.members(g)
         soldiers = members[groups.rank[members] == SOLDIER]
@@ -144,21 +193,47 @@ def write_money(
             while t < total - 2 * DAY_S:
                 mule = int(rng.choice(mules))
                 amount = round(float(rng.uniform(400, 990)), 2)
-                tx.append((t, accounts_of[int(s)][0], accounts_of[mule][0], amount,
-                           "CASH DEP", "proceeds", g))
+                tx.append(
+                    (
+                        t,
+                        accounts_of[int(s)][0],
+                        accounts_of[mule][0],
+                        amount,
+                        "CASH DEP",
+                        "proceeds",
+                        g,
+                    )
+                )
                 t_relay = t + int(rng.integers(2 * HOUR_S, 30 * HOUR_S))
                 src = mule
                 if rng.random() < 0.4 and mules.size > 1:
                     other = int(mules[mules != mule][0])
                     amount = round(amount * 0.95, 2)
-                    tx.append((t_relay, accounts_of[mule][1], accounts_of[other][0], amount,
-                               "INV 2231", "relay", g))
+                    tx.append(
+                        (
+                            t_relay,
+                            accounts_of[mule][1],
+                            accounts_of[other][0],
+                            amount,
+                            "INV 2231",
+                            "relay",
+                            g,
+                        )
+                    )
                     t_relay += int(rng.integers(2 * HOUR_S, 30 * HOUR_S))
                     src = other
                 boss = int(rng.choice(top))
-                tx.append((min(t_relay, total - 1), accounts_of[src][2],
-                           accounts_of[boss][0], round(amount * 0.92, 2), "CONSULTANCY",
-                           "payout", g))
+                tx.append(
+                    (
+                        min(t_relay, total - 1),
+                        accounts_of[src][2],
+                        accounts_of[boss][0],
+                        round(amount * 0.92, 2),
+                        "CONSULTANCY",
+                        "payout",
+                        g,
+                    )
+                )
                 t += int(rng.integers(3 * DAY_S, 8 * DAY_S))
     tx.sort(key=lambda r: (r[0], r[1], r[2]))
     base = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
@@ -166,11 +241,12 @@ def write_money(
     from zoneinfo import ZoneInfo
 
     london = ZoneInfo("Europe/London")
-    for k, (t, a, b, amount, ref, why, g) in enumerate(tx):
+    for k, (t, debit, credit, amount, ref, why, g) in enumerate(tx):
         rid = f"TX{k + 1:08d}"
         when = (base + dt.timedelta(seconds=t)).astimezone(london)
-        tx_rows.append([rid, when.strftime("%d/%m/%Y %H:%M:%S"), a, b, f"{amount:.2f}", "GBP",
-                        ref])
+        tx_rows.append(
+            [rid, when.strftime("%d/%m/%Y %H:%M:%S"), debit, credit, f"{amount:.2f}", "GBP", ref]
+        )
         tx_truth.append([rid, why, f"G{g + 1}" if g >= 0 else ""])
     m = MONEY_MAPPINGS["transactions"]
     write_csv(out / "sources" / "transactions.csv", list(m["columns"].values()), tx_rows)

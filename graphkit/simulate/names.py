@@ -18,7 +18,11 @@ __all__ = [
 ]
 
 
-FIRST_MALE: tuple[str, ...] = tuple(
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+FIRST_MALE: tuple[str, ...] = _words(
     """
     James John Robert Michael William David Richard Joseph Thomas Charles Christopher Daniel
     Matthew Anthony Mark Steven Paul Andrew Joshua Kenneth Kevin Brian George Timothy Ronald
@@ -27,9 +31,9 @@ FIRST_MALE: tuple[str, ...] = tuple(
     Connor Liam Sean Declan Mohammed Ahmed Ali Omar Yusuf Hassan Ibrahim Tariq Imran Bilal
     Kwame Chidi Emeka Tunde Aleksandr Dmitri Sergei Piotr Tomasz Marek Andrei Luca Marco
     Giovanni Salvatore Antonio Jose Carlos Miguel Rajesh Sanjay Arjun Wei
-    """.split()
+    """
 )
-FIRST_FEMALE: tuple[str, ...] = tuple(
+FIRST_FEMALE: tuple[str, ...] = _words(
     """
     Mary Patricia Jennifer Linda Elizabeth Barbara Susan Jessica Sarah Karen Nancy Lisa
     Margaret Sandra Ashley Kimberly Emily Donna Michelle Carol Amanda Melissa Deborah
@@ -38,9 +42,9 @@ FIRST_FEMALE: tuple[str, ...] = tuple(
     Niamh Aoife Fatima Aisha Zainab Maryam Amina Yasmin Nadia Ngozi Chioma Abena Olga Natalia
     Tatiana Katarzyna Agnieszka Elena Giulia Francesca Maria Lucia Carmen Priya Anjali Sunita
     Mei Zoe Rose Jane Anne
-    """.split()
+    """
 )
-LAST_NAMES: tuple[str, ...] = tuple(
+LAST_NAMES: tuple[str, ...] = _words(
     """
     Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson
     Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson
@@ -54,68 +58,71 @@ LAST_NAMES: tuple[str, ...] = tuple(
     Ivanov Petrov Popescu Rossi Russo Esposito Bianchi Romano Garcia Fernandez Lopez Okafor
     Okonkwo Adeyemi Mensah Asante Ahmed Rahman Chowdhury Iqbal Malik Sharma Gupta Chen Wang
     Nguyen Kaur Costa Silva Schmidt Muller Novak Horvat
-    """.split()
+    """
 )
-STREET_NAMES: tuple[str, ...] = tuple(
+STREET_NAMES: tuple[str, ...] = _words(
     """
     Acacia Albert Alexandra Ash Beech Birch Bridge Brook Castle Cedar Chapel Charles Church
     Clarence Cross Elm Exchange Ferry George Grange Green Grove Hall Harbour High Highfield
     Hill Holly Kings Lime Manor Maple Market Mill Moor New North Oak Orchard Park Princess
     Queens Railway Regent Rose School Spring Springfield Station Stanley Victoria Water
     Wellington West Willow Windsor York Cheetham Deansgate Oldham
-    """.split()
+    """
 )
-STREET_TYPES: tuple[str, ...] = tuple(
+STREET_TYPES: tuple[str, ...] = _words(
     """
     Road Street Lane Avenue Close Drive Way Crescent Place Terrace
-    """.split()
+    """
 )
-STREET_ALIAS_WORDS: tuple[str, ...] = tuple(
+STREET_ALIAS_WORDS: tuple[str, ...] = _words(
     """
     Tiny Big Shadow Smokey Ghost Fox Snake Duke Ace Bullet Scar Lucky Doc Chief Red Blue
     Spider Ice Flash Mouse
-    """.split()
+    """
 )
-EMAIL_DOMAINS: tuple[str, ...] = tuple(
+EMAIL_DOMAINS: tuple[str, ...] = _words(
     """
     gmail.com hotmail.co.uk outlook.com yahoo.co.uk icloud.com protonmail.com
-    """.split()
+    """
 )
 NICKNAMES: dict[str, tuple[str, ...]] = {
     key: tuple(value.split(","))
     for key, value in (
         item.split(":")
-        for item in """
-        James:Jim,Jimmy,Jamie John:Johnny,Jack Robert:Bob,Rob,Bobby Michael:Mike,Mick,Micky
-        William:Bill,Will,Billy David:Dave,Davy Richard:Rick,Dick,Richie Joseph:Joe,Joey
-        Thomas:Tom,Tommy Charles:Charlie,Chas Christopher:Chris Daniel:Dan,Danny Matthew:Matt
-        Anthony:Tony,Ant Steven:Steve Andrew:Andy,Drew Joshua:Josh Kenneth:Ken,Kenny Timothy:Tim
-        Ronald:Ron,Ronnie Edward:Ed,Eddie,Ted Jeffrey:Jeff Nicholas:Nick,Nicky Jonathan:Jon
-        Stephen:Steve Peter:Pete Samuel:Sam Benjamin:Ben Patrick:Paddy,Pat Alexander:Alex,Sandy
-        Frank:Frankie Raymond:Ray Gregory:Greg Oliver:Ollie Harry:Hal Henry:Harry,Hank
-        Salvatore:Totò,Sal Giovanni:Gianni Antonio:Toni Jose:Pepe Aleksandr:Sasha Dmitri:Dima
-        Sergei:Seryozha Mary:Molly,Mae Patricia:Pat,Trish Jennifer:Jen,Jenny
-        Elizabeth:Liz,Beth,Lizzie Barbara:Barb Susan:Sue,Susie Jessica:Jess
-        Margaret:Maggie,Peggy,Meg Sandra:Sandy Kimberly:Kim Deborah:Debbie,Deb Stephanie:Steph
-        Rebecca:Becky,Becca Katherine:Kate,Kathy,Katie Catherine:Cathy,Kate Victoria:Vicky,Tori
-        Abigail:Abby Charlotte:Lottie,Charlie Natalia:Natasha Olga:Olya
-        """.split()
+        for item in _words(
+            """
+            James:Jim,Jimmy,Jamie John:Johnny,Jack Robert:Bob,Rob,Bobby Michael:Mike,Mick,Micky
+            William:Bill,Will,Billy David:Dave,Davy Richard:Rick,Dick,Richie Joseph:Joe,Joey
+            Thomas:Tom,Tommy Charles:Charlie,Chas Christopher:Chris Daniel:Dan,Danny Matthew:Matt
+            Anthony:Tony,Ant Steven:Steve Andrew:Andy,Drew Joshua:Josh Kenneth:Ken,Kenny Timothy:Tim
+            Ronald:Ron,Ronnie Edward:Ed,Eddie,Ted Jeffrey:Jeff Nicholas:Nick,Nicky Jonathan:Jon
+            Stephen:Steve Peter:Pete Samuel:Sam Benjamin:Ben Patrick:Paddy,Pat Alexander:Alex,Sandy
+            Frank:Frankie Raymond:Ray Gregory:Greg Oliver:Ollie Harry:Hal Henry:Harry,Hank
+            Salvatore:Totò,Sal Giovanni:Gianni Antonio:Toni Jose:Pepe Aleksandr:Sasha Dmitri:Dima
+            Sergei:Seryozha Mary:Molly,Mae Patricia:Pat,Trish Jennifer:Jen,Jenny
+            Elizabeth:Liz,Beth,Lizzie Barbara:Barb Susan:Sue,Susie Jessica:Jess
+            Margaret:Maggie,Peggy,Meg Sandra:Sandy Kimberly:Kim Deborah:Debbie,Deb Stephanie:Steph
+            Rebecca:Becky,Becca Katherine:Kate,Kathy,Katie Catherine:Cathy,Kate Victoria:Vicky,Tori
+            Abigail:Abby Charlotte:Lottie,Charlie Natalia:Natasha Olga:Olya
+            """
+        )
     )
 }
 TRANSLITERATIONS: tuple[tuple[str, ...], ...] = tuple(
     tuple(item.split(","))
-    for item in """
-    Mohammed,Muhammad,Mohamed,Mohammad Ahmed,Ahmad Yusuf,Youssef,Yousef Hassan,Hasan
-    Aisha,Ayesha Fatima,Fatimah Aleksandr,Alexandr,Oleksandr Dmitri,Dmitry,Dmitriy
-    Sergei,Sergey Tatiana,Tatyana Natalia,Natalya Ivanov,Iwanow Petrov,Petroff
-    Chowdhury,Choudhury,Chaudhry Hussain,Husain,Hussein Rahman,Rehman Jose,José
-    Muller,Müller,Mueller Zoe,Zoë Fernandez,Fernández Lopez,López Nowak,Novak Wei,Wai Mei,May
-    """.split()
+    for item in _words(
+        """
+        Mohammed,Muhammad,Mohamed,Mohammad Ahmed,Ahmad Yusuf,Youssef,Yousef Hassan,Hasan
+        Aisha,Ayesha Fatima,Fatimah Aleksandr,Alexandr,Oleksandr Dmitri,Dmitry,Dmitriy
+        Sergei,Sergey Tatiana,Tatyana Natalia,Natalya Ivanov,Iwanow Petrov,Petroff
+        Chowdhury,Choudhury,Chaudhry Hussain,Husain,Hussein Rahman,Rehman Jose,José
+        Muller,Müller,Mueller Zoe,Zoë Fernandez,Fernández Lopez,López Nowak,Novak Wei,Wai Mei,May
+        """
+    )
 )
-STREET_ALIASES: dict[str, str] = {
-    key: value
-    for key, value in zip(STREET_TYPES, "Rd St Ln Ave Cl Dr Wy Cres Pl Terr".split(), strict=True)
-}
+STREET_ALIASES: dict[str, str] = dict(
+    zip(STREET_TYPES, _words("Rd St Ln Ave Cl Dr Wy Cres Pl Terr"), strict=True)
+)
 TOWN = "Manchester"
 BANKS: tuple[tuple[str, str], ...] = (
     ("NWBK", "NatWest"),

@@ -102,16 +102,17 @@ def apply_noise(
         return np.sort(chosen)
 
     has_nick = np.array([f in vocab.NICKNAMES for f in first], dtype=bool)
-    has_translit = np.array([f in _TRANSLIT or s in _TRANSLIT for f, s in zip(first, last,
-                                                                             strict=True)])
+    has_translit = np.array(
+        [f in _TRANSLIT or s in _TRANSLIT for f, s in zip(first, last, strict=True)]
+    )
     for i in pick(noise.transliteration, has_translit):
         field = first if first[i] in _TRANSLIT else last
         options = [x for x in _TRANSLIT[field[i]] if x != field[i]]
         field[i] = options[int(rng.integers(0, len(options)))]
         tags[i].append("transliteration")
     for i in pick(noise.nickname, has_nick):
-        options = vocab.NICKNAMES[first[i]]
-        first[i] = options[int(rng.integers(0, len(options)))]
+        nicks = vocab.NICKNAMES[first[i]]
+        first[i] = nicks[int(rng.integers(0, len(nicks)))]
         tags[i].append("nickname")
     for i in pick(noise.name_typo, np.ones(n, dtype=bool)):
         if rng.random() < 0.5:

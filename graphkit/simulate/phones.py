@@ -60,8 +60,8 @@ def phone_variants(e164: np.ndarray) -> np.ndarray:
     out = np.empty((len(e164), 6), dtype=object)
     for i, number in enumerate(e164):
         national = str(number)[3:]
-        head, tail = (national[:4], national[4:]) if national[0] == "7" else (
-            national[:3], national[3:]
+        head, tail = (
+            (national[:4], national[4:]) if national[0] == "7" else (national[:3], national[3:])
         )
         out[i] = (
             f"+44 {head} {tail}",
@@ -78,7 +78,9 @@ def imeis(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` distinct 15-digit IMEIs: a type allocation code, a serial and the Luhn digit."""
     serial = rng.choice(1_000_000, size=n, replace=n > 1_000_000)
     body = _TACS[rng.integers(0, _TACS.size, n)] * 1_000_000 + serial
-    digits = (body[:, None] // 10 ** np.arange(13, -1, -1)) % 10  # 14 digits, most significant first
+    digits = (
+        body[:, None] // 10 ** np.arange(13, -1, -1)
+    ) % 10  # 14 digits, most significant first
     doubled = digits[:, 1::2] * 2  # Luhn doubles every second digit from the right of the body
     total = digits[:, 0::2].sum(axis=1) + (doubled // 10 + doubled % 10).sum(axis=1)
     check = (10 - total % 10) % 10

@@ -16,7 +16,7 @@ from graphkit.simulate.groups import BACKGROUND, BOSS, LIEUTENANT, MEMBER, Group
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.world import FRIEND, GROUP, LANDLINE, NEW, Population, Ties
 
-__all__ = ["Phones", "Plan", "make_plan"]
+__all__ = ["Blackout", "Handoff", "Phones", "Plan", "Swap", "make_plan"]
 
 DAY_S = 86_400
 HOUR_S = 3_600
@@ -46,6 +46,46 @@ class Phones:
 
 
 @dataclass(frozen=True)
+class Handoff:
+    """A burner hand-off: ``old`` stops at ``time_s``; ``new`` starts at ``new_start_s``."""
+
+    old: int
+    new: int
+    person: int
+    group: int
+    time_s: int
+    new_start_s: int
+    same_imei: bool
+
+
+@dataclass(frozen=True)
+class Blackout:
+    """A person silent in ``[start_s, end_s)``; ``scope`` is "group" or "person"."""
+
+    scope: str
+    group: int
+    person: int
+    phone: int
+    start_s: int
+    end_s: int
+    resumed: bool
+    operation_s: int
+
+
+@dataclass(frozen=True)
+class Swap:
+    """A SIM swap (new number, same handset) or handset swap (same number, new handset)."""
+
+    kind: str
+    person: int
+    time_s: int
+    old_phone: int
+    new_phone: int
+    old_imei: int
+    new_imei: int
+
+
+@dataclass(frozen=True)
 class Plan:
     """Phones, handsets, the person timeline, the final ties and the planted events."""
 
@@ -60,9 +100,9 @@ class Plan:
     house_landline: np.ndarray  # per household: phone index or -1
     ties: Ties  # nodes < people are persons; people + h is the landline of household h
     hidden: list[tuple[int, int, str]]
-    handoffs: list[dict[str, object]]
-    blackouts: list[dict[str, object]]
-    swaps: list[dict[str, object]]
+    handoffs: list[Handoff]
+    blackouts: list[Blackout]
+    swaps: list[Swap]
     tie_kinds_hidden: tuple[str, ...] = ("group", "friend")
 
 
@@ -82,7 +122,8 @@ def _hide_ties(
 
 
 def _pair_key(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    return np.minimum(a, b).astype(np.int64) * (n + 1) + np.maximum(a, b)
+    key: np.ndarray = np.minimum(a, b).astype(np.int64) * (n + 1) + np.maximum(a, b)
+    return key
 
 
 def make_plan(
@@ -112,9 +153,9 @@ def make_plan(
     cur_phone = person_phone.copy()
     cur_imei = np.arange(n, dtype=np.int64)
     busy_until = np.zeros(n, dtype=np.int64)  # persons' events never overlap
-    handoffs: list[dict[str, object]] = []
-    blackouts: list[dict[str, object]] = []
-    swaps: list[dict[str, object]] = []
+    handoffs: list[Handoff] = []
+    blackouts: list[Blackout] = []
+    swaps: list[Swap] = []
     drop_at = np.full(ties.size, np.iinfo(np.int64).max)
     new_a: list[int] = []
     new_b: list[int] = []
@@ -139,8 +180,15 @@ def make_plan(
             n_imei += 0 if same_imei else 1
             changes.setdefault(p, []).extend([(t_stop, -1, -1), (t_new, new, imei)])
             handoffs.append(
-                dict(old=int(cur_phone[p]), new=new, person=p, group=g, time_s=t_stop,
-                     new_start_s=t_new, same_imei=same_imei)
+                Handoff(
+                    old=int(cur_phone[p]),
+                    new=new,
+                    person=p,
+                    group=g,
+                    time_s=t_stop,
+                    new_start_s=t_new,
+                    same_imei=same_imei,
+                )
             )
             cur_phone[p], cur_imei[p] = new, imei
             busy_until[p] = t_new + DAY_S
@@ -148,8 +196,10 @@ def make_plan(
             dropped = mine[rng.random(mine.size) < 0.12]
             drop_at[dropped] = np.minimum(drop_at[dropped], t_stop)
             if rng.random() < 0.6:
-                pool = members if rng.random() < 0.5 else np.flatnonzero(
-                    pop.community == pop.community[p]
+                pool = (
+                    members
+                    if rng.random() < 0.5
+                    else np.flatnonzero(pop.community == pop.community[p])
                 )
                 q = int(rng.choice(pool))
                 if q != p and _pair_key(np.array([p]), np.array([q]), n)[0] not in hidden_keys:
@@ -160,8 +210,9 @@ def make_plan(
     blackout_groups = np.flatnonzero(rng.random(groups.count) < spec.blackout_group_share)
     if blackout_groups.size == 0:
         blackout_groups = np.array([int(rng.integers(0, groups.count))])
-    for g in blackout_groups:
-        members = groups.members(int(g))
+    for bg in blackout_groups:
+        g = int(bg)
+        members = groups.members(g)
         operation = int(rng.uniform(0.7, 0.85) * total)
         pre_s = int(rng.uniform(2, 4) * DAY_S)
         post_s = int(rng.uniform(1, 3) * DAY_S)
@@ -169,17 +220,25 @@ def make_plan(
         part = members[lead | (rng.random(members.size) < 0.7)]
         for p in part:
             p = int(p)
-            start = max(operation - pre_s + int(rng.integers(-3 * HOUR_S, 3 * HOUR_S)),
-                        int(busy_until[p]))
+            start = max(
+                operation - pre_s + int(rng.integers(-3 * HOUR_S, 3 * HOUR_S)), int(busy_until[p])
+            )
             resumed = bool(rng.random() < 0.85)
             end = min(operation + post_s + int(rng.integers(-3 * HOUR_S, 3 * HOUR_S)), total)
             if end - start < DAY_S:
                 continue
             _silence(changes, p, start, end if resumed else total, cur_phone, cur_imei)
             blackouts.append(
-                dict(scope="group", group=int(g), person=p, phone=int(cur_phone[p]),
-                     start_s=start, end_s=end if resumed else total, resumed=resumed,
-                     operation_s=operation)
+                Blackout(
+                    scope="group",
+                    group=g,
+                    person=p,
+                    phone=int(cur_phone[p]),
+                    start_s=start,
+                    end_s=end if resumed else total,
+                    resumed=resumed,
+                    operation_s=operation,
+                )
             )
             busy_until[p] = total
 
@@ -196,41 +255,86 @@ def make_plan(
         end = start + length if resumed else total
         _silence(changes, p, start, end, cur_phone, cur_imei)
         blackouts.append(
-            dict(scope="person", group=-1, person=p, phone=int(cur_phone[p]), start_s=start,
-                 end_s=end, resumed=resumed, operation_s=-1)
+            Blackout(
+                scope="person",
+                group=-1,
+                person=p,
+                phone=int(cur_phone[p]),
+                start_s=start,
+                end_s=end,
+                resumed=resumed,
+                operation_s=-1,
+            )
         )
     for k, p in enumerate(chosen[n_ind:]):
         p = int(p)
         t = int(rng.uniform(0.2, 0.8) * total)
         if k < n_swap:  # SIM swap: new number in the same handset, after a short gap
-            new = phones.add(phones.operator[cur_phone[p]], p, phones.identity[cur_phone[p]],
-                             "swap")
+            new = phones.add(
+                phones.operator[cur_phone[p]], p, phones.identity[cur_phone[p]], "swap"
+            )
             t_new = t + int(rng.integers(600, 3 * HOUR_S))
             changes.setdefault(p, []).extend([(t, -1, -1), (t_new, new, int(cur_imei[p]))])
-            swaps.append(dict(kind="sim_swap", person=p, time_s=t_new, old_phone=int(cur_phone[p]),
-                              new_phone=new, old_imei=int(cur_imei[p]), new_imei=int(cur_imei[p])))
+            swaps.append(
+                Swap(
+                    kind="sim_swap",
+                    person=p,
+                    time_s=t_new,
+                    old_phone=int(cur_phone[p]),
+                    new_phone=new,
+                    old_imei=int(cur_imei[p]),
+                    new_imei=int(cur_imei[p]),
+                )
+            )
             cur_phone[p] = new
         else:  # handset swap: same SIM in a new handset
             changes.setdefault(p, []).append((t, int(cur_phone[p]), n_imei))
-            swaps.append(dict(kind="handset_swap", person=p, time_s=t,
-                              old_phone=int(cur_phone[p]), new_phone=int(cur_phone[p]),
-                              old_imei=int(cur_imei[p]), new_imei=n_imei))
+            swaps.append(
+                Swap(
+                    kind="handset_swap",
+                    person=p,
+                    time_s=t,
+                    old_phone=int(cur_phone[p]),
+                    new_phone=int(cur_phone[p]),
+                    old_imei=int(cur_imei[p]),
+                    new_imei=n_imei,
+                )
+            )
             cur_imei[p] = n_imei
             n_imei += 1
 
     # ties: drift at hand-offs, new contacts, then household landlines
     to_s = np.minimum(ties.to_s, drop_at)
     m_new = len(new_a)
-    ties = Ties.concat([
-        Ties(ties.a, ties.b, ties.kind, ties.rate_per_day, ties.p_a_calls, ties.p_sms,
-             ties.from_s, to_s),
-        Ties(np.array(new_a, np.int64), np.array(new_b, np.int64), np.full(m_new, NEW),
-             np.full(m_new, 0.5), np.full(m_new, 0.5), np.full(m_new, 0.5),
-             np.array(new_from, np.int64), np.full(m_new, total, np.int64)),
-    ])
+    ties = Ties.concat(
+        [
+            Ties(
+                ties.a,
+                ties.b,
+                ties.kind,
+                ties.rate_per_day,
+                ties.p_a_calls,
+                ties.p_sms,
+                ties.from_s,
+                to_s,
+            ),
+            Ties(
+                np.array(new_a, np.int64),
+                np.array(new_b, np.int64),
+                np.full(m_new, NEW),
+                np.full(m_new, 0.5),
+                np.full(m_new, 0.5),
+                np.full(m_new, 0.5),
+                np.array(new_from, np.int64),
+                np.full(m_new, total, np.int64),
+            ),
+        ]
+    )
     house_landline = np.full(pop.households, -1, dtype=np.int64)
     house_size = np.bincount(pop.household, minlength=pop.households)
-    with_line = np.flatnonzero((house_size > 1) & (rng.random(pop.households) < spec.landline_share))
+    with_line = np.flatnonzero(
+        (house_size > 1) & (rng.random(pop.households) < spec.landline_share)
+    )
     for h in with_line:
         house_landline[h] = phones.add(0, -1 - int(h), "real", "landline")
     ties = Ties.concat([ties, _landline_ties(ties, pop, house_landline, hidden, n)])
@@ -298,8 +402,16 @@ def _landline_ties(
     )
     keep = ~np.isin(line * stride + other, forbidden)
     idx, line, other = idx[keep], line[keep], other[keep]
-    return Ties(line, other, np.full(idx.size, LANDLINE), ties.rate_per_day[idx] * 0.2,
-                np.full(idx.size, 0.5), np.full(idx.size, 0.1), ties.from_s[idx], ties.to_s[idx])
+    return Ties(
+        line,
+        other,
+        np.full(idx.size, LANDLINE),
+        ties.rate_per_day[idx] * 0.2,
+        np.full(idx.size, 0.5),
+        np.full(idx.size, 0.1),
+        ties.from_s[idx],
+        ties.to_s[idx],
+    )
 
 
 def _segments(

@@ -38,10 +38,17 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "timezone": "Europe/London",
         "read": {"delimiter": ",", "encoding": "utf-8", "header": True},
         "columns": {
-            "record_id": "SubscriberRef", "msisdn": "MSISDN", "first_name": "Forename",
-            "last_name": "Surname", "dob": "DateOfBirth", "address": "AddressLine",
-            "postcode": "PostCode", "id_number": "IDNumber", "imsi": "IMSI",
-            "activated": "ActivationDate", "deactivated": "DeactivationDate",
+            "record_id": "SubscriberRef",
+            "msisdn": "MSISDN",
+            "first_name": "Forename",
+            "last_name": "Surname",
+            "dob": "DateOfBirth",
+            "address": "AddressLine",
+            "postcode": "PostCode",
+            "id_number": "IDNumber",
+            "imsi": "IMSI",
+            "activated": "ActivationDate",
+            "deactivated": "DeactivationDate",
         },
         "constants": {"operator": "OpA"},
         "formats": {"dob": "%d/%m/%Y", "activated": "%d/%m/%Y", "deactivated": "%d/%m/%Y"},
@@ -52,9 +59,14 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "timezone": "Europe/London",
         "read": {"delimiter": "|", "encoding": "utf-8", "header": True},
         "columns": {
-            "record_id": "subscriber_id", "msisdn": "msisdn", "full_name": "full_name",
-            "dob": "birth_date", "address": "address", "imsi": "imsi",
-            "activated": "activated", "deactivated": "deactivated",
+            "record_id": "subscriber_id",
+            "msisdn": "msisdn",
+            "full_name": "full_name",
+            "dob": "birth_date",
+            "address": "address",
+            "imsi": "imsi",
+            "activated": "activated",
+            "deactivated": "deactivated",
         },
         "constants": {"operator": "OpB"},
         "formats": {"dob": "%Y-%m-%d", "activated": "%Y-%m-%d", "deactivated": "%Y-%m-%d"},
@@ -64,20 +76,36 @@ MAPPINGS: dict[str, dict[str, Any]] = {
         "source_name": "police_persons",
         "read": {"delimiter": ";", "encoding": "latin-1", "header": True},
         "columns": {
-            "record_id": "PNC_ID", "last_name": "Surname", "first_name": "Forenames",
-            "aliases": "Aliases", "dob": "DOB", "address": "LastKnownAddress",
-            "postcode": "Postcode", "id_number": "PassportNo", "phones": "KnownPhones",
-            "emails": "KnownEmails", "accounts": "KnownAccounts",
+            "record_id": "PNC_ID",
+            "last_name": "Surname",
+            "first_name": "Forenames",
+            "aliases": "Aliases",
+            "dob": "DOB",
+            "address": "LastKnownAddress",
+            "postcode": "Postcode",
+            "id_number": "PassportNo",
+            "phones": "KnownPhones",
+            "emails": "KnownEmails",
+            "accounts": "KnownAccounts",
         },
-        "formats": {"dob": "%d/%m/%Y", "aliases": "|", "phones": "|", "emails": "|",
-                    "accounts": "|"},
+        "formats": {
+            "dob": "%d/%m/%Y",
+            "aliases": "|",
+            "phones": "|",
+            "emails": "|",
+            "accounts": "|",
+        },
     },
     "towers": {
         "kind": "towers",
         "source_name": "towers",
         "read": {"delimiter": ",", "encoding": "utf-8", "header": True},
-        "columns": {"cell_id": "cell_id", "lat": "latitude", "lon": "longitude",
-                    "azimuth": "azimuth"},
+        "columns": {
+            "cell_id": "cell_id",
+            "lat": "latitude",
+            "lon": "longitude",
+            "azimuth": "azimuth",
+        },
     },
 }
 
@@ -193,24 +221,46 @@ def write_subscribers(
             number = str(plan.msisdn[i])[3:]
             imsi = str(plan.imsi[i])
             if op == 0:
-                rows.append([
-                    rid, f"0{number[:4]} {number[4:]}", rec.first_name, rec.last_name,
-                    _dmy(rec.dob), rec.address, rec.postcode, ident.id_number, imsi,
-                    activated.strftime("%d/%m/%Y"),
-                    deactivated.strftime("%d/%m/%Y") if deactivated else "",
-                ])
+                rows.append(
+                    [
+                        rid,
+                        f"0{number[:4]} {number[4:]}",
+                        rec.first_name,
+                        rec.last_name,
+                        _dmy(rec.dob),
+                        rec.address,
+                        rec.postcode,
+                        ident.id_number,
+                        imsi,
+                        activated.strftime("%d/%m/%Y"),
+                        deactivated.strftime("%d/%m/%Y") if deactivated else "",
+                    ]
+                )
             else:
                 full = f"{rec.first_name} {rec.last_name}".strip()
                 address = f"{rec.address}, {rec.postcode}" if rec.postcode else rec.address
-                rows.append([
-                    rid, f"44{number}", full, rec.dob, address, imsi, activated.isoformat(),
-                    deactivated.isoformat() if deactivated else "",
-                ])
-            truth.append((source, rid, person_id(owners[k]), ident.identity_id,
-                          ";".join(rec.noise)))
+                rows.append(
+                    [
+                        rid,
+                        f"44{number}",
+                        full,
+                        rec.dob,
+                        address,
+                        imsi,
+                        activated.isoformat(),
+                        deactivated.isoformat() if deactivated else "",
+                    ]
+                )
+            truth.append(
+                (source, rid, person_id(owners[k]), ident.identity_id, ";".join(rec.noise))
+            )
         header = [MAPPINGS[source]["columns"][c] for c in MAPPINGS[source]["columns"]]
-        write_csv(out / "sources" / f"{source}.csv", header, rows,
-                  delimiter=MAPPINGS[source]["read"]["delimiter"])
+        write_csv(
+            out / "sources" / f"{source}.csv",
+            header,
+            rows,
+            delimiter=MAPPINGS[source]["read"]["delimiter"],
+        )
     return truth
 
 
@@ -240,7 +290,7 @@ def write_police(
     ledger.add("police_persons", identities, noisy)
     later: dict[int, list[int]] = {}
     for h in plan.handoffs:
-        later.setdefault(int(h["person"]), []).append(int(h["new"]))  # type: ignore[call-overload]
+        later.setdefault(h.person, []).append(h.new)
     rows, truth = [], []
     for k, (p, rec) in enumerate(zip(people, noisy, strict=True)):
         p = int(p)
@@ -256,29 +306,46 @@ def write_police(
         known = [plan.msisdn[p]] if rng.random() < 0.8 else []  # phone p: p's first SIM
         if p in later and rng.random() < 0.4:
             known.append(plan.msisdn[later[p][0]])
-        phones = [f"0{str(x)[3:6]} {str(x)[6:]}" if rng.random() < 0.5 else str(x)
-                  for x in known]
-        email = f"{str(pop.first_name[p]).lower()}.{str(pop.last_name[p]).lower()}" \
-                f"{int(rng.integers(1, 99))}@{vocab.EMAIL_DOMAINS[p % len(vocab.EMAIL_DOMAINS)]}"
+        phones = [f"0{str(x)[3:6]} {str(x)[6:]}" if rng.random() < 0.5 else str(x) for x in known]
+        email = (
+            f"{str(pop.first_name[p]).lower()}.{str(pop.last_name[p]).lower()}"
+            f"{int(rng.integers(1, 99))}@{vocab.EMAIL_DOMAINS[p % len(vocab.EMAIL_DOMAINS)]}"
+        )
         accounts = accounts_of.get(p, [])[:1] if rng.random() < 0.5 else []
-        rows.append([
-            rid, rec.last_name, rec.first_name, "|".join(aliases), _dmy(rec.dob), rec.address,
-            rec.postcode, str(pop.id_number[p]) if rng.random() < 0.6 else "",
-            "|".join(phones), email.replace("'", "") if rng.random() < 0.4 else "",
-            "|".join(accounts),
-        ])
+        rows.append(
+            [
+                rid,
+                rec.last_name,
+                rec.first_name,
+                "|".join(aliases),
+                _dmy(rec.dob),
+                rec.address,
+                rec.postcode,
+                str(pop.id_number[p]) if rng.random() < 0.6 else "",
+                "|".join(phones),
+                email.replace("'", "") if rng.random() < 0.4 else "",
+                "|".join(accounts),
+            ]
+        )
         truth.append(("police_persons", rid, person_id(p), person_id(p), ";".join(rec.noise)))
     m = MAPPINGS["police_persons"]
-    write_csv(out / "sources" / "police_persons.csv", list(m["columns"].values()), rows,
-              delimiter=";", encoding="latin-1")
+    write_csv(
+        out / "sources" / "police_persons.csv",
+        list(m["columns"].values()),
+        rows,
+        delimiter=";",
+        encoding="latin-1",
+    )
     return truth
 
 
 def write_towers(out: Path, towers: Towers) -> int:
     rows = (
         [c, f"{la:.6f}", f"{lo:.6f}", f"{az:.0f}"]
-        for c, la, lo, az in zip(towers.cell_id, towers.lat, towers.lon, towers.azimuth,
-                                 strict=True)
+        for c, la, lo, az in zip(
+            towers.cell_id, towers.lat, towers.lon, towers.azimuth, strict=True
+        )
     )
-    return write_csv(out / "sources" / "towers.csv", ["cell_id", "latitude", "longitude",
-                                                       "azimuth"], rows)
+    return write_csv(
+        out / "sources" / "towers.csv", ["cell_id", "latitude", "longitude", "azimuth"], rows
+    )

@@ -16,7 +16,7 @@ from graphkit.errors import InputError
 from graphkit.simulate.cdr import OPERATOR_FORMATS, CdrWriter
 from graphkit.simulate.events import EventModel, day_events
 from graphkit.simulate.groups import make_groups
-from graphkit.simulate.io import write_csv, write_toml
+from graphkit.simulate.io import write_toml
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
 from graphkit.simulate.noise import NoiseLedger
 from graphkit.simulate.plan import make_plan
@@ -37,8 +37,18 @@ log = logging.getLogger(__name__)
 
 # Sub-stream keys: each component draws from its own stream, so adding one shifts no other.
 _STREAMS = {
-    "population": 1, "groups": 2, "ties": 3, "plan": 4, "towers": 5, "places": 6,
-    "subscribers": 7, "police": 8, "money": 9, "identities": 10, "cdr": 11, "cdr_noise": 12,
+    "population": 1,
+    "groups": 2,
+    "ties": 3,
+    "plan": 4,
+    "towers": 5,
+    "places": 6,
+    "subscribers": 7,
+    "police": 8,
+    "money": 9,
+    "identities": 10,
+    "cdr": 11,
+    "cdr_noise": 12,
 }
 
 
@@ -71,9 +81,14 @@ def _sha256(path: Path) -> str:
 
 
 SOURCE_KINDS: dict[str, str] = {
-    "opA_cdr": "cdr", "opB_cdr": "cdr", "opA_subscribers": "subscribers",
-    "opB_subscribers": "subscribers", "police_persons": "persons", "bank_accounts": "accounts",
-    "transactions": "transactions", "towers": "towers",
+    "opA_cdr": "cdr",
+    "opB_cdr": "cdr",
+    "opA_subscribers": "subscribers",
+    "opB_subscribers": "subscribers",
+    "police_persons": "persons",
+    "bank_accounts": "accounts",
+    "transactions": "transactions",
+    "towers": "towers",
 }
 
 
@@ -112,8 +127,9 @@ def simulate(
     writer = CdrWriter(out_dir, spec, plan, towers)
     try:
         for day in range(spec.days):
-            writer.write_day(day_events(model, day, _rng(seed, "cdr", day)),
-                             _rng(seed, "cdr_noise", day))
+            writer.write_day(
+                day_events(model, day, _rng(seed, "cdr", day)), _rng(seed, "cdr_noise", day)
+            )
             if on_day is not None:
                 on_day(day + 1, spec.days)
     finally:
@@ -125,8 +141,9 @@ def simulate(
     money = write_money(out_dir, spec, pop, groups, plan.ties, ids, ledger, _rng(seed, "money"))
     rec_money, acc_truth, tx_truth, accounts_of = money
     records += rec_money
-    records += write_police(out_dir, spec, pop, groups, plan, accounts_of, ids, ledger,
-                            _rng(seed, "police"))
+    records += write_police(
+        out_dir, spec, pop, groups, plan, accounts_of, ids, ledger, _rng(seed, "police")
+    )
     write_towers(out_dir, towers)
 
     mappings = {**MAPPINGS, **MONEY_MAPPINGS, **{f.source: f.mapping() for f in OPERATOR_FORMATS}}
@@ -145,32 +162,45 @@ def simulate(
             malformed_rows += [[name, r, rid, d] for r, rid, d in stats.malformed]
             ledger.count(name, "cdr_malformed", bad, stats.events)
             ledger.count(name, "cdr_duplicate", dup, stats.events)
-    write_toml(out_dir / "case.toml", {
-        "case": {"name": f"sim-seed-{seed}", "description": "graphkit simulate"},
-        "sources": [
-            {"name": name, "kind": kind, "file": f"sources/{name}.csv",
-             "mapping": f"mappings/{name}.toml"}
-            for name, kind in SOURCE_KINDS.items()
-        ],
-    })
+    write_toml(
+        out_dir / "case.toml",
+        {
+            "case": {"name": f"sim-seed-{seed}", "description": "graphkit simulate"},
+            "sources": [
+                {
+                    "name": name,
+                    "kind": kind,
+                    "file": f"sources/{name}.csv",
+                    "mapping": f"mappings/{name}.toml",
+                }
+                for name, kind in SOURCE_KINDS.items()
+            ],
+        },
+    )
     configured = spec.noise.to_dict()
     noise_rows = [
         [source, kind, configured[kind], f"{c / b:.6f}" if b else "", c, b]
         for (source, kind), (c, b) in sorted(ledger.counts.items())
     ]
     tables: dict[str, tuple[list[str], list[Any]]] = {
-        "records": (["source", "record_id", "person_id", "identity_id", "noise"],
-                    [list(r) for r in records]),
+        "records": (
+            ["source", "record_id", "person_id", "identity_id", "noise"],
+            [list(r) for r in records],
+        ),
         "accounts": (["account_id", "person_id", "role", "record_id"], acc_truth),
         "transactions": (["record_id", "purpose", "group_id"], tx_truth),
         "malformed": (["source", "row_number", "record_id", "defect"], malformed_rows),
-        "sources": (["source", "kind", "file", "rows", "malformed", "duplicates", "sha256"],
-                    sources_rows),
+        "sources": (
+            ["source", "kind", "file", "rows", "malformed", "duplicates", "sha256"],
+            sources_rows,
+        ),
         "noise": (["source", "noise", "configured", "realised", "count", "base"], noise_rows),
         "fake_identities": (
             ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
-            [[f.identity_id, f.first_name, f.last_name, f.dob, f.address, f.postcode]
-             for f in ids.fakes],
+            [
+                [f.identity_id, f.first_name, f.last_name, f.dob, f.address, f.postcode]
+                for f in ids.fakes
+            ],
         ),
     }
     write_truth(out_dir, spec, pop, groups, plan, tables)

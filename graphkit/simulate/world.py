@@ -167,11 +167,16 @@ def make_population(spec: SimulationSpec, rng: np.random.Generator) -> Populatio
     home_km = house_km[household] + rng.normal(0.0, 0.05, (n, 2))
     work_km = np.where(employed[:, None], work_site[np.maximum(workplace, 0)], home_km)
     workplace_name = np.array(
-        [f"{w} {t}" for w, t in zip(
-            _pick(rng, vocab.LAST_NAMES, n_work),
-            _pick(rng, ("Ltd", "Logistics Ltd", "& Sons", "Motors", "Holdings", "Group"), n_work),
-            strict=True,
-        )],
+        [
+            f"{w} {t}"
+            for w, t in zip(
+                _pick(rng, vocab.LAST_NAMES, n_work),
+                _pick(
+                    rng, ("Ltd", "Logistics Ltd", "& Sons", "Motors", "Holdings", "Group"), n_work
+                ),
+                strict=True,
+            )
+        ],
         dtype=object,
     )
 
@@ -216,9 +221,7 @@ def _pick_within(
     return a, b
 
 
-def background_ties(
-    pop: Population, spec: SimulationSpec, rng: np.random.Generator
-) -> Ties:
+def background_ties(pop: Population, spec: SimulationSpec, rng: np.random.Generator) -> Ties:
     """Household, work, friendship and weak ties with heavy-tailed rates (one tie per pair)."""
     n = pop.size
     idx = np.arange(n)
@@ -229,15 +232,15 @@ def background_ties(
         parts_b.append(idx[step:][same])
         parts_kind.append(np.full(int(same.sum()), HOUSEHOLD))
         parts_rate.append(np.full(int(same.sum()), 1.2))
-    for kind, team, k, rate, mask in (
+    for kind_code, team, k, base_rate, mask in (
         (WORK, pop.workplace, 2, 0.35, pop.workplace >= 0),
         (FRIEND, pop.community, 3, 0.3, np.ones(n, bool)),
     ):
-        a, b = _pick_within(rng, team, k, mask)
-        parts_a.append(a)
-        parts_b.append(b)
-        parts_kind.append(np.full(a.size, kind))
-        parts_rate.append(np.full(a.size, rate))
+        pick_a, pick_b = _pick_within(rng, team, k, mask)
+        parts_a.append(pick_a)
+        parts_b.append(pick_b)
+        parts_kind.append(np.full(pick_a.size, kind_code))
+        parts_rate.append(np.full(pick_a.size, base_rate))
     weak_b = rng.integers(0, n, n)
     parts_a.append(idx)
     parts_b.append(weak_b)

@@ -35,8 +35,9 @@ def _ingest_all(sim: Path, case_dir: Path, *, skip: str = "") -> CaseStore:
     store = CaseStore.init(case_dir, name=case_file.name)
     for src in case_file.sources:
         if src.name != skip:
-            ingest_file(store, src.file, kind=src.kind, mapping_path=src.mapping,
-                        source_name=src.name)
+            ingest_file(
+                store, src.file, kind=src.kind, mapping_path=src.mapping, source_name=src.name
+            )
     return store
 
 
@@ -57,8 +58,14 @@ def test_ingest_evaluator_catches_a_missing_source_and_a_wrong_mapping(
     bad_mapping = tmp_path / "opB_wrong.toml"
     text = (sim / "mappings" / "opB_cdr.toml").read_text()
     bad_mapping.write_text(text.replace('duration_s = "hms"', 'duration_s = "s"'))
-    ingest_file(store, sim / "sources" / "opB_cdr.csv", kind="cdr", mapping_path=bad_mapping,
-                source_name="opB_cdr", replace=True)
+    ingest_file(
+        store,
+        sim / "sources" / "opB_cdr.csv",
+        kind="cdr",
+        mapping_path=bad_mapping,
+        source_name="opB_cdr",
+        replace=True,
+    )
     result = evaluate_case(store, sim / "truth")["ingest"]
     assert result["passed"] is False
     rows = {r["source"]: r for r in result["rows"]}
@@ -69,9 +76,7 @@ def test_ingest_evaluator_catches_a_missing_source_and_a_wrong_mapping(
     assert rows["towers"]["ok"] is True
 
 
-def test_skipped_when_nothing_ingested_and_errors_for_bad_input(
-    sim: Path, tmp_path: Path
-) -> None:
+def test_skipped_when_nothing_ingested_and_errors_for_bad_input(sim: Path, tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "empty", name="empty")
     assert evaluate_case(store, sim / "truth") == {"ingest": {"status": "skipped"}}
     with pytest.raises(InputError, match="truth"):

@@ -57,7 +57,7 @@ def parse_cdr(out: Path) -> ParsedCdr:
                     rejected[(source, row_number)] = "truncated"
                     previous = row
                     continue
-                rid, start, caller, callee, kind, duration, cell, imei, _imsi = row
+                rid, start, caller, callee, kind, _duration, cell, imei, _imsi = row
                 try:
                     when = dt.datetime.strptime(start, fmt)
                 except ValueError:

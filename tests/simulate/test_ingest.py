@@ -72,9 +72,7 @@ def test_identifiers_normalise_to_the_truth(
     assert set(persons["phone"]) <= numbers
 
 
-def test_times_and_dates_survive_ingest(
-    ingested: CaseStore, parsed_cdr: ParsedCdr
-) -> None:
+def test_times_and_dates_survive_ingest(ingested: CaseStore, parsed_cdr: ParsedCdr) -> None:
     cdr = _query(ingested, "SELECT source_name, record_id, start FROM src_cdr")
     ours = parsed_cdr.events
     merged = ours.rename(columns={"source": "source_name"}).merge(

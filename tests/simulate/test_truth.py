@@ -37,9 +37,7 @@ def test_sources_counts_match_files(small_case: Path, truth: dict[str, pd.DataFr
 def test_malformed_and_duplicates_are_exactly_the_planted_ones(
     parsed_cdr: ParsedCdr, truth: dict[str, pd.DataFrame]
 ) -> None:
-    planted = {
-        (r.source, int(r.row_number)): r.defect for r in truth["malformed"].itertuples()
-    }
+    planted = {(r.source, int(r.row_number)): r.defect for r in truth["malformed"].itertuples()}
     assert planted, "the small case must contain malformed rows"
     assert parsed_cdr.rejected == planted
     sources = truth["sources"].set_index("source")
@@ -68,8 +66,10 @@ def test_handoffs_visible_in_cdrs(parsed_cdr: ParsedCdr, truth: dict[str, pd.Dat
             seen_both += 1
     assert seen_both >= 0.9 * len(handoffs)
     # a group's hand-off happens within one day for all its members
-    spread = handoffs.assign(t=_utc(handoffs["time"])).groupby("group_id")["t"].agg(
-        lambda t: t.max() - t.min()
+    spread = (
+        handoffs.assign(t=_utc(handoffs["time"]))
+        .groupby("group_id")["t"]
+        .agg(lambda t: t.max() - t.min())
     )
     assert (spread <= pd.Timedelta(hours=6)).all()
 
