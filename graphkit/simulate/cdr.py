@@ -231,21 +231,22 @@ class CdrWriter:
         table = pa.table(
             [rid, start, caller, callee, kind, duration, cell, imei, imsi], names=list(f.header)
         )
-        buf = io.BytesIO()
-        pcsv.write_csv(
-            table,
-            buf,
-            pcsv.WriteOptions(include_header=False, delimiter=f.delimiter, quoting_style="none"),
+        options = pcsv.WriteOptions(
+            include_header=False, delimiter=f.delimiter, quoting_style="none"
         )
-        body = buf.getvalue()
-        truncated = np.flatnonzero(defect_row == 0)
-        if truncated.size:
-            lines = body.split(b"\n")
-            sep = f.delimiter.encode()
-            for r in truncated:
-                lines[r] = sep.join(lines[r].split(sep)[:5])
-            body = b"\n".join(lines)
-        self._files[f.source].write(body)
+        handle = self._files[f.source]
+        sep = f.delimiter.encode()
+        done = 0
+        for r in [*np.flatnonzero(defect_row == 0).tolist(), table.num_rows]:
+            if r > done:  # the rows before a truncated one, written as they are
+                buf = io.BytesIO()
+                pcsv.write_csv(table.slice(done, r - done), buf, options)
+                handle.write(buf.getvalue())
+            if r < table.num_rows:  # a truncated row: only its first five fields
+                buf = io.BytesIO()
+                pcsv.write_csv(table.slice(r, 1), buf, options)
+                handle.write(sep.join(buf.getvalue().split(sep)[:5]) + b"\n")
+            done = r + 1
         bad_rows = np.flatnonzero(defect_row >= 0)
         bad_ids = rid.take(pa.array(bad_rows)).to_pylist()
         for r, text in zip(bad_rows, bad_ids, strict=True):

@@ -15,6 +15,7 @@ from graphkit.simulate import names as vocab
 from graphkit.simulate.groups import BOSS, LIEUTENANT, MULE, SOLDIER, Groups
 from graphkit.simulate.io import person_id, write_csv
 from graphkit.simulate.noise import NoiseLedger, apply_noise
+from graphkit.simulate.phones import gb_ibans
 from graphkit.simulate.records import Identities
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.world import FRIEND, HOUSEHOLD, Population, Ties
@@ -60,20 +61,10 @@ MONEY_MAPPINGS: dict[str, dict[str, Any]] = {
 
 
 def _ibans(rng: np.random.Generator, n: int) -> tuple[list[str], list[str]]:
-    from schwifty import IBAN
-
-    bank = rng.integers(0, len(vocab.BANKS), n)
-    branch = rng.integers(100_000, 999_999, n)
-    account = rng.choice(100_000_000, size=n, replace=False)
-    ibans = [
-        str(
-            IBAN.generate(
-                "GB", bank_code=vocab.BANKS[b][0], branch_code=f"{s:06d}", account_code=f"{a:08d}"
-            )
-        )
-        for b, s, a in zip(bank, branch, account, strict=True)
-    ]
-    return ibans, [vocab.BANKS[b][1] for b in bank]
+    """IBANs and the name of each one's bank."""
+    names = dict(vocab.BANKS)
+    ibans = gb_ibans(rng, list(names), n)
+    return ibans, [names[iban[4:8]] for iban in ibans]
 
 
 def write_money(

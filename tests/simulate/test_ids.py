@@ -57,3 +57,16 @@ def test_generated_case_identifiers(small_case: Path, truth: dict[str, pd.DataFr
     assert towers["cell_id"].is_unique
     assert towers["latitude"].between(53.3, 53.7).all()
     assert towers["longitude"].between(-2.6, -1.9).all()
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 300))
+def test_ibans_are_valid_for_schwifty(seed: int, n: int) -> None:
+    from graphkit.simulate.names import BANKS
+    from graphkit.simulate.phones import gb_ibans
+
+    values = gb_ibans(np.random.default_rng(seed), [code for code, _ in BANKS], n)
+    assert len(set(values)) == n
+    for value in values:
+        iban = IBAN(value)  # raises on a wrong check digit
+        assert iban.country_code == "GB" and iban.bank_code in dict(BANKS)
