@@ -220,7 +220,7 @@ class CdrWriter:
         caller = self.variants.take(pa.array(ev.caller * 6 + caller_var))
         caller = pc.if_else(pa.array(defect_row == 2), pa.scalar(None, pa.string()), caller)
         callee = self.variants.take(pa.array(ev.callee * 6 + callee_var))
-        kind = pa.array(np.where(ev.sms, f.labels[1], f.labels[0]), pa.string())
+        kind = pa.array(f.labels, pa.string()).take(pa.array(ev.sms.astype(np.int64)))
         if f.duration == "hms":
             duration = self.hms.take(pa.array(ev.duration_s))
         else:
