@@ -67,3 +67,20 @@ def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
 def test_invalid_specs_are_input_errors(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(InputError, match=message):
         SimulationSpec(**kwargs)  # type: ignore[arg-type]
+
+
+def test_same_bytes_in_another_process_with_another_hash_seed(tmp_path: Path) -> None:
+    """Nothing depends on set or dict hashing order (PYTHONHASHSEED) or on the process."""
+    import os
+    import subprocess
+    import sys
+
+    simulate(tmp_path / "a", spec=TINY)
+    code = (
+        "import sys; from pathlib import Path; "
+        "from graphkit.simulate import SimulationSpec, simulate; "
+        "simulate(Path(sys.argv[1]), spec=SimulationSpec(seed=5, people=300, days=14, groups=1))"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], check=True, env=env)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
