@@ -188,3 +188,27 @@ def test_records_point_at_real_people(small_case: Path, truth: dict[str, pd.Data
     assert set(burners["registered_as"]) <= {"fake", "none"}
     identity = records[records["identity_id"].str.startswith("F")]
     assert len(identity) > 0 and (identity["person_id"] != identity["identity_id"]).all()
+
+
+def test_laundering_chains_follow_the_roles(
+    small_case: Path, truth: dict[str, pd.DataFrame]
+) -> None:
+    tx = pd.read_csv(small_case / "sources" / "transactions.csv", dtype=str)
+    tx = tx.merge(truth["transactions"], left_on="TxnID", right_on="record_id")
+    assert len(tx) == len(truth["transactions"])
+    owner = truth["accounts"].set_index("account_id")["person_id"]
+    roles = truth["groups"].drop_duplicates("person_id", keep="last")
+    role = roles.set_index("person_id")["role"]
+    rank = truth["groups"][truth["groups"]["role"] == "member"].set_index("person_id")["rank"]
+    proceeds = tx[tx["purpose"] == "proceeds"]
+    assert len(proceeds) > 20
+    assert (proceeds["Amount"].astype(float) < 1000).all()
+    assert (proceeds["FromIBAN"].map(owner).map(rank) == "soldier").all()
+    assert (proceeds["ToIBAN"].map(owner).map(role) == "mule").all()
+    payouts = tx[tx["purpose"] == "payout"]
+    assert payouts["ToIBAN"].map(owner).map(rank).isin(["boss", "lieutenant"]).all()
+    assert (payouts["FromIBAN"].map(owner).map(role) == "mule").all()
+    salaries = tx[tx["purpose"] == "salary"]
+    assert (
+        salaries["FromIBAN"].map(truth["accounts"].set_index("account_id")["role"]) == "company"
+    ).all()
