@@ -185,7 +185,7 @@ def simulate(
     tables: dict[str, tuple[list[str], list[Any]]] = {
         "records": (
             ["source", "record_id", "person_id", "identity_id", "noise"],
-            [list(r) for r in records],
+            records,
         ),
         "accounts": (["account_id", "person_id", "role", "record_id"], acc_truth),
         "transactions": (["record_id", "purpose", "group_id"], tx_truth),
