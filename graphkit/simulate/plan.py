@@ -193,7 +193,7 @@ def make_plan(
             cur_phone[p], cur_imei[p] = new, imei
             busy_until[p] = t_new + DAY_S
             mine = np.flatnonzero((ties.a == p) | (ties.b == p))
-            dropped = mine[rng.random(mine.size) < 0.12]
+            dropped = mine[rng.random(mine.size) < spec.handoff_contact_drift]
             drop_at[dropped] = np.minimum(drop_at[dropped], t_stop)
             if rng.random() < 0.6:
                 pool = (

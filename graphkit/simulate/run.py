@@ -15,7 +15,7 @@ import numpy as np
 from graphkit.errors import InputError
 from graphkit.simulate.cdr import OPERATOR_FORMATS, CdrWriter
 from graphkit.simulate.events import EventModel, day_events
-from graphkit.simulate.groups import make_groups
+from graphkit.simulate.groups import MEMBER, make_groups
 from graphkit.simulate.io import write_toml
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
 from graphkit.simulate.noise import NoiseLedger
@@ -117,7 +117,20 @@ def simulate(
     groups, group_ties = make_groups(pop, spec, _rng(seed, "groups"))
     from graphkit.simulate.world import Ties
 
-    ties = Ties.concat([group_ties, background_ties(pop, spec, _rng(seed, "ties"))])
+    background = background_ties(pop, spec, _rng(seed, "ties"))
+    member = groups.role == MEMBER
+    damp = np.where(member[background.a] | member[background.b], spec.member_background_factor, 1)
+    background = Ties(
+        background.a,
+        background.b,
+        background.kind,
+        background.rate_per_day * damp,
+        background.p_a_calls,
+        background.p_sms,
+        background.from_s,
+        background.to_s,
+    )
+    ties = Ties.concat([group_ties, background])
     ties = _dedupe(ties)
     plan = make_plan(pop, groups, ties, spec, _rng(seed, "plan"))
     towers = make_towers(pop, _rng(seed, "towers"))

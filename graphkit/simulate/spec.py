@@ -69,6 +69,11 @@ class SimulationSpec:
     events_per_person_day: float = 3.0
     member_share: float = 0.04
     """share of the population in organised groups"""
+    member_background_factor: float = 0.4
+    """rate factor of members' household, work and friendship ties (their phone serves the
+    group first)"""
+    handoff_contact_drift: float = 0.12
+    """probability that each of a person's ties ends at their hand-off"""
     landline_share: float = 0.3
     """share of multi-person households with a shared landline"""
     hidden_tie_share: float = 0.08
@@ -103,6 +108,8 @@ class SimulationSpec:
             raise InputError(f"seed must be non-negative, got {self.seed}")
         for name in (
             "member_share",
+            "member_background_factor",
+            "handoff_contact_drift",
             "landline_share",
             "hidden_tie_share",
             "handoff_share",
