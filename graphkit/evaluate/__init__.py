@@ -43,7 +43,7 @@ __all__ = [
 Result = dict[str, Any]
 EvaluatorFn = Callable[["CaseStore", Path], Result | None]
 
-EVALUATOR_MODULES: tuple[str, ...] = ("graphkit.evaluate.ingest",)
+EVALUATOR_MODULES: tuple[str, ...] = ("graphkit.evaluate.ingest", "graphkit.evaluate.signals")
 
 
 @dataclass(frozen=True)
