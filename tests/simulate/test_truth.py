@@ -252,3 +252,31 @@ def test_groups_are_communities_in_the_cdrs(
     ]
     share = pd.Series(same)[is_member].mean()
     assert share >= 0.4
+
+
+def test_every_event_follows_a_true_tie(
+    parsed_cdr: ParsedCdr, truth: dict[str, pd.DataFrame]
+) -> None:
+    """ties.csv is the communication structure: each event is on a tie valid at its time."""
+    ev = parsed_cdr.events
+    mobiles = truth["phones"][truth["phones"]["kind"] == "mobile"]
+    owner = mobiles.set_index("msisdn")["person_id"]
+    a = ev["caller"].map(owner).fillna(ev["caller"])  # landlines stay their number
+    b = ev["callee"].map(owner).fillna(ev["callee"])
+    ties = truth["ties"]
+    lo = ties[["a", "b"]].min(axis=1)
+    hi = ties[["a", "b"]].max(axis=1)
+    spans = pd.DataFrame(
+        {
+            "x": lo,
+            "y": hi,
+            "start": _utc(ties["valid_from"]),
+            "end": _utc(ties["valid_to"]),
+        }
+    )
+    events = pd.DataFrame({"x": a.where(a < b, b), "y": b.where(a < b, a), "time": ev["time"]})
+    joined = events.reset_index().merge(spans, on=["x", "y"], how="left")
+    inside = (joined["time"] >= joined["start"].dt.floor("min")) & (joined["time"] < joined["end"])
+    ok = inside.groupby(joined["index"]).any()
+    assert len(ok) == len(events)
+    assert ok.all(), events[~ok.to_numpy()].head()
