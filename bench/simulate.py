@@ -39,7 +39,7 @@ args = json.loads(sys.argv[1])
 marks = {}
 t0 = time.perf_counter()
 def on_day(done, total):
-    if done == 1:
+    if done == 0:
         marks["first_day"] = time.perf_counter()
     if done == total:
         marks["last_day"] = time.perf_counter()

@@ -101,9 +101,10 @@ def simulate(
 ) -> SimulationResult:
     """Write a synthetic investigation into ``out_dir``.
 
-    ``out_dir/sources`` holds the source files, ``out_dir/mappings`` their ingest mappings,
-    ``out_dir/case.toml`` lists both, ``out_dir/truth`` holds the ground truth and its
-    README. Same ``spec`` -> byte-identical files. ``on_day(day, days)`` reports progress.
+        ``out_dir/sources`` holds the source files, ``out_dir/mappings`` their ingest mappings,
+        ``out_dir/case.toml`` lists both, ``out_dir/truth`` holds the ground truth and its
+        README. Same ``spec`` -> byte-identical files. ``on_day(done, days)`` reports progress
+    (``done`` = 0 just before the first day of events, then after each day).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
@@ -140,6 +141,8 @@ def simulate(
 
     model = EventModel.build(plan, pop, towers, spec, _rng(seed, "places"))
     writer = CdrWriter(out_dir, spec, plan, towers)
+    if on_day is not None:
+        on_day(0, spec.days)
     try:
         for day in range(spec.days):
             writer.write_day(
