@@ -25,6 +25,7 @@ from graphkit.errors import InputError
 
 __all__ = [
     "LinkSplit",
+    "active_nodes",
     "cross_layer_split",
     "pair_keys",
     "random_split",
@@ -166,6 +167,14 @@ def _finish(
     neg_nodes: tuple[np.ndarray, np.ndarray],
 ) -> LinkSplit:
     n = graph.n_nodes
+    # Ask only about actors the model can see: an actor whose every tie is hidden would be
+    # isolated, and "isolated in the view" would betray the hidden tie (a split artefact).
+    act_val, act_test = active_nodes(graph, records[1]), active_nodes(graph, records[2])
+    pos = (pos[0], _between(pos[1], act_val, n), _between(pos[2], act_test, n))
+    neg_nodes = (np.intersect1d(neg_nodes[0], np.flatnonzero(act_val)),
+                 np.intersect1d(neg_nodes[1], np.flatnonzero(act_test)))  # fmt: skip
+    if pos[1].size == 0 or pos[2].size == 0:
+        raise InputError("the split leaves no hidden ties between visible actors")
     n_neg_val = min(_MAX_EVAL_NEGATIVES, max(50 * pos[1].size, 500))
     n_neg_test = min(_MAX_EVAL_NEGATIVES, max(50 * pos[2].size, 500))
     val_neg = _eval_negatives(n, n_neg_val, all_keys, rng, neg_nodes[0])
@@ -185,6 +194,18 @@ def _finish(
         known_keys=np.unique(known),
         settings=settings,
     )
+
+
+def active_nodes(graph: LinkGraph, records: np.ndarray) -> np.ndarray:
+    """Boolean mask of the nodes with at least one visible record."""
+    seen = np.zeros(graph.n_nodes, dtype=bool)
+    seen[graph.u[records]] = True
+    seen[graph.v[records]] = True
+    return seen
+
+
+def _between(keys: np.ndarray, active: np.ndarray, n: int) -> np.ndarray:
+    return keys[active[keys // n] & active[keys % n]]
 
 
 def _visible_target_keys(graph: LinkGraph, records: np.ndarray, layers: tuple[str, ...]) -> np.ndarray:
@@ -259,10 +280,7 @@ def temporal_split(
     test_records, val_records = rec_first <= t_test, rec_first <= t_val
 
     def _active(records: np.ndarray) -> np.ndarray:
-        seen = np.zeros(graph.n_nodes, dtype=bool)
-        seen[graph.u[records]] = True
-        seen[graph.v[records]] = True
-        return seen
+        return active_nodes(graph, records)
 
     def _asked(lo: float, hi: float, records: np.ndarray) -> np.ndarray:
         sel = keys[(first > lo) & (first <= hi)]

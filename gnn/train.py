@@ -22,7 +22,7 @@ import numpy as np
 from gnn.data import LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
-from gnn.splits import LinkSplit, pair_keys, sample_negatives
+from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:
@@ -117,14 +117,20 @@ def _folds(
     for part in parts:
         records = split.train_records & ~(graph.layer_mask(split.target_layers) & np.isin(rec_keys, part))
         view = build_view(graph, features, records)
+        active = active_nodes(graph, records)
+        part = part[active[part // n] & active[part % n]]
+        if part.size == 0:
+            continue
         neg = sample_negatives(
             view.adj, config.negatives_per_positive * part.size, exclude_keys=split.known_keys,
-            hard_fraction=config.hard_fraction, rng=rng,
+            hard_fraction=config.hard_fraction, rng=rng, nodes=np.flatnonzero(active),
         )  # fmt: skip
         pos = np.stack([part // n, part % n], axis=1)
         pairs = np.vstack([pos, neg])
         labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
         batches.append(_Batch(view, _tensors(view, pairs, labels)))
+    if not batches:
+        raise InputError("no training tie joins two visible actors")
     return batches
 
 
@@ -216,7 +222,7 @@ def _fit_variant(variant: str, folds: list[_Batch], val: dict[str, Any], val_vie
             loss = loss_fn(logits, t["labels"])
             loss.backward()
             opt.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if epoch % config.eval_every == 0 or epoch == config.epochs:
             scores = _score_tensors(model, val_view, val, seed, config)
             auc = link_metrics(scores[:n_val_pos], scores[n_val_pos:])["auc"]
