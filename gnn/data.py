@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from gnn.features import (
     PAIR_FEATURE_NAMES,
+    activity_features,
     adjacency,
     pair_features,
     profile_cosine,
@@ -145,7 +146,7 @@ def link_graph(
         }
     )
     frame = frame[frame["a"] != frame["b"]]
-    ids = set(frame["a"]) | set(frame["b"]) | {str(n) for n in (nodes or ())}
+    ids = set(frame["a"]) | set(frame["b"]) | {str(n) for n in (() if nodes is None else nodes)}
     node_ids = np.array(sorted(ids), dtype=object)
     a = np.searchsorted(node_ids, frame["a"].to_numpy())
     b = np.searchsorted(node_ids, frame["b"].to_numpy())
@@ -190,6 +191,27 @@ class NodeFeatures:
     @classmethod
     def empty(cls, n_nodes: int) -> NodeFeatures:
         return cls((), np.zeros((n_nodes, 0)))
+
+    @classmethod
+    def from_activity(
+        cls, hour_of_week: np.ndarray, *, community: np.ndarray | None = None
+    ) -> NodeFeatures:
+        """Rhythm features (:func:`gnn.features.activity_features`) with the 168-hour shares
+        as the profile compared between the two ends of a pair."""
+        names, values = activity_features(hour_of_week)
+        how = np.asarray(hour_of_week, dtype=np.float64)
+        total = how.sum(axis=1, keepdims=True)
+        profile = np.divide(how, total, out=np.zeros_like(how), where=total > 0)
+        return cls(tuple(names), values, profile, community)
+
+    def join(self, other: NodeFeatures) -> NodeFeatures:
+        """Both feature sets side by side (profile and community from whichever has them)."""
+        return NodeFeatures(
+            self.names + other.names,
+            np.hstack([self.values, other.values]),
+            self.profile if self.profile is not None else other.profile,
+            self.community if self.community is not None else other.community,
+        )
 
     @classmethod
     def from_frame(

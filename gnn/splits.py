@@ -27,6 +27,7 @@ __all__ = [
     "LinkSplit",
     "active_nodes",
     "cross_layer_split",
+    "hidden_tie_split",
     "pair_keys",
     "random_split",
     "sample_negatives",
@@ -331,4 +332,39 @@ def cross_layer_split(
     return _finish(
         graph, "cross_layer", tuple(target_layers), (records, records, records),
         (np.sort(train), np.sort(val), np.sort(test)), keys, rng, settings, (every, every),
+    )  # fmt: skip
+
+
+def hidden_tie_split(
+    graph: LinkGraph,
+    hidden_pairs: np.ndarray,
+    *,
+    seed: int,
+    val_fraction: float = 0.1,
+) -> LinkSplit:
+    """Everything observed is visible; the test asks for ``hidden_pairs`` (k, 2 node indices),
+    ties known to exist but absent from the data (e.g. a simulator's planted hidden ties).
+
+    Validation hides ``val_fraction`` of the observed ties; training uses the rest.
+    """
+    _check_fractions(val_fraction, 0.5)
+    layers = graph.layers
+    rng = np.random.default_rng(seed)
+    keys, _ = _target_pairs(graph, layers)
+    hidden = np.unique(pair_keys(graph.n_nodes, np.asarray(hidden_pairs, dtype=np.int64)))
+    hidden = hidden[~np.isin(hidden, keys)]
+    if keys.size < 10 or hidden.size == 0:
+        raise InputError("need at least 10 observed ties and one hidden tie not observed")
+    perm = rng.permutation(keys)
+    n_val = max(1, int(round(val_fraction * keys.size)))
+    val, train = perm[:n_val], perm[n_val:]
+    test_records = np.ones(graph.n_records, dtype=bool)
+    val_records = _hide(graph, layers, val)
+    every = np.arange(graph.n_nodes)
+    settings = {"kind": "hidden_ties", "seed": seed, "val_fraction": val_fraction,
+                "hidden_pairs": int(hidden.size)}  # fmt: skip
+    all_keys = np.union1d(keys, hidden)
+    return _finish(
+        graph, "hidden_ties", layers, (val_records, val_records, test_records),
+        (np.sort(train), np.sort(val), hidden), all_keys, rng, settings, (every, every),
     )  # fmt: skip
