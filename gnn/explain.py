@@ -64,9 +64,11 @@ def feature_contributions(
     h = model.encode_std(xs, sub_ei, torch.from_numpy(view.edge_attr)[edge_mask])
     logit = model.decode_std(h, mapping.view(2, 1), ps)
     logit.sum().backward()
-    assert xs.grad is not None and ps.grad is not None
-    pair_contrib = (ps.grad * ps).detach().numpy()[0]
-    node_contrib = (xs.grad * xs).detach().numpy()[mapping.numpy()]
+    # the pairwise variant reads no node feature: its node gradients are absent, i.e. zero
+    x_grad = xs.grad if xs.grad is not None else torch.zeros_like(xs)
+    p_grad = ps.grad if ps.grad is not None else torch.zeros_like(ps)
+    pair_contrib = (p_grad * ps).detach().numpy()[0]
+    node_contrib = (x_grad * xs).detach().numpy()[mapping.numpy()]
     rows: list[dict[str, Any]] = [
         {"feature": f"pair:{name}", "value": float(raw_pair[0, i]),
          "contribution": float(pair_contrib[i])}
@@ -79,6 +81,7 @@ def feature_contributions(
              "contribution": float(node_contrib[k, i])}
             for i, name in enumerate(view.x_names)
         ]  # fmt: skip
+    rows = [r for r in rows if r["contribution"] != 0.0]
     rows.sort(key=lambda r: -abs(r["contribution"]))
     return [{**r, "contribution": round(r["contribution"], 4), "value": round(r["value"], 4)}
             for r in rows[:top]]  # fmt: skip
