@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -54,7 +55,7 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 def _has_rows(store: CaseStore, con: duckdb.DuckDBPyConnection, table: str) -> bool:
     if not store.table_exists(con, table):
         return False
-    row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()  # noqa: S608 (fixed names)
+    row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
     return bool(row and row[0])
 
 
@@ -65,41 +66,59 @@ def load_actor_edges(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[
         return _frame(con, sql), "actor_edge"
     parts, origin = [], []
     if _has_rows(store, con, "src_cdr"):
-        parts.append(_frame(con, """
+        parts.append(
+            _frame(
+                con,
+                """
             SELECT caller AS src, callee AS dst,
-                   CASE WHEN event_type IN ('call', 'sms') THEN event_type ELSE 'calls' END AS layer,
+                   CASE WHEN event_type IN ('call', 'sms') THEN event_type ELSE 'calls' END
+                       AS layer,
                    count(*)::DOUBLE AS weight, min(start) AS "first", max(start) AS "last"
             FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
               AND caller IS NOT NULL AND callee IS NOT NULL
-            GROUP BY ALL"""))  # fmt: skip
+            GROUP BY ALL""",
+            )
+        )
         origin.append("src_cdr")
     if _has_rows(store, con, "src_contacts"):
-        parts.append(_frame(con, """
+        parts.append(
+            _frame(
+                con,
+                """
             SELECT source AS src, target AS dst,
                    'contact:' || coalesce(nullif(kind, ''), source_name) AS layer,
                    sum(coalesce(weight, 1))::DOUBLE AS weight,
                    min(start) AS "first", max("end") AS "last"
             FROM src_contacts WHERE NOT coalesce(is_duplicate, false)
               AND source IS NOT NULL AND target IS NOT NULL
-            GROUP BY ALL"""))  # fmt: skip
+            GROUP BY ALL""",
+            )
+        )
         origin.append("src_contacts")
     if not parts:
         raise CaseError("the case has no ties to learn from (ingest CDRs or contacts first)")
     return pd.concat(parts, ignore_index=True), "+".join(origin) + " (phones as actors)"
 
 
-def _node_features(store: CaseStore, con: duckdb.DuckDBPyConnection, node_ids: np.ndarray) -> NodeFeatures:
+def _node_features(
+    store: CaseStore, con: duckdb.DuckDBPyConnection, node_ids: np.ndarray
+) -> NodeFeatures:
     """Hour-of-week rhythm per actor (from CDR events) and analytics results where present."""
     how = np.zeros((node_ids.size, 168))
     if _has_rows(store, con, "src_cdr"):
-        events = _frame(con, """
+        events = _frame(
+            con,
+            """
             WITH ends AS (
                 SELECT caller AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
                 UNION ALL
                 SELECT callee AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false))
             SELECT phone, ((isodow(start) - 1) * 24 + hour(start))::INT AS how, count(*) AS n
-            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL GROUP BY ALL""")  # fmt: skip
-        if _has_rows(store, con, "actor") and "phones" in _frame(con, "SELECT * FROM actor LIMIT 0"):
+            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL GROUP BY ALL""",
+        )
+        if _has_rows(store, con, "actor") and "phones" in _frame(
+            con, "SELECT * FROM actor LIMIT 0"
+        ):
             owners = _frame(con, "SELECT actor_id, unnest(phones) AS phone FROM actor")
             events = events.merge(owners, on="phone").rename(columns={"actor_id": "node"})
         else:
@@ -152,17 +171,31 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     config = TrainConfig(epochs=settings.epochs)
     result = train_link_model(graph, features, split, seed=settings.seed, config=config)
     data = {
-        "case_id": store.case_id, "manifest_sha256": store.manifest_sha256(), "origin": origin,
-        "actors": graph.n_nodes, "tie_records": graph.n_records, "layers": list(graph.layers),
-        "val_pairs": [int(len(split.val_pos)), int(len(split.val_neg))],
-        "test_pairs": [int(len(split.test_pos)), int(len(split.test_neg))],
-    }  # fmt: skip
-    weights, card, digest = save_model(result, store.path / "models", name=_MODEL_FILE_STEM, data=data)
+        "case_id": store.case_id,
+        "manifest_sha256": store.manifest_sha256(),
+        "origin": origin,
+        "actors": graph.n_nodes,
+        "tie_records": graph.n_records,
+        "layers": list(graph.layers),
+        "val_pairs": [len(split.val_pos), len(split.val_neg)],
+        "test_pairs": [len(split.test_pos), len(split.test_neg)],
+    }
+    weights, card, digest = save_model(
+        result, store.path / "models", name=_MODEL_FILE_STEM, data=data
+    )
     version = f"gnn-link/{result.variant}/{digest[:12]}"
     with store.connect() as con:
-        decided = _frame(con, "SELECT src, dst FROM rel_predicted_link WHERE status <> 'hypothesis'")
-    predictions = predict_links(result.model, graph, features, top_k=settings.top_k + len(decided),
-                                seed=settings.seed, config=config)  # fmt: skip
+        decided = _frame(
+            con, "SELECT src, dst FROM rel_predicted_link WHERE status <> 'hypothesis'"
+        )
+    predictions = predict_links(
+        result.model,
+        graph,
+        features,
+        top_k=settings.top_k + len(decided),
+        seed=settings.seed,
+        config=config,
+    )
     if len(decided):
         done = set(zip(decided["src"], decided["dst"], strict=True))
         keep = [(a, b) not in done for a, b in zip(predictions["a"], predictions["b"], strict=True)]
@@ -171,29 +204,43 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     threshold = float(predictions["score"].min()) if len(predictions) else None
     rows = pd.DataFrame(
         {
-            "src": predictions["a"], "dst": predictions["b"], "score": predictions["score"],
-            "threshold": threshold, "model_version": version,
+            "src": predictions["a"],
+            "dst": predictions["b"],
+            "score": predictions["score"],
+            "threshold": threshold,
+            "model_version": version,
             "evidence": [json.dumps(e, sort_keys=True) for e in predictions["evidence"]],
             "status": "hypothesis",
         }
-    )  # fmt: skip
+    )
     with store.connect() as con:
         con.execute("BEGIN")
         con.execute("DELETE FROM rel_predicted_link WHERE status = 'hypothesis'")
         con.register("new_predictions", rows)
         con.execute("""
-            INSERT INTO rel_predicted_link (src, dst, score, threshold, model_version, evidence, status)
+            INSERT INTO rel_predicted_link
+                (src, dst, score, threshold, model_version, evidence, status)
             SELECT src, dst, score, threshold, model_version, evidence::JSON, status
-            FROM new_predictions""")  # fmt: skip
+            FROM new_predictions""")
         con.execute("COMMIT")
-    rel = lambda p: str(p.relative_to(store.path))  # noqa: E731
+
+    def rel(path: Path) -> str:
+        return str(path.relative_to(store.path))
+
     store.set_model(MODEL_NAME, path=rel(weights), sha256=digest, card=rel(card), version=version)
     summary = {
-        "model_version": version, "variant": result.variant, "origin": origin,
-        "split": split.settings, "metrics": result.metrics, "stored": int(len(rows)),
-        "train_seconds": round(result.train_seconds, 2), "actors": graph.n_nodes,
-        "tie_records": graph.n_records, "weights": rel(weights), "card": rel(card),
+        "model_version": version,
+        "variant": result.variant,
+        "origin": origin,
+        "split": split.settings,
+        "metrics": result.metrics,
+        "stored": len(rows),
+        "train_seconds": round(result.train_seconds, 2),
+        "actors": graph.n_nodes,
+        "tie_records": graph.n_records,
+        "weights": rel(weights),
+        "card": rel(card),
         "weights_sha256": digest,
-    }  # fmt: skip
+    }
     store.record_stage("predict_links", settings=asdict(settings), summary=summary)
     return summary

@@ -47,13 +47,44 @@ __all__ = [
 #: birth date, address or raw identifiers would encode who people are, not how they behave.
 PROHIBITED_ATTRIBUTES: frozenset[str] = frozenset(
     {
-        "name", "names", "full_name", "first_name", "last_name", "surname", "given_name",
-        "alias", "aliases", "holder_name", "dob", "dob_raw", "date_of_birth", "birth", "age",
-        "address", "addresses", "postcode", "zip", "id_number", "id_numbers", "passport",
-        "email", "emails", "msisdn", "phone_number", "phones", "imei", "imsi", "account_id",
-        "iban", "gender", "sex", "ethnicity", "nationality", "religion",
+        "name",
+        "names",
+        "full_name",
+        "first_name",
+        "last_name",
+        "surname",
+        "given_name",
+        "alias",
+        "aliases",
+        "holder_name",
+        "dob",
+        "dob_raw",
+        "date_of_birth",
+        "birth",
+        "age",
+        "address",
+        "addresses",
+        "postcode",
+        "zip",
+        "id_number",
+        "id_numbers",
+        "passport",
+        "email",
+        "emails",
+        "msisdn",
+        "phone_number",
+        "phones",
+        "imei",
+        "imsi",
+        "account_id",
+        "iban",
+        "gender",
+        "sex",
+        "ethnicity",
+        "nationality",
+        "religion",
     }
-)  # fmt: skip
+)
 _DAY_S = 86_400.0
 _RECENCY_SCALE_DAYS = 30.0
 
@@ -66,7 +97,9 @@ def check_feature_names(names: Iterable[str]) -> None:
     """
     for name in names:
         tokens = [t for t in re.split(r"[^a-z0-9]+", str(name).lower()) if t]
-        runs = {"_".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)}
+        runs = {
+            "_".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)
+        }
         hit = sorted(runs & PROHIBITED_ATTRIBUTES)
         if hit:
             raise InputError(
@@ -107,10 +140,12 @@ class LinkGraph:
 
 def _epoch_s(col: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(dtype=np.float64)
+        values: np.ndarray = col.to_numpy(dtype=np.float64)
+        return values
     ts = pd.to_datetime(col, utc=True, errors="coerce")
     out = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
-    return out.to_numpy(dtype=np.float64, na_value=np.nan)
+    seconds: np.ndarray = out.to_numpy(dtype=np.float64, na_value=np.nan)
+    return seconds
 
 
 def link_graph(
@@ -133,9 +168,7 @@ def link_graph(
         {
             "a": edges["src"].astype(str).to_numpy(),
             "b": edges["dst"].astype(str).to_numpy(),
-            "layer": (
-                edges["layer"].astype(str).to_numpy() if "layer" in edges else default_layer
-            ),
+            "layer": (edges["layer"].astype(str).to_numpy() if "layer" in edges else default_layer),
             "weight": (
                 pd.to_numeric(edges["weight"], errors="coerce").fillna(1.0).to_numpy()
                 if "weight" in edges
@@ -224,7 +257,11 @@ class NodeFeatures:
         """
         check_feature_names(c for c in frame.columns if c != community)
         aligned = frame.reindex(pd.Index(node_ids.astype(str)))
-        numeric = [c for c in aligned.columns if c != community and pd.api.types.is_numeric_dtype(aligned[c])]
+        numeric = [
+            c
+            for c in aligned.columns
+            if c != community and pd.api.types.is_numeric_dtype(aligned[c])
+        ]
         values = aligned[numeric].to_numpy(dtype=np.float64, na_value=0.0)
         comm = None
         if community is not None:
@@ -250,7 +287,9 @@ class View:
 
     @property
     def pair_names(self) -> tuple[str, ...]:
-        names = list(PAIR_FEATURE_NAMES) + ["tie_" + n.split(":")[-1] for n in self.edge_attr_names[:-1]]
+        names = list(PAIR_FEATURE_NAMES) + [
+            "tie_" + n.split(":")[-1] for n in self.edge_attr_names[:-1]
+        ]
         if self.features.profile is not None:
             names.append("profile_cosine")
         if self.features.community is not None:
@@ -298,7 +337,9 @@ def build_view(graph: LinkGraph, features: NodeFeatures, records: np.ndarray) ->
     tie = np.log1p(tie)
     t_ref = np.nanmax(last) if np.isfinite(last).any() else np.nan
     age_days = (t_ref - last) / _DAY_S
-    rec = np.where(np.isfinite(age_days), np.exp(-np.nan_to_num(age_days) / _RECENCY_SCALE_DAYS), 0.0)
+    rec = np.where(
+        np.isfinite(age_days), np.exp(-np.nan_to_num(age_days) / _RECENCY_SCALE_DAYS), 0.0
+    )
     recency = np.zeros(pair_keys.size)
     np.maximum.at(recency, inv, rec)
     pu, pv = pair_keys // n, pair_keys % n
@@ -309,7 +350,7 @@ def build_view(graph: LinkGraph, features: NodeFeatures, records: np.ndarray) ->
     x_names = tuple(features.names) + tuple(s_names)
     check_feature_names(x_names)
     attr = np.hstack([tie, recency[:, None]]).astype(np.float32)
-    attr_names = tuple(f"volume:{name}" for name in graph.layers) + ("recency",)
+    attr_names = (*tuple(f"volume:{name}" for name in graph.layers), "recency")
     edge_index = np.vstack([np.concatenate([pu, pv]), np.concatenate([pv, pu])]).astype(np.int64)
     return View(
         n_nodes=n,

@@ -16,7 +16,9 @@ from graphkit.errors import InputError
 __all__ = ["montagna_layers"]
 
 
-def montagna_layers(montagna_dir: Path, *, layers: tuple[str, ...] = ("phone", "meetings")) -> pd.DataFrame:
+def montagna_layers(
+    montagna_dir: Path, *, layers: tuple[str, ...] = ("phone", "meetings")
+) -> pd.DataFrame:
     """Edge frame (src, dst, layer, weight) of the requested Montagna layers."""
     frames = []
     for layer in layers:
@@ -26,8 +28,12 @@ def montagna_layers(montagna_dir: Path, *, layers: tuple[str, ...] = ("phone", "
         raw = pd.read_csv(path, encoding="utf-8-sig", dtype={"source": str, "target": str})
         frames.append(
             pd.DataFrame(
-                {"src": raw["source"].str.strip(), "dst": raw["target"].str.strip(),
-                 "layer": layer, "weight": pd.to_numeric(raw["weight"], errors="coerce").fillna(1.0)}
-            )  # fmt: skip
+                {
+                    "src": raw["source"].str.strip(),
+                    "dst": raw["target"].str.strip(),
+                    "layer": layer,
+                    "weight": pd.to_numeric(raw["weight"], errors="coerce").fillna(1.0),
+                }
+            )
         )
     return pd.concat(frames, ignore_index=True)

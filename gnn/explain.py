@@ -24,8 +24,10 @@ __all__ = ["connecting_paths", "feature_contributions", "pair_evidence", "shared
 
 def shared_contacts(adj: sp.csr_matrix, a: int, b: int) -> np.ndarray:
     """Indices of the common neighbours of ``a`` and ``b`` (sorted)."""
-    return np.intersect1d(adj.indices[adj.indptr[a] : adj.indptr[a + 1]],
-                          adj.indices[adj.indptr[b] : adj.indptr[b + 1]])  # fmt: skip
+    return np.intersect1d(
+        adj.indices[adj.indptr[a] : adj.indptr[a + 1]],
+        adj.indices[adj.indptr[b] : adj.indptr[b + 1]],
+    )
 
 
 def connecting_paths(adj: sp.csr_matrix, a: int, b: int, *, limit: int = 5) -> list[list[int]]:
@@ -40,7 +42,10 @@ def connecting_paths(adj: sp.csr_matrix, a: int, b: int, *, limit: int = 5) -> l
     if na.size == 0 or nb.size == 0:
         return []
     block = adj[na][:, nb].tocoo()
-    return [[a, int(na[i]), int(nb[j]), b] for i, j in zip(block.row[:limit], block.col[:limit], strict=True)]
+    return [
+        [a, int(na[i]), int(nb[j]), b]
+        for i, j in zip(block.row[:limit], block.col[:limit], strict=True)
+    ]
 
 
 def feature_contributions(
@@ -63,28 +68,36 @@ def feature_contributions(
     ps = model.standardise_pairs(torch.from_numpy(raw_pair)).detach().requires_grad_(True)
     h = model.encode_std(xs, sub_ei, torch.from_numpy(view.edge_attr)[edge_mask])
     logit = model.decode_std(h, mapping.view(2, 1), ps)
-    logit.sum().backward()
+    logit.sum().backward()  # type: ignore[no-untyped-call]
     # the pairwise variant reads no node feature: its node gradients are absent, i.e. zero
     x_grad = xs.grad if xs.grad is not None else torch.zeros_like(xs)
     p_grad = ps.grad if ps.grad is not None else torch.zeros_like(ps)
     pair_contrib = (p_grad * ps).detach().numpy()[0]
     node_contrib = (x_grad * xs).detach().numpy()[mapping.numpy()]
     rows: list[dict[str, Any]] = [
-        {"feature": f"pair:{name}", "value": float(raw_pair[0, i]),
-         "contribution": float(pair_contrib[i])}
+        {
+            "feature": f"pair:{name}",
+            "value": float(raw_pair[0, i]),
+            "contribution": float(pair_contrib[i]),
+        }
         for i, name in enumerate(view.pair_names)
-    ]  # fmt: skip
+    ]
     for end, idx in (("a", a), ("b", b)):
         k = 0 if end == "a" else 1
         rows += [
-            {"feature": f"{end}:{name}", "value": float(view.x[idx, i]),
-             "contribution": float(node_contrib[k, i])}
+            {
+                "feature": f"{end}:{name}",
+                "value": float(view.x[idx, i]),
+                "contribution": float(node_contrib[k, i]),
+            }
             for i, name in enumerate(view.x_names)
-        ]  # fmt: skip
+        ]
     rows = [r for r in rows if r["contribution"] != 0.0]
     rows.sort(key=lambda r: -abs(r["contribution"]))
-    return [{**r, "contribution": round(r["contribution"], 4), "value": round(r["value"], 4)}
-            for r in rows[:top]]  # fmt: skip
+    return [
+        {**r, "contribution": round(r["contribution"], 4), "value": round(r["value"], 4)}
+        for r in rows[:top]
+    ]
 
 
 def pair_evidence(

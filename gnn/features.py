@@ -150,8 +150,12 @@ def structural_features(adj: sp.csr_matrix, strength: np.ndarray) -> tuple[list[
     clustering = np.divide(triangles, pairs, out=np.zeros_like(deg), where=pairs > 0)
     names = ["log_degree", "log_strength", "log_mean_neighbour_degree", "clustering"]
     values = np.stack(
-        [np.log1p(deg), np.log1p(np.asarray(strength, dtype=np.float64)), np.log1p(nbr_deg),
-         clustering],
+        [
+            np.log1p(deg),
+            np.log1p(np.asarray(strength, dtype=np.float64)),
+            np.log1p(nbr_deg),
+            clustering,
+        ],
         axis=1,
     )
     return names, values
@@ -182,4 +186,5 @@ def profile_cosine(profiles: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.nda
     norm = np.linalg.norm(prof, axis=1)
     dots = np.einsum("ij,ij->i", prof[u], prof[v])
     den = norm[u] * norm[v]
-    return np.divide(dots, den, out=np.zeros_like(dots), where=den > 0)
+    out: np.ndarray = np.divide(dots, den, out=np.zeros_like(dots), where=den > 0)
+    return out

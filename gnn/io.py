@@ -139,11 +139,14 @@ def load_model(card_path: Path) -> tuple[LinkPredictor, dict[str, Any]]:
         raise InputError(f"{weights.name}: SHA-256 does not match the model card")
     arch = card["architecture"]
     model = LinkPredictor(
-        in_dim=int(arch["in_dim"]), edge_dim=int(arch["edge_dim"]),
-        pair_dim=int(arch["pair_dim"]), hidden=int(arch["hidden"]),
-        encoder=str(arch["encoder"]), dropout=float(arch["dropout"]),
+        in_dim=int(arch["in_dim"]),
+        edge_dim=int(arch["edge_dim"]),
+        pair_dim=int(arch["pair_dim"]),
+        hidden=int(arch["hidden"]),
+        encoder=str(arch["encoder"]),
+        dropout=float(arch["dropout"]),
         variant=str(arch.get("variant", "gnn")),
-    )  # fmt: skip
+    )
     try:
         model.load_state_dict(load_file(str(weights)), strict=True)
     except (RuntimeError, ValueError) as exc:

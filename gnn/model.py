@@ -14,6 +14,7 @@ This module imports torch; import it lazily (``gnn.train`` does).
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -25,12 +26,17 @@ ENCODERS = ("gatv2", "sage")
 VARIANTS = ("gnn", "pairwise")
 
 
-class LinkPredictor(nn.Module):  # type: ignore[misc]
+class LinkPredictor(nn.Module):
     """Scores node pairs; ``forward`` returns logits (apply a sigmoid for probabilities).
 
     Standardisation constants for node and pair features are buffers, so they travel with the
     weights in the safetensors file.
     """
+
+    x_mean: Tensor
+    x_std: Tensor
+    pair_mean: Tensor
+    pair_std: Tensor
 
     def __init__(
         self,
@@ -51,9 +57,14 @@ class LinkPredictor(nn.Module):  # type: ignore[misc]
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; one of {VARIANTS}")
         self.config: dict[str, Any] = {
-            "in_dim": in_dim, "edge_dim": edge_dim, "pair_dim": pair_dim,
-            "hidden": hidden, "encoder": encoder, "dropout": dropout, "variant": variant,
-        }  # fmt: skip
+            "in_dim": in_dim,
+            "edge_dim": edge_dim,
+            "pair_dim": pair_dim,
+            "hidden": hidden,
+            "encoder": encoder,
+            "dropout": dropout,
+            "variant": variant,
+        }
         self.register_buffer("x_mean", torch.zeros(in_dim))
         self.register_buffer("x_std", torch.ones(in_dim))
         self.register_buffer("pair_mean", torch.zeros(pair_dim))
@@ -64,7 +75,7 @@ class LinkPredictor(nn.Module):  # type: ignore[misc]
         self.hidden = hidden
         self.convs = nn.ModuleList()
         dims = [in_dim, hidden, hidden]
-        for d_in, d_out in zip(dims[:-1], dims[1:], strict=True):
+        for d_in, d_out in itertools.pairwise(dims):
             if encoder == "gatv2":
                 conv = GATv2Conv(
                     d_in, d_out, heads=2, concat=False, edge_dim=edge_dim, fill_value="mean"

@@ -22,13 +22,18 @@ __all__ = ["candidate_pairs", "predict_links"]
 logger = logging.getLogger(__name__)
 
 
-def _embedding_neighbours(model: LinkPredictor, view: View, nodes: np.ndarray, k: int) -> np.ndarray:
+def _embedding_neighbours(
+    model: LinkPredictor, view: View, nodes: np.ndarray, k: int
+) -> np.ndarray:
     """Pair keys of each node's ``k`` nearest nodes by embedding dot product (chunked)."""
     import torch
 
     with torch.no_grad():
-        h = model.encode(torch.from_numpy(view.x), torch.from_numpy(view.edge_index),
-                         torch.from_numpy(view.edge_attr))[torch.from_numpy(nodes)]  # fmt: skip
+        h = model.encode(
+            torch.from_numpy(view.x),
+            torch.from_numpy(view.edge_index),
+            torch.from_numpy(view.edge_attr),
+        )[torch.from_numpy(nodes)]
     keys = []
     for start in range(0, nodes.size, 2048):
         block = h[start : start + 2048] @ h.T

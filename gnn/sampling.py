@@ -18,7 +18,7 @@ __all__ = ["CSR", "Subgraph", "csr_by_target", "sample_subgraph"]
 
 @dataclass(frozen=True, eq=False)
 class CSR:
-    """In-neighbour index: for target t, sources ``src[indptr[t]:indptr[t+1]]``, edge ids ``eid``."""
+    """In-neighbour index: target t has sources ``src[indptr[t]:indptr[t+1]]``, edge ids ``eid``."""
 
     indptr: np.ndarray
     src: np.ndarray

@@ -64,7 +64,8 @@ def pair_keys(n_nodes: int, pairs: np.ndarray) -> np.ndarray:
     """Sorted-pair keys ``min * n + max`` (int64) of a (k, 2) pair array."""
     a = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
     b = np.maximum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
-    return a * n_nodes + b
+    keys: np.ndarray = a * n_nodes + b
+    return keys
 
 
 def _keys_to_pairs(n_nodes: int, keys: np.ndarray) -> np.ndarray:
@@ -97,7 +98,7 @@ def sample_negatives(
     n = adj.shape[0]
     pool = np.arange(n) if nodes is None else np.asarray(nodes, dtype=np.int64)
     excl = np.sort(exclude_keys)
-    n_hard = int(round(count * hard_fraction))
+    n_hard = round(count * hard_fraction)
     deg = np.diff(adj.indptr)
     chosen: list[np.ndarray] = []
     have = np.zeros(0, dtype=np.int64)
@@ -172,8 +173,10 @@ def _finish(
     # isolated, and "isolated in the view" would betray the hidden tie (a split artefact).
     act_val, act_test = active_nodes(graph, records[1]), active_nodes(graph, records[2])
     pos = (pos[0], _between(pos[1], act_val, n), _between(pos[2], act_test, n))
-    neg_nodes = (np.intersect1d(neg_nodes[0], np.flatnonzero(act_val)),
-                 np.intersect1d(neg_nodes[1], np.flatnonzero(act_test)))  # fmt: skip
+    neg_nodes = (
+        np.intersect1d(neg_nodes[0], np.flatnonzero(act_val)),
+        np.intersect1d(neg_nodes[1], np.flatnonzero(act_test)),
+    )
     if pos[1].size == 0 or pos[2].size == 0:
         raise InputError("the split leaves no hidden ties between visible actors")
     n_neg_val = min(_MAX_EVAL_NEGATIVES, max(50 * pos[1].size, 500))
@@ -206,10 +209,13 @@ def active_nodes(graph: LinkGraph, records: np.ndarray) -> np.ndarray:
 
 
 def _between(keys: np.ndarray, active: np.ndarray, n: int) -> np.ndarray:
-    return keys[active[keys // n] & active[keys % n]]
+    kept: np.ndarray = keys[active[keys // n] & active[keys % n]]
+    return kept
 
 
-def _visible_target_keys(graph: LinkGraph, records: np.ndarray, layers: tuple[str, ...]) -> np.ndarray:
+def _visible_target_keys(
+    graph: LinkGraph, records: np.ndarray, layers: tuple[str, ...]
+) -> np.ndarray:
     mask = records & graph.layer_mask(layers)
     return np.unique(graph.u[mask] * graph.n_nodes + graph.v[mask])
 
@@ -239,18 +245,30 @@ def random_split(
     if keys.size < 10:
         raise InputError(f"too few ties to split ({keys.size}); need at least 10")
     perm = rng.permutation(keys)
-    n_test = max(1, int(round(test_fraction * keys.size)))
-    n_val = max(1, int(round(val_fraction * keys.size)))
+    n_test = max(1, round(test_fraction * keys.size))
+    n_val = max(1, round(val_fraction * keys.size))
     test, val, train = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
     test_records = _hide(graph, layers, test)
     val_records = test_records & _hide(graph, layers, val)
     every = np.arange(graph.n_nodes)
-    settings = {"kind": "random", "seed": seed, "val_fraction": val_fraction,
-                "test_fraction": test_fraction, "target_layers": list(layers)}  # fmt: skip
+    settings = {
+        "kind": "random",
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+        "target_layers": list(layers),
+    }
     return _finish(
-        graph, "random", layers, (val_records, val_records, test_records),
-        (np.sort(train), np.sort(val), np.sort(test)), keys, rng, settings, (every, every),
-    )  # fmt: skip
+        graph,
+        "random",
+        layers,
+        (val_records, val_records, test_records),
+        (np.sort(train), np.sort(val), np.sort(test)),
+        keys,
+        rng,
+        settings,
+        (every, every),
+    )
 
 
 def temporal_split(
@@ -293,14 +311,26 @@ def temporal_split(
     test = _asked(t_test, np.inf, test_records)
     if val.size == 0 or test.size == 0:
         raise InputError("the temporal split leaves no new ties between active actors")
-    settings = {"kind": "temporal", "seed": seed, "t_val_s": t_val, "t_test_s": t_test,
-                "val_fraction": val_fraction, "test_fraction": test_fraction,
-                "target_layers": list(layers)}  # fmt: skip
+    settings = {
+        "kind": "temporal",
+        "seed": seed,
+        "t_val_s": t_val,
+        "t_test_s": t_test,
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+        "target_layers": list(layers),
+    }
     return _finish(
-        graph, "temporal", layers, (val_records, val_records, test_records), (train, val, test),
-        keys, rng, settings,
+        graph,
+        "temporal",
+        layers,
+        (val_records, val_records, test_records),
+        (train, val, test),
+        keys,
+        rng,
+        settings,
         (np.flatnonzero(_active(val_records)), np.flatnonzero(_active(test_records))),
-    )  # fmt: skip
+    )
 
 
 def cross_layer_split(
@@ -321,18 +351,30 @@ def cross_layer_split(
     if keys.size < 10:
         raise InputError(f"too few target ties to split ({keys.size}); need at least 10")
     perm = rng.permutation(keys)
-    n_test = max(1, int(round(test_fraction * keys.size)))
-    n_val = max(1, int(round(val_fraction * keys.size)))
+    n_test = max(1, round(test_fraction * keys.size))
+    n_val = max(1, round(val_fraction * keys.size))
     test, val, train = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
     records = graph.layer_mask(source_layers)
     every = np.arange(graph.n_nodes)
-    settings = {"kind": "cross_layer", "seed": seed, "source_layers": list(source_layers),
-                "target_layers": list(target_layers), "val_fraction": val_fraction,
-                "test_fraction": test_fraction}  # fmt: skip
+    settings = {
+        "kind": "cross_layer",
+        "seed": seed,
+        "source_layers": list(source_layers),
+        "target_layers": list(target_layers),
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+    }
     return _finish(
-        graph, "cross_layer", tuple(target_layers), (records, records, records),
-        (np.sort(train), np.sort(val), np.sort(test)), keys, rng, settings, (every, every),
-    )  # fmt: skip
+        graph,
+        "cross_layer",
+        tuple(target_layers),
+        (records, records, records),
+        (np.sort(train), np.sort(val), np.sort(test)),
+        keys,
+        rng,
+        settings,
+        (every, every),
+    )
 
 
 def hidden_tie_split(
@@ -356,15 +398,26 @@ def hidden_tie_split(
     if keys.size < 10 or hidden.size == 0:
         raise InputError("need at least 10 observed ties and one hidden tie not observed")
     perm = rng.permutation(keys)
-    n_val = max(1, int(round(val_fraction * keys.size)))
+    n_val = max(1, round(val_fraction * keys.size))
     val, train = perm[:n_val], perm[n_val:]
     test_records = np.ones(graph.n_records, dtype=bool)
     val_records = _hide(graph, layers, val)
     every = np.arange(graph.n_nodes)
-    settings = {"kind": "hidden_ties", "seed": seed, "val_fraction": val_fraction,
-                "hidden_pairs": int(hidden.size)}  # fmt: skip
+    settings = {
+        "kind": "hidden_ties",
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "hidden_pairs": int(hidden.size),
+    }
     all_keys = np.union1d(keys, hidden)
     return _finish(
-        graph, "hidden_ties", layers, (val_records, val_records, test_records),
-        (np.sort(train), np.sort(val), hidden), all_keys, rng, settings, (every, every),
-    )  # fmt: skip
+        graph,
+        "hidden_ties",
+        layers,
+        (val_records, val_records, test_records),
+        (np.sort(train), np.sort(val), hidden),
+        all_keys,
+        rng,
+        settings,
+        (every, every),
+    )

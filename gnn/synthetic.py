@@ -78,10 +78,13 @@ def planted_hidden_ties(
     last_day = np.minimum(days - 1, first_day + rng.integers(0, days, size=oa.size))
     edges = pd.DataFrame(
         {
-            "src": ids[oa], "dst": ids[ob], "layer": "calls", "weight": calls,
+            "src": ids[oa],
+            "dst": ids[ob],
+            "layer": "calls",
+            "weight": calls,
             "first": start + pd.to_timedelta(first_day, unit="D"),
             "last": start + pd.to_timedelta(last_day, unit="D"),
         }
-    )  # fmt: skip
+    )
     hidden_frame = pd.DataFrame({"a": ids[a[hidden]], "b": ids[b[hidden]]})
     return PlantedGraph(edges, ids, how, hidden_frame, group)

@@ -103,9 +103,12 @@ def _tensors(view: View, pairs: np.ndarray, labels: np.ndarray | None) -> dict[s
 
 
 def _folds(
-    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, config: TrainConfig,
+    graph: LinkGraph,
+    features: NodeFeatures,
+    split: LinkSplit,
+    config: TrainConfig,
     rng: np.random.Generator,
-) -> list[_Batch]:  # fmt: skip
+) -> list[_Batch]:
     n = graph.n_nodes
     keys = pair_keys(n, split.train_pos)
     rec_keys = graph.u * n + graph.v
@@ -115,16 +118,22 @@ def _folds(
     parts = np.array_split(rng.permutation(keys), n_folds)
     batches = []
     for part in parts:
-        records = split.train_records & ~(graph.layer_mask(split.target_layers) & np.isin(rec_keys, part))
+        records = split.train_records & ~(
+            graph.layer_mask(split.target_layers) & np.isin(rec_keys, part)
+        )
         view = build_view(graph, features, records)
         active = active_nodes(graph, records)
         part = part[active[part // n] & active[part % n]]
         if part.size == 0:
             continue
         neg = sample_negatives(
-            view.adj, config.negatives_per_positive * part.size, exclude_keys=split.known_keys,
-            hard_fraction=config.hard_fraction, rng=rng, nodes=np.flatnonzero(active),
-        )  # fmt: skip
+            view.adj,
+            config.negatives_per_positive * part.size,
+            exclude_keys=split.known_keys,
+            hard_fraction=config.hard_fraction,
+            rng=rng,
+            nodes=np.flatnonzero(active),
+        )
         pos = np.stack([part // n, part % n], axis=1)
         pairs = np.vstack([pos, neg])
         labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
@@ -134,8 +143,14 @@ def _folds(
     return batches
 
 
-def score_pairs(model: LinkPredictor, view: View, pairs: np.ndarray, *, seed: int = 0,
-                config: TrainConfig | None = None) -> np.ndarray:  # fmt: skip
+def score_pairs(
+    model: LinkPredictor,
+    view: View,
+    pairs: np.ndarray,
+    *,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+) -> np.ndarray:
     """Probabilities for ``pairs`` (k, 2) over ``view``: full graph, or sampled when large."""
     import torch
 
@@ -150,8 +165,14 @@ def score_pairs(model: LinkPredictor, view: View, pairs: np.ndarray, *, seed: in
     return torch.sigmoid(logits).numpy().astype(np.float64)
 
 
-def _minibatch_logits(model: LinkPredictor, view: View, t: dict[str, Any],
-                      rng: np.random.Generator, cfg: TrainConfig, order: np.ndarray | None) -> Any:  # fmt: skip
+def _minibatch_logits(
+    model: LinkPredictor,
+    view: View,
+    t: dict[str, Any],
+    rng: np.random.Generator,
+    cfg: TrainConfig,
+    order: np.ndarray | None,
+) -> Any:
     """Logits of t["pairs"] in batches over sampled neighbourhoods (``order`` = batch order)."""
     import torch
 
@@ -182,8 +203,15 @@ def _heuristic_metrics(view: View, pos: np.ndarray, neg: np.ndarray) -> dict[str
     return {name: link_metrics(hp[name], hn[name]) for name in HEURISTICS}
 
 
-def _fit_variant(variant: str, folds: list[_Batch], val: dict[str, Any], val_view: View,
-                 n_val_pos: int, config: TrainConfig, seed: int) -> tuple[LinkPredictor, dict[str, Any]]:  # fmt: skip
+def _fit_variant(
+    variant: str,
+    folds: list[_Batch],
+    val: dict[str, Any],
+    val_view: View,
+    n_val_pos: int,
+    config: TrainConfig,
+    seed: int,
+) -> tuple[LinkPredictor, dict[str, Any]]:
     import torch
 
     from gnn.model import LinkPredictor
@@ -192,10 +220,14 @@ def _fit_variant(variant: str, folds: list[_Batch], val: dict[str, Any], val_vie
     rng = np.random.default_rng(seed)
     first = folds[0].tensors
     model = LinkPredictor(
-        in_dim=first["x"].shape[1], edge_dim=first["edge_attr"].shape[1],
-        pair_dim=first["pair_x"].shape[1], hidden=config.hidden, encoder=config.encoder,
-        dropout=config.dropout, variant=variant,
-    )  # fmt: skip
+        in_dim=first["x"].shape[1],
+        edge_dim=first["edge_attr"].shape[1],
+        pair_dim=first["pair_x"].shape[1],
+        hidden=config.hidden,
+        encoder=config.encoder,
+        dropout=config.dropout,
+        variant=variant,
+    )
     model.set_standardisation(
         torch.cat([b.tensors["x"] for b in folds]), torch.cat([b.tensors["pair_x"] for b in folds])
     )
@@ -211,8 +243,9 @@ def _fit_variant(variant: str, folds: list[_Batch], val: dict[str, Any], val_vie
             for start in range(0, order.size, config.batch_pairs):
                 sel = order[start : start + config.batch_pairs]
                 opt.zero_grad()
-                logits = _minibatch_logits(model, folds[(epoch - 1) % len(folds)].view,
-                                           t, rng, config, sel)  # fmt: skip
+                logits = _minibatch_logits(
+                    model, folds[(epoch - 1) % len(folds)].view, t, rng, config, sel
+                )
                 loss = loss_fn(logits, t["labels"][torch.from_numpy(sel)])
                 loss.backward()
                 opt.step()
@@ -234,8 +267,9 @@ def _fit_variant(variant: str, folds: list[_Batch], val: dict[str, Any], val_vie
     return model, {"best_epoch": best_epoch, "best_val_auc": best_auc, "loss": losses[-1]}
 
 
-def _score_tensors(model: LinkPredictor, view: View, t: dict[str, Any], seed: int,
-                   config: TrainConfig) -> np.ndarray:  # fmt: skip
+def _score_tensors(
+    model: LinkPredictor, view: View, t: dict[str, Any], seed: int, config: TrainConfig
+) -> np.ndarray:
     import torch
 
     model.eval()
@@ -289,11 +323,22 @@ def train_link_model(
             row[v] = link_metrics(s[: len(pos)], s[len(pos) :])
         row["selected"] = dict(row[variant])
         metrics[name] = row
-    logger.info("trained %s in %.1fs; test AUC %.3f", variant, train_seconds,
-                metrics["test"]["selected"]["auc"])  # fmt: skip
+    logger.info(
+        "trained %s in %.1fs; test AUC %.3f",
+        variant,
+        train_seconds,
+        metrics["test"]["selected"]["auc"],
+    )
     return TrainResult(
-        model=model, variant=variant, config=cfg, seed=seed, x_names=folds[0].view.x_names,
-        pair_names=folds[0].view.pair_names, edge_attr_names=folds[0].view.edge_attr_names,
-        metrics=metrics, split=dict(split.settings), train_seconds=train_seconds,
+        model=model,
+        variant=variant,
+        config=cfg,
+        seed=seed,
+        x_names=folds[0].view.x_names,
+        pair_names=folds[0].view.pair_names,
+        edge_attr_names=folds[0].view.edge_attr_names,
+        metrics=metrics,
+        split=dict(split.settings),
+        train_seconds=train_seconds,
         history={v: info for v, (_, info) in fitted.items()},
-    )  # fmt: skip
+    )

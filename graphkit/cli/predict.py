@@ -20,10 +20,13 @@ def _metric_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "scorer": scorer,
-                "val_auc": val["auc"], "val_ap": val["ap"],
-                "test_auc": test["auc"], "test_ap": test["ap"], "test_hits@20": test["hits@20"],
+                "val_auc": val["auc"],
+                "val_ap": val["ap"],
+                "test_auc": test["auc"],
+                "test_ap": test["ap"],
+                "test_hits@20": test["hits@20"],
             }
-        )  # fmt: skip
+        )
     return rows
 
 
@@ -33,7 +36,8 @@ def predict_links(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (splits, training).")] = 0,
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.", min=1)] = 100,
     split: Annotated[
-        str, typer.Option("--split", help="auto (temporal where ties have times) | temporal | random.")
+        str,
+        typer.Option("--split", help="auto (temporal where ties have times) | temporal | random."),
     ] = "auto",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -59,8 +63,11 @@ def predict_links(
     if json_output:
         render([summary], json_output=True, title="predict-links")
         return
-    render(_metric_rows(summary), json_output=False,
-           title=f"link prediction ({summary['split']['kind']} split): validation and test")  # fmt: skip
+    render(
+        _metric_rows(summary),
+        json_output=False,
+        title=f"link prediction ({summary['split']['kind']} split): validation and test",
+    )
     console.print(
         f"stored {summary['stored']} predicted links as hypotheses "
         f"(model {summary['model_version']}, {summary['train_seconds']} s); "

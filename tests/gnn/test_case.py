@@ -42,16 +42,21 @@ def test_every_stored_prediction_is_a_hypothesis_with_evidence(montagna_case: Pa
     assert len(rows) == 15 == summary["stored"]
     assert (rows["status"] == "hypothesis").all()
     assert (rows["src"] < rows["dst"]).all()
-    assert rows["score"].between(0, 1).all() and rows["model_version"].str.startswith("gnn-link/").all()
+    assert (
+        rows["score"].between(0, 1).all()
+        and rows["model_version"].str.startswith("gnn-link/").all()
+    )
     for ev in rows["evidence"]:
         ev = json.loads(ev)
-        assert EVIDENCE_KEYS <= set(ev)
+        assert set(ev) >= EVIDENCE_KEYS
         assert ev["top_features"] and all("contribution" in t for t in ev["top_features"])
         assert ev["n_shared_contacts"] == len(ev["shared_contacts"]) or ev["n_shared_contacts"] > 10
     assert summary["split"]["kind"] == "random"  # Montagna ties carry no times
-    assert {"gnn", "pairwise", "common_neighbours", "adamic_adar"} <= set(summary["metrics"]["test"])
+    assert {"gnn", "pairwise", "common_neighbours", "adamic_adar"} <= set(
+        summary["metrics"]["test"]
+    )
     model_entry = store.manifest["models"]["link_prediction"]
-    model, card = load_model(store.path / model_entry["card"])
+    _model, card = load_model(store.path / model_entry["card"])
     assert card["weights"]["sha256"] == model_entry["sha256"]
     assert store.stage("predict_links") is not None
 
@@ -66,8 +71,11 @@ def test_view_lists_predictions_and_decisions_survive_a_rerun(montagna_case: Pat
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     a, b = rows[0]["a"], rows[0]["b"]
     with store.connect() as con:
-        con.execute("UPDATE rel_predicted_link SET status = 'rejected', decided_by = 'analyst' "
-                    "WHERE src = ? AND dst = ?", [a, b])  # fmt: skip
+        con.execute(
+            "UPDATE rel_predicted_link SET status = 'rejected', decided_by = 'analyst' "
+            "WHERE src = ? AND dst = ?",
+            [a, b],
+        )
     predict_case_links(store, PredictSettings(top_k=10, seed=1, epochs=20))
     after = _rows(montagna_case)
     assert len(after) == 11
@@ -83,11 +91,15 @@ def _cdr_file(path: Path) -> None:
     e = pg.edges.loc[pg.edges.index.repeat(pg.edges["weight"].astype(int))]
     span = (e["last"] - e["first"]).dt.total_seconds().to_numpy() + 86_400
     start = e["first"] + pd.to_timedelta(rng.random(len(e)) * span, unit="s")
-    pd.DataFrame({
-        "caller": e["src"].map(phone).to_numpy(), "callee": e["dst"].map(phone).to_numpy(),
-        "start": start.dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(),
-        "duration_s": rng.integers(5, 600, len(e)), "event_type": "call",
-    }).to_csv(path, index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "caller": e["src"].map(phone).to_numpy(),
+            "callee": e["dst"].map(phone).to_numpy(),
+            "start": start.dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(),
+            "duration_s": rng.integers(5, 600, len(e)),
+            "event_type": "call",
+        }
+    ).to_csv(path, index=False)
 
 
 def test_cdr_case_uses_temporal_split_and_rhythm(tmp_path: Path) -> None:
@@ -99,7 +111,9 @@ def test_cdr_case_uses_temporal_split_and_rhythm(tmp_path: Path) -> None:
     assert summary["split"]["kind"] == "temporal"
     assert summary["origin"].startswith("src_cdr")
     card = json.loads((case / summary["card"]).read_text())
-    assert "hour_share_12" in card["features"]["node"] and "profile_cosine" in card["features"]["pair"]
+    assert (
+        "hour_share_12" in card["features"]["node"] and "profile_cosine" in card["features"]["pair"]
+    )
 
 
 def test_identity_column_in_analytics_is_refused(tmp_path: Path, montagna_dir: Path) -> None:
@@ -107,8 +121,10 @@ def test_identity_column_in_analytics_is_refused(tmp_path: Path, montagna_dir: P
     store = CaseStore.init(case)
     ingest_file(store, montagna_dir / "meetings.csv", kind="contacts", source_name="mt_meetings")
     with store.connect() as con:
-        con.execute("CREATE TABLE analytics_actor AS SELECT 'N1' AS actor_id, 0.5 AS pagerank, "
-                    "1970 AS dob_year")  # fmt: skip
+        con.execute(
+            "CREATE TABLE analytics_actor AS SELECT 'N1' AS actor_id, 0.5 AS pagerank, "
+            "1970 AS dob_year"
+        )
     with pytest.raises(InputError, match="dob"):
         predict_case_links(store, PredictSettings(top_k=5, seed=0, epochs=5))
 
@@ -128,8 +144,20 @@ def test_cli_predict_and_show(montagna_case: Path) -> None:
     predict.register(app)
     show.register(app)
     runner = CliRunner()
-    res = runner.invoke(app, ["predict-links", str(montagna_case), "--top", "3", "--epochs", "10",
-                              "--seed", "2", "--json"])  # fmt: skip
+    res = runner.invoke(
+        app,
+        [
+            "predict-links",
+            str(montagna_case),
+            "--top",
+            "3",
+            "--epochs",
+            "10",
+            "--seed",
+            "2",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)[0]["stored"] == 3
     res = runner.invoke(app, ["show", str(montagna_case), "predicted-links", "--json"])

@@ -21,9 +21,19 @@ from graphkit.errors import InputError
 
 @pytest.mark.parametrize(
     "name",
-    ["full_name", "dob", "src_address_len", "first-name", "Postcode", "dob_year", "email",
-     "id_number_hash", "holder_name", "aliases_count"],
-)  # fmt: skip
+    [
+        "full_name",
+        "dob",
+        "src_address_len",
+        "first-name",
+        "Postcode",
+        "dob_year",
+        "email",
+        "id_number_hash",
+        "holder_name",
+        "aliases_count",
+    ],
+)
 def test_guard_refuses_identity_attributes(name: str) -> None:
     with pytest.raises(InputError, match="identity attribute"):
         check_feature_names(["log_degree", name])
@@ -62,24 +72,38 @@ def test_view_and_pyg_data_carry_no_identity_feature() -> None:
 
 def test_link_graph_collapses_directions_and_layers() -> None:
     edges = pd.DataFrame(
-        {"src": ["b", "a", "a", "c", "c"], "dst": ["a", "b", "b", "c", "a"],
-         "layer": ["calls", "calls", "sms", "calls", "calls"], "weight": [2, 3, 1, 9, 1],
-         "first": pd.to_datetime(["2024-01-02", "2024-01-01", "2024-01-05", "2024-01-01",
-                                  "2024-01-03"], utc=True)},
-    )  # fmt: skip
+        {
+            "src": ["b", "a", "a", "c", "c"],
+            "dst": ["a", "b", "b", "c", "a"],
+            "layer": ["calls", "calls", "sms", "calls", "calls"],
+            "weight": [2, 3, 1, 9, 1],
+            "first": pd.to_datetime(
+                ["2024-01-02", "2024-01-01", "2024-01-05", "2024-01-01", "2024-01-03"], utc=True
+            ),
+        },
+    )
     g = link_graph(edges, nodes=["z"])
     assert list(g.node_ids) == ["a", "b", "c", "z"]
     assert g.layers == ("calls", "sms")
-    recs = {(int(u), int(v), g.layers[int(la)]): w for u, v, la, w in
-            zip(g.u, g.v, g.layer, g.weight, strict=True)}  # fmt: skip
+    recs = {
+        (int(u), int(v), g.layers[int(la)]): w
+        for u, v, la, w in zip(g.u, g.v, g.layer, g.weight, strict=True)
+    }
     assert recs == {(0, 1, "calls"): 5.0, (0, 1, "sms"): 1.0, (0, 2, "calls"): 1.0}
     first_ab = g.first_s[(g.u == 0) & (g.v == 1) & (g.layer == 0)][0]
     assert first_ab == pd.Timestamp("2024-01-01", tz="UTC").timestamp()
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.text("abcde", min_size=1, max_size=2),
-                          st.text("abcde", min_size=1, max_size=2)), min_size=1, max_size=30))  # fmt: skip
+@given(
+    st.lists(
+        st.tuples(
+            st.text("abcde", min_size=1, max_size=2), st.text("abcde", min_size=1, max_size=2)
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_link_graph_pairs_are_canonical_and_unique(pairs: list[tuple[str, str]]) -> None:
     frame = pd.DataFrame(pairs, columns=["src", "dst"])
     g = link_graph(frame)

@@ -39,13 +39,16 @@ def test_heuristics_match_networkx(seed: int) -> None:
     cn = [len(list(nx.common_neighbors(nxg, a, b))) for a, b in pairs]
     np.testing.assert_allclose(ours["common_neighbours"], cn)
     np.testing.assert_allclose(ours["jaccard"], [s for *_, s in nx.jaccard_coefficient(nxg, pairs)])
-    np.testing.assert_allclose(ours["resource_allocation"],
-                               [s for *_, s in nx.resource_allocation_index(nxg, pairs)])  # fmt: skip
-    np.testing.assert_allclose(ours["preferential_attachment"],
-                               [s for *_, s in nx.preferential_attachment(nxg, pairs)])  # fmt: skip
+    np.testing.assert_allclose(
+        ours["resource_allocation"], [s for *_, s in nx.resource_allocation_index(nxg, pairs)]
+    )
+    np.testing.assert_allclose(
+        ours["preferential_attachment"], [s for *_, s in nx.preferential_attachment(nxg, pairs)]
+    )
     # networkx divides by log(degree) of common neighbours, all of degree >= 2 here
-    np.testing.assert_allclose(ours["adamic_adar"],
-                               [s for *_, s in nx.adamic_adar_index(nxg, pairs)])  # fmt: skip
+    np.testing.assert_allclose(
+        ours["adamic_adar"], [s for *_, s in nx.adamic_adar_index(nxg, pairs)]
+    )
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -69,8 +72,9 @@ def test_structural_features_match_networkx() -> None:
     col = names.index("clustering")
     np.testing.assert_allclose(values[:, col], [clustering[i] for i in range(g.n_nodes)])
     deg = dict(nxg.degree())
-    np.testing.assert_allclose(values[:, names.index("log_degree")],
-                               np.log1p([deg[i] for i in range(g.n_nodes)]))  # fmt: skip
+    np.testing.assert_allclose(
+        values[:, names.index("log_degree")], np.log1p([deg[i] for i in range(g.n_nodes)])
+    )
 
 
 def test_activity_features_are_shares() -> None:
@@ -88,5 +92,6 @@ def test_activity_features_are_shares() -> None:
 
 def test_profile_cosine() -> None:
     prof = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
-    np.testing.assert_allclose(profile_cosine(prof, np.array([0, 0, 0]), np.array([1, 2, 3])),
-                               [1.0, 0.0, 0.0])  # fmt: skip
+    np.testing.assert_allclose(
+        profile_cosine(prof, np.array([0, 0, 0]), np.array([1, 2, 3])), [1.0, 0.0, 0.0]
+    )

@@ -43,7 +43,9 @@ def test_round_trip_gives_identical_scores(trained) -> None:  # type: ignore[no-
     model, meta = load_model(card)
     view = build_view(g, f, sp.test_records)
     pairs = np.vstack([sp.test_pos, sp.test_neg])
-    np.testing.assert_array_equal(score_pairs(model, view, pairs), score_pairs(result.model, view, pairs))
+    np.testing.assert_array_equal(
+        score_pairs(model, view, pairs), score_pairs(result.model, view, pairs)
+    )
     assert meta["architecture"]["variant"] == "gnn"
 
 
@@ -68,7 +70,7 @@ def test_loader_refuses_pickled_payload(trained, tmp_path: Path, protocol: int) 
     meta["weights"]["sha256"] = __import__("hashlib").sha256(evil.read_bytes()).hexdigest()
     evil_card = tmp_path / "m.card.json"
     evil_card.write_text(json.dumps(meta))
-    with pytest.raises(InputError, match="pickle|safetensors"):
+    with pytest.raises(InputError, match=r"pickle|safetensors"):
         load_model(evil_card)
     assert not marker.exists()
 
@@ -76,7 +78,7 @@ def test_loader_refuses_pickled_payload(trained, tmp_path: Path, protocol: int) 
 def test_loader_refuses_torch_save_and_pt_files(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import torch
 
-    g, f, sp, result, _, card, _ = trained
+    _g, _f, _sp, result, _, card, _ = trained
     meta = json.loads(Path(card).read_text())
     zipped = tmp_path / "z.safetensors"
     torch.save(result.model.state_dict(), zipped)

@@ -8,6 +8,7 @@ import pytest
 
 from gnn.data import link_graph
 from gnn.datasets import montagna_layers
+from gnn.features import adjacency
 from gnn.splits import (
     active_nodes,
     cross_layer_split,
@@ -17,7 +18,6 @@ from gnn.splits import (
     sample_negatives,
     temporal_split,
 )
-from gnn.features import adjacency
 from gnn.synthetic import planted_hidden_ties
 from graphkit.errors import InputError
 
@@ -28,8 +28,10 @@ def _visible_keys(g, records):  # type: ignore[no-untyped-def]
 
 def _check_split(g, sp) -> None:  # type: ignore[no-untyped-def]
     n = g.n_nodes
-    for recs, pos, neg in ((sp.val_records, sp.val_pos, sp.val_neg),
-                           (sp.test_records, sp.test_pos, sp.test_neg)):  # fmt: skip
+    for recs, pos, neg in (
+        (sp.val_records, sp.val_pos, sp.val_neg),
+        (sp.test_records, sp.test_pos, sp.test_neg),
+    ):
         tgt = recs & g.layer_mask(sp.target_layers)
         visible = set((g.u[tgt] * n + g.v[tgt]).tolist())
         assert not visible & set(pair_keys(n, pos).tolist())  # asked ties are hidden
@@ -76,7 +78,9 @@ def test_temporal_split_asks_for_later_ties() -> None:
 def test_hidden_tie_split_targets_the_planted_ties() -> None:
     pg = planted_hidden_ties(seed=2, n_nodes=200)
     g = link_graph(pg.edges, nodes=pg.node_ids)
-    hp = np.stack([np.searchsorted(g.node_ids, pg.hidden.a), np.searchsorted(g.node_ids, pg.hidden.b)], 1)
+    hp = np.stack(
+        [np.searchsorted(g.node_ids, pg.hidden.a), np.searchsorted(g.node_ids, pg.hidden.b)], 1
+    )
     sp = hidden_tie_split(g, hp, seed=0)
     _check_split(g, sp)
     assert sp.test_records.all()
@@ -88,8 +92,9 @@ def test_hard_negatives_are_two_hop_non_edges() -> None:
     g = link_graph(pg.edges)
     adj = adjacency(g.n_nodes, g.u, g.v)
     edges = np.unique(g.u * g.n_nodes + g.v)
-    neg = sample_negatives(adj, 100, exclude_keys=edges, hard_fraction=1.0,
-                           rng=np.random.default_rng(0))  # fmt: skip
+    neg = sample_negatives(
+        adj, 100, exclude_keys=edges, hard_fraction=1.0, rng=np.random.default_rng(0)
+    )
     assert len(neg) > 50
     two = (adj @ adj).toarray()
     assert (two[neg[:, 0], neg[:, 1]] > 0).all()

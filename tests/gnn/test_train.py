@@ -5,20 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gnn.data import NodeFeatures, link_graph
+from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.datasets import montagna_layers
 from gnn.features import HEURISTICS
 from gnn.splits import hidden_tie_split, random_split
 from gnn.synthetic import planted_hidden_ties
 from gnn.train import TrainConfig, score_pairs, train_link_model
-from gnn.data import build_view
 
 
 def _planted(seed: int):  # type: ignore[no-untyped-def]
     pg = planted_hidden_ties(seed=seed, n_nodes=300)
     g = link_graph(pg.edges, nodes=pg.node_ids)
-    hp = np.stack([np.searchsorted(g.node_ids, pg.hidden.a),
-                   np.searchsorted(g.node_ids, pg.hidden.b)], 1)  # fmt: skip
+    hp = np.stack(
+        [np.searchsorted(g.node_ids, pg.hidden.a), np.searchsorted(g.node_ids, pg.hidden.b)], 1
+    )
     return g, NodeFeatures.from_activity(pg.hour_of_week), hidden_tie_split(g, hp, seed=seed)
 
 
@@ -50,8 +50,13 @@ def test_montagna_meetings_accuracy(montagna_dir) -> None:  # type: ignore[no-un
     g = link_graph(montagna_layers(montagna_dir, layers=("meetings",)))
     aucs, best = [], []
     for seed in (0, 1):
-        r = train_link_model(g, NodeFeatures.empty(g.n_nodes), random_split(g, seed=seed),
-                             seed=seed, config=TrainConfig(epochs=60))  # fmt: skip
+        r = train_link_model(
+            g,
+            NodeFeatures.empty(g.n_nodes),
+            random_split(g, seed=seed),
+            seed=seed,
+            config=TrainConfig(epochs=60),
+        )
         aucs.append(r.metrics["test"]["selected"]["auc"])
         best.append(max(r.metrics["test"][h]["auc"] for h in HEURISTICS))
     assert np.mean(aucs) >= 0.85
