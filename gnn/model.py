@@ -1,8 +1,9 @@
 """The link predictor: a message-passing encoder and a decoder that also sees pair features.
 
-Encoder: two GATv2 layers (Brody, Alon & Yahav 2022, "How attentive are graph attention
-networks?") whose attention reads the edge attributes (volume per layer, recency), or two
-GraphSAGE layers (Hamilton et al. 2017) which ignore them. Decoder: an MLP over the Hadamard
+Encoder: two GraphSAGE layers (Hamilton, Ying & Leskovec 2017) with mean aggregation whose
+messages are gated by the edge attributes (volume per layer, recency) -- the default, cheap on
+CPU; or two GATv2 layers (Brody, Alon & Yahav 2022) whose attention reads the edge attributes
+(about ten times slower on CPU); or plain GraphSAGE which ignores them. Decoder: an MLP over the Hadamard
 product of the two end embeddings concatenated with the standardised pairwise features
 (common neighbours, Adamic-Adar, resource allocation, distance, ...), plus a linear path from
 the pairwise features alone. The heuristics are thus inputs the model can fall back on, in the
@@ -22,8 +23,36 @@ from torch import Tensor, nn
 
 __all__ = ["ENCODERS", "VARIANTS", "LinkPredictor"]
 
-ENCODERS = ("gatv2", "sage")
+ENCODERS = ("sage", "gatv2", "plain_sage")
 VARIANTS = ("gnn", "pairwise")
+
+
+def _edge_gated_sage(in_dim: int, out_dim: int, edge_dim: int) -> nn.Module:
+    """GraphSAGE mean aggregation whose messages are gated by the edge attributes.
+
+    ``h_i' = W_r h_i + mean_j sigmoid(g . e_ij) * W_n h_j``: the gate lets tie volume and
+    recency weigh each neighbour (edge-wise gating as in Marcheggiani & Titov 2017), at a
+    fraction of the cost of attention (one scalar per edge instead of heads x hidden).
+    """
+    from torch_geometric.nn import MessagePassing
+
+    class EdgeGatedSAGEConv(MessagePassing):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(aggr="mean")
+            self.lin_neighbour = nn.Linear(in_dim, out_dim)
+            self.lin_root = nn.Linear(in_dim, out_dim, bias=False)
+            self.gate = nn.Linear(edge_dim, 1)
+
+        def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+            gate = torch.sigmoid(self.gate(edge_attr))
+            agg: Tensor = self.propagate(edge_index, x=self.lin_neighbour(x), gate=gate)
+            out: Tensor = agg + self.lin_root(x)
+            return out
+
+        def message(self, x_j: Tensor, gate: Tensor) -> Tensor:
+            return x_j * gate
+
+    return EdgeGatedSAGEConv()
 
 
 class LinkPredictor(nn.Module):
@@ -45,7 +74,7 @@ class LinkPredictor(nn.Module):
         edge_dim: int,
         pair_dim: int,
         hidden: int = 64,
-        encoder: str = "gatv2",
+        encoder: str = "sage",
         dropout: float = 0.1,
         variant: str = "gnn",
     ) -> None:
@@ -80,6 +109,8 @@ class LinkPredictor(nn.Module):
                 conv = GATv2Conv(
                     d_in, d_out, heads=2, concat=False, edge_dim=edge_dim, fill_value="mean"
                 )
+            elif encoder == "sage":
+                conv = _edge_gated_sage(d_in, d_out, edge_dim)
             else:
                 conv = SAGEConv(d_in, d_out)
             self.convs.append(conv)
@@ -112,7 +143,10 @@ class LinkPredictor(nn.Module):
             return xs.new_zeros((xs.shape[0], self.hidden))
         h = xs
         for i, conv in enumerate(self.convs):
-            h = conv(h, edge_index, edge_attr) if self.encoder == "gatv2" else conv(h, edge_index)
+            if self.encoder == "plain_sage":
+                h = conv(h, edge_index)
+            else:
+                h = conv(h, edge_index, edge_attr)
             if i < len(self.convs) - 1:
                 h = torch.relu(h)
                 h = nn.functional.dropout(h, p=self.dropout, training=self.training)

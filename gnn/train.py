@@ -39,7 +39,7 @@ class TrainConfig:
 
     epochs: int = 100
     hidden: int = 64
-    encoder: str = "gatv2"
+    encoder: str = "sage"
     lr: float = 0.01
     weight_decay: float = 5e-4
     dropout: float = 0.1
