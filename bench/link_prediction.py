@@ -98,7 +98,8 @@ def simulated_task(case_dir: Path, truth_dir: Path) -> Task:
         graph = link_graph(edges)
         features = _node_features(store, con, graph.node_ids)
     ties = pd.read_csv(truth_dir / "hidden_ties.csv", dtype=str)
-    phones = pd.read_csv(truth_dir / "phones.csv", dtype=str)[["msisdn", "person"]]
+    phones = pd.read_csv(truth_dir / "phones.csv", dtype=str)
+    phones = phones.rename(columns={"person_id": "person"})[["msisdn", "person"]].drop_duplicates()
     pairs = ties.merge(phones, left_on="person_a", right_on="person").merge(
         phones, left_on="person_b", right_on="person", suffixes=("_a", "_b")
     )

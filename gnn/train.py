@@ -45,7 +45,7 @@ class TrainConfig:
     dropout: float = 0.1
     folds: int = 5
     negatives_per_positive: int = 2
-    hard_fraction: float = 0.5
+    hard_fraction: float = 0.1
     eval_every: int = 5
     minibatch_above_edges: int = 400_000
     batch_pairs: int = 4096
