@@ -70,24 +70,12 @@ for _module in COMMAND_MODULES:
 def main() -> None:
     """Entry point: user errors become one line on stderr and exit code 2 (or their own)."""
     try:
-        app(standalone_mode=False)
+        app()
     except GraphkitError as exc:
         _common.err_console.print(
             f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False
         )
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        _common.err_console.print("aborted")
-        sys.exit(130)
     except KeyboardInterrupt:
         _common.err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -197,7 +197,10 @@ def _read_csv(
         scan = con.execute("SELECT delimiter FROM _rej_scan LIMIT 1").fetchone()
         delimiter = opts.delimiter
         if scan is None:  # no rejects: ask the sniffer what it used
-            sniff = con.execute("SELECT Delimiter FROM sniff_csv($path)", params).fetchone()
+            sniff = con.execute(
+                f"SELECT Delimiter FROM sniff_csv($path, encoding = '{encoding}')",
+                {"path": params["path"]},
+            ).fetchone()
             delimiter = delimiter or (sniff[0] if sniff else None)
         else:
             delimiter = delimiter or scan[0]
@@ -285,7 +288,8 @@ def _read_jsonl(
     con.execute(
         """
         CREATE TEMP TABLE _rej_rows AS
-        SELECT line AS row_number, first(error_type) AS error_type, NULL AS column_name,
+        SELECT line AS row_number, CAST(first(error_type) AS VARCHAR) AS error_type,
+               CAST(NULL AS VARCHAR) AS column_name,
                first(csv_line) AS csv_line, first(error_message) AS detail
         FROM _rej_err GROUP BY line
         """
@@ -296,7 +300,7 @@ def _read_jsonl(
         INSERT INTO _rej_rows
         SELECT _row, 'invalid_json', NULL, line, 'not a JSON object'
         FROM _json_lines
-        WHERE NOT coalesce(json_valid(line) AND json_type(line::JSON) = 'OBJECT', false)
+        WHERE NOT coalesce(json_type(TRY_CAST(line AS JSON)) = 'OBJECT', false)
         """
     )
     con.execute(
@@ -313,8 +317,8 @@ def _read_jsonl(
         for (k,) in con.execute(
             """
             SELECT k FROM (
-              SELECT unnest(json_keys(line::JSON)) AS k, _row FROM _json_lines
-              WHERE coalesce(json_valid(line) AND json_type(line::JSON) = 'OBJECT', false))
+              SELECT unnest(json_keys(TRY_CAST(line AS JSON))) AS k, _row FROM _json_lines
+              WHERE coalesce(json_type(TRY_CAST(line AS JSON)) = 'OBJECT', false))
             GROUP BY k ORDER BY min(_row), k
             """
         ).fetchall()
@@ -331,7 +335,7 @@ def _read_jsonl(
         f"""
         CREATE TEMP TABLE {table} AS
         SELECT _row, {", ".join(selects)} FROM _json_lines
-        WHERE coalesce(json_valid(line) AND json_type(line::JSON) = 'OBJECT', false)
+        WHERE coalesce(json_type(TRY_CAST(line AS JSON)) = 'OBJECT', false)
         ORDER BY _row
         """,
         params,
