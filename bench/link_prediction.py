@@ -172,7 +172,9 @@ def time_training(n_edges: int, epochs: int) -> dict[str, object]:
     split = random_split(graph, seed=0)
     prep_s = time.perf_counter() - t0
     config = TrainConfig(epochs=epochs, variants=("gnn",))
+    cpu0 = time.process_time()
     result = train_link_model(graph, features, split, seed=0, config=config)
+    train_cpu_s = time.process_time() - cpu0
     big = graph.n_records * 2 > config.minibatch_above_edges
     return {
         "ties": graph.n_records,
@@ -180,7 +182,9 @@ def time_training(n_edges: int, epochs: int) -> dict[str, object]:
         "mode": "mini-batch (sampled)" if big else "full-batch",
         "epochs": epochs,
         "prepare_s": round(prep_s, 1),
+        "load_avg_1min": round(os.getloadavg()[0], 1),
         "train_s": round(result.train_seconds, 1),
+        "train_cpu_s": round(train_cpu_s, 1),
         "test_auc": round(result.metrics["test"]["gnn"]["auc"], 3),
         "best_heuristic_auc": round(max(result.metrics["test"][h]["auc"] for h in HEURISTICS), 3),
         "peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
