@@ -92,20 +92,20 @@ def planted_task(n_nodes: int) -> Task:
 
 def simulated_task(case_dir: Path, truth_dir: Path) -> Task:
     """Hidden ties of a simulated case, phones as actors (see the module docstring)."""
-    from gnn.case import _node_features, load_actor_edges
+    from gnn.case import load_actor_edges, load_node_features
     from graphkit.store import CaseStore
 
     store = CaseStore.open(case_dir)
     with store.connect() as con:
         edges, _ = load_actor_edges(store, con)
         graph = link_graph(edges)
-        features = _node_features(store, con, graph.node_ids)
+        features = load_node_features(store, con, graph.node_ids)
     ties = pd.read_csv(truth_dir / "hidden_ties.csv", dtype=str)
     phones = pd.read_csv(truth_dir / "phones.csv", dtype=str)
     phones = phones.rename(columns={"person_id": "person"})[["msisdn", "person"]].drop_duplicates()
-    pairs = ties.merge(phones, left_on="person_a", right_on="person").merge(
-        phones, left_on="person_b", right_on="person", suffixes=("_a", "_b")
-    )
+    pairs = ties.merge(
+        phones.rename(columns={"person": "person_a", "msisdn": "msisdn_a"}), on="person_a"
+    ).merge(phones.rename(columns={"person": "person_b", "msisdn": "msisdn_b"}), on="person_b")
     ids = pd.Index(graph.node_ids.astype(str))
     a, b = ids.get_indexer(pairs["msisdn_a"]), ids.get_indexer(pairs["msisdn_b"])
     ok = (a >= 0) & (b >= 0) & (a != b)

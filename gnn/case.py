@@ -24,7 +24,13 @@ from gnn.splits import LinkSplit, random_split, temporal_split
 from graphkit.errors import CaseError, InputError
 from graphkit.store import CaseStore
 
-__all__ = ["MODEL_NAME", "PredictSettings", "load_actor_edges", "predict_case_links"]
+__all__ = [
+    "MODEL_NAME",
+    "PredictSettings",
+    "load_actor_edges",
+    "load_node_features",
+    "predict_case_links",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -100,11 +106,19 @@ def load_actor_edges(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[
     return pd.concat(parts, ignore_index=True), "+".join(origin) + " (phones as actors)"
 
 
-def _node_features(
-    store: CaseStore, con: duckdb.DuckDBPyConnection, node_ids: np.ndarray
+def load_node_features(
+    store: CaseStore,
+    con: duckdb.DuckDBPyConnection,
+    node_ids: np.ndarray,
+    *,
+    until_s: float | None = None,
 ) -> NodeFeatures:
-    """Hour-of-week rhythm per actor (from CDR events) and analytics results where present."""
+    """Hour-of-week rhythm per actor (from CDR events) and analytics results where present.
+
+    ``until_s`` keeps only events up to that time (epoch seconds), for a temporal split.
+    """
     how = np.zeros((node_ids.size, 168))
+    cut = "" if until_s is None else f"AND epoch(start) <= {float(until_s)!r}"
     if _has_rows(store, con, "src_cdr"):
         events = _frame(
             con,
@@ -114,7 +128,9 @@ def _node_features(
                 UNION ALL
                 SELECT callee AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false))
             SELECT phone, ((isodow(start) - 1) * 24 + hour(start))::INT AS how, count(*) AS n
-            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL GROUP BY ALL""",
+            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL """
+            + cut
+            + " GROUP BY ALL",
         )
         if _has_rows(store, con, "actor") and "phones" in _frame(
             con, "SELECT * FROM actor LIMIT 0"
@@ -166,10 +182,17 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     with store.connect() as con:
         edges, origin = load_actor_edges(store, con)
         graph = link_graph(edges)
-        features = _node_features(store, con, graph.node_ids)
-    split = _split(graph, settings)
+        features = load_node_features(store, con, graph.node_ids)
+        split = _split(graph, settings)
+        # a temporal split must not see activity after its cut: train and test on rhythms up to
+        # the validation cut; the final ranking uses every event
+        train_features = (
+            features
+            if split.val_until_s is None
+            else load_node_features(store, con, graph.node_ids, until_s=split.val_until_s)
+        )
     config = TrainConfig(epochs=settings.epochs)
-    result = train_link_model(graph, features, split, seed=settings.seed, config=config)
+    result = train_link_model(graph, train_features, split, seed=settings.seed, config=config)
     data = {
         "case_id": store.case_id,
         "manifest_sha256": store.manifest_sha256(),

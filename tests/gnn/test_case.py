@@ -111,9 +111,23 @@ def test_cdr_case_uses_temporal_split_and_rhythm(tmp_path: Path) -> None:
     assert summary["split"]["kind"] == "temporal"
     assert summary["origin"].startswith("src_cdr")
     card = json.loads((case / summary["card"]).read_text())
-    assert (
-        "hour_share_12" in card["features"]["node"] and "profile_cosine" in card["features"]["pair"]
-    )
+    assert "hour_share_12" in card["features"]["node"]
+    assert "profile_cosine" in card["features"]["pair"]
+    # features of a temporal split stop at its cut
+    from gnn.case import load_actor_edges, load_node_features
+    from gnn.data import link_graph
+
+    with store.connect() as con:
+        graph = link_graph(load_actor_edges(store, con)[0])
+        full = load_node_features(store, con, graph.node_ids)
+        cut = summary["split"]["t_val_s"]
+        early = load_node_features(store, con, graph.node_ids, until_s=cut)
+        n_before = con.execute(
+            "SELECT 2 * count(*) FROM src_cdr WHERE epoch(start) <= ? AND NOT is_duplicate", [cut]
+        ).fetchone()[0]
+    events = full.names.index("log_events")
+    assert np.expm1(early.values[:, events]).sum() == pytest.approx(n_before)
+    assert np.expm1(full.values[:, events]).sum() > n_before
 
 
 def test_identity_column_in_analytics_is_refused(tmp_path: Path, montagna_dir: Path) -> None:
