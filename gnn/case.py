@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gnn.data import LinkGraph, NodeFeatures, link_graph
-from gnn.splits import LinkSplit, random_split, temporal_split
+from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
 from graphkit.errors import CaseError, InputError
 from graphkit.store import CaseStore
 
@@ -45,13 +45,17 @@ class PredictSettings:
     top_k: int = 50
     seed: int = 0
     epochs: int = 100
-    split: str = "auto"  # auto | temporal | random
+    split: str = "auto"  # auto | temporal | random (ignored when source_layers are given)
+    target_layers: tuple[str, ...] = ()  # layers to predict (default: every layer)
+    source_layers: tuple[str, ...] = ()  # only these layers visible: a cross-layer question
 
     def __post_init__(self) -> None:
         if self.top_k < 1 or self.epochs < 1:
             raise InputError("--top and --epochs must be at least 1")
         if self.split not in ("auto", "temporal", "random"):
             raise InputError("--split must be auto, temporal or random")
+        if self.source_layers and not self.target_layers:
+            raise InputError("--from-layer needs --predict-layer")
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -155,15 +159,23 @@ def load_node_features(
 
 
 def _split(graph: LinkGraph, settings: PredictSettings) -> LinkSplit:
+    target = settings.target_layers or None
+    if settings.source_layers:
+        return cross_layer_split(
+            graph,
+            seed=settings.seed,
+            source_layers=settings.source_layers,
+            target_layers=settings.target_layers,
+        )
     timed = np.isfinite(graph.first_s).mean() if graph.n_records else 0.0
     if settings.split == "temporal" or (settings.split == "auto" and timed >= 0.9):
         try:
-            return temporal_split(graph, seed=settings.seed)
+            return temporal_split(graph, seed=settings.seed, target_layers=target)
         except InputError:
             if settings.split == "temporal":
                 raise
             logger.info("temporal split not possible; falling back to a random split")
-    return random_split(graph, seed=settings.seed)
+    return random_split(graph, seed=settings.seed, target_layers=target)
 
 
 def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str, Any]:
@@ -211,10 +223,17 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         decided = _frame(
             con, "SELECT src, dst FROM rel_predicted_link WHERE status <> 'hypothesis'"
         )
+    visible = (
+        graph.layer_mask(settings.source_layers)
+        if settings.source_layers
+        else np.ones(graph.n_records, dtype=bool)
+    )
     predictions = predict_links(
         result.model,
         graph,
         features,
+        records=visible,
+        target_layers=split.target_layers,
         top_k=settings.top_k + len(decided),
         seed=settings.seed,
         config=config,

@@ -180,3 +180,29 @@ def test_cli_predict_and_show(montagna_case: Path) -> None:
     assert all("evidence" in r for r in shown)
     log = (montagna_case / "audit.jsonl").read_text().splitlines()
     assert any('"predict-links"' in line and '"combination"' in line for line in log)
+
+
+def test_cross_layer_predicts_meetings_from_calls(tmp_path: Path, montagna_dir: Path) -> None:
+    case = tmp_path / "case"
+    store = CaseStore.init(case)
+    for name in ("phone", "meetings"):
+        ingest_file(store, montagna_dir / f"{name}.csv", kind="contacts", source_name=f"mt_{name}")
+    settings = PredictSettings(
+        top_k=10,
+        seed=0,
+        epochs=10,
+        source_layers=("contact:mt_phone",),
+        target_layers=("contact:mt_meetings",),
+    )
+    summary = predict_case_links(store, settings)
+    assert summary["split"]["kind"] == "cross_layer"
+    rows = _rows(case)
+    meetings = pd.read_csv(montagna_dir / "meetings.csv", encoding="utf-8-sig")
+    met = {tuple(sorted(p)) for p in zip(meetings["source"], meetings["target"], strict=True)}
+    phoned = pd.read_csv(montagna_dir / "phone.csv", encoding="utf-8-sig")
+    callers = set(phoned["source"]) | set(phoned["target"])
+    for a, b in zip(rows["src"], rows["dst"], strict=True):
+        assert (a, b) not in met  # an unseen meeting tie
+        assert a in callers and b in callers  # predicted from the phone layer only
+    with pytest.raises(InputError, match="predict-layer"):
+        PredictSettings(source_layers=("x",))
