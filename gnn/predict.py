@@ -57,8 +57,9 @@ def candidate_pairs(
     """Unobserved pairs worth scoring, as a (k, 2) array with a < b.
 
     Every pair of visible actors when there are at most ``max_pairs``; otherwise the pairs two
-    hops apart plus each actor's ``knn`` nearest actors in the model's embedding space (which
-    reaches ties that share behaviour but no contact). Actors without a visible tie are not
+    hops apart (the ``max_pairs`` with most common neighbours) plus each actor's ``knn``
+    nearest actors in the model's embedding space (which reaches ties that share behaviour but
+    no contact). Actors without a visible tie are not
     candidates (no cold start). Pairs in ``exclude_keys`` (default: the view's ties) are
     left out.
     """
@@ -73,6 +74,8 @@ def candidate_pairs(
         two = (view.adj @ view.adj).tocoo()
         up = two.row < two.col
         keys = two.row[up].astype(np.int64) * n + two.col[up]
+        if keys.size > max_pairs:  # keep the pairs with the most common neighbours
+            keys = keys[np.argpartition(-two.data[up], max_pairs)[:max_pairs]]
         if model is not None and model.variant == "gnn":
             keys = np.union1d(keys, _embedding_neighbours(model, view, active, knn))
     keys = np.setdiff1d(keys, view.pair_keys if exclude_keys is None else exclude_keys)
