@@ -81,8 +81,8 @@ def load_actor_edges(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[
                 con,
                 """
             SELECT caller AS src, callee AS dst,
-                   CASE WHEN event_type IN ('call', 'sms') THEN event_type ELSE 'calls' END
-                       AS layer,
+                   CASE event_type WHEN 'sms' THEN 'sms' WHEN 'call' THEN 'calls'
+                       ELSE 'other' END AS layer,
                    count(*)::DOUBLE AS weight, min(start) AS "first", max(start) AS "last"
             FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
               AND caller IS NOT NULL AND callee IS NOT NULL
