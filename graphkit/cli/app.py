@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "graphkit.cli.show",
     "graphkit.cli.audit",
     "graphkit.cli.publish",
+    "graphkit.cli.predict",
     "graphkit.cli.demo",
 )
 
