@@ -44,7 +44,11 @@ __all__ = [
 Result = dict[str, Any]
 EvaluatorFn = Callable[["CaseStore", Path], Result | None]
 
-EVALUATOR_MODULES: tuple[str, ...] = ("graphkit.evaluate.ingest", "graphkit.evaluate.signals")
+EVALUATOR_MODULES: tuple[str, ...] = (
+    "graphkit.evaluate.ingest",
+    "graphkit.evaluate.signals",
+    "graphkit.evaluate.links",
+)
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def test_ingest_evaluator_catches_a_missing_source_and_a_wrong_mapping(
 def test_skipped_when_nothing_ingested_and_errors_for_bad_input(sim: Path, tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "empty", name="empty")
     results = evaluate_case(store, sim / "truth")
-    assert {"ingest", "blackouts", "handoffs"} <= set(results)
+    assert {"ingest", "blackouts", "handoffs", "links"} <= set(results)
     assert all(r == {"status": "skipped"} for r in results.values())
     with pytest.raises(InputError, match="truth"):
         evaluate_case(store, tmp_path)
