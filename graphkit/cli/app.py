@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "graphkit.cli.audit",
     "graphkit.cli.publish",
     "graphkit.cli.predict",
+    "graphkit.cli.simulate",
+    "graphkit.cli.evaluate",
     "graphkit.cli.demo",
 )
 
