@@ -15,7 +15,14 @@ from graphkit.store import CaseStore
 
 __all__ = ["ingest_one", "register"]
 
-_STEPS = ("hashing", "reading", "normalising identifiers", "normalising fields", "writing")
+_STEPS = (
+    "hashing",
+    "reading",
+    "normalising identifiers",
+    "normalising fields",
+    "writing",
+    "committing",
+)
 
 
 def ingest_one(

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 import duckdb
+import pyarrow as pa
 
 from graphkit.errors import MappingError
 from graphkit.ingest.identifiers import normalise_values
@@ -436,19 +437,17 @@ def build_lookups(
             ).fetchall()
             values = [str(r[0]) for r in rows]
         triples = normalise_values(kind, values, default_region=rm.mapping.default_region)
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT CAST(raw AS VARCHAR) AS raw, CAST(norm AS VARCHAR) AS norm,
-                   CAST(valid AS BOOLEAN) AS valid
-            FROM (SELECT unnest($raw) AS raw, unnest($norm) AS norm, unnest($valid) AS valid)
-            """,
+        lookup = pa.table(
             {
-                "raw": [t[0] for t in triples],
-                "norm": [t[1] for t in triples],
-                "valid": [t[2] for t in triples],
-            },
+                "raw": pa.array([t[0] for t in triples], pa.string()),
+                "norm": pa.array([t[1] for t in triples], pa.string()),
+                "valid": pa.array([t[2] for t in triples], pa.bool_()),
+            }
         )
+        con.execute("SELECT 1").fetchall()  # no pending result may be open while registering
+        con.register("_lk_arrow", lookup)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _lk_arrow").fetchall()
+        con.unregister("_lk_arrow")
         counts[table] = len(values)
     return counts
 

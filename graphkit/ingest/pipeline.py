@@ -22,7 +22,7 @@ from graphkit.errors import CaseError, InputError
 from graphkit.ingest.kinds import KINDS, get_kind, staging_ddl
 from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
 from graphkit.ingest.normalise import build_lookups, check_formats_used, plan_normalise, run_sql
-from graphkit.ingest.readers import EXCERPT_CHARS, REJECTS_DDL, detect_format, read_raw
+from graphkit.ingest.readers import EXCERPT_CHARS, REJECTS_DDL, detect_format, drop_temp, read_raw
 from graphkit.store import CaseStore
 
 __all__ = ["IngestResult", "count_lines", "ensure_staging_tables", "ingest_file"]
@@ -205,21 +205,32 @@ def _ingest(
         err_cols = [f"{e} AS _e{i}" for i, (e, _label) in enumerate(plan.errors)]
         trims = "".join(f", {t}" for t in plan.trims.values())
         passthrough = "".join(f", t.{_quote('v__' + f)}" for f in plan.trims)
-        # Exact duplicates are found by a 64-bit hash of the raw row: for 10M rows the chance
-        # of any collision is below 3e-6, and a sort over every column would cost far more.
+        # Exact duplicates: rows whose raw values hash alike (64 bits; for 10M rows the chance
+        # of any collision is below 3e-6), found on a narrow (hash, row) table so the wide rows
+        # never go through a sort. Only the later copies are listed.
+        con.execute(
+            f"""
+            CREATE TEMP TABLE _dup AS
+            SELECT _row FROM (
+              SELECT _row, row_number() OVER (PARTITION BY _h ORDER BY _row) AS copy
+              FROM (SELECT r._row, hash({raw_cols}) AS _h FROM _raw r)
+              WHERE _h IN (SELECT hash({raw_cols}) FROM _raw r GROUP BY 1 HAVING count(*) > 1))
+            WHERE copy > 1
+            """
+        )
         run_sql(
             con,
             f"""
             CREATE TEMP TABLE _norm AS
-            WITH t AS (SELECT r._row, hash({raw_cols}) AS _h{trims} FROM _raw r),
-                 v AS (SELECT t._row, t._h, {record_id} AS record_id,
+            WITH t AS (SELECT r._row{trims} FROM _raw r),
+                 v AS (SELECT t._row, {record_id} AS record_id,
                               {", ".join(plan.selects)}{passthrough}
                        FROM t {" ".join(plan.joins)})
-            SELECT v.* EXCLUDE (_row, _h{"".join(", " + _quote("v__" + f) for f in plan.trims)}),
-                   _row AS row_number,
+            SELECT v.* EXCLUDE (_row{"".join(", " + _quote("v__" + f) for f in plan.trims)}),
+                   v._row AS row_number,
                    {", ".join(err_cols) if err_cols else "NULL AS _e_none"},
-                   row_number() OVER (PARTITION BY _h ORDER BY _row) > 1 AS is_duplicate
-            FROM v
+                   d._row IS NOT NULL AS is_duplicate
+            FROM v LEFT JOIN _dup d ON d._row = v._row
             """,
             plan.params,
         )
@@ -279,8 +290,10 @@ def _ingest(
             "SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = ?", [name]
         ).fetchone()
         rejected = int(rejected_row[0]) if rejected_row else 0
-        for t in ("_raw", "_norm", "_lk_phone", "_lk_account", "_lk_imei"):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        step("committing")
+        drop_temp(
+            con, "_norm", "_dup", "_raw", "_raw_stage", "_lk_phone", "_lk_account", "_lk_imei"
+        )
         if accepted + rejected != raw.rows_read:
             raise CaseError(
                 f"internal count mismatch for {name}: accepted {accepted} + rejected {rejected} "

@@ -20,7 +20,7 @@ import duckdb
 from graphkit.errors import InputError
 from graphkit.ingest.mapping import ReadOptions
 
-__all__ = ["REJECTS_DDL", "RawRead", "detect_format", "read_raw"]
+__all__ = ["REJECTS_DDL", "RawRead", "detect_format", "drop_temp", "read_raw"]
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +130,18 @@ def _assign_rows(con: duckdb.DuckDBPyConnection, stage: str, table: str, rejecte
     """Give accepted rows their data-row number, skipping the numbers of rejected rows.
 
     ``rejected`` holds the 1-based data rows that were rejected (distinct). The k-th accepted
-    row's number is k plus the count of rejected rows before it.
+    row's number is k plus the count of rejected rows before it. Row ids are taken relative to
+    the first row because tables written inside a transaction number rows from a large offset.
+    Without rejects (the common case) ``table`` is a view over ``stage``: no copy is made.
     """
+    if _count(con, rejected) == 0:
+        con.execute(
+            f"""
+            CREATE TEMP VIEW {table} AS
+            SELECT s.rowid - (SELECT min(rowid) FROM {stage}) + 1 AS _row, s.* FROM {stage} s
+            """
+        )
+        return
     con.execute(
         f"""
         CREATE TEMP TABLE _rej_gap AS
@@ -154,6 +164,21 @@ def _assign_rows(con: duckdb.DuckDBPyConnection, stage: str, table: str, rejecte
         """
     )
     con.execute("DROP TABLE _rej_gap")
+    con.execute(f"DROP TABLE {stage}")
+
+
+def drop_temp(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Drop temporary tables or views, whichever each name is (views first)."""
+    for name in names:
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_catalog = 'temp' AND table_name = ?",
+            [name],
+        ).fetchone()
+        if kind is None:
+            continue
+        what = "VIEW" if kind[0] == "VIEW" else "TABLE"
+        con.execute(f"DROP {what} {name}")
 
 
 def _read_csv(
@@ -229,8 +254,7 @@ def _read_csv(
     rejected = _count(con, "_rej_rows")
     ok = _count(con, table)
     columns = [c for c in _columns(con, table) if c != "_row"]
-    for t in ("_raw_stage", "_rej_rows", "_rej_err", "_rej_scan"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    drop_temp(con, "_rej_rows", "_rej_err", "_rej_scan")
     if columns and all(c.startswith("column") for c in columns) and opts.header:
         log.warning("%s: header not recognised; columns named %s", path.name, columns)
     return RawRead(table, columns, ok, rejected, "csv", encoding, delimiter)
@@ -341,8 +365,7 @@ def _read_jsonl(
         params,
     )
     rejected = _count(con, "_rej_rows")
-    for t in ("_json_lines", "_json_stage", "_rej_rows", "_rej_err", "_rej_scan"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    drop_temp(con, "_json_lines", "_json_stage", "_rej_rows", "_rej_err", "_rej_scan")
     return RawRead(table, keys, _count(con, table), rejected, "jsonl", encoding)
 
 
