@@ -24,6 +24,7 @@ ViewFn = Callable[..., list[Row]]
 
 VIEW_MODULES: tuple[str, ...] = (
     "graphkit.ingest.views",
+    "resolution.views",
     "graphkit.analytics.signals_views",
     "gnn.views",
 )

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from graphkit.errors import InputError
+from graphkit.evaluate import evaluator
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
@@ -143,14 +144,6 @@ def evaluate_resolution(store: CaseStore, truth_dir: Path) -> dict[str, Any] | N
     return {"metrics": m.as_dict(), "passed": m.pair_f1 >= SIMULATED_PERSONS_F1}
 
 
-def _register() -> None:
-    try:
-        from graphkit.evaluate import evaluator  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # a checkout without the evaluate registry: nothing to register with
-        return
-    evaluator("resolve", help="pairwise and B-cubed precision / recall / F1 of persons")(
-        evaluate_resolution
-    )
-
-
-_register()
+evaluator("resolve", help="pairwise and B-cubed precision / recall / F1 of persons")(
+    evaluate_resolution
+)

@@ -19,6 +19,7 @@ __all__ = ["app", "main"]
 COMMAND_MODULES = (
     "graphkit.cli.case",
     "graphkit.cli.ingest",
+    "graphkit.cli.resolve",
     "graphkit.cli.show",
     "graphkit.cli.audit",
     "graphkit.cli.publish",

@@ -46,6 +46,7 @@ EvaluatorFn = Callable[["CaseStore", Path], Result | None]
 
 EVALUATOR_MODULES: tuple[str, ...] = (
     "graphkit.evaluate.ingest",
+    "resolution.evaluate",
     "graphkit.evaluate.signals",
     "graphkit.evaluate.links",
 )
