@@ -24,9 +24,11 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_LAYER",
     "collapse",
+    "directed_layers",
     "from_edges",
     "layer_graphs",
     "layers",
+    "normalise_layers",
     "vertex_ids",
 ]
 
@@ -169,3 +171,47 @@ def collapse(
 def layer_graphs(g: ig.Graph, *, directed: bool = False) -> dict[str, ig.Graph]:
     """One simple graph per layer over the same vertex set (undirected unless asked)."""
     return {name: collapse(g, directed=directed, layers_kept=[name]) for name in layers(g)}
+
+
+def normalise_layers(g: ig.Graph) -> ig.Graph:
+    """A copy of ``g`` whose every layer's weights sum to 1.
+
+    Layers measure different things in different units (calls, seconds, euros, meetings);
+    normalising gives each layer the same total say when layers are summed.
+    """
+    out = g.copy()
+    if g.ecount() == 0:
+        return out
+    lay = np.asarray(g.es["layer"], dtype=object) if "layer" in g.es.attributes() else None
+    w = np.asarray(g.es["weight"], dtype=float)
+    if lay is None:
+        total = w.sum()
+        out.es["weight"] = (w / total if total > 0 else w).tolist()
+        return out
+    names, inv = np.unique(lay.astype(str), return_inverse=True)
+    totals = np.bincount(inv, weights=w, minlength=len(names))
+    out.es["weight"] = (w / np.where(totals > 0, totals, 1.0)[inv]).tolist()
+    return out
+
+
+def directed_layers(g: ig.Graph) -> list[str]:
+    """Layers whose ties have a direction: not every edge is matched by its reverse with the
+    same weight (meeting co-attendance and other symmetric ties are excluded)."""
+    if g.ecount() == 0 or not g.is_directed():
+        return []
+    el = np.asarray(g.get_edgelist(), dtype=np.int64)
+    w = np.asarray(g.es["weight"], dtype=float)
+    lay = (
+        np.asarray(g.es["layer"], dtype=object).astype(str)
+        if "layer" in g.es.attributes()
+        else np.full(len(w), DEFAULT_LAYER)
+    )
+    out = []
+    for name in sorted(set(lay)):
+        m = lay == name
+        fwd = pd.DataFrame({"a": el[m, 0], "b": el[m, 1], "w": w[m]})
+        rev = fwd.rename(columns={"a": "b", "b": "a"})
+        joined = fwd.merge(rev, on=["a", "b"], how="left", suffixes=("", "_rev"))
+        if not np.allclose(joined["w"], joined["w_rev"].fillna(-1.0)):
+            out.append(name)
+    return out
