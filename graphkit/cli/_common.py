@@ -1,0 +1,156 @@
+"""What every CLI command shares: opening a case, auditing, rendering, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from graphkit.errors import GraphkitError
+from graphkit.store import CaseStore
+
+__all__ = ["AuditEntry", "audited", "console", "err_console", "open_case", "progress", "render"]
+
+
+def _console(*, stderr: bool) -> Console:
+    probe = Console(stderr=stderr)
+    # Piped output is read by people too (logs, CI): do not wrap it at 80 columns.
+    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+
+
+console = _console(stderr=False)
+err_console = _console(stderr=True)
+
+# Set by the root callback (--actor); None means the OS user.
+ACTOR: dict[str, str | None] = {"actor": None}
+
+
+def open_case(case_dir: Path) -> CaseStore:
+    """Open the case at ``case_dir`` (CaseError with a one-line message otherwise)."""
+    return CaseStore.open(case_dir)
+
+
+@dataclass
+class AuditEntry:
+    """Filled in by a command while it runs; written to the audit log when it ends."""
+
+    outputs: dict[str, str] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def audited(
+    store: CaseStore,
+    *,
+    command: str,
+    operation: str,
+    inputs: dict[str, str] | None = None,
+) -> Iterator[AuditEntry]:
+    """Audit the enclosed work: success with its outputs, or failure with the error."""
+    entry = AuditEntry()
+    try:
+        yield entry
+    except BaseException as exc:
+        detail = {**entry.detail, "error": str(exc) or type(exc).__name__}
+        store.audit.append(
+            command=command,
+            operation=operation,
+            inputs=inputs,
+            outputs=entry.outputs,
+            outcome="failure",
+            detail=detail,
+            actor=ACTOR["actor"],
+        )
+        raise
+    store.audit.append(
+        command=command,
+        operation=operation,
+        inputs=inputs,
+        outputs=entry.outputs,
+        outcome="success",
+        detail=entry.detail,
+        actor=ACTOR["actor"],
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=_jsonable, ensure_ascii=False)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    return str(value)
+
+
+def render(
+    rows: Sequence[dict[str, Any]],
+    *,
+    json_output: bool,
+    title: str,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """Print rows as JSON (for scripts) or as a table (for people)."""
+    if json_output:
+        sys.stdout.write(json.dumps(list(rows), default=_jsonable, ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+        return
+    if not rows:
+        console.print(f"[dim]{title}: nothing to show[/dim]")
+        return
+    cols = list(columns or rows[0].keys())
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*(_cell(r.get(c)) for c in cols))
+    console.print(table)
+
+
+def progress(*, transient: bool = True) -> Progress:
+    """A progress display on stderr: spinner, description, bar, count, elapsed time."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=transient,
+        disable=not err_console.is_terminal,
+    )
+
+
+def fail(message: str, *, code: int = 2) -> GraphkitError:
+    """A user error to raise from a command."""
+    err = GraphkitError(message)
+    err.exit_code = code
+    return err

@@ -1,0 +1,81 @@
+"""The `graphkit` command: a thin shell over the library, one module per command group."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from graphkit import __version__
+from graphkit.cli import _common
+from graphkit.errors import GraphkitError
+
+__all__ = ["app", "main"]
+
+COMMAND_MODULES = (
+    "graphkit.cli.case",
+    "graphkit.cli.ingest",
+    "graphkit.cli.show",
+    "graphkit.cli.audit",
+    "graphkit.cli.demo",
+)
+
+app = typer.Typer(
+    name="graphkit",
+    help=(
+        "Link analysis for crime analysts: ingest records, resolve entities, build the case "
+        "graph, analyse it, publish and report.\n\n"
+        "Example: graphkit init mycase && graphkit ingest mycase calls.csv --kind cdr"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"graphkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    actor: Annotated[
+        str | None,
+        typer.Option("--actor", help="Who is acting, for the audit log (default: OS user)."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """graphkit: graph-centric link analysis."""
+    _common.ACTOR["actor"] = actor
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2 (or their own)."""
+    try:
+        app()
+    except GraphkitError as exc:
+        _common.err_console.print(
+            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False
+        )
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _common.err_console.print("interrupted")
+        sys.exit(130)

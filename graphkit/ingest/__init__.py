@@ -1,0 +1,17 @@
+"""Ingest: source files of known kinds -> typed, normalised staging tables with rejects."""
+
+from __future__ import annotations
+
+from graphkit.ingest.kinds import KINDS, KindSpec, get_kind
+from graphkit.ingest.mapping import Mapping, load_mapping
+from graphkit.ingest.pipeline import IngestResult, ingest_file
+
+__all__ = [
+    "KINDS",
+    "IngestResult",
+    "KindSpec",
+    "Mapping",
+    "get_kind",
+    "ingest_file",
+    "load_mapping",
+]

@@ -1,0 +1,437 @@
+"""Turn a raw all-text table into canonical, typed fields in one vectorised SQL statement.
+
+Each canonical field becomes a value expression (and, for fields that can fail, an error
+expression naming the error type). Identifiers (phones, accounts, IMEIs) are normalised in
+Python on their distinct values and joined back. Every user-supplied value (constants, formats,
+time zone) reaches SQL as a parameter; identifiers in SQL come from the kind specs only.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import duckdb
+
+from graphkit.errors import MappingError
+from graphkit.ingest.identifiers import normalise_values
+from graphkit.ingest.kinds import FieldSpec
+from graphkit.ingest.mapping import ResolvedMapping
+
+__all__ = [
+    "NormalisePlan",
+    "build_lookups",
+    "detect_timestamp_format",
+    "plan_normalise",
+    "run_sql",
+]
+
+log = logging.getLogger(__name__)
+
+_ISO_OFFSET = r"\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"
+TIMESTAMP_CANDIDATES = (
+    "iso",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y%m%d %H%M%S",
+    "%Y%m%d %H%M",
+    "%Y%m%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%d %b %Y %H:%M:%S",
+    "%d-%b-%Y %H:%M:%S",
+    "%d/%m/%Y",
+    "%m/%d/%Y",
+    "%Y%m%d",
+    "%d.%m.%Y",
+    "epoch",
+)
+_MONTH_FIRST_REGIONS = {"US", "CA", "PH", "FM", "MH", "PW"}
+_EVENT_SYNONYMS = {
+    "call": (
+        "call",
+        "voice",
+        "voice call",
+        "moc",
+        "mtc",
+        "mo call",
+        "mt call",
+        "mo",
+        "mt",
+        "incoming call",
+        "outgoing call",
+        "tel",
+        "phone",
+    ),
+    "sms": (
+        "sms",
+        "text",
+        "mo-sms",
+        "mt-sms",
+        "sms-mo",
+        "sms-mt",
+        "mosms",
+        "mtsms",
+        "message",
+        "sms mo",
+        "sms mt",
+        "text message",
+    ),
+    "data": ("data", "gprs", "internet", "ps", "pdp"),
+}
+_RANGES = {
+    ("towers", "lat"): (-90.0, 90.0),
+    ("towers", "lon"): (-180.0, 180.0),
+    ("towers", "azimuth"): (0.0, 360.0),
+}
+
+
+_PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def run_sql(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Execute ``sql`` with the named parameters it uses (DuckDB refuses unused ones)."""
+    used = set(_PARAM_RE.findall(sql))
+    return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class NormalisePlan:
+    """The SQL pieces of a normalisation and the parameters they use."""
+
+    selects: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (error expr, source column)
+    joins: list[str] = field(default_factory=list)
+    list_lookups: list[tuple[str, str]] = field(default_factory=list)  # (field, lookup table)
+    params: dict[str, object] = field(default_factory=dict)
+
+    def param(self, value: object) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+
+def _value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
+    if fname in rm.constants:
+        return f"NULLIF(trim({plan.param(rm.constants[fname])}), '')"
+    return f"NULLIF(trim(r.{_q(rm.columns[fname])}), '')"
+
+
+def _source_label(rm: ResolvedMapping, fname: str) -> str:
+    return rm.columns.get(fname, f"<constant {fname}>")
+
+
+def detect_timestamp_format(
+    con: duckdb.DuckDBPyConnection,
+    raw_table: str,
+    value_sql: str,
+    *,
+    region: str,
+    params: dict[str, object] | None = None,
+) -> str | None:
+    """The candidate format that parses most of a sample of distinct values (None if none).
+
+    Day-first and month-first formats are tried in the order the phone region suggests, so an
+    all-ambiguous column (every day <= 12) follows the region's convention.
+    """
+    sample = run_sql(
+        con,
+        f"SELECT DISTINCT {value_sql} AS v FROM {raw_table} r WHERE v IS NOT NULL LIMIT 2000",
+        params,
+    ).fetchall()
+    values = [str(v[0]) for v in sample]
+    if not values:
+        return None
+    candidates = list(TIMESTAMP_CANDIDATES)
+    if region.upper() in _MONTH_FIRST_REGIONS:
+        candidates.sort(key=lambda c: 0 if c.startswith("%m/%d") else 1)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ts_sample AS SELECT unnest($v) AS v", {"v": values})
+    best, best_count = None, 0
+    for cand in candidates:
+        expr = _parse_timestamp_sql(cand, "v", "'UTC'")
+        row = con.execute(f"SELECT count({expr}) FROM _ts_sample").fetchone()
+        count = int(row[0]) if row else 0
+        if count > best_count:
+            best, best_count = cand, count
+    con.execute("DROP TABLE _ts_sample")
+    if best is not None and best_count < len(values):
+        log.warning(
+            "timestamp format %s parses %d of %d sampled values; the rest will be rejected",
+            best,
+            best_count,
+            len(values),
+        )
+    return best
+
+
+def _parse_timestamp_sql(fmt: str, v: str, tz: str) -> str:
+    if fmt == "iso":
+        return (
+            f"CASE WHEN regexp_matches({v}, '{_ISO_OFFSET}') THEN TRY_CAST({v} AS TIMESTAMPTZ) "
+            f"ELSE timezone({tz}, TRY_CAST({v} AS TIMESTAMP)) END"
+        )
+    if fmt == "epoch":
+        return (
+            f"CASE WHEN regexp_matches({v}, '^\\d{{9,10}}(\\.\\d+)?$') "
+            f"THEN to_timestamp(TRY_CAST({v} AS DOUBLE)) END"
+        )
+    lit = "'" + fmt.replace("'", "''") + "'"
+    if "%z" in fmt or "%Z" in fmt:
+        return f"try_strptime({v}, {lit})"
+    return f"timezone({tz}, try_strptime({v}, {lit}))"
+
+
+def _timestamp(
+    plan: NormalisePlan,
+    spec: FieldSpec,
+    v: str,
+    rm: ResolvedMapping,
+    con: duckdb.DuckDBPyConnection,
+    raw_table: str,
+) -> str:
+    fmt = rm.mapping.formats.get(spec.name)
+    tz = plan.param(rm.mapping.timezone)
+    if fmt is None:
+        detected = detect_timestamp_format(
+            con, raw_table, v, region=rm.mapping.default_region, params=plan.params
+        )
+        if detected is None:
+            return "CAST(NULL AS TIMESTAMPTZ)"
+        fmts = [detected]
+        log.info("field %s: detected timestamp format %s", spec.name, detected)
+    else:
+        fmts = [fmt] if isinstance(fmt, str) else list(fmt)
+    parts = [_parse_timestamp_sql(f, v, tz) for f in fmts]
+    return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+
+
+def _duration(spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
+    fmt = rm.mapping.formats.get(spec.name, "auto")
+    hms = (
+        f"(TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d):(\\d\\d)$', 1) AS BIGINT) * 3600 + "
+        f"TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d):(\\d\\d)$', 2) AS BIGINT) * 60 + "
+        f"TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d):(\\d\\d)$', 3) AS BIGINT))"
+    )
+    ms = (
+        f"(TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d)$', 1) AS BIGINT) * 60 + "
+        f"TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d)$', 2) AS BIGINT))"
+    )
+    clock = f"CASE WHEN {v} LIKE '%:%:%' THEN {hms} ELSE {ms} END"
+    num = f"TRY_CAST({v} AS DOUBLE)"
+    scale = {"s": 1, "ms": 0.001, "min": 60}.get(str(fmt), 1)
+    seconds = f"CAST(round({num} * {scale}) AS BIGINT)"
+    if fmt == "hms":
+        return clock
+    if fmt == "auto":
+        return f"CASE WHEN {v} LIKE '%:%' THEN {clock} ELSE {seconds} END"
+    return seconds
+
+
+def _number(spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
+    cleaned = f"regexp_replace({v}, '[\\s£$€¥]', '', 'g')"
+    if rm.mapping.formats.get(spec.name) == "decimal_comma":
+        return f"TRY_CAST(replace(replace({cleaned}, '.', ''), ',', '.') AS DOUBLE)"
+    return f"TRY_CAST(replace({cleaned}, ',', '') AS DOUBLE)"
+
+
+def _partial_date(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
+    fmt = rm.mapping.formats.get(spec.name)
+    explicit = []
+    if fmt is not None:
+        for f in [fmt] if isinstance(fmt, str) else list(fmt):
+            explicit.append(f"strftime(try_strptime({v}, {plan.param(f)}), '%Y-%m-%d')")
+    month_first = rm.mapping.default_region.upper() in _MONTH_FIRST_REGIONS
+    dmy = "'%m/%d/%Y'" if month_first else "'%d/%m/%Y'"
+    slashed = f"regexp_replace({v}, '[.\\-]', '/', 'g')"
+    auto = f"""CASE
+      WHEN regexp_matches({v}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}([ T].*)?$')
+        THEN strftime(try_strptime(split_part(split_part({v}, ' ', 1), 'T', 1), '%Y-%m-%d'),
+                      '%Y-%m-%d')
+      WHEN regexp_matches({v}, '^\\d{{8}}$') THEN strftime(try_strptime({v}, '%Y%m%d'), '%Y-%m-%d')
+      WHEN regexp_matches({v}, '^\\d{{1,2}}[/.\\-]\\d{{1,2}}[/.\\-]\\d{{4}}$')
+        THEN strftime(try_strptime({slashed}, {dmy}), '%Y-%m-%d')
+      WHEN regexp_matches({v}, '^\\d{{4}}[/.\\-]\\d{{1,2}}$')
+        AND TRY_CAST(regexp_extract({v}, '[/.\\-](\\d+)$', 1) AS INT) BETWEEN 1 AND 12
+        THEN left({v}, 4) || '-' || lpad(regexp_extract({v}, '[/.\\-](\\d+)$', 1), 2, '0')
+      WHEN regexp_matches({v}, '^\\d{{1,2}}[/.\\-]\\d{{4}}$')
+        AND TRY_CAST(regexp_extract({v}, '^(\\d+)', 1) AS INT) BETWEEN 1 AND 12
+        THEN right({v}, 4) || '-' || lpad(regexp_extract({v}, '^(\\d+)', 1), 2, '0')
+      WHEN regexp_matches({v}, '^\\d{{4}}$') THEN {v}
+      ELSE coalesce(strftime(try_strptime({v}, '%d %b %Y'), '%Y-%m-%d'),
+                    strftime(try_strptime({v}, '%d %B %Y'), '%Y-%m-%d'),
+                    strftime(try_strptime({v}, '%B %d, %Y'), '%Y-%m-%d'))
+    END"""
+    return f"coalesce({', '.join([*explicit, auto])})"
+
+
+def _event_type(v: str) -> str:
+    # the synonyms are constants of this module, not user input
+    whens = " ".join(
+        f"WHEN lower({v}) IN ({', '.join(repr(s) for s in syn)}) THEN '{canon}'"
+        for canon, syn in _EVENT_SYNONYMS.items()
+    )
+    return f"CASE {whens} ELSE lower({v}) END"
+
+
+def _list(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
+    sep = rm.mapping.formats.get(spec.name)
+    pattern = plan.param("[" + "".join("\\" + c for c in sep) + "]" if sep else "[;|]")
+    split = f"string_split_regex({v}, {pattern})"
+    as_json = f"TRY_CAST(TRY_CAST({v} AS JSON) AS VARCHAR[])"
+    items = f"CASE WHEN left({v}, 1) = '[' THEN coalesce({as_json}, {split}) ELSE {split} END"
+    return f"list_filter(list_transform({items}, lambda x: trim(x)), lambda x: x <> '')"
+
+
+def plan_normalise(
+    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+) -> NormalisePlan:
+    """Build the select list, error expressions and lookup joins for ``rm`` over ``raw_table``."""
+    plan = NormalisePlan()
+    spec = rm.mapping.spec
+    for f in spec.fields:
+        if f.name == "record_id":
+            continue
+        mapped = f.name in rm.columns or f.name in rm.constants
+        if not mapped:
+            for col, dtype in f.staging_columns():
+                plan.selects.append(f"CAST(NULL AS {dtype}) AS {_q(col)}")
+            continue
+        v = _value(plan, rm, f.name)
+        label = _source_label(rm, f.name)
+        n = _q(f.name)
+        missing = f"CASE WHEN {v} IS NULL THEN 'missing_value' END" if f.required else None
+        err: str | None = missing
+        match f.type:
+            case "phone" | "account" | "imei":
+                lk = {"phone": "_lk_phone", "account": "_lk_account", "imei": "_lk_imei"}[f.type]
+                alias = f"j_{f.name}"
+                plan.joins.append(f"LEFT JOIN {lk} {alias} ON {alias}.raw = {v}")
+                plan.selects.append(f"coalesce({alias}.norm, {v}) AS {n}")
+                if f.type != "imei":
+                    plan.selects.append(f"{v} AS {_q(f.name + '_raw')}")
+                plan.selects.append(f"{alias}.valid AS {_q(f.name + '_valid')}")
+            case "timestamp":
+                expr = _timestamp(plan, f, v, rm, con, raw_table)
+                plan.selects.append(f"{expr} AS {n}")
+                err = (
+                    f"CASE WHEN {v} IS NULL THEN {_lit_or_null(f.required)} "
+                    f"WHEN ({expr}) IS NULL THEN 'bad_timestamp' END"
+                )
+            case "duration":
+                expr = _duration(f, v, rm)
+                plan.selects.append(f"{expr} AS {n}")
+                err = (
+                    f"CASE WHEN {v} IS NULL THEN {_lit_or_null(f.required)} "
+                    f"WHEN ({expr}) IS NULL THEN 'bad_duration' "
+                    f"WHEN ({expr}) < 0 THEN 'negative_duration' END"
+                )
+            case "number":
+                expr = _number(f, v, rm)
+                plan.selects.append(f"{expr} AS {n}")
+                rng = _RANGES.get((spec.name, f.name))
+                out_of_range = ""
+                if rng is not None:
+                    out_of_range = (
+                        f"WHEN ({expr}) NOT BETWEEN {rng[0]} AND {rng[1]} THEN 'out_of_range' "
+                    )
+                err = (
+                    f"CASE WHEN {v} IS NULL THEN {_lit_or_null(f.required)} "
+                    f"WHEN ({expr}) IS NULL THEN 'bad_number' {out_of_range}END"
+                )
+            case "partial_date":
+                plan.selects.append(f"{_partial_date(plan, f, v, rm)} AS {n}")
+                plan.selects.append(f"{v} AS {_q(f.name + '_raw')}")
+            case "event_type":
+                plan.selects.append(f"{_event_type(v)} AS {n}")
+            case "list" | "phone_list" | "account_list":
+                plan.selects.append(f"{_list(plan, f, v, rm)} AS {n}")
+                if f.type != "list":
+                    lk = "_lk_phone" if f.type == "phone_list" else "_lk_account"
+                    plan.list_lookups.append((f.name, lk))
+            case _:
+                plan.selects.append(f"{v} AS {n}")
+        if err is not None:
+            plan.errors.append((err, label))
+    for group in spec.needs_one_of:
+        present = [g for g in group if g in rm.columns or g in rm.constants]
+        cond = " AND ".join(f"{_value(plan, rm, g)} IS NULL" for g in present)
+        plan.errors.append((f"CASE WHEN {cond} THEN 'missing_identity' END", "/".join(present)))
+    return plan
+
+
+def _lit_or_null(required: bool) -> str:
+    return "'missing_value'" if required else "NULL"
+
+
+def build_lookups(
+    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+) -> dict[str, int]:
+    """Create the lookup tables (raw -> normalised, valid) over distinct identifier values.
+
+    Returns the number of distinct values normalised per lookup.
+    """
+    spec = rm.mapping.spec
+    groups = {
+        "_lk_phone": ("phone", ("phone", "phone_list")),
+        "_lk_account": ("account", ("account", "account_list")),
+        "_lk_imei": ("imei", ("imei",)),
+    }
+    counts: dict[str, int] = {}
+    throwaway = NormalisePlan()
+    for table, (kind, types) in groups.items():
+        parts = []
+        for f in spec.fields:
+            if f.type not in types or not (f.name in rm.columns or f.name in rm.constants):
+                continue
+            v = _value(throwaway, rm, f.name)
+            if f.type.endswith("_list"):
+                parts.append(
+                    f"SELECT unnest({_list(throwaway, f, v, rm)}) AS raw FROM {raw_table} r"
+                )
+            else:
+                parts.append(f"SELECT {v} AS raw FROM {raw_table} r")
+        values: list[str] = []
+        if parts:
+            union = " UNION ".join(parts)
+            rows = run_sql(
+                con, f"SELECT DISTINCT raw FROM ({union}) WHERE raw IS NOT NULL", throwaway.params
+            ).fetchall()
+            values = [str(r[0]) for r in rows]
+        triples = normalise_values(kind, values, default_region=rm.mapping.default_region)
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT CAST(raw AS VARCHAR) AS raw, CAST(norm AS VARCHAR) AS norm,
+                   CAST(valid AS BOOLEAN) AS valid
+            FROM (SELECT unnest($raw) AS raw, unnest($norm) AS norm, unnest($valid) AS valid)
+            """,
+            {
+                "raw": [t[0] for t in triples],
+                "norm": [t[1] for t in triples],
+                "valid": [t[2] for t in triples],
+            },
+        )
+        counts[table] = len(values)
+    return counts
+
+
+def check_formats_used(rm: ResolvedMapping) -> None:
+    """Formats given for fields that are neither mapped nor detected are a mapping mistake."""
+    unused = sorted(f for f in rm.mapping.formats if f not in rm.fields)
+    if unused:
+        raise MappingError(f"[formats] given for field(s) not in the file: {', '.join(unused)}")

@@ -1,0 +1,126 @@
+"""The CLI as a user runs it: exit codes, one-line errors, JSON output, help with examples."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer.main
+
+from graphkit.cli.app import app
+
+
+def gk(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graphkit", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def _commands(group: typer.core.TyperGroup, prefix: str = "") -> list[tuple[str, object]]:
+    out = []
+    for name, cmd in group.commands.items():
+        if isinstance(cmd, typer.core.TyperGroup):
+            out.extend(_commands(cmd, f"{prefix}{name} "))
+        else:
+            out.append((prefix + name, cmd))
+    return out
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    root = typer.main.get_command(app)
+    assert isinstance(root, typer.core.TyperGroup)
+    commands = _commands(root)
+    assert {"init", "ingest", "status", "show", "audit verify", "run", "demo"} <= {
+        n for n, _ in commands
+    }
+    for name, cmd in commands:
+        help_text = getattr(cmd, "help", None) or ""
+        assert "Example: graphkit" in help_text, name
+
+
+def test_case_lifecycle(tmp_path: Path, montagna_dir: Path) -> None:
+    case = tmp_path / "case"
+    assert gk("init", case).returncode == 0
+    r = gk("--actor", "analyst-7", "ingest", case, montagna_dir / "phone.csv", "--kind", "contacts")
+    assert r.returncode == 0, r.stderr
+    assert "150 rows read = 150 accepted + 0 rejected" in r.stdout
+    status = json.loads(gk("status", case, "--json").stdout)[0]
+    assert status["sources"][0]["accepted"] == 150
+    assert status["totals"] == {"rows_read": 150, "accepted": 150, "rejected": 0}
+    sources = json.loads(gk("show", case, "sources", "--json").stdout)
+    assert sources[0]["source"] == "phone" and len(sources[0]["sha256"]) == 64
+    assert json.loads(gk("show", case, "rejects", "--json").stdout) == []
+    log = json.loads(gk("audit", "log", case, "--json").stdout)
+    ingest = next(e for e in log if e["command"] == "ingest")
+    assert ingest["actor"] == "analyst-7" and ingest["operation"] == "collection"
+    assert ingest["outcome"] == "success"
+    assert gk("audit", "verify", case).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("ingest", "{case}", "/does/not/exist.csv", "--kind", "cdr"),
+        ("ingest", "{case}", "{montagna}/phone.csv", "--kind", "weapons"),
+        ("ingest", "{case}", "{montagna}/phone.csv", "--kind", "cdr"),
+        ("ingest", "{case}", "{montagna}/phone.csv", "--kind", "cdr", "--mapping", "/nope.toml"),
+        ("status", "{tmp}/not-a-case"),
+        ("show", "{case}", "no-such-view"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_2(
+    tmp_path: Path, montagna_dir: Path, args: tuple[str, ...]
+) -> None:
+    case = tmp_path / "case"
+    gk("init", case)
+    filled = [a.format(case=case, montagna=montagna_dir, tmp=tmp_path) for a in args]
+    r = gk(*filled)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.startswith("error:")
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_failed_ingest_is_audited_and_tampering_fails_verify(
+    tmp_path: Path, montagna_dir: Path
+) -> None:
+    case = tmp_path / "case"
+    gk("init", case)
+    gk("ingest", case, montagna_dir / "phone.csv", "--kind", "cdr")
+    log = json.loads(gk("audit", "log", case, "--json").stdout)
+    assert log[-1]["outcome"] == "failure" and "required field" in log[-1]["detail"]["error"]
+    audit = case / "audit.jsonl"
+    lines = audit.read_text().splitlines()
+    audit.write_text("\n".join(lines[1:]) + "\n")
+    r = gk("audit", "verify", case)
+    assert r.returncode == 1 and "line 1" in r.stderr
+
+
+def test_run_ingests_every_source_of_a_case_file(tmp_path: Path, montagna_dir: Path) -> None:
+    (tmp_path / "case.toml").write_text(
+        f"""
+[case]
+name = "montagna"
+[[sources]]
+name = "calls"
+kind = "contacts"
+file = "{montagna_dir / "phone.csv"}"
+[[sources]]
+name = "meet"
+kind = "contacts"
+file = "{montagna_dir / "meetings.csv"}"
+""",
+        encoding="utf-8",
+    )
+    r = gk("run", tmp_path / "case.toml", "--json")
+    assert r.returncode == 0, r.stderr
+    results = json.loads(r.stdout)
+    assert [(x["source_name"], x["accepted"]) for x in results] == [("calls", 150), ("meet", 289)]
+    assert (tmp_path / "case" / "case.duckdb").exists()
