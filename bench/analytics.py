@@ -74,13 +74,14 @@ def run_graphkit(edges: pd.DataFrame, *, seed: int, pivots: int, n_runs: int,
     t: dict[str, float] = {}
     raw = _timed("graph from edge frame", lambda: from_edges(edges), t)
     g = normalise_layers(raw)
-    u = collapse(g, directed=False)
+    d, u = _timed("projections", lambda: (collapse(g, directed=True),
+                                          collapse(g, directed=False)), t)
     _timed("leiden (1 run)", lambda: leiden(u, seed=seed), t)
     comm = _timed(f"consensus ({n_runs} runs)",
-                  lambda: consensus_communities(g, seed=seed, n_runs=n_runs), t)
+                  lambda: consensus_communities(u, seed=seed, n_runs=n_runs), t)
     table, between = _timed(
         "centrality (all)",
-        lambda: centrality_table(g, seed=seed, exact_max_vertices=0, max_pivots=pivots), t)
+        lambda: centrality_table(d, seed=seed, exact_max_vertices=0, max_pivots=pivots), t)
     print(f"  betweenness: exact={between.exact} pivots={between.pivots} "
           f"epsilon={between.epsilon:.3f} (delta={between.delta})", file=sys.stderr)
     _timed(f"hierarchy ({null_draws} nulls)", lambda: hierarchy_table(
@@ -88,10 +89,10 @@ def run_graphkit(edges: pd.DataFrame, *, seed: int, pivots: int, n_runs: int,
     order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
     cand = np.sort(order[:broker_candidates])
     _timed(f"brokerage ({len(cand)} actors)",
-           lambda: brokerage_roles(g, comm.membership, vertices=cand), t)
-    _timed("bridging", lambda: bridging(g, comm.membership), t)
+           lambda: brokerage_roles(d, comm.membership, vertices=cand), t)
+    _timed("bridging", lambda: bridging(u, comm.membership), t)
     _timed(f"key players ({key_candidates})",
-           lambda: key_players(g, order[:key_candidates], set_size=2), t)
+           lambda: key_players(u, order[:key_candidates], set_size=2), t)
     t["total (all measures)"] = sum(t.values())
     print(f"  communities={comm.n_communities} modularity={comm.modularity:.4f} "
           f"rounds={comm.rounds}", file=sys.stderr)

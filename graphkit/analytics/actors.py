@@ -143,9 +143,14 @@ def analyze_edges(
     membership = np.zeros(n, dtype=np.int64)
     communities = pd.DataFrame()
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
+    from graphkit.analytics.graph import collapse
+
+    d = collapse(g, directed=True)  # the projections every measure shares, built once
+    u = collapse(g, directed=False)
+    single_layer = len(set(raw.es["layer"])) <= 1 if raw.ecount() else True
     if "communities" in wanted:
         c = consensus_communities(
-            g,
+            u if single_layer else g,
             seed=seed,
             n_runs=spec.n_runs,
             threshold=spec.consensus_threshold,
@@ -164,7 +169,7 @@ def analyze_edges(
         )
     if "centrality" in wanted:
         cent, between = centrality_table(
-            g,
+            d,
             seed=seed,
             exact_max_vertices=spec.exact_betweenness_max,
             max_pivots=spec.betweenness_pivots,
@@ -193,12 +198,12 @@ def analyze_edges(
     if "brokers" in wanted:
         order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
         cand = np.sort(order[: spec.broker_candidates]) if n > spec.broker_candidates else None
-        roles = brokerage_roles(g, membership, vertices=cand)
+        roles = brokerage_roles(d, membership, vertices=cand)
         full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
         full["broker_role"] = full["broker_role"].fillna("none")
         table = pd.concat([table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1)
-        table = pd.concat([table, bridging(g, membership)], axis=1)
-        kp = key_players(g, order[: spec.key_player_candidates], set_size=spec.key_player_set)
+        table = pd.concat([table, bridging(u, membership)], axis=1)
+        kp = key_players(u, order[: spec.key_player_candidates], set_size=spec.key_player_set)
         gain = np.full(n, np.nan)
         gain[kp.single["vertex"].to_numpy()] = kp.single["fragmentation_gain"].to_numpy()
         pieces = np.zeros(n, dtype=np.int64)

@@ -131,12 +131,12 @@ def centrality_table(
     ``articulation`` (removing the actor disconnects its component; Hopcroft & Tarjan 1973).
     The betweenness estimate is returned beside the table for its error bound.
     """
-    d = collapse(g, directed=True) if g.is_directed() else collapse(g, directed=False)
+    d = collapse(g, directed=g.is_directed())
     u = collapse(g, directed=False)
     n = d.vcount()
     weight = "weight" if d.ecount() else None
     between = betweenness(
-        g, seed=seed, exact_max_vertices=exact_max_vertices, max_pivots=max_pivots
+        d, seed=seed, exact_max_vertices=exact_max_vertices, max_pivots=max_pivots
     )
     cut = np.zeros(n, dtype=bool)
     if u.ecount():

@@ -214,8 +214,8 @@ def consensus_communities(
             return leiden_multiplex(g, seed=s, resolution=resolution, layer_weights=layer_weights)
 
         method = "leiden-multiplex-consensus"
-    else:
-        summed = collapse(g, directed=False)
+    summed = collapse(g, directed=False)
+    if not use_multiplex:
 
         def first(s: int) -> np.ndarray:
             return leiden(summed, seed=s, resolution=resolution)
@@ -223,7 +223,7 @@ def consensus_communities(
         method = "leiden-consensus"
     runs = np.vstack([first(draw()) for _ in range(n_runs)]) if n else np.zeros((n_runs, 0))
     original = runs
-    pairs = np.asarray(collapse(g, directed=False).get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    pairs = np.asarray(summed.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     rounds = 0
     converged = bool(np.all(runs == runs[0]))
     import igraph as ig
@@ -243,8 +243,9 @@ def consensus_communities(
         membership = runs[int(np.argmax(agreement))]
     membership = canonical_labels(membership)
     confidence = membership_confidence(original, membership)
-    summed_u = collapse(g, directed=False)
-    quality = float(summed_u.modularity(membership.tolist(), weights="weight")) if summed_u.ecount() else 0.0
+    quality = (
+        float(summed.modularity(membership.tolist(), weights="weight")) if summed.ecount() else 0.0
+    )
     log.info(
         "%s: %d communities, %d rounds, converged=%s", method, membership.max() + 1 if n else 0,
         rounds, converged,

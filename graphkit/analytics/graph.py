@@ -138,10 +138,14 @@ def collapse(
 
     Weights of parallel edges are summed, each layer's weights first multiplied by its
     ``layer_weights`` entry (default 1). The undirected projection sums both directions.
-    The result has the same vertices (and names) as ``g`` and no ``layer`` attribute.
+    The result has the same vertices (and names) as ``g`` and no ``layer`` attribute. A graph
+    that already is such a projection is returned as it is, not copied.
     """
     import igraph as ig
 
+    already = "collapsed" in g.attributes() and g["collapsed"] and "layer" not in g.es.attributes()
+    if already and layers_kept is None and not layer_weights and g.is_directed() == directed:
+        return g  # nothing to do: the projections are never mutated
     s, d, w = _edge_arrays(g)
     if g.ecount() and "layer" in g.es.attributes():
         lay = np.asarray(g.es["layer"], dtype=object)
@@ -166,6 +170,7 @@ def collapse(
     if "name" in g.vs.attributes():
         out.vs["name"] = g.vs["name"]
     out.es["weight"] = wsum.tolist()
+    out["collapsed"] = True
     return out
 
 
