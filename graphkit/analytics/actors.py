@@ -51,7 +51,6 @@ class AnalysisSpec:
     hierarchy_null_draws: int = 200
     hierarchy_significance: float = 0.05
     broker_candidates: int = 2000
-    key_player_candidates: int = 20
     key_player_set: int = 3
     min_layer_edges: int = 10
     directed_tokens: tuple[str, ...] = (
@@ -203,13 +202,9 @@ def analyze_edges(
         full["broker_role"] = full["broker_role"].fillna("none")
         table = pd.concat([table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1)
         table = pd.concat([table, bridging(u, membership)], axis=1)
-        kp = key_players(u, order[: spec.key_player_candidates], set_size=spec.key_player_set)
-        gain = np.full(n, np.nan)
-        gain[kp.single["vertex"].to_numpy()] = kp.single["fragmentation_gain"].to_numpy()
-        pieces = np.zeros(n, dtype=np.int64)
-        pieces[kp.single["vertex"].to_numpy()] = kp.single["pieces"].to_numpy()
-        table["fragmentation_gain"] = gain
-        table["pieces_if_removed"] = pieces
+        kp = key_players(u, set_size=spec.key_player_set)
+        table["fragmentation_gain"] = kp.single["fragmentation_gain"].to_numpy()
+        table["pieces_if_removed"] = kp.single["pieces"].to_numpy()
         kp_frame = pd.DataFrame(
             {
                 "rank": np.arange(1, len(kp.greedy_set) + 1),

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphkit.analytics.graph import collapse, layer_graphs
+from graphkit.analytics.graph import collapse, layer_graphs, new_graph
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -232,7 +232,7 @@ def consensus_communities(
         rounds += 1
         share = _coassignment(runs, pairs)
         keep = share >= threshold
-        cg = ig.Graph(n=n, edges=pairs[keep], directed=False)
+        cg = new_graph(n, pairs[keep, 0], pairs[keep, 1], directed=False)
         cg.es["weight"] = share[keep].tolist()
         runs = np.vstack([leiden(cg, seed=draw()) for _ in range(n_runs)])
         converged = bool(np.all(runs == runs[0]))
