@@ -54,7 +54,15 @@ class AnalysisSpec:
     key_player_set: int = 3
     min_layer_edges: int = 10
     directed_tokens: tuple[str, ...] = (
-        "call", "phone", "sms", "text", "message", "wiretap", "transfer", "payment", "money",
+        "call",
+        "phone",
+        "sms",
+        "text",
+        "message",
+        "wiretap",
+        "transfer",
+        "payment",
+        "money",
     )
     layer_weights: dict[str, float] = field(default_factory=dict)
 
@@ -90,7 +98,9 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     e = edges[["src", "dst", "weight", "layer"]].copy()
     e["layer"] = e["layer"].astype(str)
     sizes = e.groupby("layer")["src"].size()
-    small = [x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")]
+    small = [
+        x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")
+    ]
     if small and len(small) < len(sizes):
         e.loc[e["layer"].isin(small), "layer"] = "contact:other"
     layers = sorted(e["layer"].unique())
@@ -196,7 +206,11 @@ def analyze_edges(
         table = pd.concat([table, h], axis=1)
     if "brokers" in wanted:
         order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
-        cand = np.sort(order[: spec.broker_candidates]) if n > spec.broker_candidates else None
+        cand = (
+            np.sort(order[: spec.broker_candidates]).tolist()
+            if n > spec.broker_candidates
+            else None
+        )
         roles = brokerage_roles(d, membership, vertices=cand)
         full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
         full["broker_role"] = full["broker_role"].fillna("none")

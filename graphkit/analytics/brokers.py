@@ -84,7 +84,9 @@ def brokerage_roles(
     overall = counts.sum(axis=0).astype(float)
     overall_share = overall / overall.sum() if overall.sum() > 0 else np.ones(len(ROLES))
     with np.errstate(invalid="ignore", divide="ignore"):
-        lift = (counts / np.maximum(total, 1)[:, None]) / np.where(overall_share > 0, overall_share, 1.0)
+        lift = (counts / np.maximum(total, 1)[:, None]) / np.where(
+            overall_share > 0, overall_share, 1.0
+        )
     role = np.where(total > 0, np.asarray(ROLES, dtype=object)[lift.argmax(axis=1)], "none")
     frame = pd.DataFrame(counts, columns=list(ROLES))
     frame.insert(0, "vertex", todo)
@@ -235,9 +237,7 @@ def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame
         m = n_blocks + len(cuts)
         tree = new_graph(m, blk[is_cut], cut_index[ver[is_cut]], directed=False)
         # root every tree of the block-cut forest, then sum vertex counts bottom-up
-        _, tree_comp = csgraph.connected_components(
-            tree.get_adjacency_sparse(), directed=False
-        )
+        _, tree_comp = csgraph.connected_components(tree.get_adjacency_sparse(), directed=False)
         roots = np.unique(tree_comp, return_index=True)[1]
         parent = np.full(m, -1, dtype=np.int64)
         depth = np.zeros(m, dtype=np.int64)
@@ -252,7 +252,7 @@ def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame
         for dep in range(int(depth.max()), 0, -1):
             at = np.flatnonzero(depth == dep)
             np.add.at(sub, parent[at], sub[at])
-        child = np.flatnonzero((parent >= n_blocks))  # blocks hanging off a cut vertex
+        child = np.flatnonzero(parent >= n_blocks)  # blocks hanging off a cut vertex
         owner = parent[child] - n_blocks
         k = len(cuts)
         child_sum = np.bincount(owner, weights=sub[child], minlength=k)
@@ -268,9 +268,7 @@ def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame
     own = s * (s - 1.0)
     after = 1.0 - (total_sq - own + pieces_sq) / denom if denom > 0 else np.zeros(n)
     after = np.where(gone, np.nan, after)
-    return pd.DataFrame(
-        {"fragmentation_after": after, "pieces": pieces, "largest_piece": largest}
-    )
+    return pd.DataFrame({"fragmentation_after": after, "pieces": pieces, "largest_piece": largest})
 
 
 def key_players(

@@ -99,7 +99,11 @@ def betweenness(
     if n <= exact_max_vertices:
         values = np.asarray(s.betweenness(directed=s.is_directed(), weights=lengths), dtype=float)
         return BetweennessEstimate(values, exact=True, pivots=n, epsilon=0.0, delta=0.0)
-    k = max_pivots if epsilon is None else min(pivots_needed(n, epsilon=epsilon, delta=delta), max_pivots)
+    k = (
+        max_pivots
+        if epsilon is None
+        else min(pivots_needed(n, epsilon=epsilon, delta=delta), max_pivots)
+    )
     k = min(k, n)
     rng = np.random.default_rng(seed)
     pivots = np.sort(rng.choice(n, size=k, replace=False))
@@ -142,7 +146,9 @@ def centrality_table(
     if u.ecount():
         cut[np.asarray(u.articulation_points(), dtype=np.int64)] = True
     constraint = (
-        np.asarray(u.constraint(weights="weight"), dtype=float) if u.ecount() else np.full(n, np.nan)
+        np.asarray(u.constraint(weights="weight"), dtype=float)
+        if u.ecount()
+        else np.full(n, np.nan)
     )
     constraint[np.asarray(u.degree()) == 0] = np.nan
     table = pd.DataFrame(

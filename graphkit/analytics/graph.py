@@ -54,7 +54,6 @@ def from_edges(
     rows were summed). Self-loops are dropped unless ``drop_self_loops`` is false. For an
     undirected graph, ``(src, dst)`` is put in canonical order before summing.
     """
-    import igraph as ig
 
     missing = {"src", "dst"} - set(edges.columns)
     if missing:
@@ -116,7 +115,9 @@ def new_graph(n: int, src: np.ndarray, dst: np.ndarray, *, directed: bool) -> ig
 
 def vertex_ids(g: ig.Graph) -> list[str]:
     """The actor ids of ``g`` in vertex order."""
-    return list(g.vs["name"]) if "name" in g.vs.attributes() else [str(i) for i in range(g.vcount())]
+    return (
+        list(g.vs["name"]) if "name" in g.vs.attributes() else [str(i) for i in range(g.vcount())]
+    )
 
 
 def layers(g: ig.Graph) -> list[str]:
@@ -153,7 +154,6 @@ def collapse(
     The result has the same vertices (and names) as ``g`` and no ``layer`` attribute. A graph
     that already is such a projection is returned as it is, not copied.
     """
-    import igraph as ig
 
     already = "collapsed" in g.attributes() and g["collapsed"] and "layer" not in g.es.attributes()
     if already and layers_kept is None and not layer_weights and g.is_directed() == directed:

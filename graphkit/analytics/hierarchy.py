@@ -117,8 +117,9 @@ class SpringSolver:
                 cols = sub.reshape(len(self.free), -1)
                 out = np.empty_like(cols)
                 for k in range(cols.shape[1]):
-                    x, info = splinalg.cg(self.system, cols[:, k], M=precond, rtol=1e-10,
-                                          maxiter=10_000)
+                    x, info = splinalg.cg(
+                        self.system, cols[:, k], M=precond, rtol=1e-10, maxiter=10_000
+                    )
                     if info != 0:
                         log.warning("SpringRank: CG stopped before tolerance (info=%d)", info)
                     out[:, k] = x
@@ -212,7 +213,9 @@ def within_group_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarra
     return out
 
 
-def springrank_energy(adjacency: sparse.spmatrix, scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def springrank_energy(
+    adjacency: sparse.spmatrix, scores: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
     """Ground-state energy ``1/2 sum A_ij (s_i - s_j - 1)^2`` per group (edges inside groups)."""
     coo = sparse_coo(adjacency)
     k = int(groups.max()) + 1 if len(groups) else 0
@@ -254,8 +257,10 @@ def hierarchy_significance(
     n_pairs = len(total)
     # incidence: rhs = B @ net (i gains net, j loses it); energy per group = G @ terms
     incidence = sparse.csr_matrix(
-        (np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
-         (np.r_[i, j], np.r_[np.arange(n_pairs), np.arange(n_pairs)])),
+        (
+            np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
+            (np.r_[i, j], np.r_[np.arange(n_pairs), np.arange(n_pairs)]),
+        ),
         shape=(n, n_pairs),
     )
     by_group = sparse.csr_matrix(
@@ -294,7 +299,8 @@ def leadership_score(
         return np.zeros(0)
     pr_pct = (rankdata(pr) - 0.5) / len(pr)
     combined = np.sqrt(pr_pct * np.asarray(rank_in_group, dtype=float))
-    return np.where(np.asarray(hierarchy_significant, dtype=bool), combined, pr_pct)
+    out: np.ndarray = np.where(np.asarray(hierarchy_significant, dtype=bool), combined, pr_pct)
+    return out
 
 
 def _in_group_adjacency(g: ig.Graph, groups: np.ndarray) -> sparse.csr_matrix:

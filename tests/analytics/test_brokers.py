@@ -93,7 +93,9 @@ def test_bridging_brute_force() -> None:
         if total == 0:
             assert np.isnan(got.at[v, "participation"])
             continue
-        assert got.at[v, "participation"] == pytest.approx(1 - sum((x / total) ** 2 for x in ws.values()))
+        assert got.at[v, "participation"] == pytest.approx(
+            1 - sum((x / total) ** 2 for x in ws.values())
+        )
         assert got.at[v, "communities_reached"] == len([k for k in ws if k != groups[v]])
 
 
@@ -103,8 +105,10 @@ def _nx_fragmentation(ref: nx.Graph) -> float:
     return 1 - sum(s * (s - 1) for s in sizes) / (n * (n - 1))
 
 
-@pytest.mark.parametrize(("seed", "n", "m"), [(0, 25, 30), (1, 25, 30), (2, 40, 45),
-                                              (3, 40, 60), (4, 30, 28), (5, 12, 30)])
+@pytest.mark.parametrize(
+    ("seed", "n", "m"),
+    [(0, 25, 30), (1, 25, 30), (2, 40, 45), (3, 40, 60), (4, 30, 28), (5, 12, 30)],
+)
 def test_key_players_match_networkx(seed: int, n: int, m: int) -> None:
     e, _ = _random_graph(n, m, seed)
     g = from_edges(e)

@@ -54,7 +54,9 @@ def test_collapse_matches_networkx_sum() -> None:
             continue
         old = ref.get_edge_data(s, d, {"weight": 0.0})["weight"]
         ref.add_edge(s, d, weight=old + w)
-    got = {tuple(sorted((u.vs[x.source]["name"], u.vs[x.target]["name"]))): x["weight"] for x in u.es}
+    got = {
+        tuple(sorted((u.vs[x.source]["name"], u.vs[x.target]["name"]))): x["weight"] for x in u.es
+    }
     want = {tuple(sorted((s, d))): a["weight"] for s, d, a in ref.edges(data=True)}
     assert got == want
     only_calls = collapse(g, layers_kept=["calls"])
@@ -64,8 +66,12 @@ def test_collapse_matches_networkx_sum() -> None:
 
 def test_normalise_and_directed_layers() -> None:
     sym = pd.DataFrame(
-        {"src": ["a", "b", "a"], "dst": ["b", "a", "c"], "weight": [2.0, 2.0, 1.0],
-         "layer": ["meet", "meet", "calls"]}
+        {
+            "src": ["a", "b", "a"],
+            "dst": ["b", "a", "c"],
+            "weight": [2.0, 2.0, 1.0],
+            "layer": ["meet", "meet", "calls"],
+        }
     )
     g = from_edges(sym)
     assert directed_layers(g) == ["calls"]
