@@ -203,6 +203,9 @@ def consensus_communities(
     if n_runs < 1:
         raise ValueError("n_runs must be >= 1")
     n = g.vcount()
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return Communities(empty, np.zeros(0), "none", n_runs, 0, True, 0.0)
     use_multiplex = len(layer_names(g)) > 1 if multiplex is None else multiplex
     rng = np.random.default_rng(seed)
 

@@ -117,8 +117,19 @@ def test_cli(case: CaseStore, tmp_path: Path) -> None:
 
 def test_analyze_needs_build(tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "empty")
-    with pytest.raises(CaseError):
+    with pytest.raises(CaseError, match="graphkit build"):
         analyze(store)
+    build_graph(store)  # nothing ingested: an empty actor graph
+    with pytest.raises(CaseError, match="empty"):
+        analyze(store)
+
+
+def test_isolated_actors_only() -> None:
+    edges = pd.DataFrame({"src": [], "dst": [], "weight": [], "layer": []})
+    result = analyze_edges(edges, actors=["a", "b", "c"], seed=0)
+    assert result.actors["community"].tolist() == [0, 1, 2]
+    assert (result.actors["broker_role"] == "none").all()
+    assert result.communities["size"].tolist() == [1, 1, 1]
 
 
 def test_only_runs_prerequisites() -> None:
