@@ -101,6 +101,7 @@ def from_edges(
     g.es["weight"] = wsum.tolist()
     g.es["layer"] = layer_names[lay].tolist() if len(uniq) else []
     g.es["count"] = count.tolist()
+    g["simple_per_layer"] = True
     log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
     return g
 
@@ -155,9 +156,22 @@ def collapse(
     that already is such a projection is returned as it is, not copied.
     """
 
+    plain = layers_kept is None and not layer_weights and g.is_directed() == directed
     already = "collapsed" in g.attributes() and g["collapsed"] and "layer" not in g.es.attributes()
-    if already and layers_kept is None and not layer_weights and g.is_directed() == directed:
+    if already and plain:
         return g  # nothing to do: the projections are never mutated
+    if (
+        plain
+        and "simple_per_layer" in g.attributes()
+        and g["simple_per_layer"]
+        and len(layers(g)) == 1
+    ):
+        out = g.copy()  # one layer, parallel edges already summed: drop the layer bookkeeping
+        for attr in ("layer", "count"):
+            if attr in out.es.attributes():
+                del out.es[attr]
+        out["collapsed"] = True
+        return out
     s, d, w = _edge_arrays(g)
     if g.ecount() and "layer" in g.es.attributes():
         lay = np.asarray(g.es["layer"], dtype=object)

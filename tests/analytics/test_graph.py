@@ -106,3 +106,14 @@ def test_row_order_does_not_change_the_graph(rows: list[tuple[str, str, int]], s
     assert vertex_ids(g1) == vertex_ids(g2)
     assert g1.get_edgelist() == g2.get_edgelist()
     assert g1.es["weight"] == pytest.approx(g2.es["weight"])
+
+
+def test_single_layer_projection_shortcut_agrees() -> None:
+    e = _edges().assign(layer="calls")
+    g = from_edges(e)
+    fast = collapse(g, directed=True)  # one layer: copied, bookkeeping dropped
+    slow = collapse(g, directed=True, layer_weights={"calls": 1.0})  # general path
+    assert fast.get_edgelist() == slow.get_edgelist()
+    assert fast.es["weight"] == pytest.approx(slow.es["weight"])
+    assert "layer" not in fast.es.attributes() and "layer" in g.es.attributes()
+    assert collapse(fast, directed=True) is fast
