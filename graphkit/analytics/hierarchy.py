@@ -231,6 +231,7 @@ def hierarchy_significance(
     n_null: int = 200,
     alpha: float = 0.0,
     batch: int = 16,
+    solver: SpringSolver | None = None,
 ) -> np.ndarray:
     """Per group, the p-value of its SpringRank hierarchy against random edge directions.
 
@@ -238,7 +239,8 @@ def hierarchy_significance(
     and re-draws the direction of each of its (rounded, at least one) interactions with
     probability 1/2 (De Bacco et al. 2018, "statistical significance of the ranking"); the
     p-value is ``(1 + #draws with energy <= observed) / (1 + n_null)``. All groups are solved
-    at once, sharing one factorisation. Groups without directed traffic get 1.0.
+    at once, sharing one factorisation (``solver``, built for ``adjacency`` when not given).
+    Groups without directed traffic get 1.0.
     """
     from scipy import sparse
 
@@ -246,7 +248,7 @@ def hierarchy_significance(
     n = len(groups)
     k = int(groups.max()) + 1 if n else 0
     a = _clean(adjacency)
-    solver = SpringSolver(a + a.T, alpha=alpha)
+    solver = solver or SpringSolver(a + a.T, alpha=alpha)
     rhs = np.asarray(a.sum(axis=1)).ravel() - np.asarray(a.sum(axis=0)).ravel()
     observed = springrank_energy(a, solver.solve(rhs), groups)
     upper = sparse.triu(a + a.T, k=1).tocoo()
@@ -303,10 +305,12 @@ def leadership_score(
     return out
 
 
-def _in_group_adjacency(g: ig.Graph, groups: np.ndarray) -> sparse.csr_matrix:
+def _in_group_adjacency(
+    g: ig.Graph, groups: np.ndarray, layers: list[str] | None
+) -> sparse.csr_matrix:
     from scipy import sparse
 
-    directed = directed_layers(g)
+    directed = directed_layers(g) if layers is None else layers
     n = g.vcount()
     if not directed:
         return sparse.csr_matrix((n, n))
@@ -339,10 +343,12 @@ def hierarchy_table(
     alpha: float = 0.0,
     n_null: int = 200,
     significance: float = 0.05,
+    directed: list[str] | None = None,
 ) -> pd.DataFrame:
     """Per actor: SpringRank inside its community, level, most likely superior, leadership.
 
-    Only directed layers of ``g`` and edges inside a community count. Columns:
+    Only directed layers of ``g`` (``directed``, or those :func:`directed_layers` finds) and
+    edges inside a community count. Columns:
     ``springrank``; ``rank_in_community`` (percentile); ``level`` (0 = top: spring lengths
     below the community's highest member, rounded); ``superior`` (vertex index of the
     in-community contact ranked above that maximises tie volume times the model probability
@@ -355,8 +361,11 @@ def hierarchy_table(
 
     groups = np.asarray(communities, dtype=np.int64)
     n = len(groups)
-    a_in = _in_group_adjacency(g, groups)
-    scores = springrank_matrix(a_in, alpha=alpha)
+    a_in = _clean(_in_group_adjacency(g, groups, directed))
+    solver = SpringSolver(a_in + a_in.T, alpha=alpha)
+    scores = solver.solve(
+        np.asarray(a_in.sum(axis=1)).ravel() - np.asarray(a_in.sum(axis=0)).ravel()
+    )
     beta = fit_beta(a_in, scores)
     pct = within_group_percentile(scores, groups)
     k = int(groups.max()) + 1 if n else 0
@@ -364,7 +373,9 @@ def hierarchy_table(
     np.maximum.at(top, groups, scores)
     level = np.rint(top[groups] - scores).astype(np.int64) if n else np.zeros(0, np.int64)
     sizes = np.bincount(groups, minlength=k)
-    p_values = hierarchy_significance(a_in, groups, seed=seed, n_null=n_null, alpha=alpha)
+    p_values = hierarchy_significance(
+        a_in, groups, seed=seed, n_null=n_null, alpha=alpha, solver=solver
+    )
     both = sparse.coo_matrix(a_in + a_in.T)
     i, j, vol = both.row, both.col, both.data
     above = scores[j] > scores[i]
