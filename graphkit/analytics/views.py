@@ -55,6 +55,7 @@ def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
         "ran_at": stage.get("ran_at"),
         "seed": stage["settings"].get("seed"),
         "persons_used": build.get("summary", {}).get("persons_used"),
+        "confirmed_hand_offs_applied": build.get("summary", {}).get("confirmed_same_user_as"),
         **{k: v for k, v in stage["summary"].items() if k != "tables"},
     }
     return [row][:limit] if limit is not None else [row]
