@@ -8,9 +8,10 @@ pipeline calls these on the *distinct* values of a column only, then joins the r
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import phonenumbers
+from phonenumbers.phonemetadata import PhoneMetadata
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -84,15 +85,58 @@ def normalise_imei(raw: str) -> tuple[str, bool]:
     return digits, len(digits) == 15 and luhn_valid(digits)
 
 
+_SEPARATORS = re.compile(r"[\s\-./]")
+
+
+def _phone_key_maker(default_region: str) -> Callable[[str], str]:
+    """A cheap canonical key so that one number written many ways is parsed once.
+
+    Separators are dropped, a leading 00 becomes +, and where the region's trunk prefix is a
+    plain prefix (GB, DE, FR: "0") a national number gets the country code instead. Only valid
+    results are taken from the key; anything else is parsed again from the raw value, so the
+    key never changes an outcome.
+    """
+    meta = PhoneMetadata.metadata_for_region(default_region.upper())
+    trunk = meta.national_prefix if meta is not None else None
+    parsing = meta.national_prefix_for_parsing if meta is not None else None
+    simple_trunk = bool(trunk) and (parsing is None or parsing.split("|")[0] == trunk)
+    country = f"+{meta.country_code}" if meta is not None else ""
+
+    def key(raw: str) -> str:
+        k = _SEPARATORS.sub("", raw.strip())
+        if k.startswith("00"):
+            return "+" + k[2:]
+        if simple_trunk and trunk and k.startswith(trunk) and k[len(trunk) :].isdigit():
+            return country + k[len(trunk) :]
+        return k
+
+    return key
+
+
+def _normalise_phones(values: Iterable[str], default_region: str) -> list[tuple[str, str, bool]]:
+    key = _phone_key_maker(default_region)
+    by_key: dict[str, tuple[str, bool]] = {}
+    out = []
+    for raw in values:
+        k = key(raw)
+        if k not in by_key:
+            by_key[k] = normalise_phone(k, default_region=default_region)
+        norm, valid = by_key[k]
+        if not valid:
+            norm, valid = normalise_phone(raw, default_region=default_region)
+        out.append((raw, norm, valid))
+    return out
+
+
 def normalise_values(
     kind: str, values: Iterable[str], *, default_region: str = "GB"
 ) -> list[tuple[str, str, bool]]:
     """(raw, normalised, valid) for each distinct raw value; ``kind`` is phone, account or imei."""
+    if kind == "phone":
+        return _normalise_phones(values, default_region)
     out = []
     for raw in values:
-        if kind == "phone":
-            norm, valid = normalise_phone(raw, default_region=default_region)
-        elif kind == "account":
+        if kind == "account":
             norm, valid = normalise_iban(raw)
         elif kind == "imei":
             norm, valid = normalise_imei(raw)

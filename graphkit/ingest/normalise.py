@@ -114,6 +114,7 @@ def _q(name: str) -> str:
 class NormalisePlan:
     """The SQL pieces of a normalisation and the parameters they use."""
 
+    trims: dict[str, str] = field(default_factory=dict)  # field -> trimmed raw value SQL
     selects: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (error expr, source column)
     joins: list[str] = field(default_factory=list)
@@ -130,6 +131,14 @@ def _value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     if fname in rm.constants:
         return f"NULLIF(trim({plan.param(rm.constants[fname])}), '')"
     return f"NULLIF(trim(r.{_q(rm.columns[fname])}), '')"
+
+
+def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
+    """Reference to the trimmed raw value of ``fname`` computed once in the ``t`` stage."""
+    col = "v__" + fname
+    if fname not in plan.trims:
+        plan.trims[fname] = f"{_value(plan, rm, fname)} AS {_q(col)}"
+    return f"t.{_q(col)}"
 
 
 def _source_label(rm: ResolvedMapping, fname: str) -> str:
@@ -208,7 +217,11 @@ def _timestamp(
     tz = plan.param(rm.mapping.timezone)
     if fmt is None:
         detected = detect_timestamp_format(
-            con, raw_table, v, region=rm.mapping.default_region, params=plan.params
+            con,
+            raw_table,
+            _value(plan, rm, spec.name),
+            region=rm.mapping.default_region,
+            params=plan.params,
         )
         if detected is None:
             return "CAST(NULL AS TIMESTAMPTZ)"
@@ -300,7 +313,13 @@ def _list(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> 
 def plan_normalise(
     con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
 ) -> NormalisePlan:
-    """Build the select list, error expressions and lookup joins for ``rm`` over ``raw_table``."""
+    """Build the statement pieces for ``rm`` over ``raw_table``.
+
+    Three stages: ``t`` trims each raw value once (``v__<field>``), ``v`` computes the
+    canonical columns (joining identifier lookups), and the outer select derives each row's
+    error (the first failing field) from the computed columns, so no expression is evaluated
+    twice.
+    """
     plan = NormalisePlan()
     spec = rm.mapping.spec
     for f in spec.fields:
@@ -311,17 +330,21 @@ def plan_normalise(
             for col, dtype in f.staging_columns():
                 plan.selects.append(f"CAST(NULL AS {dtype}) AS {_q(col)}")
             continue
-        v = _value(plan, rm, f.name)
+        v = _trimmed(plan, rm, f.name)
+        tv = _q("v__" + f.name)  # the trimmed value as seen by the outer stage
         label = _source_label(rm, f.name)
         n = _q(f.name)
-        missing = f"CASE WHEN {v} IS NULL THEN 'missing_value' END" if f.required else None
-        err: str | None = missing
+        missing = _lit_or_null(f.required)
+        err: str | None = f"CASE WHEN {tv} IS NULL THEN 'missing_value' END" if f.required else None
         match f.type:
             case "phone" | "account" | "imei":
                 lk = {"phone": "_lk_phone", "account": "_lk_account", "imei": "_lk_imei"}[f.type]
                 alias = f"j_{f.name}"
                 plan.joins.append(f"LEFT JOIN {lk} {alias} ON {alias}.raw = {v}")
-                plan.selects.append(f"coalesce({alias}.norm, {v}) AS {n}")
+                # invalid identifiers stay exactly as given
+                plan.selects.append(
+                    f"CASE WHEN {alias}.valid THEN {alias}.norm ELSE {v} END AS {n}"
+                )
                 if f.type != "imei":
                     plan.selects.append(f"{v} AS {_q(f.name + '_raw')}")
                 plan.selects.append(f"{alias}.valid AS {_q(f.name + '_valid')}")
@@ -329,29 +352,27 @@ def plan_normalise(
                 expr = _timestamp(plan, f, v, rm, con, raw_table)
                 plan.selects.append(f"{expr} AS {n}")
                 err = (
-                    f"CASE WHEN {v} IS NULL THEN {_lit_or_null(f.required)} "
-                    f"WHEN ({expr}) IS NULL THEN 'bad_timestamp' END"
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} IS NULL THEN 'bad_timestamp' END"
                 )
             case "duration":
-                expr = _duration(f, v, rm)
-                plan.selects.append(f"{expr} AS {n}")
+                plan.selects.append(f"{_duration(f, v, rm)} AS {n}")
                 err = (
-                    f"CASE WHEN {v} IS NULL THEN {_lit_or_null(f.required)} "
-                    f"WHEN ({expr}) IS NULL THEN 'bad_duration' "
-                    f"WHEN ({expr}) < 0 THEN 'negative_duration' END"
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} IS NULL THEN 'bad_duration' "
+                    f"WHEN {n} < 0 THEN 'negative_duration' END"
                 )
             case "number":
-                expr = _number(f, v, rm)
-                plan.selects.append(f"{expr} AS {n}")
+                plan.selects.append(f"{_number(f, v, rm)} AS {n}")
                 rng = _RANGES.get((spec.name, f.name))
                 out_of_range = ""
                 if rng is not None:
                     out_of_range = (
-                        f"WHEN ({expr}) NOT BETWEEN {rng[0]} AND {rng[1]} THEN 'out_of_range' "
+                        f"WHEN {n} NOT BETWEEN {rng[0]} AND {rng[1]} THEN 'out_of_range' "
                     )
                 err = (
-                    f"CASE WHEN {v} IS NULL THEN {_lit_or_null(f.required)} "
-                    f"WHEN ({expr}) IS NULL THEN 'bad_number' {out_of_range}END"
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} IS NULL THEN 'bad_number' {out_of_range}END"
                 )
             case "partial_date":
                 plan.selects.append(f"{_partial_date(plan, f, v, rm)} AS {n}")
@@ -369,7 +390,9 @@ def plan_normalise(
             plan.errors.append((err, label))
     for group in spec.needs_one_of:
         present = [g for g in group if g in rm.columns or g in rm.constants]
-        cond = " AND ".join(f"{_value(plan, rm, g)} IS NULL" for g in present)
+        for g in present:
+            _trimmed(plan, rm, g)
+        cond = " AND ".join(f"{_q('v__' + g)} IS NULL" for g in present)
         plan.errors.append((f"CASE WHEN {cond} THEN 'missing_identity' END", "/".join(present)))
     return plan
 

@@ -22,7 +22,7 @@ from graphkit.errors import CaseError, InputError
 from graphkit.ingest.kinds import KINDS, get_kind, staging_ddl
 from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
 from graphkit.ingest.normalise import build_lookups, check_formats_used, plan_normalise, run_sql
-from graphkit.ingest.readers import REJECTS_DDL, detect_format, read_raw
+from graphkit.ingest.readers import EXCERPT_CHARS, REJECTS_DDL, detect_format, read_raw
 from graphkit.store import CaseStore
 
 __all__ = ["IngestResult", "count_lines", "ensure_staging_tables", "ingest_file"]
@@ -196,23 +196,30 @@ def _ingest(
         step("normalising fields")
         plan = plan_normalise(con, rm, "_raw")
         raw_cols = ", ".join("r." + _quote(c) for c in raw.columns)
-        delim = raw.delimiter or ","
-        excerpt_sql = f"left(concat_ws({_param(plan, delim)}, {_coalesced(raw.columns)}), 300)"
-        record_id = "CAST(r._row AS VARCHAR)"
+        record_id = "CAST(t._row AS VARCHAR)"
         if "record_id" in rm.columns:
-            rid = _quote(rm.columns["record_id"])
-            record_id = f"coalesce(NULLIF(trim(r.{rid}), ''), {record_id})"
+            plan.trims["record_id"] = (
+                f"NULLIF(trim(r.{_quote(rm.columns['record_id'])}), '') AS v__record_id"
+            )
+            record_id = f"coalesce(t.v__record_id, {record_id})"
         err_cols = [f"{e} AS _e{i}" for i, (e, _label) in enumerate(plan.errors)]
+        trims = "".join(f", {t}" for t in plan.trims.values())
+        passthrough = "".join(f", t.{_quote('v__' + f)}" for f in plan.trims)
+        # Exact duplicates are found by a 64-bit hash of the raw row: for 10M rows the chance
+        # of any collision is below 3e-6, and a sort over every column would cost far more.
         run_sql(
             con,
             f"""
             CREATE TEMP TABLE _norm AS
-            SELECT r._row AS row_number, {record_id} AS record_id,
-                   {", ".join(plan.selects)},
+            WITH t AS (SELECT r._row, hash({raw_cols}) AS _h{trims} FROM _raw r),
+                 v AS (SELECT t._row, t._h, {record_id} AS record_id,
+                              {", ".join(plan.selects)}{passthrough}
+                       FROM t {" ".join(plan.joins)})
+            SELECT v.* EXCLUDE (_row, _h{"".join(", " + _quote("v__" + f) for f in plan.trims)}),
+                   _row AS row_number,
                    {", ".join(err_cols) if err_cols else "NULL AS _e_none"},
-                   {excerpt_sql} AS _excerpt,
-                   row_number() OVER (PARTITION BY {raw_cols} ORDER BY r._row) > 1 AS is_duplicate
-            FROM _raw r {" ".join(plan.joins)}
+                   row_number() OVER (PARTITION BY _h ORDER BY _row) > 1 AS is_duplicate
+            FROM v
             """,
             plan.params,
         )
@@ -234,14 +241,16 @@ def _ingest(
             else "NULL"
         )
         step("writing")
+        excerpt = f"left(concat_ws($delim, {_coalesced(raw.columns)}), {EXCERPT_CHARS})"
         run_sql(
             con,
             f"""
             INSERT INTO rejects
-            SELECT $source, $kind, row_number, {which_col}, {any_error}, _excerpt, NULL
-            FROM _norm WHERE {any_error} IS NOT NULL
+            SELECT $source, $kind, row_number, {which_col}, {any_error}, {excerpt}, NULL
+            FROM _norm JOIN _raw r ON r._row = _norm.row_number
+            WHERE {any_error} IS NOT NULL
             """,
-            {**plan.params, "source": name, "kind": kind},
+            {**plan.params, "source": name, "kind": kind, "delim": raw.delimiter or ","},
         )
         staging_cols = [c for c, _t in _staging_columns(spec.name)]
         select_cols = ", ".join(f'"{c}"' for c in staging_cols)
@@ -250,7 +259,7 @@ def _ingest(
             f"""
             INSERT INTO {spec.table} BY NAME
             SELECT $source AS source_name, row_number, record_id, is_duplicate, {select_cols}
-            FROM _norm WHERE {any_error} IS NULL ORDER BY row_number
+            FROM _norm WHERE {any_error} IS NULL
             """,
             {**plan.params, "source": name},
         )

@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphkit.ingest.identifiers import luhn_valid, normalise_iban, normalise_imei, normalise_phone
+from graphkit.ingest.identifiers import (
+    luhn_valid,
+    normalise_iban,
+    normalise_imei,
+    normalise_phone,
+    normalise_values,
+)
 
 
 @pytest.mark.parametrize(
@@ -56,3 +62,36 @@ def test_imei_luhn() -> None:
     assert normalise_imei("49-015420-323751-8") == ("490154203237518", True)
     assert normalise_imei("49015420323751") == ("49015420323751", False)  # 14 digits
     assert normalise_imei("not an imei") == ("not an imei", False)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "+44 7400 123456",
+                    "0044 7400 123456",
+                    "07400-123-456",
+                    "200",
+                    "0 7400 123456",
+                    "00",
+                    "0",
+                    "+",
+                    "01632 960123",
+                    "N14",
+                    "+39 347 123 4567",
+                    "(07400) 123456",
+                    "1800201234",
+                ]
+            ),
+            st.text("0123456789 +-().", max_size=16),
+        ),
+        max_size=20,
+    ),
+    st.sampled_from(["GB", "IT", "US", "DE"]),
+)
+def test_batch_normalisation_equals_one_by_one(values: list[str], region: str) -> None:
+    """The canonical-key cache never changes an outcome."""
+    batch = normalise_values("phone", values, default_region=region)
+    single = [(v, *normalise_phone(v, default_region=region)) for v in values]
+    assert batch == single

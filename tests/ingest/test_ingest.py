@@ -167,9 +167,15 @@ def test_montagna_files_as_they_are(store: CaseStore, montagna_dir: Path) -> Non
         ["sightings"],
     )
     assert first == [{"source": "N5", "target": "N11", "weight": 1.0}]
-    kin = _rows(store, "SELECT kind FROM src_contacts WHERE source_name = 'kinship' LIMIT 1")
+    kin = _rows(
+        store,
+        "SELECT kind FROM src_contacts WHERE source_name = 'kinship' ORDER BY row_number LIMIT 1",
+    )
     assert kin == [{"kind": "uncle-nephew"}]
-    phone = _rows(store, "SELECT source FROM src_contacts WHERE source_name='phone' LIMIT 1")
+    phone = _rows(
+        store,
+        "SELECT source FROM src_contacts WHERE source_name='phone' ORDER BY row_number LIMIT 1",
+    )
     assert phone == [{"source": "N14"}]  # the BOM did not leak into the first column
 
 

@@ -1,0 +1,158 @@
+"""Benchmark: ingest of a large CDR CSV, graphkit vs a plain pandas read + normalise.
+
+Generates a CDR CSV (seeded; phone numbers in mixed formats, local timestamps, durations,
+cells, IMEIs), then times, in the same run:
+
+* graphkit: ``ingest_file`` into a fresh case (hash, read, normalise phones to E.164 via the
+  distinct values, parse timestamps to UTC, durations, rejects, duplicates, write to DuckDB);
+* pandas: ``read_csv`` + the same normalisation done the way a careful pandas user would
+  (phonenumbers on distinct values then ``map``, ``to_datetime`` with the format, ``tz_localize``
+  + ``tz_convert``, ``to_numeric``), no rejects table and no write.
+
+Usage: python bench/ingest.py [--rows 10000000] [--numbers 50000] [--skip-pandas]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from graphkit.ingest import ingest_file
+from graphkit.ingest.identifiers import normalise_phone
+from graphkit.store import CaseStore
+
+MAPPING = """
+kind = "cdr"
+timezone = "Europe/London"
+default_region = "GB"
+[columns]
+caller = "From"
+callee = "To"
+start = "Datetime"
+duration_s = "Duration"
+cell_id = "Cell"
+imei = "IMEI"
+event_type = "Type"
+[formats]
+start = "%Y%m%d %H%M%S"
+"""
+
+
+def generate(path: Path, *, rows: int, numbers: int, seed: int = 7) -> None:
+    rng = np.random.default_rng(seed)
+    national = 7400000000 + rng.choice(999999, size=numbers, replace=False)
+    nat = national.astype(str)
+    written = np.stack(
+        [
+            np.char.add("+44 ", nat),
+            np.char.add("0044", nat),
+            np.char.add("0", nat),
+            np.char.add("+44", nat),
+        ]
+    )
+    activity = rng.pareto(1.5, numbers) + 1
+    activity /= activity.sum()
+    chunk = 1_000_000
+    start0 = np.datetime64("2024-03-01T00:00:00")
+    with pacsv.CSVWriter(
+        str(path),
+        pa.schema(
+            [
+                (c, pa.string())
+                for c in ("From", "To", "Datetime", "Duration", "Cell", "IMEI", "Type")
+            ]
+        ),
+    ) as writer:
+        for lo in range(0, rows, chunk):
+            n = min(chunk, rows - lo)
+            a = rng.choice(numbers, size=n, p=activity)
+            b = rng.choice(numbers, size=n, p=activity)
+            fa = written[rng.integers(0, 4, n), a]
+            fb = written[rng.integers(0, 4, n), b]
+            secs = rng.integers(0, 60 * 86400, n)
+            ts = (start0 + secs.astype("timedelta64[s]")).astype("datetime64[s]")
+            stamp = pd.DatetimeIndex(ts).strftime("%Y%m%d %H%M%S").to_numpy()
+            dur = rng.exponential(90, n).astype(np.int64)
+            cell = np.char.add("C", rng.integers(0, 5000, n).astype(str))
+            imei = (35000000000000 + a).astype(str)
+            kind = np.where(rng.random(n) < 0.3, "SMS", "Voice")
+            writer.write_table(
+                pa.table(
+                    {
+                        "From": fa,
+                        "To": fb,
+                        "Datetime": stamp,
+                        "Duration": dur.astype(str),
+                        "Cell": cell,
+                        "IMEI": imei,
+                        "Type": kind,
+                    }
+                )
+            )
+
+
+def run_graphkit(csv: Path, mapping: Path, work: Path) -> tuple[float, int]:
+    store = CaseStore.init(work / "case")
+    t0 = time.perf_counter()
+    result = ingest_file(store, csv, kind="cdr", mapping_path=mapping)
+    return time.perf_counter() - t0, result.accepted
+
+
+def run_pandas(csv: Path) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    df = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    uniq = pd.unique(pd.concat([df["From"], df["To"]]))
+    norm = {u: normalise_phone(u, default_region="GB")[0] for u in uniq}
+    df["caller"] = df["From"].map(norm)
+    df["callee"] = df["To"].map(norm)
+    start = pd.to_datetime(df["Datetime"], format="%Y%m%d %H%M%S", errors="coerce")
+    df["start"] = start.dt.tz_localize(
+        "Europe/London", ambiguous="NaT", nonexistent="NaT"
+    ).dt.tz_convert("UTC")
+    df["duration_s"] = pd.to_numeric(df["Duration"], errors="coerce")
+    ok = df["start"].notna() & df["duration_s"].ge(0)
+    return time.perf_counter() - t0, int(ok.sum())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--numbers", type=int, default=50_000)
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        work = Path(tmp)
+        csv, mapping = work / "cdr.csv", work / "cdr.toml"
+        mapping.write_text(MAPPING, encoding="utf-8")
+        t0 = time.perf_counter()
+        generate(csv, rows=args.rows, numbers=args.numbers)
+        gen_s = time.perf_counter() - t0
+        size_mb = csv.stat().st_size / 1e6
+        print(f"generated {args.rows:,} rows ({size_mb:,.0f} MB) in {gen_s:.1f} s")
+        g_s, g_rows = run_graphkit(csv, mapping, work)
+        rss_g = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows = [("graphkit ingest (DuckDB)", g_s, g_rows)]
+        if not args.skip_pandas:
+            p_s, p_rows = run_pandas(csv)
+            rows.append(("pandas read + normalise", p_s, p_rows))
+        print(f"\n{'method':<28}{'seconds':>10}{'rows/s':>14}{'rows ok':>14}")
+        for name, secs, n in rows:
+            print(f"{name:<28}{secs:>10.1f}{args.rows / secs:>14,.0f}{n:>14,}")
+        if len(rows) == 2:
+            print(f"\nspeed-up over pandas: {rows[1][1] / rows[0][1]:.1f}x")
+        print(f"peak RSS of this process after graphkit: {rss_g:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
