@@ -54,6 +54,9 @@ def synthetic_edges(n_nodes: int, n_edges: int, *, seed: int, mixing: float = 0.
     )
 
 
+CPU: dict[tuple[int, str], float] = {}
+
+
 def _timed(label: str, fn: Callable[[], Any], rows: dict[str, float]) -> Any:
     """Wall-clock seconds into ``rows``; this process's CPU seconds are printed beside them
     (on a shared machine the two differ by the share of a core the process got)."""
@@ -61,6 +64,7 @@ def _timed(label: str, fn: Callable[[], Any], rows: dict[str, float]) -> Any:
     out = fn()
     rows[label] = time.perf_counter() - t
     cpu = time.process_time() - c
+    CPU[id(rows), label] = cpu
     print(f"  {label:<28} {rows[label]:8.2f} s wall {cpu:8.2f} s cpu", file=sys.stderr, flush=True)
     return out
 
@@ -124,7 +128,6 @@ def run_graphkit(
     )
     _timed("bridging", lambda: bridging(u, comm.membership), t)
     _timed("key players (all, greedy 3)", lambda: key_players(u, set_size=3), t)
-    t["total (all measures)"] = sum(t.values())
     print(
         f"  communities={comm.n_communities} modularity={comm.modularity:.4f} rounds={comm.rounds}",
         file=sys.stderr,
@@ -207,22 +210,24 @@ def main() -> None:
     )
     results += [(f"graphkit {label}", gk_small), (f"networkx {label}", nx_small)]
     shared = [k for k in nx_small if k in gk_small]
-    for _, r in results:
+    cpu_results = [(name, {k: CPU[id(r), k] for k in r}) for name, r in results]
+    for name, r in results + cpu_results:
+        if not name.startswith("networkx"):  # networkx runs only some of the measures
+            r["total (all measures)"] = sum(r.values())
         r["total (measures networkx has)"] = sum(r[k] for k in shared)
-    measures = list(dict.fromkeys(k for _, r in results for k in r))
-    header = ["measure (seconds)", *[name for name, _ in results], "networkx / graphkit (small)"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for m in measures:
-        cells = [f"{r[m]:.2f}" if m in r else "-" for _, r in results]
-        speed = (
-            f"{nx_small[m] / gk_small[m]:.1f}x"
-            if m in nx_small and m in gk_small and gk_small[m] > 0
-            else "-"
-        )
-        print(f"| {m} | " + " | ".join(cells) + f" | {speed} |")
+    for title, res in (("wall-clock", results), ("CPU of this process", cpu_results)):
+        gk, nxr = res[-2][1], res[-1][1]
+        measures = list(dict.fromkeys(k for _, r in res for k in r))
+        header = [f"measure ({title} s)", *[name for name, _ in res], "networkx / graphkit"]
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
+        for m in measures:
+            cells = [f"{r[m]:.2f}" if m in r else "-" for _, r in res]
+            speed = f"{nxr[m] / gk[m]:.1f}x" if m in nxr and m in gk and gk[m] > 0 else "-"
+            print(f"| {m} | " + " | ".join(cells) + f" | {speed} |")
+        print()
     print(
-        "\nnetworkx has no Leiden: its row uses louvain_communities (one run); its centrality "
+        "networkx has no Leiden: its row uses louvain_communities (one run); its centrality "
         "row covers degree, strength, PageRank, sampled betweenness (same pivots), k-core, "
         "Burt's constraint and articulation points, as graphkit's does."
     )
