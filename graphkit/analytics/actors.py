@@ -41,6 +41,8 @@ class AnalysisSpec:
     sightings, kinship ...) are symmetric ties and are mirrored. ``calls``, ``sms`` and
     ``money`` are always directed. Layers with fewer than ``min_layer_edges`` ties are pooled
     into ``contact:other`` so that multiplex communities see no near-empty layers.
+    ``rank_direction``: who ranks higher in a directed tie, ``caller`` (default; best on the
+    real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
     """
 
     n_runs: int = 10
@@ -65,12 +67,15 @@ class AnalysisSpec:
         "money",
     )
     layer_weights: dict[str, float] = field(default_factory=dict)
+    rank_direction: str = "caller"
 
     def __post_init__(self) -> None:
         if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:
             raise ValueError("n_runs must be >= 1 and consensus_threshold in (0, 1]")
         if self.resolution <= 0:
             raise ValueError("resolution must be positive")
+        if self.rank_direction not in ("caller", "callee"):
+            raise ValueError("rank_direction must be 'caller' or 'callee'")
 
     def to_dict(self) -> dict[str, object]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -203,6 +208,7 @@ def analyze_edges(
             n_null=spec.hierarchy_null_draws,
             significance=spec.hierarchy_significance,
             directed=directed,
+            rank_direction=spec.rank_direction,
         )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         table = pd.concat([table, h], axis=1)

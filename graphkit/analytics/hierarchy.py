@@ -1,8 +1,9 @@
 """Hierarchy inside communities: SpringRank ranks, levels, most likely superior, leadership.
 
-For communications we orient ``i -> j`` as "``i`` contacts ``j``": initiating contact ranks
-higher (orders flow down a chain of command), SpringRank's own convention (``A_ij``: ``i``
-above ``j``); see :mod:`graphkit.analytics.springrank` for the model.
+By default (``rank_direction="caller"``) ``i -> j`` "``i`` contacts ``j``" is read as ``i``
+above ``j`` (orders flow down a chain of command; SpringRank's convention ``A_ij``: ``i`` above
+``j``); ``"callee"`` reads it the other way (reports flow up). See
+:mod:`graphkit.analytics.springrank` for the model.
 
 Only layers with a direction enter the ranking (symmetric ties such as meeting co-attendance
 say nothing about who is above whom). Whether a community's ranking means anything is tested
@@ -119,11 +120,14 @@ def hierarchy_table(
     n_null: int = 200,
     significance: float = 0.05,
     directed: list[str] | None = None,
+    rank_direction: str = "caller",
 ) -> pd.DataFrame:
     """Per actor: SpringRank inside its community, level, most likely superior, leadership.
 
     Only directed layers of ``g`` (``directed``, or those :func:`directed_layers` finds) and
-    edges inside a community count. Columns:
+    edges inside a community count. ``rank_direction``: ``caller`` ranks whoever initiates
+    contact above whom they contact (orders flow down), ``callee`` the reverse (reports flow
+    up); the two readings disagree between Montagna and the simulator (docs/analytics.md). Columns:
     ``springrank``; ``rank_in_community`` (percentile); ``level`` (0 = top: spring lengths
     below the community's highest member, rounded); ``superior`` (vertex index of the
     in-community contact ranked above that maximises tie volume times the model probability
@@ -136,7 +140,10 @@ def hierarchy_table(
 
     groups = np.asarray(communities, dtype=np.int64)
     n = len(groups)
-    a_in = _clean(_in_group_adjacency(g, groups, directed))
+    if rank_direction not in ("caller", "callee"):
+        raise ValueError("rank_direction must be 'caller' or 'callee'")
+    contacts = _clean(_in_group_adjacency(g, groups, directed))  # i -> j: i contacted j
+    a_in = contacts if rank_direction == "caller" else contacts.T.tocsr()  # i -> j: i above j
     solver = SpringSolver(a_in + a_in.T, alpha=alpha)
     scores = solver.solve(
         np.asarray(a_in.sum(axis=1)).ravel() - np.asarray(a_in.sum(axis=0)).ravel()
@@ -176,7 +183,7 @@ def hierarchy_table(
             "leadership": leadership_score(pagerank, pct, p_actor < significance),
             "members_below": _members_below(scores, groups),
             "members": sizes[groups] if n else np.zeros(0, dtype=np.int64),
-            "weight_out_in_community": np.asarray(a_in.sum(axis=1)).ravel(),
-            "weight_in_in_community": np.asarray(a_in.sum(axis=0)).ravel(),
+            "weight_out_in_community": np.asarray(contacts.sum(axis=1)).ravel(),
+            "weight_in_in_community": np.asarray(contacts.sum(axis=0)).ravel(),
         }
     )

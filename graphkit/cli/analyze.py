@@ -25,6 +25,13 @@ def analyze(
     seed: Annotated[int, typer.Option(help="Random seed (results are repeatable).")] = 0,
     runs: Annotated[int, typer.Option(help="Leiden runs in the consensus.", min=1)] = 10,
     resolution: Annotated[float, typer.Option(help="Modularity resolution.", min=0.0)] = 1.0,
+    rank_direction: Annotated[
+        str,
+        typer.Option(
+            help="Who ranks higher in a directed tie: 'caller' (orders flow down) or 'callee' "
+            "(reports flow up).",
+        ),
+    ] = "caller",
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Analyse the actor graph and store the results in the case (see `graphkit show`).
@@ -37,9 +44,11 @@ def analyze(
 
     if resolution <= 0:
         raise InputError("--resolution must be positive")
+    if rank_direction not in ("caller", "callee"):
+        raise InputError("--rank-direction must be 'caller' or 'callee'")
     store = open_case(case_dir)
     inputs = {"manifest_sha256": store.manifest_sha256()}
-    spec = AnalysisSpec(n_runs=runs, resolution=resolution)
+    spec = AnalysisSpec(n_runs=runs, resolution=resolution, rank_direction=rank_direction)
     with (
         audited(store, command="analyze", operation="combination", inputs=inputs) as entry,
         progress() as bar,

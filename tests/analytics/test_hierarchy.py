@@ -130,3 +130,19 @@ def test_leadership_uses_rank_only_where_significant() -> None:
     pr_pct = (np.arange(4) + 0.5) / 4
     assert score[:2] == pytest.approx(np.sqrt(pr_pct[:2] * rank[:2]))
     assert score[2:] == pytest.approx(pr_pct[2:])
+
+
+def test_rank_direction_flips_the_chain() -> None:
+    e = pd.DataFrame({"src": ["boss", "mid"], "dst": ["mid", "low"], "weight": [3.0, 3.0]})
+    g = from_edges(e)
+    names = g.vs["name"]
+    groups = np.zeros(3, dtype=np.int64)
+    caller = hierarchy_table(g, groups, np.ones(3), seed=0, n_null=20)
+    callee = hierarchy_table(g, groups, np.ones(3), seed=0, n_null=20, rank_direction="callee")
+    assert callee["springrank"].to_numpy() == pytest.approx(-caller["springrank"].to_numpy())
+    assert dict(zip(names, callee["level"], strict=True)) == {"boss": 2, "mid": 1, "low": 0}
+    # the evidence keeps the observed direction either way
+    assert callee["weight_out_in_community"].tolist() == caller["weight_out_in_community"].tolist()
+    assert callee["hierarchy_p_value"].tolist() == caller["hierarchy_p_value"].tolist()
+    with pytest.raises(ValueError):
+        hierarchy_table(g, groups, np.ones(3), seed=0, rank_direction="up")
