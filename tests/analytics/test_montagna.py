@@ -1,0 +1,72 @@
+"""Accuracy on the Montagna operation (Cavallaro et al. 2020, CC BY 4.0): real thresholds.
+
+Communities are judged against the mafia family (members with a known family), leadership
+against the titles boss / underboss, through ``evaluate_montagna`` (what ``graphkit evaluate``
+prints), which runs the ``analyze`` pipeline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
+
+from graphkit.analytics.evaluate import (
+    evaluate_montagna,
+    montagna_attributes,
+    montagna_edges,
+    normalized_mutual_information,
+    roc_auc,
+)
+
+
+@pytest.fixture(scope="module")
+def results(montagna_dir: Path) -> dict[str, dict[str, Any]]:
+    return {r["method"]: r for r in evaluate_montagna(montagna_dir, seed=0)}
+
+
+def test_reader_keeps_the_quirks(montagna_dir: Path) -> None:
+    attrs = montagna_attributes(montagna_dir)
+    assert attrs.index[0] == "N0"  # BOM stripped from the header
+    assert attrs["family"].notna().sum() == 40  # "-77" is missing, not a family
+    assert attrs["leader"].sum() == 10
+    sight = montagna_edges(montagna_dir, ("sightings",))  # bare CR, columns i,j,weight
+    assert len(sight) == 2 * 41 and sight["src"].str.match(r"^N\d+$").all()
+    phone = montagna_edges(montagna_dir, ("phone",))
+    assert len(phone) == 150 and phone["weight"].sum() == 276
+
+
+def test_community_recovery(results: dict[str, dict[str, Any]]) -> None:
+    both = results["multiplex consensus Leiden (phone+meetings)"]["value"]
+    # measured 0.598 (the phone layer alone scores 0.695, its singletons flatter NMI)
+    assert both >= 0.58
+
+
+@pytest.mark.xfail(strict=True, reason="issue 5 target NMI >= 0.70 not reached (0.60 measured)")
+def test_community_nmi_issue_target(results: dict[str, dict[str, Any]]) -> None:
+    assert results["multiplex consensus Leiden (phone+meetings)"]["passes"]
+
+
+def test_leadership_auc(results: dict[str, dict[str, Any]]) -> None:
+    lead = results["leadership score"]["value"]
+    # measured 0.825; directed PageRank 0.762; undirected PageRank 0.679
+    assert lead >= 0.75
+    assert lead > results["PageRank, directed"]["value"]
+    assert lead > results["PageRank, undirected"]["value"] + 0.1
+    assert results["leadership score"]["passes"] is True
+
+
+def test_metrics_match_sklearn() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        t, f = rng.integers(0, 4, 50), rng.integers(0, 6, 50)
+        assert normalized_mutual_information(t, f) == pytest.approx(
+            normalized_mutual_info_score(t, f)
+        )
+        y = rng.random(40) < 0.3
+        s = rng.integers(0, 5, 40).astype(float)  # with ties
+        if y.any() and not y.all():
+            assert roc_auc(y, s) == pytest.approx(roc_auc_score(y, s))
