@@ -1,0 +1,246 @@
+"""All network measures for one actor graph, as plain frames (no case store involved).
+
+:func:`analyze_edges` is the pure core of ``graphkit analyze``: edge frame in, one row per
+actor and one per community out, each row with structured evidence and a sentence a person can
+check. The sensitivity analysis calls it again on the edges of other entity-resolution
+thresholds (:mod:`graphkit.analytics.sensitivity`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from graphkit.analytics.explain import explain_actors
+from graphkit.analytics.graph import from_edges, normalise_layers
+
+__all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
+
+log = logging.getLogger(__name__)
+
+PARTS = ("communities", "centrality", "hierarchy", "brokers")
+_NEEDS = {
+    "communities": set(),
+    "centrality": set(),
+    "hierarchy": {"communities", "centrality"},
+    "brokers": {"communities", "centrality"},
+}
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """Settings of the network analysis, saved with each run.
+
+    ``directed_tokens``: a ``contact:*`` layer whose name contains one of these is a directed
+    communication (its rows keep their direction); other contact layers (meetings,
+    sightings, kinship ...) are symmetric ties and are mirrored. ``calls``, ``sms`` and
+    ``money`` are always directed. Layers with fewer than ``min_layer_edges`` ties are pooled
+    into ``contact:other`` so that multiplex communities see no near-empty layers.
+    """
+
+    n_runs: int = 10
+    consensus_threshold: float = 0.5
+    resolution: float = 1.0
+    exact_betweenness_max: int = 5000
+    betweenness_pivots: int = 256
+    hierarchy_null_draws: int = 200
+    hierarchy_significance: float = 0.05
+    broker_candidates: int = 2000
+    key_player_candidates: int = 20
+    key_player_set: int = 3
+    min_layer_edges: int = 10
+    directed_tokens: tuple[str, ...] = (
+        "call", "phone", "sms", "text", "message", "wiretap", "transfer", "payment", "money",
+    )
+    layer_weights: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:
+            raise ValueError("n_runs must be >= 1 and consensus_threshold in (0, 1]")
+        if self.resolution <= 0:
+            raise ValueError("resolution must be positive")
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class ActorAnalysis:
+    """Result of :func:`analyze_edges`: per-actor rows, per-community rows, key players."""
+
+    actors: pd.DataFrame
+    communities: pd.DataFrame
+    key_players: pd.DataFrame
+    summary: dict[str, object]
+
+
+def _is_directed(layer: str, tokens: Iterable[str]) -> bool:
+    if layer in ("calls", "sms", "money"):
+        return True
+    name = layer.removeprefix("contact:").lower()
+    return any(re.search(re.escape(t), name) for t in tokens)
+
+
+def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str]]:
+    """Pool sparse layers, mirror symmetric ones; returns the edges and the directed layers."""
+    e = edges[["src", "dst", "weight", "layer"]].copy()
+    e["layer"] = e["layer"].astype(str)
+    sizes = e.groupby("layer")["src"].size()
+    small = [x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")]
+    if small and len(small) < len(sizes):
+        e.loc[e["layer"].isin(small), "layer"] = "contact:other"
+    layers = sorted(e["layer"].unique())
+    directed = [x for x in layers if _is_directed(x, spec.directed_tokens)]
+    mirror = e[~e["layer"].isin(directed)]
+    flipped = mirror.rename(columns={"src": "dst", "dst": "src"})
+    return pd.concat([e, flipped], ignore_index=True), directed
+
+
+def analyze_edges(
+    edges: pd.DataFrame,
+    *,
+    actors: Iterable[str],
+    seed: int,
+    spec: AnalysisSpec | None = None,
+    only: Iterable[str] | None = None,
+) -> ActorAnalysis:
+    """Communities, centrality, hierarchy and brokers of an actor graph.
+
+    ``edges`` has ``src``, ``dst``, ``weight``, ``layer`` (see :func:`prepare_edges` for how
+    layers are treated); ``actors`` lists every actor (isolated ones included). ``only``
+    picks parts from :data:`PARTS` (their prerequisites run too). Deterministic for ``seed``.
+    """
+    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
+    from graphkit.analytics.centrality import centrality_table
+    from graphkit.analytics.communities import consensus_communities
+    from graphkit.analytics.hierarchy import hierarchy_table
+
+    spec = spec or AnalysisSpec()
+    wanted = set(PARTS if only is None else only)
+    unknown = wanted - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown analysis part(s) {sorted(unknown)}")
+    for part in list(wanted):
+        wanted |= _NEEDS[part]
+    prepared, directed = prepare_edges(edges, spec)
+    raw = from_edges(prepared, nodes=actors)
+    g = normalise_layers(raw)
+    ids = np.asarray(raw.vs["name"], dtype=object)
+    n = len(ids)
+    table = pd.DataFrame({"actor_id": ids})
+    summary: dict[str, object] = {
+        "actors": n,
+        "edges": raw.ecount(),
+        "layers": sorted(set(raw.es["layer"])) if raw.ecount() else [],
+        "directed_layers": directed,
+        "parts": sorted(wanted),
+    }
+    membership = np.zeros(n, dtype=np.int64)
+    communities = pd.DataFrame()
+    kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
+    if "communities" in wanted:
+        c = consensus_communities(
+            g,
+            seed=seed,
+            n_runs=spec.n_runs,
+            threshold=spec.consensus_threshold,
+            resolution=spec.resolution,
+            layer_weights=spec.layer_weights or None,
+        )
+        membership = c.membership
+        table["community"] = membership
+        table["community_confidence"] = c.confidence
+        summary.update(
+            communities=c.n_communities,
+            community_method=c.method,
+            modularity=round(c.modularity, 6),
+            consensus_rounds=c.rounds,
+            consensus_converged=c.converged,
+        )
+    if "centrality" in wanted:
+        cent, between = centrality_table(
+            g,
+            seed=seed,
+            exact_max_vertices=spec.exact_betweenness_max,
+            max_pivots=spec.betweenness_pivots,
+        )
+        table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
+        summary.update(
+            betweenness_exact=between.exact,
+            betweenness_pivots=between.pivots,
+            betweenness_epsilon=between.epsilon,
+            betweenness_delta=between.delta,
+            betweenness_error_bound=between.error_bound,
+        )
+    if "hierarchy" in wanted:
+        h = hierarchy_table(
+            raw.subgraph_edges(raw.es.select(layer_in=directed), delete_vertices=False)
+            if directed
+            else raw.subgraph_edges([], delete_vertices=False),
+            membership,
+            table["pagerank"].to_numpy(),
+            seed=seed,
+            n_null=spec.hierarchy_null_draws,
+            significance=spec.hierarchy_significance,
+        )
+        h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
+        table = pd.concat([table, h], axis=1)
+    if "brokers" in wanted:
+        order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
+        cand = np.sort(order[: spec.broker_candidates]) if n > spec.broker_candidates else None
+        roles = brokerage_roles(g, membership, vertices=cand)
+        full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
+        full["broker_role"] = full["broker_role"].fillna("none")
+        table = pd.concat([table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1)
+        table = pd.concat([table, bridging(g, membership)], axis=1)
+        kp = key_players(g, order[: spec.key_player_candidates], set_size=spec.key_player_set)
+        gain = np.full(n, np.nan)
+        gain[kp.single["vertex"].to_numpy()] = kp.single["fragmentation_gain"].to_numpy()
+        pieces = np.zeros(n, dtype=np.int64)
+        pieces[kp.single["vertex"].to_numpy()] = kp.single["pieces"].to_numpy()
+        table["fragmentation_gain"] = gain
+        table["pieces_if_removed"] = pieces
+        kp_frame = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(kp.greedy_set) + 1),
+                "actor_id": ids[list(kp.greedy_set)] if kp.greedy_set else [],
+                "fragmentation_after": list(kp.greedy_fragmentation),
+            }
+        )
+        summary["fragmentation"] = kp.base
+    if "communities" in wanted:
+        communities = _community_rows(raw, table, membership)
+    table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+    return ActorAnalysis(table, communities, kp_frame, summary)
+
+
+def _community_rows(raw: object, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
+    import igraph as ig
+
+    assert isinstance(raw, ig.Graph)
+    from graphkit.analytics.graph import collapse
+
+    u = collapse(raw, directed=False)
+    el = np.asarray(u.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    inside = membership[el[:, 0]] == membership[el[:, 1]] if len(el) else np.zeros(0, bool)
+    k = int(membership.max()) + 1 if len(membership) else 0
+    size = np.bincount(membership, minlength=k)
+    ties = np.bincount(membership[el[inside, 0]], minlength=k) if len(el) else np.zeros(k)
+    pairs = size * (size - 1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        density = np.where(pairs > 0, ties / np.maximum(pairs, 1), np.nan)
+    rows = pd.DataFrame({"community": np.arange(k), "size": size, "ties": ties, "density": density})
+    if "leadership" in table.columns:
+        top = table.sort_values(["community", "leadership"], ascending=[True, False])
+        lead = top.groupby("community").head(1).set_index("community")
+        rows["leader"] = lead["actor_id"].reindex(rows["community"]).to_numpy()
+        rows["hierarchy_p_value"] = lead["hierarchy_p_value"].reindex(rows["community"]).to_numpy()
+    if "community_confidence" in table.columns:
+        conf = table.groupby("community")["community_confidence"].mean()
+        rows["mean_confidence"] = conf.reindex(rows["community"]).to_numpy()
+    return rows

@@ -1,0 +1,217 @@
+"""Actor graphs as igraph objects, built from plain edge frames.
+
+The analytics work on one directed, weighted, possibly multi-layer graph: vertex ``i`` is the
+``i``-th actor id in sorted order (so the same input always gives the same vertex numbering),
+every edge carries ``weight`` and ``layer``, and parallel edges of one layer are summed. The
+algorithms then ask for the projection they need: one layer, the layers summed, or the
+undirected version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from graphkit.errors import InputError
+
+if TYPE_CHECKING:
+    import igraph as ig
+
+__all__ = [
+    "DEFAULT_LAYER",
+    "collapse",
+    "directed_layers",
+    "from_edges",
+    "layer_graphs",
+    "layers",
+    "normalise_layers",
+    "vertex_ids",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LAYER = "all"
+
+
+def from_edges(
+    edges: pd.DataFrame,
+    *,
+    nodes: Iterable[str] | None = None,
+    directed: bool = True,
+    drop_self_loops: bool = True,
+) -> ig.Graph:
+    """Build a directed weighted multi-layer igraph graph from an edge frame.
+
+    ``edges`` has the columns ``src``, ``dst``, optionally ``weight`` (default 1.0) and
+    ``layer`` (default :data:`DEFAULT_LAYER`). ``nodes`` adds actors without edges. Vertices are
+    the sorted union of ids (vertex attribute ``name``); edges of the same ``(src, dst,
+    layer)`` are summed (edge attributes ``weight``, ``layer``, and ``count``: how many input
+    rows were summed). Self-loops are dropped unless ``drop_self_loops`` is false. For an
+    undirected graph, ``(src, dst)`` is put in canonical order before summing.
+    """
+    import igraph as ig
+
+    missing = {"src", "dst"} - set(edges.columns)
+    if missing:
+        raise InputError(f"edge frame lacks column(s) {sorted(missing)}")
+    src = edges["src"].astype(str).to_numpy()
+    dst = edges["dst"].astype(str).to_numpy()
+    weight = (
+        pd.to_numeric(edges["weight"], errors="coerce").to_numpy(dtype=float)
+        if "weight" in edges.columns
+        else np.ones(len(edges))
+    )
+    if np.isnan(weight).any() or (weight < 0).any():
+        raise InputError("edge weights must be non-negative numbers")
+    layer = (
+        edges["layer"].astype(str).to_numpy()
+        if "layer" in edges.columns
+        else np.full(len(edges), DEFAULT_LAYER, dtype=object)
+    )
+    extra = np.asarray(sorted(set(nodes)), dtype=object) if nodes is not None else None
+    all_ids = np.concatenate([src, dst] + ([extra] if extra is not None else []))
+    names, codes = np.unique(all_ids.astype(str), return_inverse=True)
+    s = codes[: len(src)].astype(np.int64)
+    d = codes[len(src) : 2 * len(src)].astype(np.int64)
+    if drop_self_loops:
+        keep = s != d
+        s, d, weight, layer = s[keep], d[keep], weight[keep], layer[keep]
+    if not directed:
+        s, d = np.minimum(s, d), np.maximum(s, d)
+    frame = pd.DataFrame({"s": s, "d": d, "layer": layer, "weight": weight})
+    agg = (
+        frame.groupby(["s", "d", "layer"], sort=True, observed=True)["weight"]
+        .agg(["sum", "size"])
+        .reset_index()
+    )
+    g = ig.Graph(
+        n=len(names),
+        edges=agg[["s", "d"]].to_numpy(dtype=np.int64),
+        directed=directed,
+    )
+    g.vs["name"] = names.tolist()
+    g.es["weight"] = agg["sum"].to_numpy(dtype=float).tolist()
+    g.es["layer"] = agg["layer"].astype(str).tolist()
+    g.es["count"] = agg["size"].to_numpy(dtype=np.int64).tolist()
+    log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
+    return g
+
+
+def vertex_ids(g: ig.Graph) -> list[str]:
+    """The actor ids of ``g`` in vertex order."""
+    return list(g.vs["name"]) if "name" in g.vs.attributes() else [str(i) for i in range(g.vcount())]
+
+
+def layers(g: ig.Graph) -> list[str]:
+    """The sorted layer names present in ``g``."""
+    if g.ecount() == 0 or "layer" not in g.es.attributes():
+        return [DEFAULT_LAYER] if g.ecount() else []
+    return sorted(set(g.es["layer"]))
+
+
+def _edge_arrays(g: ig.Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if g.ecount() == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    el = np.asarray(g.get_edgelist(), dtype=np.int64)
+    w = (
+        np.asarray(g.es["weight"], dtype=float)
+        if "weight" in g.es.attributes()
+        else np.ones(g.ecount())
+    )
+    return el[:, 0], el[:, 1], w
+
+
+def collapse(
+    g: ig.Graph,
+    *,
+    directed: bool = True,
+    layers_kept: Sequence[str] | None = None,
+    layer_weights: dict[str, float] | None = None,
+) -> ig.Graph:
+    """One simple graph: the (chosen) layers summed, optionally made undirected.
+
+    Weights of parallel edges are summed, each layer's weights first multiplied by its
+    ``layer_weights`` entry (default 1). The undirected projection sums both directions.
+    The result has the same vertices (and names) as ``g`` and no ``layer`` attribute.
+    """
+    import igraph as ig
+
+    s, d, w = _edge_arrays(g)
+    if g.ecount() and "layer" in g.es.attributes():
+        lay = np.asarray(g.es["layer"], dtype=object)
+        keep = np.ones(len(s), dtype=bool)
+        if layers_kept is not None:
+            keep = np.isin(lay, list(layers_kept))
+        if layer_weights:
+            factor = np.array([layer_weights.get(x, 1.0) for x in lay], dtype=float)
+            w = w * factor
+        s, d, w = s[keep], d[keep], w[keep]
+    if not directed:
+        s, d = np.minimum(s, d), np.maximum(s, d)
+    n = g.vcount()
+    key = s * n + d
+    uniq, inv = np.unique(key, return_inverse=True)
+    wsum = np.bincount(inv, weights=w, minlength=len(uniq)) if len(uniq) else np.zeros(0)
+    out = ig.Graph(
+        n=n,
+        edges=np.column_stack([uniq // n, uniq % n]).astype(np.int64),
+        directed=directed,
+    )
+    if "name" in g.vs.attributes():
+        out.vs["name"] = g.vs["name"]
+    out.es["weight"] = wsum.tolist()
+    return out
+
+
+def layer_graphs(g: ig.Graph, *, directed: bool = False) -> dict[str, ig.Graph]:
+    """One simple graph per layer over the same vertex set (undirected unless asked)."""
+    return {name: collapse(g, directed=directed, layers_kept=[name]) for name in layers(g)}
+
+
+def normalise_layers(g: ig.Graph) -> ig.Graph:
+    """A copy of ``g`` whose every layer's weights sum to 1.
+
+    Layers measure different things in different units (calls, seconds, euros, meetings);
+    normalising gives each layer the same total say when layers are summed.
+    """
+    out = g.copy()
+    if g.ecount() == 0:
+        return out
+    lay = np.asarray(g.es["layer"], dtype=object) if "layer" in g.es.attributes() else None
+    w = np.asarray(g.es["weight"], dtype=float)
+    if lay is None:
+        total = w.sum()
+        out.es["weight"] = (w / total if total > 0 else w).tolist()
+        return out
+    names, inv = np.unique(lay.astype(str), return_inverse=True)
+    totals = np.bincount(inv, weights=w, minlength=len(names))
+    out.es["weight"] = (w / np.where(totals > 0, totals, 1.0)[inv]).tolist()
+    return out
+
+
+def directed_layers(g: ig.Graph) -> list[str]:
+    """Layers whose ties have a direction: not every edge is matched by its reverse with the
+    same weight (meeting co-attendance and other symmetric ties are excluded)."""
+    if g.ecount() == 0 or not g.is_directed():
+        return []
+    el = np.asarray(g.get_edgelist(), dtype=np.int64)
+    w = np.asarray(g.es["weight"], dtype=float)
+    lay = (
+        np.asarray(g.es["layer"], dtype=object).astype(str)
+        if "layer" in g.es.attributes()
+        else np.full(len(w), DEFAULT_LAYER)
+    )
+    out = []
+    for name in sorted(set(lay)):
+        m = lay == name
+        fwd = pd.DataFrame({"a": el[m, 0], "b": el[m, 1], "w": w[m]})
+        rev = fwd.rename(columns={"a": "b", "b": "a"})
+        joined = fwd.merge(rev, on=["a", "b"], how="left", suffixes=("", "_rev"))
+        if not np.allclose(joined["w"], joined["w_rev"].fillna(-1.0)):
+            out.append(name)
+    return out

@@ -1,0 +1,121 @@
+"""Views of the analyze stage: summary, communities, actors, leaders, brokers.
+
+Actor identifiers are the ones the user ingested (phone numbers as normalised at ingest,
+person ids minted by resolution, contact ids verbatim).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphkit.store import CaseStore
+from graphkit.views import view
+
+__all__ = ["actors_view", "brokers_view", "communities_view", "leaders_view", "summary_view"]
+
+Row = dict[str, Any]
+_NO_LIMIT = 2**62
+
+
+def _query(
+    store: CaseStore, sql: str, params: list[Any], *, drop: tuple[str, ...] = ()
+) -> list[Row]:
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_actor"):
+            return []
+        cols = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'analytics_actor'"
+            ).fetchall()
+        }
+        needed = {"community", "pagerank", "leadership", "broker_role"}
+        if not needed <= cols:
+            return []
+        cur = con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    for r in rows:
+        for key in drop:
+            r.pop(key, None)
+        if isinstance(r.get("evidence"), str):
+            r["evidence"] = json.loads(r["evidence"])
+    return rows
+
+
+@view("summary", help="the analyze run: settings, sizes, modularity, betweenness error")
+def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
+    stage = store.stage("analyze")
+    if stage is None:
+        return []
+    build = store.stage("build") or {}
+    row = {
+        "ran_at": stage.get("ran_at"),
+        "seed": stage["settings"].get("seed"),
+        "persons_used": build.get("summary", {}).get("persons_used"),
+        **{k: v for k, v in stage["summary"].items() if k != "tables"},
+    }
+    return [row][:limit] if limit is not None else [row]
+
+
+@view("communities", help="communities: size, ties, density, leader, hierarchy p-value")
+def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_community"):
+            return []
+    return _query(
+        store,
+        """
+        SELECT c.community AS n, 'C' || c.community AS community, c.size, c.ties, c.density,
+               c.mean_confidence, c.leader, c.hierarchy_p_value,
+               list(a.actor_id ORDER BY a.leadership DESC, a.actor_id)[1:5] AS top_members
+        FROM analytics_community c JOIN analytics_actor a ON a.community = c.community
+        GROUP BY ALL ORDER BY n LIMIT ?
+        """,
+        [limit if limit is not None else _NO_LIMIT],
+        drop=("n",),
+    )
+
+
+@view("actors", help="every actor: phones, community, pagerank, betweenness, leadership, role")
+def actors_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
+    return _query(
+        store,
+        """
+        SELECT actor_id, kind, phones, 'C' || community AS community, community_confidence,
+               pagerank, betweenness, leadership, level, superior, broker_role, explanation
+        FROM analytics_actor ORDER BY pagerank DESC, actor_id LIMIT ?
+        """,
+        [limit if limit is not None else _NO_LIMIT],
+    )
+
+
+@view("leaders", help="actors by leadership score, with the evidence behind it")
+def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
+    return _query(
+        store,
+        """
+        SELECT actor_id, 'C' || community AS community, leadership, level, superior,
+               rank_in_community, hierarchy_p_value, pagerank, explanation, evidence
+        FROM analytics_actor ORDER BY leadership DESC, actor_id LIMIT ?
+        """,
+        [limit if limit is not None else 20],
+    )
+
+
+@view("brokers", help="actors by brokerage: Gould-Fernandez role, bridging, key-player effect")
+def brokers_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
+    return _query(
+        store,
+        """
+        SELECT actor_id, 'C' || community AS community, broker_role, brokerage,
+               coordinator, itinerant, representative, gatekeeper, liaison,
+               participation, communities_reached, betweenness, fragmentation_gain,
+               explanation
+        FROM analytics_actor WHERE brokerage > 0
+        ORDER BY betweenness DESC, brokerage DESC, actor_id LIMIT ?
+        """,
+        [limit if limit is not None else 20],
+    )

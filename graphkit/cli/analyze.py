@@ -1,0 +1,57 @@
+"""`graphkit analyze`: communities, centrality, hierarchy and brokers of the actor graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graphkit.cli._common import audited, open_case, progress, render
+
+__all__ = ["register"]
+
+
+def analyze(
+    case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Run only these parts (repeatable): communities, centrality, hierarchy, "
+            "brokers. Prerequisites run too.",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (results are repeatable).")] = 0,
+    runs: Annotated[int, typer.Option(help="Leiden runs in the consensus.", min=1)] = 10,
+    resolution: Annotated[float, typer.Option(help="Modularity resolution.", min=0.0)] = 1.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Analyse the actor graph and store the results in the case (see `graphkit show`).
+
+    Example: graphkit analyze cases/op-lighthouse --seed 7 --only communities --only hierarchy
+    """
+    from graphkit.analytics.actors import AnalysisSpec
+    from graphkit.analytics.run import analyze as run_analyze
+    from graphkit.errors import InputError
+
+    if resolution <= 0:
+        raise InputError("--resolution must be positive")
+    store = open_case(case_dir)
+    inputs = {"manifest_sha256": store.manifest_sha256()}
+    spec = AnalysisSpec(n_runs=runs, resolution=resolution)
+    with (
+        audited(store, command="analyze", operation="combination", inputs=inputs) as entry,
+        progress() as bar,
+    ):
+        task = bar.add_task("analysing the actor graph", total=1)
+        summary = run_analyze(store, seed=seed, only=only, spec=spec)
+        bar.update(task, completed=1)
+        entry.outputs["manifest_sha256"] = store.manifest_sha256()
+        entry.detail.update({"seed": seed, "only": only, **summary})
+    rows = [{"measure": k, "value": v} for k, v in summary.items() if k != "tables"]
+    render(rows, json_output=json_output, title="analysis")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("analyze")(analyze)
