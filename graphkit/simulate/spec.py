@@ -1,0 +1,127 @@
+"""Parameters of the synthetic investigation generator (frozen, self-validating)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from graphkit.errors import InputError
+
+__all__ = ["NoiseSpec", "SimulationSpec"]
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise InputError(f"noise rate {name} must be in [0, 1], got {value}")
+
+
+@dataclass(frozen=True)
+class NoiseSpec:
+    """Rates of the planted noise. Counts are drawn exactly (``round(rate * n)`` items chosen
+    without replacement), so the realised rates match these up to rounding.
+
+    Record-level rates apply to each person-bearing record (subscriber, account holder,
+    police record); CDR rates apply to each event row of the operator files.
+    """
+
+    name_typo: float = 0.05
+    """a name with one character inserted, deleted, substituted or transposed"""
+    nickname: float = 0.06
+    """a first name replaced by a nickname (Robert -> Bob)"""
+    transliteration: float = 0.03
+    """a name replaced by another transliteration (Mohammed -> Muhammad)"""
+    swapped_name_order: float = 0.03
+    """first and last name exchanged"""
+    dob_missing: float = 0.08
+    """no date of birth"""
+    dob_partial: float = 0.05
+    """year only or year and month"""
+    address_variant: float = 0.15
+    """abbreviated street type, flat prefix, case change or missing postcode"""
+    cdr_duplicate: float = 0.002
+    """exact duplicate rows in operator CDR files"""
+    cdr_malformed: float = 0.001
+    """rows with a wrong column count, an unparseable date or no caller"""
+
+    def __post_init__(self) -> None:
+        for key, value in asdict(self).items():
+            _check_rate(key, value)
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SimulationSpec:
+    """What to simulate. Same spec and seed -> byte-identical output.
+
+    ``scale`` multiplies every communication rate (CDR volume is about
+    ``people * days * events_per_person_day * scale`` rows).
+    """
+
+    seed: int = 7
+    people: int = 2000
+    days: int = 30
+    groups: int = 4
+    scale: float = 1.0
+    start_date: dt.date = dt.date(2024, 1, 8)
+    events_per_person_day: float = 3.0
+    member_share: float = 0.04
+    """share of the population in organised groups"""
+    landline_share: float = 0.3
+    """share of multi-person households with a shared landline"""
+    hidden_tie_share: float = 0.08
+    """share of group and friendship ties that never appear in the CDRs"""
+    handoff_share: float = 0.9
+    """share of a group's members who take part in its burner hand-off"""
+    blackout_group_share: float = 0.75
+    """share of groups with a coordinated blackout before an operation"""
+    individual_blackouts_per_1000: float = 3.0
+    swaps_per_1000: float = 4.0
+    """SIM swaps and handset swaps (each) per 1,000 people"""
+    police_background_share: float = 0.08
+    """share of the background population with a police/intelligence record"""
+    noise: NoiseSpec = field(default_factory=NoiseSpec)
+
+    def __post_init__(self) -> None:
+        if self.people < 100:
+            raise InputError(f"people must be at least 100, got {self.people}")
+        if self.days < 14:
+            raise InputError(f"days must be at least 14, got {self.days}")
+        if self.groups < 1:
+            raise InputError(f"groups must be at least 1, got {self.groups}")
+        per_group = max(8, round(self.people * self.member_share / self.groups))
+        if self.groups * (1.5 * per_group + 3) > 0.5 * self.people:
+            raise InputError(
+                f"{self.groups} groups do not fit in {self.people} people; "
+                "use fewer groups or more people"
+            )
+        if not 0.0 < self.scale <= 1000.0:
+            raise InputError(f"scale must be in (0, 1000], got {self.scale}")
+        if self.seed < 0:
+            raise InputError(f"seed must be non-negative, got {self.seed}")
+        for name in (
+            "member_share",
+            "landline_share",
+            "hidden_tie_share",
+            "handoff_share",
+            "blackout_group_share",
+            "police_background_share",
+        ):
+            _check_rate(name, float(getattr(self, name)))
+
+    @property
+    def total_seconds(self) -> int:
+        return self.days * 86_400
+
+    @property
+    def start_epoch_s(self) -> int:
+        """Start of the simulated period, seconds since 1970 (midnight UTC)."""
+        start = dt.datetime.combine(self.start_date, dt.time(), tzinfo=dt.UTC)
+        return int(start.timestamp())
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["start_date"] = self.start_date.isoformat()
+        return out
