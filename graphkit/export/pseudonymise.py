@@ -57,6 +57,9 @@ _SHAPES = (
 )
 
 
+_WORD = re.compile(r"[^\s\"'<>=&;,:{}\[\]()|/\\]+")
+
+
 def case_key(store: CaseStore) -> bytes:
     """The case's pseudonymisation key, created (mode 0600) on first use."""
     path = store.path / KEY_FILE
@@ -166,14 +169,22 @@ def pseudonymise(sub: Subgraph, *, key: bytes) -> Subgraph:
 
 
 def leaked_identifiers(data: bytes, identifiers: Iterable[str]) -> list[str]:
-    """Identifiers (and E.164-shaped numbers) that occur in ``data``, in any of the encodings
-    the writers use (UTF-8, UTF-16, XML/JSON escapes of '+')."""
+    """Identifiers that stand as words in ``data``, and any E.164-shaped number.
+
+    Reads UTF-8, and UTF-16 when the data starts with its byte-order mark (ANX); folds the
+    JSON and XML escapes of '+'. Linear in the size of the data: the words of the text are
+    collected once, and an identifier is looked for only when all its words are among them.
+    """
     texts = [data.decode("utf-8", errors="ignore")]
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         texts.append(data.decode("utf-16", errors="ignore"))
+    wanted = [(v, _WORD.findall(v)) for v in identifiers]
     leaks = set()
     for text in texts:
         folded = text.replace("\\u002b", "+").replace("&#43;", "+")
-        leaks.update(v for v in identifiers if v in folded)
+        words = set(_WORD.findall(folded))
+        leaks.update(
+            v for v, parts in wanted if parts and all(p in words for p in parts) and v in folded
+        )
         leaks.update(_SHAPES[0][1].findall(folded))
     return sorted(leaks)

@@ -87,8 +87,6 @@ def export_case(
     if not purpose.strip() or not recipient.strip():
         raise InputError("an export needs a --purpose and a --recipient")
     parts, manifest_path = export_paths(out, fmt)
-    targets = {p: check_target(t, case_dir=store.path, force=force) for p, t in parts.items()}
-    manifest_target = check_target(manifest_path, case_dir=store.path, force=force)
     case_hash = store.manifest_sha256()
     detail: dict[str, Any] = {
         "format": fmt,
@@ -96,8 +94,11 @@ def export_case(
         "recipient": recipient,
         "selection": selection.to_dict(),
         "pseudonymised": pseudonymise_ids,
+        "out": str(out),
     }
     try:
+        targets = {p: check_target(t, case_dir=store.path, force=force) for p, t in parts.items()}
+        manifest_target = check_target(manifest_path, case_dir=store.path, force=force)
         result = _export(
             store, fmt=fmt, targets=targets, manifest_target=manifest_target,
             selection=selection, detail=detail, case_hash=case_hash,
@@ -164,7 +165,7 @@ def _export(
         write_atomic(targets[part], blob)
         files[targets[part]] = sha256_bytes(blob)
     manifest = {
-        **detail,
+        **{k: v for k, v in detail.items() if k != "out"},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "graphkit_version": __version__,
         "case_id": store.case_id,

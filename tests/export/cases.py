@@ -1,0 +1,69 @@
+"""Small cases for export and report tests, built once per test process.
+
+``simulated_case``: ``graphkit simulate`` (200 people, 14 days, 2 groups) ingested, built and
+analysed, plus hypotheses in the shape the signals and gnn stages store them (a hand-off
+between two phones, predicted links between actors) so that exports and reports have
+something to show apart from the observed facts.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from graphkit.analytics.actors import AnalysisSpec
+from graphkit.analytics.run import analyze
+from graphkit.build import build_graph
+from graphkit.ingest import ingest_file
+from graphkit.runfile import load_case_file
+from graphkit.simulate import SimulationSpec, simulate
+from graphkit.store import CaseStore
+
+_BUILT: dict[str, Path] = {}
+
+
+def add_hypotheses(store: CaseStore) -> None:
+    """A hand-off and two predicted links inside community 0, as the stages write them."""
+    with store.connect() as con:
+        top = [
+            r[0]
+            for r in con.execute(
+                "SELECT actor_id FROM analytics_actor WHERE community = 0 "
+                "ORDER BY pagerank DESC, actor_id LIMIT 6"
+            ).fetchall()
+        ]
+        old, new = top[0], top[5]
+        evidence = {"contacts": 0.62, "shared_contacts": [top[1], top[2]], "imei": False,
+                    "note": f"{old} stopped 3 h before {new} started"}  # fmt: skip
+        con.execute(
+            "INSERT INTO rel_same_user_as VALUES (?, ?, 0.91, 0.5, 'handoff-logistic-1', ?, "
+            "'hypothesis', NULL, NULL)",
+            [old, new, json.dumps(evidence)],
+        )
+        for a, b, score in ((top[1], top[3], 0.87), (top[2], top[4], 0.64)):
+            con.execute(
+                "INSERT INTO rel_predicted_link VALUES (?, ?, ?, 0.5, 'gnn-link/sage/abc', ?, "
+                "'hypothesis', NULL, NULL)",
+                [a, b, score, json.dumps({"common_neighbours": 4, "via": [top[0]]})],
+            )
+
+
+def simulated_case(root: Path) -> Path:
+    """Path of a built and analysed simulated case (copied from this process's cache)."""
+    if "sim" not in _BUILT:
+        base = root / "sim-base"
+        result = simulate(base / "sim", spec=SimulationSpec(seed=7, people=200, days=14, groups=2))
+        store = CaseStore.init(base / "case", name="simulated")
+        for s in load_case_file(result.case_toml).sources:
+            ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
+        build_graph(store)
+        analyze(store, seed=1, spec=AnalysisSpec(n_runs=3, hierarchy_null_draws=50))
+        add_hypotheses(store)
+        _BUILT["sim"] = base / "case"
+    return _BUILT["sim"]
+
+
+def copy_case(source: Path, target: Path) -> CaseStore:
+    shutil.copytree(source, target)
+    return CaseStore.open(target)
