@@ -95,7 +95,7 @@ def test_csv_injection_corpus_is_neutralised(sim_case: CaseStore, tmp_path: Path
         ).fetchall()]  # fmt: skip
         for phone, bad in zip(phones, INJECTIONS, strict=True):
             con.execute("UPDATE src_subscribers SET full_name = ? WHERE msisdn = ?", [bad, phone])
-    _export(sim_case, "csv", tmp_path / "x.csv")
+    _export(sim_case, "csv", tmp_path / "x.csv", selection=Selection())
     cells = []
     for part in ("nodes", "edges"):
         with (tmp_path / f"x.{part}.csv").open(newline="", encoding="utf-8") as fh:
