@@ -1,0 +1,226 @@
+"""Blackouts and hand-offs of a case: read ``src_cdr``, run the detectors, store the results.
+
+Results go to the table ``analytics_blackout`` (one row per phone, actor or group blackout) and
+to the declared hypothesis table ``rel_same_user_as`` (SAME_USER_AS, old number -> new number).
+Re-running replaces earlier hypotheses of this method but keeps every pair a reviewer already
+confirmed or rejected. Phones are collapsed to actors through the ``actor`` table and actors to
+communities through ``rel_member_of`` when the build and analyze stages have made them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from graphkit.errors import CaseError
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphkit.store import CaseStore
+
+__all__ = [
+    "BLACKOUT_TABLE",
+    "detect_blackouts_in_case",
+    "detect_handoffs_in_case",
+    "load_cdr_events",
+]
+
+log = logging.getLogger(__name__)
+
+BLACKOUT_TABLE = "analytics_blackout"
+_SAME_USER_AS = "rel_same_user_as"
+
+
+def load_cdr_events(store: CaseStore) -> pd.DataFrame:
+    """The call records of the case (``src_cdr`` without exact duplicate rows)."""
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "src_cdr"):
+            raise CaseError("the case has no call records; ingest a cdr source first")
+        return con.execute(
+            """
+            SELECT caller, callee, start, duration_s, event_type, cell_id, imei
+            FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+            ORDER BY start, caller, callee
+            """
+        ).df()
+
+
+def _phone_to_actor(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
+    if not store.table_exists(con, "actor"):
+        return {}
+    rows = con.execute(
+        "SELECT DISTINCT unnest(phones) AS phone, actor_id FROM actor WHERE kind = 'person'"
+    ).fetchall()
+    return {str(p): str(a) for p, a in rows if p is not None}
+
+
+def _communities(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
+    if not store.table_exists(con, "rel_member_of"):
+        return {}
+    rows = con.execute("SELECT src, dst FROM rel_member_of").fetchall()
+    return {str(a): str(c) for a, c in rows}
+
+
+def detect_blackouts_in_case(
+    store: CaseStore,
+    *,
+    q_threshold: float = 0.05,
+    min_silence_hours: float = 24.0,
+    min_events: int = 20,
+    min_group_members: int = 2,
+    fdr_method: Literal["bh", "by"] = "bh",
+    use_actors: bool = True,
+    use_communities: bool = True,
+) -> pd.DataFrame:
+    """Detect blackouts in the case's call records and store them in ``analytics_blackout``.
+
+    Phones are collapsed to actors when the case has an ``actor`` table (from ``build``) and
+    ``use_actors``; group blackouts are looked for when communities exist (``rel_member_of``
+    from ``analyze``) and ``use_communities``. Returns the rows stored (see
+    :func:`graphkit.analytics.blackouts.detect_blackouts`) and records the stage
+    ``blackouts`` in the manifest with its settings and a summary.
+    """
+    from graphkit.analytics.blackouts import detect_blackouts
+
+    events = load_cdr_events(store)
+    with store.connect(read_only=True) as con:
+        owners = _phone_to_actor(con, store) if use_actors else {}
+        communities = _communities(con, store) if use_communities else {}
+    if communities and not owners:
+        communities = {}  # communities are of actors; without the actor table they cannot apply
+    settings = {
+        "q_threshold": q_threshold,
+        "min_silence_hours": min_silence_hours,
+        "min_events": min_events,
+        "min_group_members": min_group_members,
+        "fdr_method": fdr_method,
+        "actors": bool(owners),
+        "communities": bool(communities),
+    }
+    result = detect_blackouts(
+        events,
+        phone_to_actor=owners or None,
+        actor_to_community=communities or None,
+        q_threshold=q_threshold,
+        min_silence_hours=min_silence_hours,
+        min_events=min_events,
+        min_group_members=min_group_members,
+        fdr_method=fdr_method,
+    )
+    table = pd.DataFrame(
+        {
+            "kind": result["kind"].astype(str),
+            "id": result["id"].astype(str),
+            "members": result["members"],
+            "start": pd.to_datetime(result["start"], utc=True),
+            "end": pd.to_datetime(result["end"], utc=True),
+            "duration_h": result["duration_h"].astype(float),
+            "expected_events": result["expected_events"].astype(float),
+            "p_value": result["p_value"].astype(float),
+            "q_value": result["q_value"].astype(float),
+            "ended": result["ended"].astype(bool),
+            "evidence": [json.dumps(e, sort_keys=True) for e in result["evidence"]],
+        }
+    )
+    with store.connect() as con:
+        con.register("blackout_frame", table)
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE {BLACKOUT_TABLE} AS
+            SELECT kind, id, CAST(members AS VARCHAR[]) AS members, start, "end", duration_h,
+                   expected_events, p_value, q_value, ended, CAST(evidence AS JSON) AS evidence
+            FROM blackout_frame ORDER BY kind DESC, p_value, id, start
+            """
+        )
+        con.unregister("blackout_frame")
+    counts = result["kind"].value_counts().to_dict()
+    summary = {k: int(counts.get(k, 0)) for k in ("phone", "actor", "group")}
+    summary["never_came_back"] = int((~result["ended"].astype(bool)).sum()) if len(result) else 0
+    store.record_stage("blackouts", settings=settings, summary=summary)
+    log.info("blackouts stored: %s", summary)
+    return result
+
+
+def detect_handoffs_in_case(
+    store: CaseStore,
+    *,
+    use_imei: bool = True,
+    window_hours: float = 72.0,
+    match_score: float = 0.5,
+    top_k: int = 3,
+    min_score: float = 0.05,
+) -> pd.DataFrame:
+    """Detect hand-offs in the case's call records and store them as SAME_USER_AS hypotheses.
+
+    Each candidate (up to ``top_k`` per number that stopped) becomes a ``rel_same_user_as``
+    row ``src`` = old number, ``dst`` = new number, with its score, the threshold
+    ``match_score``, the model version, its evidence (features, shared contacts and cells,
+    rank, whether the joint assignment chose it) and status ``hypothesis``. Earlier
+    hypotheses of this method are replaced; pairs a reviewer decided on are kept as decided.
+    """
+    from graphkit.analytics.handoffs import MODEL_VERSION, detect_handoffs
+
+    events = load_cdr_events(store)
+    result = detect_handoffs(
+        events,
+        use_imei=use_imei,
+        window_hours=window_hours,
+        match_score=match_score,
+        top_k=top_k,
+        min_score=min_score,
+    )
+    rows = pd.DataFrame(
+        {
+            "src": result["old"].astype(str),
+            "dst": result["new"].astype(str),
+            "score": result["score"].astype(float),
+            "threshold": float(match_score),
+            "model_version": MODEL_VERSION,
+            "evidence": [
+                json.dumps({**e, "rank": int(r), "assigned": bool(a)}, sort_keys=True)
+                for e, r, a in zip(
+                    result["evidence"], result["rank"], result["assigned"], strict=True
+                )
+            ],
+        }
+    )
+    with store.connect() as con:
+        con.execute(
+            f"DELETE FROM {_SAME_USER_AS} WHERE status = 'hypothesis' AND model_version LIKE ?",
+            ["handoff-%"],
+        )
+        con.register("handoff_frame", rows)
+        con.execute(
+            f"""
+            INSERT INTO {_SAME_USER_AS}
+                (src, dst, score, threshold, model_version, evidence, status)
+            SELECT h.src, h.dst, h.score, h.threshold, h.model_version,
+                   CAST(h.evidence AS JSON), 'hypothesis'
+            FROM handoff_frame h
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {_SAME_USER_AS} d WHERE d.src = h.src AND d.dst = h.dst
+            )
+            ORDER BY h.src, h.score DESC, h.dst
+            """
+        )
+        con.unregister("handoff_frame")
+    summary: dict[str, Any] = {
+        "numbers_stopped": int(result["old"].nunique()) if len(result) else 0,
+        "candidates": len(result),
+        "assigned": int(result["assigned"].sum()) if len(result) else 0,
+    }
+    settings = {
+        "use_imei": use_imei,
+        "window_hours": window_hours,
+        "match_score": match_score,
+        "top_k": top_k,
+        "min_score": min_score,
+        "model_version": MODEL_VERSION,
+    }
+    store.record_stage("handoffs", settings=settings, summary=summary)
+    log.info("hand-offs stored: %s", summary)
+    return result

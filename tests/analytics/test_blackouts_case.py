@@ -1,0 +1,92 @@
+"""Blackouts of a case: read from ingested call records, stored, shown by the view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graphkit.analytics.signals_case import detect_blackouts_in_case, load_cdr_events
+from graphkit.analytics.signals_views import blackouts_view
+from graphkit.errors import CaseError
+from graphkit.ingest import ingest_file
+from graphkit.store import CaseStore
+
+from .signals_sim import SimCase, SimConfig, simulate
+
+SMALL = SimConfig(
+    n_people=300,
+    days=28,
+    n_groups=8,
+    n_individual_blackouts=8,
+    n_group_blackouts=2,
+    n_handoff_groups=2,
+    decoys_per_handoff_group=2,
+    seed=5,
+)
+
+
+@pytest.fixture(scope="module")
+def small_case() -> SimCase:
+    return simulate(SMALL)
+
+
+def ingest_sim(case: SimCase, tmp_path: Path) -> CaseStore:
+    """A case with the simulated events ingested as a CDR source (ISO times, UTC)."""
+    store = CaseStore.init(tmp_path / "case")
+    frame = case.events.copy()
+    frame["start"] = frame["start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    path = tmp_path / "cdr.csv"
+    frame.to_csv(path, index=False)
+    ingest_file(store, path, kind="cdr")
+    return store
+
+
+def test_blackouts_of_a_case_are_stored_and_shown(small_case: SimCase, tmp_path: Path) -> None:
+    store = ingest_sim(small_case, tmp_path)
+    events = load_cdr_events(store)
+    assert len(events) == len(small_case.events)
+    result = detect_blackouts_in_case(store)
+    assert (result["kind"] == "phone").sum() > 0
+    rows = blackouts_view(store)
+    assert len(rows) == len(result)
+    first = rows[0]
+    assert set(first) >= {"kind", "id", "members", "start", "end", "p_value", "q_value", "ended"}
+    assert isinstance(first["evidence"], dict) and "expected_events" in first["evidence"]
+    planted = set(small_case.silences["phone"])
+    assert {r["id"] for r in rows} & planted
+    stage = store.stage("blackouts")
+    assert stage is not None and stage["summary"]["phone"] == (result["kind"] == "phone").sum()
+    assert blackouts_view(store, limit=2) == rows[:2]
+
+
+def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_path: Path) -> None:
+    store = ingest_sim(small_case, tmp_path)
+    owners = pd.DataFrame(
+        {
+            "phone": list(small_case.phone_to_person),
+            "actor": list(small_case.phone_to_person.values()),
+        }
+    )
+    with store.connect() as con:  # what `build` and `analyze` leave in a case
+        con.register("owners", owners)
+        con.execute(
+            "CREATE TABLE actor AS SELECT actor AS actor_id, 'person' AS kind, "
+            "list(phone ORDER BY phone) AS phones FROM owners GROUP BY actor"
+        )
+        for person, community in small_case.person_to_community.items():
+            con.execute("INSERT INTO rel_member_of VALUES (?, ?, 1.0)", [person, community])
+    result = detect_blackouts_in_case(store)
+    groups = result[result["kind"] == "group"]
+    planted = set(small_case.group_blackouts["community"])
+    assert planted <= set(groups["id"])
+    assert all(m.startswith("P") for ms in groups["members"] for m in ms)
+    assert store.stage("blackouts")["settings"]["communities"] is True  # type: ignore[index]
+
+
+def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:
+    store = CaseStore.init(tmp_path / "empty")
+    with pytest.raises(CaseError, match="cdr"):
+        detect_blackouts_in_case(store)
+    assert blackouts_view(store) == []

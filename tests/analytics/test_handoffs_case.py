@@ -1,0 +1,39 @@
+"""Hand-offs of a case: stored as SAME_USER_AS hypotheses, reviewed decisions kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphkit.analytics.signals_case import detect_handoffs_in_case
+from graphkit.analytics.signals_views import handoffs_view
+
+from .signals_sim import SimCase, simulate
+from .test_blackouts_case import SMALL, ingest_sim
+
+
+def test_handoffs_are_stored_as_hypotheses_and_reviews_kept(tmp_path: Path) -> None:
+    case: SimCase = simulate(SMALL)
+    store = ingest_sim(case, tmp_path)
+    result = detect_handoffs_in_case(store, use_imei=False)
+    rows = handoffs_view(store)
+    assert len(rows) == len(result) > 0
+    assert {r["status"] for r in rows} == {"hypothesis"}
+    top = {r["old"]: r["new"] for r in rows if r["rank"] == 1}
+    truth = dict(zip(case.handoffs["old"], case.handoffs["new"], strict=True))
+    hits = sum(top.get(old) == new for old, new in truth.items())
+    assert hits >= 0.9 * len(truth)
+    assert rows[0]["evidence"]["model_version"].startswith("handoff-")
+    with store.connect() as con:
+        con.execute(
+            "UPDATE rel_same_user_as SET status = 'confirmed', decided_by = 'analyst', "
+            "decided_at = now() WHERE src = ? AND dst = ?",
+            [rows[0]["old"], rows[0]["new"]],
+        )
+    detect_handoffs_in_case(store, use_imei=False)  # re-run: the decision survives, once
+    again = handoffs_view(store)
+    assert len(again) == len(rows)
+    decided = [r for r in again if r["status"] == "confirmed"]
+    assert [(r["old"], r["new"], r["decided_by"]) for r in decided] == [
+        (rows[0]["old"], rows[0]["new"], "analyst")
+    ]
+    assert store.stage("handoffs")["settings"]["use_imei"] is False  # type: ignore[index]
