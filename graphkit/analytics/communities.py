@@ -87,12 +87,14 @@ def leiden(
     *,
     seed: int,
     resolution: float = 1.0,
-    n_iterations: int = -1,
+    n_iterations: int = 2,
 ) -> np.ndarray:
     """Leiden (igraph, C) maximising modularity on the undirected, layer-summed projection.
 
     ``resolution`` is the modularity resolution parameter (higher: smaller communities).
-    ``n_iterations=-1`` iterates until the partition is stable. Returns canonical labels.
+    ``n_iterations`` passes of the algorithm (igraph's default 2; -1 iterates until the
+    partition is stable, which on a 1M-tie graph costs about 4x the time for a modularity gain
+    in the fourth decimal). Returns canonical labels.
     """
     u = g if (not g.is_directed() and "layer" not in g.es.attributes()) else collapse(
         g, directed=False

@@ -72,31 +72,32 @@ def from_edges(
         if "layer" in edges.columns
         else np.full(len(edges), DEFAULT_LAYER, dtype=object)
     )
-    extra = np.asarray(sorted(set(nodes)), dtype=object) if nodes is not None else None
-    all_ids = np.concatenate([src, dst] + ([extra] if extra is not None else []))
-    names, codes = np.unique(all_ids.astype(str), return_inverse=True)
-    s = codes[: len(src)].astype(np.int64)
-    d = codes[len(src) : 2 * len(src)].astype(np.int64)
+    extra = pd.unique(pd.Series(list(nodes), dtype=object).astype(str)) if nodes is not None else None
+    parts = [pd.unique(pd.Series(src)), pd.unique(pd.Series(dst))]
+    if extra is not None:
+        parts.append(np.asarray(extra, dtype=object))
+    names = np.sort(pd.unique(pd.Series(np.concatenate(parts), dtype=object)).astype(str))
+    index = pd.Index(names)
+    s = index.get_indexer(src).astype(np.int64)
+    d = index.get_indexer(dst).astype(np.int64)
+    layer_names, layer_codes = np.unique(layer.astype(str), return_inverse=True)
     if drop_self_loops:
         keep = s != d
-        s, d, weight, layer = s[keep], d[keep], weight[keep], layer[keep]
+        s, d, weight, layer_codes = s[keep], d[keep], weight[keep], layer_codes[keep]
     if not directed:
         s, d = np.minimum(s, d), np.maximum(s, d)
-    frame = pd.DataFrame({"s": s, "d": d, "layer": layer, "weight": weight})
-    agg = (
-        frame.groupby(["s", "d", "layer"], sort=True, observed=True)["weight"]
-        .agg(["sum", "size"])
-        .reset_index()
-    )
-    g = ig.Graph(
-        n=len(names),
-        edges=agg[["s", "d"]].to_numpy(dtype=np.int64),
-        directed=directed,
-    )
+    n, n_layers = len(names), max(len(layer_names), 1)
+    # one int64 key per (src, dst, layer), sorted: the same input always gives the same order
+    key = (s * n + d) * n_layers + layer_codes
+    uniq, inverse = np.unique(key, return_inverse=True)
+    wsum = np.bincount(inverse, weights=weight, minlength=len(uniq))
+    count = np.bincount(inverse, minlength=len(uniq))
+    pair, lay = uniq // n_layers, uniq % n_layers
+    g = ig.Graph(n=n, edges=np.column_stack([pair // n, pair % n]), directed=directed)
     g.vs["name"] = names.tolist()
-    g.es["weight"] = agg["sum"].to_numpy(dtype=float).tolist()
-    g.es["layer"] = agg["layer"].astype(str).tolist()
-    g.es["count"] = agg["size"].to_numpy(dtype=np.int64).tolist()
+    g.es["weight"] = wsum.tolist()
+    g.es["layer"] = layer_names[lay].tolist() if len(uniq) else []
+    g.es["count"] = count.tolist()
     log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
     return g
 
