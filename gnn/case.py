@@ -1,0 +1,246 @@
+"""Link prediction on a case: read the actor graph, train, store hypotheses and the model.
+
+The actor graph comes from the ``actor_edge`` table written by ``graphkit build``. Until a
+case has been built, it is assembled here from the staging tables (CDR events between phones,
+and pre-aggregated contact ties, one layer per contact kind or source), with phones as actors.
+Predictions land in ``rel_predicted_link`` as hypotheses; decisions already taken by a person
+(confirmed or rejected) are kept and those pairs are not suggested again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from gnn.data import LinkGraph, NodeFeatures, link_graph
+from gnn.splits import LinkSplit, random_split, temporal_split
+from graphkit.errors import CaseError, InputError
+from graphkit.store import CaseStore
+
+__all__ = ["MODEL_NAME", "PredictSettings", "load_actor_edges", "predict_case_links"]
+
+logger = logging.getLogger(__name__)
+
+MODEL_NAME = "link_prediction"
+_MODEL_FILE_STEM = "link_predictor"
+
+
+@dataclass(frozen=True)
+class PredictSettings:
+    """Options of ``graphkit predict-links`` (saved with the stage in the manifest)."""
+
+    top_k: int = 50
+    seed: int = 0
+    epochs: int = 100
+    split: str = "auto"  # auto | temporal | random
+
+    def __post_init__(self) -> None:
+        if self.top_k < 1 or self.epochs < 1:
+            raise InputError("--top and --epochs must be at least 1")
+        if self.split not in ("auto", "temporal", "random"):
+            raise InputError("--split must be auto, temporal or random")
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def _has_rows(store: CaseStore, con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    if not store.table_exists(con, table):
+        return False
+    row = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+    return bool(row and row[0])
+
+
+def load_actor_edges(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, str]:
+    """Edge frame (src, dst, layer, weight, first, last) and where it came from."""
+    if _has_rows(store, con, "actor_edge"):
+        sql = 'SELECT src, dst, layer, weight, "first", "last" FROM actor_edge'
+        return _frame(con, sql), "actor_edge"
+    parts, origin = [], []
+    if _has_rows(store, con, "src_cdr"):
+        parts.append(
+            _frame(
+                con,
+                """
+            SELECT caller AS src, callee AS dst,
+                   CASE WHEN event_type IN ('call', 'sms') THEN event_type ELSE 'calls' END
+                       AS layer,
+                   count(*)::DOUBLE AS weight, min(start) AS "first", max(start) AS "last"
+            FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+              AND caller IS NOT NULL AND callee IS NOT NULL
+            GROUP BY ALL""",
+            )
+        )
+        origin.append("src_cdr")
+    if _has_rows(store, con, "src_contacts"):
+        parts.append(
+            _frame(
+                con,
+                """
+            SELECT source AS src, target AS dst,
+                   'contact:' || coalesce(nullif(kind, ''), source_name) AS layer,
+                   sum(coalesce(weight, 1))::DOUBLE AS weight,
+                   min(start) AS "first", max("end") AS "last"
+            FROM src_contacts WHERE NOT coalesce(is_duplicate, false)
+              AND source IS NOT NULL AND target IS NOT NULL
+            GROUP BY ALL""",
+            )
+        )
+        origin.append("src_contacts")
+    if not parts:
+        raise CaseError("the case has no ties to learn from (ingest CDRs or contacts first)")
+    return pd.concat(parts, ignore_index=True), "+".join(origin) + " (phones as actors)"
+
+
+def _node_features(
+    store: CaseStore, con: duckdb.DuckDBPyConnection, node_ids: np.ndarray
+) -> NodeFeatures:
+    """Hour-of-week rhythm per actor (from CDR events) and analytics results where present."""
+    how = np.zeros((node_ids.size, 168))
+    if _has_rows(store, con, "src_cdr"):
+        events = _frame(
+            con,
+            """
+            WITH ends AS (
+                SELECT caller AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+                UNION ALL
+                SELECT callee AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false))
+            SELECT phone, ((isodow(start) - 1) * 24 + hour(start))::INT AS how, count(*) AS n
+            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL GROUP BY ALL""",
+        )
+        if _has_rows(store, con, "actor") and "phones" in _frame(
+            con, "SELECT * FROM actor LIMIT 0"
+        ):
+            owners = _frame(con, "SELECT actor_id, unnest(phones) AS phone FROM actor")
+            events = events.merge(owners, on="phone").rename(columns={"actor_id": "node"})
+        else:
+            events = events.rename(columns={"phone": "node"})
+        idx = np.searchsorted(node_ids, events["node"].astype(str).to_numpy())
+        idx = np.minimum(idx, node_ids.size - 1)
+        ok = node_ids[idx] == events["node"].astype(str).to_numpy()
+        np.add.at(how, (idx[ok], events["how"].to_numpy()[ok]), events["n"].to_numpy()[ok])
+    features = NodeFeatures.from_activity(how) if how.any() else NodeFeatures.empty(node_ids.size)
+    if _has_rows(store, con, "analytics_actor"):
+        frame = _frame(con, "SELECT * FROM analytics_actor").set_index("actor_id")
+        numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+        community = "community" if "community" in frame.columns else None
+        keep = numeric + ([community] if community and community not in numeric else [])
+        extra = NodeFeatures.from_frame(frame[keep], node_ids, community=community)
+        features = features.join(extra)
+    return features
+
+
+def _split(graph: LinkGraph, settings: PredictSettings) -> LinkSplit:
+    timed = np.isfinite(graph.first_s).mean() if graph.n_records else 0.0
+    if settings.split == "temporal" or (settings.split == "auto" and timed >= 0.9):
+        try:
+            return temporal_split(graph, seed=settings.seed)
+        except InputError:
+            if settings.split == "temporal":
+                raise
+            logger.info("temporal split not possible; falling back to a random split")
+    return random_split(graph, seed=settings.seed)
+
+
+def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str, Any]:
+    """Train on the case's actor graph, store the top-K predictions and the model.
+
+    Returns a summary: the split, metrics of the model and the heuristics on validation and
+    test, the model version and how many hypotheses were stored.
+    """
+    import torch
+
+    from gnn.io import save_model
+    from gnn.predict import predict_links
+    from gnn.train import TrainConfig, train_link_model
+
+    torch.manual_seed(settings.seed)
+    with store.connect() as con:
+        edges, origin = load_actor_edges(store, con)
+        graph = link_graph(edges)
+        features = _node_features(store, con, graph.node_ids)
+    split = _split(graph, settings)
+    config = TrainConfig(epochs=settings.epochs)
+    result = train_link_model(graph, features, split, seed=settings.seed, config=config)
+    data = {
+        "case_id": store.case_id,
+        "manifest_sha256": store.manifest_sha256(),
+        "origin": origin,
+        "actors": graph.n_nodes,
+        "tie_records": graph.n_records,
+        "layers": list(graph.layers),
+        "val_pairs": [len(split.val_pos), len(split.val_neg)],
+        "test_pairs": [len(split.test_pos), len(split.test_neg)],
+    }
+    weights, card, digest = save_model(
+        result, store.path / "models", name=_MODEL_FILE_STEM, data=data
+    )
+    version = f"gnn-link/{result.variant}/{digest[:12]}"
+    with store.connect() as con:
+        decided = _frame(
+            con, "SELECT src, dst FROM rel_predicted_link WHERE status <> 'hypothesis'"
+        )
+    predictions = predict_links(
+        result.model,
+        graph,
+        features,
+        top_k=settings.top_k + len(decided),
+        seed=settings.seed,
+        config=config,
+    )
+    if len(decided):
+        done = set(zip(decided["src"], decided["dst"], strict=True))
+        keep = [(a, b) not in done for a, b in zip(predictions["a"], predictions["b"], strict=True)]
+        predictions = predictions[keep]
+    predictions = predictions.head(settings.top_k)
+    threshold = float(predictions["score"].min()) if len(predictions) else None
+    rows = pd.DataFrame(
+        {
+            "src": predictions["a"],
+            "dst": predictions["b"],
+            "score": predictions["score"],
+            "threshold": threshold,
+            "model_version": version,
+            "evidence": [json.dumps(e, sort_keys=True) for e in predictions["evidence"]],
+            "status": "hypothesis",
+        }
+    )
+    with store.connect() as con:
+        con.execute("BEGIN")
+        con.execute("DELETE FROM rel_predicted_link WHERE status = 'hypothesis'")
+        con.register("new_predictions", rows)
+        con.execute("""
+            INSERT INTO rel_predicted_link
+                (src, dst, score, threshold, model_version, evidence, status)
+            SELECT src, dst, score, threshold, model_version, evidence::JSON, status
+            FROM new_predictions""")
+        con.execute("COMMIT")
+
+    def rel(path: Path) -> str:
+        return str(path.relative_to(store.path))
+
+    store.set_model(MODEL_NAME, path=rel(weights), sha256=digest, card=rel(card), version=version)
+    summary = {
+        "model_version": version,
+        "variant": result.variant,
+        "origin": origin,
+        "split": split.settings,
+        "metrics": result.metrics,
+        "stored": len(rows),
+        "train_seconds": round(result.train_seconds, 2),
+        "actors": graph.n_nodes,
+        "tie_records": graph.n_records,
+        "weights": rel(weights),
+        "card": rel(card),
+        "weights_sha256": digest,
+    }
+    store.record_stage("predict_links", settings=asdict(settings), summary=summary)
+    return summary

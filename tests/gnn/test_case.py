@@ -1,0 +1,168 @@
+"""predict-links on a case: stored hypotheses with evidence, the view, decisions kept, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from gnn.case import PredictSettings, predict_case_links
+from gnn.io import load_model
+from gnn.synthetic import planted_hidden_ties
+from graphkit.errors import CaseError, InputError
+from graphkit.ingest import ingest_file
+from graphkit.store import CaseStore
+
+EVIDENCE_KEYS = {"shared_contacts", "n_shared_contacts", "paths", "heuristics", "top_features"}
+
+
+@pytest.fixture(scope="module")
+def montagna_case(tmp_path_factory, montagna_dir: Path) -> Path:  # type: ignore[no-untyped-def]
+    case = tmp_path_factory.mktemp("m") / "case"
+    store = CaseStore.init(case)
+    for name in ("phone", "meetings"):
+        ingest_file(store, montagna_dir / f"{name}.csv", kind="contacts", source_name=f"mt_{name}")
+    return case
+
+
+def _rows(case: Path) -> pd.DataFrame:
+    with CaseStore.open(case).connect() as con:
+        return con.execute("SELECT * FROM rel_predicted_link ORDER BY score DESC").df()
+
+
+def test_every_stored_prediction_is_a_hypothesis_with_evidence(montagna_case: Path) -> None:
+    store = CaseStore.open(montagna_case)
+    summary = predict_case_links(store, PredictSettings(top_k=15, seed=1, epochs=20))
+    rows = _rows(montagna_case)
+    assert len(rows) == 15 == summary["stored"]
+    assert (rows["status"] == "hypothesis").all()
+    assert (rows["src"] < rows["dst"]).all()
+    assert (
+        rows["score"].between(0, 1).all()
+        and rows["model_version"].str.startswith("gnn-link/").all()
+    )
+    for ev in rows["evidence"]:
+        ev = json.loads(ev)
+        assert set(ev) >= EVIDENCE_KEYS
+        assert ev["top_features"] and all("contribution" in t for t in ev["top_features"])
+        assert ev["n_shared_contacts"] == len(ev["shared_contacts"]) or ev["n_shared_contacts"] > 10
+    assert summary["split"]["kind"] == "random"  # Montagna ties carry no times
+    assert {"gnn", "pairwise", "common_neighbours", "adamic_adar"} <= set(
+        summary["metrics"]["test"]
+    )
+    model_entry = store.manifest["models"]["link_prediction"]
+    _model, card = load_model(store.path / model_entry["card"])
+    assert card["weights"]["sha256"] == model_entry["sha256"]
+    assert store.stage("predict_links") is not None
+
+
+def test_view_lists_predictions_and_decisions_survive_a_rerun(montagna_case: Path) -> None:
+    import gnn.views  # registers the view
+
+    store = CaseStore.open(montagna_case)
+    rows = gnn.views.predicted_links_view(store, limit=None)
+    assert rows and {"a", "b", "score", "evidence"} <= set(rows[0])
+    assert isinstance(rows[0]["evidence"], dict)
+    assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
+    a, b = rows[0]["a"], rows[0]["b"]
+    with store.connect() as con:
+        con.execute(
+            "UPDATE rel_predicted_link SET status = 'rejected', decided_by = 'analyst' "
+            "WHERE src = ? AND dst = ?",
+            [a, b],
+        )
+    predict_case_links(store, PredictSettings(top_k=10, seed=1, epochs=20))
+    after = _rows(montagna_case)
+    assert len(after) == 11
+    rejected = after[after["status"] == "rejected"]
+    assert list(zip(rejected["src"], rejected["dst"], strict=True)) == [(a, b)]
+    assert ((after["src"] == a) & (after["dst"] == b)).sum() == 1  # not suggested again
+
+
+def _cdr_file(path: Path) -> None:
+    pg = planted_hidden_ties(seed=4, n_nodes=120, days=40)
+    rng = np.random.default_rng(4)
+    phone = {n: f"+4479{i:08d}" for i, n in enumerate(pg.node_ids)}
+    e = pg.edges.loc[pg.edges.index.repeat(pg.edges["weight"].astype(int))]
+    span = (e["last"] - e["first"]).dt.total_seconds().to_numpy() + 86_400
+    start = e["first"] + pd.to_timedelta(rng.random(len(e)) * span, unit="s")
+    pd.DataFrame(
+        {
+            "caller": e["src"].map(phone).to_numpy(),
+            "callee": e["dst"].map(phone).to_numpy(),
+            "start": start.dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(),
+            "duration_s": rng.integers(5, 600, len(e)),
+            "event_type": "call",
+        }
+    ).to_csv(path, index=False)
+
+
+def test_cdr_case_uses_temporal_split_and_rhythm(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    store = CaseStore.init(case)
+    _cdr_file(tmp_path / "cdr.csv")
+    ingest_file(store, tmp_path / "cdr.csv", kind="cdr", source_name="cdr")
+    summary = predict_case_links(store, PredictSettings(top_k=5, seed=0, epochs=20))
+    assert summary["split"]["kind"] == "temporal"
+    assert summary["origin"].startswith("src_cdr")
+    card = json.loads((case / summary["card"]).read_text())
+    assert (
+        "hour_share_12" in card["features"]["node"] and "profile_cosine" in card["features"]["pair"]
+    )
+
+
+def test_identity_column_in_analytics_is_refused(tmp_path: Path, montagna_dir: Path) -> None:
+    case = tmp_path / "case"
+    store = CaseStore.init(case)
+    ingest_file(store, montagna_dir / "meetings.csv", kind="contacts", source_name="mt_meetings")
+    with store.connect() as con:
+        con.execute(
+            "CREATE TABLE analytics_actor AS SELECT 'N1' AS actor_id, 0.5 AS pagerank, "
+            "1970 AS dob_year"
+        )
+    with pytest.raises(InputError, match="dob"):
+        predict_case_links(store, PredictSettings(top_k=5, seed=0, epochs=5))
+
+
+def test_empty_case_is_a_clear_error(tmp_path: Path) -> None:
+    store = CaseStore.init(tmp_path / "case")
+    with pytest.raises(CaseError, match="no ties"):
+        predict_case_links(store, PredictSettings(epochs=5))
+    with pytest.raises(InputError):
+        PredictSettings(split="sideways")
+
+
+def test_cli_predict_and_show(montagna_case: Path) -> None:
+    from graphkit.cli import predict, show
+
+    app = typer.Typer()
+    predict.register(app)
+    show.register(app)
+    runner = CliRunner()
+    res = runner.invoke(
+        app,
+        [
+            "predict-links",
+            str(montagna_case),
+            "--top",
+            "3",
+            "--epochs",
+            "10",
+            "--seed",
+            "2",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)[0]["stored"] == 3
+    res = runner.invoke(app, ["show", str(montagna_case), "predicted-links", "--json"])
+    shown = json.loads(res.output)
+    assert len([r for r in shown if r["status"] == "hypothesis"]) == 3
+    assert all("evidence" in r for r in shown)
+    log = (montagna_case / "audit.jsonl").read_text().splitlines()
+    assert any('"predict-links"' in line and '"combination"' in line for line in log)

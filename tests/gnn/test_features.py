@@ -1,0 +1,97 @@
+"""Pairwise heuristics and structural features against networkx and brute force."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from gnn.data import link_graph
+from gnn.features import (
+    activity_features,
+    adjacency,
+    heuristic_scores,
+    pair_features,
+    profile_cosine,
+    structural_features,
+)
+from tests.gnn.conftest import random_edges
+
+
+def _graph(seed: int) -> tuple[nx.Graph, np.ndarray, object]:
+    g = link_graph(random_edges(seed))
+    adj = adjacency(g.n_nodes, g.u, g.v)
+    nxg = nx.Graph()
+    nxg.add_nodes_from(range(g.n_nodes))
+    nxg.add_edges_from(zip(g.u.tolist(), g.v.tolist(), strict=True))
+    return nxg, adj, g
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_heuristics_match_networkx(seed: int) -> None:
+    nxg, adj, _ = _graph(seed)
+    pairs = list(nx.non_edges(nxg))
+    u = np.array([p[0] for p in pairs])
+    v = np.array([p[1] for p in pairs])
+    ours = heuristic_scores(adj, u, v)
+    cn = [len(list(nx.common_neighbors(nxg, a, b))) for a, b in pairs]
+    np.testing.assert_allclose(ours["common_neighbours"], cn)
+    np.testing.assert_allclose(ours["jaccard"], [s for *_, s in nx.jaccard_coefficient(nxg, pairs)])
+    np.testing.assert_allclose(
+        ours["resource_allocation"], [s for *_, s in nx.resource_allocation_index(nxg, pairs)]
+    )
+    np.testing.assert_allclose(
+        ours["preferential_attachment"], [s for *_, s in nx.preferential_attachment(nxg, pairs)]
+    )
+    # networkx divides by log(degree) of common neighbours, all of degree >= 2 here
+    np.testing.assert_allclose(
+        ours["adamic_adar"], [s for *_, s in nx.adamic_adar_index(nxg, pairs)]
+    )
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_distance_and_paths_match_brute_force(seed: int) -> None:
+    nxg, adj, _ = _graph(seed)
+    dense = adj.toarray()
+    walks3 = dense @ dense @ dense
+    pairs = np.array(list(nx.non_edges(nxg)) + list(nxg.edges()))
+    feats = pair_features(adj, pairs[:, 0], pairs[:, 1])
+    lengths = dict(nx.all_pairs_shortest_path_length(nxg))
+    for row, (a, b) in zip(feats, pairs, strict=True):
+        d = lengths[a].get(b, math.inf)
+        assert row[5] == pytest.approx(1.0 / d if d <= 3 else 0.0)
+        assert row[6] == pytest.approx(math.log1p(walks3[a, b]))
+
+
+def test_structural_features_match_networkx() -> None:
+    nxg, adj, g = _graph(5)
+    names, values = structural_features(adj, np.ones(g.n_nodes))
+    clustering = nx.clustering(nxg)
+    col = names.index("clustering")
+    np.testing.assert_allclose(values[:, col], [clustering[i] for i in range(g.n_nodes)])
+    deg = dict(nxg.degree())
+    np.testing.assert_allclose(
+        values[:, names.index("log_degree")], np.log1p([deg[i] for i in range(g.n_nodes)])
+    )
+
+
+def test_activity_features_are_shares() -> None:
+    rng = np.random.default_rng(0)
+    how = rng.poisson(2.0, size=(5, 168)).astype(float)
+    how[4] = 0
+    names, values = activity_features(how)
+    assert len(names) == values.shape[1] == 24 + 7 + 2
+    np.testing.assert_allclose(values[:4, :24].sum(axis=1), 1.0)
+    np.testing.assert_allclose(values[:4, 24:31].sum(axis=1), 1.0)
+    assert not values[4, :32].any()
+    with pytest.raises(ValueError):
+        activity_features(np.zeros((3, 24)))
+
+
+def test_profile_cosine() -> None:
+    prof = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    np.testing.assert_allclose(
+        profile_cosine(prof, np.array([0, 0, 0]), np.array([1, 2, 3])), [1.0, 0.0, 0.0]
+    )
