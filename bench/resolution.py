@@ -1,0 +1,231 @@
+"""Benchmark: graphkit resolution (Splink 5, unsupervised) against the recordlinkage package.
+
+Runs on FEBRL 4 (link), FEBRL 3 (dedupe), fake_1000 and historical_figures_with_errors_50k from
+../shared/data/er and prints pairwise precision / recall / F1, B-cubed F1 and seconds for
+graphkit and for recordlinkage's best classifier on the same data in the same run. Both sides
+are scored the same way: predicted links are clustered (connected components) and the
+clusters compared with the true entities (resolution.evaluate).
+
+recordlinkage baseline (what a user would otherwise reach for): blocking on the same keys as
+graphkit's main rules, Jaro-Winkler / exact comparisons binarised at 0.85, and its unsupervised
+classifiers (ECM = Fellegi-Sunter by EM; K-means); the better F1 of the two is reported.
+
+``--scale N`` also resolves N person records made by duplicating historical_50k records with
+seeded noise (typos, dropped fields, nicknames; the simulator's persons replace this when
+``graphkit simulate`` lands), reporting seconds per stage and peak memory.
+
+Usage: PYTHONPATH=. python bench/resolution.py [--datasets febrl4,fake] [--scale 1000000]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# this script is named like the package it benchmarks: keep its folder off the import path
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from resolution.cluster import cluster_records  # noqa: E402
+from resolution.datasets import load_fake_1000, load_febrl3, load_febrl4, load_historical_50k  # noqa: E402
+from resolution.evaluate import er_metrics  # noqa: E402
+from resolution.linkage import predict_pairs, train_model  # noqa: E402
+from resolution.spec import ResolutionSpec  # noqa: E402
+from resolution.standardise import standardise  # noqa: E402
+
+ER_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "er"
+LOADERS: dict[str, Callable[[Path], pd.DataFrame]] = {
+    "febrl4": load_febrl4,
+    "febrl3": load_febrl3,
+    "fake_1000": load_fake_1000,
+    "historical_50k": load_historical_50k,
+}
+THRESHOLDS = (0.9, 0.99)
+
+
+def run_graphkit(records: pd.DataFrame, spec: ResolutionSpec) -> list[dict[str, object]]:
+    t0 = time.perf_counter()
+    std = standardise(records.drop(columns="truth"))
+    model = train_model(std, spec=spec)
+    pairs = predict_pairs(std, model, threshold_probability=min(THRESHOLDS))
+    base = time.perf_counter() - t0
+    rows = []
+    for threshold in THRESHOLDS:
+        t1 = time.perf_counter()
+        labels = cluster_records(std["unique_id"], pairs, threshold_probability=threshold)
+        seconds = base + time.perf_counter() - t1
+        m = er_metrics(labels.loc[std["unique_id"]].to_numpy(), records["truth"])
+        rows.append({"method": f"graphkit p>={threshold}", "seconds": seconds, **m.as_dict()})
+    return rows
+
+
+def _rl_frame(records: pd.DataFrame) -> pd.DataFrame:
+    std = standardise(records.drop(columns="truth"))
+    frame = std.set_index("unique_id")[
+        ["given", "surname", "dob", "postcode", "address", "city", "email"]
+    ]
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def run_recordlinkage(records: pd.DataFrame) -> dict[str, object]:
+    import recordlinkage as rl
+
+    t0 = time.perf_counter()
+    frame = _rl_frame(records)
+    indexer = rl.Index()
+    filled = [c for c in frame.columns if frame[c].notna().mean() > 0.01]
+    for cols in (("given", "surname"), ("surname", "dob"), ("given", "dob"), ("dob", "city")):
+        if set(cols) <= set(filled):
+            indexer.block(list(cols))
+    candidates = indexer.index(frame)
+    compare = rl.Compare(n_jobs=1)
+    for col in filled:
+        if col in ("given", "surname", "address", "city", "email"):
+            compare.string(col, col, method="jarowinkler", threshold=0.85, label=col)
+        else:
+            compare.exact(col, col, label=col)
+    features = compare.compute(candidates, frame)
+    prep = time.perf_counter() - t0
+    best: dict[str, object] | None = None
+    for name, clf in (("ECM", rl.ECMClassifier()), ("KMeans", rl.KMeansClassifier())):
+        t1 = time.perf_counter()
+        try:
+            links = clf.fit_predict(features)
+        except Exception as exc:  # noqa: BLE001 - a classifier can fail to converge
+            logging.warning("recordlinkage %s failed: %s", name, exc)
+            continue
+        pairs = pd.DataFrame(
+            {
+                "id_l": links.get_level_values(0).astype(str),
+                "id_r": links.get_level_values(1).astype(str),
+                "match_probability": 1.0,
+            }
+        )
+        labels = cluster_records(frame.index.astype(str), pairs, threshold_probability=0.5)
+        m = er_metrics(labels.loc[frame.index.astype(str)].to_numpy(), records["truth"])
+        row = {
+            "method": f"recordlinkage {name}",
+            "seconds": prep + time.perf_counter() - t1,
+            **m.as_dict(),
+        }
+        if best is None or m.pair_f1 > float(best["pair_f1"]):  # type: ignore[arg-type]
+            best = row
+    return best or {"method": "recordlinkage (failed)"}
+
+
+def noisy_copies(base: pd.DataFrame, n: int, *, seed: int) -> pd.DataFrame:
+    """``n`` person records: historical records repeated with seeded noise (vectorised)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(base), n)
+    out = base.iloc[idx].reset_index(drop=True).copy()
+    copy_no = np.arange(n) // len(base)
+    # each copy of the base set is a new population: entity = (copy, true cluster)
+    out["truth"] = copy_no.astype(str) + ":" + out["truth"].astype(str)
+    for col in ("first_name", "last_name", "city", "postcode"):
+        s = out[col].astype(object)
+        mask = rng.random(n) < 0.15
+        vals = s[mask].dropna()
+        pos = rng.integers(0, 1_000_000, len(vals))
+        typo = [
+            v[: p % max(len(v), 1)] + v[p % max(len(v), 1) + 1 :] if len(v) > 3 else v
+            for v, p in zip(vals, pos, strict=True)
+        ]
+        s.loc[vals.index] = typo
+        s[rng.random(n) < 0.05] = None
+        out[col] = s
+    # copies of one population differ in surname suffix so they are distinct people
+    out["last_name"] = np.where(
+        copy_no > 0, out["last_name"].fillna("") + "-" + copy_no.astype(str), out["last_name"]
+    )
+    out["unique_id"] = np.arange(n).astype(str)
+    return out
+
+
+def run_scale(n: int, spec: ResolutionSpec) -> dict[str, object]:
+    records = noisy_copies(load_historical_50k(ER_DIR), n, seed=spec.seed)
+    times: dict[str, float] = {}
+    t = time.perf_counter()
+    std = standardise(records.drop(columns="truth"))
+    times["standardise_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    model = train_model(std, spec=spec)
+    times["train_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pairs = predict_pairs(std, model, threshold_probability=spec.review_low_probability)
+    times["predict_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    labels = cluster_records(
+        std["unique_id"], pairs, threshold_probability=spec.threshold_probability
+    )
+    times["cluster_s"] = time.perf_counter() - t
+    m = er_metrics(labels.loc[std["unique_id"]].to_numpy(), records["truth"])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "records": n,
+        "pairs": len(pairs),
+        **times,
+        "total_s": sum(times.values()),
+        "peak_rss_mb": round(peak_mb),
+        "pair_f1": m.pair_f1,
+        "pair_precision": m.pair_precision,
+    }
+
+
+def _table(rows: list[dict[str, object]], cols: list[str]) -> str:
+    def fmt(v: object) -> str:
+        return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+    widths = [max(len(c), *(len(fmt(r.get(c, ""))) for r in rows)) for c in cols]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    lines += [
+        "  ".join(fmt(r.get(c, "")).ljust(w) for c, w in zip(cols, widths, strict=True))
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(LOADERS))
+    parser.add_argument("--scale", type=int, default=0, help="also resolve N noisy records")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    spec = ResolutionSpec()
+    rows: list[dict[str, object]] = []
+    for name in [d for d in args.datasets.split(",") if d]:
+        records = LOADERS[name](ER_DIR)
+        for row in run_graphkit(records, spec):
+            rows.append({"dataset": name, **row})
+        if not args.no_baseline:
+            rows.append({"dataset": name, **run_recordlinkage(records)})
+        print(_table(rows[-3:], ["dataset", "method", "pair_f1", "seconds"]), flush=True)
+    cols = [
+        "dataset",
+        "method",
+        "records",
+        "pair_precision",
+        "pair_recall",
+        "pair_f1",
+        "bcubed_f1",
+        "seconds",
+    ]
+    if rows:
+        print("\n" + _table(rows, cols))
+    if args.scale:
+        scale_cols = ["records", "pairs", "standardise_s", "train_s", "predict_s"]
+        scale_cols += ["cluster_s", "total_s", "peak_rss_mb", "pair_f1", "pair_precision"]
+        print("\n" + _table([run_scale(args.scale, spec)], scale_cols))
+
+if __name__ == "__main__":
+    main()

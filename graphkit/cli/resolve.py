@@ -1,0 +1,165 @@
+"""`graphkit resolve` and `graphkit review`: records -> persons, and human review of pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from graphkit.audit import sha256_file
+from graphkit.cli._common import ACTOR, audited, console, open_case, progress, render
+
+__all__ = ["register"]
+
+
+def resolve(
+    case_dir: Annotated[Path, typer.Argument(help="The case directory.")],
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Reuse a saved Splink JSON model instead of training."),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (default) or spark (pyspark, local mode).")
+    ] = "duckdb",
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Merge pairs at or above this probability.")
+    ] = 0.9,
+    review_low: Annotated[
+        float, typer.Option("--review-low", help="Queue pairs for review from this probability.")
+    ] = 0.5,
+    review_high: Annotated[
+        float, typer.Option("--review-high", help="... up to (excluding) this probability.")
+    ] = 0.99,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the u sampling.")] = 42,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Resolve person records into persons with Splink (train, score, cluster, review queue).
+
+    Example: graphkit resolve mycase --threshold 0.95
+    """
+    from resolution.case import resolve_case
+    from resolution.spec import ResolutionSpec
+
+    store = open_case(case_dir)
+    spec = ResolutionSpec(
+        threshold_probability=threshold,
+        review_low_probability=review_low,
+        review_high_probability=review_high,
+        seed=seed,
+        engine=engine,  # type: ignore[arg-type]  # validated by the spec
+    )
+    inputs = {"manifest_sha256": store.manifest_sha256()}
+    if model is not None and model.is_file():
+        inputs["model_sha256"] = sha256_file(model)
+    with (
+        audited(store, command="resolve", operation="combination", inputs=inputs) as entry,
+        progress() as bar,
+    ):
+        task = bar.add_task("resolve", total=None)
+        summary = resolve_case(
+            store,
+            spec=spec,
+            model_path=model,
+            step=lambda m: bar.update(task, description=f"resolve: {m}"),
+        )
+        entry.outputs["model_sha256"] = summary.model_sha256
+        entry.detail.update(summary.as_dict())
+        entry.detail["settings"] = spec.to_dict()
+    if json_output:
+        render([summary.as_dict()], json_output=True, title="resolve")
+        return
+    console.print(
+        f"{summary.records} records -> {summary.persons} persons "
+        f"({summary.merged_records} records merged; {summary.new_person_ids} new ids, "
+        f"{summary.kept_person_ids} kept, {summary.retired_person_ids} retired)"
+    )
+    console.print(
+        f"{summary.pairs_scored} pairs scored; review queue: {summary.review_pending} pending, "
+        f"{summary.review_decided} decided; identities: {summary.phones} phones, "
+        f"{summary.accounts} accounts, {summary.devices} devices"
+    )
+
+
+def _show_item(item: dict[str, Any]) -> None:
+    from resolution.review import waterfall_text
+
+    table = Table(
+        title=f"{item['review_id']}  p={item['match_probability']:.4f}  "
+        f"weight={item['match_weight']:+.2f}  ({item['status']})",
+        header_style="bold",
+    )
+    table.add_column("field")
+    table.add_column(f"left ({item['person_l']})", overflow="fold")
+    table.add_column(f"right ({item['person_r']})", overflow="fold")
+    for f in item["fields"]:
+        left, right = f["left"], f["right"]
+        if left is None and right is None:
+            continue
+        mark = "" if left == right else "[yellow]"
+        table.add_row(f["field"], mark + escape(str(left or "")), mark + escape(str(right or "")))
+    console.print(table)
+    console.print(escape(waterfall_text(item["waterfall"])), highlight=False)
+    console.print()
+
+
+def review(
+    case_dir: Annotated[Path, typer.Argument(help="The case directory.")],
+    accept: Annotated[
+        str | None, typer.Option("--accept", help="Review id: the two records are one person.")
+    ] = None,
+    reject: Annotated[
+        str | None, typer.Option("--reject", help="Review id: never one person.")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Why (kept in the audit).")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Pending pairs to show.")] = 5,
+    json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Review uncertain pairs side by side with a match-weight waterfall, then decide.
+
+    Decisions are audited (alteration) and become must-link / cannot-link constraints:
+    the persons are re-clustered at once and every later `graphkit resolve` honours them.
+
+    Example: graphkit review mycase ; graphkit review mycase --reject R5109ea96f04b
+    """
+    from resolution.case import decide
+    from resolution.views import review_items
+
+    store = open_case(case_dir)
+    if accept and reject:
+        raise typer.BadParameter("give --accept or --reject, not both")
+    rid = accept or reject
+    if rid is not None:
+        decision = "accept" if accept else "reject"
+        with audited(
+            store, command="review", operation="alteration", inputs={"review_id": rid}
+        ) as entry:
+            row = decide(store, rid, decision=decision, actor=ACTOR["actor"], note=note)
+            entry.detail.update({k: v for k, v in row.items() if k != "decided_at"})
+            if note:
+                entry.detail["note"] = note
+        if json_output:
+            render([row], json_output=True, title="decision")
+        else:
+            console.print(
+                f"{rid}: {decision}ed ({row['id_l']} / {row['id_r']}); "
+                f"re-clustered: {row['persons']} persons"
+            )
+        return
+    with audited(store, command="review", operation="consultation") as entry:
+        items = review_items(store, limit=limit)
+        entry.detail["shown"] = len(items)
+    if json_output:
+        render(items, json_output=True, title="review")
+        return
+    if not items:
+        console.print("review queue: nothing pending")
+    for item in items:
+        _show_item(item)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("resolve")(resolve)
+    app.command("review")(review)

@@ -1,0 +1,236 @@
+"""Training and scoring a Splink model over standardised person records.
+
+Fellegi-Sunter record linkage (I. P. Fellegi and A. B. Sunter, "A theory for record linkage",
+JASA 1969) as implemented by Splink (R. Linacre et al., "Splink: free software for
+probabilistic record linkage at scale", IJPDS 2022): u probabilities by random sampling,
+m probabilities by expectation maximisation over blocked pairs, the prior from near-certain
+deterministic rules. Results vary with ``seed`` (the u sample) and, slightly, with the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphkit.errors import InputError
+from resolution.comparisons import (
+    blocking_rules,
+    comparisons,
+    deterministic_rules,
+    em_rules,
+    usable_columns,
+)
+from resolution.spec import Engine, ResolutionSpec
+
+__all__ = [
+    "PAIR_COLUMNS",
+    "comparison_names",
+    "model_columns",
+    "model_for_engine",
+    "predict_pairs",
+    "train_model",
+]
+
+log = logging.getLogger(__name__)
+
+#: columns of a scored pairs frame, before the per-comparison ``mw_<comparison>`` columns
+PAIR_COLUMNS: tuple[str, ...] = ("id_l", "id_r", "match_weight", "match_probability")
+
+
+def _db_api(engine: Engine) -> Any:
+    if engine == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise InputError("--engine spark needs pyspark: pip install 'graphkit[spark]'") from exc
+    from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("graphkit-resolve")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.adaptive.enabled", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir("/tmp/graphkit_spark_checkpoints")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")
+
+
+def _linker(std: pd.DataFrame, settings: dict[str, Any], engine: Engine) -> Any:
+    from splink import Linker
+
+    if len(std) < 2:
+        raise InputError("entity resolution needs at least two person records")
+    api = _db_api(engine)
+    sdf = api.register(_to_spark(api.spark, std) if engine == "spark" else std)
+    return Linker(sdf, settings, log_level=logging.WARNING)
+
+
+def _to_spark(spark: Any, std: pd.DataFrame) -> Any:
+    """A Spark DataFrame with an explicit schema (Spark cannot type all-null columns)."""
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+    lists = {"name_tokens", "phones", "accounts"}
+    schema = StructType(
+        [
+            StructField(c, ArrayType(StringType()) if c in lists else StringType(), True)
+            for c in std.columns
+        ]
+    )
+    frame = std.astype(object).where(std.notna(), None)
+    for c in lists & set(frame.columns):
+        frame[c] = [None if v is None else [str(x) for x in v] for v in frame[c]]
+    return spark.createDataFrame(frame, schema=schema)
+
+
+def _creator(cols: frozenset[str]) -> Any:
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(cols),
+        blocking_rules_to_generate_predictions=blocking_rules(cols),
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+        em_convergence=0.001,
+        max_iterations=20,
+    )
+
+
+def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
+    cols = usable_columns(std, min_fill=spec.min_column_fill)
+    if not comparisons(cols) or not ({"given", "surname"} <= cols or "name_tokens" in cols):
+        raise InputError("person records carry no names: cannot resolve persons")
+    return {"creator": _creator(cols), "columns": cols}
+
+
+_NAME_COLUMNS = {"name": ("given", "surname")}
+
+
+def model_columns(model: dict[str, Any]) -> frozenset[str]:
+    """The usable-column set a model of :mod:`resolution.comparisons` was built from."""
+    out: set[str] = set()
+    for name in comparison_names(model):
+        out.update(_NAME_COLUMNS.get(name, (name,)))
+    return frozenset(out)
+
+
+def model_for_engine(model: dict[str, Any], engine: Engine) -> dict[str, Any]:
+    """The same trained model expressed in the SQL dialect of ``engine``.
+
+    A saved model holds SQL in the dialect it was trained in. For another engine the
+    comparisons are rebuilt from :mod:`resolution.comparisons` in that dialect and the
+    trained parameters (prior, m and u of every level) copied over level by level.
+    """
+    dialect = "spark" if engine == "spark" else "duckdb"
+    if model.get("sql_dialect", "duckdb") == dialect:
+        return model
+    rebuilt: dict[str, Any] = _creator(model_columns(model)).create_settings_dict(dialect)
+    if comparison_names(rebuilt) != comparison_names(model):
+        raise InputError("the model's comparisons are not graphkit's: cannot change engine")
+    rebuilt["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    for new_c, old_c in zip(rebuilt["comparisons"], model["comparisons"], strict=True):
+        new_levels, old_levels = new_c["comparison_levels"], old_c["comparison_levels"]
+        if len(new_levels) != len(old_levels):
+            raise InputError("the model's comparison levels are not graphkit's")
+        for new_l, old_l in zip(new_levels, old_levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in old_l:
+                    new_l[key] = old_l[key]
+    return rebuilt
+
+
+def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
+    """Train a Splink model, unsupervised, on standardised records; return its JSON dict.
+
+    Steps: the prior from deterministic rules (assumed recall ``spec.prior_recall``), u by
+    random sampling (``spec.u_max_pairs`` pairs, ``spec.seed``), then m by EM in one session
+    per rule of :func:`resolution.comparisons.em_rules` (each session leaves the compared
+    columns of its own blocking rule untrained, the others train them).
+    """
+    base = _base_settings(std, spec)
+    linker = _linker(std, base["creator"], spec.engine)
+    cols = base["columns"]
+    tr = linker.training
+    tr.estimate_probability_two_random_records_match(
+        deterministic_rules(cols), recall=spec.prior_recall
+    )
+    tr.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
+    for rule in em_rules(cols):
+        try:
+            tr.estimate_parameters_using_expectation_maximisation(
+                rule,
+                record_sample_proportion=spec.em_sample_proportion,
+                estimate_without_term_frequencies=True,
+            )
+        except Exception as exc:  # noqa: BLE001 - Splink raises bare exceptions here
+            # A session can fail when its block holds too few pairs; the others still train.
+            log.warning("EM session on %s skipped: %s", rule, exc)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    return model
+
+
+def comparison_names(model: dict[str, Any]) -> list[str]:
+    """Output column names of the model's comparisons, in model order."""
+    return [str(c["output_column_name"]) for c in model["comparisons"]]
+
+
+def predict_pairs(
+    std: pd.DataFrame,
+    model: dict[str, Any],
+    *,
+    threshold_probability: float,
+    engine: Engine = "duckdb",
+) -> pd.DataFrame:
+    """Score the blocked pairs of ``std`` with a trained ``model``.
+
+    Returns one row per pair scoring at least ``threshold_probability``: ``id_l < id_r``
+    (canonical), ``match_weight`` (log2 Bayes factor incl. prior), ``match_probability``
+    and ``mw_<comparison>`` — the match weight each comparison contributed (term-frequency
+    adjustment included) — and ``tfw_<comparison>``, its term-frequency part, for
+    explanations (:func:`resolution.review.waterfall`).
+    """
+    linker = _linker(std, model_for_engine(model, engine), engine)
+    sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
+    raw = sdf.as_pandas_dataframe()
+    names = comparison_names(model)
+    out = pd.DataFrame(
+        {
+            "id_l": raw["unique_id_l"].astype(str).to_numpy(),
+            "id_r": raw["unique_id_r"].astype(str).to_numpy(),
+            "match_weight": raw["match_weight"].astype(float).to_numpy(),
+            "match_probability": raw["match_probability"].astype(float).to_numpy(),
+        }
+    )
+    for name in names:
+        weight = raw[f"mw_{name}"].astype(float).to_numpy()
+        tf_col = f"mw_tf_adj_{name}"
+        tf = raw[tf_col].astype(float).fillna(0.0).to_numpy() if tf_col in raw.columns else 0.0
+        out[f"mw_{name}"] = weight + tf
+        out[f"tfw_{name}"] = tf
+    swap = out["id_l"] > out["id_r"]
+    if swap.any():
+        out.loc[swap, ["id_l", "id_r"]] = out.loc[swap, ["id_r", "id_l"]].to_numpy()
+    sdf.drop_table_from_database_and_remove_from_cache()
+    log.info("scored %d pairs at p >= %s", len(out), threshold_probability)
+    return out.sort_values(["id_l", "id_r"], kind="stable").reset_index(drop=True)
+
+
+def prior_weight(model: dict[str, Any]) -> float:
+    """Match weight of the prior (log2 odds of two random records matching)."""
+    p = float(model["probability_two_random_records_match"])
+    return math.log2(p / (1.0 - p))

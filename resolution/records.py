@@ -1,0 +1,111 @@
+"""Person-bearing records of a case: subscribers, account holders and person records.
+
+Reads the staging tables written by ingest (``src_subscribers``, ``src_accounts``,
+``src_persons``) into one person records frame (see :mod:`resolution.standardise`) keyed by
+record key ``<source_name>:<record_id>``, with ``anchor_rank`` (source ingest order, then row
+number) for stable ids. Exact duplicate rows (``is_duplicate``) are left out: they are the
+same record as an earlier row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from graphkit.errors import InputError
+
+__all__ = ["PERSON_SOURCES", "load_person_records", "source_order"]
+
+#: staging table -> SQL projecting it onto the person records frame
+PERSON_SOURCES: dict[str, str] = {
+    "src_subscribers": """
+        SELECT source_name, row_number, record_id, 'subscribers' AS kind,
+               first_name, last_name, full_name, NULL::VARCHAR[] AS aliases, dob, address,
+               postcode, id_number, NULL AS email,
+               CASE WHEN msisdn IS NOT NULL THEN [msisdn] END AS phones,
+               NULL::VARCHAR[] AS accounts, activated, deactivated
+        FROM src_subscribers WHERE NOT coalesce(is_duplicate, false)""",
+    "src_persons": """
+        SELECT source_name, row_number, record_id, 'persons' AS kind,
+               first_name, last_name, full_name, aliases, dob, address, postcode, id_number,
+               emails[1] AS email, phones, accounts,
+               NULL::TIMESTAMPTZ AS activated, NULL::TIMESTAMPTZ AS deactivated
+        FROM src_persons WHERE NOT coalesce(is_duplicate, false)""",
+    "src_accounts": """
+        SELECT source_name, row_number, record_id, 'accounts' AS kind,
+               first_name, last_name, coalesce(holder_name, NULL) AS full_name,
+               NULL::VARCHAR[] AS aliases, dob, address, NULL AS postcode, NULL AS id_number,
+               NULL AS email, NULL::VARCHAR[] AS phones,
+               CASE WHEN account_id IS NOT NULL THEN [account_id] END AS accounts,
+               opened AS activated, closed AS deactivated
+        FROM src_accounts WHERE NOT coalesce(is_duplicate, false)""",
+}
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "src_subscribers": ("msisdn", "first_name", "last_name", "full_name", "dob", "activated"),
+    "src_persons": ("first_name", "last_name", "full_name", "phones", "accounts", "emails"),
+    "src_accounts": ("account_id", "holder_name", "first_name", "last_name", "dob", "opened"),
+}
+
+
+def source_order(manifest: dict[str, Any]) -> dict[str, int]:
+    """Rank of each ingested source: by ingest start time, then name."""
+    sources = manifest.get("sources", {})
+    ingested = [
+        (str(s.get("started_at", "")), name)
+        for name, s in sources.items()
+        if s.get("status") == "ingested"
+    ]
+    return {name: i for i, (_, name) in enumerate(sorted(ingested))}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def load_person_records(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> pd.DataFrame:
+    """All person-bearing records of the case as one frame.
+
+    Columns: ``unique_id`` (= record key), ``record_key``, ``source``, ``kind``,
+    ``record_id``, ``row_number``, ``anchor_rank`` and the person fields. Records without
+    any name, id number or email cannot be resolved and are left out (their phones and accounts
+    stay unattributed). Raises InputError when the case has no person-bearing records, or
+    a staging table lacks the columns resolution needs.
+    """
+    parts = []
+    for table, sql in PERSON_SOURCES.items():
+        cols = _columns(con, table)
+        if not cols:
+            continue
+        missing = [c for c in _REQUIRED[table] if c not in cols]
+        if missing:
+            raise InputError(f"{table} lacks column(s) {', '.join(missing)}: re-ingest it")
+        parts.append(con.execute(sql).df())
+    frames = [p for p in parts if len(p)]
+    if not frames:
+        raise InputError(
+            "no person records to resolve: ingest a subscribers, persons or accounts source"
+        )
+    recs = pd.concat(frames, ignore_index=True)
+    named = recs[["first_name", "last_name", "full_name", "id_number", "email"]].notna().any(axis=1)
+    recs = recs.loc[named].copy()
+    if recs.empty:
+        raise InputError("person-bearing sources carry no names, id numbers or emails to resolve")
+    recs["record_id"] = recs["record_id"].astype(str)
+    key = recs["source_name"].astype(str) + ":" + recs["record_id"]
+    dup = key.duplicated(keep=False)
+    # a record id repeated within one source (not an exact duplicate row) gets its row number
+    key = key.where(~dup, key + "#" + recs["row_number"].astype(str))
+    recs["record_key"] = key
+    recs["unique_id"] = key
+    recs["source"] = recs["source_name"].astype(str)
+    order = source_order(manifest)
+    rank_source = recs["source"].map(order).fillna(len(order)).astype("int64")
+    recs = recs.assign(_rs=rank_source).sort_values(["_rs", "row_number"], kind="stable")
+    recs["anchor_rank"] = range(len(recs))
+    return recs.drop(columns=["_rs", "source_name"]).reset_index(drop=True)
