@@ -1,0 +1,196 @@
+"""One self-contained HTML file: inline CSS, inline PNG figures, vendored vis-network inline.
+
+The page fetches nothing: no fonts, scripts, styles or images from the network. Every value
+from the case is escaped (``html.escape`` for markup, ``<`` escaped inside the embedded JSON),
+and the network view's details panel writes text nodes only.
+
+For automated checks the page records script errors and what the network view drew into
+``#gk-status`` (``data-errors``, ``data-painted-pixels``, ``data-load-ms``), which a headless
+browser's ``--dump-dom`` shows without a DevTools connection.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from importlib import resources
+from typing import Any
+
+from graphkit.report.blocks import (
+    Block,
+    Box,
+    Card,
+    Cards,
+    Figure,
+    Interactive,
+    Para,
+    Section,
+    Stats,
+    Table,
+)
+
+__all__ = ["render_html"]
+
+_CSS = """
+:root{--ink:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#f7f8fa;--hyp:#c0392b;--accent:#0072B2}
+*{box-sizing:border-box}body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
+sans-serif;color:var(--ink);background:var(--bg)}header{background:#1d2330;color:#fff;
+padding:18px 32px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#c9d1e0;
+font-size:12px;word-break:break-all}nav{position:sticky;top:0;z-index:5;background:#fff;
+border-bottom:1px solid var(--line);padding:8px 32px}nav a{margin-right:18px;color:var(--accent);
+text-decoration:none;font-weight:600}main{max-width:1280px;margin:0 auto;padding:8px 32px 48px}
+section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px 24px;
+margin:18px 0}h2{margin:0 0 10px;font-size:19px}h3{margin:4px 0 8px;font-size:16px}
+p.muted{color:var(--muted);font-size:13px}figure{margin:12px 0}figure img{max-width:100%;
+height:auto;border:1px solid var(--line);border-radius:6px}figcaption{color:var(--muted);
+font-size:12px}table{border-collapse:collapse;margin:10px 0;font-size:12.5px;width:100%}
+caption{text-align:left;font-weight:600;padding:4px 0;color:#344054}th,td{border-bottom:1px
+solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:#f2f4f7}
+td.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;word-break:break-all}
+.cards{display:grid;grid-template-columns:1fr;gap:16px}.card-body{display:grid;
+grid-template-columns:minmax(0,11fr) minmax(0,9fr);gap:16px;align-items:start}
+.card{border:1px solid var(--line);border-top:6px solid var(--c);border-radius:8px;
+padding:12px 16px;background:#fff}.box{border-radius:8px;padding:10px 16px;margin:14px 0}
+.box.hypothesis{border:2px dashed var(--hyp);background:#fff7f6}.box.note{border:1px solid
+var(--line);background:#fafbfc}.box.fact{border:2px solid #2e7d32}.badge{display:inline-block;
+font-size:11px;font-weight:700;letter-spacing:.05em;padding:1px 8px;border-radius:10px;
+margin-right:8px;color:#fff;background:var(--hyp)}.box.note .badge{background:#667085}
+.gk-net{display:grid;grid-template-columns:1fr 320px;gap:12px}.gk-canvas{height:640px;
+border:1px solid var(--line);border-radius:8px;background:#fff}.gk-controls{display:flex;
+gap:10px;flex-wrap:wrap;align-items:center;margin:6px 0 10px}.gk-controls input[type=search]
+{width:260px;padding:5px 8px}.gk-controls select{padding:5px}.gk-side{border:1px solid
+var(--line);border-radius:8px;padding:10px 12px;font-size:13px;overflow:auto;max-height:640px}
+.gk-side dt{color:var(--muted);font-size:11px;text-transform:uppercase;margin-top:6px}
+.gk-side dd{margin:0}.legend span{display:inline-block;margin:2px 8px 2px 0;font-size:12px}
+.legend i{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:4px;
+vertical-align:-1px}.print-only{display:none}.tiles{display:grid;grid-template-columns:repeat(auto-fill,
+minmax(150px,1fr));gap:10px;margin:12px 0}.tile{border:1px solid var(--line);border-radius:8px;
+padding:10px 12px;background:#fbfcfe}.tile b{display:block;font-size:22px}.tile span{color:
+var(--muted);font-size:12px}table.narrow{width:auto;min-width:40%}#gk-status{display:none}
+@media print{nav,.gk-interactive{display:none}.print-only{display:block}section{break-inside:
+avoid-page;border:none}body{background:#fff}}
+"""
+
+_HOOK = """window.__gkErrors=[];(function(){var s=function(){var e=document.getElementById(
+'gk-status');if(e)e.setAttribute('data-errors',JSON.stringify(window.__gkErrors));};
+window.addEventListener('error',function(ev){window.__gkErrors.push(String(ev.message||ev));
+s();});window.addEventListener('unhandledrejection',function(ev){window.__gkErrors.push(
+'unhandled rejection: '+String(ev.reason));s();});var ce=console.error;console.error=function(){
+window.__gkErrors.push(Array.prototype.map.call(arguments,String).join(' '));s();
+return ce.apply(console,arguments);};document.addEventListener('DOMContentLoaded',s);})();"""
+
+
+def _vendored_js() -> str:
+    return (resources.files("graphkit.report") / "vendor" / "vis-network.min.js").read_text(
+        encoding="utf-8"
+    )
+
+
+def _app_js() -> str:
+    return (resources.files("graphkit.report") / "network.js").read_text(encoding="utf-8")
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _figure(f: Figure) -> str:
+    data = base64.b64encode(f.png).decode("ascii")
+    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f.caption)}">'
+            f"<figcaption>{_e(f.caption)}</figcaption></figure>")  # fmt: skip
+
+
+def _table(t: Table) -> str:
+    mono = {i for i, c in enumerate(t.columns) if c in t.mono}
+    head = "".join(f"<th>{_e(c)}</th>" for c in t.columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td{" class=mono" if i in mono else ""}>{_e(v)}</td>'
+                         for i, v in enumerate(row)) + "</tr>"  # fmt: skip
+        for row in t.rows
+    )
+    caption = f"<caption>{_e(t.caption)}</caption>" if t.caption else ""
+    narrow = ' class="narrow"' if len(t.columns) <= 3 else ""
+    return f"<table{narrow}>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _interactive(block: Interactive) -> str:
+    payload = json.dumps(block.data, ensure_ascii=False, default=str).replace("<", "\\u003c")
+    legend = "".join(
+        f'<span><i style="background:{_e(c["color"])}"></i>C{int(c["id"])} ({int(c["size"])})'
+        "</span>" for c in block.data["communities"][:30]
+    )  # fmt: skip
+    static = _figure(block.fallback) if block.fallback else ""
+    return f"""<div class="gk-interactive">
+<div class="gk-controls"><input type="search" id="gk-search" list="gk-names"
+ placeholder="Search a name or number…" aria-label="search actors"><datalist id="gk-names">
+</datalist><select id="gk-community" aria-label="filter by community"><option value="">all
+communities</option></select><label><input type="checkbox" id="gk-hyp" checked> show
+hypotheses (dashed red)</label><button type="button" id="gk-fit">fit view</button></div>
+<div class="legend">{legend}</div>
+<div class="gk-net"><div class="gk-canvas" id="gk-network"></div>
+<aside class="gk-side" id="gk-details"><p class="muted">Click an actor to see its details and
+why it ranks where it does.</p></aside></div>
+<script type="application/json" id="gk-data">{payload}</script></div>
+<div class="print-only">{static}</div>"""
+
+
+def _card(c: Card) -> str:
+    """A community card: text on top, then the picture beside the leader/broker table,
+    then the rest."""
+    head = [b for b in c.blocks if isinstance(b, Para)]
+    figs = [b for b in c.blocks if isinstance(b, Figure)]
+    tables = [b for b in c.blocks if isinstance(b, Table)]
+    side, rest = tables[:1], tables[1:]
+    body = (f'<div class="card-body"><div>{"".join(_block(x) for x in figs)}</div>'
+            f'<div>{"".join(_block(x) for x in side)}</div></div>') if figs else "".join(
+        _block(x) for x in side)  # fmt: skip
+    return (f'<div class="card" style="--c:{_e(c.colour)}"><h3>{_e(c.title)}</h3>'
+            + "".join(_block(x) for x in head) + body + "".join(_block(x) for x in rest)
+            + "</div>")  # fmt: skip
+
+
+def _block(b: Block) -> str:
+    if isinstance(b, Para):
+        return f'<p{" class=muted" if b.muted else ""}>{_e(b.text)}</p>'
+    if isinstance(b, Figure):
+        return "" if b.key == "network" else _figure(b)
+    if isinstance(b, Table):
+        return _table(b)
+    if isinstance(b, Stats):
+        tiles = "".join(f'<div class="tile"><b>{_e(v)}</b><span>{_e(k)}</span></div>'
+                        for k, v in b.items)  # fmt: skip
+        return f'<div class="tiles">{tiles}</div>'
+    if isinstance(b, Box):
+        badge = {"hypothesis": "HYPOTHESIS", "fact": "OBSERVED", "note": "NOTE"}[b.kind]
+        inner = "".join(_block(x) for x in b.blocks)
+        return (f'<div class="box {b.kind}"><h3><span class="badge">{badge}</span>'
+                f"{_e(b.title)}</h3>{inner}</div>")  # fmt: skip
+    if isinstance(b, Cards):
+        cards = "".join(_card(c) for c in b.cards)
+        return f'<div class="cards">{cards}</div>'
+    if isinstance(b, Interactive):
+        return _interactive(b)
+    raise TypeError(f"unknown block {type(b).__name__}")
+
+
+def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
+    """The whole report as one HTML document."""
+    nav = "".join(f'<a href="#{_e(s.anchor)}">{_e(s.title.split(",")[0])}</a>' for s in sections)
+    body = "".join(
+        f'<section id="{_e(s.anchor)}"><h2>{_e(s.title)}</h2>'
+        + "".join(_block(b) for b in s.blocks) + "</section>" for s in sections
+    )  # fmt: skip
+    has_network = any(isinstance(b, Interactive) for s in sections for b in s.blocks)
+    scripts = (f"<script>{_vendored_js()}</script><script>{_app_js()}</script>"
+               if has_network else "")  # fmt: skip
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:;
+ style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<title>{_e(title)}</title><style>{_CSS}</style><script>{_HOOK}</script></head>
+<body><div id="gk-status" data-errors="[]" data-painted-pixels="-1" data-load-ms="-1"></div>
+<header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header><nav>{nav}</nav>
+<main>{body}</main>{scripts}</body></html>
+"""

@@ -1,0 +1,50 @@
+"""Small text helpers shared by the report sections: numbers, actor labels, evidence."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["evidence_text", "fmt", "label_of", "short_label"]
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for people: ``digits`` significant digits, an en dash when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.{digits}g}"
+    return str(value)
+
+
+def label_of(row: Any) -> str:
+    """How an actor is named in the report: its name and id, or its id alone."""
+    actor_id = str(row["actor_id"])
+    name = row.get("name") if hasattr(row, "get") else None
+    if isinstance(name, str) and name.strip() and name != actor_id:
+        return f"{name} ({actor_id})"
+    return actor_id
+
+
+def evidence_text(evidence: Any, *, limit: int = 6) -> str:
+    """A one-line summary of an evidence dict: numbers as they are, lists by their length."""
+    if not isinstance(evidence, dict):
+        return "" if evidence is None else str(evidence)[:200]
+    parts = []
+    for k, v in evidence.items():
+        if k in ("weights", "model_version") or isinstance(v, dict):
+            continue
+        parts.append(f"{k}: {len(v)}" if isinstance(v, list) else f"{k}: {v}")
+        if len(parts) >= limit:
+            break
+    return "; ".join(parts) or json.dumps(evidence)[:200]
+
+
+def short_label(row: Any, *, max_chars: int = 24) -> str:
+    """A short name for pictures: the name alone when known, else the id."""
+    name = row.get("name") if hasattr(row, "get") else None
+    text = name if isinstance(name, str) and name.strip() else str(row["actor_id"])
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
