@@ -41,8 +41,12 @@ def export(
     ],
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="File to write (CSV: STEM.nodes.csv, STEM.edges.csv).",
-                     show_default=False),  # fmt: skip
+        typer.Option(
+            "--out",
+            "-o",
+            help="File to write (CSV: STEM.nodes.csv, STEM.edges.csv).",
+            show_default=False,
+        ),
     ],
     purpose: Annotated[
         str, typer.Option(help="Why the data is disclosed (audit log).", show_default=False)
@@ -102,10 +106,15 @@ def export(
     )
     rows = [{"file": str(p), "sha256": h} for p, h in result.files.items()]
     rows.append({"file": str(result.manifest), "sha256": "(manifest)"})
-    render(rows, json_output=json_output, title=(
-        f"exported {result.nodes} actors, {result.edges} ties "
-        f"({result.hypotheses} hypotheses)" + (", pseudonymised" if result.pseudonymised else "")
-    ))  # fmt: skip
+    render(
+        rows,
+        json_output=json_output,
+        title=(
+            f"exported {result.nodes} actors, {result.edges} ties "
+            f"({result.hypotheses} hypotheses)"
+            + (", pseudonymised" if result.pseudonymised else "")
+        ),
+    )
 
 
 def register(app: typer.Typer) -> None:

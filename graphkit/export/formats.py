@@ -32,8 +32,13 @@ from graphkit.model import ACTOR, node, relationship
 __all__ = ["FORMATS", "edge_type", "node_label", "render"]
 
 LIST_SEPARATOR = "; "
-_LAYER_TYPES = {"calls": "CALLED", "sms": "CALLED", "money": "TRANSFERRED",
-                "predicted_link": "PREDICTED_LINK", "same_user_as": "SAME_USER_AS"}  # fmt: skip
+_LAYER_TYPES = {
+    "calls": "CALLED",
+    "sms": "CALLED",
+    "money": "TRANSFERRED",
+    "predicted_link": "PREDICTED_LINK",
+    "same_user_as": "SAME_USER_AS",
+}
 _KIND_LABELS = {"person": "Person", "phone": "Phone"}
 _CYPHER_BATCH = 1000
 
@@ -123,8 +128,11 @@ def render_json(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         if "evidence" in row:
             row["evidence"] = json.loads(row["evidence"])
         edges.append({"data": row})
-    doc = {"format": "cytoscape.js elements", "data": meta,
-           "elements": {"nodes": nodes, "edges": edges}}  # fmt: skip
+    doc = {
+        "format": "cytoscape.js elements",
+        "data": meta,
+        "elements": {"nodes": nodes, "edges": edges},
+    }
     return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
@@ -150,8 +158,13 @@ def render_csv(sub: Subgraph, *, meta: dict[str, Any]) -> dict[str, bytes]:
     """Two files: ``nodes`` and ``edges`` (suffixes given by the caller)."""
     del meta
     node_cols = ["id", "type", *[c for c in sub.nodes.columns if c != "id"]]
-    edge_cols = ["id", "src", "dst", "type", *[c for c in sub.edges.columns if c not in
-                                                ("src", "dst")]]  # fmt: skip
+    edge_cols = [
+        "id",
+        "src",
+        "dst",
+        "type",
+        *[c for c in sub.edges.columns if c not in ("src", "dst")],
+    ]
     return {
         "nodes": _csv(_node_rows(sub, flat=True), node_cols),
         "edges": _csv(_edge_rows(sub), edge_cols),
@@ -192,8 +205,9 @@ def render_cypher(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         by_label.setdefault(label, []).append({"id": row.pop("id"), "props": row})
     for label, rows in sorted(by_label.items()):
         extra = f", a:{label}" if label != ACTOR else ""
-        stmt = (f"UNWIND $rows AS row MERGE (a:{ACTOR} {{actor_id: row.id}}) "
-                f"SET a += row.props{extra};")  # fmt: skip
+        stmt = (
+            f"UNWIND $rows AS row MERGE (a:{ACTOR} {{actor_id: row.id}}) SET a += row.props{extra};"
+        )
         lines += _batches(rows, stmt)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for row in _edge_rows(sub):
@@ -239,9 +253,13 @@ def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         chart.add_icon(id=str(ident), type=kind, label=str(label or ident), attributes=attrs)
     for row in _edge_rows(sub):
         hyp = bool(row.get("hypothesis"))
-        attrs = {k: v for k, v in row.items()
-                 if k not in ("src", "dst", "type", "id") and isinstance(v, str | int | float)
-                 and not isinstance(v, bool)}  # fmt: skip
+        attrs = {
+            k: v
+            for k, v in row.items()
+            if k not in ("src", "dst", "type", "id")
+            and isinstance(v, str | int | float)
+            and not isinstance(v, bool)
+        }
         attrs["hypothesis"] = hyp
         chart.add_link(
             from_id=str(row["src"]),

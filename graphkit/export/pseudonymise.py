@@ -24,7 +24,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,8 +47,14 @@ __all__ = [
 
 KEY_FILE = Path("keys") / "pseudonym.key"
 _KEY_BYTES = 32
-_PREFIX = {"id": "A", "names": "NAME", "phones": "PH", "imeis": "IMEI", "imsis": "IMSI",
-           "accounts": "ACC"}  # fmt: skip
+_PREFIX = {
+    "id": "A",
+    "names": "NAME",
+    "phones": "PH",
+    "imeis": "IMEI",
+    "imsis": "IMSI",
+    "accounts": "ACC",
+}
 # Shapes of identifiers that free text may hold: E.164 numbers, 14-16 digit IMEI/IMSI, IBANs.
 _SHAPES = (
     ("PH", re.compile(r"\+\d{7,15}")),
@@ -121,8 +127,14 @@ class _Tokens:
         if self.pattern is not None:
             text = self.pattern.sub(lambda m: self.known[m.group(0)], text)
         for prefix, shape in _SHAPES:
-            text = shape.sub(lambda m, p=prefix: token(self.key, m.group(0), prefix=p), text)
+            text = shape.sub(self._replacer(prefix), text)
         return text
+
+    def _replacer(self, prefix: str) -> Callable[[re.Match[str]], str]:
+        def replace(match: re.Match[str]) -> str:
+            return token(self.key, match.group(0), prefix=prefix)
+
+        return replace
 
     def walk(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -158,7 +170,9 @@ def pseudonymise(sub: Subgraph, *, key: bytes) -> Subgraph:
     for col in NODE_LIST_COLUMNS:
         nodes[col] = [sorted(known[str(v)] for v in values) for values in nodes[col]]
     if "superior" in nodes.columns:
-        nodes["superior"] = [None if v is None or v != v else known[str(v)] for v in nodes["superior"]]
+        nodes["superior"] = [
+            None if v is None or v != v else known[str(v)] for v in nodes["superior"]
+        ]
     edges["src"] = [known[str(v)] for v in edges["src"]]
     edges["dst"] = [known[str(v)] for v in edges["dst"]]
     edges["evidence"] = [
@@ -179,7 +193,7 @@ def leaked_identifiers(data: bytes, identifiers: Iterable[str]) -> list[str]:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         texts.append(data.decode("utf-16", errors="ignore"))
     wanted = [(v, _WORD.findall(v)) for v in identifiers]
-    leaks = set()
+    leaks: set[str] = set()
     for text in texts:
         folded = text.replace("\\u002b", "+").replace("&#43;", "+")
         words = set(_WORD.findall(folded))

@@ -100,10 +100,15 @@ def export_case(
         targets = {p: check_target(t, case_dir=store.path, force=force) for p, t in parts.items()}
         manifest_target = check_target(manifest_path, case_dir=store.path, force=force)
         result = _export(
-            store, fmt=fmt, targets=targets, manifest_target=manifest_target,
-            selection=selection, detail=detail, case_hash=case_hash,
+            store,
+            fmt=fmt,
+            targets=targets,
+            manifest_target=manifest_target,
+            selection=selection,
+            detail=detail,
+            case_hash=case_hash,
             pseudonymise_ids=pseudonymise_ids,
-        )  # fmt: skip
+        )
     except BaseException as exc:
         store.audit.append(
             command="export",
@@ -119,8 +124,13 @@ def export_case(
         operation="disclosure",
         inputs={"case_manifest": case_hash},
         outputs={str(p): h for p, h in result.files.items()},
-        detail={**detail, "nodes": result.nodes, "edges": result.edges,
-                "hypotheses": result.hypotheses, "manifest": str(result.manifest)},  # fmt: skip
+        detail={
+            **detail,
+            "nodes": result.nodes,
+            "edges": result.edges,
+            "hypotheses": result.hypotheses,
+            "manifest": str(result.manifest),
+        },
         actor=actor,
     )
     return result
@@ -175,8 +185,11 @@ def _export(
         "files": [
             {"name": p.name, "sha256": h, "bytes": p.stat().st_size} for p, h in files.items()
         ],
-        "counts": {"nodes": len(sub.nodes), "edges": len(sub.edges),
-                   "hypotheses": sub.hypotheses},  # fmt: skip
+        "counts": {
+            "nodes": len(sub.nodes),
+            "edges": len(sub.edges),
+            "hypotheses": sub.hypotheses,
+        },
         "notes": list(sub.notes),
     }
     write_atomic(manifest_target, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))

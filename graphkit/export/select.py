@@ -230,9 +230,7 @@ def _widen(seeds: list[str], edges: pd.DataFrame, hops: int) -> set[str]:
     return chosen
 
 
-def _node_table(
-    store: CaseStore, con: duckdb.DuckDBPyConnection, ids: list[str]
-) -> pd.DataFrame:
+def _node_table(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
     con.register("export_ids", pd.DataFrame({"actor_id": pd.Series(ids, dtype=object)}))
     has = {t: _exists(store, con, t) for t in ("analytics_actor", "src_cdr", "src_subscribers")}
     analytics = ""
@@ -283,17 +281,17 @@ def _node_table(
         LEFT JOIN node_person p ON p.person_id = a.actor_id
         {"LEFT JOIN analytics_actor an ON an.actor_id = a.actor_id" if analytics else ""}
         ORDER BY a.actor_id
-        """  # noqa: S608 - identifiers above are this module's constants
+        """
     ).df()
     con.unregister("export_ids")
     for col in NODE_LIST_COLUMNS:
-        frame[col] = [sorted({str(v) for v in (x if x is not None else []) if v}) for x in frame[col]]
+        frame[col] = [
+            sorted({str(v) for v in (x if x is not None else []) if v}) for x in frame[col]
+        ]
     return frame
 
 
-def _hypotheses(
-    store: CaseStore, con: duckdb.DuckDBPyConnection, ids: set[str]
-) -> pd.DataFrame:
+def _hypotheses(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: set[str]) -> pd.DataFrame:
     frames = []
     sql = {
         "predicted_link": """

@@ -9,7 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Block", "Box", "Card", "Cards", "Figure", "Interactive", "Para", "Section", "Stats", "Table"]
+__all__ = [
+    "Block",
+    "Box",
+    "Card",
+    "Cards",
+    "Figure",
+    "Interactive",
+    "Para",
+    "Section",
+    "Stats",
+    "Table",
+]
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,37 @@ __all__ = ["CaseFacts", "collect"]
 
 log = logging.getLogger(__name__)
 
-_PACKAGES = ("duckdb", "igraph", "leidenalg", "networkx", "scipy", "numpy", "pandas",
-             "splink", "torch", "torch-geometric", "matplotlib")  # fmt: skip
-_ACTOR_COLUMNS = ("community", "community_confidence", "pagerank", "betweenness", "degree",
-                  "leadership", "level", "springrank", "superior", "rank_in_community", "hierarchy_p_value",
-                  "broker_role", "brokerage", "communities_reached", "fragmentation_gain",
-                  "explanation")  # fmt: skip
+_PACKAGES = (
+    "duckdb",
+    "igraph",
+    "leidenalg",
+    "networkx",
+    "scipy",
+    "numpy",
+    "pandas",
+    "splink",
+    "torch",
+    "torch-geometric",
+    "matplotlib",
+)
+_ACTOR_COLUMNS = (
+    "community",
+    "community_confidence",
+    "pagerank",
+    "betweenness",
+    "degree",
+    "leadership",
+    "level",
+    "springrank",
+    "superior",
+    "rank_in_community",
+    "hierarchy_p_value",
+    "broker_role",
+    "brokerage",
+    "communities_reached",
+    "fragmentation_gain",
+    "explanation",
+)
 
 
 @dataclass(frozen=True)
@@ -117,7 +142,7 @@ def _counts(store: CaseStore, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     out = {}
     for t in tables:
         if store.table_exists(con, t):
-            row = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()  # noqa: S608
+            row = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()
             out[t] = int(row[0]) if row else 0
     return out
 
@@ -129,18 +154,23 @@ def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     picked = ", ".join(f"a.{c}" for c in _ACTOR_COLUMNS if c in cols)
     names = "NULL::VARCHAR"
     if store.table_exists(con, "src_subscribers"):
-        names = ("(SELECT first(coalesce(s.full_name, concat_ws(' ', s.first_name, s.last_name)) "
-                 "ORDER BY s.row_number) FROM src_subscribers s "
-                 "WHERE list_contains(a.phones, s.msisdn))")  # fmt: skip
-    return _as_lists(_df(
-        con,
-        f"""
+        names = (
+            "(SELECT first(coalesce(s.full_name, concat_ws(' ', s.first_name, s.last_name)) "
+            "ORDER BY s.row_number) FROM src_subscribers s "
+            "WHERE list_contains(a.phones, s.msisdn))"
+        )
+    return _as_lists(
+        _df(
+            con,
+            f"""
         SELECT a.actor_id, a.kind, a.phones,
                coalesce(p.full_name, {names}) AS name, {picked}
         FROM analytics_actor a LEFT JOIN node_person p ON p.person_id = a.actor_id
         ORDER BY a.actor_id
-        """,  # noqa: S608 - column names come from _ACTOR_COLUMNS
-    ), "phones")
+        """,
+        ),
+        "phones",
+    )
 
 
 def _activity(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, ...]:
@@ -158,22 +188,30 @@ def _activity(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[pd.Data
         FROM ends e LEFT JOIN owner o USING (phone)
         WHERE e.phone IS NOT NULL AND e.start IS NOT NULL
     """)
-    how = _df(con, """
+    how = _df(
+        con,
+        """
         SELECT actor_id, ((isodow(start) - 1) * 24 + hour(start))::INT AS how,
                count(*)::BIGINT AS events
         FROM report_events GROUP BY ALL ORDER BY actor_id, how
-    """)
-    daily = _df(con, """
+    """,
+    )
+    daily = _df(
+        con,
+        """
         SELECT 'phone' AS level, phone AS entity, date_trunc('day', start) AS day,
                count(*)::BIGINT AS events FROM report_events GROUP BY ALL
         UNION ALL
         SELECT 'actor', actor_id, date_trunc('day', start), count(*)::BIGINT
         FROM report_events GROUP BY ALL
-    """)
+    """,
+    )
     return how, daily
 
 
-def _optional(store: CaseStore, con: duckdb.DuckDBPyConnection, table: str, sql: str) -> pd.DataFrame:
+def _optional(
+    store: CaseStore, con: duckdb.DuckDBPyConnection, table: str, sql: str
+) -> pd.DataFrame:
     if not store.table_exists(con, table):
         return pd.DataFrame()
     frame = _df(con, sql)
@@ -189,36 +227,69 @@ def collect(store: CaseStore) -> CaseFacts:
     with store.connect(read_only=True) as con:
         counts = _counts(store, con)
         actors = _actors(store, con)
-        ties = _optional(store, con, "actor_edge", """
+        ties = _optional(
+            store,
+            con,
+            "actor_edge",
+            """
             SELECT least(src, dst) AS a, greatest(src, dst) AS b, sum(weight) AS weight,
                    list(DISTINCT layer ORDER BY layer) AS layers
-            FROM actor_edge WHERE src <> dst GROUP BY ALL ORDER BY a, b""")
-        communities = _optional(store, con, "analytics_community",
-                                "SELECT * FROM analytics_community ORDER BY community")
-        key_players = _optional(store, con, "analytics_key_player",
-                                "SELECT * FROM analytics_key_player ORDER BY rank")
+            FROM actor_edge WHERE src <> dst GROUP BY ALL ORDER BY a, b""",
+        )
+        communities = _optional(
+            store,
+            con,
+            "analytics_community",
+            "SELECT * FROM analytics_community ORDER BY community",
+        )
+        key_players = _optional(
+            store, con, "analytics_key_player", "SELECT * FROM analytics_key_player ORDER BY rank"
+        )
         activity, daily = _activity(store, con)
-        blackouts = _optional(store, con, "analytics_blackout",
-                              "SELECT * FROM analytics_blackout ORDER BY q_value, start")
-        handoffs = _optional(store, con, "rel_same_user_as", """
+        blackouts = _optional(
+            store,
+            con,
+            "analytics_blackout",
+            "SELECT * FROM analytics_blackout ORDER BY q_value, start",
+        )
+        handoffs = _optional(
+            store,
+            con,
+            "rel_same_user_as",
+            """
             SELECT src, dst, score, threshold, model_version, evidence, status, decided_by,
-                   decided_at FROM rel_same_user_as ORDER BY score DESC, src, dst""")
-        predicted = _optional(store, con, "rel_predicted_link", """
+                   decided_at FROM rel_same_user_as ORDER BY score DESC, src, dst""",
+        )
+        predicted = _optional(
+            store,
+            con,
+            "rel_predicted_link",
+            """
             SELECT src, dst, score, threshold, model_version, evidence, status, decided_by,
-                   decided_at FROM rel_predicted_link ORDER BY score DESC, src, dst""")
-        review = _optional(store, con, "review_queue",
-                           "SELECT * FROM review_queue ORDER BY status <> 'pending', "
-                           "abs(match_weight), review_id")  # fmt: skip
-        sensitivity = _optional(store, con, "analytics_sensitivity",
-                                "SELECT * FROM analytics_sensitivity")  # fmt: skip
+                   decided_at FROM rel_predicted_link ORDER BY score DESC, src, dst""",
+        )
+        review = _optional(
+            store,
+            con,
+            "review_queue",
+            "SELECT * FROM review_queue ORDER BY status <> 'pending', abs(match_weight), review_id",
+        )
+        sensitivity = _optional(
+            store, con, "analytics_sensitivity", "SELECT * FROM analytics_sensitivity"
+        )
         period: tuple[datetime | None, datetime | None] = (None, None)
         if store.table_exists(con, "src_cdr"):
             row = con.execute("SELECT min(start), max(start) FROM src_cdr").fetchone()
             period = (row[0], row[1]) if row else (None, None)
     stages = manifest.get("stages", {})
-    for part, stage in (("graph", "build"), ("analytics", "analyze"), ("persons", "resolve"),
-                        ("blackouts", "blackouts"), ("handoffs", "handoffs"),
-                        ("predicted", "predict-links")):  # fmt: skip
+    for part, stage in (
+        ("graph", "build"),
+        ("analytics", "analyze"),
+        ("persons", "resolve"),
+        ("blackouts", "blackouts"),
+        ("handoffs", "handoffs"),
+        ("predicted", "predict-links"),
+    ):
         if part == "predicted":
             if predicted.empty:
                 missing[part] = "no predicted links (run `graphkit predict-links`)"

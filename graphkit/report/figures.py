@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +29,28 @@ __all__ = [
 ]
 
 # Colour-blind-safe first (Okabe & Ito 2008), then tab20 hues for many communities.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-           "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#393b79", "#637939", "#8c6d31", "#843c39")  # fmt: skip
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+)
 NO_COMMUNITY = "#9e9e9e"
 HYPOTHESIS = "#d62728"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -58,7 +78,7 @@ def _figure(width_in: float, height_in: float, **kw: Any) -> tuple[Figure, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(width_in, height_in), layout="constrained", **kw)
+    return plt.subplots(figsize=(width_in, height_in), **kw)
 
 
 def network_layout(
@@ -77,8 +97,9 @@ def network_layout(
     edges = [(index[a], index[b]) for a, b in zip(t["a"], t["b"], strict=True)]
     comm = dict(zip(ids, actors.get("community", pd.Series([None] * len(ids))), strict=True))
     same = [comm[a] == comm[b] and comm[a] is not None for a, b in zip(t["a"], t["b"], strict=True)]
-    weights = [(5.0 if s else 1.0) * math.log1p(float(w)) for s, w in zip(same, t["weight"],
-                                                                          strict=True)]  # fmt: skip
+    weights = [
+        (5.0 if s else 1.0) * math.log1p(float(w)) for s, w in zip(same, t["weight"], strict=True)
+    ]
     g = ig.Graph(n=len(ids), edges=edges)
     g.es["weight"] = weights
     parts = g.connected_components()
@@ -88,7 +109,15 @@ def network_layout(
     if len(core) > 1:
         sub = g.induced_subgraph(core)
         start = np.random.default_rng(seed).uniform(-1, 1, size=(len(core), 2)).tolist()
-        layout = sub.layout_fruchterman_reingold(weights=sub.es["weight"], seed=start, niter=300)
+        # igraph draws from a process-wide generator: give it one seeded here, then put the
+        # default (Python's random module) back.
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            layout = sub.layout_fruchterman_reingold(
+                weights=sub.es["weight"], seed=start, niter=300
+            )
+        finally:
+            ig.set_random_number_generator(random)
         pts = np.asarray(layout.coords, dtype=float).reshape(-1, 2)
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         pts = (pts - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
@@ -115,7 +144,7 @@ def node_sizes(pagerank: pd.Series, *, smallest: float, largest: float) -> np.nd
     pr = pagerank.fillna(0).to_numpy(dtype=float)
     if len(pr) == 0 or pr.max() <= 0:
         return np.full(len(pr), smallest)
-    return smallest + (largest - smallest) * np.sqrt(pr / pr.max())
+    return np.asarray(smallest + (largest - smallest) * np.sqrt(pr / pr.max()), dtype=float)
 
 
 def network_png(
@@ -127,6 +156,7 @@ def network_png(
 ) -> bytes:
     """Static network for print: colour = community, size = PageRank, top actors labelled."""
     fig, ax = _figure(10, 7.5)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
     ax.set_axis_off()
     t = ties[ties["a"].isin(positions) & ties["b"].isin(positions)]
     if len(t):
@@ -134,21 +164,28 @@ def network_png(
 
         segs = [(positions[a], positions[b]) for a, b in zip(t["a"], t["b"], strict=True)]
         lw = 0.3 + 1.2 * np.log1p(t["weight"].to_numpy(float)) / max(
-            1.0, float(np.log1p(t["weight"].max())))  # fmt: skip
+            1.0, float(np.log1p(t["weight"].max()))
+        )
         ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=lw, alpha=0.5))
     a = actors[actors["actor_id"].isin(positions)]
     xy = np.array([positions[x] for x in a["actor_id"]]) if len(a) else np.zeros((0, 2))
     colours = [community_colour(c) for c in a.get("community", [None] * len(a))]
-    sizes = node_sizes(a["pagerank"] if "pagerank" in a else pd.Series(np.zeros(len(a))),
-                       smallest=12, largest=420)  # fmt: skip
-    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="white", linewidths=0.6,
-               zorder=3)  # fmt: skip
+    sizes = node_sizes(
+        a["pagerank"] if "pagerank" in a else pd.Series(np.zeros(len(a))), smallest=12, largest=420
+    )
+    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="white", linewidths=0.6, zorder=3)
     if "pagerank" in a and len(a):
         top = a.nlargest(labels, "pagerank")
         for actor_id, name in zip(top["actor_id"], top["name"], strict=True):
             x, y = positions[actor_id]
-            ax.annotate(_short(name, actor_id), (x, y), xytext=(4, 4),
-                        textcoords="offset points", fontsize=7, zorder=4)  # fmt: skip
+            ax.annotate(
+                _short(name, actor_id),
+                (x, y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=4,
+            )
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.03, 1.03)
     return _png(fig)
@@ -213,6 +250,7 @@ def hierarchy_png(members: pd.DataFrame, *, brokers: Sequence[str] = (), most: i
     height = m["springrank"] if has_rank else -m["level"].astype(float)
     y = dict(zip(m["actor_id"], height.astype(float), strict=True))
     fig, ax = _figure(7.2, 4.2)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.97, bottom=0.03)
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)
     ax.set_xticks([])
@@ -220,24 +258,63 @@ def hierarchy_png(members: pd.DataFrame, *, brokers: Sequence[str] = (), most: i
     ax.tick_params(axis="y", labelsize=7)
     for k, lv in enumerate(sorted(m["level"].dropna().astype(int).unique())):
         band = height[m["level"] == lv]
-        ax.axhspan(band.min() - 0.08, band.max() + 0.08, color="#f1f3f6" if k % 2 else "#e7ebf1",
-                   zorder=0)  # fmt: skip
-        ax.text(1.0, band.max() + 0.06, f"level {lv}", ha="right", va="top", fontsize=7,
-                color="#555555", transform=ax.get_yaxis_transform())  # fmt: skip
-    for actor, sup in zip(m["actor_id"], m["superior"], strict=True):
-        if isinstance(sup, str) and sup in x:
-            ax.annotate("", xy=(x[actor], y[actor]), xytext=(x[sup], y[sup]),
-                        arrowprops={"arrowstyle": "-|>", "color": "#7d8592", "lw": 0.9,
-                                    "shrinkA": 7, "shrinkB": 7}, zorder=2)  # fmt: skip
+        ax.axhspan(
+            band.min() - 0.08, band.max() + 0.08, color="#f1f3f6" if k % 2 else "#e7ebf1", zorder=0
+        )
+        ax.text(
+            1.0,
+            band.max() + 0.06,
+            f"level {lv}",
+            ha="right",
+            va="top",
+            fontsize=7,
+            color="#555555",
+            transform=ax.get_yaxis_transform(),
+        )
+    links = [
+        (x[sup], y[sup], x[a], y[a])
+        for a, sup in zip(m["actor_id"], m["superior"], strict=True)
+        if isinstance(sup, str) and sup in x
+    ]
+    if links:
+        x0, y0, x1, y1 = (np.array(v) for v in zip(*links, strict=True))
+        # one quiver for all arrows (fast); stop short of both ends so heads stay visible
+        ax.quiver(
+            x0 + 0.08 * (x1 - x0),
+            y0 + 0.08 * (y1 - y0),
+            0.84 * (x1 - x0),
+            0.84 * (y1 - y0),
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            width=0.0022,
+            headwidth=5,
+            headlength=6,
+            color="#7d8592",
+            zorder=2,
+        )
     leader = members.sort_values("leadership", ascending=False)["actor_id"].iloc[0]
     for actor, name, comm in zip(m["actor_id"], m["name"], m["community"], strict=True):
-        ax.scatter([x[actor]], [y[actor]], s=150, marker="D" if actor in brokers else "o",
-                   c=community_colour(comm), zorder=3,
-                   edgecolors="black" if actor == leader else "white",
-                   linewidths=2.2 if actor == leader else 0.8)  # fmt: skip
-        ax.annotate(_short(name, actor), (x[actor], y[actor]), xytext=(6, 2),
-                    textcoords="offset points", fontsize=7, rotation=28, zorder=4,
-                    fontweight="bold" if actor == leader else "normal")  # fmt: skip
+        ax.scatter(
+            [x[actor]],
+            [y[actor]],
+            s=150,
+            marker="D" if actor in brokers else "o",
+            c=community_colour(comm),
+            zorder=3,
+            edgecolors="black" if actor == leader else "white",
+            linewidths=2.2 if actor == leader else 0.8,
+        )
+        ax.annotate(
+            _short(name, actor),
+            (x[actor], y[actor]),
+            xytext=(6, 2),
+            textcoords="offset points",
+            fontsize=7,
+            rotation=28,
+            zorder=4,
+            fontweight="bold" if actor == leader else "normal",
+        )
     ax.set_xlim(0, 1.08)
     return _png(fig)
 
@@ -256,6 +333,7 @@ def heatmaps_png(grids: Sequence[tuple[str, np.ndarray]], *, columns: int = 3) -
     rows = math.ceil(n / columns)
     cols = min(columns, n)
     fig, axes = _figure(4.2 * cols, 1.9 * rows, nrows=rows, ncols=cols, squeeze=False)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.1, hspace=0.55, wspace=0.18)
     for k, ax in enumerate(axes.flat):
         if k >= len(grids):
             ax.set_axis_off()
@@ -280,29 +358,58 @@ def timeline_png(
     entity, to entity, from time, to time, text) drawn in purple (hand-offs).
     """
     import matplotlib.dates as mdates
+    from matplotlib.collections import PolyCollection
 
+    widest = max((len(label) for _, label in rows), default=10)
     fig, ax = _figure(11, 0.9 + 0.42 * max(len(rows), 1))
+    fig.subplots_adjust(
+        left=min(0.5, 0.1 + 0.0062 * widest),
+        right=0.98,
+        top=0.98,
+        bottom=0.6 / (0.9 + 0.42 * max(len(rows), 1)),
+    )
     index = {e: i for i, (e, _) in enumerate(rows)}
-    for entity, i in index.items():
-        d = daily[daily["entity"] == entity]
-        if len(d):
-            height = d["events"].to_numpy(float) / max(float(d["events"].max()), 1.0) * 0.8
-            days = pd.to_datetime(d["day"], utc=True)
-            ax.bar(days, height, bottom=i - 0.4, width=0.85, color="#4c72b0", align="edge")
+    d = daily[daily["entity"].isin(index)]
+    if len(d):
+        peak = d.groupby("entity")["events"].transform("max").to_numpy(float)
+        height = d["events"].to_numpy(float) / np.maximum(peak, 1.0) * 0.8
+        x0 = mdates.date2num(  # type: ignore[no-untyped-call]
+            pd.to_datetime(d["day"], utc=True).dt.tz_localize(None)
+        )
+        row = d["entity"].map(index).to_numpy(float) + 0.4
+        bars = [
+            ((a, r), (a + 0.85, r), (a + 0.85, r - h), (a, r - h))
+            for a, r, h in zip(x0, row, height, strict=True)
+        ]
+        ax.add_collection(PolyCollection(bars, facecolors="#4c72b0", edgecolors="none"))
+        ax.set_xlim(x0.min() - 0.5, x0.max() + 1.5)
+
+    def num(t: Any) -> float:
+        return float(
+            mdates.date2num(  # type: ignore[no-untyped-call]
+                pd.Timestamp(t).tz_convert(None)
+            )
+        )
+
     for entity, start, end, _ in spans:
         if entity in index:
             i = index[entity]
-            ax.axvspan(start, end, ymin=0, ymax=1, alpha=0)  # keeps the axis range honest
-            ax.fill_between([start, end], i - 0.45, i + 0.45, color="#d62728", alpha=0.22,
-                            linewidth=0)  # fmt: skip
+            ax.fill_between(
+                [num(start), num(end)], i - 0.45, i + 0.45, color="#d62728", alpha=0.22, linewidth=0
+            )
     for src, dst, t0, t1, text in arrows:
         if src in index and dst in index:
-            ax.annotate("", xy=(t1, index[dst]), xytext=(t0, index[src]),
-                        arrowprops={"arrowstyle": "-|>", "color": "#7b3294", "lw": 1.6})  # fmt: skip
-            ax.text(t1, index[dst] + 0.42, text, fontsize=7, color="#7b3294", va="bottom")
+            ax.annotate(
+                "",
+                xy=(num(t1), index[dst]),
+                xytext=(num(t0), index[src]),
+                arrowprops={"arrowstyle": "-|>", "color": "#7b3294", "lw": 1.6},
+            )
+            ax.text(num(t1), index[dst] + 0.42, text, fontsize=7, color="#7b3294", va="bottom")
+    ax.xaxis_date()
     ax.set_yticks(range(len(rows)), [label for _, label in rows], fontsize=7)
     ax.set_ylim(len(rows) - 0.5, -0.6)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
     ax.grid(axis="x", color="#eeeeee")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)

@@ -72,14 +72,6 @@ var(--muted);font-size:12px}table.narrow{width:auto;min-width:40%}#gk-status{dis
 avoid-page;border:none}body{background:#fff}}
 """
 
-_HOOK = """window.__gkErrors=[];(function(){var s=function(){var e=document.getElementById(
-'gk-status');if(e)e.setAttribute('data-errors',JSON.stringify(window.__gkErrors));};
-window.addEventListener('error',function(ev){window.__gkErrors.push(String(ev.message||ev));
-s();});window.addEventListener('unhandledrejection',function(ev){window.__gkErrors.push(
-'unhandled rejection: '+String(ev.reason));s();});var ce=console.error;console.error=function(){
-window.__gkErrors.push(Array.prototype.map.call(arguments,String).join(' '));s();
-return ce.apply(console,arguments);};document.addEventListener('DOMContentLoaded',s);})();"""
-
 
 def _vendored_js() -> str:
     return (resources.files("graphkit.report") / "vendor" / "vis-network.min.js").read_text(
@@ -87,8 +79,8 @@ def _vendored_js() -> str:
     )
 
 
-def _app_js() -> str:
-    return (resources.files("graphkit.report") / "network.js").read_text(encoding="utf-8")
+def _asset(name: str) -> str:
+    return (resources.files("graphkit.report") / name).read_text(encoding="utf-8")
 
 
 def _e(value: Any) -> str:
@@ -97,16 +89,21 @@ def _e(value: Any) -> str:
 
 def _figure(f: Figure) -> str:
     data = base64.b64encode(f.png).decode("ascii")
-    return (f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f.caption)}">'
-            f"<figcaption>{_e(f.caption)}</figcaption></figure>")  # fmt: skip
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f.caption)}">'
+        f"<figcaption>{_e(f.caption)}</figcaption></figure>"
+    )
 
 
 def _table(t: Table) -> str:
     mono = {i for i, c in enumerate(t.columns) if c in t.mono}
     head = "".join(f"<th>{_e(c)}</th>" for c in t.columns)
     body = "".join(
-        "<tr>" + "".join(f'<td{" class=mono" if i in mono else ""}>{_e(v)}</td>'
-                         for i, v in enumerate(row)) + "</tr>"  # fmt: skip
+        "<tr>"
+        + "".join(
+            f"<td{' class=mono' if i in mono else ''}>{_e(v)}</td>" for i, v in enumerate(row)
+        )
+        + "</tr>"
         for row in t.rows
     )
     caption = f"<caption>{_e(t.caption)}</caption>" if t.caption else ""
@@ -118,8 +115,9 @@ def _interactive(block: Interactive) -> str:
     payload = json.dumps(block.data, ensure_ascii=False, default=str).replace("<", "\\u003c")
     legend = "".join(
         f'<span><i style="background:{_e(c["color"])}"></i>C{int(c["id"])} ({int(c["size"])})'
-        "</span>" for c in block.data["communities"][:30]
-    )  # fmt: skip
+        "</span>"
+        for c in block.data["communities"][:30]
+    )
     static = _figure(block.fallback) if block.fallback else ""
     return f"""<div class="gk-interactive">
 <div class="gk-controls"><input type="search" id="gk-search" list="gk-names"
@@ -142,30 +140,42 @@ def _card(c: Card) -> str:
     figs = [b for b in c.blocks if isinstance(b, Figure)]
     tables = [b for b in c.blocks if isinstance(b, Table)]
     side, rest = tables[:1], tables[1:]
-    body = (f'<div class="card-body"><div>{"".join(_block(x) for x in figs)}</div>'
-            f'<div>{"".join(_block(x) for x in side)}</div></div>') if figs else "".join(
-        _block(x) for x in side)  # fmt: skip
-    return (f'<div class="card" style="--c:{_e(c.colour)}"><h3>{_e(c.title)}</h3>'
-            + "".join(_block(x) for x in head) + body + "".join(_block(x) for x in rest)
-            + "</div>")  # fmt: skip
+    body = (
+        (
+            f'<div class="card-body"><div>{"".join(_block(x) for x in figs)}</div>'
+            f"<div>{''.join(_block(x) for x in side)}</div></div>"
+        )
+        if figs
+        else "".join(_block(x) for x in side)
+    )
+    return (
+        f'<div class="card" style="--c:{_e(c.colour)}"><h3>{_e(c.title)}</h3>'
+        + "".join(_block(x) for x in head)
+        + body
+        + "".join(_block(x) for x in rest)
+        + "</div>"
+    )
 
 
 def _block(b: Block) -> str:
     if isinstance(b, Para):
-        return f'<p{" class=muted" if b.muted else ""}>{_e(b.text)}</p>'
+        return f"<p{' class=muted' if b.muted else ''}>{_e(b.text)}</p>"
     if isinstance(b, Figure):
         return "" if b.key == "network" else _figure(b)
     if isinstance(b, Table):
         return _table(b)
     if isinstance(b, Stats):
-        tiles = "".join(f'<div class="tile"><b>{_e(v)}</b><span>{_e(k)}</span></div>'
-                        for k, v in b.items)  # fmt: skip
+        tiles = "".join(
+            f'<div class="tile"><b>{_e(v)}</b><span>{_e(k)}</span></div>' for k, v in b.items
+        )
         return f'<div class="tiles">{tiles}</div>'
     if isinstance(b, Box):
         badge = {"hypothesis": "HYPOTHESIS", "fact": "OBSERVED", "note": "NOTE"}[b.kind]
         inner = "".join(_block(x) for x in b.blocks)
-        return (f'<div class="box {b.kind}"><h3><span class="badge">{badge}</span>'
-                f"{_e(b.title)}</h3>{inner}</div>")  # fmt: skip
+        return (
+            f'<div class="box {b.kind}"><h3><span class="badge">{badge}</span>'
+            f"{_e(b.title)}</h3>{inner}</div>"
+        )
     if isinstance(b, Cards):
         cards = "".join(_card(c) for c in b.cards)
         return f'<div class="cards">{cards}</div>'
@@ -179,17 +189,22 @@ def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
     nav = "".join(f'<a href="#{_e(s.anchor)}">{_e(s.title.split(",")[0])}</a>' for s in sections)
     body = "".join(
         f'<section id="{_e(s.anchor)}"><h2>{_e(s.title)}</h2>'
-        + "".join(_block(b) for b in s.blocks) + "</section>" for s in sections
-    )  # fmt: skip
+        + "".join(_block(b) for b in s.blocks)
+        + "</section>"
+        for s in sections
+    )
     has_network = any(isinstance(b, Interactive) for s in sections for b in s.blocks)
-    scripts = (f"<script>{_vendored_js()}</script><script>{_app_js()}</script>"
-               if has_network else "")  # fmt: skip
+    scripts = (
+        f"<script>{_vendored_js()}</script><script>{_asset('network.js')}</script>"
+        if has_network
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:;
  style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>{_e(title)}</title><style>{_CSS}</style><script>{_HOOK}</script></head>
+<title>{_e(title)}</title><style>{_CSS}</style><script>{_asset("hook.js")}</script></head>
 <body><div id="gk-status" data-errors="[]" data-painted-pixels="-1" data-load-ms="-1"></div>
 <header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header><nav>{nav}</nav>
 <main>{body}</main>{scripts}</body></html>

@@ -64,18 +64,26 @@ def write_report(
     try:
         result = _write(store, out=out, fmt=fmt, seed=seed, force=force)
     except BaseException as exc:
-        store.audit.append(command="report", operation="consultation",
-                           inputs={"case_manifest": case_hash}, outcome="failure",
-                           detail={**detail, "error": str(exc) or type(exc).__name__},
-                           actor=actor)  # fmt: skip
+        store.audit.append(
+            command="report",
+            operation="consultation",
+            inputs={"case_manifest": case_hash},
+            outcome="failure",
+            detail={**detail, "error": str(exc) or type(exc).__name__},
+            actor=actor,
+        )
         raise
     store.audit.append(
         command="report",
         operation="consultation",
         inputs={"case_manifest": case_hash},
         outputs={str(result.path): result.sha256},
-        detail={**detail, "bytes": result.size_bytes, "figures": len(result.figures),
-                "seconds": round(result.seconds, 3)},  # fmt: skip
+        detail={
+            **detail,
+            "bytes": result.size_bytes,
+            "figures": len(result.figures),
+            "seconds": round(result.seconds, 3),
+        },
         actor=actor,
     )
     return result
@@ -90,8 +98,10 @@ def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> 
     facts = collect(store)
     sections = build_sections(facts, seed=seed)
     title = f"Case report: {facts.name}"
-    subtitle = (f"Generated {facts.generated_at} by graphkit {facts.versions['graphkit']} · "
-                f"case manifest SHA-256 {facts.manifest_sha256}")  # fmt: skip
+    subtitle = (
+        f"Generated {facts.generated_at} by graphkit {facts.versions['graphkit']} · "
+        f"case manifest SHA-256 {facts.manifest_sha256}"
+    )
     figures: list[Path] = []
     if fmt == "html":
         from graphkit.report.html import render_html
@@ -112,5 +122,6 @@ def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> 
         data = text.encode("utf-8")
     write_atomic(target, data)
     log.info("report written to %s (%d bytes)", target, len(data))
-    return ReportResult(target, sha256_bytes(data), len(data), tuple(figures),
-                        time.perf_counter() - started)  # fmt: skip
+    return ReportResult(
+        target, sha256_bytes(data), len(data), tuple(figures), time.perf_counter() - started
+    )

@@ -11,7 +11,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from graphkit.report import figures
@@ -49,15 +48,20 @@ def summary_section(facts: CaseFacts) -> Section:
         f"{facts.generated_at} from the case manifest with SHA-256 {facts.manifest_sha256}.",
         f"{len(facts.sources)} sources gave {records:,} accepted records ({rejected:,} rejected, "
         "kept in the rejects table with the reason)."
-        + (f" Call records span {start:%d %b %Y} to {end:%d %b %Y} (UTC)." if start and end
-           else ""),  # fmt: skip
+        + (
+            f" Call records span {start:%d %b %Y} to {end:%d %b %Y} (UTC)." if start and end else ""
+        ),
     ]
     if persons:
-        lines.append(f"Entity resolution joined {c.get('rel_resolved_from', 0):,} person records "
-                     f"into {persons:,} persons.")  # fmt: skip
+        lines.append(
+            f"Entity resolution joined {c.get('rel_resolved_from', 0):,} person records "
+            f"into {persons:,} persons."
+        )
     else:
-        lines.append("Entity resolution has not run: the actors are phone numbers and contact "
-                     "ids as recorded, not people.")  # fmt: skip
+        lines.append(
+            "Entity resolution has not run: the actors are phone numbers and contact "
+            "ids as recorded, not people."
+        )
     key = [
         ("records accepted", f"{records:,}"),
         ("persons", f"{persons:,}" if persons else "not resolved"),
@@ -69,19 +73,33 @@ def summary_section(facts: CaseFacts) -> Section:
         ("predicted links (hypotheses)", f"{len(facts.predicted):,}"),
     ]
     sources = tuple(
-        (s["name"], s.get("kind", ""), Path(str(s.get("file", ""))).name, s.get("sha256", ""),
-         f"{int(s.get('accepted', 0)):,}", f"{int(s.get('rejected', 0)):,}",
-         f"{int(s.get('duplicates', 0)):,}")  # fmt: skip
+        (
+            s["name"],
+            s.get("kind", ""),
+            Path(str(s.get("file", ""))).name,
+            s.get("sha256", ""),
+            f"{int(s.get('accepted', 0)):,}",
+            f"{int(s.get('rejected', 0)):,}",
+            f"{int(s.get('duplicates', 0)):,}",
+        )
         for s in facts.sources
     )
     graph = tuple((t, f"{n:,}") for t, n in sorted(facts.counts.items()) if n)
-    return Section("summary", "Case summary", (
-        *(Para(x) for x in lines),
-        Stats(tuple(key)),
-        Table(("source", "kind", "file", "SHA-256", "accepted", "rejected", "duplicates"),
-              sources, "Sources: each file is hashed before it is read", mono=("SHA-256",)),
-        Table(("table", "rows"), graph, "Size of the knowledge graph and the actor graph"),
-    ))  # fmt: skip
+    return Section(
+        "summary",
+        "Case summary",
+        (
+            *(Para(x) for x in lines),
+            Stats(tuple(key)),
+            Table(
+                ("source", "kind", "file", "SHA-256", "accepted", "rejected", "duplicates"),
+                sources,
+                "Sources: each file is hashed before it is read",
+                mono=("SHA-256",),
+            ),
+            Table(("table", "rows"), graph, "Size of the knowledge graph and the actor graph"),
+        ),
+    )
 
 
 def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -> dict[str, Any]:
@@ -92,55 +110,98 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
     for (_, r), size in zip(a.iterrows(), sizes, strict=True):
         x, y = positions[r["actor_id"]]
         comm = None if pd.isna(r.get("community")) else int(r["community"])
-        nodes.append({
-            "id": r["actor_id"], "label": label_of(r), "short": short_label(r),
-            "named": r["actor_id"] in named, "x": round(x * 1400, 1),
-            "y": round(y * 1000, 1), "size": round(float(size), 1), "community": comm,
-            "color": figures.community_colour(comm), "kind": r["kind"],
-            "phones": list(r["phones"]) if r["phones"] is not None else [],
-            "pagerank": _fmt(r.get("pagerank")), "betweenness": _fmt(r.get("betweenness")),
-            "leadership": _fmt(r.get("leadership")), "level": _fmt(r.get("level")),
-            "superior": r.get("superior"), "role": r.get("broker_role"),
-            "why": r.get("explanation") or "",
-        })  # fmt: skip
+        nodes.append(
+            {
+                "id": r["actor_id"],
+                "label": label_of(r),
+                "short": short_label(r),
+                "named": r["actor_id"] in named,
+                "x": round(x * 1400, 1),
+                "y": round(y * 1000, 1),
+                "size": round(float(size), 1),
+                "community": comm,
+                "color": figures.community_colour(comm),
+                "kind": r["kind"],
+                "phones": list(r["phones"]) if r["phones"] is not None else [],
+                "pagerank": _fmt(r.get("pagerank")),
+                "betweenness": _fmt(r.get("betweenness")),
+                "leadership": _fmt(r.get("leadership")),
+                "level": _fmt(r.get("level")),
+                "superior": r.get("superior"),
+                "role": r.get("broker_role"),
+                "why": r.get("explanation") or "",
+            }
+        )
     keep = set(positions)
     t = facts.ties[facts.ties["a"].isin(keep) & facts.ties["b"].isin(keep)]
-    edges = [{"from": x, "to": y, "w": round(float(w), 2), "layers": list(ls)}
-             for x, y, w, ls in zip(t["a"], t["b"], t["weight"], t["layers"], strict=True)]  # fmt: skip
+    edges = [
+        {"from": x, "to": y, "w": round(float(w), 2), "layers": list(ls)}
+        for x, y, w, ls in zip(t["a"], t["b"], t["weight"], t["layers"], strict=True)
+    ]
     hyp = []
     owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
     for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
         for r in frame.itertuples():
             s, d = owner.get(r.src, r.src), owner.get(r.dst, r.dst)
             if s in keep and d in keep and s != d:
-                hyp.append({"from": s, "to": d, "kind": kind, "score": round(float(r.score), 3),
-                            "status": r.status})  # fmt: skip
-    comms = [{"id": int(c), "size": int(n), "color": figures.community_colour(c)}
-             for c, n in zip(facts.communities.get("community", []),
-                             facts.communities.get("size", []), strict=True)]  # fmt: skip
+                hyp.append(
+                    {
+                        "from": s,
+                        "to": d,
+                        "kind": kind,
+                        "score": round(float(r.score), 3),
+                        "status": r.status,
+                    }
+                )
+    comms = [
+        {"id": int(c), "size": int(n), "color": figures.community_colour(c)}
+        for c, n in zip(
+            facts.communities.get("community", []), facts.communities.get("size", []), strict=True
+        )
+    ]
     return {"nodes": nodes, "edges": edges, "hypotheses": hyp, "communities": comms}
 
 
-def network_section(facts: CaseFacts, *, seed: int) -> tuple[Section, dict[str, tuple[float, float]]]:
+def network_section(
+    facts: CaseFacts, *, seed: int
+) -> tuple[Section, dict[str, tuple[float, float]]]:
     if facts.actors.empty:
-        return Section("network", "Network", (Para(
-            "No network yet: " + facts.missing.get("analytics", "run `graphkit analyze`") + "."
-        ),)), {}  # fmt: skip
+        return Section(
+            "network",
+            "Network",
+            (
+                Para(
+                    "No network yet: "
+                    + facts.missing.get("analytics", "run `graphkit analyze`")
+                    + "."
+                ),
+            ),
+        ), {}
     shown = facts.actors.nlargest(MAX_NETWORK_ACTORS, "pagerank")
     positions = figures.network_layout(shown, facts.ties, seed=seed)
     png = figures.network_png(shown, facts.ties, positions)
-    static = Figure("network", png, "The actor network for print: colour = community, size = "
-                    "PageRank centrality; the most central actors are named.")  # fmt: skip
+    static = Figure(
+        "network",
+        png,
+        "The actor network for print: colour = community, size = "
+        "PageRank centrality; the most central actors are named.",
+    )
     blocks: list[Block] = [
-        Para("Each dot is an actor (a resolved person, or a phone number no person is known to "
-             "use); lines are observed ties: calls, texts, money and recorded contacts. Colour "
-             "shows the community, size the PageRank centrality. Search by name or number, "
-             "pick a community, click a dot for its details and why it ranks where it does. "
-             "Dashed red lines are hypotheses (predicted links, hand-offs), not observed ties."),
-    ]  # fmt: skip
+        Para(
+            "Each dot is an actor (a resolved person, or a phone number no person is known to "
+            "use); lines are observed ties: calls, texts, money and recorded contacts. Colour "
+            "shows the community, size the PageRank centrality. Search by name or number, "
+            "pick a community, click a dot for its details and why it ranks where it does. "
+            "Dashed red lines are hypotheses (predicted links, hand-offs), not observed ties."
+        ),
+    ]
     if len(shown) < len(facts.actors):
-        blocks.append(Para(f"Showing the {len(shown):,} most central of {len(facts.actors):,} "
-                           "actors.", muted=True))  # fmt: skip
+        blocks.append(
+            Para(
+                f"Showing the {len(shown):,} most central of {len(facts.actors):,} actors.",
+                muted=True,
+            )
+        )
     blocks.append(Interactive(_network_data(facts, positions), fallback=static))
     blocks.append(static)
     return Section("network", "Network", tuple(blocks)), positions
@@ -152,33 +213,61 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     members = members.sort_values("leadership", ascending=False)
     p = getattr(row, "hierarchy_p_value", float("nan"))
     significant = isinstance(p, float) and not math.isnan(p) and p <= 0.05
-    blocks: list[Block] = [Para(
-        f"{int(row.size)} members, {int(row.ties)} ties inside (density {_fmt(row.density)}); "
-        f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
-        "of the consensus runs on average. "
-        + (f"The chain of command is clear (hierarchy p = {_fmt(p, 2)}): who contacts whom "
-           "orders the members." if significant else
-           f"No clear chain of command (hierarchy p = {_fmt(p, 2)}): levels are indicative.")
-    )]  # fmt: skip
+    blocks: list[Block] = [
+        Para(
+            f"{int(row.size)} members, {int(row.ties)} ties inside (density {_fmt(row.density)}); "
+            f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
+            "of the consensus runs on average. "
+            + (
+                f"The chain of command is clear (hierarchy p = {_fmt(p, 2)}): who contacts whom "
+                "orders the members."
+                if significant
+                else f"No clear chain of command (hierarchy p = {_fmt(p, 2)}): levels are "
+                "indicative."
+            )
+        )
+    ]
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
     if "level" in members and members["level"].notna().any():
-        blocks.append(Figure(f"hierarchy-c{c}", figures.hierarchy_png(
-            members.dropna(subset=["level"]), brokers=list(brokers["actor_id"])),
-            "Hierarchy: levels from the top (0); arrows run from each member's most likely "
-            "superior; the leader is ringed, brokers are diamonds."))  # fmt: skip
+        blocks.append(
+            Figure(
+                f"hierarchy-c{c}",
+                figures.hierarchy_png(
+                    members.dropna(subset=["level"]), brokers=list(brokers["actor_id"])
+                ),
+                "Hierarchy: levels from the top (0); arrows run from each member's most likely "
+                "superior; the leader is ringed, brokers are diamonds.",
+            )
+        )
     leader = members.head(1)
     rows = [("leader", label_of(r), r.get("explanation") or "") for _, r in leader.iterrows()]
     rows += [("broker", label_of(r), r.get("explanation") or "") for _, r in brokers.iterrows()]
-    blocks.append(Table(("role", "actor", "why"), tuple(rows), "Leader and brokers, with the "
-                        "evidence behind each score"))  # fmt: skip
+    blocks.append(
+        Table(
+            ("role", "actor", "why"),
+            tuple(rows),
+            "Leader and brokers, with the evidence behind each score",
+        )
+    )
     top = members.head(10)
-    blocks.append(Table(
-        ("member", "level", "superior", "leadership", "PageRank", "role"),
-        tuple((label_of(r), _fmt(r.get("level")), _name(facts, r.get("superior")),
-               _fmt(r.get("leadership"), 2), _fmt(r.get("pagerank"), 2),
-               r.get("broker_role") or "") for _, r in top.iterrows()),
-        f"Members by leadership ({len(top)} of {len(members)})"))  # fmt: skip
+    blocks.append(
+        Table(
+            ("member", "level", "superior", "leadership", "PageRank", "role"),
+            tuple(
+                (
+                    label_of(r),
+                    _fmt(r.get("level")),
+                    _name(facts, r.get("superior")),
+                    _fmt(r.get("leadership"), 2),
+                    _fmt(r.get("pagerank"), 2),
+                    r.get("broker_role") or "",
+                )
+                for _, r in top.iterrows()
+            ),
+            f"Members by leadership ({len(top)} of {len(members)})",
+        )
+    )
     return Card(f"Community C{c}", figures.community_colour(c), tuple(blocks))
 
 
@@ -191,27 +280,52 @@ def _name(facts: CaseFacts, actor_id: Any) -> str:
 
 def communities_section(facts: CaseFacts) -> Section:
     if facts.communities.empty or facts.actors.empty:
-        return Section("communities", "Communities", (Para(
-            "No communities yet: " + facts.missing.get("analytics", "run `graphkit analyze`")
-            + "."),))  # fmt: skip
+        return Section(
+            "communities",
+            "Communities",
+            (
+                Para(
+                    "No communities yet: "
+                    + facts.missing.get("analytics", "run `graphkit analyze`")
+                    + "."
+                ),
+            ),
+        )
     comm = facts.communities.sort_values("size", ascending=False)
     multi = comm[comm["size"] > 1]
     cards = tuple(_community_card(facts, r) for r in multi.head(MAX_COMMUNITY_CARDS).itertuples())
-    blocks: list[Block] = [Para(
-        "Communities are groups of actors who deal with each other more than with the rest "
-        "(Leiden, consensus of several seeded runs). Inside each, SpringRank orders members "
-        "by who initiates contact with whom; leadership combines that rank with centrality. "
-        "Brokers connect communities (Gould-Fernandez roles, betweenness)."), Cards(cards)]  # fmt: skip
+    blocks: list[Block] = [
+        Para(
+            "Communities are groups of actors who deal with each other more than with the rest "
+            "(Leiden, consensus of several seeded runs). Inside each, SpringRank orders members "
+            "by who initiates contact with whom; leadership combines that rank with centrality. "
+            "Brokers connect communities (Gould-Fernandez roles, betweenness)."
+        ),
+        Cards(cards),
+    ]
     if len(multi) > MAX_COMMUNITY_CARDS:
         rest = multi.iloc[MAX_COMMUNITY_CARDS:]
-        blocks.append(Table(("community", "size", "ties", "leader"), tuple(
-            (f"C{int(r.community)}", int(r.size), int(r.ties), _name(facts, r.leader))
-            for r in rest.itertuples()), "Smaller communities"))  # fmt: skip
+        blocks.append(
+            Table(
+                ("community", "size", "ties", "leader"),
+                tuple(
+                    (f"C{int(r.community)}", int(r.size), int(r.ties), _name(facts, r.leader))
+                    for r in rest.itertuples()
+                ),
+                "Smaller communities",
+            )
+        )
     if len(facts.key_players):
-        blocks.append(Table(("rank", "actor", "network left connected after removal"), tuple(
-            (int(r.rank), _name(facts, r.actor_id), _fmt(r.fragmentation_after, 3))
-            for r in facts.key_players.itertuples()),
-            "Key players: removing these together fragments the network most"))  # fmt: skip
+        blocks.append(
+            Table(
+                ("rank", "actor", "network left connected after removal"),
+                tuple(
+                    (int(r.rank), _name(facts, r.actor_id), _fmt(r.fragmentation_after, 3))
+                    for r in facts.key_players.itertuples()
+                ),
+                "Key players: removing these together fragments the network most",
+            )
+        )
     return Section("communities", "Communities, hierarchy, leaders and brokers", tuple(blocks))
 
 

@@ -35,8 +35,12 @@ def _heatmaps(facts: CaseFacts) -> Figure:
         for c in facts.communities.sort_values("size", ascending=False)["community"].head(5):
             members = facts.actors.loc[facts.actors["community"] == c, "actor_id"]
             grids.append((f"community C{int(c)}", figures.hour_of_week(facts.activity, members)))
-    return Figure("heatmaps", figures.heatmaps_png(grids), "Hour-of-week activity (calls and "
-                  "texts, both ends, UTC): rows Monday to Sunday, columns hours; darker = busier.")
+    return Figure(
+        "heatmaps",
+        figures.heatmaps_png(grids),
+        "Hour-of-week activity (calls and "
+        "texts, both ends, UTC): rows Monday to Sunday, columns hours; darker = busier.",
+    )
 
 
 def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
@@ -68,51 +72,87 @@ def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
                 spans.append((k, r.start, r.end, f"q={r.q_value:.2g}"))
     if not rows:
         return None
-    png = figures.timeline_png(rows, daily.drop(columns="entity").rename(columns={"key": "entity"}),
-                               spans, arrows)  # fmt: skip
-    return Figure("timeline", png, "Daily activity per number or actor (bars, scaled per row); "
-                  "red shading = blackout found; purple arrow = suggested hand-off from an old "
-                  "number to a new one (a hypothesis, with its score).")  # fmt: skip
+    png = figures.timeline_png(
+        rows, daily.drop(columns="entity").rename(columns={"key": "entity"}), spans, arrows
+    )
+    return Figure(
+        "timeline",
+        png,
+        "Daily activity per number or actor (bars, scaled per row); "
+        "red shading = blackout found; purple arrow = suggested hand-off from an old "
+        "number to a new one (a hypothesis, with its score).",
+    )
 
 
 def activity_section(facts: CaseFacts) -> Section:
     if not facts.has("activity"):
-        return Section("activity", "Activity, blackouts and hand-offs",
-                       (Para("No activity pictures: " + facts.missing["activity"] + "."),))
+        return Section(
+            "activity",
+            "Activity, blackouts and hand-offs",
+            (Para("No activity pictures: " + facts.missing["activity"] + "."),),
+        )
     names = _names(facts)
     blocks: list[Block] = [
-        Para("When people are active tells routines apart: office hours, nights, weekends. "
-             "A blackout is a silence that the actor's own rhythm makes very unlikely "
-             "(q-value after false-discovery control); a group blackout is several members of "
-             "a community silent together. A silence is a finding, not its cause: phones get "
-             "lost and records go missing."),
+        Para(
+            "When people are active tells routines apart: office hours, nights, weekends. "
+            "A blackout is a silence that the actor's own rhythm makes very unlikely "
+            "(q-value after false-discovery control); a group blackout is several members of "
+            "a community silent together. A silence is a finding, not its cause: phones get "
+            "lost and records go missing."
+        ),
         _heatmaps(facts),
-    ]  # fmt: skip
+    ]
     timeline = _timeline(facts, names)
     if timeline is not None:
         blocks.append(timeline)
     if facts.has("blackouts") and not facts.blackouts.empty:
         b = facts.blackouts.head(MAX_HYPOTHESIS_ROWS)
-        blocks.append(Table(
-            ("kind", "who", "from", "to", "hours", "expected events", "q-value", "came back"),
-            tuple((r.kind, names.get(str(r.id), str(r.id)), f"{r.start:%d %b %H:%M}",
-                   f"{r.end:%d %b %H:%M}", fmt(r.duration_h), fmt(r.expected_events),
-                   fmt(r.q_value, 2), "yes" if r.ended else "no") for r in b.itertuples()),
-            f"Blackouts ({len(b)} of {len(facts.blackouts)}, most significant first)"))  # fmt: skip
+        blocks.append(
+            Table(
+                ("kind", "who", "from", "to", "hours", "expected events", "q-value", "came back"),
+                tuple(
+                    (
+                        r.kind,
+                        names.get(str(r.id), str(r.id)),
+                        f"{r.start:%d %b %H:%M}",
+                        f"{r.end:%d %b %H:%M}",
+                        fmt(r.duration_h),
+                        fmt(r.expected_events),
+                        fmt(r.q_value, 2),
+                        "yes" if r.ended else "no",
+                    )
+                    for r in b.itertuples()
+                ),
+                f"Blackouts ({len(b)} of {len(facts.blackouts)}, most significant first)",
+            )
+        )
     elif not facts.has("blackouts"):
-        blocks.append(Para("Blackouts: " + facts.missing["blackouts"] + " (`graphkit "
-                           "blackouts`).", muted=True))  # fmt: skip
+        blocks.append(
+            Para(
+                "Blackouts: " + facts.missing["blackouts"] + " (`graphkit blackouts`).", muted=True
+            )
+        )
     return Section("activity", "Activity, blackouts and hand-offs", tuple(blocks))
 
 
 def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> Table:
     rows = tuple(
-        (names.get(str(r.src), str(r.src)), names.get(str(r.dst), str(r.dst)), fmt(r.score, 3),
-         fmt(r.threshold, 2), r.status, r.model_version, evidence_text(r.evidence))
+        (
+            names.get(str(r.src), str(r.src)),
+            names.get(str(r.dst), str(r.dst)),
+            fmt(r.score, 3),
+            fmt(r.threshold, 2),
+            r.status,
+            r.model_version,
+            evidence_text(r.evidence),
+        )
         for r in frame.head(MAX_HYPOTHESIS_ROWS).itertuples()
-    )  # fmt: skip
-    return Table((a, b, "score", "threshold", "status", "model", "evidence"), rows,
-                 f"{min(len(frame), MAX_HYPOTHESIS_ROWS)} of {len(frame)}, best score first")
+    )
+    return Table(
+        (a, b, "score", "threshold", "status", "model", "evidence"),
+        rows,
+        f"{min(len(frame), MAX_HYPOTHESIS_ROWS)} of {len(frame)}, best score first",
+    )
 
 
 def _status_counts(frame: pd.DataFrame) -> str:
@@ -124,38 +164,79 @@ def hypotheses_section(facts: CaseFacts) -> Section:
     names = _names(facts)
     build = facts.stages.get("build", {}).get("summary", {})
     confirmed = int(build.get("confirmed_same_user_as", 0) or 0)
-    blocks: list[Block] = [Para(
-        "Everything in this section is model output: a suggestion with a score and the "
-        "evidence behind it, not an observed fact. It changes status only when a reviewer "
-        "confirms or rejects it (`graphkit review`). "
-        + (f"The actor graph used {confirmed} confirmed hand-off(s); " if confirmed else
-           "The actor graph used no hand-off hypotheses; ")
-        + "unconfirmed hypotheses never enter the analytics.")]  # fmt: skip
+    blocks: list[Block] = [
+        Para(
+            "Everything in this section is model output: a suggestion with a score and the "
+            "evidence behind it, not an observed fact. It changes status only when a reviewer "
+            "confirms or rejects it (`graphkit review`). "
+            + (
+                f"The actor graph used {confirmed} confirmed hand-off(s); "
+                if confirmed
+                else "The actor graph used no hand-off hypotheses; "
+            )
+            + "unconfirmed hypotheses never enter the analytics."
+        )
+    ]
     if not facts.handoffs.empty:
-        blocks.append(Box("hypothesis", "Hand-offs: SAME_USER_AS (old number → new number)", (
-            Para("A number that stopped and a number that started soon after, with the same "
-                 f"contacts, cells or handset. Status: {_status_counts(facts.handoffs)}."),
-            _hyp_table(facts.handoffs, names, "old number", "new number"))))  # fmt: skip
+        blocks.append(
+            Box(
+                "hypothesis",
+                "Hand-offs: SAME_USER_AS (old number → new number)",
+                (
+                    Para(
+                        "A number that stopped and a number that started soon after, with the same "
+                        f"contacts, cells or handset. Status: {_status_counts(facts.handoffs)}."
+                    ),
+                    _hyp_table(facts.handoffs, names, "old number", "new number"),
+                ),
+            )
+        )
     else:
-        blocks.append(Para("Hand-offs: " + facts.missing.get("handoffs", "none suggested")
-                           + ".", muted=True))  # fmt: skip
+        blocks.append(
+            Para("Hand-offs: " + facts.missing.get("handoffs", "none suggested") + ".", muted=True)
+        )
     if not facts.predicted.empty:
-        blocks.append(Box("hypothesis", "Predicted links: PREDICTED_LINK (not observed)", (
-            Para("Pairs the link-prediction model scores as likely tied although no tie was "
-                 f"recorded. Status: {_status_counts(facts.predicted)}."),
-            _hyp_table(facts.predicted, names, "actor", "actor"))))  # fmt: skip
+        blocks.append(
+            Box(
+                "hypothesis",
+                "Predicted links: PREDICTED_LINK (not observed)",
+                (
+                    Para(
+                        "Pairs the link-prediction model scores as likely tied although no tie was "
+                        f"recorded. Status: {_status_counts(facts.predicted)}."
+                    ),
+                    _hyp_table(facts.predicted, names, "actor", "actor"),
+                ),
+            )
+        )
     else:
-        blocks.append(Para("Predicted links: " + facts.missing.get("predicted", "none") + ".",
-                           muted=True))  # fmt: skip
+        blocks.append(
+            Para("Predicted links: " + facts.missing.get("predicted", "none") + ".", muted=True)
+        )
     if not facts.review.empty:
         q = facts.review.head(MAX_HYPOTHESIS_ROWS)
-        blocks.append(Box("hypothesis", "Entity resolution: pairs waiting for review", (
-            Para("Record pairs whose match probability lies in the review band; each decision "
-                 f"is logged and honoured by later runs. Status: {_status_counts(facts.review)}."),
-            Table(("review id", "status", "match probability", "record", "record"),
-                  tuple((r.review_id, r.status, fmt(r.match_probability, 3), r.id_l, r.id_r)
-                        for r in q.itertuples()), f"{len(q)} of {len(facts.review)}",
-                  mono=("review id",)))))  # fmt: skip
+        blocks.append(
+            Box(
+                "hypothesis",
+                "Entity resolution: pairs waiting for review",
+                (
+                    Para(
+                        "Record pairs whose match probability lies in the review band; each "
+                        "decision is logged and honoured by later runs. Status: "
+                        f"{_status_counts(facts.review)}."
+                    ),
+                    Table(
+                        ("review id", "status", "match probability", "record", "record"),
+                        tuple(
+                            (r.review_id, r.status, fmt(r.match_probability, 3), r.id_l, r.id_r)
+                            for r in q.itertuples()
+                        ),
+                        f"{len(q)} of {len(facts.review)}",
+                        mono=("review id",),
+                    ),
+                ),
+            )
+        )
     return Section("hypotheses", "Hypotheses (model output, for review)", tuple(blocks))
 
 
@@ -179,33 +260,71 @@ LIMITATIONS = (
 
 
 def methods_section(facts: CaseFacts, *, seed: int) -> Section:
-    blocks: list[Block] = [Para(
-        f"Manifest SHA-256 {facts.manifest_sha256}: the case state this report was made from. "
-        f"The network layout used seed {seed}. Settings, seeds and thresholds of every stage "
-        "are below as recorded in the manifest.")]  # fmt: skip
-    stages = tuple((name, s.get("ran_at", ""), s.get("graphkit_version", ""),
-                    _settings_text(s.get("settings", {})))
-                   for name, s in sorted(facts.stages.items()))  # fmt: skip
+    blocks: list[Block] = [
+        Para(
+            f"Manifest SHA-256 {facts.manifest_sha256}: the case state this report was made from. "
+            f"The network layout used seed {seed}. Settings, seeds and thresholds of every stage "
+            "are below as recorded in the manifest."
+        )
+    ]
+    stages = tuple(
+        (
+            name,
+            s.get("ran_at", ""),
+            s.get("graphkit_version", ""),
+            _settings_text(s.get("settings", {})),
+        )
+        for name, s in sorted(facts.stages.items())
+    )
     blocks.append(Table(("stage", "ran at", "version", "settings"), stages, "Stages run"))
     if facts.models:
-        blocks.append(Table(("model", "file", "SHA-256"), tuple(
-            (k, v.get("path", ""), v.get("sha256", "")) for k, v in sorted(facts.models.items())),
-            "Models saved with the case", mono=("SHA-256",)))  # fmt: skip
-    blocks.append(Table(("software", "version"), tuple(sorted(facts.versions.items())),
-                        "Versions"))  # fmt: skip
+        blocks.append(
+            Table(
+                ("model", "file", "SHA-256"),
+                tuple(
+                    (k, v.get("path", ""), v.get("sha256", ""))
+                    for k, v in sorted(facts.models.items())
+                ),
+                "Models saved with the case",
+                mono=("SHA-256",),
+            )
+        )
+    blocks.append(Table(("software", "version"), tuple(sorted(facts.versions.items())), "Versions"))
     if not facts.sensitivity.empty:
         s = facts.sensitivity
-        blocks.append(Table(tuple(str(c) for c in s.columns),
-                            tuple(tuple(fmt(v) for v in row) for row in s.head(30).itertuples(
-                                index=False)),
-                            "Sensitivity of the leader ranking to the entity-resolution "
-                            "threshold"))  # fmt: skip
+        blocks.append(
+            Table(
+                tuple(str(c) for c in s.columns),
+                tuple(tuple(fmt(v) for v in row) for row in s.head(30).itertuples(index=False)),
+                "Sensitivity of the leader ranking to the entity-resolution threshold",
+            )
+        )
     else:
-        blocks.append(Para("Sensitivity of the leader ranking to entity-resolution thresholds: "
-                           + facts.missing.get("sensitivity", "not available") + "; the leader "
-                           "ranking above holds for the threshold recorded under `resolve`.",
-                           muted=True))  # fmt: skip
+        blocks.append(
+            Para(
+                "Sensitivity of the leader ranking to entity-resolution thresholds: "
+                + facts.missing.get("sensitivity", "not available")
+                + "; the leader "
+                "ranking above holds for the threshold recorded under `resolve`.",
+                muted=True,
+            )
+        )
     missing = [f"{part}: {why}" for part, why in sorted(facts.missing.items())]
-    blocks.append(Box("note", "Limitations", tuple(Para(x) for x in (*LIMITATIONS, *(
-        ["Parts not available in this case: " + "; ".join(missing) + "."] if missing else [])))))
+    blocks.append(
+        Box(
+            "note",
+            "Limitations",
+            tuple(
+                Para(x)
+                for x in (
+                    *LIMITATIONS,
+                    *(
+                        ["Parts not available in this case: " + "; ".join(missing) + "."]
+                        if missing
+                        else []
+                    ),
+                )
+            ),
+        )
+    )
     return Section("methods", "Methods and provenance", tuple(blocks))

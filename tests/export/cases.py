@@ -14,6 +14,7 @@ from pathlib import Path
 
 from graphkit.analytics.actors import AnalysisSpec
 from graphkit.analytics.run import analyze
+from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
 from graphkit.build import build_graph
 from graphkit.ingest import ingest_file
 from graphkit.runfile import load_case_file
@@ -34,8 +35,12 @@ def add_hypotheses(store: CaseStore) -> None:
             ).fetchall()
         ]
         old, new = top[0], top[5]
-        evidence = {"contacts": 0.62, "shared_contacts": [top[1], top[2]], "imei": False,
-                    "note": f"{old} stopped 3 h before {new} started"}  # fmt: skip
+        evidence = {
+            "contacts": 0.62,
+            "shared_contacts": [top[1], top[2]],
+            "imei": False,
+            "note": f"{old} stopped 3 h before {new} started",
+        }
         con.execute(
             "INSERT INTO rel_same_user_as VALUES (?, ?, 0.91, 0.5, 'handoff-logistic-1', ?, "
             "'hypothesis', NULL, NULL)",
@@ -49,8 +54,23 @@ def add_hypotheses(store: CaseStore) -> None:
             )
 
 
-def simulated_case(root: Path) -> Path:
-    """Path of a built and analysed simulated case (copied from this process's cache)."""
+def simulated_case(root: Path, *, signals: bool = False) -> Path:
+    """Path of a built and analysed simulated case, cached per process. With ``signals``
+    the blackout and hand-off stages run too (their real output replaces the planted
+    hand-off)."""
+    name = "signals" if signals else "sim"
+    if name in _BUILT:
+        return _BUILT[name]
+    if signals:
+        base = root / "signals-case"
+        shutil.copytree(simulated_case(root), base)
+        store = CaseStore.open(base)
+        with store.connect() as con:
+            con.execute("DELETE FROM rel_same_user_as")
+        detect_blackouts_in_case(store)
+        detect_handoffs_in_case(store)
+        _BUILT[name] = base
+        return base
     if "sim" not in _BUILT:
         base = root / "sim-base"
         result = simulate(base / "sim", spec=SimulationSpec(seed=7, people=200, days=14, groups=2))
@@ -58,7 +78,11 @@ def simulated_case(root: Path) -> Path:
         for s in load_case_file(result.case_toml).sources:
             ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
         build_graph(store)
-        analyze(store, seed=1, spec=AnalysisSpec(n_runs=3, hierarchy_null_draws=50))
+        analyze(
+            store,
+            seed=1,
+            spec=AnalysisSpec(n_runs=2, hierarchy_null_draws=20, key_player_candidates=5),
+        )
         add_hypotheses(store)
         _BUILT["sim"] = base / "case"
     return _BUILT["sim"]

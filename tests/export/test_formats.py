@@ -23,8 +23,15 @@ SELECTION = Selection(community="C0", include_hypotheses=True)
 
 
 def _export(store: CaseStore, fmt: str, out: Path, **kw: object) -> None:
-    export_case(store, fmt=fmt, out=out, selection=kw.pop("selection", SELECTION),  # type: ignore[arg-type]
-                purpose="test", recipient="unit tests", **kw)  # type: ignore[arg-type]  # fmt: skip
+    export_case(
+        store,
+        fmt=fmt,
+        out=out,
+        selection=kw.pop("selection", SELECTION),  # type: ignore[arg-type]
+        purpose="test",
+        recipient="unit tests",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _expected(store: CaseStore) -> tuple[set[str], set[tuple[str, str, str]]]:
@@ -79,11 +86,15 @@ def test_json_is_cytoscape_elements(sim_case: CaseStore, tmp_path: Path) -> None
     doc = json.loads((tmp_path / "sub.json").read_text())
     nodes, edges = _expected(sim_case)
     assert {n["data"]["id"] for n in doc["elements"]["nodes"]} == nodes
-    got = {(e["data"]["source"], e["data"]["target"], e["data"]["layer"])
-           for e in doc["elements"]["edges"]}  # fmt: skip
+    got = {
+        (e["data"]["source"], e["data"]["target"], e["data"]["layer"])
+        for e in doc["elements"]["edges"]
+    }
     assert got == edges
-    assert doc["data"]["case_manifest_sha256"] == json.loads(
-        (tmp_path / "sub.json.manifest.json").read_text())["case_manifest_sha256"]  # fmt: skip
+    assert (
+        doc["data"]["case_manifest_sha256"]
+        == json.loads((tmp_path / "sub.json.manifest.json").read_text())["case_manifest_sha256"]
+    )
 
 
 def _cypher_rows(script: str) -> list[list[dict[str, object]]]:
@@ -111,7 +122,7 @@ def test_cypher_script_passes_every_value_as_a_parameter(
 
 
 def test_cypher_literals_keep_hostile_strings_inside_quotes() -> None:
-    hostile = ['"}) DETACH DELETE n //', "a\\\"b", "line\nbreak", "`tick`", "'single'", "\u2028"]
+    hostile = ['"}) DETACH DELETE n //', 'a\\"b', "line\nbreak", "`tick`", "'single'", "\u2028"]
     for text in hostile:
         literal = cypher_literal({"v": text, "l": [text]})
         back = json.loads(re.sub(r"`((?:[^`]|``)*)`:", r'"\1":', literal))
@@ -144,9 +155,23 @@ def test_cli_export_and_required_options(sim_case: CaseStore, tmp_path: Path) ->
     app.command("noop")(lambda: None)
     runner = CliRunner()
     out = tmp_path / "c.graphml"
-    args = ["export", str(sim_case.path), "--format", "graphml", "--out", str(out),
-            "--actors", str(select_subgraph(sim_case, SELECTION).nodes["id"].iloc[0]),
-            "--hops", "1", "--from", "2024-01-01", "--to", "2030-01-01", "--json"]  # fmt: skip
+    args = [
+        "export",
+        str(sim_case.path),
+        "--format",
+        "graphml",
+        "--out",
+        str(out),
+        "--actors",
+        str(select_subgraph(sim_case, SELECTION).nodes["id"].iloc[0]),
+        "--hops",
+        "1",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2030-01-01",
+        "--json",
+    ]
     missing = runner.invoke(app, args)
     assert missing.exit_code == 2 and "purpose" in missing.output
     result = runner.invoke(app, [*args, "--purpose", "p", "--recipient", "r"])

@@ -23,8 +23,15 @@ COMMUNITY = Selection(community="C0", include_hypotheses=True)
 
 
 def _export(store: CaseStore, fmt: str, out: Path, **kw: object) -> None:
-    export_case(store, fmt=fmt, out=out, selection=kw.pop("selection", EVERYONE),  # type: ignore[arg-type]
-                purpose="test", recipient="unit tests", **kw)  # type: ignore[arg-type]  # fmt: skip
+    export_case(
+        store,
+        fmt=fmt,
+        out=out,
+        selection=kw.pop("selection", EVERYONE),  # type: ignore[arg-type]
+        purpose="test",
+        recipient="unit tests",
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _raw_identifiers(store: CaseStore) -> set[str]:
@@ -75,24 +82,37 @@ def test_tokens_are_stable_within_a_case_and_differ_between_cases(
 ) -> None:
     _export(sim_case, "json", tmp_path / "a.json", pseudonymise_ids=True)
     _export(sim_case, "json", tmp_path / "b.json", pseudonymise_ids=True)
-    ids_a = [n["data"]["id"] for n in json.loads((tmp_path / "a.json").read_text())[
-        "elements"]["nodes"]]  # fmt: skip
-    ids_b = [n["data"]["id"] for n in json.loads((tmp_path / "b.json").read_text())[
-        "elements"]["nodes"]]  # fmt: skip
+    ids_a = [
+        n["data"]["id"] for n in json.loads((tmp_path / "a.json").read_text())["elements"]["nodes"]
+    ]
+    ids_b = [
+        n["data"]["id"] for n in json.loads((tmp_path / "b.json").read_text())["elements"]["nodes"]
+    ]
     assert ids_a == ids_b
     assert token(b"k" * 32, "+447700900123", prefix="PH") != token(
-        b"j" * 32, "+447700900123", prefix="PH")  # fmt: skip
+        b"j" * 32, "+447700900123", prefix="PH"
+    )
 
 
-INJECTIONS = ["=HYPERLINK(\"http://x\",\"y\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
-              "\t=1+1", "\r=1+1", "=cmd|'/c notepad'!'A1'"]  # fmt: skip
+INJECTIONS = [
+    '=HYPERLINK("http://x","y")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\r=1+1",
+    "=cmd|'/c notepad'!'A1'",
+]
 
 
 def test_csv_injection_corpus_is_neutralised(sim_case: CaseStore, tmp_path: Path) -> None:
     with sim_case.connect() as con:
-        phones = [r[0] for r in con.execute(
-            "SELECT msisdn FROM src_subscribers ORDER BY msisdn LIMIT ?", [len(INJECTIONS)]
-        ).fetchall()]  # fmt: skip
+        phones = [
+            r[0]
+            for r in con.execute(
+                "SELECT msisdn FROM src_subscribers ORDER BY msisdn LIMIT ?", [len(INJECTIONS)]
+            ).fetchall()
+        ]
         for phone, bad in zip(phones, INJECTIONS, strict=True):
             con.execute("UPDATE src_subscribers SET full_name = ? WHERE msisdn = ?", [bad, phone])
     _export(sim_case, "csv", tmp_path / "x.csv", selection=Selection())
@@ -146,8 +166,14 @@ def test_check_target_accepts_a_plain_new_file(tmp_path: Path) -> None:
 
 def test_purpose_and_recipient_are_required(sim_case: CaseStore, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="purpose"):
-        export_case(sim_case, fmt="json", out=tmp_path / "x.json", selection=EVERYONE,
-                    purpose=" ", recipient="r")  # fmt: skip
+        export_case(
+            sim_case,
+            fmt="json",
+            out=tmp_path / "x.json",
+            selection=EVERYONE,
+            purpose=" ",
+            recipient="r",
+        )
     assert not (tmp_path / "x.json").exists()
 
 

@@ -25,8 +25,9 @@ def _frame(store: CaseStore, sql: str) -> pd.DataFrame:
 
 
 def test_community_is_its_members_and_their_ties(store: CaseStore) -> None:
-    members = set(_frame(store, "SELECT actor_id FROM analytics_actor WHERE community = 1")[
-        "actor_id"])  # fmt: skip
+    members = set(
+        _frame(store, "SELECT actor_id FROM analytics_actor WHERE community = 1")["actor_id"]
+    )
     sub = select_subgraph(store, Selection(community="C1"))
     assert set(sub.nodes["id"]) == members
     edges = _frame(store, "SELECT src, dst, layer FROM actor_edge")
@@ -41,8 +42,11 @@ def test_actors_widened_by_hops_match_networkx_ego_graph(store: CaseStore, hops:
     edges = _frame(store, "SELECT src, dst FROM actor_edge")
     g = nx.Graph()
     g.add_edges_from(edges.itertuples(index=False))
-    seeds = list(_frame(store, "SELECT actor_id FROM analytics_actor ORDER BY pagerank DESC "
-                               "LIMIT 2")["actor_id"])  # fmt: skip
+    seeds = list(
+        _frame(store, "SELECT actor_id FROM analytics_actor ORDER BY pagerank DESC LIMIT 2")[
+            "actor_id"
+        ]
+    )
     expected: set[str] = set()
     for s in seeds:
         expected |= set(nx.ego_graph(g, s, radius=hops).nodes)
@@ -51,8 +55,9 @@ def test_actors_widened_by_hops_match_networkx_ego_graph(store: CaseStore, hops:
 
 
 def test_time_window_recounts_calls_from_events(store: CaseStore) -> None:
-    cdr = _frame(store, "SELECT caller, callee, start, event_type FROM src_cdr "
-                        "WHERE NOT is_duplicate")  # fmt: skip
+    cdr = _frame(
+        store, "SELECT caller, callee, start, event_type FROM src_cdr WHERE NOT is_duplicate"
+    )
     lo, hi = cdr["start"].min(), cdr["start"].max()
     start = (lo + (hi - lo) / 3).to_pydatetime()
     end = (lo + 2 * (hi - lo) / 3).to_pydatetime()
