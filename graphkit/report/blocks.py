@@ -53,6 +53,7 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
     caption: str = ""
     mono: tuple[str, ...] = ()  # columns shown in a fixed-width font (hashes, identifiers)
+    collapsed: bool = False  # HTML: folded under its caption until opened
 
 
 @dataclass(frozen=True)

@@ -363,7 +363,7 @@ def timeline_png(
     widest = max((len(label) for _, label in rows), default=10)
     fig, ax = _figure(11, 0.9 + 0.42 * max(len(rows), 1))
     fig.subplots_adjust(
-        left=min(0.5, 0.1 + 0.0062 * widest),
+        left=min(0.45, 0.03 + 0.0052 * widest),
         right=0.98,
         top=0.98,
         bottom=0.6 / (0.9 + 0.42 * max(len(rows), 1)),
@@ -405,7 +405,16 @@ def timeline_png(
                 xytext=(num(t0), index[src]),
                 arrowprops={"arrowstyle": "-|>", "color": "#7b3294", "lw": 1.6},
             )
-            ax.text(num(t1), index[dst] + 0.42, text, fontsize=7, color="#7b3294", va="bottom")
+            ax.text(
+                num(t1) + 0.3,
+                index[dst] - 0.1,
+                text,
+                fontsize=7,
+                color="#7b3294",
+                va="center",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                zorder=5,
+            )
     ax.xaxis_date()
     ax.set_yticks(range(len(rows)), [label for _, label in rows], fontsize=7)
     ax.set_ylim(len(rows) - 0.5, -0.6)

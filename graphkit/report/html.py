@@ -32,46 +32,6 @@ from graphkit.report.blocks import (
 
 __all__ = ["render_html"]
 
-_CSS = """
-:root{--ink:#1d2330;--muted:#667085;--line:#e4e7ec;--bg:#f7f8fa;--hyp:#c0392b;--accent:#0072B2}
-*{box-sizing:border-box}body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
-sans-serif;color:var(--ink);background:var(--bg)}header{background:#1d2330;color:#fff;
-padding:18px 32px}header h1{margin:0;font-size:22px}header p{margin:4px 0 0;color:#c9d1e0;
-font-size:12px;word-break:break-all}nav{position:sticky;top:0;z-index:5;background:#fff;
-border-bottom:1px solid var(--line);padding:8px 32px}nav a{margin-right:18px;color:var(--accent);
-text-decoration:none;font-weight:600}main{max-width:1280px;margin:0 auto;padding:8px 32px 48px}
-section{background:#fff;border:1px solid var(--line);border-radius:10px;padding:18px 24px;
-margin:18px 0}h2{margin:0 0 10px;font-size:19px}h3{margin:4px 0 8px;font-size:16px}
-p.muted{color:var(--muted);font-size:13px}figure{margin:12px 0}figure img{max-width:100%;
-height:auto;border:1px solid var(--line);border-radius:6px}figcaption{color:var(--muted);
-font-size:12px}table{border-collapse:collapse;margin:10px 0;font-size:12.5px;width:100%}
-caption{text-align:left;font-weight:600;padding:4px 0;color:#344054}th,td{border-bottom:1px
-solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}th{background:#f2f4f7}
-td.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:11px;word-break:break-all}
-.cards{display:grid;grid-template-columns:1fr;gap:16px}.card-body{display:grid;
-grid-template-columns:minmax(0,11fr) minmax(0,9fr);gap:16px;align-items:start}
-.card{border:1px solid var(--line);border-top:6px solid var(--c);border-radius:8px;
-padding:12px 16px;background:#fff}.box{border-radius:8px;padding:10px 16px;margin:14px 0}
-.box.hypothesis{border:2px dashed var(--hyp);background:#fff7f6}.box.note{border:1px solid
-var(--line);background:#fafbfc}.box.fact{border:2px solid #2e7d32}.badge{display:inline-block;
-font-size:11px;font-weight:700;letter-spacing:.05em;padding:1px 8px;border-radius:10px;
-margin-right:8px;color:#fff;background:var(--hyp)}.box.note .badge{background:#667085}
-.gk-net{display:grid;grid-template-columns:1fr 320px;gap:12px}.gk-canvas{height:640px;
-border:1px solid var(--line);border-radius:8px;background:#fff}.gk-controls{display:flex;
-gap:10px;flex-wrap:wrap;align-items:center;margin:6px 0 10px}.gk-controls input[type=search]
-{width:260px;padding:5px 8px}.gk-controls select{padding:5px}.gk-side{border:1px solid
-var(--line);border-radius:8px;padding:10px 12px;font-size:13px;overflow:auto;max-height:640px}
-.gk-side dt{color:var(--muted);font-size:11px;text-transform:uppercase;margin-top:6px}
-.gk-side dd{margin:0}.legend span{display:inline-block;margin:2px 8px 2px 0;font-size:12px}
-.legend i{display:inline-block;width:11px;height:11px;border-radius:50%;margin-right:4px;
-vertical-align:-1px}.print-only{display:none}.tiles{display:grid;grid-template-columns:repeat(auto-fill,
-minmax(150px,1fr));gap:10px;margin:12px 0}.tile{border:1px solid var(--line);border-radius:8px;
-padding:10px 12px;background:#fbfcfe}.tile b{display:block;font-size:22px}.tile span{color:
-var(--muted);font-size:12px}table.narrow{width:auto;min-width:40%}#gk-status{display:none}
-@media print{nav,.gk-interactive{display:none}.print-only{display:block}section{break-inside:
-avoid-page;border:none}body{background:#fff}}
-"""
-
 
 def _vendored_js() -> str:
     return (resources.files("graphkit.report") / "vendor" / "vis-network.min.js").read_text(
@@ -106,8 +66,11 @@ def _table(t: Table) -> str:
         + "</tr>"
         for row in t.rows
     )
-    caption = f"<caption>{_e(t.caption)}</caption>" if t.caption else ""
     narrow = ' class="narrow"' if len(t.columns) <= 3 else ""
+    if t.collapsed:
+        table = f"<table{narrow}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return f"<details><summary>{_e(t.caption or 'table')}</summary>{table}</details>"
+    caption = f"<caption>{_e(t.caption)}</caption>" if t.caption else ""
     return f"<table{narrow}>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -204,7 +167,7 @@ def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:;
  style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>{_e(title)}</title><style>{_CSS}</style><script>{_asset("hook.js")}</script></head>
+<title>{_e(title)}</title><style>{_asset("report.css")}</style><script>{_asset("hook.js")}</script></head>
 <body><div id="gk-status" data-errors="[]" data-painted-pixels="-1" data-load-ms="-1"></div>
 <header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header><nav>{nav}</nav>
 <main>{body}</main>{scripts}</body></html>

@@ -97,7 +97,12 @@ def summary_section(facts: CaseFacts) -> Section:
                 "Sources: each file is hashed before it is read",
                 mono=("SHA-256",),
             ),
-            Table(("table", "rows"), graph, "Size of the knowledge graph and the actor graph"),
+            Table(
+                ("table", "rows"),
+                graph,
+                "Size of the knowledge graph and the actor graph",
+                collapsed=True,
+            ),
         ),
     )
 
@@ -241,8 +246,20 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             )
         )
     leader = members.head(1)
-    rows = [("leader", label_of(r), r.get("explanation") or "") for _, r in leader.iterrows()]
-    rows += [("broker", label_of(r), r.get("explanation") or "") for _, r in brokers.iterrows()]
+    lead_ids = set(leader["actor_id"])
+    rows = [
+        (
+            "leader and broker" if r["actor_id"] in set(brokers["actor_id"]) else "leader",
+            label_of(r),
+            r.get("explanation") or "",
+        )
+        for _, r in leader.iterrows()
+    ]
+    rows += [
+        ("broker", label_of(r), r.get("explanation") or "")
+        for _, r in brokers.iterrows()
+        if r["actor_id"] not in lead_ids
+    ]
     blocks.append(
         Table(
             ("role", "actor", "why"),
@@ -266,6 +283,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
                 for _, r in top.iterrows()
             ),
             f"Members by leadership ({len(top)} of {len(members)})",
+            collapsed=True,
         )
     )
     return Card(f"Community C{c}", figures.community_colour(c), tuple(blocks))

@@ -10,7 +10,7 @@ import pandas as pd
 from graphkit.report import figures
 from graphkit.report.blocks import Block, Box, Figure, Para, Section, Table
 from graphkit.report.collect import CaseFacts
-from graphkit.report.text import evidence_text, fmt, label_of
+from graphkit.report.text import evidence_text, fmt, label_of, short_label
 
 __all__ = ["activity_section", "hypotheses_section", "methods_section"]
 
@@ -25,7 +25,7 @@ def _names(facts: CaseFacts) -> dict[str, str]:
     for _, r in facts.actors.iterrows():
         for p in r["phones"] if r["phones"] is not None else []:
             if p != r["actor_id"]:
-                out.setdefault(str(p), f"{p} of {label_of(r)}")
+                out.setdefault(str(p), f"{p} ({short_label(r)})")
     return out
 
 
@@ -113,7 +113,9 @@ def activity_section(facts: CaseFacts) -> Section:
                 tuple(
                     (
                         r.kind,
-                        names.get(str(r.id), str(r.id)),
+                        f"{r.id}: {len(r.members)} members"
+                        if r.kind == "group"
+                        else names.get(str(r.id), str(r.id)),
                         f"{r.start:%d %b %H:%M}",
                         f"{r.end:%d %b %H:%M}",
                         fmt(r.duration_h),
