@@ -22,7 +22,10 @@ __all__ = ["VIEW_MODULES", "View", "all_views", "get_view", "view"]
 Row = dict[str, Any]
 ViewFn = Callable[..., list[Row]]
 
-VIEW_MODULES: tuple[str, ...] = ("graphkit.ingest.views",)
+VIEW_MODULES: tuple[str, ...] = (
+    "graphkit.ingest.views",
+    "graphkit.analytics.signals_views",
+)
 
 
 @dataclass(frozen=True)

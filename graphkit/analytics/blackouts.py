@@ -9,12 +9,14 @@ under an inhomogeneous Poisson process the probability of no event in the gap is
 By the time-rescaling theorem (Brown et al. 2002, Neural Computation 14:325) this is exactly
 uniform under the model for every inter-event gap, so the p-values of all gaps of all entities
 are put through Benjamini-Hochberg (1995) control of the false discovery rate (or
-Benjamini-Yekutieli 2001 under arbitrary dependence). Real activity is over-dispersed from day
-to day and the baseline is itself an estimate, so the zero probability is taken from a
-gamma-Poisson (negative binomial) model whose multiplier carries both: a gamma per UTC day of
-the gap (``1/k`` estimated from each entity's daily counts) and the sampling variance of the
-baseline over the gap's hours (see :func:`gap_zero_probability`). Results are hypotheses: a
-silence can also come from a lost phone, a network fault or missing records.
+Benjamini-Yekutieli 2001 under arbitrary dependence). Gaps shorter than the reportable minimum
+count in that multiplicity with p = 1, which can only make the control more conservative.
+Real activity is over-dispersed from day to day and the baseline is itself an estimate, so
+the zero probability is taken from a gamma-Poisson (negative binomial) model whose multiplier
+carries both: a gamma per UTC day of the gap (``1/k`` estimated from each entity's daily
+counts) and the sampling variance of the baseline over the gap's hours (see
+:func:`gap_zero_probability`). Results are hypotheses: a silence can also come from a lost
+phone, a network fault or missing records.
 
 Group blackouts (several members of a community silent together) are in
 :mod:`graphkit.analytics.signals_groups`.
@@ -69,6 +71,7 @@ BLACKOUT_COLUMNS = (
     "ended",
     "evidence",
 )
+_ALSO_LIMIT = 10  # ids listed in the evidence of who else was silent
 _CONTEXT_H = 7 * 24.0  # events counted before and after a silence, for the evidence
 
 
@@ -286,7 +289,8 @@ def _format(
             "events_7d_before": int(before[j]),
             "events_7d_after": int(after[j]) if resumed[i] else 0,
             "dispersion": round(float(tests.base.dispersion[ent_k[j]]), 4),
-            "also_silent": also[j],
+            "also_silent": also[j][:_ALSO_LIMIT],
+            "also_silent_count": len(also[j]),
             "method": "hour-of-week gamma-Poisson, " + fdr_method.upper(),
         }
         for j, i in enumerate(idx)
@@ -309,22 +313,23 @@ def _format(
     return out.sort_values(["p_value", "id", "start"], kind="stable").reset_index(drop=True)
 
 
-def _also_silent(
-    ids: Any, lo: FloatArray, hi: FloatArray, flagged: Any, *, limit: int = 10
-) -> list[list[str]]:
-    """For each silence, other flagged entities whose silence overlaps it (sorted, capped)."""
+def _also_silent(ids: Any, lo: FloatArray, hi: FloatArray, flagged: Any) -> list[list[str]]:
+    """For each silence, the other flagged entities whose silence overlaps it, the longest
+    overlap first (then by id)."""
     n = len(ids)
     result: list[list[str]] = [[] for _ in range(n)]
-    if n == 0:
-        return result
     order = np.argsort(lo, kind="stable")
     lo_s, hi_s = lo[order], hi[order]
     for a in range(n):
         i = order[a]
         stop = np.searchsorted(lo_s, hi[i], side="left")
         cand = order[:stop][hi_s[:stop] > lo[i]]
-        names = sorted({ids[c] for c in cand if flagged[c] and ids[c] != ids[i]})
-        result[i] = names[:limit]
+        cand = cand[np.asarray(flagged)[cand] & (ids[cand] != ids[i])]
+        overlap = np.minimum(hi[cand], hi[i]) - np.maximum(lo[cand], lo[i])
+        best: dict[str, float] = {}
+        for name, h in zip(ids[cand], overlap, strict=True):
+            best[str(name)] = max(best.get(str(name), 0.0), float(h))
+        result[i] = sorted(best, key=lambda k: (-best[k], k))
     return result
 
 
@@ -345,8 +350,9 @@ def detect_blackouts(
 ) -> pd.DataFrame:
     """Blackouts of phones, actors (phones collapsed via ``phone_to_actor``) and groups.
 
-    Returns rows of ``kind`` 'phone', 'actor' (only actors with two or more phones: for the
-    others the phone row says it all) and 'group' (members of one community of
+    Returns rows of ``kind`` 'phone', 'actor' (the actors ``phone_to_actor`` names, i.e.
+    persons: silent when all their phones are; phones attributed to no one are actors under
+    their own number and have their phone rows) and 'group' (members of one community of
     ``actor_to_community``, keyed by actor when ``phone_to_actor`` is given and by phone
     otherwise, silent in an overlapping window; see
     :func:`graphkit.analytics.signals_groups.detect_group_blackouts`).
@@ -370,9 +376,7 @@ def detect_blackouts(
     if phone_to_actor:
         group_tests = silence_tests(frame, phone_to_entity=phone_to_actor, **settings)
         actors = _format(group_tests, "actor", q_threshold, fdr_method, min_silence_hours, False)
-        phones_per_actor = pd.Series(list(phone_to_actor.values())).value_counts()
-        multi = set(phones_per_actor[phones_per_actor >= 2].index)
-        parts.append(actors[actors["id"].isin(multi)])
+        parts.append(actors[actors["id"].isin(set(phone_to_actor.values()))])
     if actor_to_community and group_tests is not None:
         parts.append(
             group_blackouts_from_tests(

@@ -29,13 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.signals_events import (
-    HOURS_PER_WEEK,
-    FloatArray,
-    as_event_frame,
-    cumulative_exposure,
-    to_hours,
+from graphkit.analytics.signals_candidates import (
+    active_gap,
+    candidate_pairs,
+    event_ends,
+    stops_and_starts,
 )
+from graphkit.analytics.signals_events import FloatArray, as_event_frame, from_hours, to_hours
 from graphkit.analytics.signals_features import (
     contact_features,
     profile_windows,
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 
 MODEL_VERSION = "handoff-logistic-1"
 HANDOFF_COLUMNS = ("old", "new", "score", "rank", "assigned", "status", "evidence")
-_CLOCK_FACTOR = 3.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +95,7 @@ def detect_handoffs(
     profile_days: float = 14.0,
     use_imei: bool = True,
     old_numbers: Iterable[str] | None = None,
+    silences: pd.DataFrame | None = None,
     weights: HandoffWeights = HandoffWeights(),
     confident_score: float = 0.8,
     margin_logit: float = 2.0,
@@ -112,7 +112,10 @@ def detect_handoffs(
     and ``imei`` (ignored with ``use_imei=False``). A number *stops* when it has
     ``min_events`` events and its last one is followed by at least ``min_silent_hours`` and
     ``min_expected_events`` (at its own mean rate) without activity before the end of the
-    data; a number *starts* likewise after a silence from the start of the data. Candidates
+    data, and, given ``silences`` (rows of
+    :func:`graphkit.analytics.blackouts.detect_blackouts`), when it goes silent and later comes
+    back (evidence ``stop``: 'ended' or 'silent'); a number *starts* after a silence from the
+    start of the data likewise. Candidates
     start within ``window_hours`` of a stop, in the old number's active hours (hours weighted
     by its hour-of-week activity relative to its mean). Features use ``profile_days`` of
     activity before the stop and after the start. Returns up to ``top_k`` rows per stopped
@@ -129,14 +132,20 @@ def detect_handoffs(
         return _empty()
     start_h = float(t[ok].min()) if window_start is None else float(to_hours([window_start])[0])
     end_h = float(t[ok].max()) if window_end is None else float(to_hours([window_end])[0])
-    ends = _ends(frame, t)
-    olds, news = _stops_and_starts(
-        ends, start_h, end_h, min_events, min_silent_hours, min_expected_events
+    ends = event_ends(frame, t)
+    olds, news = stops_and_starts(
+        ends,
+        start_h,
+        end_h,
+        min_events=min_events,
+        min_silent_hours=min_silent_hours,
+        min_expected=min_expected_events,
+        silences=silences,
     )
     if old_numbers is not None:
         olds = olds[olds["phone"].isin(set(old_numbers))]
-    pairs = _candidate_pairs(olds, news, window_hours)
-    pairs = _active_gap(pairs, ends, window_hours)
+    pairs = candidate_pairs(olds, news, window_hours)
+    pairs = active_gap(pairs, ends, window_hours)
     log.info(
         "hand-offs: %d numbers stop, %d start, %d candidate pairs", len(olds), len(news), len(pairs)
     )
@@ -154,7 +163,8 @@ def detect_handoffs(
         score = 1.0 / (1.0 + np.exp(-logit))
         seeds = (assigned & (score >= confident_score)) | _unambiguous(pairs, logit, margin_logit)
         confident = {
-            str(n): str(o) for o, n in zip(pairs["old"][seeds], pairs["new"][seeds], strict=True)
+            str(n): str(o)
+            for o, n in zip(pairs["old_phone"][seeds], pairs["new"][seeds], strict=True)
         }
         log.debug("hand-offs iteration %d: %d confident pairs", iteration, len(confident))
         if confident == relabel:
@@ -190,102 +200,6 @@ def _unambiguous(pairs: pd.DataFrame, logit: FloatArray, margin: float) -> Any:
 
 def _logit(p: float) -> float:
     return float(np.log(p / (1.0 - p)))
-
-
-def _ends(frame: pd.DataFrame, t: FloatArray) -> pd.DataFrame:
-    """Both ends of every event as (phone, counterpart, t, own_side, row)."""
-    n = len(frame)
-    rows = np.arange(n)
-    out = pd.DataFrame(
-        {
-            "phone": pd.concat([frame["caller"], frame["callee"]], ignore_index=True),
-            "counterpart": pd.concat([frame["callee"], frame["caller"]], ignore_index=True),
-            "t": np.concatenate([t, t]),
-            "caller_side": np.r_[np.ones(n, bool), np.zeros(n, bool)],
-            "row": np.concatenate([rows, rows]),
-        }
-    )
-    out = out[out["phone"].notna() & np.isfinite(out["t"].to_numpy())]
-    out["phone"] = out["phone"].astype(str)
-    return out.reset_index(drop=True)
-
-
-def _stops_and_starts(
-    ends: pd.DataFrame,
-    start_h: float,
-    end_h: float,
-    min_events: int,
-    min_silent_hours: float,
-    min_expected: float,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    per = ends.groupby("phone", sort=True)["t"].agg(["min", "max", "count"]).reset_index()
-    per.columns = pd.Index(["phone", "first", "last", "events"])
-    active_h = np.maximum(per["last"] - per["first"], 24.0)
-    rate = per["events"] / active_h
-    enough = per["events"] >= min_events
-    tail = end_h - per["last"]
-    head = per["first"] - start_h
-    olds = per[enough & (tail >= min_silent_hours) & (tail * rate >= min_expected)]
-    news = per[enough & (head >= min_silent_hours) & (head * rate >= min_expected)]
-    return olds.assign(rate=rate[olds.index]), news.assign(rate=rate[news.index])
-
-
-def _candidate_pairs(olds: pd.DataFrame, news: pd.DataFrame, window_h: float) -> pd.DataFrame:
-    """Pairs (old, new) with the new number's first event within the window of the stop."""
-    news_sorted = news.sort_values(["first", "phone"], kind="stable")
-    first = news_sorted["first"].to_numpy()
-    clock_h = _CLOCK_FACTOR * window_h  # loose clock bound; _active_gap applies the window
-    lo = np.searchsorted(first, olds["last"].to_numpy() - clock_h, side="left")
-    hi = np.searchsorted(first, olds["last"].to_numpy() + clock_h, side="right")
-    counts = hi - lo
-    old_idx = np.repeat(np.arange(len(olds)), counts)
-    starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-    new_pos = (starts + np.arange(int(counts.sum()))).astype(np.int64)
-    o = olds.iloc[old_idx].reset_index(drop=True)
-    nw = news_sorted.iloc[new_pos].reset_index(drop=True)
-    pairs = pd.DataFrame(
-        {
-            "old": o["phone"],
-            "new": nw["phone"],
-            "old_last": o["last"],
-            "new_first": nw["first"],
-            "old_rate": o["rate"],
-            "new_rate": nw["rate"],
-        }
-    )
-    return pairs[pairs["old"] != pairs["new"]].reset_index(drop=True)
-
-
-def _active_gap(pairs: pd.DataFrame, ends: pd.DataFrame, window_h: float) -> pd.DataFrame:
-    """Keep pairs whose gap, in the old number's *active* hours, is within the window.
-
-    Each hour of the gap is weighted by the old number's hour-of-week activity relative to its
-    mean (shrunk towards the population profile), so a weekend or a night is short for a phone
-    used in office hours: its successor's first call on Monday morning is still "soon".
-    """
-    if pairs.empty:
-        return pairs.assign(gap_active_h=pd.Series(dtype=np.float64))
-    pop_counts = np.bincount(_hour_of_week(ends["t"]), minlength=HOURS_PER_WEEK)
-    population = pop_counts / max(float(pop_counts.mean()), 1e-12)
-    olds = ends[ends["phone"].isin(set(pairs["old"]))]
-    codes, phones = pd.factorize(olds["phone"], sort=True)
-    counts = np.zeros((len(phones), HOURS_PER_WEEK))
-    np.add.at(counts, (codes, _hour_of_week(olds["t"])), 1.0)
-    n = counts.sum(axis=1, keepdims=True)
-    prior = 0.2 * n * population[None, :] / HOURS_PER_WEEK
-    profile = (counts + prior) / np.maximum((n + prior.sum(axis=1, keepdims=True)), 1e-12)
-    profile = profile * HOURS_PER_WEEK  # mean 1 over the week
-    row = pd.Index(phones).get_indexer(pairs["old"])
-    a = np.minimum(pairs["old_last"], pairs["new_first"]).to_numpy()
-    b = np.maximum(pairs["old_last"], pairs["new_first"]).to_numpy()
-    exposure = cumulative_exposure(b) - cumulative_exposure(a)
-    active = np.einsum("ij,ij->i", profile[row], exposure)
-    out = pairs.assign(gap_active_h=active)
-    return out[out["gap_active_h"] <= window_h].reset_index(drop=True)
-
-
-def _hour_of_week(t: Any) -> Any:
-    return np.floor(np.asarray(t, dtype=np.float64)).astype(np.int64) % HOURS_PER_WEEK
 
 
 def _assign(pairs: pd.DataFrame, logit: FloatArray, *, match_logit: float) -> Any:
@@ -337,10 +251,17 @@ def _rows(
     )
     table["rank"] = table.groupby("old").cumcount() + 1
     table = table[(table["rank"] <= top_k) & (table["score"] >= min_score)]
-    evidence = [_evidence(r, weights) for r in table.to_dict("records")]
+    # one number stopping twice near one new number: keep the better-ranked pair
+    table = table.sort_values(["rank", "score"], ascending=[True, False], kind="stable")
+    table = table.drop_duplicates(["old_phone", "new"])
+    stop_at = from_hours(table["old_last"].to_numpy()).to_numpy()
+    evidence = [
+        _evidence(r, weights, stop_at=ts.isoformat())
+        for r, ts in zip(table.to_dict("records"), stop_at, strict=True)
+    ]
     out = pd.DataFrame(
         {
-            "old": table["old"].to_numpy(),
+            "old": table["old_phone"].to_numpy(),
             "new": table["new"].to_numpy(),
             "score": table["score"].to_numpy(),
             "rank": table["rank"].to_numpy(),
@@ -354,8 +275,10 @@ def _rows(
     ).reset_index(drop=True)
 
 
-def _evidence(r: Mapping[str, Any], weights: HandoffWeights) -> dict[str, Any]:
+def _evidence(r: Mapping[str, Any], weights: HandoffWeights, *, stop_at: str) -> dict[str, Any]:
     return {
+        "stop": r["stop"],
+        "old_last_event": stop_at,
         "contacts_overlap": round(float(r["contacts"]), 3),
         "shared_contacts": list(r["shared_contacts"]),
         "shared_via_handoff": list(r["shared_via_handoff"]),

@@ -36,7 +36,12 @@ _SAME_USER_AS = "rel_same_user_as"
 
 
 def load_cdr_events(store: CaseStore) -> pd.DataFrame:
-    """The call records of the case (``src_cdr`` without exact duplicate rows)."""
+    """The call records of the case, each event once.
+
+    Rows flagged as exact duplicates at ingest are left out, and rows with the same caller,
+    callee, type and second count once: an event recorded by both parties' operators, or the
+    parts of one long SMS. The row kept is the first by source name and row (deterministic).
+    """
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "src_cdr"):
             raise CaseError("the case has no call records; ingest a cdr source first")
@@ -44,6 +49,10 @@ def load_cdr_events(store: CaseStore) -> pd.DataFrame:
             """
             SELECT caller, callee, start, duration_s, event_type, cell_id, imei
             FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+            QUALIFY row_number() OVER (
+                PARTITION BY caller, callee, start, event_type
+                ORDER BY source_name, row_number
+            ) = 1
             ORDER BY start, caller, callee
             """
         ).df()
@@ -153,8 +162,12 @@ def detect_handoffs_in_case(
     match_score: float = 0.5,
     top_k: int = 3,
     min_score: float = 0.05,
+    use_silences: bool = True,
 ) -> pd.DataFrame:
     """Detect hand-offs in the case's call records and store them as SAME_USER_AS hypotheses.
+
+    Numbers that end are looked at always; numbers that went silent and came back too when
+    ``use_silences`` and the blackouts stage has run (its phone rows in ``analytics_blackout``).
 
     Each candidate (up to ``top_k`` per number that stopped) becomes a ``rel_same_user_as``
     row ``src`` = old number, ``dst`` = new number, with its score, the threshold
@@ -165,8 +178,16 @@ def detect_handoffs_in_case(
     from graphkit.analytics.handoffs import MODEL_VERSION, detect_handoffs
 
     events = load_cdr_events(store)
+    silences = None
+    if use_silences:
+        with store.connect(read_only=True) as con:
+            if store.table_exists(con, BLACKOUT_TABLE):
+                silences = con.execute(
+                    f"SELECT kind, id, start, ended FROM {BLACKOUT_TABLE} WHERE kind = 'phone'"
+                ).df()
     result = detect_handoffs(
         events,
+        silences=silences,
         use_imei=use_imei,
         window_hours=window_hours,
         match_score=match_score,
@@ -219,6 +240,7 @@ def detect_handoffs_in_case(
         "match_score": match_score,
         "top_k": top_k,
         "min_score": min_score,
+        "silences": silences is not None,
         "model_version": MODEL_VERSION,
     }
     store.record_stage("handoffs", settings=settings, summary=summary)

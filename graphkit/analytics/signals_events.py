@@ -144,7 +144,8 @@ def entity_events(
     rows = np.concatenate([np.arange(n), np.arange(n)])
     ends = pd.concat([frame["caller"], frame["callee"]], ignore_index=True)
     if phone_to_entity:
-        ends = ends.map(lambda v: phone_to_entity.get(v, v) if isinstance(v, str) else v)
+        mapped = ends.map(dict(phone_to_entity))
+        ends = mapped.where(mapped.notna(), ends)
     keep = ends.notna().to_numpy() & np.isfinite(np.concatenate([times, times]))
     bad = int(np.count_nonzero(~np.isfinite(times)))
     if bad:

@@ -40,9 +40,14 @@ class PairWindows:
 
 def profile_windows(ends: pd.DataFrame, pairs: pd.DataFrame, *, profile_h: float) -> PairWindows:
     """Events of each distinct old (new) number within ``profile_h`` of its stop (start)."""
+    olds = pairs[["old", "old_phone", "old_last"]].rename(
+        columns={"old": "key", "old_phone": "phone", "old_last": "anchor"}
+    )
+    news = pairs[["new", "new_first"]].rename(columns={"new": "key", "new_first": "anchor"})
+    news = news.assign(phone=news["key"])
     return PairWindows(
-        _profile_window(ends, pairs, "old", "old_last", profile_h, before=True),
-        _profile_window(ends, pairs, "new", "new_first", profile_h, before=False),
+        _profile_window(ends, olds, profile_h, before=True),
+        _profile_window(ends, news, profile_h, before=False),
     )
 
 
@@ -87,22 +92,18 @@ def contact_features(
 
 
 def _profile_window(
-    ends: pd.DataFrame,
-    pairs: pd.DataFrame,
-    side: str,
-    anchor: str,
-    profile_h: float,
-    *,
-    before: bool,
+    ends: pd.DataFrame, anchors: pd.DataFrame, profile_h: float, *, before: bool
 ) -> pd.DataFrame:
-    """The events of each distinct old (or new) number within its profile window."""
-    anchors = pairs[[side, anchor]].drop_duplicates(side).rename(columns={side: "phone"})
+    """The events of each stop (``key``: its number, ``anchor``: its time) within its window,
+    labelled by key in the ``phone`` column."""
+    anchors = anchors.drop_duplicates("key")
     rows = ends.merge(anchors, on="phone", how="inner")
     if before:
-        keep = (rows["t"] <= rows[anchor]) & (rows["t"] >= rows[anchor] - profile_h)
+        keep = (rows["t"] <= rows["anchor"]) & (rows["t"] >= rows["anchor"] - profile_h)
     else:
-        keep = (rows["t"] >= rows[anchor]) & (rows["t"] <= rows[anchor] + profile_h)
-    return rows[keep].drop(columns=[anchor])
+        keep = (rows["t"] >= rows["anchor"]) & (rows["t"] <= rows["anchor"] + profile_h)
+    rows = rows[keep]
+    return rows.assign(phone=rows["key"]).drop(columns=["anchor", "key"])
 
 
 def _caller_side(win: pd.DataFrame, frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -133,9 +134,9 @@ def _overlap(
     """``sum_item min(w_old, w_new)`` per pair and the shared items, heaviest first."""
     ow = _weights(old_items).rename(columns={"phone": "old", "w": "w_old"})
     nw = _weights(new_items).rename(columns={"phone": "new", "w": "w_new"})
-    keyed = pairs[["old", "new"]].reset_index()
+    keyed = pairs[["old", "new", "old_phone"]].reset_index()
     both = keyed.merge(ow, on="old").merge(nw, on=["new", "item"])
-    both = both[(both["item"] != both["old"]) & (both["item"] != both["new"])]
+    both = both[(both["item"] != both["old_phone"]) & (both["item"] != both["new"])]
     both["m"] = np.minimum(both["w_old"], both["w_new"])
     both = both.sort_values(["index", "m", "item"], ascending=[True, False, True], kind="stable")
     overlap = both.groupby("index")["m"].sum()

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "graphkit.cli.ingest",
     "graphkit.cli.show",
     "graphkit.cli.audit",
+    "graphkit.cli.publish",
     "graphkit.cli.demo",
 )
 

@@ -13,6 +13,7 @@ start late or stop early) and decoy numbers that start at hand-off times with un
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -362,3 +363,39 @@ def group_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
         "detected": float(len(correct)),
         "planted": float(len(found)),
     }
+
+
+def write_truth(case: SimCase, truth_dir: Path, *, days: int) -> Path:
+    """The planted truth in the layout of ``graphkit simulate``'s truth folder (the files the
+    signal evaluators read: blackouts.csv, phones.csv, handoffs.csv)."""
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    iso = "%Y-%m-%dT%H:%M:%SZ"
+    end = EPOCH + pd.Timedelta(days=days)
+    planted = case.silences[case.silences["cause"].isin(["blackout", "group"])]
+    pd.DataFrame(
+        {
+            "blackout_id": [f"B{i:04d}" for i in range(len(planted))],
+            "scope": np.where(planted["cause"] == "group", "group", "person"),
+            "group_id": [case.phone_to_community[p] for p in planted["phone"]],
+            "person_id": [case.phone_to_person[p] for p in planted["phone"]],
+            "msisdns": planted["phone"].to_numpy(),
+            "start": planted["start"].dt.strftime(iso).to_numpy(),
+            "end": planted["end"].dt.strftime(iso).to_numpy(),
+            "resumed": planted["resumed"].map({True: "true", False: "false"}).to_numpy(),
+        }
+    ).to_csv(truth_dir / "blackouts.csv", index=False)
+    stops = case.silences[case.silences["cause"].isin(["handoff", "churn"])]
+    valid_to = dict(zip(stops["phone"], stops["start"], strict=True))
+    phones = sorted(set(case.events["caller"]) | set(case.events["callee"]))
+    pd.DataFrame(
+        {
+            "msisdn": phones,
+            "person_id": [case.phone_to_person.get(p, "") for p in phones],
+            "valid_to": [valid_to.get(p, end).strftime(iso) for p in phones],
+            "kind": "mobile",
+        }
+    ).to_csv(truth_dir / "phones.csv", index=False)
+    pd.DataFrame({"old_msisdn": case.handoffs["old"], "new_msisdn": case.handoffs["new"]}).to_csv(
+        truth_dir / "handoffs.csv", index=False
+    )
+    return truth_dir

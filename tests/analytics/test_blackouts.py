@@ -213,6 +213,10 @@ def test_members_silent_together_make_a_group_blackout() -> None:
     assert row["p_value"] < 1e-10 and row["ended"]
     assert row["end"] - row["start"] >= pd.Timedelta(hours=60)
     assert set(row["evidence"]["member_p_values"]) == set(row["members"])
+    phones = detect_silences(events).set_index("id")
+    evidence = phones.loc["+447100000000", "evidence"]
+    assert {"+447100000001", "+447100000002"} <= set(evidence["also_silent"])
+    assert evidence["also_silent_count"] == len(evidence["also_silent"])
 
 
 def test_members_silent_at_different_times_make_no_group_blackout() -> None:

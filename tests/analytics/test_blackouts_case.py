@@ -8,12 +8,13 @@ import pandas as pd
 import pytest
 
 from graphkit.analytics.signals_case import detect_blackouts_in_case, load_cdr_events
+from graphkit.analytics.signals_evaluate import evaluate_blackouts
 from graphkit.analytics.signals_views import blackouts_view
 from graphkit.errors import CaseError
 from graphkit.ingest import ingest_file
 from graphkit.store import CaseStore
 
-from .signals_sim import SimCase, SimConfig, simulate
+from .signals_sim import SimCase, SimConfig, blackout_scores, simulate, write_truth
 
 SMALL = SimConfig(
     n_people=300,
@@ -59,10 +60,15 @@ def test_blackouts_of_a_case_are_stored_and_shown(small_case: SimCase, tmp_path:
     stage = store.stage("blackouts")
     assert stage is not None and stage["summary"]["phone"] == (result["kind"] == "phone").sum()
     assert blackouts_view(store, limit=2) == rows[:2]
+    from graphkit.views import get_view  # the module registers its views on import
+
+    assert get_view("blackouts").fn is blackouts_view
 
 
 def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_path: Path) -> None:
     store = ingest_sim(small_case, tmp_path)
+    truth = write_truth(small_case, tmp_path / "truth", days=SMALL.days)
+    assert evaluate_blackouts(store, truth) is None  # the stage has not run
     owners = pd.DataFrame(
         {
             "phone": list(small_case.phone_to_person),
@@ -83,6 +89,16 @@ def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_pa
     assert planted <= set(groups["id"])
     assert all(m.startswith("P") for ms in groups["members"] for m in ms)
     assert store.stage("blackouts")["settings"]["communities"] is True  # type: ignore[index]
+    evaluation = evaluate_blackouts(store, truth)
+    assert evaluation is not None
+    metrics = evaluation["metrics"]
+    # the evaluator, reading the case and the truth files, agrees with the test's own scoring
+    oracle = blackout_scores(result, small_case)
+    assert metrics["precision"] == pytest.approx(oracle["precision"])
+    assert metrics["recall"] == pytest.approx(oracle["recall"])
+    assert metrics["phone_rows"] == oracle["detected"] and metrics["planted"] == oracle["planted"]
+    assert metrics["group_blackouts_planted"] == 2 and metrics["group_recall"] == 1.0
+    assert evaluation["passed"] == (min(oracle["precision"], oracle["recall"]) >= 0.9)
 
 
 def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:
@@ -90,3 +106,23 @@ def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CaseError, match="cdr"):
         detect_blackouts_in_case(store)
     assert blackouts_view(store) == []
+
+
+def test_an_event_recorded_by_both_operators_counts_once(tmp_path: Path) -> None:
+    store = CaseStore.init(tmp_path / "two")
+    header = "caller,callee,start,event_type,cell_id\n"
+    shared = "+447700900001,+447700900002,2026-03-02T10:00:00Z,call,A1\n"
+    (tmp_path / "opA.csv").write_text(
+        header + shared + "+447700900001,+447700900003,2026-03-02T11:00:00Z,sms,A1\n"
+    )
+    (tmp_path / "opB.csv").write_text(
+        header
+        + shared.replace(",A1", ",B7")
+        + "+447700900002,+447700900001,2026-03-02T12:00:00Z,call,B7\n"
+    )
+    ingest_file(store, tmp_path / "opA.csv", kind="cdr")
+    ingest_file(store, tmp_path / "opB.csv", kind="cdr")
+    events = load_cdr_events(store)
+    assert len(events) == 3
+    first = events[events["start"] == pd.Timestamp("2026-03-02T10:00:00Z")]
+    assert list(first["cell_id"]) == ["A1"]  # the first source's row, deterministically

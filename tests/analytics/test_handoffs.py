@@ -184,3 +184,27 @@ def test_bad_input_is_a_clear_error() -> None:
         detect_handoffs(pd.DataFrame(columns=["caller", "callee", "start"]), window_hours=0)
     empty = detect_handoffs(pd.DataFrame(columns=["caller", "callee", "start"]))
     assert empty.empty and list(empty.columns) == list(HANDOFF_COLUMNS)
+
+
+def test_a_number_that_goes_silent_and_its_stand_in_are_paired_given_the_silences() -> None:
+    from graphkit.analytics.blackouts import detect_silences
+
+    calls = _Calls(21)
+    end_h = DAYS * 24.0
+    pals = [f"+4475{j:08d}" for j in range(8)]
+    w = list(1.0 / (1.0 + np.arange(8)))
+    off, back = SWAP_H, SWAP_H + 6 * 24.0  # six days on a stand-in number, then back
+    calls.add("+447700000001", pals, w, 150, 0.0, off, ["A", "B"])
+    calls.add("+447700000001", pals, w, 80, back, end_h, ["A", "B"])
+    calls.add("+447800000009", pals[:6], w[:6], 70, off + 6, back - 6, ["A", "B"])
+    for f in pals:
+        calls.add(f, [f"+4476{f[-4:]}0000"], [1.0], 40, 0.0, end_h, ["F"])
+    events = calls.frame()
+    silences = detect_silences(events)
+    assert "+447700000001" in set(silences["id"])
+    plain = detect_handoffs(events, use_imei=False)
+    assert "+447700000001" not in set(plain["old"])  # the number did not end
+    found = detect_handoffs(events, use_imei=False, silences=silences)
+    row = found[(found["old"] == "+447700000001") & (found["rank"] == 1)].iloc[0]
+    assert row["new"] == "+447800000009" and row["assigned"]
+    assert row["evidence"]["stop"] == "silent"

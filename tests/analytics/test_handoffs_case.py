@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphkit.analytics.signals_case import detect_handoffs_in_case
+from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+from graphkit.analytics.signals_evaluate import evaluate_handoffs
 from graphkit.analytics.signals_views import handoffs_view
 
-from .signals_sim import SimCase, simulate
+from .signals_sim import SimCase, simulate, write_truth
 from .test_blackouts_case import SMALL, ingest_sim
 
 
 def test_handoffs_are_stored_as_hypotheses_and_reviews_kept(tmp_path: Path) -> None:
     case: SimCase = simulate(SMALL)
     store = ingest_sim(case, tmp_path)
+    detect_blackouts_in_case(store)  # silences that came back are stops as well
     result = detect_handoffs_in_case(store, use_imei=False)
+    assert store.stage("handoffs")["settings"]["silences"] is True  # type: ignore[index]
     rows = handoffs_view(store)
     assert len(rows) == len(result) > 0
     assert {r["status"] for r in rows} == {"hypothesis"}
@@ -37,3 +40,8 @@ def test_handoffs_are_stored_as_hypotheses_and_reviews_kept(tmp_path: Path) -> N
         (rows[0]["old"], rows[0]["new"], "analyst")
     ]
     assert store.stage("handoffs")["settings"]["use_imei"] is False  # type: ignore[index]
+    evaluation = evaluate_handoffs(store, write_truth(case, tmp_path / "truth", days=SMALL.days))
+    assert evaluation is not None and evaluation["passed"]
+    assert evaluation["metrics"]["top1_accuracy"] >= 0.9
+    assert evaluation["metrics"]["assigned_precision"] >= 0.9
+    assert evaluation["metrics"]["use_imei"] is False

@@ -1,0 +1,6 @@
+// Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
+// Do not edit: change the model and regenerate.
+
+// Finds Account nodes of a case left by an earlier publish run.
+CREATE INDEX account_run IF NOT EXISTS
+FOR (n:Account) ON (n.case_id, n.publish_run)

@@ -1,0 +1,6 @@
+// Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
+// Do not edit: change the model and regenerate.
+
+// Serves queries of the library that filter or sort on Phone.leadership.
+CREATE RANGE INDEX phone_leadership IF NOT EXISTS
+FOR (x:Phone) ON (x.leadership)

@@ -1,0 +1,12 @@
+// Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
+// Do not edit: change the model and regenerate.
+
+// Creates or updates Person nodes; their properties become exactly row.props (timestamps arrive as epoch milliseconds).
+// Parameter: $rows LIST<MAP>: {key: person_id, props: MAP}
+// Parameter: $case_id STRING: the case the items belong to
+// Parameter: $run_id STRING: this publish run
+UNWIND $rows AS row
+MERGE (n:Person {case_id: $case_id, person_id: row.key})
+SET n = row.props, n.case_id = $case_id, n.publish_run = $run_id,
+  n.blackout_starts = [x IN row.props.blackout_starts | datetime.fromepochmillis(x)],
+  n.blackout_ends = [x IN row.props.blackout_ends | datetime.fromepochmillis(x)]

@@ -1,0 +1,14 @@
+// Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
+// Do not edit: change the model and regenerate.
+
+// Creates or updates Phone nodes; their properties become exactly row.props (timestamps arrive as epoch milliseconds).
+// Parameter: $rows LIST<MAP>: {key: msisdn, props: MAP}
+// Parameter: $case_id STRING: the case the items belong to
+// Parameter: $run_id STRING: this publish run
+UNWIND $rows AS row
+MERGE (n:Phone {case_id: $case_id, msisdn: row.key})
+SET n = row.props, n.case_id = $case_id, n.publish_run = $run_id,
+  n.first_seen = CASE WHEN row.props.first_seen IS NULL THEN NULL ELSE datetime.fromepochmillis(row.props.first_seen) END,
+  n.last_seen = CASE WHEN row.props.last_seen IS NULL THEN NULL ELSE datetime.fromepochmillis(row.props.last_seen) END,
+  n.blackout_starts = [x IN row.props.blackout_starts | datetime.fromepochmillis(x)],
+  n.blackout_ends = [x IN row.props.blackout_ends | datetime.fromepochmillis(x)]

@@ -1,0 +1,180 @@
+"""Blackouts and hand-offs found in a case, scored against the truth of a simulated case.
+
+Reads the truth folder written by ``graphkit simulate`` (``blackouts.csv``, ``phones.csv``,
+``handoffs.csv``; numbers in E.164 as ingest normalises them) and what
+:mod:`graphkit.analytics.signals_case` stored. Evaluator signature ``(store, truth_dir) ->
+dict | None`` (None: the stage has not run), for ``graphkit evaluate``'s registry.
+
+Definitions. A phone blackout row is *correct* when it overlaps a true silence of that number:
+a planted blackout, or the number going out of use (``valid_to`` a day or more before the end
+of the data) and never coming back. *Recall* is over planted blackouts (resumed or not): found
+when a phone row of that number overlaps it. A planted group blackout (the rows of one
+``group_id`` with scope ``group``) is found when a group row overlaps its window and its
+members (actors, through their phones in the case's ``actor`` table) hold at least half its
+numbers. Hand-offs:
+*top-1 accuracy* is the share of planted hand-offs whose old number's rank-1 candidate is the
+true new number; *precision* is the share of assigned pairs that are one user's numbers (a
+planted hand-off or SIM swap).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from graphkit.errors import InputError
+from graphkit.store import CaseStore
+
+__all__ = ["evaluate_blackouts", "evaluate_handoffs", "score_blackouts", "score_handoffs"]
+
+_TARGET = 0.90
+
+
+def _read(truth_dir: Path, name: str, *, dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    path = Path(truth_dir) / name
+    if not path.is_file():
+        raise InputError(f"{path} not found: not a simulation truth folder")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in dates:
+        if column not in frame.columns:
+            raise InputError(f"{path} has no column {column!r}")
+        frame[column] = pd.to_datetime(frame[column], utc=True, errors="coerce")
+    return frame
+
+
+def _overlap(a0: Any, a1: Any, b0: Any, b1: Any) -> Any:
+    return (a0 < b1) & (b0 < a1)
+
+
+def score_blackouts(
+    detected: pd.DataFrame,
+    blackouts: pd.DataFrame,
+    phones: pd.DataFrame,
+    *,
+    data_end: Any,
+    actor_phones: Mapping[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """Precision, recall and group recall of ``detected`` (rows of ``analytics_blackout``).
+
+    ``actor_phones`` maps the case's actor ids to their phones, so that group members (actors)
+    can be compared with the planted numbers whatever ids resolution minted."""
+    end = pd.Timestamp(data_end)
+    blackouts = blackouts.assign(msisdns=blackouts["msisdns"].str.split(";")).explode("msisdns")
+    owners = dict(actor_phones or {})
+    stopped = phones[phones["valid_to"] < end - pd.Timedelta(hours=24)]
+    silences = pd.concat(
+        [
+            pd.DataFrame(
+                {"phone": blackouts["msisdns"], "t0": blackouts["start"], "t1": blackouts["end"]}
+            ),
+            pd.DataFrame({"phone": stopped["msisdn"], "t0": stopped["valid_to"], "t1": end}),
+        ],
+        ignore_index=True,
+    )
+    rows = detected[detected["kind"] == "phone"].reset_index(drop=True)
+    hit = rows.reset_index().merge(silences, left_on="id", right_on="phone", how="left")
+    hit["ok"] = _overlap(hit["start"], hit["end"], hit["t0"], hit["t1"])
+    correct = hit.groupby("index")["ok"].any()
+    found = blackouts.reset_index().merge(rows, left_on="msisdns", right_on="id", how="left")
+    found["ok"] = _overlap(found["start_x"], found["end_x"], found["start_y"], found["end_y"])
+    recalled = found.groupby("index")["ok"].any()
+    groups = detected[detected["kind"] == "group"]
+    planted = blackouts[blackouts["scope"] == "group"]
+    group_found = []
+    for _, g in planted.groupby("group_id"):
+        numbers = set(g["msisdns"])
+        t0, t1 = g["start"].min(), g["end"].max()
+        near = groups[_overlap(groups["start"], groups["end"], t0, t1)]
+        named = [{p for m in ms for p in owners.get(m, [m])} for ms in near["members"]]
+        group_found.append(any(len(numbers & n) >= len(numbers) / 2 for n in named))
+    return {
+        "phone_rows": len(rows),
+        "precision": float(correct.mean()) if len(correct) else 0.0,
+        "planted": len(blackouts),
+        "recall": float(recalled.mean()) if len(recalled) else 0.0,
+        "group_blackouts_planted": len(group_found),
+        "group_recall": float(sum(group_found) / len(group_found)) if group_found else 0.0,
+        "group_rows": len(groups),
+    }
+
+
+def score_handoffs(
+    result: pd.DataFrame, handoffs: pd.DataFrame, *, swaps: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Top-1 accuracy and precision of the assigned pairs; ``result`` has old, new, rank,
+    assigned (as :func:`graphkit.analytics.handoffs.detect_handoffs` returns). SIM swaps
+    (``swaps``, kind ``sim_swap``: one user, a new number) are same-user pairs too: an
+    assigned pair that is one counts as right."""
+    top = result[result["rank"] == 1].drop_duplicates("old").set_index("old")["new"]
+    truth = dict(zip(handoffs["old_msisdn"], handoffs["new_msisdn"], strict=True))
+    hits = [top.get(old) == new for old, new in truth.items()]
+    same_user = set(truth.items())
+    if swaps is not None and len(swaps):
+        sim = swaps[swaps["kind"] == "sim_swap"]
+        same_user |= set(zip(sim["old_msisdn"], sim["new_msisdn"], strict=True))
+    assigned = result[result["assigned"].astype(bool)]
+    right = [(o, n) in same_user for o, n in zip(assigned["old"], assigned["new"], strict=True)]
+    return {
+        "planted": len(truth),
+        "top1_accuracy": float(sum(hits) / len(hits)) if hits else 0.0,
+        "assigned": len(assigned),
+        "assigned_precision": float(sum(right) / len(right)) if right else 0.0,
+    }
+
+
+def evaluate_blackouts(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
+    """Blackouts stored in the case vs ``truth_dir``; None when the stage has not run."""
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_blackout"):
+            return None
+        detected = con.execute(
+            'SELECT kind, id, members, start, "end" FROM analytics_blackout'
+        ).df()
+        end_row = (
+            con.execute("SELECT max(start) FROM src_cdr").fetchone()
+            if store.table_exists(con, "src_cdr")
+            else None
+        )
+        actor_phones: dict[str, list[str]] = {}
+        if store.table_exists(con, "actor"):
+            for actor_id, owned in con.execute("SELECT actor_id, phones FROM actor").fetchall():
+                actor_phones[str(actor_id)] = [str(p) for p in owned or []]
+    data_end = pd.Timestamp(end_row[0]) if end_row and end_row[0] is not None else None
+    blackouts = _read(truth_dir, "blackouts.csv", dates=("start", "end"))
+    phones = _read(truth_dir, "phones.csv", dates=("valid_to",))
+    if data_end is None:
+        data_end = phones["valid_to"].max()
+    metrics = score_blackouts(
+        detected, blackouts, phones, data_end=data_end, actor_phones=actor_phones
+    )
+    passed = metrics["precision"] >= _TARGET and metrics["recall"] >= _TARGET
+    return {"metrics": metrics, "passed": passed}
+
+
+def evaluate_handoffs(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
+    """Hand-off hypotheses stored in the case vs ``truth_dir``; None when not run."""
+    with store.connect(read_only=True) as con:
+        rows = con.execute(
+            "SELECT src, dst, evidence FROM rel_same_user_as WHERE model_version LIKE ?",
+            ["handoff-%"],
+        ).fetchall()
+    if not rows and store.stage("handoffs") is None:
+        return None
+    evidence = [json.loads(e) if isinstance(e, str) else e for _, _, e in rows]
+    result = pd.DataFrame(
+        {
+            "old": [r[0] for r in rows],
+            "new": [r[1] for r in rows],
+            "rank": [int(e.get("rank", 0)) for e in evidence],
+            "assigned": [bool(e.get("assigned", False)) for e in evidence],
+        }
+    )
+    swaps = _read(truth_dir, "swaps.csv") if (Path(truth_dir) / "swaps.csv").is_file() else None
+    metrics = score_handoffs(result, _read(truth_dir, "handoffs.csv"), swaps=swaps)
+    stage = store.stage("handoffs") or {}
+    metrics["use_imei"] = bool(stage.get("settings", {}).get("use_imei", True))
+    return {"metrics": metrics, "passed": metrics["top1_accuracy"] >= _TARGET}
