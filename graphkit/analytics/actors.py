@@ -51,11 +51,18 @@ class AnalysisSpec:
     hierarchy_null_draws: int = 200
     hierarchy_significance: float = 0.05
     broker_candidates: int = 2000
-    key_player_candidates: int = 20
     key_player_set: int = 3
     min_layer_edges: int = 10
     directed_tokens: tuple[str, ...] = (
-        "call", "phone", "sms", "text", "message", "wiretap", "transfer", "payment", "money",
+        "call",
+        "phone",
+        "sms",
+        "text",
+        "message",
+        "wiretap",
+        "transfer",
+        "payment",
+        "money",
     )
     layer_weights: dict[str, float] = field(default_factory=dict)
 
@@ -91,7 +98,9 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     e = edges[["src", "dst", "weight", "layer"]].copy()
     e["layer"] = e["layer"].astype(str)
     sizes = e.groupby("layer")["src"].size()
-    small = [x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")]
+    small = [
+        x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")
+    ]
     if small and len(small) < len(sizes):
         e.loc[e["layer"].isin(small), "layer"] = "contact:other"
     layers = sorted(e["layer"].unique())
@@ -143,9 +152,14 @@ def analyze_edges(
     membership = np.zeros(n, dtype=np.int64)
     communities = pd.DataFrame()
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
+    from graphkit.analytics.graph import collapse
+
+    d = collapse(g, directed=True)  # the projections every measure shares, built once
+    u = collapse(g, directed=False)
+    single_layer = len(set(raw.es["layer"])) <= 1 if raw.ecount() else True
     if "communities" in wanted:
         c = consensus_communities(
-            g,
+            u if single_layer else g,
             seed=seed,
             n_runs=spec.n_runs,
             threshold=spec.consensus_threshold,
@@ -164,7 +178,7 @@ def analyze_edges(
         )
     if "centrality" in wanted:
         cent, between = centrality_table(
-            g,
+            d,
             seed=seed,
             exact_max_vertices=spec.exact_betweenness_max,
             max_pivots=spec.betweenness_pivots,
@@ -192,19 +206,19 @@ def analyze_edges(
         table = pd.concat([table, h], axis=1)
     if "brokers" in wanted:
         order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
-        cand = np.sort(order[: spec.broker_candidates]) if n > spec.broker_candidates else None
-        roles = brokerage_roles(g, membership, vertices=cand)
+        cand = (
+            np.sort(order[: spec.broker_candidates]).tolist()
+            if n > spec.broker_candidates
+            else None
+        )
+        roles = brokerage_roles(d, membership, vertices=cand)
         full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
         full["broker_role"] = full["broker_role"].fillna("none")
         table = pd.concat([table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1)
-        table = pd.concat([table, bridging(g, membership)], axis=1)
-        kp = key_players(g, order[: spec.key_player_candidates], set_size=spec.key_player_set)
-        gain = np.full(n, np.nan)
-        gain[kp.single["vertex"].to_numpy()] = kp.single["fragmentation_gain"].to_numpy()
-        pieces = np.zeros(n, dtype=np.int64)
-        pieces[kp.single["vertex"].to_numpy()] = kp.single["pieces"].to_numpy()
-        table["fragmentation_gain"] = gain
-        table["pieces_if_removed"] = pieces
+        table = pd.concat([table, bridging(u, membership)], axis=1)
+        kp = key_players(u, set_size=spec.key_player_set)
+        table["fragmentation_gain"] = kp.single["fragmentation_gain"].to_numpy()
+        table["pieces_if_removed"] = kp.single["pieces"].to_numpy()
         kp_frame = pd.DataFrame(
             {
                 "rank": np.arange(1, len(kp.greedy_set) + 1),

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.graph import collapse
+from graphkit.analytics.graph import collapse, new_graph
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -37,6 +37,7 @@ __all__ = [
     "brokerage_roles",
     "fragmentation",
     "key_players",
+    "removal_effects",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,9 @@ def brokerage_roles(
     overall = counts.sum(axis=0).astype(float)
     overall_share = overall / overall.sum() if overall.sum() > 0 else np.ones(len(ROLES))
     with np.errstate(invalid="ignore", divide="ignore"):
-        lift = (counts / np.maximum(total, 1)[:, None]) / np.where(overall_share > 0, overall_share, 1.0)
+        lift = (counts / np.maximum(total, 1)[:, None]) / np.where(
+            overall_share > 0, overall_share, 1.0
+        )
     role = np.where(total > 0, np.asarray(ROLES, dtype=object)[lift.argmax(axis=1)], "none")
     frame = pd.DataFrame(counts, columns=list(ROLES))
     frame.insert(0, "vertex", todo)
@@ -194,65 +197,107 @@ class KeyPlayers:
     greedy_fragmentation: tuple[float, ...]
 
 
-def _fragmentation_without(
-    u: ig.Graph, membership: np.ndarray, sizes: np.ndarray, removed: Sequence[int]
-) -> tuple[float, int, int]:
-    """Fragmentation after removing ``removed``; also the number of pieces and the largest
-    piece left of the components that contained them."""
+def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame:
+    """For every vertex of the undirected graph ``u``: fragmentation after removing it.
+
+    Exact for all vertices in one pass over the block-cut tree (Hopcroft & Tarjan 1973):
+    removing a cut vertex splits its component into the subtrees hanging off it, any other
+    vertex only leaves its component. ``removed`` vertices are treated as already gone.
+    Columns ``fragmentation_after``, ``pieces`` and ``largest_piece`` (of its component).
+    """
+    from scipy.sparse import csgraph
+
     n = u.vcount()
-    touched = np.unique(membership[np.asarray(removed, dtype=np.int64)])
-    keep_sizes = np.delete(sizes, touched)
-    members = np.flatnonzero(np.isin(membership, touched))
-    rest = np.setdiff1d(members, np.asarray(removed, dtype=np.int64), assume_unique=False)
-    pieces = np.zeros(0, dtype=np.int64)
-    if len(rest):
-        sub = u.induced_subgraph(rest.tolist())
-        pieces = np.asarray(sub.connected_components().sizes(), dtype=np.int64)
-    total = np.r_[keep_sizes, pieces]
-    largest = int(pieces.max()) if len(pieces) else 0
-    return fragmentation(total, n - len(removed)), len(pieces), largest
+    gone = np.zeros(n, dtype=bool)
+    gone[np.asarray(list(removed), dtype=np.int64)] = True
+    if gone.any():
+        u = u.copy()
+        u.delete_edges([e for v in np.flatnonzero(gone) for e in u.incident(int(v))])
+    n_eff = n - int(gone.sum())
+    comps = u.connected_components()
+    memb = np.asarray(comps.membership, dtype=np.int64)
+    sizes = np.asarray(comps.sizes(), dtype=np.int64)
+    sizes_eff = sizes - np.bincount(memb[gone], minlength=len(sizes))
+    total_sq = float(np.sum(sizes_eff * (sizes_eff - 1.0)))
+    s = sizes_eff[memb].astype(float)
+    pieces_sq = (s - 1.0) * (s - 2.0)
+    pieces = (s > 1).astype(np.int64)
+    largest = np.maximum(s - 1, 0).astype(np.int64)
+    blocks, cuts = u.biconnected_components(return_articulation_points=True)
+    cuts = np.asarray(sorted(cuts), dtype=np.int64)
+    if len(cuts):
+        lens = np.fromiter((len(b) for b in blocks), dtype=np.int64, count=len(blocks))
+        blk = np.repeat(np.arange(len(blocks)), lens)
+        ver = np.fromiter((v for b in blocks for v in b), dtype=np.int64, count=int(lens.sum()))
+        n_blocks = len(blocks)
+        cut_index = np.full(n, -1, dtype=np.int64)
+        cut_index[cuts] = np.arange(len(cuts)) + n_blocks
+        is_cut = cut_index[ver] >= 0
+        weight = np.r_[np.bincount(blk[~is_cut], minlength=n_blocks), np.ones(len(cuts))]
+        m = n_blocks + len(cuts)
+        tree = new_graph(m, blk[is_cut], cut_index[ver[is_cut]], directed=False)
+        # root every tree of the block-cut forest, then sum vertex counts bottom-up
+        _, tree_comp = csgraph.connected_components(tree.get_adjacency_sparse(), directed=False)
+        roots = np.unique(tree_comp, return_index=True)[1]
+        parent = np.full(m, -1, dtype=np.int64)
+        depth = np.zeros(m, dtype=np.int64)
+        for r in roots:
+            vids, starts, parents = tree.bfs(int(r))
+            vids_a, parents_a = np.asarray(vids), np.asarray(parents)
+            parent[vids_a] = parents_a[vids_a]
+            parent[int(r)] = -1
+            level = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+            depth[vids_a] = level
+        sub = weight.astype(float)
+        for dep in range(int(depth.max()), 0, -1):
+            at = np.flatnonzero(depth == dep)
+            np.add.at(sub, parent[at], sub[at])
+        child = np.flatnonzero(parent >= n_blocks)  # blocks hanging off a cut vertex
+        owner = parent[child] - n_blocks
+        k = len(cuts)
+        child_sum = np.bincount(owner, weights=sub[child], minlength=k)
+        child_sq = np.bincount(owner, weights=sub[child] * (sub[child] - 1.0), minlength=k)
+        child_n = np.bincount(owner, minlength=k)
+        child_max = np.zeros(k)
+        np.maximum.at(child_max, owner, sub[child])
+        up = s[cuts] - 1.0 - child_sum  # the side towards the root
+        pieces_sq[cuts] = child_sq + up * (up - 1.0)
+        pieces[cuts] = child_n + (up > 0)
+        largest[cuts] = np.maximum(child_max, up).astype(np.int64)
+    denom = (n_eff - 1.0) * (n_eff - 2.0)
+    own = s * (s - 1.0)
+    after = 1.0 - (total_sq - own + pieces_sq) / denom if denom > 0 else np.zeros(n)
+    after = np.where(gone, np.nan, after)
+    return pd.DataFrame({"fragmentation_after": after, "pieces": pieces, "largest_piece": largest})
 
 
-def key_players(g: ig.Graph, candidates: Sequence[int], *, set_size: int = 3) -> KeyPlayers:
-    """Fragmentation caused by removing each candidate, and a greedy key-player set.
+def key_players(
+    g: ig.Graph, candidates: Sequence[int] | None = None, *, set_size: int = 3
+) -> KeyPlayers:
+    """Fragmentation caused by removing each actor, and a greedy key-player set.
 
-    ``single`` has one row per candidate: ``vertex``, ``fragmentation_after``,
-    ``fragmentation_gain`` (over the intact graph), ``pieces`` and ``largest_piece`` left of
-    its component. The greedy set adds, ``set_size`` times, the candidate whose removal
-    together with those already chosen fragments most (Borgatti 2006's greedy heuristic,
-    restricted to the candidates).
+    ``single`` has one row per candidate (default: every vertex): ``vertex``,
+    ``fragmentation_after``, ``fragmentation_gain`` (over the intact graph), ``pieces`` and
+    ``largest_piece`` left of its component. The greedy set adds, ``set_size`` times, the
+    candidate whose removal together with those already chosen fragments most (Borgatti
+    2006's greedy heuristic; ties to the lower vertex index). Each step is one exact pass.
     """
     u = collapse(g, directed=False)
+    n = u.vcount()
     comps = u.connected_components()
-    membership = np.asarray(comps.membership, dtype=np.int64)
-    sizes = np.asarray(comps.sizes(), dtype=np.int64)
-    base = fragmentation(sizes, u.vcount())
-    cut = set(u.articulation_points()) if u.ecount() else set()
-    rows = []
-    for v in candidates:
-        v = int(v)
-        if v in cut:
-            after, pieces, largest = _fragmentation_without(u, membership, sizes, [v])
-        else:  # only the vertex itself leaves its component
-            s = sizes[membership[v]]
-            others = np.delete(sizes, membership[v])
-            after = fragmentation(np.r_[others, [s - 1] if s > 1 else []], u.vcount() - 1)
-            pieces, largest = int(s > 1), int(s - 1)
-        rows.append((v, after, after - base, pieces, largest))
-    single = pd.DataFrame(
-        rows, columns=["vertex", "fragmentation_after", "fragmentation_gain", "pieces", "largest_piece"]
-    )
+    base = fragmentation(np.asarray(comps.sizes(), dtype=np.int64), n)
+    pool = np.arange(n) if candidates is None else np.asarray(candidates, dtype=np.int64)
+    effects = removal_effects(u)
+    single = effects.iloc[pool].reset_index(drop=True)
+    single.insert(0, "vertex", pool)
+    single.insert(2, "fragmentation_gain", single["fragmentation_after"] - base)
     chosen: list[int] = []
     trail: list[float] = []
-    pool = [int(v) for v in candidates]
-    for _ in range(min(set_size, len(pool))):
-        best_v, best_f = -1, -1.0
-        for v in pool:
-            if v in chosen:
-                continue
-            f, _, _ = _fragmentation_without(u, membership, sizes, [*chosen, v])
-            if f > best_f + 1e-15:
-                best_v, best_f = v, f
-        chosen.append(best_v)
-        trail.append(best_f)
+    for step in range(min(set_size, len(pool))):
+        step_effects = effects if step == 0 else removal_effects(u, removed=chosen)
+        after = step_effects["fragmentation_after"].to_numpy()[pool]
+        after = np.where(np.isin(pool, chosen), -np.inf, np.nan_to_num(after, nan=-np.inf))
+        best = int(np.argmax(after))  # first maximum: lowest position in the pool
+        chosen.append(int(pool[best]))
+        trail.append(float(after[best]))
     return KeyPlayers(base, single, tuple(chosen), tuple(trail))

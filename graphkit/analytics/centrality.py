@@ -99,7 +99,11 @@ def betweenness(
     if n <= exact_max_vertices:
         values = np.asarray(s.betweenness(directed=s.is_directed(), weights=lengths), dtype=float)
         return BetweennessEstimate(values, exact=True, pivots=n, epsilon=0.0, delta=0.0)
-    k = max_pivots if epsilon is None else min(pivots_needed(n, epsilon=epsilon, delta=delta), max_pivots)
+    k = (
+        max_pivots
+        if epsilon is None
+        else min(pivots_needed(n, epsilon=epsilon, delta=delta), max_pivots)
+    )
     k = min(k, n)
     rng = np.random.default_rng(seed)
     pivots = np.sort(rng.choice(n, size=k, replace=False))
@@ -131,18 +135,20 @@ def centrality_table(
     ``articulation`` (removing the actor disconnects its component; Hopcroft & Tarjan 1973).
     The betweenness estimate is returned beside the table for its error bound.
     """
-    d = collapse(g, directed=True) if g.is_directed() else collapse(g, directed=False)
+    d = collapse(g, directed=g.is_directed())
     u = collapse(g, directed=False)
     n = d.vcount()
     weight = "weight" if d.ecount() else None
     between = betweenness(
-        g, seed=seed, exact_max_vertices=exact_max_vertices, max_pivots=max_pivots
+        d, seed=seed, exact_max_vertices=exact_max_vertices, max_pivots=max_pivots
     )
     cut = np.zeros(n, dtype=bool)
     if u.ecount():
         cut[np.asarray(u.articulation_points(), dtype=np.int64)] = True
     constraint = (
-        np.asarray(u.constraint(weights="weight"), dtype=float) if u.ecount() else np.full(n, np.nan)
+        np.asarray(u.constraint(weights="weight"), dtype=float)
+        if u.ecount()
+        else np.full(n, np.nan)
     )
     constraint[np.asarray(u.degree()) == 0] = np.nan
     table = pd.DataFrame(

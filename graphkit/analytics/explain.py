@@ -59,8 +59,14 @@ def explain_actors(
             parts.append(f"PageRank #{pr_rank[i]} of {n}, {row['degree']} contacts")
         if "leadership" in cols:
             for key in (
-                "members", "members_below", "weight_out_in_community", "weight_in_in_community",
-                "level", "superior", "hierarchy_p_value", "leadership",
+                "members",
+                "members_below",
+                "weight_out_in_community",
+                "weight_in_in_community",
+                "level",
+                "superior",
+                "hierarchy_p_value",
+                "leadership",
             ):
                 ev[key] = _num(row[key])
             directed = row["weight_out_in_community"] + row["weight_in_in_community"]

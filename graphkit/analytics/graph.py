@@ -28,6 +28,7 @@ __all__ = [
     "from_edges",
     "layer_graphs",
     "layers",
+    "new_graph",
     "normalise_layers",
     "vertex_ids",
 ]
@@ -53,7 +54,6 @@ def from_edges(
     rows were summed). Self-loops are dropped unless ``drop_self_loops`` is false. For an
     undirected graph, ``(src, dst)`` is put in canonical order before summing.
     """
-    import igraph as ig
 
     missing = {"src", "dst"} - set(edges.columns)
     if missing:
@@ -72,15 +72,18 @@ def from_edges(
         if "layer" in edges.columns
         else np.full(len(edges), DEFAULT_LAYER, dtype=object)
     )
-    extra = pd.unique(pd.Series(list(nodes), dtype=object).astype(str)) if nodes is not None else None
-    parts = [pd.unique(pd.Series(src)), pd.unique(pd.Series(dst))]
-    if extra is not None:
-        parts.append(np.asarray(extra, dtype=object))
-    names = np.sort(pd.unique(pd.Series(np.concatenate(parts), dtype=object)).astype(str))
-    index = pd.Index(names)
-    s = index.get_indexer(src).astype(np.int64)
-    d = index.get_indexer(dst).astype(np.int64)
-    layer_names, layer_codes = np.unique(layer.astype(str), return_inverse=True)
+    extra = np.asarray([str(x) for x in nodes], dtype=object) if nodes is not None else None
+    every = np.concatenate([src, dst] + ([extra] if extra is not None else [])).astype(object)
+    codes_all, uniques = pd.factorize(every)  # one hash pass over every id
+    uniques = np.asarray(uniques, dtype=object).astype(str)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    names = uniques[order]
+    s = rank[codes_all[: len(src)]]
+    d = rank[codes_all[len(src) : 2 * len(src)]]
+    codes, uniques = pd.factorize(pd.Series(layer, dtype=object).astype(str), sort=True)
+    layer_names, layer_codes = np.asarray(uniques, dtype=object), codes.astype(np.int64)
     if drop_self_loops:
         keep = s != d
         s, d, weight, layer_codes = s[keep], d[keep], weight[keep], layer_codes[keep]
@@ -93,18 +96,29 @@ def from_edges(
     wsum = np.bincount(inverse, weights=weight, minlength=len(uniq))
     count = np.bincount(inverse, minlength=len(uniq))
     pair, lay = uniq // n_layers, uniq % n_layers
-    g = ig.Graph(n=n, edges=np.column_stack([pair // n, pair % n]), directed=directed)
+    g = new_graph(n, pair // n, pair % n, directed=directed)
     g.vs["name"] = names.tolist()
     g.es["weight"] = wsum.tolist()
     g.es["layer"] = layer_names[lay].tolist() if len(uniq) else []
     g.es["count"] = count.tolist()
+    g["simple_per_layer"] = True
     log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
     return g
 
 
+def new_graph(n: int, src: np.ndarray, dst: np.ndarray, *, directed: bool) -> ig.Graph:
+    """An igraph graph from two index arrays (igraph reads Python int pairs several times
+    faster than rows of a numpy array)."""
+    import igraph as ig
+
+    return ig.Graph(n=n, edges=zip(src.tolist(), dst.tolist(), strict=True), directed=directed)
+
+
 def vertex_ids(g: ig.Graph) -> list[str]:
     """The actor ids of ``g`` in vertex order."""
-    return list(g.vs["name"]) if "name" in g.vs.attributes() else [str(i) for i in range(g.vcount())]
+    return (
+        list(g.vs["name"]) if "name" in g.vs.attributes() else [str(i) for i in range(g.vcount())]
+    )
 
 
 def layers(g: ig.Graph) -> list[str]:
@@ -138,10 +152,26 @@ def collapse(
 
     Weights of parallel edges are summed, each layer's weights first multiplied by its
     ``layer_weights`` entry (default 1). The undirected projection sums both directions.
-    The result has the same vertices (and names) as ``g`` and no ``layer`` attribute.
+    The result has the same vertices (and names) as ``g`` and no ``layer`` attribute. A graph
+    that already is such a projection is returned as it is, not copied.
     """
-    import igraph as ig
 
+    plain = layers_kept is None and not layer_weights and g.is_directed() == directed
+    already = "collapsed" in g.attributes() and g["collapsed"] and "layer" not in g.es.attributes()
+    if already and plain:
+        return g  # nothing to do: the projections are never mutated
+    if (
+        plain
+        and "simple_per_layer" in g.attributes()
+        and g["simple_per_layer"]
+        and len(layers(g)) == 1
+    ):
+        out = g.copy()  # one layer, parallel edges already summed: drop the layer bookkeeping
+        for attr in ("layer", "count"):
+            if attr in out.es.attributes():
+                del out.es[attr]
+        out["collapsed"] = True
+        return out
     s, d, w = _edge_arrays(g)
     if g.ecount() and "layer" in g.es.attributes():
         lay = np.asarray(g.es["layer"], dtype=object)
@@ -158,14 +188,11 @@ def collapse(
     key = s * n + d
     uniq, inv = np.unique(key, return_inverse=True)
     wsum = np.bincount(inv, weights=w, minlength=len(uniq)) if len(uniq) else np.zeros(0)
-    out = ig.Graph(
-        n=n,
-        edges=np.column_stack([uniq // n, uniq % n]).astype(np.int64),
-        directed=directed,
-    )
+    out = new_graph(n, uniq // n, uniq % n, directed=directed)
     if "name" in g.vs.attributes():
         out.vs["name"] = g.vs["name"]
     out.es["weight"] = wsum.tolist()
+    out["collapsed"] = True
     return out
 
 

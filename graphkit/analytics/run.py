@@ -62,6 +62,8 @@ def analyze(
     spec = spec or AnalysisSpec()
     started = time.perf_counter()
     actors, edges = load_actor_graph(store)
+    if actors.empty:
+        raise CaseError("the actor graph is empty: ingest sources and run `graphkit build`")
     result = analyze_edges(
         edges, actors=actors["actor_id"].tolist(), seed=seed, spec=spec, only=parts
     )

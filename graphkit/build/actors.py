@@ -119,7 +119,7 @@ def build_actor_graph(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """)
     counts = {}
     for table in ACTOR_TABLES:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
     log.info("actor graph: %s", counts)
     return counts

@@ -107,7 +107,8 @@ def _build_devices_cells(con: duckdb.DuckDBPyConnection, cdr: str) -> None:
 
 def _build_phones(con: duckdb.DuckDBPyConnection, cdr: str) -> None:
     parts = [
-        f"SELECT caller AS msisdn, caller_valid AS valid, start FROM {cdr} WHERE caller IS NOT NULL",
+        f"SELECT caller AS msisdn, caller_valid AS valid, start FROM {cdr}"
+        " WHERE caller IS NOT NULL",
         f"SELECT callee, callee_valid, start FROM {cdr} WHERE callee IS NOT NULL",
     ]
     if _exists(con, "src_subscribers"):
@@ -192,7 +193,8 @@ def _build_records(con: duckdb.DuckDBPyConnection, sources: dict[str, dict[str, 
     for table in sorted(
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'src\\_%' ESCAPE '\\'"
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_name LIKE 'src\\_%' ESCAPE '\\'"
         ).fetchall()
     ):
         kind = table.removeprefix("src_")
@@ -203,7 +205,7 @@ def _build_records(con: duckdb.DuckDBPyConnection, sources: dict[str, dict[str, 
             FROM {table} WHERE record_id IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY rid ORDER BY row_number) = 1
               AND rid NOT IN (SELECT record_id FROM node_record)
-            """,  # noqa: S608 - table names come from information_schema, prefixed src_
+            """,
             [kind],
         )
     for name, src in sources.items():
@@ -221,7 +223,7 @@ def build_knowledge_graph(
     Person, USES, HOLDS and RESOLVED_FROM belong to the resolution stage and are left alone.
     """
     for table in KNOWLEDGE_TABLES:
-        con.execute(f"DELETE FROM {table}")  # noqa: S608 - names from the declared model
+        con.execute(f"DELETE FROM {table}")
     cdr = _cdr(con)
     _build_called(con, cdr)
     _build_devices_cells(con, cdr)
@@ -231,7 +233,7 @@ def build_knowledge_graph(
     _build_records(con, sources)
     counts = {}
     for table in KNOWLEDGE_TABLES:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         counts[table] = int(row[0]) if row else 0
     log.info("knowledge graph: %s", counts)
     return counts

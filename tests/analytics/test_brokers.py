@@ -93,7 +93,9 @@ def test_bridging_brute_force() -> None:
         if total == 0:
             assert np.isnan(got.at[v, "participation"])
             continue
-        assert got.at[v, "participation"] == pytest.approx(1 - sum((x / total) ** 2 for x in ws.values()))
+        assert got.at[v, "participation"] == pytest.approx(
+            1 - sum((x / total) ** 2 for x in ws.values())
+        )
         assert got.at[v, "communities_reached"] == len([k for k in ws if k != groups[v]])
 
 
@@ -103,9 +105,12 @@ def _nx_fragmentation(ref: nx.Graph) -> float:
     return 1 - sum(s * (s - 1) for s in sizes) / (n * (n - 1))
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_key_players_match_networkx(seed: int) -> None:
-    e, _ = _random_graph(25, 30, seed)
+@pytest.mark.parametrize(
+    ("seed", "n", "m"),
+    [(0, 25, 30), (1, 25, 30), (2, 40, 45), (3, 40, 60), (4, 30, 28), (5, 12, 30)],
+)
+def test_key_players_match_networkx(seed: int, n: int, m: int) -> None:
+    e, _ = _random_graph(n, m, seed)
     g = from_edges(e)
     u = collapse(g, directed=False)
     ref = nx.Graph()
@@ -113,11 +118,16 @@ def test_key_players_match_networkx(seed: int) -> None:
     ref.add_edges_from(u.get_edgelist())
     candidates = list(range(u.vcount()))
     kp = key_players(g, candidates, set_size=3)
+    assert kp.single["pieces"].max() >= 1
     assert kp.base == pytest.approx(_nx_fragmentation(ref))
     for row in kp.single.itertuples():
         h = ref.copy()
         h.remove_node(row.vertex)
         assert row.fragmentation_after == pytest.approx(_nx_fragmentation(h))
+        own = nx.node_connected_component(ref, row.vertex) - {row.vertex}
+        parts = [len(c) for c in nx.connected_components(h.subgraph(own))]
+        assert row.pieces == len(parts)
+        assert row.largest_piece == max(parts, default=0)
     # greedy: each step the best addition (brute force over all candidates)
     chosen: list[int] = []
     for step in range(3):

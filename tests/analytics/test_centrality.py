@@ -21,8 +21,9 @@ def _random_edges(n: int, m: int, seed: int) -> pd.DataFrame:
     src = rng.integers(0, n, size=m)
     dst = rng.integers(0, n, size=m)
     w = rng.integers(1, 6, size=m).astype(float)
-    return pd.DataFrame({"src": [f"n{i:03d}" for i in src], "dst": [f"n{i:03d}" for i in dst],
-                         "weight": w})
+    return pd.DataFrame(
+        {"src": [f"n{i:03d}" for i in src], "dst": [f"n{i:03d}" for i in dst], "weight": w}
+    )
 
 
 def _nx_digraph(e: pd.DataFrame) -> nx.DiGraph:

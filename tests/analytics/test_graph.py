@@ -54,7 +54,9 @@ def test_collapse_matches_networkx_sum() -> None:
             continue
         old = ref.get_edge_data(s, d, {"weight": 0.0})["weight"]
         ref.add_edge(s, d, weight=old + w)
-    got = {tuple(sorted((u.vs[x.source]["name"], u.vs[x.target]["name"]))): x["weight"] for x in u.es}
+    got = {
+        tuple(sorted((u.vs[x.source]["name"], u.vs[x.target]["name"]))): x["weight"] for x in u.es
+    }
     want = {tuple(sorted((s, d))): a["weight"] for s, d, a in ref.edges(data=True)}
     assert got == want
     only_calls = collapse(g, layers_kept=["calls"])
@@ -64,8 +66,12 @@ def test_collapse_matches_networkx_sum() -> None:
 
 def test_normalise_and_directed_layers() -> None:
     sym = pd.DataFrame(
-        {"src": ["a", "b", "a"], "dst": ["b", "a", "c"], "weight": [2.0, 2.0, 1.0],
-         "layer": ["meet", "meet", "calls"]}
+        {
+            "src": ["a", "b", "a"],
+            "dst": ["b", "a", "c"],
+            "weight": [2.0, 2.0, 1.0],
+            "layer": ["meet", "meet", "calls"],
+        }
     )
     g = from_edges(sym)
     assert directed_layers(g) == ["calls"]
@@ -100,3 +106,14 @@ def test_row_order_does_not_change_the_graph(rows: list[tuple[str, str, int]], s
     assert vertex_ids(g1) == vertex_ids(g2)
     assert g1.get_edgelist() == g2.get_edgelist()
     assert g1.es["weight"] == pytest.approx(g2.es["weight"])
+
+
+def test_single_layer_projection_shortcut_agrees() -> None:
+    e = _edges().assign(layer="calls")
+    g = from_edges(e)
+    fast = collapse(g, directed=True)  # one layer: copied, bookkeeping dropped
+    slow = collapse(g, directed=True, layer_weights={"calls": 1.0})  # general path
+    assert fast.get_edgelist() == slow.get_edgelist()
+    assert fast.es["weight"] == pytest.approx(slow.es["weight"])
+    assert "layer" not in fast.es.attributes() and "layer" in g.es.attributes()
+    assert collapse(fast, directed=True) is fast

@@ -75,8 +75,9 @@ def test_superior_prefers_the_heavier_tie_above() -> None:
     rows = [("boss", f"m{i}", 4.0) for i in range(5)] + [("m0", "m1", 1.0)]
     g = from_edges(pd.DataFrame(rows, columns=["src", "dst", "weight"]))
     names = g.vs["name"]
-    table = hierarchy_table(g, np.zeros(g.vcount(), dtype=np.int64), np.ones(g.vcount()),
-                            seed=0, n_null=20)
+    table = hierarchy_table(
+        g, np.zeros(g.vcount(), dtype=np.int64), np.ones(g.vcount()), seed=0, n_null=20
+    )
     for i in range(5):
         assert names[table["superior"][names.index(f"m{i}")]] == "boss"
 

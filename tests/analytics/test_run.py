@@ -23,8 +23,9 @@ from graphkit.views import get_view
 def case(tmp_path_factory: pytest.TempPathFactory, montagna_dir: Path) -> CaseStore:
     store = CaseStore.init(tmp_path_factory.mktemp("montagna") / "case")
     for name in ("phone", "meetings", "kinship", "sightings"):
-        ingest_file(store, montagna_dir / f"{name}.csv", kind="contacts",
-                    source_name=f"montagna_{name}")
+        ingest_file(
+            store, montagna_dir / f"{name}.csv", kind="contacts", source_name=f"montagna_{name}"
+        )
     build_graph(store)
     analyze(store, seed=3)
     return store
@@ -40,7 +41,8 @@ def test_tables_and_manifest(case: CaseStore) -> None:
         sizes = con.execute("SELECT sum(size) FROM node_community").fetchone()
         assert sizes == (154,)
         ev = con.execute(
-            "SELECT evidence->>'$.pagerank_rank' FROM analytics_actor ORDER BY pagerank DESC LIMIT 1"
+            "SELECT evidence->>'$.pagerank_rank' FROM analytics_actor "
+            "ORDER BY pagerank DESC LIMIT 1"
         ).fetchone()
         assert ev == ("1",)
     stage = case.stage("analyze")
@@ -51,10 +53,14 @@ def test_tables_and_manifest(case: CaseStore) -> None:
 
 def test_same_seed_same_results(case: CaseStore) -> None:
     with case.connect() as con:
-        before = con.execute("SELECT * EXCLUDE (evidence) FROM analytics_actor ORDER BY actor_id").df()
+        before = con.execute(
+            "SELECT * EXCLUDE (evidence) FROM analytics_actor ORDER BY actor_id"
+        ).df()
     analyze(case, seed=3)
     with case.connect() as con:
-        after = con.execute("SELECT * EXCLUDE (evidence) FROM analytics_actor ORDER BY actor_id").df()
+        after = con.execute(
+            "SELECT * EXCLUDE (evidence) FROM analytics_actor ORDER BY actor_id"
+        ).df()
     pd.testing.assert_frame_equal(before, after)
 
 
@@ -67,8 +73,17 @@ def test_views(case: CaseStore) -> None:
     assert "ranks above" in leaders[0]["explanation"] or "PageRank" in leaders[0]["explanation"]
     actors = get_view("actors")(case, limit=None)
     assert len(actors) == 154
-    assert {"actor_id", "phones", "community", "pagerank", "betweenness", "leadership", "level",
-            "superior", "broker_role"} <= set(actors[0])
+    assert {
+        "actor_id",
+        "phones",
+        "community",
+        "pagerank",
+        "betweenness",
+        "leadership",
+        "level",
+        "superior",
+        "broker_role",
+    } <= set(actors[0])
     brokers = get_view("brokers")(case, limit=3)
     assert brokers and all(b["brokerage"] > 0 for b in brokers)
     comms = get_view("communities")(case, limit=None)
@@ -102,13 +117,25 @@ def test_cli(case: CaseStore, tmp_path: Path) -> None:
 
 def test_analyze_needs_build(tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "empty")
-    with pytest.raises(CaseError):
+    with pytest.raises(CaseError, match="graphkit build"):
+        analyze(store)
+    build_graph(store)  # nothing ingested: an empty actor graph
+    with pytest.raises(CaseError, match="empty"):
         analyze(store)
 
 
+def test_isolated_actors_only() -> None:
+    edges = pd.DataFrame({"src": [], "dst": [], "weight": [], "layer": []})
+    result = analyze_edges(edges, actors=["a", "b", "c"], seed=0)
+    assert result.actors["community"].tolist() == [0, 1, 2]
+    assert (result.actors["broker_role"] == "none").all()
+    assert result.communities["size"].tolist() == [1, 1, 1]
+
+
 def test_only_runs_prerequisites() -> None:
-    edges = pd.DataFrame({"src": ["a", "b", "c"], "dst": ["b", "c", "a"], "weight": 1.0,
-                          "layer": "calls"})
+    edges = pd.DataFrame(
+        {"src": ["a", "b", "c"], "dst": ["b", "c", "a"], "weight": 1.0, "layer": "calls"}
+    )
     result = analyze_edges(edges, actors=["a", "b", "c", "d"], seed=0, only=["hierarchy"])
     assert {"community", "pagerank", "leadership"} <= set(result.actors.columns)
     assert "broker_role" not in result.actors.columns

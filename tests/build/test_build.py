@@ -81,8 +81,11 @@ def test_actor_graph(store: CaseStore) -> None:
     with store.connect() as con:
         actors = dict(con.execute("SELECT actor_id, kind FROM actor").fetchall())
         assert actors == {
-            "+447700900001": "phone", "+447700900002": "phone", "+447700900003": "phone",
-            "S1": "other", "S2": "other",
+            "+447700900001": "phone",
+            "+447700900002": "phone",
+            "+447700900003": "phone",
+            "S1": "other",
+            "S2": "other",
         }
         edges = con.execute(
             "SELECT src, dst, layer, weight, count FROM actor_edge ORDER BY ALL"
@@ -96,15 +99,19 @@ def test_actor_graph(store: CaseStore) -> None:
 def test_persons_replace_their_phones(store: CaseStore) -> None:
     with store.connect() as con:
         con.execute("INSERT INTO node_person (person_id, full_name) VALUES ('P1', 'A B')")
-        con.execute("INSERT INTO rel_uses (src, dst) VALUES ('P1', '+447700900001'), "
-                    "('P1', '+447700900003')")
+        con.execute(
+            "INSERT INTO rel_uses (src, dst) VALUES ('P1', '+447700900001'), "
+            "('P1', '+447700900003')"
+        )
     summary = build_graph(store)
     assert summary["persons_used"] is True
     with store.connect() as con:
         actors = {r[0]: (r[1], r[2]) for r in con.execute("SELECT * FROM actor").fetchall()}
         assert actors["P1"] == ("person", ["+447700900001", "+447700900003"])
         assert "+447700900001" not in actors
-        edges = con.execute("SELECT src, dst, layer, weight FROM actor_edge ORDER BY ALL").fetchall()
+        edges = con.execute(
+            "SELECT src, dst, layer, weight FROM actor_edge ORDER BY ALL"
+        ).fetchall()
         # calls 3 -> 1 became a self-tie of P1 and were dropped; 2 -> 1 now reaches P1
         assert ("+447700900002", "P1", "calls", 1.0) in edges
         assert all(s != d for s, d, _, _ in edges)
