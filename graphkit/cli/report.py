@@ -29,6 +29,10 @@ def report(
     ] = "html",
     seed: Annotated[int, typer.Option(help="Seed of the network layout.")] = 0,
     force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(help="Re-run resolution at the review band's edges to test the leaders."),
+    ] = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Write the case report: summary, network, communities, activity, hypotheses, methods.
@@ -39,7 +43,13 @@ def report(
 
     store = open_case(case_dir)
     result = write_report(
-        store, out=out, fmt=fmt, seed=seed, force=force, actor=_common.ACTOR["actor"]
+        store,
+        out=out,
+        fmt=fmt,
+        seed=seed,
+        force=force,
+        sensitivity=sensitivity,
+        actor=_common.ACTOR["actor"],
     )
     if json_output:
         render(

@@ -88,6 +88,7 @@ class CaseFacts:
     predicted: pd.DataFrame
     review: pd.DataFrame
     sensitivity: pd.DataFrame
+    sensitivity_info: dict[str, Any]
     period: tuple[datetime | None, datetime | None]
     missing: dict[str, str] = field(default_factory=dict)
 
@@ -220,8 +221,14 @@ def _optional(
     return _as_lists(frame, "layers", "members")
 
 
-def collect(store: CaseStore) -> CaseFacts:
-    """Read the case into :class:`CaseFacts` (read-only; nothing in the case changes)."""
+def collect(store: CaseStore, *, sensitivity: bool = True) -> CaseFacts:
+    """Read the case into :class:`CaseFacts` (read-only; nothing in the case changes).
+
+    With ``sensitivity`` and no stored ``analytics_sensitivity`` table, the leader ranking is
+    recomputed under the review band's loose and strict resolution thresholds on throw-away
+    copies of the case (:mod:`graphkit.report.sensitivity`); that takes about as long as
+    re-running build and analyze twice.
+    """
     manifest = store.manifest
     missing: dict[str, str] = {}
     with store.connect(read_only=True) as con:
@@ -274,7 +281,7 @@ def collect(store: CaseStore) -> CaseFacts:
             "review_queue",
             "SELECT * FROM review_queue ORDER BY status <> 'pending', abs(match_weight), review_id",
         )
-        sensitivity = _optional(
+        stored = _optional(
             store, con, "analytics_sensitivity", "SELECT * FROM analytics_sensitivity"
         )
         period: tuple[datetime | None, datetime | None] = (None, None)
@@ -300,8 +307,21 @@ def collect(store: CaseStore) -> CaseFacts:
         missing.setdefault("analytics", "`analyze` has not run")
     if activity.empty:
         missing["activity"] = "no call records with times (ingest a cdr source)"
-    if sensitivity.empty:
-        missing["sensitivity"] = "the sensitivity analysis has not run"
+    info: dict[str, Any] = {}
+    if stored.empty and sensitivity and not actors.empty:
+        from graphkit.report.sensitivity import leader_sensitivity
+
+        found = leader_sensitivity(store, actors)
+        if found is not None:
+            stored = found.table
+            info = {"thresholds": found.thresholds, "agreement": found.agreement,
+                    "top_k": found.top_k}  # fmt: skip
+    if stored.empty:
+        missing["sensitivity"] = (
+            "needs entity resolution with a review band (run `graphkit resolve`)"
+            if sensitivity
+            else "not computed (--no-sensitivity)"
+        )
     return CaseFacts(
         name=str(manifest.get("name", store.path.name)),
         case_id=str(manifest.get("case_id", "")),
@@ -323,7 +343,8 @@ def collect(store: CaseStore) -> CaseFacts:
         handoffs=handoffs,
         predicted=predicted,
         review=review,
-        sensitivity=sensitivity,
+        sensitivity=stored,
+        sensitivity_info=info,
         period=period,
         missing=missing,
     )

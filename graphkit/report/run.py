@@ -47,6 +47,7 @@ def write_report(
     fmt: str = "html",
     seed: int = 0,
     force: bool = False,
+    sensitivity: bool = True,
     actor: str | None = None,
 ) -> ReportResult:
     """Write the case report (HTML, or Markdown with PNG figures beside it); audited.
@@ -60,9 +61,9 @@ def write_report(
         out = default_report_path(store, fmt)
         out.parent.mkdir(exist_ok=True)
     case_hash = store.manifest_sha256()
-    detail: dict[str, object] = {"format": fmt, "seed": seed}
+    detail: dict[str, object] = {"format": fmt, "seed": seed, "sensitivity": sensitivity}
     try:
-        result = _write(store, out=out, fmt=fmt, seed=seed, force=force)
+        result = _write(store, out=out, fmt=fmt, seed=seed, force=force, sensitivity=sensitivity)
     except BaseException as exc:
         store.audit.append(
             command="report",
@@ -89,13 +90,15 @@ def write_report(
     return result
 
 
-def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> ReportResult:
+def _write(
+    store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool, sensitivity: bool
+) -> ReportResult:
     from graphkit.report.collect import collect
     from graphkit.report.sections import build_sections
 
     started = time.perf_counter()
     target = check_target(out, force=force)
-    facts = collect(store)
+    facts = collect(store, sensitivity=sensitivity)
     sections = build_sections(facts, seed=seed)
     title = f"Case report: {facts.name}"
     subtitle = (

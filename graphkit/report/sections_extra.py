@@ -261,6 +261,40 @@ LIMITATIONS = (
 )
 
 
+def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
+    info = facts.sensitivity_info
+    th, agree, k = info["thresholds"], info["agreement"], int(info["top_k"])
+    t = facts.sensitivity
+    names = _names(facts)
+    variants = [v for v in ("loose", "strict") if f"rank_{v}" in t.columns]
+    kept = int(t["survives"].sum())
+    text = (
+        f"Leaders under other entity-resolution thresholds: persons were formed at match "
+        f"probability {th['base']:g}; re-running resolution, build and analysis at "
+        + " and ".join(f"{th[v]:g} ({v})" for v in variants)
+        + f", {kept} of the top {len(t)} leaders stay in the top {k} under every threshold. "
+        + "; ".join(
+            f"{v}: top-{k} overlap {agree[v]['jaccard_top_k']:.2f}, Kendall tau "
+            f"{agree[v]['kendall_tau']:.2f}"
+            for v in variants
+        )
+        + ". A leader who drops out depends on how records were matched: check the "
+        "resolution of their records before relying on the rank."
+    )
+    rows = tuple(
+        (
+            names.get(str(r["actor_id"]), str(r["actor_id"])),
+            int(r["rank"]),
+            *(fmt(r[f"rank_{v}"]) if pd.notna(r[f"rank_{v}"]) else f"> {k}" for v in variants),
+            "yes" if r["survives"] else "no",
+        )
+        for _, r in t.iterrows()
+    )
+    columns = ("leader", f"rank at {th['base']:g}",
+               *(f"rank at {th[v]:g} ({v})" for v in variants), f"stays in top {k}")  # fmt: skip
+    return [Para(text), Table(columns, rows, "Sensitivity of the leader ranking")]
+
+
 def methods_section(facts: CaseFacts, *, seed: int) -> Section:
     blocks: list[Block] = [
         Para(
@@ -292,7 +326,9 @@ def methods_section(facts: CaseFacts, *, seed: int) -> Section:
             )
         )
     blocks.append(Table(("software", "version"), tuple(sorted(facts.versions.items())), "Versions"))
-    if not facts.sensitivity.empty:
+    if facts.sensitivity_info:
+        blocks += _sensitivity_blocks(facts)
+    elif not facts.sensitivity.empty:
         s = facts.sensitivity
         blocks.append(
             Table(

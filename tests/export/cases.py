@@ -22,6 +22,7 @@ from graphkit.simulate import SimulationSpec, simulate
 from graphkit.store import CaseStore
 
 _BUILT: dict[str, Path] = {}
+FAST = AnalysisSpec(n_runs=2, hierarchy_null_draws=20)
 
 
 def add_hypotheses(store: CaseStore) -> None:
@@ -73,19 +74,46 @@ def simulated_case(root: Path, *, signals: bool = False) -> Path:
         return base
     if "sim" not in _BUILT:
         base = root / "sim-base"
-        result = simulate(base / "sim", spec=SimulationSpec(seed=7, people=200, days=14, groups=2))
+        result = simulate(base / "sim", spec=SimulationSpec(seed=7, people=120, days=14, groups=2))
         store = CaseStore.init(base / "case", name="simulated")
         for s in load_case_file(result.case_toml).sources:
             ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
         build_graph(store)
-        analyze(
-            store,
-            seed=1,
-            spec=AnalysisSpec(n_runs=2, hierarchy_null_draws=20, key_player_candidates=5),
-        )
+        analyze(store, seed=1, spec=FAST)
         add_hypotheses(store)
         _BUILT["sim"] = base / "case"
     return _BUILT["sim"]
+
+
+def resolved_case(root: Path) -> Path:
+    """A simulated case with entity resolution (Splink) before build and analyze."""
+    if "resolved" not in _BUILT:
+        from resolution.case import resolve_case
+        from resolution.spec import ResolutionSpec
+
+        base = root / "resolved-base"
+        result = simulate(base / "sim", spec=SimulationSpec(seed=11, people=150, days=14, groups=2))
+        store = CaseStore.init(base / "case", name="resolved")
+        for s in load_case_file(result.case_toml).sources:
+            ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
+        resolve_case(store, spec=ResolutionSpec(u_max_pairs=2e5))
+        build_graph(store)
+        analyze(store, seed=1, spec=FAST)
+        _BUILT["resolved"] = base / "case"
+    return _BUILT["resolved"]
+
+
+def montagna_case(root: Path, montagna_dir: Path) -> Path:
+    """The demo case: the four Montagna networks as contacts, built and analysed."""
+    if "montagna" not in _BUILT:
+        store = CaseStore.init(root / "montagna-case", name="montagna-demo")
+        for name in ("phone", "meetings", "kinship", "sightings"):
+            ingest_file(store, montagna_dir / f"{name}.csv", kind="contacts",
+                        source_name=f"montagna_{name}")  # fmt: skip
+        build_graph(store)
+        analyze(store, seed=0, spec=FAST)
+        _BUILT["montagna"] = store.path
+    return _BUILT["montagna"]
 
 
 def copy_case(source: Path, target: Path) -> CaseStore:

@@ -19,7 +19,7 @@ from graphkit.report import ReportResult, default_report_path, write_report
 from graphkit.report.blocks import Interactive, Para, Section, Table
 from graphkit.report.html import render_html
 from graphkit.store import CaseStore
-from tests.export.cases import copy_case
+from tests.export.cases import copy_case, montagna_case
 from tests.report.browser import dump_dom, screenshot
 
 MAX_HTML_BYTES = 6_000_000
@@ -66,26 +66,39 @@ def html_report(
     return store, write_report(store, out=tmp / "report.html"), before
 
 
-def test_html_report_renders_in_headless_chromium(
-    html_report: tuple[CaseStore, ReportResult, str], tmp_path: Path
-) -> None:
-    report_case, result, _ = html_report
+def _check_in_browser(store: CaseStore, result: ReportResult, png: Path) -> None:
+    """No script error, a drawn network canvas, load time, size, and a saved screenshot."""
     assert result.size_bytes == result.path.stat().st_size < MAX_HTML_BYTES
     dom, seconds = dump_dom(result.path)
     status = _status(dom)
     assert json.loads(status["errors"].replace("&quot;", '"')) == []
     assert int(status["painted-pixels"]) > 5_000  # the network canvas is drawn, not blank
-    with report_case.connect() as con:
+    with store.connect() as con:
         actors = con.execute("SELECT count(*) FROM analytics_actor").fetchone()
     assert actors is not None and int(status["nodes"]) == actors[0]
     assert 0 < int(status["load-ms"]) < MAX_LOAD_MS
     assert seconds < MAX_BROWSER_S
-    png = tmp_path / "report.png"
     screenshot(result.path, png)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
     keep = os.environ.get("GRAPHKIT_SCREENSHOT_DIR")
     if keep:
-        shutil.copy(png, Path(keep) / "report.png")
+        shutil.copy(png, Path(keep) / png.name)
+
+
+def test_html_report_renders_in_headless_chromium(
+    html_report: tuple[CaseStore, ReportResult, str], tmp_path: Path
+) -> None:
+    store, result, _ = html_report
+    _check_in_browser(store, result, tmp_path / "report-simulated.png")
+
+
+def test_demo_report_renders_in_headless_chromium(
+    tmp_path_factory: pytest.TempPathFactory, montagna_dir: Path, tmp_path: Path
+) -> None:
+    store = copy_case(montagna_case(tmp_path_factory.mktemp("demo"), montagna_dir),
+                      tmp_path / "case")  # fmt: skip
+    result = write_report(store, out=tmp_path / "demo.html")
+    _check_in_browser(store, result, tmp_path / "report-demo.png")
 
 
 def test_report_is_self_contained(html_report: tuple[CaseStore, ReportResult, str]) -> None:
@@ -124,18 +137,6 @@ def test_manifest_hash_and_audit(html_report: tuple[CaseStore, ReportResult, str
     assert entry["inputs"]["case_manifest"] == before
     assert entry["outputs"] == {str(result.path): sha256_file(result.path)}
     assert report_case.audit.verify().ok
-
-
-def test_markdown_report_with_png_figures(report_case: CaseStore, tmp_path: Path) -> None:
-    result = write_report(report_case, out=tmp_path / "case.md", fmt="md")
-    text = result.path.read_text(encoding="utf-8")
-    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == len(result.figures) >= 4
-    for link in links:
-        assert (tmp_path / link).read_bytes()[:4] == b"\x89PNG"
-    for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):
-        assert heading in text
-    assert "> **HYPOTHESIS: Hand-offs" in text
 
 
 def test_values_from_the_case_are_escaped() -> None:
@@ -180,18 +181,25 @@ def test_refuses_to_overwrite_without_force(report_case: CaseStore, tmp_path: Pa
     assert report_case.audit.entries()[-1]["outcome"] == "failure"
 
 
-def test_cli_report_json(report_case: CaseStore, tmp_path: Path) -> None:
+def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) -> None:
     from graphkit.cli.report import register
 
     app = typer.Typer()
     register(app)
     app.command("noop")(lambda: None)
-    out = tmp_path / "r.md"
-    result = CliRunner().invoke(
-        app, ["report", str(report_case.path), "--format", "md", "--out", str(out), "--json"]
-    )
+    out = tmp_path / "case.md"
+    args = ["report", str(report_case.path), "--format", "md", "--out", str(out), "--json"]
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
     assert row["report"] == str(out) and row["sha256"] == sha256_file(out)
-    assert len(row["figures"]) >= 4
+    text = out.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(links) == len(row["figures"]) >= 4
+    for link in links:
+        assert (tmp_path / link).read_bytes()[:4] == b"\x89PNG"
+    for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):
+        assert heading in text
+    assert "> **HYPOTHESIS: Hand-offs" in text
+    assert report_case.audit.entries()[-1]["detail"]["format"] == "md"
     assert default_report_path(report_case, "html").parent == report_case.path / "reports"
