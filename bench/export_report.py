@@ -97,34 +97,73 @@ def main() -> None:
         for fmt in FORMATS:
             for pseudo in (False, True):
                 target = out / f"all{'-p' if pseudo else ''}.{fmt}"
-                t, result = _time(lambda t=target, p=pseudo, f=fmt: export_case(
-                    store, fmt=f, out=t, selection=everyone, purpose="bench",
-                    recipient="bench", pseudonymise_ids=p))  # fmt: skip
+                t, result = _time(
+                    lambda t=target, p=pseudo, f=fmt: export_case(
+                        store,
+                        fmt=f,
+                        out=t,
+                        selection=everyone,
+                        purpose="bench",
+                        recipient="bench",
+                        pseudonymise_ids=p,
+                    )
+                )
                 size = sum(p.stat().st_size for p in result.files)
-                rows.append({"task": f"export {fmt}" + (" pseudonymised" if pseudo else ""),
-                             "tool": "graphkit", "seconds": t, "MB": size / 1e6})  # fmt: skip
+                rows.append(
+                    {
+                        "task": f"export {fmt}" + (" pseudonymised" if pseudo else ""),
+                        "tool": "graphkit",
+                        "seconds": t,
+                        "MB": size / 1e6,
+                    }
+                )
             if fmt in ("graphml", "gexf", "json", "csv"):
                 target = out / f"hand.{fmt}"
                 t, _ = _time(lambda t=target, f=fmt: _by_hand(store, f, t))
-                rows.append({"task": f"export {fmt}", "tool": "networkx/pandas by hand",
-                             "seconds": t, "MB": target.stat().st_size / 1e6})  # fmt: skip
+                rows.append(
+                    {
+                        "task": f"export {fmt}",
+                        "tool": "networkx/pandas by hand",
+                        "seconds": t,
+                        "MB": target.stat().st_size / 1e6,
+                    }
+                )
         ids = {v for v in raw_identifiers(sub) if len(v) >= 5}
         blob = (out / "all-p.anx").read_bytes()
         t, _ = _time(lambda: leaked_identifiers(blob, ids))
-        rows.append({"task": f"leak scan ({len(ids)} ids, ANX)", "tool": "graphkit word set",
-                     "seconds": t, "MB": len(blob) / 1e6})  # fmt: skip
+        rows.append(
+            {
+                "task": f"leak scan ({len(ids)} ids, ANX)",
+                "tool": "graphkit word set",
+                "seconds": t,
+                "MB": len(blob) / 1e6,
+            }
+        )
         text = blob.decode("utf-16")
         t, _ = _time(lambda: [v for v in ids if v in text])
-        rows.append({"task": f"leak scan ({len(ids)} ids, ANX)", "tool": "substring per id",
-                     "seconds": t, "MB": len(blob) / 1e6})  # fmt: skip
+        rows.append(
+            {
+                "task": f"leak scan ({len(ids)} ids, ANX)",
+                "tool": "substring per id",
+                "seconds": t,
+                "MB": len(blob) / 1e6,
+            }
+        )
         for fmt in ("html", "md"):
             t, r = _time(lambda f=fmt: write_report(store, out=out / f"report.{f}", fmt=f))
             size = r.size_bytes + sum(p.stat().st_size for p in r.figures)
-            rows.append({"task": f"report {fmt}", "tool": "graphkit", "seconds": t,
-                         "MB": size / 1e6})  # fmt: skip
+            rows.append(
+                {"task": f"report {fmt}", "tool": "graphkit", "seconds": t, "MB": size / 1e6}
+            )
         t, _ = _time(lambda: _networkx_picture(store, out / "nx.png"))
-        rows.append({"task": "network picture only", "tool": "networkx spring_layout + draw",
-                     "seconds": t, "MB": (out / "nx.png").stat().st_size / 1e6})  # fmt: skip
+        rows.append(
+            {
+                "task": "network picture only",
+                "tool": "networkx spring_layout + draw",
+                "seconds": t,
+                "MB": (out / "nx.png").stat().st_size / 1e6,
+            }
+        )
     frame = pd.DataFrame(rows)
     print(frame.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
 

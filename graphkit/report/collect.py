@@ -314,8 +314,11 @@ def collect(store: CaseStore, *, sensitivity: bool = True) -> CaseFacts:
         found = leader_sensitivity(store, actors)
         if found is not None:
             stored = found.table
-            info = {"thresholds": found.thresholds, "agreement": found.agreement,
-                    "top_k": found.top_k}  # fmt: skip
+            info = {
+                "thresholds": found.thresholds,
+                "agreement": found.agreement,
+                "top_k": found.top_k,
+            }
     if stored.empty:
         missing["sensitivity"] = (
             "needs entity resolution with a review band (run `graphkit resolve`)"

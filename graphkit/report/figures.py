@@ -30,10 +30,27 @@ __all__ = [
 
 # Colour-blind-safe first (Okabe & Ito 2008), then CARTO "Bold" for many communities.
 PALETTE = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
-    "#7F3C8D", "#11A579", "#3969AC", "#F2B701", "#E73F74", "#80BA5A", "#E68310",
-    "#008695", "#CF1C90", "#F97B72", "#4B4B8F", "#A5AA99", "#000000",
-)  # fmt: skip
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#7F3C8D",
+    "#11A579",
+    "#3969AC",
+    "#F2B701",
+    "#E73F74",
+    "#80BA5A",
+    "#E68310",
+    "#008695",
+    "#CF1C90",
+    "#F97B72",
+    "#4B4B8F",
+    "#A5AA99",
+    "#000000",
+)
 NO_COMMUNITY = "#9e9e9e"
 HYPOTHESIS = "#d62728"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

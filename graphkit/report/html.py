@@ -149,7 +149,10 @@ def _block(b: Block) -> str:
 
 def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
     """The whole report as one HTML document."""
-    nav = "".join(f'<a href="#{_e(s.anchor)}">{_e(s.title.split(",")[0])}</a>' for s in sections)
+    nav = "".join(
+        f'<a href="#{_e(s.anchor)}">{_e(s.title.split(",")[0].split(" (")[0])}</a>'
+        for s in sections
+    )
     body = "".join(
         f'<section id="{_e(s.anchor)}"><h2>{_e(s.title)}</h2>'
         + "".join(_block(b) for b in s.blocks)

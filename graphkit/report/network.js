@@ -34,6 +34,8 @@
     edges: { smooth: false, selectionWidth: 2 },
     layout: { improvedLayout: false }
   });
+  // A handle for the browser console (and for automated checks): the view and its data.
+  window.graphkitNetwork = { network: network, nodes: nodes, edges: edges, data: data };
 
   function text(tag, value, cls) {
     var el = document.createElement(tag);

@@ -290,8 +290,12 @@ def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
         )
         for _, r in t.iterrows()
     )
-    columns = ("leader", f"rank at {th['base']:g}",
-               *(f"rank at {th[v]:g} ({v})" for v in variants), f"stays in top {k}")  # fmt: skip
+    columns = (
+        "leader",
+        f"rank at {th['base']:g}",
+        *(f"rank at {th[v]:g} ({v})" for v in variants),
+        f"stays in top {k}",
+    )
     return [Para(text), Table(columns, rows, "Sensitivity of the leader ranking")]
 
 

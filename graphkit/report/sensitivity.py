@@ -71,8 +71,12 @@ def _variant(
     recluster_case(variant, spec=replace(spec, threshold_probability=threshold))
     build_graph(variant)
     settings = (store.stage("analyze") or {}).get("settings", {})
-    analyze(variant, seed=int(settings.get("seed", 0)), only=["hierarchy"],
-            spec=_analysis_spec(settings))  # fmt: skip
+    analyze(
+        variant,
+        seed=int(settings.get("seed", 0)),
+        only=["hierarchy"],
+        spec=_analysis_spec(settings),
+    )
     with variant.connect(read_only=True) as con:
         return con.execute("SELECT actor_id, phones, leadership FROM analytics_actor").df()
 
@@ -91,8 +95,10 @@ def leader_sensitivity(
         return None
     s = resolve.get("settings", {})
     mid = float(s.get("threshold_probability", 0.9))
-    candidates = {"loose": float(s.get("review_low_probability", mid)),
-                  "strict": float(s.get("review_high_probability", mid))}  # fmt: skip
+    candidates = {
+        "loose": float(s.get("review_low_probability", mid)),
+        "strict": float(s.get("review_high_probability", mid)),
+    }
     chosen = {k: v for k, v in candidates.items() if abs(v - mid) > 1e-9}
     if not chosen:
         return None
@@ -102,6 +108,7 @@ def leader_sensitivity(
             log.info("sensitivity: re-running resolution at %.3f (%s)", threshold, name)
             variants[name] = _variant(store, Path(tmp), name, threshold, resolve)
     table = rank_survival(base, variants, column="leadership", top_k=top_k)
-    agreement = {n: ranking_agreement(base, v, column="leadership", top_k=top_k)
-                 for n, v in variants.items()}  # fmt: skip
+    agreement = {
+        n: ranking_agreement(base, v, column="leadership", top_k=top_k) for n, v in variants.items()
+    }
     return LeaderSensitivity(table, {"base": mid, **chosen}, agreement, top_k)

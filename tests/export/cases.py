@@ -108,8 +108,9 @@ def montagna_case(root: Path, montagna_dir: Path) -> Path:
     if "montagna" not in _BUILT:
         store = CaseStore.init(root / "montagna-case", name="montagna-demo")
         for name in ("phone", "meetings", "kinship", "sightings"):
-            ingest_file(store, montagna_dir / f"{name}.csv", kind="contacts",
-                        source_name=f"montagna_{name}")  # fmt: skip
+            ingest_file(
+                store, montagna_dir / f"{name}.csv", kind="contacts", source_name=f"montagna_{name}"
+            )
         build_graph(store)
         analyze(store, seed=0, spec=FAST)
         _BUILT["montagna"] = store.path

@@ -95,8 +95,9 @@ def test_html_report_renders_in_headless_chromium(
 def test_demo_report_renders_in_headless_chromium(
     tmp_path_factory: pytest.TempPathFactory, montagna_dir: Path, tmp_path: Path
 ) -> None:
-    store = copy_case(montagna_case(tmp_path_factory.mktemp("demo"), montagna_dir),
-                      tmp_path / "case")  # fmt: skip
+    store = copy_case(
+        montagna_case(tmp_path_factory.mktemp("demo"), montagna_dir), tmp_path / "case"
+    )
     result = write_report(store, out=tmp_path / "demo.html")
     _check_in_browser(store, result, tmp_path / "report-demo.png")
 
@@ -203,3 +204,54 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
     assert "> **HYPOTHESIS: Hand-offs" in text
     assert report_case.audit.entries()[-1]["detail"]["format"] == "md"
     assert default_report_path(report_case, "html").parent == report_case.path / "reports"
+
+
+def test_network_view_search_click_and_filter(
+    html_report: tuple[CaseStore, ReportResult, str],
+) -> None:
+    from tests.report.webdriver import session
+
+    store, result, _ = html_report
+    with store.connect() as con:
+        top = con.execute(
+            "SELECT actor_id, community FROM analytics_actor ORDER BY pagerank DESC LIMIT 2"
+        ).fetchall()
+        outside = con.execute(
+            "SELECT count(*) FROM analytics_actor WHERE community <> ?", [top[0][1]]
+        ).fetchone()
+    with session() as s:
+        s.open(result.path)
+        s.wait_for("return document.getElementById('gk-status').dataset.paintedPixels > 0")
+        details = "return document.querySelector('#gk-details h3')?.textContent"
+        # search: type a number, press Enter -> that actor is selected and described
+        s.run(
+            "var i = document.getElementById('gk-search'); i.value = arguments[0];"
+            "i.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));",
+            top[0][0],
+        )
+        assert top[0][0] in s.wait_for(details)
+        # click: a real mouse press on the second actor's dot on the canvas
+        s.run(
+            "document.getElementById('gk-network').scrollIntoView({block: 'center'});"
+            "graphkitNetwork.network.fit({animation: false});"
+        )
+        x, y, w, h = s.run(
+            "var g = graphkitNetwork.network, c = document.querySelector('#gk-network canvas');"
+            "var p = g.canvasToDOM(g.getPosition(arguments[0]));"
+            "return [p.x, p.y, c.clientWidth, c.clientHeight];",
+            top[1][0],
+        )
+        s.click_at(s.element("#gk-network canvas"), x - w / 2, y - h / 2)
+        assert top[1][0] in s.wait_for(
+            f"var t = document.querySelector('#gk-details h3')?.textContent || '';"
+            f"return t.indexOf({json.dumps(top[1][0])}) >= 0 ? t : null;"
+        )
+        # filter: one community -> every other actor hidden
+        s.run(
+            "var c = document.getElementById('gk-community'); c.value = arguments[0];"
+            "c.dispatchEvent(new Event('change'));",
+            str(top[0][1]),
+        )
+        hidden = s.run("return graphkitNetwork.nodes.get({filter: n => n.hidden}).length")
+        assert outside is not None and hidden == outside[0] > 0
+        assert s.run("return window.__gkErrors") == []

@@ -28,12 +28,12 @@ def test_rerun_at_the_recorded_threshold_reproduces_the_leaders(
     base = collect(resolved, sensitivity=False).actors
     stage = resolved.stage("resolve")
     assert stage is not None
-    same = _variant(resolved, tmp_path, "control", stage["settings"]["threshold_probability"],
-                    stage)  # fmt: skip
+    same = _variant(
+        resolved, tmp_path, "control", stage["settings"]["threshold_probability"], stage
+    )
     merged = base[["actor_id", "leadership"]].merge(same, on="actor_id", suffixes=("", "_re"))
     assert len(merged) == len(base) == len(same)
-    pd.testing.assert_series_equal(merged["leadership"], merged["leadership_re"],
-                                   check_names=False)  # fmt: skip
+    pd.testing.assert_series_equal(merged["leadership"], merged["leadership_re"], check_names=False)
 
 
 def test_leader_sensitivity_table_in_the_report(resolved: CaseStore) -> None:
