@@ -1,7 +1,8 @@
 """Export formats: each renders a :class:`Subgraph` to bytes (no file access here).
 
-* GraphML and GEXF (networkx writers): a directed multigraph, one edge per tie layer (the edge
-  key is the layer), readable by networkx, Gephi, yEd and Cytoscape.
+* GraphML and GEXF (networkx writers): a directed multigraph, one edge per tie layer (edge
+  ids ``e0, e1 …`` unique in the file; ``layer`` and ``relationship`` as edge attributes),
+  readable by networkx, Gephi, yEd and Cytoscape.
 * JSON: Cytoscape.js elements (``{"elements": {"nodes": [{"data": …}], "edges": […]}}``),
   which Cytoscape desktop imports and vis-network reads after a one-line mapping.
 * CSV: ``nodes`` and ``edges`` tables with formula-like cells neutralised.
@@ -84,7 +85,7 @@ def _edge_rows(sub: Subgraph) -> list[dict[str, Any]]:
     rows = []
     for i, rec in enumerate(sub.edges.to_dict("records")):
         row = {k: _scalar(v) for k, v in rec.items()}
-        row["type"] = edge_type(str(rec["layer"]))
+        row["relationship"] = edge_type(str(rec["layer"]))
         row["id"] = f"e{i}"
         if not row["hypothesis"]:
             for k in ("score", "status", "model_version", "evidence"):
@@ -100,8 +101,9 @@ def _networkx(sub: Subgraph, meta: dict[str, Any]) -> Any:
     for row in _node_rows(sub, flat=True):
         g.add_node(row.pop("id"), **row)
     for row in _edge_rows(sub):
-        src, dst, layer = row.pop("src"), row.pop("dst"), row["layer"]
-        g.add_edge(src, dst, key=layer, **row)
+        # the key becomes the edge id in GraphML and GEXF, which must be unique in the file
+        src, dst, key = row.pop("src"), row.pop("dst"), row["id"]
+        g.add_edge(src, dst, key=key, **row)
     return g
 
 
@@ -162,7 +164,7 @@ def render_csv(sub: Subgraph, *, meta: dict[str, Any]) -> dict[str, bytes]:
         "id",
         "src",
         "dst",
-        "type",
+        "relationship",
         *[c for c in sub.edges.columns if c not in ("src", "dst")],
     ]
     return {
@@ -211,7 +213,7 @@ def render_cypher(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         lines += _batches(rows, stmt)
     by_type: dict[str, list[dict[str, Any]]] = {}
     for row in _edge_rows(sub):
-        rel = row.pop("type")
+        rel = row.pop("relationship")
         item = {"src": row.pop("src"), "dst": row.pop("dst"), "layer": row["layer"]}
         item["first"], item["last"] = row.pop("first", None), row.pop("last", None)
         row.pop("id")
@@ -256,7 +258,7 @@ def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         attrs = {
             k: v
             for k, v in row.items()
-            if k not in ("src", "dst", "type", "id")
+            if k not in ("src", "dst", "relationship", "id")
             and isinstance(v, str | int | float)
             and not isinstance(v, bool)
         }
@@ -264,7 +266,7 @@ def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         chart.add_link(
             from_id=str(row["src"]),
             to_id=str(row["dst"]),
-            type=row["type"],
+            type=row["relationship"],
             arrow=None if hyp else "ArrowOnHead",
             label=str(row["layer"]),
             strength="Hypothesis" if hyp else None,
