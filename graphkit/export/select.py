@@ -246,42 +246,52 @@ def _node_table(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: list[str]
         analytics = ", " + ", ".join(
             "'C' || an.community AS community" if c == "community" else f"an.{c}" for c in picked
         )
-    subscriber_names = (
-        "(SELECT list(DISTINCT coalesce(full_name, concat_ws(' ', first_name, last_name))) "
-        "FROM src_subscribers s WHERE list_contains(a.phones, s.msisdn) "
-        "AND coalesce(full_name, first_name, last_name) IS NOT NULL)"
-        if has["src_subscribers"]
-        else "[]::VARCHAR[]"
-    )
+    # Identifier lists per actor through joins on the actor's phones (linear in phones).
+    parts = {"imeis": "SELECT src AS msisdn, dst AS value FROM rel_used_device"}
     imsi_parts = []
     if has["src_cdr"]:
-        imsi_parts.append("SELECT caller AS msisdn, imsi FROM src_cdr WHERE imsi IS NOT NULL")
+        imsi_parts.append("SELECT caller AS msisdn, imsi AS value FROM src_cdr")
     if has["src_subscribers"]:
-        imsi_parts.append("SELECT msisdn, imsi FROM src_subscribers WHERE imsi IS NOT NULL")
-    imsis = (
-        "(SELECT list(DISTINCT i.imsi ORDER BY i.imsi) FROM ("
-        + " UNION ".join(imsi_parts)
-        + ") i WHERE list_contains(a.phones, i.msisdn))"
-        if imsi_parts
-        else "[]::VARCHAR[]"
-    )
+        imsi_parts.append("SELECT msisdn, imsi FROM src_subscribers")
+        parts["names"] = (
+            "SELECT msisdn, coalesce(full_name, nullif(concat_ws(' ', first_name, last_name), "
+            "'')) AS value FROM src_subscribers"
+        )
+    if imsi_parts:
+        parts["imsis"] = " UNION ALL ".join(imsi_parts)
+    ctes = [
+        "ap AS (SELECT a.actor_id, unnest(a.phones) AS msisdn FROM export_ids i "
+        "JOIN actor a USING (actor_id))"
+    ]
+    joins = []
+    for name, sql in parts.items():
+        ctes.append(
+            f"x_{name} AS (SELECT ap.actor_id, list(DISTINCT v.value ORDER BY v.value) AS value "
+            f"FROM ap JOIN ({sql}) v USING (msisdn) WHERE v.value IS NOT NULL GROUP BY ALL)"
+        )
+        joins.append(f"LEFT JOIN x_{name} ON x_{name}.actor_id = a.actor_id")
+    names = "coalesce(p.names, x_names.value, [])" if "names" in parts else "coalesce(p.names, [])"
+    imsis = "coalesce(x_imsis.value, [])" if "imsis" in parts else "[]::VARCHAR[]"
     frame = con.execute(
         f"""
+        WITH {", ".join(ctes)},
+        x_accounts AS (SELECT src AS actor_id, list(DISTINCT dst ORDER BY dst) AS value
+                       FROM rel_holds GROUP BY ALL)
         SELECT a.actor_id AS id, a.kind,
                coalesce(p.full_name, a.actor_id) AS label,
-               coalesce(p.names, {subscriber_names}, []) AS names,
+               {names} AS names,
                a.phones,
-               coalesce((SELECT list(DISTINCT u.dst ORDER BY u.dst) FROM rel_used_device u
-                         WHERE list_contains(a.phones, u.src)), []) AS imeis,
-               coalesce({imsis}, []) AS imsis,
-               coalesce((SELECT list(DISTINCT h.dst ORDER BY h.dst) FROM rel_holds h
-                         WHERE h.src = a.actor_id), []) AS accounts
+               coalesce(x_imeis.value, []) AS imeis,
+               {imsis} AS imsis,
+               coalesce(x_accounts.value, []) AS accounts
                {analytics}
         FROM export_ids i JOIN actor a USING (actor_id)
         LEFT JOIN node_person p ON p.person_id = a.actor_id
+        {" ".join(joins)}
+        LEFT JOIN x_accounts ON x_accounts.actor_id = a.actor_id
         {"LEFT JOIN analytics_actor an ON an.actor_id = a.actor_id" if analytics else ""}
         ORDER BY a.actor_id
-        """
+        """  # identifiers above are this module's constants
     ).df()
     con.unregister("export_ids")
     for col in NODE_LIST_COLUMNS:

@@ -153,20 +153,29 @@ def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return pd.DataFrame()
     cols = _columns(con, "analytics_actor")
     picked = ", ".join(f"a.{c}" for c in _ACTOR_COLUMNS if c in cols)
-    names = "NULL::VARCHAR"
+    subscriber = ""
+    join = ""
     if store.table_exists(con, "src_subscribers"):
-        names = (
-            "(SELECT first(coalesce(s.full_name, concat_ws(' ', s.first_name, s.last_name)) "
-            "ORDER BY s.row_number) FROM src_subscribers s "
-            "WHERE list_contains(a.phones, s.msisdn))"
-        )
+        # the subscriber name of the actor's first-listed phone that has one (a join, not a
+        # per-actor scan, so it stays linear in the number of phones)
+        join = """
+        LEFT JOIN (
+            SELECT ap.actor_id, first(coalesce(s.full_name, concat_ws(' ', s.first_name,
+                   s.last_name)) ORDER BY ap.k, s.row_number) AS subscriber_name
+            FROM (SELECT actor_id, unnest(phones) AS msisdn,
+                         generate_subscripts(phones, 1) AS k FROM analytics_actor) ap
+            JOIN src_subscribers s USING (msisdn)
+            WHERE coalesce(s.full_name, s.first_name, s.last_name) IS NOT NULL
+            GROUP BY ap.actor_id
+        ) sn ON sn.actor_id = a.actor_id"""
+        subscriber = ", sn.subscriber_name"
     return _as_lists(
         _df(
             con,
             f"""
         SELECT a.actor_id, a.kind, a.phones,
-               coalesce(p.full_name, {names}) AS name, {picked}
-        FROM analytics_actor a LEFT JOIN node_person p ON p.person_id = a.actor_id
+               coalesce(p.full_name{subscriber}) AS name, {picked}
+        FROM analytics_actor a LEFT JOIN node_person p ON p.person_id = a.actor_id {join}
         ORDER BY a.actor_id
         """,
         ),

@@ -168,10 +168,13 @@ def network_png(
         )
         ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=lw, alpha=0.5))
     a = actors[actors["actor_id"].isin(positions)]
+    crowd = min(1.0, 250 / max(len(a), 1))  # dot areas shrink on big networks
     xy = np.array([positions[x] for x in a["actor_id"]]) if len(a) else np.zeros((0, 2))
     colours = [community_colour(c) for c in a.get("community", [None] * len(a))]
     sizes = node_sizes(
-        a["pagerank"] if "pagerank" in a else pd.Series(np.zeros(len(a))), smallest=12, largest=420
+        a["pagerank"] if "pagerank" in a else pd.Series(np.zeros(len(a))),
+        smallest=12 * crowd,
+        largest=420 * crowd,
     )
     ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="white", linewidths=0.6, zorder=3)
     if "pagerank" in a and len(a):

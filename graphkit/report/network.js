@@ -15,7 +15,8 @@
       label: n.named ? n.short : undefined,
       color: { background: n.color, border: "#ffffff",
                highlight: { background: n.color, border: "#111111" } },
-      borderWidth: 1, font: { size: 22, color: "#1d2330", strokeWidth: 4, strokeColor: "#ffffff" }
+      borderWidth: 1, font: { size: data.label_size || 22, color: "#1d2330", strokeWidth: 4,
+              strokeColor: "#ffffff" }
     };
   }
   var nodes = new vis.DataSet(data.nodes.map(visNode));

@@ -111,6 +111,8 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
     a = facts.actors[facts.actors["actor_id"].isin(positions)]
     sizes = figures.node_sizes(a["pagerank"], smallest=6, largest=40)
     named = set(a.nlargest(25, "pagerank")["actor_id"])
+    # more room per actor on big networks, so dots keep their size and do not overlap
+    spread = max(1.0, (len(a) / 250) ** 0.5)
     nodes = []
     for (_, r), size in zip(a.iterrows(), sizes, strict=True):
         x, y = positions[r["actor_id"]]
@@ -121,8 +123,8 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
                 "label": label_of(r),
                 "short": short_label(r),
                 "named": r["actor_id"] in named,
-                "x": round(x * 1400, 1),
-                "y": round(y * 1000, 1),
+                "x": round(x * 1400 * spread, 1),
+                "y": round(y * 1000 * spread, 1),
                 "size": round(float(size), 1),
                 "community": comm,
                 "color": figures.community_colour(comm),
@@ -164,7 +166,13 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
             facts.communities.get("community", []), facts.communities.get("size", []), strict=True
         )
     ]
-    return {"nodes": nodes, "edges": edges, "hypotheses": hyp, "communities": comms}
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "hypotheses": hyp,
+        "communities": comms,
+        "label_size": round(22 * spread),
+    }
 
 
 def network_section(
