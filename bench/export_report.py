@@ -46,11 +46,16 @@ def _time(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, out
 
 
-def build_case(root: Path, *, people: int, days: int) -> CaseStore:
+def build_case(root: Path, *, people: int, days: int, resolve: bool) -> CaseStore:
     result = simulate(root / "sim", spec=SimulationSpec(seed=7, people=people, days=days))
     store = CaseStore.init(root / "case", name="bench")
     for s in load_case_file(result.case_toml).sources:
         ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
+    if resolve:
+        from resolution.case import resolve_case
+        from resolution.spec import ResolutionSpec
+
+        resolve_case(store, spec=ResolutionSpec())
     build_graph(store)
     analyze(store, seed=1)
     detect_blackouts_in_case(store)
@@ -81,11 +86,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=400)
     parser.add_argument("--days", type=int, default=21)
+    parser.add_argument(
+        "--resolve",
+        action="store_true",
+        help="resolve persons first (the report then also tests the leaders' "
+        "sensitivity to the resolution threshold)",
+    )
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="gk-bench-") as tmp:
         root = Path(tmp)
-        seconds, store = _time(lambda: build_case(root, people=args.people, days=args.days))
+        seconds, store = _time(
+            lambda: build_case(root, people=args.people, days=args.days, resolve=args.resolve)
+        )
         sub = select_subgraph(store, Selection(include_hypotheses=True))
         print(
             f"case: {args.people} people, {args.days} days -> {len(sub.nodes)} actors, "
@@ -149,12 +162,17 @@ def main() -> None:
                 "MB": len(blob) / 1e6,
             }
         )
-        for fmt in ("html", "md"):
-            t, r = _time(lambda f=fmt: write_report(store, out=out / f"report.{f}", fmt=f))
-            size = r.size_bytes + sum(p.stat().st_size for p in r.figures)
-            rows.append(
-                {"task": f"report {fmt}", "tool": "graphkit", "seconds": t, "MB": size / 1e6}
+        for fmt, sens in (("html", False), ("md", False), ("html", True)):
+            if sens and not args.resolve:
+                continue
+            t, r = _time(
+                lambda f=fmt, x=sens: write_report(
+                    store, out=out / f"report-{x}.{f}", fmt=f, sensitivity=x
+                )
             )
+            size = r.size_bytes + sum(p.stat().st_size for p in r.figures)
+            task = f"report {fmt}" + (" + leader sensitivity" if sens else "")
+            rows.append({"task": task, "tool": "graphkit", "seconds": t, "MB": size / 1e6})
         t, _ = _time(lambda: _networkx_picture(store, out / "nx.png"))
         rows.append(
             {

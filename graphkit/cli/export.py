@@ -118,4 +118,5 @@ def export(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``graphkit export`` to the app."""
     app.command("export")(export)

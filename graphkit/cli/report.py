@@ -69,4 +69,5 @@ def report(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``graphkit report`` to the app."""
     app.command("report")(report)

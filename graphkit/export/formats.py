@@ -108,12 +108,14 @@ def _networkx(sub: Subgraph, meta: dict[str, Any]) -> Any:
 
 
 def render_graphml(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """GraphML text (networkx writer) of the subgraph, with ``meta`` as graph attributes."""
     import networkx as nx
 
     return "\n".join(nx.generate_graphml(_networkx(sub, meta))).encode("utf-8")
 
 
 def render_gexf(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """GEXF 1.2 text (networkx writer) of the subgraph, for Gephi."""
     import networkx as nx
 
     g = _networkx(sub, meta)
@@ -123,6 +125,7 @@ def render_gexf(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
 
 
 def render_json(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """Cytoscape.js elements JSON, with ``meta`` under ``data``."""
     nodes = [{"data": row} for row in _node_rows(sub, flat=False)]
     edges = []
     for row in _edge_rows(sub):
@@ -193,6 +196,7 @@ def cypher_literal(value: Any) -> str:
 
 
 def render_cypher(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """A cypher-shell script: ``:param rows`` batches and fixed ``UNWIND`` statements."""
     lines = [
         "// graphkit export: a parameterised Cypher script.",
         "// Run with: cypher-shell -f THIS_FILE (each batch is set with :param, then written",
@@ -242,6 +246,7 @@ def _batches(rows: list[dict[str, Any]], statement: str) -> list[str]:
 
 
 def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """i2 Analyst's Notebook exchange bytes (UTF-16) written with anxwritter."""
     del meta  # ANX has no chart-level properties for it; the manifest carries it
     from anxwritter import ANXChart
     from anxwritter.enums import DotStyle

@@ -49,6 +49,8 @@ class Stats:
 
 @dataclass(frozen=True)
 class Table:
+    """A small table; long ones are cut by the section that makes them."""
+
     columns: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]
     caption: str = ""
@@ -68,6 +70,8 @@ class Box:
 
 @dataclass(frozen=True)
 class Card:
+    """A community card: title, colour of the community, blocks."""
+
     title: str
     colour: str
     blocks: tuple[Block, ...]
@@ -75,6 +79,8 @@ class Card:
 
 @dataclass(frozen=True)
 class Cards:
+    """A column of cards."""
+
     cards: tuple[Card, ...]
 
 
@@ -91,6 +97,8 @@ Block = Para | Figure | Stats | Table | Box | Cards | Interactive
 
 @dataclass(frozen=True)
 class Section:
+    """A titled part of the report; ``anchor`` is its link target."""
+
     anchor: str
     title: str
     blocks: tuple[Block, ...] = field(default_factory=tuple)

@@ -37,6 +37,7 @@ MAX_COMMUNITY_CARDS = 12
 
 
 def summary_section(facts: CaseFacts) -> Section:
+    """Sources with hashes and counts, records -> persons, key numbers, graph size."""
     c = facts.counts
     persons = c.get("node_person", 0)
     records = sum(int(s.get("accepted", 0)) for s in facts.sources)
@@ -178,6 +179,7 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
 def network_section(
     facts: CaseFacts, *, seed: int
 ) -> tuple[Section, dict[str, tuple[float, float]]]:
+    """The interactive network view and the static picture; returns the layout used."""
     if facts.actors.empty:
         return Section(
             "network",
@@ -305,6 +307,7 @@ def _name(facts: CaseFacts, actor_id: Any) -> str:
 
 
 def communities_section(facts: CaseFacts) -> Section:
+    """A card per community (hierarchy diagram, leader, brokers, members), key players."""
     if facts.communities.empty or facts.actors.empty:
         return Section(
             "communities",

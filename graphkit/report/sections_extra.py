@@ -85,6 +85,7 @@ def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
 
 
 def activity_section(facts: CaseFacts) -> Section:
+    """Hour-of-week heatmaps, the timeline of blackouts and hand-offs, the blackout table."""
     if not facts.has("activity"):
         return Section(
             "activity",
@@ -163,6 +164,7 @@ def _status_counts(frame: pd.DataFrame) -> str:
 
 
 def hypotheses_section(facts: CaseFacts) -> Section:
+    """Hand-offs, predicted links and the review queue, framed as hypotheses."""
     names = _names(facts)
     build = facts.stages.get("build", {}).get("summary", {})
     confirmed = int(build.get("confirmed_same_user_as", 0) or 0)
@@ -300,6 +302,7 @@ def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
 
 
 def methods_section(facts: CaseFacts, *, seed: int) -> Section:
+    """Manifest hash, stages and settings, models, versions, sensitivity, limitations."""
     blocks: list[Block] = [
         Para(
             f"Manifest SHA-256 {facts.manifest_sha256}: the case state this report was made from. "
