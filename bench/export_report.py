@@ -17,27 +17,32 @@ Usage: python bench/export_report.py [--people 400] [--days 21]
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
-import time
-from collections.abc import Callable
+import sys
 from pathlib import Path
-from typing import Any
 
-import networkx as nx
-import pandas as pd
+# bench/resolution.py is named like the resolution package: keep this folder off the path
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from graphkit.analytics.run import analyze
-from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
-from graphkit.build import build_graph
-from graphkit.export import FORMATS, Selection, export_case, select_subgraph
-from graphkit.export.pseudonymise import leaked_identifiers, raw_identifiers
-from graphkit.ingest import ingest_file
-from graphkit.report import write_report
-from graphkit.runfile import load_case_file
-from graphkit.simulate import SimulationSpec, simulate
-from graphkit.store import CaseStore
+import argparse  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import networkx as nx  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from graphkit.analytics.run import analyze  # noqa: E402
+from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case  # noqa: E402
+from graphkit.build import build_graph  # noqa: E402
+from graphkit.export import FORMATS, Selection, export_case, select_subgraph  # noqa: E402
+from graphkit.export.pseudonymise import leaked_identifiers, raw_identifiers  # noqa: E402
+from graphkit.ingest import ingest_file  # noqa: E402
+from graphkit.report import write_report  # noqa: E402
+from graphkit.runfile import load_case_file  # noqa: E402
+from graphkit.simulate import SimulationSpec, simulate  # noqa: E402
+from graphkit.store import CaseStore  # noqa: E402
 
 
 def _time(fn: Callable[[], Any]) -> tuple[float, Any]:
