@@ -2,12 +2,13 @@
 
 The exported graph is the actor graph of ``graphkit build`` (``actor``, ``actor_edge``) with
 the analytics results as node attributes and, on request, the hypotheses between selected
-actors (PREDICTED_LINK, SAME_USER_AS) as edges marked ``hypothesis``. Hypotheses never widen
-the selection: only observed ties do.
+actors (PREDICTED_LINK, SAME_USER_AS) as edges marked ``hypothesis``, except those a reviewer
+rejected. Hypotheses never widen the selection: only observed ties do.
 
-A time window keeps the ties observed in it. Calls, texts and transfers are re-counted from the
-events inside the window (``src_cdr``, ``src_transactions``); pre-aggregated contact ties are
-kept when their ``[first, last]`` span overlaps the window (their weight is the source's, not
+A time window keeps the ties observed in it, and the actors with at least one of them (actors
+asked for by name always stay). Calls, texts and transfers are re-counted from the events
+inside the window (``src_cdr``, ``src_transactions``); pre-aggregated contact ties are kept
+when their ``[first, last]`` span overlaps the window (their weight is the source's, not
 re-counted) and dropped when they carry no time at all. The manifest of the export says so.
 """
 
@@ -319,7 +320,9 @@ def _hypotheses(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: set[str])
         if not _exists(store, con, f"rel_{layer}"):
             continue
         rows = con.execute(query).df()
-        rows = rows[rows["src"].isin(ids) & rows["dst"].isin(ids) & (rows["src"] != rows["dst"])]
+        # rejected hypotheses were judged wrong by a reviewer: they are not disclosed
+        inside = rows["src"].isin(ids) & rows["dst"].isin(ids) & (rows["src"] != rows["dst"])
+        rows = rows[inside & (rows["status"] != "rejected")]
         if len(rows):
             rows = rows.drop(columns=["decided_at"]).assign(layer=layer, hypothesis=True)
             frames.append(rows)
@@ -362,6 +365,13 @@ def select_subgraph(store: CaseStore, selection: Selection) -> Subgraph:
             ids = {r[0] for r in found}
         else:
             ids = {r[0] for r in con.execute("SELECT actor_id FROM actor").fetchall()}
+        if (selection.start or selection.end) and not selection.actors:
+            # a time window keeps the actors with a tie in it (asked-for actors always stay)
+            active = set(edges["src"]) | set(edges["dst"])
+            dropped = len(ids - active)
+            ids &= active
+            if dropped:
+                notes.append(f"{dropped} selected actors without a tie in the window left out")
         nodes = _node_table(store, con, sorted(ids))
         keep = edges["src"].isin(ids) & edges["dst"].isin(ids)
         chosen = edges[keep].assign(hypothesis=False)

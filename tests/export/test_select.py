@@ -72,14 +72,23 @@ def test_time_window_recounts_calls_from_events(store: CaseStore) -> None:
     assert (pd.to_datetime(sub.edges["first"], utc=True) >= start).all()
     assert (pd.to_datetime(sub.edges["last"], utc=True) <= end).all()
     assert any("re-counted" in n for n in sub.notes)
+    assert set(sub.nodes["id"]) == set(sub.edges["src"]) | set(sub.edges["dst"])
 
 
-def test_hypotheses_only_on_request_and_only_between_selected(store: CaseStore) -> None:
+def test_hypotheses_only_on_request_and_only_between_selected(sim_case: CaseStore) -> None:
+    store = sim_case  # a private copy: this test marks a hypothesis rejected
     everyone = select_subgraph(store, Selection(include_hypotheses=True))
     hyp = everyone.edges[everyone.edges["hypothesis"]]
     assert set(hyp["layer"]) == {"same_user_as", "predicted_link"}
     assert (hyp["status"] == "hypothesis").all() and hyp["score"].between(0, 1).all()
     assert not select_subgraph(store, Selection()).edges["hypothesis"].any()
+    with store.connect() as con:
+        con.execute(
+            "UPDATE rel_predicted_link SET status = 'rejected' WHERE score = "
+            "(SELECT max(score) FROM rel_predicted_link)"
+        )
+    kept = select_subgraph(store, Selection(include_hypotheses=True)).hypotheses
+    assert kept == len(hyp) - 1  # a rejected hypothesis is not disclosed
     a = hyp.iloc[0]["src"]
     alone = select_subgraph(store, Selection(actors=(a,), hops=0, include_hypotheses=True))
     assert list(alone.nodes["id"]) == [a] and alone.edges.empty
