@@ -43,6 +43,7 @@ __all__ = [
     "pseudonymise",
     "raw_identifiers",
     "token",
+    "token_map",
 ]
 
 KEY_FILE = Path("keys") / "pseudonym.key"
@@ -146,13 +147,10 @@ class _Tokens:
         return value
 
 
-def pseudonymise(sub: Subgraph, *, key: bytes) -> Subgraph:
-    """A copy of ``sub`` with every identifier replaced by its keyed token.
-
-    Actor ids become ``A-…`` (labels too), names ``NAME-…``, phones ``PH-…``, IMEIs
-    ``IMEI-…``, IMSIs ``IMSI-…``, accounts ``ACC-…``; hypothesis evidence is scrubbed.
-    """
-    nodes, edges = sub.nodes.copy(), sub.edges.copy()
+def token_map(sub: Subgraph, *, key: bytes) -> dict[str, str]:
+    """Raw identifier -> token for every identifier of ``sub`` (what :func:`pseudonymise`
+    writes; also used for the selection in the export manifest)."""
+    nodes, edges = sub.nodes, sub.edges
     known: dict[str, str] = {}
     for col in NODE_LIST_COLUMNS:
         for values in nodes[col]:
@@ -164,6 +162,18 @@ def pseudonymise(sub: Subgraph, *, key: bytes) -> Subgraph:
         actor_ids |= {str(v) for v in nodes["superior"].dropna()}
     for v in actor_ids:
         known.setdefault(v, token(key, v, prefix=_PREFIX["id"]))
+    return known
+
+
+def pseudonymise(sub: Subgraph, *, key: bytes) -> Subgraph:
+    """A copy of ``sub`` with every identifier replaced by its keyed token.
+
+    Phones become ``PH-…`` (a phone number that is an actor's id too), other actor ids
+    ``A-…`` (labels too), names ``NAME-…``, IMEIs ``IMEI-…``, IMSIs ``IMSI-…``, accounts
+    ``ACC-…``; hypothesis evidence is scrubbed.
+    """
+    nodes, edges = sub.nodes.copy(), sub.edges.copy()
+    known = token_map(sub, key=key)
     tokens = _Tokens(key, known)
     nodes["id"] = [known[str(v)] for v in nodes["id"]]
     nodes["label"] = nodes["id"]

@@ -26,6 +26,8 @@ from graphkit.export.pseudonymise import (
     leaked_identifiers,
     pseudonymise,
     raw_identifiers,
+    token,
+    token_map,
 )
 from graphkit.export.select import Selection, select_subgraph
 
@@ -160,6 +162,15 @@ def _export(
         key = case_key(store)
         key_fingerprint = key_id(key)
         meta["key_id"] = key_fingerprint
+        known = token_map(sub, key=key)
+        # the manifest travels with the file: the actors asked for are named by their tokens
+        detail = {
+            **detail,
+            "selection": {
+                **detail["selection"],
+                "actors": [known.get(a) or token(key, a, prefix="A") for a in selection.actors],
+            },
+        }
         sub = pseudonymise(sub, key=key)
     data = render(sub, fmt, meta=meta)
     if pseudonymise_ids:

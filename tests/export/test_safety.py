@@ -184,3 +184,19 @@ def test_leak_guard_finds_identifiers_in_utf8_and_utf16() -> None:
     dirty = '{"a": "Jane Doe", "b": "GB82WEST12345698765432"}'
     assert leaked_identifiers(dirty.encode("utf-16"), ids) == ["GB82WEST12345698765432", "Jane Doe"]
     assert leaked_identifiers(b'"\\u002b447700900999"', ids) == ["+447700900999"]
+
+
+def test_pseudonymised_manifest_names_the_selected_actors_by_token(
+    sim_case: CaseStore, tmp_path: Path
+) -> None:
+    seed = str(select_subgraph(sim_case, COMMUNITY).nodes["id"].iloc[0])
+    selection = Selection(actors=(seed,), hops=1)
+    _export(sim_case, "json", tmp_path / "a.json", pseudonymise_ids=True, selection=selection)
+    manifest = (tmp_path / "a.json.manifest.json").read_text()
+    assert seed not in manifest
+    tokens = json.loads(manifest)["selection"]["actors"]
+    ids = {
+        n["data"]["id"] for n in json.loads((tmp_path / "a.json").read_text())["elements"]["nodes"]
+    }
+    assert len(tokens) == 1 and tokens[0] in ids
+    assert sim_case.audit.entries()[-1]["detail"]["selection"]["actors"] == [seed]
