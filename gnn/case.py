@@ -20,11 +20,17 @@ import numpy as np
 import pandas as pd
 
 from gnn.data import LinkGraph, NodeFeatures, link_graph
-from gnn.splits import LinkSplit, random_split, temporal_split
+from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
 from graphkit.errors import CaseError, InputError
 from graphkit.store import CaseStore
 
-__all__ = ["MODEL_NAME", "PredictSettings", "load_actor_edges", "predict_case_links"]
+__all__ = [
+    "MODEL_NAME",
+    "PredictSettings",
+    "load_actor_edges",
+    "load_node_features",
+    "predict_case_links",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +45,17 @@ class PredictSettings:
     top_k: int = 50
     seed: int = 0
     epochs: int = 100
-    split: str = "auto"  # auto | temporal | random
+    split: str = "auto"  # auto | temporal | random (ignored when source_layers are given)
+    target_layers: tuple[str, ...] = ()  # layers to predict (default: every layer)
+    source_layers: tuple[str, ...] = ()  # only these layers visible: a cross-layer question
 
     def __post_init__(self) -> None:
         if self.top_k < 1 or self.epochs < 1:
             raise InputError("--top and --epochs must be at least 1")
         if self.split not in ("auto", "temporal", "random"):
             raise InputError("--split must be auto, temporal or random")
+        if self.source_layers and not self.target_layers:
+            raise InputError("--from-layer needs --predict-layer")
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -71,8 +81,8 @@ def load_actor_edges(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[
                 con,
                 """
             SELECT caller AS src, callee AS dst,
-                   CASE WHEN event_type IN ('call', 'sms') THEN event_type ELSE 'calls' END
-                       AS layer,
+                   CASE event_type WHEN 'sms' THEN 'sms' WHEN 'call' THEN 'calls'
+                       ELSE 'other' END AS layer,
                    count(*)::DOUBLE AS weight, min(start) AS "first", max(start) AS "last"
             FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
               AND caller IS NOT NULL AND callee IS NOT NULL
@@ -100,11 +110,19 @@ def load_actor_edges(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[
     return pd.concat(parts, ignore_index=True), "+".join(origin) + " (phones as actors)"
 
 
-def _node_features(
-    store: CaseStore, con: duckdb.DuckDBPyConnection, node_ids: np.ndarray
+def load_node_features(
+    store: CaseStore,
+    con: duckdb.DuckDBPyConnection,
+    node_ids: np.ndarray,
+    *,
+    until_s: float | None = None,
 ) -> NodeFeatures:
-    """Hour-of-week rhythm per actor (from CDR events) and analytics results where present."""
+    """Hour-of-week rhythm per actor (from CDR events) and analytics results where present.
+
+    ``until_s`` keeps only events up to that time (epoch seconds), for a temporal split.
+    """
     how = np.zeros((node_ids.size, 168))
+    cut = "" if until_s is None else f"AND epoch(start) <= {float(until_s)!r}"
     if _has_rows(store, con, "src_cdr"):
         events = _frame(
             con,
@@ -114,7 +132,9 @@ def _node_features(
                 UNION ALL
                 SELECT callee AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false))
             SELECT phone, ((isodow(start) - 1) * 24 + hour(start))::INT AS how, count(*) AS n
-            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL GROUP BY ALL""",
+            FROM ends WHERE phone IS NOT NULL AND start IS NOT NULL """
+            + cut
+            + " GROUP BY ALL",
         )
         if _has_rows(store, con, "actor") and "phones" in _frame(
             con, "SELECT * FROM actor LIMIT 0"
@@ -139,15 +159,23 @@ def _node_features(
 
 
 def _split(graph: LinkGraph, settings: PredictSettings) -> LinkSplit:
+    target = settings.target_layers or None
+    if settings.source_layers:
+        return cross_layer_split(
+            graph,
+            seed=settings.seed,
+            source_layers=settings.source_layers,
+            target_layers=settings.target_layers,
+        )
     timed = np.isfinite(graph.first_s).mean() if graph.n_records else 0.0
     if settings.split == "temporal" or (settings.split == "auto" and timed >= 0.9):
         try:
-            return temporal_split(graph, seed=settings.seed)
+            return temporal_split(graph, seed=settings.seed, target_layers=target)
         except InputError:
             if settings.split == "temporal":
                 raise
             logger.info("temporal split not possible; falling back to a random split")
-    return random_split(graph, seed=settings.seed)
+    return random_split(graph, seed=settings.seed, target_layers=target)
 
 
 def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str, Any]:
@@ -166,10 +194,17 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     with store.connect() as con:
         edges, origin = load_actor_edges(store, con)
         graph = link_graph(edges)
-        features = _node_features(store, con, graph.node_ids)
-    split = _split(graph, settings)
+        features = load_node_features(store, con, graph.node_ids)
+        split = _split(graph, settings)
+        # a temporal split must not see activity after its cut: train and test on rhythms up to
+        # the validation cut; the final ranking uses every event
+        train_features = (
+            features
+            if split.val_until_s is None
+            else load_node_features(store, con, graph.node_ids, until_s=split.val_until_s)
+        )
     config = TrainConfig(epochs=settings.epochs)
-    result = train_link_model(graph, features, split, seed=settings.seed, config=config)
+    result = train_link_model(graph, train_features, split, seed=settings.seed, config=config)
     data = {
         "case_id": store.case_id,
         "manifest_sha256": store.manifest_sha256(),
@@ -188,10 +223,17 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         decided = _frame(
             con, "SELECT src, dst FROM rel_predicted_link WHERE status <> 'hypothesis'"
         )
+    visible = (
+        graph.layer_mask(settings.source_layers)
+        if settings.source_layers
+        else np.ones(graph.n_records, dtype=bool)
+    )
     predictions = predict_links(
         result.model,
         graph,
         features,
+        records=visible,
+        target_layers=split.target_layers,
         top_k=settings.top_k + len(decided),
         seed=settings.seed,
         config=config,

@@ -318,17 +318,22 @@ class View:
         return np.hstack(cols)
 
 
-def build_view(graph: LinkGraph, features: NodeFeatures, records: np.ndarray) -> View:
+def build_view(
+    graph: LinkGraph, features: NodeFeatures, records: np.ndarray, *, until_s: float | None = None
+) -> View:
     """The view made of the records selected by the boolean mask ``records``.
 
     Structural node features are computed on those records only, so a held-out tie leaves no
     trace in what the model sees. Edge attributes per pair: log1p volume per layer and a
     recency in (0, 1] (exp of minus the days between the tie's last event and the view's
-    latest event over 30 days; 0 when unknown).
+    latest event over 30 days; 0 when unknown). ``until_s`` (a temporal split's cut) caps the
+    last-event times, so recency does not reveal activity after the cut.
     """
     n = graph.n_nodes
     u, v = graph.u[records], graph.v[records]
     w, lay, last = graph.weight[records], graph.layer[records], graph.last_s[records]
+    if until_s is not None:
+        last = np.minimum(last, until_s)
     keys = u * n + v
     pair_keys, inv = np.unique(keys, return_inverse=True)
     n_layers = len(graph.layers)

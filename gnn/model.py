@@ -3,12 +3,13 @@
 Encoder: two GraphSAGE layers (Hamilton, Ying & Leskovec 2017) with mean aggregation whose
 messages are gated by the edge attributes (volume per layer, recency) -- the default, cheap on
 CPU; or two GATv2 layers (Brody, Alon & Yahav 2022) whose attention reads the edge attributes
-(about ten times slower on CPU); or plain GraphSAGE which ignores them. Decoder: an MLP over the Hadamard
-product of the two end embeddings concatenated with the standardised pairwise features
-(common neighbours, Adamic-Adar, resource allocation, distance, ...), plus a linear path from
-the pairwise features alone. The heuristics are thus inputs the model can fall back on, in the
-spirit of SEAL (Zhang & Chen 2018) and NCN (Wang et al. 2023) which show that pairwise
-structure is what plain node embeddings miss.
+(about ten times slower on CPU); or plain GraphSAGE which ignores them.
+
+Decoder: an MLP over the Hadamard product of the two end embeddings concatenated with the
+standardised pairwise features (common neighbours, Adamic-Adar, resource allocation, distance,
+...), plus a linear path from the pairwise features alone. The heuristics are thus inputs the
+model can fall back on, in the spirit of SEAL (Zhang & Chen 2018) and NCN (Wang et al. 2023)
+which show that pairwise structure is what plain node embeddings miss.
 
 This module imports torch; import it lazily (``gnn.train`` does).
 """

@@ -52,13 +52,16 @@ def candidate_pairs(
     max_pairs: int = 2_000_000,
     model: LinkPredictor | None = None,
     knn: int = 10,
+    exclude_keys: np.ndarray | None = None,
 ) -> np.ndarray:
     """Unobserved pairs worth scoring, as a (k, 2) array with a < b.
 
     Every pair of visible actors when there are at most ``max_pairs``; otherwise the pairs two
-    hops apart plus each actor's ``knn`` nearest actors in the model's embedding space (which
-    reaches ties that share behaviour but no contact). Actors without a visible tie are not
-    candidates (no cold start).
+    hops apart (the ``max_pairs`` with most common neighbours) plus each actor's ``knn``
+    nearest actors in the model's embedding space (which reaches ties that share behaviour but
+    no contact). Actors without a visible tie are not
+    candidates (no cold start). Pairs in ``exclude_keys`` (default: the view's ties) are
+    left out.
     """
     n = view.n_nodes
     active = np.flatnonzero(np.diff(view.adj.indptr) > 0)
@@ -71,9 +74,11 @@ def candidate_pairs(
         two = (view.adj @ view.adj).tocoo()
         up = two.row < two.col
         keys = two.row[up].astype(np.int64) * n + two.col[up]
+        if keys.size > max_pairs:  # keep the pairs with the most common neighbours
+            keys = keys[np.argpartition(-two.data[up], max_pairs)[:max_pairs]]
         if model is not None and model.variant == "gnn":
             keys = np.union1d(keys, _embedding_neighbours(model, view, active, knn))
-    keys = np.setdiff1d(keys, view.pair_keys)
+    keys = np.setdiff1d(keys, view.pair_keys if exclude_keys is None else exclude_keys)
     return np.stack([keys // n, keys % n], axis=1).astype(np.int64)
 
 
@@ -86,21 +91,28 @@ def predict_links(
     seed: int,
     config: TrainConfig | None = None,
     max_pairs: int = 2_000_000,
+    records: np.ndarray | None = None,
+    target_layers: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """The ``top_k`` highest-scoring unobserved pairs over all observed ties, with evidence.
 
     Columns: ``a``, ``b`` (actor ids, a < b), ``score`` (probability in [0, 1]), ``evidence``
     (dict: shared contacts, connecting paths, heuristics, top contributing features). Ties
     between equal scores are broken by the pair ids, so the ranking is deterministic.
+    ``records`` (default: all) are the visible ties; pairs already tied in ``target_layers``
+    (default: any layer) are not candidates.
     """
     from gnn.train import score_pairs
 
     if top_k < 1:
         raise InputError("top_k must be at least 1")
-    view = build_view(graph, features, np.ones(graph.n_records, dtype=bool))
-    if not active_nodes(graph, np.ones(graph.n_records, dtype=bool)).any():
+    visible = np.ones(graph.n_records, dtype=bool) if records is None else records
+    view = build_view(graph, features, visible)
+    if not active_nodes(graph, visible).any():
         raise InputError("the graph has no ties to predict from")
-    pairs = candidate_pairs(view, max_pairs=max_pairs, model=model)
+    known = graph.layer_mask(target_layers) if target_layers else np.ones(graph.n_records, bool)
+    known_keys = np.unique(graph.u[known] * graph.n_nodes + graph.v[known])
+    pairs = candidate_pairs(view, max_pairs=max_pairs, model=model, exclude_keys=known_keys)
     logger.info("scoring %d candidate pairs", len(pairs))
     scores = score_pairs(model, view, pairs, seed=seed, config=config)
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -scores))[:top_k]

@@ -59,6 +59,18 @@ class LinkSplit:
     known_keys: np.ndarray = field(repr=False)
     settings: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def val_until_s(self) -> float | None:
+        """The time cut of the validation (and training) views; None unless temporal."""
+        value = self.settings.get("t_val_s")
+        return float(value) if value is not None else None
+
+    @property
+    def test_until_s(self) -> float | None:
+        """The time cut of the test view; None unless temporal."""
+        value = self.settings.get("t_test_s")
+        return float(value) if value is not None else None
+
 
 def pair_keys(n_nodes: int, pairs: np.ndarray) -> np.ndarray:
     """Sorted-pair keys ``min * n + max`` (int64) of a (k, 2) pair array."""

@@ -45,7 +45,7 @@ class TrainConfig:
     dropout: float = 0.1
     folds: int = 5
     negatives_per_positive: int = 2
-    hard_fraction: float = 0.5
+    hard_fraction: float = 0.1
     eval_every: int = 5
     minibatch_above_edges: int = 400_000
     batch_pairs: int = 4096
@@ -121,7 +121,7 @@ def _folds(
         records = split.train_records & ~(
             graph.layer_mask(split.target_layers) & np.isin(rec_keys, part)
         )
-        view = build_view(graph, features, records)
+        view = build_view(graph, features, records, until_s=split.val_until_s)
         active = active_nodes(graph, records)
         part = part[active[part // n] & active[part % n]]
         if part.size == 0:
@@ -303,14 +303,14 @@ def train_link_model(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     folds = _folds(graph, features, split, cfg, rng)
-    val_view = build_view(graph, features, split.val_records)
+    val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
     val = _tensors(val_view, np.vstack([split.val_pos, split.val_neg]), None)
     n_val = split.val_pos.shape[0]
     fitted = {v: _fit_variant(v, folds, val, val_view, n_val, cfg, seed) for v in cfg.variants}
     train_seconds = time.perf_counter() - t0
     variant = max(cfg.variants, key=lambda v: (fitted[v][1]["best_val_auc"], v == "gnn"))
     model = fitted[variant][0]
-    test_view = build_view(graph, features, split.test_records)
+    test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
     metrics: dict[str, dict[str, dict[str, float]]] = {}
     for name, view, pos, neg, t in (
         ("val", val_view, split.val_pos, split.val_neg, val),

@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "graphkit.cli.show",
     "graphkit.cli.audit",
     "graphkit.cli.publish",
+    "graphkit.cli.predict",
+    "graphkit.cli.simulate",
+    "graphkit.cli.evaluate",
     "graphkit.cli.demo",
 )
 

@@ -56,7 +56,7 @@ def evaluate(
     render(summary, json_output=False, title="evaluation")
     for name, result in results.items():
         if result.get("rows"):
-            render(result["rows"], json_output=False, title=name)
+            render(result["rows"], json_output=False, title=name, columns=result.get("columns"))
     console.print(f"truth: {truth}")
 
 

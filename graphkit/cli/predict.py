@@ -39,6 +39,16 @@ def predict_links(
         str,
         typer.Option("--split", help="auto (temporal where ties have times) | temporal | random."),
     ] = "auto",
+    predict_layer: Annotated[
+        list[str] | None,
+        typer.Option("--predict-layer", help="Layer to predict (repeatable; default: all)."),
+    ] = None,
+    from_layer: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--from-layer", help="Predict from these layers only (repeatable): cross-layer."
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Train a link predictor on the case's actor graph and store the top predictions.
@@ -48,10 +58,20 @@ def predict_links(
     evidence; read them with `graphkit show CASE_DIR predicted-links`.
 
     Example: graphkit predict-links cases/op-lighthouse --top 50 --seed 7
+
+    Cross-layer example (which meetings do the calls suggest?):
+    graphkit predict-links CASE --from-layer calls --predict-layer contact:meeting
     """
     from gnn.case import PredictSettings, predict_case_links
 
-    settings = PredictSettings(top_k=top, seed=seed, epochs=epochs, split=split)
+    settings = PredictSettings(
+        top_k=top,
+        seed=seed,
+        epochs=epochs,
+        split=split,
+        target_layers=tuple(predict_layer or ()),
+        source_layers=tuple(from_layer or ()),
+    )
     store = open_case(case_dir)
     inputs = {"manifest": store.manifest_sha256()}
     with audited(store, command="predict-links", operation="combination", inputs=inputs) as entry:

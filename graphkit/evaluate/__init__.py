@@ -3,7 +3,8 @@
 Each stage registers an evaluator ``fn(store, truth_dir) -> dict | None`` with
 :func:`evaluator`; ``None`` means the stage has not run in this case (reported as skipped).
 A result holds ``metrics`` (flat name -> number) and optionally ``rows`` (a table of
-details) and ``passed`` (whether the stage's own expectations hold). Modules defining
+details), ``columns`` (which of the rows' keys to show in a table) and ``passed`` (whether the
+stage's own expectations hold). Modules defining
 evaluators are listed in :data:`EVALUATOR_MODULES` and imported on first use, so a stage's
 heavy dependencies load only when it is evaluated.
 
@@ -43,7 +44,11 @@ __all__ = [
 Result = dict[str, Any]
 EvaluatorFn = Callable[["CaseStore", Path], Result | None]
 
-EVALUATOR_MODULES: tuple[str, ...] = ("graphkit.evaluate.ingest",)
+EVALUATOR_MODULES: tuple[str, ...] = (
+    "graphkit.evaluate.ingest",
+    "graphkit.evaluate.signals",
+    "graphkit.evaluate.links",
+)
 
 
 @dataclass(frozen=True)

@@ -95,4 +95,17 @@ def evaluate_ingest(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         "reject_precision": matched / rejected_total if rejected_total else 1.0,
         "reject_recall": matched / planted_total if planted_total else 1.0,
     }
-    return {"metrics": metrics, "rows": rows, "passed": all(r["ok"] for r in rows)}
+    columns = [
+        "source",
+        "found",
+        "rows_read",
+        "expected_rows",
+        "rejected",
+        "expected_rejected",
+        "rejects_matched",
+        "duplicates",
+        "expected_duplicates",
+        "ok",
+    ]
+    passed = all(r["ok"] for r in rows)
+    return {"metrics": metrics, "rows": rows, "columns": columns, "passed": passed}

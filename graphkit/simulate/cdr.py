@@ -25,6 +25,7 @@ from graphkit.simulate.world import Towers
 __all__ = ["OPERATOR_FORMATS", "CdrWriter", "OperatorFormat"]
 
 DEFECTS = ("truncated", "bad_date", "no_caller")
+TRUNCATED, BAD_DATE, NO_CALLER = range(3)
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ class CdrWriter:
         noise = self.spec.noise
         n_bad = min(n, self._quota(noise.cdr_malformed, st.events, n))
         n_dup = min(n - n_bad, self._quota(noise.cdr_duplicate, st.events, n))
-        picks = rng.permutation(n)[: n_bad + n_dup]
+        picks = rng.permutation(n)[: n_bad + n_dup]  # disjoint: a malformed row is never copied
         bad, dup = np.sort(picks[:n_bad]), np.sort(picks[n_bad:])
         defect = rng.integers(0, len(DEFECTS), n_bad)
         record_no = st.events + np.arange(n, dtype=np.int64) + 1
@@ -203,12 +204,10 @@ class CdrWriter:
         k = len(f.caller_variants)
         caller_var = np.asarray(f.caller_variants)[rng.integers(0, k, n)][rows]
         callee_var = np.asarray(f.callee_variants)[rng.integers(0, len(f.callee_variants), n)][rows]
-        is_bad = np.zeros(n, dtype=bool)
-        is_bad[bad] = True
         defect_of = np.full(n, -1)
         defect_of[bad] = defect
         defect_row = defect_of[rows]
-        first = np.r_[True, rows[1:] != rows[:-1]]  # a malformed row is never duplicated
+        first = np.r_[True, rows[1:] != rows[:-1]]
 
         rid = pc.cast(pa.array(record_no), pa.string())
         if f.record_prefix:
@@ -216,11 +215,12 @@ class CdrWriter:
                 f.record_prefix, pc.utf8_lpad(rid, width=10, padding="0"), ""
             )
         start = self._times(f, ev.time_s)
-        start = pc.if_else(pa.array(defect_row == 1), pa.scalar(f.bad_date), start)
+        start = pc.if_else(pa.array(defect_row == BAD_DATE), pa.scalar(f.bad_date), start)
         caller = self.variants.take(pa.array(ev.caller * 6 + caller_var))
-        caller = pc.if_else(pa.array(defect_row == 2), pa.scalar(None, pa.string()), caller)
+        no_caller = pa.array(defect_row == NO_CALLER)
+        caller = pc.if_else(no_caller, pa.scalar(None, pa.string()), caller)
         callee = self.variants.take(pa.array(ev.callee * 6 + callee_var))
-        kind = pa.array(np.where(ev.sms, f.labels[1], f.labels[0]), pa.string())
+        kind = pa.array(f.labels, pa.string()).take(pa.array(ev.sms.astype(np.int64)))
         if f.duration == "hms":
             duration = self.hms.take(pa.array(ev.duration_s))
         else:
@@ -237,7 +237,7 @@ class CdrWriter:
         handle = self._files[f.source]
         sep = f.delimiter.encode()
         done = 0
-        for r in [*np.flatnonzero(defect_row == 0).tolist(), table.num_rows]:
+        for r in [*np.flatnonzero(defect_row == TRUNCATED).tolist(), table.num_rows]:
             if r > done:  # the rows before a truncated one, written as they are
                 buf = io.BytesIO()
                 pcsv.write_csv(table.slice(done, r - done), buf, options)
@@ -254,7 +254,6 @@ class CdrWriter:
         st.rows += int(rows.size)
         st.events += n
         st.duplicates += int((~first).sum())
-        assert not np.any(is_bad[rows[~first]])
 
     def close(self) -> None:
         for handle in self._files.values():

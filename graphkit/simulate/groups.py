@@ -88,16 +88,19 @@ def make_groups(
         crew[soldiers] = lts[rng.integers(0, n_lt, soldiers.size)]
         tie(lts, np.full(n_lt, boss), 1.6, 0.75)
         ia, ib = np.triu_indices(n_lt, 1)
-        tie(lts[ia], lts[ib], 0.6, 0.5)
+        tie(lts[ia], lts[ib], 1.0, 0.5)
         tie(soldiers, crew[soldiers], 2.0, 0.65)
         ia, ib = np.triu_indices(soldiers.size, 1)
         same_crew = crew[soldiers[ia]] == crew[soldiers[ib]]
         draw = rng.random(ia.size)
-        pick = (same_crew & (draw < 0.8)) | (~same_crew & (draw < 0.08))
+        pick = (same_crew & (draw < 0.8)) | (~same_crew & (draw < 0.3))
         tie(soldiers[ia[pick & same_crew]], soldiers[ib[pick & same_crew]], 1.0, 0.5)
-        tie(soldiers[ia[pick & ~same_crew]], soldiers[ib[pick & ~same_crew]], 0.25, 0.5)
-        direct = soldiers[rng.random(soldiers.size) < 0.15]
-        tie(direct, np.full(direct.size, boss), 0.2, 0.6)
+        tie(soldiers[ia[pick & ~same_crew]], soldiers[ib[pick & ~same_crew]], 0.5, 0.5)
+        other_s, other_l = np.meshgrid(soldiers, lts)
+        other = (crew[other_s] != other_l) & (rng.random(other_s.shape) < 0.2)
+        tie(other_s[other], other_l[other], 0.4, 0.65)
+        direct = soldiers[rng.random(soldiers.size) < 0.25]
+        tie(direct, np.full(direct.size, boss), 0.3, 0.6)
 
     outsiders = chosen[cursor:]
     affiliations: list[tuple[int, int, int]] = []

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from graphkit.simulate import names as vocab
 from graphkit.simulate.groups import BOSS, LIEUTENANT, MULE, SOLDIER, Groups
@@ -138,107 +139,134 @@ def write_money(
     m = MONEY_MAPPINGS["bank_accounts"]
     write_csv(out / "sources" / "bank_accounts.csv", list(m["columns"].values()), rows)
 
-    tx: list[tuple[int, str, str, float, str, str, int]] = []  # t, from, to, amount, ref, why, g
-    total = spec.total_seconds
-    start = spec.start_date
+    first_account = np.r_[0, np.cumsum(n_accounts)[:-1]]
+    tx = _transactions(spec, pop, groups, ties, first_account, n_accounts, holder.size, rng)
+    tx_truth = _write_transactions(out / "sources" / "transactions.csv", spec, ibans, tx)
+    return rec_truth, acc_truth, tx_truth, accounts_of
+
+
+_REFS = ("SALARY", "TRANSFER", "CASH DEP", "INV 2231", "CONSULTANCY")
+_PURPOSES = ("salary", "peer", "proceeds", "relay", "payout")
+SALARY, PEER, PROCEEDS, RELAY, PAYOUT = range(5)
+
+
+def _transactions(
+    spec: SimulationSpec,
+    pop: Population,
+    groups: Groups,
+    ties: Ties,
+    first_account: np.ndarray,
+    n_accounts: np.ndarray,
+    n_personal: int,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """Transactions as arrays (time, debit and credit account index, amount, kind, group)."""
+    n, total = pop.size, spec.total_seconds
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("t", "src", "dst", "amount", "kind", "g")}
+
+    def add(
+        t: ArrayLike,
+        src: ArrayLike,
+        dst: ArrayLike,
+        amount: ArrayLike,
+        kind: int,
+        g: np.ndarray | int = -1,
+    ) -> None:
+        times = np.asarray(t, np.int64)
+        cols["t"].append(times)
+        cols["src"].append(np.asarray(src, np.int64))
+        cols["dst"].append(np.asarray(dst, np.int64))
+        cols["amount"].append(np.round(np.asarray(amount, float), 2))
+        cols["kind"].append(np.full(times.size, kind))
+        cols["g"].append(np.broadcast_to(np.asarray(g, np.int64), (times.size,)))
+
+    paid = np.flatnonzero((pop.workplace >= 0) & (n_accounts > 0))
     for day in range(spec.days):  # salaries on the 25th
-        if (start + dt.timedelta(days=day)).day == 25:
-            for p in np.flatnonzero((pop.workplace >= 0) & (n_accounts > 0)):
-                amount = round(float(rng.normal(2200, 600)), 2)
-                tx.append(
-                    (
-                        day * DAY_S + 9 * HOUR_S + int(rng.integers(0, HOUR_S)),
-                        company_iban[pop.workplace[p]],
-                        accounts_of[int(p)][0],
-                        max(amount, 400.0),
-                        "SALARY",
-                        "salary",
-                        -1,
-                    )
-                )
+        if (spec.start_date + dt.timedelta(days=day)).day == 25:
+            t = day * DAY_S + 9 * HOUR_S + rng.integers(0, HOUR_S, paid.size)
+            amount = np.maximum(rng.normal(2200, 600, paid.size), 400.0)
+            add(t, n_personal + pop.workplace[paid], first_account[paid], amount, SALARY)
     close = np.flatnonzero(np.isin(ties.kind, (HOUSEHOLD, FRIEND)) & (ties.a < n) & (ties.b < n))
     close = close[(n_accounts[ties.a[close]] > 0) & (n_accounts[ties.b[close]] > 0)]
-    count = rng.poisson(0.4 * spec.days / 30, close.size)
-    for i in np.repeat(close, count):
-        a, b = int(ties.a[i]), int(ties.b[i])
-        if rng.random() < 0.5:
-            a, b = b, a
-        tx.append(
-            (
-                int(rng.integers(0, total)),
-                accounts_of[a][0],
-                accounts_of[b][0],
-                round(float(rng.lognormal(3.5, 1.0)), 2),
-                "TRANSFER",
-                "peer",
-                -1,
-            )
-        )
-    for g in range(groups.count):
+    e = np.repeat(close, rng.poisson(0.4 * spec.days / 30, close.size))
+    flip = rng.random(e.size) < 0.5
+    src, dst = np.where(flip, ties.b[e], ties.a[e]), np.where(flip, ties.a[e], ties.b[e])
+    add(
+        rng.integers(0, total, e.size),
+        first_account[src],
+        first_account[dst],
+        rng.lognormal(3.5, 1.0, e.size),
+        PEER,
+    )
+    for g in range(groups.count):  # laundering: soldier -> mule (-> mule) -> boss/lieutenant
         members = groups.members(g)
         soldiers = members[groups.rank[members] == SOLDIER]
         top = members[np.isin(groups.rank[members], (BOSS, LIEUTENANT))]
         mules = groups.mules(g)
-        for s in soldiers:
-            t = int(rng.integers(0, 3 * DAY_S))
-            while t < total - 2 * DAY_S:
+        for s in soldiers.tolist():
+            when = int(rng.integers(0, 3 * DAY_S))
+            while when < total - 2 * DAY_S:
                 mule = int(rng.choice(mules))
-                amount = round(float(rng.uniform(400, 990)), 2)
-                tx.append(
-                    (
-                        t,
-                        accounts_of[int(s)][0],
-                        accounts_of[mule][0],
-                        amount,
-                        "CASH DEP",
-                        "proceeds",
-                        g,
-                    )
-                )
-                t_relay = t + int(rng.integers(2 * HOUR_S, 30 * HOUR_S))
-                src = mule
+                cash = float(rng.uniform(400, 990))
+                add([when], [first_account[s]], [first_account[mule]], [cash], PROCEEDS, g)
+                t_relay = when + int(rng.integers(2 * HOUR_S, 30 * HOUR_S))
+                src_acc = first_account[mule] + 2
                 if rng.random() < 0.4 and mules.size > 1:
                     other = int(mules[mules != mule][0])
-                    amount = round(amount * 0.95, 2)
-                    tx.append(
-                        (
-                            t_relay,
-                            accounts_of[mule][1],
-                            accounts_of[other][0],
-                            amount,
-                            "INV 2231",
-                            "relay",
-                            g,
-                        )
-                    )
-                    t_relay += int(rng.integers(2 * HOUR_S, 30 * HOUR_S))
-                    src = other
-                boss = int(rng.choice(top))
-                tx.append(
-                    (
-                        min(t_relay, total - 1),
-                        accounts_of[src][2],
-                        accounts_of[boss][0],
-                        round(amount * 0.92, 2),
-                        "CONSULTANCY",
-                        "payout",
+                    cash = round(cash, 2) * 0.95
+                    add(
+                        [t_relay],
+                        [first_account[mule] + 1],
+                        [first_account[other]],
+                        [cash],
+                        RELAY,
                         g,
                     )
+                    t_relay += int(rng.integers(2 * HOUR_S, 30 * HOUR_S))
+                    src_acc = first_account[other] + 2
+                boss = int(rng.choice(top))
+                add(
+                    [int(min(t_relay, total - 1))],
+                    [src_acc],
+                    [first_account[boss]],
+                    [round(cash, 2) * 0.92],
+                    PAYOUT,
+                    g,
                 )
-                t += int(rng.integers(3 * DAY_S, 8 * DAY_S))
-    tx.sort(key=lambda r: (r[0], r[1], r[2]))
-    base = dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC)
-    tx_rows, tx_truth = [], []
-    from zoneinfo import ZoneInfo
+                when += int(rng.integers(3 * DAY_S, 8 * DAY_S))
+    tx = {k: np.concatenate(v) for k, v in cols.items()}
+    order = np.lexsort((tx["dst"], tx["src"], tx["t"]))
+    return {k: v[order] for k, v in tx.items()}
 
-    london = ZoneInfo("Europe/London")
-    for k, (t, debit, credit, amount, ref, why, g) in enumerate(tx):
-        rid = f"TX{k + 1:08d}"
-        when = (base + dt.timedelta(seconds=t)).astimezone(london)
-        tx_rows.append(
-            [rid, when.strftime("%d/%m/%Y %H:%M:%S"), debit, credit, f"{amount:.2f}", "GBP", ref]
-        )
-        tx_truth.append([rid, why, f"G{g + 1}" if g >= 0 else ""])
-    m = MONEY_MAPPINGS["transactions"]
-    write_csv(out / "sources" / "transactions.csv", list(m["columns"].values()), tx_rows)
-    return rec_truth, acc_truth, tx_truth, accounts_of
+
+def _write_transactions(
+    path: Path, spec: SimulationSpec, ibans: list[str], tx: dict[str, np.ndarray]
+) -> list[list[str]]:
+    """Write the bank export (pyarrow, no per-row formatting); returns truth rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    m = tx["t"].size
+    rid = np.char.mod("TX%08d", np.arange(1, m + 1)).astype(object)
+    stamps = pa.array(spec.start_epoch_s + tx["t"], pa.timestamp("s", tz="Europe/London"))
+    accounts = pa.array(ibans, pa.string())
+    table = pa.table(
+        {
+            "TxnID": pa.array(rid, pa.string()),
+            "ValueDate": pc.strftime(stamps, format="%d/%m/%Y %H:%M:%S"),
+            "FromIBAN": accounts.take(pa.array(tx["src"])),
+            "ToIBAN": accounts.take(pa.array(tx["dst"])),
+            "Amount": pa.array(np.char.mod("%.2f", tx["amount"]).astype(object), pa.string()),
+            "Currency": pa.array(np.full(m, "GBP", dtype=object), pa.string()),
+            "Narrative": pa.array(_REFS, pa.string()).take(pa.array(tx["kind"])),
+        }
+    )
+    header = list(MONEY_MAPPINGS["transactions"]["columns"].values())
+    assert header == table.column_names
+    with path.open("wb") as handle:
+        handle.write((",".join(header) + "\n").encode())
+        pcsv.write_csv(table, handle, pcsv.WriteOptions(include_header=False, quoting_style="none"))
+    purposes = np.asarray(_PURPOSES, dtype=object)[tx["kind"]]
+    groups = np.where(tx["g"] >= 0, np.char.mod("G%d", tx["g"] + 1).astype(object), "")
+    return [list(r) for r in zip(rid.tolist(), purposes.tolist(), groups.tolist(), strict=True)]

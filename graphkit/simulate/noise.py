@@ -19,7 +19,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 NAME_NOISES = ("transliteration", "nickname", "name_typo", "swapped_name_order")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Identity:
     """What a record says about someone before noise; ``identity_id`` is a person id (P...) or
     a fake identity (F...); empty names mean an unregistered subscriber."""
@@ -33,7 +33,7 @@ class Identity:
     id_number: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NoisyRecord:
     first_name: str
     last_name: str

@@ -22,24 +22,33 @@ _TACS = np.array(
 )
 
 
-def _valid_unique(rng: np.random.Generator, prefix: str, digits: int, n: int) -> np.ndarray:
+def _valid_unique(
+    rng: np.random.Generator, prefix: str, digits: int, n: int, *, block_digits: int
+) -> np.ndarray:
     """Distinct valid numbers ``prefix`` + ``digits`` random digits, in draw order.
 
-    Numbers come from a few allocated blocks (the first three random digits), as real
-    numbers do; UK numbering plans decide validity on the leading digits for a fixed length,
-    so each block is checked once with ``phonenumbers`` (the tests check every number). Blocks
-    starting 0 or 6 are skipped: after +447 they hold personal numbers and pagers, whose
-    validity depends on more digits."""
+    Numbers come from allocated blocks (the first ``block_digits`` random digits), as real
+    numbers do. Each block is checked with ``phonenumbers`` (three samples) against the GB plan
+    only: its patterns are decided by the leading six national digits at most, so a block of
+    five digits after +447 (or three after +44161) holds only valid numbers. Blocks starting 0
+    or 6 are skipped: after +447 they hold personal numbers and pagers. The tests check every
+    number."""
     import phonenumbers
 
-    tail = 10 ** (digits - 3)
-    n_blocks = int(np.clip(n // 50, 20, 200))
+    tail = 10 ** (digits - block_digits)
+    n_blocks = int(np.clip(n // 200, 20, 2000))
     blocks: list[int] = []
-    for block in rng.permutation(1000).tolist():
-        if block // 100 in (0, 6):
+    first_digit = 10 ** (block_digits - 1)
+    for block in rng.permutation(10**block_digits).tolist():
+        if block // first_digit in (0, 6):
             continue
-        sample = f"{prefix}{block * tail + int(rng.integers(0, tail)):0{digits}d}"
-        if phonenumbers.is_valid_number(phonenumbers.parse(sample)):
+        samples = block * tail + rng.integers(0, tail, 3)
+        if all(
+            phonenumbers.is_valid_number_for_region(
+                phonenumbers.parse(f"{prefix}{int(v):0{digits}d}"), "GB"
+            )
+            for v in samples
+        ):
             blocks.append(block)
             if len(blocks) == n_blocks:
                 break
@@ -62,12 +71,12 @@ def _valid_unique(rng: np.random.Generator, prefix: str, digits: int, n: int) ->
 
 def mobile_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` distinct valid UK mobile numbers in E.164 (+447...)."""
-    return _valid_unique(rng, "+447", 9, n)
+    return _valid_unique(rng, "+447", 9, n, block_digits=5)
 
 
 def landline_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` distinct valid Manchester landline numbers in E.164 (+44161...)."""
-    return _valid_unique(rng, "+44161", 7, n)
+    return _valid_unique(rng, "+44161", 7, n, block_digits=3)
 
 
 def phone_variants(e164: np.ndarray) -> np.ndarray:

@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 
 from graphkit.errors import InputError
-from graphkit.simulate.cdr import OPERATOR_FORMATS, CdrWriter
+from graphkit.simulate.cdr import OPERATOR_FORMATS, CdrWriter, SourceStats
 from graphkit.simulate.events import EventModel, day_events
-from graphkit.simulate.groups import make_groups
+from graphkit.simulate.groups import MEMBER, Groups, make_groups
 from graphkit.simulate.io import write_toml
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
 from graphkit.simulate.noise import NoiseLedger
-from graphkit.simulate.plan import make_plan
+from graphkit.simulate.plan import Plan, make_plan
 from graphkit.simulate.records import (
     MAPPINGS,
     Identities,
@@ -29,7 +29,14 @@ from graphkit.simulate.records import (
 )
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.truth import write_truth
-from graphkit.simulate.world import background_ties, make_population, make_towers
+from graphkit.simulate.world import (
+    Population,
+    Ties,
+    Towers,
+    background_ties,
+    make_population,
+    make_towers,
+)
 
 __all__ = ["SimulationResult", "simulate"]
 
@@ -103,40 +110,110 @@ def simulate(
 
     ``out_dir/sources`` holds the source files, ``out_dir/mappings`` their ingest mappings,
     ``out_dir/case.toml`` lists both, ``out_dir/truth`` holds the ground truth and its
-    README. Same ``spec`` -> byte-identical files. ``on_day(day, days)`` reports progress.
+    README. Same ``spec`` -> byte-identical files. ``on_day(done, days)`` reports progress
+    (``done`` = 0 just before the first day of events, then after each day).
     """
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
-            raise InputError(f"{out_dir} is not empty; choose another directory or overwrite")
+            raise InputError(
+                f"{out_dir} is not empty; choose another directory or overwrite it (--overwrite)"
+            )
         for sub in ("sources", "mappings", "truth"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
     (out_dir / "sources").mkdir(parents=True, exist_ok=True)
+    world = _build_world(spec)
+    cdr_stats = _write_cdrs(out_dir, spec, world, on_day)
+    ledger = NoiseLedger()
+    ids = Identities(world.pop, _rng(spec.seed, "identities"))
+    tables = _write_records(out_dir, spec, world, ids, ledger)
+    counts = _write_index(out_dir, spec, cdr_stats, ledger, tables)
+    tables["fake_identities"] = (
+        ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
+        [
+            [f.identity_id, f.first_name, f.last_name, f.dob, f.address, f.postcode]
+            for f in ids.fakes
+        ],
+    )
+    write_truth(out_dir, spec, world.pop, world.groups, world.plan, tables)
+    plan = world.plan
+    return SimulationResult(
+        out_dir=out_dir,
+        case_toml=out_dir / "case.toml",
+        sources=counts,
+        cdr_rows=sum(counts[f.source] for f in OPERATOR_FORMATS),
+        persons=world.pop.size,
+        phones=len(plan.msisdn),
+        handoffs=len(plan.handoffs),
+        blackouts=len(plan.blackouts),
+        hidden_ties=len(plan.hidden),
+    )
+
+
+@dataclass(frozen=True)
+class _World:
+    pop: Population
+    groups: Groups
+    plan: Plan
+    towers: Towers
+
+
+def _build_world(spec: SimulationSpec) -> _World:
+    """People, groups, ties (members' background damped), planted events and towers."""
     seed = spec.seed
     pop = make_population(spec, _rng(seed, "population"))
     groups, group_ties = make_groups(pop, spec, _rng(seed, "groups"))
-    from graphkit.simulate.world import Ties
-
-    ties = Ties.concat([group_ties, background_ties(pop, spec, _rng(seed, "ties"))])
-    ties = _dedupe(ties)
+    background = background_ties(pop, spec, _rng(seed, "ties"))
+    member = groups.role == MEMBER
+    damp = np.where(member[background.a] | member[background.b], spec.member_background_factor, 1)
+    background = Ties(
+        background.a,
+        background.b,
+        background.kind,
+        background.rate_per_day * damp,
+        background.p_a_calls,
+        background.p_sms,
+        background.from_s,
+        background.to_s,
+    )
+    ties = _dedupe(Ties.concat([group_ties, background]))
     plan = make_plan(pop, groups, ties, spec, _rng(seed, "plan"))
     towers = make_towers(pop, _rng(seed, "towers"))
     log.info("world: %d people, %d ties, %d phones", pop.size, plan.ties.size, len(plan.msisdn))
+    return _World(pop, groups, plan, towers)
 
-    model = EventModel.build(plan, pop, towers, spec, _rng(seed, "places"))
-    writer = CdrWriter(out_dir, spec, plan, towers)
+
+def _write_cdrs(
+    out_dir: Path,
+    spec: SimulationSpec,
+    world: _World,
+    on_day: Callable[[int, int], None] | None,
+) -> dict[str, SourceStats]:
+    """Both operators' CDR files, a day at a time (each day its own random streams)."""
+    seed = spec.seed
+    model = EventModel.build(world.plan, world.pop, world.towers, spec, _rng(seed, "places"))
+    writer = CdrWriter(out_dir, spec, world.plan, world.towers)
+    if on_day is not None:
+        on_day(0, spec.days)
     try:
         for day in range(spec.days):
-            writer.write_day(
-                day_events(model, day, _rng(seed, "cdr", day)), _rng(seed, "cdr_noise", day)
-            )
+            events = day_events(model, day, _rng(seed, "cdr", day))
+            writer.write_day(events, _rng(seed, "cdr_noise", day))
             if on_day is not None:
                 on_day(day + 1, spec.days)
     finally:
         writer.close()
+    return writer.stats
 
-    ledger = NoiseLedger()
-    ids = Identities(pop, _rng(seed, "identities"))
+
+Table = tuple[list[str], list[Any]]
+
+
+def _write_records(
+    out_dir: Path, spec: SimulationSpec, world: _World, ids: Identities, ledger: NoiseLedger
+) -> dict[str, Table]:
+    """Subscriber KYC, bank accounts and transactions, police records, towers."""
+    seed, pop, groups, plan = spec.seed, world.pop, world.groups, world.plan
     records = write_subscribers(out_dir, spec, plan, ids, ledger, _rng(seed, "subscribers"))
     money = write_money(out_dir, spec, pop, groups, plan.ties, ids, ledger, _rng(seed, "money"))
     rec_money, acc_truth, tx_truth, accounts_of = money
@@ -144,17 +221,31 @@ def simulate(
     records += write_police(
         out_dir, spec, pop, groups, plan, accounts_of, ids, ledger, _rng(seed, "police")
     )
-    write_towers(out_dir, towers)
+    write_towers(out_dir, world.towers)
+    return {
+        "records": (["source", "record_id", "person_id", "identity_id", "noise"], records),
+        "accounts": (["account_id", "person_id", "role", "record_id"], acc_truth),
+        "transactions": (["record_id", "purpose", "group_id"], tx_truth),
+    }
 
+
+def _write_index(
+    out_dir: Path,
+    spec: SimulationSpec,
+    cdr_stats: dict[str, SourceStats],
+    ledger: NoiseLedger,
+    tables: dict[str, Table],
+) -> dict[str, int]:
+    """Mappings, case.toml and the source/malformed/noise truth tables; returns row counts."""
     mappings = {**MAPPINGS, **MONEY_MAPPINGS, **{f.source: f.mapping() for f in OPERATOR_FORMATS}}
     sources_rows, malformed_rows = [], []
     counts: dict[str, int] = {}
     for name, kind in SOURCE_KINDS.items():
         write_toml(out_dir / "mappings" / f"{name}.toml", mappings[name])
         path = out_dir / "sources" / f"{name}.csv"
-        rows = _data_rows(path, mappings[name]["read"]["encoding"])
+        rows = _data_rows(path)
         counts[name] = rows
-        stats = writer.stats.get(name)
+        stats = cdr_stats.get(name)
         bad = len(stats.malformed) if stats else 0
         dup = stats.duplicates if stats else 0
         sources_rows.append([name, kind, f"sources/{name}.csv", rows, bad, dup, _sha256(path)])
@@ -165,7 +256,7 @@ def simulate(
     write_toml(
         out_dir / "case.toml",
         {
-            "case": {"name": f"sim-seed-{seed}", "description": "graphkit simulate"},
+            "case": {"name": f"sim-seed-{spec.seed}", "description": "graphkit simulate"},
             "sources": [
                 {
                     "name": name,
@@ -178,54 +269,28 @@ def simulate(
         },
     )
     configured = spec.noise.to_dict()
-    noise_rows = [
-        [source, kind, configured[kind], f"{c / b:.6f}" if b else "", c, b]
-        for (source, kind), (c, b) in sorted(ledger.counts.items())
-    ]
-    tables: dict[str, tuple[list[str], list[Any]]] = {
-        "records": (
-            ["source", "record_id", "person_id", "identity_id", "noise"],
-            [list(r) for r in records],
-        ),
-        "accounts": (["account_id", "person_id", "role", "record_id"], acc_truth),
-        "transactions": (["record_id", "purpose", "group_id"], tx_truth),
-        "malformed": (["source", "row_number", "record_id", "defect"], malformed_rows),
-        "sources": (
-            ["source", "kind", "file", "rows", "malformed", "duplicates", "sha256"],
-            sources_rows,
-        ),
-        "noise": (["source", "noise", "configured", "realised", "count", "base"], noise_rows),
-        "fake_identities": (
-            ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
-            [
-                [f.identity_id, f.first_name, f.last_name, f.dob, f.address, f.postcode]
-                for f in ids.fakes
-            ],
-        ),
-    }
-    write_truth(out_dir, spec, pop, groups, plan, tables)
-    cdr_rows = sum(counts[f.source] for f in OPERATOR_FORMATS)
-    return SimulationResult(
-        out_dir=out_dir,
-        case_toml=out_dir / "case.toml",
-        sources=counts,
-        cdr_rows=cdr_rows,
-        persons=pop.size,
-        phones=len(plan.msisdn),
-        handoffs=len(plan.handoffs),
-        blackouts=len(plan.blackouts),
-        hidden_ties=len(plan.hidden),
+    tables["malformed"] = (["source", "row_number", "record_id", "defect"], malformed_rows)
+    tables["sources"] = (
+        ["source", "kind", "file", "rows", "malformed", "duplicates", "sha256"],
+        sources_rows,
     )
+    tables["noise"] = (
+        ["source", "noise", "configured", "realised", "count", "base"],
+        [
+            [source, kind, configured[kind], f"{c / b:.6f}" if b else "", c, b]
+            for (source, kind), (c, b) in sorted(ledger.counts.items())
+        ],
+    )
+    return counts
 
 
-def _data_rows(path: Path, encoding: str) -> int:
+def _data_rows(path: Path) -> int:
     with path.open("rb") as handle:
         lines = sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
-    del encoding
     return lines - 1
 
 
-def _dedupe(ties: Any) -> Any:
+def _dedupe(ties: Ties) -> Ties:
     """One tie per pair: the first kind in priority order (group first)."""
     order = np.lexsort((ties.kind, ties.b, ties.a))
     a, b = ties.a[order], ties.b[order]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from graphkit.errors import InputError
@@ -69,6 +69,11 @@ class SimulationSpec:
     events_per_person_day: float = 3.0
     member_share: float = 0.04
     """share of the population in organised groups"""
+    member_background_factor: float = 0.4
+    """rate factor of members' household, work and friendship ties (their phone serves the
+    group first)"""
+    handoff_contact_drift: float = 0.12
+    """probability that each of a person's ties ends at their hand-off"""
     landline_share: float = 0.3
     """share of multi-person households with a shared landline"""
     hidden_tie_share: float = 0.08
@@ -103,6 +108,8 @@ class SimulationSpec:
             raise InputError(f"seed must be non-negative, got {self.seed}")
         for name in (
             "member_share",
+            "member_background_factor",
+            "handoff_contact_drift",
             "landline_share",
             "hidden_tie_share",
             "handoff_share",
@@ -122,6 +129,25 @@ class SimulationSpec:
         return int(start.timestamp())
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form (what ``truth/parameters.json`` holds)."""
         out = asdict(self)
         out["start_date"] = self.start_date.isoformat()
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimulationSpec:
+        """Inverse of :meth:`to_dict`; unknown keys are an :class:`InputError`."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"unknown simulation parameters: {', '.join(unknown)}")
+        values = dict(data)
+        if "start_date" in values:
+            values["start_date"] = dt.date.fromisoformat(str(values["start_date"]))
+        if "noise" in values:
+            noise = dict(values["noise"])
+            bad = sorted(set(noise) - {f.name for f in fields(NoiseSpec)})
+            if bad:
+                raise InputError(f"unknown noise parameters: {', '.join(bad)}")
+            values["noise"] = NoiseSpec(**noise)
+        return cls(**values)

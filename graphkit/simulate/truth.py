@@ -34,8 +34,37 @@ def iso_times(spec: SimulationSpec, seconds: np.ndarray) -> np.ndarray:
     return np.char.add(np.datetime_as_string(stamps, unit="s"), "Z").astype(object)
 
 
-def _node(plan: Plan, n: int, node: int) -> str:
-    return person_id(node) if node < n else str(plan.msisdn[plan.house_landline[node - n]])
+def _nodes(plan: Plan, n: int, node: np.ndarray) -> np.ndarray:
+    """Person ids for people, the landline's number for household landlines."""
+    people = np.char.mod("P%06d", node + 1).astype(object)
+    lines = plan.msisdn[plan.house_landline[np.maximum(node - n, 0)]]
+    return np.where(node < n, people, lines)
+
+
+def _write_ties(path: Path, spec: SimulationSpec, plan: Plan, n: int) -> None:
+    """ties.csv through pyarrow, 200,000 ties at a time (bounded memory)."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    ties = plan.ties
+    kinds = pa.array(KIND_NAMES, pa.string())
+    options = pcsv.WriteOptions(include_header=False, quoting_style="none")
+    with path.open("wb") as handle:
+        handle.write(b"a,b,kind,rate_per_day,p_a_calls,valid_from,valid_to\n")
+        for lo in range(0, ties.size, 200_000):
+            part = slice(lo, lo + 200_000)
+            table = pa.table(
+                {
+                    "a": pa.array(_nodes(plan, n, ties.a[part]), pa.string()),
+                    "b": pa.array(_nodes(plan, n, ties.b[part]), pa.string()),
+                    "kind": kinds.take(pa.array(ties.kind[part])),
+                    "rate_per_day": pa.array(np.round(ties.rate_per_day[part], 4)),
+                    "p_a_calls": pa.array(np.round(ties.p_a_calls[part], 3)),
+                    "valid_from": pa.array(iso_times(spec, ties.from_s[part]), pa.string()),
+                    "valid_to": pa.array(iso_times(spec, ties.to_s[part]), pa.string()),
+                }
+            )
+            pcsv.write_csv(table, handle, options)
 
 
 def write_truth(
@@ -210,24 +239,7 @@ def write_truth(
         ["person_a", "person_b", "kind"],
         sorted([person_id(min(a, b)), person_id(max(a, b)), k] for a, b, k in plan.hidden),
     )
-    ties = plan.ties
-    write_csv(
-        t / "ties.csv",
-        ["a", "b", "kind", "rate_per_day", "p_a_calls", "valid_from", "valid_to"],
-        (
-            [_node(plan, n, a), _node(plan, n, b), KIND_NAMES[k], f"{r:.4f}", f"{pa:.3f}", f, u]
-            for a, b, k, r, pa, f, u in zip(
-                ties.a,
-                ties.b,
-                ties.kind,
-                ties.rate_per_day,
-                ties.p_a_calls,
-                iso_times(spec, ties.from_s),
-                iso_times(spec, ties.to_s),
-                strict=True,
-            )
-        ),
-    )
+    _write_ties(t / "ties.csv", spec, plan, n)
     for name, (header, table) in tables.items():
         write_csv(t / f"{name}.csv", header, table)
     (t / "parameters.json").write_text(

@@ -140,7 +140,7 @@ def make_population(spec: SimulationSpec, rng: np.random.Generator) -> Populatio
     first_name = np.where(
         sex == 1, _pick(rng, vocab.FIRST_MALE, n), _pick(rng, vocab.FIRST_FEMALE, n)
     )
-    birth = np.datetime64(spec.start_date, "D") - rng.integers(18 * 365, 80 * 365, n)
+    birth = np.datetime64(spec.start_date, "D") - rng.integers(6576, 80 * 365, n)  # 18 to 80 years
     dob = birth.astype("datetime64[D]")
 
     number = rng.integers(1, 180, n_house)

@@ -42,7 +42,9 @@ def test_every_command_has_help_with_an_example() -> None:
     }
     for name, cmd in commands:
         help_text = getattr(cmd, "help", None) or ""
-        assert "Example: graphkit" in help_text, name
+        assert "Example:" in help_text, name
+        example = help_text.split("Example:", 1)[1].strip().splitlines()[0]
+        assert "graphkit " + name.split()[0] in example, (name, example)
 
 
 def test_case_lifecycle(tmp_path: Path, montagna_dir: Path) -> None:

@@ -78,7 +78,9 @@ def test_ingest_evaluator_catches_a_missing_source_and_a_wrong_mapping(
 
 def test_skipped_when_nothing_ingested_and_errors_for_bad_input(sim: Path, tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "empty", name="empty")
-    assert evaluate_case(store, sim / "truth") == {"ingest": {"status": "skipped"}}
+    results = evaluate_case(store, sim / "truth")
+    assert {"ingest", "blackouts", "handoffs", "links"} <= set(results)
+    assert all(r == {"status": "skipped"} for r in results.values())
     with pytest.raises(InputError, match="truth"):
         evaluate_case(store, tmp_path)
     with pytest.raises(InputError, match="no evaluator"):
@@ -126,3 +128,18 @@ def test_cli_simulate_run_evaluate(tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code != 0
     shutil.rmtree(out)
+
+
+def test_signal_stages_are_evaluated_once_they_have_run(sim: Path, tmp_path: Path) -> None:
+    store = _ingest_all(sim, tmp_path / "case")
+    before = evaluate_case(store, sim / "truth")
+    assert before["blackouts"] == {"status": "skipped"}
+    assert before["handoffs"] == {"status": "skipped"}
+    from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+
+    detect_blackouts_in_case(store)
+    detect_handoffs_in_case(store, use_imei=False)
+    after = evaluate_case(store, sim / "truth", stages=["blackouts", "handoffs"])
+    assert after["blackouts"]["status"] == after["handoffs"]["status"] == "evaluated"
+    assert after["handoffs"]["metrics"]["planted"] > 0
+    assert 0.0 <= after["blackouts"]["metrics"]["recall"] <= 1.0

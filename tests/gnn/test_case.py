@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gnn.case import PredictSettings, predict_case_links
 from gnn.io import load_model
-from gnn.synthetic import planted_hidden_ties
+from gnn.synthetic import PlantedGraph, planted_hidden_ties
 from graphkit.errors import CaseError, InputError
 from graphkit.ingest import ingest_file
 from graphkit.store import CaseStore
@@ -84,22 +84,27 @@ def test_view_lists_predictions_and_decisions_survive_a_rerun(montagna_case: Pat
     assert ((after["src"] == a) & (after["dst"] == b)).sum() == 1  # not suggested again
 
 
-def _cdr_file(path: Path) -> None:
+def _cdr_file(path: Path) -> tuple[PlantedGraph, dict[str, str]]:
     pg = planted_hidden_ties(seed=4, n_nodes=120, days=40)
     rng = np.random.default_rng(4)
     phone = {n: f"+4479{i:08d}" for i, n in enumerate(pg.node_ids)}
     e = pg.edges.loc[pg.edges.index.repeat(pg.edges["weight"].astype(int))]
-    span = (e["last"] - e["first"]).dt.total_seconds().to_numpy() + 86_400
-    start = e["first"] + pd.to_timedelta(rng.random(len(e)) * span, unit="s")
+    # each call at an hour of week drawn from the caller's rhythm, in one of six weeks
+    src = np.searchsorted(pg.node_ids, e["src"].to_numpy())
+    cum = np.cumsum(pg.hour_of_week / pg.hour_of_week.sum(axis=1, keepdims=True), axis=1)
+    hour = (cum[src] < rng.random((len(e), 1))).sum(axis=1).clip(0, 167)
+    offset_h = rng.integers(0, 6, len(e)) * 168 + hour + rng.random(len(e))
+    start = pd.Timestamp("2026-01-05", tz="UTC") + pd.to_timedelta(offset_h, unit="h")
     pd.DataFrame(
         {
             "caller": e["src"].map(phone).to_numpy(),
             "callee": e["dst"].map(phone).to_numpy(),
-            "start": start.dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(),
+            "start": start.strftime("%Y-%m-%dT%H:%M:%SZ").to_numpy(),
             "duration_s": rng.integers(5, 600, len(e)),
             "event_type": "call",
         }
     ).to_csv(path, index=False)
+    return pg, phone
 
 
 def test_cdr_case_uses_temporal_split_and_rhythm(tmp_path: Path) -> None:
@@ -111,9 +116,23 @@ def test_cdr_case_uses_temporal_split_and_rhythm(tmp_path: Path) -> None:
     assert summary["split"]["kind"] == "temporal"
     assert summary["origin"].startswith("src_cdr")
     card = json.loads((case / summary["card"]).read_text())
-    assert (
-        "hour_share_12" in card["features"]["node"] and "profile_cosine" in card["features"]["pair"]
-    )
+    assert "hour_share_12" in card["features"]["node"]
+    assert "profile_cosine" in card["features"]["pair"]
+    # features of a temporal split stop at its cut
+    from gnn.case import load_actor_edges, load_node_features
+    from gnn.data import link_graph
+
+    with store.connect() as con:
+        graph = link_graph(load_actor_edges(store, con)[0])
+        full = load_node_features(store, con, graph.node_ids)
+        cut = summary["split"]["t_val_s"]
+        early = load_node_features(store, con, graph.node_ids, until_s=cut)
+        n_before = con.execute(
+            "SELECT 2 * count(*) FROM src_cdr WHERE epoch(start) <= ? AND NOT is_duplicate", [cut]
+        ).fetchone()[0]
+    events = full.names.index("log_events")
+    assert np.expm1(early.values[:, events]).sum() == pytest.approx(n_before)
+    assert np.expm1(full.values[:, events]).sum() > n_before
 
 
 def test_identity_column_in_analytics_is_refused(tmp_path: Path, montagna_dir: Path) -> None:
@@ -166,3 +185,62 @@ def test_cli_predict_and_show(montagna_case: Path) -> None:
     assert all("evidence" in r for r in shown)
     log = (montagna_case / "audit.jsonl").read_text().splitlines()
     assert any('"predict-links"' in line and '"combination"' in line for line in log)
+
+
+def test_cross_layer_predicts_meetings_from_calls(tmp_path: Path, montagna_dir: Path) -> None:
+    case = tmp_path / "case"
+    store = CaseStore.init(case)
+    for name in ("phone", "meetings"):
+        ingest_file(store, montagna_dir / f"{name}.csv", kind="contacts", source_name=f"mt_{name}")
+    settings = PredictSettings(
+        top_k=10,
+        seed=0,
+        epochs=10,
+        source_layers=("contact:mt_phone",),
+        target_layers=("contact:mt_meetings",),
+    )
+    summary = predict_case_links(store, settings)
+    assert summary["split"]["kind"] == "cross_layer"
+    rows = _rows(case)
+    meetings = pd.read_csv(montagna_dir / "meetings.csv", encoding="utf-8-sig")
+    met = {tuple(sorted(p)) for p in zip(meetings["source"], meetings["target"], strict=True)}
+    phoned = pd.read_csv(montagna_dir / "phone.csv", encoding="utf-8-sig")
+    callers = set(phoned["source"]) | set(phoned["target"])
+    for a, b in zip(rows["src"], rows["dst"], strict=True):
+        assert (a, b) not in met  # an unseen meeting tie
+        assert a in callers and b in callers  # predicted from the phone layer only
+    with pytest.raises(InputError, match="predict-layer"):
+        PredictSettings(source_layers=("x",))
+
+
+def test_evaluation_against_truth(tmp_path: Path) -> None:
+    """Stored hypotheses are mapped to true persons through their phones and scored."""
+    from gnn.evaluate import evaluate_predicted_links
+
+    store = CaseStore.init(tmp_path / "case")
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    pd.DataFrame(
+        {"msisdn": ["+1", "+2", "+3", "+4", "+5", "+6"], "person_id": list("AABCDE")}
+    ).to_csv(truth / "phones.csv", index=False)
+    pd.DataFrame({"person_a": ["A", "C"], "person_b": ["B", "D"], "kind": "friend"}).to_csv(
+        truth / "hidden_ties.csv", index=False
+    )
+    pd.DataFrame({"a": ["D"], "b": ["E"], "kind": "work"}).to_csv(truth / "ties.csv", index=False)
+    assert evaluate_predicted_links(store, truth) is None  # nothing stored yet
+    predictions = [("+2", "+3"), ("+5", "+6"), ("+1", "+4"), ("+1", "+2")]
+    with store.connect() as con:
+        for a, b in predictions:
+            con.execute(
+                "INSERT INTO rel_predicted_link (src, dst, score, model_version, evidence, status) "
+                "VALUES (?, ?, 0.9, 'test', '{}', 'hypothesis')",
+                [a, b],
+            )
+    metrics = evaluate_predicted_links(store, truth)["metrics"]  # type: ignore[index]
+    assert metrics["predictions"] == 4
+    assert metrics["precision_hidden_ties"] == 0.25  # (+2, +3) = (A, B)
+    assert metrics["precision_true_relationships"] == 0.5  # and (+5, +6) = (D, E)
+    assert metrics["hidden_ties_recovered"] == 0.5
+    assert metrics["base_rate_hidden_ties"] == pytest.approx(2 / 10)
+    with pytest.raises(InputError, match=r"phones\.csv"):
+        evaluate_predicted_links(store, tmp_path / "nowhere")

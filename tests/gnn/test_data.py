@@ -114,3 +114,17 @@ def test_link_graph_pairs_are_canonical_and_unique(pairs: list[tuple[str, str]])
     got = {(g.node_ids[u], g.node_ids[v]) for u, v in zip(g.u, g.v, strict=True)}
     assert got == expected
     assert list(g.node_ids) == sorted(g.node_ids)
+
+
+def test_view_recency_stops_at_the_cut() -> None:
+    day = 86_400.0
+    edges = pd.DataFrame(
+        {"src": ["a", "b"], "dst": ["b", "c"], "first": [0.0, 0.0], "last": [10 * day, 40 * day]}
+    )
+    g = link_graph(edges)
+    every = np.ones(g.n_records, dtype=bool)
+    free = build_view(g, NodeFeatures.empty(3), every)
+    capped = build_view(g, NodeFeatures.empty(3), every, until_s=10 * day)
+    rec = free.edge_attr_names.index("recency")
+    assert free.edge_attr[0, rec] == pytest.approx(np.exp(-1.0))  # 30 days before the latest
+    assert capped.edge_attr[:2, rec] == pytest.approx([1.0, 1.0])  # both active at the cut

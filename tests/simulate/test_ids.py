@@ -25,7 +25,7 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_numbers_are_valid_and_every_written_form_normalises_back(seed: int) -> None:
     rng = np.random.default_rng(seed)

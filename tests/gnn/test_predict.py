@@ -1,0 +1,33 @@
+"""Candidate pairs and ranked predictions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gnn.data import NodeFeatures, build_view, link_graph
+from gnn.predict import candidate_pairs, predict_links
+from gnn.splits import random_split
+from gnn.synthetic import planted_hidden_ties
+from gnn.train import TrainConfig, train_link_model
+
+
+def test_candidates_and_ranking() -> None:
+    pg = planted_hidden_ties(seed=0, n_nodes=200)
+    g = link_graph(pg.edges, nodes=pg.node_ids)
+    f = NodeFeatures.from_activity(pg.hour_of_week)
+    view = build_view(g, f, np.ones(g.n_records, dtype=bool))
+    cfg = TrainConfig(epochs=5, variants=("gnn",))
+    model = train_link_model(g, f, random_split(g, seed=0), seed=0, config=cfg).model
+    active = np.flatnonzero(np.diff(view.adj.indptr) > 0)
+    every = candidate_pairs(view, model=model)
+    assert len(every) == active.size * (active.size - 1) // 2 - view.pair_keys.size
+    capped = candidate_pairs(view, max_pairs=100, model=model, knn=5)
+    keys = capped[:, 0] * g.n_nodes + capped[:, 1]
+    assert (capped[:, 0] < capped[:, 1]).all() and not np.isin(keys, view.pair_keys).any()
+    two = (view.adj @ view.adj).toarray()
+    assert (two[capped[:, 0], capped[:, 1]] == 0).any()  # embedding neighbours beyond 2 hops
+    top = predict_links(model, g, f, top_k=7, seed=0, config=cfg)
+    assert len(top) == 7 and (top["a"] < top["b"]).all()
+    assert top["score"].is_monotonic_decreasing and top["score"].between(0, 1).all()
+    again = predict_links(model, g, f, top_k=7, seed=0, config=cfg)
+    assert top[["a", "b", "score"]].equals(again[["a", "b", "score"]])
