@@ -93,7 +93,9 @@ def run_graphkit(
     )
     table, between = _timed(
         "centrality (all)",
-        lambda: centrality_table(d, seed=seed, exact_max_vertices=0, max_pivots=pivots),
+        lambda: centrality_table(
+            d, seed=seed, exact_max_vertices=0, max_pivots=pivots, undirected=u
+        ),
         t,
     )
     print(
@@ -104,7 +106,12 @@ def run_graphkit(
     _timed(
         f"hierarchy ({null_draws} nulls)",
         lambda: hierarchy_table(
-            raw, comm.membership, table["pagerank"].to_numpy(), seed=seed, n_null=null_draws
+            raw,
+            comm.membership,
+            table["pagerank"].to_numpy(),
+            seed=seed,
+            n_null=null_draws,
+            directed=["calls"],
         ),
         t,
     )

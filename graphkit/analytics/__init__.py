@@ -12,7 +12,7 @@ from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
 from graphkit.analytics.centrality import betweenness, centrality_table
 from graphkit.analytics.communities import consensus_communities, leiden, leiden_multiplex
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
-from graphkit.analytics.hierarchy import hierarchy_table, springrank
+from graphkit.analytics.hierarchy import hierarchy_table
 from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
 
 __all__ = [
@@ -34,5 +34,4 @@ __all__ = [
     "normalise_layers",
     "rank_survival",
     "ranking_agreement",
-    "springrank",
 ]

@@ -182,6 +182,7 @@ def analyze_edges(
             seed=seed,
             exact_max_vertices=spec.exact_betweenness_max,
             max_pivots=spec.betweenness_pivots,
+            undirected=u,
         )
         table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
         summary.update(
@@ -201,6 +202,7 @@ def analyze_edges(
             seed=seed,
             n_null=spec.hierarchy_null_draws,
             significance=spec.hierarchy_significance,
+            directed=directed,
         )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         table = pd.concat([table, h], axis=1)

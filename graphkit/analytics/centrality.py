@@ -124,6 +124,7 @@ def centrality_table(
     damping: float = 0.85,
     exact_max_vertices: int = 5000,
     max_pivots: int = 512,
+    undirected: ig.Graph | None = None,
 ) -> tuple[pd.DataFrame, BetweennessEstimate]:
     """One row per actor with the standard centralities of the layer-summed actor graph.
 
@@ -134,9 +135,10 @@ def centrality_table(
     ``constraint`` (Burt 1992, on the undirected weighted graph; NaN for isolates) and
     ``articulation`` (removing the actor disconnects its component; Hopcroft & Tarjan 1973).
     The betweenness estimate is returned beside the table for its error bound.
+    ``undirected``: the undirected projection of ``g`` when the caller already has it.
     """
     d = collapse(g, directed=g.is_directed())
-    u = collapse(g, directed=False)
+    u = undirected if undirected is not None else collapse(g, directed=False)
     n = d.vcount()
     weight = "weight" if d.ecount() else None
     between = betweenness(

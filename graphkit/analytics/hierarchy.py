@@ -1,23 +1,13 @@
-"""Hierarchy inside communities: SpringRank, levels, most likely superior, leadership.
-
-SpringRank (De Bacco, Larremore & Moore 2018, "A physical model for efficient ranking in
-networks", Science Advances 4:eaar8260) treats each directed edge ``i -> j`` of weight ``w`` as
-a spring of rest length 1 pulling ``s_i`` one unit above ``s_j``; the ranks minimising the
-energy ``1/2 sum_ij A_ij (s_i - s_j - 1)^2 + alpha/2 sum_i s_i^2`` solve the sparse linear
-system ``(D_out + D_in - A - A^T + alpha I) s = d_out - d_in``. With ``alpha = 0`` ranks are
-defined up to a shift per connected component; we fix each component's mean at 0.
+"""Hierarchy inside communities: SpringRank ranks, levels, most likely superior, leadership.
 
 For communications we orient ``i -> j`` as "``i`` contacts ``j``": initiating contact ranks
-higher (orders flow down a chain of command). The model's probability that ``i`` is above
-``j`` in an interaction is ``1 / (1 + exp(-2 beta (s_i - s_j)))`` with ``beta`` the inverse
-temperature fitted by maximum likelihood (paper, eq. 12).
+higher (orders flow down a chain of command), SpringRank's own convention (``A_ij``: ``i``
+above ``j``); see :mod:`graphkit.analytics.springrank` for the model.
 
 Only layers with a direction enter the ranking (symmetric ties such as meeting co-attendance
 say nothing about who is above whom). Whether a community's ranking means anything is tested
-as in the paper's null model: the direction of every unit of in-community traffic is
-re-drawn at random (pair totals kept) and the ranking's ground-state energy compared with the
-observed one; the p-value is the share of null draws with energy at most the observed.
-Communities where the hierarchy is not significant get no direction-based leadership term.
+against random edge directions (:func:`~graphkit.analytics.springrank.hierarchy_significance`);
+communities where the hierarchy is not significant get no direction-based leadership term.
 """
 
 from __future__ import annotations
@@ -29,170 +19,25 @@ import numpy as np
 import pandas as pd
 
 from graphkit.analytics.graph import collapse, directed_layers
+from graphkit.analytics.springrank import (
+    SpringSolver,
+    _adjacency,
+    _clean,
+    fit_beta,
+    hierarchy_significance,
+)
 
 if TYPE_CHECKING:
     import igraph as ig
     from scipy import sparse
 
 __all__ = [
-    "SpringSolver",
-    "fit_beta",
-    "hierarchy_significance",
     "hierarchy_table",
     "leadership_score",
-    "springrank",
-    "springrank_matrix",
     "within_group_percentile",
 ]
 
 log = logging.getLogger(__name__)
-
-_DIRECT_SOLVE_MAX = 50_000
-
-
-def _adjacency(g: ig.Graph) -> sparse.csr_matrix:
-    from scipy import sparse
-
-    d = collapse(g, directed=True)
-    n = d.vcount()
-    if d.ecount() == 0:
-        return sparse.csr_matrix((n, n))
-    el = np.asarray(d.get_edgelist(), dtype=np.int64)
-    w = np.asarray(d.es["weight"], dtype=float)
-    return sparse.csr_matrix((w, (el[:, 0], el[:, 1])), shape=(n, n))
-
-
-class SpringSolver:
-    """SpringRank's linear system for one symmetric tie structure, factorised once.
-
-    The matrix ``D_out + D_in - A - A^T (+ alpha I)`` depends only on ``A + A^T``, which
-    re-drawing edge directions leaves unchanged; only the right-hand side ``d_out - d_in``
-    changes. So the observed ranking and every null draw share one factorisation. With
-    ``alpha = 0`` one vertex per connected component is grounded (the reduced Laplacian of a
-    connected graph is non-singular) and each component is then centred on 0. Sparse LU when
-    the largest component has at most 50,000 vertices, Jacobi-preconditioned conjugate
-    gradients beyond.
-    """
-
-    def __init__(self, sym: sparse.spmatrix, *, alpha: float = 0.0) -> None:
-        from scipy import sparse
-        from scipy.sparse import csgraph
-        from scipy.sparse import linalg as splinalg
-
-        sym = sparse.csr_matrix(sym, dtype=float)
-        n = sym.shape[0]
-        self.n = n
-        self.alpha = alpha
-        lap = (sparse.diags(np.asarray(sym.sum(axis=1)).ravel()) - sym).tocsr()
-        self.n_comp, self.comp = csgraph.connected_components(sym, directed=False)
-        self.comp_size = np.bincount(self.comp, minlength=self.n_comp)
-        if alpha > 0:
-            self.free = np.arange(n)
-            system = (lap + alpha * sparse.identity(n)).tocsc()
-        else:
-            grounded = np.zeros(n, dtype=bool)
-            _, first = np.unique(self.comp, return_index=True)
-            grounded[first] = True
-            self.free = np.flatnonzero(~grounded)
-            system = lap[self.free][:, self.free].tocsc()
-        self.system = system
-        self.lu = None
-        if len(self.free) and (self.comp_size.max() if n else 0) <= _DIRECT_SOLVE_MAX:
-            self.lu = splinalg.splu(system)
-
-    def solve(self, rhs: np.ndarray) -> np.ndarray:
-        """Scores for the right-hand side ``d_out - d_in`` (vector, or one column per draw)."""
-        from scipy import sparse
-        from scipy.sparse import linalg as splinalg
-
-        rhs = np.asarray(rhs, dtype=float)
-        scores = np.zeros(rhs.shape)
-        if len(self.free):
-            sub = rhs[self.free]
-            if self.lu is not None:
-                scores[self.free] = self.lu.solve(sub)
-            else:
-                diag = self.system.diagonal()
-                precond = sparse.diags(1.0 / np.where(diag > 0, diag, 1.0))
-                cols = sub.reshape(len(self.free), -1)
-                out = np.empty_like(cols)
-                for k in range(cols.shape[1]):
-                    x, info = splinalg.cg(
-                        self.system, cols[:, k], M=precond, rtol=1e-10, maxiter=10_000
-                    )
-                    if info != 0:
-                        log.warning("SpringRank: CG stopped before tolerance (info=%d)", info)
-                    out[:, k] = x
-                scores[self.free] = out.reshape(sub.shape)
-        if self.alpha > 0:
-            return scores
-        flat = scores.reshape(self.n, -1)
-        for k in range(flat.shape[1]):
-            means = np.bincount(self.comp, weights=flat[:, k], minlength=self.n_comp)
-            flat[:, k] -= (means / self.comp_size)[self.comp]
-        return flat.reshape(scores.shape)
-
-
-def _clean(adjacency: sparse.spmatrix) -> sparse.csr_matrix:
-    from scipy import sparse
-
-    a = sparse.csr_matrix(adjacency, dtype=float)
-    a.setdiag(0)
-    a.eliminate_zeros()
-    return a
-
-
-def springrank_matrix(adjacency: sparse.spmatrix, *, alpha: float = 0.0) -> np.ndarray:
-    """SpringRank scores for a (weighted, directed) sparse adjacency matrix.
-
-    ``adjacency[i, j]`` is the weight of ``i -> j`` (``i`` ranks above ``j``). ``alpha > 0``
-    regularises towards 0; ``alpha = 0`` centres each weakly connected component on 0.
-    """
-    a = _clean(adjacency)
-    if a.shape[0] == 0:
-        return np.zeros(0)
-    rhs = np.asarray(a.sum(axis=1)).ravel() - np.asarray(a.sum(axis=0)).ravel()
-    return SpringSolver(a + a.T, alpha=alpha).solve(rhs)
-
-
-def springrank(g: ig.Graph, *, alpha: float = 0.0, groups: np.ndarray | None = None) -> np.ndarray:
-    """SpringRank of the layer-summed directed graph ``g``; with ``groups`` (one label per
-    vertex), only edges inside a group count, so each group gets its own ranking."""
-    a = _adjacency(g)
-    if groups is not None:
-        coo = a.tocoo()
-        keep = groups[coo.row] == groups[coo.col]
-        from scipy import sparse
-
-        a = sparse.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=a.shape)
-    return springrank_matrix(a, alpha=alpha)
-
-
-def fit_beta(adjacency: sparse.spmatrix, scores: np.ndarray) -> float:
-    """Inverse temperature of SpringRank's edge-direction model by maximum likelihood.
-
-    Maximises ``sum_ij A_ij log p_ij`` with ``p_ij = 1 / (1 + exp(-2 beta (s_i - s_j)))``
-    (De Bacco et al. 2018, the "local accuracy" likelihood).
-    """
-    from scipy import optimize
-
-    coo = sparse_coo(adjacency)
-    if coo.nnz == 0:
-        return 1.0
-    diff = scores[coo.row] - scores[coo.col]
-    w = coo.data
-
-    def loss(beta: float) -> float:
-        return float(np.sum(w * np.logaddexp(0.0, -2.0 * beta * diff)))
-
-    res = optimize.minimize_scalar(loss, bounds=(1e-3, 50.0), method="bounded")
-    return float(res.x)
-
-
-def sparse_coo(adjacency: sparse.spmatrix) -> sparse.coo_matrix:
-    from scipy import sparse
-
-    return sparse.coo_matrix(adjacency)
 
 
 def within_group_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -211,74 +56,6 @@ def within_group_percentile(values: np.ndarray, groups: np.ndarray) -> np.ndarra
         ranks = rankdata(sorted_values[lo:hi])  # average ranks for ties
         out[order[lo:hi]] = (ranks - 0.5) / (hi - lo)
     return out
-
-
-def springrank_energy(
-    adjacency: sparse.spmatrix, scores: np.ndarray, groups: np.ndarray
-) -> np.ndarray:
-    """Ground-state energy ``1/2 sum A_ij (s_i - s_j - 1)^2`` per group (edges inside groups)."""
-    coo = sparse_coo(adjacency)
-    k = int(groups.max()) + 1 if len(groups) else 0
-    terms = coo.data * (scores[coo.row] - scores[coo.col] - 1.0) ** 2
-    return np.bincount(groups[coo.row], weights=terms, minlength=k) / 2.0
-
-
-def hierarchy_significance(
-    adjacency: sparse.spmatrix,
-    groups: np.ndarray,
-    *,
-    seed: int,
-    n_null: int = 200,
-    alpha: float = 0.0,
-    batch: int = 16,
-) -> np.ndarray:
-    """Per group, the p-value of its SpringRank hierarchy against random edge directions.
-
-    ``adjacency`` holds only in-group edges. Each null draw keeps every pair's total weight
-    and re-draws the direction of each of its (rounded, at least one) interactions with
-    probability 1/2 (De Bacco et al. 2018, "statistical significance of the ranking"); the
-    p-value is ``(1 + #draws with energy <= observed) / (1 + n_null)``. All groups are solved
-    at once, sharing one factorisation. Groups without directed traffic get 1.0.
-    """
-    from scipy import sparse
-
-    groups = np.asarray(groups)
-    n = len(groups)
-    k = int(groups.max()) + 1 if n else 0
-    a = _clean(adjacency)
-    solver = SpringSolver(a + a.T, alpha=alpha)
-    rhs = np.asarray(a.sum(axis=1)).ravel() - np.asarray(a.sum(axis=0)).ravel()
-    observed = springrank_energy(a, solver.solve(rhs), groups)
-    upper = sparse.triu(a + a.T, k=1).tocoo()
-    i, j, total = upper.row, upper.col, upper.data
-    units = np.maximum(np.rint(total), 1).astype(np.int64)
-    pair_group = groups[i]
-    has_traffic = np.bincount(pair_group, minlength=k) > 0
-    n_pairs = len(total)
-    # incidence: rhs = B @ net (i gains net, j loses it); energy per group = G @ terms
-    incidence = sparse.csr_matrix(
-        (
-            np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
-            (np.r_[i, j], np.r_[np.arange(n_pairs), np.arange(n_pairs)]),
-        ),
-        shape=(n, n_pairs),
-    )
-    by_group = sparse.csr_matrix(
-        (np.full(n_pairs, 0.5), (pair_group, np.arange(n_pairs))), shape=(k, n_pairs)
-    )
-    rng = np.random.default_rng(seed)
-    at_most = np.zeros(k)
-    for start in range(0, n_null, batch):
-        m = min(batch, n_null - start)
-        fwd = total[:, None] * rng.binomial(units[:, None], 0.5, size=(n_pairs, m)) / units[:, None]
-        bwd = total[:, None] - fwd
-        s = solver.solve(np.asarray(incidence @ (fwd - bwd)))
-        d = s[i] - s[j]
-        energy = by_group @ (fwd * (d - 1.0) ** 2 + bwd * (-d - 1.0) ** 2)
-        at_most += np.sum(energy <= observed[:, None] + 1e-9, axis=1)
-    p = (at_most + 1.0) / (n_null + 1.0)
-    p[~has_traffic] = 1.0
-    return p
 
 
 def leadership_score(
@@ -303,10 +80,12 @@ def leadership_score(
     return out
 
 
-def _in_group_adjacency(g: ig.Graph, groups: np.ndarray) -> sparse.csr_matrix:
+def _in_group_adjacency(
+    g: ig.Graph, groups: np.ndarray, layers: list[str] | None
+) -> sparse.csr_matrix:
     from scipy import sparse
 
-    directed = directed_layers(g)
+    directed = directed_layers(g) if layers is None else layers
     n = g.vcount()
     if not directed:
         return sparse.csr_matrix((n, n))
@@ -339,10 +118,12 @@ def hierarchy_table(
     alpha: float = 0.0,
     n_null: int = 200,
     significance: float = 0.05,
+    directed: list[str] | None = None,
 ) -> pd.DataFrame:
     """Per actor: SpringRank inside its community, level, most likely superior, leadership.
 
-    Only directed layers of ``g`` and edges inside a community count. Columns:
+    Only directed layers of ``g`` (``directed``, or those :func:`directed_layers` finds) and
+    edges inside a community count. Columns:
     ``springrank``; ``rank_in_community`` (percentile); ``level`` (0 = top: spring lengths
     below the community's highest member, rounded); ``superior`` (vertex index of the
     in-community contact ranked above that maximises tie volume times the model probability
@@ -355,8 +136,11 @@ def hierarchy_table(
 
     groups = np.asarray(communities, dtype=np.int64)
     n = len(groups)
-    a_in = _in_group_adjacency(g, groups)
-    scores = springrank_matrix(a_in, alpha=alpha)
+    a_in = _clean(_in_group_adjacency(g, groups, directed))
+    solver = SpringSolver(a_in + a_in.T, alpha=alpha)
+    scores = solver.solve(
+        np.asarray(a_in.sum(axis=1)).ravel() - np.asarray(a_in.sum(axis=0)).ravel()
+    )
     beta = fit_beta(a_in, scores)
     pct = within_group_percentile(scores, groups)
     k = int(groups.max()) + 1 if n else 0
@@ -364,7 +148,9 @@ def hierarchy_table(
     np.maximum.at(top, groups, scores)
     level = np.rint(top[groups] - scores).astype(np.int64) if n else np.zeros(0, np.int64)
     sizes = np.bincount(groups, minlength=k)
-    p_values = hierarchy_significance(a_in, groups, seed=seed, n_null=n_null, alpha=alpha)
+    p_values = hierarchy_significance(
+        a_in, groups, seed=seed, n_null=n_null, alpha=alpha, solver=solver
+    )
     both = sparse.coo_matrix(a_in + a_in.T)
     i, j, vol = both.row, both.col, both.data
     above = scores[j] > scores[i]

@@ -69,6 +69,10 @@ def analyze(
     )
     table = actors.merge(result.actors, on="actor_id", how="right")
     table["evidence"] = [json.dumps(e, sort_keys=True) for e in table["evidence"]]
+    comm = result.communities
+    if "community" in table.columns:  # stored ids are the Community keys: C0 = the largest
+        table["community"] = "C" + table["community"].astype(str)
+        comm = comm.assign(community="C" + comm["community"].astype(str))
     with store.connect() as con:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -78,13 +82,11 @@ def analyze(
                 "SELECT * REPLACE (evidence::JSON AS evidence) FROM actor_frame ORDER BY actor_id"
             )
             con.unregister("actor_frame")
-            comm = result.communities
             if comm.empty:
-                comm = pd.DataFrame({"community": pd.Series([], dtype="int64")})
+                comm = pd.DataFrame({"community": pd.Series([], dtype="object")})
             con.register("community_frame", comm)
             con.execute(
-                "CREATE OR REPLACE TABLE analytics_community AS "
-                "SELECT * FROM community_frame ORDER BY community"
+                "CREATE OR REPLACE TABLE analytics_community AS SELECT * FROM community_frame"
             )
             con.unregister("community_frame")
             con.register("kp_frame", result.key_players)
@@ -94,11 +96,11 @@ def analyze(
             con.execute("DELETE FROM node_community")
             if "community" in table.columns:
                 con.execute(
-                    "INSERT INTO node_community SELECT 'C' || community, 0, size, density "
+                    "INSERT INTO node_community SELECT community, 0, size, density "
                     "FROM analytics_community"
                 )
                 con.execute(
-                    "INSERT INTO rel_member_of SELECT actor_id, 'C' || community, "
+                    "INSERT INTO rel_member_of SELECT actor_id, community, "
                     "community_confidence FROM analytics_actor"
                 )
             con.execute("COMMIT")

@@ -55,6 +55,7 @@ def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
         "ran_at": stage.get("ran_at"),
         "seed": stage["settings"].get("seed"),
         "persons_used": build.get("summary", {}).get("persons_used"),
+        "confirmed_hand_offs_applied": build.get("summary", {}).get("confirmed_same_user_as"),
         **{k: v for k, v in stage["summary"].items() if k != "tables"},
     }
     return [row][:limit] if limit is not None else [row]
@@ -68,14 +69,13 @@ def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]
     return _query(
         store,
         """
-        SELECT c.community AS n, 'C' || c.community AS community, c.size, c.ties, c.density,
+        SELECT c.community, c.size, c.ties, c.density,
                c.mean_confidence, c.leader, c.hierarchy_p_value,
                list(a.actor_id ORDER BY a.leadership DESC, a.actor_id)[1:5] AS top_members
         FROM analytics_community c JOIN analytics_actor a ON a.community = c.community
-        GROUP BY ALL ORDER BY n LIMIT ?
+        GROUP BY ALL ORDER BY c.size DESC, c.community LIMIT ?
         """,
         [limit if limit is not None else _NO_LIMIT],
-        drop=("n",),
     )
 
 
@@ -84,7 +84,7 @@ def actors_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return _query(
         store,
         """
-        SELECT actor_id, kind, phones, 'C' || community AS community, community_confidence,
+        SELECT actor_id, kind, phones, community, community_confidence,
                pagerank, betweenness, leadership, level, superior, broker_role, explanation
         FROM analytics_actor ORDER BY pagerank DESC, actor_id LIMIT ?
         """,
@@ -97,7 +97,7 @@ def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return _query(
         store,
         """
-        SELECT actor_id, 'C' || community AS community, leadership, level, superior,
+        SELECT actor_id, community, leadership, level, superior,
                rank_in_community, hierarchy_p_value, pagerank, explanation, evidence
         FROM analytics_actor ORDER BY leadership DESC, actor_id LIMIT ?
         """,
@@ -110,7 +110,7 @@ def brokers_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return _query(
         store,
         """
-        SELECT actor_id, 'C' || community AS community, broker_role, brokerage,
+        SELECT actor_id, community, broker_role, brokerage,
                coordinator, itinerant, representative, gatekeeper, liaison,
                participation, communities_reached, betweenness, fragmentation_gain,
                explanation

@@ -10,13 +10,11 @@ from scipy.stats import rankdata
 
 from graphkit.analytics.graph import from_edges
 from graphkit.analytics.hierarchy import (
-    fit_beta,
-    hierarchy_significance,
     hierarchy_table,
     leadership_score,
-    springrank_matrix,
     within_group_percentile,
 )
+from graphkit.analytics.springrank import fit_beta, hierarchy_significance, springrank_matrix
 
 
 def _random_adjacency(n: int, m: int, seed: int) -> sparse.csr_matrix:
@@ -44,7 +42,7 @@ def test_springrank_matches_dense_solve(seed: int, alpha: float) -> None:
 
 
 def test_springrank_large_path_uses_cg_and_agrees() -> None:
-    import graphkit.analytics.hierarchy as h
+    import graphkit.analytics.springrank as h
 
     a = _random_adjacency(400, 1600, 3)
     direct = springrank_matrix(a)
