@@ -145,7 +145,11 @@ def resolve_case(
     )
     say("scoring pairs")
     pairs = predict_pairs(
-        std, model, threshold_probability=spec.review_low_probability, engine=spec.engine
+        std,
+        model,
+        threshold_probability=spec.review_low_probability,
+        engine=spec.engine,
+        memory_limit_gb=spec.memory_limit_gb,
     )
     with store.connect() as con:
         say("building identities")
@@ -267,7 +271,8 @@ def decide(
         if row is None:
             raise InputError(f"no review item {rid!r} (see `graphkit show CASE review`)")
         id_l, id_r = str(row[0]), str(row[1])
-        assert review_id(id_l, id_r) == rid
+        if review_id(id_l, id_r) != rid:  # the queue was edited outside graphkit
+            raise CaseError(f"review item {rid} does not match its pair: re-run resolve")
         con.execute(_DECISION_DDL)
         decided_at = datetime.now(UTC)
         con.execute(

@@ -57,7 +57,7 @@ def cluster_records(
                 "match_probability": np.full(len(must), 2.0),  # before any scored edge
             }
         )
-        edges = pd.concat([keep, must_edges], ignore_index=True)
+        edges = must_edges if keep.empty else pd.concat([keep, must_edges], ignore_index=True)
     if cannot:
         key = pd.MultiIndex.from_arrays([edges["id_l"], edges["id_r"]])
         edges = edges[~key.isin(list(cannot))]

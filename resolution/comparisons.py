@@ -8,11 +8,24 @@ same settings run on DuckDB and on Spark.
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["blocking_rules", "comparisons", "deterministic_rules", "em_rules", "usable_columns"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "EM_RULE_COLUMNS",
+    "PREDICTION_RULE_COLUMNS",
+    "block_pair_count",
+    "blocking_rules",
+    "comparisons",
+    "deterministic_rules",
+    "em_rules",
+    "usable_columns",
+]
 
 _TEXT = (
     "given",
@@ -120,7 +133,7 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    exact = cll.ExactMatchLevel(col)
+    exact: Any = cll.ExactMatchLevel(col)
     if tf:
         exact = exact.configure(tf_adjustment_column=col)
     levels: list[Any] = [cll.NullLevel(col), exact]
@@ -131,17 +144,37 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
     return cl.CustomComparison(output_column_name=col, comparison_levels=levels)
 
 
-def _postcode_comparison() -> Any:
+def _location_comparison() -> Any:
+    """Street address, postcode and town as one comparison: they are strongly dependent (the
+    postcode is part of the address and names the town), so scoring them apart would count
+    one fact two or three times."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
+    no_address = cll.Or(cll.NullLevel("address"), cll.CustomLevel("address_r IS NULL"))
+    no_postcode = cll.Or(cll.NullLevel("postcode"), cll.CustomLevel("postcode_r IS NULL"))
+    no_city = cll.Or(cll.NullLevel("city"), cll.CustomLevel("city_r IS NULL"))
     return cl.CustomComparison(
-        output_column_name="postcode",
+        output_column_name="location",
+        comparison_description="street address, postcode and town",
         comparison_levels=[
-            cll.NullLevel("postcode"),
+            cll.And(no_address, no_postcode, no_city).configure(
+                is_null_level=True, label_for_charts="no address, postcode or town on both sides"
+            ),
+            cll.And(cll.ExactMatchLevel("address"), cll.ExactMatchLevel("postcode")).configure(
+                label_for_charts="same address and postcode"
+            ),
+            cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
+            cll.Or(
+                cll.DamerauLevenshteinLevel("address", 1), cll.JaroWinklerLevel("address", 0.9)
+            ).configure(label_for_charts="similar address"),
             cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode"),
             cll.DamerauLevenshteinLevel("postcode", 1),
             cll.ExactMatchLevel("postcode_area"),
+            cll.ExactMatchLevel("city").configure(tf_adjustment_column="city"),
+            cll.Or(
+                cll.DamerauLevenshteinLevel("city", 1), cll.JaroWinklerLevel("city", 0.9)
+            ).configure(label_for_charts="similar town"),
             cll.ElseLevel(),
         ],
     )
@@ -186,12 +219,8 @@ def comparisons(columns: frozenset[str]) -> list[Any]:
         out.append(_name_comparison())
     if "dob" in columns:
         out.append(_dob_comparison())
-    if "postcode" in columns:
-        out.append(_postcode_comparison())
-    if "address" in columns:
-        out.append(_text_comparison("address", fuzzy=True, tf=True))
-    if "city" in columns:
-        out.append(_text_comparison("city", fuzzy=True, tf=True))
+    if columns & {"address", "postcode", "city"}:
+        out.append(_location_comparison())
     if "id_number" in columns:
         out.append(_text_comparison("id_number", fuzzy=True, tf=False))
     if "email" in columns:
@@ -217,7 +246,7 @@ _DERIVED = {
 }
 
 
-def _rule(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
+def rule_for(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
     from splink import block_on
 
     if not {_DERIVED.get(c, c) for c in cols} <= columns:
@@ -226,36 +255,52 @@ def _rule(cols: tuple[str, ...], columns: frozenset[str]) -> Any | None:
     return block_on(*cols, arrays_to_explode=arrays or None)
 
 
-def blocking_rules(columns: frozenset[str]) -> list[Any]:
+#: candidate prediction rules, most specific first
+PREDICTION_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("given", "surname"),
+    ("surname", "dob"),
+    ("given", "dob"),
+    ("surname_ph", "dob_year"),
+    ("given_ph", "surname_ph"),
+    ("given", "postcode"),
+    ("surname", "postcode"),
+    ("dob", "postcode"),
+    ("dob", "city"),
+    ("surname", "city"),
+    ("given", "city"),
+    ("dob", "substr(given, 1, 1)"),
+    ("dob", "substr(surname, 1, 1)"),
+    ("given_ph", "dob_year"),
+    ("surname_ph", "city"),
+    ("id_number",),
+    ("email",),
+    ("email_user",),
+    ("address",),
+    ("phones",),
+    ("accounts",),
+)
+
+
+def blocking_rules(
+    columns: frozenset[str], std: pd.DataFrame | None = None, *, max_rule_pairs: float = 0
+) -> list[Any]:
     """Blocking rules for prediction, OR-ed: high recall without all-pairs comparison.
 
     Each rule is an equi-join (fast in DuckDB and Spark); a pair found by several rules is
-    scored once. Rules that use absent columns are left out.
+    scored once. Rules that use absent columns are left out; with ``std`` and
+    ``max_rule_pairs``, so is any rule generating more pairs than that (on skewed data a
+    loose rule such as dob + initial grows quadratically; the others still find its pairs).
     """
-    wanted: tuple[tuple[str, ...], ...] = (
-        ("given", "surname"),
-        ("surname", "dob"),
-        ("given", "dob"),
-        ("surname_ph", "dob_year"),
-        ("given_ph", "surname_ph"),
-        ("given", "postcode"),
-        ("surname", "postcode"),
-        ("dob", "postcode"),
-        ("dob", "city"),
-        ("surname", "city"),
-        ("given", "city"),
-        ("dob", "substr(given, 1, 1)"),
-        ("dob", "substr(surname, 1, 1)"),
-        ("given_ph", "dob_year"),
-        ("surname_ph", "city"),
-        ("id_number",),
-        ("email",),
-        ("email_user",),
-        ("address",),
-        ("phones",),
-        ("accounts",),
-    )
-    return [r for cols in wanted if (r := _rule(cols, columns)) is not None]
+    out = []
+    for cols in PREDICTION_RULE_COLUMNS:
+        rule = rule_for(cols, columns)
+        if rule is None:
+            continue
+        if std is not None and max_rule_pairs and block_pair_count(std, cols) > max_rule_pairs:
+            log.info("blocking rule on %s left out: more than %.0f pairs", cols, max_rule_pairs)
+            continue
+        out.append(rule)
+    return out
 
 
 def deterministic_rules(columns: frozenset[str]) -> list[Any]:
@@ -266,16 +311,38 @@ def deterministic_rules(columns: frozenset[str]) -> list[Any]:
         ("email",),
         ("given", "surname", "postcode"),
     )
-    return [r for cols in wanted if (r := _rule(cols, columns)) is not None]
+    return [r for cols in wanted if (r := rule_for(cols, columns)) is not None]
 
 
 def em_rules(columns: frozenset[str]) -> list[Any]:
     """Blocking rules of the EM sessions: each comparison is trained in at least one."""
-    wanted: tuple[tuple[str, ...], ...] = (
-        ("given", "surname"),
-        ("dob",),
-        ("postcode",),
-        ("id_number",),
-        ("email",),
-    )
-    return [r for cols in wanted if (r := _rule(cols, columns)) is not None]
+    return [r for cols in EM_RULE_COLUMNS if (r := rule_for(cols, columns)) is not None]
+
+
+#: column tuples of the EM sessions' blocking rules, in training order
+#: (no session blocks on address or postcode: such blocks are dominated by households, whose
+#: members EM would learn as "matches")
+EM_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("given", "surname"),
+    ("dob",),
+    ("id_number",),
+    ("email",),
+)
+
+
+def _key_column(std: pd.DataFrame, expr: str) -> pd.Series:
+    m = re.fullmatch(r"substr\((\w+), 1, (\d+)\)", expr)
+    if m:
+        return std[m.group(1)].str[: int(m.group(2))]
+    return std[expr]
+
+
+def block_pair_count(std: pd.DataFrame, cols: tuple[str, ...]) -> int:
+    """Number of record pairs an equi-join rule on ``cols`` generates (nulls never join;
+    list columns are exploded, as Splink does, and a pair is counted once per shared value)."""
+    keys = pd.DataFrame({f"k{i}": _key_column(std, c) for i, c in enumerate(cols)})
+    for i, c in enumerate(cols):
+        if c in _LISTS:
+            keys = keys.explode(f"k{i}")
+    sizes = keys.dropna().groupby(list(keys.columns), sort=False).size()
+    return int((sizes * (sizes - 1) // 2).sum())

@@ -49,15 +49,17 @@ def build_identities(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     records' account lists, with bank and holder name from the account records. Devices:
     IMEIs seen in CDR.
     """
-    cols = {t: _columns(con, t) for t in ("src_cdr", "src_subscribers", "src_contacts",
-                                           "src_persons", "src_accounts", "src_transactions")}  # fmt: skip
+    tables = ("src_cdr", "src_subscribers", "src_contacts", "src_persons", "src_accounts")
+    cols = {t: _columns(con, t) for t in (*tables, "src_transactions")}
     phone_parts = []
     for table, col in _PHONE_SOURCES:
         if col in cols[table] and f"{col}_valid" in cols[table]:
             cond = f"{col} IS NOT NULL"
             if table == "src_contacts":
                 cond += f" AND {col}_valid"
-            phone_parts.append(f"SELECT {col} AS msisdn, {col}_valid AS valid FROM {table} WHERE {cond}")
+            phone_parts.append(
+                f"SELECT {col} AS msisdn, {col}_valid AS valid FROM {table} WHERE {cond}"
+            )
     if "phones" in cols["src_persons"]:
         phone_parts.append(
             "SELECT p AS msisdn, regexp_matches(p, '^\\+[1-9][0-9]{6,14}$') AS valid "
@@ -94,9 +96,7 @@ def build_identities(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
             if has_cdr
             else ""
         )
-        joins = (
-            "LEFT JOIN act USING (msisdn) LEFT JOIN prof USING (msisdn)" if has_cdr else ""
-        )
+        joins = "LEFT JOIN act USING (msisdn) LEFT JOIN prof USING (msisdn)" if has_cdr else ""
         select_act = (
             "act.first_seen, act.last_seen, coalesce(act.events, 0), prof.hour_of_week"
             if has_cdr

@@ -13,15 +13,16 @@ import logging
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from graphkit.errors import InputError
 from resolution.comparisons import (
+    EM_RULE_COLUMNS,
+    block_pair_count,
     blocking_rules,
     comparisons,
     deterministic_rules,
-    em_rules,
+    rule_for,
     usable_columns,
 )
 from resolution.spec import Engine, ResolutionSpec
@@ -39,13 +40,17 @@ log = logging.getLogger(__name__)
 
 #: columns of a scored pairs frame, before the per-comparison ``mw_<comparison>`` columns
 PAIR_COLUMNS: tuple[str, ...] = ("id_l", "id_r", "match_weight", "match_probability")
+_MIN_EM_PAIRS = 50
 
 
-def _db_api(engine: Engine) -> Any:
+def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
     if engine == "duckdb":
+        import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this
+        con = duckdb.connect(":memory:", config={"memory_limit": f"{memory_limit_gb}GB"})
+        return DuckDBAPI(connection=con)
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the installation
@@ -67,15 +72,17 @@ def _db_api(engine: Engine) -> Any:
     )
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir("/tmp/graphkit_spark_checkpoints")
-    return SparkAPI(spark_session=spark, break_lineage_method="persist")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
 
 
-def _linker(std: pd.DataFrame, settings: dict[str, Any], engine: Engine) -> Any:
+def _linker(
+    std: pd.DataFrame, settings: dict[str, Any], engine: Engine, memory_limit_gb: float = 4.0
+) -> Any:
     from splink import Linker
 
     if len(std) < 2:
         raise InputError("entity resolution needs at least two person records")
-    api = _db_api(engine)
+    api = _db_api(engine, memory_limit_gb)
     sdf = api.register(_to_spark(api.spark, std) if engine == "spark" else std)
     return Linker(sdf, settings, log_level=logging.WARNING)
 
@@ -97,13 +104,13 @@ def _to_spark(spark: Any, std: pd.DataFrame) -> Any:
     return spark.createDataFrame(frame, schema=schema)
 
 
-def _creator(cols: frozenset[str]) -> Any:
+def _creator(cols: frozenset[str], rules: list[Any] | None = None) -> Any:
     from splink import SettingsCreator
 
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=comparisons(cols),
-        blocking_rules_to_generate_predictions=blocking_rules(cols),
+        blocking_rules_to_generate_predictions=blocking_rules(cols) if rules is None else rules,
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=False,
         em_convergence=0.001,
@@ -115,10 +122,12 @@ def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     cols = usable_columns(std, min_fill=spec.min_column_fill)
     if not comparisons(cols) or not ({"given", "surname"} <= cols or "name_tokens" in cols):
         raise InputError("person records carry no names: cannot resolve persons")
-    return {"creator": _creator(cols), "columns": cols}
+    budget = max(1e6, spec.max_pairs_per_record * len(std))
+    rules = blocking_rules(cols, std, max_rule_pairs=budget)
+    return {"creator": _creator(cols, rules), "columns": cols}
 
 
-_NAME_COLUMNS = {"name": ("given", "surname")}
+_NAME_COLUMNS = {"name": ("given", "surname"), "location": ("address", "postcode", "city")}
 
 
 def model_columns(model: dict[str, Any]) -> frozenset[str]:
@@ -159,27 +168,36 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
 
     Steps: the prior from deterministic rules (assumed recall ``spec.prior_recall``), u by
     random sampling (``spec.u_max_pairs`` pairs, ``spec.seed``), then m by EM in one session
-    per rule of :func:`resolution.comparisons.em_rules` (each session leaves the compared
-    columns of its own blocking rule untrained, the others train them).
+    per rule of :data:`resolution.comparisons.EM_RULE_COLUMNS` whose block holds at least
+    50 pairs (each session leaves the columns of its own rule untrained; others train them;
+    a block over ``spec.em_max_pairs`` is sampled down to about that many pairs).
     """
     base = _base_settings(std, spec)
-    linker = _linker(std, base["creator"], spec.engine)
+    linker = _linker(std, base["creator"], spec.engine, spec.memory_limit_gb)
     cols = base["columns"]
     tr = linker.training
     tr.estimate_probability_two_random_records_match(
         deterministic_rules(cols), recall=spec.prior_recall
     )
     tr.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
-    for rule in em_rules(cols):
-        try:
-            tr.estimate_parameters_using_expectation_maximisation(
-                rule,
-                record_sample_proportion=spec.em_sample_proportion,
-                estimate_without_term_frequencies=True,
-            )
-        except Exception as exc:  # noqa: BLE001 - Splink raises bare exceptions here
-            # A session can fail when its block holds too few pairs; the others still train.
-            log.warning("EM session on %s skipped: %s", rule, exc)
+    trained = 0
+    for rule_cols in EM_RULE_COLUMNS:
+        rule = rule_for(rule_cols, cols)
+        # an empty or tiny block cannot train anything, and a failed session leaves the
+        # linker's prior corrupted (Splink 5): skip it up front
+        if rule is None:
+            continue
+        block_pairs = block_pair_count(std, rule_cols)
+        if block_pairs < _MIN_EM_PAIRS:
+            continue
+        tr.estimate_parameters_using_expectation_maximisation(
+            rule,
+            estimate_without_term_frequencies=True,
+            max_pairs=spec.em_max_pairs if block_pairs > spec.em_max_pairs else None,
+        )
+        trained += 1
+    if trained == 0:
+        raise InputError("too few similar records to train a model: use --model FILE")
     model: dict[str, Any] = linker.misc.save_model_to_json()
     return model
 
@@ -195,6 +213,7 @@ def predict_pairs(
     *,
     threshold_probability: float,
     engine: Engine = "duckdb",
+    memory_limit_gb: float = 4.0,
 ) -> pd.DataFrame:
     """Score the blocked pairs of ``std`` with a trained ``model``.
 
@@ -202,9 +221,10 @@ def predict_pairs(
     (canonical), ``match_weight`` (log2 Bayes factor incl. prior), ``match_probability``
     and ``mw_<comparison>`` — the match weight each comparison contributed (term-frequency
     adjustment included) — and ``tfw_<comparison>``, its term-frequency part, for
-    explanations (:func:`resolution.review.waterfall`).
+    explanations (:func:`resolution.review.waterfall`). DuckDB works within
+    ``memory_limit_gb`` (spilling to disk beyond it).
     """
-    linker = _linker(std, model_for_engine(model, engine), engine)
+    linker = _linker(std, model_for_engine(model, engine), engine, memory_limit_gb)
     sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
     raw = sdf.as_pandas_dataframe()
     names = comparison_names(model)

@@ -47,7 +47,8 @@ def review_queue(
         & (pairs["match_probability"] < high_probability),
         ["id_l", "id_r", "match_probability", "match_weight"],
     ].copy()
-    band.insert(0, "review_id", [review_id(a, b) for a, b in zip(band["id_l"], band["id_r"])])
+    ids = [review_id(a, b) for a, b in zip(band["id_l"], band["id_r"], strict=True)]
+    band.insert(0, "review_id", ids)
     band["status"] = "pending"
     if decisions is not None and len(decisions):
         last = decisions.drop_duplicates(["id_l", "id_r"], keep="last").set_index(["id_l", "id_r"])

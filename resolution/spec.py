@@ -19,7 +19,10 @@ class ResolutionSpec:
     ``threshold_probability``: pairs at or above it are merged by clustering.
     ``review_low_probability`` <= p < ``review_high_probability``: pairs queued for review.
     ``u_max_pairs``: pairs sampled at random to estimate u (Splink default 1e6).
-    ``em_sample_proportion``: share of records used in each EM session's blocked pairs.
+    ``em_max_pairs``: EM sessions whose block is larger are trained on a hash sample of it.
+    ``max_pairs_per_record``: a prediction blocking rule generating more than this many pairs
+    per record (and more than 1e6 in all) is left out, so cost stays near-linear.
+    ``memory_limit_gb``: DuckDB's memory limit while training and scoring (it spills beyond).
     ``prior_recall``: assumed recall of the deterministic rules that estimate the prior.
     ``min_column_fill``: a column takes part in the model only when at least this share of
     records has it.
@@ -31,7 +34,9 @@ class ResolutionSpec:
     seed: int = 42
     engine: Engine = "duckdb"
     u_max_pairs: float = 1e6
-    em_sample_proportion: float = 1.0
+    em_max_pairs: float = 2e6
+    max_pairs_per_record: float = 10.0
+    memory_limit_gb: float = 4.0
     prior_recall: float = 0.7
     min_column_fill: float = 0.01
 
@@ -48,8 +53,12 @@ class ResolutionSpec:
             )
         if self.engine not in ("duckdb", "spark"):
             raise InputError(f"unknown engine {self.engine!r}: use duckdb or spark")
-        if not 0.0 < self.em_sample_proportion <= 1.0:
-            raise InputError("em_sample_proportion must be in (0, 1]")
+        if self.em_max_pairs < 1000 or self.u_max_pairs < 1000:
+            raise InputError("em_max_pairs and u_max_pairs must be at least 1000")
+        if self.memory_limit_gb <= 0:
+            raise InputError("memory_limit_gb must be positive")
+        if self.max_pairs_per_record <= 0:
+            raise InputError("max_pairs_per_record must be positive")
         if not 0.0 < self.prior_recall <= 1.0:
             raise InputError("prior_recall must be in (0, 1]")
 

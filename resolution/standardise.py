@@ -66,6 +66,9 @@ STANDARD_COLUMNS: tuple[str, ...] = (
     "accounts",
 )
 
+# a UK postcode at the end of a cleaned address ("m12 7gs", "m127gs")
+_UK_POSTCODE = "\\b([a-z]{1,2}[0-9][a-z0-9]? ?[0-9][a-z]{2})"
+
 _STREET_TYPES = {
     "street": "st",
     "road": "rd",
@@ -196,8 +199,8 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
                 AS aliases_c,
               {_dob_sql("dob")} AS dob_parts,
               nullif(trim(regexp_replace(lower(CAST(postcode AS VARCHAR)), '\\s+', ' ', 'g')), '')
-                AS pc,
-              {_clean("address")} AS addr,
+                AS pc0,
+              {_clean("address")} AS addr0,
               nullif({_clean("city")}, '') AS city,
               nullif(regexp_replace(upper(CAST(id_number AS VARCHAR)), '[^A-Z0-9]', '', 'g'), '')
                 AS id_number,
@@ -213,18 +216,33 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
         )
         # family name: the last-name column, else the full name's comma part or last token
         con.execute(
-            """
+            f"""
             CREATE TEMP TABLE named AS
+            WITH a AS (
+              SELECT *, nullif(regexp_extract(addr0, '{_UK_POSTCODE}$', 1), '') AS addr_pc
+              FROM base
+            )
             SELECT *,
+              coalesce(pc0, CASE WHEN strpos(addr_pc, ' ') = 0
+                                 THEN substr(addr_pc, 1, length(addr_pc) - 3) || ' '
+                                      || substr(addr_pc, length(addr_pc) - 2)
+                                 ELSE addr_pc END) AS pc,
+              -- the postcode is compared on its own: keep it out of the street address
+              nullif(trim(CASE WHEN addr_pc IS NOT NULL
+                               THEN regexp_replace(addr0, '{_UK_POSTCODE}$', '')
+                               WHEN pc0 IS NOT NULL AND strpos(addr0, pc0) > 0
+                               THEN replace(addr0, pc0, '')
+                               ELSE addr0 END), '') AS addr,
               coalesce(split_part(first_c, ' ', 1),
                        CASE WHEN full_comma_last IS NULL THEN split_part(full_c, ' ', 1)
-                            ELSE nullif(split_part(trim(split_part(full_c, full_comma_last, 2)), ' ', 1), '')
+                            ELSE nullif(split_part(
+                                   trim(split_part(full_c, full_comma_last, 2)), ' ', 1), '')
                        END
               ) AS given0,
               coalesce(last_c, full_comma_last,
                        CASE WHEN strpos(full_c, ' ') > 0
                             THEN regexp_extract(full_c, '(\\S+)$', 1) END) AS surname
-            FROM base
+            FROM a
             """
         )
         con.execute(

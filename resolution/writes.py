@@ -1,5 +1,8 @@
 """Writing resolution results into the case: persons, provenance, USES / HOLDS, review queue.
 
+``phone_actor`` maps every phone to its actor for the analytics stage: the one person who uses
+it, or the phone itself when no person (or more than one) does.
+
 Set-based SQL over the frames produced by clustering; every table is rebuilt, so a re-run
 leaves no stale rows. Persons are actors for the analytics stage: ``node_person`` with
 ``rel_uses`` (Person -> Phone) and ``rel_holds`` (Person -> Account) is the resolved view it
@@ -47,7 +50,7 @@ def write_graph(
     queue: pd.DataFrame,
     hashes: dict[str, str],
 ) -> None:
-    """Rebuild er_clusters, er_anchors, review_queue and the Person graph tables."""
+    """Rebuild er_clusters, er_anchors, review_queue, phone_actor and the Person tables."""
     clusters = _record_probability(assignment, pairs)
     con.register("clusters_df", clusters)
     con.register("anchors_df", anchors)
@@ -135,6 +138,20 @@ def write_graph(
                     WHERE ident IS NOT NULL
                     GROUP BY person_id, ident ORDER BY person_id, ident"""
             )
+        # the actor of each phone: its one known user, else the phone itself (unattributed,
+        # or shared by several persons: then no single person is its actor)
+        con.execute(
+            """CREATE OR REPLACE TABLE phone_actor AS
+               WITH users AS (
+                 SELECT dst AS msisdn, list_sort(list_distinct(list(src))) AS persons
+                 FROM rel_uses GROUP BY dst)
+               SELECT p.msisdn,
+                      CASE WHEN len(u.persons) = 1 THEN u.persons[1] ELSE p.msisdn END
+                        AS actor_id,
+                      coalesce(u.persons, []) AS persons
+               FROM node_phone p LEFT JOIN users u USING (msisdn)
+               ORDER BY p.msisdn"""
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

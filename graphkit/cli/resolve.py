@@ -114,6 +114,9 @@ def review(
         str | None, typer.Option("--reject", help="Review id: never one person.")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept in the audit).")] = None,
+    item: Annotated[
+        str | None, typer.Option("--id", help="Show this review item (any status).")
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Pending pairs to show.")] = 5,
     json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
@@ -122,7 +125,7 @@ def review(
     Decisions are audited (alteration) and become must-link / cannot-link constraints:
     the persons are re-clustered at once and every later `graphkit resolve` honours them.
 
-    Example: graphkit review mycase ; graphkit review mycase --reject R5109ea96f04b
+    Example: graphkit review mycase --limit 3 ; graphkit review mycase --reject R5109ea96f04b
     """
     from resolution.case import decide
     from resolution.views import review_items
@@ -149,15 +152,15 @@ def review(
             )
         return
     with audited(store, command="review", operation="consultation") as entry:
-        items = review_items(store, limit=limit)
+        items = review_items(store, limit=limit, review_id=item)
         entry.detail["shown"] = len(items)
     if json_output:
         render(items, json_output=True, title="review")
         return
     if not items:
         console.print("review queue: nothing pending")
-    for item in items:
-        _show_item(item)
+    for shown in items:
+        _show_item(shown)
 
 
 def register(app: typer.Typer) -> None:

@@ -78,9 +78,7 @@ def fake_sources(er_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 
 
 @pytest.fixture(scope="session")
-def trained_model(
-    fake_sources: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
-) -> Path:
+def trained_model(fake_sources: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained on the persons + subscribers case, saved as JSON (trained once)."""
     from resolution.case import MODEL_FILE, resolve_case
     from resolution.spec import ResolutionSpec

@@ -18,16 +18,22 @@ def _brute(pred: list[int], true: list[int]) -> tuple[float, float, float, float
     tp = {(i, j) for i, j in itertools.combinations(range(n), 2) if true[i] == true[j]}
     p = len(pp & tp) / len(pp) if pp else 1.0
     r = len(pp & tp) / len(tp) if tp else 1.0
-    bp = sum(
-        sum(1 for j in range(n) if pred[j] == pred[i] and true[j] == true[i])
-        / sum(1 for j in range(n) if pred[j] == pred[i])
-        for i in range(n)
-    ) / n
-    br = sum(
-        sum(1 for j in range(n) if pred[j] == pred[i] and true[j] == true[i])
-        / sum(1 for j in range(n) if true[j] == true[i])
-        for i in range(n)
-    ) / n
+    bp = (
+        sum(
+            sum(1 for j in range(n) if pred[j] == pred[i] and true[j] == true[i])
+            / sum(1 for j in range(n) if pred[j] == pred[i])
+            for i in range(n)
+        )
+        / n
+    )
+    br = (
+        sum(
+            sum(1 for j in range(n) if pred[j] == pred[i] and true[j] == true[i])
+            / sum(1 for j in range(n) if true[j] == true[i])
+            for i in range(n)
+        )
+        / n
+    )
     return p, r, bp, br
 
 
