@@ -236,16 +236,20 @@ def _node_table(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: list[str]
     has = {t: _exists(store, con, t) for t in ("analytics_actor", "src_cdr", "src_subscribers")}
     analytics = ""
     if has["analytics_actor"]:
-        cols = {
-            r[0]
-            for r in con.execute(
-                "SELECT column_name FROM information_schema.columns "
+        cols = dict(
+            con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
                 "WHERE table_name = 'analytics_actor'"
             ).fetchall()
-        }
+        )
         picked = [c for c in _ANALYTICS_COLUMNS if c in cols]
+        # communities are Community keys ('C3'); older cases stored the number alone
+        keyed = cols.get("community") == "VARCHAR"
         analytics = ", " + ", ".join(
-            "'C' || an.community AS community" if c == "community" else f"an.{c}" for c in picked
+            ("an.community" if keyed else "'C' || an.community AS community")
+            if c == "community"
+            else f"an.{c}"
+            for c in picked
         )
     # Identifier lists per actor through joins on the actor's phones (linear in phones).
     parts = {"imeis": "SELECT src AS msisdn, dst AS value FROM rel_used_device"}
@@ -358,7 +362,8 @@ def select_subgraph(store: CaseStore, selection: Selection) -> Subgraph:
             if not _exists(store, con, "analytics_actor"):
                 raise CaseError("no communities yet: run `graphkit analyze` first")
             found = con.execute(
-                "SELECT actor_id FROM analytics_actor WHERE community = ?", [community]
+                "SELECT actor_id FROM analytics_actor WHERE CAST(community AS VARCHAR) IN (?, ?)",
+                [str(community), f"C{community}"],
             ).fetchall()
             if not found:
                 raise InputError(f"no community C{community} in this case")

@@ -297,6 +297,11 @@ def collect(store: CaseStore, *, sensitivity: bool = True) -> CaseFacts:
         if store.table_exists(con, "src_cdr"):
             row = con.execute("SELECT min(start), max(start) FROM src_cdr").fetchone()
             period = (row[0], row[1]) if row else (None, None)
+    from graphkit.report.text import community_key
+
+    for frame in (actors, communities):
+        if "community" in frame.columns:
+            frame["community"] = [community_key(v) for v in frame["community"]]
     stages = manifest.get("stages", {})
     for part, stage in (
         ("graph", "build"),

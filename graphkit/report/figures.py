@@ -57,10 +57,11 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def community_colour(community: Any) -> str:
-    """The colour of community number ``community`` (grey when unknown)."""
-    if community is None or (isinstance(community, float) and math.isnan(community)):
-        return NO_COMMUNITY
-    return PALETTE[int(community) % len(PALETTE)]
+    """The colour of a community (``C3`` or 3; grey when unknown)."""
+    from graphkit.report.text import community_index
+
+    index = community_index(community)
+    return NO_COMMUNITY if index is None else PALETTE[index % len(PALETTE)]
 
 
 def _png(fig: Figure) -> bytes:

@@ -77,8 +77,7 @@ def _table(t: Table) -> str:
 def _interactive(block: Interactive) -> str:
     payload = json.dumps(block.data, ensure_ascii=False, default=str).replace("<", "\\u003c")
     legend = "".join(
-        f'<span><i style="background:{_e(c["color"])}"></i>C{int(c["id"])} ({int(c["size"])})'
-        "</span>"
+        f'<span><i style="background:{_e(c["color"])}"></i>{_e(c["id"])} ({int(c["size"])})</span>'
         for c in block.data["communities"][:30]
     )
     static = _figure(block.fallback) if block.fallback else ""

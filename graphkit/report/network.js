@@ -51,7 +51,7 @@
     if (!n) { return; }
     side.appendChild(text("h3", n.label));
     var dl = document.createElement("dl");
-    var rows = [["kind", n.kind], ["community", n.community === null ? null : "C" + n.community],
+    var rows = [["kind", n.kind], ["community", n.community],
                 ["phones", (n.phones || []).join(", ")], ["PageRank", n.pagerank],
                 ["betweenness", n.betweenness], ["leadership", n.leadership],
                 ["level (0 = top)", n.level],
@@ -107,7 +107,7 @@
   data.communities.forEach(function (c) {
     var o = document.createElement("option");
     o.value = String(c.id);
-    o.textContent = "C" + c.id + " (" + c.size + " members)";
+    o.textContent = c.id + " (" + c.size + " members)";
     select.appendChild(o);
   });
   select.addEventListener("change", function () {

@@ -27,8 +27,8 @@ from graphkit.report.blocks import (
 )
 from graphkit.report.collect import CaseFacts
 from graphkit.report.sections_extra import activity_section, hypotheses_section, methods_section
+from graphkit.report.text import community_key, label_of, short_label
 from graphkit.report.text import fmt as _fmt
-from graphkit.report.text import label_of, short_label
 
 __all__ = ["build_sections"]
 
@@ -117,7 +117,7 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
     nodes = []
     for (_, r), size in zip(a.iterrows(), sizes, strict=True):
         x, y = positions[r["actor_id"]]
-        comm = None if pd.isna(r.get("community")) else int(r["community"])
+        comm = community_key(r.get("community"))
         nodes.append(
             {
                 "id": r["actor_id"],
@@ -162,7 +162,7 @@ def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -
                     }
                 )
     comms = [
-        {"id": int(c), "size": int(n), "color": figures.community_colour(c)}
+        {"id": str(c), "size": int(n), "color": figures.community_colour(c)}
         for c, n in zip(
             facts.communities.get("community", []), facts.communities.get("size", []), strict=True
         )
@@ -223,7 +223,7 @@ def network_section(
 
 
 def _community_card(facts: CaseFacts, row: Any) -> Card:
-    c = int(row.community)
+    c = str(row.community)
     members = facts.actors[facts.actors["community"] == c].copy()
     members = members.sort_values("leadership", ascending=False)
     p = getattr(row, "hierarchy_p_value", float("nan"))
@@ -296,7 +296,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             collapsed=True,
         )
     )
-    return Card(f"Community C{c}", figures.community_colour(c), tuple(blocks))
+    return Card(f"Community {c}", figures.community_colour(c), tuple(blocks))
 
 
 def _name(facts: CaseFacts, actor_id: Any) -> str:
@@ -338,7 +338,7 @@ def communities_section(facts: CaseFacts) -> Section:
             Table(
                 ("community", "size", "ties", "leader"),
                 tuple(
-                    (f"C{int(r.community)}", int(r.size), int(r.ties), _name(facts, r.leader))
+                    (str(r.community), int(r.size), int(r.ties), _name(facts, r.leader))
                     for r in rest.itertuples()
                 ),
                 "Smaller communities",

@@ -34,7 +34,7 @@ def _heatmaps(facts: CaseFacts) -> Figure:
     if not facts.communities.empty and not facts.actors.empty:
         for c in facts.communities.sort_values("size", ascending=False)["community"].head(5):
             members = facts.actors.loc[facts.actors["community"] == c, "actor_id"]
-            grids.append((f"community C{int(c)}", figures.hour_of_week(facts.activity, members)))
+            grids.append((f"community {c}", figures.hour_of_week(facts.activity, members)))
     return Figure(
         "heatmaps",
         figures.heatmaps_png(grids),

@@ -8,7 +8,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["evidence_text", "fmt", "label_of", "short_label"]
+__all__ = ["community_index", "community_key", "evidence_text", "fmt", "label_of", "short_label"]
+
+
+def community_key(value: Any) -> str | None:
+    """The Community key (``C3``) of a community given as ``3`` or ``C3``; None if missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    return text if text.startswith("C") else f"C{int(float(text))}"
+
+
+def community_index(value: Any) -> int | None:
+    """The number of a community key (``C3`` -> 3); None when it has none."""
+    key = community_key(value)
+    digits = key[1:] if key else ""
+    return int(digits) if digits.isdigit() else None
 
 
 def fmt(value: Any, digits: int = 3) -> str:

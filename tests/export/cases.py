@@ -31,7 +31,8 @@ def add_hypotheses(store: CaseStore) -> None:
         top = [
             r[0]
             for r in con.execute(
-                "SELECT actor_id FROM analytics_actor WHERE community = 0 "
+                "SELECT actor_id FROM analytics_actor "
+                "WHERE CAST(community AS VARCHAR) IN ('0', 'C0') "
                 "ORDER BY pagerank DESC, actor_id LIMIT 6"
             ).fetchall()
         ]

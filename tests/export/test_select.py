@@ -26,7 +26,9 @@ def _frame(store: CaseStore, sql: str) -> pd.DataFrame:
 
 def test_community_is_its_members_and_their_ties(store: CaseStore) -> None:
     members = set(
-        _frame(store, "SELECT actor_id FROM analytics_actor WHERE community = 1")["actor_id"]
+        _frame(
+            store, "SELECT actor_id FROM analytics_actor WHERE community::VARCHAR IN ('1', 'C1')"
+        )["actor_id"]
     )
     sub = select_subgraph(store, Selection(community="C1"))
     assert set(sub.nodes["id"]) == members
