@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphkit.audit import sha256_bytes
+from graphkit.audit import sha256_bytes, sha256_file
 from graphkit.errors import InputError
 from graphkit.export.files import check_target, write_atomic
 
@@ -78,7 +78,10 @@ def write_report(
         command="report",
         operation="consultation",
         inputs={"case_manifest": case_hash},
-        outputs={str(result.path): result.sha256},
+        outputs={
+            str(result.path): result.sha256,
+            **{str(p): sha256_file(p) for p in result.figures},
+        },
         detail={
             **detail,
             "bytes": result.size_bytes,
@@ -116,12 +119,13 @@ def _write(
         folder = target.stem + "_files"
         text, pngs = render_markdown(sections, title=title, subtitle=subtitle, folder=folder)
         fig_dir = target.parent / folder
-        check_target(fig_dir / "x.png", force=True) if fig_dir.exists() else None
+        # every figure target is checked (no symlinked folder, no overwrite without force)
+        # before the first one is written
         fig_dir.mkdir(exist_ok=True)
+        checked = {name: check_target(fig_dir / name, force=force) for name in pngs}
         for name, png in pngs.items():
-            path = check_target(fig_dir / name, force=force)
-            write_atomic(path, png)
-            figures.append(path)
+            write_atomic(checked[name], png)
+            figures.append(checked[name])
         data = text.encode("utf-8")
     write_atomic(target, data)
     log.info("report written to %s (%d bytes)", target, len(data))

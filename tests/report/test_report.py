@@ -202,7 +202,9 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
     for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):
         assert heading in text
     assert "> **HYPOTHESIS: Hand-offs" in text
-    assert report_case.audit.entries()[-1]["detail"]["format"] == "md"
+    entry = report_case.audit.entries()[-1]
+    assert entry["detail"]["format"] == "md"
+    assert entry["outputs"] == {p: sha256_file(Path(p)) for p in [str(out), *row["figures"]]}
     assert default_report_path(report_case, "html").parent == report_case.path / "reports"
 
 
