@@ -46,12 +46,32 @@ def label_of(row: Any) -> str:
     return actor_id
 
 
+# Evidence fields a reviewer reads first (hand-offs, predicted links, blackouts), then the rest.
+_FIRST = (
+    "contacts_overlap",
+    "shared_contacts",
+    "cells_overlap",
+    "shared_cells",
+    "shared_imei",
+    "rhythm_similarity",
+    "gap_hours",
+    "n_shared_contacts",
+    "shortest_path_hops",
+    "common_neighbours",
+    "expected_events",
+    "also_silent",
+)
+
+
 def evidence_text(evidence: Any, *, limit: int = 6) -> str:
-    """A one-line summary of an evidence dict: numbers as they are, lists by their length."""
+    """A one-line summary of an evidence dict: the telling fields first, numbers as they are,
+    lists by their length."""
     if not isinstance(evidence, dict):
         return "" if evidence is None else str(evidence)[:200]
+    keys = [k for k in _FIRST if k in evidence] + [k for k in evidence if k not in _FIRST]
     parts = []
-    for k, v in evidence.items():
+    for k in keys:
+        v = evidence[k]
         if k in ("weights", "model_version") or isinstance(v, dict):
             continue
         parts.append(f"{k}: {len(v)}" if isinstance(v, list) else f"{k}: {v}")
