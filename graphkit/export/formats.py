@@ -7,7 +7,8 @@
   which Cytoscape desktop imports and vis-network reads after a one-line mapping.
 * CSV: ``nodes`` and ``edges`` tables with formula-like cells neutralised.
 * Cypher: a parameterised script for ``cypher-shell -f``: rows are passed with ``:param``
-  and written with ``UNWIND $rows … MERGE``; labels and types come from the declared model.
+  and written with ``UNWIND $rows … MERGE``; labels, types and keys come from the declared
+  model and match what ``graphkit publish`` writes (Person / Phone, CALLED with calls and sms).
 * ANX: i2 Analyst's Notebook exchange file written with ``anxwritter``; hypotheses are drawn
   dashed (strength ``Hypothesis``).
 
@@ -195,41 +196,84 @@ def cypher_literal(value: Any) -> str:
     return cypher_literal(str(value))
 
 
+_CYPHER_TIME = (
+    "r.first = CASE WHEN row.props.first IS NULL THEN NULL ELSE datetime(row.props.first) END, "
+    "r.last = CASE WHEN row.props.last IS NULL THEN NULL ELSE datetime(row.props.last) END"
+)
+
+
+def _cypher_relationships(
+    sub: Subgraph, labels: dict[str, str]
+) -> dict[tuple[str, ...], list[Any]]:
+    """Rows ``{src, dst, props}`` per (type, start label, end label), shaped like the published
+    graph: calls and texts of a pair in one CALLED, contact kinds apart (CONTACT ``kind``)."""
+    groups: dict[tuple[str, ...], dict[tuple[str, ...], dict[str, Any]]] = {}
+    for row in _edge_rows(sub):
+        rel, layer = row["relationship"], str(row["layer"])
+        src, dst = str(row["src"]), str(row["dst"])
+        group = groups.setdefault((rel, labels[src], labels[dst]), {})
+        kind = layer.removeprefix("contact:") if rel == "CONTACT" else ""
+        props = group.setdefault((src, dst, kind), {})
+        if rel == "CALLED":
+            props["calls" if layer == "calls" else "sms"] = row.get("count")
+        elif rel == "TRANSFERRED":
+            props.update(count=row.get("count"), amount=row.get("amount"))
+        elif rel == "CONTACT":
+            props.update(kind=kind, weight=row.get("weight"))
+        else:
+            for k in ("score", "status", "model_version", "evidence"):
+                props[k] = row.get(k)
+            props["hypothesis"] = True
+        for k, pick in (("first", min), ("last", max)):
+            if row.get(k) is not None:
+                props[k] = pick(props[k], row[k]) if props.get(k) else row[k]
+    return {
+        key: [
+            {"src": s, "dst": d, "props": {k: v for k, v in p.items() if v is not None}}
+            for (s, d, _), p in sorted(rows.items())
+        ]
+        for key, rows in sorted(groups.items())
+    }
+
+
 def render_cypher(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
-    """A cypher-shell script: ``:param rows`` batches and fixed ``UNWIND`` statements."""
+    """A cypher-shell script: ``:param rows`` batches and fixed ``UNWIND`` statements.
+
+    Nodes and relationships follow the published graph (:mod:`graphkit.publish`): actors are
+    Person nodes (``person_id``) or Phone nodes (``msisdn``; identifiers of no known kind are
+    Phones, as the model says), relationships carry the declared types and properties.
+    """
+    person, phone = node("Person"), node("Phone")
+    keys = {person.label: person.key, phone.label: phone.key}
     lines = [
-        "// graphkit export: a parameterised Cypher script.",
-        "// Run with: cypher-shell -f THIS_FILE (each batch is set with :param, then written",
-        "// with UNWIND $rows ... MERGE; no value is ever spliced into a statement).",
+        "// graphkit export: a parameterised Cypher script (Cypher 5).",
+        "// Run with: cypher-shell -f THIS_FILE. Each batch of rows is set with :param and",
+        "// written by a fixed UNWIND $rows ... MERGE statement: no value is spliced into one.",
         *(f"// {k}: {json.dumps(v, ensure_ascii=True)}" for k, v in meta.items()),
-        f"CREATE CONSTRAINT graphkit_actor_id IF NOT EXISTS FOR (a:{ACTOR}) "
-        "REQUIRE a.actor_id IS UNIQUE;",
+        *(
+            f"CREATE INDEX graphkit_export_{label.lower()} IF NOT EXISTS "
+            f"FOR (n:{label}) ON (n.{key});"
+            for label, key in keys.items()
+        ),
     ]
+    labels: dict[str, str] = {}
     by_label: dict[str, list[dict[str, Any]]] = {}
     for row in _node_rows(sub, flat=False):
-        label = row.pop("type")
-        by_label.setdefault(label, []).append({"id": row.pop("id"), "props": row})
+        label = person.label if row["kind"] == "person" else phone.label
+        labels[str(row["id"])] = label
+        row.pop("type")
+        by_label.setdefault(label, []).append({"key": row.pop("id"), "props": row})
     for label, rows in sorted(by_label.items()):
-        extra = f", a:{label}" if label != ACTOR else ""
         stmt = (
-            f"UNWIND $rows AS row MERGE (a:{ACTOR} {{actor_id: row.id}}) SET a += row.props{extra};"
+            f"UNWIND $rows AS row MERGE (n:{label} {{{keys[label]}: row.key}}) SET n += row.props;"
         )
         lines += _batches(rows, stmt)
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for row in _edge_rows(sub):
-        rel = row.pop("relationship")
-        item = {"src": row.pop("src"), "dst": row.pop("dst"), "layer": row["layer"]}
-        item["first"], item["last"] = row.pop("first", None), row.pop("last", None)
-        row.pop("id")
-        item["props"] = row
-        by_type.setdefault(rel, []).append(item)
-    for rel, rows in sorted(by_type.items()):
+    for (rel, start, end), rows in _cypher_relationships(sub, labels).items():
+        merge = f"[r:{rel} {{kind: row.props.kind}}]" if rel == "CONTACT" else f"[r:{rel}]"
         stmt = (
-            f"UNWIND $rows AS row MATCH (a:{ACTOR} {{actor_id: row.src}}) "
-            f"MATCH (b:{ACTOR} {{actor_id: row.dst}}) "
-            f"MERGE (a)-[r:{rel} {{layer: row.layer}}]->(b) SET r += row.props, "
-            "r.first = CASE WHEN row.first IS NULL THEN null ELSE datetime(row.first) END, "
-            "r.last = CASE WHEN row.last IS NULL THEN null ELSE datetime(row.last) END;"
+            f"UNWIND $rows AS row MATCH (a:{start} {{{keys[start]}: row.src}}) "
+            f"MATCH (b:{end} {{{keys[end]}: row.dst}}) MERGE (a)-{merge}->(b) "
+            f"SET r += row.props, {_CYPHER_TIME};"
         )
         lines += _batches(rows, stmt)
     lines.append(":param rows => [];")

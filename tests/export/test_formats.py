@@ -7,6 +7,7 @@ import io
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import defusedxml.ElementTree as safe_et
 import networkx as nx
@@ -97,13 +98,16 @@ def test_json_is_cytoscape_elements(sim_case: CaseStore, tmp_path: Path) -> None
     )
 
 
-def _cypher_rows(script: str) -> list[list[dict[str, object]]]:
-    batches = []
-    for line in script.splitlines():
-        if line.startswith(":param rows => "):
+def _cypher_batches(script: str) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(statement, rows) for each ``:param rows`` batch of a script."""
+    out = []
+    lines = script.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(":param rows => ") and i + 1 < len(lines):
             literal = line.removeprefix(":param rows => ").removesuffix(";")
-            batches.append(json.loads(re.sub(r"`((?:[^`]|``)*)`:", r'"\1":', literal)))
-    return batches
+            rows = json.loads(re.sub(r"`((?:[^`]|``)*)`:", r'"\1":', literal))
+            out.append((lines[i + 1], rows))
+    return out
 
 
 def test_cypher_script_passes_every_value_as_a_parameter(
@@ -115,10 +119,57 @@ def test_cypher_script_passes_every_value_as_a_parameter(
     nodes, edges = _expected(sim_case)
     for stmt in statements:
         assert not any(n in stmt for n in nodes)  # no identifier spliced into a statement
-        assert stmt.startswith(("CREATE CONSTRAINT", "UNWIND $rows AS row"))
-    rows = [r for batch in _cypher_rows(script) for r in batch]
-    assert {r["id"] for r in rows if "id" in r} == nodes
-    assert {(r["src"], r["dst"], r["layer"]) for r in rows if "src" in r} == edges
+        assert stmt.startswith(("CREATE INDEX", "UNWIND $rows AS row"))
+    batches = _cypher_batches(script)
+    assert {r["key"] for stmt, rows in batches if "MERGE (n:" in stmt for r in rows} == nodes
+    written = set()
+    for stmt, rows in batches:
+        rel = re.search(r"\[r:(\w+)", stmt)
+        for r in rows if rel else []:
+            written.add((r["src"], r["dst"], rel.group(1)))
+            if rel.group(1) == "CALLED":  # calls and texts of a pair in one relationship
+                assert set(r["props"]) & {"calls", "sms"}
+    assert written == {(s, d, edge_type(layer)) for s, d, layer in edges}
+
+
+def test_cypher_statements_pass_neo4j_linter(sim_case: CaseStore, tmp_path: Path) -> None:
+    """Neo4j's own parser (tools/cypherlint, strict: only declared labels, types, keys)."""
+    import shutil
+    import subprocess
+
+    lint_dir = Path(__file__).resolve().parents[2] / "tools" / "cypherlint"
+    node_bin = shutil.which("node")
+    if node_bin is None or not (lint_dir / "node_modules" / "@neo4j-cypher").is_dir():
+        pytest.skip("Cypher linter not installed (npm ci --prefix tools/cypherlint)")
+    from graphkit.publish.properties import lint_schema
+
+    _export(
+        sim_case, "cypher", tmp_path / "sub.cypher", selection=Selection(include_hypotheses=True)
+    )
+    script = (tmp_path / "sub.cypher").read_text()
+    texts = sorted({x for x in script.splitlines() if x and not x.startswith(("//", ":param"))})
+    # each statement is checked with the one parameter it is sent with
+    statements = [
+        {"name": f"export/{i}", "text": t, "parameters": {"rows": []}} for i, t in enumerate(texts)
+    ]
+    assert any("PREDICTED_LINK" in t for t in texts) and any("CALLED" in t for t in texts)
+    bad = {
+        "name": "negative-control",
+        "text": "UNWIND $rows AS row MATCH (n:Phne {msisdn: row.key}) RETURN n",
+        "parameters": {"rows": []},
+    }
+    request = {"schema": lint_schema("CYPHER 5"), "strict": True, "statements": [*statements, bad]}
+    done = subprocess.run(
+        [node_bin, str(lint_dir / "lint.mjs"), "--stdin"],
+        text=True,
+        input=json.dumps(request),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    findings = [x for x in done.stdout.splitlines() if not x.startswith("cypherlint:")]
+    assert any(x.startswith("negative-control:") for x in findings)  # the linter does look
+    assert [x for x in findings if not x.startswith("negative-control")] == []
 
 
 def test_cypher_literals_keep_hostile_strings_inside_quotes() -> None:
