@@ -1,0 +1,22 @@
+"""Export a subgraph of a case for other tools (GraphML, GEXF, JSON, CSV, Cypher, i2 ANX).
+
+``export_case(store, fmt=..., out=..., selection=Selection(...), purpose=..., recipient=...)``
+selects, optionally pseudonymises, writes atomically with a manifest beside the file, and
+records the disclosure in the audit log.
+"""
+
+from __future__ import annotations
+
+from graphkit.export.formats import FORMATS
+from graphkit.export.run import ExportResult, export_case, export_paths
+from graphkit.export.select import Selection, Subgraph, select_subgraph
+
+__all__ = [
+    "FORMATS",
+    "ExportResult",
+    "Selection",
+    "Subgraph",
+    "export_case",
+    "export_paths",
+    "select_subgraph",
+]

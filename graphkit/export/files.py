@@ -1,0 +1,86 @@
+"""Safe file writing for exports: checked targets, atomic writes, neutralised CSV cells.
+
+An export goes into the directory named by ``--out``; a target whose path climbs out of it
+(``..``), passes through or is a symbolic link, lies inside the case directory, or already
+exists (without ``force``) is refused before anything is written. Each file is written to a
+temporary file in the same directory, flushed to disk and renamed over the target, so a reader
+never sees half a file and a failed export leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from graphkit.errors import InputError
+
+__all__ = ["FORMULA_PREFIXES", "check_target", "neutralise_cell", "write_atomic"]
+
+# Cells starting with these are run as formulas by spreadsheet programs (OWASP "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: str) -> str:
+    """Prefix a text cell that a spreadsheet would run as a formula with a single quote."""
+    if value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _has_symlink(path: Path) -> Path | None:
+    """The first existing component of ``path`` (absolute) that is a symbolic link."""
+    current = Path(path.anchor)
+    for part in path.parts[1:]:
+        current = current / part
+        if current.is_symlink():
+            return current
+        if not current.exists():
+            return None
+    return None
+
+
+def check_target(path: Path, *, case_dir: Path | None = None, force: bool = False) -> Path:
+    """The absolute target for ``path`` after the safety checks (InputError when refused).
+
+    Refused: names with ``..``; any symbolic link on the way (the target itself included);
+    a target inside ``case_dir``; a directory; an existing file unless ``force``; a missing
+    parent directory.
+    """
+    if not str(path) or path.name in ("", ".", ".."):
+        raise InputError(f"--out {path} does not name a file")
+    if ".." in path.parts:
+        raise InputError(f"--out {path}: '..' in an export path is refused")
+    target = Path(os.path.abspath(path))
+    link = _has_symlink(target)
+    if link is not None:
+        raise InputError(f"--out {path}: {link} is a symbolic link; refusing to follow it")
+    if not target.parent.is_dir():
+        raise InputError(f"--out {path}: directory {target.parent} does not exist")
+    if case_dir is not None:
+        case = Path(os.path.realpath(case_dir))
+        if target == case or case in target.parents:
+            raise InputError(f"--out {path}: exports may not be written inside the case directory")
+    if target.exists() or target.is_symlink():
+        if target.is_dir():
+            raise InputError(f"--out {path} is a directory")
+        if not force:
+            raise InputError(f"--out {path} exists; use --force to replace it")
+    return target
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file and a rename."""
+    fd, tmp = tempfile.mkstemp(prefix=".graphkit-export-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,341 @@
+"""Export formats: each renders a :class:`Subgraph` to bytes (no file access here).
+
+* GraphML and GEXF (networkx writers): a directed multigraph, one edge per tie layer (edge
+  ids ``e0, e1 …`` unique in the file; ``layer`` and ``relationship`` as edge attributes),
+  readable by networkx, Gephi, yEd and Cytoscape.
+* JSON: Cytoscape.js elements (``{"elements": {"nodes": [{"data": …}], "edges": […]}}``),
+  which Cytoscape desktop imports and vis-network reads after a one-line mapping.
+* CSV: ``nodes`` and ``edges`` tables with formula-like cells neutralised.
+* Cypher: a parameterised script for ``cypher-shell -f``: rows are passed with ``:param``
+  and written with ``UNWIND $rows … MERGE``; labels, types and keys come from the declared
+  model and match what ``graphkit publish`` writes (Person / Phone, CALLED with calls and sms).
+* ANX: i2 Analyst's Notebook exchange file written with ``anxwritter``; hypotheses are drawn
+  dashed (strength ``Hypothesis``).
+
+List attributes (names, phones …) are joined with ``"; "`` where a format has no lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from graphkit.export.files import neutralise_cell
+from graphkit.export.select import NODE_LIST_COLUMNS, Subgraph
+from graphkit.model import ACTOR, node, relationship
+
+__all__ = ["FORMATS", "edge_type", "node_label", "render"]
+
+LIST_SEPARATOR = "; "
+_LAYER_TYPES = {
+    "calls": "CALLED",
+    "sms": "CALLED",
+    "money": "TRANSFERRED",
+    "predicted_link": "PREDICTED_LINK",
+    "same_user_as": "SAME_USER_AS",
+}
+_KIND_LABELS = {"person": "Person", "phone": "Phone"}
+_CYPHER_BATCH = 1000
+
+
+def node_label(kind: str) -> str:
+    """Declared label of an actor of ``kind`` (``Actor`` for identifiers of no known kind)."""
+    label = _KIND_LABELS.get(kind)
+    return node(label).label if label else ACTOR
+
+
+def edge_type(layer: str) -> str:
+    """Declared relationship type of a tie layer (contact layers are CONTACT)."""
+    return relationship(_LAYER_TYPES.get(layer, "CONTACT")).type
+
+
+def _scalar(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp | datetime):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _scalar(value.item())
+    return value
+
+
+def _node_rows(sub: Subgraph, *, flat: bool) -> list[dict[str, Any]]:
+    rows = []
+    for rec in sub.nodes.to_dict("records"):
+        row: dict[str, Any] = {}
+        for key, value in rec.items():
+            if key in NODE_LIST_COLUMNS:
+                row[key] = LIST_SEPARATOR.join(value) if flat else list(value)
+            else:
+                row[key] = _scalar(value)
+        row["type"] = node_label(str(rec["kind"]))
+        rows.append({k: v for k, v in row.items() if v is not None})
+    return rows
+
+
+def _edge_rows(sub: Subgraph) -> list[dict[str, Any]]:
+    rows = []
+    for i, rec in enumerate(sub.edges.to_dict("records")):
+        row = {k: _scalar(v) for k, v in rec.items()}
+        row["relationship"] = edge_type(str(rec["layer"]))
+        row["id"] = f"e{i}"
+        if not row["hypothesis"]:
+            for k in ("score", "status", "model_version", "evidence"):
+                row.pop(k, None)
+        rows.append({k: v for k, v in row.items() if v is not None})
+    return rows
+
+
+def _networkx(sub: Subgraph, meta: dict[str, Any]) -> Any:
+    import networkx as nx
+
+    g = nx.MultiDiGraph(**{k: str(v) for k, v in meta.items()})
+    for row in _node_rows(sub, flat=True):
+        g.add_node(row.pop("id"), **row)
+    for row in _edge_rows(sub):
+        # the key becomes the edge id in GraphML and GEXF, which must be unique in the file
+        src, dst, key = row.pop("src"), row.pop("dst"), row["id"]
+        g.add_edge(src, dst, key=key, **row)
+    return g
+
+
+def render_graphml(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """GraphML text (networkx writer) of the subgraph, with ``meta`` as graph attributes."""
+    import networkx as nx
+
+    return "\n".join(nx.generate_graphml(_networkx(sub, meta))).encode("utf-8")
+
+
+def render_gexf(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """GEXF 1.2 text (networkx writer) of the subgraph, for Gephi."""
+    import networkx as nx
+
+    g = _networkx(sub, meta)
+    for _, data in g.nodes(data=True):
+        data["label"] = str(data.get("label", ""))
+    return "\n".join(nx.generate_gexf(g)).encode("utf-8")
+
+
+def render_json(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """Cytoscape.js elements JSON, with ``meta`` under ``data``."""
+    nodes = [{"data": row} for row in _node_rows(sub, flat=False)]
+    edges = []
+    for row in _edge_rows(sub):
+        row["source"], row["target"] = row.pop("src"), row.pop("dst")
+        if "evidence" in row:
+            row["evidence"] = json.loads(row["evidence"])
+        edges.append({"data": row})
+    doc = {
+        "format": "cytoscape.js elements",
+        "data": meta,
+        "elements": {"nodes": nodes, "edges": edges},
+    }
+    return json.dumps(doc, indent=1, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        cells = []
+        for c in columns:
+            v = row.get(c)
+            if v is None:
+                cells.append("")
+            elif isinstance(v, str):
+                cells.append(neutralise_cell(v))
+            else:
+                cells.append(v)
+        writer.writerow(cells)
+    return buf.getvalue().encode("utf-8")
+
+
+def render_csv(sub: Subgraph, *, meta: dict[str, Any]) -> dict[str, bytes]:
+    """Two files: ``nodes`` and ``edges`` (suffixes given by the caller)."""
+    del meta
+    node_cols = ["id", "type", *[c for c in sub.nodes.columns if c != "id"]]
+    edge_cols = [
+        "id",
+        "src",
+        "dst",
+        "relationship",
+        *[c for c in sub.edges.columns if c not in ("src", "dst")],
+    ]
+    return {
+        "nodes": _csv(_node_rows(sub, flat=True), node_cols),
+        "edges": _csv(_edge_rows(sub), edge_cols),
+    }
+
+
+def cypher_literal(value: Any) -> str:
+    """A Cypher literal for a JSON-like value (strings escaped as in JSON, which Cypher
+    accepts; map keys quoted with backticks)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (f"`{str(k).replace('`', '``')}`: {cypher_literal(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    return cypher_literal(str(value))
+
+
+_CYPHER_TIME = (
+    "r.first = CASE WHEN row.props.first IS NULL THEN NULL ELSE datetime(row.props.first) END, "
+    "r.last = CASE WHEN row.props.last IS NULL THEN NULL ELSE datetime(row.props.last) END"
+)
+
+
+def _cypher_relationships(
+    sub: Subgraph, labels: dict[str, str]
+) -> dict[tuple[str, ...], list[Any]]:
+    """Rows ``{src, dst, props}`` per (type, start label, end label), shaped like the published
+    graph: calls and texts of a pair in one CALLED, contact kinds apart (CONTACT ``kind``)."""
+    groups: dict[tuple[str, ...], dict[tuple[str, ...], dict[str, Any]]] = {}
+    for row in _edge_rows(sub):
+        rel, layer = row["relationship"], str(row["layer"])
+        src, dst = str(row["src"]), str(row["dst"])
+        group = groups.setdefault((rel, labels[src], labels[dst]), {})
+        kind = layer.removeprefix("contact:") if rel == "CONTACT" else ""
+        props = group.setdefault((src, dst, kind), {})
+        if rel == "CALLED":
+            props["calls" if layer == "calls" else "sms"] = row.get("count")
+        elif rel == "TRANSFERRED":
+            props.update(count=row.get("count"), amount=row.get("amount"))
+        elif rel == "CONTACT":
+            props.update(kind=kind, weight=row.get("weight"))
+        else:
+            for k in ("score", "status", "model_version", "evidence"):
+                props[k] = row.get(k)
+            props["hypothesis"] = True
+        for k, pick in (("first", min), ("last", max)):
+            if row.get(k) is not None:
+                props[k] = pick(props[k], row[k]) if props.get(k) else row[k]
+    return {
+        key: [
+            {"src": s, "dst": d, "props": {k: v for k, v in p.items() if v is not None}}
+            for (s, d, _), p in sorted(rows.items())
+        ]
+        for key, rows in sorted(groups.items())
+    }
+
+
+def render_cypher(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """A cypher-shell script: ``:param rows`` batches and fixed ``UNWIND`` statements.
+
+    Nodes and relationships follow the published graph (:mod:`graphkit.publish`): actors are
+    Person nodes (``person_id``) or Phone nodes (``msisdn``; identifiers of no known kind are
+    Phones, as the model says), relationships carry the declared types and properties.
+    """
+    person, phone = node("Person"), node("Phone")
+    keys = {person.label: person.key, phone.label: phone.key}
+    lines = [
+        "// graphkit export: a parameterised Cypher script (Cypher 5).",
+        "// Run with: cypher-shell -f THIS_FILE. Each batch of rows is set with :param and",
+        "// written by a fixed UNWIND $rows ... MERGE statement: no value is spliced into one.",
+        *(f"// {k}: {json.dumps(v, ensure_ascii=True)}" for k, v in meta.items()),
+        *(
+            f"CREATE INDEX graphkit_export_{label.lower()} IF NOT EXISTS "
+            f"FOR (n:{label}) ON (n.{key});"
+            for label, key in keys.items()
+        ),
+    ]
+    labels: dict[str, str] = {}
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for row in _node_rows(sub, flat=False):
+        label = person.label if row["kind"] == "person" else phone.label
+        labels[str(row["id"])] = label
+        row.pop("type")
+        by_label.setdefault(label, []).append({"key": row.pop("id"), "props": row})
+    for label, rows in sorted(by_label.items()):
+        stmt = (
+            f"UNWIND $rows AS row MERGE (n:{label} {{{keys[label]}: row.key}}) SET n += row.props;"
+        )
+        lines += _batches(rows, stmt)
+    for (rel, start, end), rows in _cypher_relationships(sub, labels).items():
+        merge = f"[r:{rel} {{kind: row.props.kind}}]" if rel == "CONTACT" else f"[r:{rel}]"
+        stmt = (
+            f"UNWIND $rows AS row MATCH (a:{start} {{{keys[start]}: row.src}}) "
+            f"MATCH (b:{end} {{{keys[end]}: row.dst}}) MERGE (a)-{merge}->(b) "
+            f"SET r += row.props, {_CYPHER_TIME};"
+        )
+        lines += _batches(rows, stmt)
+    lines.append(":param rows => [];")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _batches(rows: list[dict[str, Any]], statement: str) -> list[str]:
+    out = []
+    for start in range(0, len(rows), _CYPHER_BATCH):
+        batch = rows[start : start + _CYPHER_BATCH]
+        out.append(f":param rows => {cypher_literal(batch)};")
+        out.append(statement)
+    return out
+
+
+def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
+    """i2 Analyst's Notebook exchange bytes (UTF-16) written with anxwritter."""
+    del meta  # ANX has no chart-level properties for it; the manifest carries it
+    from anxwritter import ANXChart
+    from anxwritter.enums import DotStyle
+
+    arrange = "fr" if len(sub.nodes) <= 300 else "grid"
+    chart = ANXChart(settings={"extra_cfg": {"arrange": arrange}})
+    chart.add_strength(name="Hypothesis", dot_style=DotStyle.DASHED)
+    for row in _node_rows(sub, flat=True):
+        ident, label, kind = row.pop("id"), row.pop("label", None), row.pop("type")
+        attrs = {k: v for k, v in row.items() if isinstance(v, str | int | float | bool)}
+        chart.add_icon(id=str(ident), type=kind, label=str(label or ident), attributes=attrs)
+    for row in _edge_rows(sub):
+        hyp = bool(row.get("hypothesis"))
+        attrs = {
+            k: v
+            for k, v in row.items()
+            if k not in ("src", "dst", "relationship", "id")
+            and isinstance(v, str | int | float)
+            and not isinstance(v, bool)
+        }
+        attrs["hypothesis"] = hyp
+        chart.add_link(
+            from_id=str(row["src"]),
+            to_id=str(row["dst"]),
+            type=row["relationship"],
+            arrow=None if hyp else "ArrowOnHead",
+            label=str(row["layer"]),
+            strength="Hypothesis" if hyp else None,
+            attributes=attrs,
+        )
+    return b"".join(chart.iter_anx_bytes())
+
+
+Renderer = Callable[..., Any]
+FORMATS: dict[str, Renderer] = {
+    "graphml": render_graphml,
+    "gexf": render_gexf,
+    "json": render_json,
+    "csv": render_csv,
+    "cypher": render_cypher,
+    "anx": render_anx,
+}
+
+
+def render(sub: Subgraph, fmt: str, *, meta: dict[str, Any]) -> dict[str, bytes]:
+    """Bytes of each file of the export: ``{"": data}``, or ``{"nodes": …, "edges": …}``."""
+    out = FORMATS[fmt](sub, meta=meta)
+    return out if isinstance(out, dict) else {"": out}

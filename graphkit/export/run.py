@@ -1,0 +1,215 @@
+"""``graphkit export``: select, pseudonymise, render, check, write, describe, audit.
+
+Every export is a disclosure: it needs a purpose and a recipient, it is written to the audit
+log (operation ``disclosure``, success or failure), and a manifest beside the file records the
+file's SHA-256, the case manifest hash, the selection, the code version and whether (and with
+which key id) it was pseudonymised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from graphkit import __version__
+from graphkit.audit import sha256_bytes
+from graphkit.errors import GraphkitError, InputError
+from graphkit.export.files import check_target, write_atomic
+from graphkit.export.formats import FORMATS, render
+from graphkit.export.pseudonymise import (
+    case_key,
+    key_id,
+    leaked_identifiers,
+    pseudonymise,
+    raw_identifiers,
+    token,
+    token_map,
+)
+from graphkit.export.select import Selection, select_subgraph
+
+if TYPE_CHECKING:
+    from graphkit.store import CaseStore
+
+__all__ = ["ExportResult", "export_case", "export_paths"]
+
+log = logging.getLogger(__name__)
+_MIN_IDENTIFIER_CHARS = 5  # shorter ids (codes like N12) are no personal identifiers
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written: files with their hashes, the manifest, and the counts."""
+
+    files: dict[Path, str]
+    manifest: Path
+    nodes: int
+    edges: int
+    hypotheses: int
+    pseudonymised: bool
+
+
+def export_paths(out: Path, fmt: str) -> tuple[dict[str, Path], Path]:
+    """Target of each part of an export and of its manifest.
+
+    CSV writes ``STEM.nodes.csv`` and ``STEM.edges.csv`` (``--out STEM.csv`` or ``STEM``);
+    other formats write ``out`` itself. The manifest is ``<out>.manifest.json``.
+    """
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        stem = out.name.removesuffix(".csv")
+        parts = {p: out.with_name(f"{stem}.{p}.csv") for p in ("nodes", "edges")}
+    else:
+        parts = {"": out}
+    return parts, out.with_name(out.name + ".manifest.json")
+
+
+def export_case(
+    store: CaseStore,
+    *,
+    fmt: str,
+    out: Path,
+    selection: Selection,
+    purpose: str,
+    recipient: str,
+    pseudonymise_ids: bool = False,
+    force: bool = False,
+    actor: str | None = None,
+) -> ExportResult:
+    """Export the selected subgraph of the case as ``fmt`` to ``out``; audited as disclosure.
+
+    Raises InputError for a refused target, a missing purpose or recipient or a bad selection,
+    CaseError when the case lacks the stages the selection needs, and GraphkitError when a
+    pseudonymised file would still hold a raw identifier (nothing is written then).
+    """
+    if not purpose.strip() or not recipient.strip():
+        raise InputError("an export needs a --purpose and a --recipient")
+    parts, manifest_path = export_paths(out, fmt)
+    case_hash = store.manifest_sha256()
+    detail: dict[str, Any] = {
+        "format": fmt,
+        "purpose": purpose,
+        "recipient": recipient,
+        "selection": selection.to_dict(),
+        "pseudonymised": pseudonymise_ids,
+        "out": str(out),
+    }
+    try:
+        targets = {p: check_target(t, case_dir=store.path, force=force) for p, t in parts.items()}
+        manifest_target = check_target(manifest_path, case_dir=store.path, force=force)
+        result = _export(
+            store,
+            fmt=fmt,
+            targets=targets,
+            manifest_target=manifest_target,
+            selection=selection,
+            detail=detail,
+            case_hash=case_hash,
+            pseudonymise_ids=pseudonymise_ids,
+        )
+    except BaseException as exc:
+        store.audit.append(
+            command="export",
+            operation="disclosure",
+            inputs={"case_manifest": case_hash},
+            outcome="failure",
+            detail={**detail, "error": str(exc) or type(exc).__name__},
+            actor=actor,
+        )
+        raise
+    store.audit.append(
+        command="export",
+        operation="disclosure",
+        inputs={"case_manifest": case_hash},
+        outputs={str(p): h for p, h in result.files.items()},
+        detail={
+            **detail,
+            "nodes": result.nodes,
+            "edges": result.edges,
+            "hypotheses": result.hypotheses,
+            "manifest": str(result.manifest),
+        },
+        actor=actor,
+    )
+    return result
+
+
+def _export(
+    store: CaseStore,
+    *,
+    fmt: str,
+    targets: dict[str, Path],
+    manifest_target: Path,
+    selection: Selection,
+    detail: dict[str, Any],
+    case_hash: str,
+    pseudonymise_ids: bool,
+) -> ExportResult:
+    sub = select_subgraph(store, selection)
+    meta: dict[str, Any] = {
+        "generator": f"graphkit {__version__}",
+        "case_id": store.case_id,
+        "case_manifest_sha256": case_hash,
+        "pseudonymised": pseudonymise_ids,
+    }
+    key_fingerprint = None
+    if pseudonymise_ids:
+        identifiers = {v for v in raw_identifiers(sub) if len(v) >= _MIN_IDENTIFIER_CHARS}
+        key = case_key(store)
+        key_fingerprint = key_id(key)
+        meta["key_id"] = key_fingerprint
+        known = token_map(sub, key=key)
+        # the manifest travels with the file: the actors asked for are named by their tokens
+        detail = {
+            **detail,
+            "selection": {
+                **detail["selection"],
+                "actors": [known.get(a) or token(key, a, prefix="A") for a in selection.actors],
+            },
+        }
+        sub = pseudonymise(sub, key=key)
+    data = render(sub, fmt, meta=meta)
+    if pseudonymise_ids:
+        for part, blob in data.items():
+            leaks = leaked_identifiers(blob, identifiers)
+            if leaks:
+                raise GraphkitError(
+                    f"pseudonymised {fmt} {part or 'file'} would still hold {len(leaks)} raw "
+                    "identifier(s); nothing was written"
+                )
+    files: dict[Path, str] = {}
+    for part, blob in data.items():
+        write_atomic(targets[part], blob)
+        files[targets[part]] = sha256_bytes(blob)
+    manifest = {
+        **{k: v for k, v in detail.items() if k != "out"},
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "graphkit_version": __version__,
+        "case_id": store.case_id,
+        "case_name": store.manifest.get("name"),
+        "case_manifest_sha256": case_hash,
+        "key_id": key_fingerprint,
+        "files": [
+            {"name": p.name, "sha256": h, "bytes": p.stat().st_size} for p, h in files.items()
+        ],
+        "counts": {
+            "nodes": len(sub.nodes),
+            "edges": len(sub.edges),
+            "hypotheses": sub.hypotheses,
+        },
+        "notes": list(sub.notes),
+    }
+    write_atomic(manifest_target, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    log.info("exported %d nodes, %d edges to %s", len(sub.nodes), len(sub.edges), list(files))
+    return ExportResult(
+        files=files,
+        manifest=manifest_target,
+        nodes=len(sub.nodes),
+        edges=len(sub.edges),
+        hypotheses=sub.hypotheses,
+        pseudonymised=pseudonymise_ids,
+    )

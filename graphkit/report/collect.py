@@ -1,0 +1,367 @@
+"""Everything a report shows, read from the case once into plain frames and dicts.
+
+Every stage is optional: a table that is missing leaves its part empty and the report says
+which stage to run. Nothing here draws or formats; :mod:`graphkit.report.figures` draws and
+:mod:`graphkit.report.html` / :mod:`graphkit.report.markdown` lay out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from graphkit import __version__
+from graphkit.model import NODES, RELATIONSHIPS
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from graphkit.store import CaseStore
+
+__all__ = ["CaseFacts", "collect"]
+
+log = logging.getLogger(__name__)
+
+_PACKAGES = (
+    "duckdb",
+    "igraph",
+    "leidenalg",
+    "networkx",
+    "scipy",
+    "numpy",
+    "pandas",
+    "splink",
+    "torch",
+    "torch-geometric",
+    "matplotlib",
+)
+_ACTOR_COLUMNS = (
+    "community",
+    "community_confidence",
+    "pagerank",
+    "betweenness",
+    "degree",
+    "leadership",
+    "level",
+    "springrank",
+    "superior",
+    "rank_in_community",
+    "hierarchy_p_value",
+    "broker_role",
+    "brokerage",
+    "communities_reached",
+    "fragmentation_gain",
+    "explanation",
+)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the report shows. Frames are empty (not None) when their stage has not run."""
+
+    name: str
+    case_id: str
+    created_at: str
+    generated_at: str
+    manifest_sha256: str
+    sources: list[dict[str, Any]]
+    counts: dict[str, int]
+    stages: dict[str, dict[str, Any]]
+    models: dict[str, dict[str, Any]]
+    versions: dict[str, str]
+    actors: pd.DataFrame
+    ties: pd.DataFrame
+    communities: pd.DataFrame
+    key_players: pd.DataFrame
+    activity: pd.DataFrame
+    daily: pd.DataFrame
+    blackouts: pd.DataFrame
+    handoffs: pd.DataFrame
+    predicted: pd.DataFrame
+    review: pd.DataFrame
+    sensitivity: pd.DataFrame
+    sensitivity_info: dict[str, Any]
+    period: tuple[datetime | None, datetime | None]
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def has(self, part: str) -> bool:
+        return part not in self.missing
+
+
+def _versions() -> dict[str, str]:
+    out = {"graphkit": __version__, "python": platform.python_version()}
+    for pkg in _PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    vendor = Path(__file__).with_name("vendor") / "VENDOR.json"
+    if vendor.is_file():
+        info = json.loads(vendor.read_text(encoding="utf-8"))
+        out[info["package"]] = f"{info['version']} (vendored, npm)"
+    return out
+
+
+def _df(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _as_lists(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """DuckDB list columns arrive as numpy arrays; make them plain lists (never None)."""
+    for c in columns:
+        if c in frame.columns:
+            frame[c] = [[] if v is None else [str(x) for x in v] for v in frame[c]]
+    return frame
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _counts(store: CaseStore, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    tables = [n.table for n in NODES] + [r.table for r in RELATIONSHIPS] + ["actor", "actor_edge"]
+    out = {}
+    for t in tables:
+        if store.table_exists(con, t):
+            row = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()
+            out[t] = int(row[0]) if row else 0
+    return out
+
+
+def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    if not store.table_exists(con, "analytics_actor"):
+        return pd.DataFrame()
+    cols = _columns(con, "analytics_actor")
+    picked = ", ".join(f"a.{c}" for c in _ACTOR_COLUMNS if c in cols)
+    subscriber = ""
+    join = ""
+    if store.table_exists(con, "src_subscribers"):
+        # the subscriber name of the actor's first-listed phone that has one (a join, not a
+        # per-actor scan, so it stays linear in the number of phones)
+        join = """
+        LEFT JOIN (
+            SELECT ap.actor_id, first(coalesce(s.full_name, concat_ws(' ', s.first_name,
+                   s.last_name)) ORDER BY ap.k, s.row_number) AS subscriber_name
+            FROM (SELECT actor_id, unnest(phones) AS msisdn,
+                         generate_subscripts(phones, 1) AS k FROM analytics_actor) ap
+            JOIN src_subscribers s USING (msisdn)
+            WHERE coalesce(s.full_name, s.first_name, s.last_name) IS NOT NULL
+            GROUP BY ap.actor_id
+        ) sn ON sn.actor_id = a.actor_id"""
+        subscriber = ", sn.subscriber_name"
+    return _as_lists(
+        _df(
+            con,
+            f"""
+        SELECT a.actor_id, a.kind, a.phones,
+               coalesce(p.full_name{subscriber}) AS name, {picked}
+        FROM analytics_actor a LEFT JOIN node_person p ON p.person_id = a.actor_id {join}
+        ORDER BY a.actor_id
+        """,
+        ),
+        "phones",
+    )
+
+
+def _activity(store: CaseStore, con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, ...]:
+    """Hour-of-week counts per actor and daily counts per phone and per actor."""
+    if not (store.table_exists(con, "src_cdr") and store.table_exists(con, "actor")):
+        return pd.DataFrame(), pd.DataFrame()
+    con.execute("""
+        CREATE OR REPLACE TEMP VIEW report_events AS
+        WITH ends AS (
+            SELECT caller AS phone, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+            UNION ALL
+            SELECT callee, start FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+        ), owner AS (SELECT unnest(phones) AS phone, actor_id FROM actor)
+        SELECT e.phone, coalesce(o.actor_id, e.phone) AS actor_id, e.start
+        FROM ends e LEFT JOIN owner o USING (phone)
+        WHERE e.phone IS NOT NULL AND e.start IS NOT NULL
+    """)
+    how = _df(
+        con,
+        """
+        SELECT actor_id, ((isodow(start) - 1) * 24 + hour(start))::INT AS how,
+               count(*)::BIGINT AS events
+        FROM report_events GROUP BY ALL ORDER BY actor_id, how
+    """,
+    )
+    daily = _df(
+        con,
+        """
+        SELECT 'phone' AS level, phone AS entity, date_trunc('day', start) AS day,
+               count(*)::BIGINT AS events FROM report_events GROUP BY ALL
+        UNION ALL
+        SELECT 'actor', actor_id, date_trunc('day', start), count(*)::BIGINT
+        FROM report_events GROUP BY ALL
+    """,
+    )
+    return how, daily
+
+
+def _optional(
+    store: CaseStore, con: duckdb.DuckDBPyConnection, table: str, sql: str
+) -> pd.DataFrame:
+    if not store.table_exists(con, table):
+        return pd.DataFrame()
+    frame = _df(con, sql)
+    if "evidence" in frame.columns:
+        frame["evidence"] = [_json(v) for v in frame["evidence"]]
+    return _as_lists(frame, "layers", "members")
+
+
+def collect(store: CaseStore, *, sensitivity: bool = True) -> CaseFacts:
+    """Read the case into :class:`CaseFacts` (read-only; nothing in the case changes).
+
+    With ``sensitivity`` and no stored ``analytics_sensitivity`` table, the leader ranking is
+    recomputed under the review band's loose and strict resolution thresholds on throw-away
+    copies of the case (:mod:`graphkit.report.sensitivity`); that takes about as long as
+    re-running build and analyze twice.
+    """
+    manifest = store.manifest
+    missing: dict[str, str] = {}
+    with store.connect(read_only=True) as con:
+        counts = _counts(store, con)
+        actors = _actors(store, con)
+        ties = _optional(
+            store,
+            con,
+            "actor_edge",
+            """
+            SELECT least(src, dst) AS a, greatest(src, dst) AS b, sum(weight) AS weight,
+                   list(DISTINCT layer ORDER BY layer) AS layers
+            FROM actor_edge WHERE src <> dst GROUP BY ALL ORDER BY a, b""",
+        )
+        communities = _optional(
+            store,
+            con,
+            "analytics_community",
+            "SELECT * FROM analytics_community ORDER BY community",
+        )
+        key_players = _optional(
+            store, con, "analytics_key_player", "SELECT * FROM analytics_key_player ORDER BY rank"
+        )
+        activity, daily = _activity(store, con)
+        blackouts = _optional(
+            store,
+            con,
+            "analytics_blackout",
+            "SELECT * FROM analytics_blackout ORDER BY q_value, start",
+        )
+        handoffs = _optional(
+            store,
+            con,
+            "rel_same_user_as",
+            """
+            SELECT src, dst, score, threshold, model_version, evidence, status, decided_by,
+                   decided_at FROM rel_same_user_as ORDER BY score DESC, src, dst""",
+        )
+        predicted = _optional(
+            store,
+            con,
+            "rel_predicted_link",
+            """
+            SELECT src, dst, score, threshold, model_version, evidence, status, decided_by,
+                   decided_at FROM rel_predicted_link ORDER BY score DESC, src, dst""",
+        )
+        review = _optional(
+            store,
+            con,
+            "review_queue",
+            "SELECT * FROM review_queue ORDER BY status <> 'pending', abs(match_weight), review_id",
+        )
+        stored = _optional(
+            store, con, "analytics_sensitivity", "SELECT * FROM analytics_sensitivity"
+        )
+        period: tuple[datetime | None, datetime | None] = (None, None)
+        if store.table_exists(con, "src_cdr"):
+            row = con.execute("SELECT min(start), max(start) FROM src_cdr").fetchone()
+            period = (row[0], row[1]) if row else (None, None)
+    from graphkit.report.text import community_key
+
+    for frame in (actors, communities):
+        if "community" in frame.columns:
+            frame["community"] = [community_key(v) for v in frame["community"]]
+    stages = manifest.get("stages", {})
+    for part, stage in (
+        ("graph", "build"),
+        ("analytics", "analyze"),
+        ("persons", "resolve"),
+        ("blackouts", "blackouts"),
+        ("handoffs", "handoffs"),
+        ("predicted", "predict-links"),
+    ):
+        if part == "predicted":
+            if predicted.empty:
+                missing[part] = "no predicted links (run `graphkit predict-links`)"
+            continue
+        if stage not in stages:
+            missing[part] = f"`{stage}` has not run"
+    if actors.empty:
+        missing.setdefault("analytics", "`analyze` has not run")
+    if activity.empty:
+        missing["activity"] = "no call records with times (ingest a cdr source)"
+    info: dict[str, Any] = {}
+    if stored.empty and sensitivity and not actors.empty:
+        from graphkit.report.sensitivity import leader_sensitivity
+
+        found = leader_sensitivity(store, actors)
+        if found is not None:
+            stored = found.table
+            info = {
+                "thresholds": found.thresholds,
+                "agreement": found.agreement,
+                "top_k": found.top_k,
+            }
+    if stored.empty:
+        missing["sensitivity"] = (
+            "needs entity resolution with a review band (run `graphkit resolve`)"
+            if sensitivity
+            else "not computed (--no-sensitivity)"
+        )
+    return CaseFacts(
+        name=str(manifest.get("name", store.path.name)),
+        case_id=str(manifest.get("case_id", "")),
+        created_at=str(manifest.get("created_at", "")),
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        manifest_sha256=store.manifest_sha256(),
+        sources=[{"name": k, **v} for k, v in sorted(manifest.get("sources", {}).items())],
+        counts=counts,
+        stages=stages,
+        models=manifest.get("models", {}),
+        versions=_versions(),
+        actors=actors,
+        ties=ties,
+        communities=communities,
+        key_players=key_players,
+        activity=activity,
+        daily=daily,
+        blackouts=blackouts,
+        handoffs=handoffs,
+        predicted=predicted,
+        review=review,
+        sensitivity=stored,
+        sensitivity_info=info,
+        period=period,
+        missing=missing,
+    )

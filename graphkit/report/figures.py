@@ -1,0 +1,429 @@
+"""Pictures of the report, drawn with matplotlib (Agg) into PNG bytes.
+
+Pure functions of frames from :mod:`graphkit.report.collect`; the network layout is computed
+once (:func:`network_layout`) and shared by the static picture and the interactive view.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "PALETTE",
+    "community_colour",
+    "heatmaps_png",
+    "hierarchy_png",
+    "network_layout",
+    "network_png",
+    "timeline_png",
+]
+
+# Colour-blind-safe first (Okabe & Ito 2008), then CARTO "Bold" for many communities.
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#7F3C8D",
+    "#11A579",
+    "#3969AC",
+    "#F2B701",
+    "#E73F74",
+    "#80BA5A",
+    "#E68310",
+    "#008695",
+    "#CF1C90",
+    "#F97B72",
+    "#4B4B8F",
+    "#A5AA99",
+    "#000000",
+)
+NO_COMMUNITY = "#9e9e9e"
+HYPOTHESIS = "#d62728"
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def community_colour(community: Any) -> str:
+    """The colour of a community (``C3`` or 3; grey when unknown)."""
+    from graphkit.report.text import community_index
+
+    index = community_index(community)
+    return NO_COMMUNITY if index is None else PALETTE[index % len(PALETTE)]
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, facecolor="white")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _figure(width_in: float, height_in: float, **kw: Any) -> tuple[Figure, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(width_in, height_in), **kw)
+
+
+def network_layout(
+    actors: pd.DataFrame, ties: pd.DataFrame, *, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """Positions in [0, 1]^2 for the actors: Fruchterman & Reingold (1991) force layout with
+    ties inside a community pulled 4x harder, so communities sit together. Deterministic for
+    ``seed`` (start positions are drawn from it)."""
+    import igraph as ig
+
+    ids = actors["actor_id"].astype(str).tolist()
+    if not ids:
+        return {}
+    index = {a: i for i, a in enumerate(ids)}
+    t = ties[ties["a"].isin(index) & ties["b"].isin(index)]
+    edges = [(index[a], index[b]) for a, b in zip(t["a"], t["b"], strict=True)]
+    comm = dict(zip(ids, actors.get("community", pd.Series([None] * len(ids))), strict=True))
+    same = [comm[a] == comm[b] and comm[a] is not None for a, b in zip(t["a"], t["b"], strict=True)]
+    weights = [
+        (5.0 if s else 1.0) * math.log1p(float(w)) for s, w in zip(same, t["weight"], strict=True)
+    ]
+    g = ig.Graph(n=len(ids), edges=edges)
+    g.es["weight"] = weights
+    parts = g.connected_components()
+    giant = max(range(len(parts)), key=lambda k: len(parts[k])) if len(parts) else 0
+    core = parts[giant] if len(parts) else []
+    xy = np.zeros((len(ids), 2))
+    if len(core) > 1:
+        sub = g.induced_subgraph(core)
+        start = np.random.default_rng(seed).uniform(-1, 1, size=(len(core), 2)).tolist()
+        # igraph draws from a process-wide generator: give it one seeded here, then put the
+        # default (Python's random module) back.
+        ig.set_random_number_generator(random.Random(seed))
+        try:
+            layout = sub.layout_fruchterman_reingold(
+                weights=sub.es["weight"], seed=start, niter=300
+            )
+        finally:
+            ig.set_random_number_generator(random)
+        pts = np.asarray(layout.coords, dtype=float).reshape(-1, 2)
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        pts = (pts - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
+        width = 0.84 if len(core) < len(ids) else 1.0
+        xy[core, 0], xy[core, 1] = pts[:, 0] * width, pts[:, 1]
+    else:
+        core = []
+    # Everything outside the largest component goes to a grid on the right, component by
+    # component, so that isolated actors do not squeeze the main picture.
+    rest = [v for k, comp in enumerate(parts) if k != giant or not core for v in comp]
+    if rest:
+        per_column = max(1, math.ceil(math.sqrt(len(rest) * 4)))
+        left = 0.88 if core else 0.0
+        columns = math.ceil(len(rest) / per_column)
+        for i, v in enumerate(rest):
+            col, row = divmod(i, per_column)
+            xy[v, 0] = left + (1 - left) * (col + 0.5) / max(columns, 1)
+            xy[v, 1] = (row + 0.5) / per_column
+    return {a: (float(x), float(y)) for a, (x, y) in zip(ids, xy, strict=True)}
+
+
+def node_sizes(pagerank: pd.Series, *, smallest: float, largest: float) -> np.ndarray:
+    """Sizes growing with the square root of PageRank (area ~ centrality)."""
+    pr = pagerank.fillna(0).to_numpy(dtype=float)
+    if len(pr) == 0 or pr.max() <= 0:
+        return np.full(len(pr), smallest)
+    return np.asarray(smallest + (largest - smallest) * np.sqrt(pr / pr.max()), dtype=float)
+
+
+def network_png(
+    actors: pd.DataFrame,
+    ties: pd.DataFrame,
+    positions: dict[str, tuple[float, float]],
+    *,
+    labels: int = 15,
+) -> bytes:
+    """Static network for print: colour = community, size = PageRank, top actors labelled."""
+    fig, ax = _figure(10, 7.5)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    ax.set_axis_off()
+    t = ties[ties["a"].isin(positions) & ties["b"].isin(positions)]
+    if len(t):
+        from matplotlib.collections import LineCollection
+
+        segs = [(positions[a], positions[b]) for a, b in zip(t["a"], t["b"], strict=True)]
+        lw = 0.3 + 1.2 * np.log1p(t["weight"].to_numpy(float)) / max(
+            1.0, float(np.log1p(t["weight"].max()))
+        )
+        ax.add_collection(LineCollection(segs, colors="#b0b0b0", linewidths=lw, alpha=0.5))
+    a = actors[actors["actor_id"].isin(positions)]
+    crowd = min(1.0, 250 / max(len(a), 1))  # dot areas shrink on big networks
+    xy = np.array([positions[x] for x in a["actor_id"]]) if len(a) else np.zeros((0, 2))
+    colours = [community_colour(c) for c in a.get("community", [None] * len(a))]
+    sizes = node_sizes(
+        a["pagerank"] if "pagerank" in a else pd.Series(np.zeros(len(a))),
+        smallest=12 * crowd,
+        largest=420 * crowd,
+    )
+    ax.scatter(xy[:, 0], xy[:, 1], s=sizes, c=colours, edgecolors="white", linewidths=0.6, zorder=3)
+    if "pagerank" in a and len(a):
+        top = a.nlargest(labels, "pagerank")
+        for actor_id, name in zip(top["actor_id"], top["name"], strict=True):
+            x, y = positions[actor_id]
+            ax.annotate(
+                _short(name, actor_id),
+                (x, y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=7,
+                zorder=4,
+            )
+    ax.set_xlim(-0.03, 1.03)
+    ax.set_ylim(-0.03, 1.03)
+    return _png(fig)
+
+
+def _short(name: Any, actor_id: str) -> str:
+    text = str(name) if isinstance(name, str) and name else str(actor_id)
+    return text if len(text) <= 22 else text[:21] + "…"
+
+
+def _drawn_members(members: pd.DataFrame, *, most: int) -> pd.DataFrame:
+    """The top members by leadership plus the superiors above them (so arrows have ends)."""
+    ranked = members.sort_values("leadership", ascending=False)
+    by_id = ranked.set_index("actor_id")
+    chosen: list[str] = []
+    for actor in ranked["actor_id"]:
+        chain = [actor]
+        sup = by_id.at[actor, "superior"]
+        while isinstance(sup, str) and sup in by_id.index and sup not in chain and len(chain) < 4:
+            chain.append(sup)
+            sup = by_id.at[sup, "superior"]
+        for a in chain:
+            if a not in chosen and len(chosen) < most:
+                chosen.append(a)
+        if len(chosen) >= most:
+            break
+    return ranked[ranked["actor_id"].isin(chosen)]
+
+
+def _tree_order(m: pd.DataFrame) -> list[str]:
+    """Members in depth-first order from the top of each reporting chain, so that everyone
+    stands next to the people who report to them."""
+    ids = list(m["actor_id"])
+    present = set(ids)
+    children: dict[str, list[str]] = {}
+    roots = []
+    for actor, sup in zip(m["actor_id"], m["superior"], strict=True):
+        if isinstance(sup, str) and sup in present and sup != actor:
+            children.setdefault(sup, []).append(actor)
+        else:
+            roots.append(actor)
+    order: list[str] = []
+    stack = list(reversed(roots))
+    while stack:
+        a = stack.pop()
+        if a in order:
+            continue
+        order.append(a)
+        stack.extend(reversed(children.get(a, [])))
+    return order + [a for a in ids if a not in order]
+
+
+def hierarchy_png(members: pd.DataFrame, *, brokers: Sequence[str] = (), most: int = 18) -> bytes:
+    """Who reports to whom in one community: height is the SpringRank score (higher = more
+    senior), bands mark the levels (0 = top), arrows run from each member's most likely
+    superior. The leader is ringed in black, brokers are diamonds. At most ``most`` members
+    are drawn: the leading ones and the superiors above them."""
+    m = _drawn_members(members, most=most)
+    order = _tree_order(m)
+    x = {a: (i + 0.5) / max(len(order), 1) for i, a in enumerate(order)}
+    has_rank = "springrank" in m and m["springrank"].notna().all()
+    height = m["springrank"] if has_rank else -m["level"].astype(float)
+    y = dict(zip(m["actor_id"], height.astype(float), strict=True))
+    fig, ax = _figure(7.2, 4.2)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.97, bottom=0.03)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_xticks([])
+    ax.set_ylabel("seniority (SpringRank)" if has_rank else "level", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    for k, lv in enumerate(sorted(m["level"].dropna().astype(int).unique())):
+        band = height[m["level"] == lv]
+        ax.axhspan(
+            band.min() - 0.08, band.max() + 0.08, color="#f1f3f6" if k % 2 else "#e7ebf1", zorder=0
+        )
+        ax.text(
+            1.0,
+            band.max() + 0.06,
+            f"level {lv}",
+            ha="right",
+            va="top",
+            fontsize=7,
+            color="#555555",
+            transform=ax.get_yaxis_transform(),
+        )
+    links = [
+        (x[sup], y[sup], x[a], y[a])
+        for a, sup in zip(m["actor_id"], m["superior"], strict=True)
+        if isinstance(sup, str) and sup in x
+    ]
+    if links:
+        x0, y0, x1, y1 = (np.array(v) for v in zip(*links, strict=True))
+        # one quiver for all arrows (fast); stop short of both ends so heads stay visible
+        ax.quiver(
+            x0 + 0.08 * (x1 - x0),
+            y0 + 0.08 * (y1 - y0),
+            0.84 * (x1 - x0),
+            0.84 * (y1 - y0),
+            angles="xy",
+            scale_units="xy",
+            scale=1,
+            width=0.0022,
+            headwidth=5,
+            headlength=6,
+            color="#7d8592",
+            zorder=2,
+        )
+    leader = members.sort_values("leadership", ascending=False)["actor_id"].iloc[0]
+    for actor, name, comm in zip(m["actor_id"], m["name"], m["community"], strict=True):
+        ax.scatter(
+            [x[actor]],
+            [y[actor]],
+            s=150,
+            marker="D" if actor in brokers else "o",
+            c=community_colour(comm),
+            zorder=3,
+            edgecolors="black" if actor == leader else "white",
+            linewidths=2.2 if actor == leader else 0.8,
+        )
+        ax.annotate(
+            _short(name, actor),
+            (x[actor], y[actor]),
+            xytext=(6, 2),
+            textcoords="offset points",
+            fontsize=7,
+            rotation=28,
+            zorder=4,
+            fontweight="bold" if actor == leader else "normal",
+        )
+    ax.set_xlim(0, 1.08)
+    return _png(fig)
+
+
+def hour_of_week(activity: pd.DataFrame, actor_ids: Sequence[str]) -> np.ndarray:
+    """7 x 24 matrix of events (rows Monday..Sunday, columns hours UTC) of these actors."""
+    a = activity[activity["actor_id"].isin(set(actor_ids))]
+    grid = np.zeros(168)
+    np.add.at(grid, a["how"].to_numpy(dtype=int), a["events"].to_numpy(dtype=float))
+    return grid.reshape(7, 24)
+
+
+def heatmaps_png(grids: Sequence[tuple[str, np.ndarray]], *, columns: int = 3) -> bytes:
+    """Small multiples of hour-of-week heatmaps, one per (title, 7x24 grid)."""
+    n = max(len(grids), 1)
+    rows = math.ceil(n / columns)
+    cols = min(columns, n)
+    fig, axes = _figure(4.2 * cols, 1.9 * rows, nrows=rows, ncols=cols, squeeze=False)
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.1, hspace=0.55, wspace=0.18)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(grids):
+            ax.set_axis_off()
+            continue
+        title, grid = grids[k]
+        ax.imshow(grid, aspect="auto", cmap="magma_r", interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_yticks(range(7), _DAYS, fontsize=6)
+        ax.set_xticks(range(0, 24, 3), [f"{h:02d}" for h in range(0, 24, 3)], fontsize=6)
+    return _png(fig)
+
+
+def timeline_png(
+    rows: Sequence[tuple[str, str]],
+    daily: pd.DataFrame,
+    spans: Sequence[tuple[str, Any, Any, str]],
+    arrows: Sequence[tuple[str, str, Any, Any, str]],
+) -> bytes:
+    """One strip per entity (``rows``: (entity, label)) with its daily events as bars.
+
+    ``spans``: (entity, start, end, text) shaded in red (blackouts); ``arrows``: (from
+    entity, to entity, from time, to time, text) drawn in purple (hand-offs).
+    """
+    import matplotlib.dates as mdates
+    from matplotlib.collections import PolyCollection
+
+    widest = max((len(label) for _, label in rows), default=10)
+    fig, ax = _figure(11, 0.9 + 0.42 * max(len(rows), 1))
+    fig.subplots_adjust(
+        left=min(0.45, 0.03 + 0.0052 * widest),
+        right=0.98,
+        top=0.98,
+        bottom=0.6 / (0.9 + 0.42 * max(len(rows), 1)),
+    )
+    index = {e: i for i, (e, _) in enumerate(rows)}
+    d = daily[daily["entity"].isin(index)]
+    if len(d):
+        peak = d.groupby("entity")["events"].transform("max").to_numpy(float)
+        height = d["events"].to_numpy(float) / np.maximum(peak, 1.0) * 0.8
+        x0 = mdates.date2num(  # type: ignore[no-untyped-call]
+            pd.to_datetime(d["day"], utc=True).dt.tz_localize(None)
+        )
+        row = d["entity"].map(index).to_numpy(float) + 0.4
+        bars = [
+            ((a, r), (a + 0.85, r), (a + 0.85, r - h), (a, r - h))
+            for a, r, h in zip(x0, row, height, strict=True)
+        ]
+        ax.add_collection(PolyCollection(bars, facecolors="#4c72b0", edgecolors="none"))
+        ax.set_xlim(x0.min() - 0.5, x0.max() + 1.5)
+
+    def num(t: Any) -> float:
+        return float(
+            mdates.date2num(  # type: ignore[no-untyped-call]
+                pd.Timestamp(t).tz_convert(None)
+            )
+        )
+
+    for entity, start, end, _ in spans:
+        if entity in index:
+            i = index[entity]
+            ax.fill_between(
+                [num(start), num(end)], i - 0.45, i + 0.45, color="#d62728", alpha=0.22, linewidth=0
+            )
+    for src, dst, t0, t1, text in arrows:
+        if src in index and dst in index:
+            ax.annotate(
+                "",
+                xy=(num(t1), index[dst]),
+                xytext=(num(t0), index[src]),
+                arrowprops={"arrowstyle": "-|>", "color": "#7b3294", "lw": 1.6},
+            )
+            ax.text(
+                num(t1) + 0.3,
+                index[dst] - 0.1,
+                text,
+                fontsize=7,
+                color="#7b3294",
+                va="center",
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                zorder=5,
+            )
+    ax.xaxis_date()
+    ax.set_yticks(range(len(rows)), [label for _, label in rows], fontsize=7)
+    ax.set_ylim(len(rows) - 0.5, -0.6)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
+    ax.grid(axis="x", color="#eeeeee")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _png(fig)

@@ -1,0 +1,134 @@
+"""``graphkit report``: collect, draw, lay out, write atomically, audit as a consultation."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from graphkit.audit import sha256_bytes, sha256_file
+from graphkit.errors import InputError
+from graphkit.export.files import check_target, write_atomic
+
+if TYPE_CHECKING:
+    from graphkit.store import CaseStore
+
+__all__ = ["REPORT_FORMATS", "ReportResult", "default_report_path", "write_report"]
+
+log = logging.getLogger(__name__)
+
+REPORT_FORMATS = ("html", "md")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The report written: its path, hash and size, the figure files (Markdown) and timing."""
+
+    path: Path
+    sha256: str
+    size_bytes: int
+    figures: tuple[Path, ...]
+    seconds: float
+
+
+def default_report_path(store: CaseStore, fmt: str) -> Path:
+    """``CASE_DIR/reports/report-<UTC time>.<fmt>``: a new file per run."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return store.path / "reports" / f"report-{stamp}.{fmt}"
+
+
+def write_report(
+    store: CaseStore,
+    *,
+    out: Path | None = None,
+    fmt: str = "html",
+    seed: int = 0,
+    force: bool = False,
+    sensitivity: bool = True,
+    actor: str | None = None,
+) -> ReportResult:
+    """Write the case report (HTML, or Markdown with PNG figures beside it); audited.
+
+    The report is read-only with respect to the case; the audit log records it as a
+    consultation with the report's SHA-256 and the manifest hash it was made from.
+    """
+    if fmt not in REPORT_FORMATS:
+        raise InputError(f"unknown report format {fmt!r}; one of {', '.join(REPORT_FORMATS)}")
+    if out is None:
+        out = default_report_path(store, fmt)
+        out.parent.mkdir(exist_ok=True)
+    case_hash = store.manifest_sha256()
+    detail: dict[str, object] = {"format": fmt, "seed": seed, "sensitivity": sensitivity}
+    try:
+        result = _write(store, out=out, fmt=fmt, seed=seed, force=force, sensitivity=sensitivity)
+    except BaseException as exc:
+        store.audit.append(
+            command="report",
+            operation="consultation",
+            inputs={"case_manifest": case_hash},
+            outcome="failure",
+            detail={**detail, "error": str(exc) or type(exc).__name__},
+            actor=actor,
+        )
+        raise
+    store.audit.append(
+        command="report",
+        operation="consultation",
+        inputs={"case_manifest": case_hash},
+        outputs={
+            str(result.path): result.sha256,
+            **{str(p): sha256_file(p) for p in result.figures},
+        },
+        detail={
+            **detail,
+            "bytes": result.size_bytes,
+            "figures": len(result.figures),
+            "seconds": round(result.seconds, 3),
+        },
+        actor=actor,
+    )
+    return result
+
+
+def _write(
+    store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool, sensitivity: bool
+) -> ReportResult:
+    from graphkit.report.collect import collect
+    from graphkit.report.sections import build_sections
+
+    started = time.perf_counter()
+    target = check_target(out, force=force)
+    facts = collect(store, sensitivity=sensitivity)
+    sections = build_sections(facts, seed=seed)
+    title = f"Case report: {facts.name}"
+    subtitle = (
+        f"Generated {facts.generated_at} by graphkit {facts.versions['graphkit']} · "
+        f"case manifest SHA-256 {facts.manifest_sha256}"
+    )
+    figures: list[Path] = []
+    if fmt == "html":
+        from graphkit.report.html import render_html
+
+        data = render_html(sections, title=title, subtitle=subtitle).encode("utf-8")
+    else:
+        from graphkit.report.markdown import render_markdown
+
+        folder = target.stem + "_files"
+        text, pngs = render_markdown(sections, title=title, subtitle=subtitle, folder=folder)
+        fig_dir = target.parent / folder
+        # every figure target is checked (no symlinked folder, no overwrite without force)
+        # before the first one is written
+        fig_dir.mkdir(exist_ok=True)
+        checked = {name: check_target(fig_dir / name, force=force) for name in pngs}
+        for name, png in pngs.items():
+            write_atomic(checked[name], png)
+            figures.append(checked[name])
+        data = text.encode("utf-8")
+    write_atomic(target, data)
+    log.info("report written to %s (%d bytes)", target, len(data))
+    return ReportResult(
+        target, sha256_bytes(data), len(data), tuple(figures), time.perf_counter() - started
+    )

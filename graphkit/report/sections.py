@@ -1,0 +1,371 @@
+"""The report's content: sections of short explanations, pictures and small tables.
+
+Observed facts and model output are kept apart: hand-offs, predicted links and the entity
+resolution review queue appear only inside ``Box(kind="hypothesis")`` blocks with their score,
+evidence and review status, in their own section.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from graphkit.report import figures
+from graphkit.report.blocks import (
+    Block,
+    Card,
+    Cards,
+    Figure,
+    Interactive,
+    Para,
+    Section,
+    Stats,
+    Table,
+)
+from graphkit.report.collect import CaseFacts
+from graphkit.report.sections_extra import activity_section, hypotheses_section, methods_section
+from graphkit.report.text import community_key, label_of, short_label
+from graphkit.report.text import fmt as _fmt
+
+__all__ = ["build_sections"]
+
+MAX_NETWORK_ACTORS = 1500
+MAX_COMMUNITY_CARDS = 12
+
+
+def summary_section(facts: CaseFacts) -> Section:
+    """Sources with hashes and counts, records -> persons, key numbers, graph size."""
+    c = facts.counts
+    persons = c.get("node_person", 0)
+    records = sum(int(s.get("accepted", 0)) for s in facts.sources)
+    rejected = sum(int(s.get("rejected", 0)) for s in facts.sources)
+    n_comm = len(facts.communities)
+    start, end = facts.period
+    lines = [
+        f"Case “{facts.name}” (id {facts.case_id}), created {facts.created_at}; report made "
+        f"{facts.generated_at} from the case manifest with SHA-256 {facts.manifest_sha256}.",
+        f"{len(facts.sources)} sources gave {records:,} accepted records ({rejected:,} rejected, "
+        "kept in the rejects table with the reason)."
+        + (
+            f" Call records span {start:%d %b %Y} to {end:%d %b %Y} (UTC)." if start and end else ""
+        ),
+    ]
+    if persons:
+        lines.append(
+            f"Entity resolution joined {c.get('rel_resolved_from', 0):,} person records "
+            f"into {persons:,} persons."
+        )
+    else:
+        lines.append(
+            "Entity resolution has not run: the actors are phone numbers and contact "
+            "ids as recorded, not people."
+        )
+    key = [
+        ("records accepted", f"{records:,}"),
+        ("persons", f"{persons:,}" if persons else "not resolved"),
+        ("actors", f"{c.get('actor', 0):,}"),
+        ("ties between actors", f"{c.get('actor_edge', 0):,}"),
+        ("communities", f"{n_comm:,}" if n_comm else "–"),
+        ("blackouts found", f"{len(facts.blackouts):,}" if facts.has("blackouts") else "–"),
+        ("hand-off hypotheses", f"{len(facts.handoffs):,}"),
+        ("predicted links (hypotheses)", f"{len(facts.predicted):,}"),
+    ]
+    sources = tuple(
+        (
+            s["name"],
+            s.get("kind", ""),
+            Path(str(s.get("file", ""))).name,
+            s.get("sha256", ""),
+            f"{int(s.get('accepted', 0)):,}",
+            f"{int(s.get('rejected', 0)):,}",
+            f"{int(s.get('duplicates', 0)):,}",
+        )
+        for s in facts.sources
+    )
+    graph = tuple((t, f"{n:,}") for t, n in sorted(facts.counts.items()) if n)
+    return Section(
+        "summary",
+        "Case summary",
+        (
+            *(Para(x) for x in lines),
+            Stats(tuple(key)),
+            Table(
+                ("source", "kind", "file", "SHA-256", "accepted", "rejected", "duplicates"),
+                sources,
+                "Sources: each file is hashed before it is read",
+                mono=("SHA-256",),
+            ),
+            Table(
+                ("table", "rows"),
+                graph,
+                "Size of the knowledge graph and the actor graph",
+                collapsed=True,
+            ),
+        ),
+    )
+
+
+def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -> dict[str, Any]:
+    a = facts.actors[facts.actors["actor_id"].isin(positions)]
+    sizes = figures.node_sizes(a["pagerank"], smallest=6, largest=40)
+    named = set(a.nlargest(25, "pagerank")["actor_id"])
+    # more room per actor on big networks, so dots keep their size and do not overlap
+    spread = max(1.0, (len(a) / 250) ** 0.5)
+    nodes = []
+    for (_, r), size in zip(a.iterrows(), sizes, strict=True):
+        x, y = positions[r["actor_id"]]
+        comm = community_key(r.get("community"))
+        nodes.append(
+            {
+                "id": r["actor_id"],
+                "label": label_of(r),
+                "short": short_label(r),
+                "named": r["actor_id"] in named,
+                "x": round(x * 1400 * spread, 1),
+                "y": round(y * 1000 * spread, 1),
+                "size": round(float(size), 1),
+                "community": comm,
+                "color": figures.community_colour(comm),
+                "kind": r["kind"],
+                "phones": list(r["phones"]) if r["phones"] is not None else [],
+                "pagerank": _fmt(r.get("pagerank")),
+                "betweenness": _fmt(r.get("betweenness")),
+                "leadership": _fmt(r.get("leadership")),
+                "level": _fmt(r.get("level")),
+                "superior": r.get("superior"),
+                "role": r.get("broker_role"),
+                "why": r.get("explanation") or "",
+            }
+        )
+    keep = set(positions)
+    t = facts.ties[facts.ties["a"].isin(keep) & facts.ties["b"].isin(keep)]
+    edges = [
+        {"from": x, "to": y, "w": round(float(w), 2), "layers": list(ls)}
+        for x, y, w, ls in zip(t["a"], t["b"], t["weight"], t["layers"], strict=True)
+    ]
+    hyp = []
+    owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
+    for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
+        for r in frame.itertuples():
+            s, d = owner.get(r.src, r.src), owner.get(r.dst, r.dst)
+            if s in keep and d in keep and s != d:
+                hyp.append(
+                    {
+                        "from": s,
+                        "to": d,
+                        "kind": kind,
+                        "score": round(float(r.score), 3),
+                        "status": r.status,
+                    }
+                )
+    comms = [
+        {"id": str(c), "size": int(n), "color": figures.community_colour(c)}
+        for c, n in zip(
+            facts.communities.get("community", []), facts.communities.get("size", []), strict=True
+        )
+    ]
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "hypotheses": hyp,
+        "communities": comms,
+        "label_size": round(22 * spread),
+    }
+
+
+def network_section(
+    facts: CaseFacts, *, seed: int
+) -> tuple[Section, dict[str, tuple[float, float]]]:
+    """The interactive network view and the static picture; returns the layout used."""
+    if facts.actors.empty:
+        return Section(
+            "network",
+            "Network",
+            (
+                Para(
+                    "No network yet: "
+                    + facts.missing.get("analytics", "run `graphkit analyze`")
+                    + "."
+                ),
+            ),
+        ), {}
+    shown = facts.actors.nlargest(MAX_NETWORK_ACTORS, "pagerank")
+    positions = figures.network_layout(shown, facts.ties, seed=seed)
+    png = figures.network_png(shown, facts.ties, positions)
+    static = Figure(
+        "network",
+        png,
+        "The actor network for print: colour = community, size = "
+        "PageRank centrality; the most central actors are named.",
+    )
+    blocks: list[Block] = [
+        Para(
+            "Each dot is an actor (a resolved person, or a phone number no person is known to "
+            "use); lines are observed ties: calls, texts, money and recorded contacts. Colour "
+            "shows the community, size the PageRank centrality. Search by name or number, "
+            "pick a community, click a dot for its details and why it ranks where it does. "
+            "Dashed red lines are hypotheses (predicted links, hand-offs), not observed ties."
+        ),
+    ]
+    if len(shown) < len(facts.actors):
+        blocks.append(
+            Para(
+                f"Showing the {len(shown):,} most central of {len(facts.actors):,} actors.",
+                muted=True,
+            )
+        )
+    blocks.append(Interactive(_network_data(facts, positions), fallback=static))
+    blocks.append(static)
+    return Section("network", "Network", tuple(blocks)), positions
+
+
+def _community_card(facts: CaseFacts, row: Any) -> Card:
+    c = str(row.community)
+    members = facts.actors[facts.actors["community"] == c].copy()
+    members = members.sort_values("leadership", ascending=False)
+    p = getattr(row, "hierarchy_p_value", float("nan"))
+    significant = isinstance(p, float) and not math.isnan(p) and p <= 0.05
+    blocks: list[Block] = [
+        Para(
+            f"{int(row.size)} members, {int(row.ties)} ties inside (density {_fmt(row.density)}); "
+            f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
+            "of the consensus runs on average. "
+            + (
+                f"The chain of command is clear (hierarchy p = {_fmt(p, 2)}): who contacts whom "
+                "orders the members."
+                if significant
+                else f"No clear chain of command (hierarchy p = {_fmt(p, 2)}): levels are "
+                "indicative."
+            )
+        )
+    ]
+    brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
+    brokers = brokers.sort_values("brokerage", ascending=False).head(3)
+    if "level" in members and members["level"].notna().any():
+        blocks.append(
+            Figure(
+                f"hierarchy-c{c}",
+                figures.hierarchy_png(
+                    members.dropna(subset=["level"]), brokers=list(brokers["actor_id"])
+                ),
+                "Hierarchy: levels from the top (0); arrows run from each member's most likely "
+                "superior; the leader is ringed, brokers are diamonds.",
+            )
+        )
+    leader = members.head(1)
+    lead_ids = set(leader["actor_id"])
+    rows = [
+        (
+            "leader and broker" if r["actor_id"] in set(brokers["actor_id"]) else "leader",
+            label_of(r),
+            r.get("explanation") or "",
+        )
+        for _, r in leader.iterrows()
+    ]
+    rows += [
+        ("broker", label_of(r), r.get("explanation") or "")
+        for _, r in brokers.iterrows()
+        if r["actor_id"] not in lead_ids
+    ]
+    blocks.append(
+        Table(
+            ("role", "actor", "why"),
+            tuple(rows),
+            "Leader and brokers, with the evidence behind each score",
+        )
+    )
+    top = members.head(10)
+    blocks.append(
+        Table(
+            ("member", "level", "superior", "leadership", "PageRank", "role"),
+            tuple(
+                (
+                    label_of(r),
+                    _fmt(r.get("level")),
+                    _name(facts, r.get("superior")),
+                    _fmt(r.get("leadership"), 2),
+                    _fmt(r.get("pagerank"), 2),
+                    r.get("broker_role") or "",
+                )
+                for _, r in top.iterrows()
+            ),
+            f"Members by leadership ({len(top)} of {len(members)})",
+            collapsed=True,
+        )
+    )
+    return Card(f"Community {c}", figures.community_colour(c), tuple(blocks))
+
+
+def _name(facts: CaseFacts, actor_id: Any) -> str:
+    if not isinstance(actor_id, str):
+        return "–"
+    hit = facts.actors[facts.actors["actor_id"] == actor_id]
+    return label_of(hit.iloc[0]) if len(hit) else actor_id
+
+
+def communities_section(facts: CaseFacts) -> Section:
+    """A card per community (hierarchy diagram, leader, brokers, members), key players."""
+    if facts.communities.empty or facts.actors.empty:
+        return Section(
+            "communities",
+            "Communities",
+            (
+                Para(
+                    "No communities yet: "
+                    + facts.missing.get("analytics", "run `graphkit analyze`")
+                    + "."
+                ),
+            ),
+        )
+    comm = facts.communities.sort_values("size", ascending=False)
+    multi = comm[comm["size"] > 1]
+    cards = tuple(_community_card(facts, r) for r in multi.head(MAX_COMMUNITY_CARDS).itertuples())
+    blocks: list[Block] = [
+        Para(
+            "Communities are groups of actors who deal with each other more than with the rest "
+            "(Leiden, consensus of several seeded runs). Inside each, SpringRank orders members "
+            "by who initiates contact with whom; leadership combines that rank with centrality. "
+            "Brokers connect communities (Gould-Fernandez roles, betweenness)."
+        ),
+        Cards(cards),
+    ]
+    if len(multi) > MAX_COMMUNITY_CARDS:
+        rest = multi.iloc[MAX_COMMUNITY_CARDS:]
+        blocks.append(
+            Table(
+                ("community", "size", "ties", "leader"),
+                tuple(
+                    (str(r.community), int(r.size), int(r.ties), _name(facts, r.leader))
+                    for r in rest.itertuples()
+                ),
+                "Smaller communities",
+            )
+        )
+    if len(facts.key_players):
+        blocks.append(
+            Table(
+                ("rank", "actor", "network left connected after removal"),
+                tuple(
+                    (int(r.rank), _name(facts, r.actor_id), _fmt(r.fragmentation_after, 3))
+                    for r in facts.key_players.itertuples()
+                ),
+                "Key players: removing these together fragments the network most",
+            )
+        )
+    return Section("communities", "Communities, hierarchy, leaders and brokers", tuple(blocks))
+
+
+def build_sections(facts: CaseFacts, *, seed: int = 0) -> list[Section]:
+    """All sections of the report, in order."""
+    network, _ = network_section(facts, seed=seed)
+    return [
+        summary_section(facts),
+        network,
+        communities_section(facts),
+        activity_section(facts),
+        hypotheses_section(facts),
+        methods_section(facts, seed=seed),
+    ]

@@ -1,0 +1,87 @@
+"""Small text helpers shared by the report sections: numbers, actor labels, evidence."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["community_index", "community_key", "evidence_text", "fmt", "label_of", "short_label"]
+
+
+def community_key(value: Any) -> str | None:
+    """The Community key (``C3``) of a community given as ``3`` or ``C3``; None if missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    if not text:
+        return None
+    return text if text.startswith("C") else f"C{int(float(text))}"
+
+
+def community_index(value: Any) -> int | None:
+    """The number of a community key (``C3`` -> 3); None when it has none."""
+    key = community_key(value)
+    digits = key[1:] if key else ""
+    return int(digits) if digits.isdigit() else None
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A number for people: ``digits`` significant digits, an en dash when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.{digits}g}"
+    return str(value)
+
+
+def label_of(row: Any) -> str:
+    """How an actor is named in the report: its name and id, or its id alone."""
+    actor_id = str(row["actor_id"])
+    name = row.get("name") if hasattr(row, "get") else None
+    if isinstance(name, str) and name.strip() and name != actor_id:
+        return f"{name} ({actor_id})"
+    return actor_id
+
+
+# Evidence fields a reviewer reads first (hand-offs, predicted links, blackouts), then the rest.
+_FIRST = (
+    "contacts_overlap",
+    "shared_contacts",
+    "cells_overlap",
+    "shared_cells",
+    "shared_imei",
+    "rhythm_similarity",
+    "gap_hours",
+    "n_shared_contacts",
+    "shortest_path_hops",
+    "common_neighbours",
+    "expected_events",
+    "also_silent",
+)
+
+
+def evidence_text(evidence: Any, *, limit: int = 6) -> str:
+    """A one-line summary of an evidence dict: the telling fields first, numbers as they are,
+    lists by their length."""
+    if not isinstance(evidence, dict):
+        return "" if evidence is None else str(evidence)[:200]
+    keys = [k for k in _FIRST if k in evidence] + [k for k in evidence if k not in _FIRST]
+    parts = []
+    for k in keys:
+        v = evidence[k]
+        if k in ("weights", "model_version") or isinstance(v, dict):
+            continue
+        parts.append(f"{k}: {len(v)}" if isinstance(v, list) else f"{k}: {v}")
+        if len(parts) >= limit:
+            break
+    return "; ".join(parts) or json.dumps(evidence)[:200]
+
+
+def short_label(row: Any, *, max_chars: int = 24) -> str:
+    """A short name for pictures: the name alone when known, else the id."""
+    name = row.get("name") if hasattr(row, "get") else None
+    text = name if isinstance(name, str) and name.strip() else str(row["actor_id"])
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"

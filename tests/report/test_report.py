@@ -1,0 +1,259 @@
+"""The case report: rendered in headless Chromium, hypotheses apart, Markdown, audit, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from graphkit.audit import sha256_file
+from graphkit.ingest import ingest_file
+from graphkit.report import ReportResult, default_report_path, write_report
+from graphkit.report.blocks import Interactive, Para, Section, Table
+from graphkit.report.html import render_html
+from graphkit.store import CaseStore
+from tests.export.cases import copy_case, montagna_case
+from tests.report.browser import dump_dom, screenshot
+
+MAX_HTML_BYTES = 6_000_000
+MAX_LOAD_MS = 5_000  # first drawing of the network view, by the page's own clock
+MAX_BROWSER_S = 45.0
+
+
+def _status(dom: str) -> dict[str, str]:
+    tag = re.search(r'<div id="gk-status"([^>]*)>', dom)
+    assert tag, "no status element in the rendered page"
+    return dict(re.findall(r'data-([a-z-]+)="([^"]*)"', tag.group(1)))
+
+
+class _Boxes(HTMLParser):
+    """Text inside hypothesis boxes, and text outside them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.inside: list[str] = []
+        self.outside: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if self.depth or (tag == "div" and "hypothesis" in classes):
+            self.depth += 1 if tag == "div" else 0
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth and tag == "div":
+            self.depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        (self.inside if self.depth else self.outside).append(data)
+
+
+@pytest.fixture(scope="module")
+def html_report(
+    report_case_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[CaseStore, ReportResult, str]:
+    """One HTML report of a private copy of the case, shared by the read-only tests."""
+    tmp = tmp_path_factory.mktemp("html")
+    store = copy_case(report_case_dir, tmp / "case")
+    before = store.manifest_sha256()
+    return store, write_report(store, out=tmp / "report.html"), before
+
+
+def _check_in_browser(store: CaseStore, result: ReportResult, png: Path) -> None:
+    """No script error, a drawn network canvas, load time, size, and a saved screenshot."""
+    assert result.size_bytes == result.path.stat().st_size < MAX_HTML_BYTES
+    dom, seconds = dump_dom(result.path)
+    status = _status(dom)
+    assert json.loads(status["errors"].replace("&quot;", '"')) == []
+    assert int(status["painted-pixels"]) > 5_000  # the network canvas is drawn, not blank
+    with store.connect() as con:
+        actors = con.execute("SELECT count(*) FROM analytics_actor").fetchone()
+    assert actors is not None and int(status["nodes"]) == actors[0]
+    assert 0 < int(status["load-ms"]) < MAX_LOAD_MS
+    assert seconds < MAX_BROWSER_S
+    screenshot(result.path, png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 50_000
+    keep = os.environ.get("GRAPHKIT_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(png, Path(keep) / png.name)
+
+
+def test_html_report_renders_in_headless_chromium(
+    html_report: tuple[CaseStore, ReportResult, str], tmp_path: Path
+) -> None:
+    store, result, _ = html_report
+    _check_in_browser(store, result, tmp_path / "report-simulated.png")
+
+
+def test_demo_report_renders_in_headless_chromium(
+    tmp_path_factory: pytest.TempPathFactory, montagna_dir: Path, tmp_path: Path
+) -> None:
+    store = copy_case(
+        montagna_case(tmp_path_factory.mktemp("demo"), montagna_dir), tmp_path / "case"
+    )
+    result = write_report(store, out=tmp_path / "demo.html")
+    _check_in_browser(store, result, tmp_path / "report-demo.png")
+
+
+def test_report_is_self_contained(html_report: tuple[CaseStore, ReportResult, str]) -> None:
+    html = html_report[1].path.read_text(encoding="utf-8")
+    assert "default-src 'none'" in html  # the browser itself refuses any fetch
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
+    assert "vis-network" in html and "data:image/png;base64," in html
+
+
+def test_hypotheses_stand_apart_with_evidence_and_status(
+    html_report: tuple[CaseStore, ReportResult, str],
+) -> None:
+    report_case, result, _ = html_report
+    html = result.path.read_text(encoding="utf-8")
+    with report_case.connect() as con:
+        top = con.execute(
+            "SELECT src, dst FROM rel_same_user_as ORDER BY score DESC, src, dst LIMIT 3"
+        ).fetchall()
+        predicted = con.execute("SELECT src FROM rel_predicted_link").fetchall()
+    boxes = _Boxes()
+    boxes.feed(html[html.index('<section id="hypotheses"') : html.index('<section id="methods"')])
+    inside = " ".join(boxes.inside)
+    assert top and predicted
+    for src, dst in top:
+        assert src in inside and dst in inside
+    assert "SAME_USER_AS" in inside and "PREDICTED_LINK" in inside
+    assert inside.count("hypothesis") >= len(top)  # each row shows its review status
+    assert html.count('<div class="box hypothesis">') >= 2
+
+
+def test_manifest_hash_and_audit(html_report: tuple[CaseStore, ReportResult, str]) -> None:
+    report_case, result, before = html_report
+    assert before in result.path.read_text(encoding="utf-8")
+    entry = report_case.audit.entries()[-1]
+    assert entry["operation"] == "consultation" and entry["command"] == "report"
+    assert entry["inputs"]["case_manifest"] == before
+    assert entry["outputs"] == {str(result.path): sha256_file(result.path)}
+    assert report_case.audit.verify().ok
+
+
+def test_values_from_the_case_are_escaped() -> None:
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    network = {
+        "nodes": [{"id": hostile, "label": hostile}],
+        "edges": [],
+        "hypotheses": [],
+        "communities": [{"id": 0, "size": 1, "color": "#000000"}],
+    }
+    sections = [
+        Section(
+            "s",
+            hostile,
+            (Para(hostile), Table(("a",), ((hostile,),), hostile), Interactive(network)),
+        )
+    ]
+    html = render_html(sections, title=hostile, subtitle=hostile)
+    assert hostile not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    data = html[html.index('id="gk-data">') :]
+    assert "\\u003cscript>" in data[: data.index("</script>")]
+
+
+def test_report_of_an_unanalysed_case_says_what_is_missing(
+    tmp_path: Path, montagna_dir: Path
+) -> None:
+    store = CaseStore.init(tmp_path / "case")
+    ingest_file(store, montagna_dir / "phone.csv", kind="contacts", source_name="montagna_phone")
+    html = write_report(store, out=tmp_path / "r.html").path.read_text(encoding="utf-8")
+    assert "No network yet" in html and "`build` has not run" in html
+    assert "montagna_phone" in html and 'id="gk-data"' not in html
+
+
+def test_refuses_to_overwrite_without_force(report_case: CaseStore, tmp_path: Path) -> None:
+    from graphkit.errors import InputError
+
+    (tmp_path / "r.html").write_text("old")
+    with pytest.raises(InputError, match="exists"):
+        write_report(report_case, out=tmp_path / "r.html")
+    assert (tmp_path / "r.html").read_text() == "old"
+    assert report_case.audit.entries()[-1]["outcome"] == "failure"
+
+
+def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) -> None:
+    from graphkit.cli.report import register
+
+    app = typer.Typer()
+    register(app)
+    app.command("noop")(lambda: None)
+    out = tmp_path / "case.md"
+    args = ["report", str(report_case.path), "--format", "md", "--out", str(out), "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[0]
+    assert row["report"] == str(out) and row["sha256"] == sha256_file(out)
+    text = out.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert len(links) == len(row["figures"]) >= 4
+    for link in links:
+        assert (tmp_path / link).read_bytes()[:4] == b"\x89PNG"
+    for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):
+        assert heading in text
+    assert "> **HYPOTHESIS: Hand-offs" in text
+    entry = report_case.audit.entries()[-1]
+    assert entry["detail"]["format"] == "md"
+    assert entry["outputs"] == {p: sha256_file(Path(p)) for p in [str(out), *row["figures"]]}
+    assert default_report_path(report_case, "html").parent == report_case.path / "reports"
+
+
+def test_network_view_search_click_and_filter(
+    html_report: tuple[CaseStore, ReportResult, str],
+) -> None:
+    from tests.report.webdriver import session
+
+    store, result, _ = html_report
+    with store.connect() as con:
+        top = con.execute(
+            "SELECT actor_id, community FROM analytics_actor ORDER BY pagerank DESC LIMIT 2"
+        ).fetchall()
+        outside = con.execute(
+            "SELECT count(*) FROM analytics_actor WHERE community <> ?", [top[0][1]]
+        ).fetchone()
+    with session() as s:
+        s.open(result.path)
+        s.wait_for("return document.getElementById('gk-status').dataset.paintedPixels > 0")
+        details = "return document.querySelector('#gk-details h3')?.textContent"
+        # search: type a number, press Enter -> that actor is selected and described
+        s.run(
+            "var i = document.getElementById('gk-search'); i.value = arguments[0];"
+            "i.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));",
+            top[0][0],
+        )
+        assert top[0][0] in s.wait_for(details)
+        # click: a real mouse press on the second actor's dot on the canvas
+        s.run(
+            "document.getElementById('gk-network').scrollIntoView({block: 'center'});"
+            "graphkitNetwork.network.fit({animation: false});"
+        )
+        x, y, w, h = s.run(
+            "var g = graphkitNetwork.network, c = document.querySelector('#gk-network canvas');"
+            "var p = g.canvasToDOM(g.getPosition(arguments[0]));"
+            "return [p.x, p.y, c.clientWidth, c.clientHeight];",
+            top[1][0],
+        )
+        s.click_at(s.element("#gk-network canvas"), x - w / 2, y - h / 2)
+        assert top[1][0] in s.wait_for(
+            f"var t = document.querySelector('#gk-details h3')?.textContent || '';"
+            f"return t.indexOf({json.dumps(top[1][0])}) >= 0 ? t : null;"
+        )
+        # filter: one community -> every other actor hidden
+        s.run(
+            "var c = document.getElementById('gk-community'); c.value = arguments[0];"
+            "c.dispatchEvent(new Event('change'));",
+            str(top[0][1]),
+        )
+        hidden = s.run("return graphkitNetwork.nodes.get({filter: n => n.hidden}).length")
+        assert outside is not None and hidden == outside[0] > 0
+        assert s.run("return window.__gkErrors") == []
