@@ -25,6 +25,7 @@ ViewFn = Callable[..., list[Row]]
 VIEW_MODULES: tuple[str, ...] = (
     "graphkit.ingest.views",
     "resolution.views",
+    "graphkit.analytics.views",
     "graphkit.analytics.signals_views",
     "gnn.views",
 )

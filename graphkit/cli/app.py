@@ -20,12 +20,16 @@ COMMAND_MODULES = (
     "graphkit.cli.case",
     "graphkit.cli.ingest",
     "graphkit.cli.resolve",
+    "graphkit.cli.build",
+    "graphkit.cli.analyze",
     "graphkit.cli.show",
     "graphkit.cli.audit",
     "graphkit.cli.publish",
     "graphkit.cli.predict",
     "graphkit.cli.simulate",
     "graphkit.cli.evaluate",
+    "graphkit.cli.report",
+    "graphkit.cli.export",
     "graphkit.cli.demo",
 )
 
