@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 TORCH_VERSION := 2.13.0
 
-.PHONY: demo test check lint format setup clean
+.PHONY: demo test check lint format setup clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ $(LINT_STAMP): tools/cypherlint/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix tools/cypherlint
 	touch $(LINT_STAMP)
 
-setup: $(STAMP) $(LINT_STAMP)
+# Headless Chromium for the report's browser tests (Debian packages; skipped visibly if absent)
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	    else echo "chromium not installed and cannot install it: browser tests will be skipped"; fi; }
+
+setup: $(STAMP) $(LINT_STAMP) browser
 
 demo: $(STAMP)
 	$(VENV)/bin/graphkit demo demo-out
@@ -31,7 +38,7 @@ check: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: $(STAMP) $(LINT_STAMP)
+test: $(STAMP) $(LINT_STAMP) browser
 	$(MAKE) check
 	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup
 

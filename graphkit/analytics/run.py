@@ -28,11 +28,14 @@ from graphkit.errors import CaseError, InputError
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["RESULT_TABLES", "analyze", "load_actor_graph"]
+__all__ = ["RESULT_TABLES", "SIGNAL_PARTS", "analyze", "load_actor_graph"]
 
 log = logging.getLogger(__name__)
 
 RESULT_TABLES = ("analytics_actor", "analytics_community", "analytics_key_player")
+# Parts read from the call records rather than the actor graph; they run after communities,
+# which group blackouts need.
+SIGNAL_PARTS = ("blackouts", "handoffs")
 
 
 def load_actor_graph(store: CaseStore) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -55,10 +58,16 @@ def analyze(
     spec: AnalysisSpec | None = None,
 ) -> dict[str, Any]:
     """Analyse the case's actor graph and store the results; returns the stage summary."""
-    parts = list(only) if only is not None else list(PARTS)
-    unknown = sorted(set(parts) - set(PARTS))
+    parts = list(only) if only is not None else [*PARTS, *SIGNAL_PARTS]
+    unknown = sorted(set(parts) - set(PARTS) - set(SIGNAL_PARTS))
     if unknown:
-        raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(PARTS)}")
+        raise InputError(
+            f"unknown analysis part(s) {unknown}; choose from {', '.join(PARTS + SIGNAL_PARTS)}"
+        )
+    signal_parts = [p for p in parts if p in SIGNAL_PARTS]
+    parts = [p for p in parts if p in PARTS]
+    if not parts:
+        return _signals(store, signal_parts, summary={})
     spec = spec or AnalysisSpec()
     started = time.perf_counter()
     actors, edges = load_actor_graph(store)
@@ -115,4 +124,25 @@ def analyze(
     store.record_stage(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
+    return _signals(store, signal_parts, summary=summary)
+
+
+def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> dict[str, Any]:
+    """Blackouts and hand-offs from the call records, when the case has any."""
+    from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+
+    with store.connect() as con:
+        has_cdr = store.table_exists(con, "src_cdr") and bool(
+            (con.execute("SELECT count(*) FROM src_cdr").fetchone() or (0,))[0]
+        )
+    if not has_cdr:
+        if parts:
+            log.info("no call records: blackouts and hand-offs skipped")
+        return summary
+    if "blackouts" in parts:
+        blackouts = detect_blackouts_in_case(store)
+        summary["blackouts"] = len(blackouts)
+    if "handoffs" in parts:
+        handoffs = detect_handoffs_in_case(store)
+        summary["handoff_candidates"] = len(handoffs)
     return summary

@@ -19,6 +19,7 @@ def analyze(
         typer.Option(
             "--only",
             help="Run only these parts (repeatable): communities, centrality, hierarchy, "
+            "blackouts, handoffs, "
             "brokers. Prerequisites run too.",
         ),
     ] = None,

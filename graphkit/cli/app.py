@@ -82,7 +82,7 @@ def main() -> None:
         app()
     except GraphkitError as exc:
         _common.err_console.print(
-            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False
+            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
         )
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:

@@ -1,61 +1,165 @@
-"""`graphkit demo`: run the whole pipeline on the embedded default and print where to look."""
+"""`graphkit demo`: simulate a small case and run every stage on it, embedded, no server."""
 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, render
-from graphkit.cli.ingest import _report, ingest_one
+from graphkit.cli._common import console, render
 from graphkit.errors import InputError
-from graphkit.store import CaseStore
 
 __all__ = ["register"]
 
+MARKER = ".graphkit-demo"
 
-def _montagna_dir() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent.parent / "shared" / "data" / "montagna"
-        if candidate.is_dir():
-            return candidate
-    raise InputError("the Montagna dataset (../shared/data/montagna) was not found")
+
+def _fresh(out_dir: Path) -> None:
+    """Empty ``out_dir`` only if an earlier demo made it; never delete anything else."""
+    if out_dir.exists():
+        if not (out_dir / MARKER).is_file():
+            if out_dir.is_dir() and not any(out_dir.iterdir()):
+                out_dir.rmdir()
+            else:
+                raise InputError(
+                    f"{out_dir} exists and was not made by `graphkit demo`; choose another folder"
+                )
+        else:
+            shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    (out_dir / MARKER).write_text("made by graphkit demo; deleted by the next demo run\n")
+
+
+def _stage(title: str) -> float:
+    console.rule(f"[bold]{title}")
+    return time.perf_counter()
+
+
+def _why(evidence: object, keys: tuple[str, ...]) -> str:
+    if not isinstance(evidence, dict):
+        return ""
+    return ", ".join(f"{k}={evidence[k]}" for k in keys if evidence.get(k) is not None)
+
+
+def _findings(case: Path) -> None:
+    """The top rows of the analysis views, in a few readable columns."""
+    from graphkit.store import CaseStore
+    from graphkit.views import get_view
+
+    store = CaseStore.open(case)
+
+    def rows(view: str, limit: int = 5) -> list[dict[str, Any]]:
+        return get_view(view)(store, limit=limit)
+
+    render(
+        rows("leaders"),
+        json_output=False,
+        title="leaders (top 5)",
+        columns=["actor_id", "community", "leadership", "explanation"],
+    )
+    render(
+        rows("brokers"),
+        json_output=False,
+        title="brokers (top 5)",
+        columns=["actor_id", "community", "broker_role", "brokerage", "explanation"],
+    )
+    blackouts = [
+        {
+            **r,
+            "who": r.get("id")
+            if r.get("kind") != "group"
+            else f"{r.get('id')}: {len(r.get('members') or [])} members",
+        }
+        for r in rows("blackouts")
+    ]
+    render(
+        blackouts,
+        json_output=False,
+        title="blackouts (strongest 5)",
+        columns=["kind", "who", "start", "end", "q_value", "ended"],
+    )
+    handoffs = [
+        {
+            **r,
+            "why": _why(
+                r.get("evidence"), ("contacts_overlap", "cells_overlap", "gap_hours", "imei_shared")
+            ),
+        }
+        for r in rows("handoffs")
+    ]
+    render(
+        handoffs,
+        json_output=False,
+        title="hand-off hypotheses (top 5)",
+        columns=["old", "new", "score", "status", "why"],
+    )
+    links = [
+        {**r, "why": _why(r.get("evidence"), ("n_shared_contacts", "shortest_path_hops"))}
+        for r in rows("predicted-links")
+    ]
+    render(
+        links,
+        json_output=False,
+        title="predicted-link hypotheses (top 5)",
+        columns=["a", "b", "score", "status", "why"],
+    )
 
 
 def demo(
-    out_dir: Annotated[Path, typer.Argument(help="Where to write the demo case.")] = Path(
-        "demo-out"
-    ),
+    out_dir: Annotated[
+        Path, typer.Argument(help="Folder for the demo (replaced if an earlier demo made it).")
+    ] = Path("demo-out"),
+    people: Annotated[int, typer.Option(help="Simulated population.", min=100)] = 2000,
+    days: Annotated[int, typer.Option(help="Simulated days.", min=14)] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation and the analysis.")] = 7,
 ) -> None:
-    """Run the demo: build a case from the Montagna networks and summarise it.
+    """Run the whole pipeline on a simulated case and print what it found.
 
-    Example: graphkit demo demo-out
+    Simulates an investigation (CDRs from two operators, KYC, bank, police records, towers,
+    with the truth), ingests it, resolves persons, builds the graph, analyses it (communities,
+    leaders, brokers, blackouts, hand-offs), predicts hidden links, scores every stage against
+    the truth and writes the HTML report.
+
+    Example: graphkit demo demo-out --people 2000 --days 30
     """
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    case_dir = out_dir / "case"
-    store = CaseStore.init(case_dir, name="montagna-demo")
-    with audited(store, command="init", operation="collection") as entry:
-        entry.detail["case_id"] = store.case_id
-    data = _montagna_dir()
-    for name in ("phone", "meetings", "kinship", "sightings"):
-        _report(
-            ingest_one(
-                store,
-                data / f"{name}.csv",
-                kind="contacts",
-                mapping=None,
-                source_name=f"montagna_{name}",
-                replace=False,
-            )
-        )
-    from graphkit.ingest.views import sources_view
+    from graphkit.cli.analyze import analyze
+    from graphkit.cli.build import build
+    from graphkit.cli.evaluate import evaluate
+    from graphkit.cli.ingest import run
+    from graphkit.cli.predict import predict_links
+    from graphkit.cli.report import report
+    from graphkit.cli.resolve import resolve
+    from graphkit.cli.simulate import simulate
 
-    render(sources_view(store), json_output=False, title="sources")
-    console.print(f"demo case: {case_dir}")
+    started = time.perf_counter()
+    _fresh(out_dir)
+    sim, case = out_dir / "sim", out_dir / "case"
+    _stage("1/8 simulate an investigation")
+    simulate(sim, seed=seed, people=people, days=days)
+    _stage("2/8 ingest every source (graphkit run)")
+    run(sim / "case.toml", case_dir=case)
+    _stage("3/8 resolve persons (Splink)")
+    resolve(case, seed=seed)
+    _stage("4/8 build the knowledge graph and the actor graph")
+    build(case)
+    _stage("5/8 analyse: communities, centrality, hierarchy, brokers, blackouts, hand-offs")
+    analyze(case, seed=seed)
+    _stage("6/8 predict hidden links (GNN)")
+    predict_links(case, top=20, seed=seed)
+    _stage("findings (each with its explanation; hypotheses are not facts)")
+    _findings(case)
+    _stage("7/8 score every stage against the simulated truth")
+    evaluate(case, truth=sim / "truth")
+    _stage("8/8 report")
+    report_path = out_dir / "report.html"
+    report(case, out=report_path, seed=seed)
+    console.print(
+        f"demo finished in {time.perf_counter() - started:.0f} s\n"
+        f"case: {case}\nreport: {report_path.resolve()}"
+    )
 
 
 def register(app: typer.Typer) -> None:
