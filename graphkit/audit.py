@@ -12,13 +12,14 @@ by ``graphkit audit verify``) outside the case where that matters.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import getpass
 import hashlib
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ from graphkit.errors import AuditError, GraphkitError
 
 __all__ = [
     "OPERATIONS",
+    "AuditEntry",
     "AuditLog",
     "VerifyResult",
+    "audited",
     "canonical_json",
     "default_actor",
     "sha256_bytes",
@@ -222,3 +225,47 @@ def _last_entry(text: str) -> dict[str, Any] | None:
     if not isinstance(entry, dict):
         raise AuditError("the audit log's last line is not an audit entry; run `audit verify`")
     return entry
+
+
+@dataclass
+class AuditEntry:
+    """Filled in by the audited work while it runs; written when it ends."""
+
+    outputs: dict[str, str] = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def audited(
+    log: AuditLog,
+    *,
+    command: str,
+    operation: str,
+    inputs: dict[str, str] | None = None,
+    detail: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> Iterator[AuditEntry]:
+    """Audit the enclosed work: success with its outputs, or failure with the error."""
+    entry = AuditEntry(detail=dict(detail or {}))
+    try:
+        yield entry
+    except BaseException as exc:
+        log.append(
+            command=command,
+            operation=operation,
+            inputs=inputs,
+            outputs=entry.outputs,
+            outcome="failure",
+            detail={**entry.detail, "error": str(exc) or type(exc).__name__},
+            actor=actor,
+        )
+        raise
+    log.append(
+        command=command,
+        operation=operation,
+        inputs=inputs,
+        outputs=entry.outputs,
+        outcome="success",
+        detail=entry.detail,
+        actor=actor,
+    )

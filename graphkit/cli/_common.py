@@ -6,7 +6,6 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from graphkit import audit
+from graphkit.audit import AuditEntry
 from graphkit.errors import GraphkitError
 from graphkit.store import CaseStore
 
@@ -46,14 +47,6 @@ def open_case(case_dir: Path) -> CaseStore:
     return CaseStore.open(case_dir)
 
 
-@dataclass
-class AuditEntry:
-    """Filled in by a command while it runs; written to the audit log when it ends."""
-
-    outputs: dict[str, str] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
 @contextlib.contextmanager
 def audited(
     store: CaseStore,
@@ -62,31 +55,11 @@ def audited(
     operation: str,
     inputs: dict[str, str] | None = None,
 ) -> Iterator[AuditEntry]:
-    """Audit the enclosed work: success with its outputs, or failure with the error."""
-    entry = AuditEntry()
-    try:
+    """Audit the enclosed work as the acting person (``--actor``) of this command line."""
+    with audit.audited(
+        store.audit, command=command, operation=operation, inputs=inputs, actor=ACTOR["actor"]
+    ) as entry:
         yield entry
-    except BaseException as exc:
-        detail = {**entry.detail, "error": str(exc) or type(exc).__name__}
-        store.audit.append(
-            command=command,
-            operation=operation,
-            inputs=inputs,
-            outputs=entry.outputs,
-            outcome="failure",
-            detail=detail,
-            actor=ACTOR["actor"],
-        )
-        raise
-    store.audit.append(
-        command=command,
-        operation=operation,
-        inputs=inputs,
-        outputs=entry.outputs,
-        outcome="success",
-        detail=entry.detail,
-        actor=ACTOR["actor"],
-    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphkit import __version__
-from graphkit.audit import sha256_bytes
+from graphkit.audit import audited, sha256_bytes
 from graphkit.errors import GraphkitError, InputError
 from graphkit.export.files import check_target, write_atomic
 from graphkit.export.formats import FORMATS, render
@@ -98,7 +98,14 @@ def export_case(
         "pseudonymised": pseudonymise_ids,
         "out": str(out),
     }
-    try:
+    with audited(
+        store.audit,
+        command="export",
+        operation="disclosure",
+        inputs={"case_manifest": case_hash},
+        detail=detail,
+        actor=actor,
+    ) as entry:
         targets = {p: check_target(t, case_dir=store.path, force=force) for p, t in parts.items()}
         manifest_target = check_target(manifest_path, case_dir=store.path, force=force)
         result = _export(
@@ -111,30 +118,13 @@ def export_case(
             case_hash=case_hash,
             pseudonymise_ids=pseudonymise_ids,
         )
-    except BaseException as exc:
-        store.audit.append(
-            command="export",
-            operation="disclosure",
-            inputs={"case_manifest": case_hash},
-            outcome="failure",
-            detail={**detail, "error": str(exc) or type(exc).__name__},
-            actor=actor,
+        entry.outputs.update({str(p): h for p, h in result.files.items()})
+        entry.detail.update(
+            nodes=result.nodes,
+            edges=result.edges,
+            hypotheses=result.hypotheses,
+            manifest=str(result.manifest),
         )
-        raise
-    store.audit.append(
-        command="export",
-        operation="disclosure",
-        inputs={"case_manifest": case_hash},
-        outputs={str(p): h for p, h in result.files.items()},
-        detail={
-            **detail,
-            "nodes": result.nodes,
-            "edges": result.edges,
-            "hypotheses": result.hypotheses,
-            "manifest": str(result.manifest),
-        },
-        actor=actor,
-    )
     return result
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphkit.audit import sha256_bytes, sha256_file
+from graphkit.audit import audited, sha256_bytes, sha256_file
 from graphkit.errors import InputError
 from graphkit.export.files import check_target, write_atomic
 
@@ -62,34 +62,23 @@ def write_report(
         out.parent.mkdir(exist_ok=True)
     case_hash = store.manifest_sha256()
     detail: dict[str, object] = {"format": fmt, "seed": seed, "sensitivity": sensitivity}
-    try:
-        result = _write(store, out=out, fmt=fmt, seed=seed, force=force, sensitivity=sensitivity)
-    except BaseException as exc:
-        store.audit.append(
-            command="report",
-            operation="consultation",
-            inputs={"case_manifest": case_hash},
-            outcome="failure",
-            detail={**detail, "error": str(exc) or type(exc).__name__},
-            actor=actor,
-        )
-        raise
-    store.audit.append(
+    with audited(
+        store.audit,
         command="report",
         operation="consultation",
         inputs={"case_manifest": case_hash},
-        outputs={
-            str(result.path): result.sha256,
-            **{str(p): sha256_file(p) for p in result.figures},
-        },
-        detail={
-            **detail,
-            "bytes": result.size_bytes,
-            "figures": len(result.figures),
-            "seconds": round(result.seconds, 3),
-        },
+        detail=detail,
         actor=actor,
-    )
+    ) as entry:
+        result = _write(store, out=out, fmt=fmt, seed=seed, force=force, sensitivity=sensitivity)
+        entry.outputs.update(
+            {str(result.path): result.sha256, **{str(p): sha256_file(p) for p in result.figures}}
+        )
+        entry.detail.update(
+            bytes=result.size_bytes,
+            figures=len(result.figures),
+            seconds=round(result.seconds, 3),
+        )
     return result
 
 
