@@ -49,6 +49,7 @@ EVALUATOR_MODULES: tuple[str, ...] = (
     "resolution.evaluate",
     "graphkit.evaluate.signals",
     "graphkit.evaluate.links",
+    "graphkit.evaluate.analytics",
 )
 
 

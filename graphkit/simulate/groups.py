@@ -1,8 +1,9 @@
 """Organised groups inside the population: hierarchy, crews, brokers and money mules.
 
 Calls follow the hierarchy: soldiers talk to their lieutenant and crew mates, lieutenants to
-the boss and to each other, the boss to few people; the lower rank places most of the calls
-(reporting upwards). Brokers link lieutenants of two groups; mules are outsiders with a few
+the boss and to each other, the boss to few people; the lower rank places
+``spec.upward_call_share`` of the calls on average (default calibrated to Montagna, see
+docs/simulate.md). Brokers link lieutenants of two groups; mules are outsiders with a few
 ties to the members whose money they relay.
 """
 
@@ -75,6 +76,9 @@ def make_groups(
         rate_parts.append(np.full(len(a), rate))
         p_parts.append(np.full(len(a), p_a_calls))
 
+    # share of calls on a tie across ranks that the lower rank places (spec.upward_call_share
+    # on average; lieutenants report to the boss a little more, soldiers a little less)
+    up = spec.upward_call_share
     cursor = 0
     for g, size in enumerate(sizes):
         people = chosen[cursor : cursor + size]
@@ -86,10 +90,10 @@ def make_groups(
         rank[boss], rank[lts], rank[soldiers] = BOSS, LIEUTENANT, SOLDIER
         crew[lts] = lts
         crew[soldiers] = lts[rng.integers(0, n_lt, soldiers.size)]
-        tie(lts, np.full(n_lt, boss), 1.6, 0.75)
+        tie(lts, np.full(n_lt, boss), 1.6, up + 0.05)
         ia, ib = np.triu_indices(n_lt, 1)
         tie(lts[ia], lts[ib], 1.0, 0.5)
-        tie(soldiers, crew[soldiers], 2.0, 0.65)
+        tie(soldiers, crew[soldiers], 2.0, up - 0.05)
         ia, ib = np.triu_indices(soldiers.size, 1)
         same_crew = crew[soldiers[ia]] == crew[soldiers[ib]]
         draw = rng.random(ia.size)
@@ -98,9 +102,9 @@ def make_groups(
         tie(soldiers[ia[pick & ~same_crew]], soldiers[ib[pick & ~same_crew]], 0.5, 0.5)
         other_s, other_l = np.meshgrid(soldiers, lts)
         other = (crew[other_s] != other_l) & (rng.random(other_s.shape) < 0.2)
-        tie(other_s[other], other_l[other], 0.4, 0.65)
+        tie(other_s[other], other_l[other], 0.4, up - 0.05)
         direct = soldiers[rng.random(soldiers.size) < 0.25]
-        tie(direct, np.full(direct.size, boss), 0.3, 0.6)
+        tie(direct, np.full(direct.size, boss), 0.3, up - 0.1)
 
     outsiders = chosen[cursor:]
     affiliations: list[tuple[int, int, int]] = []

@@ -72,6 +72,10 @@ class SimulationSpec:
     member_background_factor: float = 0.4
     """rate factor of members' household, work and friendship ties (their phone serves the
     group first)"""
+    upward_call_share: float = 0.45
+    """share of the calls and texts between two ranks of a group that the lower rank places
+    (lieutenant -> boss this + 0.05, soldier -> lieutenant this - 0.05, soldier -> boss this -
+    0.10; see docs/simulate.md for its calibration)"""
     handoff_contact_drift: float = 0.12
     """probability that each of a person's ties ends at their hand-off"""
     landline_share: float = 0.3
@@ -106,6 +110,10 @@ class SimulationSpec:
             raise InputError(f"scale must be in (0, 1000], got {self.scale}")
         if self.seed < 0:
             raise InputError(f"seed must be non-negative, got {self.seed}")
+        if not 0.1 <= self.upward_call_share <= 0.9:
+            raise InputError(
+                f"upward_call_share must be in [0.1, 0.9], got {self.upward_call_share}"
+            )
         for name in (
             "member_share",
             "member_background_factor",

@@ -1,0 +1,179 @@
+"""Communities and leaders found in a case, scored against the truth of a simulated case.
+
+Reads the truth folder written by ``graphkit simulate`` (``groups.csv``, ``records.csv``,
+``phones.csv``) and the ``analytics_actor`` table written by ``graphkit analyze``. Evaluator
+signature ``(store, truth_dir) -> dict | None`` (None: the stage has not run), for
+``graphkit evaluate``'s registry.
+
+Definitions. Each actor is mapped to one true person: a person actor through the records it
+was resolved from (``rel_resolved_from`` -> ``records.csv``, majority of the records' true
+users), an actor with no such records (an unattributed phone) through its phones' true users
+(``phones.csv``, shared household landlines left out; majority of numbers). *Group recovery*
+is the NMI (arithmetic normalisation) between the planted group and the found community over
+the actors whose true person is a group member (role ``member``); an actor split in two by
+resolution counts twice. *Boss first*: for each planted group, the actor of its true boss
+(the one with the highest leadership score when several map to the boss) is first when no
+other actor of its community has a higher leadership score; the share is over all groups (a
+boss with no actor counts as not first). ``boss_auc`` is the AUC of the leadership score for
+"is the boss" among the members' actors, pooled over groups.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphkit.analytics.evaluate import normalized_mutual_information, roc_auc
+from graphkit.errors import InputError
+from graphkit.store import CaseStore
+
+__all__ = ["actor_truth", "evaluate_groups", "score_groups"]
+
+NMI_TARGET = 0.90
+BOSS_FIRST_TARGET = 0.80
+
+
+def _read(truth_dir: Path, name: str) -> pd.DataFrame:
+    path = Path(truth_dir) / name
+    if not path.is_file():
+        raise InputError(f"{path} not found: not a simulation truth folder")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _majority(pairs: pd.DataFrame) -> pd.Series:
+    """actor_id -> the most frequent person_id of ``pairs`` (ties: the smallest id)."""
+    counts = pairs.groupby(["actor_id", "person_id"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["actor_id", "n", "person_id"], ascending=[True, False, True])
+    return counts.drop_duplicates("actor_id").set_index("actor_id")["person_id"]
+
+
+def actor_truth(
+    actor_phones: pd.DataFrame,
+    actor_records: pd.DataFrame,
+    records: pd.DataFrame,
+    phones: pd.DataFrame,
+) -> pd.Series:
+    """actor_id -> true person_id.
+
+    ``actor_phones``: actor_id, phone (one row per phone); ``actor_records``: actor_id,
+    record_id (``source:record_id`` as resolution writes it); ``records`` and ``phones``: the
+    truth files. Actors that map to no one are left out."""
+    keyed = records.assign(record_id=records["source"] + ":" + records["record_id"])
+    by_record = actor_records.merge(keyed[["record_id", "person_id"]], on="record_id")
+    by_record = by_record[by_record["person_id"] != ""]
+    via_records = _majority(by_record) if len(by_record) else pd.Series(dtype=str)
+    personal = phones[phones.get("shared", "") != "true"][["msisdn", "person_id"]]
+    by_phone = actor_phones.merge(personal, left_on="phone", right_on="msisdn")
+    by_phone = by_phone[~by_phone["actor_id"].isin(via_records.index)]
+    via_phones = _majority(by_phone) if len(by_phone) else pd.Series(dtype=str)
+    return pd.concat([via_records, via_phones]).rename("person_id")
+
+
+def score_groups(actors: pd.DataFrame, truth: pd.Series, groups: pd.DataFrame) -> dict[str, Any]:
+    """Group recovery NMI and the boss-first share.
+
+    ``actors``: actor_id, community, leadership (rows of ``analytics_actor``); ``truth``:
+    actor_id -> true person (:func:`actor_truth`); ``groups``: the truth ``groups.csv``.
+    Returns ``metrics`` and one row per planted group."""
+    frame = actors.assign(person_id=actors["actor_id"].map(truth))
+    members = groups[groups["role"] == "member"]
+    placed = frame.merge(members[["person_id", "group_id", "rank"]], on="person_id")
+    placed = placed[placed["community"].notna()]
+    nmi = (
+        normalized_mutual_information(
+            placed["group_id"].to_numpy(), placed["community"].astype(str).to_numpy()
+        )
+        if len(placed)
+        else 0.0
+    )
+    rows: list[dict[str, Any]] = []
+    for group_id, group in members.groupby("group_id", sort=True):
+        boss = group.loc[group["rank"] == "boss", "person_id"]
+        boss_actors = frame[frame["person_id"].isin(boss)].sort_values(
+            "leadership", ascending=False
+        )
+        row: dict[str, Any] = {
+            "group": group_id,
+            "members": len(group),
+            "boss": boss.iloc[0] if len(boss) else None,
+        }
+        if len(boss_actors) == 0 or pd.isna(boss_actors["community"].iloc[0]):
+            rows.append({**row, "boss_actor": None, "boss_first": False})
+            continue
+        top = boss_actors.iloc[0]
+        community = frame[frame["community"] == top["community"]]
+        higher = community["leadership"] > top["leadership"]
+        leader = community.sort_values("leadership", ascending=False).iloc[0]
+        leader_rank = members.set_index("person_id")["rank"].get(leader["person_id"], "")
+        rows.append(
+            {
+                **row,
+                "boss_actor": top["actor_id"],
+                "community": top["community"],
+                "boss_rank_in_community": int(higher.sum()) + 1,
+                "community_size": len(community),
+                "leader_actor": leader["actor_id"],
+                "leader_true_rank": leader_rank or "non-member",
+                "boss_first": not bool(higher.any()),
+            }
+        )
+    n_groups = len(rows)
+    first = sum(bool(r["boss_first"]) for r in rows)
+    is_boss = (placed["rank"] == "boss").to_numpy()
+    auc = (
+        roc_auc(is_boss, placed["leadership"].fillna(0.0).to_numpy())
+        if 0 < is_boss.sum() < len(is_boss)
+        else float("nan")
+    )
+    metrics = {
+        "groups": n_groups,
+        "member_actors": len(placed),
+        "group_nmi": round(nmi, 4),
+        "boss_first": first,
+        "boss_first_share": round(first / n_groups, 4) if n_groups else 0.0,
+        "boss_auc": round(auc, 4) if np.isfinite(auc) else None,
+    }
+    return {"metrics": metrics, "rows": rows}
+
+
+def evaluate_groups(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
+    """Communities and leadership stored in the case vs ``truth_dir``; None when not run."""
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_actor"):
+            return None
+        actors = con.execute(
+            "SELECT actor_id, community, leadership, phones FROM analytics_actor"
+        ).df()
+        actor_records = (
+            con.execute("SELECT src AS actor_id, dst AS record_id FROM rel_resolved_from").df()
+            if store.table_exists(con, "rel_resolved_from")
+            else pd.DataFrame({"actor_id": [], "record_id": []}, dtype=str)
+        )
+    if "leadership" not in actors or actors["leadership"].isna().all():
+        return None
+    actor_phones = (
+        actors[["actor_id", "phones"]].explode("phones").rename(columns={"phones": "phone"})
+    )
+    actor_phones = actor_phones[actor_phones["phone"].notna()].astype(str)
+    truth = actor_truth(
+        actor_phones, actor_records, _read(truth_dir, "records.csv"), _read(truth_dir, "phones.csv")
+    )
+    result = score_groups(
+        actors[["actor_id", "community", "leadership"]], truth, _read(truth_dir, "groups.csv")
+    )
+    metrics = result["metrics"]
+    passed = metrics["group_nmi"] >= NMI_TARGET and metrics["boss_first_share"] >= BOSS_FIRST_TARGET
+    columns = [
+        "group",
+        "members",
+        "boss",
+        "community",
+        "boss_rank_in_community",
+        "community_size",
+        "leader_true_rank",
+        "boss_first",
+    ]
+    return {**result, "columns": columns, "passed": passed}

@@ -1,0 +1,148 @@
+"""The `analyze` evaluator: scoring on hand-built frames, and accuracy on a simulated case.
+
+The simulated case (seed 7, 1,500 people, 21 days, 6 groups) goes through the real pipeline:
+ingest every source, resolve persons with Splink, build, analyse (communities, centrality,
+hierarchy). Targets from issue 5: group recovery NMI >= 0.90 (met) and the true boss ranked
+first in its community in >= 80% of groups (not met: docs/analytics.md, "Direction").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graphkit.analytics.groups_evaluate import actor_truth, score_groups
+from graphkit.analytics.run import analyze
+from graphkit.build import build_graph
+from graphkit.evaluate import all_evaluators, evaluate_case
+from graphkit.ingest import ingest_file
+from graphkit.runfile import load_case_file
+from graphkit.simulate import SimulationSpec, simulate
+from graphkit.store import CaseStore
+
+GROUPS = pd.DataFrame(
+    {
+        "person_id": ["P1", "P2", "P3", "P4", "P5", "P6", "P7"],
+        "group_id": ["G1", "G1", "G1", "G2", "G2", "G2", "G1"],
+        "rank": ["boss", "lieutenant", "soldier", "boss", "lieutenant", "soldier", ""],
+        "role": ["member"] * 6 + ["broker"],
+        "crew_lieutenant": [""] * 7,
+    }
+)
+
+
+def _actors(community: list[str], leadership: list[float]) -> pd.DataFrame:
+    ids = [f"A{i}" for i in range(1, 7)] + ["X"]
+    return pd.DataFrame({"actor_id": ids, "community": community, "leadership": leadership})
+
+
+TRUTH = pd.Series({f"A{i}": f"P{i}" for i in range(1, 7)} | {"X": "P7"})
+
+
+def test_perfect_recovery_and_bosses_first() -> None:
+    actors = _actors(["C0"] * 3 + ["C1"] * 3 + ["C0"], [0.9, 0.5, 0.1, 0.8, 0.7, 0.2, 0.3])
+    result = score_groups(actors, TRUTH, GROUPS)
+    assert result["metrics"]["group_nmi"] == 1.0
+    assert result["metrics"]["boss_first"] == 2 and result["metrics"]["boss_first_share"] == 1.0
+    assert result["metrics"]["boss_auc"] == 1.0
+    assert result["metrics"]["member_actors"] == 6  # the broker is not a member
+
+
+def test_a_lieutenant_or_an_outsider_above_the_boss_counts_against() -> None:
+    # G1: the broker X (not a member) outranks the boss in C0; G2: the lieutenant does
+    actors = _actors(["C0"] * 3 + ["C1"] * 3 + ["C0"], [0.9, 0.5, 0.1, 0.6, 0.7, 0.2, 0.95])
+    result = score_groups(actors, TRUTH, GROUPS)
+    rows = {r["group"]: r for r in result["rows"]}
+    assert rows["G1"]["boss_first"] is False and rows["G1"]["leader_true_rank"] == "non-member"
+    assert rows["G2"]["boss_rank_in_community"] == 2
+    assert rows["G2"]["leader_true_rank"] == "lieutenant"
+    assert result["metrics"]["boss_first_share"] == 0.0
+
+
+def test_mixed_communities_lower_nmi_and_a_missing_boss_is_not_first() -> None:
+    actors = _actors(["C0", "C1", "C0", "C1", "C0", "C1", "C0"], [0.9] + [0.1] * 6)
+    truth = TRUTH.drop("A4")
+    result = score_groups(actors, truth, GROUPS)
+    assert result["metrics"]["group_nmi"] < 0.2
+    assert {r["group"]: r["boss_first"] for r in result["rows"]} == {"G1": True, "G2": False}
+
+
+def test_actor_truth_prefers_records_then_personal_phones() -> None:
+    records = pd.DataFrame(
+        {
+            "source": ["opA_subscribers", "bank_accounts", "police"],
+            "record_id": ["S1", "B1", "R1"],
+            "person_id": ["P1", "P1", "P2"],
+        }
+    )
+    phones = pd.DataFrame(
+        {
+            "msisdn": ["+1", "+2", "+3", "+3"],
+            "person_id": ["P3", "P4", "P5", "P6"],
+            "shared": ["false", "false", "true", "true"],
+        }
+    )
+    actor_records = pd.DataFrame(
+        {
+            "actor_id": ["Q1", "Q1", "Q1"],
+            "record_id": ["opA_subscribers:S1", "bank_accounts:B1", "police:R1"],
+        }
+    )
+    actor_phones = pd.DataFrame({"actor_id": ["Q1", "+2", "+3"], "phone": ["+1", "+2", "+3"]})
+    truth = actor_truth(actor_phones, actor_records, records, phones)
+    # Q1: two of three records are P1's (its phone +1, P3's, is not consulted); a shared
+    # landline maps to no one
+    assert truth.to_dict() == {"Q1": "P1", "+2": "P4"}
+
+
+def test_registered_and_skipped_before_analysis(tmp_path: Path) -> None:
+    assert "analyze" in all_evaluators()
+    out = tmp_path / "sim"
+    simulate(out, spec=SimulationSpec(seed=3, people=200, days=14, groups=1))
+    store = CaseStore.init(tmp_path / "case", name="empty")
+    assert evaluate_case(store, out / "truth", stages=["analyze"])["analyze"] == {
+        "status": "skipped"
+    }
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[CaseStore, Path]:
+    from resolution.case import resolve_case
+    from resolution.spec import ResolutionSpec
+
+    root = tmp_path_factory.mktemp("analyze_eval")
+    out = root / "sim"
+    simulate(out, spec=SimulationSpec(seed=7, people=1500, days=21, groups=6))
+    case_file = load_case_file(out / "case.toml")
+    store = CaseStore.init(root / "case", name=case_file.name)
+    for src in case_file.sources:
+        ingest_file(store, src.file, kind=src.kind, mapping_path=src.mapping, source_name=src.name)
+    resolve_case(store, spec=ResolutionSpec())
+    build_graph(store)
+    analyze(store, seed=0, only=["hierarchy"])
+    return store, out / "truth"
+
+
+def test_group_recovery_nmi_at_least_0_90(analysed: tuple[CaseStore, Path]) -> None:
+    store, truth = analysed
+    result = evaluate_case(store, truth, stages=["analyze"])["analyze"]
+    assert result["status"] == "evaluated"
+    assert result["metrics"]["groups"] == 6
+    assert result["metrics"]["member_actors"] >= 60
+    assert result["metrics"]["group_nmi"] >= 0.90
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="simulated bosses have less volume than lieutenants and, with the direction "
+    "calibrated to Montagna, no direction signal either (docs/analytics.md)",
+)
+def test_true_boss_first_in_at_least_80_percent_of_groups(
+    analysed: tuple[CaseStore, Path],
+) -> None:
+    store, truth = analysed
+    result = evaluate_case(store, truth, stages=["analyze"])["analyze"]
+    assert result["metrics"]["boss_first_share"] >= 0.80
+    assert result["passed"] is True
