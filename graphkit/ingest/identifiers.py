@@ -118,6 +118,9 @@ def _normalise_phones(values: Iterable[str], default_region: str) -> list[tuple[
     by_key: dict[str, tuple[str, bool]] = {}
     out = []
     for raw in values:
+        if not _PHONE_CHARS.match(raw.strip()):  # not number-shaped: kept verbatim, invalid
+            out.append((raw, raw.strip(), False))
+            continue
         k = key(raw)
         if k not in by_key:
             by_key[k] = normalise_phone(k, default_region=default_region)

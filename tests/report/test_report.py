@@ -216,7 +216,7 @@ def test_network_view_search_click_and_filter(
     store, result, _ = html_report
     with store.connect() as con:
         top = con.execute(
-            "SELECT actor_id, community FROM analytics_actor ORDER BY pagerank DESC LIMIT 2"
+            "SELECT actor_id, community FROM analytics_actor ORDER BY pagerank DESC LIMIT 30"
         ).fetchall()
         outside = con.execute(
             "SELECT count(*) FROM analytics_actor WHERE community <> ?", [top[0][1]]
@@ -232,21 +232,32 @@ def test_network_view_search_click_and_filter(
             top[0][0],
         )
         assert top[0][0] in s.wait_for(details)
-        # click: a real mouse press on the second actor's dot on the canvas
+        # click: a real mouse press on the dot of a central actor that no other dot overlaps
         s.run(
             "document.getElementById('gk-network').scrollIntoView({block: 'center'});"
             "graphkitNetwork.network.fit({animation: false});"
         )
+        target = s.run(
+            "var g = graphkitNetwork.network, pos = g.getPositions();"
+            "var all = Object.keys(pos).map(k => [k, g.canvasToDOM(pos[k])]);"
+            "for (const id of arguments[0]) { if (!(id in pos)) continue;"
+            "  var p = g.canvasToDOM(pos[id]);"
+            "  if (!all.some(([k, q]) => k !== id && Math.hypot(q.x - p.x, q.y - p.y) < 20))"
+            "    return id; }"
+            "return null;",
+            [r[0] for r in top[1:]],
+        )
+        assert target, "no central actor stands clear of its neighbours in the picture"
         x, y, w, h = s.run(
             "var g = graphkitNetwork.network, c = document.querySelector('#gk-network canvas');"
             "var p = g.canvasToDOM(g.getPosition(arguments[0]));"
             "return [p.x, p.y, c.clientWidth, c.clientHeight];",
-            top[1][0],
+            target,
         )
         s.click_at(s.element("#gk-network canvas"), x - w / 2, y - h / 2)
-        assert top[1][0] in s.wait_for(
+        assert target in s.wait_for(
             f"var t = document.querySelector('#gk-details h3')?.textContent || '';"
-            f"return t.indexOf({json.dumps(top[1][0])}) >= 0 ? t : null;"
+            f"return t.indexOf({json.dumps(target)}) >= 0 ? t : null;"
         )
         # filter: one community -> every other actor hidden
         s.run(
