@@ -23,7 +23,6 @@ from rich.table import Table
 
 from graphkit import audit
 from graphkit.audit import AuditEntry
-from graphkit.errors import GraphkitError
 from graphkit.store import CaseStore
 
 __all__ = ["AuditEntry", "audited", "console", "err_console", "open_case", "progress", "render"]
@@ -120,10 +119,3 @@ def progress(*, transient: bool = True) -> Progress:
         transient=transient,
         disable=not err_console.is_terminal,
     )
-
-
-def fail(message: str, *, code: int = 2) -> GraphkitError:
-    """A user error to raise from a command."""
-    err = GraphkitError(message)
-    err.exit_code = code
-    return err

@@ -119,6 +119,14 @@ class KindSpec:
     def required(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields if f.required)
 
+    def field_columns(self) -> list[tuple[str, str]]:
+        """(column, DuckDB type) of the staging table after the provenance columns."""
+        cols: list[tuple[str, str]] = []
+        for f in self.fields:
+            if f.name != "record_id":  # record_id is a provenance column
+                cols.extend(f.staging_columns())
+        return cols
+
 
 def _f(name: str, type_: str, *aliases: str, required: bool = False, doc: str = "") -> FieldSpec:
     return FieldSpec(name, type_, required, (name, *aliases), doc)
@@ -380,10 +388,6 @@ def normalise_column_name(name: str) -> str:
 
 def staging_ddl(kind: KindSpec) -> str:
     """CREATE TABLE statement of the staging table of ``kind`` (identifiers from this module)."""
-    cols = list(PROVENANCE_COLUMNS)
-    for f in kind.fields:
-        if f.name == "record_id":
-            continue
-        cols.extend(f.staging_columns())
+    cols = [*PROVENANCE_COLUMNS, *kind.field_columns()]
     body = ",\n  ".join(f'"{c}" {t}' for c, t in cols)
     return f"CREATE TABLE IF NOT EXISTS {kind.table} (\n  {body}\n)"

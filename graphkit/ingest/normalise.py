@@ -25,6 +25,7 @@ __all__ = [
     "build_lookups",
     "detect_timestamp_format",
     "plan_normalise",
+    "quote_ident",
     "run_sql",
 ]
 
@@ -107,7 +108,8 @@ def run_sql(
     return con.execute(sql, {k: v for k, v in (params or {}).items() if k in used})
 
 
-def _q(name: str) -> str:
+def quote_ident(name: str) -> str:
+    """A SQL identifier in double quotes, embedded quotes doubled."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -131,15 +133,15 @@ class NormalisePlan:
 def _value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     if fname in rm.constants:
         return f"NULLIF(trim({plan.param(rm.constants[fname])}), '')"
-    return f"NULLIF(trim(r.{_q(rm.columns[fname])}), '')"
+    return f"NULLIF(trim(r.{quote_ident(rm.columns[fname])}), '')"
 
 
 def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     """Reference to the trimmed raw value of ``fname`` computed once in the ``t`` stage."""
     col = "v__" + fname
     if fname not in plan.trims:
-        plan.trims[fname] = f"{_value(plan, rm, fname)} AS {_q(col)}"
-    return f"t.{_q(col)}"
+        plan.trims[fname] = f"{_value(plan, rm, fname)} AS {quote_ident(col)}"
+    return f"t.{quote_ident(col)}"
 
 
 def _source_label(rm: ResolvedMapping, fname: str) -> str:
@@ -329,12 +331,12 @@ def plan_normalise(
         mapped = f.name in rm.columns or f.name in rm.constants
         if not mapped:
             for col, dtype in f.staging_columns():
-                plan.selects.append(f"CAST(NULL AS {dtype}) AS {_q(col)}")
+                plan.selects.append(f"CAST(NULL AS {dtype}) AS {quote_ident(col)}")
             continue
         v = _trimmed(plan, rm, f.name)
-        tv = _q("v__" + f.name)  # the trimmed value as seen by the outer stage
+        tv = quote_ident("v__" + f.name)  # the trimmed value as seen by the outer stage
         label = _source_label(rm, f.name)
-        n = _q(f.name)
+        n = quote_ident(f.name)
         missing = _lit_or_null(f.required)
         err: str | None = f"CASE WHEN {tv} IS NULL THEN 'missing_value' END" if f.required else None
         match f.type:
@@ -347,8 +349,8 @@ def plan_normalise(
                     f"CASE WHEN {alias}.valid THEN {alias}.norm ELSE {v} END AS {n}"
                 )
                 if f.type != "imei":
-                    plan.selects.append(f"{v} AS {_q(f.name + '_raw')}")
-                plan.selects.append(f"{alias}.valid AS {_q(f.name + '_valid')}")
+                    plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
+                plan.selects.append(f"{alias}.valid AS {quote_ident(f.name + '_valid')}")
             case "timestamp":
                 expr = _timestamp(plan, f, v, rm, con, raw_table)
                 plan.selects.append(f"{expr} AS {n}")
@@ -377,7 +379,7 @@ def plan_normalise(
                 )
             case "partial_date":
                 plan.selects.append(f"{_partial_date(plan, f, v, rm)} AS {n}")
-                plan.selects.append(f"{v} AS {_q(f.name + '_raw')}")
+                plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
             case "event_type":
                 plan.selects.append(f"{_event_type(v)} AS {n}")
             case "list" | "phone_list" | "account_list":
@@ -393,7 +395,7 @@ def plan_normalise(
         present = [g for g in group if g in rm.columns or g in rm.constants]
         for g in present:
             _trimmed(plan, rm, g)
-        cond = " AND ".join(f"{_q('v__' + g)} IS NULL" for g in present)
+        cond = " AND ".join(f"{quote_ident('v__' + g)} IS NULL" for g in present)
         plan.errors.append((f"CASE WHEN {cond} THEN 'missing_identity' END", "/".join(present)))
     return plan
 

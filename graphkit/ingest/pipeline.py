@@ -21,7 +21,13 @@ from graphkit.audit import sha256_file
 from graphkit.errors import CaseError, InputError
 from graphkit.ingest.kinds import KINDS, get_kind, staging_ddl
 from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
-from graphkit.ingest.normalise import build_lookups, check_formats_used, plan_normalise, run_sql
+from graphkit.ingest.normalise import (
+    build_lookups,
+    check_formats_used,
+    plan_normalise,
+    quote_ident,
+    run_sql,
+)
 from graphkit.ingest.readers import EXCERPT_CHARS, REJECTS_DDL, detect_format, drop_temp, read_raw
 from graphkit.store import CaseStore
 
@@ -195,16 +201,16 @@ def _ingest(
         build_lookups(con, rm, "_raw")
         step("normalising fields")
         plan = plan_normalise(con, rm, "_raw")
-        raw_cols = ", ".join("r." + _quote(c) for c in raw.columns)
+        raw_cols = ", ".join("r." + quote_ident(c) for c in raw.columns)
         record_id = "CAST(t._row AS VARCHAR)"
         if "record_id" in rm.columns:
             plan.trims["record_id"] = (
-                f"NULLIF(trim(r.{_quote(rm.columns['record_id'])}), '') AS v__record_id"
+                f"NULLIF(trim(r.{quote_ident(rm.columns['record_id'])}), '') AS v__record_id"
             )
             record_id = f"coalesce(t.v__record_id, {record_id})"
         err_cols = [f"{e} AS _e{i}" for i, (e, _label) in enumerate(plan.errors)]
         trims = "".join(f", {t}" for t in plan.trims.values())
-        passthrough = "".join(f", t.{_quote('v__' + f)}" for f in plan.trims)
+        passthrough = "".join(f", t.{quote_ident('v__' + f)}" for f in plan.trims)
         # Exact duplicates: rows whose raw values hash alike (64 bits; for 10M rows the chance
         # of any collision is below 3e-6), found on a narrow (hash, row) table so the wide rows
         # never go through a sort. Only the later copies are listed.
@@ -226,7 +232,7 @@ def _ingest(
                  v AS (SELECT t._row, {record_id} AS record_id,
                               {", ".join(plan.selects)}{passthrough}
                        FROM t {" ".join(plan.joins)})
-            SELECT v.* EXCLUDE (_row{"".join(", " + _quote("v__" + f) for f in plan.trims)}),
+            SELECT v.* EXCLUDE (_row{"".join(", " + quote_ident("v__" + f) for f in plan.trims)}),
                    v._row AS row_number,
                    {", ".join(err_cols) if err_cols else "NULL AS _e_none"},
                    d._row IS NOT NULL AS is_duplicate
@@ -244,7 +250,7 @@ def _ingest(
         which_col = (
             "CASE "
             + " ".join(
-                f"WHEN _e{i} IS NOT NULL THEN {_param(plan, label)}"
+                f"WHEN _e{i} IS NOT NULL THEN {plan.param(label)}"
                 for i, (_e, label) in enumerate(plan.errors)
             )
             + " END"
@@ -263,8 +269,7 @@ def _ingest(
             """,
             {**plan.params, "source": name, "kind": kind, "delim": raw.delimiter or ","},
         )
-        staging_cols = [c for c, _t in _staging_columns(spec.name)]
-        select_cols = ", ".join(f'"{c}"' for c in staging_cols)
+        select_cols = ", ".join(quote_ident(c) for c, _t in spec.field_columns())
         run_sql(
             con,
             f"""
@@ -317,25 +322,8 @@ def _ingest(
     )
 
 
-def _param(plan: Any, value: object) -> str:
-    return str(plan.param(value))
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _coalesced(columns: list[str]) -> str:
-    return ", ".join(f"coalesce(r.{_quote(c)}, '')" for c in columns)
-
-
-def _staging_columns(kind: str) -> list[tuple[str, str]]:
-    spec = KINDS[kind]
-    cols: list[tuple[str, str]] = []
-    for f in spec.fields:
-        if f.name != "record_id":
-            cols.extend(f.staging_columns())
-    return cols
+    return ", ".join(f"coalesce(r.{quote_ident(c)}, '')" for c in columns)
 
 
 def _normalise_list(con: duckdb.DuckDBPyConnection, fname: str, lookup: str) -> None:

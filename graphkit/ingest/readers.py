@@ -19,6 +19,7 @@ import duckdb
 
 from graphkit.errors import InputError
 from graphkit.ingest.mapping import ReadOptions
+from graphkit.ingest.normalise import quote_ident
 
 __all__ = ["REJECTS_DDL", "RawRead", "detect_format", "drop_temp", "read_raw"]
 
@@ -272,7 +273,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Raw
     selects = []
     columns = []
     for name, dtype, *_ in rel:
-        quoted = '"' + str(name).replace('"', '""') + '"'
+        quoted = quote_ident(str(name))
         columns.append(str(name))
         if str(dtype).endswith("[]"):
             selects.append(f"array_to_string({quoted}, ';') AS {quoted}")
@@ -353,7 +354,7 @@ def _read_jsonl(
     params: dict[str, object] = {}
     for i, key in enumerate(keys):
         params[f"k{i}"] = "$." + '"' + key.replace('"', '\\"') + '"'
-        quoted = '"' + key.replace('"', '""') + '"'
+        quoted = quote_ident(key)
         selects.append(f"json_extract_string(line, $k{i}) AS {quoted}")
     con.execute(
         f"""
