@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, open_case, render
+from graphkit.cli._common import audited, console, open_case, progress, render
 
 __all__ = ["register"]
 
@@ -74,7 +74,11 @@ def predict_links(
     )
     store = open_case(case_dir)
     inputs = {"manifest": store.manifest_sha256()}
-    with audited(store, command="predict-links", operation="combination", inputs=inputs) as entry:
+    with (
+        audited(store, command="predict-links", operation="combination", inputs=inputs) as entry,
+        progress() as bar,
+    ):
+        bar.add_task("training the link predictor", total=None)
         summary = predict_case_links(store, settings)
         entry.outputs["model_sha256"] = summary["weights_sha256"]
         entry.detail.update(

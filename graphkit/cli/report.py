@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphkit.cli import _common
-from graphkit.cli._common import console, open_case, render
+from graphkit.cli._common import console, open_case, progress, render
 
 __all__ = ["register"]
 
@@ -42,15 +42,20 @@ def report(
     from graphkit.report import write_report
 
     store = open_case(case_dir)
-    result = write_report(
-        store,
-        out=out,
-        fmt=fmt,
-        seed=seed,
-        force=force,
-        sensitivity=sensitivity,
-        actor=_common.ACTOR["actor"],
-    )
+    with progress() as bar:
+        bar.add_task(
+            "writing the report" + (" (with sensitivity re-runs)" if sensitivity else ""),
+            total=None,
+        )
+        result = write_report(
+            store,
+            out=out,
+            fmt=fmt,
+            seed=seed,
+            force=force,
+            sensitivity=sensitivity,
+            actor=_common.ACTOR["actor"],
+        )
     if json_output:
         render(
             [
