@@ -7,7 +7,11 @@ Reads ``actor`` and ``actor_edge`` (written by ``graphkit build``), runs
   ``evidence`` JSON and ``explanation`` text);
 * ``analytics_community``: one row per community (size, ties, density, leader, p-value);
 * ``analytics_key_player``: the greedy key-player set with the fragmentation after removal;
-* the model tables ``node_community`` and ``rel_member_of`` (with membership confidence).
+* the model tables ``node_community`` and ``rel_member_of`` (with membership confidence);
+* with part ``sensitivity`` (on cases with entity resolution): ``analytics_sensitivity``,
+  leaders and brokers under a looser and a stricter match threshold
+  (:mod:`graphkit.analytics.sensitivity_case`). Results of an earlier run are dropped
+  when the graph parts run again without it, so they never describe another ranking.
 
 Settings (seed, spec) and a summary are recorded in the manifest as stage ``analyze``.
 """
@@ -28,7 +32,7 @@ from graphkit.errors import CaseError, InputError
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["RESULT_TABLES", "SIGNAL_PARTS", "analyze", "load_actor_graph"]
+__all__ = ["ALL_PARTS", "RESULT_TABLES", "SIGNAL_PARTS", "analyze", "load_actor_graph"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ RESULT_TABLES = ("analytics_actor", "analytics_community", "analytics_key_player
 # Parts read from the call records rather than the actor graph; they run after communities,
 # which group blackouts need.
 SIGNAL_PARTS = ("blackouts", "handoffs")
+# Re-runs of resolution, build and analysis at other match thresholds; after everything else.
+SENSITIVITY_PART = "sensitivity"
+ALL_PARTS = (*PARTS, *SIGNAL_PARTS, SENSITIVITY_PART)
 
 
 def load_actor_graph(store: CaseStore) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,16 +65,16 @@ def analyze(
     spec: AnalysisSpec | None = None,
 ) -> dict[str, Any]:
     """Analyse the case's actor graph and store the results; returns the stage summary."""
-    parts = list(only) if only is not None else [*PARTS, *SIGNAL_PARTS]
-    unknown = sorted(set(parts) - set(PARTS) - set(SIGNAL_PARTS))
+    parts = list(only) if only is not None else list(ALL_PARTS)
+    unknown = sorted(set(parts) - set(ALL_PARTS))
     if unknown:
-        raise InputError(
-            f"unknown analysis part(s) {unknown}; choose from {', '.join(PARTS + SIGNAL_PARTS)}"
-        )
+        raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(ALL_PARTS)}")
     signal_parts = [p for p in parts if p in SIGNAL_PARTS]
+    sensitivity = SENSITIVITY_PART in parts
     parts = [p for p in parts if p in PARTS]
     if not parts:
-        return _signals(store, signal_parts, summary={})
+        summary = _signals(store, signal_parts, summary={})
+        return _sensitivity(store, summary) if sensitivity else summary
     spec = spec or AnalysisSpec()
     started = time.perf_counter()
     actors, edges = load_actor_graph(store)
@@ -101,6 +108,7 @@ def analyze(
             con.register("kp_frame", result.key_players)
             con.execute("CREATE OR REPLACE TABLE analytics_key_player AS SELECT * FROM kp_frame")
             con.unregister("kp_frame")
+            con.execute("DROP TABLE IF EXISTS analytics_sensitivity")  # about the old ranking
             con.execute("DELETE FROM rel_member_of")
             con.execute("DELETE FROM node_community")
             if "community" in table.columns:
@@ -124,7 +132,20 @@ def analyze(
     store.record_stage(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
-    return _signals(store, signal_parts, summary=summary)
+    summary = _signals(store, signal_parts, summary=summary)
+    return _sensitivity(store, summary) if sensitivity else summary
+
+
+def _sensitivity(store: CaseStore, summary: dict[str, Any]) -> dict[str, Any]:
+    """Leaders and brokers at the review band's thresholds, when the case has resolution."""
+    from graphkit.analytics.sensitivity_case import resolution_sensitivity, store_sensitivity
+
+    found = resolution_sensitivity(store)
+    if found is None:
+        log.info("no entity resolution with a review band: sensitivity skipped")
+        return summary
+    summary["sensitivity_survivors"] = store_sensitivity(store, found)["survivors"]
+    return summary
 
 
 def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> dict[str, Any]:
