@@ -127,9 +127,9 @@ def test_community_restriction_ignores_follow_ups_outside_it() -> None:
     frame = _frame(rows)
     everyone = relay_table(frame).set_index("actor_id")
     assert everyone.loc["B", "relay_onward"] == 30
-    inside = relay_table(
-        frame, actor_to_community={"B": 0, "L": 0, "S": 0, "OUT": 1}
-    ).set_index("actor_id")
+    inside = relay_table(frame, actor_to_community={"B": 0, "L": 0, "S": 0, "OUT": 1}).set_index(
+        "actor_id"
+    )
     assert inside.loc["B", "relay_onward"] == 0 and inside.loc["B", "relay_tier"] == 0
     assert "OUT" not in inside.index or inside.loc["OUT", "relay_calls"] == 0
 

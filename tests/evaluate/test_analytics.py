@@ -126,6 +126,7 @@ def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[CaseStore, Path]
     return store, out / "truth"
 
 
+@pytest.mark.slow
 def test_group_recovery_nmi_at_least_0_90(analysed: tuple[CaseStore, Path]) -> None:
     store, truth = analysed
     result = evaluate_case(store, truth, stages=["analyze"])["analyze"]
@@ -135,6 +136,7 @@ def test_group_recovery_nmi_at_least_0_90(analysed: tuple[CaseStore, Path]) -> N
     assert result["metrics"]["group_nmi"] >= 0.90
 
 
+@pytest.mark.slow
 def test_true_boss_first_in_at_least_80_percent_of_groups(
     analysed: tuple[CaseStore, Path],
 ) -> None:
@@ -144,6 +146,7 @@ def test_true_boss_first_in_at_least_80_percent_of_groups(
     assert result["passed"] is True
 
 
+@pytest.mark.slow
 def test_every_relay_chain_head_is_a_true_boss(analysed: tuple[CaseStore, Path]) -> None:
     """Precision of the relay test: no relative, soldier or bystander is called a chain head."""
     store, truth_dir = analysed

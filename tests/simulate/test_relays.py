@@ -35,12 +35,14 @@ def test_relays_follow_orders_down_the_hierarchy(
     groups = truth["groups"][truth["groups"]["role"] == "member"].set_index("person_id")
     boss = groups[groups["rank"] == "boss"].reset_index().set_index("group_id")["person_id"]
     superior = {
-        p: (boss[r.group_id] if r.rank == "lieutenant" else r.crew_lieutenant)
-        for p, r in groups.iterrows()
-        if r.rank != "boss"
+        p: (boss[g] if rank == "lieutenant" else crew)
+        for p, g, rank, crew in zip(
+            groups.index, groups["group_id"], groups["rank"], groups["crew_lieutenant"], strict=True
+        )
+        if rank != "boss"
     }
-    assert all(superior[r] == f for r, f in zip(relays["relayer"], relays["order_from"]))
-    assert all(superior[c] == r for c, r in zip(relays["recipient"], relays["relayer"]))
+    pairs = zip(relays["relayer"], relays["order_from"], relays["recipient"], strict=True)
+    assert all(superior[r] == f and superior[c] == r for r, f, c in pairs)
     t, order_t = pd.to_datetime(relays["time"]), pd.to_datetime(relays["order_time"])
     delay = relays["delay_s"].astype(int)
     assert (delay >= 1).all() and ((t - order_t).dt.total_seconds() >= delay).all()
@@ -58,9 +60,7 @@ def test_each_relay_and_its_order_are_in_the_cdr_files(
     found = orders = 0
     for r in truth["relays"].itertuples():
         when = pd.Timestamp(r.time).floor("min")
-        found += any(
-            (when, a, b) in index for a in phones[r.relayer] for b in phones[r.recipient]
-        )
+        found += any((when, a, b) in index for a in phones[r.relayer] for b in phones[r.recipient])
         order = pd.Timestamp(r.order_time).floor("min")
         orders += any(
             (order, a, b) in index for a in phones[r.order_from] for b in phones[r.relayer]
