@@ -53,23 +53,26 @@ def _bin(t_s: np.ndarray) -> np.ndarray:
     return out
 
 
-def _exposure_hours(first_s: np.ndarray, last_s: np.ndarray) -> np.ndarray:
-    """(actors, 48): hours of each bin between each actor's first and last event."""
-    h0 = first_s // 3600
-    h1 = last_s // 3600
-    out = np.zeros((len(first_s), _BINS))
-    # whole weeks, then the days left over one by one (at most 6 and a part)
+def _week_table() -> np.ndarray:
+    """(48, 337): hours of each bin among the first k hours of a two-week span from Monday 0h."""
+    k = np.arange(336)
+    bins = k % 24 + 24 * ((k // 24) % 7 >= 5)
+    table = np.zeros((_BINS, 337), dtype=np.int64)
+    table[:, 1:] = np.cumsum(bins[None, :] == np.arange(_BINS)[:, None], axis=1)
+    return table
+
+
+_WEEK = _week_table()
+_PER_WEEK = np.r_[np.full(24, 5), np.full(24, 2)]
+
+
+def _exposure_hours(first_s: np.ndarray, last_s: np.ndarray, bins: np.ndarray) -> np.ndarray:
+    """Hours of bin ``bins[i]`` from the hour of ``first_s[i]`` to that of ``last_s[i]``."""
+    h0, h1 = first_s // 3600, last_s // 3600
     weeks = (h1 - h0 + 1) // 168
-    per_week = np.r_[np.full(24, 5.0), np.full(24, 2.0)]
-    out += weeks[:, None] * per_week[None, :]
-    start = h0 + weeks * 168
-    for k in range(168):
-        h = start + k
-        inside = h <= h1
-        if not inside.any():
-            break
-        b = _bin(h * 3600)
-        np.add.at(out, (np.flatnonzero(inside), b[inside]), 1.0)
+    start = (h0 + weeks * 168 + 72) % 168  # Monday-origin hour of the part after whole weeks
+    rest = h1 - (h0 + weeks * 168) + 1  # 0..167 hours left
+    out: np.ndarray = weeks * _PER_WEEK[bins] + _WEEK[bins, start + rest] - _WEEK[bins, start]
     return out
 
 
@@ -193,19 +196,36 @@ def _null_mean(
     for ends in (a, x):
         np.minimum.at(first, ends, t)
         np.maximum.at(last, ends, t)
-    active = first <= last
-    exposure = np.zeros((n_act, _BINS))
-    exposure[active] = _exposure_hours(first[active], last[active])
-    counts = np.zeros((n_act, _BINS))
-    np.add.at(counts, (a, _bin(t)), 1.0)
-    rate_h = np.divide(counts, exposure, out=np.zeros_like(counts), where=exposure > 0)
+    # sparse (actor, hour bin) tables: only the pairs that occur, so memory follows the events
+    made, made_n = np.unique(a * _BINS + _bin(t), return_counts=True)
+
+    def hourly_rate(hour_start_s: np.ndarray) -> np.ndarray:
+        b = _bin(hour_start_s)
+        need = x * _BINS + b
+        at = np.minimum(np.searchsorted(made, need), len(made) - 1)
+        count = np.where(made[at] == need, made_n[at], 0)
+        exposure = _exposure_hours(first[x], last[x], b)
+        rate: np.ndarray = np.divide(count, exposure, out=np.zeros(len(t)), where=exposure > 0)
+        return rate
+
+    # the window (t, t + length_s] crosses hour boundaries: integrate the rate piece by piece
+    end = t + length_s
+    expected_calls = np.zeros(len(t))
+    hour = (t // 3600) * 3600
+    while True:
+        lo, hi = np.maximum(t, hour), np.minimum(end, hour + 3600)
+        inside = hi > lo
+        if not inside.any():
+            break
+        expected_calls += np.where(inside, hourly_rate(hour) * (hi - lo) / 3600.0, 0.0)
+        hour = hour + 3600
     n_out = np.bincount(a, minlength=n_act).astype(float)
     pair_ids, pair_n = np.unique(a * n_act + x, return_counts=True)
     back = np.searchsorted(pair_ids, x * n_act + a)
     back_c = np.minimum(back, len(pair_ids) - 1)
     to_caller = np.where(pair_ids[back_c] == x * n_act + a, pair_n[back_c], 0)
     other_share = np.where(n_out[x] > 0, 1.0 - to_caller / np.maximum(n_out[x], 1), 0.0)
-    mu: np.ndarray = rate_h[x, _bin(t)] * other_share * length_s / 3600.0
+    mu: np.ndarray = expected_calls * other_share
     return mu
 
 

@@ -71,8 +71,9 @@ def test_follow_ups_match_brute_force(rows: list[tuple[int, int, int, int]], win
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 400 * 3600), st.integers(0, 600 * 3600))
 def test_exposure_hours_match_enumeration(first_s: int, span_s: int) -> None:
-    first, last = np.array([first_s]), np.array([first_s + span_s])
-    got = _exposure_hours(first, last)[0]
+    bins = np.arange(48)
+    first, last = np.full(48, first_s), np.full(48, first_s + span_s)
+    got = _exposure_hours(first, last, bins)
     expected = np.zeros(48)
     for h in range(first_s // 3600, (first_s + span_s) // 3600 + 1):
         weekday = (h // 24 + 3) % 7
