@@ -9,6 +9,8 @@ Only layers with a direction enter the ranking (symmetric ties such as meeting c
 say nothing about who is above whom). Whether a community's ranking means anything is tested
 against random edge directions (:func:`~graphkit.analytics.springrank.hierarchy_significance`);
 communities where the hierarchy is not significant get no direction-based leadership term.
+Where the case has time-stamped calls, :func:`leadership_with_relays` puts the heads of relay
+chains (:mod:`graphkit.analytics.relays`) first.
 """
 
 from __future__ import annotations
