@@ -169,3 +169,31 @@ def test_leadership_with_relays_puts_tiers_first_and_keeps_order_within() -> Non
     assert ((out > 0) & (out < 1)).all()
     same = leadership_with_relays(base, np.zeros(4))
     assert list(np.argsort(-same)) == list(np.argsort(-base))
+
+
+def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
+    from graphkit.analytics.actors import AnalysisSpec, analyze_edges
+
+    rng = np.random.default_rng(3)
+    crew = ["L", "S1", "S2", "S3", "S4"]
+    rows = _background(rng, crew, days=21, per_day=10.0)
+    for day in range(21):
+        t = day * 86_400 + 11 * 3600 + float(rng.integers(0, 3600))
+        rows += [("B", "L", t, 60), ("L", "S1", t + 400, 30), ("L", "S2", t + 700, 30)]
+    contacts = _frame(rows)
+    edges = (
+        contacts.groupby(["src", "dst"]).size().rename("weight").reset_index().assign(layer="calls")
+    )
+    spec = AnalysisSpec(n_runs=2, hierarchy_null_draws=19)
+    result = analyze_edges(
+        edges, actors=["B", *crew], seed=0, spec=spec, only=["hierarchy"], contacts=contacts
+    )
+    table = result.actors.set_index("actor_id")
+    assert table.loc["B", "relay_tier"] == 2
+    assert table["leadership"].idxmax() == "B"
+    assert "head of a relay chain" in table.loc["B", "explanation"]
+    assert table.loc["B", "evidence"]["relay"]["top_callee"]["callee"] == "L"
+    assert result.summary["relay_chain_heads"] == 1
+    plain = analyze_edges(edges, actors=["B", *crew], seed=0, spec=spec, only=["hierarchy"])
+    assert "relay_tier" not in plain.actors.columns  # no time stamps: the score as before
+    assert plain.actors.set_index("actor_id")["leadership"].idxmax() != "B"
