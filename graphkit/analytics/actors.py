@@ -268,6 +268,12 @@ def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec
     out = table.merge(relays[["actor_id", *cols, "relay_evidence"]], on="actor_id", how="left")
     out["relay_tier"] = out["relay_tier"].fillna(0).astype(np.int64)
     out["leadership"] = leadership_with_relays(out["leadership"].to_numpy(), out["relay_tier"])
+    # a chain head passes orders down and relays none: call direction's guess of a superior
+    # for it (often one of its own relayers) would contradict that evidence
+    head = (out["relay_tier"] == 2).to_numpy()
+    out["level"] = np.where(head, 0, out["level"])
+    out["superior"] = out["superior"].where(~head, None)
+    out["superior_probability"] = np.where(head, np.nan, out["superior_probability"])
     return out
 
 
