@@ -9,13 +9,14 @@ followed *more often than ``X``'s own calling rate predicts*.
 
 Null model. ``X``'s rate of contacting anyone but ``A`` is estimated per hour of the day,
 weekdays and weekends apart (48 bins), over the hours ``X`` was active (first to last event),
-times the share of ``X``'s outgoing contacts that do not go to ``A``; the chance that a window
-of ``L`` seconds holds at least one is ``p = 1 - exp(-rate * L)``. Per actor ``A`` (as a
-*source*: calls made) the followed count ``O`` is a sum of independent Bernoulli(``p_i``) under
-the null; its upper tail is bounded by the binomial with the same mean (Hoeffding 1956), which
-gives a conservative p-value, with ``z = (O - E) / sqrt(sum p_i (1 - p_i))`` beside it. The same
-is computed per actor ``X`` as a *relayer* (calls received). p-values are adjusted across actors
-by Benjamini-Hochberg.
+times the share of ``X``'s outgoing contacts that do not go to ``A``, and integrated over the
+window hour by hour: that is ``mu``, the onward contacts expected by chance. Onward contacts
+are counted (at most ``max_follow`` per contact): a relayed order usually reaches several
+people, which a yes/no count would waste. Per actor ``A`` (as a *source*: contacts made) the
+onward count ``O`` is, if ``X``'s contacts form a Poisson process with that rate, Poisson with
+mean ``E = sum mu``: p-value = its upper tail, ``z = (O - E) / sqrt(E)`` beside it. The same is
+computed per actor ``X`` as a *relayer* (contacts received). p-values are adjusted across
+actors by Benjamini-Hochberg.
 
 *Relay tier* (used by the leadership score,
 :func:`graphkit.analytics.hierarchy.leadership_with_relays`):
