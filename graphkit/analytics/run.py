@@ -80,8 +80,18 @@ def analyze(
     actors, edges = load_actor_graph(store)
     if actors.empty:
         raise CaseError("the actor graph is empty: ingest sources and run `graphkit build`")
+    contacts = None
+    if "hierarchy" in parts:  # relayed orders need time stamps: the call records, if any
+        from graphkit.analytics.relays import load_actor_contacts
+
+        contacts = load_actor_contacts(store)
     result = analyze_edges(
-        edges, actors=actors["actor_id"].tolist(), seed=seed, spec=spec, only=parts
+        edges,
+        actors=actors["actor_id"].tolist(),
+        seed=seed,
+        spec=spec,
+        only=parts,
+        contacts=contacts,
     )
     table = actors.merge(result.actors, on="actor_id", how="right")
     table["evidence"] = [json.dumps(e, sort_keys=True) for e in table["evidence"]]
