@@ -27,7 +27,7 @@ import pandas as pd
 from graphkit.analytics.blackouts import BLACKOUT_COLUMNS, SilenceTests, fdr_qvalues, silence_tests
 from graphkit.analytics.signals_events import FloatArray, as_event_frame, from_hours
 
-__all__ = ["detect_group_blackouts", "poisson_binomial_tail"]
+__all__ = ["detect_group_blackouts", "poisson_binomial_tail", "with_member_phones"]
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +271,20 @@ def _row(
         "ended": not never_back,
         "evidence": evidence,
     }
+
+
+def with_member_phones(rows: pd.DataFrame, phone_to_entity: Mapping[str, str]) -> pd.DataFrame:
+    """Group rows with each member's phones (``member_phones``) added to their evidence."""
+    if rows.empty:
+        return rows
+    phones_of: dict[str, list[str]] = {}
+    for phone, entity in sorted(phone_to_entity.items()):
+        phones_of.setdefault(entity, []).append(phone)
+    evidence = [
+        {**e, "member_phones": {m: phones_of.get(m, [m]) for m in members}}
+        for e, members in zip(rows["evidence"], rows["members"], strict=True)
+    ]
+    return rows.assign(evidence=evidence)
 
 
 def _empty() -> pd.DataFrame:
