@@ -341,7 +341,7 @@ def detect_blackouts(
     q_threshold: float = 0.05,
     min_silence_hours: float = 24.0,
     min_events: int = 20,
-    min_group_members: int = 2,
+    min_group_members: int = 3,
     min_overlap_hours: float = 12.0,
     prior_hours: float = 1.0,
     dispersion: float | None = None,

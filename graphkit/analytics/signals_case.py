@@ -89,7 +89,7 @@ def detect_blackouts_in_case(
     q_threshold: float = 0.05,
     min_silence_hours: float = 24.0,
     min_events: int = 20,
-    min_group_members: int = 2,
+    min_group_members: int = 3,
     fdr_method: Literal["bh", "by"] = "bh",
     use_actors: bool = True,
     use_communities: bool = True,

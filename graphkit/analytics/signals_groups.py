@@ -53,7 +53,7 @@ def detect_group_blackouts(
     *,
     phone_to_actor: Mapping[str, str] | None = None,
     q_threshold: float = 0.05,
-    min_members: int = 2,
+    min_members: int = 3,
     min_overlap_hours: float = 12.0,
     screen_q: float = 0.2,
     min_silence_hours: float = 24.0,
@@ -101,7 +101,7 @@ def group_blackouts_from_tests(
     entity_to_community: Mapping[str, str],
     *,
     q_threshold: float = 0.05,
-    min_members: int = 2,
+    min_members: int = 3,
     min_overlap_hours: float = 12.0,
     screen_q: float = 0.2,
     min_silence_hours: float = 24.0,
@@ -128,35 +128,90 @@ def group_blackouts_from_tests(
             # the window was chosen from the data: Bonferroni over the disjoint windows of
             # its length in the span scanned (a bound for the scan statistic)
             n_windows = max(span_h / (cand["hi_h"] - cand["lo_h"]), 1.0)
-            cand["p_value"] = min(cand["p_raw"] * n_windows, 1.0)
+            cand["p_silence"] = min(cand["p_raw"] * n_windows, 1.0)
+            cand.update(_alignment(tests, sel, cand, span_h, min_members))
+            # both must hold (intersection-union test): silent, and silent together
+            cand["p_value"] = max(cand["p_silence"], cand["p_alignment"])
             key = (comm, tuple(sorted(ids[cand["silent"]])))
             if key not in candidates or cand["p_value"] < candidates[key]["p_value"]:
                 candidates[key] = cand
     if not candidates:
         return _empty()
     keys = sorted(candidates)
-    p = np.array([candidates[k]["p_value"] for k in keys])
-    # candidates exist only where members were already silent: every community scanned
-    # counts as a test (p = 1 where nothing was found), so the selection is paid for
-    padded = np.concatenate([p, np.ones(max(n_scanned - len(p), 0))])
-    q = fdr_qvalues(padded, method=fdr_method)[: len(p)]
-    gaps_of = _gaps_by_entity(tests)
-    rows = []
+    p_all = np.array([candidates[k]["p_value"] for k in keys])
+    # overlapping windows of one community are one event: keep the most significant of
+    # each before the FDR step, so that nested member subsets do not inflate the ranks
+    chosen: list[int] = []
     taken: dict[str, list[tuple[float, float]]] = {}
-    for j in np.lexsort((np.arange(len(keys)), p)):
-        comm = keys[j][0]
-        cand = candidates[keys[j]]
-        if q[j] > q_threshold:
-            break
+    for j in np.lexsort((np.arange(len(keys)), p_all)):
+        comm, cand = keys[j][0], candidates[keys[j]]
         lo, hi = cand["lo_h"], cand["hi_h"]
         if any(lo < b and a < hi for a, b in taken.get(comm, [])):
             continue
         taken.setdefault(comm, []).append((lo, hi))
-        rows.append(_row(tests, gaps_of, ids, comm, cand, float(p[j]), float(q[j])))
-    log.info("group blackouts: %d candidate windows, %d reported", len(keys), len(rows))
+        chosen.append(int(j))
+    p = p_all[chosen]
+    # candidates exist only where members were already silent: every community scanned
+    # counts as a test (p = 1 where nothing was found), so the selection is paid for
+    n_tests = len(chosen) + max(n_scanned - len(taken), 0)
+    padded = np.concatenate([p, np.ones(n_tests - len(p))])
+    q = fdr_qvalues(padded, method=fdr_method)[: len(p)]
+    gaps_of = _gaps_by_entity(tests)
+    rows = [
+        _row(tests, gaps_of, ids, keys[j][0], candidates[keys[j]], float(pj), float(qj))
+        for j, pj, qj in zip(chosen, p, q, strict=True)
+        if qj <= q_threshold
+    ]
+    log.info(
+        "group blackouts: %d communities scanned, %d candidate windows, %d reported",
+        n_scanned,
+        len(keys),
+        len(rows),
+    )
     if not rows:
         return _empty()
     return pd.DataFrame(rows, columns=list(BLACKOUT_COLUMNS))
+
+
+def _alignment(
+    tests: SilenceTests, sel: Any, cand: dict[str, Any], span_h: float, min_members: int
+) -> dict[str, Any]:
+    """How unlikely it is that the members' own silences began that close together.
+
+    Conditional on who has a screened silence (a member may be silent for reasons of their
+    own), the start of each such silence is taken as uniform over the member's observed
+    life ``T_i``: member ``i`` (with ``s_i`` screened silences) starts one inside a given
+    window of width ``w`` with probability ``min(1, s_i w / T_i)``. ``w`` is the spread of
+    the starts of the ``k`` screened members silent over the window, at least their median
+    time between events (a start is only known to that; members who call each other can
+    share their last event); the
+    Poisson-binomial tail ``P(X >= k)`` is multiplied by the number of such windows in the
+    span (scan bound, as for the silence itself). Chance pairs of individual blackouts in a
+    community rarely start within hours of each other; coordinated ones do.
+    """
+    lo, hi, ent = tests.lo_h[sel], tests.hi_h[sel], tests.entity[sel]
+    cover = (lo <= cand["lo_h"]) & (hi >= cand["hi_h"])
+    starts: dict[int, float] = {}
+    for e, t in zip(ent[cover], lo[cover], strict=True):
+        starts[int(e)] = max(starts.get(int(e), -np.inf), float(t))
+    k = len(starts)
+    if k < min_members:
+        return {"p_alignment": 1.0, "start_spread_h": None, "aligned_members": k}
+    values = np.array(list(starts.values()))
+    aligned = np.array(list(starts), dtype=np.int64)
+    # a start is known only to within the member's usual time between events
+    life_h = np.maximum(tests.end_h - tests.base.first_h[aligned], 1.0)
+    resolution = float(np.median(life_h / np.maximum(tests.ev.counts()[aligned], 1)))
+    width = max(float(values.max() - values.min()), resolution, 1.0)
+    screened, n_silences = np.unique(ent, return_counts=True)
+    life = np.maximum(tests.end_h - tests.base.first_h[screened], width)
+    chance = np.minimum(n_silences * width / life, 1.0)
+    p = poisson_binomial_tail(chance, k) * max(span_h / width, 1.0)
+    return {
+        "p_alignment": min(max(p, 1e-300), 1.0),
+        "start_spread_h": round(width, 2),
+        "aligned_members": k,
+    }
 
 
 def _gaps_by_entity(tests: SilenceTests) -> dict[int, Any]:
@@ -247,6 +302,10 @@ def _row(
         "community_members_tested": cand["n_members"],
         "p_value_unadjusted": float(f"{cand['p_raw']:.3g}"),
         "scan_adjustment": "p x (span scanned / window length)",
+        "p_value_silence": float(f"{cand['p_silence']:.3g}"),
+        "p_value_alignment": float(f"{cand['p_alignment']:.3g}"),
+        "start_spread_h": cand["start_spread_h"],
+        "members_screened_aligned": cand["aligned_members"],
         "silent_members": len(silent),
         "member_p_values": {
             str(ids[e]): float(f"{pz:.3g}") for e, pz in zip(silent, cand["p_zero"], strict=True)
