@@ -255,7 +255,7 @@ def _evaluate_window(tests: SilenceTests, members: Any, lo_h: float, hi_h: float
     n = len(members)
     lo = np.full(n, lo_h)
     hi = np.full(n, hi_h)
-    eps = 1e-6
+    eps = 1e-4  # hours (0.36 s): the events bounding the window are not in it
     counts = tests.ev.count_between(members, lo + eps, hi - eps)
     observed = tests.base.first_h[members] < lo_h  # only members already active can go silent
     members, counts, lo, hi = members[observed], counts[observed], lo[observed], hi[observed]
