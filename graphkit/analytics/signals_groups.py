@@ -31,6 +31,8 @@ __all__ = ["detect_group_blackouts", "poisson_binomial_tail", "with_member_phone
 
 log = logging.getLogger(__name__)
 
+_MAX_START_GAP_H = 24.0  # consecutive starts further apart than this do not form one run
+
 
 def poisson_binomial_tail(probabilities: Any, k: int) -> float:
     """P(X >= k) for X a sum of independent Bernoulli(p_i) (exact, dynamic programming)."""
@@ -130,8 +132,17 @@ def group_blackouts_from_tests(
             n_windows = max(span_h / (cand["hi_h"] - cand["lo_h"]), 1.0)
             cand["p_silence"] = min(cand["p_raw"] * n_windows, 1.0)
             cand.update(_alignment(tests, sel, cand, span_h, min_members))
+            if len(cand["aligned"]) < min_members:
+                continue
             # both must hold (intersection-union test): silent, and silent together
             cand["p_value"] = max(cand["p_silence"], cand["p_alignment"])
+            # the row's members are those who went silent together; others silent over the
+            # window (earlier, for reasons of their own, or another group in a coarse
+            # community) are listed as also silent
+            keep = np.isin(cand["silent"], cand["aligned"])
+            cand["also_silent"] = sorted(str(x) for x in ids[cand["silent"][~keep]])
+            for field in ("silent", "expected", "p_zero"):
+                cand[field] = cand[field][keep]
             key = (comm, tuple(sorted(ids[cand["silent"]])))
             if key not in candidates or cand["p_value"] < candidates[key]["p_value"]:
                 candidates[key] = cand
@@ -139,16 +150,17 @@ def group_blackouts_from_tests(
         return _empty()
     keys = sorted(candidates)
     p_all = np.array([candidates[k]["p_value"] for k in keys])
-    # overlapping windows of one community are one event: keep the most significant of
-    # each before the FDR step, so that nested member subsets do not inflate the ranks
+    # overlapping windows of one community sharing members are one event: keep the most
+    # significant before the FDR step, so that nested subsets do not inflate the ranks
+    # (two groups silent at once in one coarse community stay two events)
     chosen: list[int] = []
-    taken: dict[str, list[tuple[float, float]]] = {}
+    taken: dict[str, list[tuple[float, float, set[str]]]] = {}
     for j in np.lexsort((np.arange(len(keys)), p_all)):
-        comm, cand = keys[j][0], candidates[keys[j]]
-        lo, hi = cand["lo_h"], cand["hi_h"]
-        if any(lo < b and a < hi for a, b in taken.get(comm, [])):
+        comm, who = keys[j][0], set(keys[j][1])
+        lo, hi = candidates[keys[j]]["lo_h"], candidates[keys[j]]["hi_h"]
+        if any(lo < b and a < hi and who & w for a, b, w in taken.get(comm, [])):
             continue
-        taken.setdefault(comm, []).append((lo, hi))
+        taken.setdefault(comm, []).append((lo, hi, who))
         chosen.append(int(j))
     p = p_all[chosen]
     # candidates exist only where members were already silent: every community scanned
@@ -186,8 +198,9 @@ def _alignment(
     ``w`` is the run's spread, at least the members' median time between events (a start is
     only known to that; members who call each other can share their last event); the
     Poisson-binomial tail ``P(X >= k)`` is multiplied by the number of such windows in the
-    span (scan bound, as for the silence itself). The best run is kept, its p-value
-    multiplied by the number of runs tried. Chance pairs of individual blackouts in a
+    span (scan bound, as for the silence itself). Runs do not bridge two starts more than
+    a day apart. The best run is kept, its p-value multiplied by the number of runs tried;
+    its members are the group row's members. Chance pairs of individual blackouts in a
     community rarely start within hours of each other; coordinated ones do.
     """
     lo, hi, ent = tests.lo_h[sel], tests.hi_h[sel], tests.entity[sel]
@@ -197,7 +210,7 @@ def _alignment(
         starts[int(e)] = max(starts.get(int(e), -np.inf), float(t))
     k = len(starts)
     if k < min_members:
-        return {"p_alignment": 1.0, "start_spread_h": None, "aligned_members": k}
+        return {"p_alignment": 1.0, "start_spread_h": None, "aligned": np.zeros(0, np.int64)}
     order = sorted(starts, key=lambda e: (starts[e], e))
     values = np.array([starts[e] for e in order])
     aligned_all = np.array(order, dtype=np.int64)
@@ -208,22 +221,29 @@ def _alignment(
     life = tests.end_h - tests.base.first_h[screened]
     # the tightest run of starts: a member silent long before (a number that stopped for
     # good) must not hide the others' alignment; every run tried is paid for (Bonferroni)
-    best = (np.inf, 0.0, 0)
+    best = (np.inf, 0.0, slice(0, 0))
     n_runs = 0
+    # starts more than a day apart do not chain into one run: two groups silent at once in
+    # one coarse community are two events, and an older silence does not widen a run
+    chained = np.r_[True, np.diff(values) <= _MAX_START_GAP_H]
     for i in range(k):
         for j in range(i + min_members - 1, k):
+            if not chained[i + 1 : j + 1].all():
+                break
             n_runs += 1
             run = slice(i, j + 1)
             width = max(float(values[j] - values[i]), float(np.median(gaps_h[run])), 1.0)
             chance = np.minimum(n_silences * width / np.maximum(life, width), 1.0)
             p = poisson_binomial_tail(chance, j - i + 1) * max(span_h / width, 1.0)
             if p < best[0]:
-                best = (p, width, j - i + 1)
-    p_best, width, size = best
+                best = (p, width, run)
+    p_best, width, run = best
+    if n_runs == 0:
+        return {"p_alignment": 1.0, "start_spread_h": None, "aligned": np.zeros(0, np.int64)}
     return {
         "p_alignment": min(max(p_best * n_runs, 1e-300), 1.0),
         "start_spread_h": round(width, 2),
-        "aligned_members": size,
+        "aligned": np.sort(aligned_all[run]),
     }
 
 
@@ -318,7 +338,7 @@ def _row(
         "p_value_silence": float(f"{cand['p_silence']:.3g}"),
         "p_value_alignment": float(f"{cand['p_alignment']:.3g}"),
         "start_spread_h": cand["start_spread_h"],
-        "members_screened_aligned": cand["aligned_members"],
+        "also_silent": cand["also_silent"],
         "silent_members": len(silent),
         "member_p_values": {
             str(ids[e]): float(f"{pz:.3g}") for e, pz in zip(silent, cand["p_zero"], strict=True)
