@@ -115,13 +115,14 @@ def _score_actors(
     owners: Mapping[str, list[str]],
 ) -> dict[str, Any]:
     """An actor row is right when a person using one of its phones (shared landlines left
-    out) has a planted blackout overlapping it: a number that ended because its user moved
+    out) has a planted blackout overlapping it, or had stopped using every phone of theirs
+    (``valid_to``) a day or more before its end: a number that ended because its user moved
     to another is not a silent person. Recall: planted blackouts with an overlapping actor
     row holding their number."""
-    user = dict(zip(phones["msisdn"], phones["person_id"], strict=True))
-    shared = set(
-        phones.loc[phones.get("shared", pd.Series("", index=phones.index)) == "true", "msisdn"]
-    )
+    own = phones[phones.get("shared", pd.Series("", index=phones.index)) != "true"]
+    user = dict(zip(own["msisdn"], own["person_id"], strict=True))
+    shared = set(phones["msisdn"]) - set(own["msisdn"])
+    last_use = own[own["person_id"] != ""].groupby("person_id")["valid_to"].max()
     rows = detected[detected["kind"] == "actor"]
     held = [
         set().union(*_row_phones("actor", str(i), e, owners).values())
@@ -131,7 +132,8 @@ def _score_actors(
     for numbers, t0, t1 in zip(held, rows["start"], rows["end"], strict=True):
         persons = {user[p] for p in numbers - shared if p in user}
         mine = blackouts[blackouts["person_id"].isin(persons)]
-        correct.append(bool(_overlap(mine["start"], mine["end"], t0, t1).any()))
+        gone = any(last_use.get(p, t1) < t1 - pd.Timedelta(hours=24) for p in persons)
+        correct.append(gone or bool(_overlap(mine["start"], mine["end"], t0, t1).any()))
     recalled = []
     for number, t0, t1 in zip(
         blackouts["msisdns"], blackouts["start"], blackouts["end"], strict=True

@@ -98,7 +98,14 @@ def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_pa
     assert metrics["recall"] == pytest.approx(oracle["recall"])
     assert metrics["phone_rows"] == oracle["detected"] and metrics["planted"] == oracle["planted"]
     assert metrics["group_blackouts_planted"] == 2 and metrics["group_recall"] == 1.0
-    assert evaluation["passed"] == (min(oracle["precision"], oracle["recall"]) >= 0.9)
+    judged = evaluation["judged"]
+    assert {"precision", "recall", "actor_precision", "group_precision", "group_recall"} <= set(
+        judged
+    )
+    assert evaluation["passed"] == all(metrics[k] >= 0.9 for k in judged)
+    # (actor rows on a case this small carry the 5-15% false discoveries of short baselines,
+    # docs/signals.md; their 0.90 target is checked at scale in test_blackouts_accuracy)
+    assert metrics["group_precision"] >= 0.9 and metrics["group_member_precision"] >= 0.9
 
 
 def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:

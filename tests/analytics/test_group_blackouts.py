@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphkit.analytics.blackouts import detect_blackouts, detect_silences
 from graphkit.analytics.handoffs import detect_handoffs
 from graphkit.analytics.signals_evaluate import score_blackouts
-from graphkit.analytics.signals_events import to_hours
+from graphkit.analytics.signals_events import EntityEvents, to_hours
 from graphkit.analytics.signals_explain import explained_gaps, join_handoffs
 
 from .signals_sim import SimCase, SimConfig, blackout_scores, group_scores, simulate
@@ -182,3 +184,29 @@ def test_evaluator_counts_a_swap_as_no_group_blackout() -> None:
     only_swap = score_blackouts(swap, planted, phones, data_end=t + 20 * day)
     # the swap row overlaps the planted window but holds none of its numbers
     assert only_swap["group_recall"] == 0.0 and only_swap["group_precision"] == 0.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 30), min_size=1, max_size=40),
+    origin_h=st.floats(0, 2e6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_count_between_matches_brute_force(counts: list[int], origin_h: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    t = [np.sort(origin_h + rng.uniform(0, 1000, c).round(4)) for c in counts]
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    entity = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    t_h = np.concatenate(t) if sum(counts) else np.zeros(0)
+    ev = EntityEvents(np.arange(len(counts)).astype(object), entity, t_h, entity * 0, offsets)
+    n = 60
+    who = rng.integers(0, len(counts), n)
+    lo = origin_h + rng.uniform(-50, 1050, n)
+    hi = lo + rng.uniform(-5, 300, n)
+    has = [len(t[e]) > 0 for e in who]
+    # bounds exactly on events (the windows of silences start and end on one)
+    for j in np.flatnonzero(has)[: n // 2]:
+        lo[j] = t[who[j]][rng.integers(0, len(t[who[j]]))]
+    got = ev.count_between(who, lo, hi)
+    want = [int(((t[e] >= a) & (t[e] <= b)).sum()) for e, a, b in zip(who, lo, hi, strict=True)]
+    assert got.tolist() == want
