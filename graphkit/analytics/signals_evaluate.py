@@ -8,10 +8,17 @@ dict | None`` (None: the stage has not run), for ``graphkit evaluate``'s registr
 Definitions. A phone blackout row is *correct* when it overlaps a true silence of that number:
 a planted blackout, or the number going out of use (``valid_to`` a day or more before the end
 of the data) and never coming back. *Recall* is over planted blackouts (resumed or not): found
-when a phone row of that number overlaps it. A planted group blackout (the rows of one
-``group_id`` with scope ``group``) is found when a group row overlaps its window and its
-members (actors, through their phones in the case's ``actor`` table) hold at least half its
-numbers. Hand-offs:
+when a phone row of that number overlaps it. An *actor* row is correct when a person using
+one of its phones (shared landlines left out) has a planted blackout overlapping it, or had
+stopped using every phone of theirs; a number given up for a successor is not a silent person.
+A planted group blackout (the rows of one ``group_id`` with scope ``group``) is found when a
+group row overlaps its window and its members' phones (the row's ``member_phones`` evidence
+and the case's ``actor`` table) hold at least half its numbers; a group row is correct when at
+least half of its members hold a number of one planted group blackout whose own silence
+overlaps the row (members silent by chance or at a hand-off do not count).
+``passed`` judges phone rows always, actor rows when the stage used actors, and group rows when
+it used communities and the truth has group blackouts (the keys judged are returned).
+Hand-offs:
 *top-1 accuracy* is the share of planted hand-offs whose old number's rank-1 candidate is the
 true new number; *precision* is the share of assigned pairs that are one user's numbers (a
 planted hand-off or SIM swap).
