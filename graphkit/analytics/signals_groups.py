@@ -111,7 +111,8 @@ def group_blackouts_from_tests(
 ) -> pd.DataFrame:
     """:func:`detect_group_blackouts` over silence tests already computed for the entities."""
     ids = tests.ev.ids.astype(str)
-    community = pd.Series(ids).map(dict(entity_to_community)).to_numpy()
+    mapped = pd.Series(ids).map(dict(entity_to_community))
+    community = mapped.where(mapped.isna(), mapped.astype(str)).to_numpy()
     tested_mask = np.zeros(len(ids), bool)
     tested_mask[tests.tested] = True
     member_q = fdr_qvalues(tests.p_value, method=fdr_method)
@@ -120,11 +121,18 @@ def group_blackouts_from_tests(
     candidates: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
     sizes = pd.Series(community[tested_mask]).value_counts()
     n_scanned = int((sizes >= min_members).sum())
-    for comm in sorted({str(c) for c in community[tests.entity[screened]]}):
-        members = np.flatnonzero(tested_mask & (community == comm))
+    # members and screened silences of each community, grouped once
+    tested_ids = np.flatnonzero(tested_mask)
+    members_of = pd.Series(tested_ids).groupby(community[tested_ids], sort=False).indices
+    screened_idx = np.flatnonzero(screened)
+    sel_of = (
+        pd.Series(screened_idx).groupby(community[tests.entity[screened_idx]], sort=False).indices
+    )
+    for comm in sorted(sel_of):
+        members = tested_ids[members_of.get(comm, np.zeros(0, np.int64))]
         if len(members) < min_members:
             continue
-        sel = np.flatnonzero(screened & (community[tests.entity] == comm))
+        sel = screened_idx[sel_of[comm]]
         span_h = tests.end_h - float(tests.base.first_h[members].min())
         for cand in _community_windows(tests, sel, members, min_members, min_overlap_hours):
             # the window was chosen from the data: Bonferroni over the disjoint windows of
