@@ -191,8 +191,12 @@ def explained_gaps(
                 a, b = float(both.at[item["old"], "max"]), float(both.at[item["new"], "min"])
                 switches.setdefault(index[rep], []).append((a, max(a, b)))
     gap_entity = np.asarray(gap_entity)
-    for ent, spans in switches.items():
-        for k in np.flatnonzero(gap_entity == ent):
+    order = np.argsort(gap_entity, kind="stable")
+    bounds = np.searchsorted(gap_entity[order], sorted(switches), side="left")
+    ends = np.searchsorted(gap_entity[order], sorted(switches), side="right")
+    for ent, a0, a1 in zip(sorted(switches), bounds, ends, strict=True):
+        spans = switches[ent]
+        for k in order[a0:a1]:
             covered = sum(max(0.0, min(hi[k], b) - max(lo[k], a)) for a, b in spans)
             explained[k] = (hi[k] - lo[k]) - covered < min_silence_hours
     return explained
