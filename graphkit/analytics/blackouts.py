@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -366,8 +366,8 @@ def detect_blackouts(
     """
     from graphkit.analytics.signals_explain import (
         explain_phone_rows,
-        explained_gaps,
         join_handoffs,
+        without_switch_overs,
     )
     from graphkit.analytics.signals_groups import group_blackouts_from_tests, with_member_phones
 
@@ -398,17 +398,7 @@ def detect_blackouts(
     if phone_to_actor:
         group_tests = silence_tests(frame, phone_to_entity=phone_to_actor, **settings)
         if group_tests is not None and join.joined:
-            switch = explained_gaps(
-                join,
-                frame,
-                group_tests.ev.ids,
-                group_tests.entity,
-                group_tests.lo_h,
-                group_tests.hi_h,
-                min_silence_hours=min_silence_hours,
-            )
-            # a switch-over is no silence of the user: tested, never reported (p = 1)
-            group_tests = replace(group_tests, p_value=np.where(switch, 1.0, group_tests.p_value))
+            group_tests = without_switch_overs(group_tests, join, frame, min_silence_hours)
         actors = _format(group_tests, "actor", q_threshold, fdr_method, min_silence_hours, False)
         actors = actors[actors["id"].isin(reportable)]
         evidence = [

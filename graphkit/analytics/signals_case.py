@@ -68,12 +68,38 @@ def load_cdr_events(store: CaseStore) -> pd.DataFrame:
 
 
 def _phone_to_actor(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
+    """Person actors' phones, fixed lines left out of those who also have a mobile.
+
+    A fixed line serves a household or an office: resolution attributes it to its
+    subscriber, but the others who use it keep it busy while that person is silent. A
+    person's silence is therefore judged on the phones they carry; a fixed line is kept for
+    a person who has nothing else (it stays a phone of its own for phone blackouts).
+    """
     if not store.table_exists(con, "actor"):
         return {}
     rows = con.execute(
         "SELECT DISTINCT unnest(phones) AS phone, actor_id FROM actor WHERE kind = 'person'"
     ).fetchall()
-    return {str(p): str(a) for p, a in rows if p is not None}
+    owners = {str(p): str(a) for p, a in rows if p is not None}
+    counts: dict[str, int] = {}
+    for actor in owners.values():
+        counts[actor] = counts.get(actor, 0) + 1
+    fixed = {p for p, a in owners.items() if counts[a] > 1 and _is_fixed_line(p)}
+    mobile_owners = {a for p, a in owners.items() if counts[a] > 1 and p not in fixed}
+    return {p: a for p, a in owners.items() if not (p in fixed and a in mobile_owners)}
+
+
+def _is_fixed_line(number: str) -> bool:
+    """True for an E.164 number of a fixed line (phonenumbers' metadata)."""
+    import phonenumbers
+
+    if not number.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def _communities(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:

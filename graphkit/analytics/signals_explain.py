@@ -14,16 +14,23 @@ hypotheses: the hand-off rows say what was joined and with what score.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from graphkit.analytics.blackouts import SilenceTests
 from graphkit.analytics.signals_events import to_hours
 
-__all__ = ["HandoffJoin", "explain_phone_rows", "explained_gaps", "join_handoffs"]
+__all__ = [
+    "HandoffJoin",
+    "explain_phone_rows",
+    "explained_gaps",
+    "join_handoffs",
+    "without_switch_overs",
+]
 
 
 @dataclass(frozen=True)
@@ -200,3 +207,20 @@ def explained_gaps(
             covered = sum(max(0.0, min(hi[k], b) - max(lo[k], a)) for a, b in spans)
             explained[k] = (hi[k] - lo[k]) - covered < min_silence_hours
     return explained
+
+
+def without_switch_overs(
+    tests: SilenceTests, join: HandoffJoin, events: pd.DataFrame, min_silence_hours: float
+) -> SilenceTests:
+    """``tests`` with the switch-over gaps of joined entities set to p = 1: still counted in
+    the false-discovery multiplicity, never reported (the user was changing numbers)."""
+    switch = explained_gaps(
+        join,
+        events,
+        tests.ev.ids,
+        tests.entity,
+        tests.lo_h,
+        tests.hi_h,
+        min_silence_hours=min_silence_hours,
+    )
+    return replace(tests, p_value=np.where(switch, 1.0, tests.p_value))
