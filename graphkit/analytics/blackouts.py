@@ -369,7 +369,11 @@ def detect_blackouts(
         join_handoffs,
         without_switch_overs,
     )
-    from graphkit.analytics.signals_groups import group_blackouts_from_tests, with_member_phones
+    from graphkit.analytics.signals_groups import (
+        group_blackouts_from_tests,
+        neighbours_of,
+        with_member_phones,
+    )
 
     if not 0.0 < q_threshold < 1.0:
         raise InputError("q_threshold must lie strictly between 0 and 1")
@@ -412,6 +416,7 @@ def detect_blackouts(
                 group_blackouts_from_tests(
                     group_tests,
                     actor_to_community,
+                    neighbours=neighbours_of(group_tests, frame, phone_to_actor),
                     q_threshold=q_threshold,
                     min_members=min_group_members,
                     min_overlap_hours=min_overlap_hours,

@@ -27,7 +27,12 @@ import pandas as pd
 from graphkit.analytics.blackouts import BLACKOUT_COLUMNS, SilenceTests, fdr_qvalues, silence_tests
 from graphkit.analytics.signals_events import FloatArray, as_event_frame, from_hours
 
-__all__ = ["detect_group_blackouts", "poisson_binomial_tail", "with_member_phones"]
+__all__ = [
+    "detect_group_blackouts",
+    "neighbours_of",
+    "poisson_binomial_tail",
+    "with_member_phones",
+]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,7 @@ def detect_group_blackouts(
     return group_blackouts_from_tests(
         tests,
         entity_to_community,
+        neighbours=neighbours_of(tests, frame, phone_to_actor),
         q_threshold=q_threshold,
         min_members=min_members,
         min_overlap_hours=min_overlap_hours,
@@ -108,8 +114,18 @@ def group_blackouts_from_tests(
     screen_q: float = 0.2,
     min_silence_hours: float = 24.0,
     fdr_method: Literal["bh", "by"] = "bh",
+    neighbours: list[Any] | None = None,
+    ego_min_members: int = 60,
 ) -> pd.DataFrame:
-    """:func:`detect_group_blackouts` over silence tests already computed for the entities."""
+    """:func:`detect_group_blackouts` over silence tests already computed for the entities.
+
+    ``neighbours[i]``: the entities entity ``i`` exchanged events with (see
+    :func:`neighbours_of`). In a community of ``ego_min_members`` tested members or more
+    (Leiden at a coarse resolution can hold several groups and hundreds of people), each
+    silent member's ego network within the community (the member and its direct contacts)
+    is scanned as well, with the same tests against that smaller reference population; every
+    member of such a community counts as one more test in the FDR step, silent or not.
+    """
     ids = tests.ev.ids.astype(str)
     mapped = pd.Series(ids).map(dict(entity_to_community))
     community = mapped.where(mapped.isna(), mapped.astype(str)).to_numpy()
@@ -118,7 +134,6 @@ def group_blackouts_from_tests(
     member_q = fdr_qvalues(tests.p_value, method=fdr_method)
     screened = (member_q <= screen_q) & ((tests.hi_h - tests.lo_h) >= min_silence_hours)
     screened &= pd.notna(community[tests.entity])
-    candidates: dict[tuple[str, tuple[str, ...]], dict[str, Any]] = {}
     sizes = pd.Series(community[tested_mask]).value_counts()
     n_scanned = int((sizes >= min_members).sum())
     # members and screened silences of each community, grouped once
@@ -128,69 +143,119 @@ def group_blackouts_from_tests(
     sel_of = (
         pd.Series(screened_idx).groupby(community[tests.entity[screened_idx]], sort=False).indices
     )
+    # units scanned: each community (family 0) and, in large communities, each silent
+    # member's ego network (family 1, a second FDR family: its tests count every member of
+    # those communities, and it must not dilute the community scans)
+    units: list[tuple[int, str, Any, Any]] = []
+    n_egos = 0
     for comm in sorted(sel_of):
         members = tested_ids[members_of.get(comm, np.zeros(0, np.int64))]
         if len(members) < min_members:
             continue
         sel = screened_idx[sel_of[comm]]
-        span_h = tests.end_h - float(tests.base.first_h[members].min())
-        for cand in _community_windows(tests, sel, members, min_members, min_overlap_hours):
-            # the window was chosen from the data: Bonferroni over the disjoint windows of
-            # its length in the span scanned (a bound for the scan statistic)
-            n_windows = max(span_h / (cand["hi_h"] - cand["lo_h"]), 1.0)
-            cand["p_silence"] = min(cand["p_raw"] * n_windows, 1.0)
-            cand.update(_alignment(tests, sel, cand, span_h, min_members))
-            if len(cand["aligned"]) < min_members:
-                continue
-            # both must hold (intersection-union test): silent, and silent together
-            cand["p_value"] = max(cand["p_silence"], cand["p_alignment"])
-            # the row's members are those who went silent together; others silent over the
-            # window (earlier, for reasons of their own, or another group in a coarse
-            # community) are listed as also silent
-            keep = np.isin(cand["silent"], cand["aligned"])
-            cand["also_silent"] = sorted(str(x) for x in ids[cand["silent"][~keep]])
-            for field in ("silent", "expected", "p_zero"):
-                cand[field] = cand[field][keep]
-            key = (comm, tuple(sorted(ids[cand["silent"]])))
+        units.append((0, comm, members, sel))
+        if neighbours is None or len(members) < ego_min_members:
+            continue
+        n_egos += len(members)  # every member could have been an ego: all are tests
+        for ego in np.unique(tests.entity[sel]):
+            near = np.intersect1d(members, np.r_[ego, neighbours[ego]])
+            if len(near) >= min_members:
+                units.append((1, comm, near, sel[np.isin(tests.entity[sel], near)]))
+    candidates: dict[tuple[int, str, tuple[str, ...]], dict[str, Any]] = {}
+    for family, comm, members, sel in units:
+        for cand in _unit_candidates(tests, ids, members, sel, min_members, min_overlap_hours):
+            key = (family, comm, tuple(sorted(ids[cand["silent"]])))
             if key not in candidates or cand["p_value"] < candidates[key]["p_value"]:
                 candidates[key] = cand
     if not candidates:
         return _empty()
-    keys = sorted(candidates)
+    gaps_of = _gaps_by_entity(tests)
+    rows = []
+    reported: dict[str, list[tuple[float, float, set[str]]]] = {}
+    for family, n_units in ((0, n_scanned), (1, n_egos)):
+        keys = sorted(k for k in candidates if k[0] == family)
+        for key, p, q in _fdr_selection(keys, candidates, n_units, fdr_method):
+            cand, comm, who = candidates[key], key[1], set(key[2])
+            lo, hi = cand["lo_h"], cand["hi_h"]
+            if q > q_threshold or any(
+                lo < b and a < hi and who & w for a, b, w in reported.get(comm, [])
+            ):
+                continue  # not significant, or the same event found by the community scan
+            reported.setdefault(comm, []).append((lo, hi, who))
+            rows.append(_row(tests, gaps_of, ids, comm, cand, p, q))
+    log.info(
+        "group blackouts: %d communities scanned, %d candidate windows, %d reported",
+        n_scanned,
+        len(candidates),
+        len(rows),
+    )
+    if not rows:
+        return _empty()
+    return pd.DataFrame(rows, columns=list(BLACKOUT_COLUMNS))
+
+
+def _unit_candidates(
+    tests: SilenceTests,
+    ids: Any,
+    members: Any,
+    sel: Any,
+    min_members: int,
+    min_overlap_hours: float,
+) -> list[dict[str, Any]]:
+    """Candidate windows of one unit (community or ego network) with both p-values."""
+    out = []
+    span_h = tests.end_h - float(tests.base.first_h[members].min())
+    for cand in _community_windows(tests, sel, members, min_members, min_overlap_hours):
+        # the window was chosen from the data: Bonferroni over the disjoint windows of its
+        # length in the span scanned (a bound for the scan statistic)
+        n_windows = max(span_h / (cand["hi_h"] - cand["lo_h"]), 1.0)
+        cand["p_silence"] = min(cand["p_raw"] * n_windows, 1.0)
+        cand.update(_alignment(tests, sel, cand, span_h, min_members))
+        if len(cand["aligned"]) < min_members:
+            continue
+        # both must hold (intersection-union test): silent, and silent together
+        cand["p_value"] = max(cand["p_silence"], cand["p_alignment"])
+        # the row's members are those who went silent together; others silent over the
+        # window (earlier, for reasons of their own, or another group in a coarse community)
+        # are listed as also silent
+        keep = np.isin(cand["silent"], cand["aligned"])
+        cand["also_silent"] = sorted(str(x) for x in ids[cand["silent"][~keep]])
+        for name in ("silent", "expected", "p_zero"):
+            cand[name] = cand[name][keep]
+        out.append(cand)
+    return out
+
+
+def _fdr_selection(
+    keys: list[tuple[int, str, tuple[str, ...]]],
+    candidates: Mapping[tuple[int, str, tuple[str, ...]], dict[str, Any]],
+    n_units: int,
+    fdr_method: Literal["bh", "by"],
+) -> list[tuple[tuple[int, str, tuple[str, ...]], float, float]]:
+    """One event per overlap, then Benjamini-Hochberg with every unit scanned as a test.
+
+    Overlapping windows of one community sharing members are one event: the most
+    significant is kept before the FDR step, so that nested subsets do not inflate the ranks
+    (two groups silent at once in one coarse community stay two events). Candidates exist
+    only where members were already silent: every unit scanned counts as a test (p = 1
+    where nothing was found), so the selection is paid for.
+    """
+    if not keys:
+        return []
     p_all = np.array([candidates[k]["p_value"] for k in keys])
-    # overlapping windows of one community sharing members are one event: keep the most
-    # significant before the FDR step, so that nested subsets do not inflate the ranks
-    # (two groups silent at once in one coarse community stay two events)
     chosen: list[int] = []
     taken: dict[str, list[tuple[float, float, set[str]]]] = {}
     for j in np.lexsort((np.arange(len(keys)), p_all)):
-        comm, who = keys[j][0], set(keys[j][1])
+        comm, who = keys[j][1], set(keys[j][2])
         lo, hi = candidates[keys[j]]["lo_h"], candidates[keys[j]]["hi_h"]
         if any(lo < b and a < hi and who & w for a, b, w in taken.get(comm, [])):
             continue
         taken.setdefault(comm, []).append((lo, hi, who))
         chosen.append(int(j))
     p = p_all[chosen]
-    # candidates exist only where members were already silent: every community scanned
-    # counts as a test (p = 1 where nothing was found), so the selection is paid for
-    n_tests = len(chosen) + max(n_scanned - len(taken), 0)
-    padded = np.concatenate([p, np.ones(n_tests - len(p))])
-    q = fdr_qvalues(padded, method=fdr_method)[: len(p)]
-    gaps_of = _gaps_by_entity(tests)
-    rows = [
-        _row(tests, gaps_of, ids, keys[j][0], candidates[keys[j]], float(pj), float(qj))
-        for j, pj, qj in zip(chosen, p, q, strict=True)
-        if qj <= q_threshold
-    ]
-    log.info(
-        "group blackouts: %d communities scanned, %d candidate windows, %d reported",
-        n_scanned,
-        len(keys),
-        len(rows),
-    )
-    if not rows:
-        return _empty()
-    return pd.DataFrame(rows, columns=list(BLACKOUT_COLUMNS))
+    n_tests = len(chosen) + max(n_units - len(taken), 0)
+    q = fdr_qvalues(np.concatenate([p, np.ones(n_tests - len(p))]), method=fdr_method)[: len(p)]
+    return [(keys[j], float(pj), float(qj)) for j, pj, qj in zip(chosen, p, q, strict=True)]
 
 
 def _alignment(
@@ -371,6 +436,26 @@ def _row(
         "ended": not never_back,
         "evidence": evidence,
     }
+
+
+def neighbours_of(
+    tests: SilenceTests, frame: pd.DataFrame, phone_to_entity: Mapping[str, str] | None
+) -> list[Any]:
+    """For each entity of ``tests``, the entities it exchanged events with (index arrays)."""
+    ids = pd.Index(tests.ev.ids.astype(str))
+    owners = dict(phone_to_entity or {})
+
+    def index(column: str) -> Any:
+        ends = frame[column].astype(str)
+        mapped = ends.map(owners) if owners else ends
+        return ids.get_indexer(mapped.where(mapped.notna(), ends))
+
+    a, b = index("caller"), index("callee")
+    ok = (a >= 0) & (b >= 0) & (a != b)
+    pairs = np.unique(np.r_[a[ok] * len(ids) + b[ok], b[ok] * len(ids) + a[ok]])
+    src, dst = pairs // len(ids), pairs % len(ids)
+    bounds = np.searchsorted(src, np.arange(len(ids) + 1))
+    return [dst[bounds[i] : bounds[i + 1]] for i in range(len(ids))]
 
 
 def with_member_phones(rows: pd.DataFrame, phone_to_entity: Mapping[str, str]) -> pd.DataFrame:

@@ -358,13 +358,16 @@ def blackout_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
     }
 
 
-def group_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
+def group_scores(
+    detected: pd.DataFrame, case: SimCase, *, same_community: bool = True
+) -> dict[str, float]:
     """Group blackouts, strictly: recall of planted ones (a group row of that community
     whose members hold at least half of the planted numbers, overlapping the window) and
     precision (group rows at least half of whose members were silent in a planted *group*
     blackout overlapping the row; a member silent by chance or at a hand-off does not count).
     Members' phones are those the row's evidence lists (``member_phones``), else the
-    person's phones in the case."""
+    person's phones in the case. ``same_community=False`` accepts a row of any community id
+    (for runs on communities other than the generator's)."""
     groups = detected[detected["kind"] == "group"]
     person_phones: dict[str, set[str]] = {}
     for phone, person in case.phone_to_person.items():
@@ -382,7 +385,7 @@ def group_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
         correct.append(silent >= len(row.members) / 2)
     found = []
     for g in case.group_blackouts.itertuples():
-        rows = groups[(groups["id"] == g.community)]
+        rows = groups[(groups["id"] == g.community)] if same_community else groups
         rows = rows[overlaps(rows["start"], rows["end"], g.start, g.end)]
         held = [set().union(*phones_of(r)) for r in rows.itertuples()]
         found.append(any(len(set(g.phones) & h) >= len(g.phones) / 2 for h in held))

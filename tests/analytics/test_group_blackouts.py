@@ -93,6 +93,21 @@ def test_without_the_handoffs_the_swaps_look_like_group_blackouts(
     assert group_scores(result, case)["precision"] < 0.90
 
 
+def test_groups_are_found_inside_coarse_communities(
+    burner_case: tuple[SimCase, dict[str, str], dict[str, str]], handoffs: pd.DataFrame
+) -> None:
+    # Leiden at a coarse resolution: five communities of about 400 people, each holding
+    # several organised groups and many individually silent people
+    case, owners, communities = burner_case
+    coarse = {k: f"big{int(v) % 5}" for k, v in communities.items()}
+    result = detect_blackouts(
+        case.events, phone_to_actor=owners, actor_to_community=coarse, handoffs=handoffs
+    )
+    groups = group_scores(result, case, same_community=False)
+    assert groups["precision"] >= 0.90, groups
+    assert groups["recall"] >= 0.90, groups
+
+
 def _handoff(old: str, new: str, score: float = 0.9, assigned: bool = True) -> dict[str, object]:
     return {"old": old, "new": new, "score": score, "assigned": assigned}
 
