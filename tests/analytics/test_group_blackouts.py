@@ -5,6 +5,8 @@ developing): 2,000 people over 42 days, 24 organised groups, six planted group b
 two more in groups that had first swapped to burners (silent on their *new* numbers), six
 group-wide hand-offs. Burners are registered under fake names, so, as in a real case, the new
 numbers belong to no known person; Leiden would still place them in their group's community.
+The same case is also run with its communities merged into five of about 400 people each
+(a coarse Leiden resolution), where the ego-network scans have to find the groups.
 """
 
 from __future__ import annotations
