@@ -160,7 +160,7 @@ def _sensitivity(store: CaseStore, summary: dict[str, Any]) -> dict[str, Any]:
 
 def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> dict[str, Any]:
     """Blackouts and hand-offs from the call records, when the case has any."""
-    from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+    from graphkit.analytics.signals_case import detect_signals_in_case
 
     with store.connect() as con:
         has_cdr = store.table_exists(con, "src_cdr") and bool(
@@ -170,10 +170,9 @@ def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> 
         if parts:
             log.info("no call records: blackouts and hand-offs skipped")
         return summary
-    if "blackouts" in parts:
-        blackouts = detect_blackouts_in_case(store)
-        summary["blackouts"] = len(blackouts)
-    if "handoffs" in parts:
-        handoffs = detect_handoffs_in_case(store)
-        summary["handoff_candidates"] = len(handoffs)
+    # hand-offs need the phone silences, and actor and group blackouts the hand-offs
+    counts = detect_signals_in_case(
+        store, blackouts="blackouts" in parts, handoffs="handoffs" in parts
+    )
+    summary.update(counts)
     return summary
