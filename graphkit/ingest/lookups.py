@@ -14,6 +14,8 @@ Two tables per identifier type:
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
@@ -31,7 +33,15 @@ from graphkit.ingest.normalise import (
     value_lookup_table,
 )
 
-__all__ = ["LOOKUP_TEMP_TABLES", "build_lookups", "lookup_temp_tables"]
+__all__ = [
+    "LOOKUP_TEMP_TABLES",
+    "PendingLookups",
+    "build_lookups",
+    "build_value_lookups",
+    "finish_lookups",
+    "lookup_temp_tables",
+    "start_lookups",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +55,27 @@ LOOKUP_TEMP_TABLES = tuple(
 )
 
 
-def build_lookups(
-    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
-) -> dict[str, int]:
-    """Create the lookup tables of every identifier type over ``raw_table``'s distinct values.
+@dataclass
+class PendingLookups:
+    """Lookups whose distinct values are being normalised in a background thread."""
 
-    Returns the number of distinct (trimmed) values normalised per identifier type.
+    executor: ThreadPoolExecutor
+    futures: dict[str, Future[list[tuple[str, str, bool]]]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def start_lookups(
+    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+) -> PendingLookups:
+    """Collect each identifier type's distinct values and start normalising them.
+
+    The normalisation (phonenumbers, schwifty: pure Python) runs in one background thread, so
+    DuckDB statements that do not need the lookups (duplicates, value lookups) can run
+    meanwhile; :func:`finish_lookups` waits for it and creates the tables.
     """
     spec = rm.mapping.spec
-    counts: dict[str, int] = {}
+    region = rm.mapping.default_region
+    pending = PendingLookups(ThreadPoolExecutor(1, thread_name_prefix="graphkit-lookups"), {})
     for id_type, types in _GROUPS.items():
         plan = NormalisePlan()
         scalars: list[str] = []
@@ -68,7 +90,7 @@ def build_lookups(
                 scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw")
             else:
                 scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw FROM {raw_table} r")
-        dv, lkr, lk = f"_dv_{id_type}", LOOKUP_TABLES[id_type], f"_lk_{id_type}"
+        dv = f"_dv_{id_type}"
         # distinct untrimmed values first (one hash aggregate over the raw strings), trimmed
         # afterwards on that much smaller set
         union = " UNION ALL ".join(scalars) if scalars else "SELECT NULL::VARCHAR AS raw"
@@ -85,29 +107,53 @@ def build_lookups(
             plan.params,
         ).fetchall()
         values = [str(r[0]) for r in rows]
-        triples = normalise_values(id_type, values, default_region=rm.mapping.default_region)
-        table = pa.table(
-            {
-                "raw": pa.array([t[0] for t in triples], pa.string()),
-                "norm": pa.array([t[1] for t in triples], pa.string()),
-                "valid": pa.array([t[2] for t in triples], pa.bool_()),
-            }
+        pending.counts[id_type] = len(values)
+        pending.futures[id_type] = pending.executor.submit(
+            normalise_values, id_type, values, default_region=region
         )
-        con.register("_lk_arrow", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {lk} AS SELECT * FROM _lk_arrow")
-        con.unregister("_lk_arrow")
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {lkr} AS
-            SELECT d.raw, d.trimmed,
-                   CASE WHEN lk.valid THEN lk.norm ELSE d.trimmed END AS value, lk.valid
-            FROM (SELECT raw, NULLIF(trim(raw), '') AS trimmed FROM {dv}) d
-            LEFT JOIN {lk} lk ON lk.raw = d.trimmed
-            """
-        )
-        counts[id_type] = len(values)
-        log.debug("%d distinct %s values normalised", len(values), id_type)
-    for f in spec.fields:
+    return pending
+
+
+def finish_lookups(con: duckdb.DuckDBPyConnection, pending: PendingLookups) -> dict[str, int]:
+    """Wait for :func:`start_lookups` and create the ``_lk_*`` and ``_lkr_*`` tables.
+
+    Returns the number of distinct (trimmed) values normalised per identifier type.
+    """
+    try:
+        for id_type, future in pending.futures.items():
+            triples = future.result()
+            lk, lkr = f"_lk_{id_type}", LOOKUP_TABLES[id_type]
+            table = pa.table(
+                {
+                    "raw": pa.array([t[0] for t in triples], pa.string()),
+                    "norm": pa.array([t[1] for t in triples], pa.string()),
+                    "valid": pa.array([t[2] for t in triples], pa.bool_()),
+                }
+            )
+            con.execute("SELECT 1").fetchall()  # no pending result may be open while registering
+            con.register("_lk_arrow", table)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {lk} AS SELECT * FROM _lk_arrow")
+            con.unregister("_lk_arrow")
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE {lkr} AS
+                SELECT d.raw, d.trimmed,
+                       CASE WHEN lk.valid THEN lk.norm ELSE d.trimmed END AS value, lk.valid
+                FROM (SELECT raw, NULLIF(trim(raw), '') AS trimmed FROM _dv_{id_type}) d
+                LEFT JOIN {lk} lk ON lk.raw = d.trimmed
+                """
+            )
+            log.debug("%d distinct %s values normalised", pending.counts[id_type], id_type)
+    finally:
+        pending.executor.shutdown(wait=True, cancel_futures=True)
+    return pending.counts
+
+
+def build_value_lookups(
+    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+) -> None:
+    """Create the lookup of each coded field (event types) over its distinct raw values."""
+    for f in rm.mapping.spec.fields:
         if f.type == "event_type" and (f.name in rm.columns or f.name in rm.constants):
             plan = NormalisePlan()
             raw = raw_value(plan, rm, f.name)
@@ -123,7 +169,15 @@ def build_lookups(
                 """,
                 plan.params,
             )
-    return counts
+
+
+def build_lookups(
+    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+) -> dict[str, int]:
+    """All lookup tables for ``rm`` over ``raw_table`` (start, value lookups, finish)."""
+    pending = start_lookups(con, rm, raw_table)
+    build_value_lookups(con, rm, raw_table)
+    return finish_lookups(con, pending)
 
 
 def lookup_temp_tables(rm: ResolvedMapping) -> list[str]:

@@ -21,7 +21,12 @@ import duckdb
 from graphkit.audit import sha256_file
 from graphkit.errors import CaseError, InputError
 from graphkit.ingest.kinds import KINDS, get_kind, staging_ddl
-from graphkit.ingest.lookups import build_lookups, lookup_temp_tables
+from graphkit.ingest.lookups import (
+    build_value_lookups,
+    finish_lookups,
+    lookup_temp_tables,
+    start_lookups,
+)
 from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
 from graphkit.ingest.normalise import check_formats_used, plan_normalise
 from graphkit.ingest.readers import REJECTS_DDL, detect_format, drop_temp, read_raw
@@ -232,10 +237,17 @@ def _ingest(
         rm = resolve_mapping(mapping, raw.columns)
         check_formats_used(rm)
         step("normalising identifiers")
-        build_lookups(con, rm, "_raw")
+        # identifiers are normalised in a background thread while DuckDB finds duplicates
+        pending = start_lookups(con, rm, "_raw")
+        try:
+            build_value_lookups(con, rm, "_raw")
+            n_dup = find_duplicates(con, "_raw", raw.columns)
+        except BaseException:
+            pending.executor.shutdown(wait=True, cancel_futures=True)
+            raise
+        finish_lookups(con, pending)
         step("normalising fields")
         plan = plan_normalise(con, rm, "_raw")
-        n_dup = find_duplicates(con, "_raw", raw.columns)
         lists = normalise_lists(con, plan, "_raw")
         step("writing")
         accepted = insert_staged(
