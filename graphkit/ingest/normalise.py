@@ -28,6 +28,7 @@ __all__ = [
     "quote_ident",
     "raw_value",
     "run_sql",
+    "trimmed_sql",
     "value_lookup_table",
 ]
 
@@ -142,8 +143,18 @@ def raw_value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     return f"r.{quote_ident(rm.columns[fname])}"
 
 
+def trimmed_sql(x: str) -> str:
+    """``NULLIF(trim(x), '')`` that copies only values with a space at either end.
+
+    DuckDB's ``trim`` removes spaces only, so a value with no space at either end is its own
+    trimmed value; most values are like that and pass through without a copy.
+    """
+    padded = f"starts_with({x}, ' ') OR ends_with({x}, ' ')"
+    return f"NULLIF(CASE WHEN {padded} THEN trim({x}) ELSE {x} END, '')"
+
+
 def _value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
-    return f"NULLIF(trim({raw_value(plan, rm, fname)}), '')"
+    return trimmed_sql(raw_value(plan, rm, fname))
 
 
 def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:

@@ -14,7 +14,7 @@ import duckdb
 
 from graphkit.ingest.kinds import KindSpec
 from graphkit.ingest.mapping import ResolvedMapping
-from graphkit.ingest.normalise import NormalisePlan, quote_ident, run_sql
+from graphkit.ingest.normalise import NormalisePlan, quote_ident, run_sql, trimmed_sql
 from graphkit.ingest.readers import EXCERPT_CHARS
 
 __all__ = [
@@ -87,9 +87,8 @@ def normalise_lists(con: duckdb.DuckDBPyConnection, plan: NormalisePlan, raw: st
 def _record_id(plan: NormalisePlan, rm: ResolvedMapping) -> str:
     if "record_id" not in rm.columns:
         return "CAST(t._row AS VARCHAR)"
-    plan.trims.setdefault(
-        "record_id", f"NULLIF(trim(r.{quote_ident(rm.columns['record_id'])}), '') AS v__record_id"
-    )
+    column = "r." + quote_ident(rm.columns["record_id"])
+    plan.trims.setdefault("record_id", f"{trimmed_sql(column)} AS v__record_id")
     return "coalesce(t.v__record_id, CAST(t._row AS VARCHAR))"
 
 
@@ -210,10 +209,10 @@ def count_duplicate_record_ids(
     """Rows read whose record_id another row read already has (0 without a mapped record_id)."""
     if "record_id" not in rm.columns:
         return 0  # the row number is the record_id: unique
-    col = quote_ident(rm.columns["record_id"])
+    record_id = trimmed_sql("r." + quote_ident(rm.columns["record_id"]))
     row = con.execute(
-        f"SELECT count(*) - count(DISTINCT coalesce(NULLIF(trim(r.{col}), ''), "
-        f"CAST(r._row AS VARCHAR))) FROM {raw} r"
+        f"SELECT count(*) - count(DISTINCT coalesce({record_id}, CAST(r._row AS VARCHAR))) "
+        f"FROM {raw} r"
     ).fetchone()
     return int(row[0]) if row else 0
 
