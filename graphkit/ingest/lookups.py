@@ -36,7 +36,6 @@ from graphkit.ingest.normalise import (
 __all__ = [
     "LOOKUP_TEMP_TABLES",
     "PendingLookups",
-    "build_lookups",
     "build_value_lookups",
     "finish_lookups",
     "lookup_temp_tables",
@@ -171,16 +170,7 @@ def build_value_lookups(
             )
 
 
-def build_lookups(
-    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
-) -> dict[str, int]:
-    """All lookup tables for ``rm`` over ``raw_table`` (start, value lookups, finish)."""
-    pending = start_lookups(con, rm, raw_table)
-    build_value_lookups(con, rm, raw_table)
-    return finish_lookups(con, pending)
-
-
 def lookup_temp_tables(rm: ResolvedMapping) -> list[str]:
-    """Every temp table :func:`build_lookups` makes for ``rm``."""
+    """Every temp table the lookups of ``rm`` make (to drop them afterwards)."""
     coded = [value_lookup_table(f.name) for f in rm.mapping.spec.fields if f.type == "event_type"]
     return [*LOOKUP_TEMP_TABLES, *coded]

@@ -373,10 +373,12 @@ def plan_normalise(
 ) -> NormalisePlan:
     """Build the statement pieces for ``rm`` over ``raw_table``.
 
-    Three stages: ``t`` trims each raw value once (``v__<field>``), ``v`` computes the
-    canonical columns (joining identifier lookups), and the outer select derives each row's
-    error (the first failing field) from the computed columns, so no expression is evaluated
-    twice.
+    Three stages (assembled by graphkit.ingest.stage): ``t`` trims each raw value once
+    (``v__<field>``) and joins the lookups of identifiers and event types on the raw value
+    (``v__<field>__value``, ``v__<field>__valid``), ``v`` computes the canonical columns, and
+    the outer select derives each row's error (the first failing field) from the computed
+    columns, so no expression is evaluated twice. The lookup tables must exist
+    (graphkit.ingest.lookups) before the statement runs.
     """
     plan = NormalisePlan()
     spec = rm.mapping.spec
