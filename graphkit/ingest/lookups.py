@@ -72,45 +72,61 @@ def start_lookups(
     DuckDB statements that do not need the lookups (duplicates, value lookups) can run
     meanwhile; :func:`finish_lookups` waits for it and creates the tables.
     """
+    pending = PendingLookups(ThreadPoolExecutor(1, thread_name_prefix="graphkit-lookups"), {})
+    try:
+        for id_type, types in _GROUPS.items():
+            _submit(con, rm, raw_table, pending, id_type, types)
+    except BaseException:
+        pending.executor.shutdown(wait=True, cancel_futures=True)
+        raise
+    return pending
+
+
+def _submit(
+    con: duckdb.DuckDBPyConnection,
+    rm: ResolvedMapping,
+    raw_table: str,
+    pending: PendingLookups,
+    id_type: str,
+    types: tuple[str, ...],
+) -> None:
+    """Collect the distinct values of one identifier type and submit their normalisation."""
     spec = rm.mapping.spec
     region = rm.mapping.default_region
-    pending = PendingLookups(ThreadPoolExecutor(1, thread_name_prefix="graphkit-lookups"), {})
-    for id_type, types in _GROUPS.items():
-        plan = NormalisePlan()
-        scalars: list[str] = []
-        lists: list[str] = []
-        for f in spec.fields:
-            if f.type not in types or not (f.name in rm.columns or f.name in rm.constants):
-                continue
-            if f.type.endswith("_list"):
-                items = list_items(plan, f, f"NULLIF(trim({raw_value(plan, rm, f.name)}), '')", rm)
-                lists.append(f"SELECT unnest({items}) AS raw FROM {raw_table} r")
-            elif f.name in rm.constants:
-                scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw")
-            else:
-                scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw FROM {raw_table} r")
-        dv = f"_dv_{id_type}"
-        # distinct untrimmed values first (one hash aggregate over the raw strings), trimmed
-        # afterwards on that much smaller set
-        union = " UNION ALL ".join(scalars) if scalars else "SELECT NULL::VARCHAR AS raw"
-        run_sql(
-            con,
-            f"CREATE OR REPLACE TEMP TABLE {dv} AS "
-            f"SELECT DISTINCT raw FROM ({union}) WHERE raw IS NOT NULL",
-            plan.params,
-        )
-        parts = [f"SELECT NULLIF(trim(raw), '') AS raw FROM {dv}", *lists]
-        rows = run_sql(
-            con,
-            f"SELECT DISTINCT raw FROM ({' UNION ALL '.join(parts)}) WHERE raw IS NOT NULL",
-            plan.params,
-        ).fetchall()
-        values = [str(r[0]) for r in rows]
-        pending.counts[id_type] = len(values)
-        pending.futures[id_type] = pending.executor.submit(
-            normalise_values, id_type, values, default_region=region
-        )
-    return pending
+    plan = NormalisePlan()
+    scalars: list[str] = []
+    lists: list[str] = []
+    for f in spec.fields:
+        if f.type not in types or not (f.name in rm.columns or f.name in rm.constants):
+            continue
+        if f.type.endswith("_list"):
+            items = list_items(plan, f, f"NULLIF(trim({raw_value(plan, rm, f.name)}), '')", rm)
+            lists.append(f"SELECT unnest({items}) AS raw FROM {raw_table} r")
+        elif f.name in rm.constants:
+            scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw")
+        else:
+            scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw FROM {raw_table} r")
+    dv = f"_dv_{id_type}"
+    # distinct untrimmed values first (one hash aggregate over the raw strings), trimmed
+    # afterwards on that much smaller set
+    union = " UNION ALL ".join(scalars) if scalars else "SELECT NULL::VARCHAR AS raw"
+    run_sql(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {dv} AS "
+        f"SELECT DISTINCT raw FROM ({union}) WHERE raw IS NOT NULL",
+        plan.params,
+    )
+    parts = [f"SELECT NULLIF(trim(raw), '') AS raw FROM {dv}", *lists]
+    rows = run_sql(
+        con,
+        f"SELECT DISTINCT raw FROM ({' UNION ALL '.join(parts)}) WHERE raw IS NOT NULL",
+        plan.params,
+    ).fetchall()
+    values = [str(r[0]) for r in rows]
+    pending.counts[id_type] = len(values)
+    pending.futures[id_type] = pending.executor.submit(
+        normalise_values, id_type, values, default_region=region
+    )
 
 
 def finish_lookups(con: duckdb.DuckDBPyConnection, pending: PendingLookups) -> dict[str, int]:
