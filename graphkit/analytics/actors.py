@@ -9,15 +9,22 @@ thresholds (:mod:`graphkit.analytics.sensitivity`).
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from graphkit.analytics.explain import explain_actors
 from graphkit.analytics.graph import from_edges, normalise_layers
+
+if TYPE_CHECKING:
+    from graphkit.analytics.projections import Projection
 
 __all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
 
@@ -115,6 +122,35 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     return pd.concat([e, flipped], ignore_index=True), directed
 
 
+class _PartClock:
+    """Wall-clock and CPU seconds per part of the analysis (CPU includes worker processes
+    that have been waited for)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @staticmethod
+    def _cpu() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    @contextmanager
+    def __call__(self, part: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), self._cpu()
+        try:
+            yield
+        finally:
+            self.wall[part] = self.wall.get(part, 0.0) + time.perf_counter() - wall
+            self.cpu[part] = self.cpu.get(part, 0.0) + self._cpu() - cpu
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {
+            "wall": {k: round(v, 3) for k, v in self.wall.items()},
+            "cpu": {k: round(v, 3) for k, v in self.cpu.items()},
+        }
+
+
 def analyze_edges(
     edges: pd.DataFrame,
     *,
@@ -128,11 +164,13 @@ def analyze_edges(
     ``edges`` has ``src``, ``dst``, ``weight``, ``layer`` (see :func:`prepare_edges` for how
     layers are treated); ``actors`` lists every actor (isolated ones included). ``only``
     picks parts from :data:`PARTS` (their prerequisites run too). Deterministic for ``seed``.
+    The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
     """
     from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
     from graphkit.analytics.centrality import centrality_table
     from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.hierarchy import hierarchy_table
+    from graphkit.analytics.projections import edge_arrays, project
 
     spec = spec or AnalysisSpec()
     wanted = set(PARTS if only is None else only)
@@ -141,36 +179,44 @@ def analyze_edges(
         raise ValueError(f"unknown analysis part(s) {sorted(unknown)}")
     for part in list(wanted):
         wanted |= _NEEDS[part]
-    prepared, directed = prepare_edges(edges, spec)
-    raw = from_edges(prepared, nodes=actors)
-    g = normalise_layers(raw)
-    ids = np.asarray(raw.vs["name"], dtype=object)
-    n = len(ids)
+    clock = _PartClock()
+    with clock("graph"):
+        prepared, directed = prepare_edges(edges, spec)
+        raw = from_edges(prepared, nodes=actors)
+        g = normalise_layers(raw)
+        names = raw.vs["name"]
+        ids = np.asarray(names, dtype=object)
+        n = len(ids)
+        layer_list = sorted(set(raw.es["layer"])) if raw.ecount() else []
+        single_layer = len(layer_list) <= 1
+        # The two projections every measure shares, built once from edge arrays (reading
+        # edges back out of igraph costs as much as building a graph).
+        src, dst = edge_arrays(raw)
+        weight = np.asarray(g.es["weight"], dtype=float) if raw.ecount() else np.zeros(0)
+        d = project(n, src, dst, weight, directed=True, names=names)
+        u = project(n, src, dst, weight, directed=False, names=names)
+        del src, dst, weight
     table = pd.DataFrame({"actor_id": ids})
     summary: dict[str, object] = {
         "actors": n,
         "edges": raw.ecount(),
-        "layers": sorted(set(raw.es["layer"])) if raw.ecount() else [],
+        "layers": layer_list,
         "directed_layers": directed,
         "parts": sorted(wanted),
     }
     membership = np.zeros(n, dtype=np.int64)
     communities = pd.DataFrame()
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
-    from graphkit.analytics.graph import collapse
-
-    d = collapse(g, directed=True)  # the projections every measure shares, built once
-    u = collapse(g, directed=False)
-    single_layer = len(set(raw.es["layer"])) <= 1 if raw.ecount() else True
     if "communities" in wanted:
-        c = consensus_communities(
-            u if single_layer else g,
-            seed=seed,
-            n_runs=spec.n_runs,
-            threshold=spec.consensus_threshold,
-            resolution=spec.resolution,
-            layer_weights=spec.layer_weights or None,
-        )
+        with clock("communities"):
+            c = consensus_communities(
+                u.graph if single_layer else g,
+                seed=seed,
+                n_runs=spec.n_runs,
+                threshold=spec.consensus_threshold,
+                resolution=spec.resolution,
+                layer_weights=spec.layer_weights or None,
+            )
         membership = c.membership
         table["community"] = membership
         table["community_confidence"] = c.confidence
@@ -181,14 +227,16 @@ def analyze_edges(
             consensus_rounds=c.rounds,
             consensus_converged=c.converged,
         )
+    del g
     if "centrality" in wanted:
-        cent, between = centrality_table(
-            d,
-            seed=seed,
-            exact_max_vertices=spec.exact_betweenness_max,
-            max_pivots=spec.betweenness_pivots,
-            undirected=u,
-        )
+        with clock("centrality"):
+            cent, between = centrality_table(
+                d.graph,
+                seed=seed,
+                exact_max_vertices=spec.exact_betweenness_max,
+                max_pivots=spec.betweenness_pivots,
+                undirected=u.graph,
+            )
         table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
         summary.update(
             betweenness_exact=between.exact,
@@ -198,33 +246,38 @@ def analyze_edges(
             betweenness_error_bound=between.error_bound,
         )
     if "hierarchy" in wanted:
-        h = hierarchy_table(
-            raw.subgraph_edges(raw.es.select(layer_in=directed), delete_vertices=False)
-            if directed
-            else raw.subgraph_edges([], delete_vertices=False),
-            membership,
-            table["pagerank"].to_numpy(),
-            seed=seed,
-            n_null=spec.hierarchy_null_draws,
-            significance=spec.hierarchy_significance,
-            directed=directed,
-            rank_direction=spec.rank_direction,
-        )
+        with clock("hierarchy"):
+            # hierarchy_table keeps only the ``directed`` layers itself
+            h = hierarchy_table(
+                raw,
+                membership,
+                table["pagerank"].to_numpy(),
+                seed=seed,
+                n_null=spec.hierarchy_null_draws,
+                significance=spec.hierarchy_significance,
+                directed=directed,
+                rank_direction=spec.rank_direction,
+            )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         table = pd.concat([table, h], axis=1)
     if "brokers" in wanted:
-        order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
-        cand = (
-            np.sort(order[: spec.broker_candidates]).tolist()
-            if n > spec.broker_candidates
-            else None
-        )
-        roles = brokerage_roles(d, membership, vertices=cand)
-        full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
-        full["broker_role"] = full["broker_role"].fillna("none")
-        table = pd.concat([table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1)
-        table = pd.concat([table, bridging(u, membership)], axis=1)
-        kp = key_players(u, set_size=spec.key_player_set)
+        with clock("brokerage"):
+            order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
+            cand = (
+                np.sort(order[: spec.broker_candidates]).tolist()
+                if n > spec.broker_candidates
+                else None
+            )
+            roles = brokerage_roles(d, membership, vertices=cand)
+            full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
+            full["broker_role"] = full["broker_role"].fillna("none")
+            table = pd.concat(
+                [table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1
+            )
+        with clock("bridging"):
+            table = pd.concat([table, bridging(u, membership)], axis=1)
+        with clock("key_players"):
+            kp = key_players(u, set_size=spec.key_player_set)
         table["fragmentation_gain"] = kp.single["fragmentation_gain"].to_numpy()
         table["pieces_if_removed"] = kp.single["pieces"].to_numpy()
         kp_frame = pd.DataFrame(
@@ -235,24 +288,22 @@ def analyze_edges(
             }
         )
         summary["fragmentation"] = kp.base
-    if "communities" in wanted:
-        communities = _community_rows(raw, table, membership)
-    table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+    with clock("explanations"):
+        if "communities" in wanted:
+            communities = _community_rows(u, table, membership)
+        table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+    summary["seconds_by_part"] = clock.summary()
+    log.info("analysis seconds by part: %s", clock.wall)
     return ActorAnalysis(table, communities, kp_frame, summary)
 
 
-def _community_rows(raw: object, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
-    import igraph as ig
-
-    assert isinstance(raw, ig.Graph)
-    from graphkit.analytics.graph import collapse
-
-    u = collapse(raw, directed=False)
-    el = np.asarray(u.get_edgelist(), dtype=np.int64).reshape(-1, 2)
-    inside = membership[el[:, 0]] == membership[el[:, 1]] if len(el) else np.zeros(0, bool)
+def _community_rows(u: Projection, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
+    """Per community: size, ties inside (undirected pairs), density, leader, confidence."""
+    a, b = u.src, u.dst
+    inside = membership[a] == membership[b] if len(a) else np.zeros(0, bool)
     k = int(membership.max()) + 1 if len(membership) else 0
     size = np.bincount(membership, minlength=k)
-    ties = np.bincount(membership[el[inside, 0]], minlength=k) if len(el) else np.zeros(k)
+    ties = np.bincount(membership[a[inside]], minlength=k) if len(a) else np.zeros(k)
     pairs = size * (size - 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         density = np.where(pairs > 0, ties / np.maximum(pairs, 1), np.nan)
