@@ -50,6 +50,7 @@ class AnalysisSpec:
     into ``contact:other`` so that multiplex communities see no near-empty layers.
     ``rank_direction``: who ranks higher in a directed tie, ``caller`` (default; best on the
     real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
+    ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
     """
 
     n_runs: int = 10
@@ -75,6 +76,7 @@ class AnalysisSpec:
     )
     layer_weights: dict[str, float] = field(default_factory=dict)
     rank_direction: str = "caller"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:
@@ -83,6 +85,8 @@ class AnalysisSpec:
             raise ValueError("resolution must be positive")
         if self.rank_direction not in ("caller", "callee"):
             raise ValueError("rank_direction must be 'caller' or 'callee'")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
 
     def to_dict(self) -> dict[str, object]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -216,6 +220,7 @@ def analyze_edges(
                 threshold=spec.consensus_threshold,
                 resolution=spec.resolution,
                 layer_weights=spec.layer_weights or None,
+                workers=spec.workers,
             )
         membership = c.membership
         table["community"] = membership
