@@ -243,7 +243,9 @@ def hierarchy_significance(
     def energy(rhs: np.ndarray) -> np.ndarray:
         s = solver.solve(rhs)
         inner = s * rhs if alpha == 0 else s * rhs + alpha * s * s
-        return 0.5 * (weight_in_group.reshape((k,) + (1,) * (rhs.ndim - 1)) - by_group @ inner)
+        per_group = np.asarray(by_group @ inner, dtype=float)
+        out: np.ndarray = 0.5 * (weight_in_group.reshape((k,) + (1,) * (rhs.ndim - 1)) - per_group)
+        return out
 
     observed = energy(np.asarray(a.sum(axis=1)).ravel() - np.asarray(a.sum(axis=0)).ravel())
     rng = np.random.default_rng(seed)
