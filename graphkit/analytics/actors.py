@@ -12,10 +12,10 @@ import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,7 @@ from graphkit.analytics.explain import explain_actors
 from graphkit.analytics.graph import from_edges, normalise_layers
 
 if TYPE_CHECKING:
+    from graphkit.analytics.centrality import BetweennessEstimate
     from graphkit.analytics.projections import Projection
 
 __all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
@@ -122,6 +123,8 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     layers = sorted(e["layer"].unique())
     directed = [x for x in layers if _is_directed(x, spec.directed_tokens)]
     mirror = e[~e["layer"].isin(directed)]
+    if mirror.empty:  # every layer directed: nothing to mirror, no copy of a large frame
+        return e.reset_index(drop=True), directed
     flipped = mirror.rename(columns={"src": "dst", "dst": "src"})
     return pd.concat([e, flipped], ignore_index=True), directed
 
@@ -153,6 +156,43 @@ class _PartClock:
             "wall": {k: round(v, 3) for k, v in self.wall.items()},
             "cpu": {k: round(v, 3) for k, v in self.cpu.items()},
         }
+
+
+_T = TypeVar("_T")
+
+
+def _in_background(fn: Callable[[], _T]) -> Callable[[], _T]:
+    """Start ``fn`` in a forked process (it inherits the graphs, nothing is copied up front)
+    and return a function that waits for its result; runs ``fn`` inline where the platform
+    cannot fork."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        value = fn()
+        return lambda: value
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send((True, fn()))
+        except BaseException as exc:  # handed to the parent, raised there
+            send.send((False, exc))
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+
+    def wait() -> _T:
+        ok, value = receive.recv()
+        proc.join()
+        receive.close()
+        if not ok:
+            raise value
+        result: _T = value
+        return result
+
+    return wait
 
 
 def analyze_edges(
@@ -211,8 +251,22 @@ def analyze_edges(
     membership = np.zeros(n, dtype=np.int64)
     communities = pd.DataFrame()
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
+
+    def centrality() -> tuple[pd.DataFrame, BetweennessEstimate]:
+        return centrality_table(
+            d.graph,
+            seed=seed,
+            exact_max_vertices=spec.exact_betweenness_max,
+            max_pivots=spec.betweenness_pivots,
+            undirected=u.graph,
+        )
+
+    # With workers, centrality (which needs no communities) runs in a forked process beside
+    # the consensus, filling the core its Leiden runs leave idle.
+    beside = "centrality" in wanted and "communities" in wanted and spec.workers > 1
+    pending = _in_background(centrality) if beside else None
     if "communities" in wanted:
-        with clock("communities"):
+        with clock("communities" + (" (centrality beside)" if beside else "")):
             c = consensus_communities(
                 u.graph if single_layer else g,
                 seed=seed,
@@ -234,14 +288,8 @@ def analyze_edges(
         )
     del g
     if "centrality" in wanted:
-        with clock("centrality"):
-            cent, between = centrality_table(
-                d.graph,
-                seed=seed,
-                exact_max_vertices=spec.exact_betweenness_max,
-                max_pivots=spec.betweenness_pivots,
-                undirected=u.graph,
-            )
+        with clock("centrality (rest)" if pending else "centrality"):
+            cent, between = pending() if pending else centrality()
         table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
         summary.update(
             betweenness_exact=between.exact,
