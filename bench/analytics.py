@@ -139,6 +139,8 @@ def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tupl
         cpu - sum(c for _, c in rows.values()),
     )
     rows["total (full analyze)"] = (wall, cpu)
+    for part, (w, c) in rows.items():
+        print(f"    {part:<32} {w:8.2f} s wall {c:8.2f} s cpu", file=sys.stderr)
     with store.connect(read_only=True) as con:
         table = con.execute("SELECT * FROM analytics_actor").df()
     print(

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from graphkit.analytics.explain import explain_actors
-from graphkit.analytics.graph import from_edges, normalise_layers
+from graphkit.analytics.graph import collapse, from_edges, normalise_layers
+from graphkit.analytics.projections import Projection, edge_arrays, project
 
 if TYPE_CHECKING:
     from graphkit.analytics.centrality import BetweennessEstimate
-    from graphkit.analytics.projections import Projection
 
 __all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
 
@@ -214,7 +214,6 @@ def analyze_edges(
     from graphkit.analytics.centrality import centrality_table
     from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.hierarchy import hierarchy_table
-    from graphkit.analytics.projections import edge_arrays, project
 
     spec = spec or AnalysisSpec()
     wanted = set(PARTS if only is None else only)
@@ -237,7 +236,10 @@ def analyze_edges(
         # edges back out of igraph costs as much as building a graph).
         src, dst = edge_arrays(raw)
         weight = np.asarray(g.es["weight"], dtype=float) if raw.ecount() else np.zeros(0)
-        d = project(n, src, dst, weight, directed=True, names=names)
+        if single_layer:  # raw's edges are already one per (src, dst), in project()'s order
+            d = Projection(collapse(g, directed=True), src, dst, weight)
+        else:
+            d = project(n, src, dst, weight, directed=True, names=names)
         u = project(n, src, dst, weight, directed=False, names=names)
         del src, dst, weight
     table = pd.DataFrame({"actor_id": ids})
