@@ -70,7 +70,7 @@ def _values(column: pd.Series) -> list[Any]:
         return list(rounded)
     if raw.dtype.kind in "iub":
         return list(raw.tolist())
-    return [_num(v) for v in raw.tolist()]
+    return [v if v is None or v.__class__ is str else _num(v) for v in raw.tolist()]
 
 
 def _plain(column: pd.Series) -> list[Any]:
@@ -138,7 +138,7 @@ def explain_actors(
         for i in np.flatnonzero(has).tolist():
             evidence[i][key] = vals[i]
     sentences = (
-        ["; ".join(p for p in parts if p) for parts in zip(*texts, strict=True)]
+        ["; ".join(filter(None, parts)) for parts in zip(*texts, strict=True)]
         if texts
         else [""] * n
     )
