@@ -25,6 +25,7 @@ from graphkit.analytics.graph import collapse, from_edges, normalise_layers
 from graphkit.analytics.projections import Projection, edge_arrays, project
 
 if TYPE_CHECKING:
+    from graphkit.analytics.brokers import KeyPlayers
     from graphkit.analytics.centrality import BetweennessEstimate
 
 __all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
@@ -210,7 +211,6 @@ def analyze_edges(
     picks parts from :data:`PARTS` (their prerequisites run too). Deterministic for ``seed``.
     The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
     """
-    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
     from graphkit.analytics.centrality import centrality_table
     from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.hierarchy import hierarchy_table
@@ -300,6 +300,16 @@ def analyze_edges(
             betweenness_delta=between.delta,
             betweenness_error_bound=between.error_bound,
         )
+    pending_brokers = None
+    if "brokers" in wanted:
+        betweenness = table["betweenness"].to_numpy()
+
+        def brokers() -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, _PartClock]:
+            return _broker_frames(d, u, membership, betweenness, spec)
+
+        # with workers, beside the hierarchy (the brokers need no hierarchy)
+        beside_h = spec.workers > 1 and "hierarchy" in wanted
+        pending_brokers = _in_background(brokers) if beside_h else brokers
     if "hierarchy" in wanted:
         with clock("hierarchy"):
             # hierarchy_table keeps only the ``directed`` layers itself
@@ -315,24 +325,13 @@ def analyze_edges(
             )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         table = pd.concat([table, h], axis=1)
-    if "brokers" in wanted:
-        with clock("brokerage"):
-            order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
-            cand = (
-                np.sort(order[: spec.broker_candidates]).tolist()
-                if n > spec.broker_candidates
-                else None
-            )
-            roles = brokerage_roles(d, membership, vertices=cand)
-            full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
-            full["broker_role"] = full["broker_role"].fillna("none")
-            table = pd.concat(
-                [table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1
-            )
-        with clock("bridging"):
-            table = pd.concat([table, bridging(u, membership)], axis=1)
-        with clock("key_players"):
-            kp = key_players(u, set_size=spec.key_player_set)
+    if pending_brokers is not None:
+        full, bridge, kp, broker_clock = pending_brokers()
+        suffix = " (beside hierarchy)" if pending_brokers is not brokers else ""
+        for part in broker_clock.wall:
+            clock.wall[part + suffix] = broker_clock.wall[part]
+            clock.cpu[part + suffix] = broker_clock.cpu[part]
+        table = pd.concat([table, full, bridge], axis=1)
         table["fragmentation_gain"] = kp.single["fragmentation_gain"].to_numpy()
         table["pieces_if_removed"] = kp.single["pieces"].to_numpy()
         kp_frame = pd.DataFrame(
@@ -350,6 +349,37 @@ def analyze_edges(
     summary["seconds_by_part"] = clock.summary()
     log.info("analysis seconds by part: %s", clock.wall)
     return ActorAnalysis(table, communities, kp_frame, summary)
+
+
+def _broker_frames(
+    d: Projection,
+    u: Projection,
+    membership: np.ndarray,
+    betweenness: np.ndarray,
+    spec: AnalysisSpec,
+) -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, _PartClock]:
+    """Brokerage (for the most between actors on large graphs), bridging and key players,
+    with their own timings (this may run in a forked process)."""
+    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
+
+    clock = _PartClock()
+    n = len(membership)
+    with clock("brokerage"):
+        order = np.argsort(-betweenness, kind="stable")
+        cand = (
+            np.sort(order[: spec.broker_candidates]).tolist()
+            if n > spec.broker_candidates
+            else None
+        )
+        roles = brokerage_roles(d, membership, vertices=cand)
+        full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
+        full["broker_role"] = full["broker_role"].fillna("none")
+        full = full.drop(columns=["vertex"]).fillna({"brokerage": 0})
+    with clock("bridging"):
+        bridge = bridging(u, membership)
+    with clock("key_players"):
+        kp = key_players(u, set_size=spec.key_player_set)
+    return full, bridge, kp, clock
 
 
 def _community_rows(u: Projection, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:

@@ -169,5 +169,6 @@ def test_workers_do_not_change_results() -> None:
     two = analyze_edges(edges, actors=ids, seed=1, spec=replace(spec, workers=2))
     pd.testing.assert_frame_equal(one.actors, two.actors)
     pd.testing.assert_frame_equal(one.communities, two.communities)
-    assert "communities (centrality beside)" in two.summary["seconds_by_part"]["wall"]
+    parts = two.summary["seconds_by_part"]["wall"]
+    assert "communities (centrality beside)" in parts and "key_players (beside hierarchy)" in parts
     assert one.summary["modularity"] == two.summary["modularity"]
