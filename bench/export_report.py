@@ -94,8 +94,8 @@ def main() -> None:
     parser.add_argument(
         "--resolve",
         action="store_true",
-        help="resolve persons first (the report then also tests the leaders' "
-        "sensitivity to the resolution threshold)",
+        help="resolve persons first (analyze then also re-ranks leaders and brokers at "
+        "other resolution thresholds, and the report shows it)",
     )
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
@@ -167,16 +167,10 @@ def main() -> None:
                 "MB": len(blob) / 1e6,
             }
         )
-        for fmt, sens in (("html", False), ("md", False), ("html", True)):
-            if sens and not args.resolve:
-                continue
-            t, r = _time(
-                lambda f=fmt, x=sens: write_report(
-                    store, out=out / f"report-{x}.{f}", fmt=f, sensitivity=x
-                )
-            )
+        for fmt in ("html", "md"):
+            t, r = _time(lambda f=fmt: write_report(store, out=out / f"report.{f}", fmt=f))
             size = r.size_bytes + sum(p.stat().st_size for p in r.figures)
-            task = f"report {fmt}" + (" + leader sensitivity" if sens else "")
+            task = f"report {fmt}"
             rows.append({"task": task, "tool": "graphkit", "seconds": t, "MB": size / 1e6})
         t, _ = _time(lambda: _networkx_picture(store, out / "nx.png"))
         rows.append(

@@ -26,6 +26,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "graphkit.ingest.views",
     "resolution.views",
     "graphkit.analytics.views",
+    "graphkit.analytics.sensitivity_case",
     "graphkit.analytics.signals_views",
     "gnn.views",
 )

@@ -52,6 +52,8 @@ class AnalysisSpec:
     into ``contact:other`` so that multiplex communities see no near-empty layers.
     ``rank_direction``: who ranks higher in a directed tie, ``caller`` (default; best on the
     real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
+    ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
+    it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
     ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
     """
 
@@ -78,6 +80,7 @@ class AnalysisSpec:
     )
     layer_weights: dict[str, float] = field(default_factory=dict)
     rank_direction: str = "caller"
+    relay_window_s: float = 1800.0
     workers: int = 1
 
     def __post_init__(self) -> None:
@@ -203,12 +206,16 @@ def analyze_edges(
     seed: int,
     spec: AnalysisSpec | None = None,
     only: Iterable[str] | None = None,
+    contacts: pd.DataFrame | None = None,
 ) -> ActorAnalysis:
     """Communities, centrality, hierarchy and brokers of an actor graph.
 
     ``edges`` has ``src``, ``dst``, ``weight``, ``layer`` (see :func:`prepare_edges` for how
     layers are treated); ``actors`` lists every actor (isolated ones included). ``only``
-    picks parts from :data:`PARTS` (their prerequisites run too). Deterministic for ``seed``.
+    picks parts from :data:`PARTS` (their prerequisites run too). ``contacts``: time-stamped
+    contacts between actors (:func:`graphkit.analytics.relays.load_actor_contacts`); when given,
+    the hierarchy part also measures relayed orders and folds them into ``leadership``
+    (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). Deterministic for ``seed``.
     The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
     """
     from graphkit.analytics.centrality import centrality_table
@@ -325,6 +332,9 @@ def analyze_edges(
             )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         table = pd.concat([table, h], axis=1)
+        if contacts is not None:
+            with clock("hierarchy"):
+                table = _with_relays(table, contacts, spec)
     if pending_brokers is not None:
         full, bridge, kp, broker_clock = pending_brokers()
         suffix = " (beside hierarchy)" if pending_brokers is not brokers else ""
@@ -346,9 +356,49 @@ def analyze_edges(
         if "communities" in wanted:
             communities = _community_rows(u, table, membership)
         table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+        if "relay_evidence" in table.columns:
+            table = _explain_relays(table)
+            summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
+            summary["relay_middle_links"] = int((table["relay_tier"] == 1).sum())
     summary["seconds_by_part"] = clock.summary()
     log.info("analysis seconds by part: %s", clock.wall)
     return ActorAnalysis(table, communities, kp_frame, summary)
+
+
+def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
+    from graphkit.analytics.hierarchy import leadership_with_relays
+    from graphkit.analytics.relays import relay_table
+
+    relays = relay_table(
+        contacts,
+        actor_to_community=dict(zip(table["actor_id"], table["community"], strict=True)),
+        window_s=spec.relay_window_s,
+        significance=spec.hierarchy_significance,
+    )
+    cols = ["relay_tier", "relay_calls", "relay_onward", "relay_expected", "relay_q_value"]
+    out = table.merge(relays[["actor_id", *cols, "relay_evidence"]], on="actor_id", how="left")
+    out["relay_tier"] = out["relay_tier"].fillna(0).astype(np.int64)
+    out["leadership"] = leadership_with_relays(out["leadership"].to_numpy(), out["relay_tier"])
+    # a chain head passes orders down and relays none: call direction's guess of a superior
+    # for it (often one of its own relayers) would contradict that evidence
+    head = (out["relay_tier"] == 2).to_numpy()
+    out["level"] = np.where(head, 0, out["level"])
+    out["superior"] = out["superior"].where(~head, None)
+    out["superior_probability"] = np.where(head, np.nan, out["superior_probability"])
+    return out
+
+
+def _explain_relays(table: pd.DataFrame) -> pd.DataFrame:
+    from graphkit.analytics.relays import explain_relay
+
+    evidence, texts = [], []
+    for ev, text, row in zip(
+        table["evidence"], table["explanation"], table.to_dict("records"), strict=True
+    ):
+        relay, sentence = explain_relay(row)
+        evidence.append({**ev, "relay": relay} if relay else ev)
+        texts.append(f"{text}; {sentence}" if sentence else text)
+    return table.drop(columns=["relay_evidence"]).assign(evidence=evidence, explanation=texts)
 
 
 def _broker_frames(

@@ -341,12 +341,13 @@ def detect_blackouts(
     q_threshold: float = 0.05,
     min_silence_hours: float = 24.0,
     min_events: int = 20,
-    min_group_members: int = 2,
+    min_group_members: int = 3,
     min_overlap_hours: float = 12.0,
     prior_hours: float = 1.0,
     dispersion: float | None = None,
     fdr_method: Literal["bh", "by"] = "bh",
     window_end: Any = None,
+    handoffs: Any = None,
 ) -> pd.DataFrame:
     """Blackouts of phones, actors (phones collapsed via ``phone_to_actor``) and groups.
 
@@ -356,9 +357,23 @@ def detect_blackouts(
     ``actor_to_community``, keyed by actor when ``phone_to_actor`` is given and by phone
     otherwise, silent in an overlapping window; see
     :func:`graphkit.analytics.signals_groups.detect_group_blackouts`).
+    Given ``handoffs`` (rows with ``old``, ``new``, ``score``, ``assigned``, as
+    :func:`graphkit.analytics.handoffs.detect_handoffs` returns), the numbers of each assigned
+    hand-off count as one user for actors and groups (the user went on talking on the new
+    number: no actor or group blackout), and the old number's phone row carries the hand-off
+    as ``explained_by_handoff`` (:mod:`graphkit.analytics.signals_explain`).
     Columns: :data:`BLACKOUT_COLUMNS`. Every row is a hypothesis with its evidence.
     """
-    from graphkit.analytics.signals_groups import group_blackouts_from_tests
+    from graphkit.analytics.signals_explain import (
+        explain_phone_rows,
+        join_handoffs,
+        without_switch_overs,
+    )
+    from graphkit.analytics.signals_groups import (
+        group_blackouts_from_tests,
+        neighbours_of,
+        with_member_phones,
+    )
 
     if not 0.0 < q_threshold < 1.0:
         raise InputError("q_threshold must lie strictly between 0 and 1")
@@ -371,22 +386,44 @@ def detect_blackouts(
         "window_end": window_end,
     }
     phone_tests = silence_tests(frame, **settings)
-    parts = [_format(phone_tests, "phone", q_threshold, fdr_method, min_silence_hours, False)]
+    phones = _format(phone_tests, "phone", q_threshold, fdr_method, min_silence_hours, False)
+    reportable = set((phone_to_actor or {}).values())
+    join = join_handoffs(
+        handoffs if handoffs is not None else [],
+        phone_to_actor=phone_to_actor,
+        actor_to_community=actor_to_community,
+    )
+    if join.joined:
+        phones = explain_phone_rows(phones, join, frame)
+        phone_to_actor, reportable = join.phone_to_entity, reportable | set(join.joined)
+        actor_to_community = join.entity_to_community if actor_to_community else None
+    parts = [phones]
     group_tests = phone_tests
     if phone_to_actor:
         group_tests = silence_tests(frame, phone_to_entity=phone_to_actor, **settings)
+        if group_tests is not None and join.joined:
+            group_tests = without_switch_overs(group_tests, join, frame, min_silence_hours)
         actors = _format(group_tests, "actor", q_threshold, fdr_method, min_silence_hours, False)
-        parts.append(actors[actors["id"].isin(set(phone_to_actor.values()))])
+        actors = actors[actors["id"].isin(reportable)]
+        evidence = [
+            {**e, "handoffs": join.joined[i]} if i in join.joined else e
+            for i, e in zip(actors["id"], actors["evidence"], strict=True)
+        ]
+        parts.append(actors.assign(evidence=evidence))
     if actor_to_community and group_tests is not None:
         parts.append(
-            group_blackouts_from_tests(
-                group_tests,
-                actor_to_community,
-                q_threshold=q_threshold,
-                min_members=min_group_members,
-                min_overlap_hours=min_overlap_hours,
-                min_silence_hours=min_silence_hours,
-                fdr_method=fdr_method,
+            with_member_phones(
+                group_blackouts_from_tests(
+                    group_tests,
+                    actor_to_community,
+                    neighbours=neighbours_of(group_tests, frame, phone_to_actor),
+                    q_threshold=q_threshold,
+                    min_members=min_group_members,
+                    min_overlap_hours=min_overlap_hours,
+                    min_silence_hours=min_silence_hours,
+                    fdr_method=fdr_method,
+                ),
+                phone_to_actor or {},
             )
         )
     parts = [p for p in parts if len(p)]

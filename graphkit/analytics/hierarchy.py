@@ -9,6 +9,8 @@ Only layers with a direction enter the ranking (symmetric ties such as meeting c
 say nothing about who is above whom). Whether a community's ranking means anything is tested
 against random edge directions (:func:`~graphkit.analytics.springrank.hierarchy_significance`);
 communities where the hierarchy is not significant get no direction-based leadership term.
+Where the case has time-stamped calls, :func:`leadership_with_relays` puts the heads of relay
+chains (:mod:`graphkit.analytics.relays`) first.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "hierarchy_table",
     "leadership_score",
+    "leadership_with_relays",
     "within_group_percentile",
 ]
 
@@ -77,6 +80,21 @@ def leadership_score(
     pr_pct = (rankdata(pr) - 0.5) / len(pr)
     combined = np.sqrt(pr_pct * np.asarray(rank_in_group, dtype=float))
     out: np.ndarray = np.where(np.asarray(hierarchy_significant, dtype=bool), combined, pr_pct)
+    return out
+
+
+def leadership_with_relays(leadership: np.ndarray, relay_tier: np.ndarray) -> np.ndarray:
+    """Leadership in (0, 1) when relay chains were measured: ``(relay_tier + leadership) / 3``.
+
+    Relay tiers (:mod:`graphkit.analytics.relays`): 2 = head of a relay chain (contacts
+    relayed onward significantly more than the callees' own rates predict, and not itself a
+    relayer), 1 = a middle link, 0 = neither. Relayed orders are direct behavioural evidence of
+    command, volume and call direction only indirect, so the tier decides first and
+    :func:`leadership_score` orders actors within a tier. Monotone in both; no fitted weights.
+    """
+    base = np.asarray(leadership, dtype=float)
+    tier = np.nan_to_num(np.asarray(relay_tier, dtype=float), nan=0.0)
+    out: np.ndarray = (np.clip(tier, 0, 2) + base) / 3.0
     return out
 
 

@@ -7,7 +7,11 @@ Reads ``actor`` and ``actor_edge`` (written by ``graphkit build``), runs
   ``evidence`` JSON and ``explanation`` text);
 * ``analytics_community``: one row per community (size, ties, density, leader, p-value);
 * ``analytics_key_player``: the greedy key-player set with the fragmentation after removal;
-* the model tables ``node_community`` and ``rel_member_of`` (with membership confidence).
+* the model tables ``node_community`` and ``rel_member_of`` (with membership confidence);
+* with part ``sensitivity`` (on cases with entity resolution): ``analytics_sensitivity``,
+  leaders and brokers under a looser and a stricter match threshold
+  (:mod:`graphkit.analytics.sensitivity_case`). Results of an earlier run are dropped
+  when the graph parts run again without it, so they never describe another ranking.
 
 Settings (seed, spec) and a summary are recorded in the manifest as stage ``analyze``.
 """
@@ -28,7 +32,7 @@ from graphkit.errors import CaseError, InputError
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["RESULT_TABLES", "SIGNAL_PARTS", "analyze", "load_actor_graph"]
+__all__ = ["ALL_PARTS", "RESULT_TABLES", "SIGNAL_PARTS", "analyze", "load_actor_graph"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,9 @@ RESULT_TABLES = ("analytics_actor", "analytics_community", "analytics_key_player
 # Parts read from the call records rather than the actor graph; they run after communities,
 # which group blackouts need.
 SIGNAL_PARTS = ("blackouts", "handoffs")
+# Re-runs of resolution, build and analysis at other match thresholds; after everything else.
+SENSITIVITY_PART = "sensitivity"
+ALL_PARTS = (*PARTS, *SIGNAL_PARTS, SENSITIVITY_PART)
 
 
 def load_actor_graph(store: CaseStore) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,23 +65,33 @@ def analyze(
     spec: AnalysisSpec | None = None,
 ) -> dict[str, Any]:
     """Analyse the case's actor graph and store the results; returns the stage summary."""
-    parts = list(only) if only is not None else [*PARTS, *SIGNAL_PARTS]
-    unknown = sorted(set(parts) - set(PARTS) - set(SIGNAL_PARTS))
+    parts = list(only) if only is not None else list(ALL_PARTS)
+    unknown = sorted(set(parts) - set(ALL_PARTS))
     if unknown:
-        raise InputError(
-            f"unknown analysis part(s) {unknown}; choose from {', '.join(PARTS + SIGNAL_PARTS)}"
-        )
+        raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(ALL_PARTS)}")
     signal_parts = [p for p in parts if p in SIGNAL_PARTS]
+    sensitivity = SENSITIVITY_PART in parts
     parts = [p for p in parts if p in PARTS]
     if not parts:
-        return _signals(store, signal_parts, summary={})
+        summary = _signals(store, signal_parts, summary={})
+        return _sensitivity(store, summary) if sensitivity else summary
     spec = spec or AnalysisSpec()
     started = time.perf_counter()
     actors, edges = load_actor_graph(store)
     if actors.empty:
         raise CaseError("the actor graph is empty: ingest sources and run `graphkit build`")
+    contacts = None
+    if "hierarchy" in parts:  # relayed orders need time stamps: the call records, if any
+        from graphkit.analytics.relays import load_actor_contacts
+
+        contacts = load_actor_contacts(store)
     result = analyze_edges(
-        edges, actors=actors["actor_id"].tolist(), seed=seed, spec=spec, only=parts
+        edges,
+        actors=actors["actor_id"].tolist(),
+        seed=seed,
+        spec=spec,
+        only=parts,
+        contacts=contacts,
     )
     table = actors.merge(result.actors, on="actor_id", how="right")
     encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(e, sort_keys=True), one setup
@@ -102,6 +119,7 @@ def analyze(
             con.register("kp_frame", result.key_players)
             con.execute("CREATE OR REPLACE TABLE analytics_key_player AS SELECT * FROM kp_frame")
             con.unregister("kp_frame")
+            con.execute("DROP TABLE IF EXISTS analytics_sensitivity")  # about the old ranking
             con.execute("DELETE FROM rel_member_of")
             con.execute("DELETE FROM node_community")
             if "community" in table.columns:
@@ -125,12 +143,25 @@ def analyze(
     store.record_stage(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
-    return _signals(store, signal_parts, summary=summary)
+    summary = _signals(store, signal_parts, summary=summary)
+    return _sensitivity(store, summary) if sensitivity else summary
+
+
+def _sensitivity(store: CaseStore, summary: dict[str, Any]) -> dict[str, Any]:
+    """Leaders and brokers at the review band's thresholds, when the case has resolution."""
+    from graphkit.analytics.sensitivity_case import resolution_sensitivity, store_sensitivity
+
+    found = resolution_sensitivity(store)
+    if found is None:
+        log.info("no entity resolution with a review band: sensitivity skipped")
+        return summary
+    summary["sensitivity_survivors"] = store_sensitivity(store, found)["survivors"]
+    return summary
 
 
 def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> dict[str, Any]:
     """Blackouts and hand-offs from the call records, when the case has any."""
-    from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+    from graphkit.analytics.signals_case import detect_signals_in_case
 
     with store.connect() as con:
         has_cdr = store.table_exists(con, "src_cdr") and bool(
@@ -140,10 +171,9 @@ def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> 
         if parts:
             log.info("no call records: blackouts and hand-offs skipped")
         return summary
-    if "blackouts" in parts:
-        blackouts = detect_blackouts_in_case(store)
-        summary["blackouts"] = len(blackouts)
-    if "handoffs" in parts:
-        handoffs = detect_handoffs_in_case(store)
-        summary["handoff_candidates"] = len(handoffs)
+    # hand-offs need the phone silences, and actor and group blackouts the hand-offs
+    counts = detect_signals_in_case(
+        store, blackouts="blackouts" in parts, handoffs="handoffs" in parts
+    )
+    summary.update(counts)
     return summary

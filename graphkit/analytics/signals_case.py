@@ -26,6 +26,7 @@ __all__ = [
     "BLACKOUT_TABLE",
     "detect_blackouts_in_case",
     "detect_handoffs_in_case",
+    "detect_signals_in_case",
     "load_cdr_events",
 ]
 
@@ -33,6 +34,14 @@ log = logging.getLogger(__name__)
 
 BLACKOUT_TABLE = "analytics_blackout"
 _SAME_USER_AS = "rel_same_user_as"
+# the settings detect_handoffs_in_case defaults to (kept equal to its signature)
+_HANDOFF_DEFAULTS: dict[str, Any] = {
+    "use_imei": True,
+    "window_hours": 72.0,
+    "match_score": 0.5,
+    "top_k": 3,
+    "min_score": 0.05,
+}
 
 
 def load_cdr_events(store: CaseStore) -> pd.DataFrame:
@@ -59,12 +68,38 @@ def load_cdr_events(store: CaseStore) -> pd.DataFrame:
 
 
 def _phone_to_actor(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
+    """Person actors' phones, fixed lines left out of those who also have a mobile.
+
+    A fixed line serves a household or an office: resolution attributes it to its
+    subscriber, but the others who use it keep it busy while that person is silent. A
+    person's silence is therefore judged on the phones they carry; a fixed line is kept for
+    a person who has nothing else (it stays a phone of its own for phone blackouts).
+    """
     if not store.table_exists(con, "actor"):
         return {}
     rows = con.execute(
         "SELECT DISTINCT unnest(phones) AS phone, actor_id FROM actor WHERE kind = 'person'"
     ).fetchall()
-    return {str(p): str(a) for p, a in rows if p is not None}
+    owners = {str(p): str(a) for p, a in rows if p is not None}
+    counts: dict[str, int] = {}
+    for actor in owners.values():
+        counts[actor] = counts.get(actor, 0) + 1
+    fixed = {p for p, a in owners.items() if counts[a] > 1 and _is_fixed_line(p)}
+    mobile_owners = {a for p, a in owners.items() if counts[a] > 1 and p not in fixed}
+    return {p: a for p, a in owners.items() if not (p in fixed and a in mobile_owners)}
+
+
+def _is_fixed_line(number: str) -> bool:
+    """True for an E.164 number of a fixed line (phonenumbers' metadata)."""
+    import phonenumbers
+
+    if not number.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE)
 
 
 def _communities(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
@@ -80,22 +115,29 @@ def detect_blackouts_in_case(
     q_threshold: float = 0.05,
     min_silence_hours: float = 24.0,
     min_events: int = 20,
-    min_group_members: int = 2,
+    min_group_members: int = 3,
     fdr_method: Literal["bh", "by"] = "bh",
     use_actors: bool = True,
     use_communities: bool = True,
+    explain_handoffs: bool = True,
+    handoffs: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Detect blackouts in the case's call records and store them in ``analytics_blackout``.
 
     Phones are collapsed to actors when the case has an ``actor`` table (from ``build``) and
     ``use_actors``; group blackouts are looked for when communities exist (``rel_member_of``
-    from ``analyze``) and ``use_communities``. Returns the rows stored (see
+    from ``analyze``) and ``use_communities``. With ``explain_handoffs`` the numbers of each
+    assigned hand-off (``handoffs``, else detected here with the default settings of
+    :func:`detect_handoffs_in_case`) count as one user for actors and groups, and the old
+    number's phone row is marked as explained by it. ``events``: the case's call records when
+    the caller has them already (:func:`load_cdr_events`). Returns the rows stored (see
     :func:`graphkit.analytics.blackouts.detect_blackouts`) and records the stage
     ``blackouts`` in the manifest with its settings and a summary.
     """
     from graphkit.analytics.blackouts import detect_blackouts
 
-    events = load_cdr_events(store)
+    events = load_cdr_events(store) if events is None else events
     with store.connect(read_only=True) as con:
         owners = _phone_to_actor(con, store) if use_actors else {}
         communities = _communities(con, store) if use_communities else {}
@@ -109,7 +151,10 @@ def detect_blackouts_in_case(
         "fdr_method": fdr_method,
         "actors": bool(owners),
         "communities": bool(communities),
+        "explain_handoffs": explain_handoffs,
     }
+    if explain_handoffs and handoffs is None:
+        handoffs = _handoffs(events, _phone_silences(events, min_events=min_events))
     result = detect_blackouts(
         events,
         phone_to_actor=owners or None,
@@ -119,6 +164,7 @@ def detect_blackouts_in_case(
         min_events=min_events,
         min_group_members=min_group_members,
         fdr_method=fdr_method,
+        handoffs=handoffs if explain_handoffs else None,
     )
     table = pd.DataFrame(
         {
@@ -149,6 +195,7 @@ def detect_blackouts_in_case(
     counts = result["kind"].value_counts().to_dict()
     summary = {k: int(counts.get(k, 0)) for k in ("phone", "actor", "group")}
     summary["never_came_back"] = int((~result["ended"].astype(bool)).sum()) if len(result) else 0
+    summary["explained_by_handoff"] = sum("explained_by_handoff" in e for e in result["evidence"])
     store.record_stage("blackouts", settings=settings, summary=summary)
     log.info("blackouts stored: %s", summary)
     return result
@@ -163,6 +210,7 @@ def detect_handoffs_in_case(
     top_k: int = 3,
     min_score: float = 0.05,
     use_silences: bool = True,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Detect hand-offs in the case's call records and store them as SAME_USER_AS hypotheses.
 
@@ -175,9 +223,9 @@ def detect_handoffs_in_case(
     rank, whether the joint assignment chose it) and status ``hypothesis``. Earlier
     hypotheses of this method are replaced; pairs a reviewer decided on are kept as decided.
     """
-    from graphkit.analytics.handoffs import MODEL_VERSION, detect_handoffs
+    from graphkit.analytics.handoffs import MODEL_VERSION
 
-    events = load_cdr_events(store)
+    events = load_cdr_events(store) if events is None else events
     silences = None
     if use_silences:
         with store.connect(read_only=True) as con:
@@ -185,22 +233,39 @@ def detect_handoffs_in_case(
                 silences = con.execute(
                     f"SELECT kind, id, start, ended FROM {BLACKOUT_TABLE} WHERE kind = 'phone'"
                 ).df()
-    result = detect_handoffs(
+    result = _handoffs(
         events,
-        silences=silences,
+        silences,
         use_imei=use_imei,
         window_hours=window_hours,
         match_score=match_score,
         top_k=top_k,
         min_score=min_score,
     )
+    settings = {
+        "use_imei": use_imei,
+        "window_hours": window_hours,
+        "match_score": match_score,
+        "top_k": top_k,
+        "min_score": min_score,
+        "silences": silences is not None,
+        "model_version": MODEL_VERSION,
+    }
+    _store_handoffs(store, result, settings)
+    return result
+
+
+def _store_handoffs(store: CaseStore, result: pd.DataFrame, settings: dict[str, Any]) -> None:
+    """Replace this method's hypotheses by ``result``, keeping reviewers' decisions."""
+    match_score = float(settings["match_score"])
+    model_version = str(settings["model_version"])
     rows = pd.DataFrame(
         {
             "src": result["old"].astype(str),
             "dst": result["new"].astype(str),
             "score": result["score"].astype(float),
             "threshold": float(match_score),
-            "model_version": MODEL_VERSION,
+            "model_version": model_version,
             "evidence": [
                 json.dumps({**e, "rank": int(r), "assigned": bool(a)}, sort_keys=True)
                 for e, r, a in zip(
@@ -234,15 +299,65 @@ def detect_handoffs_in_case(
         "candidates": len(result),
         "assigned": int(result["assigned"].sum()) if len(result) else 0,
     }
-    settings = {
-        "use_imei": use_imei,
-        "window_hours": window_hours,
-        "match_score": match_score,
-        "top_k": top_k,
-        "min_score": min_score,
-        "silences": silences is not None,
-        "model_version": MODEL_VERSION,
-    }
     store.record_stage("handoffs", settings=settings, summary=summary)
     log.info("hand-offs stored: %s", summary)
-    return result
+
+
+def _phone_silences(events: pd.DataFrame, *, min_events: int) -> pd.DataFrame:
+    """Phone silences at the default settings: the stops and returns hand-offs start from."""
+    from graphkit.analytics.blackouts import detect_silences
+
+    rows = detect_silences(events, min_events=min_events)
+    return rows[["kind", "id", "start", "ended"]]
+
+
+def _handoffs(
+    events: pd.DataFrame,
+    silences: pd.DataFrame | None,
+    *,
+    use_imei: bool = True,
+    window_hours: float = 72.0,
+    match_score: float = 0.5,
+    top_k: int = 3,
+    min_score: float = 0.05,
+) -> pd.DataFrame:
+    from graphkit.analytics.handoffs import detect_handoffs
+
+    return detect_handoffs(
+        events,
+        silences=silences,
+        use_imei=use_imei,
+        window_hours=window_hours,
+        match_score=match_score,
+        top_k=top_k,
+        min_score=min_score,
+    )
+
+
+def detect_signals_in_case(
+    store: CaseStore, *, blackouts: bool = True, handoffs: bool = True
+) -> dict[str, int]:
+    """Blackouts and hand-offs of the case in the order each needs the other, at defaults.
+
+    Phone silences first (silent numbers that came back are hand-off stops too), then
+    hand-offs (stored when ``handoffs``), then blackouts with the assigned hand-offs joining
+    each user's numbers (stored when ``blackouts``); the call records are read once and the
+    hand-offs computed once. Returns the number of rows of each stored result.
+    """
+    counts: dict[str, int] = {}
+    if not (blackouts or handoffs):
+        return counts
+    events = load_cdr_events(store)
+    if not blackouts:
+        counts["handoff_candidates"] = len(detect_handoffs_in_case(store, events=events))
+        return counts
+    from graphkit.analytics.handoffs import MODEL_VERSION
+
+    found = _handoffs(events, _phone_silences(events, min_events=20))
+    result = detect_blackouts_in_case(store, handoffs=found, events=events)
+    counts["blackouts"] = len(result)
+    if handoffs:
+        settings = {**_HANDOFF_DEFAULTS, "silences": True, "model_version": MODEL_VERSION}
+        _store_handoffs(store, found, settings)
+        counts["handoff_candidates"] = len(found)
+    return counts

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -116,15 +117,26 @@ class EntityEvents:
         return np.diff(self.offsets)
 
     def count_between(self, entity: IntArray, lo_h: FloatArray, hi_h: FloatArray) -> IntArray:
-        """Events of ``entity[j]`` with ``lo_h[j] <= t <= hi_h[j]`` (vectorised)."""
-        key = self.entity.astype(np.float64) * 1e7 + (self.t_h - self._t0())
-        e = entity.astype(np.float64) * 1e7 - self._t0()
-        left = np.searchsorted(key, e + lo_h, side="left")
-        right = np.searchsorted(key, e + hi_h, side="right")
-        return (right - left).astype(np.int64)
+        """Events of ``entity[j]`` with ``lo_h[j] <= t <= hi_h[j]`` (vectorised).
 
-    def _t0(self) -> float:
-        return float(self.t_h.min()) if len(self.t_h) else 0.0
+        Entities are laid end to end on one axis, each ``stride`` hours apart (a power of
+        two just above the span of the data, so keys stay small and exact to well under a
+        second; bounds are clipped to the entity's own stretch)."""
+        t0, stride, key = self._axis
+        e = entity.astype(np.float64) * stride
+        lo = np.clip(np.asarray(lo_h, dtype=np.float64) - t0, -0.5, stride - 0.5)
+        hi = np.clip(np.asarray(hi_h, dtype=np.float64) - t0, -0.5, stride - 0.5)
+        left = np.searchsorted(key, e + lo, side="left")
+        right = np.searchsorted(key, e + hi, side="right")
+        return np.asarray(np.maximum(right - left, 0), dtype=np.int64)
+
+    @cached_property
+    def _axis(self) -> tuple[float, float, FloatArray]:
+        """(origin, stride, sorted keys) of :meth:`count_between`, computed once."""
+        t0 = float(self.t_h.min()) if len(self.t_h) else 0.0
+        span = float(self.t_h.max() - t0) if len(self.t_h) else 0.0
+        stride = float(2.0 ** np.ceil(np.log2(span + 2.0)))
+        return t0, stride, self.entity.astype(np.float64) * stride + (self.t_h - t0)
 
 
 def entity_events(

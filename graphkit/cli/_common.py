@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -83,6 +84,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_INLINE_EXPLANATION_MAX_COLUMNS = 9
+
+
 def render(
     rows: Sequence[dict[str, Any]],
     *,
@@ -90,7 +94,12 @@ def render(
     title: str,
     columns: Sequence[str] | None = None,
 ) -> None:
-    """Print rows as JSON (for scripts) or as a table (for people)."""
+    """Print rows as JSON (for scripts) or as a table (for people).
+
+    The table leaves out nested columns (dicts such as ``evidence``) when the rows carry a
+    plain-language ``explanation``: the table stays readable and a caption says where the
+    full evidence is (``--json``).
+    """
     if json_output:
         sys.stdout.write(json.dumps(list(rows), default=_jsonable, ensure_ascii=False, indent=2))
         sys.stdout.write("\n")
@@ -99,12 +108,28 @@ def render(
         console.print(f"[dim]{title}: nothing to show[/dim]")
         return
     cols = list(columns or rows[0].keys())
-    table = Table(title=title, show_lines=False, header_style="bold")
+    hidden: list[str] = []
+    if "explanation" in cols:
+        hidden = [c for c in cols if any(isinstance(r.get(c), dict) for r in rows)]
+        cols = [c for c in cols if c not in hidden]
+    # a wide table leaves no room for free text: explanations then follow the table, one
+    # paragraph per row, keyed by the row's first column
+    below = "explanation" in cols and len(cols) > _INLINE_EXPLANATION_MAX_COLUMNS
+    if below:
+        cols.remove("explanation")
+    caption = f"not shown: {', '.join(hidden)} (use --json)" if hidden else None
+    table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     for c in cols:
         table.add_column(c, overflow="fold")
     for r in rows:
         table.add_row(*(_cell(r.get(c)) for c in cols))
     console.print(table)
+    if below:
+        for r in rows:
+            console.print(
+                f"[bold]{escape(_cell(r.get(cols[0])))}[/bold]: "
+                f"{escape(_cell(r.get('explanation')))}"
+            )
 
 
 def progress(*, transient: bool = True) -> Progress:

@@ -19,8 +19,8 @@ def analyze(
         typer.Option(
             "--only",
             help="Run only these parts (repeatable): communities, centrality, hierarchy, "
-            "blackouts, handoffs, "
-            "brokers. Prerequisites run too.",
+            "brokers, blackouts, handoffs, sensitivity (leaders and brokers re-ranked with "
+            "entity resolution at the review band's edges). Prerequisites run too.",
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (results are repeatable).")] = 0,

@@ -44,6 +44,20 @@ def _why(evidence: object, keys: tuple[str, ...]) -> str:
     return ", ".join(f"{k}={evidence[k]}" for k in keys if evidence.get(k) is not None)
 
 
+def _sensitivity(rows: list[dict[str, Any]]) -> None:
+    """One line per ranking: how many of its top actors survive other ER thresholds."""
+    for ranking in ("leaders", "brokers"):
+        part = [r for r in rows if r["ranking"] == ranking]
+        if not part:
+            continue
+        lost = [f"{r['actor_id']} (#{r['rank']})" for r in part if not r["survives"]]
+        console.print(
+            f"{ranking}: {len(part) - len(lost)} of the top {len(part)} stay in the top "
+            f"{len(part)} when entity resolution is looser or stricter"
+            + (f"; resolution-sensitive: {', '.join(lost)}" if lost else "")
+        )
+
+
 def _findings(case: Path) -> None:
     """The top rows of the analysis views, in a few readable columns."""
     from graphkit.store import CaseStore
@@ -96,6 +110,7 @@ def _findings(case: Path) -> None:
         title="hand-off hypotheses (top 5)",
         columns=["old", "new", "score", "status", "why"],
     )
+    _sensitivity(rows("sensitivity", 1000))
     links = [
         {**r, "why": _why(r.get("evidence"), ("n_shared_contacts", "shortest_path_hops"))}
         for r in rows("predicted-links")

@@ -1,4 +1,5 @@
-"""`graphkit evaluate CASE_DIR --truth DIR`: compare a case with a simulation's truth."""
+"""`graphkit evaluate CASE_DIR --truth DIR`: compare a case with a simulation's truth or with
+known labels of a real network."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ def evaluate(
     case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
     truth: Annotated[
         Path,
-        typer.Option("--truth", help="The truth folder of the simulated case.", show_default=False),
+        typer.Option(
+            "--truth",
+            help="The truth folder of a simulated case, or a folder whose attributes.csv "
+            "gives known groups and titles (Montagna format: node, familia, title).",
+            show_default=False,
+        ),
     ],
     stage: Annotated[
         list[str] | None, typer.Option(help="Only this stage (repeatable); default: all.")
@@ -26,17 +32,24 @@ def evaluate(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Measure each stage that has run against the truth (ingest: rows, rejects and
-    duplicates per source; later stages add their own measures).
+    duplicates per source; later stages add their own measures). With a labels folder,
+    communities and leaders are scored against the known groups and titles.
 
     Example: graphkit evaluate sim/case --truth sim/truth --json
+    (or: graphkit evaluate montagna-case --truth ../shared/data/montagna)
     """
     from graphkit.audit import sha256_file
     from graphkit.evaluate import evaluate_case
 
     store = open_case(case_dir)
-    sources = truth / "sources.csv"
-    inputs = {"truth_sources": sha256_file(sources)} if sources.is_file() else None
-    with audited(store, command="evaluate", operation="consultation", inputs=inputs) as entry:
+    inputs = {
+        f"truth_{name}": sha256_file(truth / name)
+        for name in ("sources.csv", "attributes.csv")
+        if (truth / name).is_file()
+    }
+    with audited(
+        store, command="evaluate", operation="consultation", inputs=inputs or None
+    ) as entry:
         results = evaluate_case(store, truth, stages=stage)
         entry.detail["stages"] = {k: v["status"] for k, v in results.items()}
     if json_output:

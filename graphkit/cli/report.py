@@ -29,10 +29,6 @@ def report(
     ] = "html",
     seed: Annotated[int, typer.Option(help="Seed of the network layout.")] = 0,
     force: Annotated[bool, typer.Option(help="Replace an existing file.")] = False,
-    sensitivity: Annotated[
-        bool,
-        typer.Option(help="Re-run resolution at the review band's edges to test the leaders."),
-    ] = True,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Write the case report: summary, network, communities, activity, hypotheses, methods.
@@ -43,17 +39,13 @@ def report(
 
     store = open_case(case_dir)
     with progress() as bar:
-        bar.add_task(
-            "writing the report" + (" (with sensitivity re-runs)" if sensitivity else ""),
-            total=None,
-        )
+        bar.add_task("writing the report", total=None)
         result = write_report(
             store,
             out=out,
             fmt=fmt,
             seed=seed,
             force=force,
-            sensitivity=sensitivity,
             actor=_common.ACTOR["actor"],
         )
     if json_output:

@@ -1,4 +1,10 @@
-"""Compare what the pipeline found in a case with the truth of a simulated case.
+"""Compare what the pipeline found in a case with the truth of a simulated case, or with known
+labels of a real network.
+
+Two kinds of truth folder: a simulation's (``sources.csv`` and the other files
+``graphkit simulate`` writes) and a *labels* folder (``attributes.csv`` with each node's known
+group and title, in the Montagna format: ``node, familia, title``). Each evaluator declares
+which kind it reads; a folder runs the evaluators of its kind.
 
 Each stage registers an evaluator ``fn(store, truth_dir) -> dict | None`` with
 :func:`evaluator`; ``None`` means the stage has not run in this case (reported as skipped).
@@ -39,6 +45,7 @@ __all__ = [
     "all_evaluators",
     "evaluate_case",
     "evaluator",
+    "truth_kind",
 ]
 
 Result = dict[str, Any]
@@ -50,7 +57,11 @@ EVALUATOR_MODULES: tuple[str, ...] = (
     "graphkit.evaluate.signals",
     "graphkit.evaluate.links",
     "graphkit.evaluate.analytics",
+    "graphkit.evaluate.labels",
 )
+
+
+TRUTH_KINDS = ("simulation", "labels")
 
 
 @dataclass(frozen=True)
@@ -58,16 +69,21 @@ class Evaluator:
     stage: str
     help: str
     fn: EvaluatorFn
+    truth: str = "simulation"
 
 
 _REGISTRY: dict[str, Evaluator] = {}
 
 
-def evaluator(stage: str, *, help: str) -> Callable[[EvaluatorFn], EvaluatorFn]:
-    """Register ``fn`` as the evaluator of ``stage``."""
+def evaluator(
+    stage: str, *, help: str, truth: str = "simulation"
+) -> Callable[[EvaluatorFn], EvaluatorFn]:
+    """Register ``fn`` as the evaluator of ``stage``, reading a ``truth`` kind of folder."""
+    if truth not in TRUTH_KINDS:
+        raise ValueError(f"truth must be one of {TRUTH_KINDS}")
 
     def register(fn: EvaluatorFn) -> EvaluatorFn:
-        _REGISTRY[stage] = Evaluator(stage, help, fn)
+        _REGISTRY[stage] = Evaluator(stage, help, fn, truth)
         return fn
 
     return register
@@ -80,6 +96,18 @@ def all_evaluators() -> dict[str, Evaluator]:
     return dict(_REGISTRY)
 
 
+def truth_kind(truth_dir: Path) -> str:
+    """``simulation`` (has ``sources.csv``) or ``labels`` (has ``attributes.csv``)."""
+    if (truth_dir / "sources.csv").is_file():
+        return "simulation"
+    if (truth_dir / "attributes.csv").is_file():
+        return "labels"
+    raise InputError(
+        f"{truth_dir} is not a truth folder: no sources.csv (simulation truth) "
+        "and no attributes.csv (known labels)"
+    )
+
+
 def evaluate_case(
     store: CaseStore, truth_dir: Path, *, stages: Sequence[str] | None = None
 ) -> dict[str, Result]:
@@ -89,13 +117,15 @@ def evaluate_case(
     others ``{"status": "evaluated", "metrics": ..., ...}``.
     """
     truth_dir = Path(truth_dir)
-    if not (truth_dir / "sources.csv").is_file():
-        raise InputError(f"{truth_dir} is not a simulation truth folder (no sources.csv)")
-    registry = all_evaluators()
+    kind = truth_kind(truth_dir)
+    registry = {k: e for k, e in all_evaluators().items() if e.truth == kind}
     wanted = list(stages) if stages else list(registry)
     unknown = [s for s in wanted if s not in registry]
     if unknown:
-        raise InputError(f"no evaluator for {', '.join(unknown)}; stages: {', '.join(registry)}")
+        raise InputError(
+            f"no evaluator for {', '.join(unknown)} with a {kind} truth folder; "
+            f"stages: {', '.join(registry)}"
+        )
     results: dict[str, Result] = {}
     for stage in wanted:
         result = registry[stage].fn(store, truth_dir)

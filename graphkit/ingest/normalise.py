@@ -13,20 +13,23 @@ import re
 from dataclasses import dataclass, field
 
 import duckdb
-import pyarrow as pa
 
 from graphkit.errors import MappingError
-from graphkit.ingest.identifiers import normalise_values
 from graphkit.ingest.kinds import FieldSpec
 from graphkit.ingest.mapping import ResolvedMapping
 
 __all__ = [
+    "LOOKUP_TABLES",
     "NormalisePlan",
-    "build_lookups",
+    "coded_value_sql",
     "detect_timestamp_format",
+    "list_items",
     "plan_normalise",
     "quote_ident",
+    "raw_value",
     "run_sql",
+    "trimmed_sql",
+    "value_lookup_table",
 ]
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,8 @@ _RANGES = {
 }
 
 
+# by-raw-value lookup table of each identifier type (built by graphkit.ingest.lookups)
+LOOKUP_TABLES = {"phone": "_lkr_phone", "account": "_lkr_account", "imei": "_lkr_imei"}
 _PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -120,8 +125,9 @@ class NormalisePlan:
     trims: dict[str, str] = field(default_factory=dict)  # field -> trimmed raw value SQL
     selects: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (error expr, source column)
-    joins: list[str] = field(default_factory=list)
-    list_lookups: list[tuple[str, str]] = field(default_factory=list)  # (field, lookup table)
+    joins: list[str] = field(default_factory=list)  # identifier lookups, joined in stage t
+    # (field, lookup table, list expression over the raw table ``r``)
+    list_lookups: list[tuple[str, str, str]] = field(default_factory=list)
     params: dict[str, object] = field(default_factory=dict)
 
     def param(self, value: object) -> str:
@@ -130,10 +136,25 @@ class NormalisePlan:
         return f"${name}"
 
 
-def _value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
+def raw_value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
+    """The untrimmed source value of ``fname``: a column of the raw table ``r`` or a constant."""
     if fname in rm.constants:
-        return f"NULLIF(trim({plan.param(rm.constants[fname])}), '')"
-    return f"NULLIF(trim(r.{quote_ident(rm.columns[fname])}), '')"
+        return f"CAST({plan.param(rm.constants[fname])} AS VARCHAR)"
+    return f"r.{quote_ident(rm.columns[fname])}"
+
+
+def trimmed_sql(x: str) -> str:
+    """``NULLIF(trim(x), '')`` that copies only values with a space at either end.
+
+    DuckDB's ``trim`` removes spaces only, so a value with no space at either end is its own
+    trimmed value; most values are like that and pass through without a copy.
+    """
+    padded = f"starts_with({x}, ' ') OR ends_with({x}, ' ')"
+    return f"NULLIF(CASE WHEN {padded} THEN trim({x}) ELSE {x} END, '')"
+
+
+def _value(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
+    return trimmed_sql(raw_value(plan, rm, fname))
 
 
 def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
@@ -142,6 +163,40 @@ def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     if fname not in plan.trims:
         plan.trims[fname] = f"{_value(plan, rm, fname)} AS {quote_ident(col)}"
     return f"t.{quote_ident(col)}"
+
+
+def _identifier(plan: NormalisePlan, rm: ResolvedMapping, fname: str, lookup: str) -> None:
+    """Stage-t columns of an identifier field from its by-raw-value lookup (one hash join)."""
+    alias = quote_ident(f"j_{fname}")
+    plan.joins.append(f"LEFT JOIN {lookup} {alias} ON {alias}.raw = {raw_value(plan, rm, fname)}")
+    plan.trims[fname] = (
+        f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
+        f"{alias}.value AS {quote_ident('v__' + fname + '__value')}, "
+        f"{alias}.valid AS {quote_ident('v__' + fname + '__valid')}"
+    )
+
+
+def value_lookup_table(fname: str) -> str:
+    """Name of the by-raw-value lookup of a low-cardinality coded field (event types)."""
+    return f"_lkv_{fname}"
+
+
+def coded_value_sql(ftype: str, v: str) -> str:
+    """The canonical value of a coded field type from its trimmed value ``v``."""
+    if ftype == "event_type":
+        return _event_type(v)
+    raise ValueError(f"{ftype} is not a coded field type")
+
+
+def _coded(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> None:
+    """Stage-t columns of a coded field from its lookup over the distinct raw values."""
+    alias = quote_ident(f"j_{fname}")
+    table = quote_ident(value_lookup_table(fname))
+    plan.joins.append(f"LEFT JOIN {table} {alias} ON {alias}.raw = {raw_value(plan, rm, fname)}")
+    plan.trims[fname] = (
+        f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
+        f"{alias}.value AS {quote_ident('v__' + fname + '__value')}"
+    )
 
 
 def _source_label(rm: ResolvedMapping, fname: str) -> str:
@@ -304,7 +359,7 @@ def _event_type(v: str) -> str:
     return f"CASE {whens} ELSE lower({v}) END"
 
 
-def _list(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
+def list_items(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
     sep = rm.mapping.formats.get(spec.name)
     pattern = plan.param("[" + "".join("\\" + c for c in sep) + "]" if sep else "[;|]")
     split = f"string_split_regex({v}, {pattern})"
@@ -318,10 +373,12 @@ def plan_normalise(
 ) -> NormalisePlan:
     """Build the statement pieces for ``rm`` over ``raw_table``.
 
-    Three stages: ``t`` trims each raw value once (``v__<field>``), ``v`` computes the
-    canonical columns (joining identifier lookups), and the outer select derives each row's
-    error (the first failing field) from the computed columns, so no expression is evaluated
-    twice.
+    Three stages (assembled by graphkit.ingest.stage): ``t`` trims each raw value once
+    (``v__<field>``) and joins the lookups of identifiers and event types on the raw value
+    (``v__<field>__value``, ``v__<field>__valid``), ``v`` computes the canonical columns, and
+    the outer select derives each row's error (the first failing field) from the computed
+    columns, so no expression is evaluated twice. The lookup tables must exist
+    (graphkit.ingest.lookups) before the statement runs.
     """
     plan = NormalisePlan()
     spec = rm.mapping.spec
@@ -333,6 +390,10 @@ def plan_normalise(
             for col, dtype in f.staging_columns():
                 plan.selects.append(f"CAST(NULL AS {dtype}) AS {quote_ident(col)}")
             continue
+        if f.type in LOOKUP_TABLES:
+            _identifier(plan, rm, f.name, LOOKUP_TABLES[f.type])
+        elif f.type == "event_type":
+            _coded(plan, rm, f.name)
         v = _trimmed(plan, rm, f.name)
         tv = quote_ident("v__" + f.name)  # the trimmed value as seen by the outer stage
         label = _source_label(rm, f.name)
@@ -341,16 +402,13 @@ def plan_normalise(
         err: str | None = f"CASE WHEN {tv} IS NULL THEN 'missing_value' END" if f.required else None
         match f.type:
             case "phone" | "account" | "imei":
-                lk = {"phone": "_lk_phone", "account": "_lk_account", "imei": "_lk_imei"}[f.type]
-                alias = f"j_{f.name}"
-                plan.joins.append(f"LEFT JOIN {lk} {alias} ON {alias}.raw = {v}")
-                # invalid identifiers stay exactly as given
-                plan.selects.append(
-                    f"CASE WHEN {alias}.valid THEN {alias}.norm ELSE {v} END AS {n}"
-                )
+                # looked up by the untrimmed value (see graphkit.ingest.lookups): no per-row
+                # trim, and invalid identifiers come back exactly as given (trimmed)
+                plan.selects.append(f"t.{quote_ident('v__' + f.name + '__value')} AS {n}")
                 if f.type != "imei":
                     plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
-                plan.selects.append(f"{alias}.valid AS {quote_ident(f.name + '_valid')}")
+                valid = quote_ident(f"v__{f.name}__valid")
+                plan.selects.append(f"t.{valid} AS {quote_ident(f.name + '_valid')}")
             case "timestamp":
                 expr = _timestamp(plan, f, v, rm, con, raw_table)
                 plan.selects.append(f"{expr} AS {n}")
@@ -381,12 +439,17 @@ def plan_normalise(
                 plan.selects.append(f"{_partial_date(plan, f, v, rm)} AS {n}")
                 plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
             case "event_type":
-                plan.selects.append(f"{_event_type(v)} AS {n}")
+                plan.selects.append(f"t.{quote_ident('v__' + f.name + '__value')} AS {n}")
             case "list" | "phone_list" | "account_list":
-                plan.selects.append(f"{_list(plan, f, v, rm)} AS {n}")
+                items = list_items(plan, f, v, rm)
                 if f.type != "list":
                     lk = "_lk_phone" if f.type == "phone_list" else "_lk_account"
-                    plan.list_lookups.append((f.name, lk))
+                    plan.list_lookups.append(
+                        (f.name, lk, list_items(plan, f, _value(plan, rm, f.name), rm))
+                    )
+                    # rows with items are normalised in _lst_<field>; the rest keep their list
+                    items = f"coalesce({quote_ident('l_' + f.name)}.v, {items})"
+                plan.selects.append(f"{items} AS {n}")
             case _:
                 plan.selects.append(f"{v} AS {n}")
         if err is not None:
@@ -402,56 +465,6 @@ def plan_normalise(
 
 def _lit_or_null(required: bool) -> str:
     return "'missing_value'" if required else "NULL"
-
-
-def build_lookups(
-    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
-) -> dict[str, int]:
-    """Create the lookup tables (raw -> normalised, valid) over distinct identifier values.
-
-    Returns the number of distinct values normalised per lookup.
-    """
-    spec = rm.mapping.spec
-    groups = {
-        "_lk_phone": ("phone", ("phone", "phone_list")),
-        "_lk_account": ("account", ("account", "account_list")),
-        "_lk_imei": ("imei", ("imei",)),
-    }
-    counts: dict[str, int] = {}
-    throwaway = NormalisePlan()
-    for table, (kind, types) in groups.items():
-        parts = []
-        for f in spec.fields:
-            if f.type not in types or not (f.name in rm.columns or f.name in rm.constants):
-                continue
-            v = _value(throwaway, rm, f.name)
-            if f.type.endswith("_list"):
-                parts.append(
-                    f"SELECT unnest({_list(throwaway, f, v, rm)}) AS raw FROM {raw_table} r"
-                )
-            else:
-                parts.append(f"SELECT {v} AS raw FROM {raw_table} r")
-        values: list[str] = []
-        if parts:
-            union = " UNION ".join(parts)
-            rows = run_sql(
-                con, f"SELECT DISTINCT raw FROM ({union}) WHERE raw IS NOT NULL", throwaway.params
-            ).fetchall()
-            values = [str(r[0]) for r in rows]
-        triples = normalise_values(kind, values, default_region=rm.mapping.default_region)
-        lookup = pa.table(
-            {
-                "raw": pa.array([t[0] for t in triples], pa.string()),
-                "norm": pa.array([t[1] for t in triples], pa.string()),
-                "valid": pa.array([t[2] for t in triples], pa.bool_()),
-            }
-        )
-        con.execute("SELECT 1").fetchall()  # no pending result may be open while registering
-        con.register("_lk_arrow", lookup)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _lk_arrow").fetchall()
-        con.unregister("_lk_arrow")
-        counts[table] = len(values)
-    return counts
 
 
 def check_formats_used(rm: ResolvedMapping) -> None:

@@ -7,6 +7,7 @@ the manifest holds rows read, accepted, rejected and duplicates, and always
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
@@ -20,18 +21,32 @@ import duckdb
 from graphkit.audit import sha256_file
 from graphkit.errors import CaseError, InputError
 from graphkit.ingest.kinds import KINDS, get_kind, staging_ddl
-from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
-from graphkit.ingest.normalise import (
-    build_lookups,
-    check_formats_used,
-    plan_normalise,
-    quote_ident,
-    run_sql,
+from graphkit.ingest.lookups import (
+    build_value_lookups,
+    finish_lookups,
+    lookup_temp_tables,
+    start_lookups,
 )
-from graphkit.ingest.readers import EXCERPT_CHARS, REJECTS_DDL, detect_format, drop_temp, read_raw
+from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
+from graphkit.ingest.normalise import check_formats_used, plan_normalise
+from graphkit.ingest.readers import REJECTS_DDL, detect_format, drop_temp, read_raw
+from graphkit.ingest.stage import (
+    STAGE_TEMP_TABLES,
+    count_duplicate_record_ids,
+    find_duplicates,
+    insert_rejects,
+    insert_staged,
+    normalise_lists,
+)
 from graphkit.store import CaseStore
 
-__all__ = ["IngestResult", "count_lines", "ensure_staging_tables", "ingest_file"]
+__all__ = [
+    "IngestResult",
+    "count_lines",
+    "ensure_staging_tables",
+    "hash_and_count_lines",
+    "ingest_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +73,46 @@ class IngestResult:
         return asdict(self)
 
 
+class _LineCounter:
+    """Counts lines (LF, CRLF or bare CR endings) over a stream of byte chunks."""
+
+    def __init__(self) -> None:
+        self.lf = self.cr = self.crlf = self.size = 0
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.lf += chunk.count(b"\n")
+        self.cr += chunk.count(b"\r")
+        self.crlf += chunk.count(b"\r\n") + (1 if self.last == b"\r" and chunk[:1] == b"\n" else 0)
+        self.last = chunk[-1:]
+        self.size += len(chunk)
+
+    @property
+    def lines(self) -> int:
+        lines = self.lf + (self.cr - self.crlf)
+        if self.size and self.last not in (b"\n", b"\r"):
+            lines += 1
+        return lines
+
+
 def count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> int:
     """Number of lines (LF, CRLF or bare CR endings), counted without decoding."""
-    lf = cr = crlf = 0
-    last = b""
-    size = 0
+    counter = _LineCounter()
     with path.open("rb") as fh:
         while chunk := fh.read(chunk_bytes):
-            lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (1 if last == b"\r" and chunk[:1] == b"\n" else 0)
-            last = chunk[-1:]
-            size += len(chunk)
-    lines = lf + (cr - crlf)
-    if size and last not in (b"\n", b"\r"):
-        lines += 1
-    return lines
+            counter.feed(chunk)
+    return counter.lines
+
+
+def hash_and_count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> tuple[str, int]:
+    """SHA-256 (hex) and line count of a file in one read (see :func:`count_lines`)."""
+    digest = hashlib.sha256()
+    counter = _LineCounter()
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            digest.update(chunk)
+            counter.feed(chunk)
+    return digest.hexdigest(), counter.lines
 
 
 def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -115,7 +154,7 @@ def ingest_file(
             f"source name {name!r} must be letters, digits, '_', '-' or '.' (use --source-name)"
         )
     step("hashing")
-    digest = sha256_file(path)
+    digest, line_count = hash_and_count_lines(path)
     sources = store.manifest.get("sources", {})
     existing = sources.get(name)
     same_file = [
@@ -142,7 +181,7 @@ def ingest_file(
     if replace and existing is None and same_file:
         name = same_file[0]
     fmt = detect_format(path)
-    lines = count_lines(path) if fmt != "parquet" else None
+    lines = line_count if fmt != "parquet" else None
     entry: dict[str, Any] = {
         "name": name,
         "kind": kind,
@@ -198,107 +237,46 @@ def _ingest(
         rm = resolve_mapping(mapping, raw.columns)
         check_formats_used(rm)
         step("normalising identifiers")
-        build_lookups(con, rm, "_raw")
+        # identifiers are normalised in a background thread while DuckDB finds duplicates
+        pending = start_lookups(con, rm, "_raw")
+        try:
+            build_value_lookups(con, rm, "_raw")
+            n_dup = find_duplicates(con, "_raw", raw.columns)
+        except BaseException:
+            pending.executor.shutdown(wait=True, cancel_futures=True)
+            raise
+        finish_lookups(con, pending)
         step("normalising fields")
         plan = plan_normalise(con, rm, "_raw")
-        raw_cols = ", ".join("r." + quote_ident(c) for c in raw.columns)
-        record_id = "CAST(t._row AS VARCHAR)"
-        if "record_id" in rm.columns:
-            plan.trims["record_id"] = (
-                f"NULLIF(trim(r.{quote_ident(rm.columns['record_id'])}), '') AS v__record_id"
-            )
-            record_id = f"coalesce(t.v__record_id, {record_id})"
-        err_cols = [f"{e} AS _e{i}" for i, (e, _label) in enumerate(plan.errors)]
-        trims = "".join(f", {t}" for t in plan.trims.values())
-        passthrough = "".join(f", t.{quote_ident('v__' + f)}" for f in plan.trims)
-        # Exact duplicates: rows whose raw values hash alike (64 bits; for 10M rows the chance
-        # of any collision is below 3e-6), found on a narrow (hash, row) table so the wide rows
-        # never go through a sort. Only the later copies are listed.
-        con.execute(
-            f"""
-            CREATE TEMP TABLE _dup AS
-            SELECT _row FROM (
-              SELECT _row, row_number() OVER (PARTITION BY _h ORDER BY _row) AS copy
-              FROM (SELECT r._row, hash({raw_cols}) AS _h FROM _raw r)
-              WHERE _h IN (SELECT hash({raw_cols}) FROM _raw r GROUP BY 1 HAVING count(*) > 1))
-            WHERE copy > 1
-            """
-        )
-        run_sql(
-            con,
-            f"""
-            CREATE TEMP TABLE _norm AS
-            WITH t AS (SELECT r._row{trims} FROM _raw r),
-                 v AS (SELECT t._row, {record_id} AS record_id,
-                              {", ".join(plan.selects)}{passthrough}
-                       FROM t {" ".join(plan.joins)})
-            SELECT v.* EXCLUDE (_row{"".join(", " + quote_ident("v__" + f) for f in plan.trims)}),
-                   v._row AS row_number,
-                   {", ".join(err_cols) if err_cols else "NULL AS _e_none"},
-                   d._row IS NOT NULL AS is_duplicate
-            FROM v LEFT JOIN _dup d ON d._row = v._row
-            """,
-            plan.params,
-        )
-        for fname, lookup in plan.list_lookups:
-            _normalise_list(con, fname, lookup)
-        any_error = (
-            "coalesce(" + ", ".join(f"_e{i}" for i in range(len(plan.errors))) + ")"
-            if plan.errors
-            else "CAST(NULL AS VARCHAR)"
-        )
-        which_col = (
-            "CASE "
-            + " ".join(
-                f"WHEN _e{i} IS NOT NULL THEN {plan.param(label)}"
-                for i, (_e, label) in enumerate(plan.errors)
-            )
-            + " END"
-            if plan.errors
-            else "NULL"
-        )
+        lists = normalise_lists(con, plan, "_raw")
         step("writing")
-        excerpt = f"left(concat_ws($delim, {_coalesced(raw.columns)}), {EXCERPT_CHARS})"
-        run_sql(
-            con,
-            f"""
-            INSERT INTO rejects
-            SELECT $source, $kind, row_number, {which_col}, {any_error}, {excerpt}, NULL
-            FROM _norm JOIN _raw r ON r._row = _norm.row_number
-            WHERE {any_error} IS NOT NULL
-            """,
-            {**plan.params, "source": name, "kind": kind, "delim": raw.delimiter or ","},
+        accepted = insert_staged(
+            con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
         )
-        select_cols = ", ".join(quote_ident(c) for c, _t in spec.field_columns())
-        run_sql(
-            con,
-            f"""
-            INSERT INTO {spec.table} BY NAME
-            SELECT $source AS source_name, row_number, record_id, is_duplicate, {select_cols}
-            FROM _norm WHERE {any_error} IS NULL
+        if accepted < raw.rows_ok:  # some rows failed a field check
+            insert_rejects(
+                con,
+                plan,
+                rm,
+                spec,
+                raw="_raw",
+                columns=raw.columns,
+                source_name=name,
+                delimiter=raw.delimiter or ",",
+            )
+        counts = con.execute(
+            """
+            SELECT (SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = $source),
+                   (SELECT count(*) FROM _dup d WHERE d._row NOT IN (
+                      SELECT row_number FROM rejects WHERE source_name = $source))
             """,
-            {**plan.params, "source": name},
-        )
-        counts = run_sql(
-            con,
-            f"""
-            SELECT count(*) FILTER (WHERE {any_error} IS NULL),
-                   count(*) FILTER (WHERE {any_error} IS NULL AND is_duplicate),
-                   count(*) - count(DISTINCT record_id)
-            FROM _norm
-            """,
-            plan.params,
+            {"source": name},
         ).fetchone()
         assert counts is not None
-        accepted, duplicates, dup_ids = (int(c) for c in counts)
-        rejected_row = con.execute(
-            "SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = ?", [name]
-        ).fetchone()
-        rejected = int(rejected_row[0]) if rejected_row else 0
+        rejected, duplicates = int(counts[0]), int(counts[1])
+        dup_ids = count_duplicate_record_ids(con, rm, "_raw")
         step("committing")
-        drop_temp(
-            con, "_norm", "_dup", "_raw", "_raw_stage", "_lk_phone", "_lk_account", "_lk_imei"
-        )
+        drop_temp(con, *lists, *STAGE_TEMP_TABLES, "_raw", "_raw_stage", *lookup_temp_tables(rm))
         if accepted + rejected != raw.rows_read:
             raise CaseError(
                 f"internal count mismatch for {name}: accepted {accepted} + rejected {rejected} "
@@ -320,25 +298,3 @@ def _ingest(
         duplicates,
         duplicate_record_ids=dup_ids,
     )
-
-
-def _coalesced(columns: list[str]) -> str:
-    return ", ".join(f"coalesce(r.{quote_ident(c)}, '')" for c in columns)
-
-
-def _normalise_list(con: duckdb.DuckDBPyConnection, fname: str, lookup: str) -> None:
-    col = f'"{fname}"'
-    con.execute(
-        f"""
-        CREATE TEMP TABLE _lst AS
-        SELECT row_number, list(coalesce(lk.norm, x.item) ORDER BY x.pos) AS v FROM (
-          SELECT row_number, unnest({col}) AS item, generate_subscripts({col}, 1) AS pos
-          FROM _norm) x
-        LEFT JOIN {lookup} lk ON lk.raw = x.item
-        GROUP BY row_number
-        """
-    )
-    con.execute(
-        f"UPDATE _norm SET {col} = _lst.v FROM _lst WHERE _norm.row_number = _lst.row_number"
-    )
-    con.execute("DROP TABLE _lst")

@@ -230,13 +230,12 @@ def _optional(
     return _as_lists(frame, "layers", "members")
 
 
-def collect(store: CaseStore, *, sensitivity: bool = True) -> CaseFacts:
+def collect(store: CaseStore) -> CaseFacts:
     """Read the case into :class:`CaseFacts` (read-only; nothing in the case changes).
 
-    With ``sensitivity`` and no stored ``analytics_sensitivity`` table, the leader ranking is
-    recomputed under the review band's loose and strict resolution thresholds on throw-away
-    copies of the case (:mod:`graphkit.report.sensitivity`); that takes about as long as
-    re-running build and analyze twice.
+    Sensitivity of the leader and broker rankings comes from ``analytics_sensitivity`` and
+    the manifest stage ``sensitivity``, both written by ``graphkit analyze``
+    (:mod:`graphkit.analytics.sensitivity_case`).
     """
     manifest = store.manifest
     missing: dict[str, str] = {}
@@ -322,22 +321,13 @@ def collect(store: CaseStore, *, sensitivity: bool = True) -> CaseFacts:
     if activity.empty:
         missing["activity"] = "no call records with times (ingest a cdr source)"
     info: dict[str, Any] = {}
-    if stored.empty and sensitivity and not actors.empty:
-        from graphkit.report.sensitivity import leader_sensitivity
-
-        found = leader_sensitivity(store, actors)
-        if found is not None:
-            stored = found.table
-            info = {
-                "thresholds": found.thresholds,
-                "agreement": found.agreement,
-                "top_k": found.top_k,
-            }
-    if stored.empty:
+    if not stored.empty:
+        info = dict((store.stage("sensitivity") or {}).get("summary", {}))
+    if stored.empty or not info:
+        stored, info = stored.iloc[0:0], {}
         missing["sensitivity"] = (
-            "needs entity resolution with a review band (run `graphkit resolve`)"
-            if sensitivity
-            else "not computed (--no-sensitivity)"
+            "needs entity resolution with a review band (`graphkit resolve`), then "
+            "`graphkit analyze`"
         )
     return CaseFacts(
         name=str(manifest.get("name", store.path.name)),

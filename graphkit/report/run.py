@@ -47,7 +47,6 @@ def write_report(
     fmt: str = "html",
     seed: int = 0,
     force: bool = False,
-    sensitivity: bool = True,
     actor: str | None = None,
 ) -> ReportResult:
     """Write the case report (HTML, or Markdown with PNG figures beside it); audited.
@@ -61,7 +60,7 @@ def write_report(
         out = default_report_path(store, fmt)
         out.parent.mkdir(exist_ok=True)
     case_hash = store.manifest_sha256()
-    detail: dict[str, object] = {"format": fmt, "seed": seed, "sensitivity": sensitivity}
+    detail: dict[str, object] = {"format": fmt, "seed": seed}
     with audited(
         store.audit,
         command="report",
@@ -70,7 +69,7 @@ def write_report(
         detail=detail,
         actor=actor,
     ) as entry:
-        result = _write(store, out=out, fmt=fmt, seed=seed, force=force, sensitivity=sensitivity)
+        result = _write(store, out=out, fmt=fmt, seed=seed, force=force)
         entry.outputs.update(
             {str(result.path): result.sha256, **{str(p): sha256_file(p) for p in result.figures}}
         )
@@ -82,15 +81,13 @@ def write_report(
     return result
 
 
-def _write(
-    store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool, sensitivity: bool
-) -> ReportResult:
+def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> ReportResult:
     from graphkit.report.collect import collect
     from graphkit.report.sections import build_sections
 
     started = time.perf_counter()
     target = check_target(out, force=force)
-    facts = collect(store, sensitivity=sensitivity)
+    facts = collect(store)
     sections = build_sections(facts, seed=seed)
     title = f"Case report: {facts.name}"
     subtitle = (

@@ -263,42 +263,63 @@ LIMITATIONS = (
 )
 
 
+_RANKING_NOUN = {"leaders": ("leader", "leadership"), "brokers": ("broker", "betweenness")}
+
+
 def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
     info = facts.sensitivity_info
-    th, agree, k = info["thresholds"], info["agreement"], int(info["top_k"])
-    t = facts.sensitivity
+    th, k = info["thresholds"], int(info["top_k"])
     names = _names(facts)
-    variants = [v for v in ("loose", "strict") if f"rank_{v}" in t.columns]
-    kept = int(t["survives"].sum())
-    text = (
-        f"Leaders under other entity-resolution thresholds: persons were formed at match "
-        f"probability {th['base']:g}; re-running resolution, build and analysis at "
-        + " and ".join(f"{th[v]:g} ({v})" for v in variants)
-        + f", {kept} of the top {len(t)} leaders stay in the top {k} under every threshold. "
-        + "; ".join(
-            f"{v}: top-{k} overlap {agree[v]['jaccard_top_k']:.2f}, Kendall tau "
-            f"{agree[v]['kendall_tau']:.2f}"
-            for v in variants
+    variants = [v for v in ("loose", "strict") if v in th]
+    blocks: list[Block] = [
+        Para(
+            f"Rankings under other entity-resolution thresholds: persons were formed at match "
+            f"probability {th['base']:g}; `graphkit analyze` re-ran resolution, build and "
+            "analysis at "
+            + " and ".join(f"{th[v]:g} ({v})" for v in variants)
+            + ". An actor who drops out of a top list depends on how records were matched: "
+            "check the resolution of their records before relying on the rank."
         )
-        + ". A leader who drops out depends on how records were matched: check the "
-        "resolution of their records before relying on the rank."
-    )
-    rows = tuple(
-        (
-            names.get(str(r["actor_id"]), str(r["actor_id"])),
-            int(r["rank"]),
-            *(fmt(r[f"rank_{v}"]) if pd.notna(r[f"rank_{v}"]) else f"> {k}" for v in variants),
-            "yes" if r["survives"] else "no",
+    ]
+    for ranking, (noun, measure) in _RANKING_NOUN.items():
+        t = facts.sensitivity[facts.sensitivity["ranking"] == ranking]
+        if t.empty:
+            continue
+        agree = info["agreement"].get(ranking, {})
+        kept = int(t["survives"].sum())
+        blocks.append(
+            Para(
+                f"{noun.capitalize()}s (by {measure}): {kept} of the top {len(t)} stay in the "
+                f"top {k} under every threshold; "
+                + "; ".join(
+                    f"{v}: top-{k} overlap {agree[v]['jaccard_top_k']:.2f}, Kendall tau "
+                    f"{agree[v]['kendall_tau']:.2f}"
+                    for v in variants
+                    if v in agree
+                )
+                + "."
+            )
         )
-        for _, r in t.iterrows()
-    )
-    columns = (
-        "leader",
-        f"rank at {th['base']:g}",
-        *(f"rank at {th[v]:g} ({v})" for v in variants),
-        f"stays in top {k}",
-    )
-    return [Para(text), Table(columns, rows, "Sensitivity of the leader ranking")]
+        rows = tuple(
+            (
+                names.get(str(r["actor_id"]), str(r["actor_id"])),
+                int(r["rank"]),
+                *(
+                    fmt(int(r[f"rank_{v}"])) if pd.notna(r[f"rank_{v}"]) else f"> {k}"
+                    for v in variants
+                ),
+                "yes" if r["survives"] else "no",
+            )
+            for _, r in t.iterrows()
+        )
+        columns = (
+            noun,
+            f"rank at {th['base']:g}",
+            *(f"rank at {th[v]:g} ({v})" for v in variants),
+            f"stays in top {k}",
+        )
+        blocks.append(Table(columns, rows, f"Sensitivity of the {noun} ranking"))
+    return blocks
 
 
 def methods_section(facts: CaseFacts, *, seed: int) -> Section:
@@ -335,22 +356,13 @@ def methods_section(facts: CaseFacts, *, seed: int) -> Section:
     blocks.append(Table(("software", "version"), tuple(sorted(facts.versions.items())), "Versions"))
     if facts.sensitivity_info:
         blocks += _sensitivity_blocks(facts)
-    elif not facts.sensitivity.empty:
-        s = facts.sensitivity
-        blocks.append(
-            Table(
-                tuple(str(c) for c in s.columns),
-                tuple(tuple(fmt(v) for v in row) for row in s.head(30).itertuples(index=False)),
-                "Sensitivity of the leader ranking to the entity-resolution threshold",
-            )
-        )
     else:
         blocks.append(
             Para(
-                "Sensitivity of the leader ranking to entity-resolution thresholds: "
+                "Sensitivity of the leader and broker rankings to entity-resolution "
+                "thresholds: "
                 + facts.missing.get("sensitivity", "not available")
-                + "; the leader "
-                "ranking above holds for the threshold recorded under `resolve`.",
+                + "; the rankings above hold for the threshold recorded under `resolve`.",
                 muted=True,
             )
         )

@@ -17,7 +17,7 @@ from graphkit.simulate.plan import DAY_S, Plan
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.world import KIND_NAMES, WORK, Population, Towers
 
-__all__ = ["DayEvents", "EventModel", "day_events"]
+__all__ = ["DayEvents", "EventModel", "caller_cells", "day_events", "lookup_phone"]
 
 # events per hour of day, relative (social and work; weekday and weekend)
 _SOCIAL_WEEKDAY = [
@@ -137,6 +137,8 @@ class DayEvents:
     duration_s: np.ndarray
     cell: np.ndarray  # cell index, -1 for landlines
     imei: np.ndarray  # handset index, -1 for landlines
+    caller_node: np.ndarray  # person (or people + household for a landline) behind the caller
+    callee_node: np.ndarray
 
     @property
     def size(self) -> int:
@@ -145,11 +147,27 @@ class DayEvents:
     def take(self, idx: np.ndarray) -> DayEvents:
         return DayEvents(*(getattr(self, f)[idx] for f in _FIELDS))
 
+    @staticmethod
+    def concat(parts: list[DayEvents]) -> DayEvents:
+        return DayEvents(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
 
-_FIELDS = ("time_s", "caller", "callee", "sms", "duration_s", "cell", "imei")
+
+_FIELDS = (
+    "time_s",
+    "caller",
+    "callee",
+    "sms",
+    "duration_s",
+    "cell",
+    "imei",
+    "caller_node",
+    "callee_node",
+)
 
 
-def _lookup(model: EventModel, node: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lookup_phone(
+    model: EventModel, node: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Phone and handset that each node uses at time ``t`` (-1, -1 when silent)."""
     plan, n = model.plan, model.people
     person = node < n
@@ -185,14 +203,10 @@ def day_events(model: EventModel, day: int, rng: np.random.Generator) -> DayEven
     keep = (t >= ties.from_s[e]) & (t < ties.to_s[e])
     caller_node = np.where(a_calls, ties.a[e], ties.b[e])
     callee_node = np.where(a_calls, ties.b[e], ties.a[e])
-    caller, imei = _lookup(model, caller_node, t)
-    callee, _ = _lookup(model, callee_node, t)
+    caller, imei = lookup_phone(model, caller_node, t)
+    callee, _ = lookup_phone(model, callee_node, t)
     keep &= (caller >= 0) & (callee >= 0)
-    person = np.minimum(caller_node, model.people - 1)
-    at_work = ~weekend & (hour >= 9) & (hour < 17) & model.employed[person]
-    cell = np.where(at_work, model.work_cell[person], model.home_cell[person])
-    cell = np.where(roam, model.roam_cell[person, roam_pick], cell)
-    cell = np.where(caller_node < model.people, cell, -1)
+    cell = caller_cells(model, caller_node, hour, weekend, roam, roam_pick)
     order = np.flatnonzero(keep)
     order = order[np.argsort(t[order], kind="stable")]
     return DayEvents(
@@ -203,4 +217,24 @@ def day_events(model: EventModel, day: int, rng: np.random.Generator) -> DayEven
         duration_s=np.where(sms, 0, duration)[order],
         cell=cell[order],
         imei=imei[order],
+        caller_node=caller_node[order],
+        callee_node=callee_node[order],
     )
+
+
+def caller_cells(
+    model: EventModel,
+    caller_node: np.ndarray,
+    hour: np.ndarray,
+    weekend: bool,
+    roam: np.ndarray,
+    roam_pick: np.ndarray,
+) -> np.ndarray:
+    """The caller's cell: workplace on weekday office hours, home otherwise, sometimes one of
+    three places nearby (``roam``); -1 for landlines."""
+    person = np.minimum(caller_node, model.people - 1)
+    at_work = ~weekend & (hour >= 9) & (hour < 17) & model.employed[person]
+    cell = np.where(at_work, model.work_cell[person], model.home_cell[person])
+    cell = np.where(roam, model.roam_cell[person, roam_pick], cell)
+    out: np.ndarray = np.where(caller_node < model.people, cell, -1)
+    return out

@@ -27,8 +27,9 @@ from graphkit.simulate.records import (
     write_subscribers,
     write_towers,
 )
+from graphkit.simulate.relays import RELAY_COLUMNS, RelayModel, relay_events
 from graphkit.simulate.spec import SimulationSpec
-from graphkit.simulate.truth import write_truth
+from graphkit.simulate.truth import relay_rows, write_truth
 from graphkit.simulate.world import (
     Population,
     Ties,
@@ -56,6 +57,7 @@ _STREAMS = {
     "identities": 10,
     "cdr": 11,
     "cdr_noise": 12,
+    "relays": 13,
 }
 
 
@@ -123,10 +125,11 @@ def simulate(
             shutil.rmtree(out_dir / sub, ignore_errors=True)
     (out_dir / "sources").mkdir(parents=True, exist_ok=True)
     world = _build_world(spec)
-    cdr_stats = _write_cdrs(out_dir, spec, world, on_day)
+    cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day)
     ledger = NoiseLedger()
     ids = Identities(world.pop, _rng(spec.seed, "identities"))
     tables = _write_records(out_dir, spec, world, ids, ledger)
+    tables["relays"] = (RELAY_COLUMNS, relay_rows(spec, relays))
     counts = _write_index(out_dir, spec, cdr_stats, ledger, tables)
     tables["fake_identities"] = (
         ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
@@ -188,22 +191,29 @@ def _write_cdrs(
     spec: SimulationSpec,
     world: _World,
     on_day: Callable[[int, int], None] | None,
-) -> dict[str, SourceStats]:
-    """Both operators' CDR files, a day at a time (each day its own random streams)."""
+) -> tuple[dict[str, SourceStats], np.ndarray]:
+    """Both operators' CDR files, a day at a time (each day its own random streams); returns
+    the writer's statistics and the relayed contacts (:func:`relay_events` rows)."""
     seed = spec.seed
     model = EventModel.build(world.plan, world.pop, world.towers, spec, _rng(seed, "places"))
+    relay_model = RelayModel.build(world.plan, world.groups)
     writer = CdrWriter(out_dir, spec, world.plan, world.towers)
+    relayed: list[np.ndarray] = []
     if on_day is not None:
         on_day(0, spec.days)
     try:
         for day in range(spec.days):
             events = day_events(model, day, _rng(seed, "cdr", day))
+            events, rows = relay_events(
+                model, relay_model, events, day, spec, _rng(seed, "relays", day)
+            )
+            relayed.append(rows)
             writer.write_day(events, _rng(seed, "cdr_noise", day))
             if on_day is not None:
                 on_day(day + 1, spec.days)
     finally:
         writer.close()
-    return writer.stats
+    return writer.stats, np.concatenate(relayed) if relayed else np.zeros((0, 7), np.int64)
 
 
 Table = tuple[list[str], list[Any]]

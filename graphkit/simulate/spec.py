@@ -76,6 +76,16 @@ class SimulationSpec:
     """share of the calls and texts between two ranks of a group that the lower rank places
     (lieutenant -> boss this + 0.05, soldier -> lieutenant this - 0.05, soldier -> boss this -
     0.10; see docs/simulate.md for its calibration)"""
+    relay_share: float = 0.5
+    """probability that a call or text from a superior to a direct subordinate (boss ->
+    lieutenant, lieutenant -> soldier of his crew) is an order the subordinate passes on to his
+    own subordinates (an assumption: no published rate; docs/simulate.md)"""
+    relay_reach: float = 0.6
+    """share of his own subordinates a relaying subordinate contacts (at least one)"""
+    relay_delay_median_s: float = 600.0
+    """median delay between the end of the order and each relayed contact (log-normal)"""
+    relay_delay_sigma: float = 0.9
+    """log-normal sigma of that delay (0.9: 90% of relays within 3.2 x the median)"""
     handoff_contact_drift: float = 0.12
     """probability that each of a person's ties ends at their hand-off"""
     landline_share: float = 0.3
@@ -114,7 +124,11 @@ class SimulationSpec:
             raise InputError(
                 f"upward_call_share must be in [0.1, 0.9], got {self.upward_call_share}"
             )
+        if self.relay_delay_median_s <= 0 or self.relay_delay_sigma < 0:
+            raise InputError("relay_delay_median_s must be positive and relay_delay_sigma >= 0")
         for name in (
+            "relay_share",
+            "relay_reach",
             "member_share",
             "member_background_factor",
             "handoff_contact_drift",

@@ -253,3 +253,19 @@ def write_truth(
             lines.append(f"| {key} | {value} |")
     readme = _README.read_text(encoding="utf-8") + "\n".join(lines) + "\n"
     (t / "README.md").write_text(readme, encoding="utf-8")
+
+
+def relay_rows(spec: SimulationSpec, relays: np.ndarray) -> list[list[Any]]:
+    """Rows of ``relays.csv`` from :func:`graphkit.simulate.relays.relay_events` rows."""
+    return [
+        [
+            iso_time(spec, int(t)),
+            person_id(int(r)),
+            person_id(int(c)),
+            person_id(int(f)),
+            iso_time(spec, int(o)),
+            int(d),
+            int(k),
+        ]
+        for t, r, c, f, o, d, k in relays.tolist()
+    ]

@@ -64,6 +64,8 @@ class SimConfig:
     min_blackout_rate: float = 3.0  # originations/day of people chosen for blackouts
     blackout_days: tuple[float, float] = (3.0, 8.0)  # length of individual blackouts
     imei: bool = False
+    # hand-off groups that later go silent together on their new numbers (own random stream)
+    group_blackouts_after_handoff: int = 0
     seed: int = 0
 
 
@@ -179,6 +181,17 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
         bo_hi[chosen] = t0 + length + rng.uniform(-6, 6, len(chosen))
         bo_cause[chosen] = "group"
         group_rows.append((int(g), chosen, float(bo_lo[chosen].max()), float(bo_hi[chosen].min())))
+    after_rng = np.random.default_rng([c.seed, 1])
+    for g in handoff_groups[: c.group_blackouts_after_handoff]:
+        members = np.flatnonzero((community[:n] == g) & swapped[:n] & ~churn)
+        k = max(2, int(np.ceil(0.7 * len(members))))
+        chosen = after_rng.choice(members, size=min(k, len(members)), replace=False)
+        t0 = after_rng.uniform(np.nanmax(new_start[members]) + 48, n_hours - 5 * 24)
+        length = after_rng.uniform(3, 5) * 24
+        bo_lo[chosen] = t0 + after_rng.uniform(-6, 6, len(chosen))
+        bo_hi[chosen] = t0 + length + after_rng.uniform(-6, 6, len(chosen))
+        bo_cause[chosen] = "group"
+        group_rows.append((int(g), chosen, float(bo_lo[chosen].max()), float(bo_hi[chosen].min())))
     free = eligible[np.isnan(bo_lo[eligible])]
     chosen = rng.choice(free, size=min(c.n_individual_blackouts, len(free)), replace=False)
     bo_lo[chosen] = rng.uniform(7 * 24, n_hours - 9 * 24, len(chosen))
@@ -243,10 +256,19 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
     def ts(h: float) -> pd.Timestamp:
         return EPOCH + pd.Timedelta(hours=min(h, n_hours))
 
+    def phone_at(p: int, h: float) -> str:
+        return str(_phone_at(np.array([p]), np.array([h]), phones_old, phones_new, new_start)[0])
+
     silences = []
     for p in np.flatnonzero(~np.isnan(bo_lo)):
         silences.append(
-            (phones_old[p], ts(bo_lo[p]), ts(bo_hi[p]), bool(np.isfinite(bo_hi[p])), bo_cause[p])
+            (
+                phone_at(p, bo_lo[p]),
+                ts(bo_lo[p]),
+                ts(bo_hi[p]),
+                bool(np.isfinite(bo_hi[p])),
+                bo_cause[p],
+            )
         )
     for p in np.flatnonzero(swapped):
         silences.append((phones_old[p], ts(old_end[p]), ts(n_hours), False, "handoff"))
@@ -257,7 +279,10 @@ def simulate(config: SimConfig = SimConfig()) -> SimCase:
         columns=["old", "new", "community", "time"],
     )
     groups_df = pd.DataFrame(
-        [(str(g), sorted(phones_old[m]), ts(lo), ts(hi)) for g, m, lo, hi in group_rows],
+        [
+            (str(g), sorted(phone_at(p, lo) for p in m), ts(lo), ts(hi))
+            for g, m, lo, hi in group_rows
+        ],
         columns=["community", "phones", "start", "end"],
     )
     person = {str(ph): f"P{i}" for i, ph in enumerate(phones_old)}
@@ -333,30 +358,37 @@ def blackout_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
     }
 
 
-def group_scores(detected: pd.DataFrame, case: SimCase) -> dict[str, float]:
-    """Group blackouts: recall of planted ones (a group row of that community sharing at least
-    half of the planted members, overlapping the window) and precision (group rows all of
-    whose members have a true silence overlapping the row's window)."""
+def group_scores(
+    detected: pd.DataFrame, case: SimCase, *, same_community: bool = True
+) -> dict[str, float]:
+    """Group blackouts, strictly: recall of planted ones (a group row of that community
+    whose members hold at least half of the planted numbers, overlapping the window) and
+    precision (group rows at least half of whose members were silent in a planted *group*
+    blackout overlapping the row; a member silent by chance or at a hand-off does not count).
+    Members' phones are those the row's evidence lists (``member_phones``), else the
+    person's phones in the case. ``same_community=False`` accepts a row of any community id
+    (for runs on communities other than the generator's)."""
     groups = detected[detected["kind"] == "group"]
-    person_phones: dict[str, list[str]] = {}
+    person_phones: dict[str, set[str]] = {}
     for phone, person in case.phone_to_person.items():
-        person_phones.setdefault(person, []).append(phone)
-    truth = case.silences
+        person_phones.setdefault(person, set()).add(phone)
+    planted = case.silences[case.silences["cause"] == "group"]
+
+    def phones_of(row: object) -> list[set[str]]:
+        listed = getattr(row, "evidence", {}).get("member_phones", {})
+        return [set(listed.get(m, [])) | person_phones.get(m, {m}) for m in row.members]
+
     correct = []
     for row in groups.itertuples():
-        ok = True
-        for member in row.members:
-            phones = person_phones.get(member, [member])
-            t = truth[truth["phone"].isin(phones)]
-            if not overlaps(t["start"], t["end"], row.start, row.end).any():
-                ok = False
-        correct.append(ok)
+        live = planted[overlaps(planted["start"], planted["end"], row.start, row.end)]
+        silent = sum(bool(ph & set(live["phone"])) for ph in phones_of(row))
+        correct.append(silent >= len(row.members) / 2)
     found = []
     for g in case.group_blackouts.itertuples():
-        members = {case.phone_to_person.get(p, p) for p in g.phones}
-        rows = groups[(groups["id"] == g.community)]
+        rows = groups[(groups["id"] == g.community)] if same_community else groups
         rows = rows[overlaps(rows["start"], rows["end"], g.start, g.end)]
-        found.append(any(len(members & set(m)) >= len(members) / 2 for m in rows["members"]))
+        held = [set().union(*phones_of(r)) for r in rows.itertuples()]
+        found.append(any(len(set(g.phones) & h) >= len(g.phones) / 2 for h in held))
     return {
         "precision": float(np.mean(correct)) if correct else 0.0,
         "recall": float(np.mean(found)) if found else 0.0,

@@ -210,7 +210,15 @@ def test_members_silent_together_make_a_group_blackout() -> None:
     row = crew.iloc[0]
     assert row["kind"] == "group"
     assert row["members"] == ["+447100000000", "+447100000001", "+447100000002"]
-    assert row["p_value"] < 1e-10 and row["ended"]
+    assert row["p_value"] < 1e-4 and row["ended"]
+    # silent (each far below its own rhythm) and together (starts within hours): the row's
+    # p-value is the larger of the two tests
+    evidence = row["evidence"]
+    assert evidence["p_value_silence"] < 1e-10
+    assert row["p_value"] == pytest.approx(
+        max(evidence["p_value_silence"], evidence["p_value_alignment"]), rel=1e-2
+    )
+    assert evidence["start_spread_h"] <= 12 and evidence["also_silent"] == []
     assert row["end"] - row["start"] >= pd.Timedelta(hours=60)
     assert set(row["evidence"]["member_p_values"]) == set(row["members"])
     phones = detect_silences(events).set_index("id")

@@ -8,11 +8,15 @@ group-wide hand-offs, natural churn and day-to-day over-dispersion.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from graphkit.analytics.blackouts import detect_blackouts
+from graphkit.analytics.signals_evaluate import score_blackouts
 
-from .signals_sim import SimCase, SimConfig, blackout_scores, group_scores, simulate
+from .signals_sim import SimCase, SimConfig, blackout_scores, group_scores, simulate, write_truth
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +24,7 @@ def case() -> SimCase:
     return simulate(SimConfig(seed=20))
 
 
-def test_blackout_precision_and_recall_at_least_0_90(case: SimCase) -> None:
+def test_blackout_precision_and_recall_at_least_0_90(case: SimCase, tmp_path: Path) -> None:
     assert len(case.events) > 300_000
     result = detect_blackouts(
         case.events,
@@ -37,3 +41,18 @@ def test_blackout_precision_and_recall_at_least_0_90(case: SimCase) -> None:
     assert groups["precision"] >= 0.90, groups
     assert set(result["kind"]) <= {"phone", "actor", "group"}
     assert (result["q_value"] <= 0.05).all()
+    # actors (persons, phones collapsed), scored by the evaluator `graphkit evaluate` runs
+    truth = write_truth(case, tmp_path / "truth", days=42)
+    planted = pd.read_csv(truth / "blackouts.csv", dtype=str, keep_default_na=False)
+    phones = pd.read_csv(truth / "phones.csv", dtype=str, keep_default_na=False)
+    for frame, columns in ((planted, ("start", "end")), (phones, ("valid_to",))):
+        for column in columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    owned: dict[str, list[str]] = {}
+    for phone, person in case.phone_to_person.items():
+        owned.setdefault(person, []).append(phone)
+    end = pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=42)
+    metrics = score_blackouts(result, planted, phones, data_end=end, actor_phones=owned)
+    assert metrics["actor_precision"] >= 0.90, metrics
+    assert metrics["actor_recall"] >= 0.90, metrics
+    assert metrics["group_precision"] >= 0.90 and metrics["group_recall"] >= 0.90, metrics

@@ -98,7 +98,14 @@ def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_pa
     assert metrics["recall"] == pytest.approx(oracle["recall"])
     assert metrics["phone_rows"] == oracle["detected"] and metrics["planted"] == oracle["planted"]
     assert metrics["group_blackouts_planted"] == 2 and metrics["group_recall"] == 1.0
-    assert evaluation["passed"] == (min(oracle["precision"], oracle["recall"]) >= 0.9)
+    judged = evaluation["judged"]
+    assert {"precision", "recall", "actor_precision", "group_precision", "group_recall"} <= set(
+        judged
+    )
+    assert evaluation["passed"] == all(metrics[k] >= 0.9 for k in judged)
+    # (actor rows on a case this small carry the 5-15% false discoveries of short baselines,
+    # docs/signals.md; their 0.90 target is checked at scale in test_blackouts_accuracy)
+    assert metrics["group_precision"] >= 0.9 and metrics["group_member_precision"] >= 0.9
 
 
 def test_a_case_without_call_records_is_a_clear_error(tmp_path: Path) -> None:
@@ -126,3 +133,20 @@ def test_an_event_recorded_by_both_operators_counts_once(tmp_path: Path) -> None
     assert len(events) == 3
     first = events[events["start"] == pd.Timestamp("2026-03-02T10:00:00Z")]
     assert list(first["cell_id"]) == ["A1"]  # the first source's row, deterministically
+
+
+def test_a_persons_silence_is_judged_on_the_phones_they_carry(tmp_path: Path) -> None:
+    from graphkit.analytics.signals_case import _phone_to_actor
+
+    store = CaseStore.init(tmp_path / "case")
+    with store.connect() as con:
+        con.execute(
+            "CREATE TABLE actor AS SELECT * FROM (VALUES "
+            "('A', 'person', ['+447700900123', '+441614960000']), "  # mobile + household line
+            "('B', 'person', ['+441614960111']), "  # a fixed line only: kept
+            "('C', 'person', ['07700 900999']), "  # not E.164: kept as it is
+            "('+447700900555', 'phone', ['+447700900555'])"  # attributed to no one
+            ") AS t(actor_id, kind, phones)"
+        )
+        owners = _phone_to_actor(con, store)
+    assert owners == {"+447700900123": "A", "+441614960111": "B", "07700 900999": "C"}

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+from graphkit.analytics.signals_case import (
+    detect_blackouts_in_case,
+    detect_handoffs_in_case,
+    detect_signals_in_case,
+)
 from graphkit.analytics.signals_evaluate import evaluate_handoffs
-from graphkit.analytics.signals_views import handoffs_view
+from graphkit.analytics.signals_views import blackouts_view, handoffs_view
 
 from .signals_sim import SimCase, simulate, write_truth
 from .test_blackouts_case import SMALL, ingest_sim
@@ -45,3 +49,29 @@ def test_handoffs_are_stored_as_hypotheses_and_reviews_kept(tmp_path: Path) -> N
     assert evaluation["metrics"]["top1_accuracy"] >= 0.9
     assert evaluation["metrics"]["assigned_precision"] >= 0.9
     assert evaluation["metrics"]["use_imei"] is False
+
+
+def test_signals_in_order_store_both_and_explain_the_swaps(tmp_path: Path) -> None:
+    case: SimCase = simulate(SMALL)
+    store = ingest_sim(case, tmp_path)
+    counts = detect_signals_in_case(store)
+    blackouts = blackouts_view(store)
+    assert counts["blackouts"] == len(blackouts) > 0
+    assert counts["handoff_candidates"] == len(handoffs_view(store)) > 0
+    stage = store.stage("blackouts")
+    assert stage is not None and stage["settings"]["explain_handoffs"] is True
+    explained = {
+        r["id"]: r["evidence"]["explained_by_handoff"]["new"]
+        for r in blackouts
+        if r["kind"] == "phone" and "explained_by_handoff" in r["evidence"]
+    }
+    assert stage["summary"]["explained_by_handoff"] == len(explained)
+    truth = dict(zip(case.handoffs["old"], case.handoffs["new"], strict=True))
+    assert len(explained) >= 0.9 * len(truth)
+    assert all(truth.get(old) == new for old, new in explained.items())
+    # the same hand-offs as the stage run on its own after the blackouts
+    alone = detect_handoffs_in_case(store)
+    assert len(alone) == counts["handoff_candidates"]
+    only = detect_signals_in_case(store, blackouts=False)
+    assert only == {"handoff_candidates": len(alone)}
+    assert detect_signals_in_case(store, blackouts=False, handoffs=False) == {}

@@ -12,9 +12,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, roc_auc_score
 
 from graphkit.analytics.evaluate import (
+    adjusted_rand_index,
     evaluate_montagna,
     montagna_attributes,
     montagna_edges,
@@ -25,7 +28,9 @@ from graphkit.analytics.evaluate import (
 
 @pytest.fixture(scope="module")
 def results(montagna_dir: Path) -> dict[str, dict[str, Any]]:
-    return {r["method"]: r for r in evaluate_montagna(montagna_dir, seed=0)}
+    rows = evaluate_montagna(montagna_dir, seed=0)
+    out = {r["method"]: r for r in rows if r["metric"] != "ARI"}
+    return out | {f"{r['method']} ARI": r for r in rows if r["metric"] == "ARI"}
 
 
 def test_reader_keeps_the_quirks(montagna_dir: Path) -> None:
@@ -43,9 +48,18 @@ def test_community_recovery(results: dict[str, dict[str, Any]]) -> None:
     both = results["multiplex consensus Leiden (phone+meetings)"]["value"]
     # measured 0.598 (the phone layer alone scores 0.695, its singletons flatter NMI)
     assert both >= 0.58
+    # chance-corrected, the second layer helps: ARI measured 0.556 vs 0.479 for phone only
+    ari_both = results["multiplex consensus Leiden (phone+meetings) ARI"]["value"]
+    ari_phone = results["consensus Leiden, phone layer only ARI"]["value"]
+    assert ari_both >= 0.53
+    assert ari_both > ari_phone + 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="issue 5 target NMI >= 0.70 not reached (0.60 measured)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 5 target NMI >= 0.70 not reached: 0.598 measured; no label-free variant "
+    "reached it without breaking simulated group recovery (docs/analytics.md)",
+)
 def test_community_nmi_issue_target(results: dict[str, dict[str, Any]]) -> None:
     assert results["multiplex consensus Leiden (phone+meetings)"]["passes"]
 
@@ -57,6 +71,19 @@ def test_leadership_auc(results: dict[str, dict[str, Any]]) -> None:
     assert lead > results["PageRank, directed"]["value"]
     assert lead > results["PageRank, undirected"]["value"] + 0.1
     assert results["leadership score"]["passes"] is True
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 6)), min_size=1, max_size=60),
+)
+def test_adjusted_rand_index_matches_sklearn(labels: list[tuple[int, int]]) -> None:
+    t = np.asarray([a for a, _ in labels])
+    f = np.asarray([b for _, b in labels])
+    assert adjusted_rand_index(t, f) == pytest.approx(adjusted_rand_score(t, f), abs=1e-12)
+    # singletons score 0 against any truth with a pair in one class, whatever NMI says
+    if len(set(t.tolist())) < len(t):
+        assert adjusted_rand_index(t, np.arange(len(t))) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_metrics_match_sklearn() -> None:

@@ -1,0 +1,52 @@
+"""How `graphkit show` lays results out for people (tables) and scripts (JSON)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from graphkit.cli._common import console, render
+
+
+def _rows(n_cols: int) -> list[dict[str, object]]:
+    extra = {f"measure_{i}": i * 1.5 for i in range(n_cols)}
+    return [
+        {
+            "actor_id": "N47",
+            **extra,
+            "explanation": "ranks above 27 of 38 other members",
+            "evidence": {"members_below": 27},
+        }
+    ]
+
+
+def test_json_keeps_everything(capsys: pytest.CaptureFixture[str]) -> None:
+    render(_rows(2), json_output=True, title="leaders")
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["evidence"] == {"members_below": 27}
+    assert row["explanation"].startswith("ranks above")
+
+
+def test_table_hides_nested_evidence_and_says_so() -> None:
+    with console.capture() as cap:
+        render(_rows(2), json_output=False, title="leaders")
+    out = cap.get()
+    assert "members_below" not in out
+    assert "not shown: evidence (use --json)" in out
+    assert "ranks above 27 of 38 other members" in out
+
+
+def test_wide_table_puts_explanations_below_keyed_by_first_column() -> None:
+    with console.capture() as cap:
+        render(_rows(12), json_output=False, title="brokers")
+    out = cap.get()
+    table, _, after = out.partition("not shown: evidence (use --json)")
+    assert "ranks above" not in table
+    assert "N47: ranks above 27 of 38 other members" in after
+
+
+def test_nested_values_stay_when_there_is_no_explanation() -> None:
+    with console.capture() as cap:
+        render([{"source": "cdr", "counts": {"rows": 3}}], json_output=False, title="sources")
+    assert '"rows": 3' in cap.get()

@@ -1,0 +1,64 @@
+"""`graphkit evaluate` against known labels of a real network (Montagna), with real thresholds."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from graphkit.analytics.run import analyze
+from graphkit.build import build_graph
+from graphkit.errors import InputError
+from graphkit.evaluate import evaluate_case, truth_kind
+from graphkit.ingest import ingest_file
+from graphkit.store import CaseStore
+
+
+@pytest.fixture(scope="module")
+def montagna_case(tmp_path_factory: pytest.TempPathFactory, montagna_dir: Path) -> CaseStore:
+    store = CaseStore.init(tmp_path_factory.mktemp("labels") / "case", name="montagna")
+    for layer in ("phone", "meetings"):  # the issue's layers, ingested as they are
+        ingest_file(store, montagna_dir / f"{layer}.csv", kind="contacts", source_name=layer)
+    build_graph(store)
+    analyze(store, seed=0, only=["hierarchy"])
+    return store
+
+
+def test_montagna_case_scored_against_family_and_title(
+    montagna_case: CaseStore, montagna_dir: Path
+) -> None:
+    result = evaluate_case(montagna_case, montagna_dir)
+    assert list(result) == ["labels"]  # simulation evaluators do not run on a labels folder
+    m = result["labels"]["metrics"]
+    assert m["labelled_actors"] + m["labelled_without_actor"] == 155
+    # measured 0.815 and 0.760: the leadership score beats sorting by PageRank
+    assert m["leadership_auc"] >= 0.75
+    assert m["leadership_auc"] > m["pagerank_auc"] + 0.03
+    # measured NMI 0.602 (issue target 0.70 not met, see docs/analytics.md), ARI 0.558
+    assert m["community_nmi"] >= 0.58
+    assert m["community_ari"] >= 0.5
+    passed = m["community_nmi"] >= 0.70 and m["leadership_auc"] >= 0.75
+    assert result["labels"]["passed"] is passed
+    rows = {r["measure"]: r for r in result["labels"]["rows"]}
+    assert rows["community NMI vs known group"]["over"] == "40 nodes"
+
+
+def test_truth_folders_are_recognised(tmp_path: Path, montagna_dir: Path) -> None:
+    assert truth_kind(montagna_dir) == "labels"
+    with pytest.raises(InputError, match="not a truth folder"):
+        truth_kind(tmp_path)
+
+
+def test_labels_that_match_no_actor_say_so(montagna_case: CaseStore, tmp_path: Path) -> None:
+    (tmp_path / "attributes.csv").write_text("node,familia,title\nX1,A,boss\nX2,A,soldier\n")
+    with pytest.raises(InputError, match="no actor of the case is a node"):
+        evaluate_case(montagna_case, tmp_path)
+
+
+def test_a_simulation_stage_on_a_labels_folder_is_refused(
+    montagna_case: CaseStore, montagna_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copy(montagna_dir / "attributes.csv", tmp_path / "attributes.csv")
+    with pytest.raises(InputError, match="no evaluator for ingest with a labels truth folder"):
+        evaluate_case(montagna_case, tmp_path, stages=["ingest"])
