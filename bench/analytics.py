@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -144,6 +145,7 @@ def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tupl
         print(f"    {part:<32} {w:8.2f} s wall {c:8.2f} s cpu", file=sys.stderr)
     with store.connect(read_only=True) as con:
         table = con.execute("SELECT * FROM analytics_actor").df()
+    shutil.rmtree(store.path.parent)  # the case was a throw-away copy
     print(
         f"  communities={summary['communities']} modularity={summary['modularity']:.4f} "
         f"rounds={summary['consensus_rounds']} betweenness pivots={summary['betweenness_pivots']} "
