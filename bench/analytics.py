@@ -1,9 +1,12 @@
-"""Benchmark: the network analytics on a large synthetic actor graph, beside networkx.
+"""Benchmark: ``graphkit analyze`` on a large synthetic actor graph, beside networkx.
 
 Generates a heavy-tailed actor graph with planted communities (a degree-corrected planted
 partition: Pareto activity, log-normal community sizes, 80 % of ties inside the community),
-runs every measure of ``graphkit analyze`` on it, then runs graphkit and networkx on a smaller
-graph of the same kind and prints both times and their ratio. Deterministic for a fixed seed.
+writes it into a fresh case as the ``actor`` and ``actor_edge`` tables ``graphkit build``
+would, and runs the full ``analyze`` on it (read, every part, explanations, write), printing
+the wall-clock and CPU seconds of each part. Then graphkit and networkx compute the measures
+networkx has on a smaller graph of the same kind, with the ratio. Deterministic for a fixed
+seed: the digest line of two runs is the same.
 
     python bench/analytics.py                      # 1M actors, 10M ties (minutes)
     python bench/analytics.py --nodes 20000 --edges 200000 --small-nodes 5000
@@ -12,10 +15,14 @@ graph of the same kind and prints both times and their ratio. Deterministic for 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -54,108 +61,156 @@ def synthetic_edges(n_nodes: int, n_edges: int, *, seed: int, mixing: float = 0.
     )
 
 
-CPU: dict[tuple[int, str], float] = {}
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
-def _timed(label: str, fn: Callable[[], Any], rows: dict[str, float]) -> Any:
-    """Wall-clock seconds into ``rows``; this process's CPU seconds are printed beside them
-    (on a shared machine the two differ by the share of a core the process got)."""
-    t, c = time.perf_counter(), time.process_time()
+def _timed(label: str, fn: Callable[[], Any], rows: dict[str, tuple[float, float]]) -> Any:
+    """Wall-clock and CPU seconds (this process and its finished workers) into ``rows``."""
+    wall, cpu = time.perf_counter(), _cpu()
     out = fn()
-    rows[label] = time.perf_counter() - t
-    cpu = time.process_time() - c
-    CPU[id(rows), label] = cpu
-    print(f"  {label:<28} {rows[label]:8.2f} s wall {cpu:8.2f} s cpu", file=sys.stderr, flush=True)
+    rows[label] = (time.perf_counter() - wall, _cpu() - cpu)
+    print(
+        f"  {label:<34} {rows[label][0]:8.2f} s wall {rows[label][1]:8.2f} s cpu", file=sys.stderr
+    )
     return out
 
 
-def run_graphkit(
-    edges: pd.DataFrame,
-    *,
-    seed: int,
-    pivots: int,
-    n_runs: int,
-    null_draws: int,
-    broker_candidates: int,
-) -> dict[str, float]:
-    """Time each measure the way ``analyze_edges`` runs it."""
-    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
-    from graphkit.analytics.centrality import centrality_table
-    from graphkit.analytics.communities import consensus_communities, leiden
+def _spec(args: argparse.Namespace, *, workers: int | None = None) -> Any:
+    from graphkit.analytics.actors import AnalysisSpec
+
+    return AnalysisSpec(
+        n_runs=args.runs,
+        betweenness_pivots=args.pivots,
+        hierarchy_null_draws=args.null_draws,
+        broker_candidates=args.broker_candidates,
+        workers=args.workers if workers is None else workers,
+        exact_betweenness_max=0,  # sampled on the small graph too, as networkx is asked to
+    )
+
+
+def _case(edges: pd.DataFrame, workdir: Path) -> Any:
+    """A case holding ``edges`` as its actor graph, as ``graphkit build`` writes it."""
+    from graphkit.store import CaseStore
+
+    store = CaseStore.init(Path(tempfile.mkdtemp(dir=workdir)) / "case")
+    with store.connect() as con:
+        con.register("edge_frame", edges)
+        con.execute(
+            "CREATE TABLE actor_edge AS SELECT src, dst, layer, weight, "
+            "1::BIGINT AS count FROM edge_frame"
+        )
+        con.execute(
+            "CREATE TABLE actor AS SELECT actor_id, 'phone' AS kind, [actor_id] AS phones "
+            "FROM (SELECT src AS actor_id FROM edge_frame UNION SELECT dst FROM edge_frame)"
+        )
+        con.unregister("edge_frame")
+    return store
+
+
+def _digest(table: pd.DataFrame) -> str:
+    """Fingerprint of the results that randomness could change (communities, ranks)."""
+    cols = [c for c in ("community", "pagerank", "betweenness", "leadership") if c in table]
+    frame = table.sort_values("actor_id")[["actor_id", *cols]]
+    return hashlib.sha256(pd.util.hash_pandas_object(frame, index=False).to_numpy()).hexdigest()[
+        :16
+    ]
+
+
+def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """The full ``analyze`` on a case holding ``edges``; rows: part -> (wall s, CPU s)."""
+    from graphkit.analytics.actors import PARTS
+    from graphkit.analytics.run import analyze
+
+    rows: dict[str, tuple[float, float]] = {}
+    store = _timed("(case setup, not timed below)", lambda: _case(edges, args.workdir), {})
+    total: dict[str, tuple[float, float]] = {}
+    summary = _timed(
+        "analyze (total)",
+        lambda: analyze(store, seed=args.seed, only=list(PARTS), spec=_spec(args)),
+        total,
+    )
+    parts = summary["seconds_by_part"]
+    for part in parts["wall"]:
+        rows[part] = (parts["wall"][part], parts["cpu"][part])
+    wall, cpu = total["analyze (total)"]
+    # parts run beside the hierarchy overlap it in time: their wall-clock is not added
+    rows["case read + results write"] = (
+        wall - sum(w for part, (w, _) in rows.items() if "beside hierarchy" not in part),
+        cpu - sum(c for _, c in rows.values()),
+    )
+    rows["total (full analyze)"] = (wall, cpu)
+    for part, (w, c) in rows.items():
+        print(f"    {part:<32} {w:8.2f} s wall {c:8.2f} s cpu", file=sys.stderr)
+    with store.connect(read_only=True) as con:
+        table = con.execute("SELECT * FROM analytics_actor").df()
+    shutil.rmtree(store.path.parent)  # the case was a throw-away copy
+    print(
+        f"  communities={summary['communities']} modularity={summary['modularity']:.4f} "
+        f"rounds={summary['consensus_rounds']} betweenness pivots={summary['betweenness_pivots']} "
+        f"epsilon={summary['betweenness_epsilon']:.3f} digest={_digest(table)}",
+        file=sys.stderr,
+    )
+    return rows
+
+
+def leiden_once(edges: pd.DataFrame, seed: int, rows: dict[str, tuple[float, float]]) -> None:
+    """One Leiden run on the undirected projection (the Leiden target), timed alone."""
+    from graphkit.analytics.actors import AnalysisSpec, prepare_edges
+    from graphkit.analytics.communities import leiden
     from graphkit.analytics.graph import collapse, from_edges, normalise_layers
-    from graphkit.analytics.hierarchy import hierarchy_table
 
-    t: dict[str, float] = {}
-    raw = _timed("graph from edge frame", lambda: from_edges(edges), t)
-    g = normalise_layers(raw)
-    d, u = _timed(
-        "projections", lambda: (collapse(g, directed=True), collapse(g, directed=False)), t
+    u = collapse(
+        normalise_layers(from_edges(prepare_edges(edges, AnalysisSpec())[0])), directed=False
     )
-    _timed("leiden (1 run)", lambda: leiden(u, seed=seed), t)
-    comm = _timed(
-        f"consensus ({n_runs} runs)", lambda: consensus_communities(u, seed=seed, n_runs=n_runs), t
-    )
-    table, between = _timed(
-        "centrality (all)",
-        lambda: centrality_table(
-            d, seed=seed, exact_max_vertices=0, max_pivots=pivots, undirected=u
-        ),
-        t,
-    )
-    print(
-        f"  betweenness: exact={between.exact} pivots={between.pivots} "
-        f"epsilon={between.epsilon:.3f} (delta={between.delta})",
-        file=sys.stderr,
-    )
-    _timed(
-        f"hierarchy ({null_draws} nulls)",
-        lambda: hierarchy_table(
-            raw,
-            comm.membership,
-            table["pagerank"].to_numpy(),
-            seed=seed,
-            n_null=null_draws,
-            directed=["calls"],
-        ),
-        t,
-    )
-    order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
-    cand = np.sort(order[:broker_candidates])
-    _timed(
-        f"brokerage ({len(cand)} actors)",
-        lambda: brokerage_roles(d, comm.membership, vertices=cand),
-        t,
-    )
-    _timed("bridging", lambda: bridging(u, comm.membership), t)
-    _timed("key players (all, greedy 3)", lambda: key_players(u, set_size=3), t)
-    print(
-        f"  communities={comm.n_communities} modularity={comm.modularity:.4f} rounds={comm.rounds}",
-        file=sys.stderr,
-    )
-    return t
+    _timed("leiden, 1 run (in communities)", lambda: leiden(u, seed=seed), rows)
 
 
-def run_networkx(
-    edges: pd.DataFrame, *, seed: int, pivots: int, broker_candidates: int
-) -> dict[str, float]:
+def run_graphkit_small(
+    edges: pd.DataFrame, args: argparse.Namespace
+) -> dict[str, tuple[float, float]]:
+    """``analyze_edges`` part by part (no case, one process so that each part's time is its
+    own), twice: the second run must agree."""
+    from graphkit.analytics.actors import analyze_edges
+
+    ids = sorted(set(edges["src"]) | set(edges["dst"]))
+    rows: dict[str, tuple[float, float]] = {}
+    first = _timed(
+        "analyze_edges",
+        lambda: analyze_edges(edges, actors=ids, seed=args.seed, spec=_spec(args, workers=1)),
+        {},
+    )
+    for part, wall in first.summary["seconds_by_part"]["wall"].items():
+        rows[part] = (wall, first.summary["seconds_by_part"]["cpu"][part])
+    again = analyze_edges(edges, actors=ids, seed=args.seed, spec=_spec(args, workers=1))
+    pd.testing.assert_frame_equal(first.actors, again.actors)
+    print("  deterministic: a second run gave the same table", file=sys.stderr)
+    leiden_once(edges, args.seed, rows)
+    return rows
+
+
+def run_networkx(edges: pd.DataFrame, *, seed: int, pivots: int) -> dict[str, tuple[float, float]]:
     """The same measures with networkx, as a user without graphkit would run them."""
     import networkx as nx
 
-    t: dict[str, float] = {}
-    d = _timed(
-        "graph from edge frame",
-        lambda: nx.from_pandas_edgelist(
+    t: dict[str, tuple[float, float]] = {}
+
+    def graph() -> tuple[Any, Any]:
+        d = nx.from_pandas_edgelist(
             edges.groupby(["src", "dst"], as_index=False)["weight"].sum(),
             "src",
             "dst",
             "weight",
             create_using=nx.DiGraph,
-        ),
-        t,
-    )
-    u = d.to_undirected()
+        )
+        return d, d.to_undirected()
+
+    d, u = _timed("graph", graph, t)
     _timed(
-        "leiden (1 run)", lambda: nx.community.louvain_communities(u, weight="weight", seed=seed), t
+        "leiden, 1 run (in communities)",
+        lambda: nx.community.louvain_communities(u, weight="weight", seed=seed),
+        t,
     )
 
     def cent() -> None:
@@ -168,12 +223,36 @@ def run_networkx(
         nx.constraint(u, weight="weight")
         list(nx.articulation_points(u))
 
-    _timed("centrality (all)", cent, t)
+    _timed("centrality", cent, t)
     return t
 
 
+def _table(
+    title: str, columns: list[tuple[str, dict[str, tuple[float, float]]]], *, ratio: bool
+) -> None:
+    measures = list(dict.fromkeys(k for _, r in columns for k in r))
+    header = [title]
+    for name, _ in columns:
+        header += [f"{name}: wall s", f"{name}: CPU s"]
+    if ratio:
+        header.append("networkx / graphkit (CPU)")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for m in measures:
+        cells = []
+        for _, r in columns:
+            cells += [f"{r[m][0]:.2f}", f"{r[m][1]:.2f}"] if m in r else ["-", "-"]
+        if ratio:
+            gk, nxr = columns[0][1], columns[-1][1]
+            cells.append(
+                f"{nxr[m][1] / gk[m][1]:.1f}x" if m in gk and m in nxr and gk[m][1] > 0 else "-"
+            )
+        print(f"| {m} | " + " | ".join(cells) + " |")
+    print()
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--nodes", type=int, default=1_000_000)
     ap.add_argument("--edges", type=int, default=10_000_000)
     ap.add_argument("--small-nodes", type=int, default=20_000)
@@ -182,55 +261,60 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--null-draws", type=int, default=39)
     ap.add_argument("--broker-candidates", type=int, default=500)
+    ap.add_argument("--workers", type=int, default=2, help="processes for the Leiden runs")
+    ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--skip-small", action="store_true")
     args = ap.parse_args()
-    ratio = args.edges / args.nodes
-    opts = dict(
-        seed=args.seed,
-        pivots=args.pivots,
-        n_runs=args.runs,
-        null_draws=args.null_draws,
-        broker_candidates=args.broker_candidates,
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", file=sys.stderr)
+    settings = (
+        f"consensus of {args.runs} Leiden runs ({args.workers} worker processes), "
+        f"{args.pivots} betweenness pivots, {args.null_draws} hierarchy null draws, "
+        f"brokerage for the {args.broker_candidates} most between actors, seed {args.seed}"
     )
-    results: list[tuple[str, dict[str, float]]] = []
     if not args.skip_large:
-        print(f"graphkit on {args.nodes:,} actors / {args.edges:,} ties", file=sys.stderr)
-        t = time.perf_counter()
-        big = synthetic_edges(args.nodes, args.edges, seed=args.seed)
-        print(f"  generated in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        results.append((f"graphkit {args.nodes:,}/{len(big):,}", run_graphkit(big, **opts)))
+        print(f"graphkit analyze on {args.nodes:,} actors / {args.edges:,} ties", file=sys.stderr)
+        big = _timed(
+            "(generate, not timed below)",
+            lambda: synthetic_edges(args.nodes, args.edges, seed=args.seed),
+            {},
+        )
+        large = run_analyze(big, args)
+        leiden_once(big, args.seed, large)
+        print(f"Full `analyze` on {args.nodes:,} actors / {len(big):,} ties ({settings}):\n")
         del big
-    small = synthetic_edges(args.small_nodes, int(args.small_nodes * ratio), seed=args.seed)
-    label = f"{args.small_nodes:,}/{len(small):,}"
-    print(f"graphkit on {label}", file=sys.stderr)
-    gk_small = run_graphkit(small, **opts)
-    print(f"networkx on {label}", file=sys.stderr)
-    nx_small = run_networkx(
-        small, seed=args.seed, pivots=args.pivots, broker_candidates=args.broker_candidates
-    )
-    results += [(f"graphkit {label}", gk_small), (f"networkx {label}", nx_small)]
-    shared = [k for k in nx_small if k in gk_small]
-    cpu_results = [(name, {k: CPU[id(r), k] for k in r}) for name, r in results]
-    for name, r in results + cpu_results:
-        if not name.startswith("networkx"):  # networkx runs only some of the measures
-            r["total (all measures)"] = sum(r.values())
-        r["total (measures networkx has)"] = sum(r[k] for k in shared)
-    for title, res in (("wall-clock", results), ("CPU of this process", cpu_results)):
-        gk, nxr = res[-2][1], res[-1][1]
-        measures = list(dict.fromkeys(k for _, r in res for k in r))
-        header = [f"measure ({title} s)", *[name for name, _ in res], "networkx / graphkit"]
-        print("| " + " | ".join(header) + " |")
-        print("|" + "---|" * len(header))
-        for m in measures:
-            cells = [f"{r[m]:.2f}" if m in r else "-" for _, r in res]
-            speed = f"{nxr[m] / gk[m]:.1f}x" if m in nxr and m in gk and gk[m] > 0 else "-"
-            print(f"| {m} | " + " | ".join(cells) + f" | {speed} |")
-        print()
-    print(
-        "networkx has no Leiden: its row uses louvain_communities (one run); its centrality "
-        "row covers degree, strength, PageRank, sampled betweenness (same pivots), k-core, "
-        "Burt's constraint and articulation points, as graphkit's does."
-    )
+        _table("part", [("graphkit", large)], ratio=False)
+    if not args.skip_small:
+        ratio = args.edges / args.nodes
+        small = synthetic_edges(args.small_nodes, int(args.small_nodes * ratio), seed=args.seed)
+        label = f"{args.small_nodes:,} / {len(small):,}"
+        print(f"graphkit on {label}", file=sys.stderr)
+        gk = run_graphkit_small(small, args)
+        print(f"networkx on {label}", file=sys.stderr)
+        nxr = run_networkx(small, seed=args.seed, pivots=args.pivots)
+        gk["total (all parts)"] = (
+            sum(w for k, (w, _) in gk.items() if k != "leiden, 1 run (in communities)"),
+            sum(c for k, (_, c) in gk.items() if k != "leiden, 1 run (in communities)"),
+        )
+        shared = [k for k in nxr if k in gk]
+        for r in (gk, nxr):
+            r["total (measures networkx has)"] = (
+                sum(r[k][0] for k in shared),
+                sum(r[k][1] for k in shared),
+            )
+        print(f"graphkit beside networkx on {label} actors / ties ({settings}):\n")
+        _table("measure", [("graphkit", gk), ("networkx", nxr)], ratio=True)
+        print(
+            "networkx has no Leiden: its row is louvain_communities (one run). Its graph row "
+            "builds the directed and undirected graphs; graphkit's also prepares layers and both "
+            "projections. Its centrality row covers degree, strength, PageRank, sampled "
+            "betweenness (same pivots), k-core, Burt's constraint and articulation points, as "
+            "graphkit's does."
+        )
+    load = os.getloadavg()
+    print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -9,15 +9,24 @@ thresholds (:mod:`graphkit.analytics.sensitivity`).
 from __future__ import annotations
 
 import logging
+import os
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from graphkit.analytics.explain import explain_actors
-from graphkit.analytics.graph import from_edges, normalise_layers
+from graphkit.analytics.graph import collapse, from_edges, normalise_layers
+from graphkit.analytics.projections import Projection, edge_arrays, project
+
+if TYPE_CHECKING:
+    from graphkit.analytics.brokers import KeyPlayers
+    from graphkit.analytics.centrality import BetweennessEstimate
 
 __all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
 
@@ -45,6 +54,7 @@ class AnalysisSpec:
     real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
     ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
+    ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
     """
 
     n_runs: int = 10
@@ -71,6 +81,7 @@ class AnalysisSpec:
     layer_weights: dict[str, float] = field(default_factory=dict)
     rank_direction: str = "caller"
     relay_window_s: float = 1800.0
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:
@@ -79,6 +90,8 @@ class AnalysisSpec:
             raise ValueError("resolution must be positive")
         if self.rank_direction not in ("caller", "callee"):
             raise ValueError("rank_direction must be 'caller' or 'callee'")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
 
     def to_dict(self) -> dict[str, object]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
@@ -114,8 +127,76 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     layers = sorted(e["layer"].unique())
     directed = [x for x in layers if _is_directed(x, spec.directed_tokens)]
     mirror = e[~e["layer"].isin(directed)]
+    if mirror.empty:  # every layer directed: nothing to mirror, no copy of a large frame
+        return e.reset_index(drop=True), directed
     flipped = mirror.rename(columns={"src": "dst", "dst": "src"})
     return pd.concat([e, flipped], ignore_index=True), directed
+
+
+class _PartClock:
+    """Wall-clock and CPU seconds per part of the analysis (CPU includes worker processes
+    that have been waited for)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @staticmethod
+    def _cpu() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    @contextmanager
+    def __call__(self, part: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), self._cpu()
+        try:
+            yield
+        finally:
+            self.wall[part] = self.wall.get(part, 0.0) + time.perf_counter() - wall
+            self.cpu[part] = self.cpu.get(part, 0.0) + self._cpu() - cpu
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {
+            "wall": {k: round(v, 3) for k, v in self.wall.items()},
+            "cpu": {k: round(v, 3) for k, v in self.cpu.items()},
+        }
+
+
+_T = TypeVar("_T")
+
+
+def _in_background(fn: Callable[[], _T]) -> Callable[[], _T]:
+    """Start ``fn`` in a forked process (it inherits the graphs, nothing is copied up front)
+    and return a function that waits for its result; runs ``fn`` inline where the platform
+    cannot fork."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        value = fn()
+        return lambda: value
+    ctx = mp.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            send.send((True, fn()))
+        except BaseException as exc:  # handed to the parent, raised there
+            send.send((False, exc))
+
+    proc = ctx.Process(target=child, daemon=True)
+    proc.start()
+    send.close()
+
+    def wait() -> _T:
+        ok, value = receive.recv()
+        proc.join()
+        receive.close()
+        if not ok:
+            raise value
+        result: _T = value
+        return result
+
+    return wait
 
 
 def analyze_edges(
@@ -135,8 +216,8 @@ def analyze_edges(
     contacts between actors (:func:`graphkit.analytics.relays.load_actor_contacts`); when given,
     the hierarchy part also measures relayed orders and folds them into ``leadership``
     (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). Deterministic for ``seed``.
+    The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
     """
-    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
     from graphkit.analytics.centrality import centrality_table
     from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.hierarchy import hierarchy_table
@@ -148,36 +229,62 @@ def analyze_edges(
         raise ValueError(f"unknown analysis part(s) {sorted(unknown)}")
     for part in list(wanted):
         wanted |= _NEEDS[part]
-    prepared, directed = prepare_edges(edges, spec)
-    raw = from_edges(prepared, nodes=actors)
-    g = normalise_layers(raw)
-    ids = np.asarray(raw.vs["name"], dtype=object)
-    n = len(ids)
+    clock = _PartClock()
+    with clock("graph"):
+        prepared, directed = prepare_edges(edges, spec)
+        raw = from_edges(prepared, nodes=actors)
+        g = normalise_layers(raw)
+        names = raw.vs["name"]
+        ids = np.asarray(names, dtype=object)
+        n = len(ids)
+        layer_list = sorted(set(raw.es["layer"])) if raw.ecount() else []
+        single_layer = len(layer_list) <= 1
+        # The two projections every measure shares, built once from edge arrays (reading
+        # edges back out of igraph costs as much as building a graph).
+        src, dst = edge_arrays(raw)
+        weight = np.asarray(g.es["weight"], dtype=float) if raw.ecount() else np.zeros(0)
+        if single_layer:  # raw's edges are already one per (src, dst), in project()'s order
+            d = Projection(collapse(g, directed=True), src, dst, weight)
+        else:
+            d = project(n, src, dst, weight, directed=True, names=names)
+        u = project(n, src, dst, weight, directed=False, names=names)
+        del src, dst, weight
     table = pd.DataFrame({"actor_id": ids})
     summary: dict[str, object] = {
         "actors": n,
         "edges": raw.ecount(),
-        "layers": sorted(set(raw.es["layer"])) if raw.ecount() else [],
+        "layers": layer_list,
         "directed_layers": directed,
         "parts": sorted(wanted),
     }
     membership = np.zeros(n, dtype=np.int64)
     communities = pd.DataFrame()
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
-    from graphkit.analytics.graph import collapse
 
-    d = collapse(g, directed=True)  # the projections every measure shares, built once
-    u = collapse(g, directed=False)
-    single_layer = len(set(raw.es["layer"])) <= 1 if raw.ecount() else True
-    if "communities" in wanted:
-        c = consensus_communities(
-            u if single_layer else g,
+    def centrality() -> tuple[pd.DataFrame, BetweennessEstimate]:
+        return centrality_table(
+            d.graph,
             seed=seed,
-            n_runs=spec.n_runs,
-            threshold=spec.consensus_threshold,
-            resolution=spec.resolution,
-            layer_weights=spec.layer_weights or None,
+            exact_max_vertices=spec.exact_betweenness_max,
+            max_pivots=spec.betweenness_pivots,
+            undirected=u.graph,
         )
+
+    # With workers, centrality (which needs no communities) runs in a forked process beside
+    # the consensus, filling the core its Leiden runs leave idle.
+    beside = "centrality" in wanted and "communities" in wanted and spec.workers > 1
+    pending = _in_background(centrality) if beside else None
+    if "communities" in wanted:
+        with clock("communities" + (" (centrality beside)" if beside else "")):
+            c = consensus_communities(
+                u.graph if single_layer else g,
+                seed=seed,
+                n_runs=spec.n_runs,
+                threshold=spec.consensus_threshold,
+                resolution=spec.resolution,
+                layer_weights=spec.layer_weights or None,
+                workers=spec.workers,
+            )
         membership = c.membership
         table["community"] = membership
         table["community_confidence"] = c.confidence
@@ -188,14 +295,10 @@ def analyze_edges(
             consensus_rounds=c.rounds,
             consensus_converged=c.converged,
         )
+    del g
     if "centrality" in wanted:
-        cent, between = centrality_table(
-            d,
-            seed=seed,
-            exact_max_vertices=spec.exact_betweenness_max,
-            max_pivots=spec.betweenness_pivots,
-            undirected=u,
-        )
+        with clock("centrality (rest)" if pending else "centrality"):
+            cent, between = pending() if pending else centrality()
         table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
         summary.update(
             betweenness_exact=between.exact,
@@ -204,36 +307,41 @@ def analyze_edges(
             betweenness_delta=between.delta,
             betweenness_error_bound=between.error_bound,
         )
+    pending_brokers = None
+    if "brokers" in wanted:
+        betweenness = table["betweenness"].to_numpy()
+
+        def brokers() -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, _PartClock]:
+            return _broker_frames(d, u, membership, betweenness, spec)
+
+        # with workers, beside the hierarchy (the brokers need no hierarchy)
+        beside_h = spec.workers > 1 and "hierarchy" in wanted
+        pending_brokers = _in_background(brokers) if beside_h else brokers
     if "hierarchy" in wanted:
-        h = hierarchy_table(
-            raw.subgraph_edges(raw.es.select(layer_in=directed), delete_vertices=False)
-            if directed
-            else raw.subgraph_edges([], delete_vertices=False),
-            membership,
-            table["pagerank"].to_numpy(),
-            seed=seed,
-            n_null=spec.hierarchy_null_draws,
-            significance=spec.hierarchy_significance,
-            directed=directed,
-            rank_direction=spec.rank_direction,
-        )
+        with clock("hierarchy"):
+            # hierarchy_table keeps only the ``directed`` layers itself
+            h = hierarchy_table(
+                raw,
+                membership,
+                table["pagerank"].to_numpy(),
+                seed=seed,
+                n_null=spec.hierarchy_null_draws,
+                significance=spec.hierarchy_significance,
+                directed=directed,
+                rank_direction=spec.rank_direction,
+            )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         table = pd.concat([table, h], axis=1)
         if contacts is not None:
-            table = _with_relays(table, contacts, spec)
-    if "brokers" in wanted:
-        order = np.argsort(-table["betweenness"].to_numpy(), kind="stable")
-        cand = (
-            np.sort(order[: spec.broker_candidates]).tolist()
-            if n > spec.broker_candidates
-            else None
-        )
-        roles = brokerage_roles(d, membership, vertices=cand)
-        full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
-        full["broker_role"] = full["broker_role"].fillna("none")
-        table = pd.concat([table, full.drop(columns=["vertex"]).fillna({"brokerage": 0})], axis=1)
-        table = pd.concat([table, bridging(u, membership)], axis=1)
-        kp = key_players(u, set_size=spec.key_player_set)
+            with clock("hierarchy"):
+                table = _with_relays(table, contacts, spec)
+    if pending_brokers is not None:
+        full, bridge, kp, broker_clock = pending_brokers()
+        suffix = " (beside hierarchy)" if pending_brokers is not brokers else ""
+        for part in broker_clock.wall:
+            clock.wall[part + suffix] = broker_clock.wall[part]
+            clock.cpu[part + suffix] = broker_clock.cpu[part]
+        table = pd.concat([table, full, bridge], axis=1)
         table["fragmentation_gain"] = kp.single["fragmentation_gain"].to_numpy()
         table["pieces_if_removed"] = kp.single["pieces"].to_numpy()
         kp_frame = pd.DataFrame(
@@ -244,13 +352,16 @@ def analyze_edges(
             }
         )
         summary["fragmentation"] = kp.base
-    if "communities" in wanted:
-        communities = _community_rows(raw, table, membership)
-    table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
-    if "relay_evidence" in table.columns:
-        table = _explain_relays(table)
-        summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
-        summary["relay_middle_links"] = int((table["relay_tier"] == 1).sum())
+    with clock("explanations"):
+        if "communities" in wanted:
+            communities = _community_rows(u, table, membership)
+        table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+        if "relay_evidence" in table.columns:
+            table = _explain_relays(table)
+            summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
+            summary["relay_middle_links"] = int((table["relay_tier"] == 1).sum())
+    summary["seconds_by_part"] = clock.summary()
+    log.info("analysis seconds by part: %s", clock.wall)
     return ActorAnalysis(table, communities, kp_frame, summary)
 
 
@@ -290,18 +401,44 @@ def _explain_relays(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop(columns=["relay_evidence"]).assign(evidence=evidence, explanation=texts)
 
 
-def _community_rows(raw: object, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
-    import igraph as ig
+def _broker_frames(
+    d: Projection,
+    u: Projection,
+    membership: np.ndarray,
+    betweenness: np.ndarray,
+    spec: AnalysisSpec,
+) -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, _PartClock]:
+    """Brokerage (for the most between actors on large graphs), bridging and key players,
+    with their own timings (this may run in a forked process)."""
+    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
 
-    assert isinstance(raw, ig.Graph)
-    from graphkit.analytics.graph import collapse
+    clock = _PartClock()
+    n = len(membership)
+    with clock("brokerage"):
+        order = np.argsort(-betweenness, kind="stable")
+        cand = (
+            np.sort(order[: spec.broker_candidates]).tolist()
+            if n > spec.broker_candidates
+            else None
+        )
+        roles = brokerage_roles(d, membership, vertices=cand)
+        full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
+        full["broker_role"] = full["broker_role"].fillna("none")
+        full = full.drop(columns=["vertex"]).fillna({"brokerage": 0})
+    with clock("bridging"):
+        bridge = bridging(u, membership)
+    with clock("key_players"):
+        kp = key_players(u, set_size=spec.key_player_set)
+    return full, bridge, kp, clock
 
-    u = collapse(raw, directed=False)
-    el = np.asarray(u.get_edgelist(), dtype=np.int64).reshape(-1, 2)
-    inside = membership[el[:, 0]] == membership[el[:, 1]] if len(el) else np.zeros(0, bool)
+
+def _community_rows(u: Projection, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
+    """Per community: size, ties inside (undirected pairs), density, leader, confidence."""
+    a, b = u.src, u.dst
+    inside = membership[a] == membership[b] if len(a) else np.zeros(0, bool)
     k = int(membership.max()) + 1 if len(membership) else 0
     size = np.bincount(membership, minlength=k)
-    ties = np.bincount(membership[el[inside, 0]], minlength=k) if len(el) else np.zeros(k)
+    ties = np.bincount(membership[a[inside]], minlength=k) if len(a) else np.zeros(k)
     pairs = size * (size - 1) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         density = np.where(pairs > 0, ties / np.maximum(pairs, 1), np.nan)

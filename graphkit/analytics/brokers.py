@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,10 +26,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.graph import collapse, new_graph
+from graphkit.analytics.graph import new_graph
+from graphkit.analytics.projections import Projection, projection_of
 
 if TYPE_CHECKING:
     import igraph as ig
+    from scipy import sparse
 
 __all__ = [
     "ROLES",
@@ -46,7 +49,7 @@ ROLES = ("coordinator", "itinerant", "representative", "gatekeeper", "liaison")
 
 
 def brokerage_roles(
-    g: ig.Graph, groups: np.ndarray, *, vertices: Sequence[int] | None = None
+    g: ig.Graph | Projection, groups: np.ndarray, *, vertices: Sequence[int] | None = None
 ) -> pd.DataFrame:
     """Gould-Fernandez brokerage counts per actor and its main role.
 
@@ -55,28 +58,18 @@ def brokerage_roles(
     all). Returns one row per vertex asked for: ``vertex``, one count column per role in
     :data:`ROLES`, ``brokerage`` (their sum) and ``broker_role``: the role whose share of the
     actor's paths most exceeds that role's share of all paths counted (ties in :data:`ROLES`
-    order; ``none`` when it brokers no path).
+    order; ``none`` when it brokers no path). All asked vertices are counted at once, in
+    array operations (the closed pairs ``a -> c`` in chunks of a few million candidates).
     """
-    from scipy import sparse
-
-    d = collapse(g, directed=True) if g.is_directed() else collapse(g, directed=False)
-    n = d.vcount()
-    el = np.asarray(d.get_edgelist(), dtype=np.int64).reshape(-1, 2)
-    if not d.is_directed():
-        el = np.vstack([el, el[:, ::-1]])
-    adj = sparse.csr_matrix((np.ones(len(el)), (el[:, 0], el[:, 1])), shape=(n, n))
+    p = g if isinstance(g, Projection) else projection_of(g)
+    n = p.n
+    adj = p.adjacency()
     adj.sum_duplicates()
     adj.data[:] = 1.0
     rev = adj.T.tocsr()
     groups = np.asarray(groups, dtype=np.int64)
     todo = np.arange(n) if vertices is None else np.asarray(vertices, dtype=np.int64)
-    counts = np.zeros((len(todo), len(ROLES)), dtype=np.int64)
-    for row, b in enumerate(todo):
-        ins = rev.indices[rev.indptr[b] : rev.indptr[b + 1]]
-        outs = adj.indices[adj.indptr[b] : adj.indptr[b + 1]]
-        if len(ins) == 0 or len(outs) == 0:
-            continue
-        counts[row] = _count_paths(adj, groups, int(b), ins, outs)
+    counts = _brokerage_counts(adj, rev, groups, todo)
     total = counts.sum(axis=1)
     # Main role: the role most over-represented in this actor's paths relative to the share of
     # that role among all paths counted (raw counts would name every broker a coordinator,
@@ -95,64 +88,95 @@ def brokerage_roles(
     return frame
 
 
-def _count_paths(
-    adj: object, groups: np.ndarray, b: int, ins: np.ndarray, outs: np.ndarray
+def _ranges(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For CSR rows ``rows``: the position in ``rows`` owning each stored entry, and the
+    entry's index into the CSR ``indices``."""
+    starts = indptr[rows].astype(np.int64)
+    lens = indptr[rows + 1].astype(np.int64) - starts
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lens)
+    offset = np.arange(int(lens.sum()), dtype=np.int64) - np.repeat(np.cumsum(lens) - lens, lens)
+    return owner, offset + np.repeat(starts, lens)
+
+
+_CHUNK = 4_000_000
+
+
+def _brokerage_counts(
+    adj: sparse.csr_matrix, rev: sparse.csr_matrix, groups: np.ndarray, todo: np.ndarray
 ) -> np.ndarray:
-    """Open two-paths through ``b`` by role: all pairs by group, minus ``a == c``, minus
-    pairs closed by a direct tie ``a -> c``."""
-    gb = groups[b]
-    g_in, g_out = groups[ins], groups[outs]
-    in_same = int(np.sum(g_in == gb))
-    out_same = int(np.sum(g_out == gb))
-    in_diff, out_diff = len(ins) - in_same, len(outs) - out_same
-    gi, ci = np.unique(g_in[g_in != gb], return_counts=True)
-    go, co = np.unique(g_out[g_out != gb], return_counts=True)
-    _, ii, oi = np.intersect1d(gi, go, assume_unique=True, return_indices=True)
-    itinerant = int(np.sum(ci[ii] * co[oi]))
-    c = np.array(
-        [
-            in_same * out_same,
-            itinerant,
-            in_same * out_diff,
-            in_diff * out_same,
-            in_diff * out_diff - itinerant,
-        ],
-        dtype=np.int64,
-    )
-    both = np.intersect1d(ins, outs, assume_unique=True)  # pairs with a == c
-    if len(both):
-        same = int(np.sum(groups[both] == gb))
-        c[0] -= same
-        c[1] -= len(both) - same
-    closed = adj[ins][:, outs].tocoo()  # type: ignore[index]
-    if closed.nnz:
-        a, cc = ins[closed.row], outs[closed.col]
-        keep = a != cc
-        ga, gc = groups[a[keep]], groups[cc[keep]]
+    """Open two-paths ``a -> b -> c`` through each ``b`` of ``todo``, by role: all in/out
+    pairs counted by group, minus pairs with ``a == c``, minus pairs closed by ``a -> c``."""
+    n, k = adj.shape[0], len(todo)
+    counts = np.zeros((k, len(ROLES)), dtype=np.int64)
+    if k == 0 or adj.nnz == 0:
+        return counts
+    n_groups = int(groups.max()) + 1
+    gb = groups[todo]
+    ri, pos = _ranges(rev.indptr, todo)
+    a = rev.indices[pos].astype(np.int64)
+    ro, pos = _ranges(adj.indptr, todo)
+    c = adj.indices[pos].astype(np.int64)
+    in_deg, out_deg = np.bincount(ri, minlength=k), np.bincount(ro, minlength=k)
+    a_same, c_same = groups[a] == gb[ri], groups[c] == gb[ro]
+    in_same, out_same = np.bincount(ri[a_same], minlength=k), np.bincount(ro[c_same], minlength=k)
+    in_diff, out_diff = in_deg - in_same, out_deg - out_same
+    # itinerant: a and c in one group other than b's
+    kin, cin = np.unique(ri[~a_same] * n_groups + groups[a[~a_same]], return_counts=True)
+    kout, cout = np.unique(ro[~c_same] * n_groups + groups[c[~c_same]], return_counts=True)
+    both_g, i_in, i_out = np.intersect1d(kin, kout, assume_unique=True, return_indices=True)
+    itinerant = np.zeros(k, dtype=np.int64)
+    np.add.at(itinerant, both_g // n_groups, cin[i_in].astype(np.int64) * cout[i_out])
+    counts[:, 0] = in_same * out_same
+    counts[:, 1] = itinerant
+    counts[:, 2] = in_same * out_diff
+    counts[:, 3] = in_diff * out_same
+    counts[:, 4] = in_diff * out_diff - itinerant
+    # pairs with a == c
+    in_keys, out_keys = ri * n + a, ro * n + c
+    same_v = np.intersect1d(in_keys, out_keys, assume_unique=True)
+    rows, v = same_v // n, same_v % n
+    same = groups[v] == gb[rows]
+    counts[:, 0] -= np.bincount(rows[same], minlength=k)
+    counts[:, 1] -= np.bincount(rows[~same], minlength=k)
+    # pairs closed by a direct tie a -> c: walk the out-ties of every in-neighbour a
+    out_sorted = np.sort(out_keys)
+    reach = np.diff(adj.indptr)[a]
+    bounds = np.searchsorted(np.cumsum(reach), np.arange(_CHUNK, int(reach.sum()), _CHUNK))
+    closed = np.zeros(k * len(ROLES), dtype=np.int64)
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(a)], strict=True):
+        owner, pos = _ranges(adj.indptr, a[lo:hi])
+        row, aa = ri[lo:hi][owner], a[lo:hi][owner]
+        cc = adj.indices[pos].astype(np.int64)
+        key = row * n + cc
+        at = np.minimum(np.searchsorted(out_sorted, key), len(out_sorted) - 1)
+        hit = (out_sorted[at] == key) & (aa != cc)
+        row, ga, gc, gbr = row[hit], groups[aa[hit]], groups[cc[hit]], gb[row[hit]]
         role = np.where(
-            ga == gb,
-            np.where(gc == gb, 0, 2),
-            np.where(gc == gb, 3, np.where(ga == gc, 1, 4)),
+            ga == gbr,
+            np.where(gc == gbr, 0, 2),
+            np.where(gc == gbr, 3, np.where(ga == gc, 1, 4)),
         )
-        c -= np.bincount(role, minlength=len(ROLES))
-    return c
+        closed += np.bincount(row * len(ROLES) + role, minlength=k * len(ROLES))
+    return counts - closed.reshape(k, len(ROLES))
 
 
-def bridging(g: ig.Graph, groups: np.ndarray) -> pd.DataFrame:
+def bridging(g: ig.Graph | Projection, groups: np.ndarray) -> pd.DataFrame:
     """Participation coefficient and communities reached, per vertex (undirected strength).
 
     Columns ``participation`` (0 when all ties stay in one community, NaN for isolates),
     ``communities_reached`` (distinct communities other than its own among its contacts)
     and ``weight_outside`` (share of tie strength going to other communities).
     """
-    u = collapse(g, directed=False)
-    n = u.vcount()
+    u = (
+        g
+        if isinstance(g, Projection) and not g.directed
+        else projection_of(_graph(g), directed=False)
+    )
+    n = u.n
     groups = np.asarray(groups, dtype=np.int64)
-    el = np.asarray(u.get_edgelist(), dtype=np.int64).reshape(-1, 2)
-    w = np.asarray(u.es["weight"], dtype=float) if u.ecount() else np.zeros(0)
-    src = np.r_[el[:, 0], el[:, 1]]
-    dst = np.r_[el[:, 1], el[:, 0]]
-    ww = np.r_[w, w]
+    src = np.r_[u.src, u.dst]
+    dst = np.r_[u.dst, u.src]
+    ww = np.r_[u.weight, u.weight]
     frame = pd.DataFrame({"v": src, "c": groups[dst], "w": ww})
     per = frame.groupby(["v", "c"], sort=False)["w"].sum().reset_index()
     strength = np.bincount(per["v"], weights=per["w"], minlength=n)
@@ -171,6 +195,10 @@ def bridging(g: ig.Graph, groups: np.ndarray) -> pd.DataFrame:
             "weight_outside": weight_outside,
         }
     )
+
+
+def _graph(g: ig.Graph | Projection) -> ig.Graph:
+    return g.graph if isinstance(g, Projection) else g
 
 
 def fragmentation(component_sizes: np.ndarray, n_vertices: int) -> float:
@@ -197,7 +225,7 @@ class KeyPlayers:
     greedy_fragmentation: tuple[float, ...]
 
 
-def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame:
+def removal_effects(u: ig.Graph | Projection, *, removed: Sequence[int] = ()) -> pd.DataFrame:
     """For every vertex of the undirected graph ``u``: fragmentation after removing it.
 
     Exact for all vertices in one pass over the block-cut tree (Hopcroft & Tarjan 1973):
@@ -205,16 +233,24 @@ def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame
     vertex only leaves its component. ``removed`` vertices are treated as already gone.
     Columns ``fragmentation_after``, ``pieces`` and ``largest_piece`` (of its component).
     """
-    from scipy.sparse import csgraph
+    import igraph as ig
 
-    n = u.vcount()
+    p = (
+        u
+        if isinstance(u, Projection) and not u.directed
+        else projection_of(_graph(u), directed=False)
+    )
+    n = p.n
     gone = np.zeros(n, dtype=bool)
     gone[np.asarray(list(removed), dtype=np.int64)] = True
+    graph, src, dst = p.graph, p.src, p.dst
     if gone.any():
-        u = u.copy()
-        u.delete_edges([e for v in np.flatnonzero(gone) for e in u.incident(int(v))])
+        cut_off = gone[src] | gone[dst]
+        graph = graph.copy()
+        graph.delete_edges(np.flatnonzero(cut_off).tolist())  # keeps the others' order
+        src, dst = src[~cut_off], dst[~cut_off]
     n_eff = n - int(gone.sum())
-    comps = u.connected_components()
+    comps = graph.connected_components()
     memb = np.asarray(comps.membership, dtype=np.int64)
     sizes = np.asarray(comps.sizes(), dtype=np.int64)
     sizes_eff = sizes - np.bincount(memb[gone], minlength=len(sizes))
@@ -223,43 +259,11 @@ def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame
     pieces_sq = (s - 1.0) * (s - 2.0)
     pieces = (s > 1).astype(np.int64)
     largest = np.maximum(s - 1, 0).astype(np.int64)
-    blocks, cuts = u.biconnected_components(return_articulation_points=True)
-    cuts = np.asarray(sorted(cuts), dtype=np.int64)
+    # spanning trees of the blocks, as edge ids (the raw igraph call: no vertex-set objects)
+    trees, cut_list = ig.GraphBase.biconnected_components(graph, True)
+    cuts = np.asarray(sorted(cut_list), dtype=np.int64)
     if len(cuts):
-        lens = np.fromiter((len(b) for b in blocks), dtype=np.int64, count=len(blocks))
-        blk = np.repeat(np.arange(len(blocks)), lens)
-        ver = np.fromiter((v for b in blocks for v in b), dtype=np.int64, count=int(lens.sum()))
-        n_blocks = len(blocks)
-        cut_index = np.full(n, -1, dtype=np.int64)
-        cut_index[cuts] = np.arange(len(cuts)) + n_blocks
-        is_cut = cut_index[ver] >= 0
-        weight = np.r_[np.bincount(blk[~is_cut], minlength=n_blocks), np.ones(len(cuts))]
-        m = n_blocks + len(cuts)
-        tree = new_graph(m, blk[is_cut], cut_index[ver[is_cut]], directed=False)
-        # root every tree of the block-cut forest, then sum vertex counts bottom-up
-        _, tree_comp = csgraph.connected_components(tree.get_adjacency_sparse(), directed=False)
-        roots = np.unique(tree_comp, return_index=True)[1]
-        parent = np.full(m, -1, dtype=np.int64)
-        depth = np.zeros(m, dtype=np.int64)
-        for r in roots:
-            vids, starts, parents = tree.bfs(int(r))
-            vids_a, parents_a = np.asarray(vids), np.asarray(parents)
-            parent[vids_a] = parents_a[vids_a]
-            parent[int(r)] = -1
-            level = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-            depth[vids_a] = level
-        sub = weight.astype(float)
-        for dep in range(int(depth.max()), 0, -1):
-            at = np.flatnonzero(depth == dep)
-            np.add.at(sub, parent[at], sub[at])
-        child = np.flatnonzero(parent >= n_blocks)  # blocks hanging off a cut vertex
-        owner = parent[child] - n_blocks
-        k = len(cuts)
-        child_sum = np.bincount(owner, weights=sub[child], minlength=k)
-        child_sq = np.bincount(owner, weights=sub[child] * (sub[child] - 1.0), minlength=k)
-        child_n = np.bincount(owner, minlength=k)
-        child_max = np.zeros(k)
-        np.maximum.at(child_max, owner, sub[child])
+        child_sum, child_sq, child_n, child_max = _cut_vertex_pieces(n, trees, cuts, src, dst)
         up = s[cuts] - 1.0 - child_sum  # the side towards the root
         pieces_sq[cuts] = child_sq + up * (up - 1.0)
         pieces[cuts] = child_n + (up > 0)
@@ -271,8 +275,66 @@ def removal_effects(u: ig.Graph, *, removed: Sequence[int] = ()) -> pd.DataFrame
     return pd.DataFrame({"fragmentation_after": after, "pieces": pieces, "largest_piece": largest})
 
 
+def _cut_vertex_pieces(
+    n: int, trees: list[list[int]], cuts: np.ndarray, src: np.ndarray, dst: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per cut vertex, over the subtrees of the block-cut forest hanging below it (each tree
+    rooted at its lowest-numbered node): summed vertex count, summed ``s (s - 1)``, number
+    of subtrees, largest subtree."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    n_blocks = len(trees)
+    lens = np.fromiter((len(t) for t in trees), dtype=np.int64, count=n_blocks)
+    edge = np.fromiter(itertools.chain.from_iterable(trees), dtype=np.int64, count=int(lens.sum()))
+    blk_e = np.repeat(np.arange(n_blocks, dtype=np.int64), lens)
+    # the vertices of each block: the ends of its spanning-tree edges
+    key = np.unique(np.r_[blk_e * n + src[edge], blk_e * n + dst[edge]])
+    blk, ver = key // n, key % n
+    cut_index = np.full(n, -1, dtype=np.int64)
+    cut_index[cuts] = np.arange(len(cuts)) + n_blocks
+    is_cut = cut_index[ver] >= 0
+    weight = np.r_[np.bincount(blk[~is_cut], minlength=n_blocks), np.ones(len(cuts))]
+    m = n_blocks + len(cuts)
+    t_src, t_dst = blk[is_cut], cut_index[ver[is_cut]]
+    # one breadth-first search from a virtual node joined to every tree's lowest node
+    _, tree_comp = csgraph.connected_components(
+        sparse.csr_matrix((np.ones(len(t_src)), (t_src, t_dst)), shape=(m, m)), directed=False
+    )
+    roots = np.unique(tree_comp, return_index=True)[1]
+    tree = new_graph(
+        m + 1, np.r_[t_src, np.full(len(roots), m)], np.r_[t_dst, roots], directed=False
+    )
+    vids, starts, parents = tree.bfs(m)
+    vids_a = np.asarray(vids, dtype=np.int64)
+    parent = np.asarray(parents, dtype=np.int64)[:m]
+    parent[parent == m] = -1
+    depth = np.zeros(m + 1, dtype=np.int64)
+    depth[vids_a] = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    depth = depth[:m]
+    sub = weight.astype(float)
+    order = np.argsort(-depth, kind="stable")
+    level_end = np.r_[np.flatnonzero(np.diff(depth[order])), m - 1] + 1
+    lo = 0
+    for hi in level_end.tolist():  # deepest level first: add each subtree into its parent
+        at = order[lo:hi]
+        if depth[at[0]] <= 1:
+            break
+        np.add.at(sub, parent[at], sub[at])
+        lo = hi
+    child = np.flatnonzero(parent >= n_blocks)  # blocks hanging off a cut vertex
+    owner = parent[child] - n_blocks
+    k = len(cuts)
+    child_sum = np.bincount(owner, weights=sub[child], minlength=k)
+    child_sq = np.bincount(owner, weights=sub[child] * (sub[child] - 1.0), minlength=k)
+    child_n = np.bincount(owner, minlength=k)
+    child_max = np.zeros(k)
+    np.maximum.at(child_max, owner, sub[child])
+    return child_sum, child_sq, child_n, child_max
+
+
 def key_players(
-    g: ig.Graph, candidates: Sequence[int] | None = None, *, set_size: int = 3
+    g: ig.Graph | Projection, candidates: Sequence[int] | None = None, *, set_size: int = 3
 ) -> KeyPlayers:
     """Fragmentation caused by removing each actor, and a greedy key-player set.
 
@@ -282,9 +344,13 @@ def key_players(
     candidate whose removal together with those already chosen fragments most (Borgatti
     2006's greedy heuristic; ties to the lower vertex index). Each step is one exact pass.
     """
-    u = collapse(g, directed=False)
-    n = u.vcount()
-    comps = u.connected_components()
+    u = (
+        g
+        if isinstance(g, Projection) and not g.directed
+        else projection_of(_graph(g), directed=False)
+    )
+    n = u.n
+    comps = u.graph.connected_components()
     base = fragmentation(np.asarray(comps.sizes(), dtype=np.int64), n)
     pool = np.arange(n) if candidates is None else np.asarray(candidates, dtype=np.int64)
     effects = removal_effects(u)

@@ -23,6 +23,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -178,6 +179,37 @@ def membership_confidence(runs: np.ndarray, consensus: np.ndarray) -> np.ndarray
     return agree / len(runs) if len(runs) else np.ones(n)
 
 
+def _leiden_on(graph: ig.Graph, seed: int) -> np.ndarray:
+    return leiden(graph, seed=seed)
+
+
+_RUN: Callable[[int], np.ndarray] | None = None  # the task forked workers inherit
+
+
+def _run_forked(seed: int) -> np.ndarray:
+    assert _RUN is not None
+    return _RUN(seed)
+
+
+def _map_runs(run: Callable[[int], np.ndarray], seeds: list[int], workers: int) -> list[np.ndarray]:
+    """``[run(s) for s in seeds]``, in ``workers`` forked processes when more than one (the
+    graph is inherited, not copied; only memberships come back)."""
+    import multiprocessing as mp
+
+    global _RUN
+    if workers <= 1 or len(seeds) <= 1 or "fork" not in mp.get_all_start_methods():
+        return [run(s) for s in seeds]
+    _RUN = run
+    try:
+        with mp.get_context("fork").Pool(min(workers, len(seeds))) as pool:
+            out = pool.map(_run_forked, seeds, chunksize=1)
+            pool.close()
+            pool.join()
+        return out
+    finally:
+        _RUN = None
+
+
 def consensus_communities(
     g: ig.Graph,
     *,
@@ -188,6 +220,7 @@ def consensus_communities(
     multiplex: bool | None = None,
     layer_weights: dict[str, float] | None = None,
     max_rounds: int = 10,
+    workers: int = 1,
 ) -> Communities:
     """Consensus communities over ``n_runs`` seeded Leiden runs (Lancichinetti & Fortunato 2012).
 
@@ -196,6 +229,8 @@ def consensus_communities(
     ends were put together in at least ``threshold`` of the runs, weighted by that share;
     it is partitioned ``n_runs`` times again (igraph Leiden) until every run agrees or
     ``max_rounds`` is reached (then the run agreeing most with the others is kept).
+    ``workers`` > 1 runs each round's seeded runs in that many forked processes (same seeds,
+    same results; where the platform cannot fork, they run one after another).
     Deterministic for a fixed ``seed``.
     """
     from graphkit.analytics.graph import layers as layer_names
@@ -226,7 +261,7 @@ def consensus_communities(
             return leiden(summed, seed=s, resolution=resolution)
 
         method = "leiden-consensus"
-    runs = np.vstack([first(draw()) for _ in range(n_runs)]) if n else np.zeros((n_runs, 0))
+    runs = np.vstack(_map_runs(first, [draw() for _ in range(n_runs)], workers))
     original = runs
     pairs = np.asarray(summed.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     rounds = 0
@@ -238,7 +273,9 @@ def consensus_communities(
         keep = share >= threshold
         cg = new_graph(n, pairs[keep, 0], pairs[keep, 1], directed=False)
         cg.es["weight"] = share[keep].tolist()
-        runs = np.vstack([leiden(cg, seed=draw()) for _ in range(n_runs)])
+        runs = np.vstack(
+            _map_runs(partial(_leiden_on, cg), [draw() for _ in range(n_runs)], workers)
+        )
         converged = bool(np.all(runs == runs[0]))
     if converged or len(runs) == 1:
         membership = runs[0]

@@ -3,6 +3,9 @@
 The numbers are the ones the scores were computed from (ties inside the community, ranks,
 brokerage counts), so an analyst can verify a claim such as "ranks above 7 of 9 members:
 makes 31 contacts to them, receives 4" against the call records.
+
+Built column by column (one pass over each column, no per-row DataFrame access): on a
+million-actor graph this is a few seconds rather than a minute.
 """
 
 from __future__ import annotations
@@ -19,6 +22,17 @@ if TYPE_CHECKING:
 
 __all__ = ["explain_actors"]
 
+_LEADERSHIP_KEYS = (
+    "members",
+    "members_below",
+    "weight_out_in_community",
+    "weight_in_in_community",
+    "level",
+    "superior",
+    "hierarchy_p_value",
+    "leadership",
+)
+
 
 def _num(x: Any) -> Any:
     if isinstance(x, np.integer | np.bool_):
@@ -30,75 +44,146 @@ def _num(x: Any) -> Any:
     return x
 
 
+def _round6(values: np.ndarray) -> np.ndarray:
+    """``round(x, 6)`` of every element, exactly as Python rounds (the decimal value of the
+    double, half to even), without a Python call per element: ``rint(x * 1e6) / 1e6`` agrees
+    except where ``x * 1e6`` lies within rounding error of a half-integer or ``x`` is large;
+    those few are rounded by Python."""
+    x = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = x * 1e6
+        out = np.rint(scaled) / 1e6
+        frac = np.abs(scaled - np.floor(scaled) - 0.5)
+        risky = ~((np.abs(x) < 1e3) & (frac > 1e-6)) & ~np.isnan(x)
+    if risky.any():
+        out[risky] = [round(v, 6) for v in x[risky].tolist()]
+    return out
+
+
+def _values(column: pd.Series) -> list[Any]:
+    """The column as JSON-ready Python values: floats rounded to 6 places, NaN as None."""
+    raw = column.to_numpy()
+    if raw.dtype.kind == "f":
+        rounded = _round6(raw).tolist()
+        if np.isnan(raw).any():
+            return [None if v != v else v for v in rounded]
+        return list(rounded)
+    if raw.dtype.kind in "iub":
+        return list(raw.tolist())
+    return [v if v is None or v.__class__ is str else _num(v) for v in raw.tolist()]
+
+
+def _plain(column: pd.Series) -> list[Any]:
+    """The column as Python values, unrounded (what an f-string of the row value prints)."""
+    return list(column.to_numpy().tolist())
+
+
 def explain_actors(
     g: ig.Graph, table: pd.DataFrame, directed_layers: list[str]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Per row of ``table`` (one per vertex of ``g``): evidence dict and explanation text."""
     n = len(table)
     cols = set(table.columns)
-    pr_rank = (
-        rankdata(-table["pagerank"].to_numpy(), method="min").astype(int)
-        if "pagerank" in cols
-        else np.zeros(n, dtype=int)
-    )
-    evidence: list[dict[str, Any]] = []
-    texts: list[str] = []
-    records = table.to_dict("records")
-    for i, row in enumerate(records):
-        ev: dict[str, Any] = {}
-        parts: list[str] = []
-        if "community" in cols:
-            ev["community"] = _num(row["community"])
-            ev["community_confidence"] = _num(row["community_confidence"])
-            parts.append(
-                f"community {row['community']} (in {row['community_confidence']:.0%} of runs)"
+    keys: list[str] = []
+    values: list[list[Any]] = []
+    texts: list[list[str]] = []
+    if "community" in cols:
+        keys += ["community", "community_confidence"]
+        community, confidence = _plain(table["community"]), _plain(table["community_confidence"])
+        values += [_values(table["community"]), _values(table["community_confidence"])]
+        texts.append(
+            [
+                f"community {c} (in {p:.0%} of runs)"
+                for c, p in zip(community, confidence, strict=True)
+            ]
+        )
+    if "pagerank" in cols:
+        pr_rank = rankdata(-table["pagerank"].to_numpy(), method="min").astype(int).tolist()
+        keys += ["pagerank_rank", "contacts"]
+        degree = _plain(table["degree"])
+        values += [pr_rank, _values(table["degree"])]
+        texts.append(
+            [f"PageRank #{r} of {n}, {k} contacts" for r, k in zip(pr_rank, degree, strict=True)]
+        )
+    if "leadership" in cols:
+        keys += list(_LEADERSHIP_KEYS)
+        values += [_values(table[k]) for k in _LEADERSHIP_KEYS]
+        texts.append(_leadership_texts(table))
+    optional: list[tuple[str, list[Any], np.ndarray]] = []
+    if "broker_role" in cols:
+        keys += ["broker_role", "brokerage", "communities_reached"]
+        values += [
+            _values(table["broker_role"]),
+            _values(table["brokerage"]),
+            _values(table["communities_reached"]),
+        ]
+        texts.append(_broker_texts(table))
+        if "fragmentation_gain" in cols:
+            gain = pd.to_numeric(table["fragmentation_gain"], errors="coerce").to_numpy(float)
+            has = ~np.isnan(gain)
+            optional += [
+                ("fragmentation_gain", _values(table["fragmentation_gain"]), has),
+                ("pieces_if_removed", _values(table["pieces_if_removed"]), has),
+            ]
+            texts.append(
+                [
+                    f"removing them splits their component into {p} parts" if ok and p > 1 else ""
+                    for ok, p in zip(has.tolist(), _plain(table["pieces_if_removed"]), strict=True)
+                ]
             )
-        if "pagerank" in cols:
-            ev["pagerank_rank"] = int(pr_rank[i])
-            ev["contacts"] = _num(row["degree"])
-            parts.append(f"PageRank #{pr_rank[i]} of {n}, {row['degree']} contacts")
-        if "leadership" in cols:
-            for key in (
-                "members",
-                "members_below",
-                "weight_out_in_community",
-                "weight_in_in_community",
-                "level",
-                "superior",
-                "hierarchy_p_value",
-                "leadership",
-            ):
-                ev[key] = _num(row[key])
-            directed = row["weight_out_in_community"] + row["weight_in_in_community"]
-            if row["members"] > 1 and directed > 0:
-                parts.append(
-                    f"ranks above {row['members_below']} of {row['members'] - 1} other members: "
-                    f"makes {row['weight_out_in_community']:g} directed contacts to them, "
-                    f"receives {row['weight_in_in_community']:g} "
-                    f"(hierarchy p={row['hierarchy_p_value']:.2g}); level {row['level']}"
-                    + (f", most likely superior {row['superior']}" if row["superior"] else "")
-                )
-            elif row["members"] > 1:
-                parts.append("no directed contacts inside the community: no rank from direction")
-        if "broker_role" in cols:
-            ev["broker_role"] = row["broker_role"]
-            ev["brokerage"] = _num(row["brokerage"])
-            ev["communities_reached"] = _num(row["communities_reached"])
-            if row["broker_role"] != "none":
-                role = row["broker_role"]
-                parts.append(
-                    f"{role} on {_num(row[role])} of {_num(row['brokerage'])} brokered paths; "
-                    f"ties into {row['communities_reached']} other communities"
-                )
-            gain = row.get("fragmentation_gain")
-            if gain is not None and not (isinstance(gain, float) and math.isnan(gain)):
-                ev["fragmentation_gain"] = _num(gain)
-                ev["pieces_if_removed"] = _num(row["pieces_if_removed"])
-                if row["pieces_if_removed"] > 1:
-                    parts.append(
-                        f"removing them splits their component into "
-                        f"{row['pieces_if_removed']} parts"
-                    )
-        evidence.append(ev)
-        texts.append("; ".join(parts))
-    return evidence, texts
+    evidence = [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+    if not values:
+        evidence = [{} for _ in range(n)]
+    for key, vals, has in optional:
+        for i in np.flatnonzero(has).tolist():
+            evidence[i][key] = vals[i]
+    sentences = (
+        ["; ".join(filter(None, parts)) for parts in zip(*texts, strict=True)]
+        if texts
+        else [""] * n
+    )
+    return evidence, sentences
+
+
+def _leadership_texts(table: pd.DataFrame) -> list[str]:
+    members = _plain(table["members"])
+    below = _plain(table["members_below"])
+    w_out = _plain(table["weight_out_in_community"])
+    w_in = _plain(table["weight_in_in_community"])
+    p_value = _plain(table["hierarchy_p_value"])
+    level = _plain(table["level"])
+    superior = _plain(table["superior"])
+    out: list[str] = []
+    for m, b, wo, wi, p, lv, sup in zip(
+        members, below, w_out, w_in, p_value, level, superior, strict=True
+    ):
+        if m > 1 and wo + wi > 0:
+            out.append(
+                f"ranks above {b} of {m - 1} other members: "
+                f"makes {wo:g} directed contacts to them, receives {wi:g} "
+                f"(hierarchy p={p:.2g}); level {lv}"
+                + (f", most likely superior {sup}" if sup else "")
+            )
+        elif m > 1:
+            out.append("no directed contacts inside the community: no rank from direction")
+        else:
+            out.append("")
+    return out
+
+
+def _broker_texts(table: pd.DataFrame) -> list[str]:
+    from graphkit.analytics.brokers import ROLES
+
+    role = _plain(table["broker_role"])
+    counts = {r: _values(table[r]) for r in ROLES if r in table.columns}
+    total = _values(table["brokerage"])
+    reached = _plain(table["communities_reached"])
+    return [
+        (
+            f"{r} on {counts[r][i]} of {total[i]} brokered paths; "
+            f"ties into {reached[i]} other communities"
+        )
+        if r != "none"
+        else ""
+        for i, r in enumerate(role)
+    ]

@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.graph import collapse, directed_layers
+from graphkit.analytics.graph import directed_layers
 from graphkit.analytics.springrank import (
     SpringSolver,
-    _adjacency,
     _clean,
     fit_beta,
     hierarchy_significance,
@@ -104,13 +103,26 @@ def _in_group_adjacency(
 ) -> sparse.csr_matrix:
     from scipy import sparse
 
+    from graphkit.analytics.projections import edge_arrays
+
     directed = directed_layers(g) if layers is None else layers
     n = g.vcount()
-    if not directed:
+    if not directed or g.ecount() == 0:
         return sparse.csr_matrix((n, n))
-    a = _adjacency(collapse(g, directed=True, layers_kept=directed)).tocoo()
-    inside = groups[a.row] == groups[a.col]
-    return sparse.csr_matrix((a.data[inside], (a.row[inside], a.col[inside])), shape=(n, n))
+    # the directed layers summed per (i, j), as collapse() sums them, read straight from the
+    # edge arrays: no intermediate igraph graph (on a 10M-tie graph that costs ~10 s)
+    src, dst = edge_arrays(g)
+    attrs = g.es.attributes()
+    w = np.asarray(g.es["weight"], dtype=float) if "weight" in attrs else np.ones(len(src))
+    if "layer" in attrs:
+        codes, names = pd.factorize(pd.Series(g.es["layer"], dtype=object).astype(str))
+        keep = np.isin(codes, np.flatnonzero(np.isin(np.asarray(names), list(directed))))
+        src, dst, w = src[keep], dst[keep], w[keep]
+    key, inv = np.unique(src * n + dst, return_inverse=True)
+    w = np.bincount(inv, weights=w, minlength=len(key))
+    row, col = key // n, key % n
+    inside = groups[row] == groups[col]
+    return sparse.csr_matrix((w[inside], (row[inside], col[inside])), shape=(n, n))
 
 
 def _members_below(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:

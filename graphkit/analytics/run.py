@@ -94,7 +94,8 @@ def analyze(
         contacts=contacts,
     )
     table = actors.merge(result.actors, on="actor_id", how="right")
-    table["evidence"] = [json.dumps(e, sort_keys=True) for e in table["evidence"]]
+    encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(e, sort_keys=True), one setup
+    table["evidence"] = [encode(e) for e in table["evidence"]]
     comm = result.communities
     if "community" in table.columns:  # stored ids are the Community keys: C0 = the largest
         table["community"] = "C" + table["community"].astype(str)

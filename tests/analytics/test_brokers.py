@@ -145,3 +145,18 @@ def test_key_players_match_networkx(seed: int, n: int, m: int) -> None:
 def test_fragmentation_extremes() -> None:
     assert fragmentation(np.array([5]), 5) == 0.0
     assert fragmentation(np.ones(4), 4) == 1.0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_brokerage_in_small_chunks(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the closed-pair walk is chunked on large graphs: tiny chunks must give the same counts
+    import graphkit.analytics.brokers as brokers
+
+    e, groups_by_name = _random_graph(25, 140, seed + 10)
+    g = from_edges(e)
+    groups = np.array([groups_by_name[int(v[1:])] for v in g.vs["name"]])
+    want = _brute_brokerage(set(g.get_edgelist()), groups, g.vcount())
+    monkeypatch.setattr(brokers, "_CHUNK", 5)
+    got = brokerage_roles(g, groups, vertices=[4, 0, 4, 9])
+    assert got[list(ROLES)].to_numpy().tolist() == want[[4, 0, 4, 9]].tolist()
+    assert got["brokerage"].sum() > 0

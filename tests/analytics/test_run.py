@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from graphkit.analytics.actors import analyze_edges
+from graphkit.analytics.actors import AnalysisSpec, analyze_edges
 from graphkit.analytics.run import analyze
 from graphkit.build import build_graph
 from graphkit.errors import CaseError, InputError
@@ -141,3 +143,32 @@ def test_only_runs_prerequisites() -> None:
     assert "broker_role" not in result.actors.columns
     with pytest.raises(ValueError):
         analyze_edges(edges, actors=["a"], seed=0, only=["bogus"])
+
+
+def test_workers_do_not_change_results() -> None:
+    rng = np.random.default_rng(2)
+    n, m = 300, 1500
+    group = rng.integers(0, 6, n)
+    src = rng.integers(0, n, m)
+    dst = np.where(
+        rng.random(m) < 0.6,
+        [rng.choice(np.flatnonzero(group == group[s])) for s in src],
+        rng.integers(0, n, m),
+    )
+    edges = pd.DataFrame(
+        {
+            "src": [f"a{i:03d}" for i in src],
+            "dst": [f"a{i:03d}" for i in dst],
+            "weight": rng.integers(1, 4, m).astype(float),
+            "layer": "calls",
+        }
+    )
+    ids = sorted(set(edges["src"]) | set(edges["dst"]))
+    spec = AnalysisSpec(n_runs=4, hierarchy_null_draws=19)
+    one = analyze_edges(edges, actors=ids, seed=1, spec=spec)
+    two = analyze_edges(edges, actors=ids, seed=1, spec=replace(spec, workers=2))
+    pd.testing.assert_frame_equal(one.actors, two.actors)
+    pd.testing.assert_frame_equal(one.communities, two.communities)
+    parts = two.summary["seconds_by_part"]["wall"]
+    assert "communities (centrality beside)" in parts and "key_players (beside hierarchy)" in parts
+    assert one.summary["modularity"] == two.summary["modularity"]
