@@ -171,6 +171,11 @@ def _leadership_texts(table: pd.DataFrame) -> list[str]:
     return out
 
 
+def _count(value: Any) -> str:
+    """A path count as people write it: 3, not 3.0 (counts are floats where some are NaN)."""
+    return "?" if value is None else f"{value:g}"
+
+
 def _broker_texts(table: pd.DataFrame) -> list[str]:
     from graphkit.analytics.brokers import ROLES
 
@@ -180,7 +185,7 @@ def _broker_texts(table: pd.DataFrame) -> list[str]:
     reached = _plain(table["communities_reached"])
     return [
         (
-            f"{r} on {counts[r][i]} of {total[i]} brokered paths; "
+            f"{r} on {_count(counts[r][i])} of {_count(total[i])} brokered paths; "
             f"ties into {reached[i]} other communities"
         )
         if r != "none"
