@@ -143,6 +143,7 @@ def analyze(
     store.record_stage(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
+    store.update_manifest(lambda m: m.get("stages", {}).pop(SENSITIVITY_PART, None))  # dropped
     summary = _signals(store, signal_parts, summary=summary)
     return _sensitivity(store, summary) if sensitivity else summary
 

@@ -88,6 +88,7 @@ def test_a_new_ranking_drops_the_old_sensitivity(resolved: CaseStore, tmp_path: 
     analyze(copy, seed=2, only=["hierarchy"], spec=FAST)
     with copy.connect(read_only=True) as con:
         assert not copy.table_exists(con, "analytics_sensitivity")
+    assert copy.stage("sensitivity") is None  # the manifest no longer claims it either
     facts = collect(copy)
     assert "sensitivity" in facts.missing and facts.sensitivity.empty
 
