@@ -9,19 +9,17 @@ thresholds (:mod:`graphkit.analytics.sensitivity`).
 from __future__ import annotations
 
 import logging
-import os
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from graphkit.analytics.explain import explain_actors
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
+from graphkit.analytics.parallel import PartClock, in_background
 from graphkit.analytics.projections import Projection, edge_arrays, project
 
 if TYPE_CHECKING:
@@ -133,72 +131,6 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     return pd.concat([e, flipped], ignore_index=True), directed
 
 
-class _PartClock:
-    """Wall-clock and CPU seconds per part of the analysis (CPU includes worker processes
-    that have been waited for)."""
-
-    def __init__(self) -> None:
-        self.wall: dict[str, float] = {}
-        self.cpu: dict[str, float] = {}
-
-    @staticmethod
-    def _cpu() -> float:
-        t = os.times()
-        return t.user + t.system + t.children_user + t.children_system
-
-    @contextmanager
-    def __call__(self, part: str) -> Iterator[None]:
-        wall, cpu = time.perf_counter(), self._cpu()
-        try:
-            yield
-        finally:
-            self.wall[part] = self.wall.get(part, 0.0) + time.perf_counter() - wall
-            self.cpu[part] = self.cpu.get(part, 0.0) + self._cpu() - cpu
-
-    def summary(self) -> dict[str, dict[str, float]]:
-        return {
-            "wall": {k: round(v, 3) for k, v in self.wall.items()},
-            "cpu": {k: round(v, 3) for k, v in self.cpu.items()},
-        }
-
-
-_T = TypeVar("_T")
-
-
-def _in_background(fn: Callable[[], _T]) -> Callable[[], _T]:
-    """Start ``fn`` in a forked process (it inherits the graphs, nothing is copied up front)
-    and return a function that waits for its result; runs ``fn`` inline where the platform
-    cannot fork."""
-    import multiprocessing as mp
-
-    if "fork" not in mp.get_all_start_methods():
-        value = fn()
-        return lambda: value
-    ctx = mp.get_context("fork")
-    receive, send = ctx.Pipe(duplex=False)
-
-    def child() -> None:
-        try:
-            send.send((True, fn()))
-        except BaseException as exc:  # handed to the parent, raised there
-            send.send((False, exc))
-
-    proc = ctx.Process(target=child, daemon=True)
-    proc.start()
-    send.close()
-
-    def wait() -> _T:
-        ok, value = receive.recv()
-        proc.join()
-        receive.close()
-        if not ok:
-            raise value
-        result: _T = value
-        return result
-
-    return wait
-
-
 def analyze_edges(
     edges: pd.DataFrame,
     *,
@@ -229,7 +161,7 @@ def analyze_edges(
         raise ValueError(f"unknown analysis part(s) {sorted(unknown)}")
     for part in list(wanted):
         wanted |= _NEEDS[part]
-    clock = _PartClock()
+    clock = PartClock()
     with clock("graph"):
         prepared, directed = prepare_edges(edges, spec)
         raw = from_edges(prepared, nodes=actors)
@@ -273,7 +205,7 @@ def analyze_edges(
     # With workers, centrality (which needs no communities) runs in a forked process beside
     # the consensus, filling the core its Leiden runs leave idle.
     beside = "centrality" in wanted and "communities" in wanted and spec.workers > 1
-    pending = _in_background(centrality) if beside else None
+    pending = in_background(centrality) if beside else None
     if "communities" in wanted:
         with clock("communities" + (" (centrality beside)" if beside else "")):
             c = consensus_communities(
@@ -311,12 +243,12 @@ def analyze_edges(
     if "brokers" in wanted:
         betweenness = table["betweenness"].to_numpy()
 
-        def brokers() -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, _PartClock]:
+        def brokers() -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, PartClock]:
             return _broker_frames(d, u, membership, betweenness, spec)
 
         # with workers, beside the hierarchy (the brokers need no hierarchy)
         beside_h = spec.workers > 1 and "hierarchy" in wanted
-        pending_brokers = _in_background(brokers) if beside_h else brokers
+        pending_brokers = in_background(brokers) if beside_h else brokers
     if "hierarchy" in wanted:
         with clock("hierarchy"):
             # hierarchy_table keeps only the ``directed`` layers itself
@@ -407,12 +339,12 @@ def _broker_frames(
     membership: np.ndarray,
     betweenness: np.ndarray,
     spec: AnalysisSpec,
-) -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, _PartClock]:
+) -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, PartClock]:
     """Brokerage (for the most between actors on large graphs), bridging and key players,
     with their own timings (this may run in a forked process)."""
     from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
 
-    clock = _PartClock()
+    clock = PartClock()
     n = len(membership)
     with clock("brokerage"):
         order = np.argsort(-betweenness, kind="stable")
