@@ -51,14 +51,15 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 
 
 def source_order(manifest: dict[str, Any]) -> dict[str, int]:
-    """Rank of each ingested source: by ingest start time, then name."""
+    """Rank of each ingested source: by ingest sequence (cases made before it was recorded:
+    by start time, to the second, then name)."""
     sources = manifest.get("sources", {})
     ingested = [
-        (str(s.get("started_at", "")), name)
+        (int(s.get("sequence", 0)), str(s.get("started_at", "")), name)
         for name, s in sources.items()
         if s.get("status") == "ingested"
     ]
-    return {name: i for i, (_, name) in enumerate(sorted(ingested))}
+    return {name: i for i, (*_, name) in enumerate(sorted(ingested))}
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:

@@ -195,7 +195,16 @@ def ingest_file(
         "status": "parsing",
         "started_at": _now(),
     }
-    store.update_manifest(lambda m: m.setdefault("sources", {}).__setitem__(name, entry))
+
+    def register(m: dict[str, Any]) -> None:
+        # ingest order, exact where start times (to the second) tie; kept by --replace
+        sources = m.setdefault("sources", {})
+        old = sources.get(name, {}).get("sequence")
+        seqs = [int(s.get("sequence", 0)) for s in sources.values()]
+        entry["sequence"] = int(old) if old is not None else max(seqs, default=0) + 1
+        sources[name] = entry
+
+    store.update_manifest(register)
     try:
         with store.connect() as con:
             result = _ingest(con, path, spec.name, mapping, name, step)
