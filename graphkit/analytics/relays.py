@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from graphkit.analytics.blackouts import fdr_qvalues
+
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
@@ -78,15 +80,10 @@ def _exposure_hours(first_s: np.ndarray, last_s: np.ndarray, bins: np.ndarray) -
 
 
 def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (NaN kept)."""
+    """Benjamini-Hochberg adjusted p-values over the finite ones (NaN kept)."""
     q = np.full(len(p), np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size == 0:
-        return q
-    order = ok[np.argsort(p[ok], kind="stable")]
-    m = ok.size
-    adj = p[order] * m / np.arange(1, m + 1)
-    q[order] = np.minimum(1.0, np.minimum.accumulate(adj[::-1])[::-1])
+    ok = np.isfinite(p)
+    q[ok] = fdr_qvalues(p[ok], method="bh")
     return q
 
 
