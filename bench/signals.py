@@ -4,6 +4,10 @@ For each case size it prints time and accuracy of
 
 - blackouts (graphkit, hour-of-week gamma-Poisson + FDR) vs the usual rule of thumb "a phone
   silent for 3 days or more" (pandas), scored on planted blackouts;
+- group blackouts (graphkit: members of one community, silent together and starting together,
+  FDR-controlled) vs "3 or more members of a community silent >= 3 days at once for 12 h or
+  more" (pandas), scored strictly on planted group blackouts (tests/analytics/signals_sim.py
+  ``group_scores``: a row is right when half its members were in one planted group blackout);
 - hand-offs (graphkit, joint matching, IMEI withheld) vs "the number starting within 2 days
   that shares the most contacts" (pandas), scored on planted group-wide swaps.
 
@@ -14,6 +18,7 @@ The generator is the test helper tests/analytics/signals_sim.py (seeded, vectori
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import resource
@@ -24,9 +29,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.blackouts import detect_silences
+from graphkit.analytics.blackouts import detect_blackouts, detect_silences
 from graphkit.analytics.handoffs import detect_handoffs
-from tests.analytics.signals_sim import SimCase, SimConfig, blackout_scores, simulate
+from tests.analytics.signals_sim import (
+    SimCase,
+    SimConfig,
+    blackout_scores,
+    group_scores,
+    simulate,
+)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
@@ -51,6 +62,47 @@ def rule_of_thumb_blackouts(events: pd.DataFrame, *, days: float = 3.0) -> pd.Da
     keep = gap >= pd.Timedelta(days=days)
     return pd.DataFrame(
         {"kind": "phone", "id": ends["id"][keep], "start": ends["start"][keep], "end": nxt[keep]}
+    )
+
+
+def rule_of_thumb_groups(
+    events: pd.DataFrame,
+    phone_to_person: dict[str, str],
+    person_to_community: dict[str, str],
+    *,
+    days: float = 3.0,
+    min_members: int = 3,
+    min_overlap_hours: float = 12.0,
+) -> pd.DataFrame:
+    """Windows where ``min_members`` or more people of one community are silent >= ``days``
+    at once for ``min_overlap_hours`` or more (a sweep over each community's silences)."""
+    silent = rule_of_thumb_blackouts(events, days=days)
+    silent = silent.assign(person=silent["id"].map(phone_to_person))
+    silent = silent.dropna(subset=["person"])
+    silent = silent.assign(community=silent["person"].map(person_to_community))
+    rows = []
+    for community, part in silent.dropna(subset=["community"]).groupby("community"):
+        bounds = sorted(set(part["start"]) | set(part["end"]))
+        window: tuple[Any, Any, frozenset[str]] | None = None
+        for lo, hi in itertools.pairwise(bounds):
+            live = part[(part["start"] <= lo) & (part["end"] >= hi)]
+            members = frozenset(live["person"])
+            if len(members) >= min_members:
+                window = (window[0], hi, window[2] | members) if window else (lo, hi, members)
+                continue
+            if window and window[1] - window[0] >= pd.Timedelta(hours=min_overlap_hours):
+                rows.append((community, *window))
+            window = None
+        if window and window[1] - window[0] >= pd.Timedelta(hours=min_overlap_hours):
+            rows.append((community, *window))
+    return pd.DataFrame(
+        {
+            "kind": "group",
+            "id": [r[0] for r in rows],
+            "start": [r[1] for r in rows],
+            "end": [r[2] for r in rows],
+            "members": [sorted(r[3]) for r in rows],
+        }
     )
 
 
@@ -147,6 +199,20 @@ def main() -> None:
         for days in (3.0, 1.5):
             naive, s = timed(lambda case=case, d=days: rule_of_thumb_blackouts(case.events, days=d))
             line(f"blackouts: silent >= {days:g} days (pandas)", s, blackout_scores(naive, case))
+        grouped, s = timed(
+            lambda case=case: detect_blackouts(
+                case.events,
+                phone_to_actor=case.phone_to_person,
+                actor_to_community=case.person_to_community,
+            )
+        )
+        line("group blackouts: graphkit", s, group_scores(grouped, case))
+        naive_g, s = timed(
+            lambda case=case: rule_of_thumb_groups(
+                case.events, case.phone_to_person, case.person_to_community
+            )
+        )
+        line("group blackouts: 3+ silent >= 3 days", s, group_scores(naive_g, case))
         ho, s = timed(lambda case=case: detect_handoffs(case.events, use_imei=False))
         line("hand-offs: graphkit (no IMEI)", s, {"top1": top1(ho, case)})
         naive_ho, s = timed(lambda case=case: most_shared_contacts(case.events))

@@ -68,25 +68,20 @@ def load_cdr_events(store: CaseStore) -> pd.DataFrame:
 
 
 def _phone_to_actor(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
-    """Person actors' phones, fixed lines left out of those who also have a mobile.
+    """Person actors' phones, fixed lines left out.
 
     A fixed line serves a household or an office: resolution attributes it to its
-    subscriber, but the others who use it keep it busy while that person is silent. A
-    person's silence is therefore judged on the phones they carry; a fixed line is kept for
-    a person who has nothing else (it stays a phone of its own for phone blackouts).
+    subscriber, but the others who use it keep it busy while that person is silent, and
+    fall silent with it when the household does. A person's silence is therefore judged on
+    the phones they carry; a person whose only number is a fixed line has no actor row (the
+    line keeps its phone rows, and its silence is the household's, not that person's).
     """
     if not store.table_exists(con, "actor"):
         return {}
     rows = con.execute(
         "SELECT DISTINCT unnest(phones) AS phone, actor_id FROM actor WHERE kind = 'person'"
     ).fetchall()
-    owners = {str(p): str(a) for p, a in rows if p is not None}
-    counts: dict[str, int] = {}
-    for actor in owners.values():
-        counts[actor] = counts.get(actor, 0) + 1
-    fixed = {p for p, a in owners.items() if counts[a] > 1 and _is_fixed_line(p)}
-    mobile_owners = {a for p, a in owners.items() if counts[a] > 1 and p not in fixed}
-    return {p: a for p, a in owners.items() if not (p in fixed and a in mobile_owners)}
+    return {str(p): str(a) for p, a in rows if p is not None and not _is_fixed_line(str(p))}
 
 
 def _is_fixed_line(number: str) -> bool:
