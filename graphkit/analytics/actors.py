@@ -53,6 +53,8 @@ class AnalysisSpec:
     ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
     ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
+    ``blackout_fdr``: the false discovery rate at which blackouts are reported (see
+    :data:`graphkit.analytics.signals_case.BLACKOUT_FDR`).
     """
 
     n_runs: int = 10
@@ -80,6 +82,7 @@ class AnalysisSpec:
     rank_direction: str = "caller"
     relay_window_s: float = 1800.0
     workers: int = 1
+    blackout_fdr: float = 0.01
 
     def __post_init__(self) -> None:
         if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:

@@ -73,7 +73,7 @@ def analyze(
     sensitivity = SENSITIVITY_PART in parts
     parts = [p for p in parts if p in PARTS]
     if not parts:
-        summary = _signals(store, signal_parts, summary={})
+        summary = _signals(store, signal_parts, summary={}, spec=spec or AnalysisSpec())
         return _sensitivity(store, summary) if sensitivity else summary
     spec = spec or AnalysisSpec()
     started = time.perf_counter()
@@ -144,7 +144,7 @@ def analyze(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
     store.update_manifest(lambda m: m.get("stages", {}).pop(SENSITIVITY_PART, None))  # dropped
-    summary = _signals(store, signal_parts, summary=summary)
+    summary = _signals(store, signal_parts, summary=summary, spec=spec)
     return _sensitivity(store, summary) if sensitivity else summary
 
 
@@ -160,7 +160,9 @@ def _sensitivity(store: CaseStore, summary: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> dict[str, Any]:
+def _signals(
+    store: CaseStore, parts: list[str], *, summary: dict[str, Any], spec: AnalysisSpec
+) -> dict[str, Any]:
     """Blackouts and hand-offs from the call records, when the case has any."""
     from graphkit.analytics.signals_case import detect_signals_in_case
 
@@ -174,7 +176,10 @@ def _signals(store: CaseStore, parts: list[str], *, summary: dict[str, Any]) -> 
         return summary
     # hand-offs need the phone silences, and actor and group blackouts the hand-offs
     counts = detect_signals_in_case(
-        store, blackouts="blackouts" in parts, handoffs="handoffs" in parts
+        store,
+        blackouts="blackouts" in parts,
+        handoffs="handoffs" in parts,
+        q_threshold=spec.blackout_fdr,
     )
     summary.update(counts)
     return summary

@@ -54,6 +54,14 @@ def analyze(
         int,
         typer.Option(help="Random re-draws behind each community's hierarchy p-value.", min=1),
     ] = 200,
+    blackout_fdr: Annotated[
+        float,
+        typer.Option(
+            help="False discovery rate at which blackouts are reported (Benjamini-Hochberg). "
+            "0.01 keeps a case's realised precision above 0.90 even with a dozen rows; "
+            "0.05 finds a few more short silences, with more false alarms.",
+        ),
+    ] = 0.01,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Analyse the actor graph and store the results in the case (see `graphkit show`).
@@ -67,6 +75,8 @@ def analyze(
 
     if resolution <= 0:
         raise InputError("--resolution must be positive")
+    if not 0.0 < blackout_fdr < 1.0:
+        raise InputError("--blackout-fdr must lie strictly between 0 and 1")
     if rank_direction not in ("caller", "callee"):
         raise InputError("--rank-direction must be 'caller' or 'callee'")
     store = open_case(case_dir)
@@ -78,6 +88,7 @@ def analyze(
         workers=workers,
         betweenness_pivots=pivots,
         hierarchy_null_draws=null_draws,
+        blackout_fdr=blackout_fdr,
     )
     with (
         audited(store, command="analyze", operation="combination", inputs=inputs) as entry,

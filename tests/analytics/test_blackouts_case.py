@@ -7,7 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graphkit.analytics.signals_case import detect_blackouts_in_case, load_cdr_events
+from graphkit.analytics.signals_case import (
+    BLACKOUT_FDR,
+    detect_blackouts_in_case,
+    load_cdr_events,
+)
 from graphkit.analytics.signals_evaluate import evaluate_blackouts
 from graphkit.analytics.signals_views import blackouts_view
 from graphkit.errors import CaseError
@@ -63,6 +67,13 @@ def test_blackouts_of_a_case_are_stored_and_shown(small_case: SimCase, tmp_path:
     from graphkit.views import get_view  # the module registers its views on import
 
     assert get_view("blackouts").fn is blackouts_view
+    # reported at the case-level false discovery rate; a looser level adds rows, drops none
+    assert stage["settings"]["q_threshold"] == BLACKOUT_FDR
+    assert (result["q_value"] <= BLACKOUT_FDR).all()
+    looser = detect_blackouts_in_case(store, q_threshold=0.05, events=events)
+    key = ["kind", "id", "start"]
+    assert len(looser) >= len(result)
+    assert len(result[key].merge(looser[key])) == len(result)
 
 
 def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_path: Path) -> None:

@@ -111,6 +111,8 @@ def test_cli(case: CaseStore, tmp_path: Path) -> None:
     assert rows["parts"] == ["centrality"]
     r = runner.invoke(app, ["analyze", str(case.path), "--only", "nonsense"])
     assert isinstance(r.exception, InputError)
+    r = runner.invoke(app, ["analyze", str(case.path), "--blackout-fdr", "1.5"])
+    assert isinstance(r.exception, InputError) and "--blackout-fdr" in str(r.exception)
     log = case.audit.path.read_text(encoding="utf-8").splitlines()
     assert json.loads(log[-1])["command"] == "analyze"
     assert json.loads(log[-1])["outcome"] == "failure"
