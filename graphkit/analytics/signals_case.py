@@ -217,7 +217,9 @@ def detect_handoffs_in_case(
     """Detect hand-offs in the case's call records and store them as SAME_USER_AS hypotheses.
 
     Numbers that end are looked at always; numbers that went silent and came back too when
-    ``use_silences`` and the blackouts stage has run (its phone rows in ``analytics_blackout``).
+    ``use_silences``: phone silences at q <= 0.05, the hand-off screen's own level, whatever
+    level blackouts are reported at (so that the candidates do not depend on which stage ran
+    first or on ``--blackout-fdr``).
 
     Each candidate (up to ``top_k`` per number that stopped) becomes a ``rel_same_user_as``
     row ``src`` = old number, ``dst`` = new number, with its score, the threshold
@@ -228,13 +230,7 @@ def detect_handoffs_in_case(
     from graphkit.analytics.handoffs import MODEL_VERSION
 
     events = load_cdr_events(store) if events is None else events
-    silences = None
-    if use_silences:
-        with store.connect(read_only=True) as con:
-            if store.table_exists(con, BLACKOUT_TABLE):
-                silences = con.execute(
-                    f"SELECT kind, id, start, ended FROM {BLACKOUT_TABLE} WHERE kind = 'phone'"
-                ).df()
+    silences = _phone_silences(events, min_events=20) if use_silences else None
     result = _handoffs(
         events,
         silences,
@@ -306,10 +302,10 @@ def _store_handoffs(store: CaseStore, result: pd.DataFrame, settings: dict[str, 
 
 
 def _phone_silences(events: pd.DataFrame, *, min_events: int) -> pd.DataFrame:
-    """Phone silences at the default settings: the stops and returns hand-offs start from."""
+    """Phone silences at q <= 0.05: the stops and returns hand-offs start from."""
     from graphkit.analytics.blackouts import detect_silences
 
-    rows = detect_silences(events, min_events=min_events)
+    rows = detect_silences(events, min_events=min_events, q_threshold=0.05)
     return rows[["kind", "id", "start", "ended"]]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graphkit.analytics.signals_text import blackout_explanation, handoff_explanation
 from graphkit.store import CaseStore
 from graphkit.views import view
 
@@ -27,7 +28,8 @@ def _json(value: Any) -> Any:
 )
 def blackouts_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{kind, id, members, start, end, duration_h, expected_events, p_value, q_value,
-    ended, evidence}``: groups first, then by p-value. ``ended`` False = never came back."""
+    ended, evidence, explanation}``: groups first, then by p-value. ``ended`` False = never
+    came back; ``explanation`` says the row's evidence in one paragraph."""
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "analytics_blackout"):
             return []
@@ -46,13 +48,15 @@ def blackouts_view(store: CaseStore, *, limit: int | None = None) -> list[dict[s
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     for row in rows:
         row["evidence"] = _json(row["evidence"])
+        row["explanation"] = blackout_explanation(row)
     return rows
 
 
 @view("handoffs", help="SAME_USER_AS hypotheses: which new number took over from an old one")
 def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows ``{old, new, score, rank, assigned, status, evidence}``, best first: the joint
-    assignment's choices, then the other candidates; reviewed pairs show their decision."""
+    """Rows ``{old, new, score, rank, assigned, status, evidence, decided_by, decided_at,
+    explanation}``, best first: the joint assignment's choices, then the other candidates;
+    reviewed pairs show their decision."""
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "rel_same_user_as"):
             return []
@@ -73,4 +77,5 @@ def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[st
         rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
     for row in rows:
         row["evidence"] = _json(row["evidence"])
+        row["explanation"] = handoff_explanation(row)
     return rows

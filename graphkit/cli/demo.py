@@ -80,35 +80,17 @@ def _findings(case: Path) -> None:
         title="brokers (top 5)",
         columns=["actor_id", "community", "broker_role", "brokerage", "explanation"],
     )
-    blackouts = [
-        {
-            **r,
-            "who": r.get("id")
-            if r.get("kind") != "group"
-            else f"{r.get('id')}: {len(r.get('members') or [])} members",
-        }
-        for r in rows("blackouts")
-    ]
     render(
-        blackouts,
+        rows("blackouts"),
         json_output=False,
         title="blackouts (strongest 5)",
-        columns=["kind", "who", "start", "end", "q_value", "ended"],
+        columns=["kind", "id", "q_value", "explanation"],
     )
-    handoffs = [
-        {
-            **r,
-            "why": _why(
-                r.get("evidence"), ("contacts_overlap", "cells_overlap", "gap_hours", "imei_shared")
-            ),
-        }
-        for r in rows("handoffs")
-    ]
     render(
-        handoffs,
+        rows("handoffs"),
         json_output=False,
         title="hand-off hypotheses (top 5)",
-        columns=["old", "new", "score", "status", "why"],
+        columns=["old", "new", "score", "status", "explanation"],
     )
     _sensitivity(rows("sensitivity", 1000))
     links = [
