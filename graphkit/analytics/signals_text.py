@@ -113,8 +113,8 @@ def handoff_explanation(row: Mapping[str, Any]) -> str:
     overlap = _num(ev.get("contacts_overlap"), 2)
     text = (
         f"{row.get('old')} {stop} after {_time(ev.get('old_last_event'))}; {row.get('new')} "
-        f"started {_num(ev.get('gap_hours'))} h later ({_num(ev.get('gap_active_hours'))} h "
-        f"of the old number's usual activity); contact overlap {overlap}"
+        f"started {_num(ev.get('gap_hours'))} h later ({_num(ev.get('gap_active_hours'))} "
+        f"active hours of the old number); contact overlap {overlap}"
     )
     contacts = list(ev.get("shared_contacts") or [])
     if contacts:  # the evidence lists the heaviest few only
