@@ -132,7 +132,10 @@ def activity_section(facts: CaseFacts) -> Section:
     elif not facts.has("blackouts"):
         blocks.append(
             Para(
-                "Blackouts: " + facts.missing["blackouts"] + " (`graphkit blackouts`).", muted=True
+                "Blackouts: "
+                + facts.missing["blackouts"]
+                + " (`graphkit analyze --only blackouts`).",
+                muted=True,
             )
         )
     return Section("activity", "Activity, blackouts and hand-offs", tuple(blocks))
