@@ -94,10 +94,22 @@ def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     return f"t.{quote_ident(col)}"
 
 
-def _identifier(plan: NormalisePlan, rm: ResolvedMapping, fname: str, lookup: str) -> None:
-    """Stage-t columns of an identifier field from its by-raw-value lookup (one hash join)."""
+def _identifier(plan: NormalisePlan, rm: ResolvedMapping, fname: str, id_type: str) -> None:
+    """Stage-t columns of an identifier field from its by-raw-value lookup (one hash join).
+
+    An encoded kind needs only the dictionary reference (and the trimmed value, to tell a
+    missing value); a plain kind takes the value and validity.
+    """
     alias = quote_ident(f"j_{fname}")
+    encoded = rm.mapping.spec.encoded
+    lookup = f"_lkref_{id_type}" if encoded else LOOKUP_TABLES[id_type]
     plan.joins.append(f"LEFT JOIN {lookup} {alias} ON {alias}.raw = {raw_value(plan, rm, fname)}")
+    if encoded:
+        plan.trims[fname] = (
+            f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
+            f"{alias}.ref AS {quote_ident('v__' + fname + '__ref')}"
+        )
+        return
     plan.trims[fname] = (
         f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
         f"{alias}.value AS {quote_ident('v__' + fname + '__value')}, "
@@ -198,11 +210,11 @@ def plan_normalise(
             continue
         mapped = f.name in rm.columns or f.name in rm.constants
         if not mapped:
-            for col, dtype in f.staging_columns():
+            for col, dtype in f.storage_columns(encoded=spec.encoded):
                 plan.selects.append(f"CAST(NULL AS {dtype}) AS {quote_ident(col)}")
             continue
         if f.type in LOOKUP_TABLES:
-            _identifier(plan, rm, f.name, LOOKUP_TABLES[f.type])
+            _identifier(plan, rm, f.name, f.type)
         elif f.type == "event_type":
             _coded(plan, rm, f.name)
         v = _trimmed(plan, rm, f.name)
@@ -212,6 +224,9 @@ def plan_normalise(
         missing = _lit_or_null(f.required)
         err: str | None = f"CASE WHEN {tv} IS NULL THEN 'missing_value' END" if f.required else None
         match f.type:
+            case "phone" | "account" | "imei" if spec.encoded:
+                ref = quote_ident("v__" + f.name + "__ref")
+                plan.selects.append(f"t.{ref} AS {quote_ident(f.name + '_ref')}")
             case "phone" | "account" | "imei":
                 # looked up by the untrimmed value (see graphkit.ingest.lookups): no per-row
                 # trim, and invalid identifiers come back exactly as given (trimmed)

@@ -85,11 +85,13 @@ def normalise_lists(con: duckdb.DuckDBPyConnection, plan: NormalisePlan, raw: st
 
 
 def _record_id(plan: NormalisePlan, rm: ResolvedMapping) -> str:
+    """The record_id to store: encoded kinds store NULL for the row number (the view adds it)."""
+    encoded = rm.mapping.spec.encoded
     if "record_id" not in rm.columns:
-        return "CAST(t._row AS VARCHAR)"
+        return "CAST(NULL AS VARCHAR)" if encoded else "CAST(t._row AS VARCHAR)"
     column = "r." + quote_ident(rm.columns["record_id"])
     plan.trims.setdefault("record_id", f"{trimmed_sql(column)} AS v__record_id")
-    return "coalesce(t.v__record_id, CAST(t._row AS VARCHAR))"
+    return "t.v__record_id" if encoded else "coalesce(t.v__record_id, CAST(t._row AS VARCHAR))"
 
 
 def _select(plan: NormalisePlan, rm: ResolvedMapping, source: str, *, duplicates: bool) -> str:
@@ -133,11 +135,11 @@ def insert_staged(
     duplicates: bool,
 ) -> int:
     """Normalise every row of ``raw`` and insert those without errors; return their number."""
-    select_cols = ", ".join(quote_ident(c) for c, _t in spec.field_columns())
+    select_cols = ", ".join(quote_ident(c) for c, _t in spec.storage_field_columns())
     row = run_sql(
         con,
         f"""
-        INSERT INTO {spec.table} BY NAME
+        INSERT INTO {spec.storage_table} BY NAME
         SELECT $source AS source_name, _row AS row_number, record_id, is_duplicate,
                {select_cols}
         FROM ({_select(plan, rm, raw, duplicates=duplicates)})
@@ -168,7 +170,7 @@ def insert_rejects(
         f"""
         CREATE OR REPLACE TEMP TABLE _unstaged AS
         SELECT r._row FROM {raw} r ANTI JOIN (
-          SELECT row_number FROM {spec.table} WHERE source_name = $source) s
+          SELECT row_number FROM {spec.storage_table} WHERE source_name = $source) s
         ON s.row_number = r._row
         """,
         {"source": source_name},
