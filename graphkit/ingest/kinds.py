@@ -98,7 +98,7 @@ class FieldSpec:
     def storage_columns(self, *, encoded: bool) -> tuple[tuple[str, str], ...]:
         """The columns this field is written to: ``<name>_ref`` for an encoded identifier."""
         if encoded and self.type in ENCODED_TYPES:
-            return ((f"{self.name}_ref", "INTEGER"),)
+            return ((f"{self.name}_ref", "UBIGINT"),)
         return self.staging_columns()
 
 

@@ -6,8 +6,8 @@ Each distinct spelling is an entry of the case's identifier dictionary (graphkit
 spellings an earlier source brought are not normalised again. Tables per identifier type:
 
 * ``_lkref_<type>(raw, trimmed, ref, new)`` keyed by the *untrimmed* source value: the
-  dictionary reference of each value, known before any Python runs, so an encoded kind's rows
-  are written while the new values are normalised;
+  dictionary reference of each value (a hash, see :func:`start_lookups`), known before any
+  Python runs, so an encoded kind's rows are written while the new values are normalised;
 * ``_lk_<type>(raw, norm, valid)`` keyed by the *trimmed* value (what list fields split into);
 * ``_lkr_<type>(raw, trimmed, value, valid)`` keyed by the *untrimmed* source value, for plain
   kinds: the per-row work for a scalar identifier column is one hash join, no trim, no CASE.
@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from graphkit.ingest.identifiers import normalise_values
 from graphkit.ingest.mapping import ResolvedMapping
-from graphkit.ingest.storage import IDENT_TABLE, check_refs, next_ref
+from graphkit.ingest.storage import IDENT_TABLE, assign_refs
 from graphkit.ingest.normalise import (
     LOOKUP_TABLES,
     NormalisePlan,
@@ -62,11 +62,15 @@ LOOKUP_TEMP_TABLES = tuple(
 
 @dataclass
 class PendingLookups:
-    """Lookups whose new distinct values are being normalised in a background thread."""
+    """Lookups whose new distinct values are being normalised in a background thread.
+
+    ``ref_keys`` holds, per identifier type, the key of :func:`ref_sql` for this ingest.
+    """
 
     executor: ThreadPoolExecutor
-    futures: dict[str, Future[list[tuple[str, str, bool]]]]
+    futures: dict[str, Future[list[tuple[str, str, bool]]]] = field(default_factory=dict)
     domains: dict[str, str] = field(default_factory=dict)
+    ref_keys: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     finished: bool = False
 
@@ -82,41 +86,43 @@ def identifier_domain(id_type: str, region: str) -> str:
 def start_lookups(
     con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
 ) -> PendingLookups:
-    """Give each distinct identifier value its dictionary reference; normalise the new ones.
+    """Reference each distinct identifier value in the dictionary; normalise the new ones.
 
-    Creates ``_lkref_<type>(raw, trimmed, ref, new)`` at once (SQL only): values the case's
-    dictionary already holds keep their reference, new ones get the next references in order
-    of their spelling. Their normalisation (phonenumbers, schwifty: pure Python) runs in one
-    background thread, so DuckDB statements that need only the references (duplicates, the
-    write of an encoded kind) run meanwhile; :func:`finish_lookups` waits for it.
+    Creates ``_lkref_<type>(raw, trimmed, ref, new)`` at once (SQL only). A value's reference
+    is a 64-bit hash of its domain and spelling (:func:`ref_sql`), so rows can be written with
+    their references before any lookup exists; the references of this ingest are checked to
+    be unique and to mean the same spelling as any dictionary entry that has them, and are
+    salted again in the (astronomically rare) case they are not. The normalisation of the
+    values new to the dictionary (phonenumbers, schwifty: pure Python) runs in one background
+    thread, so DuckDB statements that need only the references (duplicates, the write of an
+    encoded kind) run meanwhile; :func:`finish_lookups` waits for it.
     """
-    pending = PendingLookups(ThreadPoolExecutor(1, thread_name_prefix="graphkit-lookups"), {})
+    pending = PendingLookups(ThreadPoolExecutor(1, thread_name_prefix="graphkit-lookups"))
     try:
-        first = next_ref(con)
-        for id_type, types in _GROUPS.items():
-            first = _submit(con, rm, raw_table, pending, id_type, types, first)
+        lists = {t: _distinct(con, rm, raw_table, t, types) for t, types in _GROUPS.items()}
+        domains = {t: identifier_domain(t, rm.mapping.default_region) for t in _GROUPS}
+        pending.domains.update(domains)
+        pending.ref_keys.update(assign_refs(con, domains))
+        for id_type in _GROUPS:
+            _submit(con, rm, pending, id_type, lists[id_type])
     except BaseException:
         pending.cancel()
         raise
     return pending
 
 
-def _submit(
+def _distinct(
     con: duckdb.DuckDBPyConnection,
     rm: ResolvedMapping,
     raw_table: str,
-    pending: PendingLookups,
     id_type: str,
     types: tuple[str, ...],
-    first: int,
-) -> int:
-    """Reference the distinct values of one identifier type, submit the new ones' normalisation.
+) -> tuple[list[str], dict[str, object]]:
+    """Create ``_dv_<type>``: the distinct untrimmed values of one type's scalar fields.
 
-    Returns the first reference still free.
+    Returns the SQL (and parameters) of the list fields' items, normalised with the new values.
     """
     spec = rm.mapping.spec
-    region = rm.mapping.default_region
-    domain = identifier_domain(id_type, region)
     plan = NormalisePlan()
     scalars: list[str] = []
     lists: list[str] = []
@@ -130,43 +136,37 @@ def _submit(
             scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw")
         else:
             scalars.append(f"SELECT {raw_value(plan, rm, f.name)} AS raw FROM {raw_table} r")
-    dv, ref = f"_dv_{id_type}", f"_lkref_{id_type}"
     # distinct untrimmed values first (one hash aggregate over the raw strings), trimmed
-    # and matched with the dictionary afterwards on that much smaller set
+    # and referenced afterwards on that much smaller set
     union = " UNION ALL ".join(scalars) if scalars else "SELECT NULL::VARCHAR AS raw"
     run_sql(
         con,
-        f"CREATE OR REPLACE TEMP TABLE {dv} AS "
+        f"CREATE OR REPLACE TEMP TABLE _dv_{id_type} AS "
         f"SELECT DISTINCT raw FROM ({union}) WHERE raw IS NOT NULL",
         plan.params,
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {ref} AS
-        SELECT raw, trimmed, coalesce(known, $first - 1 + row_number() OVER (
-                 ORDER BY known IS NOT NULL, raw)) AS ref, known IS NULL AS new
-        FROM (SELECT d.raw, NULLIF(trim(d.raw), '') AS trimmed, i.ref AS known
-              FROM {dv} d LEFT JOIN (SELECT raw, ref FROM {IDENT_TABLE} WHERE domain = $domain) i
-              ON i.raw = d.raw)
-        """,
-        {"first": first, "domain": domain},
-    )
-    row = con.execute(f"SELECT count(*) FROM {ref} WHERE new").fetchone()
-    n_new = int(row[0]) if row else 0
-    check_refs(first, n_new)
-    parts = [f"SELECT trimmed AS raw FROM {ref} WHERE new", *lists]
+    return lists, plan.params
+
+
+def _submit(
+    con: duckdb.DuckDBPyConnection,
+    rm: ResolvedMapping,
+    pending: PendingLookups,
+    id_type: str,
+    lists: tuple[list[str], dict[str, object]],
+) -> None:
+    """Submit the normalisation of one type's values new to the dictionary and list items."""
+    parts = [f"SELECT trimmed AS raw FROM _lkref_{id_type} WHERE new", *lists[0]]
     rows = run_sql(
         con,
         f"SELECT DISTINCT raw FROM ({' UNION ALL '.join(parts)}) WHERE raw IS NOT NULL",
-        plan.params,
+        lists[1],
     ).fetchall()
     values = [str(r[0]) for r in rows]
     pending.counts[id_type] = len(values)
-    pending.domains[id_type] = domain
     pending.futures[id_type] = pending.executor.submit(
-        normalise_values, id_type, values, default_region=region
+        normalise_values, id_type, values, default_region=rm.mapping.default_region
     )
-    return first + n_new
 
 
 def finish_lookups(

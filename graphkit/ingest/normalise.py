@@ -13,6 +13,7 @@ import duckdb
 from graphkit.errors import MappingError
 from graphkit.ingest.kinds import FieldSpec
 from graphkit.ingest.mapping import ResolvedMapping
+from graphkit.ingest.storage import ref_sql
 from graphkit.ingest.sql import (
     NormalisePlan,
     field_value_sql,
@@ -94,22 +95,25 @@ def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     return f"t.{quote_ident(col)}"
 
 
-def _identifier(plan: NormalisePlan, rm: ResolvedMapping, fname: str, id_type: str) -> None:
-    """Stage-t columns of an identifier field from its by-raw-value lookup (one hash join).
+def _identifier(
+    plan: NormalisePlan, rm: ResolvedMapping, fname: str, id_type: str, ref_keys: dict[str, str]
+) -> None:
+    """Stage-t columns of an identifier field.
 
-    An encoded kind needs only the dictionary reference (and the trimmed value, to tell a
-    missing value); a plain kind takes the value and validity.
+    An encoded kind needs only the dictionary reference, a hash of the raw value computed per
+    row (graphkit.ingest.storage.ref_sql), and the trimmed value, to tell a missing value. A
+    plain kind takes the value and validity from its by-raw-value lookup (one hash join).
     """
-    alias = quote_ident(f"j_{fname}")
-    encoded = rm.mapping.spec.encoded
-    lookup = f"_lkref_{id_type}" if encoded else LOOKUP_TABLES[id_type]
-    plan.joins.append(f"LEFT JOIN {lookup} {alias} ON {alias}.raw = {raw_value(plan, rm, fname)}")
-    if encoded:
+    raw = raw_value(plan, rm, fname)
+    if rm.mapping.spec.encoded:
+        key = plan.param(ref_keys[id_type])
         plan.trims[fname] = (
-            f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
-            f"{alias}.ref AS {quote_ident('v__' + fname + '__ref')}"
+            f"{field_value_sql(plan, rm, fname)} AS {quote_ident('v__' + fname)}, "
+            f"{ref_sql(key, raw)} AS {quote_ident('v__' + fname + '__ref')}"
         )
         return
+    alias = quote_ident(f"j_{fname}")
+    plan.joins.append(f"LEFT JOIN {LOOKUP_TABLES[id_type]} {alias} ON {alias}.raw = {raw}")
     plan.trims[fname] = (
         f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
         f"{alias}.value AS {quote_ident('v__' + fname + '__value')}, "
@@ -192,7 +196,11 @@ def list_items(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping
 
 
 def plan_normalise(
-    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+    con: duckdb.DuckDBPyConnection,
+    rm: ResolvedMapping,
+    raw_table: str,
+    *,
+    ref_keys: dict[str, str] | None = None,
 ) -> NormalisePlan:
     """Build the statement pieces for ``rm`` over ``raw_table``.
 
@@ -201,7 +209,9 @@ def plan_normalise(
     (``v__<field>__value``, ``v__<field>__valid``), ``v`` computes the canonical columns, and
     the outer select derives each row's error (the first failing field) from the computed
     columns, so no expression is evaluated twice. The lookup tables must exist
-    (graphkit.ingest.lookups) before the statement runs.
+    (graphkit.ingest.lookups) before the statement runs, except for the identifiers of an
+    encoded kind: those become dictionary references under ``ref_keys`` (identifier type ->
+    key, from graphkit.ingest.lookups.start_lookups).
     """
     plan = NormalisePlan()
     spec = rm.mapping.spec
@@ -214,7 +224,7 @@ def plan_normalise(
                 plan.selects.append(f"CAST(NULL AS {dtype}) AS {quote_ident(col)}")
             continue
         if f.type in LOOKUP_TABLES:
-            _identifier(plan, rm, f.name, f.type)
+            _identifier(plan, rm, f.name, f.type, ref_keys or {})
         elif f.type == "event_type":
             _coded(plan, rm, f.name)
         v = _trimmed(plan, rm, f.name)

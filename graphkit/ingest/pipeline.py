@@ -245,9 +245,10 @@ def _ingest(
         pending = start_lookups(con, rm, "_raw")
         try:
             build_value_lookups(con, rm, "_raw")
+            step("finding duplicates")
             n_dup = find_duplicates(con, "_raw", raw.columns)
             step("normalising fields")
-            plan = plan_normalise(con, rm, "_raw")
+            plan = plan_normalise(con, rm, "_raw", ref_keys=pending.ref_keys)
             if not spec.encoded or plan.list_lookups:
                 finish_lookups(con, pending, value_lookups=not spec.encoded)
             lists = normalise_lists(con, plan, "_raw")
@@ -256,6 +257,7 @@ def _ingest(
                 con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
             )
             if not pending.finished:
+                step("storing identifiers")
                 finish_lookups(con, pending, value_lookups=False)
         finally:
             pending.cancel()
@@ -270,6 +272,7 @@ def _ingest(
                 source_name=name,
                 delimiter=raw.delimiter or ",",
             )
+        step("counting")
         counts = con.execute(
             """
             SELECT (SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = $source),

@@ -136,17 +136,24 @@ def insert_staged(
 ) -> int:
     """Normalise every row of ``raw`` and insert those without errors; return their number."""
     select_cols = ", ".join(quote_ident(c) for c, _t in spec.storage_field_columns())
-    row = run_sql(
-        con,
-        f"""
-        INSERT INTO {spec.storage_table} BY NAME
-        SELECT $source AS source_name, _row AS row_number, record_id, is_duplicate,
-               {select_cols}
-        FROM ({_select(plan, rm, raw, duplicates=duplicates)})
-        WHERE {_any_error(plan)} IS NULL
-        """,
-        {**plan.params, "source": source_name},
-    ).fetchone()
+    # Without this DuckDB pushes the error filter below the projection that computes the
+    # values, inlining every expression it tests (timestamps, durations): each row would
+    # compute them twice. The statement has no other filter to push.
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    try:
+        row = run_sql(
+            con,
+            f"""
+            INSERT INTO {spec.storage_table} BY NAME
+            SELECT $source AS source_name, _row AS row_number, record_id, is_duplicate,
+                   {select_cols}
+            FROM ({_select(plan, rm, raw, duplicates=duplicates)})
+            WHERE {_any_error(plan)} IS NULL
+            """,
+            {**plan.params, "source": source_name},
+        ).fetchone()
+    finally:
+        con.execute("RESET disabled_optimizers")
     return int(row[0]) if row else 0
 
 

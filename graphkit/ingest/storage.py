@@ -3,7 +3,7 @@
 Every stage reads ``src_<kind>`` with the columns of :meth:`KindSpec.field_columns` after the
 provenance columns. For the entity kinds that is a plain table. The high-volume event kinds
 (``KindSpec.encoded``: CDRs, transactions) store each identifier field (phone, account, IMEI) as
-one ``<field>_ref INTEGER`` into the case's identifier dictionary ``ingest_ident``, and
+one ``<field>_ref UBIGINT`` into the case's identifier dictionary ``ingest_ident``, and
 ``src_<kind>`` is a view that joins the dictionary back: same columns, same values. Writing an
 integer instead of three columns of text (normalised value, value as given, validity) is what
 makes a 10M-row CDR cheap to store.
@@ -31,8 +31,10 @@ from graphkit.ingest.readers import REJECTS_DDL
 __all__ = [
     "ENCODED_TYPES",
     "IDENT_TABLE",
+    "assign_refs",
     "encoded_fields",
     "ensure_staging_tables",
+    "ref_sql",
     "storage_columns",
     "storage_ddl",
     "view_ddl",
@@ -44,7 +46,7 @@ IDENT_TABLE = "ingest_ident"
 LEGACY_DOMAIN = "legacy"  # entries made by migrating an old case; never matched by a raw value
 IDENT_DDL = f"""
 CREATE TABLE IF NOT EXISTS {IDENT_TABLE} (
-  ref INTEGER NOT NULL,
+  ref UBIGINT NOT NULL,
   domain VARCHAR NOT NULL,
   raw VARCHAR,
   trimmed VARCHAR,
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS {IDENT_TABLE} (
   valid BOOLEAN
 )
 """
-MAX_REF = 2**31 - 1
+MAX_SALTS = 16
 
 
 def encoded_fields(spec: KindSpec) -> list[FieldSpec]:
@@ -115,16 +117,53 @@ def _table_type(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
     return str(row[0]) if row else None
 
 
-def next_ref(con: duckdb.DuckDBPyConnection) -> int:
-    """The first dictionary reference not yet used."""
-    row = con.execute(f"SELECT coalesce(max(ref), 0) + 1 FROM {IDENT_TABLE}").fetchone()
-    return int(row[0]) if row else 1
+def ref_sql(key: str, value: str) -> str:
+    """SQL of the dictionary reference of the untrimmed ``value`` under ``key`` (SQL too).
+
+    ``key`` is the domain, salted when a reference would clash (:func:`assign_refs`).
+    """
+    return f"CASE WHEN {value} IS NOT NULL THEN hash({key}, {value}) END"
 
 
-def check_refs(first: int, count: int) -> None:
-    """CaseError when ``count`` new references from ``first`` would overflow INTEGER."""
-    if first + count > MAX_REF:
-        raise CaseError("the case's identifier dictionary is full (2^31 distinct spellings)")
+def _clashes(con: duckdb.DuckDBPyConnection, refs: str) -> int:
+    """References of ``refs(ref, domain, raw)`` that repeat, or that an entry uses otherwise."""
+    row = con.execute(
+        f"""
+        SELECT (SELECT count(*) - count(DISTINCT ref) FROM ({refs}))
+             + (SELECT count(*) FROM ({refs}) u JOIN {IDENT_TABLE} i ON i.ref = u.ref
+                WHERE i.domain <> u.domain OR i.raw IS DISTINCT FROM u.raw)
+        """
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def assign_refs(con: duckdb.DuckDBPyConnection, domains: dict[str, str]) -> dict[str, str]:
+    """Create ``_lkref_<type>(raw, trimmed, ref, new, domain)`` from each ``_dv_<type>``.
+
+    ``domains`` maps identifier type -> dictionary domain. A reference is the 64-bit hash of
+    the domain and the spelling; should two spellings of this ingest share one, or an entry
+    of the dictionary hold it for another spelling (for 10M distinct spellings the chance is
+    about 3e-6), every reference of the ingest is salted and computed again. ``new`` marks
+    references the dictionary does not hold yet. Returns the key of :func:`ref_sql` per type.
+    """
+    for salt in range(MAX_SALTS):
+        keys = {t: d if salt == 0 else f"{d}#{salt}" for t, d in domains.items()}
+        for id_type, key in keys.items():
+            con.execute(
+                f"""
+                CREATE OR REPLACE TEMP TABLE _lkref_{id_type} AS
+                SELECT d.raw, NULLIF(trim(d.raw), '') AS trimmed, d.ref, i.ref IS NULL AS new,
+                       $domain AS domain
+                FROM (SELECT raw, {ref_sql("$key", "raw")} AS ref FROM _dv_{id_type}) d
+                LEFT JOIN (SELECT ref FROM {IDENT_TABLE}) i ON i.ref = d.ref
+                """,
+                {"key": key, "domain": domains[id_type]},
+            )
+        union = " UNION ALL ".join(f"SELECT ref, domain, raw FROM _lkref_{t}" for t in keys)
+        if _clashes(con, union) == 0:
+            return keys
+        log.warning("identifier references clash; salting them (%d)", salt + 1)
+    raise CaseError("identifier references keep clashing; this should not happen")
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
@@ -143,40 +182,51 @@ def _migrate(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
             f"SELECT {_q(f.name)} AS value, {trimmed} AS trimmed, {_q(f.name + '_valid')} AS valid "
             f"FROM {spec.table}"
         )
-    first = next_ref(con)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _legacy AS
-        SELECT value, trimmed, valid FROM ({" UNION ".join(parts)})
-        WHERE NOT (value IS NULL AND trimmed IS NULL AND valid IS NULL)
-        EXCEPT SELECT value, trimmed, valid FROM {IDENT_TABLE} WHERE domain = $legacy
-        """,
-        {"legacy": LEGACY_DOMAIN},
-    )
-    n = con.execute("SELECT count(*) FROM _legacy").fetchone()
-    check_refs(first, int(n[0]) if n else 0)
+    triples = f"SELECT DISTINCT value, trimmed, valid FROM ({' UNION ALL '.join(parts)})"
+    for salt in range(MAX_SALTS):
+        key = LEGACY_DOMAIN if salt == 0 else f"{LEGACY_DOMAIN}#{salt}"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _legacy AS
+            SELECT value, trimmed, valid, hash($key, value, trimmed, valid) AS ref
+            FROM ({triples}) WHERE NOT (value IS NULL AND trimmed IS NULL AND valid IS NULL)
+            """,
+            {"key": key},
+        )
+        # an entry of an earlier kind's migration with the same values is no clash
+        row = con.execute(
+            f"""
+            SELECT (SELECT count(*) - count(DISTINCT ref) FROM _legacy)
+                 + (SELECT count(*) FROM _legacy l JOIN {IDENT_TABLE} i ON i.ref = l.ref
+                    WHERE NOT (i.domain = $legacy AND i.value IS NOT DISTINCT FROM l.value
+                      AND i.trimmed IS NOT DISTINCT FROM l.trimmed
+                      AND i.valid IS NOT DISTINCT FROM l.valid))
+            """,
+            {"legacy": LEGACY_DOMAIN},
+        ).fetchone()
+        if row is not None and int(row[0]) == 0:
+            break
+    else:
+        raise CaseError(f"cannot migrate {spec.table}: its identifier references keep clashing")
     con.execute(
         f"""
         INSERT INTO {IDENT_TABLE}
-        SELECT $first - 1 + row_number() OVER (ORDER BY value, trimmed, valid), $legacy, NULL,
-               trimmed, value, valid
-        FROM _legacy
+        SELECT ref, $legacy, NULL, trimmed, value, valid FROM _legacy
+        WHERE ref NOT IN (SELECT ref FROM {IDENT_TABLE}) ORDER BY ref
         """,
-        {"first": first, "legacy": LEGACY_DOMAIN},
+        {"legacy": LEGACY_DOMAIN},
     )
-    con.execute("DROP TABLE _legacy")
+    encoded = {f.name for f in encoded_fields(spec)}
     selects, joins = [], []
     for c, _t in storage_columns(spec):
-        if not c.endswith("_ref") or c.removesuffix("_ref") not in {
-            f.name for f in encoded_fields(spec)
-        }:
+        if not c.endswith("_ref") or c.removesuffix("_ref") not in encoded:
             selects.append(f"s.{_q(c)}")
             continue
         f = spec.field(c.removesuffix("_ref"))
         alias = _q(f"l_{f.name}")
         trimmed = _q(f.name + "_raw") if f.type != "imei" else "NULL::VARCHAR"
         joins.append(
-            f"LEFT JOIN (SELECT * FROM {IDENT_TABLE} WHERE domain = $legacy) {alias} "
+            f"LEFT JOIN _legacy {alias} "
             f"ON {alias}.value IS NOT DISTINCT FROM s.{_q(f.name)} "
             f"AND {alias}.trimmed IS NOT DISTINCT FROM s.{trimmed} "
             f"AND {alias}.valid IS NOT DISTINCT FROM s.{_q(f.name + '_valid')}"
@@ -184,9 +234,9 @@ def _migrate(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
         selects.append(f"{alias}.ref")
     con.execute(
         f"INSERT INTO {spec.storage_table} SELECT {', '.join(selects)} "
-        f"FROM {spec.table} s {' '.join(joins)} ORDER BY s.rowid",
-        {"legacy": LEGACY_DOMAIN},
+        f"FROM {spec.table} s {' '.join(joins)} ORDER BY s.rowid"
     )
+    con.execute("DROP TABLE _legacy")
     con.execute(f"DROP TABLE {spec.table}")
 
 
