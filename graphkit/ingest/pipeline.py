@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,8 +84,11 @@ class _LineCounter:
 
     def feed(self, chunk: bytes) -> None:
         self.lf += chunk.count(b"\n")
-        self.cr += chunk.count(b"\r")
-        self.crlf += chunk.count(b"\r\n") + (1 if self.last == b"\r" and chunk[:1] == b"\n" else 0)
+        if self.last == b"\r" and chunk[:1] == b"\n":
+            self.crlf += 1
+        if b"\r" in chunk:  # a fast scan; most files have no CR at all
+            self.cr += chunk.count(b"\r")
+            self.crlf += chunk.count(b"\r\n")
         self.last = chunk[-1:]
         self.size += len(chunk)
 
@@ -106,13 +110,23 @@ def count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> int:
 
 
 def hash_and_count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> tuple[str, int]:
-    """SHA-256 (hex) and line count of a file in one read (see :func:`count_lines`)."""
+    """SHA-256 (hex) and line count of a file in one read (see :func:`count_lines`).
+
+    Each chunk is hashed in a second thread (hashlib releases the GIL) while this one counts
+    its lines; one worker takes the chunks in order.
+    """
     digest = hashlib.sha256()
     counter = _LineCounter()
-    with path.open("rb") as fh:
+    with ThreadPoolExecutor(1, thread_name_prefix="graphkit-sha256") as pool, path.open("rb") as fh:
+        pending: Future[None] | None = None
         while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
+            hashed = pool.submit(digest.update, chunk)
             counter.feed(chunk)
+            if pending is not None:
+                pending.result()  # at most two chunks in memory
+            pending = hashed
+        if pending is not None:
+            pending.result()
     return digest.hexdigest(), counter.lines
 
 
