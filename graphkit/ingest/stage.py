@@ -35,13 +35,18 @@ def find_duplicates(con: duckdb.DuckDBPyConnection, raw: str, columns: list[str]
     """Create ``_dup(_row)``: the later copies of exact duplicate rows; return their number.
 
     Rows are compared by a 64-bit hash of all their raw values (for 10M rows the chance of any
-    collision is below 3e-6). One hash aggregate finds the hashes seen more than once; only
-    when there are any are their rows numbered to tell the first copy from the later ones.
+    collision is below 3e-6). Sorting the hashes finds those seen more than once (on 10M rows,
+    nearly all distinct, a sort costs about half a hash aggregate); only when there are any are
+    their rows numbered to tell the first copy from the later ones.
     """
     row_hash = "hash(" + ", ".join("r." + quote_ident(c) for c in columns) + ")"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _dup_h AS "
-        f"SELECT {row_hash} AS h FROM {raw} r GROUP BY 1 HAVING count(*) > 1"
+        f"""
+        CREATE OR REPLACE TEMP TABLE _dup_h AS
+        SELECT DISTINCT h FROM (
+          SELECT h, lag(h) OVER (ORDER BY h) AS prev FROM (SELECT {row_hash} AS h FROM {raw} r))
+        WHERE h = prev
+        """
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _dup (_row BIGINT)")
     if _count(con, "_dup_h") == 0:

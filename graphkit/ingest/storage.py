@@ -95,9 +95,7 @@ def view_ddl(spec: KindSpec) -> str:
             selects.extend(f"b.{_q(c)}" for c, _t in f.staging_columns())
             continue
         alias = _q(f"i_{f.name}")
-        joins.append(
-            f"LEFT JOIN {IDENT_TABLE} {alias} ON {alias}.ref = b.{_q(f.name + '_ref')}"
-        )
+        joins.append(f"LEFT JOIN {IDENT_TABLE} {alias} ON {alias}.ref = b.{_q(f.name + '_ref')}")
         selects.append(f"{alias}.value AS {_q(f.name)}")
         if f.type != "imei":
             selects.append(f"{alias}.trimmed AS {_q(f.name + '_raw')}")
@@ -224,11 +222,11 @@ def _migrate(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
             continue
         f = spec.field(c.removesuffix("_ref"))
         alias = _q(f"l_{f.name}")
-        trimmed = _q(f.name + "_raw") if f.type != "imei" else "NULL::VARCHAR"
+        trimmed = "s." + _q(f.name + "_raw") if f.type != "imei" else "NULL::VARCHAR"
         joins.append(
             f"LEFT JOIN _legacy {alias} "
             f"ON {alias}.value IS NOT DISTINCT FROM s.{_q(f.name)} "
-            f"AND {alias}.trimmed IS NOT DISTINCT FROM s.{trimmed} "
+            f"AND {alias}.trimmed IS NOT DISTINCT FROM {trimmed} "
             f"AND {alias}.valid IS NOT DISTINCT FROM s.{_q(f.name + '_valid')}"
         )
         selects.append(f"{alias}.ref")
