@@ -26,7 +26,6 @@ import pyarrow as pa
 
 from graphkit.ingest.identifiers import normalise_values
 from graphkit.ingest.mapping import ResolvedMapping
-from graphkit.ingest.storage import IDENT_TABLE, assign_refs
 from graphkit.ingest.normalise import (
     LOOKUP_TABLES,
     NormalisePlan,
@@ -37,6 +36,7 @@ from graphkit.ingest.normalise import (
     run_sql,
     value_lookup_table,
 )
+from graphkit.ingest.storage import IDENT_TABLE, assign_refs
 
 __all__ = [
     "LOOKUP_TEMP_TABLES",

@@ -13,7 +13,6 @@ import duckdb
 from graphkit.errors import MappingError
 from graphkit.ingest.kinds import FieldSpec
 from graphkit.ingest.mapping import ResolvedMapping
-from graphkit.ingest.storage import ref_sql
 from graphkit.ingest.sql import (
     NormalisePlan,
     field_value_sql,
@@ -22,6 +21,7 @@ from graphkit.ingest.sql import (
     run_sql,
     trimmed_sql,
 )
+from graphkit.ingest.storage import ref_sql
 from graphkit.ingest.timestamps import (
     TIMESTAMP_CANDIDATES,
     detect_timestamp_format,

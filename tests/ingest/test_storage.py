@@ -1,4 +1,4 @@
-"""Dictionary-encoded staging: views equal to the plain layout, dictionary reuse, clashes, old cases."""
+"""Encoded staging: views equal the plain layout, shared dictionary, clashes, old cases."""
 
 from __future__ import annotations
 
