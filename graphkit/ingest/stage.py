@@ -28,37 +28,26 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-STAGE_TEMP_TABLES = ("_dup", "_dup_h", "_unstaged")
+STAGE_TEMP_TABLES = ("_dup", "_unstaged")
 
 
 def find_duplicates(con: duckdb.DuckDBPyConnection, raw: str, columns: list[str]) -> int:
     """Create ``_dup(_row)``: the later copies of exact duplicate rows; return their number.
 
     Rows are compared by a 64-bit hash of all their raw values (for 10M rows the chance of any
-    collision is below 3e-6). Sorting the hashes finds those seen more than once (on 10M rows,
-    nearly all distinct, a sort costs about half a hash aggregate); only when there are any are
-    their rows numbered to tell the first copy from the later ones.
+    collision is below 3e-6). In the order of (hash, row number), a row whose hash equals the
+    previous row's is a later copy of the first row with that hash: one sort finds them all
+    (on 10M nearly distinct rows about half the CPU of a hash aggregate, which builds a
+    10M-entry table, and no second pass to number the copies).
     """
     row_hash = "hash(" + ", ".join("r." + quote_ident(c) for c in columns) + ")"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _dup_h AS
-        SELECT DISTINCT h FROM (
-          SELECT h, lag(h) OVER (ORDER BY h) AS prev FROM (SELECT {row_hash} AS h FROM {raw} r))
-        WHERE h = prev
-        """
-    )
-    con.execute("CREATE OR REPLACE TEMP TABLE _dup (_row BIGINT)")
-    if _count(con, "_dup_h") == 0:
-        return 0
-    con.execute(
-        f"""
-        INSERT INTO _dup
+        CREATE OR REPLACE TEMP TABLE _dup AS
         SELECT _row FROM (
-          SELECT _row, row_number() OVER (PARTITION BY h ORDER BY _row) AS copy
-          FROM (SELECT r._row, {row_hash} AS h FROM {raw} r)
-          WHERE h IN (SELECT h FROM _dup_h))
-        WHERE copy > 1
+          SELECT _row, h, lag(h) OVER (ORDER BY h, _row) AS prev
+          FROM (SELECT r._row, {row_hash} AS h FROM {raw} r))
+        WHERE h = prev
         """
     )
     return _count(con, "_dup")
