@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ENCODED_TYPES",
     "KINDS",
     "PROVENANCE_COLUMNS",
     "FieldSpec",
@@ -47,6 +48,9 @@ FIELD_TYPES = (
     "phone_list",
     "account_list",
 )
+
+# identifier types stored as dictionary references by encoded kinds (graphkit.ingest.storage)
+ENCODED_TYPES = ("phone", "account", "imei")
 
 PROVENANCE_COLUMNS = (
     ("source_name", "VARCHAR"),
@@ -91,19 +95,37 @@ class FieldSpec:
             case _:
                 return ((n, "VARCHAR"),)
 
+    def storage_columns(self, *, encoded: bool) -> tuple[tuple[str, str], ...]:
+        """The columns this field is written to: ``<name>_ref`` for an encoded identifier."""
+        if encoded and self.type in ENCODED_TYPES:
+            return ((f"{self.name}_ref", "UBIGINT"),)
+        return self.staging_columns()
+
 
 @dataclass(frozen=True)
 class KindSpec:
-    """A source kind. ``needs_one_of`` lists groups of which at least one field must be set."""
+    """A source kind. ``needs_one_of`` lists groups of which at least one field must be set.
+
+    ``encoded`` kinds (the high-volume event kinds) store their identifier fields as references
+    into the case's identifier dictionary (graphkit.ingest.storage); their ``src_<kind>`` is a
+    view with the same columns and values as the table of a plain kind.
+    """
 
     name: str
     fields: tuple[FieldSpec, ...]
     doc: str
     needs_one_of: tuple[tuple[str, ...], ...] = ()
+    encoded: bool = False
 
     @property
     def table(self) -> str:
+        """What every stage reads: ``src_<kind>`` (a table, or a view for encoded kinds)."""
         return f"src_{self.name}"
+
+    @property
+    def storage_table(self) -> str:
+        """The table the rows are written to: ``src_<kind>``, or ``ingest_<kind>`` if encoded."""
+        return f"ingest_{self.name}" if self.encoded else self.table
 
     def field(self, name: str) -> FieldSpec:
         for f in self.fields:
@@ -125,6 +147,14 @@ class KindSpec:
         for f in self.fields:
             if f.name != "record_id":  # record_id is a provenance column
                 cols.extend(f.staging_columns())
+        return cols
+
+    def storage_field_columns(self) -> list[tuple[str, str]]:
+        """(column, DuckDB type) of the storage table after the provenance columns."""
+        cols: list[tuple[str, str]] = []
+        for f in self.fields:
+            if f.name != "record_id":
+                cols.extend(f.storage_columns(encoded=self.encoded))
         return cols
 
 
@@ -231,6 +261,7 @@ KINDS: dict[str, KindSpec] = {
                 _RECORD_ID,
             ),
             "Call data records: one call, SMS or data event per row.",
+            encoded=True,
         ),
         KindSpec(
             "subscribers",
@@ -332,6 +363,7 @@ KINDS: dict[str, KindSpec] = {
                 _RECORD_ID,
             ),
             "Bank transactions between accounts.",
+            encoded=True,
         ),
         KindSpec(
             "towers",

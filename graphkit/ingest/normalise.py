@@ -21,6 +21,7 @@ from graphkit.ingest.sql import (
     run_sql,
     trimmed_sql,
 )
+from graphkit.ingest.storage import ref_sql
 from graphkit.ingest.timestamps import (
     TIMESTAMP_CANDIDATES,
     detect_timestamp_format,
@@ -94,10 +95,25 @@ def _trimmed(plan: NormalisePlan, rm: ResolvedMapping, fname: str) -> str:
     return f"t.{quote_ident(col)}"
 
 
-def _identifier(plan: NormalisePlan, rm: ResolvedMapping, fname: str, lookup: str) -> None:
-    """Stage-t columns of an identifier field from its by-raw-value lookup (one hash join)."""
+def _identifier(
+    plan: NormalisePlan, rm: ResolvedMapping, fname: str, id_type: str, ref_keys: dict[str, str]
+) -> None:
+    """Stage-t columns of an identifier field.
+
+    An encoded kind needs only the dictionary reference, a hash of the raw value computed per
+    row (graphkit.ingest.storage.ref_sql), and the trimmed value, to tell a missing value. A
+    plain kind takes the value and validity from its by-raw-value lookup (one hash join).
+    """
+    raw = raw_value(plan, rm, fname)
+    if rm.mapping.spec.encoded:
+        key = plan.param(ref_keys[id_type])
+        plan.trims[fname] = (
+            f"{field_value_sql(plan, rm, fname)} AS {quote_ident('v__' + fname)}, "
+            f"{ref_sql(key, raw)} AS {quote_ident('v__' + fname + '__ref')}"
+        )
+        return
     alias = quote_ident(f"j_{fname}")
-    plan.joins.append(f"LEFT JOIN {lookup} {alias} ON {alias}.raw = {raw_value(plan, rm, fname)}")
+    plan.joins.append(f"LEFT JOIN {LOOKUP_TABLES[id_type]} {alias} ON {alias}.raw = {raw}")
     plan.trims[fname] = (
         f"{alias}.trimmed AS {quote_ident('v__' + fname)}, "
         f"{alias}.value AS {quote_ident('v__' + fname + '__value')}, "
@@ -180,7 +196,11 @@ def list_items(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping
 
 
 def plan_normalise(
-    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw_table: str
+    con: duckdb.DuckDBPyConnection,
+    rm: ResolvedMapping,
+    raw_table: str,
+    *,
+    ref_keys: dict[str, str] | None = None,
 ) -> NormalisePlan:
     """Build the statement pieces for ``rm`` over ``raw_table``.
 
@@ -189,7 +209,9 @@ def plan_normalise(
     (``v__<field>__value``, ``v__<field>__valid``), ``v`` computes the canonical columns, and
     the outer select derives each row's error (the first failing field) from the computed
     columns, so no expression is evaluated twice. The lookup tables must exist
-    (graphkit.ingest.lookups) before the statement runs.
+    (graphkit.ingest.lookups) before the statement runs, except for the identifiers of an
+    encoded kind: those become dictionary references under ``ref_keys`` (identifier type ->
+    key, from graphkit.ingest.lookups.start_lookups).
     """
     plan = NormalisePlan()
     spec = rm.mapping.spec
@@ -198,11 +220,11 @@ def plan_normalise(
             continue
         mapped = f.name in rm.columns or f.name in rm.constants
         if not mapped:
-            for col, dtype in f.staging_columns():
+            for col, dtype in f.storage_columns(encoded=spec.encoded):
                 plan.selects.append(f"CAST(NULL AS {dtype}) AS {quote_ident(col)}")
             continue
         if f.type in LOOKUP_TABLES:
-            _identifier(plan, rm, f.name, LOOKUP_TABLES[f.type])
+            _identifier(plan, rm, f.name, f.type, ref_keys or {})
         elif f.type == "event_type":
             _coded(plan, rm, f.name)
         v = _trimmed(plan, rm, f.name)
@@ -212,6 +234,9 @@ def plan_normalise(
         missing = _lit_or_null(f.required)
         err: str | None = f"CASE WHEN {tv} IS NULL THEN 'missing_value' END" if f.required else None
         match f.type:
+            case "phone" | "account" | "imei" if spec.encoded:
+                ref = quote_ident("v__" + f.name + "__ref")
+                plan.selects.append(f"t.{ref} AS {quote_ident(f.name + '_ref')}")
             case "phone" | "account" | "imei":
                 # looked up by the untrimmed value (see graphkit.ingest.lookups): no per-row
                 # trim, and invalid identifiers come back exactly as given (trimmed)

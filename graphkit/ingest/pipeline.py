@@ -11,6 +11,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ import duckdb
 
 from graphkit.audit import sha256_file
 from graphkit.errors import CaseError, InputError
-from graphkit.ingest.kinds import KINDS, get_kind, staging_ddl
+from graphkit.ingest.kinds import KINDS, get_kind
 from graphkit.ingest.lookups import (
     build_value_lookups,
     finish_lookups,
@@ -29,7 +30,7 @@ from graphkit.ingest.lookups import (
 )
 from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
 from graphkit.ingest.normalise import check_formats_used, plan_normalise
-from graphkit.ingest.readers import REJECTS_DDL, detect_format, drop_temp, read_raw
+from graphkit.ingest.readers import detect_format, drop_temp, read_raw
 from graphkit.ingest.stage import (
     STAGE_TEMP_TABLES,
     count_duplicate_record_ids,
@@ -38,6 +39,7 @@ from graphkit.ingest.stage import (
     insert_staged,
     normalise_lists,
 )
+from graphkit.ingest.storage import ensure_staging_tables
 from graphkit.store import CaseStore
 
 __all__ = [
@@ -82,8 +84,11 @@ class _LineCounter:
 
     def feed(self, chunk: bytes) -> None:
         self.lf += chunk.count(b"\n")
-        self.cr += chunk.count(b"\r")
-        self.crlf += chunk.count(b"\r\n") + (1 if self.last == b"\r" and chunk[:1] == b"\n" else 0)
+        if self.last == b"\r" and chunk[:1] == b"\n":
+            self.crlf += 1
+        if b"\r" in chunk:  # a fast scan; most files have no CR at all
+            self.cr += chunk.count(b"\r")
+            self.crlf += chunk.count(b"\r\n")
         self.last = chunk[-1:]
         self.size += len(chunk)
 
@@ -105,21 +110,24 @@ def count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> int:
 
 
 def hash_and_count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> tuple[str, int]:
-    """SHA-256 (hex) and line count of a file in one read (see :func:`count_lines`)."""
+    """SHA-256 (hex) and line count of a file in one read (see :func:`count_lines`).
+
+    Each chunk is hashed in a second thread (hashlib releases the GIL) while this one counts
+    its lines; one worker takes the chunks in order.
+    """
     digest = hashlib.sha256()
     counter = _LineCounter()
-    with path.open("rb") as fh:
+    with ThreadPoolExecutor(1, thread_name_prefix="graphkit-sha256") as pool, path.open("rb") as fh:
+        pending: Future[None] | None = None
         while chunk := fh.read(chunk_bytes):
-            digest.update(chunk)
+            hashed = pool.submit(digest.update, chunk)
             counter.feed(chunk)
+            if pending is not None:
+                pending.result()  # at most two chunks in memory
+            pending = hashed
+        if pending is not None:
+            pending.result()
     return digest.hexdigest(), counter.lines
-
-
-def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the staging table of every kind and the rejects table (idempotent)."""
-    for spec in KINDS.values():
-        con.execute(staging_ddl(spec))
-    con.execute(REJECTS_DDL)
 
 
 def _now() -> str:
@@ -239,29 +247,34 @@ def _ingest(
     ensure_staging_tables(con)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in [s.table for s in KINDS.values()] + ["rejects"]:
+        for table in [s.storage_table for s in KINDS.values()] + ["rejects"]:
             con.execute(f"DELETE FROM {table} WHERE source_name = ?", [name])
         step("reading")
         raw = read_raw(con, path, options=mapping.read, table="_raw", source=name, kind=kind)
         rm = resolve_mapping(mapping, raw.columns)
         check_formats_used(rm)
         step("normalising identifiers")
-        # identifiers are normalised in a background thread while DuckDB finds duplicates
+        # identifiers are normalised in a background thread while DuckDB finds duplicates and,
+        # for an encoded kind (rows hold dictionary references), writes the rows
         pending = start_lookups(con, rm, "_raw")
         try:
             build_value_lookups(con, rm, "_raw")
+            step("finding duplicates")
             n_dup = find_duplicates(con, "_raw", raw.columns)
-        except BaseException:
-            pending.executor.shutdown(wait=True, cancel_futures=True)
-            raise
-        finish_lookups(con, pending)
-        step("normalising fields")
-        plan = plan_normalise(con, rm, "_raw")
-        lists = normalise_lists(con, plan, "_raw")
-        step("writing")
-        accepted = insert_staged(
-            con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
-        )
+            step("normalising fields")
+            plan = plan_normalise(con, rm, "_raw", ref_keys=pending.ref_keys)
+            if not spec.encoded or plan.list_lookups:
+                finish_lookups(con, pending, value_lookups=not spec.encoded)
+            lists = normalise_lists(con, plan, "_raw")
+            step("writing")
+            accepted = insert_staged(
+                con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
+            )
+            if not pending.finished:
+                step("storing identifiers")
+                finish_lookups(con, pending, value_lookups=False)
+        finally:
+            pending.cancel()
         if accepted < raw.rows_ok:  # some rows failed a field check
             insert_rejects(
                 con,
@@ -273,6 +286,7 @@ def _ingest(
                 source_name=name,
                 delimiter=raw.delimiter or ",",
             )
+        step("counting")
         counts = con.execute(
             """
             SELECT (SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = $source),

@@ -19,7 +19,7 @@ import duckdb
 
 from graphkit.errors import InputError
 from graphkit.ingest.mapping import ReadOptions
-from graphkit.ingest.normalise import quote_ident
+from graphkit.ingest.sql import quote_ident
 
 __all__ = ["REJECTS_DDL", "RawRead", "detect_format", "drop_temp", "read_raw"]
 

@@ -8,11 +8,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphkit.ingest import ingest_file
 from graphkit.ingest.pipeline import count_lines, hash_and_count_lines
+from graphkit.ingest.stage import find_duplicates
 from graphkit.store import CaseStore
 
 MAPPING = """
@@ -129,3 +131,23 @@ def test_hash_and_count_lines_match_an_oracle(data: bytes, chunk_log2: int) -> N
         digest, lines = hash_and_count_lines(path, chunk_bytes=1 << chunk_log2)
         assert digest == hashlib.sha256(data).hexdigest()
         assert lines == expected == count_lines(path, chunk_bytes=1 << chunk_log2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", " a", None]), st.sampled_from(["1", "2", None])),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_later_copies_of_exact_duplicates_match_an_oracle(
+    rows: list[tuple[str | None, ...]],
+) -> None:
+    con = duckdb.connect()
+    con.execute('CREATE TABLE raw (_row BIGINT, "x" VARCHAR, "y" VARCHAR)')
+    con.executemany("INSERT INTO raw VALUES (?, ?, ?)", [(i + 1, *r) for i, r in enumerate(rows)])
+    n = find_duplicates(con, "raw", ["x", "y"])
+    found = sorted(r[0] for r in con.execute("SELECT _row FROM _dup").fetchall())
+    expected = [i + 1 for i, r in enumerate(rows) if r in rows[:i]]
+    assert found == expected and n == len(expected)
