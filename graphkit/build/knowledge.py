@@ -122,9 +122,10 @@ def _build_phones(con: duckdb.DuckDBPyConnection, cdr: str) -> None:
             "SELECT target, true, NULL::TIMESTAMPTZ FROM src_contacts WHERE target_valid",
         ]
     union = " UNION ALL ".join(parts)
+    # per number first (a few rows each), then its 168-hour profile joined once per number
     con.execute(f"""
         INSERT INTO node_phone
-        WITH ev AS ({union}),
+        WITH ev AS MATERIALIZED ({union}),
         how AS (
             SELECT msisdn, (isodow(start) - 1) * 24 + hour(start) AS h, count(*) AS n
             FROM ev WHERE start IS NOT NULL GROUP BY ALL
@@ -132,12 +133,15 @@ def _build_phones(con: duckdb.DuckDBPyConnection, cdr: str) -> None:
         profile AS (
             SELECT msisdn, map_from_entries(list({{'k': h::BIGINT, 'v': n::DOUBLE}})) AS m
             FROM how GROUP BY msisdn
+        ),
+        per_phone AS (
+            SELECT msisdn, bool_or(coalesce(valid, false)) AS valid, min(start) AS first,
+                   max(start) AS last, count(start) AS n
+            FROM ev GROUP BY msisdn
         )
-        SELECT ev.msisdn, bool_or(coalesce(valid, false)), min(start), max(start),
-               count(start),
-               list_transform(range(168), lambda i: coalesce(any_value(profile.m)[i], 0.0))
-        FROM ev LEFT JOIN profile USING (msisdn)
-        GROUP BY ev.msisdn
+        SELECT p.msisdn, p.valid, p.first, p.last, p.n,
+               list_transform(range(168), lambda i: coalesce(profile.m[i], 0.0))
+        FROM per_phone p LEFT JOIN profile USING (msisdn)
     """)
 
 
