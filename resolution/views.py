@@ -1,4 +1,5 @@
-"""Views of the resolution stage: ``persons`` and ``review`` (`graphkit show CASE VIEW`)."""
+"""Views of the resolution stage: ``persons``, ``review`` and ``shared-phones``
+(`graphkit show CASE VIEW`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from graphkit.store import CaseStore
 from graphkit.views import view
 
-__all__ = ["persons_view", "review_view"]
+__all__ = ["persons_view", "review_view", "shared_phones_view"]
 
 _NO_LIMIT = 2**62
 
@@ -65,6 +66,73 @@ def review_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str,
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+@view(
+    "shared-phones",
+    help="numbers that several resolved persons use: possible false registrations or aliases",
+)
+def shared_phones_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """Rows ``{phone, persons, attributed_to, explanation}``, one per number that two or more
+    resolved persons use (``USES`` from different records, e.g. a SIM registered under one
+    name and listed for another person by the police). ``persons``: ``{person_id, full_name,
+    records, last_use, other_phones}``, latest use first; ``attributed_to``: the actor the
+    actor graph gives the number to (``build``: the latest user). A hypothesis to review (a
+    false registration, an alias, or a shared or passed-on phone), not a fact."""
+    with store.connect(read_only=True) as con:
+        if not (store.table_exists(con, "rel_uses") and store.table_exists(con, "node_person")):
+            return []
+        actor = (
+            "(SELECT unnest(phones) AS phone, actor_id FROM actor)"
+            if store.table_exists(con, "actor")
+            else "(SELECT NULL::VARCHAR AS phone, NULL::VARCHAR AS actor_id WHERE false)"
+        )
+        cur = con.execute(
+            f"""
+            WITH shared AS (
+              SELECT dst FROM rel_uses GROUP BY dst HAVING count(DISTINCT src) > 1
+            ),
+            phones_of AS (SELECT src, count(DISTINCT dst) AS n FROM rel_uses GROUP BY src)
+            SELECT u.dst AS phone,
+                   list({{'person_id': u.src, 'full_name': p.full_name,
+                          'records': coalesce(u.source_records, []), 'last_use': u.last,
+                          'other_phones': o.n - 1}}
+                        ORDER BY u.last DESC NULLS LAST, u.src) AS persons,
+                   any_value(a.actor_id) AS attributed_to
+            FROM rel_uses u
+            JOIN shared s ON s.dst = u.dst
+            LEFT JOIN node_person p ON p.person_id = u.src
+            LEFT JOIN phones_of o ON o.src = u.src
+            LEFT JOIN {actor} a ON a.phone = u.dst
+            GROUP BY u.dst ORDER BY len(persons) DESC, u.dst LIMIT ?
+            """,
+            [limit if limit is not None else _NO_LIMIT],
+        )
+        cols = [d[0] for d in cur.description]
+        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    for row in rows:
+        row["explanation"] = _shared_phone_explanation(row)
+    return rows
+
+
+def _shared_phone_explanation(row: dict[str, Any]) -> str:
+    def who(person: dict[str, Any]) -> str:
+        records = ", ".join(person["records"][:3]) or "no record listed"
+        alone = "; no other number" if person["other_phones"] == 0 else ""
+        name = person["full_name"] or person["person_id"]
+        return f"{name} ({person['person_id']}: {records}{alone})"
+
+    persons = row["persons"]
+    text = f"{row['phone']} is used by {len(persons)} resolved persons: " + "; ".join(
+        who(p) for p in persons
+    )
+    if row["attributed_to"] is not None:
+        rule = "latest use" if any(p["last_use"] for p in persons) else "no use dated: smallest id"
+        text += f". The actor graph gives it to {row['attributed_to']} ({rule})"
+    return (
+        text + ". One number under several names is a possible false registration or alias "
+        "(or a shared phone): a hypothesis to review"
+    )
 
 
 _FIELDS = (

@@ -87,6 +87,13 @@ def _cell(value: Any) -> str:
 _INLINE_EXPLANATION_MAX_COLUMNS = 9
 
 
+def _nested(value: Any) -> bool:
+    """A dict, or a list of dicts: structured evidence, left to ``--json`` in tables."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(isinstance(v, dict) for v in value)
+
+
 def render(
     rows: Sequence[dict[str, Any]],
     *,
@@ -96,9 +103,9 @@ def render(
 ) -> None:
     """Print rows as JSON (for scripts) or as a table (for people).
 
-    The table leaves out nested columns (dicts such as ``evidence``) when the rows carry a
-    plain-language ``explanation``: the table stays readable and a caption says where the
-    full evidence is (``--json``).
+    The table leaves out nested columns (dicts such as ``evidence``, lists of dicts) when the
+    rows carry a plain-language ``explanation``: the table stays readable and a caption says
+    where the full evidence is (``--json``).
     """
     if json_output:
         sys.stdout.write(json.dumps(list(rows), default=_jsonable, ensure_ascii=False, indent=2))
@@ -110,7 +117,7 @@ def render(
     cols = list(columns or rows[0].keys())
     hidden: list[str] = []
     if "explanation" in cols:
-        hidden = [c for c in cols if any(isinstance(r.get(c), dict) for r in rows)]
+        hidden = [c for c in cols if any(_nested(r.get(c)) for r in rows)]
         cols = [c for c in cols if c not in hidden]
     # a wide table leaves no room for free text: explanations then follow the table, one
     # paragraph per row, keyed by the row's first column

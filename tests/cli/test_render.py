@@ -50,3 +50,19 @@ def test_nested_values_stay_when_there_is_no_explanation() -> None:
     with console.capture() as cap:
         render([{"source": "cdr", "counts": {"rows": 3}}], json_output=False, title="sources")
     assert '"rows": 3' in cap.get()
+
+
+def test_lists_of_records_are_hidden_like_evidence_but_plain_lists_stay() -> None:
+    rows = [
+        {
+            "phone": "+447700900123",
+            "persons": [{"person_id": "P1", "records": ["opA:7"]}],
+            "phones": ["+447700900123", "+447700900456"],
+            "explanation": "used by 2 resolved persons",
+        }
+    ]
+    with console.capture() as cap:
+        render(rows, json_output=False, title="shared-phones")
+    out = cap.get()
+    assert "not shown: persons (use --json)" in out
+    assert "opA:7" not in out and "+447700900456" in out
