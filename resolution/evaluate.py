@@ -141,7 +141,34 @@ def evaluate_resolution(store: CaseStore, truth_dir: Path) -> dict[str, Any] | N
     truth = pd.read_csv(path, dtype=str)
     truth = truth[truth["identity_id"].notna()].rename(columns={"identity_id": "entity"})
     m = evaluate_case_resolution(store, truth)
-    return {"metrics": m.as_dict(), "passed": m.pair_f1 >= SIMULATED_PERSONS_F1}
+    metrics: dict[str, Any] = {**m.as_dict(), **_shared_phone_metrics(store, truth_dir)}
+    return {"metrics": metrics, "passed": m.pair_f1 >= SIMULATED_PERSONS_F1}
+
+
+def _shared_phone_metrics(store: CaseStore, truth_dir: Path) -> dict[str, Any]:
+    """The ``shared-phones`` leads against ``phones.csv``: how many, the share that are, in
+    truth, SIMs registered under a false name (``registered_as = fake``) or numbers several
+    people really use (``shared = true``, household lines), and the share of all falsely
+    registered numbers they list (only those another record ties to someone else can be).
+    Empty without ``phones.csv``."""
+    from resolution.views import shared_phones_view
+
+    path = truth_dir / "phones.csv"
+    if not path.is_file():
+        return {}
+    phones = pd.read_csv(path, dtype=str, keep_default_na=False)
+    fake = set(phones.loc[phones["registered_as"] == "fake", "msisdn"])
+    shared = set(phones.loc[phones["shared"] == "true", "msisdn"])
+    listed = [str(r["phone"]) for r in shared_phones_view(store)]
+    if not listed:
+        return {"shared_phones": 0}
+    n_fake = sum(p in fake for p in listed)
+    return {
+        "shared_phones": len(listed),
+        "false_registrations_listed": round(n_fake / len(fake), 4) if fake else None,
+        "shared_phones_false_registration": round(n_fake / len(listed), 4),
+        "shared_phones_explained": round(sum(p in fake | shared for p in listed) / len(listed), 4),
+    }
 
 
 evaluator("resolve", help="pairwise and B-cubed precision / recall / F1 of persons")(

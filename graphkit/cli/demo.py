@@ -92,6 +92,13 @@ def _findings(case: Path) -> None:
         title="hand-off hypotheses (top 5)",
         columns=["old", "new", "score", "status", "explanation"],
     )
+    shared = rows("shared-phones", 1000)
+    render(
+        shared[:3],
+        json_output=False,
+        title=f"numbers used by several persons ({len(shared)}; first 3): leads to review",
+        columns=["phone", "attributed_to", "explanation"],
+    )
     _sensitivity(rows("sensitivity", 1000))
     links = [
         {**r, "why": _why(r.get("evidence"), ("n_shared_contacts", "shortest_path_hops"))}

@@ -58,3 +58,25 @@ def test_without_an_actor_graph_the_attribution_is_left_out(tmp_path: Path) -> N
 
 def test_a_case_without_resolution_has_no_rows(tmp_path: Path) -> None:
     assert shared_phones_view(CaseStore.init(tmp_path / "empty")) == []
+
+
+def test_the_leads_are_scored_against_the_simulated_phones(tmp_path: Path) -> None:
+    from resolution.evaluate import _shared_phone_metrics
+
+    store = _case(tmp_path, with_actors=True)
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / "phones.csv").write_text(
+        "msisdn,person_id,registered_as,shared\n"
+        "+447700900123,T1,fake,false\n"  # the one listed: a false registration
+        "+447700900999,T2,fake,false\n"  # not listed: no second record ties it to anyone
+        "+447700900456,T1,real,false\n",
+        encoding="utf-8",
+    )
+    assert _shared_phone_metrics(store, truth) == {
+        "shared_phones": 1,
+        "false_registrations_listed": 0.5,
+        "shared_phones_false_registration": 1.0,
+        "shared_phones_explained": 1.0,
+    }
+    assert _shared_phone_metrics(store, tmp_path / "nothing") == {}
