@@ -136,33 +136,25 @@ def run_floor(csv: Path, work: Path) -> list[tuple[str, float, float, int]]:
     normalisation at all.
     """
     store = CaseStore(work / "case")
-    out = []
+    out: list[tuple[str, float, float, int]] = []
     with store.connect() as con:
-        t0, c0 = time.perf_counter(), time.process_time()
-        con.execute(
-            "CREATE TEMP TABLE _floor AS SELECT * FROM read_csv($p, all_varchar = true)",
-            {"p": str(csv)},
-        )
-        n = con.execute("SELECT count(*) FROM _floor").fetchone()
-        out.append(
-            (
-                "floor: DuckDB CSV read",
-                time.perf_counter() - t0,
-                time.process_time() - c0,
-                n[0] if n else 0,
+
+        def timed(label: str, sql: str, count: str | None = None) -> None:
+            t0, c0 = time.perf_counter(), time.process_time()
+            row = con.execute(sql, {"p": str(csv)} if "$p" in sql else None).fetchone()
+            if count is not None:
+                row = con.execute(count).fetchone()
+            out.append(
+                (label, time.perf_counter() - t0, time.process_time() - c0, row[0] if row else 0)
             )
+
+        timed(
+            "floor: DuckDB CSV read",
+            "CREATE TEMP TABLE _floor AS SELECT * FROM read_csv($p, all_varchar = true)",
+            count="SELECT count(*) FROM _floor",
         )
         con.execute("CREATE TABLE _floor_copy AS SELECT * FROM ingest_cdr LIMIT 0")
-        t0, c0 = time.perf_counter(), time.process_time()
-        row = con.execute("INSERT INTO _floor_copy SELECT * FROM ingest_cdr").fetchone()
-        out.append(
-            (
-                "floor: DuckDB staged write",
-                time.perf_counter() - t0,
-                time.process_time() - c0,
-                row[0] if row else 0,
-            )
-        )
+        timed("floor: DuckDB staged write", "INSERT INTO _floor_copy SELECT * FROM ingest_cdr")
         con.execute("DROP TABLE _floor_copy")
     return out
 

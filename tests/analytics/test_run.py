@@ -6,7 +6,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import typer
@@ -19,6 +18,8 @@ from graphkit.errors import CaseError, InputError
 from graphkit.ingest import ingest_file
 from graphkit.store import CaseStore
 from graphkit.views import get_view
+
+from .planted import planted_edges
 
 
 @pytest.fixture(scope="module")
@@ -148,23 +149,8 @@ def test_only_runs_prerequisites() -> None:
 
 
 def test_workers_do_not_change_results() -> None:
-    rng = np.random.default_rng(2)
-    n, m = 300, 1500
-    group = rng.integers(0, 6, n)
-    src = rng.integers(0, n, m)
-    dst = np.where(
-        rng.random(m) < 0.6,
-        [rng.choice(np.flatnonzero(group == group[s])) for s in src],
-        rng.integers(0, n, m),
-    )
-    edges = pd.DataFrame(
-        {
-            "src": [f"a{i:03d}" for i in src],
-            "dst": [f"a{i:03d}" for i in dst],
-            "weight": rng.integers(1, 4, m).astype(float),
-            "layer": "calls",
-        }
-    )
+    edges = planted_edges(300, 1500, groups=6, p_within=0.6, seed=2, prefix="a")
+    edges["layer"] = "calls"
     ids = sorted(set(edges["src"]) | set(edges["dst"]))
     spec = AnalysisSpec(n_runs=4, hierarchy_null_draws=19)
     one = analyze_edges(edges, actors=ids, seed=1, spec=spec)
