@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from graphkit.analytics.signals_text import blackout_explanation, handoff_explanation
+from graphkit.hypotheses import id_sql
 from graphkit.store import CaseStore
 from graphkit.views import view
 
@@ -54,15 +55,15 @@ def blackouts_view(store: CaseStore, *, limit: int | None = None) -> list[dict[s
 
 @view("handoffs", help="SAME_USER_AS hypotheses: which new number took over from an old one")
 def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows ``{old, new, score, rank, assigned, status, evidence, decided_by, decided_at,
+    """Rows ``{id, old, new, score, rank, assigned, status, evidence, decided_by, decided_at,
     explanation}``, best first: the joint assignment's choices, then the other candidates;
-    reviewed pairs show their decision."""
+    reviewed pairs show their decision. ``id`` is the review id (``graphkit review --accept``)."""
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "rel_same_user_as"):
             return []
         cur = con.execute(
-            """
-            SELECT src AS old, dst AS new, score,
+            f"""
+            SELECT {id_sql("H")} AS id, src AS old, dst AS new, score,
                    CAST(json_extract(evidence, '$.rank') AS BIGINT) AS "rank",
                    CAST(json_extract(evidence, '$.assigned') AS BOOLEAN) AS assigned,
                    status, evidence, decided_by, decided_at

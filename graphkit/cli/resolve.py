@@ -1,4 +1,5 @@
-"""`graphkit resolve` and `graphkit review`: records -> persons, and human review of pairs."""
+"""`graphkit resolve` and `graphkit review`: records -> persons, and human review of pairs,
+hand-offs and predicted links."""
 
 from __future__ import annotations
 
@@ -105,51 +106,129 @@ def _show_item(item: dict[str, Any]) -> None:
     console.print()
 
 
+_QUEUES = ("pairs", "handoffs", "links")
+
+
+def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: bool) -> None:
+    """Record a decision on an entity-resolution pair (R...) or a hypothesis (H..., L...)."""
+    from graphkit.audit import default_actor
+    from graphkit.hypotheses import HYPOTHESIS_KINDS, decide_hypothesis
+    from resolution.case import decide
+
+    who = ACTOR["actor"] or default_actor()  # the person the audit entry names
+    with audited(
+        store, command="review", operation="alteration", inputs={"review_id": rid}
+    ) as entry:
+        if rid[:1] in HYPOTHESIS_KINDS:
+            row = decide_hypothesis(store, rid, decision=decision, actor=who)
+        else:
+            row = decide(store, rid, decision=decision, actor=who, note=note)
+        entry.detail.update({k: v for k, v in row.items() if k != "decided_at"})
+        if note:
+            entry.detail["note"] = note
+    if json_output:
+        render([row], json_output=True, title="decision")
+    elif rid[:1] == "H":
+        console.print(
+            f"{rid}: hand-off {row['src']} -> {row['dst']} {row['status']} (was "
+            f"{row['previous_status']}); `graphkit build` then `graphkit analyze` "
+            + (
+                "make the two numbers one actor"
+                if row["status"] == "confirmed"
+                else "keep them apart"
+            )
+        )
+    elif rid[:1] == "L":
+        console.print(
+            f"{rid}: predicted link {row['src']} - {row['dst']} {row['status']} "
+            f"(was {row['previous_status']}); it is never predicted again"
+        )
+    else:
+        console.print(
+            f"{rid}: {decision}ed ({row['id_l']} / {row['id_r']}); "
+            f"re-clustered: {row['persons']} persons"
+        )
+
+
+def _pending(
+    store: Any, queue: str, limit: int, json_output: bool, item: str | None = None
+) -> None:
+    """Show the pending hand-offs or predicted links, best first, with their review ids (or
+    the one item ``item``, whatever its status)."""
+    from graphkit.views import get_view
+
+    name = "handoffs" if queue == "handoffs" else "predicted-links"
+    with audited(store, command="review", operation="consultation") as entry:
+        rows = [
+            r
+            for r in get_view(name)(store)
+            if (r["id"] == item if item else r["status"] == "hypothesis")
+        ][:limit]
+        entry.detail.update(queue=queue, shown=len(rows))
+    if queue == "handoffs":
+        columns = ["id", "old", "new", "score", "rank", "explanation"]
+    else:
+        columns = ["id", "a", "b", "score", "evidence"]
+    render(rows, json_output=json_output, title=f"pending {name}", columns=columns)
+    if rows and not json_output:
+        console.print(
+            f"decide with: graphkit review {store.path} --accept ID (or --reject ID) --note WHY"
+        )
+
+
 def review(
     case_dir: Annotated[Path, typer.Argument(help="The case directory.")],
     accept: Annotated[
-        str | None, typer.Option("--accept", help="Review id: the two records are one person.")
+        str | None,
+        typer.Option(
+            "--accept",
+            help="Review id: R... the two records are one person; H... the hand-off is real "
+            "(one user); L... the predicted tie is real.",
+        ),
     ] = None,
     reject: Annotated[
-        str | None, typer.Option("--reject", help="Review id: never one person.")
+        str | None,
+        typer.Option("--reject", help="Review id: never one person / not a hand-off / no tie."),
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="Why (kept in the audit).")] = None,
     item: Annotated[
         str | None, typer.Option("--id", help="Show this review item (any status).")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Pending pairs to show.")] = 5,
+    queue: Annotated[
+        str,
+        typer.Option(
+            "--queue",
+            help="What to list: pairs (entity resolution), handoffs or links (predicted).",
+        ),
+    ] = "pairs",
+    limit: Annotated[int, typer.Option("--limit", help="Pending items to show.")] = 5,
     json_output: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Review uncertain pairs side by side with a match-weight waterfall, then decide.
+    """Review uncertain pairs, hand-offs and predicted links, then decide.
 
-    Decisions are audited (alteration) and become must-link / cannot-link constraints:
-    the persons are re-clustered at once and every later `graphkit resolve` honours them.
+    Entity-resolution decisions become must-link / cannot-link constraints: the persons are
+    re-clustered at once and every later `graphkit resolve` honours them. A confirmed hand-off
+    makes its two numbers one actor at the next `graphkit build`. Every decision is audited
+    (alteration); unreviewed hypotheses never enter the analytics.
 
-    Example: graphkit review mycase --limit 3 ; graphkit review mycase --reject R5109ea96f04b
+    Example: graphkit review mycase --limit 3 ; graphkit review mycase --queue handoffs ;
+    graphkit review mycase --accept H1f3a09c2b7de --note "same handset seen by the operator"
     """
-    from resolution.case import decide
     from resolution.views import review_items
 
     store = open_case(case_dir)
     if accept and reject:
         raise typer.BadParameter("give --accept or --reject, not both")
+    if queue not in _QUEUES:
+        raise typer.BadParameter(f"--queue must be one of {', '.join(_QUEUES)}")
     rid = accept or reject
     if rid is not None:
-        decision = "accept" if accept else "reject"
-        with audited(
-            store, command="review", operation="alteration", inputs={"review_id": rid}
-        ) as entry:
-            row = decide(store, rid, decision=decision, actor=ACTOR["actor"], note=note)
-            entry.detail.update({k: v for k, v in row.items() if k != "decided_at"})
-            if note:
-                entry.detail["note"] = note
-        if json_output:
-            render([row], json_output=True, title="decision")
-        else:
-            console.print(
-                f"{rid}: {decision}ed ({row['id_l']} / {row['id_r']}); "
-                f"re-clustered: {row['persons']} persons"
-            )
+        _decide(store, rid, "accept" if accept else "reject", note, json_output)
+        return
+    if item and item[:1] in ("H", "L"):
+        queue = "handoffs" if item[:1] == "H" else "links"
+    if queue != "pairs":
+        _pending(store, queue, limit, json_output, item)
         return
     with audited(store, command="review", operation="consultation") as entry:
         items = review_items(store, limit=limit, review_id=item)

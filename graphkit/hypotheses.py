@@ -1,0 +1,148 @@
+"""Human decisions on stored hypotheses: hand-offs (SAME_USER_AS) and predicted links.
+
+Model output is a hypothesis until a person decides (DESIGN.md, "Hypotheses are not facts").
+Each hypothesis has a deterministic review id, like the entity-resolution review queue's
+``R...`` ids (:func:`resolution.review.review_id`):
+
+* ``H`` + 12 hex digits: a hand-off ``old -> new`` in ``rel_same_user_as`` (directed: the id of
+  ``a -> b`` is not the id of ``b -> a``);
+* ``L`` + 12 hex digits: a predicted tie ``a - b`` in ``rel_predicted_link`` (undirected).
+
+:func:`decide_hypothesis` records ``confirmed`` or ``rejected`` with who and when; the caller
+audits it (operation ``alteration``). Re-runs of the detectors keep decided rows. A confirmed
+hand-off changes the actor graph at the next ``graphkit build`` (its two numbers become one
+actor); a confirmed predicted link is kept as confirmed for reports and exports, and is never
+predicted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from graphkit.errors import CaseError, InputError
+
+if TYPE_CHECKING:
+    from graphkit.store import CaseStore
+
+__all__ = ["HYPOTHESIS_KINDS", "HypothesisKind", "decide_hypothesis", "hypothesis_id", "id_sql"]
+
+_ID_HEX = 12
+
+
+@dataclass(frozen=True)
+class HypothesisKind:
+    """One kind of reviewable hypothesis: id prefix, table, name, whether it has a direction,
+    the command that stores it and the `graphkit review --queue` that lists it."""
+
+    prefix: str
+    table: str
+    noun: str
+    directed: bool
+    stage: str
+    queue: str
+
+
+HYPOTHESIS_KINDS: dict[str, HypothesisKind] = {
+    "H": HypothesisKind(
+        "H",
+        "rel_same_user_as",
+        "hand-off",
+        True,
+        "analyze --only handoffs",
+        "handoffs",
+    ),
+    "L": HypothesisKind(
+        "L",
+        "rel_predicted_link",
+        "predicted link",
+        False,
+        "predict-links",
+        "links",
+    ),
+}
+
+
+def hypothesis_id(prefix: str, src: str, dst: str) -> str:
+    """Deterministic review id of a stored hypothesis (stable across re-runs).
+
+    Undirected kinds (predicted links) give the same id in both orders.
+    """
+    kind = HYPOTHESIS_KINDS[prefix]
+    a, b = (src, dst) if kind.directed or src <= dst else (dst, src)
+    return prefix + hashlib.sha256(f"{a}\x1f{b}".encode()).hexdigest()[:_ID_HEX]
+
+
+def id_sql(prefix: str, src: str = "src", dst: str = "dst") -> str:
+    """SQL expression (DuckDB) computing :func:`hypothesis_id` over columns ``src``, ``dst``.
+
+    ``prefix`` and the column names come from this module's callers, never from user input.
+    """
+    kind = HYPOTHESIS_KINDS[prefix]
+    a, b = (src, dst) if kind.directed else (f"least({src}, {dst})", f"greatest({src}, {dst})")
+    return f"('{prefix}' || substr(sha256({a} || chr(31) || {b}), 1, {_ID_HEX}))"
+
+
+def _kind_of(hid: str) -> HypothesisKind:
+    kind = HYPOTHESIS_KINDS.get(hid[:1])
+    body = hid[1:]
+    if kind is None or len(body) != _ID_HEX or any(c not in "0123456789abcdef" for c in body):
+        raise InputError(
+            f"{hid!r} is not a hypothesis id (H + 12 hex digits for a hand-off, "
+            "L + 12 for a predicted link; see `graphkit show CASE handoffs` or `predicted-links`)"
+        )
+    return kind
+
+
+def decide_hypothesis(
+    store: CaseStore,
+    hid: str,
+    *,
+    decision: str,
+    actor: str | None,
+) -> dict[str, Any]:
+    """Confirm (``decision="accept"``) or reject the hypothesis ``hid``; return what changed.
+
+    The row keeps its score, evidence and model version; ``status``, ``decided_by`` and
+    ``decided_at`` record the decision. A decision can be changed by deciding again (the audit
+    keeps both). Returns ``{id, kind, src, dst, score, previous_status, status, decided_by,
+    decided_at}``.
+    """
+    if decision not in ("accept", "reject"):
+        raise InputError(f"decision must be accept or reject, not {decision!r}")
+    kind = _kind_of(hid)
+    status = "confirmed" if decision == "accept" else "rejected"
+    with store.connect() as con:
+        if not store.table_exists(con, kind.table):
+            raise CaseError(f"no {kind.noun}s stored: run `graphkit {kind.stage}` first")
+        found = con.execute(
+            f"SELECT src, dst, max(score), list(DISTINCT status) FROM {kind.table} "
+            f"WHERE {id_sql(kind.prefix)} = ? GROUP BY src, dst",
+            [hid],
+        ).fetchall()
+        if not found:
+            raise InputError(
+                f"no {kind.noun} {hid!r} in this case (they come from `graphkit {kind.stage}`; "
+                f"`graphkit review CASE --queue {kind.queue}` lists them)"
+            )
+        decided_at = datetime.now(UTC)
+        # one statement: an undirected pair stored in both orders is decided in both
+        con.execute(
+            f"UPDATE {kind.table} SET status = ?, decided_by = ?, decided_at = ? "
+            f"WHERE {id_sql(kind.prefix)} = ?",
+            [status, actor, decided_at, hid],
+        )
+    src, dst, score, previous = min(found)
+    return {
+        "id": hid,
+        "kind": kind.noun,
+        "src": str(src),
+        "dst": str(dst),
+        "score": float(score) if score is not None else None,
+        "previous_status": ", ".join(sorted(str(s) for s in previous)),
+        "status": status,
+        "decided_by": actor,
+        "decided_at": decided_at,
+    }
