@@ -86,12 +86,18 @@ def _findings(case: Path) -> None:
         title="blackouts (strongest 5)",
         columns=["kind", "id", "q_value", "explanation"],
     )
+    handoffs = rows("handoffs")
     render(
-        rows("handoffs"),
+        handoffs,
         json_output=False,
         title="hand-off hypotheses (top 5)",
-        columns=["old", "new", "score", "status", "explanation"],
+        columns=["id", "old", "new", "score", "status", "explanation"],
     )
+    if handoffs:
+        console.print(
+            f"a reviewer decides: graphkit review {case} --accept {handoffs[0]['id']} "
+            '--note "why" (then build and analyze: the two numbers become one actor)'
+        )
     shared = rows("shared-phones", 1000)
     render(
         shared[:3],
