@@ -115,6 +115,15 @@ def render(
         console.print(f"[dim]{title}: nothing to show[/dim]")
         return
     cols = list(columns or rows[0].keys())
+    if len(rows) == 1 and len(cols) > _INLINE_EXPLANATION_MAX_COLUMNS and "explanation" not in cols:
+        # one record with many fields (a run summary): one line per field, not 20 thin columns
+        record = Table(title=title, show_header=False)
+        record.add_column("field", style="bold")
+        record.add_column("value", overflow="fold")
+        for c in cols:
+            record.add_row(c, _cell(rows[0].get(c)))
+        console.print(record)
+        return
     hidden: list[str] = []
     if "explanation" in cols:
         hidden = [c for c in cols if any(_nested(r.get(c)) for r in rows)]

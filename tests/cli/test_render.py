@@ -66,3 +66,12 @@ def test_lists_of_records_are_hidden_like_evidence_but_plain_lists_stay() -> Non
     out = cap.get()
     assert "not shown: persons (use --json)" in out
     assert "opA:7" not in out and "+447700900456" in out
+
+
+def test_one_record_with_many_fields_is_shown_one_field_per_line() -> None:
+    row = {f"setting_{i}": i for i in range(15)} | {"seconds_by_part": {"graph": 0.5}}
+    with console.capture() as cap:
+        render([row], json_output=False, title="summary")
+    lines = cap.get().splitlines()
+    assert any("setting_14" in line and line.rstrip(" │").endswith("14") for line in lines)
+    assert any('"graph": 0.5' in line for line in lines)
