@@ -9,13 +9,45 @@ from graphkit.hypotheses import id_sql
 from graphkit.store import CaseStore
 from graphkit.views import view
 
-__all__ = ["predicted_links_view"]
+__all__ = ["link_explanation", "predicted_links_view"]
+
+_FEATURES_SAID = 3
+
+
+def link_explanation(row: dict[str, Any]) -> str:
+    """One paragraph from a predicted link's evidence: how the two actors are connected in
+    the observed graph, the classic link-prediction indices, and the model's main inputs."""
+    ev = row.get("evidence") or {}
+    if not isinstance(ev, dict):
+        ev = {}
+    parts: list[str] = []
+    hops = ev.get("shortest_path_hops")
+    paths = ev.get("paths") or []
+    if hops is None:
+        parts.append("no path of 3 hops or fewer joins them in the observed graph")
+    else:
+        via = ", ".join(" - ".join(p[1:-1]) for p in paths[:2] if len(p) > 2)
+        parts.append(f"{hops} hops apart" + (f" (via {via})" if via else ""))
+    shared = ev.get("n_shared_contacts")
+    if shared:
+        names = ", ".join(str(x) for x in (ev.get("shared_contacts") or [])[:3])
+        parts.append(f"{shared} shared contact(s)" + (f": {names}" if names else ""))
+    heur = ev.get("heuristics") or {}
+    if "adamic_adar" in heur and "jaccard" in heur:
+        parts.append(f"Adamic-Adar {heur['adamic_adar']:.2f}, Jaccard {heur['jaccard']:.2f}")
+    top = [f for f in ev.get("top_features") or [] if isinstance(f, dict)][:_FEATURES_SAID]
+    if top:
+        said = ", ".join(f"{f['feature']} = {f['value']:.3g}" for f in top)
+        parts.append(f"the model's main inputs: {said}")
+    score = row.get("score")
+    tail = f"score {score:.2f}, {row.get('status')}" if score is not None else str(row["status"])
+    return "; ".join([*parts, tail])
 
 
 @view("predicted-links", help="predicted hidden ties (hypotheses): a, b, score, evidence")
 def predicted_links_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows ``{id, a, b, score, status, model_version, evidence}``, best score first; ``id``
-    is the review id (``graphkit review --accept``)."""
+    """Rows ``{id, a, b, score, status, model_version, evidence, explanation}``, best score
+    first; ``id`` is the review id (``graphkit review --accept``)."""
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "rel_predicted_link"):
             return []
@@ -31,4 +63,5 @@ def predicted_links_view(store: CaseStore, *, limit: int | None = None) -> list[
     for row in rows:
         if isinstance(row["evidence"], str):
             row["evidence"] = json.loads(row["evidence"])
+        row["explanation"] = link_explanation(row)
     return rows

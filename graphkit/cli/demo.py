@@ -38,12 +38,6 @@ def _stage(title: str) -> float:
     return time.perf_counter()
 
 
-def _why(evidence: object, keys: tuple[str, ...]) -> str:
-    if not isinstance(evidence, dict):
-        return ""
-    return ", ".join(f"{k}={evidence[k]}" for k in keys if evidence.get(k) is not None)
-
-
 def _sensitivity(rows: list[dict[str, Any]]) -> None:
     """One line per ranking: how many of its top actors survive other ER thresholds."""
     for ranking in ("leaders", "brokers"):
@@ -106,15 +100,11 @@ def _findings(case: Path) -> None:
         columns=["phone", "attributed_to", "explanation"],
     )
     _sensitivity(rows("sensitivity", 1000))
-    links = [
-        {**r, "why": _why(r.get("evidence"), ("n_shared_contacts", "shortest_path_hops"))}
-        for r in rows("predicted-links")
-    ]
     render(
-        links,
+        rows("predicted-links"),
         json_output=False,
         title="predicted-link hypotheses (top 5)",
-        columns=["a", "b", "score", "status", "why"],
+        columns=["id", "a", "b", "score", "status", "explanation"],
     )
 
 

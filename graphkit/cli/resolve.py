@@ -168,7 +168,7 @@ def _pending(
     if queue == "handoffs":
         columns = ["id", "old", "new", "score", "rank", "explanation"]
     else:
-        columns = ["id", "a", "b", "score", "evidence"]
+        columns = ["id", "a", "b", "score", "explanation"]
     render(rows, json_output=json_output, title=f"pending {name}", columns=columns)
     if rows and not json_output:
         console.print(

@@ -16,6 +16,7 @@ from gnn.io import load_model
 from gnn.synthetic import PlantedGraph, planted_hidden_ties
 from graphkit.errors import CaseError, InputError
 from graphkit.ingest import ingest_file
+from graphkit.hypotheses import decide_hypothesis, hypothesis_id
 from graphkit.store import CaseStore
 
 EVIDENCE_KEYS = {"shared_contacts", "n_shared_contacts", "paths", "heuristics", "top_features"}
@@ -72,12 +73,12 @@ def test_view_lists_predictions_and_decisions_survive_a_rerun(montagna_case: Pat
     assert isinstance(rows[0]["evidence"], dict)
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
     a, b = rows[0]["a"], rows[0]["b"]
-    with store.connect() as con:
-        con.execute(
-            "UPDATE rel_predicted_link SET status = 'rejected', decided_by = 'analyst' "
-            "WHERE src = ? AND dst = ?",
-            [a, b],
-        )
+    hops = rows[0]["evidence"]["shortest_path_hops"]
+    said = rows[0]["explanation"]
+    assert (f"{hops} hops apart" if hops else "no path of 3 hops") in said
+    assert said.endswith("hypothesis") and rows[0]["id"] == hypothesis_id("L", b, a)
+    decided = decide_hypothesis(store, rows[0]["id"], decision="reject", actor="analyst")
+    assert (decided["src"], decided["dst"], decided["status"]) == (a, b, "rejected")
     predict_case_links(store, PredictSettings(top_k=10, seed=1, epochs=20))
     after = _rows(montagna_case)
     assert len(after) == 11
