@@ -15,8 +15,8 @@ from gnn.case import PredictSettings, predict_case_links
 from gnn.io import load_model
 from gnn.synthetic import PlantedGraph, planted_hidden_ties
 from graphkit.errors import CaseError, InputError
-from graphkit.ingest import ingest_file
 from graphkit.hypotheses import decide_hypothesis, hypothesis_id
+from graphkit.ingest import ingest_file
 from graphkit.store import CaseStore
 
 EVIDENCE_KEYS = {"shared_contacts", "n_shared_contacts", "paths", "heuristics", "top_features"}
