@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphkit import __version__
+from graphkit.hypotheses import id_sql
 from graphkit.model import NODES, RELATIONSHIPS
 
 if TYPE_CHECKING:
@@ -271,17 +272,19 @@ def collect(store: CaseStore) -> CaseFacts:
             store,
             con,
             "rel_same_user_as",
-            """
-            SELECT src, dst, score, threshold, model_version, evidence, status, decided_by,
-                   decided_at FROM rel_same_user_as ORDER BY score DESC, src, dst""",
+            f"""
+            SELECT {id_sql("H")} AS review_id, src, dst, score, threshold, model_version,
+                   evidence, status, decided_by, decided_at
+            FROM rel_same_user_as ORDER BY score DESC, src, dst""",
         )
         predicted = _optional(
             store,
             con,
             "rel_predicted_link",
-            """
-            SELECT src, dst, score, threshold, model_version, evidence, status, decided_by,
-                   decided_at FROM rel_predicted_link ORDER BY score DESC, src, dst""",
+            f"""
+            SELECT {id_sql("L")} AS review_id, src, dst, score, threshold, model_version,
+                   evidence, status, decided_by, decided_at
+            FROM rel_predicted_link ORDER BY score DESC, src, dst""",
         )
         review = _optional(
             store,

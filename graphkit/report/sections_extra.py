@@ -144,6 +144,7 @@ def activity_section(facts: CaseFacts) -> Section:
 def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> Table:
     rows = tuple(
         (
+            str(r.review_id),
             names.get(str(r.src), str(r.src)),
             names.get(str(r.dst), str(r.dst)),
             fmt(r.score, 3),
@@ -155,9 +156,10 @@ def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> Ta
         for r in frame.head(MAX_HYPOTHESIS_ROWS).itertuples()
     )
     return Table(
-        (a, b, "score", "threshold", "status", "model", "evidence"),
+        ("review id", a, b, "score", "threshold", "status", "model", "evidence"),
         rows,
         f"{min(len(frame), MAX_HYPOTHESIS_ROWS)} of {len(frame)}, best score first",
+        mono=("review id",),
     )
 
 

@@ -14,6 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from graphkit.audit import sha256_file
+from graphkit.hypotheses import hypothesis_id
 from graphkit.ingest import ingest_file
 from graphkit.report import ReportResult, default_report_path, write_report
 from graphkit.report.blocks import Interactive, Para, Section, Table
@@ -127,6 +128,7 @@ def test_hypotheses_stand_apart_with_evidence_and_status(
     assert top and predicted
     for src, dst in top:
         assert src in inside and dst in inside
+        assert hypothesis_id("H", src, dst) in inside  # what `graphkit review --accept` takes
     assert "SAME_USER_AS" in inside and "PREDICTED_LINK" in inside
     assert inside.count("hypothesis") >= len(top)  # each row shows its review status
     assert html.count('<div class="box hypothesis">') >= 2
