@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, open_case, progress, render
+from graphkit.cli._common import audited, console, open_case, progress, render
 
 __all__ = ["register"]
 
@@ -46,22 +46,23 @@ def build(
         entry.detail.update(summary)
         entry.detail["confirmed_handoffs"] = "applied" if confirmed_handoffs else "ignored"
     rows = [{"table": t, "rows": n} for t, n in summary["tables"].items()]
-    render(
-        rows,
-        json_output=json_output,
-        title=f"case graph built ({_handoff_note(summary, applied=confirmed_handoffs)})",
-    )
+    render(rows, json_output=json_output, title="case graph built")
+    if not json_output:
+        console.print(_handoff_note(summary, applied=confirmed_handoffs))
 
 
 def _handoff_note(summary: dict[str, Any], *, applied: bool) -> str:
     """One phrase on what confirmed hand-offs did, for the table title."""
     if not applied:
-        return "confirmed hand-offs ignored"
+        return "Confirmed hand-offs ignored (--no-confirmed-handoffs)."
     conflicts = int(summary["handoff_conflicts"])
     note = f"{summary['confirmed_same_user_as']} confirmed hand-off(s) applied"
     if conflicts:
-        note += f"; {conflicts} group(s) join numbers of several persons"
-    return note
+        note += (
+            f"; {conflicts} group(s) join numbers of several persons, who keep their numbers "
+            "(entity resolution may have missed a merge)"
+        )
+    return note + "."
 
 
 def register(app: typer.Typer) -> None:
