@@ -18,7 +18,7 @@ map is a function and deterministic.
 
 Accepted burner hand-offs (SAME_USER_AS rows with ``status = 'confirmed'``, old number -> new
 number) join numbers into one user, transitively: the numbers of each connected component of
-the confirmed pairs go to one actor (a transitive closure in SQL). If persons use numbers of
+the confirmed pairs go to one actor (scipy's connected components). If persons use numbers of
 the component, every unattributed number of it goes to the person of the component's smallest
 attributed number, and attributed numbers keep their person; a component whose numbers belong
 to several persons is a *conflict* (counted and logged: entity resolution may have missed a
@@ -73,22 +73,41 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _handoff_components(con: duckdb.DuckDBPyConnection) -> None:
     """Temp table ``handoff_component(msisdn, component)``: each number of a confirmed pair and
-    the smallest number it is joined to (connected components of the undirected pairs, by
-    transitive closure: components are a handful of numbers each)."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE handoff_component AS
-        WITH RECURSIVE pairs AS (
-            SELECT src AS a, dst AS b FROM rel_same_user_as
-            WHERE status = 'confirmed' AND src IS NOT NULL AND dst IS NOT NULL AND src <> dst
-        ),
-        edges AS (SELECT a, b FROM pairs UNION SELECT b, a FROM pairs),
-        reach(msisdn, other) AS (
-            SELECT a, a FROM edges
-            UNION
-            SELECT r.msisdn, e.b FROM reach r JOIN edges e ON e.a = r.other
+    the smallest number of its connected component (the pairs taken as undirected edges).
+
+    Only the confirmed rows travel to Python (reviewed by hand, so few); scipy's
+    ``connected_components`` keeps it linear in their number, long chains included.
+    """
+    import numpy as np
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    pairs = con.execute("""
+        SELECT DISTINCT src, dst FROM rel_same_user_as
+        WHERE status = 'confirmed' AND src IS NOT NULL AND dst IS NOT NULL AND src <> dst
+    """).fetchall()
+    if not pairs:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE handoff_component (msisdn VARCHAR, component VARCHAR)"
         )
-        SELECT msisdn, min(other) AS component FROM reach GROUP BY msisdn
-    """)
+        return
+    ends = np.array([x for pair in pairs for x in pair], dtype=object)
+    numbers, index = np.unique(ends, return_inverse=True)  # sorted: index order = id order
+    n = len(numbers)
+    edges = coo_array(
+        (np.ones(len(pairs), dtype=np.int8), (index[0::2], index[1::2])), shape=(n, n)
+    )
+    n_components, labels = connected_components(edges, directed=False)
+    smallest = np.full(n_components, n, dtype=np.int64)
+    np.minimum.at(smallest, labels, np.arange(n))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE handoff_component AS "
+        "SELECT unnest($msisdn::VARCHAR[]) AS msisdn, unnest($component::VARCHAR[]) AS component",
+        {
+            "msisdn": [str(x) for x in numbers],
+            "component": [str(x) for x in numbers[smallest[labels]]],
+        },
+    )
 
 
 def _phone_map(con: duckdb.DuckDBPyConnection, *, confirmed_handoffs: bool) -> HandoffMerge:
