@@ -52,7 +52,7 @@ def build(
 
 
 def _handoff_note(summary: dict[str, Any], *, applied: bool) -> str:
-    """One phrase on what confirmed hand-offs did, for the table title."""
+    """One line on what confirmed hand-offs did, printed after the table."""
     if not applied:
         return "Confirmed hand-offs ignored (--no-confirmed-handoffs)."
     conflicts = int(summary["handoff_conflicts"])
