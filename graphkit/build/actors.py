@@ -14,48 +14,169 @@ Tables (rebuilt by every ``build``):
 
 A phone belongs to a person when the resolution stage has recorded ``USES``; a phone used by
 several people is given to the one with the latest use (then the smallest person id), so the
-map is a function and deterministic. With accepted SAME_USER_AS hypotheses (``status =
-'confirmed'``) and no resolution, the phones of one user are joined under the smallest number.
+map is a function and deterministic.
+
+Accepted burner hand-offs (SAME_USER_AS rows with ``status = 'confirmed'``, old number -> new
+number) join numbers into one user, transitively: the numbers of each connected component of
+the confirmed pairs go to one actor (scipy's connected components). If persons use numbers of
+the component, every unattributed number of it goes to the person of the component's smallest
+attributed number, and attributed numbers keep their person; a component whose numbers belong
+to several persons is a *conflict* (counted and logged: entity resolution may have missed a
+merge). If no person does, the component's numbers join under its smallest number (an actor
+of kind ``phone`` listing them all). Rows still ``hypothesis`` or ``rejected`` never change the
+actor graph, and ``confirmed_handoffs=False`` builds it without the confirmed ones as well.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import duckdb
 
-__all__ = ["ACTOR_TABLES", "build_actor_graph"]
+__all__ = ["ACTOR_TABLES", "ActorGraph", "HandoffMerge", "build_actor_graph"]
 
 log = logging.getLogger(__name__)
 
 ACTOR_TABLES = ("actor", "actor_edge")
 
+_CONFLICTS_LOGGED = 5
 
-def _phone_map(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table ``phone_actor(msisdn, actor_id)`` for every phone attributed to someone."""
+
+@dataclass(frozen=True)
+class HandoffMerge:
+    """What the confirmed hand-offs did to the actor graph.
+
+    ``applied``: confirmed pairs used (0 when ignored); ``components``: groups of numbers
+    they join; ``reassigned``: numbers given to another actor than their own; ``conflicts``:
+    components whose numbers belong to several persons.
+    """
+
+    applied: int = 0
+    components: int = 0
+    reassigned: int = 0
+    conflicts: int = 0
+
+
+@dataclass(frozen=True)
+class ActorGraph:
+    """Row counts of the actor tables and what the confirmed hand-offs did."""
+
+    tables: dict[str, int]
+    handoffs: HandoffMerge
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _handoff_components(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table ``handoff_component(msisdn, component)``: each number of a confirmed pair and
+    the smallest number of its connected component (the pairs taken as undirected edges).
+
+    Only the confirmed rows travel to Python (reviewed by hand, so few); scipy's
+    ``connected_components`` keeps it linear in their number, long chains included.
+    """
+    import numpy as np
+    from scipy.sparse import coo_array
+    from scipy.sparse.csgraph import connected_components
+
+    pairs = con.execute("""
+        SELECT DISTINCT src, dst FROM rel_same_user_as
+        WHERE status = 'confirmed' AND src IS NOT NULL AND dst IS NOT NULL AND src <> dst
+    """).fetchall()
+    if not pairs:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE handoff_component (msisdn VARCHAR, component VARCHAR)"
+        )
+        return
+    ends = np.array([x for pair in pairs for x in pair], dtype=object)
+    numbers, index = np.unique(ends, return_inverse=True)  # sorted: index order = id order
+    n = len(numbers)
+    edges = coo_array(
+        (np.ones(len(pairs), dtype=np.int8), (index[0::2], index[1::2])), shape=(n, n)
+    )
+    n_components, labels = connected_components(edges, directed=False)
+    smallest = np.full(n_components, n, dtype=np.int64)
+    np.minimum.at(smallest, labels, np.arange(n))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE handoff_component AS "
+        "SELECT unnest($msisdn::VARCHAR[]) AS msisdn, unnest($component::VARCHAR[]) AS component",
+        {
+            "msisdn": [str(x) for x in numbers],
+            "component": [str(x) for x in numbers[smallest[labels]]],
+        },
+    )
+
+
+def _phone_map(con: duckdb.DuckDBPyConnection, *, confirmed_handoffs: bool) -> HandoffMerge:
+    """Temp table ``phone_actor(msisdn, actor_id)`` for every phone attributed to someone:
+    its person (``USES``), or, through confirmed hand-offs, its component's actor."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE uses_actor AS
+        SELECT dst AS msisdn, first(src ORDER BY last DESC NULLS LAST, src) AS actor_id
+        FROM rel_uses WHERE dst IS NOT NULL AND src IS NOT NULL GROUP BY dst
+    """)
+    if not confirmed_handoffs:
+        con.execute("CREATE OR REPLACE TEMP TABLE phone_actor AS SELECT * FROM uses_actor")
+        return HandoffMerge()
+    _handoff_components(con)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE handoff_target AS
+        SELECT c.component,
+               arg_min(u.actor_id, c.msisdn) FILTER (WHERE u.actor_id IS NOT NULL) AS person,
+               count(DISTINCT u.actor_id) AS persons,
+               list(c.msisdn ORDER BY c.msisdn) AS numbers
+        FROM handoff_component c LEFT JOIN uses_actor u USING (msisdn)
+        GROUP BY c.component
+    """)
+    # attributed numbers keep their person; the others go to the component's actor
     con.execute("""
         CREATE OR REPLACE TEMP TABLE phone_actor AS
-        SELECT dst AS msisdn, first(src ORDER BY last DESC NULLS LAST, src) AS actor_id
-        FROM rel_uses GROUP BY dst
+        SELECT msisdn, actor_id FROM uses_actor
+        UNION ALL
+        SELECT c.msisdn, coalesce(t.person, c.component)
+        FROM handoff_component c JOIN handoff_target t USING (component)
+        WHERE c.msisdn NOT IN (SELECT msisdn FROM uses_actor)
     """)
-    # Confirmed burner hand-offs: both numbers go to one actor (the person if known, else the
-    # smallest number of the confirmed pair).
-    con.execute("""
-        INSERT INTO phone_actor
-        WITH pairs AS (
-            SELECT least(src, dst) AS a, greatest(src, dst) AS b
-            FROM rel_same_user_as WHERE status = 'confirmed'
+    conflicts = con.execute("""
+        SELECT component, numbers FROM handoff_target WHERE persons > 1 ORDER BY component
+    """).fetchall()
+    if conflicts:
+        log.warning(
+            "%d confirmed hand-off group(s) join numbers of several persons (entity "
+            "resolution may have missed a merge; each number keeps its person): %s",
+            len(conflicts),
+            "; ".join(", ".join(numbers) for _, numbers in conflicts[:_CONFLICTS_LOGGED]),
         )
-        SELECT p.b, coalesce(pa.actor_id, p.a) FROM pairs p
-        LEFT JOIN phone_actor pa ON pa.msisdn = p.a
-        WHERE p.b NOT IN (SELECT msisdn FROM phone_actor)
-        QUALIFY row_number() OVER (PARTITION BY p.b ORDER BY p.a) = 1
-    """)
+    return HandoffMerge(
+        applied=_count(
+            con,
+            "SELECT count(*) FROM (SELECT DISTINCT least(src, dst), greatest(src, dst) "
+            "FROM rel_same_user_as WHERE status = 'confirmed' AND src <> dst)",
+        ),
+        components=_count(con, "SELECT count(*) FROM handoff_target"),
+        reassigned=_count(
+            con,
+            "SELECT count(*) FROM handoff_component c JOIN handoff_target t USING (component) "
+            "WHERE c.msisdn NOT IN (SELECT msisdn FROM uses_actor) "
+            "AND coalesce(t.person, c.component) <> c.msisdn",
+        ),
+        conflicts=len(conflicts),
+    )
 
 
-def build_actor_graph(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """(Re)build ``actor`` and ``actor_edge`` from the knowledge-graph tables."""
-    _phone_map(con)
+def build_actor_graph(
+    con: duckdb.DuckDBPyConnection, *, confirmed_handoffs: bool = True
+) -> ActorGraph:
+    """(Re)build ``actor`` and ``actor_edge`` from the knowledge-graph tables.
+
+    ``confirmed_handoffs``: join the numbers of confirmed SAME_USER_AS pairs into one actor
+    (see the module docstring); False builds the graph as if none had been confirmed.
+    Returns the row counts of the two tables and what the hand-offs did.
+    """
+    handoffs = _phone_map(con, confirmed_handoffs=confirmed_handoffs)
     con.execute("""
         CREATE OR REPLACE TEMP VIEW contact_ends AS
         SELECT src AS id FROM rel_contact UNION SELECT dst FROM rel_contact
@@ -117,9 +238,6 @@ def build_actor_graph(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         GROUP BY src, dst, layer
         ORDER BY src, dst, layer
     """)
-    counts = {}
-    for table in ACTOR_TABLES:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-        counts[table] = int(row[0]) if row else 0
-    log.info("actor graph: %s", counts)
-    return counts
+    counts = {table: _count(con, f"SELECT count(*) FROM {table}") for table in ACTOR_TABLES}
+    log.info("actor graph: %s; confirmed hand-offs: %s", counts, handoffs)
+    return ActorGraph(tables=counts, handoffs=handoffs)
