@@ -52,6 +52,17 @@ def _actor_of(case: Path, phone: str) -> tuple[str, list[str]]:
     return str(row[0]), list(row[1])
 
 
+def _report_intro(case: Path) -> str:
+    """The report's opening paragraph on hypotheses: what the actor graph used."""
+    from graphkit.report.blocks import Para
+    from graphkit.report.collect import collect
+    from graphkit.report.sections_extra import hypotheses_section
+
+    first = hypotheses_section(collect(CaseStore.open(case))).blocks[0]
+    assert isinstance(first, Para)
+    return first.text
+
+
 def test_review_handoffs_then_build_merges_the_numbers(tmp_path: Path) -> None:
     store = ingest_sim(simulate(SMALL), tmp_path)
     case = str(store.path)
@@ -88,6 +99,12 @@ def test_review_handoffs_then_build_merges_the_numbers(tmp_path: Path) -> None:
     assert _actor_of(store.path, new)[0] == actor and {old, new} <= set(phones)
     rejected = [_actor_of(store.path, str(other[end]))[0] for end in ("old", "new")]
     assert rejected[0] != rejected[1]
+    assert "used 1 confirmed hand-off(s)" in _report_intro(store.path)
+    res = runner.invoke(app, ["build", case, "--no-confirmed-handoffs"])
+    assert res.exit_code == 0, res.output
+    assert _actor_of(store.path, old)[0] != _actor_of(store.path, new)[0]
+    assert "built without confirmed hand-offs" in _report_intro(store.path)
+    _json("build", case)
     # a re-run of the detector keeps both decisions
     _json("analyze", case, "--only", "handoffs")
     again = {r["id"]: r["status"] for r in _json("show", case, "handoffs")}

@@ -111,7 +111,8 @@ def rerun_at_threshold(
     known = {f.name for f in fields(ResolutionSpec)}
     spec = ResolutionSpec(**{k: v for k, v in resolve.get("settings", {}).items() if k in known})
     recluster_case(variant, spec=replace(spec, threshold_probability=threshold))
-    build_graph(variant)
+    built = (store.stage("build") or {}).get("settings", {})
+    build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
     settings = (store.stage("analyze") or {}).get("settings", {})
     analyze(
         variant,

@@ -171,19 +171,31 @@ def _status_counts(frame: pd.DataFrame) -> str:
 def hypotheses_section(facts: CaseFacts) -> Section:
     """Hand-offs, predicted links and the review queue, framed as hypotheses."""
     names = _names(facts)
-    build = facts.stages.get("build", {}).get("summary", {})
+    build_stage = facts.stages.get("build", {})
+    build = build_stage.get("summary", {})
     confirmed = int(build.get("confirmed_same_user_as", 0) or 0)
+    conflicts = int(build.get("handoff_conflicts", 0) or 0)
+    ignored = build_stage.get("settings", {}).get("confirmed_handoffs") == "ignored"
+    if ignored:
+        used = (
+            "The actor graph was built without confirmed hand-offs "
+            "(`graphkit build --no-confirmed-handoffs`); "
+        )
+    elif confirmed:
+        used = f"The actor graph used {confirmed} confirmed hand-off(s)" + (
+            f", {conflicts} of whose groups join numbers of several persons (each number "
+            "kept its person: a merge entity resolution may have missed); "
+            if conflicts
+            else "; "
+        )
+    else:
+        used = "The actor graph used no hand-off hypotheses; "
     blocks: list[Block] = [
         Para(
             "Everything in this section is model output: a suggestion with a score and the "
             "evidence behind it, not an observed fact. It changes status only when a reviewer "
-            "confirms or rejects it (`graphkit review`). "
-            + (
-                f"The actor graph used {confirmed} confirmed hand-off(s); "
-                if confirmed
-                else "The actor graph used no hand-off hypotheses; "
-            )
-            + "unconfirmed hypotheses never enter the analytics."
+            "confirms or rejects it (`graphkit review --accept ID` / `--reject ID`, with the "
+            "review ids below). " + used + "unconfirmed hypotheses never enter the analytics."
         )
     ]
     if not facts.handoffs.empty:
