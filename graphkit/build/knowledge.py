@@ -19,24 +19,18 @@ import logging
 
 import duckdb
 
-from graphkit.model import node, relationship
+from graphkit.model import node, node_ddl, relationship, relationship_ddl
 
 __all__ = ["KNOWLEDGE_TABLES", "build_knowledge_graph"]
 
 log = logging.getLogger(__name__)
 
-KNOWLEDGE_TABLES = (
-    node("Phone").table,
-    node("Device").table,
-    node("Account").table,
-    node("Cell").table,
-    node("Record").table,
-    relationship("CALLED").table,
-    relationship("TRANSFERRED").table,
-    relationship("USED_DEVICE").table,
-    relationship("CONNECTED_VIA").table,
-    relationship("CONTACT").table,
-)
+_NODES = ("Phone", "Device", "Account", "Cell", "Record")
+_RELATIONSHIPS = ("CALLED", "TRANSFERRED", "USED_DEVICE", "CONNECTED_VIA", "CONTACT")
+_DDL = {node(x).table: node_ddl(node(x)) for x in _NODES} | {
+    relationship(x).table: relationship_ddl(relationship(x)) for x in _RELATIONSHIPS
+}
+KNOWLEDGE_TABLES = tuple(_DDL)
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -226,8 +220,12 @@ def build_knowledge_graph(
     ``sources`` is the manifest's source map (for the SHA-256 of each Record's file).
     Person, USES, HOLDS and RESOLVED_FROM belong to the resolution stage and are left alone.
     """
-    for table in KNOWLEDGE_TABLES:
-        con.execute(f"DELETE FROM {table}")
+    # Dropped and created again from the declared model, not emptied with DELETE: deleting
+    # every row of a keyed table and inserting the same keys in one transaction made a
+    # rebuild's COMMIT cost 4 s on a 2,000-person case (5.4 s rebuild against 1.2 s).
+    for table, ddl in _DDL.items():
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(ddl)
     cdr = _cdr(con)
     _build_called(con, cdr)
     _build_devices_cells(con, cdr)
