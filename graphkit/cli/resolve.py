@@ -169,7 +169,8 @@ def _pending(
         columns = ["id", "old", "new", "score", "rank", "explanation"]
     else:
         columns = ["id", "a", "b", "score", "explanation"]
-    render(rows, json_output=json_output, title=f"pending {name}", columns=columns)
+    title = name if item else f"pending {name}"
+    render(rows, json_output=json_output, title=title, columns=columns)
     if rows and not json_output:
         console.print(
             f"decide with: graphkit review {store.path} --accept ID (or --reject ID) --note WHY"
