@@ -215,6 +215,7 @@ def review(
     Example: graphkit review mycase --limit 3 ; graphkit review mycase --queue handoffs ;
     graphkit review mycase --accept H1f3a09c2b7de --note "same handset seen by the operator"
     """
+    from graphkit.hypotheses import HYPOTHESIS_KINDS
     from resolution.views import review_items
 
     store = open_case(case_dir)
@@ -226,8 +227,8 @@ def review(
     if rid is not None:
         _decide(store, rid, "accept" if accept else "reject", note, json_output)
         return
-    if item and item[:1] in ("H", "L"):
-        queue = "handoffs" if item[:1] == "H" else "links"
+    if item and item[:1] in HYPOTHESIS_KINDS:
+        queue = HYPOTHESIS_KINDS[item[:1]].queue
     if queue != "pairs":
         _pending(store, queue, limit, json_output, item)
         return

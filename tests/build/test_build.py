@@ -118,6 +118,29 @@ def test_persons_replace_their_phones(store: CaseStore) -> None:
         assert ("P1", "S1", "contact:meeting", 2.0) in edges
 
 
+def _snapshot(store: CaseStore, tables: list[str]) -> dict[str, object]:
+    """Every row of ``tables`` (sorted) and their declared columns and constraints."""
+    with store.connect(read_only=True) as con:
+        rows = {t: sorted(map(str, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+        ddl = con.execute(
+            "SELECT table_name, sql FROM duckdb_tables() WHERE table_name IN "
+            f"({', '.join('?' for _ in tables)}) ORDER BY table_name",
+            tables,
+        ).fetchall()
+    return {"rows": rows, "ddl": ddl}
+
+
 def test_rebuild_is_idempotent(store: CaseStore) -> None:
+    from graphkit.build import ACTOR_TABLES, KNOWLEDGE_TABLES
+
+    declared = _snapshot(store, list(KNOWLEDGE_TABLES))["ddl"]  # as CaseStore.init made them
+    assert any("PRIMARY KEY" in str(sql) for _, sql in declared)  # type: ignore[union-attr]
     first = build_graph(store)["tables"]
+    tables = sorted(first)
+    before = _snapshot(store, tables)
+    # the knowledge tables are dropped and created again from the model: same columns and
+    # primary keys as declared, and a rebuild gives the same rows
+    assert _snapshot(store, list(KNOWLEDGE_TABLES))["ddl"] == declared
+    assert set(tables) == set(KNOWLEDGE_TABLES) | set(ACTOR_TABLES)
     assert build_graph(store)["tables"] == first
+    assert _snapshot(store, tables) == before

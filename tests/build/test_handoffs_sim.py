@@ -8,6 +8,7 @@ from pathlib import Path
 from graphkit.analytics.signals_case import detect_handoffs_in_case
 from graphkit.analytics.signals_views import handoffs_view
 from graphkit.build import build_graph
+from graphkit.hypotheses import decide_hypothesis
 
 from ..analytics.signals_sim import simulate
 from ..analytics.test_blackouts_case import SMALL, ingest_sim
@@ -20,16 +21,10 @@ def test_confirmed_true_handoffs_join_old_and_new_numbers(tmp_path: Path) -> Non
     truth = set(zip(case.handoffs["old"], case.handoffs["new"], strict=True))
     found = [(r["old"], r["new"]) for r in handoffs_view(store) if (r["old"], r["new"]) in truth]
     assert len(found) >= 0.9 * len(truth)
-    with store.connect() as con:
-        # the reviewer confirms the true candidates and rejects every other one
-        con.execute(
-            "UPDATE rel_same_user_as SET status = 'rejected', decided_by = 'analyst', "
-            "decided_at = now()"
-        )
-        con.executemany(
-            "UPDATE rel_same_user_as SET status = 'confirmed' WHERE src = ? AND dst = ?",
-            [list(p) for p in found],
-        )
+    # the reviewer confirms the true candidates and rejects every other one
+    for row in handoffs_view(store):
+        true = (row["old"], row["new"]) in truth
+        decide_hypothesis(store, row["id"], decision="accept" if true else "reject", actor="a")
     without = build_graph(store, confirmed_handoffs=False)
     with store.connect() as con:
         row = con.execute("SELECT sum(weight) FROM actor_edge WHERE layer = 'calls'").fetchone()
