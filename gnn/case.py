@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ import pandas as pd
 from gnn.data import LinkGraph, NodeFeatures, link_graph
 from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
 from graphkit.errors import CaseError, InputError
-from graphkit.store import CaseStore
+from graphkit.hypotheses import Status
+from graphkit.store import CaseStore, writes
 
 __all__ = [
     "MODEL_NAME",
@@ -178,6 +180,7 @@ def _split(graph: LinkGraph, settings: PredictSettings) -> LinkSplit:
     return random_split(graph, seed=settings.seed, target_layers=target)
 
 
+@writes("predict-links", operation="combination")
 def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str, Any]:
     """Train on the case's actor graph, store the top-K predictions and the model.
 
@@ -215,9 +218,14 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         "val_pairs": [len(split.val_pos), len(split.val_neg)],
         "test_pairs": [len(split.test_pos), len(split.test_neg)],
     }
-    weights, card, digest = save_model(
-        result, store.path / "models", name=_MODEL_FILE_STEM, data=data
-    )
+    with tempfile.TemporaryDirectory(prefix="graphkit-model-") as tmp:
+        made = save_model(result, Path(tmp), name=_MODEL_FILE_STEM, data=data)
+        digest = made[2]
+        # renamed into models/ when the operation commits, with the predictions and the record
+        op = store.active_operation()
+        weights, card = (store.path / "models" / p.name for p in made[:2])
+        for source, target in zip(made[:2], (weights, card), strict=True):
+            op.write_file(target, source.read_bytes(), inside_case=True)
     version = f"gnn-link/{result.variant}/{digest[:12]}"
     with store.connect() as con:
         decided = _frame(
@@ -252,11 +260,10 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
             "threshold": threshold,
             "model_version": version,
             "evidence": [json.dumps(e, sort_keys=True) for e in predictions["evidence"]],
-            "status": "hypothesis",
+            "status": Status.HYPOTHESIS.value,
         }
     )
-    with store.connect() as con:
-        con.execute("BEGIN")
+    with store.connect() as con:  # the operation's transaction: with the model and the record
         con.execute("DELETE FROM rel_predicted_link WHERE status = 'hypothesis'")
         con.register("new_predictions", rows)
         con.execute("""
@@ -264,7 +271,6 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
                 (src, dst, score, threshold, model_version, evidence, status)
             SELECT src, dst, score, threshold, model_version, evidence::JSON, status
             FROM new_predictions""")
-        con.execute("COMMIT")
 
     def rel(path: Path) -> str:
         return str(path.relative_to(store.path))

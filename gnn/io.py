@@ -22,11 +22,20 @@ if TYPE_CHECKING:
     from gnn.model import LinkPredictor
     from gnn.train import TrainResult
 
-__all__ = ["INTENDED_USE", "LIMITATIONS", "load_model", "model_card", "save_model", "sha256_file"]
+__all__ = [
+    "INTENDED_USE",
+    "LIMITATIONS",
+    "load_model",
+    "load_recorded_model",
+    "model_card",
+    "save_model",
+    "sha256_file",
+]
 
 FORMAT = "graphkit-gnn-link-predictor"
 FORMAT_VERSION = 1
 _MAX_HEADER_BYTES = 100 * 1024 * 1024
+_MAX_DIM = 1 << 16
 
 INTENDED_USE = (
     "Rank unobserved ties between actors of one investigation for an analyst to check. Each "
@@ -118,8 +127,16 @@ def _check_safetensors(path: Path) -> None:
         raise InputError(f"{path.name}: not a safetensors file (header is not an object)")
 
 
-def load_model(card_path: Path) -> tuple[LinkPredictor, dict[str, Any]]:
-    """Load a model from its card: verifies format, hash and architecture; never unpickles."""
+def load_model(
+    card_path: Path, *, expected_sha256: str | None = None
+) -> tuple[LinkPredictor, dict[str, Any]]:
+    """Load a model from its card: verifies format, hash and architecture; never unpickles.
+
+    ``expected_sha256``: the weights' hash recorded elsewhere (the case manifest's
+    ``models.link_prediction.sha256``); weights with another hash are refused, even when the
+    card beside them was rewritten to match. Every refusal is one
+    :class:`~graphkit.errors.InputError` line.
+    """
     from safetensors.torch import load_file
 
     from gnn.model import LinkPredictor
@@ -127,29 +144,65 @@ def load_model(card_path: Path) -> tuple[LinkPredictor, dict[str, Any]]:
     card_path = Path(card_path)
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"cannot read model card {card_path.name}: {exc}") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        raise InputError(
+            f"cannot read model card {card_path.name}: not a readable JSON file"
+        ) from None
     if not isinstance(card, dict) or card.get("format") != FORMAT:
         raise InputError(f"{card_path.name}: not a graphkit link-predictor model card")
-    weights = card_path.parent / str(card.get("weights", {}).get("file", ""))
+    entry = card.get("weights")
+    if not isinstance(entry, dict):
+        raise InputError(f"{card_path.name}: the card records no weights file")
+    name = entry.get("file")
+    # a bare file name beside the card: never a path that leaves the model directory
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise InputError(f"{card_path.name}: weights must be a file name beside the card")
+    weights = card_path.parent / name
     if weights.suffix != ".safetensors" or not weights.is_file():
         raise InputError(f"{card_path.name}: weights must be an existing .safetensors file")
     _check_safetensors(weights)
-    if sha256_file(weights) != card["weights"].get("sha256"):
+    digest = sha256_file(weights)
+    if expected_sha256 is not None and digest != expected_sha256.strip().lower():
+        raise InputError(
+            f"{weights.name}: SHA-256 differs from the one recorded in the case manifest"
+        )
+    if digest != entry.get("sha256"):
         raise InputError(f"{weights.name}: SHA-256 does not match the model card")
-    arch = card["architecture"]
-    model = LinkPredictor(
-        in_dim=int(arch["in_dim"]),
-        edge_dim=int(arch["edge_dim"]),
-        pair_dim=int(arch["pair_dim"]),
-        hidden=int(arch["hidden"]),
-        encoder=str(arch["encoder"]),
-        dropout=float(arch["dropout"]),
-        variant=str(arch.get("variant", "gnn")),
-    )
+    try:
+        arch = card["architecture"]
+        dims = {k: int(arch[k]) for k in ("in_dim", "edge_dim", "pair_dim", "hidden")}
+        # the card is not hashed: bound the sizes before allocating (strict loading then
+        # refuses any shape the weights do not have)
+        if not all(0 <= v <= _MAX_DIM for v in dims.values()):
+            raise ValueError("dimension out of range")
+        model = LinkPredictor(
+            **dims,
+            encoder=str(arch["encoder"]),
+            dropout=float(arch["dropout"]),
+            variant=str(arch.get("variant", "gnn")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError):
+        raise InputError(f"{card_path.name}: architecture is not one graphkit builds") from None
     try:
         model.load_state_dict(load_file(str(weights)), strict=True)
-    except (RuntimeError, ValueError) as exc:
-        raise InputError(f"{weights.name}: weights do not fit the card: {exc}") from None
+    except (RuntimeError, ValueError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{weights.name}: weights do not fit the card: {first}") from None
     model.eval()
     return model, card
+
+
+def load_recorded_model(
+    case_dir: Path, entry: dict[str, Any]
+) -> tuple[LinkPredictor, dict[str, Any]]:
+    """Load the model a case manifest records (``manifest["models"]["link_prediction"]``):
+    its card must lie inside ``case_dir`` and its weights must have the recorded SHA-256."""
+    card = entry.get("card") if isinstance(entry, dict) else None
+    sha = entry.get("sha256") if isinstance(entry, dict) else None
+    if not isinstance(card, str) or not isinstance(sha, str) or not sha:
+        raise InputError("the case manifest records no link-prediction model card and hash")
+    root = Path(case_dir).resolve()
+    card_path = (root / card).resolve()
+    if not card_path.is_relative_to(root):
+        raise InputError("the case manifest's model card lies outside the case directory")
+    return load_model(card_path, expected_sha256=sha)

@@ -5,21 +5,26 @@ hash over its canonical JSON form. The hash and sequence number of the last entr
 are also kept in the case manifest, so truncating the log is detected as well as editing,
 deleting, reordering or inserting entries.
 
+Entries are written by the case store's one write path (:meth:`graphkit.store.CaseStore.operation`):
+before a line is appended the whole chain is verified and its last entry must equal the head,
+otherwise :class:`TamperError` stops the command and nothing heals the log. The head moves in
+two steps (the entry is first recorded as ``audit_pending`` in the manifest, then the line is
+appended, then the head moves), so a crash between the two files is completed by the next
+command instead of being mistaken for tampering.
+
 The chain proves integrity against accidental or naive edits; someone who can rewrite both the
-log and the manifest can forge a consistent history. Keep copies of audit heads (they are printed
-by ``graphkit audit verify``) outside the case where that matters.
+log and the manifest can forge a consistent history. Keep copies of audit heads (``graphkit audit
+head``) outside the case where that matters.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import getpass
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,10 +33,10 @@ from graphkit.errors import AuditError, GraphkitError
 
 __all__ = [
     "OPERATIONS",
-    "AuditEntry",
+    "OUTCOMES",
     "AuditLog",
+    "TamperError",
     "VerifyResult",
-    "audited",
     "canonical_json",
     "default_actor",
     "sha256_bytes",
@@ -46,7 +51,20 @@ OPERATIONS = (
     "alteration",
     "erasure",
 )
+#: ``started``: the intent entry a change writes before it does anything; ``success`` /
+#: ``failure``: how it ended; ``interrupted``: written by the next command for a change that was
+#: killed before it committed (nothing of it was kept).
+OUTCOMES = ("started", "success", "failure", "interrupted")
 GENESIS = "0" * 64
+
+
+class TamperError(AuditError):
+    """The audit log does not match its head: edited, truncated or extended outside graphkit.
+
+    A user-facing refusal (exit 2): the command stops before it changes anything.
+    """
+
+    exit_code = 2
 
 
 def canonical_json(value: object) -> str:
@@ -94,10 +112,17 @@ class VerifyResult:
     reason: str | None = None
 
 
+#: ``commit(entry, write_line, manifest_ops)``: record ``entry`` as pending in the manifest, call
+#: ``write_line()``, then move the head and apply ``manifest_ops`` in one manifest write.
+Commit = Callable[[dict[str, Any], Callable[[], None], Sequence[Any]], None]
+
+
 class AuditLog:
     """The audit log file of a case.
 
-    ``read_head`` / ``write_head`` store the head outside the log (the case manifest).
+    ``read_head`` returns the head kept outside the log (the case manifest); ``commit`` writes
+    a new entry with the manifest's two-step protocol (see the module docstring). The case
+    store supplies both and holds the case lock around every append.
     """
 
     def __init__(
@@ -105,11 +130,11 @@ class AuditLog:
         path: Path,
         *,
         read_head: Callable[[], dict[str, Any] | None],
-        write_head: Callable[[dict[str, Any]], None],
+        commit: Commit,
     ) -> None:
         self.path = path
         self._read_head = read_head
-        self._write_head = write_head
+        self._commit = commit
 
     def append(
         self,
@@ -121,39 +146,61 @@ class AuditLog:
         outcome: str = "success",
         detail: dict[str, Any] | None = None,
         actor: str | None = None,
+        manifest_ops: Sequence[Any] = (),
     ) -> dict[str, Any]:
-        """Append one entry and move the head. Returns the entry written."""
+        """Append one entry and move the head (with ``manifest_ops``). Returns the entry.
+
+        Raises :class:`TamperError` when the log's last entry is not the manifest's head.
+        """
         if operation not in OPERATIONS:
             raise GraphkitError(f"unknown audit operation {operation!r}; one of {OPERATIONS}")
-        if outcome not in ("success", "failure"):
-            raise GraphkitError(f"audit outcome must be success or failure, not {outcome!r}")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a+", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                fh.seek(0)
-                last = _last_entry(fh.read())
-                entry: dict[str, Any] = {
-                    "seq": 0 if last is None else int(last["seq"]) + 1,
-                    "timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
-                    "actor": actor or default_actor(),
-                    "command": command,
-                    "operation": operation,
-                    "inputs": dict(inputs or {}),
-                    "outputs": dict(outputs or {}),
-                    "outcome": outcome,
-                    "detail": dict(detail or {}),
-                    "prev_hash": GENESIS if last is None else str(last["hash"]),
-                }
-                entry["hash"] = _entry_hash(entry)
-                fh.seek(0, os.SEEK_END)
-                fh.write(canonical_json(entry) + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-                self._write_head({"seq": entry["seq"], "hash": entry["hash"]})
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        if outcome not in OUTCOMES:
+            raise GraphkitError(f"audit outcome must be one of {OUTCOMES}, not {outcome!r}")
+        last = self.check_tail()
+        entry: dict[str, Any] = {
+            "seq": 0 if last is None else int(last["seq"]) + 1,
+            "timestamp": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "actor": actor or default_actor(),
+            "command": command,
+            "operation": operation,
+            "inputs": dict(inputs or {}),
+            "outputs": dict(outputs or {}),
+            "outcome": outcome,
+            "detail": dict(detail or {}),
+            "prev_hash": GENESIS if last is None else str(last["hash"]),
+        }
+        entry["hash"] = _entry_hash(entry)
+        self._commit(entry, lambda: self.write_line(entry), manifest_ops)
         return entry
+
+    def write_line(self, entry: dict[str, Any]) -> None:
+        """Append ``entry`` as one line and flush it to disk (the caller holds the lock)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(entry_line(entry))
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def check_tail(self) -> dict[str, Any] | None:
+        """The log's last entry, after checking it is the manifest's head (TamperError)."""
+        text = self.path.read_text(encoding="utf-8") if self.path.exists() else ""
+        last = _last_entry(text)
+        head = self._read_head()
+        if last is None and head is None:
+            return None
+        if (
+            last is None
+            or head is None
+            or last.get("seq") != head.get("seq")
+            or last.get("hash") != head.get("hash")
+        ):
+            seen = "no entries" if last is None else f"entry {last.get('seq')}"
+            wanted = "no head" if head is None else f"entry {head.get('seq')}"
+            raise TamperError(
+                f"audit log tampered: it ends at {seen} but the manifest's head is {wanted}; "
+                "nothing was changed (see `graphkit audit verify`)"
+            )
+        return last
 
     def entries(self) -> list[dict[str, Any]]:
         """All entries, parsed (raises AuditError on a line that is not JSON)."""
@@ -213,6 +260,11 @@ class AuditLog:
         return VerifyResult(True, count, prev)
 
 
+def entry_line(entry: dict[str, Any]) -> str:
+    """The line an entry is stored as (canonical JSON and a newline)."""
+    return canonical_json(entry) + "\n"
+
+
 def _last_entry(text: str) -> dict[str, Any] | None:
     stripped = text.rstrip("\n")
     if not stripped:
@@ -221,51 +273,13 @@ def _last_entry(text: str) -> dict[str, Any] | None:
     try:
         entry = json.loads(last_line)
     except json.JSONDecodeError as exc:
-        raise AuditError("the audit log's last line is not valid JSON; run `audit verify`") from exc
+        raise TamperError(
+            "audit log tampered: its last line is not valid JSON; nothing was changed "
+            "(see `graphkit audit verify`)"
+        ) from exc
     if not isinstance(entry, dict):
-        raise AuditError("the audit log's last line is not an audit entry; run `audit verify`")
-    return entry
-
-
-@dataclass
-class AuditEntry:
-    """Filled in by the audited work while it runs; written when it ends."""
-
-    outputs: dict[str, str] = field(default_factory=dict)
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def audited(
-    log: AuditLog,
-    *,
-    command: str,
-    operation: str,
-    inputs: dict[str, str] | None = None,
-    detail: dict[str, Any] | None = None,
-    actor: str | None = None,
-) -> Iterator[AuditEntry]:
-    """Audit the enclosed work: success with its outputs, or failure with the error."""
-    entry = AuditEntry(detail=dict(detail or {}))
-    try:
-        yield entry
-    except BaseException as exc:
-        log.append(
-            command=command,
-            operation=operation,
-            inputs=inputs,
-            outputs=entry.outputs,
-            outcome="failure",
-            detail={**entry.detail, "error": str(exc) or type(exc).__name__},
-            actor=actor,
+        raise TamperError(
+            "audit log tampered: its last line is not an audit entry; nothing was changed "
+            "(see `graphkit audit verify`)"
         )
-        raise
-    log.append(
-        command=command,
-        operation=operation,
-        inputs=inputs,
-        outputs=entry.outputs,
-        outcome="success",
-        detail=entry.detail,
-        actor=actor,
-    )
+    return entry

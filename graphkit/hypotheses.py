@@ -8,8 +8,11 @@ Each hypothesis has a deterministic review id, like the entity-resolution review
   ``a -> b`` is not the id of ``b -> a``);
 * ``L`` + 12 hex digits: a predicted tie ``a - b`` in ``rel_predicted_link`` (undirected).
 
-:func:`decide_hypothesis` records ``confirmed`` or ``rejected`` with who and when; the caller
-audits it (operation ``alteration``). Re-runs of the detectors keep decided rows. A confirmed
+:func:`decide` is the one function for every review decision, whatever its kind (``R...``
+entity-resolution pairs through the decider :mod:`resolution.case` registers, ``H...`` and
+``L...`` through :func:`decide_hypothesis`); it runs inside the store's write path (one
+``alteration`` audit entry with the table change). :class:`Judgement` is what a reviewer says,
+:class:`Status` what a hypothesis row holds. Re-runs of the detectors keep decided rows. A confirmed
 hand-off changes the actor graph at the next ``graphkit build`` (its two numbers become one
 actor); a confirmed predicted link is kept as confirmed for reports and exports, and is never
 predicted again.
@@ -18,16 +21,66 @@ predicted again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from graphkit.errors import CaseError, InputError
+from graphkit.store import writes
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["HYPOTHESIS_KINDS", "HypothesisKind", "decide_hypothesis", "hypothesis_id", "id_sql"]
+__all__ = [
+    "HYPOTHESIS_KINDS",
+    "HypothesisKind",
+    "Judgement",
+    "Status",
+    "decide",
+    "decide_hypothesis",
+    "hypothesis_id",
+    "id_sql",
+    "register_decider",
+]
+
+
+class Status(StrEnum):
+    """The review status of a stored hypothesis."""
+
+    HYPOTHESIS = "hypothesis"  # model output nobody has decided on
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class Judgement(StrEnum):
+    """A reviewer's decision on a review item."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+    @property
+    def status(self) -> Status:
+        return Status.CONFIRMED if self is Judgement.ACCEPT else Status.REJECTED
+
+    @classmethod
+    def parse(cls, value: str) -> Judgement:
+        try:
+            return cls(value)
+        except ValueError:
+            raise InputError(f"decision must be accept or reject, not {value!r}") from None
+
+
+#: ``decider(store, review_id, judgement, actor, note) -> row`` for review ids of one prefix
+Decider = Callable[["CaseStore", str, Judgement, "str | None", "str | None"], dict[str, Any]]
+_DECIDERS: dict[str, Decider] = {}
+
+
+def register_decider(prefix: str, decider: Decider) -> None:
+    """Make :func:`decide` send review ids starting with ``prefix`` to ``decider``."""
+    _DECIDERS[prefix] = decider
+
 
 _ID_HEX = 12
 
@@ -96,6 +149,7 @@ def _kind_of(hid: str) -> HypothesisKind:
     return kind
 
 
+@writes("review", operation="alteration")
 def decide_hypothesis(
     store: CaseStore,
     hid: str,
@@ -110,10 +164,8 @@ def decide_hypothesis(
     keeps both). Returns ``{id, kind, src, dst, score, previous_status, status, decided_by,
     decided_at}``.
     """
-    if decision not in ("accept", "reject"):
-        raise InputError(f"decision must be accept or reject, not {decision!r}")
     kind = _kind_of(hid)
-    status = "confirmed" if decision == "accept" else "rejected"
+    status = Judgement.parse(decision).status.value
     with store.connect() as con:
         if not store.table_exists(con, kind.table):
             raise CaseError(f"no {kind.noun}s stored: run `graphkit {kind.stage}` first")
@@ -146,3 +198,30 @@ def decide_hypothesis(
         "decided_by": actor,
         "decided_at": decided_at,
     }
+
+
+@writes("review", operation="alteration")
+def decide(
+    store: CaseStore,
+    review_id: str,
+    judgement: Judgement | str,
+    *,
+    actor: str | None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Record a reviewer's decision on any review item: ``R...`` (an entity-resolution pair,
+    re-clustered at once), ``H...`` (a hand-off) or ``L...`` (a predicted link).
+
+    Runs in the caller's operation, or as one of its own (audited as an ``alteration``).
+    Returns what the decider reports (the item, its previous and new status, who, when).
+    """
+    judged = Judgement.parse(str(judgement))
+    if review_id[:1] in HYPOTHESIS_KINDS:
+        return decide_hypothesis(store, review_id, decision=judged.value, actor=actor)
+    decider = _DECIDERS.get(review_id[:1])
+    if decider is None:
+        raise InputError(
+            f"{review_id!r} is not a review id (R... pairs, H... hand-offs, L... predicted "
+            "links; `graphkit review CASE --queue pairs|handoffs|links` lists them)"
+        )
+    return decider(store, review_id, judged, actor, note)

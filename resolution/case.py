@@ -28,7 +28,8 @@ import duckdb
 import pandas as pd
 
 from graphkit.errors import CaseError, InputError
-from graphkit.store import CaseStore
+from graphkit.hypotheses import Judgement, register_decider
+from graphkit.store import CaseStore, writes
 from resolution.cluster import cluster_records
 from resolution.identities import build_identities
 from resolution.ids import assign_person_ids
@@ -79,18 +80,6 @@ def _sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _load_model(path: Path) -> dict[str, Any]:
-    try:
-        model = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"model file {path} not found") from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"model file {path} is not a Splink JSON model: {exc}") from exc
-    if not isinstance(model, dict) or "comparisons" not in model:
-        raise InputError(f"model file {path} is not a Splink JSON model")
-    return model
-
-
 def _decisions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     con.execute(_DECISION_DDL)
     return con.execute(
@@ -104,6 +93,7 @@ def _previous_anchors(con: duckdb.DuckDBPyConnection, store: CaseStore) -> pd.Da
     return con.execute("SELECT person_id, anchor_record FROM er_anchors").df()
 
 
+@writes("resolve", operation="combination")
 def resolve_case(
     store: CaseStore,
     *,
@@ -118,6 +108,7 @@ def resolve_case(
     manifest. Review decisions already taken are honoured as constraints.
     """
     from resolution.linkage import predict_pairs, train_model
+    from resolution.model_file import load_saved_model
 
     say = step or (lambda _m: None)
     with store.connect() as con:
@@ -128,14 +119,16 @@ def resolve_case(
     say(f"standardising {len(records)} records")
     std = standardise(records)
     if model_path is not None:
-        model = _load_model(model_path)
+        model = load_saved_model(model_path)  # rebuilt by graphkit: no SQL from the file
     else:
         say("training the model (u by random sampling, m by EM)")
         model = train_model(std, spec=spec)
     model_text = json.dumps(model, indent=2, sort_keys=True)
     model_sha = _sha256_text(model_text)
-    (store.path / "models").mkdir(exist_ok=True)
-    (store.path / MODEL_FILE).write_text(model_text, encoding="utf-8")
+    # renamed into place when the operation commits, with the tables and the manifest record
+    store.active_operation().write_file(
+        store.path / MODEL_FILE, model_text.encode("utf-8"), inside_case=True
+    )
     store.set_model(
         "resolution",
         path=MODEL_FILE,
@@ -183,6 +176,7 @@ def resolve_case(
     return result
 
 
+@writes("resolve", operation="combination")
 def recluster_case(store: CaseStore, *, spec: ResolutionSpec | None = None) -> dict[str, int]:
     """Re-cluster the stored pairs with the current review decisions (no re-scoring)."""
     stage = store.stage("resolve")
@@ -247,6 +241,7 @@ def _cluster_and_write(
     }
 
 
+@writes("review", operation="alteration")
 def decide(
     store: CaseStore,
     rid: str,
@@ -260,8 +255,7 @@ def decide(
     ``decision`` is ``accept`` (the two records are one person: must-link) or ``reject``
     (never one person: cannot-link). Returns the decision row. The caller audits it.
     """
-    if decision not in ("accept", "reject"):
-        raise InputError(f"decision must be accept or reject, not {decision!r}")
+    decision = Judgement.parse(decision).value
     with store.connect() as con:
         if not store.table_exists(con, "review_queue"):
             raise CaseError("no review queue: run `graphkit resolve` first")
@@ -289,3 +283,12 @@ def decide(
         "decided_at": decided_at.isoformat(),
         "persons": summary["persons"],
     }
+
+
+def _decide_pair(
+    store: CaseStore, rid: str, judgement: Judgement, actor: str | None, note: str | None
+) -> dict[str, Any]:
+    return decide(store, rid, decision=judgement.value, actor=actor, note=note)
+
+
+register_decider("R", _decide_pair)  # graphkit.hypotheses.decide sends R... ids here

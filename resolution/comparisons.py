@@ -24,6 +24,8 @@ __all__ = [
     "comparisons",
     "deterministic_rules",
     "em_rules",
+    "prediction_rule_candidates",
+    "settings_creator",
     "usable_columns",
 ]
 
@@ -301,6 +303,32 @@ def blocking_rules(
             continue
         out.append(rule)
     return out
+
+
+def prediction_rule_candidates(columns: frozenset[str]) -> list[tuple[tuple[str, ...], Any]]:
+    """Every prediction rule graphkit can generate for ``columns``, with its column tuple
+    (:func:`blocking_rules` keeps a subset of these, in this order)."""
+    return [
+        (cols, rule)
+        for cols in PREDICTION_RULE_COLUMNS
+        if (rule := rule_for(cols, columns)) is not None
+    ]
+
+
+def settings_creator(columns: frozenset[str], rules: list[Any] | None = None) -> Any:
+    """Splink settings for the usable ``columns``: graphkit's comparisons, and ``rules`` (by
+    default every prediction rule for the columns) as the prediction blocking rules."""
+    from splink import SettingsCreator
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=comparisons(columns),
+        blocking_rules_to_generate_predictions=blocking_rules(columns) if rules is None else rules,
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+        em_convergence=0.001,
+        max_iterations=20,
+    )
 
 
 def deterministic_rules(columns: frozenset[str]) -> list[Any]:

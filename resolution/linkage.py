@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from graphkit.errors import InputError
+from graphkit.sqlsafety import lock_down
 from resolution.comparisons import (
     EM_RULE_COLUMNS,
     block_pair_count,
@@ -23,8 +24,10 @@ from resolution.comparisons import (
     comparisons,
     deterministic_rules,
     rule_for,
+    settings_creator,
     usable_columns,
 )
+from resolution.model_file import columns_for_names, rebuild_model
 from resolution.spec import Engine, ResolutionSpec
 
 __all__ = [
@@ -48,8 +51,11 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
         import duckdb
         from splink import DuckDBAPI
 
-        # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this
+        # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this;
+        # then no file, network or extension access, and no setting changed, whatever SQL
+        # the model holds (it is rebuilt by graphkit anyway: resolution/model_file.py)
         con = duckdb.connect(":memory:", config={"memory_limit": f"{memory_limit_gb}GB"})
+        lock_down(con)
         return DuckDBAPI(connection=con)
     try:
         from pyspark.sql import SparkSession
@@ -104,78 +110,29 @@ def _to_spark(spark: Any, std: pd.DataFrame) -> Any:
     return spark.createDataFrame(frame, schema=schema)
 
 
-def _creator(cols: frozenset[str], rules: list[Any] | None = None) -> Any:
-    from splink import SettingsCreator
-
-    return SettingsCreator(
-        link_type="dedupe_only",
-        comparisons=comparisons(cols),
-        blocking_rules_to_generate_predictions=blocking_rules(cols) if rules is None else rules,
-        retain_intermediate_calculation_columns=True,
-        retain_matching_columns=False,
-        em_convergence=0.001,
-        max_iterations=20,
-    )
-
-
 def _base_settings(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     cols = usable_columns(std, min_fill=spec.min_column_fill)
     if not comparisons(cols) or not ({"given", "surname"} <= cols or "name_tokens" in cols):
         raise InputError("person records carry no names: cannot resolve persons")
     budget = max(1e6, spec.max_pairs_per_record * len(std))
     rules = blocking_rules(cols, std, max_rule_pairs=budget)
-    return {"creator": _creator(cols, rules), "columns": cols}
-
-
-_NAME_COLUMNS = {"name": ("given", "surname"), "location": ("address", "postcode", "city")}
+    return {"creator": settings_creator(cols, rules), "columns": cols}
 
 
 def model_columns(model: dict[str, Any]) -> frozenset[str]:
     """The usable-column set a model of :mod:`resolution.comparisons` was built from."""
-    out: set[str] = set()
-    for name in comparison_names(model):
-        out.update(_NAME_COLUMNS.get(name, (name,)))
-    return frozenset(out)
+    return columns_for_names(comparison_names(model))
 
 
 def model_for_engine(model: dict[str, Any], engine: Engine) -> dict[str, Any]:
-    """The same trained model expressed in the SQL dialect of ``engine``.
+    """The trained model rebuilt by graphkit in the SQL dialect of ``engine``.
 
-    A saved model holds SQL in the dialect it was trained in. For another engine the
-    comparisons are rebuilt from :mod:`resolution.comparisons` in that dialect and the
-    trained parameters (prior, m and u of every level) copied over level by level; the
-    blocking rules (equi-joins) are translated with sqlglot.
+    Whatever its origin, no SQL of ``model`` runs: :func:`resolution.model_file.rebuild_model`
+    checks its comparisons and blocking rules are graphkit's and regenerates them in the
+    engine's dialect, copying over only the learned prior, m and u
+    (:class:`~graphkit.errors.InputError` for anything else).
     """
-    import sqlglot
-
-    dialect = "spark" if engine == "spark" else "duckdb"
-    if model.get("sql_dialect", "duckdb") == dialect:
-        return model
-    rebuilt: dict[str, Any] = _creator(model_columns(model)).create_settings_dict(dialect)
-    if comparison_names(rebuilt) != comparison_names(model):
-        raise InputError("the model's comparisons are not graphkit's: cannot change engine")
-    rebuilt["probability_two_random_records_match"] = model["probability_two_random_records_match"]
-    # the model's own blocking rules (chosen for the data it was trained on), translated:
-    # they are plain equi-joins, which sqlglot carries between dialects exactly
-    rebuilt["blocking_rules_to_generate_predictions"] = [
-        {
-            **rule,
-            "blocking_rule": sqlglot.transpile(
-                rule["blocking_rule"], read=model.get("sql_dialect", "duckdb"), write=dialect
-            )[0],
-            "sql_dialect": dialect,
-        }
-        for rule in model["blocking_rules_to_generate_predictions"]
-    ]
-    for new_c, old_c in zip(rebuilt["comparisons"], model["comparisons"], strict=True):
-        new_levels, old_levels = new_c["comparison_levels"], old_c["comparison_levels"]
-        if len(new_levels) != len(old_levels):
-            raise InputError("the model's comparison levels are not graphkit's")
-        for new_l, old_l in zip(new_levels, old_levels, strict=True):
-            for key in ("m_probability", "u_probability"):
-                if key in old_l:
-                    new_l[key] = old_l[key]
-    return rebuilt
+    return rebuild_model(model, dialect="spark" if engine == "spark" else "duckdb")
 
 
 def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
@@ -239,10 +196,11 @@ def predict_pairs(
     explanations (:func:`resolution.review.waterfall`). DuckDB works within
     ``memory_limit_gb`` (spilling to disk beyond it).
     """
-    linker = _linker(std, model_for_engine(model, engine), engine, memory_limit_gb)
+    settings = model_for_engine(model, engine)
+    linker = _linker(std, settings, engine, memory_limit_gb)
     sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
     raw = sdf.as_pandas_dataframe()
-    names = comparison_names(model)
+    names = comparison_names(settings)
     out = pd.DataFrame(
         {
             "id_l": raw["unique_id_l"].astype(str).to_numpy(),

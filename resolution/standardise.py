@@ -16,6 +16,7 @@ import jellyfish
 import pandas as pd
 
 from graphkit.errors import InputError
+from graphkit.sqlsafety import lock_down
 from resolution.nicknames import NICKNAMES, PARTICLES, TITLES
 
 __all__ = ["LIST_COLUMNS", "PERSON_COLUMNS", "STANDARD_COLUMNS", "standardise"]
@@ -180,6 +181,7 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
 
     con = duckdb.connect()
     try:
+        lock_down(con)  # values from source files reach this SQL: no file or network access
         con.register("raw", frame)
         nick = pd.DataFrame({"nick": list(NICKNAMES), "canon": list(NICKNAMES.values())})
         con.register("nick", nick)

@@ -58,8 +58,7 @@ def write_graph(
     con.register(
         "hashes_df", pd.DataFrame({"source": list(hashes), "sha256": list(hashes.values())})
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    try:  # inside the caller's operation: one transaction with the stage record
         con.execute("CREATE OR REPLACE TABLE er_clusters AS SELECT * FROM clusters_df")
         con.execute("CREATE OR REPLACE TABLE er_anchors AS SELECT * FROM anchors_df")
         con.execute(
@@ -152,10 +151,6 @@ def write_graph(
                FROM node_phone p LEFT JOIN users u USING (msisdn)
                ORDER BY p.msisdn"""
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     finally:
         for name in ("clusters_df", "anchors_df", "queue_df", "hashes_df"):
             con.unregister(name)

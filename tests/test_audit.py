@@ -32,9 +32,9 @@ def _write(store: CaseStore, lines: list[str]) -> None:
 def test_intact_log_verifies(case: CaseStore) -> None:
     result = case.audit.verify()
     assert result.ok, result.reason
-    assert result.entries == len(OPERATIONS)
+    assert result.entries == 1 + len(OPERATIONS)  # init, then one per operation
     entries = case.audit.entries()
-    assert [e["seq"] for e in entries] == list(range(len(OPERATIONS)))
+    assert [e["seq"] for e in entries] == list(range(1 + len(OPERATIONS)))
     assert entries[1]["prev_hash"] == entries[0]["hash"]
     assert {e["operation"] for e in entries} == set(OPERATIONS)
 
@@ -100,5 +100,5 @@ def test_unknown_operation_is_refused(case: CaseStore) -> None:
 def test_append_continues_chain_after_reopen(case: CaseStore) -> None:
     reopened = CaseStore.open(case.path)
     entry = reopened.audit.append(command="later", operation="consultation")
-    assert entry["seq"] == len(OPERATIONS)
+    assert entry["seq"] == 1 + len(OPERATIONS)
     assert reopened.audit.verify().ok

@@ -42,6 +42,7 @@ from graphkit.analytics.signals_features import (
     static_features,
 )
 from graphkit.errors import InputError
+from graphkit.hypotheses import Status
 
 __all__ = ["HANDOFF_COLUMNS", "MODEL_VERSION", "HandoffWeights", "detect_handoffs"]
 
@@ -266,7 +267,7 @@ def _rows(
             "score": table["score"].to_numpy(),
             "rank": table["rank"].to_numpy(),
             "assigned": table["assigned"].to_numpy(),
-            "status": "hypothesis",
+            "status": Status.HYPOTHESIS.value,
             "evidence": evidence,
         }
     )

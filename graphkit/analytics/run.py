@@ -28,6 +28,7 @@ import pandas as pd
 
 from graphkit.analytics.actors import PARTS, AnalysisSpec, analyze_edges
 from graphkit.errors import CaseError, InputError
+from graphkit.store import writes
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
@@ -57,6 +58,7 @@ def load_actor_graph(store: CaseStore) -> tuple[pd.DataFrame, pd.DataFrame]:
     return actors, edges
 
 
+@writes("analyze", operation="combination")
 def analyze(
     store: CaseStore,
     *,
@@ -101,40 +103,32 @@ def analyze(
         table["community"] = "C" + table["community"].astype(str)
         comm = comm.assign(community="C" + comm["community"].astype(str))
     with store.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.register("actor_frame", table)
+        con.register("actor_frame", table)
+        con.execute(
+            "CREATE OR REPLACE TABLE analytics_actor AS "
+            "SELECT * REPLACE (evidence::JSON AS evidence) FROM actor_frame ORDER BY actor_id"
+        )
+        con.unregister("actor_frame")
+        if comm.empty:
+            comm = pd.DataFrame({"community": pd.Series([], dtype="object")})
+        con.register("community_frame", comm)
+        con.execute("CREATE OR REPLACE TABLE analytics_community AS SELECT * FROM community_frame")
+        con.unregister("community_frame")
+        con.register("kp_frame", result.key_players)
+        con.execute("CREATE OR REPLACE TABLE analytics_key_player AS SELECT * FROM kp_frame")
+        con.unregister("kp_frame")
+        con.execute("DROP TABLE IF EXISTS analytics_sensitivity")  # about the old ranking
+        con.execute("DELETE FROM rel_member_of")
+        con.execute("DELETE FROM node_community")
+        if "community" in table.columns:
             con.execute(
-                "CREATE OR REPLACE TABLE analytics_actor AS "
-                "SELECT * REPLACE (evidence::JSON AS evidence) FROM actor_frame ORDER BY actor_id"
+                "INSERT INTO node_community SELECT community, 0, size, density "
+                "FROM analytics_community"
             )
-            con.unregister("actor_frame")
-            if comm.empty:
-                comm = pd.DataFrame({"community": pd.Series([], dtype="object")})
-            con.register("community_frame", comm)
             con.execute(
-                "CREATE OR REPLACE TABLE analytics_community AS SELECT * FROM community_frame"
+                "INSERT INTO rel_member_of SELECT actor_id, community, "
+                "community_confidence FROM analytics_actor"
             )
-            con.unregister("community_frame")
-            con.register("kp_frame", result.key_players)
-            con.execute("CREATE OR REPLACE TABLE analytics_key_player AS SELECT * FROM kp_frame")
-            con.unregister("kp_frame")
-            con.execute("DROP TABLE IF EXISTS analytics_sensitivity")  # about the old ranking
-            con.execute("DELETE FROM rel_member_of")
-            con.execute("DELETE FROM node_community")
-            if "community" in table.columns:
-                con.execute(
-                    "INSERT INTO node_community SELECT community, 0, size, density "
-                    "FROM analytics_community"
-                )
-                con.execute(
-                    "INSERT INTO rel_member_of SELECT actor_id, community, "
-                    "community_confidence FROM analytics_actor"
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     summary = {
         **result.summary,
         "seconds": round(time.perf_counter() - started, 3),
@@ -143,7 +137,7 @@ def analyze(
     store.record_stage(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
-    store.update_manifest(lambda m: m.get("stages", {}).pop(SENSITIVITY_PART, None))  # dropped
+    store.drop_stage(SENSITIVITY_PART)  # its table was dropped above: about the old ranking
     summary = _signals(store, signal_parts, summary=summary, spec=spec)
     return _sensitivity(store, summary) if sensitivity else summary
 

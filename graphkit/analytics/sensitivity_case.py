@@ -5,7 +5,8 @@ The case's persons come from clustering scored record pairs at one match thresho
 threshold (the bottom of the review band) merges more records, a stricter one (its top)
 fewer; either gives other persons, another actor graph and possibly other leaders and
 brokers. For each variant this runs the real stages on a throw-away copy of the case
-(re-cluster the stored pairs with :func:`resolution.case.recluster_case`,
+(:meth:`graphkit.store.CaseStore.scratch_copy`; re-cluster the stored pairs with
+:func:`resolution.case.recluster_case`,
 :func:`graphkit.build.build_graph`, :func:`graphkit.analytics.run.analyze` with the recorded
 seed and settings) and compares the top of each ranking with
 :func:`graphkit.analytics.sensitivity.rank_survival` (actors matched through their phones).
@@ -19,7 +20,6 @@ case's own results are only read.
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
+from graphkit.store import writes
 from graphkit.views import view
 
 if TYPE_CHECKING:
@@ -48,7 +49,6 @@ log = logging.getLogger(__name__)
 #: ranking name -> the ``analytics_actor`` column it orders by (as ``show leaders`` and
 #: ``show brokers`` do)
 RANKINGS = {"leaders": "leadership", "brokers": "betweenness"}
-_SKIP = {"reports", "keys", "audit.jsonl"}
 _VARIANTS = ("loose", "strict")
 
 
@@ -100,28 +100,26 @@ def rerun_at_threshold(
     ``workdir``; returns the copy's ``actor_id``, ``phones``, ``leadership``, ``betweenness``."""
     from graphkit.analytics.run import analyze
     from graphkit.build import build_graph
-    from graphkit.store import CaseStore as Store
     from resolution.case import recluster_case
     from resolution.spec import ResolutionSpec
 
     resolve = store.stage("resolve") or {}
-    copy = workdir / name
-    shutil.copytree(store.path, copy, ignore=lambda _d, names: [n for n in names if n in _SKIP])
-    variant = Store.open(copy)
+    variant = store.scratch_copy(workdir / name)
     known = {f.name for f in fields(ResolutionSpec)}
     spec = ResolutionSpec(**{k: v for k, v in resolve.get("settings", {}).items() if k in known})
-    recluster_case(variant, spec=replace(spec, threshold_probability=threshold))
     built = (store.stage("build") or {}).get("settings", {})
-    build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
     settings = (store.stage("analyze") or {}).get("settings", {})
-    analyze(
-        variant,
-        seed=int(settings.get("seed", 0)),
-        only=["hierarchy", "brokers"],
-        spec=_analysis_spec(settings),
-    )
-    with variant.connect(read_only=True) as con:
-        return con.execute(
+    # the copy is a scratch case: its stages run through its own write path and are thrown away
+    with variant.operation("sensitivity re-run", operation="combination") as op:
+        recluster_case(variant, spec=replace(spec, threshold_probability=threshold))
+        build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
+        analyze(
+            variant,
+            seed=int(settings.get("seed", 0)),
+            only=["hierarchy", "brokers"],
+            spec=_analysis_spec(settings),
+        )
+        return op.con.execute(
             "SELECT actor_id, phones, leadership, betweenness FROM analytics_actor"
         ).df()
 
@@ -164,6 +162,7 @@ def resolution_sensitivity(store: CaseStore, *, top_k: int = 10) -> ResolutionSe
     return ResolutionSensitivity(table, {"base": base_threshold, **chosen}, agreement, top_k)
 
 
+@writes("analyze", operation="combination")
 def store_sensitivity(store: CaseStore, result: ResolutionSensitivity) -> dict[str, Any]:
     """Write ``analytics_sensitivity`` and record stage ``sensitivity``; returns its summary."""
     with store.connect() as con:

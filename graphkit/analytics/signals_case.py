@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from graphkit.errors import CaseError
+from graphkit.store import writes
 
 if TYPE_CHECKING:
     import duckdb
@@ -111,6 +112,7 @@ def _communities(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, 
     return {str(a): str(c) for a, c in rows}
 
 
+@writes("analyze", operation="combination")
 def detect_blackouts_in_case(
     store: CaseStore,
     *,
@@ -253,6 +255,7 @@ def detect_handoffs_in_case(
     return result
 
 
+@writes("analyze", operation="combination")
 def _store_handoffs(store: CaseStore, result: pd.DataFrame, settings: dict[str, Any]) -> None:
     """Replace this method's hypotheses by ``result``, keeping reviewers' decisions."""
     match_score = float(settings["match_score"])

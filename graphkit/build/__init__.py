@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphkit.build.actors import ACTOR_TABLES, ActorGraph, HandoffMerge, build_actor_graph
 from graphkit.build.knowledge import KNOWLEDGE_TABLES, build_knowledge_graph
+from graphkit.store import writes
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
@@ -21,6 +22,7 @@ __all__ = ["ACTOR_TABLES", "KNOWLEDGE_TABLES", "ActorGraph", "HandoffMerge", "bu
 log = logging.getLogger(__name__)
 
 
+@writes("build", operation="combination")
 def build_graph(store: CaseStore, *, confirmed_handoffs: bool = True) -> dict[str, Any]:
     """Rebuild the knowledge graph and the actor graph of the case; record the stage.
 
@@ -34,18 +36,12 @@ def build_graph(store: CaseStore, *, confirmed_handoffs: bool = True) -> dict[st
     several persons (``handoff_conflicts``), and the seconds taken.
     """
     started = time.perf_counter()
-    with store.connect() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            counts = build_knowledge_graph(con, sources=store.manifest.get("sources", {}))
-            actors = build_actor_graph(con, confirmed_handoffs=confirmed_handoffs)
-            counts.update(actors.tables)
-            row = con.execute("SELECT count(*) FROM rel_uses").fetchone()
-            persons_used = bool(row and row[0])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+    with store.connect() as con:  # the caller's operation: one transaction with the record
+        counts = build_knowledge_graph(con, sources=store.manifest.get("sources", {}))
+        actors = build_actor_graph(con, confirmed_handoffs=confirmed_handoffs)
+        counts.update(actors.tables)
+        row = con.execute("SELECT count(*) FROM rel_uses").fetchone()
+        persons_used = bool(row and row[0])
     handoffs = actors.handoffs
     summary: dict[str, Any] = {
         "tables": counts,

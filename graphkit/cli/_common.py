@@ -22,11 +22,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from graphkit import audit
-from graphkit.audit import AuditEntry
-from graphkit.store import CaseStore
+from graphkit.store import CaseStore, Operation
 
-__all__ = ["AuditEntry", "audited", "console", "err_console", "open_case", "progress", "render"]
+__all__ = ["Operation", "audited", "console", "err_console", "open_case", "progress", "render"]
 
 
 def _console(*, stderr: bool) -> Console:
@@ -54,10 +52,16 @@ def audited(
     command: str,
     operation: str,
     inputs: dict[str, str] | None = None,
-) -> Iterator[AuditEntry]:
-    """Audit the enclosed work as the acting person (``--actor``) of this command line."""
-    with audit.audited(
-        store.audit, command=command, operation=operation, inputs=inputs, actor=ACTOR["actor"]
+    external_access: bool = False,
+) -> Iterator[Operation]:
+    """Run the enclosed work as one operation of the case's write path (its tables, manifest
+    changes and audit entries together or not at all), as the acting person (``--actor``)."""
+    with store.operation(
+        command,
+        operation=operation,
+        inputs=inputs,
+        actor=ACTOR["actor"],
+        external_access=external_access,
     ) as entry:
         yield entry
 

@@ -25,10 +25,40 @@ def verify(case_dir: CaseDir) -> None:
     Example: graphkit audit verify cases/op-lighthouse
     """
     store = open_case(case_dir)
+    store.finish_pending_entry()  # an entry a killed command recorded in the manifest
     result = store.audit.verify()
     if not result.ok:
         raise AuditError(f"audit log broken at line {result.first_bad_line}: {result.reason}")
     console.print(f"audit log intact: {result.entries} entries, head {result.head_hash}")
+
+
+@audit_app.command("head")
+def head(
+    case_dir: CaseDir,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the audit head (last entry's number and hash) to keep outside the case.
+
+    Anyone who can rewrite both the log and the manifest can forge a consistent history; a
+    head written down elsewhere (case notes, an e-mail, a ticket) shows whether the log still
+    extends it: `graphkit audit log` must hold that entry with that hash.
+
+    Example: graphkit audit head cases/op-lighthouse >> ~/case-notes/heads.txt
+    """
+    store = open_case(case_dir)
+    store.finish_pending_entry()
+    result = store.audit.verify()
+    if not result.ok:
+        raise AuditError(f"audit log broken at line {result.first_bad_line}: {result.reason}")
+    row = {
+        "case_id": store.case_id,
+        "seq": result.entries - 1,
+        "hash": result.head_hash,
+    }
+    if json_output:
+        render([row], json_output=True, title="audit head")
+        return
+    console.print(f"{row['case_id']} {row['seq']} {row['hash']}", highlight=False)
 
 
 @audit_app.command("log")

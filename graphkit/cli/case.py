@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, open_case, render
+from graphkit.cli._common import ACTOR, console, open_case, render
 from graphkit.store import CaseStore
 
 __all__ = ["register"]
@@ -23,9 +23,7 @@ def init(
 
     Example: graphkit init cases/op-lighthouse
     """
-    store = CaseStore.init(case_dir, name=name)
-    with audited(store, command="init", operation="collection") as entry:
-        entry.detail["case_id"] = store.case_id
+    store = CaseStore.init(case_dir, name=name, actor=ACTOR["actor"])
     console.print(f"created case [bold]{store.manifest['name']}[/bold] in {case_dir}")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphkit.audit import sha256_file
-from graphkit.cli._common import audited, console, open_case, progress, render
+from graphkit.cli._common import ACTOR, audited, console, open_case, progress, render
 from graphkit.ingest import KINDS, IngestResult, ingest_file
 from graphkit.runfile import load_case_file
 from graphkit.store import CaseStore
@@ -41,7 +41,9 @@ def ingest_one(
     if mapping is not None and mapping.is_file():
         inputs["mapping_sha256"] = sha256_file(mapping)
     with (
-        audited(store, command="ingest", operation="collection", inputs=inputs) as entry,
+        audited(
+            store, command="ingest", operation="collection", inputs=inputs, external_access=True
+        ) as entry,
         progress() as bar,
     ):
         task = bar.add_task(f"ingest {file.name}", total=len(_STEPS))
@@ -133,9 +135,7 @@ def run(
     if (target / "manifest.json").exists():
         store = open_case(target)
     else:
-        store = CaseStore.init(target, name=spec.name)
-        with audited(store, command="init", operation="collection") as entry:
-            entry.detail["case_id"] = store.case_id
+        store = CaseStore.init(target, name=spec.name, actor=ACTOR["actor"])
     results = []
     for src in spec.sources:
         result = ingest_one(

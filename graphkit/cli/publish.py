@@ -118,15 +118,19 @@ def publish(
                 entry.outputs["neo4j"] = _safe_uri(uri)
                 entry.outputs["database"] = database or "(default)"
             entry.detail = {"purpose": purpose, "dry_run": dry_run, "totals": totals}
+            if not dry_run:
+                store.record_stage(
+                    "publish",
+                    settings={
+                        "uri": _safe_uri(uri or ""),
+                        "database": database,
+                        "batch_rows": batch_rows,
+                    },
+                    summary={"run_id": run_id, **totals},
+                )
     finally:
         if not dry_run:
             runner.close()
-    if not dry_run:
-        store.record_stage(
-            "publish",
-            settings={"uri": _safe_uri(uri or ""), "database": database, "batch_rows": batch_rows},
-            summary={"run_id": run_id, **totals},
-        )
     _report_publish(store, summary, runner if dry_run else None, json_output=json_output)
 
 
@@ -192,6 +196,12 @@ def export_neo4j_import_cmd(
         str | None,
         typer.Option("--import-dir", help="Where neo4j-admin sees OUT_DIR, e.g. /import."),
     ] = None,
+    purpose: Annotated[
+        str, typer.Option(help="Why the case leaves graphkit (recorded in the audit log).")
+    ] = "",
+    recipient: Annotated[
+        str, typer.Option(help="Who receives the files (recorded in the audit log).")
+    ] = "",
     json_output: JsonOpt = False,
 ) -> None:
     """Write CSVs and the `neo4j-admin database import full` command for a first, bulk load.
@@ -199,17 +209,35 @@ def export_neo4j_import_cmd(
     The import replaces the database and needs it stopped; afterwards run schema.cypher with
     cypher-shell. Later updates go through `graphkit publish`.
 
+    Like every export it needs a purpose and a recipient, is audited as a disclosure, and may
+    not write into the case directory.
+
     Example: graphkit export-neo4j-import cases/op-lighthouse import/ --import-dir /import
+    --purpose "bulk load" --recipient "graph team"
     """
     from graphkit.audit import sha256_file
     from graphkit.publish import export_neo4j_import, new_run_id
 
+    if not purpose.strip() or not recipient.strip():
+        raise InputError("an export needs a --purpose and a --recipient")
     store = open_case(case_dir)
+    real, case = Path(os.path.realpath(out_dir)), Path(os.path.realpath(store.path))
+    if real == case or case in real.parents:
+        raise InputError(f"{out_dir}: exports may not be written inside the case directory")
+    if out_dir.is_symlink():
+        raise InputError(f"{out_dir} is a symbolic link; refusing to follow it")
     inputs = {"manifest": store.manifest_sha256()}
     with (
-        audited(store, command="export-neo4j-import", operation="disclosure", inputs=inputs) as e,
+        audited(
+            store,
+            command="export-neo4j-import",
+            operation="disclosure",
+            inputs=inputs,
+            external_access=True,  # COPY ... TO the chosen folder
+        ) as e,
         store.connect(read_only=True) as con,
     ):
+        e.detail.update(purpose=purpose, recipient=recipient, out_dir=str(out_dir))
         result = export_neo4j_import(
             con,
             out_dir,
@@ -217,9 +245,12 @@ def export_neo4j_import_cmd(
             run_id=new_run_id(),
             database=database,
             import_dir=import_dir,
+            stage=e.stage_file,
         )
-        e.outputs = {name: sha256_file(out_dir / name) for name in result.files}
-        e.detail = {"out_dir": str(out_dir), "rows": sum(result.files.values())}
+        e.outputs = {
+            name: sha256_file(Path(tmp)) for tmp, final in e.files for name in [Path(final).name]
+        }
+        e.detail["rows"] = sum(result.files.values())
     rows = [{"file": k, "rows": v} for k, v in result.files.items()]
     if json_output:
         render(

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from graphkit.audit import sha256_file
 from graphkit.cli._common import ACTOR, audited, console, open_case, progress, render
+from graphkit.hypotheses import Status
 
 __all__ = ["register"]
 
@@ -111,18 +112,15 @@ _QUEUES = ("pairs", "handoffs", "links")
 
 def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: bool) -> None:
     """Record a decision on an entity-resolution pair (R...) or a hypothesis (H..., L...)."""
+    import resolution.case  # noqa: F401  (registers the decider of R... pairs)
     from graphkit.audit import default_actor
-    from graphkit.hypotheses import HYPOTHESIS_KINDS, decide_hypothesis
-    from resolution.case import decide
+    from graphkit.hypotheses import decide
 
     who = ACTOR["actor"] or default_actor()  # the person the audit entry names
     with audited(
         store, command="review", operation="alteration", inputs={"review_id": rid}
     ) as entry:
-        if rid[:1] in HYPOTHESIS_KINDS:
-            row = decide_hypothesis(store, rid, decision=decision, actor=who)
-        else:
-            row = decide(store, rid, decision=decision, actor=who, note=note)
+        row = decide(store, rid, decision, actor=who, note=note)
         entry.detail.update({k: v for k, v in row.items() if k != "decided_at"})
         if note:
             entry.detail["note"] = note
@@ -134,7 +132,7 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
             f"{row['previous_status']}); `graphkit build` then `graphkit analyze` "
             + (
                 "make the two numbers one actor"
-                if row["status"] == "confirmed"
+                if row["status"] == Status.CONFIRMED
                 else "keep them apart"
             )
         )
@@ -162,7 +160,7 @@ def _pending(
         rows = [
             r
             for r in get_view(name)(store)
-            if (r["id"] == item if item else r["status"] == "hypothesis")
+            if (r["id"] == item if item else r["status"] == Status.HYPOTHESIS)
         ][:limit]
         entry.detail.update(queue=queue, shown=len(rows))
     if queue == "handoffs":

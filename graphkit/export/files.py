@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from graphkit.errors import InputError
@@ -21,10 +23,26 @@ __all__ = ["FORMULA_PREFIXES", "check_target", "neutralise_cell", "write_atomic"
 # Cells starting with these are run as formulas by spreadsheet programs (OWASP "CSV Injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
+# A signed plain number or phone (``+447700900123``, ``-5``, ``+44 7700 900.123``) is data, not a
+# formula: prefixing it with ``'`` would break joins on phone numbers.
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 .]*")
+
 
 def neutralise_cell(value: str) -> str:
-    """Prefix a text cell that a spreadsheet would run as a formula with a single quote."""
-    if value.startswith(FORMULA_PREFIXES):
+    """Prefix a text cell that a spreadsheet would run as a formula with a single quote.
+
+    The check is made on the cell's NFKC form (fullwidth ``＝ ＋ － ＠`` are read as ``= + - @``
+    by spreadsheets) after leading spaces: a cell starting with a tab or carriage return, or
+    with ``=`` or ``@``, is neutralised; one starting with ``+`` or ``-`` is neutralised unless it
+    is a plain number or E.164 phone. Everything else is returned unchanged.
+    """
+    folded = unicodedata.normalize("NFKC", value)
+    if folded.startswith(("\t", "\r")):
+        return "'" + value
+    head = folded.lstrip()
+    if head.startswith(("\t", "\r", "=", "@")):
+        return "'" + value
+    if head.startswith(("+", "-")) and not _PLAIN_NUMBER.fullmatch(head.rstrip()):
         return "'" + value
     return value
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphkit import __version__
-from graphkit.audit import audited, sha256_bytes
 from graphkit.errors import GraphkitError, InputError
-from graphkit.export.files import check_target, write_atomic
+from graphkit.export.files import check_target
 from graphkit.export.formats import FORMATS, render
 from graphkit.export.pseudonymise import (
     case_key,
@@ -32,7 +31,7 @@ from graphkit.export.pseudonymise import (
 from graphkit.export.select import Selection, select_subgraph
 
 if TYPE_CHECKING:
-    from graphkit.store import CaseStore
+    from graphkit.store import CaseStore, Operation
 
 __all__ = ["ExportResult", "export_case", "export_paths"]
 
@@ -98,9 +97,8 @@ def export_case(
         "pseudonymised": pseudonymise_ids,
         "out": str(out),
     }
-    with audited(
-        store.audit,
-        command="export",
+    with store.operation(
+        "export",
         operation="disclosure",
         inputs={"case_manifest": case_hash},
         detail=detail,
@@ -110,6 +108,7 @@ def export_case(
         manifest_target = check_target(manifest_path, case_dir=store.path, force=force)
         result = _export(
             store,
+            op=entry,
             fmt=fmt,
             targets=targets,
             manifest_target=manifest_target,
@@ -131,6 +130,7 @@ def export_case(
 def _export(
     store: CaseStore,
     *,
+    op: Operation,
     fmt: str,
     targets: dict[str, Path],
     manifest_target: Path,
@@ -172,9 +172,8 @@ def _export(
                     "identifier(s); nothing was written"
                 )
     files: dict[Path, str] = {}
-    for part, blob in data.items():
-        write_atomic(targets[part], blob)
-        files[targets[part]] = sha256_bytes(blob)
+    for part, blob in data.items():  # renamed into place when the export is audited
+        files[targets[part]] = op.write_file(targets[part], blob)
     manifest = {
         **{k: v for k, v in detail.items() if k != "out"},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -184,7 +183,8 @@ def _export(
         "case_manifest_sha256": case_hash,
         "key_id": key_fingerprint,
         "files": [
-            {"name": p.name, "sha256": h, "bytes": p.stat().st_size} for p, h in files.items()
+            {"name": targets[part].name, "sha256": files[targets[part]], "bytes": len(blob)}
+            for part, blob in data.items()
         ],
         "counts": {
             "nodes": len(sub.nodes),
@@ -193,7 +193,7 @@ def _export(
         },
         "notes": list(sub.notes),
     }
-    write_atomic(manifest_target, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    op.write_file(manifest_target, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     log.info("exported %d nodes, %d edges to %s", len(sub.nodes), len(sub.edges), list(files))
     return ExportResult(
         files=files,

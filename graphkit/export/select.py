@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphkit.errors import CaseError, InputError
+from graphkit.hypotheses import Status
 
 if TYPE_CHECKING:
     import duckdb
@@ -326,7 +327,7 @@ def _hypotheses(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: set[str])
         rows = con.execute(query).df()
         # rejected hypotheses were judged wrong by a reviewer: they are not disclosed
         inside = rows["src"].isin(ids) & rows["dst"].isin(ids) & (rows["src"] != rows["dst"])
-        rows = rows[inside & (rows["status"] != "rejected")]
+        rows = rows[inside & (rows["status"] != Status.REJECTED)]
         if len(rows):
             rows = rows.drop(columns=["decided_at"]).assign(layer=layer, hypothesis=True)
             frames.append(rows)

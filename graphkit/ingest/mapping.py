@@ -41,6 +41,10 @@ _ENCODINGS = {
     "latin1": "latin-1",
     "iso-8859-1": "latin-1",
     "cp1252": "latin-1",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
+    "utf-32": "utf-32",
+    "utf32": "utf-32",
 }
 
 
@@ -57,7 +61,8 @@ class ReadOptions:
             raise MappingError(f"[read] delimiter must be one character, got {self.delimiter!r}")
         if self.encoding is not None and self.encoding.lower() not in _ENCODINGS:
             raise MappingError(
-                f"[read] encoding {self.encoding!r} not supported; use utf-8 or latin-1"
+                f"[read] encoding {self.encoding!r} not supported; use utf-8, latin-1, utf-16 "
+                "or utf-32"
             )
 
 
@@ -141,11 +146,13 @@ def load_mapping(path: Path | None, *, kind: str) -> Mapping:
     if path is None:
         return Mapping(kind=kind)
     if not path.is_file():
-        raise MappingError(f"mapping file {path} not found")
+        raise MappingError(f"mapping file {one_line(str(path))} not found")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingError(f"mapping {path} is not valid TOML: {exc}") from None
+        raise MappingError(
+            f"mapping {one_line(str(path))} is not valid TOML: {one_line(str(exc))}"
+        ) from None
     declared = data.get("kind")
     if declared is not None and declared != kind:
         raise MappingError(f"mapping {path.name} is for kind {declared!r}, not {kind!r}")
@@ -212,17 +219,23 @@ class ResolvedMapping:
         )
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and tabs written as escapes: user errors are one line."""
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
 def resolve_mapping(mapping: Mapping, file_columns: list[str]) -> ResolvedMapping:
     """Match canonical fields to the file's columns: mapped names first, then known aliases.
 
     Raises MappingError naming the missing required fields and the columns seen.
     """
     spec = mapping.spec
+    seen = one_line(", ".join(file_columns))
     missing_cols = sorted(c for c in mapping.columns.values() if c not in file_columns)
     if missing_cols:
         raise MappingError(
             f"mapped column(s) {', '.join(map(repr, missing_cols))} not in the file; "
-            f"columns seen: {', '.join(file_columns)}"
+            f"columns seen: {seen}"
         )
     columns = dict(mapping.columns)
     used = set(columns.values())
@@ -242,13 +255,12 @@ def resolve_mapping(mapping: Mapping, file_columns: list[str]) -> ResolvedMappin
     if missing:
         raise MappingError(
             f"{spec.name}: required field(s) {', '.join(missing)} not found; columns seen: "
-            f'{", ".join(file_columns)} (map them with --mapping, [columns] field = "Column")'
+            f'{seen} (map them with --mapping, [columns] field = "Column")'
         )
     if spec.needs_one_of:
         for group in spec.needs_one_of:
             if not any(g in columns or g in mapping.constants for g in group):
                 raise MappingError(
-                    f"{spec.name}: none of {', '.join(group)} found; columns seen: "
-                    f"{', '.join(file_columns)}"
+                    f"{spec.name}: none of {', '.join(group)} found; columns seen: {seen}"
                 )
     return ResolvedMapping(mapping=mapping, columns=columns, constants=dict(mapping.constants))

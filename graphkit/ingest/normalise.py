@@ -8,6 +8,8 @@ time zone) reaches SQL as a parameter; identifiers in SQL come from the kind spe
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import duckdb
 
 from graphkit.errors import MappingError
@@ -23,8 +25,10 @@ from graphkit.ingest.sql import (
 )
 from graphkit.ingest.storage import ref_sql
 from graphkit.ingest.timestamps import (
+    EARLIEST,
     TIMESTAMP_CANDIDATES,
     detect_timestamp_format,
+    latest_plausible,
     partial_date_sql,
     timestamp_sql,
 )
@@ -80,6 +84,24 @@ _RANGES = {
     ("towers", "lat"): (-90.0, 90.0),
     ("towers", "lon"): (-180.0, 180.0),
     ("towers", "azimuth"): (0.0, 360.0),
+}
+# any other number (amounts, weights): beyond this magnitude it is a data error, and beyond
+# 2**53 a double no longer holds every integer
+MAX_NUMBER = 1e15
+MAX_DURATION_S = 366 * 86400  # a call, SMS or data session longer than a year is an error
+
+# what each error type means, stored as the reject's detail with the value
+_DETAILS = {
+    "missing_value": "no value",
+    "bad_timestamp": "not a timestamp in the format(s) used",
+    "bad_utc_offset": "UTC offset beyond +-14:00",
+    "implausible_date": "date before 1900-01-01 or after the day after the ingest",
+    "nonexistent_local_time": "local time that does not exist in the time zone (clocks skipped it)",
+    "bad_duration": "not a duration",
+    "negative_duration": "negative duration",
+    "non_finite_number": "not a finite number",
+    "bad_number": "not a number",
+    "missing_identity": "no name or id_number",
 }
 
 
@@ -148,21 +170,35 @@ def _source_label(rm: ResolvedMapping, fname: str) -> str:
     return rm.columns.get(fname, f"<constant {fname}>")
 
 
+def _duration_scale(spec: FieldSpec, rm: ResolvedMapping) -> float:
+    fmt = rm.mapping.formats.get(spec.name, "auto")
+    return {"s": 1, "ms": 0.001, "min": 60}.get(str(fmt), 1)
+
+
 def _duration(spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
+    """Seconds (BIGINT) of ``v``; NULL when it is not a duration or not finite / too large.
+
+    Clock hours have at most 9 digits and plain numbers are converted only within
+    ``MAX_DURATION_S``, so no value can overflow BIGINT (which would fail the whole file).
+    """
     fmt = rm.mapping.formats.get(spec.name, "auto")
     hms = (
-        f"(TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d):(\\d\\d)$', 1) AS BIGINT) * 3600 + "
-        f"TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d):(\\d\\d)$', 2) AS BIGINT) * 60 + "
-        f"TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d):(\\d\\d)$', 3) AS BIGINT))"
+        f"(TRY_CAST(regexp_extract({v}, '^(\\d{{1,9}}):(\\d\\d):(\\d\\d)$', 1) AS BIGINT) * 3600 + "
+        f"TRY_CAST(regexp_extract({v}, '^(\\d{{1,9}}):(\\d\\d):(\\d\\d)$', 2) AS BIGINT) * 60 + "
+        f"TRY_CAST(regexp_extract({v}, '^(\\d{{1,9}}):(\\d\\d):(\\d\\d)$', 3) AS BIGINT))"
     )
     ms = (
-        f"(TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d)$', 1) AS BIGINT) * 60 + "
-        f"TRY_CAST(regexp_extract({v}, '^(\\d+):(\\d\\d)$', 2) AS BIGINT))"
+        f"(TRY_CAST(regexp_extract({v}, '^(\\d{{1,9}}):(\\d\\d)$', 1) AS BIGINT) * 60 + "
+        f"TRY_CAST(regexp_extract({v}, '^(\\d{{1,9}}):(\\d\\d)$', 2) AS BIGINT))"
     )
     clock = f"CASE WHEN {v} LIKE '%:%:%' THEN {hms} ELSE {ms} END"
     num = f"TRY_CAST({v} AS DOUBLE)"
-    scale = {"s": 1, "ms": 0.001, "min": 60}.get(str(fmt), 1)
-    seconds = f"CAST(round({num} * {scale}) AS BIGINT)"
+    scale = _duration_scale(spec, rm)
+    # NaN and +-inf fail the comparison too
+    seconds = (
+        f"CASE WHEN abs({num} * {scale}) <= {MAX_DURATION_S} "
+        f"THEN CAST(round({num} * {scale}) AS BIGINT) END"
+    )
     if fmt == "hms":
         return clock
     if fmt == "auto":
@@ -246,34 +282,53 @@ def plan_normalise(
                 valid = quote_ident(f"v__{f.name}__valid")
                 plan.selects.append(f"t.{valid} AS {quote_ident(f.name + '_valid')}")
             case "timestamp":
-                expr = timestamp_sql(plan, f, v, rm, con, raw_table)
-                plan.selects.append(f"{expr} AS {n}")
-                err = (
-                    f"CASE WHEN {tv} IS NULL THEN {missing} "
-                    f"WHEN {n} IS NULL THEN 'bad_timestamp' END"
-                )
+                ts = timestamp_sql(plan, f, v, rm, con, raw_table)
+                plan.selects.append(f"{ts.value} AS {n}")
+                err = ts.error_sql(plan, tv, n, rm.mapping.timezone, missing)
+                if ts.local is not None:
+                    plan.ambiguous.append((f.name, rm.mapping.timezone))
             case "duration":
                 plan.selects.append(f"{_duration(f, v, rm)} AS {n}")
+                num = f"TRY_CAST({tv} AS DOUBLE)"
+                too_big = (
+                    ""
+                    if rm.mapping.formats.get(f.name) == "hms"
+                    else f"WHEN abs({num} * {_duration_scale(f, rm)}) > {MAX_DURATION_S} "
+                    "THEN 'out_of_range' "
+                )
                 err = (
                     f"CASE WHEN {tv} IS NULL THEN {missing} "
-                    f"WHEN {n} IS NULL THEN 'bad_duration' "
-                    f"WHEN {n} < 0 THEN 'negative_duration' END"
+                    f"WHEN {n} IS NULL THEN CASE WHEN NOT isfinite({num}) "
+                    f"THEN 'non_finite_number' WHEN {num} < 0 THEN 'negative_duration' "
+                    f"{too_big}ELSE 'bad_duration' END "
+                    f"WHEN {n} < 0 THEN 'negative_duration' "
+                    f"WHEN {n} > {MAX_DURATION_S} THEN 'out_of_range' END"
+                )
+                plan.details[len(plan.errors)] = _detail_sql(
+                    plan, tv, {"out_of_range": f"duration over {MAX_DURATION_S} s (366 days)"}
                 )
             case "number":
                 plan.selects.append(f"{_number(f, v, rm)} AS {n}")
-                rng = _RANGES.get((spec.name, f.name))
-                out_of_range = ""
-                if rng is not None:
-                    out_of_range = (
-                        f"WHEN {n} NOT BETWEEN {rng[0]} AND {rng[1]} THEN 'out_of_range' "
-                    )
+                lo, hi = _RANGES.get((spec.name, f.name), (-MAX_NUMBER, MAX_NUMBER))
                 err = (
                     f"CASE WHEN {tv} IS NULL THEN {missing} "
-                    f"WHEN {n} IS NULL THEN 'bad_number' {out_of_range}END"
+                    f"WHEN {n} IS NULL THEN 'bad_number' "
+                    f"WHEN NOT isfinite({n}) THEN 'non_finite_number' "
+                    f"WHEN {n} NOT BETWEEN {lo} AND {hi} THEN 'out_of_range' END"
+                )
+                plan.details[len(plan.errors)] = _detail_sql(
+                    plan, tv, {"out_of_range": f"outside [{lo:g}, {hi:g}]"}
                 )
             case "partial_date":
                 plan.selects.append(f"{partial_date_sql(plan, f, v, rm)} AS {n}")
                 plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
+                # partial dates compare as text: '1899-12' < '1900' and '2031' > '2030-01-02'
+                dlo = plan.param(EARLIEST.date().isoformat()[:4])
+                dhi = plan.param((latest_plausible() - timedelta(days=1)).date().isoformat())
+                err = (
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} < {dlo} OR {n} > {dhi} THEN 'implausible_date' END"
+                )
             case "event_type":
                 plan.selects.append(f"t.{quote_ident('v__' + f.name + '__value')} AS {n}")
             case "list" | "phone_list" | "account_list":
@@ -289,6 +344,7 @@ def plan_normalise(
             case _:
                 plan.selects.append(f"{v} AS {n}")
         if err is not None:
+            plan.details.setdefault(len(plan.errors), _detail_sql(plan, tv, {}))
             plan.errors.append((err, label))
     for group in spec.needs_one_of:
         present = [g for g in group if g in rm.columns or g in rm.constants]
@@ -297,6 +353,18 @@ def plan_normalise(
         cond = " AND ".join(f"{quote_ident('v__' + g)} IS NULL" for g in present)
         plan.errors.append((f"CASE WHEN {cond} THEN 'missing_identity' END", "/".join(present)))
     return plan
+
+
+def _detail_sql(plan: NormalisePlan, tv: str, extra: dict[str, str]) -> str:
+    """The detail of a reject: what its error type means, then the value as given.
+
+    ``{e}`` in the returned SQL stands for the column holding the error type.
+    """
+    whens = " ".join(
+        f"WHEN {plan.param(etype)} THEN {plan.param(text)}"
+        for etype, text in {**_DETAILS, **extra}.items()
+    )
+    return f"CASE {{e}} {whens} END || coalesce(': ' || {tv}, '')"
 
 
 def _lit_or_null(required: bool) -> str:

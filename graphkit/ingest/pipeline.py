@@ -1,8 +1,9 @@
 """Ingest one source file into a case: hash, read, normalise, reject, stage.
 
-The file's SHA-256 and line count go into the manifest before parsing starts; after parsing
-the manifest holds rows read, accepted, rejected and duplicates, and always
-``accepted + rejected == rows_read``.
+The file's SHA-256 and line count are taken before parsing starts; the staged rows, the
+rejects and the manifest record (hash, rows read, accepted, rejected, duplicates; always
+``accepted + rejected == rows_read``) commit together with the audit entry, inside the caller's
+``store.operation``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from graphkit.ingest.stage import (
     normalise_lists,
 )
 from graphkit.ingest.storage import ensure_staging_tables
-from graphkit.store import CaseStore
+from graphkit.store import CaseStore, writes
 
 __all__ = [
     "IngestResult",
@@ -134,6 +135,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@writes("ingest", operation="collection", external_access=True)
 def ingest_file(
     store: CaseStore,
     path: Path,
@@ -168,6 +170,12 @@ def ingest_file(
     same_file = [
         n for n, s in sources.items() if s.get("sha256") == digest and s.get("status") == "ingested"
     ]
+    if same_file and sources[same_file[0]].get("kind") != kind:
+        prev = sources[same_file[0]]
+        raise InputError(
+            f"{path.name} was already ingested as source {same_file[0]!r} of kind "
+            f"{prev.get('kind')!r}, not {kind!r}; one file has one kind"
+        )
     if same_file and not replace:
         prev = sources[same_file[0]]
         log.info("%s was already ingested as source %s", path.name, same_file[0])
@@ -188,8 +196,12 @@ def ingest_file(
         )
     if replace and existing is None and same_file:
         name = same_file[0]
+        existing = sources.get(name)
     fmt = detect_format(path)
     lines = line_count if fmt != "parquet" else None
+    # ingest order, exact where start times (to the second) tie; kept by --replace
+    old_seq = (existing or {}).get("sequence")
+    seqs = [int(s.get("sequence", 0)) for s in sources.values()]
     entry: dict[str, Any] = {
         "name": name,
         "kind": kind,
@@ -200,26 +212,12 @@ def ingest_file(
         "lines": lines,
         "mapping": mapping.to_dict(),
         "mapping_sha256": sha256_file(mapping_path) if mapping_path else None,
-        "status": "parsing",
         "started_at": _now(),
+        "sequence": int(old_seq) if old_seq is not None else max(seqs, default=0) + 1,
     }
-
-    def register(m: dict[str, Any]) -> None:
-        # ingest order, exact where start times (to the second) tie; kept by --replace
-        sources = m.setdefault("sources", {})
-        old = sources.get(name, {}).get("sequence")
-        seqs = [int(s.get("sequence", 0)) for s in sources.values()]
-        entry["sequence"] = int(old) if old is not None else max(seqs, default=0) + 1
-        sources[name] = entry
-
-    store.update_manifest(register)
-    try:
-        with store.connect() as con:
-            result = _ingest(con, path, spec.name, mapping, name, step)
-    except BaseException:
-        entry["status"] = "failed"
-        store.update_manifest(lambda m: m["sources"].__setitem__(name, entry))
-        raise
+    # the rows, the manifest record and the audit entry commit together (store.operation)
+    with store.connect() as con:
+        result = _ingest(con, path, spec.name, mapping, name, step)
     entry.update(
         status="ingested",
         finished_at=_now(),
@@ -228,9 +226,8 @@ def ingest_file(
         rejected=result.rejected,
         duplicates=result.duplicates,
         duplicate_record_ids=result.duplicate_record_ids,
-        sha256=digest,
     )
-    store.update_manifest(lambda m: m["sources"].__setitem__(name, entry))
+    store.set_source(name, entry)
     replaced = existing is not None and existing.get("status") == "ingested"
     return IngestResult(**{**result.to_dict(), "sha256": digest, "replaced": replaced})
 
@@ -245,72 +242,66 @@ def _ingest(
 ) -> IngestResult:
     spec = get_kind(kind)
     ensure_staging_tables(con)
-    con.execute("BEGIN TRANSACTION")
+    for table in [s.storage_table for s in KINDS.values()] + ["rejects"]:
+        con.execute(f"DELETE FROM {table} WHERE source_name = ?", [name])
+    step("reading")
+    raw = read_raw(con, path, options=mapping.read, table="_raw", source=name, kind=kind)
+    rm = resolve_mapping(mapping, raw.columns)
+    check_formats_used(rm)
+    step("normalising identifiers")
+    # identifiers are normalised in a background thread while DuckDB finds duplicates and,
+    # for an encoded kind (rows hold dictionary references), writes the rows
+    pending = start_lookups(con, rm, "_raw")
     try:
-        for table in [s.storage_table for s in KINDS.values()] + ["rejects"]:
-            con.execute(f"DELETE FROM {table} WHERE source_name = ?", [name])
-        step("reading")
-        raw = read_raw(con, path, options=mapping.read, table="_raw", source=name, kind=kind)
-        rm = resolve_mapping(mapping, raw.columns)
-        check_formats_used(rm)
-        step("normalising identifiers")
-        # identifiers are normalised in a background thread while DuckDB finds duplicates and,
-        # for an encoded kind (rows hold dictionary references), writes the rows
-        pending = start_lookups(con, rm, "_raw")
-        try:
-            build_value_lookups(con, rm, "_raw")
-            step("finding duplicates")
-            n_dup = find_duplicates(con, "_raw", raw.columns)
-            step("normalising fields")
-            plan = plan_normalise(con, rm, "_raw", ref_keys=pending.ref_keys)
-            if not spec.encoded or plan.list_lookups:
-                finish_lookups(con, pending, value_lookups=not spec.encoded)
-            lists = normalise_lists(con, plan, "_raw")
-            step("writing")
-            accepted = insert_staged(
-                con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
-            )
-            if not pending.finished:
-                step("storing identifiers")
-                finish_lookups(con, pending, value_lookups=False)
-        finally:
-            pending.cancel()
-        if accepted < raw.rows_ok:  # some rows failed a field check
-            insert_rejects(
-                con,
-                plan,
-                rm,
-                spec,
-                raw="_raw",
-                columns=raw.columns,
-                source_name=name,
-                delimiter=raw.delimiter or ",",
-            )
-        step("counting")
-        counts = con.execute(
-            """
-            SELECT (SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = $source),
-                   (SELECT count(*) FROM _dup d WHERE d._row NOT IN (
-                      SELECT row_number FROM rejects WHERE source_name = $source))
-            """,
-            {"source": name},
-        ).fetchone()
-        assert counts is not None
-        rejected, duplicates = int(counts[0]), int(counts[1])
-        dup_ids = count_duplicate_record_ids(con, rm, "_raw")
-        step("committing")
-        drop_temp(con, *lists, *STAGE_TEMP_TABLES, "_raw", "_raw_stage", *lookup_temp_tables(rm))
-        if accepted + rejected != raw.rows_read:
-            raise CaseError(
-                f"internal count mismatch for {name}: accepted {accepted} + rejected {rejected} "
-                f"!= rows read {raw.rows_read}"
-            )
-        if accepted == 0 and rejected == 0:
-            raise InputError(f"{path.name} holds no data rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        build_value_lookups(con, rm, "_raw")
+        step("finding duplicates")
+        n_dup = find_duplicates(con, "_raw", raw.columns)
+        step("normalising fields")
+        plan = plan_normalise(con, rm, "_raw", ref_keys=pending.ref_keys)
+        if not spec.encoded or plan.list_lookups:
+            finish_lookups(con, pending, value_lookups=not spec.encoded)
+        lists = normalise_lists(con, plan, "_raw")
+        step("writing")
+        accepted = insert_staged(
+            con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
+        )
+        if not pending.finished:
+            step("storing identifiers")
+            finish_lookups(con, pending, value_lookups=False)
+    finally:
+        pending.cancel()
+    if accepted < raw.rows_ok:  # some rows failed a field check
+        insert_rejects(
+            con,
+            plan,
+            rm,
+            spec,
+            raw="_raw",
+            columns=raw.columns,
+            source_name=name,
+            delimiter=raw.delimiter or ",",
+        )
+    step("counting")
+    counts = con.execute(
+        """
+        SELECT (SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = $source),
+               (SELECT count(*) FROM _dup d WHERE d._row NOT IN (
+                  SELECT row_number FROM rejects WHERE source_name = $source))
+        """,
+        {"source": name},
+    ).fetchone()
+    assert counts is not None
+    rejected, duplicates = int(counts[0]), int(counts[1])
+    dup_ids = count_duplicate_record_ids(con, rm, "_raw")
+    step("committing")
+    drop_temp(con, *lists, *STAGE_TEMP_TABLES, "_raw", "_raw_stage", *lookup_temp_tables(rm))
+    if accepted + rejected != raw.rows_read:
+        raise CaseError(
+            f"internal count mismatch for {name}: accepted {accepted} + rejected {rejected} "
+            f"!= rows read {raw.rows_read}"
+        )
+    if accepted == 0 and rejected == 0:
+        raise InputError(f"{path.name} holds no data rows")
     return IngestResult(
         name,
         kind,

@@ -7,6 +7,7 @@ are written to the ``rejects`` table with their row number and an excerpt; nothi
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -14,11 +15,12 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
 from graphkit.errors import InputError
-from graphkit.ingest.mapping import ReadOptions
+from graphkit.ingest.mapping import ReadOptions, one_line
 from graphkit.ingest.sql import quote_ident
 
 __all__ = ["REJECTS_DDL", "RawRead", "detect_format", "drop_temp", "read_raw"]
@@ -94,37 +96,159 @@ def _detect_encoding(sample: bytes) -> str:
     return "utf-8" if has_multibyte else "latin-1"
 
 
-def _mostly_bare_cr(sample: bytes) -> bool:
-    bare_cr = sample.count(b"\r") - sample.count(b"\r\n")
-    return bare_cr > 0 and bare_cr > sample.count(b"\n")
+_BOMS = (  # longest first: a UTF-32 LE mark starts with the UTF-16 LE one
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32 LE"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32 BE"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16 LE"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16 BE"),
+)
+# declared [read] encodings that are decoded here (DuckDB reads UTF-8 and Latin-1 itself)
+_WIDE = {"utf-16": "utf-16", "utf-32": "utf-32"}
+
+
+def _wide_encoding(path: Path, sample: bytes, declared: str | None) -> str | None:
+    """The Python codec of a UTF-16 / UTF-32 file (by its byte order mark), or None.
+
+    A byte order mark decides unless the mapping declares another encoding, which is refused
+    (one line naming the ``[read] encoding`` option). A declared utf-16 / utf-32 without a mark
+    is read as little-endian.
+    """
+    for bom, codec, label in _BOMS:
+        if sample.startswith(bom):
+            if declared is not None and declared not in _WIDE:
+                raise InputError(
+                    f"{one_line(path.name)} starts with a {label} byte order mark but the "
+                    f"mapping's [read] encoding is {declared!r}; set [read] encoding = "
+                    f"{codec.rsplit('-', 1)[0]!r} or remove it"
+                )
+            return codec
+    if declared in _WIDE:
+        return f"{_WIDE[declared]}-le"
+    return None
+
+
+def _case_temp_dir(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The directory of the case database (temporary copies go there), None if in memory."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None or not row[0]:
+        return None
+    return str(Path(str(row[0])).resolve().parent)
 
 
 @contextlib.contextmanager
-def _lf_copy_if_cr(path: Path, sample: bytes) -> Iterator[Path]:
-    """Files with bare CR line endings (old Mac style) are read from a copy with LF endings."""
-    if not _mostly_bare_cr(sample):
-        yield path
-        return
-    log.info("%s has CR line endings; reading a copy with LF endings", path.name)
-    fd, tmp = tempfile.mkstemp(prefix="graphkit-cr-", suffix=path.suffix)
+def _temp_copy(path: Path, tmp_dir: str | None, why: str) -> Iterator[tuple[Path, BinaryIO]]:
+    fd, tmp = tempfile.mkstemp(prefix=f".ingest-{why}-", suffix=path.suffix, dir=tmp_dir)
     try:
-        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
-            carry = b""
-            while chunk := src.read(1 << 24):
-                chunk = carry + chunk
-                carry = b"\r" if chunk.endswith(b"\r") else b""
-                if carry:
-                    chunk = chunk[:-1]
-                out.write(chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
-            out.write(carry.replace(b"\r", b"\n"))
-        yield Path(tmp)
+        with os.fdopen(fd, "wb") as out:
+            yield Path(tmp), out
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _utf8_copy(path: Path, codec: str, tmp_dir: str | None) -> Iterator[Path]:
+    """A UTF-8 copy of a UTF-16 / UTF-32 file (the byte order mark dropped), decoded in chunks.
+
+    Bytes that are not valid in ``codec`` become U+FFFD (each such row is then visible as such).
+    """
+    log.info("%s is %s; reading a UTF-8 copy", path.name, codec)
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    with _temp_copy(path, tmp_dir, "utf8") as (tmp, out), path.open("rb") as src:
+        first = True
+        while chunk := src.read(1 << 24):
+            text = decoder.decode(chunk)
+            if first:
+                text = text.removeprefix("\ufeff")
+                first = False
+            out.write(text.encode("utf-8"))
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    try:
+        yield tmp
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
 
 
+def _line_ending_fix(sample: bytes) -> str | None:
+    """How line endings must be rewritten for DuckDB's reader: None, 'crlf' or 'cr'.
+
+    DuckDB takes one line ending per file: one CRLF line in an LF file (or the reverse) makes
+    it refuse the whole file. Mixed LF / CRLF files are read from a copy with CRLF -> LF
+    (bare CRs, which DuckDB reads inside quoted fields, are kept); files with mostly bare CR
+    endings (old Mac style) from a copy with every CR and CRLF -> LF. Decided on the first
+    ``SAMPLE_BYTES`` of the file.
+    """
+    lf, crlf = sample.count(b"\n"), sample.count(b"\r\n")
+    bare_cr = sample.count(b"\r") - crlf
+    if bare_cr > 0 and bare_cr > lf:
+        return "cr"
+    if crlf > 0 and lf > crlf:
+        return "crlf"
+    return None
+
+
+@contextlib.contextmanager
+def _lf_copy_if_needed(path: Path, sample: bytes, tmp_dir: str | None) -> Iterator[Path]:
+    """``path``, or a copy with the line endings DuckDB needs (see :func:`_line_ending_fix`)."""
+    fix = _line_ending_fix(sample)
+    if fix is None:
+        yield path
+        return
+    log.info(
+        "%s has %s line endings; reading a copy with LF endings",
+        path.name,
+        "mixed LF and CRLF" if fix == "crlf" else "CR",
+    )
+    with _temp_copy(path, tmp_dir, "lf") as (tmp, out), path.open("rb") as src:
+        carry = b""
+        while chunk := src.read(1 << 24):
+            chunk = carry + chunk
+            carry = b"\r" if chunk.endswith(b"\r") else b""
+            if carry:
+                chunk = chunk[:-1]
+            chunk = chunk.replace(b"\r\n", b"\n")
+            out.write(chunk.replace(b"\r", b"\n") if fix == "cr" else chunk)
+        out.write(carry.replace(b"\r", b"\n") if fix == "cr" else carry)
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _readable(
+    con: duckdb.DuckDBPyConnection, path: Path, declared: str | None
+) -> Iterator[tuple[Path, bytes, str | None]]:
+    """The file DuckDB reads (a UTF-8 and/or LF copy where needed), its sample, its encoding.
+
+    The encoding is None when it is left to detection (UTF-8 or Latin-1).
+    """
+    sample = _sample(path)
+    tmp_dir = _case_temp_dir(con)
+    codec = _wide_encoding(path, sample, declared)
+    with contextlib.ExitStack() as stack:
+        if codec is not None:
+            path = stack.enter_context(_utf8_copy(path, codec, tmp_dir))
+            sample = _sample(path)
+            declared = "utf-8"
+        yield stack.enter_context(_lf_copy_if_needed(path, sample, tmp_dir)), sample, declared
+
+
 def _first_line(message: str) -> str:
     return message.strip().splitlines()[0] if message.strip() else message
+
+
+def _binary_error(path: Path) -> InputError:
+    return InputError(
+        f"{one_line(path.name)} is not a text table (it contains binary data; if it is UTF-16 or "
+        'UTF-32 without a byte order mark, set [read] encoding = "utf-16" or "utf-32" in the '
+        "mapping)"
+    )
 
 
 def _assign_rows(con: duckdb.DuckDBPyConnection, stage: str, table: str, rejected: str) -> None:
@@ -190,11 +314,10 @@ def _read_csv(
     source: str,
     kind: str,
 ) -> RawRead:
-    sample = _sample(path)
-    if b"\x00" in sample[:65536]:
-        raise InputError(f"{path.name} is not a text table (it contains binary data)")
-    encoding = opts.encoding or _detect_encoding(sample)
-    with _lf_copy_if_cr(path, sample) as readable:
+    with _readable(con, path, opts.encoding) as (readable, sample, declared):
+        if b"\x00" in sample[:65536]:
+            raise _binary_error(path)
+        encoding = declared or _detect_encoding(sample)
         args = {
             "all_varchar": "true",
             "header": "true" if opts.header else "false",
@@ -218,7 +341,7 @@ def _read_csv(
             )
         except duckdb.Error as exc:
             raise InputError(
-                f"{path.name} could not be read as a table: {_first_line(str(exc))}"
+                f"{one_line(path.name)} could not be read as a table: {_first_line(str(exc))}"
             ) from None
         scan = con.execute("SELECT delimiter FROM _rej_scan LIMIT 1").fetchone()
         delimiter = opts.delimiter
@@ -268,7 +391,7 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Raw
         ).fetchall()
     except duckdb.Error as exc:
         raise InputError(
-            f"{path.name} is not a readable Parquet file: {_first_line(str(exc))}"
+            f"{one_line(path.name)} is not a readable Parquet file: {_first_line(str(exc))}"
         ) from None
     selects = []
     columns = []
@@ -293,9 +416,10 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Raw
 def _read_jsonl(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, source: str, kind: str
 ) -> RawRead:
-    sample = _sample(path)
-    encoding = _detect_encoding(sample)
-    with _lf_copy_if_cr(path, sample) as readable:
+    with _readable(con, path, None) as (readable, sample, declared):
+        if b"\x00" in sample[:65536]:
+            raise _binary_error(path)
+        encoding = declared or _detect_encoding(sample)
         try:
             con.execute(
                 f"""
@@ -309,7 +433,9 @@ def _read_jsonl(
                 {"path": str(readable)},
             )
         except duckdb.Error as exc:
-            raise InputError(f"{path.name} could not be read: {_first_line(str(exc))}") from None
+            raise InputError(
+                f"{one_line(path.name)} could not be read: {_first_line(str(exc))}"
+            ) from None
     con.execute(
         """
         CREATE TEMP TABLE _rej_rows AS
@@ -349,7 +475,7 @@ def _read_jsonl(
         ).fetchall()
     ]
     if not keys:
-        raise InputError(f"{path.name} holds no JSON objects")
+        raise InputError(f"{one_line(path.name)} holds no JSON objects")
     selects = []
     params: dict[str, object] = {}
     for i, key in enumerate(keys):

@@ -42,6 +42,11 @@ class NormalisePlan:
     # (field, lookup table, list expression over the raw table ``r``)
     list_lookups: list[tuple[str, str, str]] = field(default_factory=list)
     params: dict[str, object] = field(default_factory=dict)
+    # index in ``errors`` -> SQL of the reject's detail, ``{e}`` standing for the error column
+    details: dict[int, str] = field(default_factory=dict)
+    # (timestamp field, time zone) of fields read as local times: their values in the
+    # repeated autumn hour are counted after the write (graphkit.ingest.stage)
+    ambiguous: list[tuple[str, str]] = field(default_factory=list)
 
     def param(self, value: object) -> str:
         name = f"p{len(self.params)}"

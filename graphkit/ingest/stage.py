@@ -16,9 +16,11 @@ from graphkit.ingest.kinds import KindSpec
 from graphkit.ingest.mapping import ResolvedMapping
 from graphkit.ingest.normalise import NormalisePlan, quote_ident, run_sql, trimmed_sql
 from graphkit.ingest.readers import EXCERPT_CHARS
+from graphkit.ingest.timestamps import ambiguous_windows
 
 __all__ = [
     "STAGE_TEMP_TABLES",
+    "count_ambiguous",
     "count_duplicate_record_ids",
     "find_duplicates",
     "insert_rejects",
@@ -88,8 +90,28 @@ def _record_id(plan: NormalisePlan, rm: ResolvedMapping) -> str:
     return "t.v__record_id" if encoded else "coalesce(t.v__record_id, CAST(t._row AS VARCHAR))"
 
 
-def _select(plan: NormalisePlan, rm: ResolvedMapping, source: str, *, duplicates: bool) -> str:
-    """The normalisation of ``source`` rows: canonical columns, ``_e<i>`` errors, duplicates."""
+def _detail(plan: NormalisePlan) -> str:
+    """The detail of the first failing field's error (``_e<i>`` columns of :func:`_select`)."""
+    whens = " ".join(
+        f"WHEN _e{i} IS NOT NULL THEN {plan.details[i].replace('{e}', f'_e{i}')}"
+        for i in range(len(plan.errors))
+        if i in plan.details
+    )
+    return f"CASE {whens} END" if whens else "CAST(NULL AS VARCHAR)"
+
+
+def _select(
+    plan: NormalisePlan,
+    rm: ResolvedMapping,
+    source: str,
+    *,
+    duplicates: bool,
+    details: bool = False,
+) -> str:
+    """The normalisation of ``source`` rows: canonical columns, ``_e<i>`` errors, duplicates.
+
+    With ``details`` (rejected rows only) also ``_detail``: what the first error means.
+    """
     record_id = _record_id(plan, rm)
     trims = "".join(f", {t}" for t in plan.trims.values())
     passthrough = "".join(f", t.{quote_ident('v__' + f)}" for f in plan.trims)
@@ -101,7 +123,7 @@ def _select(plan: NormalisePlan, rm: ResolvedMapping, source: str, *, duplicates
     errors = [f"{e} AS _e{i}" for i, (e, _label) in enumerate(plan.errors)]
     dup = "d._row IS NOT NULL" if duplicates else "false"
     dup_join = "LEFT JOIN _dup d ON d._row = v._row" if duplicates else ""
-    return f"""
+    inner = f"""
         WITH t AS (SELECT r._row{trims} FROM {source} r {" ".join(plan.joins)}),
              v AS (SELECT t._row, {record_id} AS record_id,
                           {", ".join(plan.selects)}{passthrough}
@@ -110,6 +132,9 @@ def _select(plan: NormalisePlan, rm: ResolvedMapping, source: str, *, duplicates
                {dup} AS is_duplicate
         FROM v {dup_join}
     """
+    if not details:
+        return inner
+    return f"SELECT e.*, left({_detail(plan)}, 500) AS _detail FROM ({inner}) e"
 
 
 def _any_error(plan: NormalisePlan) -> str:
@@ -148,7 +173,64 @@ def insert_staged(
         ).fetchone()
     finally:
         con.execute("RESET disabled_optimizers")
+    _warn_ambiguous(con, plan, spec, source_name)
     return int(row[0]) if row else 0
+
+
+def count_ambiguous(
+    con: duckdb.DuckDBPyConnection, plan: NormalisePlan, spec: KindSpec, source_name: str
+) -> dict[str, int]:
+    """Per timestamp field, the staged rows of ``source_name`` read in a repeated autumn hour.
+
+    A naive local time of the hour the clocks go back over occurs twice; it is read as the
+    second occurrence (standard time), i.e. as an instant in the hour after the change. Those
+    instants are counted (values with an explicit offset in that hour are counted too). The
+    time of day is tested first with integer arithmetic, so only rows near a change are
+    compared with the change list.
+    """
+    counts: dict[str, int] = {}
+    for fname, zone in plan.ambiguous:
+        windows = ambiguous_windows(zone)
+        if not windows:
+            continue
+        col = quote_ident(fname)
+        sod = f"((CAST(epoch({col}) AS BIGINT) % 86400) + 86400) % 86400"
+        spans = {
+            (int(lo.timestamp()) % 86400, int((hi - lo).total_seconds())) for lo, hi in windows
+        }
+        near = " OR ".join(
+            f"({sod} - {start} + 86400) % 86400 < {width}" for start, width in sorted(spans)
+        )
+        row = con.execute(
+            f"""
+            SELECT count(*) FROM (
+              SELECT {col} AS ts FROM {spec.storage_table}
+              WHERE source_name = $source AND {col} IS NOT NULL AND ({near})) x
+            WHERE EXISTS (SELECT 1 FROM (SELECT unnest($lo) AS lo, unnest($hi) AS hi) w
+                          WHERE x.ts >= w.lo AND x.ts < w.hi)
+            """,
+            {
+                "source": source_name,
+                "lo": [lo for lo, _hi in windows],
+                "hi": [hi for _lo, hi in windows],
+            },
+        ).fetchone()
+        if row and int(row[0]):
+            counts[fname] = int(row[0])
+    return counts
+
+
+def _warn_ambiguous(
+    con: duckdb.DuckDBPyConnection, plan: NormalisePlan, spec: KindSpec, source_name: str
+) -> None:
+    for fname, n in count_ambiguous(con, plan, spec, source_name).items():
+        log.warning(
+            "%s: %d %s value(s) fall in the repeated hour when the clocks go back; "
+            "each was read as the second occurrence (standard time)",
+            source_name,
+            n,
+            fname,
+        )
 
 
 def insert_rejects(
@@ -196,8 +278,8 @@ def insert_rejects(
         f"""
         INSERT INTO rejects
         SELECT $source, $kind, s._row, {which_col}, {_any_error(plan)},
-               left(concat_ws($delim, {excerpt}), {EXCERPT_CHARS}), NULL
-        FROM ({_select(plan, rm, failed, duplicates=False)}) s
+               left(concat_ws($delim, {excerpt}), {EXCERPT_CHARS}), s._detail
+        FROM ({_select(plan, rm, failed, duplicates=False, details=True)}) s
         JOIN {raw} r ON r._row = s._row
         WHERE {_any_error(plan)} IS NOT NULL
         """,

@@ -241,7 +241,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
 def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the staging storage, views, dictionary and rejects table (idempotent).
 
-    Old cases whose encoded kinds are plain tables are migrated in a transaction of their own.
+    Old cases whose encoded kinds are plain tables are migrated, inside the caller's operation
+    (so the migration commits with the ingest that needed it, or not at all).
     """
     con.execute(IDENT_DDL)
     con.execute(REJECTS_DDL)
@@ -250,14 +251,8 @@ def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(storage_ddl(spec))
             continue
         if _table_type(con, spec.table) == "BASE TABLE":
-            con.execute("BEGIN TRANSACTION")
-            try:
-                _migrate(con, spec)
-                con.execute(view_ddl(spec))
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+            _migrate(con, spec)
+            con.execute(view_ddl(spec))
             continue
         con.execute(storage_ddl(spec))
         con.execute(view_ddl(spec))

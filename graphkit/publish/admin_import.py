@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,11 +101,14 @@ def export_neo4j_import(
     run_id: str,
     database: str = "neo4j",
     import_dir: str | None = None,
+    stage: Callable[[Path], Path] = lambda path: path,
 ) -> ImportExport:
     """Writes one CSV per label and per relationship type and end labels into ``out_dir``.
 
     ``import_dir`` is where the files will be seen by neo4j-admin (e.g. ``/import`` inside the
-    Neo4j container); by default ``out_dir`` itself. Returns the files and the import command.
+    Neo4j container); by default ``out_dir`` itself. ``stage(path)`` is where the content of
+    ``path`` is written first (the case operation's partial file, renamed at its commit).
+    Returns the files and the import command.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.glob("*.csv")):
@@ -117,7 +121,7 @@ def export_neo4j_import(
             continue
         name = step.statement.name.removeprefix("write/") + ".csv"
         sql, params = _csv_sql(step, case_id, run_id)
-        path = out_dir / name
+        path = stage(out_dir / name)
         con.execute(
             f"COPY ({sql}) TO '{_sql_path(path)}' "  # identifiers: model names, our own path
             "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"')",
@@ -137,7 +141,7 @@ def export_neo4j_import(
     ]
     schema = "schema.cypher"
     text = ";\n".join(s.text for s in schema_statements()) + ";\n"
-    (out_dir / schema).write_text(text, encoding="utf-8")
+    stage(out_dir / schema).write_text(text, encoding="utf-8")
     logger.info("wrote %d CSV files to %s", len(files), out_dir)
     return ImportExport(files, command, schema)
 

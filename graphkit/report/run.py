@@ -9,12 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphkit.audit import audited, sha256_bytes, sha256_file
 from graphkit.errors import InputError
-from graphkit.export.files import check_target, write_atomic
+from graphkit.export.files import check_target
 
 if TYPE_CHECKING:
-    from graphkit.store import CaseStore
+    from graphkit.store import CaseStore, Operation
 
 __all__ = ["REPORT_FORMATS", "ReportResult", "default_report_path", "write_report"]
 
@@ -30,7 +29,7 @@ class ReportResult:
     path: Path
     sha256: str
     size_bytes: int
-    figures: tuple[Path, ...]
+    figures: dict[str, str]  # path -> SHA-256 of each figure file (Markdown)
     seconds: float
 
 
@@ -61,18 +60,16 @@ def write_report(
         out.parent.mkdir(exist_ok=True)
     case_hash = store.manifest_sha256()
     detail: dict[str, object] = {"format": fmt, "seed": seed}
-    with audited(
-        store.audit,
-        command="report",
+    with store.operation(
+        "report",
         operation="consultation",
         inputs={"case_manifest": case_hash},
         detail=detail,
         actor=actor,
+        intent=True,  # it writes files: a killed report must be seen as one
     ) as entry:
-        result = _write(store, out=out, fmt=fmt, seed=seed, force=force)
-        entry.outputs.update(
-            {str(result.path): result.sha256, **{str(p): sha256_file(p) for p in result.figures}}
-        )
+        result = _write(store, entry, out=out, fmt=fmt, seed=seed, force=force)
+        entry.outputs.update({str(result.path): result.sha256, **result.figures})
         entry.detail.update(
             bytes=result.size_bytes,
             figures=len(result.figures),
@@ -81,7 +78,9 @@ def write_report(
     return result
 
 
-def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> ReportResult:
+def _write(
+    store: CaseStore, op: Operation, *, out: Path, fmt: str, seed: int, force: bool
+) -> ReportResult:
     from graphkit.report.collect import collect
     from graphkit.report.sections import build_sections
 
@@ -94,7 +93,7 @@ def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> 
         f"Generated {facts.generated_at} by graphkit {facts.versions['graphkit']} · "
         f"case manifest SHA-256 {facts.manifest_sha256}"
     )
-    figures: list[Path] = []
+    figures: dict[str, str] = {}
     if fmt == "html":
         from graphkit.report.html import render_html
 
@@ -110,11 +109,8 @@ def _write(store: CaseStore, *, out: Path, fmt: str, seed: int, force: bool) -> 
         fig_dir.mkdir(exist_ok=True)
         checked = {name: check_target(fig_dir / name, force=force) for name in pngs}
         for name, png in pngs.items():
-            write_atomic(checked[name], png)
-            figures.append(checked[name])
+            figures[str(checked[name])] = op.write_file(checked[name], png)
         data = text.encode("utf-8")
-    write_atomic(target, data)
+    digest = op.write_file(target, data)  # renamed into place when the report is audited
     log.info("report written to %s (%d bytes)", target, len(data))
-    return ReportResult(
-        target, sha256_bytes(data), len(data), tuple(figures), time.perf_counter() - started
-    )
+    return ReportResult(target, digest, len(data), figures, time.perf_counter() - started)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from graphkit.store.case import CaseStore
+from graphkit.store.case import CaseStore, writes
+from graphkit.store.operation import Operation
 
-__all__ = ["CaseStore"]
+__all__ = ["CaseStore", "Operation", "writes"]

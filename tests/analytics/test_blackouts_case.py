@@ -86,7 +86,10 @@ def test_actors_and_communities_of_the_case_are_used(small_case: SimCase, tmp_pa
             "actor": list(small_case.phone_to_person.values()),
         }
     )
-    with store.connect() as con:  # what `build` and `analyze` leave in a case
+    with (
+        store.operation("test fixture", operation="alteration"),
+        store.connect() as con,
+    ):  # what `build` and `analyze` leave in a case
         con.register("owners", owners)
         con.execute(
             "CREATE TABLE actor AS SELECT actor AS actor_id, 'person' AS kind, "
@@ -150,7 +153,7 @@ def test_a_persons_silence_is_judged_on_the_phones_they_carry(tmp_path: Path) ->
     from graphkit.analytics.signals_case import _phone_to_actor
 
     store = CaseStore.init(tmp_path / "case")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute(
             "CREATE TABLE actor AS SELECT * FROM (VALUES "
             "('A', 'person', ['+447700900123', '+441614960000']), "  # mobile + household line

@@ -30,7 +30,7 @@ def test_handoffs_are_stored_as_hypotheses_and_reviews_kept(tmp_path: Path) -> N
     hits = sum(top.get(old) == new for old, new in truth.items())
     assert hits >= 0.9 * len(truth)
     assert rows[0]["evidence"]["model_version"].startswith("handoff-")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute(
             "UPDATE rel_same_user_as SET status = 'confirmed', decided_by = 'analyst', "
             "decided_at = now() WHERE src = ? AND dst = ?",

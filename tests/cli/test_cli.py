@@ -60,7 +60,8 @@ def test_case_lifecycle(tmp_path: Path, montagna_dir: Path) -> None:
     assert sources[0]["source"] == "phone" and len(sources[0]["sha256"]) == 64
     assert json.loads(gk("show", case, "rejects", "--json").stdout) == []
     log = json.loads(gk("audit", "log", case, "--json").stdout)
-    ingest = next(e for e in log if e["command"] == "ingest")
+    intent, ingest = [e for e in log if e["command"] == "ingest"]
+    assert intent["outcome"] == "started" and intent["detail"]["tx"] == ingest["detail"]["tx"]
     assert ingest["actor"] == "analyst-7" and ingest["operation"] == "collection"
     assert ingest["outcome"] == "success"
     assert gk("audit", "verify", case).returncode == 0

@@ -27,7 +27,7 @@ FAST = AnalysisSpec(n_runs=2, hierarchy_null_draws=20)
 
 def add_hypotheses(store: CaseStore) -> None:
     """A hand-off and two predicted links inside community 0, as the stages write them."""
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         top = [
             r[0]
             for r in con.execute(
@@ -67,7 +67,7 @@ def simulated_case(root: Path, *, signals: bool = False) -> Path:
         base = root / "signals-case"
         shutil.copytree(simulated_case(root), base)
         store = CaseStore.open(base)
-        with store.connect() as con:
+        with store.operation("test fixture", operation="alteration"), store.connect() as con:
             con.execute("DELETE FROM rel_same_user_as")
         detect_blackouts_in_case(store)
         detect_handoffs_in_case(store)

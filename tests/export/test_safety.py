@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import stat
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from graphkit.errors import InputError
 from graphkit.export import FORMATS, Selection, export_case, export_paths, select_subgraph
-from graphkit.export.files import FORMULA_PREFIXES, check_target, neutralise_cell
+from graphkit.export.files import check_target, neutralise_cell
 from graphkit.export.pseudonymise import KEY_FILE, case_key, leaked_identifiers, token
 from graphkit.store import CaseStore
 
@@ -106,7 +107,7 @@ INJECTIONS = [
 
 
 def test_csv_injection_corpus_is_neutralised(sim_case: CaseStore, tmp_path: Path) -> None:
-    with sim_case.connect() as con:
+    with sim_case.operation("test fixture", operation="alteration"), sim_case.connect() as con:
         phones = [
             r[0]
             for r in con.execute(
@@ -120,7 +121,9 @@ def test_csv_injection_corpus_is_neutralised(sim_case: CaseStore, tmp_path: Path
     for part in ("nodes", "edges"):
         with (tmp_path / f"x.{part}.csv").open(newline="", encoding="utf-8") as fh:
             cells += [c for row in csv.reader(fh) for c in row]
-    assert all(not c.startswith(FORMULA_PREFIXES) for c in cells)
+    # every cell is inert: neutralising it again changes nothing (phones keep their "+")
+    assert all(neutralise_cell(c) == c for c in cells)
+    assert any(c.startswith("+44") for c in cells)
     names = " ".join(cells)
     for bad in INJECTIONS:
         assert "'" + bad in names
@@ -129,8 +132,13 @@ def test_csv_injection_corpus_is_neutralised(sim_case: CaseStore, tmp_path: Path
 @given(st.text())
 def test_neutralised_cells_never_start_a_formula(text: str) -> None:
     cell = neutralise_cell(text)
-    assert not cell.startswith(FORMULA_PREFIXES)
     assert cell == text or cell == "'" + text
+    assert neutralise_cell(cell) == cell  # what comes out is inert: a quote, or no formula
+    if cell == text:  # left alone: no formula start, or a plain signed number
+        folded = unicodedata.normalize("NFKC", text).lstrip()
+        assert not folded.startswith(("=", "@", "\t", "\r"))
+        if folded.startswith(("+", "-")):
+            assert folded[1:2].isdigit()
 
 
 def test_refused_targets(sim_case: CaseStore, tmp_path: Path) -> None:

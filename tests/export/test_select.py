@@ -84,7 +84,7 @@ def test_hypotheses_only_on_request_and_only_between_selected(sim_case: CaseStor
     assert set(hyp["layer"]) == {"same_user_as", "predicted_link"}
     assert (hyp["status"] == "hypothesis").all() and hyp["score"].between(0, 1).all()
     assert not select_subgraph(store, Selection()).edges["hypothesis"].any()
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute(
             "UPDATE rel_predicted_link SET status = 'rejected' WHERE score = "
             "(SELECT max(score) FROM rel_predicted_link)"

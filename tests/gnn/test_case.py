@@ -142,7 +142,7 @@ def test_identity_column_in_analytics_is_refused(tmp_path: Path, montagna_dir: P
     case = tmp_path / "case"
     store = CaseStore.init(case)
     ingest_file(store, montagna_dir / "meetings.csv", kind="contacts", source_name="mt_meetings")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute(
             "CREATE TABLE analytics_actor AS SELECT 'N1' AS actor_id, 0.5 AS pagerank, "
             "1970 AS dob_year"
@@ -232,7 +232,7 @@ def test_evaluation_against_truth(tmp_path: Path) -> None:
     pd.DataFrame({"a": ["D"], "b": ["E"], "kind": "work"}).to_csv(truth / "ties.csv", index=False)
     assert evaluate_predicted_links(store, truth) is None  # nothing stored yet
     predictions = [("+2", "+3"), ("+5", "+6"), ("+1", "+4"), ("+1", "+2")]
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         for a, b in predictions:
             con.execute(
                 "INSERT INTO rel_predicted_link (src, dst, score, model_version, evidence, status) "

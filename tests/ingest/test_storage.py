@@ -24,7 +24,7 @@ CDR = (
 
 
 def _rows(store: CaseStore, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -43,7 +43,7 @@ def _write(path: Path, text: str) -> Path:
 def test_encoded_views_have_the_plain_columns_and_types(tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "case")
     ingest_file(store, _write(tmp_path / "c.csv", CDR), kind="cdr")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         for spec in KINDS.values():
             plain = ", ".join(f'"{c}" {t}' for c, t in [*PROVENANCE_COLUMNS, *spec.field_columns()])
             con.execute(f"CREATE TEMP TABLE _plain ({plain})")
@@ -107,7 +107,10 @@ def test_dictionary_is_shared_by_sources_and_keyed_by_region(tmp_path: Path) -> 
 def test_a_reference_taken_by_another_spelling_is_salted(tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "case")
     ingest_file(store, _write(tmp_path / "t.csv", "cell_id,lat,lon\nC1,1,2\n"), kind="towers")
-    with store.connect() as con:  # an entry already holds the reference of "07400 123456"
+    with (
+        store.operation("test fixture", operation="alteration"),
+        store.connect() as con,
+    ):  # an entry already holds the reference of "07400 123456"
         con.execute(
             f"INSERT INTO {IDENT_TABLE} VALUES "
             "(hash('phone:GB', '07400 123456'), 'phone:GB', 'other', 'other', 'other', false)"
@@ -137,7 +140,7 @@ def _old_case(tmp_path: Path) -> CaseStore:
     """A case as the plain layout wrote it: src_cdr a table with text identifier columns."""
     store = CaseStore.init(tmp_path / "old")
     ingest_file(store, _write(tmp_path / "old.csv", CDR), kind="cdr", source_name="old")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute("CREATE TABLE _plain AS SELECT * FROM src_cdr")
         con.execute("DROP VIEW src_cdr")
         con.execute("DROP TABLE ingest_cdr")
@@ -165,12 +168,12 @@ def test_an_old_case_reads_as_before_and_migrates_on_the_next_ingest(tmp_path: P
 
 def test_migration_is_atomic(tmp_path: Path) -> None:
     store = _old_case(tmp_path)
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         before = con.execute("SELECT * FROM src_cdr ORDER BY row_number").fetchall()
         # a storage table of the wrong shape makes the migration fail halfway
         con.execute("CREATE TABLE ingest_cdr (x INTEGER)")
     with pytest.raises(duckdb.Error):
         ingest_file(store, _write(tmp_path / "new.csv", CDR + MORE), kind="cdr", source_name="new")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         assert con.execute("SELECT * FROM src_cdr ORDER BY row_number").fetchall() == before
         assert con.execute(f"SELECT count(*) FROM {IDENT_TABLE}").fetchone() == (0,)

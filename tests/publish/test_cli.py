@@ -39,7 +39,9 @@ def test_dry_run_prints_statements_and_row_counts(app, case_dir: Path) -> None:
     assert steps["write/node_person"]["rows"] == 104
     assert "MERGE (n:Person" in out["statements"]["write/node_person"]
     assert out["totals"]["rows"] == sum(s["rows"] for s in out["steps"])
-    (entry,) = [e for e in store.audit.entries() if e["command"] == "publish"]
+    (entry,) = [
+        e for e in store.audit.entries() if e["command"] == "publish" and e["outcome"] != "started"
+    ]
     assert entry["operation"] == "consultation" and entry["outcome"] == "success"
     assert store.stage("publish") is None  # a dry run publishes nothing
 
@@ -66,16 +68,27 @@ def test_unreachable_server_is_audited_as_nothing(app, case_dir: Path) -> None:
 
 def test_export_neo4j_import(app, case_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "import"
-    result = CliRunner().invoke(app, ["export-neo4j-import", str(case_dir), str(out), "--json"])
+    args = ["export-neo4j-import", str(case_dir), str(out), "--json"]
+    refused = CliRunner().invoke(app, args)
+    assert isinstance(refused.exception, InputError) and "purpose" in str(refused.exception)
+    args += ["--purpose", "bulk load", "--recipient", "graph team"]
+    inside = CliRunner().invoke(app, [*args[:2], str(case_dir / "import"), *args[3:]])
+    assert isinstance(inside.exception, InputError) and "inside the case" in str(inside.exception)
+    assert not (case_dir / "import").exists()
+    result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)[0]
     assert data["command"][:4] == ["neo4j-admin", "database", "import", "full"]
     assert {f["file"] for f in data["files"]} == {p.name for p in out.glob("*.csv")}
     (entry,) = [
-        e for e in CaseStore.open(case_dir).audit.entries() if e["command"] == "export-neo4j-import"
+        e
+        for e in CaseStore.open(case_dir).audit.entries()
+        if e["command"] == "export-neo4j-import" and e["outcome"] == "success"
     ]
     assert entry["operation"] == "disclosure"
-    assert set(entry["outputs"]) == {f["file"] for f in data["files"]}
+    assert (entry["detail"]["purpose"], entry["detail"]["recipient"]) == ("bulk load", "graph team")
+    assert not list(out.glob(".*.partial"))
+    assert set(entry["outputs"]) == {f["file"] for f in data["files"]} | {"schema.cypher"}
 
 
 def test_query_list_and_errors(app, case_dir: Path, monkeypatch) -> None:

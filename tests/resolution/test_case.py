@@ -19,13 +19,13 @@ SPEC = ResolutionSpec(u_max_pairs=3e5)
 
 
 def _clusters(store: CaseStore) -> pd.Series:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         df = con.execute("SELECT record_key, person_id FROM er_clusters").df()
     return df.set_index("record_key")["person_id"]
 
 
 def _anchors(store: CaseStore) -> pd.DataFrame:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         return con.execute("SELECT person_id, anchor_record FROM er_anchors").df()
 
 
@@ -42,7 +42,7 @@ def test_records_become_persons_with_graph_tables(case: CaseStore, er_dir: Path)
     m = er_metrics(clusters.to_numpy(), [truth[k] for k in clusters.index])
     assert m.pair_precision >= 0.97
     assert m.pair_f1 >= 0.85
-    with case.connect() as con:
+    with case.operation("test fixture", operation="alteration"), case.connect() as con:
         n_person = con.execute("SELECT count(*) FROM node_person").fetchone()[0]
         assert n_person == clusters.nunique()
         resolved = con.execute("SELECT dst, count(*) FROM rel_resolved_from GROUP BY dst").df()
@@ -85,7 +85,7 @@ def test_ids_stable_across_rerun_with_an_added_source(
     ingest_file(case, fake_sources["late"], kind="subscribers", source_name="late")
     summary = resolve_case(case, spec=SPEC, model_path=trained_model)
     after = _clusters(case)
-    with case.connect() as con:
+    with case.operation("test fixture", operation="alteration"), case.connect() as con:
         rank = con.execute("SELECT record_key, anchor_rank FROM er_records").df()
     rank = rank.set_index("record_key")["anchor_rank"]
     kept = 0
@@ -104,7 +104,7 @@ def test_ids_stable_across_rerun_with_an_added_source(
 
 
 def _queue(store: CaseStore) -> pd.DataFrame:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         return con.execute("SELECT * FROM review_queue").df()
 
 
@@ -152,7 +152,7 @@ def test_empty_source_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_missing_staging_columns_are_one_clear_error(tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "c")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute(
             "CREATE TABLE src_persons (source_name VARCHAR, row_number BIGINT, "
             "record_id VARCHAR, is_duplicate BOOLEAN, first_name VARCHAR)"

@@ -84,3 +84,37 @@ def test_bad_options_are_one_line_errors(tmp_path: Path) -> None:
     res = runner.invoke(app, ["resolve", str(case), "--threshold", "0.2"])
     assert isinstance(res.exception, GraphkitError)
     assert "thresholds" in str(res.exception)
+
+
+def test_a_hostile_model_is_refused_and_recorded_nowhere(
+    tmp_path: Path, fake_sources: dict[str, Path], trained_model: Path
+) -> None:
+    """`resolve --model` with SQL smuggled into a blocking rule: one line, exit 2; the case's
+    manifest names no model, the audit log has the failure, nothing of /etc/passwd leaks."""
+    import subprocess
+    import sys
+
+    case = tmp_path / "case"
+    new_case(case, fake_sources, ("persons", "subs"))
+    model = json.loads(trained_model.read_text(encoding="utf-8"))
+    rule = model["blocking_rules_to_generate_predictions"][0]
+    rule["blocking_rule"] = (
+        "l.surname = r.surname OR (SELECT count(*) FROM read_text('/etc/passwd')) > 0"
+    )
+    evil = tmp_path / "evil.json"
+    evil.write_text(json.dumps(model), encoding="utf-8")
+    before = CaseStore.open(case).manifest
+    done = subprocess.run(
+        [sys.executable, "-m", "graphkit", "resolve", str(case), "--model", str(evil)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "root:" not in done.stderr
+    store = CaseStore.open(case)
+    assert store.manifest["models"] == before["models"] == {}
+    assert store.stage("resolve") is None
+    last = store.audit.entries()[-1]
+    assert (last["command"], last["outcome"]) == ("resolve", "failure")
+    assert "root:" not in json.dumps(last)
+    assert store.audit.verify().ok

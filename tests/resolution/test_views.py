@@ -11,7 +11,7 @@ from resolution.views import shared_phones_view
 
 def _case(tmp_path: Path, *, with_actors: bool) -> CaseStore:
     store = CaseStore.init(tmp_path / "case")
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute(
             "INSERT INTO node_person BY NAME SELECT * FROM (VALUES "
             "('PA', 'Donna Shaw', 2), ('PB', 'Lucy Parker', 1), ('PC', 'Ann Lee', 1)"

@@ -40,8 +40,9 @@ def test_open_refuses_what_is_not_a_case(tmp_path: Path) -> None:
 def test_stages_models_and_manifest_hash(tmp_path: Path) -> None:
     store = CaseStore.init(tmp_path / "c")
     before = store.manifest_sha256()
-    store.record_stage("resolve", settings={"threshold": 0.9}, summary={"persons": 3})
-    store.set_model("resolution", path="models/er.json", sha256="ab" * 32)
+    with store.operation("test", operation="combination"):
+        store.record_stage("resolve", settings={"threshold": 0.9}, summary={"persons": 3})
+        store.set_model("resolution", path="models/er.json", sha256="ab" * 32)
     assert store.stage("resolve")["settings"] == {"threshold": 0.9}  # type: ignore[index]
     assert store.stage("analyze") is None
     assert store.manifest["models"]["resolution"]["sha256"] == "ab" * 32
