@@ -85,6 +85,11 @@ def _report(result: IngestResult) -> None:
             else ""
         )
     )
+    for field, n in result.ambiguous_times.items():
+        console.print(
+            f"  {n} {field} value(s) fall in the repeated hour when the clocks go back: each "
+            "was read as the second occurrence (standard time)"
+        )
     if result.rejected:
         console.print(
             f"  see them with: graphkit show CASE_DIR rejects  (source {result.source_name})"

@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ from graphkit.ingest.normalise import check_formats_used, plan_normalise
 from graphkit.ingest.readers import detect_format, drop_temp, read_raw
 from graphkit.ingest.stage import (
     STAGE_TEMP_TABLES,
+    count_ambiguous,
     count_duplicate_record_ids,
     find_duplicates,
     insert_rejects,
@@ -71,6 +72,9 @@ class IngestResult:
     skipped: bool = False
     replaced: bool = False
     duplicate_record_ids: int = 0
+    # per timestamp field: local times in the repeated hour when the clocks go back, read as
+    # the second occurrence (standard time); flagged here and in the manifest, not rejected
+    ambiguous_times: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -226,6 +230,7 @@ def ingest_file(
         rejected=result.rejected,
         duplicates=result.duplicates,
         duplicate_record_ids=result.duplicate_record_ids,
+        ambiguous_times=result.ambiguous_times,
     )
     store.set_source(name, entry)
     replaced = existing is not None and existing.get("status") == "ingested"
@@ -265,6 +270,15 @@ def _ingest(
         accepted = insert_staged(
             con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
         )
+        ambiguous = count_ambiguous(con, plan, spec, name)
+        for fname, n in ambiguous.items():
+            log.warning(
+                "%s: %d %s value(s) fall in the repeated hour when the clocks go back; "
+                "each was read as the second occurrence (standard time)",
+                name,
+                n,
+                fname,
+            )
         if not pending.finished:
             step("storing identifiers")
             finish_lookups(con, pending, value_lookups=False)
@@ -311,4 +325,5 @@ def _ingest(
         rejected,
         duplicates,
         duplicate_record_ids=dup_ids,
+        ambiguous_times=ambiguous,
     )

@@ -173,7 +173,6 @@ def insert_staged(
         ).fetchone()
     finally:
         con.execute("RESET disabled_optimizers")
-    _warn_ambiguous(con, plan, spec, source_name)
     return int(row[0]) if row else 0
 
 
@@ -218,19 +217,6 @@ def count_ambiguous(
         if row and int(row[0]):
             counts[fname] = int(row[0])
     return counts
-
-
-def _warn_ambiguous(
-    con: duckdb.DuckDBPyConnection, plan: NormalisePlan, spec: KindSpec, source_name: str
-) -> None:
-    for fname, n in count_ambiguous(con, plan, spec, source_name).items():
-        log.warning(
-            "%s: %d %s value(s) fall in the repeated hour when the clocks go back; "
-            "each was read as the second occurrence (standard time)",
-            source_name,
-            n,
-            fname,
-        )
 
 
 def insert_rejects(

@@ -218,6 +218,8 @@ def test_nonexistent_local_times_are_rejected_and_ambiguous_ones_counted(
         datetime(2024, 7, 1, 11, 0, tzinfo=UTC),
     ]
     assert any("1 start value(s)" in r.getMessage() for r in caplog.records)
+    assert result.ambiguous_times == {"start": 1}
+    assert store.manifest["sources"]["cdr"]["ambiguous_times"] == {"start": 1}
 
 
 def test_user_errors_are_one_line(store: CaseStore, tmp_path: Path) -> None:
