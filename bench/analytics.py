@@ -78,7 +78,7 @@ def _timed(label: str, fn: Callable[[], Any], rows: dict[str, tuple[float, float
 
 
 def _spec(args: argparse.Namespace, *, workers: int | None = None) -> Any:
-    from graphkit.analytics.actors import AnalysisSpec
+    from graphkit.analytics.measures import AnalysisSpec
 
     return AnalysisSpec(
         n_runs=args.runs,
@@ -120,8 +120,8 @@ def _digest(table: pd.DataFrame) -> str:
 
 def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     """The full ``analyze`` on a case holding ``edges``; rows: part -> (wall s, CPU s)."""
-    from graphkit.analytics.actors import PARTS
-    from graphkit.analytics.run import analyze
+    from graphkit.analytics.measures import PARTS
+    from graphkit.analytics.stage import analyze
 
     rows: dict[str, tuple[float, float]] = {}
     store = _timed("(case setup, not timed below)", lambda: _case(edges, args.workdir), {})
@@ -157,9 +157,9 @@ def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tupl
 
 def leiden_once(edges: pd.DataFrame, seed: int, rows: dict[str, tuple[float, float]]) -> None:
     """One Leiden run on the undirected projection (the Leiden target), timed alone."""
-    from graphkit.analytics.actors import AnalysisSpec, prepare_edges
     from graphkit.analytics.communities import leiden
     from graphkit.analytics.graph import collapse, from_edges, normalise_layers
+    from graphkit.analytics.measures import AnalysisSpec, prepare_edges
 
     u = collapse(
         normalise_layers(from_edges(prepare_edges(edges, AnalysisSpec())[0])), directed=False
@@ -172,7 +172,7 @@ def run_graphkit_small(
 ) -> dict[str, tuple[float, float]]:
     """``analyze_edges`` part by part (no case, one process so that each part's time is its
     own), twice: the second run must agree."""
-    from graphkit.analytics.actors import analyze_edges
+    from graphkit.analytics.measures import analyze_edges
 
     ids = sorted(set(edges["src"]) | set(edges["dst"]))
     rows: dict[str, tuple[float, float]] = {}

@@ -33,14 +33,14 @@ from typing import Any  # noqa: E402
 import networkx as nx  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from graphkit.analytics.run import analyze  # noqa: E402
-from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case  # noqa: E402
+from graphkit.analytics.stage import analyze  # noqa: E402
 from graphkit.build import build_graph  # noqa: E402
 from graphkit.export import FORMATS, Selection, export_case, select_subgraph  # noqa: E402
 from graphkit.export.pseudonymise import leaked_identifiers, raw_identifiers  # noqa: E402
 from graphkit.ingest import ingest_file  # noqa: E402
 from graphkit.report import write_report  # noqa: E402
 from graphkit.runfile import load_case_file  # noqa: E402
+from graphkit.signals.stage import detect_blackouts_in_case, detect_handoffs_in_case  # noqa: E402
 from graphkit.simulate import SimulationSpec, simulate  # noqa: E402
 from graphkit.store import CaseStore  # noqa: E402
 
@@ -57,8 +57,8 @@ def build_case(root: Path, *, people: int, days: int, resolve: bool) -> CaseStor
     for s in load_case_file(result.case_toml).sources:
         ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
     if resolve:
-        from resolution.case import resolve_case
         from resolution.spec import ResolutionSpec
+        from resolution.stage import resolve_case
 
         resolve_case(store, spec=ResolutionSpec())
     build_graph(store)

@@ -92,7 +92,7 @@ def planted_task(n_nodes: int) -> Task:
 
 def simulated_task(case_dir: Path, truth_dir: Path) -> Task:
     """Hidden ties of a simulated case, phones as actors (see the module docstring)."""
-    from gnn.case import load_actor_edges, load_node_features
+    from gnn.stage import load_actor_edges, load_node_features
     from graphkit.store import CaseStore
 
     store = CaseStore.open(case_dir)

@@ -6,13 +6,13 @@ For each case size it prints time and accuracy of
   silent for 3 days or more" (pandas), scored on planted blackouts;
 - group blackouts (graphkit: members of one community, silent together and starting together,
   FDR-controlled) vs "3 or more members of a community silent >= 3 days at once for 12 h or
-  more" (pandas), scored strictly on planted group blackouts (tests/analytics/signals_sim.py
+  more" (pandas), scored strictly on planted group blackouts (tests/signals/sim.py
   ``group_scores``: a row is right when half its members were in one planted group blackout);
 - hand-offs (graphkit, joint matching, IMEI withheld) vs "the number starting within 2 days
   that shares the most contacts" (pandas), scored on planted group-wide swaps.
 
 Run from the repository root:  PYTHONPATH=. python bench/signals.py [--people 2000 10000]
-The generator is the test helper tests/analytics/signals_sim.py (seeded, vectorised).
+The generator is the test helper tests/signals/sim.py (seeded, vectorised).
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.blackouts import detect_blackouts, detect_silences
-from graphkit.analytics.handoffs import detect_handoffs
-from tests.analytics.signals_sim import (
+from graphkit.signals.blackouts import detect_blackouts
+from graphkit.signals.handoffs import detect_handoffs
+from graphkit.signals.silences import detect_silences
+from tests.signals.sim import (
     SimCase,
     SimConfig,
     blackout_scores,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gnn.data import LinkGraph, NodeFeatures, View, build_view
-from gnn.explain import pair_evidence
+from gnn.evidence import pair_evidence
 from gnn.splits import active_nodes
 from graphkit.errors import InputError
 

@@ -1,6 +1,6 @@
 """Human decisions on stored hypotheses: hand-offs (SAME_USER_AS) and predicted links.
 
-Model output is a hypothesis until a person decides (DESIGN.md, "Hypotheses are not facts").
+Model output is a hypothesis until a person decides (ARCHITECTURE.md, "Principles").
 Each hypothesis has a deterministic review id, like the entity-resolution review queue's
 ``R...`` ids (:func:`resolution.review.review_id`):
 
@@ -9,7 +9,7 @@ Each hypothesis has a deterministic review id, like the entity-resolution review
 * ``L`` + 12 hex digits: a predicted tie ``a - b`` in ``rel_predicted_link`` (undirected).
 
 :func:`decide` is the one function for every review decision, whatever its kind (``R...``
-entity-resolution pairs through the decider :mod:`resolution.case` registers, ``H...`` and
+entity-resolution pairs through the decider :mod:`resolution.stage` registers, ``H...`` and
 ``L...`` through :func:`decide_hypothesis`); it runs inside the store's write path (one
 ``alteration`` audit entry with the table change). :class:`Judgement` is what a reviewer says,
 :class:`Status` what a hypothesis row holds. Re-runs of the detectors keep decided rows. A confirmed

@@ -1,4 +1,4 @@
-"""The one declared model of the knowledge graph (see DESIGN.md).
+"""The one declared model of the knowledge graph (see ARCHITECTURE.md).
 
 Labels, relationship types, keys and properties are declared here once. Everything else is
 generated from this module: the DuckDB tables of the case store, Neo4j constraints and write

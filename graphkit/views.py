@@ -27,7 +27,7 @@ VIEW_MODULES: tuple[str, ...] = (
     "resolution.views",
     "graphkit.analytics.views",
     "graphkit.analytics.sensitivity_case",
-    "graphkit.analytics.signals_views",
+    "graphkit.signals.views",
     "gnn.views",
 )
 

@@ -70,6 +70,12 @@ COMPARISON_COLUMNS: dict[str, tuple[str, ...]] = {
     "email": ("email",),
     "gender": ("gender",),
     "occupation": ("occupation",),
+    "birth": ("birth_place", "birth_country"),
+    "places": ("address", "postcode", "city", "birth_place", "birth_country", "places"),
+    "nationality": ("nationality",),
+    "passport_number": ("passport_number",),
+    "national_id": ("national_id",),
+    "driving_licence": ("driving_licence",),
     "phones": ("phones",),
     "accounts": ("accounts",),
 }

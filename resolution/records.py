@@ -16,22 +16,39 @@ import pandas as pd
 
 from graphkit.errors import InputError
 
-__all__ = ["PERSON_SOURCES", "load_person_records", "source_order"]
+__all__ = ["DETAIL_COLUMNS", "PERSON_SOURCES", "load_person_records", "source_order"]
 
-#: staging table -> SQL projecting it onto the person records frame
+#: person details and identity documents a staging table may carry (cases ingested before
+#: these fields existed lack them: they read as NULL)
+DETAIL_COLUMNS: tuple[str, ...] = (
+    "sex",
+    "birth_place",
+    "birth_country",
+    "nationality",
+    "occupation",
+    "passport_number",
+    "passport_country",
+    "national_id",
+    "national_id_country",
+    "driving_licence",
+    "driving_licence_country",
+)
+
+#: staging table -> SQL projecting it onto the person records frame ({details}: the
+#: :data:`DETAIL_COLUMNS`, each the table's column or NULL)
 PERSON_SOURCES: dict[str, str] = {
     "src_subscribers": """
         SELECT source_name, row_number, record_id, 'subscribers' AS kind,
                first_name, last_name, full_name, NULL::VARCHAR[] AS aliases, dob, address,
                postcode, id_number, NULL AS email,
                CASE WHEN msisdn IS NOT NULL THEN [msisdn] END AS phones,
-               NULL::VARCHAR[] AS accounts, activated, deactivated
+               NULL::VARCHAR[] AS accounts, activated, deactivated, {details}
         FROM src_subscribers WHERE NOT coalesce(is_duplicate, false)""",
     "src_persons": """
         SELECT source_name, row_number, record_id, 'persons' AS kind,
                first_name, last_name, full_name, aliases, dob, address, postcode, id_number,
                emails[1] AS email, phones, accounts,
-               NULL::TIMESTAMPTZ AS activated, NULL::TIMESTAMPTZ AS deactivated
+               NULL::TIMESTAMPTZ AS activated, NULL::TIMESTAMPTZ AS deactivated, {details}
         FROM src_persons WHERE NOT coalesce(is_duplicate, false)""",
     "src_accounts": """
         SELECT source_name, row_number, record_id, 'accounts' AS kind,
@@ -39,9 +56,11 @@ PERSON_SOURCES: dict[str, str] = {
                NULL::VARCHAR[] AS aliases, dob, address, NULL AS postcode, NULL AS id_number,
                NULL AS email, NULL::VARCHAR[] AS phones,
                CASE WHEN account_id IS NOT NULL THEN [account_id] END AS accounts,
-               opened AS activated, closed AS deactivated
+               opened AS activated, closed AS deactivated, {details}
         FROM src_accounts WHERE NOT coalesce(is_duplicate, false)""",
 }
+
+_DOCUMENTS = ("passport_number", "national_id", "driving_licence")
 
 _REQUIRED: dict[str, tuple[str, ...]] = {
     "src_subscribers": ("msisdn", "first_name", "last_name", "full_name", "dob", "activated"),
@@ -86,14 +105,18 @@ def load_person_records(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]
         missing = [c for c in _REQUIRED[table] if c not in cols]
         if missing:
             raise InputError(f"{table} lacks column(s) {', '.join(missing)}: re-ingest it")
-        parts.append(con.execute(sql).df())
+        details = ", ".join(
+            f'"{c}"' if c in cols else f'NULL::VARCHAR AS "{c}"' for c in DETAIL_COLUMNS
+        )
+        parts.append(con.execute(sql.format(details=details)).df())
     frames = [p for p in parts if len(p)]
     if not frames:
         raise InputError(
             "no person records to resolve: ingest a subscribers, persons or accounts source"
         )
     recs = pd.concat(frames, ignore_index=True)
-    named = recs[["first_name", "last_name", "full_name", "id_number", "email"]].notna().any(axis=1)
+    identity = ["first_name", "last_name", "full_name", "id_number", "email", *_DOCUMENTS]
+    named = recs[identity].notna().any(axis=1)
     recs = recs.loc[named].copy()
     if recs.empty:
         raise InputError("person-bearing sources carry no names, id numbers or emails to resolve")

@@ -16,12 +16,38 @@ import jellyfish
 import pandas as pd
 
 from graphkit.errors import InputError
+from graphkit.ingest.codes import SEX_CODES, clean_code_sql, country_keys
 from graphkit.sqlsafety import lock_down
 from resolution.nicknames import NICKNAMES, PARTICLES, TITLES
 
-__all__ = ["LIST_COLUMNS", "PERSON_COLUMNS", "STANDARD_COLUMNS", "standardise"]
+__all__ = [
+    "COUNTRY_COLUMNS",
+    "DOCUMENT_COLUMNS",
+    "LIST_COLUMNS",
+    "PERSON_COLUMNS",
+    "STANDARD_COLUMNS",
+    "standardise",
+]
 
 log = logging.getLogger(__name__)
+
+#: identity documents (number, issuing country), as ingest names them
+DOCUMENT_COLUMNS: tuple[str, ...] = (
+    "passport_number",
+    "passport_country",
+    "national_id",
+    "national_id_country",
+    "driving_licence",
+    "driving_licence_country",
+)
+#: columns holding a country: ISO 3166-1 alpha-2 after standardisation
+COUNTRY_COLUMNS: tuple[str, ...] = (
+    "birth_country",
+    "nationality",
+    "passport_country",
+    "national_id_country",
+    "driving_licence_country",
+)
 
 #: text columns a person records frame may carry (all optional except ``unique_id``)
 PERSON_COLUMNS: tuple[str, ...] = (
@@ -37,7 +63,12 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "id_number",
     "email",
     "gender",
+    "sex",
     "occupation",
+    "birth_place",
+    "birth_country",
+    "nationality",
+    *DOCUMENT_COLUMNS,
 )
 #: list-of-text columns (graph evidence: identifiers a record shares with others)
 LIST_COLUMNS: tuple[str, ...] = ("aliases", "phones", "accounts")
@@ -63,6 +94,10 @@ STANDARD_COLUMNS: tuple[str, ...] = (
     "email_user",
     "gender",
     "occupation",
+    "birth_place",
+    "birth_country",
+    "nationality",
+    *DOCUMENT_COLUMNS,
     "phones",
     "accounts",
 )
@@ -139,6 +174,25 @@ def _dob_sql(expr: str) -> str:
     return ymd
 
 
+_DOC_NUMBERS = ("passport_number", "national_id", "driving_licence")
+_SEX_TEXT = "CAST(coalesce(sex, gender) AS VARCHAR)"
+
+
+def _country(col: str) -> str:
+    """SQL: a country column as its ISO alpha-2 code (ingest stores codes; library callers may
+    pass names or demonyms), the upper-cased value when not recognised."""
+    text = f"CAST({col} AS VARCHAR)"
+    return (
+        f"coalesce((SELECT first(code) FROM countries WHERE key = {clean_code_sql(text)}),"
+        f" nullif(upper(trim({text})), ''))"
+    )
+
+
+def _document(col: str) -> str:
+    """SQL: a document number as letters and digits, upper case."""
+    return f"nullif(regexp_replace(upper(CAST({col} AS VARCHAR)), '[^A-Z0-9]', '', 'g'), '')"
+
+
 def _phonetic_map(tokens: pd.Series) -> pd.DataFrame:
     """Metaphone key of each distinct token (Python, but once per distinct value)."""
     distinct = pd.Series(tokens.dropna().unique(), dtype=object)
@@ -187,6 +241,12 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
         con.register("nick", nick)
         con.register("particles", pd.DataFrame({"p": list(PARTICLES)}))
         full_clean = _name_clean("full_name")
+        sexes = pd.DataFrame(
+            {"key": list(SEX_CODES), "code": [v.lower() for v in SEX_CODES.values()]}
+        )
+        con.register("sexmap", sexes)
+        keys, codes = country_keys()
+        con.register("countries", pd.DataFrame({"key": list(keys), "code": list(codes)}))
         con.execute(
             f"""
             CREATE TEMP TABLE base AS
@@ -207,13 +267,17 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
               nullif(regexp_replace(upper(CAST(id_number AS VARCHAR)), '[^A-Z0-9]', '', 'g'), '')
                 AS id_number,
               nullif(lower(trim(CAST(email AS VARCHAR))), '') AS email,
-              nullif({_clean("gender")}, '') AS gender,
+              coalesce(sexmap.code, nullif({_clean("coalesce(sex, gender)")}, '')) AS gender,
               nullif({_clean("occupation")}, '') AS occupation,
+              nullif({_clean("birth_place")}, '') AS birth_place,
+              {", ".join(f"{_country(c)} AS {c}" for c in COUNTRY_COLUMNS)},
+              {", ".join(f"{_document(c)} AS {c}" for c in _DOC_NUMBERS)},
               list_sort(list_distinct(list_filter(CAST(phones AS VARCHAR[]),
                 lambda x: x IS NOT NULL AND x <> ''))) AS phones,
               list_sort(list_distinct(list_filter(CAST(accounts AS VARCHAR[]),
                 lambda x: x IS NOT NULL AND x <> ''))) AS accounts
             FROM raw
+            LEFT JOIN sexmap ON sexmap.key = {clean_code_sql(_SEX_TEXT)}
             """
         )
         # family name: the last-name column, else the full name's comma part or last token
@@ -309,7 +373,10 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
                      AS postcode_area,
                    addr.address, g.city, g.id_number, g.email,
                    nullif(split_part(g.email, '@', 1), '') AS email_user,
-                   g.gender, g.occupation,
+                   g.gender, g.occupation, g.birth_place,
+                   g.birth_country, g.nationality, g.passport_number, g.passport_country,
+                   g.national_id, g.national_id_country, g.driving_licence,
+                   g.driving_licence_country,
                    CASE WHEN len(g.phones) > 0 THEN g.phones END AS phones,
                    CASE WHEN len(g.accounts) > 0 THEN g.accounts END AS accounts
             FROM g

@@ -158,8 +158,8 @@ def review_items(
     the match-weight waterfall of the pair (see :func:`resolution.review.waterfall`)."""
     import json
 
-    from resolution.case import MODEL_FILE
     from resolution.review import waterfall
+    from resolution.stage import MODEL_FILE
 
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "review_queue"):

@@ -16,8 +16,8 @@ from graphkit.errors import InputError
 from graphkit.hypotheses import decide_hypothesis, hypothesis_id, id_sql
 from graphkit.store import CaseStore
 
-from .analytics.signals_sim import simulate
-from .analytics.test_blackouts_case import SMALL, ingest_sim
+from .signals.sim import simulate
+from .signals.test_stage_blackouts import SMALL, ingest_sim
 
 runner = CliRunner()
 
@@ -56,7 +56,7 @@ def _report_intro(case: Path) -> str:
     """The report's opening paragraph on hypotheses: what the actor graph used."""
     from graphkit.report.blocks import Para
     from graphkit.report.collect import collect
-    from graphkit.report.sections_extra import hypotheses_section
+    from graphkit.report.sections_hypotheses import hypotheses_section
 
     first = hypotheses_section(collect(CaseStore.open(case))).blocks[0]
     assert isinstance(first, Para)

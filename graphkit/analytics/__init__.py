@@ -1,9 +1,9 @@
 """Network analytics on the actor graph: communities, centrality, hierarchy, brokers.
 
 Pure functions over igraph graphs built from plain edge frames (:mod:`.graph`); ``analyze``
-(:mod:`.run`) applies them to a case and stores the results. Blackouts and hand-offs live in
-their own modules of this package. Names are imported on first use, so importing a submodule
-(e.g. the views) stays cheap.
+(:mod:`.stage`) applies them to a case and stores the results. Blackouts and hand-offs are in
+:mod:`graphkit.signals`. Names are imported on first use, so importing a submodule (e.g. the
+views) stays cheap.
 """
 
 from __future__ import annotations
@@ -12,19 +12,19 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from graphkit.analytics.actors import PARTS, ActorAnalysis, AnalysisSpec, analyze_edges
     from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
     from graphkit.analytics.centrality import betweenness, centrality_table
     from graphkit.analytics.communities import consensus_communities, leiden, leiden_multiplex
     from graphkit.analytics.graph import collapse, from_edges, normalise_layers
     from graphkit.analytics.hierarchy import hierarchy_table
+    from graphkit.analytics.measures import PARTS, ActorAnalysis, AnalysisSpec, analyze_edges
     from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
 
 _EXPORTS = {
-    "PARTS": "actors",
-    "ActorAnalysis": "actors",
-    "AnalysisSpec": "actors",
-    "analyze_edges": "actors",
+    "PARTS": "measures",
+    "ActorAnalysis": "measures",
+    "AnalysisSpec": "measures",
+    "analyze_edges": "measures",
     "betweenness": "centrality",
     "bridging": "brokers",
     "brokerage_roles": "brokers",

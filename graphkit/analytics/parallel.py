@@ -1,7 +1,7 @@
 """Timing and background processes for the parts of an analysis.
 
 :class:`PartClock` records wall-clock and CPU seconds per named part (the ``seconds_by_part``
-of :func:`graphkit.analytics.actors.analyze_edges`); :func:`in_background` runs one part in a
+of :func:`graphkit.analytics.measures.analyze_edges`); :func:`in_background` runs one part in a
 forked process while the caller goes on with another.
 """
 

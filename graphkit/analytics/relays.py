@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.blackouts import fdr_qvalues
+from graphkit.stats import fdr_qvalues
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
@@ -280,7 +280,7 @@ def _top_callees(
 def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
     """The case's time-stamped contacts between actors (``src``, ``dst``, ``start``,
     ``duration_s``), phones mapped to their actors; None when the case has no call records."""
-    from graphkit.analytics.signals_case import load_cdr_events
+    from graphkit.ingest.call_records import load_cdr_events
 
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "src_cdr"):

@@ -1,7 +1,7 @@
 """Sensitivity of rankings to entity resolution: which leaders and brokers survive.
 
 The resolution stage decides which phones belong to one person; a stricter or a looser match
-threshold gives another actor graph. Run :func:`graphkit.analytics.actors.analyze_edges` on
+threshold gives another actor graph. Run :func:`graphkit.analytics.measures.analyze_edges` on
 each and compare the rankings here: an actor *survives* when it is in the top ``k`` under
 every variant. Actor ids may differ between variants (persons merge or split), so each
 variant's table is first mapped to phones: an actor's rank is the best rank of any actor

@@ -6,8 +6,8 @@ threshold (the bottom of the review band) merges more records, a stricter one (i
 fewer; either gives other persons, another actor graph and possibly other leaders and
 brokers. For each variant this runs the real stages on a throw-away copy of the case
 (:meth:`graphkit.store.CaseStore.scratch_copy`; re-cluster the stored pairs with
-:func:`resolution.case.recluster_case`,
-:func:`graphkit.build.build_graph`, :func:`graphkit.analytics.run.analyze` with the recorded
+:func:`resolution.stage.recluster_case`,
+:func:`graphkit.build.build_graph`, :func:`graphkit.analytics.stage.analyze` with the recorded
 seed and settings) and compares the top of each ranking with
 :func:`graphkit.analytics.sensitivity.rank_survival` (actors matched through their phones).
 
@@ -84,7 +84,7 @@ def variant_thresholds(resolve_settings: dict[str, Any]) -> tuple[float, dict[st
 
 
 def _analysis_spec(settings: dict[str, Any]) -> Any:
-    from graphkit.analytics.actors import AnalysisSpec
+    from graphkit.analytics.measures import AnalysisSpec
 
     known = {f.name for f in fields(AnalysisSpec)}
     raw = {k: v for k, v in settings.get("spec", {}).items() if k in known}
@@ -98,10 +98,10 @@ def rerun_at_threshold(
 ) -> pd.DataFrame:
     """Resolution, build and analysis re-run at ``threshold`` on a copy of the case under
     ``workdir``; returns the copy's ``actor_id``, ``phones``, ``leadership``, ``betweenness``."""
-    from graphkit.analytics.run import analyze
+    from graphkit.analytics.stage import analyze
     from graphkit.build import build_graph
-    from resolution.case import recluster_case
     from resolution.spec import ResolutionSpec
+    from resolution.stage import recluster_case
 
     resolve = store.stage("resolve") or {}
     variant = store.scratch_copy(workdir / name)

@@ -40,9 +40,16 @@ err_console = _console(stderr=True)
 ACTOR: dict[str, str | None] = {"actor": None}
 
 
-def open_case(case_dir: Path) -> CaseStore:
-    """Open the case at ``case_dir`` (CaseError with a one-line message otherwise)."""
-    return CaseStore.open(case_dir)
+def open_case(case_dir: Path, *, recover: bool = True) -> CaseStore:
+    """Open the case at ``case_dir`` (CaseError with a one-line message otherwise).
+
+    Unless ``recover`` is False (``audit verify`` only reads), what a killed command left is
+    finished first and the audit chain checked (one-line TamperError, exit 2, when broken).
+    """
+    store = CaseStore.open(case_dir)
+    if recover:
+        store.recover()
+    return store
 
 
 @contextlib.contextmanager

@@ -69,8 +69,8 @@ def analyze(
     Example: graphkit analyze cases/op-lighthouse --seed 7 --only communities --only hierarchy
     (a million actors: graphkit analyze big-case --runs 3 --pivots 64 --null-draws 39 --workers 2)
     """
-    from graphkit.analytics.actors import AnalysisSpec
-    from graphkit.analytics.run import analyze as run_analyze
+    from graphkit.analytics.measures import AnalysisSpec
+    from graphkit.analytics.stage import analyze as run_analyze
     from graphkit.errors import InputError
 
     if resolution <= 0:

@@ -24,7 +24,7 @@ def verify(case_dir: CaseDir) -> None:
 
     Example: graphkit audit verify cases/op-lighthouse
     """
-    store = open_case(case_dir)
+    store = open_case(case_dir, recover=False)
     store.finish_pending_entry()  # an entry a killed command recorded in the manifest
     result = store.audit.verify()
     if not result.ok:
@@ -45,7 +45,7 @@ def head(
 
     Example: graphkit audit head cases/op-lighthouse >> ~/case-notes/heads.txt
     """
-    store = open_case(case_dir)
+    store = open_case(case_dir, recover=False)
     store.finish_pending_entry()
     result = store.audit.verify()
     if not result.ok:
@@ -71,7 +71,7 @@ def log(
 
     Example: graphkit audit log cases/op-lighthouse --limit 10
     """
-    store = open_case(case_dir)
+    store = open_case(case_dir, recover=False)  # a broken log must stay readable
     entries = store.audit.entries()
     if limit is not None:
         entries = entries[-limit:] if limit else []

@@ -62,7 +62,7 @@ def predict_links(
     Cross-layer example (which meetings do the calls suggest?):
     graphkit predict-links CASE --from-layer calls --predict-layer contact:meeting
     """
-    from gnn.case import PredictSettings, predict_case_links
+    from gnn.stage import PredictSettings, predict_case_links
 
     settings = PredictSettings(
         top_k=top,

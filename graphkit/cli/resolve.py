@@ -42,8 +42,8 @@ def resolve(
 
     Example: graphkit resolve mycase --threshold 0.95
     """
-    from resolution.case import resolve_case
     from resolution.spec import ResolutionSpec
+    from resolution.stage import resolve_case
 
     store = open_case(case_dir)
     spec = ResolutionSpec(
@@ -112,7 +112,7 @@ _QUEUES = ("pairs", "handoffs", "links")
 
 def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: bool) -> None:
     """Record a decision on an entity-resolution pair (R...) or a hypothesis (H..., L...)."""
-    import resolution.case  # noqa: F401  (registers the decider of R... pairs)
+    import resolution.stage  # noqa: F401  (registers the decider of R... pairs)
     from graphkit.audit import default_actor
     from graphkit.hypotheses import decide
 

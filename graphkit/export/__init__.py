@@ -8,8 +8,8 @@ records the disclosure in the audit log.
 from __future__ import annotations
 
 from graphkit.export.formats import FORMATS
-from graphkit.export.run import ExportResult, export_case, export_paths
 from graphkit.export.select import Selection, Subgraph, select_subgraph
+from graphkit.export.stage import ExportResult, export_case, export_paths
 
 __all__ = [
     "FORMATS",

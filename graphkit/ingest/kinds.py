@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "DOCUMENT_FIELDS",
     "ENCODED_TYPES",
     "KINDS",
     "PROVENANCE_COLUMNS",
@@ -31,6 +32,9 @@ __all__ = [
 #   number       DOUBLE
 #   partial_date VARCHAR ISO date, possibly partial (YYYY, YYYY-MM); plus <f>_raw
 #   event_type   lower-cased text with synonyms folded (call, sms, data)
+#   sex          'M', 'F' or 'X' from the usual codes (M/F, male/female, 1/2, ...); plus <f>_raw
+#   country      ISO 3166-1 alpha-2 code from a code, name or demonym (pycountry); plus <f>_raw
+#   document     identity document number: upper-case letters and digits; plus <f>_raw
 #   list         VARCHAR[] split on the list separator
 #   phone_list   VARCHAR[] of normalised phones
 #   account_list VARCHAR[] of normalised accounts
@@ -44,6 +48,9 @@ FIELD_TYPES = (
     "number",
     "partial_date",
     "event_type",
+    "sex",
+    "country",
+    "document",
     "list",
     "phone_list",
     "account_list",
@@ -88,7 +95,7 @@ class FieldSpec:
                 return ((n, "BIGINT"),)
             case "number":
                 return ((n, "DOUBLE"),)
-            case "partial_date":
+            case "partial_date" | "sex" | "country" | "document":
                 return ((n, "VARCHAR"), (f"{n}_raw", "VARCHAR"))
             case "list" | "phone_list" | "account_list":
                 return ((n, "VARCHAR[]"),)
@@ -171,9 +178,71 @@ _NAMES = (
 _DOB = _f("dob", "partial_date", "date_of_birth", "birth_date", "birthdate", "born")
 _ADDRESS = _f("address", "text", "street_address", "address_line", "addr")
 _POSTCODE = _f("postcode", "text", "post_code", "zip", "zipcode", "postal_code")
-_ID_NUMBER = _f(
-    "id_number", "text", "national_id", "passport", "id_no", "document_number", "soc_sec_id"
+_ID_NUMBER = _f("id_number", "text", "id_no", "document_number", "soc_sec_id")
+_SEX = _f("sex", "sex", "gender", "sex_code", "gender_code", doc="M, F or X")
+_BIRTH_PLACE = _f(
+    "birth_place",
+    "text",
+    "place_of_birth",
+    "birthplace",
+    "pob",
+    "born_in",
+    "city_of_birth",
+    "town_of_birth",
 )
+_BIRTH_COUNTRY = _f(
+    "birth_country", "country", "country_of_birth", "cob", "birth_nation", "born_country"
+)
+_NATIONALITY = _f("nationality", "country", "citizenship", "nationality_code", "citizen_of")
+_OCCUPATION = _f("occupation", "text", "job", "job_title", "profession", "employment")
+#: typed identity documents, each with its issuing country
+_DOCUMENTS = (
+    _f("passport_number", "document", "passport", "passport_no", "passport_num", "passport_id"),
+    _f(
+        "passport_country",
+        "country",
+        "passport_issuing_country",
+        "passport_issuer",
+        "passport_issued_by",
+    ),
+    _f(
+        "national_id",
+        "document",
+        "national_id_number",
+        "national_id_no",
+        "id_card",
+        "id_card_number",
+        "id_card_no",
+        "identity_card",
+        "identity_card_number",
+    ),
+    _f("national_id_country", "country", "id_card_country", "national_id_issuer"),
+    _f(
+        "driving_licence",
+        "document",
+        "driving_licence_number",
+        "driving_licence_no",
+        "driving_license",
+        "driving_license_number",
+        "drivers_license",
+        "driver_license",
+        "drivers_licence",
+        "licence_number",
+        "license_number",
+        "dl_number",
+    ),
+    _f(
+        "driving_licence_country",
+        "country",
+        "driving_license_country",
+        "licence_country",
+        "license_country",
+    ),
+)
+#: person fields beyond names and dob that person-bearing kinds share
+_PERSON_DETAILS = (_SEX, _BIRTH_PLACE, _BIRTH_COUNTRY, _NATIONALITY)
+#: fields that identify a person on their own (a record needs one of them, or a name)
+DOCUMENT_FIELDS = ("passport_number", "national_id", "driving_licence")
 
 KINDS: dict[str, KindSpec] = {
     k.name: k
@@ -281,6 +350,8 @@ KINDS: dict[str, KindSpec] = {
                 _ADDRESS,
                 _POSTCODE,
                 _ID_NUMBER,
+                *_PERSON_DETAILS,
+                *_DOCUMENTS,
                 _f("operator", "text", "carrier", "network", "provider"),
                 _f("imsi", "text", "sim"),
                 _f("activated", "timestamp", "activation_date", "start_date", "activated_at"),
@@ -300,12 +371,19 @@ KINDS: dict[str, KindSpec] = {
                 _ADDRESS,
                 _POSTCODE,
                 _ID_NUMBER,
+                *_PERSON_DETAILS,
+                _OCCUPATION,
+                *_DOCUMENTS,
                 _f("phones", "phone_list", "phone", "phone_numbers", "telephones"),
                 _f("emails", "list", "email", "email_addresses"),
                 _f("accounts", "account_list", "account", "iban", "ibans", "bank_accounts"),
             ),
             "Person records (police, intelligence, open sources).",
-            needs_one_of=(("first_name", "last_name", "full_name", "id_number"),),
+            # what resolution can match a record on (resolution.records): names, id numbers,
+            # identity documents, emails
+            needs_one_of=(
+                ("first_name", "last_name", "full_name", "id_number", *DOCUMENT_FIELDS, "emails"),
+            ),
         ),
         KindSpec(
             "accounts",
@@ -315,6 +393,9 @@ KINDS: dict[str, KindSpec] = {
                 *_NAMES[:2],
                 _DOB,
                 _ADDRESS,
+                *_PERSON_DETAILS,
+                _OCCUPATION,
+                *_DOCUMENTS,
                 _f("bank", "text", "bank_name", "bic", "institution"),
                 _f("opened", "timestamp", "open_date", "opened_at", "opening_date"),
                 _f("closed", "timestamp", "close_date", "closed_at", "closing_date"),

@@ -19,6 +19,7 @@ Without a mapping (or for fields it leaves out) common column names are recognis
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from graphkit.ingest.kinds import KindSpec, get_kind, normalise_column_name
 __all__ = ["Mapping", "ReadOptions", "ResolvedMapping", "load_mapping", "resolve_mapping"]
 
 _DURATION_FORMATS = ("s", "ms", "min", "hms")
+_PARTIAL_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
 _NUMBER_FORMATS = ("decimal_point", "decimal_comma")
 _ENCODINGS = {
     "utf-8": "utf-8",
@@ -78,6 +80,9 @@ class Mapping:
     default_region: str = "GB"
     read: ReadOptions = field(default_factory=ReadOptions)
     source_name: str | None = None
+    # earliest plausible partial date (dates of birth): "YYYY", "YYYY-MM" or "YYYY-MM-DD";
+    # None = 1900. Historical records (people born centuries ago) set it lower.
+    earliest_date: str | None = None
 
     def __post_init__(self) -> None:
         spec = get_kind(self.kind)
@@ -100,6 +105,10 @@ class Mapping:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise MappingError(f"unknown time zone {self.timezone!r}") from None
+        if self.earliest_date is not None and not _PARTIAL_DATE.fullmatch(self.earliest_date):
+            raise MappingError(
+                f"earliest_date must be YYYY, YYYY-MM or YYYY-MM-DD, got {self.earliest_date!r}"
+            )
         if self.default_region.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise MappingError(f"unknown phone region {self.default_region!r} (e.g. GB, IT, US)")
         for name, fmt in self.formats.items():
@@ -126,6 +135,7 @@ class Mapping:
             "formats": dict(self.formats),
             "timezone": self.timezone,
             "default_region": self.default_region,
+            **({"earliest_date": self.earliest_date} if self.earliest_date else {}),
             "read": {
                 "delimiter": self.read.delimiter,
                 "encoding": self.read.encoding,
@@ -165,6 +175,7 @@ def load_mapping(path: Path | None, *, kind: str) -> Mapping:
         "columns",
         "constants",
         "formats",
+        "earliest_date",
     }
     unknown = sorted(set(data) - known_top)
     if unknown:
@@ -201,6 +212,7 @@ def load_mapping(path: Path | None, *, kind: str) -> Mapping:
             header=bool(read.get("header", True)),
         ),
         source_name=str(source_name) if source_name is not None else None,
+        earliest_date=str(data["earliest_date"]) if "earliest_date" in data else None,
     )
 
 

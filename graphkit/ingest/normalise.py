@@ -13,6 +13,13 @@ from datetime import timedelta
 import duckdb
 
 from graphkit.errors import MappingError
+from graphkit.ingest.codes import (
+    DOCUMENT_PLACEHOLDERS,
+    SEX_CODES,
+    SEX_UNKNOWN,
+    clean_code_sql,
+    country_keys,
+)
 from graphkit.ingest.kinds import FieldSpec
 from graphkit.ingest.mapping import ResolvedMapping
 from graphkit.ingest.sql import (
@@ -101,8 +108,13 @@ _DETAILS = {
     "negative_duration": "negative duration",
     "non_finite_number": "not a finite number",
     "bad_number": "not a number",
-    "missing_identity": "no name or id_number",
+    "missing_identity": "no name, id_number, identity document or email",
+    "bad_sex": "not a sex code (M, F, X, male, female, 1, 2, ...; U or unknown for not known)",
+    "unknown_country": "not an ISO 3166 country code, country name or nationality",
+    "bad_document_number": "not a document number (4 to 24 letters and digits)",
 }
+#: temp table of recognised country spellings (cleaned key -> ISO 3166-1 alpha-2)
+COUNTRY_TABLE = "_lk_country"
 
 
 # by-raw-value lookup table of each identifier type (built by graphkit.ingest.lookups)
@@ -222,6 +234,43 @@ def _event_type(v: str) -> str:
     return f"CASE {whens} ELSE lower({v}) END"
 
 
+def _ensure_country_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the country spellings table (a temp table of this connection) once."""
+    keys, codes = country_keys()
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {COUNTRY_TABLE} AS "
+        "SELECT unnest($k) AS key, unnest($c) AS code",
+        {"k": list(keys), "c": list(codes)},
+    )
+
+
+def _sex(plan: NormalisePlan, tv: str) -> tuple[str, str]:
+    """(value, error) SQL of a sex field over its trimmed value ``tv``."""
+    key = clean_code_sql(tv)
+    whens = " ".join(
+        f"WHEN list_contains({plan.param(sorted(k for k, v in SEX_CODES.items() if v == code))},"
+        f" {key}) THEN '{code}'"
+        for code in ("M", "F", "X")
+    )
+    value = f"CASE {whens} END"
+    unknown = plan.param(sorted(SEX_UNKNOWN))
+    return value, f"NOT list_contains({unknown}, {key})"
+
+
+def _document(plan: NormalisePlan, tv: str) -> tuple[str, str]:
+    """(value, validity) SQL of a document number: letters and digits, upper case.
+
+    Spaces, dots, hyphens and slashes are dropped; placeholders ("N/A", "none") are no value;
+    anything else must be 4 to 24 letters and digits.
+    """
+    compact = f"regexp_replace(upper({tv}), '[\\s./-]+', '', 'g')"
+    placeholder = (
+        f"list_contains({plan.param(sorted(DOCUMENT_PLACEHOLDERS))}, {clean_code_sql(tv)})"
+    )
+    value = f"CASE WHEN {placeholder} THEN NULL ELSE nullif({compact}, '') END"
+    return value, f"regexp_full_match({compact}, '[A-Z0-9]{{4,24}}')"
+
+
 def list_items(plan: NormalisePlan, spec: FieldSpec, v: str, rm: ResolvedMapping) -> str:
     sep = rm.mapping.formats.get(spec.name)
     pattern = plan.param("[" + "".join("\\" + c for c in sep) + "]" if sep else "[;|]")
@@ -251,6 +300,8 @@ def plan_normalise(
     """
     plan = NormalisePlan()
     spec = rm.mapping.spec
+    if any(f.type == "country" for f in spec.fields if f.name in rm.fields):
+        _ensure_country_table(con)
     for f in spec.fields:
         if f.name == "record_id":
             continue
@@ -323,14 +374,56 @@ def plan_normalise(
                 plan.selects.append(f"{partial_date_sql(plan, f, v, rm)} AS {n}")
                 plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
                 # partial dates compare as text: '1899-12' < '1900' and '2031' > '2030-01-02'
-                dlo = plan.param(EARLIEST.date().isoformat()[:4])
+                earliest = rm.mapping.earliest_date or EARLIEST.date().isoformat()[:4]
+                dlo = plan.param(earliest)
                 dhi = plan.param((latest_plausible() - timedelta(days=1)).date().isoformat())
                 err = (
                     f"CASE WHEN {tv} IS NULL THEN {missing} "
                     f"WHEN {n} < {dlo} OR {n} > {dhi} THEN 'implausible_date' END"
                 )
+                if rm.mapping.earliest_date:
+                    plan.details[len(plan.errors)] = _detail_sql(
+                        plan,
+                        tv,
+                        {
+                            "implausible_date": f"date before {earliest} or after the day after the"
+                            " ingest (earliest_date)"
+                        },
+                    )
             case "event_type":
                 plan.selects.append(f"t.{quote_ident('v__' + f.name + '__value')} AS {n}")
+            case "sex":
+                value = _sex(plan, v)[0]
+                plan.selects.append(f"{value} AS {n}")
+                plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
+                bad = _sex(plan, tv)[1]
+                err = (
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} IS NULL AND {bad} THEN 'bad_sex' END"
+                )
+            case "country":
+                alias = quote_ident(f"j_{f.name}")
+                plan.joins.append(
+                    f"LEFT JOIN {COUNTRY_TABLE} {alias} "
+                    f"ON {alias}.key = {clean_code_sql(field_value_sql(plan, rm, f.name))}"
+                )
+                code = quote_ident(f"v__{f.name}__value")
+                plan.trims[f.name] += f", {alias}.code AS {code}"
+                plan.selects.append(f"t.{code} AS {n}")
+                plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
+                err = (
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} IS NULL THEN 'unknown_country' END"
+                )
+            case "document":
+                value = _document(plan, v)[0]
+                plan.selects.append(f"{value} AS {n}")
+                plan.selects.append(f"{v} AS {quote_ident(f.name + '_raw')}")
+                ok = _document(plan, tv)[1]
+                err = (
+                    f"CASE WHEN {tv} IS NULL THEN {missing} "
+                    f"WHEN {n} IS NOT NULL AND NOT {ok} THEN 'bad_document_number' END"
+                )
             case "list" | "phone_list" | "account_list":
                 items = list_items(plan, f, v, rm)
                 if f.type != "list":

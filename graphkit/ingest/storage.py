@@ -249,6 +249,9 @@ def ensure_staging_tables(con: duckdb.DuckDBPyConnection) -> None:
     for spec in KINDS.values():
         if not spec.encoded:
             con.execute(storage_ddl(spec))
+            # fields added to a kind since the case was made (person details, documents)
+            for col, dtype in storage_columns(spec):
+                con.execute(f"ALTER TABLE {spec.table} ADD COLUMN IF NOT EXISTS {_q(col)} {dtype}")
             continue
         if _table_type(con, spec.table) == "BASE TABLE":
             _migrate(con, spec)

@@ -7,6 +7,6 @@ file (:mod:`.html`, :mod:`.markdown`), audited as a consultation.
 
 from __future__ import annotations
 
-from graphkit.report.run import REPORT_FORMATS, ReportResult, default_report_path, write_report
+from graphkit.report.stage import REPORT_FORMATS, ReportResult, default_report_path, write_report
 
 __all__ = ["REPORT_FORMATS", "ReportResult", "default_report_path", "write_report"]

@@ -26,7 +26,9 @@ from graphkit.report.blocks import (
     Table,
 )
 from graphkit.report.collect import CaseFacts
-from graphkit.report.sections_extra import activity_section, hypotheses_section, methods_section
+from graphkit.report.sections_activity import activity_section
+from graphkit.report.sections_hypotheses import hypotheses_section
+from graphkit.report.sections_methods import methods_section
 from graphkit.report.text import community_key, label_of, short_label
 from graphkit.report.text import fmt as _fmt
 

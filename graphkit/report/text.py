@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-__all__ = ["community_index", "community_key", "evidence_text", "fmt", "label_of", "short_label"]
+if TYPE_CHECKING:
+    from graphkit.report.collect import CaseFacts
+
+__all__ = [
+    "community_index",
+    "community_key",
+    "display_names",
+    "evidence_text",
+    "fmt",
+    "label_of",
+    "short_label",
+]
 
 
 def community_key(value: Any) -> str | None:
@@ -85,3 +96,15 @@ def short_label(row: Any, *, max_chars: int = 24) -> str:
     name = row.get("name") if hasattr(row, "get") else None
     text = name if isinstance(name, str) and name.strip() else str(row["actor_id"])
     return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+
+
+def display_names(facts: CaseFacts) -> dict[str, str]:
+    """Each actor's label by its id, and each of its other phones as ``phone (label)``."""
+    if facts.actors.empty:
+        return {}
+    out = {str(r["actor_id"]): label_of(r) for _, r in facts.actors.iterrows()}
+    for _, r in facts.actors.iterrows():
+        for p in r["phones"] if r["phones"] is not None else []:
+            if p != r["actor_id"]:
+                out.setdefault(str(p), f"{p} ({short_label(r)})")
+    return out

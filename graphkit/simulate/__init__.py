@@ -9,7 +9,7 @@ swaps and hidden ties, and noise at configured rates, are recorded in ``truth/``
 
 from __future__ import annotations
 
-from graphkit.simulate.run import SimulationResult, simulate
 from graphkit.simulate.spec import NoiseSpec, SimulationSpec
+from graphkit.simulate.stage import SimulationResult, simulate
 
 __all__ = ["NoiseSpec", "SimulationResult", "SimulationSpec", "simulate"]

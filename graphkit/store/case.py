@@ -419,6 +419,21 @@ class CaseStore:
                     Path(line).unlink(missing_ok=True)
             listing.unlink()
 
+    def recover(self) -> None:
+        """Finish what a killed command left and check the audit chain (TamperError when
+        broken); what every command does before it reads or writes. Takes the case lock."""
+        if self.active() is not None:
+            return
+        self.lock.acquire()
+        try:
+            con = self._open(read_only=False)
+            try:
+                self._recover(con)
+            finally:
+                con.close()
+        finally:
+            self.lock.release()
+
     def _recover(self, con: duckdb.DuckDBPyConnection) -> None:
         """Finish what a killed command left, after checking the audit chain (under the lock)."""
         self._finish_pending_entry()

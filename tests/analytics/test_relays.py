@@ -172,7 +172,7 @@ def test_leadership_with_relays_puts_tiers_first_and_keeps_order_within() -> Non
 
 
 def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
-    from graphkit.analytics.actors import AnalysisSpec, analyze_edges
+    from graphkit.analytics.measures import AnalysisSpec, analyze_edges
 
     rng = np.random.default_rng(3)
     crew = ["L", "S1", "S2", "S3", "S4"]

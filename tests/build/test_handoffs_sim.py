@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graphkit.analytics.signals_case import detect_handoffs_in_case
-from graphkit.analytics.signals_views import handoffs_view
 from graphkit.build import build_graph
 from graphkit.hypotheses import decide_hypothesis
+from graphkit.signals.stage import detect_handoffs_in_case
+from graphkit.signals.views import handoffs_view
 
-from ..analytics.signals_sim import simulate
-from ..analytics.test_blackouts_case import SMALL, ingest_sim
+from ..signals.sim import simulate
+from ..signals.test_stage_blackouts import SMALL, ingest_sim
 
 
 def test_confirmed_true_handoffs_join_old_and_new_numbers(tmp_path: Path) -> None:

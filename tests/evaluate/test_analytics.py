@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from graphkit.analytics.groups_evaluate import actor_truth, score_groups
-from graphkit.analytics.run import analyze
+from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.evaluate import all_evaluators, evaluate_case
 from graphkit.ingest import ingest_file
@@ -110,8 +110,8 @@ def test_registered_and_skipped_before_analysis(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> tuple[CaseStore, Path]:
-    from resolution.case import resolve_case
     from resolution.spec import ResolutionSpec
+    from resolution.stage import resolve_case
 
     root = tmp_path_factory.mktemp("analyze_eval")
     out = root / "sim"

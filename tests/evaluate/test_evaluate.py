@@ -135,7 +135,7 @@ def test_signal_stages_are_evaluated_once_they_have_run(sim: Path, tmp_path: Pat
     before = evaluate_case(store, sim / "truth")
     assert before["blackouts"] == {"status": "skipped"}
     assert before["handoffs"] == {"status": "skipped"}
-    from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+    from graphkit.signals.stage import detect_blackouts_in_case, detect_handoffs_in_case
 
     detect_blackouts_in_case(store)
     detect_handoffs_in_case(store, use_imei=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graphkit.analytics.run import analyze
+from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.errors import InputError
 from graphkit.evaluate import evaluate_case, truth_kind

@@ -12,12 +12,12 @@ import json
 import shutil
 from pathlib import Path
 
-from graphkit.analytics.actors import AnalysisSpec
-from graphkit.analytics.run import analyze
-from graphkit.analytics.signals_case import detect_blackouts_in_case, detect_handoffs_in_case
+from graphkit.analytics.measures import AnalysisSpec
+from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.ingest import ingest_file
 from graphkit.runfile import load_case_file
+from graphkit.signals.stage import detect_blackouts_in_case, detect_handoffs_in_case
 from graphkit.simulate import SimulationSpec, simulate
 from graphkit.store import CaseStore
 
@@ -89,8 +89,8 @@ def simulated_case(root: Path, *, signals: bool = False) -> Path:
 def resolved_case(root: Path) -> Path:
     """A simulated case with entity resolution (Splink) before build and analyze."""
     if "resolved" not in _BUILT:
-        from resolution.case import resolve_case
         from resolution.spec import ResolutionSpec
+        from resolution.stage import resolve_case
 
         base = root / "resolved-base"
         result = simulate(base / "sim", spec=SimulationSpec(seed=11, people=150, days=14, groups=2))

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import unicodedata
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -94,7 +95,7 @@ def test_guard_property(text: str) -> None:
 
 
 def test_csv_round_trip_keeps_phones_and_neutralises_formulas() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": "p1", "phone": "+447700900123", "name": "＝SUM(A1)", "n": -5},
         {"id": "p2", "phone": "-5", "name": "-cmd|' /C calc'!A0", "n": 3},
         {"id": "p3", "phone": "+44 7700 900123", "name": "Anna", "n": None},

@@ -80,8 +80,8 @@ def fake_sources(er_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 @pytest.fixture(scope="session")
 def trained_model(fake_sources: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained on the persons + subscribers case, saved as JSON (trained once)."""
-    from resolution.case import MODEL_FILE, resolve_case
     from resolution.spec import ResolutionSpec
+    from resolution.stage import MODEL_FILE, resolve_case
 
     case = tmp_path_factory.mktemp("train") / "case"
     store = new_case(case, fake_sources, ("persons", "subs"))

@@ -79,7 +79,7 @@ def test_background_ties_are_canonical_and_unique() -> None:
 
 def test_timeline_segments_cover_every_person() -> None:
     pop, groups, group_ties, bg = _world()
-    from graphkit.simulate.run import _dedupe
+    from graphkit.simulate.stage import _dedupe
     from graphkit.simulate.world import Ties
 
     ties = _dedupe(Ties.concat([group_ties, bg]))

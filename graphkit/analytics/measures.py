@@ -1,0 +1,389 @@
+"""All network measures for one actor graph, as plain frames (no case store involved).
+
+:func:`analyze_edges` is the pure core of ``graphkit analyze``: edge frame in, one row per
+actor and one per community out, each row with structured evidence and a sentence a person can
+check. The sensitivity analysis calls it again on the edges of other entity-resolution
+thresholds (:mod:`graphkit.analytics.sensitivity`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from graphkit.analytics.explanations import explain_actors
+from graphkit.analytics.graph import collapse, from_edges, normalise_layers
+from graphkit.analytics.parallel import PartClock, in_background
+from graphkit.analytics.projections import Projection, edge_arrays, project
+
+if TYPE_CHECKING:
+    from graphkit.analytics.brokers import KeyPlayers
+    from graphkit.analytics.centrality import BetweennessEstimate
+
+__all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
+
+log = logging.getLogger(__name__)
+
+PARTS = ("communities", "centrality", "hierarchy", "brokers")
+_NEEDS = {
+    "communities": set(),
+    "centrality": set(),
+    "hierarchy": {"communities", "centrality"},
+    "brokers": {"communities", "centrality"},
+}
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """Settings of the network analysis, saved with each run.
+
+    ``directed_tokens``: a ``contact:*`` layer whose name contains one of these is a directed
+    communication (its rows keep their direction); other contact layers (meetings,
+    sightings, kinship ...) are symmetric ties and are mirrored. ``calls``, ``sms`` and
+    ``money`` are always directed. Layers with fewer than ``min_layer_edges`` ties are pooled
+    into ``contact:other`` so that multiplex communities see no near-empty layers.
+    ``rank_direction``: who ranks higher in a directed tie, ``caller`` (default; best on the
+    real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
+    ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
+    it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
+    ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
+    ``blackout_fdr``: the false discovery rate at which blackouts are reported (see
+    :data:`graphkit.signals.stage.BLACKOUT_FDR`).
+    """
+
+    n_runs: int = 10
+    consensus_threshold: float = 0.5
+    resolution: float = 1.0
+    exact_betweenness_max: int = 5000
+    betweenness_pivots: int = 256
+    hierarchy_null_draws: int = 200
+    hierarchy_significance: float = 0.05
+    broker_candidates: int = 2000
+    key_player_set: int = 3
+    min_layer_edges: int = 10
+    directed_tokens: tuple[str, ...] = (
+        "call",
+        "phone",
+        "sms",
+        "text",
+        "message",
+        "wiretap",
+        "transfer",
+        "payment",
+        "money",
+    )
+    layer_weights: dict[str, float] = field(default_factory=dict)
+    rank_direction: str = "caller"
+    relay_window_s: float = 1800.0
+    workers: int = 1
+    blackout_fdr: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:
+            raise ValueError("n_runs must be >= 1 and consensus_threshold in (0, 1]")
+        if self.resolution <= 0:
+            raise ValueError("resolution must be positive")
+        if self.rank_direction not in ("caller", "callee"):
+            raise ValueError("rank_direction must be 'caller' or 'callee'")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class ActorAnalysis:
+    """Result of :func:`analyze_edges`: per-actor rows, per-community rows, key players."""
+
+    actors: pd.DataFrame
+    communities: pd.DataFrame
+    key_players: pd.DataFrame
+    summary: dict[str, object]
+
+
+def _is_directed(layer: str, tokens: Iterable[str]) -> bool:
+    if layer in ("calls", "sms", "money"):
+        return True
+    name = layer.removeprefix("contact:").lower()
+    return any(re.search(re.escape(t), name) for t in tokens)
+
+
+def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str]]:
+    """Pool sparse layers, mirror symmetric ones; returns the edges and the directed layers."""
+    e = edges[["src", "dst", "weight", "layer"]].copy()
+    e["layer"] = e["layer"].astype(str)
+    sizes = e.groupby("layer")["src"].size()
+    small = [
+        x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")
+    ]
+    if small and len(small) < len(sizes):
+        e.loc[e["layer"].isin(small), "layer"] = "contact:other"
+    layers = sorted(e["layer"].unique())
+    directed = [x for x in layers if _is_directed(x, spec.directed_tokens)]
+    mirror = e[~e["layer"].isin(directed)]
+    if mirror.empty:  # every layer directed: nothing to mirror, no copy of a large frame
+        return e.reset_index(drop=True), directed
+    flipped = mirror.rename(columns={"src": "dst", "dst": "src"})
+    return pd.concat([e, flipped], ignore_index=True), directed
+
+
+def analyze_edges(
+    edges: pd.DataFrame,
+    *,
+    actors: Iterable[str],
+    seed: int,
+    spec: AnalysisSpec | None = None,
+    only: Iterable[str] | None = None,
+    contacts: pd.DataFrame | None = None,
+) -> ActorAnalysis:
+    """Communities, centrality, hierarchy and brokers of an actor graph.
+
+    ``edges`` has ``src``, ``dst``, ``weight``, ``layer`` (see :func:`prepare_edges` for how
+    layers are treated); ``actors`` lists every actor (isolated ones included). ``only``
+    picks parts from :data:`PARTS` (their prerequisites run too). ``contacts``: time-stamped
+    contacts between actors (:func:`graphkit.analytics.relays.load_actor_contacts`); when given,
+    the hierarchy part also measures relayed orders and folds them into ``leadership``
+    (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). Deterministic for ``seed``.
+    The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
+    """
+    from graphkit.analytics.centrality import centrality_table
+    from graphkit.analytics.communities import consensus_communities
+    from graphkit.analytics.hierarchy import hierarchy_table
+
+    spec = spec or AnalysisSpec()
+    wanted = set(PARTS if only is None else only)
+    unknown = wanted - set(PARTS)
+    if unknown:
+        raise ValueError(f"unknown analysis part(s) {sorted(unknown)}")
+    for part in list(wanted):
+        wanted |= _NEEDS[part]
+    clock = PartClock()
+    with clock("graph"):
+        prepared, directed = prepare_edges(edges, spec)
+        raw = from_edges(prepared, nodes=actors)
+        g = normalise_layers(raw)
+        names = raw.vs["name"]
+        ids = np.asarray(names, dtype=object)
+        n = len(ids)
+        layer_list = sorted(set(raw.es["layer"])) if raw.ecount() else []
+        single_layer = len(layer_list) <= 1
+        # The two projections every measure shares, built once from edge arrays (reading
+        # edges back out of igraph costs as much as building a graph).
+        src, dst = edge_arrays(raw)
+        weight = np.asarray(g.es["weight"], dtype=float) if raw.ecount() else np.zeros(0)
+        if single_layer:  # raw's edges are already one per (src, dst), in project()'s order
+            d = Projection(collapse(g, directed=True), src, dst, weight)
+        else:
+            d = project(n, src, dst, weight, directed=True, names=names)
+        u = project(n, src, dst, weight, directed=False, names=names)
+        del src, dst, weight
+    table = pd.DataFrame({"actor_id": ids})
+    summary: dict[str, object] = {
+        "actors": n,
+        "edges": raw.ecount(),
+        "layers": layer_list,
+        "directed_layers": directed,
+        "parts": sorted(wanted),
+    }
+    membership = np.zeros(n, dtype=np.int64)
+    communities = pd.DataFrame()
+    kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
+
+    def centrality() -> tuple[pd.DataFrame, BetweennessEstimate]:
+        return centrality_table(
+            d.graph,
+            seed=seed,
+            exact_max_vertices=spec.exact_betweenness_max,
+            max_pivots=spec.betweenness_pivots,
+            undirected=u.graph,
+        )
+
+    # With workers, centrality (which needs no communities) runs in a forked process beside
+    # the consensus, filling the core its Leiden runs leave idle.
+    beside = "centrality" in wanted and "communities" in wanted and spec.workers > 1
+    pending = in_background(centrality) if beside else None
+    if "communities" in wanted:
+        with clock("communities" + (" (centrality beside)" if beside else "")):
+            c = consensus_communities(
+                u.graph if single_layer else g,
+                seed=seed,
+                n_runs=spec.n_runs,
+                threshold=spec.consensus_threshold,
+                resolution=spec.resolution,
+                layer_weights=spec.layer_weights or None,
+                workers=spec.workers,
+            )
+        membership = c.membership
+        table["community"] = membership
+        table["community_confidence"] = c.confidence
+        summary.update(
+            communities=c.n_communities,
+            community_method=c.method,
+            modularity=round(c.modularity, 6),
+            consensus_rounds=c.rounds,
+            consensus_converged=c.converged,
+        )
+    del g
+    if "centrality" in wanted:
+        with clock("centrality (rest)" if pending else "centrality"):
+            cent, between = pending() if pending else centrality()
+        table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
+        summary.update(
+            betweenness_exact=between.exact,
+            betweenness_pivots=between.pivots,
+            betweenness_epsilon=between.epsilon,
+            betweenness_delta=between.delta,
+            betweenness_error_bound=between.error_bound,
+        )
+    pending_brokers = None
+    if "brokers" in wanted:
+        betweenness = table["betweenness"].to_numpy()
+
+        def brokers() -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, PartClock]:
+            return _broker_frames(d, u, membership, betweenness, spec)
+
+        # with workers, beside the hierarchy (the brokers need no hierarchy)
+        beside_h = spec.workers > 1 and "hierarchy" in wanted
+        pending_brokers = in_background(brokers) if beside_h else brokers
+    if "hierarchy" in wanted:
+        with clock("hierarchy"):
+            # hierarchy_table keeps only the ``directed`` layers itself
+            h = hierarchy_table(
+                raw,
+                membership,
+                table["pagerank"].to_numpy(),
+                seed=seed,
+                n_null=spec.hierarchy_null_draws,
+                significance=spec.hierarchy_significance,
+                directed=directed,
+                rank_direction=spec.rank_direction,
+            )
+        h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
+        table = pd.concat([table, h], axis=1)
+        if contacts is not None:
+            with clock("hierarchy"):
+                table = _with_relays(table, contacts, spec)
+    if pending_brokers is not None:
+        full, bridge, kp, broker_clock = pending_brokers()
+        suffix = " (beside hierarchy)" if pending_brokers is not brokers else ""
+        for part in broker_clock.wall:
+            clock.wall[part + suffix] = broker_clock.wall[part]
+            clock.cpu[part + suffix] = broker_clock.cpu[part]
+        table = pd.concat([table, full, bridge], axis=1)
+        table["fragmentation_gain"] = kp.single["fragmentation_gain"].to_numpy()
+        table["pieces_if_removed"] = kp.single["pieces"].to_numpy()
+        kp_frame = pd.DataFrame(
+            {
+                "rank": np.arange(1, len(kp.greedy_set) + 1),
+                "actor_id": ids[list(kp.greedy_set)] if kp.greedy_set else [],
+                "fragmentation_after": list(kp.greedy_fragmentation),
+            }
+        )
+        summary["fragmentation"] = kp.base
+    with clock("explanations"):
+        if "communities" in wanted:
+            communities = _community_rows(u, table, membership)
+        table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+        if "relay_evidence" in table.columns:
+            table = _explain_relays(table)
+            summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
+            summary["relay_middle_links"] = int((table["relay_tier"] == 1).sum())
+    summary["seconds_by_part"] = clock.summary()
+    log.info("analysis seconds by part: %s", clock.wall)
+    return ActorAnalysis(table, communities, kp_frame, summary)
+
+
+def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
+    from graphkit.analytics.hierarchy import leadership_with_relays
+    from graphkit.analytics.relays import relay_table
+
+    relays = relay_table(
+        contacts,
+        actor_to_community=dict(zip(table["actor_id"], table["community"], strict=True)),
+        window_s=spec.relay_window_s,
+        significance=spec.hierarchy_significance,
+    )
+    cols = ["relay_tier", "relay_calls", "relay_onward", "relay_expected", "relay_q_value"]
+    out = table.merge(relays[["actor_id", *cols, "relay_evidence"]], on="actor_id", how="left")
+    out["relay_tier"] = out["relay_tier"].fillna(0).astype(np.int64)
+    out["leadership"] = leadership_with_relays(out["leadership"].to_numpy(), out["relay_tier"])
+    # a chain head passes orders down and relays none: call direction's guess of a superior
+    # for it (often one of its own relayers) would contradict that evidence
+    head = (out["relay_tier"] == 2).to_numpy()
+    out["level"] = np.where(head, 0, out["level"])
+    out["superior"] = out["superior"].where(~head, None)
+    out["superior_probability"] = np.where(head, np.nan, out["superior_probability"])
+    return out
+
+
+def _explain_relays(table: pd.DataFrame) -> pd.DataFrame:
+    from graphkit.analytics.relays import explain_relay
+
+    evidence, texts = [], []
+    for ev, text, row in zip(
+        table["evidence"], table["explanation"], table.to_dict("records"), strict=True
+    ):
+        relay, sentence = explain_relay(row)
+        evidence.append({**ev, "relay": relay} if relay else ev)
+        texts.append(f"{text}; {sentence}" if sentence else text)
+    return table.drop(columns=["relay_evidence"]).assign(evidence=evidence, explanation=texts)
+
+
+def _broker_frames(
+    d: Projection,
+    u: Projection,
+    membership: np.ndarray,
+    betweenness: np.ndarray,
+    spec: AnalysisSpec,
+) -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, PartClock]:
+    """Brokerage (for the most between actors on large graphs), bridging and key players,
+    with their own timings (this may run in a forked process)."""
+    from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
+
+    clock = PartClock()
+    n = len(membership)
+    with clock("brokerage"):
+        order = np.argsort(-betweenness, kind="stable")
+        cand = (
+            np.sort(order[: spec.broker_candidates]).tolist()
+            if n > spec.broker_candidates
+            else None
+        )
+        roles = brokerage_roles(d, membership, vertices=cand)
+        full = pd.DataFrame({"vertex": np.arange(n)}).merge(roles, on="vertex", how="left")
+        full["broker_role"] = full["broker_role"].fillna("none")
+        full = full.drop(columns=["vertex"]).fillna({"brokerage": 0})
+    with clock("bridging"):
+        bridge = bridging(u, membership)
+    with clock("key_players"):
+        kp = key_players(u, set_size=spec.key_player_set)
+    return full, bridge, kp, clock
+
+
+def _community_rows(u: Projection, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
+    """Per community: size, ties inside (undirected pairs), density, leader, confidence."""
+    a, b = u.src, u.dst
+    inside = membership[a] == membership[b] if len(a) else np.zeros(0, bool)
+    k = int(membership.max()) + 1 if len(membership) else 0
+    size = np.bincount(membership, minlength=k)
+    ties = np.bincount(membership[a[inside]], minlength=k) if len(a) else np.zeros(k)
+    pairs = size * (size - 1) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        density = np.where(pairs > 0, ties / np.maximum(pairs, 1), np.nan)
+    rows = pd.DataFrame({"community": np.arange(k), "size": size, "ties": ties, "density": density})
+    if "leadership" in table.columns:
+        top = table.sort_values(["community", "leadership"], ascending=[True, False])
+        lead = top.groupby("community").head(1).set_index("community")
+        rows["leader"] = lead["actor_id"].reindex(rows["community"]).to_numpy()
+        rows["hierarchy_p_value"] = lead["hierarchy_p_value"].reindex(rows["community"]).to_numpy()
+    if "community_confidence" in table.columns:
+        conf = table.groupby("community")["community_confidence"].mean()
+        rows["mean_confidence"] = conf.reindex(rows["community"]).to_numpy()
+    return rows

@@ -1,0 +1,129 @@
+"""Report section on activity: hour-of-week heatmaps, a timeline, the blackouts table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from graphkit.report import figures
+from graphkit.report.blocks import Block, Figure, Para, Section, Table
+from graphkit.report.collect import CaseFacts
+from graphkit.report.sections_hypotheses import MAX_HYPOTHESIS_ROWS
+from graphkit.report.text import display_names, fmt
+
+__all__ = ["activity_section"]
+
+MAX_TIMELINE_ROWS = 24
+
+
+def _heatmaps(facts: CaseFacts) -> Figure:
+    grids = [("all actors", figures.hour_of_week(facts.activity, facts.activity["actor_id"]))]
+    if not facts.communities.empty and not facts.actors.empty:
+        for c in facts.communities.sort_values("size", ascending=False)["community"].head(5):
+            members = facts.actors.loc[facts.actors["community"] == c, "actor_id"]
+            grids.append((f"community {c}", figures.hour_of_week(facts.activity, members)))
+    return Figure(
+        "heatmaps",
+        figures.heatmaps_png(grids),
+        "Hour-of-week activity (calls and "
+        "texts, both ends, UTC): rows Monday to Sunday, columns hours; darker = busier.",
+    )
+
+
+def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
+    actor_ids = set(facts.actors["actor_id"]) if not facts.actors.empty else set()
+    daily = facts.daily.assign(key=facts.daily["level"] + ":" + facts.daily["entity"].astype(str))
+    rows: list[tuple[str, str]] = []
+    spans: list[tuple[str, Any, Any, str]] = []
+    arrows: list[tuple[str, str, Any, Any, str]] = []
+
+    def key(entity: str, phone: bool) -> str:
+        k = ("phone:" if phone or entity not in actor_ids else "actor:") + entity
+        if k not in {r[0] for r in rows} and len(rows) < MAX_TIMELINE_ROWS:
+            rows.append((k, names.get(entity, entity)))
+        return k
+
+    if not facts.handoffs.empty:
+        for r in facts.handoffs.head(6).itertuples():
+            old, new = key(str(r.src), True), key(str(r.dst), True)
+            d_old, d_new = daily[daily["key"] == old], daily[daily["key"] == new]
+            if len(d_old) and len(d_new):
+                t0 = pd.Timestamp(d_old["day"].max()) + pd.Timedelta(hours=12)
+                t1 = pd.Timestamp(d_new["day"].min()) + pd.Timedelta(hours=12)
+                arrows.append((old, new, t0, t1, f"hand-off? {r.score:.2f}"))
+    if not facts.blackouts.empty:
+        for r in facts.blackouts.head(8).itertuples():
+            members = list(r.members) if r.members is not None else [r.id]
+            for m in members[:6]:
+                k = key(str(m), r.kind == "phone")
+                spans.append((k, r.start, r.end, f"q={r.q_value:.2g}"))
+    if not rows:
+        return None
+    png = figures.timeline_png(
+        rows, daily.drop(columns="entity").rename(columns={"key": "entity"}), spans, arrows
+    )
+    return Figure(
+        "timeline",
+        png,
+        "Daily activity per number or actor (bars, scaled per row); "
+        "red shading = blackout found; purple arrow = suggested hand-off from an old "
+        "number to a new one (a hypothesis, with its score).",
+    )
+
+
+def activity_section(facts: CaseFacts) -> Section:
+    """Hour-of-week heatmaps, the timeline of blackouts and hand-offs, the blackout table."""
+    if not facts.has("activity"):
+        return Section(
+            "activity",
+            "Activity, blackouts and hand-offs",
+            (Para("No activity pictures: " + facts.missing["activity"] + "."),),
+        )
+    names = display_names(facts)
+    blocks: list[Block] = [
+        Para(
+            "When people are active tells routines apart: office hours, nights, weekends. "
+            "A blackout is a silence that the actor's own rhythm makes very unlikely "
+            "(q-value after false-discovery control); a group blackout is several members of "
+            "a community silent together. A silence is a finding, not its cause: phones get "
+            "lost and records go missing."
+        ),
+        _heatmaps(facts),
+    ]
+    timeline = _timeline(facts, names)
+    if timeline is not None:
+        blocks.append(timeline)
+    if facts.has("blackouts") and not facts.blackouts.empty:
+        b = facts.blackouts.head(MAX_HYPOTHESIS_ROWS)
+        blocks.append(
+            Table(
+                ("kind", "who", "from", "to", "hours", "expected events", "q-value", "came back"),
+                tuple(
+                    (
+                        r.kind,
+                        f"{r.id}: {len(r.members)} members"
+                        if r.kind == "group"
+                        else names.get(str(r.id), str(r.id)),
+                        f"{r.start:%d %b %H:%M}",
+                        f"{r.end:%d %b %H:%M}",
+                        fmt(r.duration_h),
+                        fmt(r.expected_events),
+                        fmt(r.q_value, 2),
+                        "yes" if r.ended else "no",
+                    )
+                    for r in b.itertuples()
+                ),
+                f"Blackouts ({len(b)} of {len(facts.blackouts)}, most significant first)",
+            )
+        )
+    elif not facts.has("blackouts"):
+        blocks.append(
+            Para(
+                "Blackouts: "
+                + facts.missing["blackouts"]
+                + " (`graphkit analyze --only blackouts`).",
+                muted=True,
+            )
+        )
+    return Section("activity", "Activity, blackouts and hand-offs", tuple(blocks))

@@ -1,0 +1,133 @@
+"""Report section on hypotheses: hand-offs, predicted links and the resolution review queue."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graphkit.report.blocks import Block, Box, Para, Section, Table
+from graphkit.report.collect import CaseFacts
+from graphkit.report.text import display_names, evidence_text, fmt
+
+__all__ = ["hypotheses_section"]
+
+MAX_HYPOTHESIS_ROWS = 25
+
+
+def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> Table:
+    rows = tuple(
+        (
+            str(r.review_id),
+            names.get(str(r.src), str(r.src)),
+            names.get(str(r.dst), str(r.dst)),
+            fmt(r.score, 3),
+            fmt(r.threshold, 2),
+            r.status,
+            r.model_version,
+            evidence_text(r.evidence),
+        )
+        for r in frame.head(MAX_HYPOTHESIS_ROWS).itertuples()
+    )
+    return Table(
+        ("review id", a, b, "score", "threshold", "status", "model", "evidence"),
+        rows,
+        f"{min(len(frame), MAX_HYPOTHESIS_ROWS)} of {len(frame)}, best score first",
+        mono=("review id",),
+    )
+
+
+def _status_counts(frame: pd.DataFrame) -> str:
+    counts = frame["status"].value_counts()
+    return ", ".join(f"{n} {s}" for s, n in counts.items())
+
+
+def hypotheses_section(facts: CaseFacts) -> Section:
+    """Hand-offs, predicted links and the review queue, framed as hypotheses."""
+    names = display_names(facts)
+    build_stage = facts.stages.get("build", {})
+    build = build_stage.get("summary", {})
+    confirmed = int(build.get("confirmed_same_user_as", 0) or 0)
+    conflicts = int(build.get("handoff_conflicts", 0) or 0)
+    ignored = build_stage.get("settings", {}).get("confirmed_handoffs") == "ignored"
+    if ignored:
+        used = (
+            "The actor graph was built without confirmed hand-offs "
+            "(`graphkit build --no-confirmed-handoffs`); "
+        )
+    elif confirmed:
+        used = f"The actor graph used {confirmed} confirmed hand-off(s)" + (
+            f", {conflicts} of whose groups join numbers of several persons (each number "
+            "kept its person: a merge entity resolution may have missed); "
+            if conflicts
+            else "; "
+        )
+    else:
+        used = "The actor graph used no hand-off hypotheses; "
+    blocks: list[Block] = [
+        Para(
+            "Everything in this section is model output: a suggestion with a score and the "
+            "evidence behind it, not an observed fact. It changes status only when a reviewer "
+            "confirms or rejects it (`graphkit review --accept ID` / `--reject ID`, with the "
+            "review ids below). " + used + "unconfirmed hypotheses never enter the analytics."
+        )
+    ]
+    if not facts.handoffs.empty:
+        blocks.append(
+            Box(
+                "hypothesis",
+                "Hand-offs: SAME_USER_AS (old number → new number)",
+                (
+                    Para(
+                        "A number that stopped and a number that started soon after, with the same "
+                        f"contacts, cells or handset. Status: {_status_counts(facts.handoffs)}."
+                    ),
+                    _hyp_table(facts.handoffs, names, "old number", "new number"),
+                ),
+            )
+        )
+    else:
+        blocks.append(
+            Para("Hand-offs: " + facts.missing.get("handoffs", "none suggested") + ".", muted=True)
+        )
+    if not facts.predicted.empty:
+        blocks.append(
+            Box(
+                "hypothesis",
+                "Predicted links: PREDICTED_LINK (not observed)",
+                (
+                    Para(
+                        "Pairs the link-prediction model scores as likely tied although no tie was "
+                        f"recorded. Status: {_status_counts(facts.predicted)}."
+                    ),
+                    _hyp_table(facts.predicted, names, "actor", "actor"),
+                ),
+            )
+        )
+    else:
+        blocks.append(
+            Para("Predicted links: " + facts.missing.get("predicted", "none") + ".", muted=True)
+        )
+    if not facts.review.empty:
+        q = facts.review.head(MAX_HYPOTHESIS_ROWS)
+        blocks.append(
+            Box(
+                "hypothesis",
+                "Entity resolution: pairs waiting for review",
+                (
+                    Para(
+                        "Record pairs whose match probability lies in the review band; each "
+                        "decision is logged and honoured by later runs. Status: "
+                        f"{_status_counts(facts.review)}."
+                    ),
+                    Table(
+                        ("review id", "status", "match probability", "record", "record"),
+                        tuple(
+                            (r.review_id, r.status, fmt(r.match_probability, 3), r.id_l, r.id_r)
+                            for r in q.itertuples()
+                        ),
+                        f"{len(q)} of {len(facts.review)}",
+                        mono=("review id",),
+                    ),
+                ),
+            )
+        )
+    return Section("hypotheses", "Hypotheses (model output, for review)", tuple(blocks))
