@@ -121,7 +121,7 @@ def _digest(table: pd.DataFrame) -> str:
 def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tuple[float, float]]:
     """The full ``analyze`` on a case holding ``edges``; rows: part -> (wall s, CPU s)."""
     from graphkit.analytics.measures import PARTS
-    from graphkit.analytics.stage import analyze
+    from graphkit.pipeline import analyze
 
     rows: dict[str, tuple[float, float]] = {}
     store = _timed("(case setup, not timed below)", lambda: _case(edges, args.workdir), {})

@@ -33,11 +33,11 @@ from typing import Any  # noqa: E402
 import networkx as nx  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from graphkit.analytics.stage import analyze  # noqa: E402
 from graphkit.build import build_graph  # noqa: E402
 from graphkit.export import FORMATS, Selection, export_case, select_subgraph  # noqa: E402
 from graphkit.export.pseudonymise import leaked_identifiers, raw_identifiers  # noqa: E402
 from graphkit.ingest import ingest_file  # noqa: E402
+from graphkit.pipeline import analyze  # noqa: E402
 from graphkit.report import write_report  # noqa: E402
 from graphkit.runfile import load_case_file  # noqa: E402
 from graphkit.signals.stage import detect_blackouts_in_case, detect_handoffs_in_case  # noqa: E402

@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 
 from graphkit.ingest import ingest_file
 from graphkit.ingest.identifiers import normalise_phone
-from graphkit.ingest.pipeline import count_lines
+from graphkit.ingest.stage import count_lines
 from graphkit.store import CaseStore
 
 MAPPING = """

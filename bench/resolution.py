@@ -38,7 +38,7 @@ from dataclasses import dataclass  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from graphkit.ingest.pipeline import ingest_file  # noqa: E402
+from graphkit.ingest.stage import ingest_file  # noqa: E402
 from graphkit.store import CaseStore  # noqa: E402
 from resolution.cluster import cluster_records  # noqa: E402
 from resolution.datasets import load_fake_1000, load_febrl3, load_febrl4, load_historical_50k  # noqa: E402

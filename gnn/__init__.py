@@ -2,16 +2,17 @@
 
 Data (:mod:`gnn.data`), features (:mod:`gnn.features`), splits (:mod:`gnn.splits`) are plain
 numpy/scipy; the torch parts (:mod:`gnn.model`, :mod:`gnn.train`, :mod:`gnn.predict`,
-:mod:`gnn.io`) load on first use, so importing this package does not import torch.
+:mod:`gnn.io`) load on first use, so importing this package imports neither torch nor numpy.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gnn.data import PROHIBITED_ATTRIBUTES, LinkGraph, NodeFeatures, link_graph
-from gnn.splits import cross_layer_split, hidden_tie_split, random_split, temporal_split
+if TYPE_CHECKING:
+    from gnn.data import PROHIBITED_ATTRIBUTES, LinkGraph, NodeFeatures, link_graph
+    from gnn.splits import cross_layer_split, hidden_tie_split, random_split, temporal_split
 
 __all__ = [
     "PROHIBITED_ATTRIBUTES",
@@ -29,7 +30,16 @@ __all__ = [
     "train_link_model",
 ]
 
+# every name loads on first use: `gnn.settings` (read by the CLI for its defaults) stays light
 _LAZY = {
+    "PROHIBITED_ATTRIBUTES": "gnn.data",
+    "LinkGraph": "gnn.data",
+    "NodeFeatures": "gnn.data",
+    "link_graph": "gnn.data",
+    "cross_layer_split": "gnn.splits",
+    "hidden_tie_split": "gnn.splits",
+    "random_split": "gnn.splits",
+    "temporal_split": "gnn.splits",
     "TrainConfig": "gnn.train",
     "train_link_model": "gnn.train",
     "predict_links": "gnn.predict",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gnn.data import LinkGraph, NodeFeatures, link_graph
+from gnn.settings import PredictSettings
 from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
 from graphkit.errors import CaseError, InputError
 from graphkit.hypotheses import Status
@@ -38,26 +39,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "link_prediction"
 _MODEL_FILE_STEM = "link_predictor"
-
-
-@dataclass(frozen=True)
-class PredictSettings:
-    """Options of ``graphkit predict-links`` (saved with the stage in the manifest)."""
-
-    top_k: int = 50
-    seed: int = 0
-    epochs: int = 100
-    split: str = "auto"  # auto | temporal | random (ignored when source_layers are given)
-    target_layers: tuple[str, ...] = ()  # layers to predict (default: every layer)
-    source_layers: tuple[str, ...] = ()  # only these layers visible: a cross-layer question
-
-    def __post_init__(self) -> None:
-        if self.top_k < 1 or self.epochs < 1:
-            raise InputError("--top and --epochs must be at least 1")
-        if self.split not in ("auto", "temporal", "random"):
-            raise InputError("--split must be auto, temporal or random")
-        if self.source_layers and not self.target_layers:
-            raise InputError("--from-layer needs --predict-layer")
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -292,3 +273,11 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     }
     store.record_stage("predict_links", settings=asdict(settings), summary=summary)
     return summary
+
+
+Settings = PredictSettings  # the stage's settings, under the name every stage uses
+
+
+def run(store: CaseStore, settings: PredictSettings) -> dict[str, Any]:
+    """The predict-links stage (:func:`predict_case_links`)."""
+    return predict_case_links(store, settings)

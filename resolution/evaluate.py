@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from graphkit.errors import InputError
-from graphkit.evaluate import evaluator
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
@@ -169,8 +168,3 @@ def _shared_phone_metrics(store: CaseStore, truth_dir: Path) -> dict[str, Any]:
         "shared_phones_false_registration": round(n_fake / len(listed), 4),
         "shared_phones_explained": round(sum(p in fake | shared for p in listed) / len(listed), 4),
     }
-
-
-evaluator("resolve", help="pairwise and B-cubed precision / recall / F1 of persons")(
-    evaluate_resolution
-)

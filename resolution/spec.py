@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from graphkit.errors import InputError
+from graphkit.settings import StageSettings
 
 __all__ = ["Engine", "ResolutionSpec"]
 
@@ -13,7 +13,7 @@ Engine = Literal["duckdb", "spark"]
 
 
 @dataclass(frozen=True)
-class ResolutionSpec:
+class ResolutionSpec(StageSettings):
     """How person records are resolved.
 
     ``threshold_probability``: pairs at or above it are merged by clustering.
@@ -40,27 +40,24 @@ class ResolutionSpec:
     prior_recall: float = 0.7
     min_column_fill: float = 0.01
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         lo, mid, hi = (
             self.review_low_probability,
             self.threshold_probability,
             self.review_high_probability,
         )
-        if not 0.0 < lo <= mid <= hi <= 1.0:
-            raise InputError(
-                "thresholds must satisfy 0 < review_low <= threshold <= review_high <= 1"
-                f" (got {lo}, {mid}, {hi})"
-            )
-        if self.engine not in ("duckdb", "spark"):
-            raise InputError(f"unknown engine {self.engine!r}: use duckdb or spark")
-        if self.em_max_pairs < 1000 or self.u_max_pairs < 1000:
-            raise InputError("em_max_pairs and u_max_pairs must be at least 1000")
-        if self.memory_limit_gb <= 0:
-            raise InputError("memory_limit_gb must be positive")
-        if self.max_pairs_per_record <= 0:
-            raise InputError("max_pairs_per_record must be positive")
-        if not 0.0 < self.prior_recall <= 1.0:
-            raise InputError("prior_recall must be in (0, 1]")
+        self.require(
+            0.0 < lo <= mid <= hi <= 1.0,
+            "threshold_probability",
+            "must lie inside the review band: 0 < review low <= threshold <= review high <= 1 "
+            f"(got {lo}, {mid}, {hi})",
+        )
+        self.require(self.engine in ("duckdb", "spark"), "engine", "duckdb or spark")
+        self.require(self.em_max_pairs >= 1000, "em_max_pairs", "must be at least 1000")
+        self.require(self.u_max_pairs >= 1000, "u_max_pairs", "must be at least 1000")
+        self.require(self.memory_limit_gb > 0, "memory_limit_gb", "must be positive")
+        self.require(self.max_pairs_per_record > 0, "max_pairs_per_record", "must be positive")
+        self.require(0.0 < self.prior_recall <= 1.0, "prior_recall", "must be in (0, 1]")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for manifests and audit entries."""

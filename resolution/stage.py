@@ -292,3 +292,17 @@ def _decide_pair(
 
 
 register_decider("R", _decide_pair)  # graphkit.hypotheses.decide sends R... ids here
+
+
+Settings = ResolutionSpec  # the stage's settings, under the name every stage uses
+
+
+def run(
+    store: CaseStore,
+    settings: ResolutionSpec,
+    *,
+    model_path: Path | None = None,
+    step: Step | None = None,
+) -> dict[str, Any]:
+    """The resolve stage (:func:`resolve_case`); returns its summary as a dict."""
+    return resolve_case(store, spec=settings, model_path=model_path, step=step).as_dict()

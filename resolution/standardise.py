@@ -15,8 +15,8 @@ import duckdb
 import jellyfish
 import pandas as pd
 
+from graphkit.codes import SEX_CODES, clean_code_sql, country_keys
 from graphkit.errors import InputError
-from graphkit.ingest.codes import SEX_CODES, clean_code_sql, country_keys
 from graphkit.sqlsafety import lock_down
 from resolution.nicknames import NICKNAMES, PARTICLES, TITLES
 

@@ -17,13 +17,14 @@ if TYPE_CHECKING:
     from graphkit.analytics.communities import consensus_communities, leiden, leiden_multiplex
     from graphkit.analytics.graph import collapse, from_edges, normalise_layers
     from graphkit.analytics.hierarchy import hierarchy_table
-    from graphkit.analytics.measures import PARTS, ActorAnalysis, AnalysisSpec, analyze_edges
+    from graphkit.analytics.measures import PARTS, ActorAnalysis, analyze_edges
     from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
+    from graphkit.analytics.settings import AnalysisSpec
 
 _EXPORTS = {
     "PARTS": "measures",
     "ActorAnalysis": "measures",
-    "AnalysisSpec": "measures",
+    "AnalysisSpec": "settings",
     "analyze_edges": "measures",
     "betweenness": "centrality",
     "bridging": "brokers",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +21,7 @@ from graphkit.analytics.explanations import explain_actors
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
 from graphkit.analytics.parallel import PartClock, in_background
 from graphkit.analytics.projections import Projection, edge_arrays, project
+from graphkit.analytics.settings import AnalysisSpec
 
 if TYPE_CHECKING:
     from graphkit.analytics.brokers import KeyPlayers
@@ -37,65 +38,6 @@ _NEEDS = {
     "hierarchy": {"communities", "centrality"},
     "brokers": {"communities", "centrality"},
 }
-
-
-@dataclass(frozen=True)
-class AnalysisSpec:
-    """Settings of the network analysis, saved with each run.
-
-    ``directed_tokens``: a ``contact:*`` layer whose name contains one of these is a directed
-    communication (its rows keep their direction); other contact layers (meetings,
-    sightings, kinship ...) are symmetric ties and are mirrored. ``calls``, ``sms`` and
-    ``money`` are always directed. Layers with fewer than ``min_layer_edges`` ties are pooled
-    into ``contact:other`` so that multiplex communities see no near-empty layers.
-    ``rank_direction``: who ranks higher in a directed tie, ``caller`` (default; best on the
-    real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
-    ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
-    it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
-    ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
-    ``blackout_fdr``: the false discovery rate at which blackouts are reported (see
-    :data:`graphkit.signals.stage.BLACKOUT_FDR`).
-    """
-
-    n_runs: int = 10
-    consensus_threshold: float = 0.5
-    resolution: float = 1.0
-    exact_betweenness_max: int = 5000
-    betweenness_pivots: int = 256
-    hierarchy_null_draws: int = 200
-    hierarchy_significance: float = 0.05
-    broker_candidates: int = 2000
-    key_player_set: int = 3
-    min_layer_edges: int = 10
-    directed_tokens: tuple[str, ...] = (
-        "call",
-        "phone",
-        "sms",
-        "text",
-        "message",
-        "wiretap",
-        "transfer",
-        "payment",
-        "money",
-    )
-    layer_weights: dict[str, float] = field(default_factory=dict)
-    rank_direction: str = "caller"
-    relay_window_s: float = 1800.0
-    workers: int = 1
-    blackout_fdr: float = 0.01
-
-    def __post_init__(self) -> None:
-        if self.n_runs < 1 or not 0 < self.consensus_threshold <= 1:
-            raise ValueError("n_runs must be >= 1 and consensus_threshold in (0, 1]")
-        if self.resolution <= 0:
-            raise ValueError("resolution must be positive")
-        if self.rank_direction not in ("caller", "callee"):
-            raise ValueError("rank_direction must be 'caller' or 'callee'")
-        if self.workers < 1:
-            raise ValueError("workers must be >= 1")
-
-    def to_dict(self) -> dict[str, object]:
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,10 @@
 The case's persons come from clustering scored record pairs at one match threshold. A looser
 threshold (the bottom of the review band) merges more records, a stricter one (its top)
 fewer; either gives other persons, another actor graph and possibly other leaders and
-brokers. For each variant this runs the real stages on a throw-away copy of the case
-(:meth:`graphkit.store.CaseStore.scratch_copy`; re-cluster the stored pairs with
-:func:`resolution.stage.recluster_case`,
-:func:`graphkit.build.build_graph`, :func:`graphkit.analytics.stage.analyze` with the recorded
-seed and settings) and compares the top of each ranking with
-:func:`graphkit.analytics.sensitivity.rank_survival` (actors matched through their phones).
+brokers. :func:`graphkit.pipeline.sensitivity` re-runs the real stages for each variant on a
+throw-away copy of the case; :func:`compare_rankings` here compares the top of each ranking
+with :func:`graphkit.analytics.sensitivity.rank_survival` (actors matched through their
+phones) and :func:`store_sensitivity` stores the result.
 
 Stored: table ``analytics_sensitivity`` (``ranking`` = ``leaders`` | ``brokers``,
 ``actor_id``, ``rank``, ``rank_loose``, ``rank_strict``, ``survives``) and the manifest stage
@@ -20,9 +18,7 @@ case's own results are only read.
 from __future__ import annotations
 
 import logging
-import tempfile
-from dataclasses import dataclass, fields, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -37,8 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RANKINGS",
     "ResolutionSensitivity",
-    "rerun_at_threshold",
-    "resolution_sensitivity",
+    "compare_rankings",
     "sensitivity_view",
     "store_sensitivity",
     "variant_thresholds",
@@ -83,69 +78,16 @@ def variant_thresholds(resolve_settings: dict[str, Any]) -> tuple[float, dict[st
     return base, {k: v for k, v in band.items() if abs(v - base) > 1e-9}
 
 
-def _analysis_spec(settings: dict[str, Any]) -> Any:
-    from graphkit.analytics.measures import AnalysisSpec
-
-    known = {f.name for f in fields(AnalysisSpec)}
-    raw = {k: v for k, v in settings.get("spec", {}).items() if k in known}
-    if isinstance(raw.get("directed_tokens"), list):
-        raw["directed_tokens"] = tuple(raw["directed_tokens"])
-    return AnalysisSpec(**raw)
-
-
-def rerun_at_threshold(
-    store: CaseStore, workdir: Path, name: str, threshold: float
-) -> pd.DataFrame:
-    """Resolution, build and analysis re-run at ``threshold`` on a copy of the case under
-    ``workdir``; returns the copy's ``actor_id``, ``phones``, ``leadership``, ``betweenness``."""
-    from graphkit.analytics.stage import analyze
-    from graphkit.build import build_graph
-    from resolution.spec import ResolutionSpec
-    from resolution.stage import recluster_case
-
-    resolve = store.stage("resolve") or {}
-    variant = store.scratch_copy(workdir / name)
-    known = {f.name for f in fields(ResolutionSpec)}
-    spec = ResolutionSpec(**{k: v for k, v in resolve.get("settings", {}).items() if k in known})
-    built = (store.stage("build") or {}).get("settings", {})
-    settings = (store.stage("analyze") or {}).get("settings", {})
-    # the copy is a scratch case: its stages run through its own write path and are thrown away
-    with variant.operation("sensitivity re-run", operation="combination") as op:
-        recluster_case(variant, spec=replace(spec, threshold_probability=threshold))
-        build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
-        analyze(
-            variant,
-            seed=int(settings.get("seed", 0)),
-            only=["hierarchy", "brokers"],
-            spec=_analysis_spec(settings),
-        )
-        return op.con.execute(
-            "SELECT actor_id, phones, leadership, betweenness FROM analytics_actor"
-        ).df()
-
-
-def resolution_sensitivity(store: CaseStore, *, top_k: int = 10) -> ResolutionSensitivity | None:
-    """Leaders and brokers under the review band's loose and strict thresholds; None when the
-    case has no entity resolution with a review band, or no leaders and brokers yet."""
-    resolve = store.stage("resolve")
-    if resolve is None:
-        return None
-    base_threshold, chosen = variant_thresholds(resolve.get("settings", {}))
-    if not chosen:
-        return None
-    with store.connect(read_only=True) as con:
-        if not store.table_exists(con, "analytics_actor"):
-            return None
-        base = con.execute(
-            "SELECT actor_id, phones, leadership, betweenness FROM analytics_actor"
-        ).df()
-    if base.empty:
-        return None
-    variants: dict[str, pd.DataFrame] = {}
-    with tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-") as tmp:
-        for name, threshold in chosen.items():
-            log.info("sensitivity: re-running resolution at %.3f (%s)", threshold, name)
-            variants[name] = rerun_at_threshold(store, Path(tmp), name, threshold)
+def compare_rankings(
+    base: pd.DataFrame,
+    variants: dict[str, pd.DataFrame],
+    thresholds: dict[str, float],
+    *,
+    top_k: int = 10,
+) -> ResolutionSensitivity:
+    """The top-``top_k`` leaders and brokers of ``base`` and their ranks in each variant
+    (frames of ``actor_id``, ``phones``, ``leadership``, ``betweenness``; actors matched
+    through their phones). ``thresholds``: ``base`` and each variant's match threshold."""
     tables = []
     agreement: dict[str, dict[str, dict[str, float]]] = {}
     for ranking, column in RANKINGS.items():
@@ -159,7 +101,7 @@ def resolution_sensitivity(store: CaseStore, *, top_k: int = 10) -> ResolutionSe
         }
     cols = ["ranking", "actor_id", "rank", *(f"rank_{v}" for v in _VARIANTS), "survives"]
     table = pd.concat(tables, ignore_index=True)[cols]
-    return ResolutionSensitivity(table, {"base": base_threshold, **chosen}, agreement, top_k)
+    return ResolutionSensitivity(table, thresholds, agreement, top_k)
 
 
 @writes("analyze", operation="combination")

@@ -8,12 +8,10 @@ Reads ``actor`` and ``actor_edge`` (written by ``graphkit build``), runs
 * ``analytics_community``: one row per community (size, ties, density, leader, p-value);
 * ``analytics_key_player``: the greedy key-player set with the fragmentation after removal;
 * the model tables ``node_community`` and ``rel_member_of`` (with membership confidence);
-* with part ``sensitivity`` (on cases with entity resolution): ``analytics_sensitivity``,
-  leaders and brokers under a looser and a stricter match threshold
-  (:mod:`graphkit.analytics.sensitivity_case`). Results of an earlier run are dropped
-  when the graph parts run again without it, so they never describe another ranking.
+* ``analytics_sensitivity`` of an earlier run is dropped (it described another ranking);
+  :func:`graphkit.pipeline.analyze` runs the signals and the sensitivity after this stage.
 
-Settings (seed, spec) and a summary are recorded in the manifest as stage ``analyze``.
+Settings (seed, parts, spec) and a summary are recorded in the manifest as stage ``analyze``.
 """
 
 from __future__ import annotations
@@ -21,19 +19,28 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from graphkit.analytics.measures import PARTS, AnalysisSpec, analyze_edges
-from graphkit.errors import CaseError, InputError
+from graphkit.errors import CaseError
+from graphkit.settings import StageSettings
 from graphkit.store import writes
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["ALL_PARTS", "RESULT_TABLES", "SIGNAL_PARTS", "analyze", "load_actor_graph"]
+__all__ = [
+    "ALL_PARTS",
+    "RESULT_TABLES",
+    "SENSITIVITY_PART",
+    "SIGNAL_PARTS",
+    "Settings",
+    "load_actor_graph",
+    "run",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,26 +65,29 @@ def load_actor_graph(store: CaseStore) -> tuple[pd.DataFrame, pd.DataFrame]:
     return actors, edges
 
 
+@dataclass(frozen=True)
+class Settings(StageSettings):
+    """What ``analyze`` computes on the actor graph: its ``parts`` (of
+    :data:`graphkit.analytics.measures.PARTS`), the ``seed`` and the algorithms' ``spec``."""
+
+    seed: int = 0
+    parts: tuple[str, ...] = PARTS
+    spec: AnalysisSpec = field(default_factory=AnalysisSpec)
+
+    def validate(self) -> None:
+        unknown = sorted(set(self.parts) - set(PARTS))
+        self.require(not unknown, "parts", f"unknown {unknown}; choose from {', '.join(PARTS)}")
+        self.require(bool(self.parts), "parts", "name at least one part")
+
+
 @writes("analyze", operation="combination")
-def analyze(
-    store: CaseStore,
-    *,
-    seed: int = 0,
-    only: Iterable[str] | None = None,
-    spec: AnalysisSpec | None = None,
-) -> dict[str, Any]:
-    """Analyse the case's actor graph and store the results; returns the stage summary."""
-    parts = list(only) if only is not None else list(ALL_PARTS)
-    unknown = sorted(set(parts) - set(ALL_PARTS))
-    if unknown:
-        raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(ALL_PARTS)}")
-    signal_parts = [p for p in parts if p in SIGNAL_PARTS]
-    sensitivity = SENSITIVITY_PART in parts
-    parts = [p for p in parts if p in PARTS]
-    if not parts:
-        summary = _signals(store, signal_parts, summary={}, spec=spec or AnalysisSpec())
-        return _sensitivity(store, summary) if sensitivity else summary
-    spec = spec or AnalysisSpec()
+def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
+    """Analyse the case's actor graph and store the results; returns the stage summary.
+
+    Blackouts, hand-offs and the sensitivity to entity resolution are other stages, run after
+    this one by :func:`graphkit.pipeline.analyze`.
+    """
+    seed, spec, parts = settings.seed, settings.spec, list(settings.parts)
     started = time.perf_counter()
     actors, edges = load_actor_graph(store)
     if actors.empty:
@@ -138,42 +148,4 @@ def analyze(
         "analyze", settings={"seed": seed, "only": parts, "spec": spec.to_dict()}, summary=summary
     )
     store.drop_stage(SENSITIVITY_PART)  # its table was dropped above: about the old ranking
-    summary = _signals(store, signal_parts, summary=summary, spec=spec)
-    return _sensitivity(store, summary) if sensitivity else summary
-
-
-def _sensitivity(store: CaseStore, summary: dict[str, Any]) -> dict[str, Any]:
-    """Leaders and brokers at the review band's thresholds, when the case has resolution."""
-    from graphkit.analytics.sensitivity_case import resolution_sensitivity, store_sensitivity
-
-    found = resolution_sensitivity(store)
-    if found is None:
-        log.info("no entity resolution with a review band: sensitivity skipped")
-        return summary
-    summary["sensitivity_survivors"] = store_sensitivity(store, found)["survivors"]
-    return summary
-
-
-def _signals(
-    store: CaseStore, parts: list[str], *, summary: dict[str, Any], spec: AnalysisSpec
-) -> dict[str, Any]:
-    """Blackouts and hand-offs from the call records, when the case has any."""
-    from graphkit.signals.stage import detect_signals_in_case
-
-    with store.connect() as con:
-        has_cdr = store.table_exists(con, "src_cdr") and bool(
-            (con.execute("SELECT count(*) FROM src_cdr").fetchone() or (0,))[0]
-        )
-    if not has_cdr:
-        if parts:
-            log.info("no call records: blackouts and hand-offs skipped")
-        return summary
-    # hand-offs need the phone silences, and actor and group blackouts the hand-offs
-    counts = detect_signals_in_case(
-        store,
-        blackouts="blackouts" in parts,
-        handoffs="handoffs" in parts,
-        q_threshold=spec.blackout_fdr,
-    )
-    summary.update(counts)
     return summary

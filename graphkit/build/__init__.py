@@ -8,16 +8,35 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graphkit.build.actors import ACTOR_TABLES, ActorGraph, HandoffMerge, build_actor_graph
 from graphkit.build.knowledge import KNOWLEDGE_TABLES, build_knowledge_graph
+from graphkit.settings import StageSettings
 from graphkit.store import writes
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["ACTOR_TABLES", "KNOWLEDGE_TABLES", "ActorGraph", "HandoffMerge", "build_graph"]
+__all__ = [
+    "ACTOR_TABLES",
+    "KNOWLEDGE_TABLES",
+    "ActorGraph",
+    "HandoffMerge",
+    "Settings",
+    "build_graph",
+    "run",
+]
+
+
+@dataclass(frozen=True)
+class Settings(StageSettings):
+    """``confirmed_handoffs``: join the numbers of reviewer-confirmed hand-offs into one actor
+    (default), or leave them apart."""
+
+    confirmed_handoffs: bool = True
+
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +81,8 @@ def build_graph(store: CaseStore, *, confirmed_handoffs: bool = True) -> dict[st
         summary=summary,
     )
     return summary
+
+
+def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
+    """The build stage (:func:`build_graph`)."""
+    return build_graph(store, confirmed_handoffs=settings.confirmed_handoffs)

@@ -24,7 +24,16 @@ from rich.table import Table
 
 from graphkit.store import CaseStore, Operation
 
-__all__ = ["Operation", "audited", "console", "err_console", "open_case", "progress", "render"]
+__all__ = [
+    "Operation",
+    "audited",
+    "console",
+    "err_console",
+    "flag_names",
+    "open_case",
+    "progress",
+    "render",
+]
 
 
 def _console(*, stderr: bool) -> Console:
@@ -71,6 +80,21 @@ def audited(
         external_access=external_access,
     ) as entry:
         yield entry
+
+
+@contextlib.contextmanager
+def flag_names(flags: dict[str, str]) -> Iterator[None]:
+    """Name the command's option in a settings error: the library names fields
+    (``n_runs: must be at least 1``), the user typed flags (``--runs: must be at least 1``)."""
+    from graphkit.errors import InputError
+    from graphkit.settings import SettingsError
+
+    try:
+        yield
+    except SettingsError as exc:
+        if exc.field not in flags:
+            raise
+        raise InputError(f"{flags[exc.field]}: {exc.problem}") from exc
 
 
 def _jsonable(value: Any) -> Any:

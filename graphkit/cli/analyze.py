@@ -7,9 +7,23 @@ from typing import Annotated
 
 import typer
 
-from graphkit.cli._common import audited, open_case, progress, render
+from graphkit.analytics.settings import AnalysisSpec
+from graphkit.cli._common import audited, flag_names, open_case, progress, render
 
 __all__ = ["register"]
+
+_DEFAULT = AnalysisSpec()  # the option defaults are the settings' own
+#: settings field -> the option that sets it (errors name the option)
+FLAGS = {
+    "n_runs": "--runs",
+    "resolution": "--resolution",
+    "rank_direction": "--rank-direction",
+    "workers": "--workers",
+    "betweenness_pivots": "--pivots",
+    "hierarchy_null_draws": "--null-draws",
+    "blackout_fdr": "--blackout-fdr",
+    "parts": "--only",
+}
 
 
 def analyze(
@@ -24,36 +38,34 @@ def analyze(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (results are repeatable).")] = 0,
-    runs: Annotated[int, typer.Option(help="Leiden runs in the consensus.", min=1)] = 10,
-    resolution: Annotated[float, typer.Option(help="Modularity resolution.", min=0.0)] = 1.0,
+    runs: Annotated[int, typer.Option(help="Leiden runs in the consensus.")] = _DEFAULT.n_runs,
+    resolution: Annotated[float, typer.Option(help="Modularity resolution.")] = _DEFAULT.resolution,
     rank_direction: Annotated[
         str,
         typer.Option(
             help="Who ranks higher in a directed tie: 'caller' (orders flow down) or 'callee' "
             "(reports flow up).",
         ),
-    ] = "caller",
+    ] = _DEFAULT.rank_direction,
     workers: Annotated[
         int,
         typer.Option(
             help="Processes working side by side (Leiden runs, centrality, brokers); results "
             "do not depend on it. 2 cut the wall time of a 1M-actor analysis by a third "
             "on 2 cores.",
-            min=1,
         ),
-    ] = 1,
+    ] = _DEFAULT.workers,
     pivots: Annotated[
         int,
         typer.Option(
             help="Betweenness pivots on graphs above 5,000 actors (the error bound is "
             "reported in the summary).",
-            min=1,
         ),
-    ] = 256,
+    ] = _DEFAULT.betweenness_pivots,
     null_draws: Annotated[
         int,
-        typer.Option(help="Random re-draws behind each community's hierarchy p-value.", min=1),
-    ] = 200,
+        typer.Option(help="Random re-draws behind each community's hierarchy p-value."),
+    ] = _DEFAULT.hierarchy_null_draws,
     blackout_fdr: Annotated[
         float,
         typer.Option(
@@ -61,7 +73,7 @@ def analyze(
             "0.01 keeps a case's realised precision above 0.90 even with a dozen rows; "
             "0.05 finds a few more short silences, with more false alarms.",
         ),
-    ] = 0.01,
+    ] = _DEFAULT.blackout_fdr,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Analyse the actor graph and store the results in the case (see `graphkit show`).
@@ -69,27 +81,20 @@ def analyze(
     Example: graphkit analyze cases/op-lighthouse --seed 7 --only communities --only hierarchy
     (a million actors: graphkit analyze big-case --runs 3 --pivots 64 --null-draws 39 --workers 2)
     """
-    from graphkit.analytics.measures import AnalysisSpec
-    from graphkit.analytics.stage import analyze as run_analyze
-    from graphkit.errors import InputError
+    from graphkit.pipeline import analyze as run_analyze
 
-    if resolution <= 0:
-        raise InputError("--resolution must be positive")
-    if not 0.0 < blackout_fdr < 1.0:
-        raise InputError("--blackout-fdr must lie strictly between 0 and 1")
-    if rank_direction not in ("caller", "callee"):
-        raise InputError("--rank-direction must be 'caller' or 'callee'")
+    with flag_names(FLAGS):
+        spec = AnalysisSpec(
+            n_runs=runs,
+            resolution=resolution,
+            rank_direction=rank_direction,
+            workers=workers,
+            betweenness_pivots=pivots,
+            hierarchy_null_draws=null_draws,
+            blackout_fdr=blackout_fdr,
+        )
     store = open_case(case_dir)
     inputs = {"manifest_sha256": store.manifest_sha256()}
-    spec = AnalysisSpec(
-        n_runs=runs,
-        resolution=resolution,
-        rank_direction=rank_direction,
-        workers=workers,
-        betweenness_pivots=pivots,
-        hierarchy_null_draws=null_draws,
-        blackout_fdr=blackout_fdr,
-    )
     with (
         audited(store, command="analyze", operation="combination", inputs=inputs) as entry,
         progress() as bar,

@@ -31,7 +31,8 @@ def build(
 
     Example: graphkit build cases/op-lighthouse
     """
-    from graphkit.build import build_graph
+    from graphkit.build import Settings
+    from graphkit.pipeline import run_stage
 
     store = open_case(case_dir)
     inputs = {"manifest_sha256": store.manifest_sha256()}
@@ -40,7 +41,7 @@ def build(
         progress() as bar,
     ):
         task = bar.add_task("building the case graph", total=1)
-        summary = build_graph(store, confirmed_handoffs=confirmed_handoffs)
+        summary = run_stage(store, "build", Settings(confirmed_handoffs=confirmed_handoffs))
         bar.update(task, completed=1)
         entry.outputs["manifest_sha256"] = store.manifest_sha256()
         entry.detail.update(summary)

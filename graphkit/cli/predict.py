@@ -7,9 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, open_case, progress, render
+from gnn.settings import PredictSettings
+from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
 
 __all__ = ["register"]
+
+_DEFAULT = PredictSettings()  # the option defaults are the settings' own
+#: settings field -> the option that sets it (errors name the option)
+FLAGS = {
+    "top_k": "--top",
+    "epochs": "--epochs",
+    "split": "--split",
+    "target_layers": "--predict-layer",
+    "source_layers": "--from-layer",
+}
 
 
 def _metric_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -32,13 +43,17 @@ def _metric_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 def predict_links(
     case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
-    top: Annotated[int, typer.Option("--top", help="How many predictions to store.", min=1)] = 50,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (splits, training).")] = 0,
-    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.", min=1)] = 100,
+    top: Annotated[
+        int, typer.Option("--top", help="How many predictions to store.")
+    ] = _DEFAULT.top_k,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (splits, training).")
+    ] = _DEFAULT.seed,
+    epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.")] = _DEFAULT.epochs,
     split: Annotated[
         str,
         typer.Option("--split", help="auto (temporal where ties have times) | temporal | random."),
-    ] = "auto",
+    ] = _DEFAULT.split,
     predict_layer: Annotated[
         list[str] | None,
         typer.Option("--predict-layer", help="Layer to predict (repeatable; default: all)."),
@@ -62,16 +77,17 @@ def predict_links(
     Cross-layer example (which meetings do the calls suggest?):
     graphkit predict-links CASE --from-layer calls --predict-layer contact:meeting
     """
-    from gnn.stage import PredictSettings, predict_case_links
+    from graphkit.pipeline import run_stage
 
-    settings = PredictSettings(
-        top_k=top,
-        seed=seed,
-        epochs=epochs,
-        split=split,
-        target_layers=tuple(predict_layer or ()),
-        source_layers=tuple(from_layer or ()),
-    )
+    with flag_names(FLAGS):
+        settings = PredictSettings(
+            top_k=top,
+            seed=seed,
+            epochs=epochs,
+            split=split,
+            target_layers=tuple(predict_layer or ()),
+            source_layers=tuple(from_layer or ()),
+        )
     store = open_case(case_dir)
     inputs = {"manifest": store.manifest_sha256()}
     with (
@@ -79,7 +95,7 @@ def predict_links(
         progress() as bar,
     ):
         bar.add_task("training the link predictor", total=None)
-        summary = predict_case_links(store, settings)
+        summary = run_stage(store, "predict-links", settings)
         entry.outputs["model_sha256"] = summary["weights_sha256"]
         entry.detail.update(
             {"model_version": summary["model_version"], "stored": summary["stored"], "seed": seed}

@@ -11,10 +11,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from graphkit.audit import sha256_file
-from graphkit.cli._common import ACTOR, audited, console, open_case, progress, render
+from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
 from graphkit.hypotheses import Status
+from resolution.spec import ResolutionSpec
 
 __all__ = ["register"]
+
+_DEFAULT = ResolutionSpec()  # the option defaults are the settings' own
+#: settings field -> the option that sets it (errors name the option)
+FLAGS = {
+    "engine": "--engine",
+    "threshold_probability": "--threshold",
+    "review_low_probability": "--review-low",
+    "review_high_probability": "--review-high",
+}
 
 
 def resolve(
@@ -25,34 +35,34 @@ def resolve(
     ] = None,
     engine: Annotated[
         str, typer.Option("--engine", help="duckdb (default) or spark (pyspark, local mode).")
-    ] = "duckdb",
+    ] = _DEFAULT.engine,
     threshold: Annotated[
         float, typer.Option("--threshold", help="Merge pairs at or above this probability.")
-    ] = 0.9,
+    ] = _DEFAULT.threshold_probability,
     review_low: Annotated[
         float, typer.Option("--review-low", help="Queue pairs for review from this probability.")
-    ] = 0.5,
+    ] = _DEFAULT.review_low_probability,
     review_high: Annotated[
         float, typer.Option("--review-high", help="... up to (excluding) this probability.")
-    ] = 0.99,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the u sampling.")] = 42,
+    ] = _DEFAULT.review_high_probability,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the u sampling.")] = _DEFAULT.seed,
     json_output: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Resolve person records into persons with Splink (train, score, cluster, review queue).
 
     Example: graphkit resolve mycase --threshold 0.95
     """
-    from resolution.spec import ResolutionSpec
-    from resolution.stage import resolve_case
+    from graphkit.pipeline import run_stage
 
+    with flag_names(FLAGS):
+        spec = ResolutionSpec(
+            threshold_probability=threshold,
+            review_low_probability=review_low,
+            review_high_probability=review_high,
+            seed=seed,
+            engine=engine,  # type: ignore[arg-type]  # validated by the spec
+        )
     store = open_case(case_dir)
-    spec = ResolutionSpec(
-        threshold_probability=threshold,
-        review_low_probability=review_low,
-        review_high_probability=review_high,
-        seed=seed,
-        engine=engine,  # type: ignore[arg-type]  # validated by the spec
-    )
     inputs = {"manifest_sha256": store.manifest_sha256()}
     if model is not None and model.is_file():
         inputs["model_sha256"] = sha256_file(model)
@@ -61,27 +71,28 @@ def resolve(
         progress() as bar,
     ):
         task = bar.add_task("resolve", total=None)
-        summary = resolve_case(
+        summary = run_stage(
             store,
-            spec=spec,
+            "resolve",
+            spec,
             model_path=model,
             step=lambda m: bar.update(task, description=f"resolve: {m}"),
         )
-        entry.outputs["model_sha256"] = summary.model_sha256
-        entry.detail.update(summary.as_dict())
+        entry.outputs["model_sha256"] = summary["model_sha256"]
+        entry.detail.update(summary)
         entry.detail["settings"] = spec.to_dict()
     if json_output:
-        render([summary.as_dict()], json_output=True, title="resolve")
+        render([summary], json_output=True, title="resolve")
         return
     console.print(
-        f"{summary.records} records -> {summary.persons} persons "
-        f"({summary.merged_records} records merged; {summary.new_person_ids} new ids, "
-        f"{summary.kept_person_ids} kept, {summary.retired_person_ids} retired)"
+        f"{summary['records']} records -> {summary['persons']} persons "
+        f"({summary['merged_records']} records merged; {summary['new_person_ids']} new ids, "
+        f"{summary['kept_person_ids']} kept, {summary['retired_person_ids']} retired)"
     )
     console.print(
-        f"{summary.pairs_scored} pairs scored; review queue: {summary.review_pending} pending, "
-        f"{summary.review_decided} decided; identities: {summary.phones} phones, "
-        f"{summary.accounts} accounts, {summary.devices} devices"
+        f"{summary['pairs_scored']} pairs scored; review queue: {summary['review_pending']} "
+        f"pending, {summary['review_decided']} decided; identities: {summary['phones']} "
+        f"phones, {summary['accounts']} accounts, {summary['devices']} devices"
     )
 
 

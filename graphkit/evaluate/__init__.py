@@ -53,7 +53,7 @@ EvaluatorFn = Callable[["CaseStore", Path], Result | None]
 
 EVALUATOR_MODULES: tuple[str, ...] = (
     "graphkit.evaluate.ingest",
-    "resolution.evaluate",
+    "graphkit.evaluate.resolution",
     "graphkit.evaluate.signals",
     "graphkit.evaluate.links",
     "graphkit.evaluate.analytics",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphkit.ingest.kinds import KINDS, KindSpec, get_kind
 from graphkit.ingest.mapping import Mapping, load_mapping
-from graphkit.ingest.pipeline import IngestResult, ingest_file
+from graphkit.ingest.stage import IngestResult, ingest_file
 
 __all__ = [
     "KINDS",

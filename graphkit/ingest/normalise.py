@@ -12,14 +12,14 @@ from datetime import timedelta
 
 import duckdb
 
-from graphkit.errors import MappingError
-from graphkit.ingest.codes import (
+from graphkit.codes import (
     DOCUMENT_PLACEHOLDERS,
     SEX_CODES,
     SEX_UNKNOWN,
     clean_code_sql,
     country_keys,
 )
+from graphkit.errors import MappingError
 from graphkit.ingest.kinds import FieldSpec
 from graphkit.ingest.mapping import ResolvedMapping
 from graphkit.ingest.sql import (
@@ -289,7 +289,7 @@ def plan_normalise(
 ) -> NormalisePlan:
     """Build the statement pieces for ``rm`` over ``raw_table``.
 
-    Three stages (assembled by graphkit.ingest.stage): ``t`` trims each raw value once
+    Three stages (assembled by graphkit.ingest.staging): ``t`` trims each raw value once
     (``v__<field>``) and joins the lookups of identifiers and event types on the raw value
     (``v__<field>__value``, ``v__<field>__valid``), ``v`` computes the canonical columns, and
     the outer select derives each row's error (the first failing field) from the computed

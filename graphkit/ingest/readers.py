@@ -361,7 +361,7 @@ def _read_csv(
                first(error_type ORDER BY column_idx) AS error_type,
                first(column_name ORDER BY column_idx) AS column_name,
                first(csv_line) AS csv_line,
-               string_agg(DISTINCT error_message, ' | ') AS detail
+               string_agg(DISTINCT error_message, ' | ' ORDER BY error_message) AS detail
         FROM _rej_err GROUP BY line
         """
     )

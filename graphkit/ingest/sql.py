@@ -45,7 +45,7 @@ class NormalisePlan:
     # index in ``errors`` -> SQL of the reject's detail, ``{e}`` standing for the error column
     details: dict[int, str] = field(default_factory=dict)
     # (timestamp field, time zone) of fields read as local times: their values in the
-    # repeated autumn hour are counted after the write (graphkit.ingest.stage)
+    # repeated autumn hour are counted after the write (graphkit.ingest.staging)
     ambiguous: list[tuple[str, str]] = field(default_factory=list)
 
     def param(self, value: object) -> str:

@@ -1,293 +1,329 @@
-"""Write a normalised source into its staging table in one pass, then list the rows it refused.
+"""Ingest one source file into a case: hash, read, normalise, reject, stage.
 
-The accepted rows go straight from the raw table through the normalisation statement into the
-persistent staging table (``INSERT ... SELECT``, no intermediate table). Rows that failed a
-field check are the raw rows missing from the staging table afterwards; only those are
-normalised a second time, to name their error and column in ``rejects``.
+The file's SHA-256 and line count are taken before parsing starts; the staged rows, the
+rejects and the manifest record (hash, rows read, accepted, rejected, duplicates; always
+``accepted + rejected == rows_read``) commit together with the audit entry, inside the caller's
+``store.operation``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from graphkit.ingest.kinds import KindSpec
-from graphkit.ingest.mapping import ResolvedMapping
-from graphkit.ingest.normalise import NormalisePlan, quote_ident, run_sql, trimmed_sql
-from graphkit.ingest.readers import EXCERPT_CHARS
-from graphkit.ingest.timestamps import ambiguous_windows
+from graphkit.audit import sha256_file
+from graphkit.errors import CaseError, InputError
+from graphkit.ingest.kinds import KINDS, get_kind
+from graphkit.ingest.lookups import (
+    build_value_lookups,
+    finish_lookups,
+    lookup_temp_tables,
+    start_lookups,
+)
+from graphkit.ingest.mapping import Mapping, load_mapping, resolve_mapping
+from graphkit.ingest.normalise import check_formats_used, plan_normalise
+from graphkit.ingest.readers import detect_format, drop_temp, read_raw
+from graphkit.ingest.staging import (
+    STAGE_TEMP_TABLES,
+    count_ambiguous,
+    count_duplicate_record_ids,
+    find_duplicates,
+    insert_rejects,
+    insert_staged,
+    normalise_lists,
+)
+from graphkit.ingest.storage import ensure_staging_tables
+from graphkit.store import CaseStore, writes
 
 __all__ = [
-    "STAGE_TEMP_TABLES",
-    "count_ambiguous",
-    "count_duplicate_record_ids",
-    "find_duplicates",
-    "insert_rejects",
-    "insert_staged",
-    "normalise_lists",
+    "IngestResult",
+    "count_lines",
+    "ensure_staging_tables",
+    "hash_and_count_lines",
+    "ingest_file",
 ]
 
 log = logging.getLogger(__name__)
 
-STAGE_TEMP_TABLES = ("_dup", "_unstaged")
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+Progress = Callable[[str], None]
 
 
-def find_duplicates(con: duckdb.DuckDBPyConnection, raw: str, columns: list[str]) -> int:
-    """Create ``_dup(_row)``: the later copies of exact duplicate rows; return their number.
+@dataclass(frozen=True)
+class IngestResult:
+    """Counts of one ingest; ``skipped`` when the same file was already ingested."""
 
-    Rows are compared by a 64-bit hash of all their raw values (for 10M rows the chance of any
-    collision is below 3e-6). In the order of (hash, row number), a row whose hash equals the
-    previous row's is a later copy of the first row with that hash: one sort finds them all
-    (on 10M nearly distinct rows about half the CPU of a hash aggregate, which builds a
-    10M-entry table, and no second pass to number the copies).
+    source_name: str
+    kind: str
+    sha256: str
+    rows_read: int
+    accepted: int
+    rejected: int
+    duplicates: int
+    skipped: bool = False
+    replaced: bool = False
+    duplicate_record_ids: int = 0
+    # per timestamp field: local times in the repeated hour when the clocks go back, read as
+    # the second occurrence (standard time); flagged here and in the manifest, not rejected
+    ambiguous_times: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _LineCounter:
+    """Counts lines (LF, CRLF or bare CR endings) over a stream of byte chunks."""
+
+    def __init__(self) -> None:
+        self.lf = self.cr = self.crlf = self.size = 0
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.lf += chunk.count(b"\n")
+        if self.last == b"\r" and chunk[:1] == b"\n":
+            self.crlf += 1
+        if b"\r" in chunk:  # a fast scan; most files have no CR at all
+            self.cr += chunk.count(b"\r")
+            self.crlf += chunk.count(b"\r\n")
+        self.last = chunk[-1:]
+        self.size += len(chunk)
+
+    @property
+    def lines(self) -> int:
+        lines = self.lf + (self.cr - self.crlf)
+        if self.size and self.last not in (b"\n", b"\r"):
+            lines += 1
+        return lines
+
+
+def count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> int:
+    """Number of lines (LF, CRLF or bare CR endings), counted without decoding."""
+    counter = _LineCounter()
+    with path.open("rb") as fh:
+        while chunk := fh.read(chunk_bytes):
+            counter.feed(chunk)
+    return counter.lines
+
+
+def hash_and_count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> tuple[str, int]:
+    """SHA-256 (hex) and line count of a file in one read (see :func:`count_lines`).
+
+    Each chunk is hashed in a second thread (hashlib releases the GIL) while this one counts
+    its lines; one worker takes the chunks in order.
     """
-    row_hash = "hash(" + ", ".join("r." + quote_ident(c) for c in columns) + ")"
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _dup AS
-        SELECT _row FROM (
-          SELECT _row, h, lag(h) OVER (ORDER BY h, _row) AS prev
-          FROM (SELECT r._row, {row_hash} AS h FROM {raw} r))
-        WHERE h = prev
-        """
-    )
-    return _count(con, "_dup")
+    digest = hashlib.sha256()
+    counter = _LineCounter()
+    with ThreadPoolExecutor(1, thread_name_prefix="graphkit-sha256") as pool, path.open("rb") as fh:
+        pending: Future[None] | None = None
+        while chunk := fh.read(chunk_bytes):
+            hashed = pool.submit(digest.update, chunk)
+            counter.feed(chunk)
+            if pending is not None:
+                pending.result()  # at most two chunks in memory
+            pending = hashed
+        if pending is not None:
+            pending.result()
+    return digest.hexdigest(), counter.lines
 
 
-def normalise_lists(con: duckdb.DuckDBPyConnection, plan: NormalisePlan, raw: str) -> list[str]:
-    """Create ``_lst_<field>(_row, v)``: each list field's items mapped through their lookup.
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
-    Only rows with at least one item appear; the staging statement keeps the others' lists.
-    Returns the temp tables made.
+
+@writes("ingest", operation="collection", external_access=True)
+def ingest_file(
+    store: CaseStore,
+    path: Path,
+    *,
+    kind: str,
+    mapping_path: Path | None = None,
+    source_name: str | None = None,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest ``path`` as a source of ``kind`` into ``store``.
+
+    Re-ingesting a file with the same hash is a no-op (``skipped``) unless ``replace``; a
+    different file under an existing source name needs ``replace``.
     """
-    made = []
-    for fname, lookup, items in plan.list_lookups:
-        table = quote_ident(f"_lst_{fname}")
-        run_sql(
-            con,
-            f"""
-            CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT _row, list(coalesce(lk.norm, x.item) ORDER BY x.pos) AS v FROM (
-              SELECT _row, unnest(items) AS item, generate_subscripts(items, 1) AS pos
-              FROM (SELECT r._row, {items} AS items FROM {raw} r)) x
-            LEFT JOIN {lookup} lk ON lk.raw = x.item
-            GROUP BY _row
-            """,
-            plan.params,
+    step = progress or (lambda _msg: None)
+    spec = get_kind(kind)
+    if not path.exists():
+        raise InputError(f"file {path} not found")
+    if not path.is_file():
+        raise InputError(f"{path} is not a file")
+    mapping = load_mapping(mapping_path, kind=kind)
+    name = source_name or mapping.source_name or path.stem
+    if not _SOURCE_NAME.match(name):
+        raise InputError(
+            f"source name {name!r} must be letters, digits, '_', '-' or '.' (use --source-name)"
         )
-        made.append(f"_lst_{fname}")
-    return made
-
-
-def _record_id(plan: NormalisePlan, rm: ResolvedMapping) -> str:
-    """The record_id to store: encoded kinds store NULL for the row number (the view adds it)."""
-    encoded = rm.mapping.spec.encoded
-    if "record_id" not in rm.columns:
-        return "CAST(NULL AS VARCHAR)" if encoded else "CAST(t._row AS VARCHAR)"
-    column = "r." + quote_ident(rm.columns["record_id"])
-    plan.trims.setdefault("record_id", f"{trimmed_sql(column)} AS v__record_id")
-    return "t.v__record_id" if encoded else "coalesce(t.v__record_id, CAST(t._row AS VARCHAR))"
-
-
-def _detail(plan: NormalisePlan) -> str:
-    """The detail of the first failing field's error (``_e<i>`` columns of :func:`_select`)."""
-    whens = " ".join(
-        f"WHEN _e{i} IS NOT NULL THEN {plan.details[i].replace('{e}', f'_e{i}')}"
-        for i in range(len(plan.errors))
-        if i in plan.details
+    step("hashing")
+    digest, line_count = hash_and_count_lines(path)
+    sources = store.manifest.get("sources", {})
+    existing = sources.get(name)
+    same_file = [
+        n for n, s in sources.items() if s.get("sha256") == digest and s.get("status") == "ingested"
+    ]
+    if same_file and sources[same_file[0]].get("kind") != kind:
+        prev = sources[same_file[0]]
+        raise InputError(
+            f"{path.name} was already ingested as source {same_file[0]!r} of kind "
+            f"{prev.get('kind')!r}, not {kind!r}; one file has one kind"
+        )
+    if same_file and not replace:
+        prev = sources[same_file[0]]
+        log.info("%s was already ingested as source %s", path.name, same_file[0])
+        return IngestResult(
+            same_file[0],
+            prev["kind"],
+            digest,
+            prev["rows_read"],
+            prev["accepted"],
+            prev["rejected"],
+            prev["duplicates"],
+            skipped=True,
+        )
+    if existing is not None and existing.get("status") == "ingested" and not replace:
+        raise InputError(
+            f"source {name!r} already exists with another file; use --replace to replace it "
+            "or --source-name to add this one beside it"
+        )
+    if replace and existing is None and same_file:
+        name = same_file[0]
+        existing = sources.get(name)
+    fmt = detect_format(path)
+    lines = line_count if fmt != "parquet" else None
+    # ingest order, exact where start times (to the second) tie; kept by --replace
+    old_seq = (existing or {}).get("sequence")
+    seqs = [int(s.get("sequence", 0)) for s in sources.values()]
+    entry: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "file": str(path.resolve()),
+        "sha256": digest,
+        "size_bytes": path.stat().st_size,
+        "format": fmt,
+        "lines": lines,
+        "mapping": mapping.to_dict(),
+        "mapping_sha256": sha256_file(mapping_path) if mapping_path else None,
+        "started_at": _now(),
+        "sequence": int(old_seq) if old_seq is not None else max(seqs, default=0) + 1,
+    }
+    # the rows, the manifest record and the audit entry commit together (store.operation)
+    with store.connect() as con:
+        result = _ingest(con, path, spec.name, mapping, name, step)
+    entry.update(
+        status="ingested",
+        finished_at=_now(),
+        rows_read=result.rows_read,
+        accepted=result.accepted,
+        rejected=result.rejected,
+        duplicates=result.duplicates,
+        duplicate_record_ids=result.duplicate_record_ids,
+        ambiguous_times=result.ambiguous_times,
     )
-    return f"CASE {whens} END" if whens else "CAST(NULL AS VARCHAR)"
+    store.set_source(name, entry)
+    replaced = existing is not None and existing.get("status") == "ingested"
+    return IngestResult(**{**result.to_dict(), "sha256": digest, "replaced": replaced})
 
 
-def _select(
-    plan: NormalisePlan,
-    rm: ResolvedMapping,
-    source: str,
-    *,
-    duplicates: bool,
-    details: bool = False,
-) -> str:
-    """The normalisation of ``source`` rows: canonical columns, ``_e<i>`` errors, duplicates.
-
-    With ``details`` (rejected rows only) also ``_detail``: what the first error means.
-    """
-    record_id = _record_id(plan, rm)
-    trims = "".join(f", {t}" for t in plan.trims.values())
-    passthrough = "".join(f", t.{quote_ident('v__' + f)}" for f in plan.trims)
-    list_joins = "".join(
-        f" LEFT JOIN {quote_ident('_lst_' + f)} {quote_ident('l_' + f)} "
-        f"ON {quote_ident('l_' + f)}._row = t._row"
-        for f, _lk, _items in plan.list_lookups
-    )
-    errors = [f"{e} AS _e{i}" for i, (e, _label) in enumerate(plan.errors)]
-    dup = "d._row IS NOT NULL" if duplicates else "false"
-    dup_join = "LEFT JOIN _dup d ON d._row = v._row" if duplicates else ""
-    inner = f"""
-        WITH t AS (SELECT r._row{trims} FROM {source} r {" ".join(plan.joins)}),
-             v AS (SELECT t._row, {record_id} AS record_id,
-                          {", ".join(plan.selects)}{passthrough}
-                   FROM t{list_joins})
-        SELECT v.*, {", ".join(errors) if errors else "NULL AS _e_none"},
-               {dup} AS is_duplicate
-        FROM v {dup_join}
-    """
-    if not details:
-        return inner
-    return f"SELECT e.*, left({_detail(plan)}, 500) AS _detail FROM ({inner}) e"
-
-
-def _any_error(plan: NormalisePlan) -> str:
-    if not plan.errors:
-        return "CAST(NULL AS VARCHAR)"
-    return "coalesce(" + ", ".join(f"_e{i}" for i in range(len(plan.errors))) + ")"
-
-
-def insert_staged(
+def _ingest(
     con: duckdb.DuckDBPyConnection,
-    plan: NormalisePlan,
-    rm: ResolvedMapping,
-    spec: KindSpec,
-    *,
-    raw: str,
-    source_name: str,
-    duplicates: bool,
-) -> int:
-    """Normalise every row of ``raw`` and insert those without errors; return their number."""
-    select_cols = ", ".join(quote_ident(c) for c, _t in spec.storage_field_columns())
-    # Without this DuckDB pushes the error filter below the projection that computes the
-    # values, inlining every expression it tests (timestamps, durations): each row would
-    # compute them twice. The statement has no other filter to push.
-    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    path: Path,
+    kind: str,
+    mapping: Mapping,
+    name: str,
+    step: Progress,
+) -> IngestResult:
+    spec = get_kind(kind)
+    ensure_staging_tables(con)
+    for table in [s.storage_table for s in KINDS.values()] + ["rejects"]:
+        con.execute(f"DELETE FROM {table} WHERE source_name = ?", [name])
+    step("reading")
+    raw = read_raw(con, path, options=mapping.read, table="_raw", source=name, kind=kind)
+    rm = resolve_mapping(mapping, raw.columns)
+    check_formats_used(rm)
+    step("normalising identifiers")
+    # identifiers are normalised in a background thread while DuckDB finds duplicates and,
+    # for an encoded kind (rows hold dictionary references), writes the rows
+    pending = start_lookups(con, rm, "_raw")
     try:
-        row = run_sql(
-            con,
-            f"""
-            INSERT INTO {spec.storage_table} BY NAME
-            SELECT $source AS source_name, _row AS row_number, record_id, is_duplicate,
-                   {select_cols}
-            FROM ({_select(plan, rm, raw, duplicates=duplicates)})
-            WHERE {_any_error(plan)} IS NULL
-            """,
-            {**plan.params, "source": source_name},
-        ).fetchone()
+        build_value_lookups(con, rm, "_raw")
+        step("finding duplicates")
+        n_dup = find_duplicates(con, "_raw", raw.columns)
+        step("normalising fields")
+        plan = plan_normalise(con, rm, "_raw", ref_keys=pending.ref_keys)
+        if not spec.encoded or plan.list_lookups:
+            finish_lookups(con, pending, value_lookups=not spec.encoded)
+        lists = normalise_lists(con, plan, "_raw")
+        step("writing")
+        accepted = insert_staged(
+            con, plan, rm, spec, raw="_raw", source_name=name, duplicates=n_dup > 0
+        )
+        ambiguous = count_ambiguous(con, plan, spec, name)
+        for fname, n in ambiguous.items():
+            log.warning(
+                "%s: %d %s value(s) fall in the repeated hour when the clocks go back; "
+                "each was read as the second occurrence (standard time)",
+                name,
+                n,
+                fname,
+            )
+        if not pending.finished:
+            step("storing identifiers")
+            finish_lookups(con, pending, value_lookups=False)
     finally:
-        con.execute("RESET disabled_optimizers")
-    return int(row[0]) if row else 0
-
-
-def count_ambiguous(
-    con: duckdb.DuckDBPyConnection, plan: NormalisePlan, spec: KindSpec, source_name: str
-) -> dict[str, int]:
-    """Per timestamp field, the staged rows of ``source_name`` read in a repeated autumn hour.
-
-    A naive local time of the hour the clocks go back over occurs twice; it is read as the
-    second occurrence (standard time), i.e. as an instant in the hour after the change. Those
-    instants are counted (values with an explicit offset in that hour are counted too). The
-    time of day is tested first with integer arithmetic, so only rows near a change are
-    compared with the change list.
-    """
-    counts: dict[str, int] = {}
-    for fname, zone in plan.ambiguous:
-        windows = ambiguous_windows(zone)
-        if not windows:
-            continue
-        col = quote_ident(fname)
-        sod = f"((CAST(epoch({col}) AS BIGINT) % 86400) + 86400) % 86400"
-        spans = {
-            (int(lo.timestamp()) % 86400, int((hi - lo).total_seconds())) for lo, hi in windows
-        }
-        near = " OR ".join(
-            f"({sod} - {start} + 86400) % 86400 < {width}" for start, width in sorted(spans)
+        pending.cancel()
+    if accepted < raw.rows_ok:  # some rows failed a field check
+        insert_rejects(
+            con,
+            plan,
+            rm,
+            spec,
+            raw="_raw",
+            columns=raw.columns,
+            source_name=name,
+            delimiter=raw.delimiter or ",",
         )
-        row = con.execute(
-            f"""
-            SELECT count(*) FROM (
-              SELECT {col} AS ts FROM {spec.storage_table}
-              WHERE source_name = $source AND {col} IS NOT NULL AND ({near})) x
-            WHERE EXISTS (SELECT 1 FROM (SELECT unnest($lo) AS lo, unnest($hi) AS hi) w
-                          WHERE x.ts >= w.lo AND x.ts < w.hi)
-            """,
-            {
-                "source": source_name,
-                "lo": [lo for lo, _hi in windows],
-                "hi": [hi for _lo, hi in windows],
-            },
-        ).fetchone()
-        if row and int(row[0]):
-            counts[fname] = int(row[0])
-    return counts
-
-
-def insert_rejects(
-    con: duckdb.DuckDBPyConnection,
-    plan: NormalisePlan,
-    rm: ResolvedMapping,
-    spec: KindSpec,
-    *,
-    raw: str,
-    columns: list[str],
-    source_name: str,
-    delimiter: str,
-) -> int:
-    """Write the rows of ``raw`` missing from the staging table to ``rejects``; return how many.
-
-    Each such row failed a field check: it is normalised again (alone) to name the first
-    failing field's error type and column, with an excerpt of its raw values.
-    """
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _unstaged AS
-        SELECT r._row FROM {raw} r ANTI JOIN (
-          SELECT row_number FROM {spec.storage_table} WHERE source_name = $source) s
-        ON s.row_number = r._row
+    step("counting")
+    counts = con.execute(
+        """
+        SELECT (SELECT count(DISTINCT row_number) FROM rejects WHERE source_name = $source),
+               (SELECT count(*) FROM _dup d WHERE d._row NOT IN (
+                  SELECT row_number FROM rejects WHERE source_name = $source))
         """,
-        {"source": source_name},
-    )
-    n = _count(con, "_unstaged")
-    if n == 0:
-        return 0
-    which_col = (
-        "CASE "
-        + " ".join(
-            f"WHEN _e{i} IS NOT NULL THEN {plan.param(label)}"
-            for i, (_e, label) in enumerate(plan.errors)
-        )
-        + " END"
-        if plan.errors
-        else "NULL"
-    )
-    excerpt = ", ".join(f"coalesce(r.{quote_ident(c)}, '')" for c in columns)
-    failed = f"(SELECT * FROM {raw} WHERE _row IN (SELECT _row FROM _unstaged))"
-    run_sql(
-        con,
-        f"""
-        INSERT INTO rejects
-        SELECT $source, $kind, s._row, {which_col}, {_any_error(plan)},
-               left(concat_ws($delim, {excerpt}), {EXCERPT_CHARS}), s._detail
-        FROM ({_select(plan, rm, failed, duplicates=False, details=True)}) s
-        JOIN {raw} r ON r._row = s._row
-        WHERE {_any_error(plan)} IS NOT NULL
-        """,
-        {**plan.params, "source": source_name, "kind": spec.name, "delim": delimiter},
-    )
-    return n
-
-
-def count_duplicate_record_ids(
-    con: duckdb.DuckDBPyConnection, rm: ResolvedMapping, raw: str
-) -> int:
-    """Rows read whose record_id another row read already has (0 without a mapped record_id)."""
-    if "record_id" not in rm.columns:
-        return 0  # the row number is the record_id: unique
-    record_id = trimmed_sql("r." + quote_ident(rm.columns["record_id"]))
-    row = con.execute(
-        f"SELECT count(*) - count(DISTINCT coalesce({record_id}, CAST(r._row AS VARCHAR))) "
-        f"FROM {raw} r"
+        {"source": name},
     ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    return int(row[0]) if row else 0
+    assert counts is not None
+    rejected, duplicates = int(counts[0]), int(counts[1])
+    dup_ids = count_duplicate_record_ids(con, rm, "_raw")
+    step("committing")
+    drop_temp(con, *lists, *STAGE_TEMP_TABLES, "_raw", "_raw_stage", *lookup_temp_tables(rm))
+    if accepted + rejected != raw.rows_read:
+        raise CaseError(
+            f"internal count mismatch for {name}: accepted {accepted} + rejected {rejected} "
+            f"!= rows read {raw.rows_read}"
+        )
+    if accepted == 0 and rejected == 0:
+        raise InputError(f"{path.name} holds no data rows")
+    return IngestResult(
+        name,
+        kind,
+        "",
+        raw.rows_read,
+        accepted,
+        rejected,
+        duplicates,
+        duplicate_record_ids=dup_ids,
+        ambiguous_times=ambiguous,
+    )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from graphkit.ingest.call_records import load_cdr_events
+from graphkit.settings import StageSettings
 from graphkit.store import writes
 
 if TYPE_CHECKING:
@@ -26,9 +28,12 @@ if TYPE_CHECKING:
 __all__ = [
     "BLACKOUT_FDR",
     "BLACKOUT_TABLE",
+    "HandoffSettings",
+    "Settings",
     "detect_blackouts_in_case",
     "detect_handoffs_in_case",
     "detect_signals_in_case",
+    "run",
 ]
 
 log = logging.getLogger(__name__)
@@ -41,14 +46,39 @@ BLACKOUT_TABLE = "analytics_blackout"
 # detection functions keep the conventional 0.05 as their own default.
 BLACKOUT_FDR = 0.01
 _SAME_USER_AS = "rel_same_user_as"
-# the settings detect_handoffs_in_case defaults to (kept equal to its signature)
-_HANDOFF_DEFAULTS: dict[str, Any] = {
-    "use_imei": True,
-    "window_hours": 72.0,
-    "match_score": 0.5,
-    "top_k": 3,
-    "min_score": 0.05,
-}
+
+
+@dataclass(frozen=True)
+class HandoffSettings(StageSettings):
+    """How hand-off candidates are found and scored (:mod:`graphkit.signals.handoffs`)."""
+
+    use_imei: bool = True
+    window_hours: float = 72.0
+    match_score: float = 0.5
+    top_k: int = 3
+    min_score: float = 0.05
+
+    def validate(self) -> None:
+        self.require(self.window_hours > 0, "window_hours", "must be positive")
+        self.require(0 <= self.match_score <= 1, "match_score", "must lie in [0, 1]")
+        self.require(self.top_k >= 1, "top_k", "must be at least 1")
+        self.require(0 <= self.min_score <= 1, "min_score", "must lie in [0, 1]")
+
+
+_HANDOFF = HandoffSettings()
+
+
+@dataclass(frozen=True)
+class Settings(StageSettings):
+    """The signals stage: which results to store and at which false discovery rate."""
+
+    blackouts: bool = True
+    handoffs: bool = True
+    blackout_fdr: float = BLACKOUT_FDR
+    handoff: HandoffSettings = field(default_factory=HandoffSettings)
+
+    def validate(self) -> None:
+        self.require(0 < self.blackout_fdr < 1, "blackout_fdr", "must lie strictly in (0, 1)")
 
 
 def _phone_to_actor(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:
@@ -184,11 +214,11 @@ def detect_blackouts_in_case(
 def detect_handoffs_in_case(
     store: CaseStore,
     *,
-    use_imei: bool = True,
-    window_hours: float = 72.0,
-    match_score: float = 0.5,
-    top_k: int = 3,
-    min_score: float = 0.05,
+    use_imei: bool = _HANDOFF.use_imei,
+    window_hours: float = _HANDOFF.window_hours,
+    match_score: float = _HANDOFF.match_score,
+    top_k: int = _HANDOFF.top_k,
+    min_score: float = _HANDOFF.min_score,
     use_silences: bool = True,
     events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
@@ -338,7 +368,27 @@ def detect_signals_in_case(
     result = detect_blackouts_in_case(store, handoffs=found, events=events, q_threshold=q_threshold)
     counts["blackouts"] = len(result)
     if handoffs:
-        settings = {**_HANDOFF_DEFAULTS, "silences": True, "model_version": MODEL_VERSION}
+        settings = {**_HANDOFF.to_dict(), "silences": True, "model_version": MODEL_VERSION}
         _store_handoffs(store, found, settings)
         counts["handoff_candidates"] = len(found)
     return counts
+
+
+def run(store: CaseStore, settings: Settings) -> dict[str, int]:
+    """The signals stage: blackouts and hand-offs from the call records, when the case has
+    any (see :func:`detect_signals_in_case`); returns the number of rows stored of each."""
+    if not (settings.blackouts or settings.handoffs):
+        return {}
+    with store.connect() as con:
+        has_cdr = store.table_exists(con, "src_cdr") and bool(
+            (con.execute("SELECT count(*) FROM src_cdr").fetchone() or (0,))[0]
+        )
+    if not has_cdr:
+        log.info("no call records: blackouts and hand-offs skipped")
+        return {}
+    return detect_signals_in_case(
+        store,
+        blackouts=settings.blackouts,
+        handoffs=settings.handoffs,
+        q_threshold=settings.blackout_fdr,
+    )

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graphkit.analytics.sensitivity_case import RANKINGS, rerun_at_threshold, sensitivity_view
-from graphkit.analytics.stage import analyze
+from graphkit.analytics.sensitivity_case import RANKINGS, sensitivity_view
+from graphkit.pipeline import analyze, rerun_at_threshold
 from graphkit.report.collect import collect
 from graphkit.report.html import render_html
 from graphkit.report.sections import build_sections

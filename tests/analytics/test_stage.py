@@ -12,10 +12,10 @@ import typer
 from typer.testing import CliRunner
 
 from graphkit.analytics.measures import AnalysisSpec, analyze_edges
-from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.errors import CaseError, InputError
 from graphkit.ingest import ingest_file
+from graphkit.pipeline import analyze
 from graphkit.store import CaseStore
 from graphkit.views import get_view
 

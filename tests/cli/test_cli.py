@@ -127,3 +127,24 @@ file = "{montagna_dir / "meetings.csv"}"
     results = json.loads(r.stdout)
     assert [(x["source_name"], x["accepted"]) for x in results] == [("calls", 150), ("meet", 289)]
     assert (tmp_path / "case" / "case.duckdb").exists()
+
+
+def test_settings_errors_name_the_option_the_user_typed(tmp_path: Path) -> None:
+    """Settings validate themselves and name fields; the CLI says which option was wrong."""
+    from graphkit.analytics.settings import AnalysisSpec
+    from graphkit.settings import SettingsError
+
+    with pytest.raises(SettingsError, match=r"^n_runs: must be at least 1$"):
+        AnalysisSpec(n_runs=0)
+    case = tmp_path / "case"
+    assert gk("init", case).returncode == 0
+    for args, flag in (
+        (["analyze", case, "--runs", "0"], "--runs: must be at least 1"),
+        (["analyze", case, "--blackout-fdr", "1.5"], "--blackout-fdr: must lie strictly"),
+        (["analyze", case, "--rank-direction", "up"], "--rank-direction: caller or callee"),
+        (["predict-links", case, "--from-layer", "calls"], "--from-layer: need target_layers"),
+        (["predict-links", case, "--epochs", "0"], "--epochs: must be at least 1"),
+    ):
+        done = gk(*args)
+        assert done.returncode == 2, done.stderr
+        assert flag in done.stderr and len(done.stderr.strip().splitlines()) == 1

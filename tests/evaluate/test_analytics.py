@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 
 from graphkit.analytics.groups_evaluate import actor_truth, score_groups
-from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.evaluate import all_evaluators, evaluate_case
 from graphkit.ingest import ingest_file
+from graphkit.pipeline import analyze
 from graphkit.runfile import load_case_file
 from graphkit.simulate import SimulationSpec, simulate
 from graphkit.store import CaseStore

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.errors import InputError
 from graphkit.evaluate import evaluate_case, truth_kind
 from graphkit.ingest import ingest_file
+from graphkit.pipeline import analyze
 from graphkit.store import CaseStore
 
 

@@ -13,9 +13,9 @@ import shutil
 from pathlib import Path
 
 from graphkit.analytics.measures import AnalysisSpec
-from graphkit.analytics.stage import analyze
 from graphkit.build import build_graph
 from graphkit.ingest import ingest_file
+from graphkit.pipeline import analyze
 from graphkit.runfile import load_case_file
 from graphkit.signals.stage import detect_blackouts_in_case, detect_handoffs_in_case
 from graphkit.simulate import SimulationSpec, simulate

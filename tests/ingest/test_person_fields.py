@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from graphkit.codes import clean_code, country_keys
 from graphkit.errors import MappingError
 from graphkit.ingest import ingest_file
-from graphkit.ingest.codes import clean_code, country_keys
 from graphkit.ingest.mapping import load_mapping
 from graphkit.store import CaseStore
 

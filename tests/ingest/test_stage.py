@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphkit.ingest import ingest_file
-from graphkit.ingest.pipeline import count_lines, hash_and_count_lines
-from graphkit.ingest.stage import find_duplicates
+from graphkit.ingest.stage import count_lines, hash_and_count_lines
+from graphkit.ingest.staging import find_duplicates
 from graphkit.store import CaseStore
 
 MAPPING = """

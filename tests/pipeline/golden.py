@@ -89,10 +89,36 @@ def table_digests(case: Path) -> dict[str, str]:
         con.close()
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["write"]:
+#: one thread for torch and BLAS: float sums then come out the same in any process (a test
+#: worker may have changed torch's thread count; a bigger machine has more cores)
+_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def digests_in_fresh_process(root: Path) -> dict[str, str]:
+    """Run the pipeline under ``root`` in a new interpreter with :data:`_ENV`; its digests."""
+    import os
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.pipeline.golden", "digest", str(root)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_ENV},
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"golden pipeline failed: {done.stderr[-3000:]}")
+    digests: dict[str, str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return digests
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["digest"]:
+    print(json.dumps(table_digests(run_pipeline(Path(sys.argv[2])))))
+elif __name__ == "__main__" and sys.argv[1:] == ["write"]:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        digests = table_digests(run_pipeline(Path(tmp)))
+        digests = digests_in_fresh_process(Path(tmp))
     GOLDEN.write_text(json.dumps(digests, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {len(digests)} table digests to {GOLDEN}")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from graphkit.ingest.pipeline import ingest_file
+from graphkit.ingest.stage import ingest_file
 from graphkit.store import CaseStore
 
 

@@ -73,7 +73,7 @@ def test_records_become_persons_with_graph_tables(case: CaseStore, er_dir: Path)
 def test_ids_stable_across_rerun_with_an_added_source(
     case: CaseStore, fake_sources: dict[str, Path], trained_model: Path
 ) -> None:
-    from graphkit.ingest.pipeline import ingest_file
+    from graphkit.ingest.stage import ingest_file
 
     before = _anchors(case)
     rerun = resolve_case(case, spec=SPEC, model_path=trained_model)
@@ -139,7 +139,7 @@ def test_no_person_source_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_empty_source_is_one_clear_error(tmp_path: Path) -> None:
-    from graphkit.ingest.pipeline import ingest_file
+    from graphkit.ingest.stage import ingest_file
 
     store = CaseStore.init(tmp_path / "c")
     empty = tmp_path / "people.csv"
@@ -176,7 +176,7 @@ def test_model_file_errors_and_recluster_before_resolve(tmp_path: Path, case: Ca
 
 
 def test_spec_validates_thresholds() -> None:
-    with pytest.raises(InputError, match="thresholds"):
+    with pytest.raises(InputError, match=r"^threshold_probability: must lie inside the review"):
         ResolutionSpec(threshold_probability=0.3, review_low_probability=0.5)
     with pytest.raises(InputError, match="engine"):
         ResolutionSpec(engine="oracle")  # type: ignore[arg-type]

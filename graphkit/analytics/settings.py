@@ -1,0 +1,68 @@
+"""Settings of the network analysis (:class:`AnalysisSpec`), light to import: the CLI reads
+its defaults for its options' defaults, so they live here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphkit.settings import StageSettings
+
+__all__ = ["AnalysisSpec"]
+
+
+@dataclass(frozen=True)
+class AnalysisSpec(StageSettings):
+    """Settings of the network analysis, saved with each run.
+
+    ``directed_tokens``: a ``contact:*`` layer whose name contains one of these is a directed
+    communication (its rows keep their direction); other contact layers (meetings,
+    sightings, kinship ...) are symmetric ties and are mirrored. ``calls``, ``sms`` and
+    ``money`` are always directed. Layers with fewer than ``min_layer_edges`` ties are pooled
+    into ``contact:other`` so that multiplex communities see no near-empty layers.
+    ``rank_direction``: who ranks higher in a directed tie, ``caller`` (default; best on the
+    real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
+    ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
+    it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
+    ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
+    ``blackout_fdr``: the false discovery rate at which blackouts are reported (see
+    :data:`graphkit.signals.stage.BLACKOUT_FDR`).
+    """
+
+    n_runs: int = 10
+    consensus_threshold: float = 0.5
+    resolution: float = 1.0
+    exact_betweenness_max: int = 5000
+    betweenness_pivots: int = 256
+    hierarchy_null_draws: int = 200
+    hierarchy_significance: float = 0.05
+    broker_candidates: int = 2000
+    key_player_set: int = 3
+    min_layer_edges: int = 10
+    directed_tokens: tuple[str, ...] = (
+        "call",
+        "phone",
+        "sms",
+        "text",
+        "message",
+        "wiretap",
+        "transfer",
+        "payment",
+        "money",
+    )
+    layer_weights: dict[str, float] = field(default_factory=dict)
+    rank_direction: str = "caller"
+    relay_window_s: float = 1800.0
+    workers: int = 1
+    blackout_fdr: float = 0.01
+
+    def validate(self) -> None:
+        self.require(self.n_runs >= 1, "n_runs", "must be at least 1")
+        self.require(0 < self.consensus_threshold <= 1, "consensus_threshold", "must be in (0, 1]")
+        self.require(self.resolution > 0, "resolution", "must be positive")
+        self.require(
+            self.rank_direction in ("caller", "callee"), "rank_direction", "caller or callee"
+        )
+        self.require(self.workers >= 1, "workers", "must be at least 1")
+        self.require(self.betweenness_pivots >= 1, "betweenness_pivots", "must be at least 1")
+        self.require(self.hierarchy_null_draws >= 1, "hierarchy_null_draws", "at least 1")
+        self.require(0 < self.blackout_fdr < 1, "blackout_fdr", "must lie strictly in (0, 1)")

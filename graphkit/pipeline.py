@@ -1,0 +1,208 @@
+"""The one place that says which stages run, in which order, with which settings.
+
+Each stage has one shape (:mod:`graphkit.settings`): a frozen, validated ``Settings`` and
+``run(store, settings) -> summary``, writing through the store's one write path
+(:meth:`graphkit.store.CaseStore.operation`). In data-flow order:
+
+* **ingest**: :func:`graphkit.ingest.stage.ingest_file`, a mapping file per source;
+* **resolve**: :func:`resolution.stage.run` with :class:`resolution.spec.ResolutionSpec`;
+* **build**: :func:`graphkit.build.run` with :class:`graphkit.build.Settings`;
+* **analyze**: :func:`graphkit.analytics.stage.run` with
+  :class:`graphkit.analytics.stage.Settings` (its algorithms' :class:`AnalysisSpec`);
+* **signals**: :func:`graphkit.signals.stage.run` with :class:`graphkit.signals.stage.Settings`;
+* **sensitivity**: :func:`sensitivity`, which re-runs resolve, build and analyze;
+* **predict-links**: :func:`gnn.stage.run` with :class:`gnn.settings.PredictSettings`;
+* **report**, **export**: :func:`graphkit.report.write_report`,
+  :func:`graphkit.export.export_case`, with the options of their commands.
+
+``graphkit analyze`` is :func:`analyze`: the network measures, then the signals (group
+blackouts need the communities), then the sensitivity to entity resolution (it re-runs
+resolution, build and the measures at the review band's thresholds on a scratch copy). The
+CLI commands and ``graphkit demo`` call these functions; nothing else orders stages.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from graphkit.analytics import stage as analytics_stage
+from graphkit.analytics.measures import PARTS, AnalysisSpec
+from graphkit.analytics.sensitivity_case import (
+    compare_rankings,
+    store_sensitivity,
+    variant_thresholds,
+)
+from graphkit.analytics.stage import ALL_PARTS, SENSITIVITY_PART, SIGNAL_PARTS
+from graphkit.errors import InputError
+from graphkit.signals import stage as signals_stage
+from graphkit.store import writes
+
+if TYPE_CHECKING:
+    from graphkit.store import CaseStore
+
+__all__ = [
+    "ALL_PARTS",
+    "STAGES",
+    "StageEntry",
+    "analyze",
+    "rerun_at_threshold",
+    "run_stage",
+    "sensitivity",
+]
+
+log = logging.getLogger(__name__)
+
+#: the measures the sensitivity re-runs compare (leaders and brokers)
+_SENSITIVITY_PARTS = ("hierarchy", "brokers")
+_RANKING_COLUMNS = "SELECT actor_id, phones, leadership, betweenness FROM analytics_actor"
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """A stage of the case: its name, where its ``run`` and ``Settings`` live (imported on
+    first use), and the stages whose tables it reads."""
+
+    name: str
+    module: str
+    settings: str
+    after: tuple[str, ...]
+
+    def run(self) -> Callable[..., dict[str, Any]]:
+        fn: Callable[..., dict[str, Any]] = importlib.import_module(self.module).run
+        return fn
+
+    def settings_class(self) -> type[Any]:
+        cls: type[Any] = getattr(importlib.import_module(self.module), self.settings)
+        return cls
+
+
+#: every stage that changes a case, in data-flow order (``analyze`` below runs the
+#: measures, signals and sensitivity as one command)
+STAGES: dict[str, StageEntry] = {
+    e.name: e
+    for e in (
+        StageEntry("resolve", "resolution.stage", "Settings", ("ingest",)),
+        StageEntry("build", "graphkit.build", "Settings", ("ingest", "resolve")),
+        StageEntry("analyze", "graphkit.analytics.stage", "Settings", ("build",)),
+        StageEntry("signals", "graphkit.signals.stage", "Settings", ("build", "analyze")),
+        StageEntry("predict-links", "gnn.stage", "Settings", ("build", "analyze")),
+    )
+}
+
+
+def run_stage(store: CaseStore, name: str, settings: Any, **options: Any) -> dict[str, Any]:
+    """Run stage ``name`` of :data:`STAGES` with its ``settings`` (an instance of its
+    ``Settings``); ``options`` go to its ``run`` (e.g. ``model_path`` for ``resolve``)."""
+    entry = STAGES[name]
+    expected = entry.settings_class()
+    if not isinstance(settings, expected):
+        raise TypeError(f"stage {name} takes {expected.__name__}, not {type(settings).__name__}")
+    return entry.run()(store, settings, **options)
+
+
+@writes("analyze", operation="combination")
+def analyze(
+    store: CaseStore,
+    *,
+    seed: int = 0,
+    only: Iterable[str] | None = None,
+    spec: AnalysisSpec | None = None,
+) -> dict[str, Any]:
+    """``graphkit analyze``: the network measures, the signals, the sensitivity to ER.
+
+    ``only`` picks parts of :data:`ALL_PARTS` (default: all); each stage runs if any of its
+    parts is asked for, in the order the module docstring gives. One operation of the store:
+    every table and record of the three stages commits together. Returns the summaries.
+    """
+    parts = list(only) if only is not None else list(ALL_PARTS)
+    unknown = sorted(set(parts) - set(ALL_PARTS))
+    if unknown:
+        raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(ALL_PARTS)}")
+    spec = spec or AnalysisSpec()
+    summary: dict[str, Any] = {}
+    core = tuple(p for p in parts if p in PARTS)
+    if core:
+        settings = analytics_stage.Settings(seed=seed, parts=core, spec=spec)
+        summary.update(analytics_stage.run(store, settings))
+    signal_parts = [p for p in parts if p in SIGNAL_PARTS]
+    if signal_parts:
+        summary.update(
+            signals_stage.run(
+                store,
+                signals_stage.Settings(
+                    blackouts="blackouts" in signal_parts,
+                    handoffs="handoffs" in signal_parts,
+                    blackout_fdr=spec.blackout_fdr,
+                ),
+            )
+        )
+    if SENSITIVITY_PART in parts:
+        survivors = sensitivity(store)
+        if survivors is not None:
+            summary["sensitivity_survivors"] = survivors
+    return summary
+
+
+def rerun_at_threshold(
+    store: CaseStore, workdir: Path, name: str, threshold: float
+) -> pd.DataFrame:
+    """Resolution, build and the measures re-run at ``threshold`` on a scratch copy of the
+    case under ``workdir`` with the recorded settings; returns the copy's ``actor_id``,
+    ``phones``, ``leadership`` and ``betweenness``."""
+    from graphkit.build import build_graph
+    from resolution.spec import ResolutionSpec
+    from resolution.stage import recluster_case
+
+    resolved = ResolutionSpec.from_dict((store.stage("resolve") or {}).get("settings", {}))
+    built = (store.stage("build") or {}).get("settings", {})
+    analysed = (store.stage("analyze") or {}).get("settings", {})
+    variant = store.scratch_copy(workdir / name)
+    # a scratch case: its stages run through its own write path and are thrown away
+    with variant.operation("sensitivity re-run", operation="combination") as op:
+        recluster_case(variant, spec=replace(resolved, threshold_probability=threshold))
+        build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
+        analytics_stage.run(
+            variant,
+            analytics_stage.Settings(
+                seed=int(analysed.get("seed", 0)),
+                parts=_SENSITIVITY_PARTS,
+                spec=AnalysisSpec.from_dict(analysed.get("spec", {})),
+            ),
+        )
+        return op.con.execute(_RANKING_COLUMNS).df()
+
+
+def sensitivity(store: CaseStore, *, top_k: int = 10) -> dict[str, str] | None:
+    """Leaders and brokers at the review band's loose and strict match thresholds, stored
+    (``analytics_sensitivity``, stage ``sensitivity``); returns the survivors per ranking, or
+    None when the case has no entity resolution with a review band, or no measures yet."""
+    resolve = store.stage("resolve")
+    if resolve is None:
+        log.info("no entity resolution: sensitivity skipped")
+        return None
+    base_threshold, chosen = variant_thresholds(resolve.get("settings", {}))
+    if not chosen:
+        log.info("no review band around the match threshold: sensitivity skipped")
+        return None
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_actor"):
+            return None
+        base = con.execute(_RANKING_COLUMNS).df()
+    if base.empty:
+        return None
+    variants: dict[str, pd.DataFrame] = {}
+    with tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-") as tmp:
+        for name, threshold in chosen.items():
+            log.info("sensitivity: re-running resolution at %.3f (%s)", threshold, name)
+            variants[name] = rerun_at_threshold(store, Path(tmp), name, threshold)
+    found = compare_rankings(base, variants, {"base": base_threshold, **chosen}, top_k=top_k)
+    survivors: dict[str, str] = store_sensitivity(store, found)["survivors"]
+    return survivors
