@@ -2,12 +2,14 @@
 
 Uses the harness of the test suite (``tests/store/faults.py``): a small simulated case with a
 snapshot before each stage; for each stage, ``--kills`` seeded kill points spread over the
-stage's clean duration (SIGKILL of the command's whole process group), then the next command
-recovers (``--probe``, by default ``graphkit show CASE summary``; the tests use ``status`` for
-report/export and the re-run otherwise), and the invariants are checked: tables all-or-nothing
-right after the kill, re-run exits 0, ``audit verify`` exits 0, every intent has exactly one
-outcome, every manifest source/stage tx has a success outcome, no output file without a
-success entry, tables equal to those of a clean run.
+stage's clean work (from its first write to the case, its intent, to its end; SIGKILL of the
+command's whole process group), then the next command recovers (``--probe``, by default
+``graphkit show CASE summary``; empty: the re-run recovers, as in the tests), and the
+invariants are checked: tables all-or-nothing right after the kill, re-run exits 0, the audit
+chain verifies, every intent has exactly one outcome, every manifest source/stage tx has a
+success outcome, an output file left by the kill has a success entry of the killed run, tables
+equal to those of a clean run. Commands are forked from the harness's fork server (one per
+job; GRAPHKIT_FAULT_FORK=0 for plain ``python -m graphkit``).
 
 Prints, per stage: kill points, how many were clean after recovery, how many invariant
 violations the others had, the mean time of the recovering command after kills that left an
@@ -45,8 +47,8 @@ from tests.store.faults import (  # noqa: E402
     Check,
     Result,
     base_cases,
+    cli,
     fresh_case,
-    graphkit,
     kill_and_check,
     kill_delays,
     reference,
@@ -93,7 +95,7 @@ def main() -> None:
         "--probe",
         default="show,summary",
         help="the command that recovers after each kill (comma-separated, CASE after the first "
-        "word); empty: the tests' choice (status for report/export, else the re-run)",
+        "word); empty: the re-run recovers (the tests' choice)",
     )
     args = parser.parse_args()
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
@@ -114,7 +116,7 @@ def main() -> None:
         if probe is None:
             continue
         case = fresh_case(base, STAGES[s].snapshot, work / "probe" / s)
-        runs = [graphkit(probe[0], case, *probe[1:]).seconds for _ in range(3)]
+        runs = [cli(probe[0], case, *probe[1:]).seconds for _ in range(3)]
         clean_probe[s] = sorted(runs)[1]
     setup_s = time.perf_counter() - started
     print(f"base case and clean runs: {setup_s:.1f}s", file=sys.stderr)
@@ -140,12 +142,13 @@ def main() -> None:
 
     print(
         f"Kill -9 at {args.kills} seeded points per stage (spread over each command's clean "
-        f"duration), {args.jobs} side by side, case: {base.root}; recovering command: "
+        f"work, from its first write to its end), {args.jobs} side by side, case: {base.root}; "
+        "recovering command: "
         f"{'graphkit ' + ' CASE '.join([probe[0], ' '.join(probe[1:])]) if probe else 'tests'}"
         " (mean recovery s: its time after kills that left an intent pending)\n"
     )
     print(
-        "| stage | clean run s | kills | nothing pending | clean after recovery | "
+        "| stage | clean work s | kills | nothing pending | clean after recovery | "
         "invariant failures | mean recovery s | same command, nothing to recover s |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")

@@ -64,9 +64,12 @@ STAGES_BY_SNAPSHOT = {
     "predicted": "predict-links",
 }
 
-#: The reader that recovers a case after a killed report/export, before the output path is
-#: checked: the cheapest command that opens a case (any but ``audit verify`` must recover).
+#: A plain reader that must recover a killed command's case (any command but ``audit verify``
+#: must): tested once (test_faults.py), the kill points let the re-run recover.
 DEFAULT_PROBE = ("status",)
+
+#: The write path's commit records (graphkit.store.case): one row between commit and apply.
+JOURNAL = "graphkit_journal"
 
 #: Columns left out of table comparisons: when a row was written, not what it says.
 TIME_COLUMNS = frozenset(
@@ -97,6 +100,8 @@ class Result:
     stderr: str
     seconds: float
     killed: bool = False
+    #: seconds from the start to the command's first write to the watched case (see :func:`cli`)
+    first_write: float | None = None
 
     @property
     def cmdline(self) -> str:
@@ -160,27 +165,272 @@ def finish(
     return Result(argv, proc.returncode, out, err, time.perf_counter() - t0)
 
 
-def run_killed(args: Sequence[str | Path], delay: float, *, timeout: float = 300) -> Result:
-    """Run ``graphkit ARGS`` and SIGKILL its whole process group after ``delay`` seconds.
+# -- a fork server: the command's own process, without its start-up ------------------------
+#: Modules a command imports when it runs (the CLI imports the rest): imported once by the
+#: fork server, so that each command it forks starts at its real work. Missing ones are skipped.
+PRELOAD = (
+    "graphkit.cli.app",
+    "graphkit.store",
+    "graphkit.ingest",
+    "graphkit.build",
+    "graphkit.pipeline",
+    "graphkit.report",
+    "graphkit.export",
+    "graphkit.simulate",
+    "resolution.stage",
+    "gnn.stage",
+    "splink",
+    "igraph",
+    "torch",
+)
 
-    ``killed`` is False when the command ended by itself first.
+
+def _serve() -> None:
+    """The fork server (``python -c 'from tests.store.faults import _serve; _serve()'``).
+
+    Reads one JSON request a line on stdin, answers one JSON line on stdout:
+    ``{"run": [ARGS], "out": PATH, "err": PATH}`` forks a child that runs ``graphkit ARGS`` in
+    its own process group (stdout/stderr to the files) and answers ``{"pid": PID}``;
+    ``{"poll": PID}`` answers ``{"rc": RC}`` (None while it runs; -N when killed by signal N);
+    ``{"wait": PID}`` waits for it. The child is a real process doing the real command; only
+    the interpreter start-up and imports it would repeat are done once, here.
     """
-    argv, proc, t0 = start(*args)
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # the command itself will say what is wrong
+            print(f"fork server: cannot preload {name}: {exc!r}", file=sys.stderr, flush=True)
+    requests, replies = sys.stdin, sys.stdout
+    for line in requests:
+        req = json.loads(line)
+        reply: dict[str, Any]
+        if "run" in req:
+            pid = os.fork()
+            if pid == 0:  # the command
+                _child(req)
+            with contextlib.suppress(OSError):
+                os.setpgid(pid, pid)
+            reply = {"pid": pid}
+        else:
+            pid = int(req.get("poll") or req["wait"])
+            done, status = os.waitpid(pid, os.WNOHANG if "poll" in req else 0)
+            reply = {"rc": os.waitstatus_to_exitcode(status) if done else None}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+def _child(req: dict[str, Any]) -> None:
+    """In a forked child of :func:`_serve`: run the command as ``python -m graphkit`` would,
+    in its own process group, then exit (never returns to the server's loop)."""
+    import atexit
+    import traceback
+
+    code = 1
     try:
-        proc.wait(timeout=delay)
-        killed = False
-    except subprocess.TimeoutExpired:
+        os.setpgid(0, 0)
+        write = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        for fd, path, flags in (
+            (0, os.devnull, os.O_RDONLY),
+            (1, req["out"], write),
+            (2, req["err"], write),
+        ):
+            opened = os.open(path, flags, 0o644)
+            os.dup2(opened, fd)
+            os.close(opened)
+        sys.argv = ["graphkit", *req["run"]]
+        from graphkit.cli.app import main
+
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            if exc.code is None or isinstance(exc.code, int):
+                code = exc.code or 0
+            else:
+                print(exc.code, file=sys.stderr)
+        atexit._run_exitfuncs()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+class _ForkServer:
+    """A client of one :func:`_serve` process (one per thread that runs commands)."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        scratch.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", "from tests.store.faults import _serve; _serve()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(scratch / "server.log").open("ab"),
+            text=True,
+            env=cli_env(),
+            cwd=REPO_ROOT,
+        )
+        self.count = 0
+
+    def ask(self, **req: Any) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            log = (self.scratch / "server.log").read_text("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"the fork server died:\n{log}")
+        return dict(json.loads(line))
+
+
+_SERVERS: dict[tuple[int, int], _ForkServer] = {}
+
+
+def fork_server() -> _ForkServer | None:
+    """This thread's fork server; None when GRAPHKIT_FAULT_FORK=0 (plain ``python -m``)."""
+    if os.environ.get("GRAPHKIT_FAULT_FORK", "1") == "0":
+        return None
+    import tempfile
+    import threading
+
+    key = (os.getpid(), threading.get_ident())
+    if key not in _SERVERS:
+        _SERVERS[key] = _ForkServer(Path(tempfile.mkdtemp(prefix="graphkit-forks-")))
+    return _SERVERS[key]
+
+
+class _Running:
+    """One running command: forked by the fork server, or a plain ``python -m graphkit``."""
+
+    def __init__(self, argv: tuple[str, ...]) -> None:
+        self.argv = argv
+        self.server = fork_server()
+        self.t0 = time.perf_counter()
+        if self.server is None:
+            self.popen: subprocess.Popen[str] | None = subprocess.Popen(
+                [*GRAPHKIT, *argv],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=cli_env(),
+                cwd=REPO_ROOT,
+                start_new_session=True,
+            )
+            self.pid = self.popen.pid
+            return
+        self.popen = None
+        self.server.count += 1
+        stem = self.server.scratch / f"cmd{self.server.count}"
+        self.out, self.err = stem.with_suffix(".out"), stem.with_suffix(".err")
+        self.pid = int(self.server.ask(run=list(argv), out=str(self.out), err=str(self.err))["pid"])
+        self.rc: int | None = None
+
+    def poll(self) -> int | None:
+        if self.popen is not None:
+            return self.popen.poll()
+        if self.rc is None:
+            assert self.server is not None
+            self.rc = self.server.ask(poll=self.pid)["rc"]
+        return self.rc
+
+    def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        killed = True
-    out, err = proc.communicate(timeout=timeout)
-    return Result(argv, proc.returncode, out, err, time.perf_counter() - t0, killed=killed)
+            os.killpg(self.pid, signal.SIGKILL)
+
+    def finish(self, timeout: float, **extra: Any) -> Result:
+        if self.popen is not None:
+            try:
+                out, err = self.popen.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise
+            rc = self.popen.returncode
+        else:
+            assert self.server is not None
+            if self.rc is None:
+                self.rc = self.server.ask(wait=self.pid)["rc"]
+            rc = self.rc
+            out = self.out.read_text("utf-8", "replace")
+            err = self.err.read_text("utf-8", "replace")
+            self.out.unlink(missing_ok=True)
+            self.err.unlink(missing_ok=True)
+        return Result(self.argv, int(rc or 0), out, err, time.perf_counter() - self.t0, **extra)
+
+
+def _case_state(case: Path | None) -> tuple[int, int]:
+    """What changes when a command starts writing the case: the audit log's size, the manifest's
+    inode (it is replaced, never rewritten in place)."""
+    if case is None:
+        return (0, 0)
+    try:
+        return ((case / "audit.jsonl").stat().st_size, (case / "manifest.json").stat().st_ino)
+    except FileNotFoundError:
+        return (-1, -1)
+
+
+def cli(
+    *args: str | Path,
+    case: Path | None = None,
+    kill_after: float | None = None,
+    timeout: float = 300,
+) -> Result:
+    """Run ``graphkit ARGS`` through the fork server (see :func:`fork_server`).
+
+    ``case``: watch it, and record in ``Result.first_write`` when the command first wrote to
+    it (its intent: the manifest's ``audit_pending``, then the audit line). ``kill_after``:
+    SIGKILL the command's process group that many seconds after that first write
+    (``killed`` False when it ended by itself first, or never wrote).
+    """
+    argv = tuple(str(a) for a in args)
+    before = _case_state(case)
+    running = _Running(argv)
+    first: float | None = None
+    killed = False
+    deadline = running.t0 + timeout
+    polled = 0.0  # asking whether the command ended costs a round trip: every 20 ms at most
+    while case is not None or kill_after is not None:
+        now = time.perf_counter()
+        if now - polled >= 0.02:
+            if running.poll() is not None:
+                break
+            polled = now
+        if case is not None and first is None and _case_state(case) != before:
+            first = now - running.t0
+        if kill_after is not None and first is not None:
+            left = running.t0 + first + kill_after - now
+            if left <= 0:
+                running.kill()
+                killed = True
+                break
+            time.sleep(min(left, 0.02))
+            continue
+        if now > deadline:
+            running.kill()
+            raise TimeoutError(f"graphkit {' '.join(argv)} ran over {timeout}s")
+        time.sleep(0.002)
+    return running.finish(timeout, killed=killed, first_write=first)
+
+
+def run_killed(
+    args: Sequence[str | Path], delay: float, *, case: Path, timeout: float = 300
+) -> Result:
+    """Run ``graphkit ARGS`` and SIGKILL its whole process group ``delay`` seconds after its
+    first write to ``case`` (its intent): start-up and imports are no kill points, nothing
+    happens then. ``killed`` is False when the command ended by itself first.
+    """
+    return cli(*args, case=case, kill_after=delay, timeout=timeout)
 
 
 def kill_delays(
-    duration: float, n: int, *, seed: int, lo: float = 0.03, hi: float = 0.97
+    duration: float, n: int, *, seed: int, lo: float = 0.0, hi: float = 0.97
 ) -> list[float]:
-    """``n`` delays spread over ``[lo, hi]`` of ``duration``: one seeded draw per stratum."""
+    """``n`` delays spread over ``[lo, hi]`` of ``duration`` (a command's work: from its first
+    write to its end, :attr:`Reference.seconds`): one seeded draw per stratum."""
     rng = random.Random(seed)
     width = (hi - lo) / n
     return [duration * (lo + width * (k + rng.random())) for k in range(n)]
@@ -242,21 +492,27 @@ def base_cases(root: Path) -> Base:
             return base
         for leftover in ("sim", "extra", "snapshots"):
             shutil.rmtree(root / leftover, ignore_errors=True)
-        _must(graphkit("simulate", base.sim, *SIM_ARGS, "--seed", "3"))
-        _must(graphkit("simulate", base.extra, *SIM_ARGS, "--seed", "4"))
+        extra = _Running(("simulate", str(base.extra), *SIM_ARGS, "--seed", "4"))
+        _must(cli("simulate", base.sim, *SIM_ARGS, "--seed", "3"))
         first = base.snapshot("ingested")
-        _must(graphkit("run", base.sim / "case.toml", "--case", first))
+        _must(cli("run", base.sim / "case.toml", "--case", first))
+        _must(extra.finish(300))
         steps = {snap: STAGE_ARGS[stage] for snap, stage in STAGES_BY_SNAPSHOT.items()}
         previous = first
         seconds: dict[str, float] = {}
         for name, cmd in steps.items():
             target = base.snapshot(name)
             shutil.copytree(previous, target, symlinks=True)
-            seconds[name] = _must(graphkit(cmd[0], target, *cmd[1:])).seconds
+            seconds[name] = _work_seconds(_must(cli(cmd[0], target, *cmd[1:], case=target)))
             previous = target
         (root / "seconds.json").write_text(json.dumps(seconds))
         done.write_text("ok\n")
     return base
+
+
+def _work_seconds(result: Result) -> float:
+    """How long a command worked on the case: from its first write to its end."""
+    return result.seconds - (result.first_write or 0.0)
 
 
 def fresh_case(base: Base, snapshot: str, dest: Path) -> Path:
@@ -445,7 +701,8 @@ def table_diff(got: dict[str, list[Any]], want: dict[str, list[Any]]) -> list[st
 # -- clean reference runs --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reference:
-    """A clean run of a stage on a fresh copy: its duration and resulting tables."""
+    """A clean run of a stage on a fresh copy: how long it worked (from its first write to the
+    case to its end) and the resulting tables."""
 
     seconds: float
     tables: dict[str, list[tuple[Any, ...]]]
@@ -470,8 +727,8 @@ def reference(base: Base, stage: Stage) -> Reference:
         work = folder / "out"
         work.mkdir()
         case = fresh_case(base, stage.snapshot, folder / "case")
-        result = _must(graphkit(*stage.argv(base, case, work)))
-        ref = Reference(result.seconds, case_tables(case))
+        result = _must(cli(*stage.argv(base, case, work), case=case))
+        ref = Reference(_work_seconds(result), case_tables(case))
         cache.write_bytes(pickle.dumps(ref))
         return ref
 
@@ -540,12 +797,13 @@ def check_after_kill(
 ) -> Check:
     """Recover a case after ``killed`` and check every invariant; the list of violations.
 
-    1. the next command recovers: ``probe`` if given; else for stages that write files outside
-       the case ``graphkit status CASE`` (a reader that opens the case), else the re-run;
-       it says what it recovered in one stderr line when an intent had no outcome;
-    2. no file at an output path without a success outcome entry (checked after recovery,
-       before the re-run);
-    3. the re-run of the same command exits 0; ``audit verify`` exits 0;
+    1. the next command recovers: ``probe`` if given, else the re-run of the same command
+       (``--force`` for report/export: the killed run may have left its output); it says what
+       it recovered in one stderr line when an intent had no outcome, and leaves none;
+    2. a file at an output path right after the kill has a success outcome entry of the killed
+       run once the case is recovered (it had committed: finished, or rolled forward);
+    3. the re-run exits 0; the audit chain verifies (:func:`audit_verify_problems`, what
+       ``graphkit audit verify`` checks, in this process);
     4. every intent has exactly one outcome with its tx; every manifest source/stage tx has a
        success outcome; the stage's manifest record is there;
     5. the tables equal those of a clean run.
@@ -556,24 +814,19 @@ def check_after_kill(
     problems: list[str] = []
     hung = dangling(case)
     problems += atomicity_problems(base, stage, case, ref)
-    cmd = stage.argv(base, case, work)
-    rerun_cmd = [*cmd, *stage.rerun_extra]
-    separate = probe is not None or bool(stage.outputs(work))
-    if separate:
-        first, *rest = probe or DEFAULT_PROBE
-        recovery = graphkit(first, case, *rest)
-        if recovery.rc != 0:
-            problems.append(
-                f"`{recovery.cmdline}` after the kill exited {recovery.rc}: "
-                + _last(recovery.stderr)
-            )
+    present = [out for out in stage.outputs(work) if out.exists()]
+    rerun_cmd = [*stage.argv(base, case, work), *stage.rerun_extra]
+    if probe is not None:
+        first, *rest = probe
+        recovery = cli(first, case, *rest)
+        what = "after the kill"
     else:
-        recovery = graphkit(*rerun_cmd)
-        if recovery.rc != 0:
-            problems.append(
-                f"`{recovery.cmdline}` re-run after the kill exited {recovery.rc}: "
-                + _last(recovery.stderr)
-            )
+        recovery = cli(*rerun_cmd)
+        what = "re-run after the kill"
+    if recovery.rc != 0:
+        problems.append(
+            f"`{recovery.cmdline}` {what} exited {recovery.rc}: " + _last(recovery.stderr)
+        )
     said = recovery_lines(recovery.stderr)
     if hung and not said:
         problems.append(
@@ -585,27 +838,16 @@ def check_after_kill(
     left = dangling(case)
     if left:
         problems.append(f"after `{recovery.cmdline}` {len(left)} intent(s) still have no outcome")
-    if separate:
-        entries = audit_entries(case)
-        base_seq = _snapshot_seq(base, stage)
-        for out in stage.outputs(work):
-            if out.exists() and not any(
-                e.get("outcome") == "success"
-                and int(e.get("seq", -1)) > base_seq
-                and str(e.get("command", "")).split()[:1] == [stage.name]
-                for e in entries
-            ):
-                problems.append(f"{out.name} exists after the kill without a success entry")
-        rerun = graphkit(*rerun_cmd)
+    if probe is not None:
+        rerun = cli(*rerun_cmd)
+        if rerun.rc != 0:
+            problems.append(f"`{rerun.cmdline}` re-run exited {rerun.rc}: {_last(rerun.stderr)}")
     else:
         rerun = recovery
-    if separate and rerun.rc != 0:
-        problems.append(f"`{rerun.cmdline}` re-run exited {rerun.rc}: {_last(rerun.stderr)}")
-    verify = graphkit("audit", "verify", case)
-    if verify.rc != 0:
-        problems.append(
-            f"`{verify.cmdline}` exited {verify.rc}: {_last(verify.stdout + verify.stderr)}"
-        )
+    if present and not _killed_run_succeeded(base, stage, case):
+        names = ", ".join(out.name for out in present)
+        problems.append(f"{names} existed after the kill, and no success entry of the killed run")
+    problems += audit_verify_problems(case)
     problems += chain_problems(case)
     if stage.record is not None:
         section, key = stage.record
@@ -636,10 +878,14 @@ def atomicity_problems(base: Base, stage: Stage, case: Path, ref: Reference) -> 
         now = case_tables(case)
     except Exception as exc:  # a case DuckDB cannot open is a finding, not a harness error
         return [f"after the kill the case database cannot be read: {exc}".splitlines()[0]]
-    before = snapshot_tables(base, stage.snapshot)
-    if now == before or now == ref.tables:
+    # a journal row is the commit record of a command killed between its commit and its apply:
+    # the tables are then the clean run's, and the next command rolls it forward
+    now.pop(JOURNAL, None)
+    before = {t: rows for t, rows in snapshot_tables(base, stage.snapshot).items() if t != JOURNAL}
+    after = {t: rows for t, rows in ref.tables.items() if t != JOURNAL}
+    if now in (before, after):
         return []
-    to_before, to_after = table_diff(now, before), table_diff(now, ref.tables)
+    to_before, to_after = table_diff(now, before), table_diff(now, after)
     nearest, diff = (
         ("the snapshot", to_before)
         if len(to_before) <= len(to_after)
@@ -649,6 +895,31 @@ def atomicity_problems(base: Base, stage: Stage, case: Path, ref: Reference) -> 
         f"after the kill the tables are half-written (neither the snapshot nor the clean run; "
         f"nearest {nearest}: {'; '.join(diff[:4])})"
     ]
+
+
+def _killed_run_succeeded(base: Base, stage: Stage, case: Path) -> bool:
+    """Whether the killed command has a success entry (it finished, or recovery rolled it
+    forward): a success of ``stage`` after the snapshot, other than the re-run's (the last)."""
+    entries = [e for e in audit_entries(case) if int(e.get("seq", -1)) > _snapshot_seq(base, stage)]
+    mine = [e for e in entries if str(e.get("command", "")).split()[:1] == [stage.name]]
+    rerun_tx = next((_tx(e) for e in reversed(mine) if e.get("outcome") == "started"), None)
+    return any(e.get("outcome") == "success" and _tx(e) != rerun_tx for e in mine)
+
+
+def audit_verify_problems(case: Path) -> list[str]:
+    """What ``graphkit audit verify CASE`` checks (the chain and the manifest's head, after
+    finishing an entry a killed command recorded), in this process: no interpreter start-up."""
+    from graphkit.store.case import CaseStore
+
+    try:
+        store = CaseStore.open(case)
+        store.finish_pending_entry()
+        result = store.audit.verify()
+    except Exception as exc:  # a broken case is a finding
+        return [f"audit verify: {type(exc).__name__}: {exc}".splitlines()[0]]
+    if not result.ok:
+        return [f"audit verify: broken at line {result.first_bad_line}: {result.reason}"]
+    return []
 
 
 def recovery_lines(stderr: str) -> list[str]:
@@ -679,16 +950,16 @@ def kill_and_check(
     *,
     probe: Sequence[str] | None = None,
 ) -> tuple[Result, Check]:
-    """One kill point: fresh copy, run and SIGKILL after ``delay``, recover, check.
+    """One kill point: fresh copy, run and SIGKILL ``delay`` seconds after the command's first
+    write to the case, recover, check.
 
-    ``probe``: the recovering command (``("show", "summary")`` runs ``graphkit show CASE
-    summary``) for every stage; by default :data:`DEFAULT_PROBE` for stages that write files,
-    the re-run of the command for the others.
+    ``probe``: a command that recovers before the re-run (``("show", "summary")`` runs
+    ``graphkit show CASE summary``); by default the re-run recovers itself.
     """
     case = fresh_case(base, stage.snapshot, tmp / "case")
     work = tmp / "out"
     work.mkdir()
-    killed = run_killed(stage.argv(base, case, work), delay)
+    killed = run_killed(stage.argv(base, case, work), delay, case=case)
     return killed, check_after_kill(base, stage, case, work, killed, ref, probe=probe)
 
 
