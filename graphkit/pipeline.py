@@ -67,13 +67,12 @@ _RANKING_COLUMNS = "SELECT actor_id, phones, leadership, betweenness FROM analyt
 
 @dataclass(frozen=True)
 class StageEntry:
-    """A stage of the case: its name, where its ``run`` and ``Settings`` live (imported on
-    first use), and the stages whose tables it reads."""
+    """A stage of the case: its name and where its ``run`` and ``Settings`` live (imported
+    on first use)."""
 
     name: str
     module: str
     settings: str
-    after: tuple[str, ...]
 
     def run(self) -> Callable[..., dict[str, Any]]:
         fn: Callable[..., dict[str, Any]] = importlib.import_module(self.module).run
@@ -89,11 +88,11 @@ class StageEntry:
 STAGES: dict[str, StageEntry] = {
     e.name: e
     for e in (
-        StageEntry("resolve", "resolution.stage", "Settings", ("ingest",)),
-        StageEntry("build", "graphkit.build", "Settings", ("ingest", "resolve")),
-        StageEntry("analyze", "graphkit.analytics.stage", "Settings", ("build",)),
-        StageEntry("signals", "graphkit.signals.stage", "Settings", ("build", "analyze")),
-        StageEntry("predict-links", "gnn.stage", "Settings", ("build", "analyze")),
+        StageEntry("resolve", "resolution.stage", "Settings"),
+        StageEntry("build", "graphkit.build", "Settings"),
+        StageEntry("analyze", "graphkit.analytics.stage", "Settings"),
+        StageEntry("signals", "graphkit.signals.stage", "Settings"),
+        StageEntry("predict-links", "gnn.stage", "Settings"),
     )
 }
 

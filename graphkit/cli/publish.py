@@ -247,9 +247,7 @@ def export_neo4j_import_cmd(
             import_dir=import_dir,
             stage=e.stage_file,
         )
-        e.outputs = {
-            name: sha256_file(Path(tmp)) for tmp, final in e.files for name in [Path(final).name]
-        }
+        e.outputs = {Path(final).name: sha256_file(Path(tmp)) for tmp, final in e.files}
         e.detail["rows"] = sum(result.files.values())
     rows = [{"file": k, "rows": v} for k, v in result.files.items()]
     if json_output:

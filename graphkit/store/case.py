@@ -369,7 +369,7 @@ class CaseStore:
             payload = json.loads(
                 json.dumps({"entry": entry, "ops": op.ops, "files": op.files}, default=str)
             )
-            con.execute(_JOURNAL_DDL)
+            # the journal table exists: _recover created it before this operation began
             con.execute(f"INSERT INTO {JOURNAL_TABLE} VALUES (?, ?)", [tx, json.dumps(payload)])
             con.execute("COMMIT")  # the commit point
         except BaseException as exc:
@@ -574,11 +574,9 @@ class CaseStore:
             raise CaseError("internal error: case writes go through store.operation()")
         return op
 
-    _op = active_operation
-
     def record_stage(self, name: str, *, settings: dict[str, Any], summary: dict[str, Any]) -> None:
         """Mark stage ``name`` as run, with its settings and summary (at the commit)."""
-        op = self._op()
+        op = self.active_operation()
         op.set_manifest(
             ["stages", name],
             {
@@ -592,16 +590,16 @@ class CaseStore:
 
     def drop_stage(self, name: str) -> None:
         """Forget the record of stage ``name`` (its results were replaced)."""
-        self._op().drop_manifest(["stages", name])
+        self.active_operation().drop_manifest(["stages", name])
 
     def set_source(self, name: str, entry: dict[str, Any]) -> None:
         """Record source ``name`` (hash, counts, status) at the commit."""
-        op = self._op()
+        op = self.active_operation()
         op.set_manifest(["sources", name], {**entry, "tx": op.tx})
 
     def set_model(self, name: str, *, path: str, sha256: str, **extra: Any) -> None:
         """Record a model file saved with the case (path relative to the case) and its hash."""
-        op = self._op()
+        op = self.active_operation()
         op.set_manifest(
             ["models", name],
             {"path": path, "sha256": sha256, "saved_at": _now(), "tx": op.tx, **extra},

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from graphkit.audit import sha256_file
+from graphkit.audit import sha256_bytes
 from graphkit.errors import InputError
 
 __all__ = ["ManifestOp", "Operation", "apply_ops", "partial_name"]
@@ -113,4 +113,4 @@ class Operation:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o640)
-        return sha256_file(tmp)
+        return sha256_bytes(data)

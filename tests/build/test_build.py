@@ -97,7 +97,7 @@ def test_actor_graph(store: CaseStore) -> None:
 
 
 def test_persons_replace_their_phones(store: CaseStore) -> None:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         con.execute("INSERT INTO node_person (person_id, full_name) VALUES ('P1', 'A B')")
         con.execute(
             "INSERT INTO rel_uses (src, dst) VALUES ('P1', '+447700900001'), "

@@ -14,7 +14,7 @@ from .handoff_case import make_case, num, set_handoffs, set_uses
 
 def test_build_cli_applies_or_ignores_confirmed_handoffs(tmp_path: Path) -> None:
     store = make_case(tmp_path)
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         set_uses(con, [("P1", 1), ("P2", 3)])
         set_handoffs(con, [(1, 2, "confirmed"), (2, 3, "confirmed"), (3, 4, "rejected")])
     runner = CliRunner()

@@ -22,7 +22,7 @@ def store(tmp_path: Path) -> CaseStore:
 
 
 def test_a_person_on_the_greater_number_takes_the_lesser(store: CaseStore) -> None:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         set_uses(con, [("P1", 2)])
         set_handoffs(con, [(1, 2, "confirmed")])
     summary = build_graph(store)
@@ -41,7 +41,7 @@ def test_a_person_on_the_greater_number_takes_the_lesser(store: CaseStore) -> No
 
 
 def test_a_chain_is_joined_transitively_under_its_smallest_number(store: CaseStore) -> None:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         set_handoffs(con, [(2, 3, "confirmed"), (3, 1, "confirmed")])
     summary = build_graph(store)
     assert summary["confirmed_same_user_as"] == 2
@@ -64,7 +64,7 @@ def test_a_chain_is_joined_transitively_under_its_smallest_number(store: CaseSto
 
 
 def test_a_chain_goes_to_the_person_at_its_far_end(store: CaseStore) -> None:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         set_uses(con, [("P7", 3)])
         set_handoffs(con, [(1, 2, "confirmed"), (2, 3, "confirmed")])
     build_graph(store)
@@ -79,7 +79,7 @@ def test_a_chain_goes_to_the_person_at_its_far_end(store: CaseStore) -> None:
 def test_two_persons_in_one_group_keep_their_numbers_and_count_as_a_conflict(
     store: CaseStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         set_uses(con, [("P2", 1), ("P1", 3)])
         set_handoffs(con, [(1, 2, "confirmed"), (2, 3, "confirmed"), (4, 9, "confirmed")])
     with caplog.at_level(logging.WARNING, logger="graphkit.build.actors"):
@@ -101,10 +101,10 @@ def test_two_persons_in_one_group_keep_their_numbers_and_count_as_a_conflict(
 
 @pytest.mark.parametrize("status", ["rejected", "hypothesis"])
 def test_unconfirmed_rows_never_change_the_actor_graph(store: CaseStore, status: str) -> None:
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         set_uses(con, [("P1", 2)])
     build_graph(store)
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         before = (actors(con), edges(con))
         set_handoffs(con, [(1, 2, status), (2, 3, status), (3, 4, status)])
     summary = build_graph(store)
@@ -117,7 +117,7 @@ def test_unconfirmed_rows_never_change_the_actor_graph(store: CaseStore, status:
 
 def test_confirmed_handoffs_can_be_left_out_and_the_stage_says_so(store: CaseStore) -> None:
     build_graph(store)
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         plain = (actors(con), edges(con))
         set_handoffs(con, [(1, 2, "confirmed"), (9, 4, "rejected")])
     summary = build_graph(store, confirmed_handoffs=False)
@@ -140,7 +140,7 @@ def test_the_phone_map_agrees_with_networkx_components(store: CaseStore) -> None
     """Oracle: random persons and confirmed pairs on the case's numbers, the actor of each
     number worked out from networkx connected components and the rules, by brute force."""
     numbers = [1, 2, 3, 4, 9]
-    with store.connect() as con:
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
         build_graph(store)  # knowledge tables once; the actor graph is rebuilt below
         for seed in range(40):
             rng = random.Random(seed)
