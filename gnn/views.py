@@ -7,11 +7,12 @@ from typing import Any
 
 from graphkit.hypotheses import id_sql
 from graphkit.store import CaseStore
-from graphkit.views import view
+from graphkit.views import format_number, view
 
 __all__ = ["link_explanation", "predicted_links_view"]
 
 _FEATURES_SAID = 3
+_NAMED = 5  # shared contacts and paths named in the explanation (--json has the evidence)
 
 
 def link_explanation(row: dict[str, Any]) -> str:
@@ -26,11 +27,13 @@ def link_explanation(row: dict[str, Any]) -> str:
     if hops is None:
         parts.append("no path of 3 hops or fewer joins them in the observed graph")
     else:
-        via = ", ".join(" - ".join(p[1:-1]) for p in paths[:2] if len(p) > 2)
+        via = " or ".join(" - ".join(map(str, p[1:-1])) for p in paths[:_NAMED] if len(p) > 2)
         parts.append(f"{hops} hops apart" + (f" (via {via})" if via else ""))
     shared = ev.get("n_shared_contacts")
     if shared:
-        names = ", ".join(str(x) for x in (ev.get("shared_contacts") or [])[:3])
+        listed = [str(x) for x in (ev.get("shared_contacts") or [])[:_NAMED]]
+        more = int(shared) - len(listed)
+        names = ", ".join(listed) + (f" and {more} more" if listed and more > 0 else "")
         parts.append(f"{shared} shared contact(s)" + (f": {names}" if names else ""))
     heur = ev.get("heuristics") or {}
     if "adamic_adar" in heur and "jaccard" in heur:
@@ -40,11 +43,19 @@ def link_explanation(row: dict[str, Any]) -> str:
         said = ", ".join(f"{f['feature']} = {f['value']:.3g}" for f in top)
         parts.append(f"the model's main inputs: {said}")
     score = row.get("score")
-    tail = f"score {score:.2f}, {row.get('status')}" if score is not None else str(row["status"])
+    tail = (
+        f"score {format_number(score)}, {row.get('status')}"
+        if score is not None
+        else str(row["status"])
+    )
     return "; ".join([*parts, tail])
 
 
-@view("predicted-links", help="predicted hidden ties (hypotheses): a, b, score, evidence")
+@view(
+    "predicted-links",
+    help="predicted hidden ties (hypotheses): a, b, score, evidence",
+    actors=("a", "b"),
+)
 def predicted_links_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{id, a, b, score, status, model_version, evidence, explanation}``, best score
     first; ``id`` is the review id (``graphkit review --accept``)."""

@@ -42,15 +42,18 @@ def persons_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-@view("review", help="the review queue: uncertain pairs, most uncertain first")
+@view(
+    "review",
+    help="the review queue: uncertain pairs, most uncertain first",
+    actors=("person_l", "person_r"),
+)
 def review_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "review_queue"):
             return []
         cur = con.execute(
             """
-            SELECT q.review_id, q.status, round(q.match_probability, 4) AS match_probability,
-                   round(q.match_weight, 2) AS match_weight,
+            SELECT q.review_id, q.status, q.match_probability, q.match_weight,
                    q.id_l AS record_l, coalesce(l.full_name,
                      concat_ws(' ', l.first_name, l.last_name)) AS name_l,
                    q.id_r AS record_r, coalesce(r.full_name,
@@ -71,6 +74,7 @@ def review_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str,
 @view(
     "shared-phones",
     help="numbers that several resolved persons use: possible false registrations or aliases",
+    actors=("attributed_to",),
 )
 def shared_phones_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{phone, persons, attributed_to, explanation}``, one per number that two or more

@@ -29,12 +29,15 @@ _LEADERSHIP_KEYS = (
     "weight_in_in_community",
     "level",
     "superior",
-    "hierarchy_p_value",
+    "hierarchy_stated",
+    "hierarchy_q_value",
     "leadership",
 )
 
 
 def _num(x: Any) -> Any:
+    if x is pd.NA:
+        return None
     if isinstance(x, np.integer | np.bool_):
         return x.item()
     if isinstance(x, np.floating):
@@ -150,19 +153,26 @@ def _leadership_texts(table: pd.DataFrame) -> list[str]:
     below = _plain(table["members_below"])
     w_out = _plain(table["weight_out_in_community"])
     w_in = _plain(table["weight_in_in_community"])
-    p_value = _plain(table["hierarchy_p_value"])
-    level = _plain(table["level"])
+    q_value = _plain(table["hierarchy_q_value"])
+    stated = _plain(table["hierarchy_stated"])
+    level = [None if v is pd.NA else v for v in _plain(table["level"])]
     superior = _plain(table["superior"])
     out: list[str] = []
-    for m, b, wo, wi, p, lv, sup in zip(
-        members, below, w_out, w_in, p_value, level, superior, strict=True
+    for m, b, wo, wi, q, st, lv, sup in zip(
+        members, below, w_out, w_in, q_value, stated, level, superior, strict=True
     ):
-        if m > 1 and wo + wi > 0:
+        test = "untested" if q != q else f"ordering test q={q:.3g}"
+        if m > 1 and wo + wi > 0 and st:
             out.append(
                 f"ranks above {b} of {m - 1} other members: "
                 f"makes {wo:g} directed contacts to them, receives {wi:g} "
-                f"(hierarchy p={p:.2g}); level {lv}"
+                f"(chain of command stated, {test}); level {lv}"
                 + (f", most likely superior {sup}" if sup else "")
+            )
+        elif m > 1 and wo + wi > 0:
+            out.append(
+                f"makes {wo:g} directed contacts inside its community, receives {wi:g}; "
+                f"no clear ordering there ({test}): no rank from direction"
             )
         elif m > 1:
             out.append("no directed contacts inside the community: no rank from direction")

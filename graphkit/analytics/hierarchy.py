@@ -7,8 +7,9 @@ above ``j`` (orders flow down a chain of command; SpringRank's convention ``A_ij
 
 Only layers with a direction enter the ranking (symmetric ties such as meeting co-attendance
 say nothing about who is above whom). Whether a community's ranking means anything is tested
-against random edge directions (:func:`~graphkit.analytics.springrank.hierarchy_significance`);
-communities where the hierarchy is not significant get no direction-based leadership term.
+by :func:`~graphkit.analytics.ordering.ordering_test` (degree- and direction-preserving
+rewiring, FDR across communities, an effect size); only where it passes is an ordering
+*stated*: levels, superiors and the direction-based leadership term exist only there.
 Where the case has time-stamped calls, :func:`leadership_with_relays` puts the heads of relay
 chains (:mod:`graphkit.analytics.relays`) first.
 """
@@ -22,18 +23,15 @@ import numpy as np
 import pandas as pd
 
 from graphkit.analytics.graph import directed_layers
-from graphkit.analytics.springrank import (
-    SpringSolver,
-    _clean,
-    fit_beta,
-    hierarchy_significance,
-)
+from graphkit.analytics.ordering import OrderingTest, ordering_test
+from graphkit.analytics.springrank import SpringSolver, _clean, fit_beta
 
 if TYPE_CHECKING:
     import igraph as ig
     from scipy import sparse
 
 __all__ = [
+    "hierarchy_analysis",
     "hierarchy_table",
     "leadership_score",
     "leadership_with_relays",
@@ -141,30 +139,44 @@ def _members_below(scores: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 def hierarchy_table(
+    g: ig.Graph, communities: np.ndarray, pagerank: np.ndarray, **kwargs: object
+) -> pd.DataFrame:
+    """The per-actor frame of :func:`hierarchy_analysis`."""
+    return hierarchy_analysis(g, communities, pagerank, **kwargs)[0]  # type: ignore[arg-type]
+
+
+def hierarchy_analysis(
     g: ig.Graph,
     communities: np.ndarray,
     pagerank: np.ndarray,
     *,
     seed: int,
     alpha: float = 0.0,
-    n_null: int = 200,
+    n_null: int = 999,
     significance: float = 0.05,
+    min_effect: float = 0.01,
+    null: str = "tie-lean",
     directed: list[str] | None = None,
     rank_direction: str = "caller",
-) -> pd.DataFrame:
-    """Per actor: SpringRank inside its community, level, most likely superior, leadership.
+) -> tuple[pd.DataFrame, OrderingTest]:
+    """Per actor: SpringRank inside its community, level, most likely superior, leadership;
+    per community: the ordering test.
 
     Only directed layers of ``g`` (``directed``, or those :func:`directed_layers` finds) and
     edges inside a community count. ``rank_direction``: ``caller`` ranks whoever initiates
     contact above whom they contact (orders flow down), ``callee`` the reverse (reports flow
-    up); the two readings disagree between Montagna and the simulator (docs/analytics.md). Columns:
-    ``springrank``; ``rank_in_community`` (percentile); ``level`` (0 = top: spring lengths
-    below the community's highest member, rounded); ``superior`` (vertex index of the
-    in-community contact ranked above that maximises tie volume times the model probability
-    of being above; -1 if none) and ``superior_probability``; ``hierarchy_p_value`` of the
-    community (:func:`hierarchy_significance`); ``leadership`` (:func:`leadership_score`,
-    with significance at ``significance``); evidence: ``members_below``, ``members``,
-    ``weight_out_in_community``, ``weight_in_in_community``.
+    up); the test does not depend on it (docs/analytics.md). Columns: ``springrank``;
+    ``rank_in_community`` (percentile); ``hierarchy_stated`` (the community passed
+    :func:`ordering_test` at FDR ``significance`` with effect >= ``min_effect``);
+    ``level`` (0 = top: spring lengths below the community's highest member, rounded; -1
+    where no ordering is stated); ``superior`` (vertex index of the in-community contact
+    ranked above that maximises tie volume times the model probability of being above; -1
+    if none or no ordering stated) and ``superior_probability``; ``hierarchy_p_value`` and
+    ``hierarchy_q_value`` of the community; ``leadership`` (:func:`leadership_score`, the
+    rank term only where stated); evidence: ``members_below``, ``members``,
+    ``weight_out_in_community``, ``weight_in_in_community``. ``n_null``: the most null
+    draws per community (fewer where the answer is clear early); ``null``: which null
+    (:data:`graphkit.analytics.ordering.NULLS`).
     """
     from scipy import sparse
 
@@ -183,11 +195,21 @@ def hierarchy_table(
     k = int(groups.max()) + 1 if n else 0
     top = np.full(k, -np.inf)
     np.maximum.at(top, groups, scores)
-    level = np.rint(top[groups] - scores).astype(np.int64) if n else np.zeros(0, np.int64)
     sizes = np.bincount(groups, minlength=k)
-    p_values = hierarchy_significance(
-        a_in, groups, seed=seed, n_null=n_null, alpha=alpha, solver=solver
+    test = ordering_test(
+        a_in,
+        groups,
+        seed=seed,
+        max_draws=n_null,
+        alpha=alpha,
+        fdr=significance,
+        min_effect=min_effect,
+        null=null,
     )
+    stated_c = test.table["stated"].to_numpy(dtype=bool) if k else np.zeros(0, bool)
+    stated = stated_c[groups] if n else np.zeros(0, bool)
+    level = np.rint(top[groups] - scores).astype(np.int64) if n else np.zeros(0, np.int64)
+    level = np.where(stated, level, -1)
     both = sparse.coo_matrix(a_in + a_in.T)
     i, j, vol = both.row, both.col, both.data
     above = scores[j] > scores[i]
@@ -201,19 +223,25 @@ def hierarchy_table(
         chosen = best[first]
         superior[i[chosen]] = j[chosen]
         superior_p[i[chosen]] = prob[chosen]
-    p_actor = p_values[groups] if n else np.zeros(0)
-    return pd.DataFrame(
+    superior = np.where(stated, superior, -1)
+    superior_p = np.where(stated, superior_p, np.nan)
+    p_c = test.table["p_value"].to_numpy(dtype=float)
+    q_c = test.table["q_value"].to_numpy(dtype=float)
+    frame = pd.DataFrame(
         {
             "springrank": scores,
             "rank_in_community": pct,
+            "hierarchy_stated": stated,
             "level": level,
             "superior": superior,
             "superior_probability": superior_p,
-            "hierarchy_p_value": p_actor,
-            "leadership": leadership_score(pagerank, pct, p_actor < significance),
+            "hierarchy_p_value": p_c[groups] if n else np.zeros(0),
+            "hierarchy_q_value": q_c[groups] if n else np.zeros(0),
+            "leadership": leadership_score(pagerank, pct, stated),
             "members_below": _members_below(scores, groups),
             "members": sizes[groups] if n else np.zeros(0, dtype=np.int64),
             "weight_out_in_community": np.asarray(contacts.sum(axis=1)).ravel(),
             "weight_in_in_community": np.asarray(contacts.sum(axis=0)).ravel(),
         }
     )
+    return frame, test

@@ -97,7 +97,7 @@ def analyze_edges(
     """
     from graphkit.analytics.centrality import centrality_table
     from graphkit.analytics.communities import consensus_communities
-    from graphkit.analytics.hierarchy import hierarchy_table
+    from graphkit.analytics.hierarchy import hierarchy_analysis
 
     spec = spec or AnalysisSpec()
     wanted = set(PARTS if only is None else only)
@@ -136,6 +136,7 @@ def analyze_edges(
     }
     membership = np.zeros(n, dtype=np.int64)
     communities = pd.DataFrame()
+    ordering_table: pd.DataFrame | None = None
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
 
     def centrality() -> tuple[pd.DataFrame, BetweennessEstimate]:
@@ -197,17 +198,23 @@ def analyze_edges(
     if "hierarchy" in wanted:
         with clock("hierarchy"):
             # hierarchy_table keeps only the ``directed`` layers itself
-            h = hierarchy_table(
+            h, ordering = hierarchy_analysis(
                 raw,
                 membership,
                 table["pagerank"].to_numpy(),
                 seed=seed,
                 n_null=spec.hierarchy_null_draws,
                 significance=spec.hierarchy_significance,
+                min_effect=spec.hierarchy_min_effect,
+                null=spec.hierarchy_null,
                 directed=directed,
                 rank_direction=spec.rank_direction,
             )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
+        h["level"] = h["level"].astype("Int64").mask(h["level"] < 0)
+        ordering_table = ordering.table
+        summary["hierarchy_test"] = ordering.test
+        summary["hierarchies_stated"] = int(ordering.table["stated"].sum())
         table = pd.concat([table, h], axis=1)
         if contacts is not None:
             with clock("hierarchy"):
@@ -231,7 +238,7 @@ def analyze_edges(
         summary["fragmentation"] = kp.base
     with clock("explanations"):
         if "communities" in wanted:
-            communities = _community_rows(u, table, membership)
+            communities = _community_rows(u, table, membership, ordering_table)
         table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
         if "relay_evidence" in table.columns:
             table = _explain_relays(table)
@@ -259,7 +266,7 @@ def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec
     # a chain head passes orders down and relays none: call direction's guess of a superior
     # for it (often one of its own relayers) would contradict that evidence
     head = (out["relay_tier"] == 2).to_numpy()
-    out["level"] = np.where(head, 0, out["level"])
+    out["level"] = out["level"].mask(head, 0)
     out["superior"] = out["superior"].where(~head, None)
     out["superior_probability"] = np.where(head, np.nan, out["superior_probability"])
     return out
@@ -309,8 +316,11 @@ def _broker_frames(
     return full, bridge, kp, clock
 
 
-def _community_rows(u: Projection, table: pd.DataFrame, membership: np.ndarray) -> pd.DataFrame:
-    """Per community: size, ties inside (undirected pairs), density, leader, confidence."""
+def _community_rows(
+    u: Projection, table: pd.DataFrame, membership: np.ndarray, ordering: pd.DataFrame | None
+) -> pd.DataFrame:
+    """Per community: size, ties inside (undirected pairs), density, leader, confidence, and
+    the ordering test (:mod:`graphkit.analytics.ordering`) when the hierarchy part ran."""
     a, b = u.src, u.dst
     inside = membership[a] == membership[b] if len(a) else np.zeros(0, bool)
     k = int(membership.max()) + 1 if len(membership) else 0
@@ -324,7 +334,14 @@ def _community_rows(u: Projection, table: pd.DataFrame, membership: np.ndarray) 
         top = table.sort_values(["community", "leadership"], ascending=[True, False])
         lead = top.groupby("community").head(1).set_index("community")
         rows["leader"] = lead["actor_id"].reindex(rows["community"]).to_numpy()
-        rows["hierarchy_p_value"] = lead["hierarchy_p_value"].reindex(rows["community"]).to_numpy()
+    if ordering is not None:
+        rows["hierarchy_stated"] = ordering["stated"].to_numpy(dtype=bool)
+        rows["hierarchy_p_value"] = ordering["p_value"].to_numpy(dtype=float)
+        rows["hierarchy_q_value"] = ordering["q_value"].to_numpy(dtype=float)
+        rows["hierarchy_effect"] = ordering["effect"].to_numpy(dtype=float)
+        rows["downward_share"] = ordering["downward_share"].to_numpy(dtype=float)
+        rows["expected_downward_share"] = ordering["null_downward_share"].to_numpy(dtype=float)
+        rows["hierarchy_draws"] = ordering["draws"].to_numpy(dtype=np.int64)
     if "community_confidence" in table.columns:
         conf = table.groupby("community")["community_confidence"].mean()
         rows["mean_confidence"] = conf.reindex(rows["community"]).to_numpy()

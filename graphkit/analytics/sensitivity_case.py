@@ -125,6 +125,7 @@ def store_sensitivity(store: CaseStore, result: ResolutionSensitivity) -> dict[s
 @view(
     "sensitivity",
     help="top leaders and brokers and their rank when entity resolution is looser or stricter",
+    actors=("actor_id",),
 )
 def sensitivity_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     with store.connect(read_only=True) as con:

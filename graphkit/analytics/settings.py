@@ -24,6 +24,11 @@ class AnalysisSpec(StageSettings):
     ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
     ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
+    ``hierarchy_null_draws``, ``hierarchy_significance``, ``hierarchy_min_effect``,
+    ``hierarchy_null``: the ordering test (:mod:`graphkit.analytics.ordering`): at most this
+    many null draws per community, the false discovery rate across communities, the least
+    excess share of contacts running down the ordering for a "chain of command" to be stated,
+    and the null (``tie-lean``, or the stricter ``lead-degree``).
     ``blackout_fdr``: the false discovery rate at which blackouts are reported (see
     :data:`graphkit.signals.stage.BLACKOUT_FDR`).
     """
@@ -33,8 +38,10 @@ class AnalysisSpec(StageSettings):
     resolution: float = 1.0
     exact_betweenness_max: int = 5000
     betweenness_pivots: int = 256
-    hierarchy_null_draws: int = 200
+    hierarchy_null_draws: int = 999
     hierarchy_significance: float = 0.05
+    hierarchy_min_effect: float = 0.01
+    hierarchy_null: str = "tie-lean"
     broker_candidates: int = 2000
     key_player_set: int = 3
     min_layer_edges: int = 10
@@ -65,4 +72,15 @@ class AnalysisSpec(StageSettings):
         self.require(self.workers >= 1, "workers", "must be at least 1")
         self.require(self.betweenness_pivots >= 1, "betweenness_pivots", "must be at least 1")
         self.require(self.hierarchy_null_draws >= 1, "hierarchy_null_draws", "at least 1")
+        self.require(
+            0 < self.hierarchy_significance < 1, "hierarchy_significance", "must be in (0, 1)"
+        )
+        self.require(
+            0 <= self.hierarchy_min_effect < 1, "hierarchy_min_effect", "must be in [0, 1)"
+        )
+        self.require(
+            self.hierarchy_null in ("tie-lean", "lead-degree"),
+            "hierarchy_null",
+            "tie-lean or lead-degree",
+        )
         self.require(0 < self.blackout_fdr < 1, "blackout_fdr", "must lie strictly in (0, 1)")

@@ -5,8 +5,8 @@ unit above ``s_j``; the ranks minimising ``1/2 sum_ij A_ij (s_i - s_j - 1)^2 + a
 s_i^2`` solve the sparse system ``(D_out + D_in - A - A^T + alpha I) s = d_out - d_in``. With
 ``alpha = 0`` ranks are defined up to a shift per connected component; each component's mean
 is fixed at 0. The probability that ``i`` is above ``j`` in an interaction is
-``1 / (1 + exp(-2 beta (s_i - s_j)))``, ``beta`` fitted by maximum likelihood. Significance:
-edge directions re-drawn at random (pair totals kept), ground-state energies compared.
+``1 / (1 + exp(-2 beta (s_i - s_j)))``, ``beta`` fitted by maximum likelihood. Whether a
+ranking means anything is tested in :mod:`graphkit.analytics.ordering`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SpringSolver",
     "fit_beta",
-    "hierarchy_significance",
     "springrank",
     "springrank_energy",
     "springrank_matrix",
@@ -189,75 +188,3 @@ def springrank_energy(
     k = int(groups.max()) + 1 if len(groups) else 0
     terms = coo.data * (scores[coo.row] - scores[coo.col] - 1.0) ** 2
     return np.bincount(groups[coo.row], weights=terms, minlength=k) / 2.0
-
-
-def hierarchy_significance(
-    adjacency: sparse.spmatrix,
-    groups: np.ndarray,
-    *,
-    seed: int,
-    n_null: int = 200,
-    alpha: float = 0.0,
-    batch: int = 16,
-    solver: SpringSolver | None = None,
-) -> np.ndarray:
-    """Per group, the p-value of its SpringRank hierarchy against random edge directions.
-
-    ``adjacency`` holds only in-group edges. Each null draw keeps every pair's total weight
-    and re-draws the direction of each of its (rounded, at least one) interactions with
-    probability 1/2 (De Bacco et al. 2018, "statistical significance of the ranking"); the
-    p-value is ``(1 + #draws with energy <= observed) / (1 + n_null)``. All groups are solved
-    at once, sharing one factorisation (``solver``, built for ``adjacency`` when not given).
-    Groups without directed traffic get 1.0.
-
-    Energies use the ground-state identity: where ``L s = b`` (``L`` the Laplacian of
-    ``A + A^T`` plus ``alpha I``, ``b = d_out - d_in``), ``1/2 sum A_ij (s_i - s_j - 1)^2 =
-    1/2 (W - s.b - alpha s.s)`` with ``W`` the total weight; per group, since in-group edges
-    make ``L`` block-diagonal. So a draw costs one solve and sums over vertices, not over
-    pairs.
-    """
-    from scipy import sparse
-
-    groups = np.asarray(groups)
-    n = len(groups)
-    k = int(groups.max()) + 1 if n else 0
-    a = _clean(adjacency)
-    solver = solver or SpringSolver(a + a.T, alpha=alpha)
-    upper = sparse.triu(a + a.T, k=1).tocoo()
-    i, j, total = upper.row, upper.col, upper.data
-    units = np.maximum(np.rint(total), 1).astype(np.int64)
-    pair_group = groups[i]
-    has_traffic = np.bincount(pair_group, minlength=k) > 0
-    n_pairs = len(total)
-    weight_in_group = np.bincount(pair_group, weights=total, minlength=k)
-    # incidence: rhs = B @ net (i gains net, j loses it)
-    incidence = sparse.csr_matrix(
-        (
-            np.r_[np.ones(n_pairs), -np.ones(n_pairs)],
-            (np.r_[i, j], np.r_[np.arange(n_pairs), np.arange(n_pairs)]),
-        ),
-        shape=(n, n_pairs),
-    )
-    by_group = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(k, n))
-
-    def energy(rhs: np.ndarray) -> np.ndarray:
-        s = solver.solve(rhs)
-        inner = s * rhs if alpha == 0 else s * rhs + alpha * s * s
-        per_group = np.asarray(by_group @ inner, dtype=float)
-        out: np.ndarray = 0.5 * (weight_in_group.reshape((k,) + (1,) * (rhs.ndim - 1)) - per_group)
-        return out
-
-    observed = energy(np.asarray(a.sum(axis=1)).ravel() - np.asarray(a.sum(axis=0)).ravel())
-    rng = np.random.default_rng(seed)
-    at_most = np.zeros(k)
-    for start in range(0, n_null, batch):
-        m = min(batch, n_null - start)
-        fwd = total[:, None] * rng.binomial(units[:, None], 0.5, size=(n_pairs, m)) / units[:, None]
-        at_most += np.sum(
-            energy(np.asarray(incidence @ (2.0 * fwd - total[:, None])))
-            <= observed[:, None] + 1e-9,
-            axis=1,
-        )
-    p = (at_most + 1.0) / (n_null + 1.0)
-    p[~has_traffic] = 1.0
-    return p

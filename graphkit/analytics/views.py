@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
+
 from graphkit.store import CaseStore
 from graphkit.views import view
 
@@ -61,25 +63,79 @@ def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return [row][:limit] if limit is not None else [row]
 
 
-@view("communities", help="communities: size, ties, density, leader, hierarchy p-value")
+@view(
+    "communities",
+    help="communities, most organised first: tests passed, size, leader, ordering test",
+    actors=("leader", "top_members"),
+)
 def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
+    """Communities with the tests of organisation each passed, those with most first
+    (:func:`graphkit.analytics.organisation.organisation`)."""
+    from graphkit.analytics.organisation import organisation
+
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "analytics_community"):
             return []
-    return _query(
-        store,
-        """
-        SELECT c.community, c.size, c.ties, c.density,
-               c.mean_confidence, c.leader, c.hierarchy_p_value,
-               list(a.actor_id ORDER BY a.leadership DESC, a.actor_id)[1:5] AS top_members
-        FROM analytics_community c JOIN analytics_actor a ON a.community = c.community
-        GROUP BY ALL ORDER BY c.size DESC, c.community LIMIT ?
-        """,
-        [limit if limit is not None else _NO_LIMIT],
+        communities = con.execute("SELECT * FROM analytics_community").df()
+        actors = con.execute(
+            """SELECT a.actor_id, a.community, a.leadership, a.relay_tier, x.phones
+               FROM analytics_actor a LEFT JOIN actor x USING (actor_id)"""
+            if "relay_tier" in _columns(con, "analytics_actor")
+            else """SELECT a.actor_id, a.community, a.leadership, x.phones
+               FROM analytics_actor a LEFT JOIN actor x USING (actor_id)"""
+        ).df()
+        blackouts = (
+            con.execute("SELECT kind, members FROM analytics_blackout").df()
+            if store.table_exists(con, "analytics_blackout")
+            else None
+        )
+        handoffs = (
+            con.execute("SELECT src, dst, status FROM rel_same_user_as").df()
+            if store.table_exists(con, "rel_same_user_as")
+            else None
+        )
+    ranked = organisation(communities, actors, blackouts, handoffs)
+    top = (
+        actors.sort_values(["leadership", "actor_id"], ascending=[False, True])
+        .groupby("community")["actor_id"]
+        .agg(lambda s: list(s)[:5])
     )
+    keep = [
+        "organisation_rank",
+        "community",
+        "evidence",
+        "size",
+        "ties",
+        "density",
+        "leader",
+        "hierarchy_stated",
+        "hierarchy_q_value",
+        "downward_share",
+        "expected_downward_share",
+        "mean_confidence",
+    ]
+    ranked = ranked[[c for c in keep if c in ranked.columns]]
+    rows: list[Row] = []
+    for row in ranked.to_dict("records"):
+        row["top_members"] = top.get(row["community"], [])
+        rows.append({k: (None if v is pd.NA else v) for k, v in row.items()})
+    return rows if limit is None else rows[:limit]
 
 
-@view("actors", help="every actor: phones, community, pagerank, betweenness, leadership, role")
+def _columns(con: Any, table: str) -> set[str]:
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        ).fetchall()
+    }
+
+
+@view(
+    "actors",
+    help="every actor: phones, community, pagerank, betweenness, leadership, role",
+    actors=("actor_id", "superior"),
+)
 def actors_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return _query(
         store,
@@ -92,20 +148,31 @@ def actors_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     )
 
 
-@view("leaders", help="actors by leadership score, with the evidence behind it")
+@view(
+    "leaders",
+    help="actors by leadership score, with the evidence behind it",
+    actors=("actor_id", "superior"),
+    default_limit=20,
+)
 def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return _query(
         store,
         """
         SELECT actor_id, community, leadership, level, superior,
-               rank_in_community, hierarchy_p_value, pagerank, explanation, evidence
+               rank_in_community, hierarchy_stated, hierarchy_q_value, pagerank,
+               explanation, evidence
         FROM analytics_actor ORDER BY leadership DESC, actor_id LIMIT ?
         """,
         [limit if limit is not None else 20],
     )
 
 
-@view("brokers", help="actors by brokerage: Gould-Fernandez role, bridging, key-player effect")
+@view(
+    "brokers",
+    help="actors by brokerage: Gould-Fernandez role, bridging, key-player effect",
+    actors=("actor_id",),
+    default_limit=20,
+)
 def brokers_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     return _query(
         store,

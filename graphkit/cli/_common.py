@@ -22,7 +22,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from graphkit.people import short_id
 from graphkit.store import CaseStore, Operation
+from graphkit.views import format_number
 
 __all__ = [
     "Operation",
@@ -109,7 +111,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return format_number(value)
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
@@ -117,6 +119,53 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     return str(value)
+
+
+def _who(value: Any, name: Any) -> str:
+    """An actor as people read it: ``Name (P93c67e4…)``, a phone's holder as ``Name
+    (+447700900123)``, the value alone when it has no other name."""
+    if value is None:
+        return ""
+    if isinstance(name, str) and name and name != value:
+        return f"{name} ({short_id(str(value))})"
+    return str(value)
+
+
+_PHONES_SHOWN = 3
+
+
+def _phones_cell(phones: Any) -> str:
+    if not isinstance(phones, list | tuple):
+        return _cell(phones)
+    more = len(phones) - _PHONES_SHOWN
+    return ", ".join(map(str, phones[:_PHONES_SHOWN])) + (f" +{more} more" if more > 0 else "")
+
+
+def _actor_helpers(row: dict[str, Any], col: str) -> tuple[str, ...]:
+    """The fields the view registry added beside the actor column ``col`` (see
+    :meth:`graphkit.people.Directory.name_rows`); empty when ``col`` holds no actor."""
+    if col == "actor_id" and "name" in row:
+        return ("name",)
+    if f"{col}_name" in row:
+        return (f"{col}_name", f"{col}_phones", f"{col}_actor")
+    if f"{col}_names" in row:
+        return (f"{col}_names", f"{col}_phones")
+    return ()
+
+
+def _show(row: dict[str, Any], col: str) -> str:
+    """A cell: actors by name beside their id, numbers with three significant digits."""
+    value = row.get(col)
+    if col == "actor_id" and "name" in row:
+        return _who(value, row["name"])
+    if f"{col}_name" in row:
+        return _who(value, row[f"{col}_name"])
+    if f"{col}_names" in row and isinstance(value, list | tuple):
+        names = row[f"{col}_names"] or []
+        return ", ".join(_who(v, names[i] if i < len(names) else None) for i, v in enumerate(value))
+    if col == "phones" or col.endswith("_phones"):
+        return _phones_cell(value)
+    return _cell(value)
 
 
 _INLINE_EXPLANATION_MAX_COLUMNS = 9
@@ -129,14 +178,60 @@ def _nested(value: Any) -> bool:
     return isinstance(value, list) and any(isinstance(v, dict) for v in value)
 
 
+def _visible(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None) -> list[str]:
+    """The columns a table shows: those asked for, else every field but the names and phones
+    the registry added beside actor columns (the actor cell shows the name)."""
+    if columns is not None:
+        return list(columns)
+    cols = list(rows[0].keys())
+    helpers = {h for c in cols for h in _actor_helpers(rows[0], c)}
+    helpers.discard("phones")  # the row's own actor keeps its phones column
+    helpers.add("evidence_names")
+    return [c for c in cols if c not in helpers]
+
+
+def _more_note(not_shown: int) -> str:
+    return f"… {not_shown} more not shown (--limit 0 shows all)"
+
+
+def _record(row: dict[str, Any], *, title: str, cols: Sequence[str]) -> None:
+    """One record, one line per field; lists of records (a card's hypotheses) as tables."""
+    record = Table(title=title, show_header=False)
+    record.add_column("field", style="bold")
+    record.add_column("value", overflow="fold")
+    sections = []
+    for c in cols:
+        value = row.get(c)
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            sections.append(c)
+            continue
+        if isinstance(value, list) and not value and c not in ("phones",):
+            record.add_row(c, "none")
+        elif c == "actor_id" and "name" in row:  # a record is where the whole id is read
+            record.add_row(c, _cell(value))
+            record.add_row("name", _cell(row["name"]))
+        else:
+            record.add_row(c, _show(row, c))
+    console.print(record)
+    for c in sections:
+        render(row[c], json_output=False, title=f"{c} ({len(row[c])})")
+
+
 def render(
     rows: Sequence[dict[str, Any]],
     *,
     json_output: bool,
     title: str,
     columns: Sequence[str] | None = None,
+    not_shown: int = 0,
+    record: bool = False,
 ) -> None:
     """Print rows as JSON (for scripts) or as a table (for people).
+
+    Actors show as ``Name (id…)`` where the rows carry their names (every view does); numbers
+    with three significant digits (:func:`graphkit.views.format_number`). ``not_shown``: rows
+    left out by a limit, said under the table (JSON stays the list of rows alone).
+    ``record``: one row shown field by field, its lists of records as tables below.
 
     The table leaves out nested columns (dicts such as ``evidence``, lists of dicts) when the
     rows carry a plain-language ``explanation``: the table stays readable and a caption says
@@ -149,15 +244,11 @@ def render(
     if not rows:
         console.print(f"[dim]{title}: nothing to show[/dim]")
         return
-    cols = list(columns or rows[0].keys())
-    if len(rows) == 1 and len(cols) > _INLINE_EXPLANATION_MAX_COLUMNS and "explanation" not in cols:
+    cols = _visible(rows, columns)
+    wide = len(cols) > _INLINE_EXPLANATION_MAX_COLUMNS and "explanation" not in cols
+    if len(rows) == 1 and (record or wide):
         # one record with many fields (a run summary): one line per field, not 20 thin columns
-        record = Table(title=title, show_header=False)
-        record.add_column("field", style="bold")
-        record.add_column("value", overflow="fold")
-        for c in cols:
-            record.add_row(c, _cell(rows[0].get(c)))
-        console.print(record)
+        _record(rows[0], title=title, cols=cols)
         return
     hidden: list[str] = []
     if "explanation" in cols:
@@ -173,14 +264,15 @@ def render(
     for c in cols:
         table.add_column(c, overflow="fold")
     for r in rows:
-        table.add_row(*(_cell(r.get(c)) for c in cols))
+        table.add_row(*(_show(r, c) for c in cols))
     console.print(table)
     if below:
         for r in rows:
             console.print(
-                f"[bold]{escape(_cell(r.get(cols[0])))}[/bold]: "
-                f"{escape(_cell(r.get('explanation')))}"
+                f"[bold]{escape(_show(r, cols[0]))}[/bold]: {escape(_cell(r.get('explanation')))}"
             )
+    if not_shown:  # last, where the reader's eye ends
+        console.print(f"[dim]{escape(_more_note(not_shown))}[/dim]")
 
 
 def progress(*, transient: bool = True) -> Progress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -55,7 +56,11 @@ def export(
         str, typer.Option(help="Who receives it (audit log).", show_default=False)
     ],
     actors: Annotated[
-        str | None, typer.Option(help="Comma-separated actor ids or phone numbers.")
+        str | None,
+        typer.Option(
+            help="Comma-separated actors: names, phones in any format or ids (or their start), "
+            'e.g. "kate schmidt,07700 900123".'
+        ),
     ] = None,
     hops: Annotated[int, typer.Option(help="Steps out from --actors over observed ties.")] = 1,
     community: Annotated[str | None, typer.Option(help="A community, e.g. C3.")] = None,
@@ -80,12 +85,13 @@ def export(
     --community C3 --pseudonymise --purpose "joint analysis" --recipient "NCA team 4"
     """
     from graphkit.export import Selection, export_case
+    from graphkit.people import directory
 
     if fmt not in _FORMATS:
         raise InputError(f"unknown format {fmt!r}; one of {', '.join(_FORMATS)}")
-    wanted = tuple(a.strip() for a in (actors or "").split(",") if a.strip())
+    queries = tuple(a.strip() for a in (actors or "").split(",") if a.strip())
     selection = Selection(
-        actors=wanted,
+        actors=queries,
         hops=hops,
         community=community,
         start=parse_time(start, end=False),
@@ -93,6 +99,11 @@ def export(
         include_hypotheses=include_hypotheses,
     )
     store = open_case(case_dir)
+    if queries:
+        # the manifest and the audit log record the actors found, by id, not what was typed
+        people = directory(store)
+        found = dict.fromkeys(people.find_one(q).actor_id for q in queries)
+        selection = dataclasses.replace(selection, actors=tuple(found))
     result = export_case(
         store,
         fmt=fmt,

@@ -1,4 +1,4 @@
-"""`graphkit show CASE_DIR VIEW`: the one way to read results."""
+"""`graphkit show CASE_DIR VIEW [QUERY]`: the one way to read results."""
 
 from __future__ import annotations
 
@@ -18,15 +18,28 @@ def show(
     view_name: Annotated[
         str, typer.Argument(metavar="VIEW", help="View to show (see `graphkit show --list x`).")
     ] = "sources",
+    query: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[QUERY]",
+            help="For the actor view: a name, a phone in any format or an id (or its start).",
+            show_default=False,
+        ),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    limit: Annotated[int | None, typer.Option(help="At most this many rows.", min=0)] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(help="At most this many rows (0: all; default: the view's own).", min=0),
+    ] = None,
     list_views: Annotated[bool, typer.Option("--list", help="List the views and exit.")] = False,
 ) -> None:
     """Show a view of the case as a table, or JSON with --json.
 
-    Views: sources, rejects, and those of later stages (--list shows them all).
+    Views: sources, rejects, and those of later stages (--list shows them all). People are
+    shown by name beside their id; `actor QUERY` shows one actor's card. A table says how
+    many rows its limit left out.
 
-    Example: graphkit show cases/op-lighthouse rejects --limit 20
+    Example: graphkit show cases/op-lighthouse actor "kate schmidt"
     """
     if list_views:
         render(
@@ -38,9 +51,20 @@ def show(
     store = open_case(case_dir)
     v = get_view(view_name)
     with audited(store, command=f"show {view_name}", operation="consultation") as entry:
-        rows = v(store, limit=limit)
-        entry.detail["rows"] = len(rows)
-    render(rows, json_output=json_output, title=view_name)
+        page = v.page(store, limit=limit, query=query)
+        entry.detail["rows"] = len(page.rows)
+        if query is not None:
+            entry.detail["query"] = query  # who looked up whom is part of the record
+    title = view_name if not page.not_shown else f"{view_name} ({len(page.rows)} of {page.total})"
+    if v.query and page.rows:
+        title = f"{view_name}: {page.rows[0].get('name') or query}"
+    render(
+        page.rows,
+        json_output=json_output,
+        title=title,
+        not_shown=page.not_shown,
+        record=v.query,
+    )
 
 
 def register(app: typer.Typer) -> None:

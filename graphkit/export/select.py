@@ -24,6 +24,7 @@ import pandas as pd
 
 from graphkit.errors import CaseError, InputError
 from graphkit.hypotheses import Status
+from graphkit.people import directory
 
 if TYPE_CHECKING:
     import duckdb
@@ -69,8 +70,9 @@ EDGE_COLUMNS = (
 class Selection:
     """What to export. Empty ``actors`` and no ``community``: the whole actor graph.
 
-    ``actors`` are actor ids or phone numbers of an actor (as shown by ``graphkit show CASE
-    actors``); ``hops`` widens them by that many steps over observed ties. ``community`` is
+    ``actors`` name actors as ``graphkit show CASE actor QUERY`` does: a name, a phone in any
+    format or an id (or its first characters), one actor each; ``hops`` widens them by that
+    many steps over observed ties. ``community`` is
     ``C3`` or ``3``. ``start``/``end`` bound the time window (either may be open).
     """
 
@@ -205,18 +207,11 @@ def _observed_edges(
     return edges.sort_values(["src", "dst", "layer"], ignore_index=True), notes
 
 
-def _resolve_actors(con: duckdb.DuckDBPyConnection, wanted: tuple[str, ...]) -> list[str]:
-    rows = con.execute(
-        "SELECT actor_id, actor_id AS alias FROM actor UNION ALL "
-        "SELECT actor_id, unnest(phones) FROM actor"
-    ).fetchall()
-    lookup = {alias: actor for actor, alias in rows}
-    missing = [a for a in wanted if a not in lookup]
-    if missing:
-        raise InputError(
-            f"unknown actor(s) {', '.join(missing[:5])}: use ids from `graphkit show CASE actors`"
-        )
-    return sorted({lookup[a] for a in wanted})
+def _resolve_actors(store: CaseStore, wanted: tuple[str, ...]) -> list[str]:
+    """The actor ids that names, phones (any format) or ids name, one actor each (InputError
+    with suggestions for a miss, with the candidates for an ambiguous query)."""
+    people = directory(store)
+    return sorted({people.find_one(q).actor_id for q in wanted})
 
 
 def _widen(seeds: list[str], edges: pd.DataFrame, hops: int) -> set[str]:
@@ -354,10 +349,11 @@ def select_subgraph(store: CaseStore, selection: Selection) -> Subgraph:
     with store.connect(read_only=True) as con:
         if not _exists(store, con, "actor") or not _exists(store, con, "actor_edge"):
             raise CaseError("the case has no actor graph yet: run `graphkit build` first")
+    seeds = _resolve_actors(store, selection.actors) if selection.actors else []
+    with store.connect(read_only=True) as con:
         edges, notes = _observed_edges(store, con, selection)
         community = selection.community_number()
         if selection.actors:
-            seeds = _resolve_actors(con, selection.actors)
             ids = _widen(seeds, edges, selection.hops)
         elif community is not None:
             if not _exists(store, con, "analytics_actor"):

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphkit.analytics.organisation import organisation
 from graphkit.report import figures
 from graphkit.report.blocks import (
     Block,
@@ -228,25 +229,39 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     c = str(row.community)
     members = facts.actors[facts.actors["community"] == c].copy()
     members = members.sort_values("leadership", ascending=False)
-    p = getattr(row, "hierarchy_p_value", float("nan"))
-    significant = isinstance(p, float) and not math.isnan(p) and p <= 0.05
     blocks: list[Block] = [
         Para(
             f"{int(row.size)} members, {int(row.ties)} ties inside (density {_fmt(row.density)}); "
             f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
-            "of the consensus runs on average. "
-            + (
-                f"The chain of command is clear (hierarchy p = {_fmt(p, 2)}): who contacts whom "
-                "orders the members."
-                if significant
-                else f"No clear chain of command (hierarchy p = {_fmt(p, 2)}): levels are "
-                "indicative."
+            "of the consensus runs on average."
+        ),
+        Para(_ordering_sentence(row)),
+    ]
+    evidence = list(getattr(row, "evidence", []) or [])
+    blocks.insert(
+        0,
+        Para(
+            "Tests of organisation passed: " + ", ".join(evidence) + "."
+            if evidence
+            else "Passed no test of organisation (ordering, relayed orders, group blackout, "
+            "hand-off): nothing marks this community as organised."
+        ),
+    )
+    relay_heads = members[members.get("relay_tier", pd.Series(0, index=members.index)) == 2]
+    if len(relay_heads):
+        blocks.append(
+            Para(
+                "Orders relayed down: "
+                + "; ".join(label_of(r) for _, r in relay_heads.iterrows())
+                + " heads a relay chain (relay test: contacts passed on within "
+                "the relay window significantly more often than the callees' own rates "
+                "predict, FDR-controlled across actors)."
             )
         )
-    ]
+    stated = bool(getattr(row, "hierarchy_stated", False))
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
-    if "level" in members and members["level"].notna().any():
+    if stated and "level" in members and members["level"].notna().any():
         blocks.append(
             Figure(
                 f"hierarchy-c{c}",
@@ -282,7 +297,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     top = members.head(10)
     blocks.append(
         Table(
-            ("member", "level", "superior", "leadership", "PageRank", "role"),
+            ("member", "level", "most likely superior", "leadership", "PageRank", "role"),
             tuple(
                 (
                     label_of(r),
@@ -299,6 +314,24 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
         )
     )
     return Card(f"Community {c}", figures.community_colour(c), tuple(blocks))
+
+
+def _ordering_sentence(row: Any) -> str:
+    """The chain-of-command sentence of a community card, with the test that backs it."""
+    q = getattr(row, "hierarchy_q_value", float("nan"))
+    if not isinstance(q, float) or math.isnan(q):
+        return (
+            "No ordering was tested (too few members or directed contacts inside): no levels "
+            "are drawn."
+        )
+    figures_ = (
+        f"{_fmt(getattr(row, 'downward_share', None))} of directed contacts run down the "
+        f"fitted ordering against {_fmt(getattr(row, 'expected_downward_share', None))} "
+        f"expected (ordering test, q = {_fmt(q, 2)})"
+    )
+    if bool(getattr(row, "hierarchy_stated", False)):
+        return f"Chain of command: who contacts whom orders the members; {figures_}."
+    return f"No clear ordering: {figures_}, not enough to claim one; no levels are drawn."
 
 
 def _name(facts: CaseFacts, actor_id: Any) -> str:
@@ -322,15 +355,20 @@ def communities_section(facts: CaseFacts) -> Section:
                 ),
             ),
         )
-    comm = facts.communities.sort_values("size", ascending=False)
+    comm = organisation(facts.communities, facts.actors, facts.blackouts, facts.handoffs)
     multi = comm[comm["size"] > 1]
     cards = tuple(_community_card(facts, r) for r in multi.head(MAX_COMMUNITY_CARDS).itertuples())
     blocks: list[Block] = [
         Para(
             "Communities are groups of actors who deal with each other more than with the rest "
-            "(Leiden, consensus of several seeded runs). Inside each, SpringRank orders members "
-            "by who initiates contact with whom; leadership combines that rank with centrality. "
-            "Brokers connect communities (Gould-Fernandez roles, betweenness)."
+            "(Leiden, consensus of several seeded runs), shown with those that passed the most "
+            "tests of organisation first (a stated ordering, relayed orders, a group blackout, "
+            "a confirmed hand-off). A chain of command is stated only where the ordering test "
+            "passes (SpringRank fit against re-drawn tie directions, Benjamini-Hochberg across "
+            "communities, and an effect size); elsewhere no levels are drawn. Leadership is "
+            "prominence (PageRank), combined with the rank only where an ordering is stated, "
+            "with heads of relay chains first. Brokers connect communities (Gould-Fernandez "
+            "roles, betweenness)."
         ),
         Cards(cards),
     ]

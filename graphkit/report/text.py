@@ -44,7 +44,11 @@ def fmt(value: Any, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float | np.floating):
-        return f"{float(value):.{digits}g}"
+        v = float(value)
+        text = f"{v:.{digits}g}"
+        if 0.5 < v < 1 and float(text) >= 1:  # never "1" for a score below 1
+            return f"1 − {1 - v:.2g}"
+        return text
     return str(value)
 
 

@@ -26,6 +26,7 @@ def _json(value: Any) -> Any:
 @view(
     "blackouts",
     help="silences unlikely under each phone's, actor's or group's own rhythm, with p and q",
+    actors=("id", "members"),
 )
 def blackouts_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{kind, id, members, start, end, duration_h, expected_events, p_value, q_value,
@@ -53,7 +54,11 @@ def blackouts_view(store: CaseStore, *, limit: int | None = None) -> list[dict[s
     return rows
 
 
-@view("handoffs", help="SAME_USER_AS hypotheses: which new number took over from an old one")
+@view(
+    "handoffs",
+    help="SAME_USER_AS hypotheses: which new number took over from an old one",
+    actors=("old", "new"),
+)
 def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{id, old, new, score, rank, assigned, status, evidence, decided_by, decided_at,
     explanation}``, best first: the joint assignment's choices, then the other candidates;

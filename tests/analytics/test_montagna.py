@@ -67,10 +67,12 @@ def test_community_nmi_issue_target(results: dict[str, dict[str, Any]]) -> None:
 
 def test_leadership_auc(results: dict[str, dict[str, Any]]) -> None:
     lead = results["leadership score"]["value"]
-    # measured 0.825; directed PageRank 0.762; undirected PageRank 0.679
+    # measured 0.762 = directed PageRank; undirected PageRank 0.679. No Montagna community's
+    # phone ordering passes the ordering test (q >= 0.29), so no rank term is added: the
+    # 0.825 measured before came from the old null's spurious significance (docs/analytics.md)
     assert lead >= 0.75
-    assert lead > results["PageRank, directed"]["value"]
-    assert lead > results["PageRank, undirected"]["value"] + 0.1
+    assert lead == pytest.approx(results["PageRank, directed"]["value"])
+    assert lead > results["PageRank, undirected"]["value"] + 0.05
     assert results["leadership score"]["passes"] is True
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from graphkit.cli._common import console, render
+from graphkit.views import format_number
 
 
 def _rows(n_cols: int) -> list[dict[str, object]]:
@@ -75,3 +76,77 @@ def test_one_record_with_many_fields_is_shown_one_field_per_line() -> None:
     lines = cap.get().splitlines()
     assert any("setting_14" in line and line.rstrip(" │").endswith("14") for line in lines)
     assert any('"graph": 0.5' in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0.9996, "0.9996"),
+        (0.99951, "0.9995"),
+        (0.999, "0.999"),
+        (0.99999999624, "1-3.8e-09"),
+        (1.0, "1"),
+        (0.5, "0.5"),
+        (0.123456, "0.123"),
+        (8.094428453318024e-08, "8.09e-08"),
+        (0.00498, "0.00498"),
+        (0.0005, "5.00e-04"),
+        (1621.7260402746153, "1622"),
+        (143.15, "143"),
+        (12.345, "12.3"),
+        (0.0, "0"),
+        (-0.9996, "-0.9996"),
+    ],
+)
+def test_numbers_have_three_significant_digits_and_scientific_when_small(
+    value: float, shown: str
+) -> None:
+    assert format_number(value) == shown
+
+
+def test_a_value_below_one_never_reads_as_one() -> None:
+    values = [1 - 10.0**-k for k in range(1, 17)] + [1 - k * 1e-5 for k in range(1, 200)]
+    for v in values:
+        if v >= 1:
+            continue
+        text = format_number(v)
+        assert text != "1" and not text.startswith("1.0"), (v, text)
+        if not text.startswith("1-"):
+            assert float(text) < 1, (v, text)
+        else:
+            assert 0 < float(text.removeprefix("1-")) <= 1e-4
+
+
+def test_tables_never_print_1_for_0_9996_and_say_what_the_limit_left_out() -> None:
+    with console.capture() as cap:
+        render([{"id": "H1", "score": 0.9996}], json_output=False, title="handoffs", not_shown=233)
+    out = cap.get()
+    assert "0.9996" in out and "│ 1 " not in out
+    assert "… 233 more not shown (--limit 0 shows all)" in out
+
+
+def test_actors_are_shown_by_name_beside_a_short_id_and_phones_beside_their_holder() -> None:
+    row = {
+        "actor_id": "Pd83a41d2f48f74fb",
+        "name": "Matthew Ward",
+        "phones": ["+447243392978"],
+        "superior": "+447207676311",
+        "superior_name": "+447207676311",
+        "superior_phones": ["+447207676311"],
+        "old": "+447243392978",
+        "old_name": "Matthew Ward",
+        "old_phones": ["+447243392978"],
+        "old_actor": "Pd83a41d2f48f74fb",
+        "members": ["Pd83a41d2f48f74fb", "N47"],
+        "members_names": ["Matthew Ward", "N47"],
+        "members_phones": [["+447243392978"], []],
+    }
+    with console.capture() as cap:
+        render([row, row], json_output=False, title="leaders")
+    out = cap.get()
+    assert "Matthew Ward (Pd83a41d…)" in out and "Matthew Ward (+447243392978)" in out
+    assert "Matthew Ward (Pd83a41d…), N47" in out
+    header = out.splitlines()[2]
+    for helper in ("name", "superior_name", "old_actor", "members_names", "members_phones"):
+        assert f" {helper} " not in header
+    assert " phones " in header  # the row's own actor keeps its phones

@@ -32,9 +32,10 @@ def test_montagna_case_scored_against_family_and_title(
     assert list(result) == ["labels"]  # simulation evaluators do not run on a labels folder
     m = result["labels"]["metrics"]
     assert m["labelled_actors"] + m["labelled_without_actor"] == 155
-    # measured 0.815 and 0.760: the leadership score beats sorting by PageRank
+    # measured 0.815 and 0.760 with the old hierarchy null; no Montagna community passes the
+    # ordering test now, so leadership is prominence alone (docs/analytics.md)
     assert m["leadership_auc"] >= 0.75
-    assert m["leadership_auc"] > m["pagerank_auc"] + 0.03
+    assert m["leadership_auc"] >= m["pagerank_auc"] - 0.01
     # measured NMI 0.602 (issue target 0.70 not met, see docs/analytics.md), ARI 0.558
     assert m["community_nmi"] >= 0.58
     assert m["community_ari"] >= 0.5

@@ -19,6 +19,7 @@ from graphkit.ingest import ingest_file
 from graphkit.report import ReportResult, default_report_path, write_report
 from graphkit.report.blocks import Interactive, Para, Section, Table
 from graphkit.report.html import render_html
+from graphkit.report.sections import MAX_COMMUNITY_CARDS
 from graphkit.store import CaseStore
 from tests.export.cases import copy_case, montagna_case
 from tests.report.browser import dump_dom, screenshot
@@ -200,7 +201,13 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
     assert row["report"] == str(out) and row["sha256"] == sha256_file(out)
     text = out.read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == len(row["figures"]) >= 4
+    assert len(links) == len(row["figures"]) >= 3
+    # a hierarchy diagram only for communities whose ordering test passed
+    with report_case.connect(read_only=True) as con:
+        stated = con.execute(
+            "SELECT count(*) FROM analytics_community WHERE hierarchy_stated AND size > 1"
+        ).fetchone()[0]
+    assert sum("hierarchy" in link for link in links) == min(stated, MAX_COMMUNITY_CARDS)
     for link in links:
         assert (tmp_path / link).read_bytes()[:4] == b"\x89PNG"
     for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):

@@ -1,0 +1,78 @@
+"""Hierarchy claims on simulated cases: stated for planted groups more often than chance,
+almost never elsewhere, never without direction.
+
+Cases: the simulator's people, groups, ties and relayed orders as a person-level graph
+(tests/analytics/simulated_people.py), 1,000 people with 3 planted groups, seeds 0-4, read
+with the call layer directed (as CDRs are) and as undirected contacts. The measured rates
+(docs/analytics.md, "Hierarchy claims on simulated cases") are below the issue's target of
+90 % of planted groups: the simulator's direction signal is weak by design (calibrated to
+Montagna), so this test asserts what holds, not the target.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from graphkit.analytics.measures import analyze_edges
+from graphkit.analytics.settings import AnalysisSpec
+from tests.analytics.simulated_people import people_case
+
+pytestmark = pytest.mark.slow
+
+SEEDS = range(5)
+
+
+def _claims(seed: int, reading: str) -> tuple[list[bool], list[bool]]:
+    case = people_case(seed, people=1000, groups=3)
+    edges = case.edges if reading == "directed" else case.edges.assign(layer="contact:contacts")
+    result = analyze_edges(
+        edges,
+        actors=case.people,
+        seed=seed,
+        spec=AnalysisSpec(n_runs=3),
+        only=("communities", "centrality", "hierarchy"),
+    )
+    actors = result.actors.set_index("actor_id")
+    stated = result.communities.set_index("community")["hierarchy_stated"]
+    group = case.group.reindex(actors.index)
+    home = (
+        actors["community"][group >= 0]
+        .groupby(group[group >= 0])
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    sizes = actors["community"].value_counts()
+    others = [c for c in stated.index if c not in set(home) and sizes.get(c, 0) >= 3]
+    return [bool(stated[home[k]]) for k in case.boss.index], [bool(stated[c]) for c in others]
+
+
+@pytest.fixture(scope="module")
+def measured() -> pd.DataFrame:
+    rows = []
+    for reading in ("directed", "undirected"):
+        for seed in SEEDS:
+            groups, others = _claims(seed, reading)
+            rows += [dict(reading=reading, kind="group", stated=s) for s in groups]
+            rows += [dict(reading=reading, kind="other", stated=s) for s in others]
+    return pd.DataFrame(rows)
+
+
+def test_hierarchy_is_almost_never_stated_without_a_planted_one(measured: pd.DataFrame) -> None:
+    others = measured[measured["kind"] == "other"]
+    assert len(others) >= 100
+    assert others["stated"].mean() <= 0.05
+
+
+def test_hierarchy_is_stated_for_planted_groups_more_often_than_elsewhere(
+    measured: pd.DataFrame,
+) -> None:
+    directed = measured[measured["reading"] == "directed"]
+    rate = directed.groupby("kind")["stated"].mean()
+    assert rate["group"] >= 0.2
+    assert rate["group"] >= rate["other"] + 0.15
+
+
+def test_no_ordering_is_claimed_without_direction(measured: pd.DataFrame) -> None:
+    undirected = measured[measured["reading"] == "undirected"]
+    assert not undirected["stated"].any()
+    assert len(undirected) >= 100

@@ -1,0 +1,193 @@
+"""People by name: display names, finding actors by name, phone (any format) or id."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import phonenumbers
+import pytest
+
+from graphkit.errors import InputError
+from graphkit.people import Actor, Directory, _fold, directory, find_actor, find_actors, short_id
+from graphkit.store import CaseStore
+from tests.export.cases import add_hypotheses, resolved_case
+
+_BUILT: dict[str, Path] = {}
+
+
+def people_case(root: Path) -> Path:
+    """The resolved simulated case (persons with names, phone actors, blackouts, hand-offs)
+    plus planted predicted links, one with evidence as the gnn stage writes it (shared
+    contacts, paths). Built once per test process."""
+    if "people" not in _BUILT:
+        base = root / "people-case"
+        shutil.copytree(resolved_case(root), base)
+        store = CaseStore.open(base)
+        add_hypotheses(store)
+        with store.operation("test fixture", operation="alteration"), store.connect() as con:
+            a, x, y, b = (
+                r[0]
+                for r in con.execute(
+                    "SELECT actor_id FROM analytics_actor WHERE kind = 'person' "
+                    "ORDER BY betweenness DESC, actor_id LIMIT 4"
+                ).fetchall()
+            )
+            evidence = {
+                "shared_contacts": [x, y],
+                "n_shared_contacts": 2,
+                "paths": [[a, x, b], [a, y, b]],
+                "shortest_path_hops": 2,
+                "heuristics": {"adamic_adar": 1.2, "jaccard": 0.3},
+            }
+            con.execute(
+                "INSERT INTO rel_predicted_link VALUES (?, ?, 0.99996, 0.5, 'gnn-link/sage/abc', "
+                "?, 'hypothesis', NULL, NULL)",
+                [a, b, json.dumps(evidence)],
+            )
+        _BUILT["people"] = base
+    return _BUILT["people"]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> CaseStore:
+    return CaseStore.open(people_case(tmp_path_factory.mktemp("people")))
+
+
+@pytest.fixture(scope="module")
+def people(store: CaseStore) -> Directory:
+    return directory(store)
+
+
+def unique_person(people: Directory) -> Actor:
+    """A person actor with a phone whose name no other actor shares, in part or whole."""
+    words = Counter(
+        w for a in people.actors for w in {w for n in (a.name, *a.names) for w in _fold(n).split()}
+    )
+    for a in people.actors:
+        usable = a.kind == "person" and a.phones and a.in_graph and a.named
+        if usable and all(words[w] == 1 for w in _fold(a.name).split()):
+            return a
+    raise AssertionError("the simulated case has no uniquely named person")
+
+
+def test_persons_are_named_by_their_resolved_name_and_phones_by_themselves(
+    store: CaseStore, people: Directory
+) -> None:
+    with store.connect(read_only=True) as con:
+        names = dict(con.execute("SELECT person_id, full_name FROM node_person").fetchall())
+        actors = con.execute("SELECT actor_id, kind, phones FROM actor").fetchall()
+    assert {a.actor_id for a in people.actors if a.in_graph} == {r[0] for r in actors}
+    for actor_id, kind, phones in actors:
+        a = people.by_id[actor_id]
+        assert a.phones == tuple(phones)
+        if kind == "person":
+            assert a.name == names[actor_id].strip() and a.label() == f"{a.name} ({actor_id})"
+        else:
+            assert a.name == actor_id and not a.named and a.label() == actor_id
+        for p in phones:
+            assert people.get(p) is a
+
+
+def test_found_by_name_in_any_case_by_id_and_by_its_first_characters(
+    store: CaseStore, people: Directory
+) -> None:
+    a = unique_person(people)
+    for query in (a.name, a.name.upper(), f"  {a.name.lower()} ", a.actor_id, a.actor_id.lower()):
+        assert find_actors(store, query) == [a], query
+    assert find_actor(store, a.actor_id[:7]) == a
+    assert find_actor(store, short_id(a.actor_id)) == a  # as the tables print it: "P93c67e4…"
+    surname = a.name.split()[-1]
+    assert find_actor(store, surname.lower()) == a  # a word of the name
+
+
+def test_found_by_phone_in_national_international_and_bare_formats(
+    store: CaseStore, people: Directory
+) -> None:
+    a = unique_person(people)
+    phone = a.phones[0]
+    parsed = phonenumbers.parse(phone)
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    spaced = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    assert " " in national and national.startswith("0")
+    for query in (phone, national, spaced, "00" + phone[1:], phone[1:], national[-8:]):
+        assert find_actor(store, query) == a, query
+
+
+def test_a_typo_suggests_the_right_name_in_one_line(store: CaseStore, people: Directory) -> None:
+    a = unique_person(people)
+    first, *rest = a.name.split()
+    surname = rest[-1]
+    typo = f"{first} {surname[0]}{surname[2:]}"  # one letter dropped
+    assert people.find(typo) == []
+    with pytest.raises(InputError) as err:
+        find_actor(store, typo)
+    message = str(err.value)
+    assert "\n" not in message and message.startswith(f"unknown actor {typo!r}")
+    assert f"did you mean {a.name} ({a.actor_id})" in message
+    with pytest.raises(InputError, match="did you mean"):
+        find_actors(store, typo)
+
+
+def test_an_ambiguous_query_lists_the_candidates(store: CaseStore, people: Directory) -> None:
+    shared = next(
+        w
+        for a in people.actors
+        if a.kind == "person"
+        for w in a.name.split()
+        if len(people.find(w)) > 1
+    )
+    hits = people.find(shared)
+    with pytest.raises(InputError) as err:
+        find_actor(store, shared)
+    message = str(err.value)
+    assert message.startswith(f"{shared!r} matches {len(hits)} actors: {hits[0].name} (")
+    assert "\n" not in message and message.endswith("give more of the name, a phone or the id")
+    prefix = people.actors[0].actor_id[:3]
+    assert people.find(prefix) == sorted(
+        (a for a in people.actors if a.in_graph and a.actor_id.startswith(prefix)),
+        key=lambda a: (a.name.casefold(), a.actor_id),
+    )
+
+
+def test_text_names_ids_once_and_phones_beside_their_holder(people: Directory) -> None:
+    a = unique_person(people)
+    phone_actor = next(x for x in people.actors if x.kind == "phone")
+    text = (
+        f"{a.actor_id} (numbers joined) called {phone_actor.actor_id} 12 times; {a.actor_id} again"
+    )
+    named = people.name_text(text)
+    assert named == (
+        f"{a.name} ({a.actor_id}; numbers joined) called {phone_actor.actor_id} 12 times; "
+        f"{a.name} again"
+    )
+    assert people.name_text(f"{a.phones[0]} stopped") == f"{a.phones[0]} ({a.name}) stopped"
+    already = f"{a.name} ({a.actor_id}) is named"
+    assert people.name_text(already) == already
+    assert people.names_in({"paths": [[a.actor_id, phone_actor.actor_id]]}) == {a.actor_id: a.name}
+
+
+def test_rows_get_name_and_phones_beside_each_actor_column(people: Directory) -> None:
+    a = unique_person(people)
+    phone_actor = next(x for x in people.actors if x.kind == "phone")
+    rows = [
+        {
+            "actor_id": a.actor_id,
+            "superior": None,
+            "members": [a.actor_id, phone_actor.actor_id],
+            "old": a.phones[0],
+            "explanation": f"above {a.actor_id}",
+            "evidence": {"via": [a.actor_id]},
+        }
+    ]
+    (row,) = people.name_rows(rows, ("actor_id", "superior", "members", "old"))
+    assert list(row)[:3] == ["actor_id", "name", "phones"]
+    assert row["name"] == a.name and row["phones"] == list(a.phones)
+    assert row["superior_name"] is None and row["superior_phones"] == []
+    assert row["members_names"] == [a.name, phone_actor.actor_id]
+    assert row["members_phones"] == [list(a.phones), list(phone_actor.phones)]
+    assert row["old_name"] == a.name and row["old_actor"] == a.actor_id
+    assert row["explanation"] == f"above {a.name} ({a.actor_id})"
+    assert row["evidence_names"] == {a.actor_id: a.name}
