@@ -4,12 +4,15 @@ An export goes into the directory named by ``--out``; a target whose path climbs
 (``..``), passes through or is a symbolic link, lies inside the case directory, or already
 exists (without ``force``) is refused before anything is written. Each file is written to a
 temporary file in the same directory, flushed to disk and renamed over the target, so a reader
-never sees half a file and a failed export leaves nothing behind.
+never sees half a file and a failed export leaves nothing behind. Files that must be created
+once and never replaced (the case's pseudonymisation key) are linked into place instead
+(:func:`create_once`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -18,7 +21,7 @@ from pathlib import Path
 
 from graphkit.errors import InputError
 
-__all__ = ["FORMULA_PREFIXES", "check_target", "neutralise_cell", "write_atomic"]
+__all__ = ["FORMULA_PREFIXES", "check_target", "create_once", "neutralise_cell", "write_atomic"]
 
 # Cells starting with these are run as formulas by spreadsheet programs (OWASP "CSV Injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -102,3 +105,66 @@ def write_atomic(target: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+# link(2) errors that mean "this file system has no hard links" (FAT, some network shares)
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK}
+
+
+def create_once(target: Path, data: bytes, *, mode: int = 0o600) -> bool:
+    """Create ``target`` holding ``data`` unless it exists; True when this call created it.
+
+    The bytes go to a temporary file beside the target (``mode`` from its creation on), are
+    flushed to disk, and the file is hard-linked to ``target``, which therefore appears whole or
+    not at all: a process killed at any point leaves either no target or the complete one. Of
+    concurrent callers exactly one creates it; the others get False and read the winner's
+    file. Where the file system has no hard links, falls back to an exclusive create (``O_EXCL``),
+    which keeps the one-winner rule but not the all-or-nothing one.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            return _create_exclusive(target, data, mode=mode)
+        _fsync_directory(target.parent)
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _create_exclusive(target: Path, data: bytes, *, mode: int) -> bool:
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync_directory(target.parent)
+    return True
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make a new directory entry durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the data itself is synced
+    finally:
+        os.close(fd)

@@ -16,17 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphkit import __version__
+from graphkit.audit import sha256_bytes
 from graphkit.errors import GraphkitError, InputError
 from graphkit.export.files import check_target
 from graphkit.export.formats import FORMATS, render
 from graphkit.export.pseudonymise import (
+    MIN_IDENTIFIER_CHARS,
+    Pseudonymiser,
+    case_identifiers,
     case_key,
     key_id,
     leaked_identifiers,
-    pseudonymise,
     raw_identifiers,
-    token,
-    token_map,
 )
 from graphkit.export.select import Selection, select_subgraph
 
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["ExportResult", "export_case", "export_paths"]
 
 log = logging.getLogger(__name__)
-_MIN_IDENTIFIER_CHARS = 5  # shorter ids (codes like N12) are no personal identifiers
 
 
 @dataclass(frozen=True)
@@ -147,33 +147,22 @@ def _export(
         "pseudonymised": pseudonymise_ids,
     }
     key_fingerprint = None
+    pseudonymiser = None
+    identifiers: dict[str, str] = {}
     if pseudonymise_ids:
-        identifiers = {v for v in raw_identifiers(sub) if len(v) >= _MIN_IDENTIFIER_CHARS}
         key = case_key(store)
         key_fingerprint = key_id(key)
         meta["key_id"] = key_fingerprint
-        known = token_map(sub, key=key)
-        # the manifest travels with the file: the actors asked for are named by their tokens
-        detail = {
-            **detail,
-            "selection": {
-                **detail["selection"],
-                "actors": [known.get(a) or token(key, a, prefix="A") for a in selection.actors],
-            },
-        }
-        sub = pseudonymise(sub, key=key)
+        known = case_identifiers(store)
+        pseudonymiser = Pseudonymiser(key, known)
+        # scanned for: every raw identifier of the case (evidence reaches beyond the selection)
+        identifiers = {v: kind for v, (kind, _) in known.items()}
+        identifiers.update((v, "id") for v in raw_identifiers(sub) if v not in identifiers)
+        identifiers = {v: k for v, k in identifiers.items() if len(v) >= MIN_IDENTIFIER_CHARS}
+        detail = _pseudonymised_detail(pseudonymiser, detail, selection)
+        sub = pseudonymiser.subgraph(sub)
     data = render(sub, fmt, meta=meta)
-    if pseudonymise_ids:
-        for part, blob in data.items():
-            leaks = leaked_identifiers(blob, identifiers)
-            if leaks:
-                raise GraphkitError(
-                    f"pseudonymised {fmt} {part or 'file'} would still hold {len(leaks)} raw "
-                    "identifier(s); nothing was written"
-                )
-    files: dict[Path, str] = {}
-    for part, blob in data.items():  # renamed into place when the export is audited
-        files[targets[part]] = op.write_file(targets[part], blob)
+    hashes = {part: sha256_bytes(blob) for part, blob in data.items()}
     manifest = {
         **{k: v for k, v in detail.items() if k != "out"},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -183,7 +172,7 @@ def _export(
         "case_manifest_sha256": case_hash,
         "key_id": key_fingerprint,
         "files": [
-            {"name": targets[part].name, "sha256": files[targets[part]], "bytes": len(blob)}
+            {"name": targets[part].name, "sha256": hashes[part], "bytes": len(blob)}
             for part, blob in data.items()
         ],
         "counts": {
@@ -193,7 +182,20 @@ def _export(
         },
         "notes": list(sub.notes),
     }
-    op.write_file(manifest_target, (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
+    if pseudonymiser is not None:
+        manifest.update(pseudonymiser.walk({k: manifest[k] for k in ("case_name", "notes")}))
+    manifest_bytes = (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
+    if pseudonymise_ids:  # checked before anything is written: a refused export leaves nothing
+        blobs = {
+            **{part or "file": blob for part, blob in data.items()},
+            "manifest": manifest_bytes,
+        }
+        for part, blob in blobs.items():
+            _refuse_leaks(fmt, part, blob, identifiers)
+    files: dict[Path, str] = {}
+    for part, blob in data.items():  # renamed into place when the export is audited
+        files[targets[part]] = op.write_file(targets[part], blob)
+    op.write_file(manifest_target, manifest_bytes)
     log.info("exported %d nodes, %d edges to %s", len(sub.nodes), len(sub.edges), list(files))
     return ExportResult(
         files=files,
@@ -202,4 +204,36 @@ def _export(
         edges=len(sub.edges),
         hypotheses=sub.hypotheses,
         pseudonymised=pseudonymise_ids,
+    )
+
+
+def _pseudonymised_detail(
+    pseudonymiser: Pseudonymiser, detail: dict[str, Any], selection: Selection
+) -> dict[str, Any]:
+    """The export's description as its manifest carries it: the manifest travels with the
+    file, so the actors asked for are named by their tokens and its free text (purpose,
+    recipient) is scrubbed like evidence. The audit log keeps the raw form."""
+    return {
+        **pseudonymiser.walk({k: v for k, v in detail.items() if k != "selection"}),
+        "selection": {
+            **pseudonymiser.walk(detail["selection"]),
+            "actors": [pseudonymiser.of(a) for a in selection.actors],
+        },
+    }
+
+
+def _refuse_leaks(fmt: str, part: str, blob: bytes, identifiers: dict[str, str]) -> None:
+    """GraphkitError (one line: how many, of which kinds; never the values) when ``blob``
+    still holds a raw identifier of the case or an E.164-shaped number."""
+    leaks = leaked_identifiers(blob, identifiers)
+    if not leaks:
+        return
+    kinds: dict[str, int] = {}
+    for v in leaks:
+        kind = identifiers.get(v, "phone-shaped numbers")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    what = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    raise GraphkitError(
+        f"pseudonymised {fmt} {part} would still hold {len(leaks)} raw identifier(s) ({what}); "
+        "nothing was written"
     )

@@ -49,7 +49,7 @@ def lint(statements: list[dict[str, Any]], *, version: str) -> subprocess.Comple
         input=json.dumps(request, default=_jsonable),
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,
         check=False,
     )
 

@@ -3,7 +3,9 @@
 ``simulated_case``: ``graphkit simulate`` (200 people, 14 days, 2 groups) ingested, built and
 analysed, plus hypotheses in the shape the signals and gnn stages store them (a hand-off
 between two phones, predicted links between actors) so that exports and reports have
-something to show apart from the observed facts.
+something to show apart from the observed facts. ``hypotheses_case``: the resolved case
+(persons with names, ``P…`` ids) with predicted links whose evidence reaches outside their
+community, one without evidence, and a hand-off whose note names a person.
 """
 
 from __future__ import annotations
@@ -54,6 +56,84 @@ def add_hypotheses(store: CaseStore) -> None:
                 "'hypothesis', NULL, NULL)",
                 [a, b, score, json.dumps({"common_neighbours": 4, "via": [top[0]]})],
             )
+
+
+def add_predicted_links(store: CaseStore, *, community: str = "C0", n: int = 4) -> None:
+    """Predicted links between members of ``community`` in the shape ``gnn.evidence.
+    pair_evidence`` stores them (shared contacts and two-hop paths over the actor graph, most
+    of them outside the community first), one more link without evidence, and a hand-off
+    whose evidence note names a person by full name and by the phone number as the source
+    file wrote it."""
+    with store.operation("test fixture", operation="alteration"), store.connect() as con:
+        pairs = con.execute(
+            """
+            WITH e AS (SELECT src AS a, dst AS b FROM actor_edge
+                       UNION SELECT dst, src FROM actor_edge),
+                 m AS (SELECT actor_id FROM analytics_actor WHERE community = ?)
+            SELECT x.a, y.a AS b, list(DISTINCT x.b ORDER BY x.b) AS shared,
+                   count(DISTINCT x.b) FILTER (WHERE x.b NOT IN (SELECT actor_id FROM m))
+                       AS outside
+            FROM e x JOIN e y ON x.b = y.b AND x.a < y.a
+            WHERE x.a IN (SELECT actor_id FROM m) AND y.a IN (SELECT actor_id FROM m)
+              AND NOT EXISTS (SELECT 1 FROM e WHERE e.a = x.a AND e.b = y.a)
+            GROUP BY ALL ORDER BY outside DESC, x.a, b LIMIT ?
+            """,
+            [community, n + 1],
+        ).fetchall()
+        insert = (
+            "INSERT INTO rel_predicted_link (src, dst, score, threshold, model_version, "
+            "evidence, status) VALUES (?, ?, ?, 0.5, 'gnn-link/sage/test', ?, 'hypothesis')"
+        )
+        for i, (a, b, shared, _) in enumerate(pairs[:n]):
+            evidence = {
+                "shared_contacts": shared[:10],
+                "n_shared_contacts": len(shared),
+                "paths": [[a, w, b] for w in shared[:5]],
+                "shortest_path_hops": 2,
+                "heuristics": {"common_neighbours": float(len(shared))},
+                "top_features": [{"feature": "a:degree", "value": 3.0, "contribution": 0.5}],
+            }
+            con.execute(insert, [a, b, round(0.9 - i / 10, 2), json.dumps(evidence)])
+        a, b, _, _ = pairs[n]
+        con.execute(insert, [a, b, 0.55, None])
+        row = con.execute(
+            """
+            SELECT p.full_name, s.msisdn, s.msisdn_raw, p.person_id
+            FROM node_person p JOIN actor a ON a.actor_id = p.person_id
+            JOIN src_subscribers s ON list_contains(a.phones, s.msisdn)
+            WHERE s.msisdn_raw <> s.msisdn AND p.full_name LIKE '% %'
+            ORDER BY p.person_id LIMIT 1
+            """
+        ).fetchone()
+        assert row is not None, "the resolved case has a named person with a raw phone form"
+        name, phone, raw, person = row
+        ends = con.execute(
+            "SELECT a.phones[1], b.phones[1] FROM actor a, actor b "
+            "WHERE a.actor_id = ? AND b.actor_id = ?",
+            [pairs[0][0], pairs[0][1]],
+        ).fetchone()
+        assert ends is not None
+        old, new = ends
+        evidence_text = {
+            "shared_contacts": [phone],
+            "shared_imei": [],
+            "note": f"{name} (tel. {raw}, {person}) called both numbers",
+        }
+        con.execute(
+            "INSERT INTO rel_same_user_as (src, dst, score, threshold, model_version, evidence, "
+            "status) VALUES (?, ?, 0.8, 0.5, 'handoff-test', ?, 'hypothesis')",
+            [old, new, json.dumps(evidence_text)],
+        )
+
+
+def hypotheses_case(root: Path) -> Path:
+    """The resolved case with :func:`add_predicted_links` (cached per process)."""
+    if "hypotheses" not in _BUILT:
+        base = root / "hypotheses-case"
+        shutil.copytree(resolved_case(root), base)
+        add_predicted_links(CaseStore.open(base))
+        _BUILT["hypotheses"] = base
+    return _BUILT["hypotheses"]
 
 
 def simulated_case(root: Path, *, signals: bool = False) -> Path:
