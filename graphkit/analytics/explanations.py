@@ -166,7 +166,7 @@ def _leadership_texts(table: pd.DataFrame) -> list[str]:
             out.append(
                 f"ranks above {b} of {m - 1} other members: "
                 f"makes {wo:g} directed contacts to them, receives {wi:g} "
-                f"(chain of command stated, {test}); level {lv}"
+                f"(chain of command stated, {test}); level {lv:g}"
                 + (f", most likely superior {sup}" if sup else "")
             )
         elif m > 1 and wo + wi > 0:

@@ -20,8 +20,16 @@ Row = dict[str, Any]
 _NO_LIMIT = 2**62
 
 
+_NEEDED = frozenset({"community", "pagerank", "leadership", "broker_role"})
+
+
 def _query(
-    store: CaseStore, sql: str, params: list[Any], *, drop: tuple[str, ...] = ()
+    store: CaseStore,
+    sql: str,
+    params: list[Any],
+    *,
+    drop: tuple[str, ...] = (),
+    needed: frozenset[str] = _NEEDED,
 ) -> list[Row]:
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "analytics_actor"):
@@ -33,7 +41,6 @@ def _query(
                 "WHERE table_name = 'analytics_actor'"
             ).fetchall()
         }
-        needed = {"community", "pagerank", "leadership", "broker_role"}
         if not needed <= cols:
             return []
         cur = con.execute(sql, params)
@@ -150,21 +157,105 @@ def actors_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
 
 @view(
     "leaders",
-    help="actors by leadership score, with the evidence behind it",
-    actors=("actor_id", "superior"),
+    help="actors by leadership, case-wide, with what it rests on; burners folded into carriers",
+    actors=("actor_id", "superior", "burners"),
     default_limit=20,
 )
 def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
-    return _query(
+    """Actors by leadership, case-wide. An actor that is the new phone of a hand-off scoring at
+    or above its threshold (not rejected by review) is the same person as the old phone's
+    actor, likely: it is not ranked on its own but listed in its carrier's ``burners`` with
+    the hand-off's score, and the carrier ranks by the higher leadership of the two
+    (``leadership_own`` keeps the carrier's own)."""
+    rows = _query(
         store,
         """
+        SELECT *, 0 AS relay_tier FROM (
+            SELECT actor_id, community, leadership, level, superior,
+                   rank_in_community, hierarchy_stated, hierarchy_q_value, pagerank,
+                   explanation, evidence
+            FROM analytics_actor)
+        ORDER BY leadership DESC, actor_id
+        """
+        if not _has_relays(store)
+        else """
         SELECT actor_id, community, leadership, level, superior,
                rank_in_community, hierarchy_stated, hierarchy_q_value, pagerank,
-               explanation, evidence
-        FROM analytics_actor ORDER BY leadership DESC, actor_id LIMIT ?
+               explanation, evidence, relay_tier
+        FROM analytics_actor ORDER BY leadership DESC, actor_id
         """,
-        [limit if limit is not None else 20],
+        [],
+        needed=frozenset({"community", "pagerank", "leadership", "hierarchy_stated"}),
     )
+    carrier = _burner_carriers(store)
+    by_id = {r["actor_id"]: r for r in rows}
+    for burner, (owner, score, review_id) in carrier.items():
+        if burner not in by_id or owner not in by_id or burner == owner:
+            continue
+        folded = by_id.pop(burner)
+        row = by_id[owner]
+        row.setdefault("burners", []).append(burner)
+        row.setdefault("burner_evidence", []).append(
+            {"actor_id": burner, "hand_off": review_id, "score": score}
+        )
+        row.setdefault("leadership_own", row["leadership"])
+        row["leadership"] = max(row["leadership"], folded["leadership"])
+    ranked = sorted(by_id.values(), key=lambda r: (-r["leadership"], r["actor_id"]))
+    stage = store.stage("analyze") or {}
+    reading = (stage.get("settings") or {}).get("rank_direction", "caller")
+    for r in ranked:
+        r.setdefault("burners", [])
+        r["rests_on"] = _basis(r, reading)
+    return ranked if limit is None else ranked[:limit]
+
+
+def _basis(row: Row, reading: str) -> str:
+    """What an actor's leadership rests on, so that a reader knows which reading of the data
+    it needs: timing of calls (relayed orders), call direction (a stated ordering), or
+    prominence alone."""
+    tier = row.get("relay_tier") or 0
+    if tier == 2:
+        return "heads a relay chain (call timing); then prominence"
+    if tier == 1:
+        return "relays orders (call timing); then prominence"
+    if row.get("hierarchy_stated"):
+        above = "caller" if reading == "caller" else "callee"
+        return f"prominence and rank in a stated ordering (direction read {above} above)"
+    return "prominence alone (PageRank): no ordering stated, no relay chain"
+
+
+def _has_relays(store: CaseStore) -> bool:
+    with store.connect(read_only=True) as con:
+        return store.table_exists(con, "analytics_actor") and "relay_tier" in _columns(
+            con, "analytics_actor"
+        )
+
+
+def _burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
+    """burner actor -> (carrier actor, hand-off score, hand-off review id), for hand-offs at or
+    above their threshold and not rejected; the strongest hand-off per burner."""
+    from graphkit.hypotheses import id_sql
+
+    with store.connect(read_only=True) as con:
+        if not (store.table_exists(con, "rel_same_user_as") and store.table_exists(con, "actor")):
+            return {}
+        found = con.execute(
+            f"""
+            WITH owner AS (SELECT actor_id, unnest(phones) AS phone FROM actor)
+            SELECT n.actor_id AS burner, o.actor_id AS carrier, h.score,
+                   {id_sql("H", "h.src", "h.dst")} AS review_id
+            FROM rel_same_user_as h
+            JOIN owner o ON o.phone = h.src
+            JOIN owner n ON n.phone = h.dst
+            WHERE h.score >= h.threshold AND h.status <> 'rejected'
+              AND n.actor_id <> o.actor_id
+            ORDER BY h.score DESC, burner, carrier
+            """
+        ).fetchall()
+    out: dict[str, tuple[str, float, str]] = {}
+    for burner, owner, score, review_id in found:
+        out.setdefault(str(burner), (str(owner), float(score), str(review_id)))
+    return out
 
 
 @view(

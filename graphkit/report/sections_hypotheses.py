@@ -13,26 +13,42 @@ __all__ = ["hypotheses_section"]
 MAX_HYPOTHESIS_ROWS = 25
 
 
-def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> Table:
+def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> tuple[Table, ...]:
+    """Every hypothesis: the best ``MAX_HYPOTHESIS_ROWS`` open, the rest folded below them."""
     rows = tuple(
         (
             str(r.review_id),
             names.get(str(r.src), str(r.src)),
             names.get(str(r.dst), str(r.dst)),
             fmt(r.score, 3),
-            fmt(r.threshold, 2),
+            fmt(r.threshold, 3),
             r.status,
             r.model_version,
-            evidence_text(r.evidence),
+            evidence_text(r.evidence, names=names),
         )
-        for r in frame.head(MAX_HYPOTHESIS_ROWS).itertuples()
+        for r in frame.itertuples()
     )
-    return Table(
-        ("review id", a, b, "score", "threshold", "status", "model", "evidence"),
-        rows,
-        f"{min(len(frame), MAX_HYPOTHESIS_ROWS)} of {len(frame)}, best score first",
-        mono=("review id",),
-    )
+    columns = ("review id", a, b, "score", "threshold", "status", "model", "evidence")
+    top, rest = rows[:MAX_HYPOTHESIS_ROWS], rows[MAX_HYPOTHESIS_ROWS:]
+    tables = [
+        Table(
+            columns,
+            top,
+            f"{len(top)} of {len(frame)}, best score first",
+            mono=("review id",),
+        )
+    ]
+    if rest:
+        tables.append(
+            Table(
+                columns,
+                rest,
+                f"the other {len(rest)}, best score first",
+                mono=("review id",),
+                collapsed=True,
+            )
+        )
+    return tuple(tables)
 
 
 def _status_counts(frame: pd.DataFrame) -> str:
@@ -80,7 +96,7 @@ def hypotheses_section(facts: CaseFacts) -> Section:
                         "A number that stopped and a number that started soon after, with the same "
                         f"contacts, cells or handset. Status: {_status_counts(facts.handoffs)}."
                     ),
-                    _hyp_table(facts.handoffs, names, "old number", "new number"),
+                    *_hyp_table(facts.handoffs, names, "old number", "new number"),
                 ),
             )
         )
@@ -98,7 +114,7 @@ def hypotheses_section(facts: CaseFacts) -> Section:
                         "Pairs the link-prediction model scores as likely tied although no tie was "
                         f"recorded. Status: {_status_counts(facts.predicted)}."
                     ),
-                    _hyp_table(facts.predicted, names, "actor", "actor"),
+                    *_hyp_table(facts.predicted, names, "actor", "actor"),
                 ),
             )
         )

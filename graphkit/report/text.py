@@ -78,9 +78,10 @@ _FIRST = (
 )
 
 
-def evidence_text(evidence: Any, *, limit: int = 6) -> str:
+def evidence_text(evidence: Any, *, limit: int = 6, names: dict[str, str] | None = None) -> str:
     """A one-line summary of an evidence dict: the telling fields first, numbers as they are,
-    lists by their length."""
+    lists by their first items, named through ``names`` (actor id or phone -> label), with a
+    count of the rest; paths as ``a → b → c``."""
     if not isinstance(evidence, dict):
         return "" if evidence is None else str(evidence)[:200]
     keys = [k for k in _FIRST if k in evidence] + [k for k in evidence if k not in _FIRST]
@@ -89,10 +90,23 @@ def evidence_text(evidence: Any, *, limit: int = 6) -> str:
         v = evidence[k]
         if k in ("weights", "model_version") or isinstance(v, dict):
             continue
-        parts.append(f"{k}: {len(v)}" if isinstance(v, list) else f"{k}: {v}")
+        parts.append(f"{k}: {_list_text(v, names or {})}" if isinstance(v, list) else f"{k}: {v}")
         if len(parts) >= limit:
             break
     return "; ".join(parts) or json.dumps(evidence)[:200]
+
+
+def _list_text(values: list[Any], names: dict[str, str], shown: int = 3) -> str:
+    def one(v: Any) -> str:
+        if isinstance(v, list):
+            return " → ".join(names.get(str(x), str(x)) for x in v)
+        return fmt(v) if isinstance(v, float) else names.get(str(v), str(v))
+
+    if not values:
+        return "none"
+    head = ", ".join(one(v) for v in values[:shown])
+    more = len(values) - shown
+    return head + (f" and {more} more" if more > 0 else "")
 
 
 def short_label(row: Any, *, max_chars: int = 24) -> str:

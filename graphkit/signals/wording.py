@@ -35,6 +35,16 @@ def _num(value: Any, digits: int = 1) -> str:
         return "?"
 
 
+def _score(value: Any) -> str:
+    """A score as it is: three significant digits, never "1" below 1."""
+    from graphkit.views import format_number
+
+    try:
+        return format_number(float(value))
+    except (TypeError, ValueError):
+        return "?"
+
+
 def _p(value: Any) -> str:
     try:
         return f"{float(value):.2g}"
@@ -97,7 +107,7 @@ def blackout_explanation(row: Mapping[str, Any]) -> str:
     if isinstance(handoff, Mapping):
         text += (
             f"; explained by hand-off to {handoff.get('new')} (score "
-            f"{_num(handoff.get('score'), 2)}, first event {_time(handoff.get('new_first_event'))})"
+            f"{_score(handoff.get('score'))}, first event {_time(handoff.get('new_first_event'))})"
             ": the user went on on the new number"
         )
     count = ev.get("also_silent_count")
@@ -129,6 +139,6 @@ def handoff_explanation(row: Mapping[str, Any]) -> str:
         text += f"; same handset (IMEI {_names(imei)})"
     choice = "chosen in the joint matching" if row.get("assigned") else "not chosen"
     return (
-        f"{text}; score {_num(row.get('score'), 2)}, rank {row.get('rank')}, {choice}; "
+        f"{text}; score {_score(row.get('score'))}, rank {row.get('rank')}, {choice}; "
         f"{row.get('status')}"
     )

@@ -39,7 +39,7 @@ def test_a_phone_row_names_its_window_rhythm_and_successor() -> None:
     assert "8.77 events a day" in text and "expects 128.4 events" in text
     assert "90 events in the 7 days before, 0 after" in text
     assert "never came back" in text and "p=1.2e-40, q=3e-38" in text
-    assert "hand-off to +447243398659 (score 1.00, first event 2024-01-28 12:25 UTC)" in text
+    assert "hand-off to +447243398659 (score 0.998, first event 2024-01-28 12:25 UTC)" in text
     assert "119 others silent" in text
 
 
@@ -118,7 +118,7 @@ def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
     # the evidence lists only the heaviest shared contacts: no "and N more" from a cut list
     assert "+447715961602)" in text and "more" not in text
     assert "cell overlap 0.88" in text and "same handset (IMEI 358756097764612)" in text
-    assert text.endswith("score 1.00, rank 1, chosen in the joint matching; hypothesis")
+    assert text.endswith("score 1-1.0e-05, rank 1, chosen in the joint matching; hypothesis")
     silent = {**row, "assigned": False, "evidence": {**row["evidence"], "stop": "silent"}}
     assert "went silent after" in handoff_explanation(silent)
     assert "not chosen" in handoff_explanation(silent)
