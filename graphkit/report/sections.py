@@ -276,7 +276,8 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     lead_ids = set(leader["actor_id"])
     rows = [
         (
-            "leader and broker" if r["actor_id"] in set(brokers["actor_id"]) else "leader",
+            _lead_role(r, stated)
+            + (" and broker" if r["actor_id"] in set(brokers["actor_id"]) else ""),
             label_of(r),
             r.get("explanation") or "",
         )
@@ -314,6 +315,16 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
         )
     )
     return Card(f"Community {c}", figures.community_colour(c), tuple(blocks))
+
+
+def _lead_role(member: Any, stated: bool) -> str:
+    """ "leader" only on a test that passed (heads a relay chain, or tops a stated ordering);
+    otherwise the member is only the most prominent."""
+    if member.get("relay_tier") == 2:
+        return "leader (heads a relay chain)"
+    if stated and member.get("level") == 0:
+        return "leader (top of the stated ordering)"
+    return "most prominent (no leader test passed)"
 
 
 def _ordering_sentence(row: Any) -> str:

@@ -1,0 +1,34 @@
+"""The report's claims in words are made only on a test that passed, and name it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pandas as pd
+
+from graphkit.report.sections import _lead_role, _ordering_sentence
+
+
+def test_leader_only_on_a_relay_chain_or_the_top_of_a_stated_ordering() -> None:
+    head = pd.Series({"relay_tier": 2, "level": None})
+    top = pd.Series({"relay_tier": 0, "level": 0})
+    assert _lead_role(head, stated=False) == "leader (heads a relay chain)"
+    assert _lead_role(top, stated=True) == "leader (top of the stated ordering)"
+    assert _lead_role(top, stated=False).startswith("most prominent")
+    assert _lead_role(pd.Series({"relay_tier": 1, "level": 2}), stated=True).startswith(
+        "most prominent"
+    )
+
+
+def test_ordering_sentence_states_a_chain_only_when_the_test_passed() -> None:
+    base = {"downward_share": 0.61, "expected_downward_share": 0.58, "hierarchy_q_value": 0.012}
+    stated = _ordering_sentence(SimpleNamespace(**base, hierarchy_stated=True))
+    assert stated.startswith("Chain of command") and "ordering test, q = 0.012" in stated
+    not_stated = _ordering_sentence(
+        SimpleNamespace(**{**base, "hierarchy_q_value": 0.2}, hierarchy_stated=False)
+    )
+    assert not_stated.startswith("No clear ordering") and "no levels are drawn" in not_stated
+    untested = _ordering_sentence(
+        SimpleNamespace(hierarchy_q_value=float("nan"), hierarchy_stated=False)
+    )
+    assert untested.startswith("No ordering was tested")
