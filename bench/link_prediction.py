@@ -1,18 +1,23 @@
-"""Link prediction benchmark: the model against the classic heuristics, same splits, same run.
+"""Link prediction benchmark: the stored ranking against the baselines, at the top of the list.
 
-Datasets: Montagna phones, Montagna meetings, phones -> meetings (cross-layer), planted hidden
-ties (gnn.synthetic: hidden ties whose ends share a weekly rhythm), and optionally a simulated
-case (``--sim-case CASE_DIR --truth TRUTH_DIR``: the case built from ``graphkit simulate``
-output, phones as actors, hidden ties from ``truth/hidden_ties.csv`` mapped to phones through
-``truth/phones.csv``). For each: AUC, AP and Hits@20 on the test pairs, mean and s.d. over
-``--seeds`` seeded splits, for the model (``selected``: the variant picked on validation; also
-``gnn`` and ``pairwise`` separately) and common neighbours, Jaccard, Adamic-Adar, resource
-allocation and preferential attachment. Then training seconds on generated graphs of
-``--scale-edges`` ties (full-batch below 400k directed edges, sampled mini-batches above).
+What an investigator reads is the top 20-500 of a ranked list, so every dataset is scored
+by hits@k (true ties among the top k candidates), AUC against uniform non-ties and AP, for
+the model as ``predict-links`` ships it (``selected``: the learned variant, or the baseline
+it falls back to when it does not win on validation) and for Katz (beta 0.05, <= 4 steps),
+Adamic-Adar, resource allocation, common neighbours and personalised PageRank.
+
+* ``demo``: a simulated case built by ``graphkit demo`` (``--demo DIR``, the folder with
+  ``case/`` and ``sim/truth``), through the product path: ``predict-links`` runs on a copy
+  of the case (top 500 stored) and the stored list is scored against the planted hidden ties
+  (``truth/hidden_ties.csv``, persons mapped to actors through their phones); the baselines
+  rank the same candidate pairs. Calibration: ECE of the stored scores on held-out ties.
+* ``meetings`` / ``phones``: Montagna, ``--splits`` paired random hold-outs (every scorer
+  on the same split): test hits@k over all unobserved pairs, AUC, AP; wins against
+  resource allocation at hits@20.
 
 Montagna data: Cavallaro et al. 2020, PLOS ONE, doi:10.1371/journal.pone.0236476 (CC BY 4.0).
 
-Usage: OMP_NUM_THREADS=1 python bench/link_prediction.py [--seeds 10] [--scale-edges 100000]
+Usage: OMP_NUM_THREADS=1 python bench/link_prediction.py --demo /tmp/lp-demo7 --splits 20
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,20 +37,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gnn.data import LinkGraph, NodeFeatures, link_graph  # noqa: E402
+from gnn.data import NodeFeatures, build_view, link_graph  # noqa: E402
 from gnn.datasets import montagna_layers  # noqa: E402
 from gnn.features import HEURISTICS  # noqa: E402
-from gnn.splits import (  # noqa: E402
-    LinkSplit,
-    cross_layer_split,
-    hidden_tie_split,
-    random_split,
-)
-from gnn.synthetic import planted_hidden_ties  # noqa: E402
+from gnn.metrics import link_metrics  # noqa: E402
+from gnn.ranking import RANKING_KS  # noqa: E402
+from gnn.scorers import BASELINES  # noqa: E402
+from gnn.splits import random_split  # noqa: E402
 from gnn.train import TrainConfig, train_link_model  # noqa: E402
 
-SCORERS = ("selected", "gnn", "pairwise", *HEURISTICS)
-Task = Callable[[int], tuple[LinkGraph, NodeFeatures, LinkSplit]]
+SCORERS = ("selected", *BASELINES)
 
 
 def _montagna_dir() -> Path:
@@ -52,90 +54,163 @@ def _montagna_dir() -> Path:
     return (Path(env) if env else ROOT.parent / "shared" / "data") / "montagna"
 
 
-def montagna_task(layer: str) -> Task:
+def montagna(layer: str, splits: int, config: TrainConfig) -> list[dict[str, object]]:
+    """Paired random hold-outs of one Montagna layer: test metrics per scorer."""
     graph = link_graph(montagna_layers(_montagna_dir(), layers=(layer,)))
-
-    def make(seed: int) -> tuple[LinkGraph, NodeFeatures, LinkSplit]:
-        return graph, NodeFeatures.empty(graph.n_nodes), random_split(graph, seed=seed)
-
-    return make
-
-
-def cross_layer_task() -> Task:
-    graph = link_graph(montagna_layers(_montagna_dir()))
-
-    def make(seed: int) -> tuple[LinkGraph, NodeFeatures, LinkSplit]:
-        split = cross_layer_split(
-            graph, seed=seed, source_layers=("phone",), target_layers=("meetings",)
+    per_split = []
+    for seed in range(splits):
+        split = random_split(graph, seed=seed)
+        r = train_link_model(
+            graph, NodeFeatures.empty(graph.n_nodes), split, seed=seed, config=config
         )
-        return graph, NodeFeatures.empty(graph.n_nodes), split
-
-    return make
-
-
-def planted_task(n_nodes: int) -> Task:
-    def make(seed: int) -> tuple[LinkGraph, NodeFeatures, LinkSplit]:
-        pg = planted_hidden_ties(seed=1000 + seed, n_nodes=n_nodes)
-        graph = link_graph(pg.edges, nodes=pg.node_ids)
-        idx = np.stack(
-            [
-                np.searchsorted(graph.node_ids, pg.hidden.a),
-                np.searchsorted(graph.node_ids, pg.hidden.b),
-            ],
-            axis=1,
-        )
-        features = NodeFeatures.from_activity(pg.hour_of_week)
-        return graph, features, hidden_tie_split(graph, idx, seed=seed)
-
-    return make
-
-
-def simulated_task(case_dir: Path, truth_dir: Path) -> Task:
-    """Hidden ties of a simulated case, phones as actors (see the module docstring)."""
-    from gnn.stage import load_actor_edges, load_node_features
-    from graphkit.store import CaseStore
-
-    store = CaseStore.open(case_dir)
-    with store.connect() as con:
-        edges, _ = load_actor_edges(store, con)
-        graph = link_graph(edges)
-        features = load_node_features(store, con, graph.node_ids)
-    ties = pd.read_csv(truth_dir / "hidden_ties.csv", dtype=str)
-    phones = pd.read_csv(truth_dir / "phones.csv", dtype=str)
-    phones = phones.rename(columns={"person_id": "person"})[["msisdn", "person"]].drop_duplicates()
-    pairs = ties.merge(
-        phones.rename(columns={"person": "person_a", "msisdn": "msisdn_a"}), on="person_a"
-    ).merge(phones.rename(columns={"person": "person_b", "msisdn": "msisdn_b"}), on="person_b")
-    ids = pd.Index(graph.node_ids.astype(str))
-    a, b = ids.get_indexer(pairs["msisdn_a"]), ids.get_indexer(pairs["msisdn_b"])
-    ok = (a >= 0) & (b >= 0) & (a != b)
-    hidden = np.stack([a[ok], b[ok]], axis=1)
-
-    def make(seed: int) -> tuple[LinkGraph, NodeFeatures, LinkSplit]:
-        return graph, features, hidden_tie_split(graph, hidden, seed=seed)
-
-    return make
-
-
-def run_task(name: str, task: Task, seeds: int, config: TrainConfig) -> list[dict[str, object]]:
-    per_seed = []
-    for seed in range(seeds):
-        graph, features, split = task(seed)
-        result = train_link_model(graph, features, split, seed=seed, config=config)
-        per_seed.append(result.metrics["test"])
+        rows = {}
+        for name in (*SCORERS, "preferential_attachment"):
+            rows[name] = {
+                **r.metrics["test_ranking"].get(name, {}),
+                **{k: r.metrics["test"][name][k] for k in ("auc", "ap")},
+            }
+        rows["_"] = {"ranked_by": r.ranked_by, "ece": r.calibration_report["test_ece"]}
+        per_split.append(rows)
         print(
-            f"  {name} seed {seed}: selected={result.variant} "
-            f"auc={result.metrics['test']['selected']['auc']:.3f} "
-            f"({result.train_seconds:.1f}s, {len(split.test_pos)} test ties)",
+            f"  {layer} split {seed}: ranked by {r.ranked_by}, hits@20 "
+            f"{rows['selected']['hits@20']:.1f} vs RA {rows['resource_allocation']['hits@20']:.1f}",
             file=sys.stderr,
         )
+    out = []
+    ra = np.array([p["resource_allocation"]["hits@20"] for p in per_split])
+    for name in (*SCORERS, "preferential_attachment"):
+        row: dict[str, object] = {"dataset": f"montagna {layer} ({splits} splits)", "scorer": name}
+        for metric in (*(f"hits@{k}" for k in RANKING_KS), "auc", "ap"):
+            v = np.array([p[name].get(metric, np.nan) for p in per_split])
+            row[metric] = f"{v.mean():.2f} ± {v.std(ddof=1) if splits > 1 else 0:.2f}"
+        h = np.array([p[name].get("hits@20", np.nan) for p in per_split])
+        row["beats RA@20"] = f"{int((h > ra).sum())}/{splits}"
+        out.append(row)
+    ranked = pd.Series([p["_"]["ranked_by"] for p in per_split]).value_counts().to_dict()
+    ece = np.mean([p["_"]["ece"] for p in per_split])
+    print(f"montagna {layer}: ranked by {ranked}; mean test ECE {ece:.4f}", file=sys.stderr)
+    out[0]["ranked_by"] = str(ranked)
+    out[0]["test ECE"] = f"{ece:.4f}"
+    return out
+
+
+def _hidden_actor_keys(store: object, truth: Path, node_ids: np.ndarray) -> np.ndarray:
+    """Planted hidden ties as actor pair keys (persons -> phones -> actors)."""
+    with store.connect(read_only=True) as con:  # type: ignore[attr-defined]
+        owners = con.execute("SELECT actor_id, unnest(phones) AS phone FROM actor").df()
+    phones = pd.read_csv(truth / "phones.csv", dtype=str)[["msisdn", "person_id"]]
+    pa = owners.merge(phones, left_on="phone", right_on="msisdn")[["actor_id", "person_id"]]
+    pa = pa.drop_duplicates()
+    ties = pd.read_csv(truth / "hidden_ties.csv", dtype=str)
+    m = ties.merge(pa.rename(columns={"actor_id": "x", "person_id": "person_a"}), on="person_a")
+    m = m.merge(pa.rename(columns={"actor_id": "y", "person_id": "person_b"}), on="person_b")
+    ids = pd.Index(node_ids.astype(str))
+    a, b = ids.get_indexer(m["x"]), ids.get_indexer(m["y"])
+    ok = (a >= 0) & (b >= 0) & (a != b)
+    n = node_ids.size
+    return np.unique(np.minimum(a, b)[ok] * n + np.maximum(a, b)[ok])
+
+
+def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
+    """predict-links on a copy of a demo case; its stored list against the hidden ties."""
+    from gnn.io import load_recorded_model
+    from gnn.metrics import ranked_hits
+    from gnn.predict import candidate_pairs
+    from gnn.stage import PredictSettings, load_actor_edges, load_node_features, predict_case_links
+    from gnn.train import _logits, _tensors, baseline_signal
+    from graphkit.store import CaseStore
+
+    truth = demo_dir / "sim" / "truth"
+    with tempfile.TemporaryDirectory(prefix="lp-bench-") as tmp:
+        case = Path(tmp) / "case"
+        shutil.copytree(demo_dir / "case", case)
+        store = CaseStore.open(case)
+        t0 = time.perf_counter()
+        summary = predict_case_links(store, PredictSettings(top_k=500, seed=seed, epochs=epochs))
+        wall = time.perf_counter() - t0
+        with store.connect(read_only=True) as con:
+            edges, _ = load_actor_edges(store, con)
+            graph = link_graph(edges)
+            features = load_node_features(store, con, graph.node_ids)
+            stored = con.execute(
+                "SELECT src, dst, score FROM rel_predicted_link WHERE status = 'hypothesis' "
+                "ORDER BY score DESC, src, dst"
+            ).df()
+        model, card = load_recorded_model(case, store.manifest["models"]["link_prediction"])
+        hidden = _hidden_actor_keys(store, truth, graph.node_ids)
+    n = graph.n_nodes
+    view = build_view(graph, features, np.ones(graph.n_records, dtype=bool))
+    hidden = np.setdiff1d(hidden, view.pair_keys)
+    t1 = time.perf_counter()
+    pairs = candidate_pairs(view)
+    cand_s = time.perf_counter() - t1
+    keys = pairs[:, 0] * n + pairs[:, 1]
+    labels = np.isin(keys, hidden)
+    ids = pd.Index(graph.node_ids.astype(str))
+    sa, sb = ids.get_indexer(stored["src"]), ids.get_indexer(stored["dst"])
+    stored_keys = np.minimum(sa, sb) * n + np.maximum(sa, sb)
+    stored_hit = np.isin(stored_keys, hidden)
+    rng = np.random.default_rng(seed)
+    non = rng.integers(0, n, (20000, 2))
+    non = non[non[:, 0] != non[:, 1]]
+    nk = np.unique(np.minimum(non[:, 0], non[:, 1]) * n + np.maximum(non[:, 0], non[:, 1]))
+    nk = np.setdiff1d(nk, np.union1d(view.pair_keys, hidden))[:5000]
+    hp = np.stack([hidden // n, hidden % n], 1)
+    npairs = np.stack([nk // n, nk % n], 1)
     rows = []
-    for scorer in SCORERS:
-        row: dict[str, object] = {"dataset": name, "scorer": scorer}
-        for metric in ("auc", "ap", "hits@20"):
-            values = np.array([m[scorer][metric] for m in per_seed])
-            row[metric] = f"{values.mean():.3f} ± {values.std(ddof=1) if seeds > 1 else 0:.3f}"
-        rows.append(row)
+    ranked_by = summary["ranked_by"]
+    cfg = TrainConfig(epochs=epochs)
+    for name in SCORERS:
+        scorer = ranked_by if name == "selected" else name
+        if name == "selected":
+            hits = {f"hits@{k}": float(stored_hit[:k].sum()) for k in RANKING_KS}
+        else:
+            hits = ranked_hits(baseline_signal(scorer, view, pairs), labels, ks=RANKING_KS)
+        if scorer in BASELINES:
+            sp_, sn_ = baseline_signal(scorer, view, hp), baseline_signal(scorer, view, npairs)
+        else:
+            sp_ = _logits(model, view, _tensors(view, hp, None), seed, cfg)
+            sn_ = _logits(model, view, _tensors(view, npairs, None), seed, cfg)
+        m = link_metrics(sp_, sn_)
+        rows.append(
+            {
+                "dataset": f"demo {demo_dir.name} (seed {seed})",
+                "scorer": name if name != "selected" else f"stored ({ranked_by})",
+                **hits,
+                "auc": round(m["auc"], 3),
+                "ap": round(m["ap"], 3),
+            }
+        )
+    scores = stored["score"].to_numpy()
+    top100 = scores[:100]
+    from gnn.calibration import expected_calibration_error
+
+    info = {
+        "hidden actor pairs": int(hidden.size),
+        "candidates": len(pairs),
+        "candidate coverage of hidden ties": round(float(labels.sum() / hidden.size), 3),
+        "candidates s": round(cand_s, 1),
+        "predict-links wall s": round(wall, 1),
+        "train s": summary["train_seconds"],
+        "top-100 scores >= 0.999": int((top100 >= 0.999).sum()),
+        "max stored score": round(float(scores.max()), 4),
+        "ECE of stored top 500 vs hidden ties": round(
+            expected_calibration_error(scores, stored_hit), 4
+        ),
+        "mean stored score top 500": round(float(scores.mean()), 4),
+        "hidden-tie rate top 500": round(float(stored_hit.mean()), 4),
+        "test ECE (held-out ties, all candidates)": round(summary["calibration"]["test_ece"], 4),
+        "test ECE top 500": round(summary["calibration"]["test_ece_top500"], 4),
+        "fallback": summary["fallback"],
+        "model_version": summary["model_version"],
+    }
+    print("\n".join(f"  {k}: {v}" for k, v in info.items()))
+    print("  reliability on the test split (held-out ties; bin, pairs, predicted, observed):")
+    for r in card["ranking"]["calibration"]["test_reliability"]:
+        print(
+            f"    {r['bin']}  {r['pairs']:>10.0f}  {r['mean_predicted']:.4f}  "
+            f"{r['observed_rate']:.4f}"
+        )
     return rows
 
 
@@ -193,34 +268,21 @@ def time_training(n_edges: int, epochs: int) -> dict[str, object]:
 
 def _print_table(rows: list[dict[str, object]]) -> None:
     frame = pd.DataFrame(rows)
-    print(frame.to_markdown(index=False) if _has_tabulate() else frame.to_string(index=False))
+    try:
+        print(frame.to_markdown(index=False))
+    except ImportError:
+        print(frame.to_string(index=False))
     print()
 
 
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--splits", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--planted-nodes", type=int, default=400)
-    parser.add_argument("--sim-case", type=Path)
-    parser.add_argument("--truth", type=Path)
-    parser.add_argument("--scale-edges", type=int, nargs="*", default=[100_000])
-    parser.add_argument("--scale-epochs", type=int, nargs="*", default=None)
-    parser.add_argument("--skip-accuracy", action="store_true")
-    parser.add_argument(
-        "--datasets",
-        nargs="*",
-        default=["phones", "meetings", "cross", "planted", "simulated"],
-        help="subset of: phones meetings cross planted simulated",
-    )
+    parser.add_argument("--demo", type=Path, nargs="*", default=[])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--datasets", nargs="*", default=["demo", "meetings", "phones"])
+    parser.add_argument("--scale-edges", type=int, nargs="*", default=[])
     args = parser.parse_args()
     import torch
 
@@ -228,33 +290,23 @@ def main() -> None:
     config = TrainConfig(epochs=args.epochs)
     print(
         f"link prediction benchmark: torch threads={torch.get_num_threads()}, "
-        f"cpus={os.cpu_count()}, seeds={args.seeds}, epochs={args.epochs}\n"
+        f"cpus={os.cpu_count()}, epochs={args.epochs}\n"
     )
-    if not args.skip_accuracy:
-        wanted = set(args.datasets)
-        tasks: list[tuple[str, Task]] = []
-        if "phones" in wanted:
-            tasks.append(("montagna phones", montagna_task("phone")))
-        if "meetings" in wanted:
-            tasks.append(("montagna meetings", montagna_task("meetings")))
-        if "cross" in wanted:
-            tasks.append(("phones -> meetings", cross_layer_task()))
-        if "planted" in wanted:
-            name = f"planted hidden ties ({args.planted_nodes} actors)"
-            tasks.append((name, planted_task(args.planted_nodes)))
-        if "simulated" in wanted and args.sim_case and args.truth:
-            tasks.append(("simulated hidden ties", simulated_task(args.sim_case, args.truth)))
-        rows: list[dict[str, object]] = []
-        for name, task in tasks:
-            rows += run_task(name, task, args.seeds, config)
-        print(
-            "test metrics, mean ± s.d. over seeded splits (selected = variant chosen on validation)"
-        )
+    rows: list[dict[str, object]] = []
+    if "demo" in args.datasets:
+        for d in args.demo:
+            rows += demo(d, args.seed, args.epochs)
+    if rows:
+        _print_table(rows)
+    rows = []
+    for layer, key in (("meetings", "meetings"), ("phone", "phones")):
+        if key in args.datasets:
+            rows += montagna(layer, args.splits, config)
+    if rows:
         _print_table(rows)
     if args.scale_edges:
-        epochs = args.scale_epochs or [100 if n <= 200_000 else 3 for n in args.scale_edges]
-        timing = [time_training(n, e) for n, e in zip(args.scale_edges, epochs, strict=True)]
-        print("training time on generated graphs (edge-gated GraphSAGE encoder + pair features)")
+        timing = [time_training(n, 100) for n in args.scale_edges]
+        print("training time on generated graphs")
         _print_table(timing)
 
 

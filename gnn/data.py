@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from gnn.activity import PairActivity
 from gnn.features import (
     PAIR_FEATURE_NAMES,
     activity_features,
@@ -208,13 +209,16 @@ class NodeFeatures:
 
     ``profile`` (optional, n x k) is compared between the two ends of a pair (cosine);
     ``community`` (optional, int, -1 = unknown) gives the pairwise ``same_community`` flag.
-    Construction fails on any prohibited (identity) feature name.
+    ``activity`` (optional) holds the events per tie: the rhythm columns (the first ones) and
+    the profile are then recomputed for each view from the ties it shows
+    (:meth:`for_view`). Construction fails on any prohibited (identity) feature name.
     """
 
     names: tuple[str, ...]
     values: np.ndarray
     profile: np.ndarray | None = None
     community: np.ndarray | None = None
+    activity: PairActivity | None = None
 
     def __post_init__(self) -> None:
         check_feature_names(self.names)
@@ -237,13 +241,33 @@ class NodeFeatures:
         profile = np.divide(how, total, out=np.zeros_like(how), where=total > 0)
         return cls(tuple(names), values, profile, community)
 
+    @classmethod
+    def from_pair_activity(cls, activity: PairActivity) -> NodeFeatures:
+        """Rhythm features over every tie; each view recomputes them over the ties it shows."""
+        base = cls.from_activity(activity.hour_of_week())
+        return cls(base.names, base.values, base.profile, None, activity)
+
+    def for_view(self, visible_keys: np.ndarray) -> NodeFeatures:
+        """The features a view over the ties ``visible_keys`` (sorted pair keys) may show:
+        rhythm columns and profile recomputed without the events of hidden ties."""
+        if self.activity is None:
+            return self
+        rhythm = NodeFeatures.from_activity(self.activity.hour_of_week(visible_keys))
+        k = len(rhythm.names)
+        values = np.hstack([rhythm.values, self.values[:, k:]])
+        return NodeFeatures(self.names, values, rhythm.profile, self.community, self.activity)
+
     def join(self, other: NodeFeatures) -> NodeFeatures:
-        """Both feature sets side by side (profile and community from whichever has them)."""
+        """Both feature sets side by side (profile and community from whichever has them;
+        the one with per-tie activity first, its rhythm columns lead)."""
+        if other.activity is not None and self.activity is None:
+            return other.join(self)
         return NodeFeatures(
             self.names + other.names,
             np.hstack([self.values, other.values]),
             self.profile if self.profile is not None else other.profile,
             self.community if self.community is not None else other.community,
+            self.activity,
         )
 
     @classmethod
@@ -327,7 +351,8 @@ def build_view(
     trace in what the model sees. Edge attributes per pair: log1p volume per layer and a
     recency in (0, 1] (exp of minus the days between the tie's last event and the view's
     latest event over 30 days; 0 when unknown). ``until_s`` (a temporal split's cut) caps the
-    last-event times, so recency does not reveal activity after the cut.
+    last-event times, so recency does not reveal activity after the cut. Node features with
+    per-tie activity are recomputed over the visible ties (:meth:`NodeFeatures.for_view`).
     """
     n = graph.n_nodes
     u, v = graph.u[records], graph.v[records]
@@ -336,6 +361,7 @@ def build_view(
         last = np.minimum(last, until_s)
     keys = u * n + v
     pair_keys, inv = np.unique(keys, return_inverse=True)
+    features = features.for_view(pair_keys)
     n_layers = len(graph.layers)
     tie = np.zeros((pair_keys.size, n_layers))
     np.add.at(tie, (inv, lay), w)

@@ -26,9 +26,11 @@ def _pairs(frame: pd.DataFrame, a: str, b: str) -> set[tuple[str, str]]:
 def evaluate_predicted_links(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     """Precision at K of the stored hypotheses for hidden ties and for any true tie.
 
-    Returns ``None`` when the case has no stored prediction. Also reports the share of hidden
-    ties recovered and the base rate (hidden ties among all pairs of the actors' persons), the
-    precision a random ranking would have.
+    ``hits@n``: stored predictions among the n best (by score) that join a hidden tie, for
+    the depths the list reaches; ``hidden_ties_found``: distinct hidden ties among them.
+    Returns ``None`` when the case has no stored prediction. Also reports the share of
+    hidden ties recovered and the base rate (hidden ties among all pairs of the actors'
+    persons), the precision a random ranking would have.
     """
     truth_dir = Path(truth_dir)
     needed = ("phones.csv", "hidden_ties.csv")
@@ -39,7 +41,8 @@ def evaluate_predicted_links(store: CaseStore, truth_dir: Path) -> dict[str, Any
         if not store.table_exists(con, "rel_predicted_link"):
             return None
         pred = con.execute(
-            "SELECT src, dst FROM rel_predicted_link WHERE status = 'hypothesis'"
+            "SELECT src, dst FROM rel_predicted_link WHERE status = 'hypothesis' "
+            "ORDER BY score DESC, src, dst"
         ).df()
         owners = (
             con.execute("SELECT actor_id, unnest(phones) AS phone FROM actor").df()
@@ -57,6 +60,7 @@ def evaluate_predicted_links(store: CaseStore, truth_dir: Path) -> dict[str, Any
     ties_file = truth_dir / "ties.csv"
     known = _pairs(pd.read_csv(ties_file, dtype=str), "a", "b") if ties_file.is_file() else set()
     hits = related = 0
+    hit_at: list[bool] = []
     found: set[tuple[str, str]] = set()
     for a, b in zip(pred["src"], pred["dst"], strict=True):
         pairs = {
@@ -66,6 +70,7 @@ def evaluate_predicted_links(store: CaseStore, truth_dir: Path) -> dict[str, Any
             if x != y
         }
         hits += bool(pairs & hidden)
+        hit_at.append(bool(pairs & hidden))
         related += bool(pairs & (hidden | known))
         found |= pairs & hidden
     n_persons = len({p for s in by_actor.values() for p in s})
@@ -77,6 +82,8 @@ def evaluate_predicted_links(store: CaseStore, truth_dir: Path) -> dict[str, Any
             "precision_hidden_ties": hits / k,
             "precision_true_relationships": related / k,
             "hidden_ties_recovered": len(found) / len(hidden) if hidden else 0.0,
+            "hidden_ties_found": len(found),
+            **{f"hits@{n}": sum(hit_at[:n]) for n in (20, 50, 100, 500) if n <= k},
             "base_rate_hidden_ties": len(hidden) / all_pairs if all_pairs else 0.0,
         }
     }

@@ -123,5 +123,7 @@ def pair_evidence(
         "paths": [[str(node_ids[w]) for w in p] for p in paths],
         "shortest_path_hops": (len(paths[0]) - 1) if paths else None,
         "heuristics": {k: round(float(v[0]), 4) for k, v in heur.items()},
-        "top_features": feature_contributions(model, view, a, b, top=top_features),
+        "top_features": (
+            feature_contributions(model, view, a, b, top=top_features) if top_features else []
+        ),
     }

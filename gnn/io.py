@@ -49,6 +49,10 @@ LIMITATIONS = [
     "Actors with no observed tie cannot be placed (no cold start).",
     "Temporal splits use tie volumes aggregated over the whole period (the actor graph keeps "
     "totals), which can make temporal metrics slightly optimistic.",
+    "Validation asks for observed ties hidden at random; ties never observed (no event at "
+    "all) may differ from them, so the selection and the calibration are estimates for them.",
+    "When ranking.falls_back_to_baseline is true the stored list is ranked by that baseline, "
+    "not by the learned model, because the model did not beat it on validation.",
     "Small graphs give noisy metrics: read the validation and test counts with the scores.",
     "Feature contributions are gradient x input, first-order and seed-dependent.",
 ]
@@ -82,6 +86,12 @@ def model_card(result: TrainResult, *, data: dict[str, Any]) -> dict[str, Any]:
         "split": result.split,
         "metrics": result.metrics,
         "selected_variant": result.variant,
+        "ranking": {
+            "ranked_by": result.ranked_by,
+            "falls_back_to_baseline": result.falls_back,
+            "selection": result.selection,
+            "calibration": result.calibration_report,
+        },
         "intended_use": INTENDED_USE,
         "limitations": LIMITATIONS,
     }

@@ -16,7 +16,7 @@ class PredictSettings(StageSettings):
     top_k: int = 50
     seed: int = 0
     epochs: int = 100
-    split: str = "auto"  # auto | temporal | random (ignored when source_layers are given)
+    split: str = "auto"  # auto (random, thin ties first) | temporal | random (uniform)
     target_layers: tuple[str, ...] = ()  # layers to predict (default: every layer)
     source_layers: tuple[str, ...] = ()  # only these layers visible: a cross-layer question
 

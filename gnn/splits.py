@@ -248,15 +248,30 @@ def random_split(
     target_layers: tuple[str, ...] | None = None,
     val_fraction: float = 0.1,
     test_fraction: float = 0.2,
+    thin: bool = False,
 ) -> LinkSplit:
-    """Hide a random ``test_fraction`` (and ``val_fraction``) of the target-layer ties."""
+    """Hide a random ``test_fraction`` (and ``val_fraction``) of the target-layer ties.
+
+    ``thin``: a tie is hidden with a probability inversely proportional to its volume (events
+    over its target-layer records), so the question resembles the ties that were never
+    observed: a tie with rate r goes unseen with probability exp(-r T), so unobserved ties are
+    the low-volume kind, and a tie seen once is their closest observed relative.
+    """
     _check_fractions(val_fraction, test_fraction)
     layers = _layers(graph, target_layers)
     rng = np.random.default_rng(seed)
     keys, _ = _target_pairs(graph, layers)
     if keys.size < 10:
         raise InputError(f"too few ties to split ({keys.size}); need at least 10")
-    perm = rng.permutation(keys)
+    if thin:
+        mask = graph.layer_mask(layers)
+        rec = graph.u[mask] * graph.n_nodes + graph.v[mask]
+        volume = np.zeros(keys.size)
+        np.add.at(volume, np.searchsorted(keys, rec), np.maximum(graph.weight[mask], 0.0))
+        p = 1.0 / np.maximum(volume, 1.0)
+        perm = rng.choice(keys, keys.size, replace=False, p=p / p.sum())
+    else:
+        perm = rng.permutation(keys)
     n_test = max(1, round(test_fraction * keys.size))
     n_val = max(1, round(val_fraction * keys.size))
     test, val, train = perm[:n_test], perm[n_test : n_test + n_val], perm[n_test + n_val :]
@@ -265,6 +280,7 @@ def random_split(
     every = np.arange(graph.n_nodes)
     settings = {
         "kind": "random",
+        "thin": thin,
         "seed": seed,
         "val_fraction": val_fraction,
         "test_fraction": test_fraction,

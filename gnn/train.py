@@ -19,9 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gnn.calibration import Calibration, expected_calibration_error, fit_platt, reliability_curve
+from gnn.candidates import candidate_keys
 from gnn.data import LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
+from gnn.ranking import RankingSet, per_node_budget, ranking_metrics, ranking_set
+from gnn.scorers import BASELINES, score_pairs_by
 from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
 
@@ -44,8 +48,12 @@ class TrainConfig:
     weight_decay: float = 5e-4
     dropout: float = 0.1
     folds: int = 5
-    negatives_per_positive: int = 2
-    hard_fraction: float = 0.1
+    negatives_per_positive: int = 4
+    hard_fraction: float = 0.75  # share of training negatives drawn from the candidate pairs
+    ranking_weight: float = 1.0  # weight of the pairwise ranking loss beside the BCE
+    hits_k: int = 50  # selection and fallback compare hits at this depth of the list
+    eval_candidates: int = 400_000  # candidate negatives scored per evaluation (sampled above)
+    max_candidates: int = 2_000_000  # candidate pairs of a view (3 hops, Katz top per actor)
     eval_every: int = 5
     minibatch_above_edges: int = 400_000
     batch_pairs: int = 4096
@@ -57,6 +65,8 @@ class TrainConfig:
             raise InputError("epochs, hidden, folds and eval_every must be positive")
         if not 0 <= self.hard_fraction <= 1:
             raise InputError("hard_fraction must be in [0, 1]")
+        if self.ranking_weight < 0 or self.hits_k < 1 or self.eval_candidates < 1:
+            raise InputError("ranking_weight must be >= 0, hits_k and eval_candidates >= 1")
         if not set(self.variants) <= {"gnn", "pairwise"} or not self.variants:
             raise InputError("variants must be a non-empty subset of ('gnn', 'pairwise')")
 
@@ -72,10 +82,19 @@ class TrainResult:
     x_names: tuple[str, ...]
     pair_names: tuple[str, ...]
     edge_attr_names: tuple[str, ...]
-    metrics: dict[str, dict[str, dict[str, float]]]
+    metrics: dict[str, Any]
     split: dict[str, Any]
     train_seconds: float
     history: dict[str, Any] = field(default_factory=dict)
+    ranked_by: str = ""  # the learned variant, or the baseline the ranking fell back to
+    calibration: Calibration = field(default_factory=Calibration)
+    calibration_report: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def falls_back(self) -> bool:
+        """True when validation kept a baseline: the learned model did not beat it."""
+        return bool(self.ranked_by) and self.ranked_by != self.variant
 
     def card_config(self) -> dict[str, Any]:
         return {"variant": self.variant, "seed": self.seed, **asdict(self.config)}
@@ -126,17 +145,27 @@ def _folds(
         part = part[active[part // n] & active[part % n]]
         if part.size == 0:
             continue
-        neg = sample_negatives(
+        n_neg = config.negatives_per_positive * part.size
+        # hard negatives from the pairs the ranking will consider (the same 3-hop candidate
+        # distribution), the rest uniform so that the model still places distant pairs
+        cands = candidate_keys(
             view.adj,
-            config.negatives_per_positive * part.size,
-            exclude_keys=split.known_keys,
-            hard_fraction=config.hard_fraction,
+            exclude_keys=np.union1d(split.known_keys, view.pair_keys),
+            per_node=per_node_budget(view, config.max_candidates),
+        )
+        n_hard = min(cands.size, round(n_neg * config.hard_fraction))
+        hard = rng.choice(cands, n_hard, replace=False) if n_hard else cands[:0]
+        uniform = sample_negatives(
+            view.adj,
+            n_neg - n_hard,
+            exclude_keys=np.union1d(split.known_keys, hard),
+            hard_fraction=0.0,
             rng=rng,
             nodes=np.flatnonzero(active),
         )
         pos = np.stack([part // n, part % n], axis=1)
-        pairs = np.vstack([pos, neg])
-        labels = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+        pairs = np.vstack([pos, np.stack([hard // n, hard % n], axis=1), uniform])
+        labels = np.r_[np.ones(len(pos)), np.zeros(len(pairs) - len(pos))]
         batches.append(_Batch(view, _tensors(view, pairs, labels)))
     if not batches:
         raise InputError("no training tie joins two visible actors")
@@ -203,12 +232,27 @@ def _heuristic_metrics(view: View, pos: np.ndarray, neg: np.ndarray) -> dict[str
     return {name: link_metrics(hp[name], hn[name]) for name in HEURISTICS}
 
 
+def _ranking_loss(logits: Any, labels: Any, generator: Any) -> Any:
+    """Pairwise logistic ranking loss (RankNet, Burges et al. 2005): each negative against a
+    random positive of the batch, ``softplus(s_neg - s_pos)``."""
+    import torch
+
+    pos, neg = logits[labels > 0.5], logits[labels < 0.5]
+    if pos.numel() == 0 or neg.numel() == 0:
+        return logits.new_zeros(())
+    match = torch.randint(pos.numel(), (neg.numel(),), generator=generator)
+    return torch.nn.functional.softplus(neg - pos[match]).mean()
+
+
+def _select_key(metrics: dict[str, float], k: int) -> tuple[float, float]:
+    return (metrics[f"hits@{k}"], metrics["ap_candidates"])
+
+
 def _fit_variant(
     variant: str,
     folds: list[_Batch],
-    val: dict[str, Any],
-    val_view: View,
-    n_val_pos: int,
+    val: RankingSet,
+    val_t: dict[str, Any],
     config: TrainConfig,
     seed: int,
 ) -> tuple[LinkPredictor, dict[str, Any]]:
@@ -218,6 +262,7 @@ def _fit_variant(
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
     first = folds[0].tensors
     model = LinkPredictor(
         in_dim=first["x"].shape[1],
@@ -232,20 +277,23 @@ def _fit_variant(
         torch.cat([b.tensors["x"] for b in folds]), torch.cat([b.tensors["pair_x"] for b in folds])
     )
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    bce = torch.nn.BCEWithLogitsLoss()
+
+    def loss_fn(logits: Any, labels: Any) -> Any:
+        return bce(logits, labels) + config.ranking_weight * _ranking_loss(logits, labels, gen)
+
     big = folds[0].view.edge_index.shape[1] > config.minibatch_above_edges
-    best_auc, best_state, best_epoch, losses = -1.0, copy.deepcopy(model.state_dict()), 0, []
+    best_key, best_state, best_epoch, losses = (-1.0, -1.0), None, 0, []
     for epoch in range(1, config.epochs + 1):
-        t = folds[(epoch - 1) % len(folds)].tensors
+        batch = folds[(epoch - 1) % len(folds)]
+        t = batch.tensors
         model.train()
         if big:
             order = rng.permutation(t["labels"].shape[0])
             for start in range(0, order.size, config.batch_pairs):
                 sel = order[start : start + config.batch_pairs]
                 opt.zero_grad()
-                logits = _minibatch_logits(
-                    model, folds[(epoch - 1) % len(folds)].view, t, rng, config, sel
-                )
+                logits = _minibatch_logits(model, batch.view, t, rng, config, sel)
                 loss = loss_fn(logits, t["labels"][torch.from_numpy(sel)])
                 loss.backward()
                 opt.step()
@@ -257,17 +305,23 @@ def _fit_variant(
             opt.step()
         losses.append(float(loss.detach()))
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            scores = _score_tensors(model, val_view, val, seed, config)
-            auc = link_metrics(scores[:n_val_pos], scores[n_val_pos:])["auc"]
-            if auc > best_auc:
-                best_auc, best_epoch = auc, epoch
+            scores = _logits(model, val.view, val_t, seed, config)
+            key = _select_key(ranking_metrics(scores, val), config.hits_k)
+            if key > best_key or best_state is None:
+                best_key, best_epoch = key, epoch
                 best_state = copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_state)
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
-    return model, {"best_epoch": best_epoch, "best_val_auc": best_auc, "loss": losses[-1]}
+    return model, {
+        "best_epoch": best_epoch,
+        f"best_val_hits@{config.hits_k}": best_key[0],
+        "best_val_ap_candidates": best_key[1],
+        "loss": losses[-1],
+    }
 
 
-def _score_tensors(
+def _logits(
     model: LinkPredictor, view: View, t: dict[str, Any], seed: int, config: TrainConfig
 ) -> np.ndarray:
     import torch
@@ -278,7 +332,52 @@ def _score_tensors(
             logits = model(t["x"], t["edge_index"], t["edge_attr"], t["pairs"], t["pair_x"])
         else:
             logits = _minibatch_logits(model, view, t, np.random.default_rng(seed), config, None)
-    return torch.sigmoid(logits).numpy().astype(np.float64)
+    return logits.numpy().astype(np.float64)  # type: ignore[no-any-return]
+
+
+def _score_tensors(
+    model: LinkPredictor, view: View, t: dict[str, Any], seed: int, config: TrainConfig
+) -> np.ndarray:
+    out: np.ndarray = 1.0 / (1.0 + np.exp(-_logits(model, view, t, seed, config)))
+    return out
+
+
+def baseline_signal(name: str, view: View, pairs: np.ndarray) -> np.ndarray:
+    """A baseline's score as the input of its calibration (log of a positive score)."""
+    raw = score_pairs_by(name, view.adj, pairs[:, 0], pairs[:, 1])
+    out: np.ndarray = np.log(raw + 1e-9)
+    return out
+
+
+def _ranking_sets(
+    graph: LinkGraph,
+    features: NodeFeatures,
+    split: LinkSplit,
+    cfg: TrainConfig,
+    rng: np.random.Generator,
+) -> tuple[RankingSet, RankingSet]:
+    n = graph.n_nodes
+    val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
+    test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
+    test_keys = pair_keys(n, split.test_pos)
+    # validation asks for its own ties: the test ties (also hidden there) are neither
+    val = ranking_set(
+        val_view,
+        split.val_pos,
+        exclude_keys=np.union1d(split.known_keys, test_keys),
+        max_candidates=cfg.max_candidates,
+        eval_candidates=cfg.eval_candidates,
+        rng=rng,
+    )
+    test = ranking_set(
+        test_view,
+        split.test_pos,
+        exclude_keys=split.known_keys,
+        max_candidates=cfg.max_candidates,
+        eval_candidates=cfg.eval_candidates,
+        rng=rng,
+    )
+    return val, test
 
 
 def train_link_model(
@@ -289,10 +388,15 @@ def train_link_model(
     seed: int,
     config: TrainConfig | None = None,
 ) -> TrainResult:
-    """Train on ``split`` and report validation and test metrics beside the heuristics.
+    """Train on ``split`` and report validation and test metrics beside the baselines.
 
-    Deterministic for a fixed ``seed`` on one machine with one thread; results vary with
-    thread count and hardware in the last digits (floating-point summation order).
+    Each variant keeps the epoch with the most validation ties in its top ``hits_k``
+    candidates (then the better average precision); the variant with more is selected,
+    then compared with the baselines (:data:`gnn.scorers.BASELINES`) on the same
+    validation list: unless it holds more ties there, the ranking falls back to the best
+    baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
+    test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
+    ``seed`` on one machine with one thread.
     """
     import torch
 
@@ -303,34 +407,81 @@ def train_link_model(
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     folds = _folds(graph, features, split, cfg, rng)
-    val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
-    val = _tensors(val_view, np.vstack([split.val_pos, split.val_neg]), None)
-    n_val = split.val_pos.shape[0]
-    fitted = {v: _fit_variant(v, folds, val, val_view, n_val, cfg, seed) for v in cfg.variants}
+    val_rs, test_rs = _ranking_sets(graph, features, split, cfg, rng)
+    val_t = _tensors(val_rs.view, val_rs.pairs, None)
+    fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
     train_seconds = time.perf_counter() - t0
-    variant = max(cfg.variants, key=lambda v: (fitted[v][1]["best_val_auc"], v == "gnn"))
-    model = fitted[variant][0]
-    test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
-    metrics: dict[str, dict[str, dict[str, float]]] = {}
-    for name, view, pos, neg, t in (
-        ("val", val_view, split.val_pos, split.val_neg, val),
-        ("test", test_view, split.test_pos, split.test_neg, None),
+    test_t = _tensors(test_rs.view, test_rs.pairs, None)
+    signals: dict[str, dict[str, np.ndarray]] = {"val": {}, "test": {}}
+    for v, (m, _) in fitted.items():
+        signals["val"][v] = _logits(m, val_rs.view, val_t, seed, cfg)
+        signals["test"][v] = _logits(m, test_rs.view, test_t, seed, cfg)
+    for name in BASELINES:
+        signals["val"][name] = baseline_signal(name, val_rs.view, val_rs.pairs)
+        signals["test"][name] = baseline_signal(name, test_rs.view, test_rs.pairs)
+    ranking = {
+        part: {name: ranking_metrics(sig, rs) for name, sig in signals[part].items()}
+        for part, rs in (("val", val_rs), ("test", test_rs))
+    }
+    k = cfg.hits_k
+    variant = max(cfg.variants, key=lambda v: (*_select_key(ranking["val"][v], k), v == "gnn"))
+    best_baseline = max(BASELINES, key=lambda b: _select_key(ranking["val"][b], k))
+    learned_wins = _select_key(ranking["val"][variant], k) > _select_key(
+        ranking["val"][best_baseline], k
+    )
+    ranked_by = variant if learned_wins else best_baseline
+    calibration = fit_platt(signals["val"][ranked_by], val_rs.labels, val_rs.weights)
+    prob = calibration.apply(signals["test"][ranked_by])
+    order = np.argsort(-prob, kind="stable")
+    top = order[: int(np.searchsorted(np.cumsum(test_rs.weights[order]), 500)) + 1]
+    calib_report = {
+        "method": "platt",
+        "fitted_on": "validation candidates",
+        **calibration.as_dict(),
+        "test_ece": expected_calibration_error(prob, test_rs.labels, test_rs.weights),
+        "test_ece_top500": expected_calibration_error(
+            prob[top], test_rs.labels[top], test_rs.weights[top]
+        ),
+        "test_reliability": reliability_curve(prob, test_rs.labels, test_rs.weights),
+    }
+    metrics: dict[str, Any] = {}
+    for name, pos, neg, view in (
+        ("val", split.val_pos, split.val_neg, val_rs.view),
+        ("test", split.test_pos, split.test_neg, test_rs.view),
     ):
-        t = t if t is not None else _tensors(view, np.vstack([pos, neg]), None)
+        t = _tensors(view, np.vstack([pos, neg]), None)
         row = _heuristic_metrics(view, pos, neg)
+        for b in ("katz", "ppr"):
+            sb = score_pairs_by(
+                b, view.adj, np.r_[pos[:, 0], neg[:, 0]], np.r_[pos[:, 1], neg[:, 1]]
+            )
+            row[b] = link_metrics(sb[: len(pos)], sb[len(pos) :])
         for v, (m, _) in fitted.items():
-            s = _score_tensors(m, view, t, seed, cfg)
-            row[v] = link_metrics(s[: len(pos)], s[len(pos) :])
-        row["selected"] = dict(row[variant])
+            sc = _score_tensors(m, view, t, seed, cfg)
+            row[v] = link_metrics(sc[: len(pos)], sc[len(pos) :])
+        row["selected"] = dict(row[ranked_by])
         metrics[name] = row
+    for part in ("val", "test"):
+        ranking[part]["selected"] = dict(ranking[part][ranked_by])
+    metrics["val_ranking"], metrics["test_ranking"] = ranking["val"], ranking["test"]
+    selection = {
+        "learned_variant": variant,
+        "best_baseline": best_baseline,
+        "ranked_by": ranked_by,
+        "learned_beats_baseline": bool(learned_wins),
+        "criterion": f"validation hits@{k} over candidate pairs, then average precision",
+        "candidates": {"val": val_rs.n_candidates, "test": test_rs.n_candidates},
+    }
     logger.info(
-        "trained %s in %.1fs; test AUC %.3f",
+        "trained %s in %.1fs; ranking by %s; test hits@%d %.1f",
         variant,
         train_seconds,
-        metrics["test"]["selected"]["auc"],
+        ranked_by,
+        k,
+        ranking["test"][ranked_by][f"hits@{k}"],
     )
     return TrainResult(
-        model=model,
+        model=fitted[variant][0],
         variant=variant,
         config=cfg,
         seed=seed,
@@ -341,4 +492,8 @@ def train_link_model(
         split=dict(split.settings),
         train_seconds=train_seconds,
         history={v: info for v, (_, info) in fitted.items()},
+        ranked_by=ranked_by,
+        calibration=calibration,
+        calibration_report=calib_report,
+        selection=selection,
     )

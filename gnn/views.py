@@ -42,6 +42,10 @@ def link_explanation(row: dict[str, Any]) -> str:
     if top:
         said = ", ".join(f"{f['feature']} = {f['value']:.3g}" for f in top)
         parts.append(f"the model's main inputs: {said}")
+    if ev.get("ranked_by"):
+        parts.append(
+            f"ranked by {ev['ranked_by']} (the learned model did not beat it on validation)"
+        )
     score = row.get("score")
     tail = (
         f"score {format_number(score)}, {row.get('status')}"

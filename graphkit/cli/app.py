@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "graphkit.cli.build",
     "graphkit.cli.analyze",
     "graphkit.cli.show",
+    "graphkit.cli.contacts",
+    "graphkit.cli.scenes",
     "graphkit.cli.audit",
     "graphkit.cli.publish",
     "graphkit.cli.predict",

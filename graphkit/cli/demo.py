@@ -147,7 +147,7 @@ def demo(
     build(case)
     _stage("5/8 analyse: communities, centrality, hierarchy, brokers, blackouts, hand-offs")
     analyze(case, seed=seed)
-    _stage("6/8 predict hidden links (GNN)")
+    _stage("6/8 predict hidden links (GNN, or the better heuristic)")
     predict_links(case, top=20, seed=seed)
     _stage("findings (each with its explanation; hypotheses are not facts)")
     _findings(case)

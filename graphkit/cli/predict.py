@@ -26,16 +26,18 @@ FLAGS = {
 def _metric_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     metrics = summary["metrics"]
     rows = []
+    ranking = metrics.get("test_ranking", {})
     for scorer in metrics["test"]:
         val, test = metrics["val"][scorer], metrics["test"][scorer]
+        top = ranking.get(scorer, {})
         rows.append(
             {
                 "scorer": scorer,
                 "val_auc": val["auc"],
-                "val_ap": val["ap"],
                 "test_auc": test["auc"],
                 "test_ap": test["ap"],
-                "test_hits@20": test["hits@20"],
+                "test_hits@50": top.get("hits@50"),
+                "test_hits@100": top.get("hits@100"),
             }
         )
     return rows
@@ -52,7 +54,9 @@ def predict_links(
     epochs: Annotated[int, typer.Option("--epochs", help="Training epochs.")] = _DEFAULT.epochs,
     split: Annotated[
         str,
-        typer.Option("--split", help="auto (temporal where ties have times) | temporal | random."),
+        typer.Option(
+            "--split", help="auto (random, thin ties first) | random (uniform) | temporal."
+        ),
     ] = _DEFAULT.split,
     predict_layer: Annotated[
         list[str] | None,
@@ -108,6 +112,8 @@ def predict_links(
         json_output=False,
         title=f"link prediction ({summary['split']['kind']} split): validation and test",
     )
+    if summary.get("fallback"):
+        console.print(summary["fallback"])
     console.print(
         f"stored {summary['stored']} predicted links as hypotheses "
         f"(model {summary['model_version']}, {summary['train_seconds']} s); "

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_links"]
 
 
-@evaluator("links", help="precision at K of predicted links vs the planted hidden ties")
+@evaluator(
+    "links", help="hidden ties among the stored predicted links: hits@k, precision, recovered"
+)
 def evaluate_links(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     from gnn.evaluate import evaluate_predicted_links
 

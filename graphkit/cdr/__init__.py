@@ -1,0 +1,1 @@
+"""Call-record tools: co-location, scenes, common contacts, connecting networks."""

@@ -1,0 +1,104 @@
+"""`graphkit scenes CASE SCENES_FILE`: tower-dump intersection across scenes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from graphkit.cli._common import audited, open_case, render
+
+__all__ = ["register"]
+
+
+def _when(t: datetime) -> str:
+    return t.isoformat(sep=" ", timespec="seconds")
+
+
+def _visits(scenes: list[dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{v['scene']}: {_when(v['first'])} .. {_when(v['last'])} ({v['events']})" for v in scenes
+    )
+
+
+def scenes(
+    case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
+    scenes_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="SCENES_FILE",
+            help="TOML: [[scene]] name, cells = [...] or lat/lon/radius_m, start, end (ISO "
+            "times with a time zone).",
+            show_default=False,
+        ),
+    ],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    min_days: Annotated[
+        int,
+        typer.Option(
+            "--min-days",
+            min=1,
+            help="Usually active: a record in the scene's hours on at least this many other days.",
+        ),
+    ] = 3,
+) -> None:
+    """Phones at two scenes or more, one-time visitors, and phones usually active in a
+    scene's hours but silent during it.
+
+    Present: a call record on one of the scene's cells within its window (the caller's
+    cell). One-time visitor: present at one scene only and never on its cells outside the
+    window. Silent: no record at all during the window, though active in the same hours on
+    --min-days other days.
+
+    Example: graphkit scenes cases/op-lighthouse scenes.toml --min-days 4
+    """
+    from graphkit.audit import sha256_file
+    from graphkit.cdr.scenes import load_scenes, scene_lists
+
+    store = open_case(case_dir)
+    scene_specs = load_scenes(scenes_file)
+    with audited(
+        store,
+        command="scenes",
+        operation="consultation",
+        inputs={"scenes_file": sha256_file(scenes_file)},
+    ) as entry:
+        result = scene_lists(store, scene_specs, min_days=min_days)
+        entry.detail["scenes"] = [s.name for s in result.scenes]
+        entry.detail["rows"] = {
+            "multi_scene": len(result.multi_scene),
+            "one_time": len(result.one_time),
+            "silent": len(result.silent),
+        }
+    if json_output:
+        out = {
+            "min_days": result.min_days,
+            "scenes": [
+                {"name": s.name, "cells": list(s.cells), "start": s.start, "end": s.end}
+                for s in result.scenes
+            ],
+            "multi_scene": result.multi_scene,
+            "one_time": result.one_time,
+            "silent": result.silent,
+        }
+        sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
+        return
+    render(
+        [{**r, "scenes": _visits(r["scenes"])} for r in result.multi_scene],
+        json_output=False,
+        title="phones at two scenes or more",
+    )
+    render(result.one_time, json_output=False, title="one-time visitors")
+    render(
+        result.silent,
+        json_output=False,
+        title=f"silent during a scene, active in its hours on >= {min_days} other days",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scenes")(scenes)

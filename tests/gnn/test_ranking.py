@@ -1,0 +1,161 @@
+"""Ranking at the top of the list: hits@k, candidates, calibration on a held-out split, and
+the honest fallback to a baseline when the learned model does not beat it."""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from gnn.calibration import expected_calibration_error, fit_platt
+from gnn.candidates import candidate_keys, coverage
+from gnn.data import NodeFeatures, build_view, link_graph
+from gnn.metrics import ranked_hits
+from gnn.predict import predict_links
+from gnn.scorers import BASELINES, katz_scores, ppr_scores
+from gnn.splits import random_split
+from gnn.train import TrainConfig, baseline_signal, train_link_model
+from tests.gnn.conftest import random_edges
+
+
+def test_hits_count_ties_in_the_top_k_with_equal_scores_shared() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 4, 40).astype(float)  # many equal scores
+    labels = rng.random(40) < 0.3
+    got = ranked_hits(scores, labels, ks=(1, 5, 10, 40))
+    draws = []
+    for _ in range(4000):  # the expectation over random orders of equal scores
+        order = np.lexsort((rng.random(40), -scores))
+        draws.append([labels[order][:k].sum() for k in (1, 5, 10, 40)])
+    np.testing.assert_allclose(list(got.values()), np.mean(draws, axis=0), atol=0.08)
+    # a negative standing for 3 candidates takes 3 places
+    weighted = ranked_hits(
+        np.array([3.0, 2.0, 1.0]),
+        np.array([False, False, True]),
+        ks=(3, 4, 5),
+        weights=np.array([1.0, 3.0, 1.0]),
+    )
+    assert list(weighted.values()) == [0.0, 0.0, 1.0]
+
+
+def test_katz_and_ppr_match_networkx() -> None:
+    g = nx.gnp_random_graph(30, 0.12, seed=3)
+    adj = nx.to_scipy_sparse_array(g, format="csr", dtype=float)
+    import scipy.sparse as sp
+
+    adj = sp.csr_matrix(adj)
+    u, v = np.array([0, 4, 7]), np.array([9, 20, 25])
+    dense = adj.toarray()
+    katz = sum(0.05**k * np.linalg.matrix_power(dense, k) for k in range(1, 5))
+    np.testing.assert_allclose(katz_scores(adj, u, v), katz[u, v])
+    ppr = {s: nx.pagerank(g, alpha=0.85, personalization={s: 1}) for s in range(30)}
+    expect = [ppr[a][b] + ppr[b][a] for a, b in zip(u, v, strict=True)]
+    np.testing.assert_allclose(ppr_scores(adj, u, v, iterations=200), expect, atol=1e-5)
+
+
+def test_candidates_reach_three_hops_and_no_further() -> None:
+    g = link_graph(random_edges(1, n=80, p=0.04))
+    view = build_view(g, NodeFeatures.empty(g.n_nodes), np.ones(g.n_records, dtype=bool))
+    keys = candidate_keys(view.adj, exclude_keys=view.pair_keys, per_node=10**6, all_pairs_below=0)
+    dense = view.adj.toarray()
+    reach = (dense @ dense + dense @ dense @ dense) > 0
+    n = g.n_nodes
+    a, b = np.triu_indices(n, k=1)
+    expect = a * n + b
+    expect = np.setdiff1d(expect[reach[a, b]], view.pair_keys)
+    np.testing.assert_array_equal(keys, expect)
+    few = candidate_keys(view.adj, exclude_keys=view.pair_keys, per_node=3, all_pairs_below=0)
+    assert few.size < keys.size and coverage(keys, few) == 1.0
+
+
+def test_platt_calibration_holds_on_a_held_out_split() -> None:
+    rng = np.random.default_rng(0)
+
+    def draw(size: int) -> tuple[np.ndarray, np.ndarray]:
+        s = rng.normal(0, 2, size)
+        return s, rng.random(size) < 1 / (1 + np.exp(-(1.5 * s - 4)))
+
+    fit_s, fit_y = draw(20_000)
+    cal = fit_platt(fit_s, fit_y)
+    test_s, test_y = draw(20_000)
+    assert expected_calibration_error(cal.apply(test_s), test_y) < 0.01
+    raw = 1 / (1 + np.exp(-test_s))  # the uncalibrated sigmoid overstates every tie
+    assert expected_calibration_error(raw, test_y) > 0.1
+    assert cal.slope == pytest.approx(1.5, rel=0.1) and cal.intercept == pytest.approx(-4, rel=0.1)
+
+
+def test_trained_scores_are_calibrated_on_test() -> None:
+    """Fitted on validation, checked on the test split's candidates."""
+    g = link_graph(random_edges(2, n=70, p=0.12))
+    split = random_split(g, seed=0)
+    r = train_link_model(
+        g, NodeFeatures.empty(g.n_nodes), split, seed=0, config=TrainConfig(epochs=20)
+    )
+    report = r.calibration_report
+    assert report["fitted_on"] == "validation candidates"
+    assert report["test_ece"] <= 0.05
+    assert sum(row["pairs"] for row in report["test_reliability"]) > 0
+    assert {"hits@20", "hits@50", "ap_candidates"} <= set(r.metrics["test_ranking"]["katz"])
+
+
+def _cliques(n_cliques: int = 8, size: int = 7) -> pd.DataFrame:
+    """Disjoint cliques: common neighbours rank every hidden tie first, nothing can do better."""
+    rows = [
+        (f"c{c}m{i}", f"c{c}m{j}", 1)
+        for c in range(n_cliques)
+        for i, j in combinations(range(size), 2)
+    ]
+    return pd.DataFrame(rows, columns=["source", "target", "weight"])
+
+
+def test_fallback_ranks_by_the_baseline_that_the_model_does_not_beat() -> None:
+    edges = _cliques().rename(columns={"source": "src", "target": "dst"})
+    g = link_graph(edges)
+    f = NodeFeatures.empty(g.n_nodes)
+    r = train_link_model(g, f, random_split(g, seed=0), seed=0, config=TrainConfig(epochs=5))
+    assert r.falls_back and r.ranked_by in BASELINES
+    assert r.selection["learned_beats_baseline"] is False
+    top = predict_links(
+        r.model, g, f, top_k=10, seed=0, ranked_by=r.ranked_by, calibration=r.calibration
+    )
+    view = build_view(g, f, np.ones(g.n_records, dtype=bool))
+    ids = pd.Index(g.node_ids.astype(str))
+    pairs = np.stack([ids.get_indexer(top["a"]), ids.get_indexer(top["b"])], axis=1)
+    expect = baseline_signal(r.ranked_by, view, pairs)
+    assert (np.diff(expect) <= 1e-12).all()  # ordered by the baseline
+    assert all(e["ranked_by"] == r.ranked_by for e in top["evidence"])
+
+
+def test_cli_says_so_in_one_line_and_names_the_baseline(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from graphkit.cli import predict, show
+    from graphkit.ingest import ingest_file
+    from graphkit.store import CaseStore
+
+    _cliques().to_csv(tmp_path / "ties.csv", index=False)
+    case = tmp_path / "case"
+    store = CaseStore.init(case)
+    ingest_file(store, tmp_path / "ties.csv", kind="contacts", source_name="ties")
+    app = typer.Typer()
+    predict.register(app)
+    show.register(app)  # two commands: the app is a group, as in `graphkit`
+    res = CliRunner().invoke(app, ["predict-links", str(case), "--top", "5", "--epochs", "5"])
+    assert res.exit_code == 0, res.output
+    said = [line for line in res.output.splitlines() if "does not beat" in line]
+    assert len(said) == 1 and "ranked by" in said[0]
+    store = CaseStore.open(case)
+    entry = store.manifest["models"]["link_prediction"]
+    baseline = entry["version"].split("/")[1]
+    assert entry["version"].startswith("heuristic-link/") and baseline in BASELINES
+    card = json.loads((case / entry["card"]).read_text())
+    assert card["ranking"]["ranked_by"] == baseline and card["ranking"]["falls_back_to_baseline"]
+    with store.connect() as con:
+        versions = con.execute("SELECT DISTINCT model_version FROM rel_predicted_link").fetchall()
+    assert versions == [(entry["version"],)]
