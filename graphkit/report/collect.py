@@ -306,6 +306,13 @@ def collect(store: CaseStore) -> CaseFacts:
     for frame in (actors, communities):
         if "community" in frame.columns:
             frame["community"] = [community_key(v) for v in frame["community"]]
+    if "explanation" in actors.columns and len(actors):
+        from graphkit.people import directory
+
+        people = directory(store)  # ids inside explanations become names, as in the views
+        actors["explanation"] = [
+            people.name_text(t) if isinstance(t, str) else t for t in actors["explanation"]
+        ]
     stages = manifest.get("stages", {})
     for part, stage in (
         ("graph", "build"),

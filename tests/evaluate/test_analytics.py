@@ -201,3 +201,28 @@ def test_bosses_lead_the_case_wide_leaders_view(analysed: tuple[CaseStore, Path]
     assert len(rows) == 6 and len(above) >= 5
     ordered = [r["community"] for r in communities_view(store)]
     assert len(set(ordered[: len(group_communities)]) & group_communities) >= 5
+
+
+@pytest.mark.slow
+def test_report_explanations_name_the_people_they_mention(
+    analysed: tuple[CaseStore, Path],
+) -> None:
+    """Issue 16: relay evidence names the callee it followed; in the report the callee is
+    shown by name beside its id, never as a bare id."""
+    import re
+
+    from graphkit.people import directory
+    from graphkit.report.collect import collect
+
+    store, _ = analysed
+    facts = collect(store)
+    people = directory(store)
+    person_ids = re.compile(r"\bP[0-9a-f]{16}\b")
+    checked = 0
+    for text in facts.actors["explanation"].dropna():
+        for found in person_ids.finditer(text):
+            actor = people.get(found.group())
+            if actor is not None and actor.named:
+                checked += 1
+                assert f"{actor.name} ({found.group()})" in text
+    assert checked >= 5
