@@ -66,7 +66,7 @@ def _findings(case: Path) -> None:
         rows("leaders"),
         json_output=False,
         title="leaders (top 5)",
-        columns=["actor_id", "community", "leadership", "explanation"],
+        columns=["actor_id", "community", "leadership", "rests_on", "burners", "explanation"],
     )
     render(
         rows("brokers"),
