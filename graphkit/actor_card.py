@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from graphkit.people import Actor, Directory, directory
+from graphkit.store import table_columns
 from graphkit.views import get_view, view
 
 if TYPE_CHECKING:
-    import duckdb
-
     from graphkit.store import CaseStore
 
 __all__ = ["actor_card_view"]
@@ -48,19 +47,12 @@ _COMMUNITY = {
 _RANKED = ("leadership", "pagerank", "betweenness")  # each with its rank among all actors
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def _measures(store: CaseStore, actor_id: str) -> Row:
     out: Row = {}
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "analytics_actor"):
             return out
-        have = _columns(con, "analytics_actor")
+        have = table_columns(con, "analytics_actor")
         picked = [c for c in _MEASURES if c in have]
         ranked = [c for c in _RANKED if c in have]
         ranks = "".join(f", rank() OVER (ORDER BY {c} DESC NULLS LAST) AS {c}_rank" for c in ranked)

@@ -13,6 +13,8 @@ import logging
 
 import duckdb
 
+from graphkit.store import table_columns
+
 __all__ = ["build_identities"]
 
 log = logging.getLogger(__name__)
@@ -32,13 +34,6 @@ _ACCOUNT_SOURCES = (
 )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    return {str(r[0]) for r in rows}
-
-
 def build_identities(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rebuild node_phone, node_account and node_device; return the node counts.
 
@@ -50,7 +45,7 @@ def build_identities(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     IMEIs seen in CDR.
     """
     tables = ("src_cdr", "src_subscribers", "src_contacts", "src_persons", "src_accounts")
-    cols = {t: _columns(con, t) for t in (*tables, "src_transactions")}
+    cols = {t: table_columns(con, t) for t in (*tables, "src_transactions")}
     phone_parts = []
     for table, col in _PHONE_SOURCES:
         if col in cols[table] and f"{col}_valid" in cols[table]:

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from graphkit.errors import InputError
+from graphkit.store import table_columns
 
 __all__ = ["DETAIL_COLUMNS", "PERSON_SOURCES", "load_person_records", "source_order"]
 
@@ -81,13 +82,6 @@ def source_order(manifest: dict[str, Any]) -> dict[str, int]:
     return {name: i for i, (*_, name) in enumerate(sorted(ingested))}
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    return {str(r[0]) for r in rows}
-
-
 def load_person_records(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> pd.DataFrame:
     """All person-bearing records of the case as one frame.
 
@@ -99,7 +93,7 @@ def load_person_records(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]
     """
     parts = []
     for table, sql in PERSON_SOURCES.items():
-        cols = _columns(con, table)
+        cols = table_columns(con, table)
         if not cols:
             continue
         missing = [c for c in _REQUIRED[table] if c not in cols]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from graphkit.store import CaseStore
+from graphkit.store import CaseStore, table_columns
 from graphkit.views import view
 
 __all__ = ["actors_view", "brokers_view", "communities_view", "leaders_view", "summary_view"]
@@ -34,13 +34,7 @@ def _query(
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "analytics_actor"):
             return []
-        cols = {
-            r[0]
-            for r in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_name = 'analytics_actor'"
-            ).fetchall()
-        }
+        cols = table_columns(con, "analytics_actor")
         if not needed <= cols:
             return []
         cur = con.execute(sql, params)
@@ -87,7 +81,7 @@ def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]
         actors = con.execute(
             """SELECT a.actor_id, a.community, a.leadership, a.relay_tier, x.phones
                FROM analytics_actor a LEFT JOIN actor x USING (actor_id)"""
-            if "relay_tier" in _columns(con, "analytics_actor")
+            if "relay_tier" in table_columns(con, "analytics_actor")
             else """SELECT a.actor_id, a.community, a.leadership, x.phones
                FROM analytics_actor a LEFT JOIN actor x USING (actor_id)"""
         ).df()
@@ -127,15 +121,6 @@ def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]
         row["top_members"] = top.get(row["community"], [])
         rows.append({k: (None if v is pd.NA else v) for k, v in row.items()})
     return rows if limit is None else rows[:limit]
-
-
-def _columns(con: Any, table: str) -> set[str]:
-    return {
-        r[0]
-        for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-        ).fetchall()
-    }
 
 
 @view(
@@ -226,9 +211,7 @@ def _basis(row: Row, reading: str) -> str:
 
 def _has_relays(store: CaseStore) -> bool:
     with store.connect(read_only=True) as con:
-        return store.table_exists(con, "analytics_actor") and "relay_tier" in _columns(
-            con, "analytics_actor"
-        )
+        return "relay_tier" in table_columns(con, "analytics_actor")
 
 
 def _burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:

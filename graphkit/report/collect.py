@@ -21,6 +21,7 @@ import pandas as pd
 from graphkit import __version__
 from graphkit.hypotheses import id_sql
 from graphkit.model import NODES, RELATIONSHIPS
+from graphkit.store import table_columns
 
 if TYPE_CHECKING:
     import duckdb
@@ -125,13 +126,6 @@ def _as_lists(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
 def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -154,7 +148,7 @@ def _counts(store: CaseStore, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not store.table_exists(con, "analytics_actor"):
         return pd.DataFrame()
-    cols = _columns(con, "analytics_actor")
+    cols = table_columns(con, "analytics_actor")
     picked = ", ".join(f"a.{c}" for c in _ACTOR_COLUMNS if c in cols)
     subscriber = ""
     join = ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graphkit.store.case import CaseStore, writes
+from graphkit.store.case import CaseStore, table_columns, writes
 from graphkit.store.operation import Operation
 
-__all__ = ["CaseStore", "Operation", "writes"]
+__all__ = ["CaseStore", "Operation", "table_columns", "writes"]

@@ -54,9 +54,18 @@ from graphkit.sqlsafety import lock_down
 from graphkit.store.lock import LOCK_FILE, CaseLock
 from graphkit.store.operation import ManifestOp, Operation, apply_ops
 
-__all__ = ["CaseStore", "Operation", "writes"]
+__all__ = ["CaseStore", "Operation", "table_columns", "writes"]
 
 log = logging.getLogger(__name__)
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """The column names of ``table`` (a table or view) on ``con``; empty if there is none."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
 
 DB_FILE = "case.duckdb"
 MANIFEST_FILE = "manifest.json"
