@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
@@ -40,6 +42,46 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(" ".join(record.getMessage().split()))
+
+
+@contextmanager
+def _splink_notes(step: str) -> Iterator[None]:
+    """Splink's own warnings during ``step``, gathered into one line instead of dozens.
+
+    Splink warns, one multi-line message each, about every comparison level a training
+    session saw no example of, and again at prediction that such levels use its defaults.
+    For an analyst that is noise in the terminal; for a reviewer it is a fact about the model.
+    So: one warning line with the count, and every message kept at INFO (``--verbose``).
+    """
+    splink = logging.getLogger("splink")
+    handler = _Collect()
+    splink.addHandler(handler)
+    propagate = splink.propagate
+    splink.propagate = False
+    try:
+        yield
+    finally:
+        splink.propagate = propagate
+        splink.removeHandler(handler)
+        if handler.messages:
+            log.warning(
+                "Splink %s: %d note(s), mostly comparison levels with no example to train on "
+                "(they keep Splink's defaults); details at INFO level",
+                step,
+                len(handler.messages),
+            )
+            for message in handler.messages:
+                log.info("Splink %s: %s", step, message)
+
 
 #: columns of a scored pairs frame, before the per-comparison ``mw_<comparison>`` columns
 PAIR_COLUMNS: tuple[str, ...] = ("id_l", "id_r", "match_weight", "match_probability")
@@ -144,6 +186,11 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
     50 pairs (each session leaves the columns of its own rule untrained; others train them;
     a block over ``spec.em_max_pairs`` is sampled down to about that many pairs).
     """
+    with _splink_notes("training"):
+        return _train(std, spec)
+
+
+def _train(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     base = _base_settings(std, spec)
     linker = _linker(std, base["creator"], spec.engine, spec.memory_limit_gb)
     cols = base["columns"]
@@ -198,7 +245,8 @@ def predict_pairs(
     """
     settings = model_for_engine(model, engine)
     linker = _linker(std, settings, engine, memory_limit_gb)
-    sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
+    with _splink_notes("prediction"):
+        sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
     raw = sdf.as_pandas_dataframe()
     names = comparison_names(settings)
     out = pd.DataFrame(
