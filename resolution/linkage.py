@@ -73,14 +73,16 @@ def _splink_notes(step: str) -> Iterator[None]:
         splink.propagate = propagate
         splink.removeHandler(handler)
         if handler.messages:
+            # marked as Splink's, so the CLI keeps it in the case log with the details
             log.warning(
                 "Splink %s: %d note(s), mostly comparison levels with no example to train on "
                 "(they keep Splink's defaults); details at INFO level",
                 step,
                 len(handler.messages),
+                extra={"third_party": "Splink", "notes": len(handler.messages)},
             )
             for message in handler.messages:
-                log.info("Splink %s: %s", step, message)
+                log.info("Splink %s: %s", step, message, extra={"third_party": "Splink"})
 
 
 #: columns of a scored pairs frame, before the per-comparison ``mw_<comparison>`` columns
@@ -106,10 +108,51 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
     from splink import SparkAPI
     from splink.backends.spark import similarity_jar_location
 
-    spark = (
-        SparkSession.builder.master("local[2]")
+    with _jvm_output_logged():
+        spark = _spark_session(SparkSession, similarity_jar_location())
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir("/tmp/graphkit_spark_checkpoints")
+    return SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _jvm_output_logged() -> Iterator[None]:
+    """What the JVM prints while Spark starts (its log4j banner, hostname and native-library
+    warnings, written straight to file descriptor 2 before ``setLogLevel`` can apply) goes to
+    the ``pyspark`` logger, one record a line, instead of the terminal.
+
+    The JVM keeps the descriptor it started with, so its later output (errors only, after
+    ``setLogLevel("ERROR")``; failures also reach Python as exceptions) stays in the file,
+    whose path is logged at INFO.
+    """
+    import os
+    import sys
+    import tempfile
+
+    spark_log = logging.getLogger("pyspark")
+    fd, path = tempfile.mkstemp(prefix="graphkit-spark-", suffix=".log")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(fd, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(fd)
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.strip():
+                    spark_log.warning("%s", line.rstrip())
+        spark_log.info("later output of the Spark JVM: %s", path)
+
+
+def _spark_session(session: Any, jar: str) -> Any:
+    return (
+        session.builder.master("local[2]")
         .appName("graphkit-resolve")
-        .config("spark.jars", similarity_jar_location())
+        .config("spark.jars", jar)
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
@@ -118,9 +161,6 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
         .config("spark.sql.adaptive.enabled", "false")
         .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
-    spark.sparkContext.setCheckpointDir("/tmp/graphkit_spark_checkpoints")
-    return SparkAPI(spark_session=spark, break_lineage_method="persist")  # type: ignore[no-untyped-call]
 
 
 def _linker(

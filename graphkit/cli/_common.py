@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import typer
+import typer.rich_utils
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -22,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from graphkit.cli import logs
 from graphkit.people import short_id
 from graphkit.store import CaseStore, Operation
 from graphkit.views import format_number
@@ -35,7 +39,42 @@ __all__ = [
     "open_case",
     "progress",
     "render",
+    "start_command",
 ]
+
+
+def _help_width() -> int | None:
+    """Columns for ``--help``: the terminal's, also when the output is piped (``| less``)
+    while stderr or stdin is still a terminal; ``COLUMNS``, else 100, when there is none.
+    None leaves it to Typer (``TERMINAL_WIDTH`` set, which Typer reads itself)."""
+    if os.environ.get("TERMINAL_WIDTH"):
+        return None
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            continue
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else _PIPED_HELP_WIDTH
+
+
+_PIPED_HELP_WIDTH = 100
+typer.rich_utils.MAX_WIDTH = _help_width()
+
+
+def start_command(ctx: typer.Context, *, verbose: bool) -> None:
+    """Per command: logging set up (:mod:`graphkit.cli.logs`), and when the command ends,
+    one line on stderr if library messages were kept off the terminal."""
+    logs.configure(verbose=verbose)
+    command = ctx.invoked_subcommand or "graphkit"
+
+    def close() -> None:
+        line = logs.held_summary(command)
+        if line:
+            err_console.print(f"[dim]{escape(line)}[/dim]", highlight=False, soft_wrap=True)
+        logs.reset()
+
+    ctx.call_on_close(close)
 
 
 def _console(*, stderr: bool) -> Console:
@@ -58,6 +97,7 @@ def open_case(case_dir: Path, *, recover: bool = True) -> CaseStore:
     finished first and the audit chain checked (one-line TamperError, exit 2, when broken).
     """
     store = CaseStore.open(case_dir)
+    logs.attach_case_log(store.path)
     if recover:
         store.recover()
     return store

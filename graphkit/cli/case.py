@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from graphkit.cli._common import ACTOR, console, open_case, render
 from graphkit.store import CaseStore
+from graphkit.views import format_number
 
 __all__ = ["register"]
 
@@ -62,18 +65,109 @@ def status_rows(store: CaseStore) -> dict[str, Any]:
     }
 
 
+#: what the short status says about each stage: its summary fields -> one phrase
+_STAGE_FACTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "resolve": (
+        ("records", "persons", "review_pending"),
+        "{records:,} records -> {persons:,} persons; {review_pending:,} pairs to review",
+    ),
+    "build": (("actors", "ties"), "{actors:,} actors, {ties:,} ties"),
+    "analyze": (("communities", "actors"), "{communities:,} communities over {actors:,} actors"),
+    "blackouts": (
+        ("phone", "actor", "group"),
+        "blackouts: {phone:,} phone, {actor:,} actor, {group:,} group",
+    ),
+    "handoffs": (("assigned", "candidates"), "{assigned:,} hand-offs of {candidates:,} candidates"),
+    "sensitivity": (
+        ("leaders", "brokers"),
+        "survive other ER thresholds: leaders {leaders}, brokers {brokers}",
+    ),
+}
+_FALLBACK_FACTS = 3
+
+
+def _flat(summary: dict[str, Any]) -> dict[str, Any]:
+    """A stage summary with the nested counts the short status uses lifted to the top."""
+    flat = dict(summary)
+    tables = summary.get("tables")
+    if isinstance(tables, dict):
+        flat.setdefault("actors", tables.get("actor"))
+        flat.setdefault("ties", tables.get("actor_edge"))
+    survivors = summary.get("survivors")
+    if isinstance(survivors, dict):
+        flat.update({k: v for k, v in survivors.items() if k not in flat})
+    return flat
+
+
+def stage_line(name: str, summary: dict[str, Any]) -> str:
+    """One phrase for a stage's summary: its key counts, or its first few numbers."""
+    flat = _flat(summary)
+    fields, template = _STAGE_FACTS.get(name, ((), ""))
+    if fields and all(flat.get(f) is not None for f in fields):
+        return template.format(**{f: flat[f] for f in fields})
+    numbers = [
+        f"{k} {format_number(v) if isinstance(v, float) else f'{v:,}'}"
+        for k, v in summary.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    ]
+    return ", ".join(numbers[:_FALLBACK_FACTS])
+
+
+def _when(ran_at: Any) -> str:
+    return str(ran_at or "")[:16].replace("T", " ")
+
+
+def _short_status(info: dict[str, Any], case_dir: Path) -> None:
+    """A few lines: the case, its sources and rejects, each stage with its key counts."""
+    console.print(
+        f"[bold]{escape(str(info['case']))}[/bold]  manifest {info['manifest_sha256'][:16]}…  "
+        f"audit log {info['audit_entries']:,} entries",
+        highlight=False,
+    )
+    sources, t = info["sources"], info["totals"]
+    kinds = Counter(str(s["kind"]) for s in sources)
+    console.print(
+        f"sources  {len(sources)} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}): "
+        f"{t['rows_read']:,} rows read = {t['accepted']:,} accepted + {t['rejected']:,} rejected",
+        highlight=False,
+    )
+    rejected = [s for s in sources if s.get("rejected")]
+    if rejected:
+        listed = ", ".join(f"{s['source']} {s['rejected']:,}" for s in rejected)
+        console.print(
+            f"rejects  {escape(listed)}  (graphkit show {case_dir} rejects)", highlight=False
+        )
+    stages = sorted(info["stages"].items(), key=lambda kv: (str(kv[1].get("ran_at")), kv[0]))
+    if not stages:
+        console.print("[dim]no analysis stage has run yet[/dim]")
+    width = max((len(n) for n, _ in stages), default=0)
+    for name, summary in stages:
+        line = stage_line(name, summary)
+        console.print(
+            f"  {name:<{width}}  {_when(summary.get('ran_at'))}  {escape(line)}", highlight=False
+        )
+    console.print("[dim]--detail: every source and stage field; --json for scripts[/dim]")
+
+
 def status(
     case_dir: CaseDir,
+    detail: Annotated[
+        bool, typer.Option("--detail", help="Every source and every field of each stage.")
+    ] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Show a case: sources, row counts, rejects, and which stages have run.
+    """Show a case in a few lines: sources, rows accepted and rejected, and the stages that
+    have run with their key counts (times in UTC). --detail prints the full tables.
 
-    Example: graphkit status cases/op-lighthouse --json
+    Example: graphkit status cases/op-lighthouse --detail
     """
     store = open_case(case_dir)
     info = status_rows(store)
     if json_output:
         render([info], json_output=True, title="status")
+        return
+    if not detail:
+        _short_status(info, case_dir)
         return
     console.print(f"[bold]{info['case']}[/bold]  manifest {info['manifest_sha256'][:16]}…")
     render(info["sources"], json_output=False, title="sources")

@@ -20,7 +20,7 @@ def report(
         typer.Option(
             "--out",
             "-o",
-            help="File to write (default: CASE_DIR/reports/report-<time>.html).",
+            help="File to write (default: `CASE_DIR/reports/report-<time>.html`).",
             show_default=False,
         ),
     ] = None,

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from graphkit.cli._common import audited, open_case, render
-from graphkit.views import all_views, get_view
+from graphkit.views import LIST_LIMIT, all_views, get_view
 
 __all__ = ["register"]
 
@@ -29,7 +29,10 @@ def show(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     limit: Annotated[
         int | None,
-        typer.Option(help="At most this many rows (0: all; default: the view's own).", min=0),
+        typer.Option(
+            help=f"At most this many rows (0: all; default: the view's own, else {LIST_LIMIT}).",
+            min=0,
+        ),
     ] = None,
     list_views: Annotated[bool, typer.Option("--list", help="List the views and exit.")] = False,
 ) -> None:
@@ -50,6 +53,8 @@ def show(
         return
     store = open_case(case_dir)
     v = get_view(view_name)
+    if limit is None and json_output and v.default_limit is None:
+        limit = 0  # JSON is read by scripts: every row unless they ask for fewer
     with audited(store, command=f"show {view_name}", operation="consultation") as entry:
         page = v.page(store, limit=limit, query=query)
         entry.detail["rows"] = len(page.rows)

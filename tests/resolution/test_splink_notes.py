@@ -1,4 +1,5 @@
-"""Splink's warnings reach the terminal as one line, every message kept at INFO."""
+"""Splink's warnings folded into one line per step (every message kept at INFO); what Spark's
+JVM prints at start-up goes to logging, not the terminal."""
 
 from __future__ import annotations
 
@@ -26,3 +27,25 @@ def test_splink_warnings_become_one_line_and_are_kept(caplog: pytest.LogCaptureF
         for x in ("one", "two", "three")
     ]
     assert logging.getLogger("splink").propagate  # restored after the step
+
+
+def test_what_the_jvm_prints_at_start_goes_to_the_pyspark_logger(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A child process started inside the context (as Spark's JVM is) writes to the file,
+    not the terminal; its lines come back as ``pyspark`` records."""
+    import subprocess
+    import sys
+
+    from resolution.linkage import _jvm_output_logged
+
+    caplog.set_level(logging.INFO)
+    with _jvm_output_logged():
+        subprocess.run(
+            [sys.executable, "-c", "import sys; sys.stderr.write('WARN NativeCodeLoader: x\\n')"],
+            check=True,
+        )
+    assert "NativeCodeLoader" not in capfd.readouterr().err
+    warned = [r.getMessage() for r in caplog.records if r.name == "pyspark"]
+    assert warned[0] == "WARN NativeCodeLoader: x"
+    assert warned[1].startswith("later output of the Spark JVM: ")

@@ -1,0 +1,67 @@
+"""`graphkit status` in a few lines (`--detail` for the tables); list views stop at a default
+limit and say how many rows are left; help reflows to the width it is given."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from graphkit.cli.app import app
+from graphkit.views import LIST_LIMIT
+
+runner = CliRunner()
+
+
+def gk(*args: str | Path) -> str:
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def resolved_case(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("status")
+    gk("simulate", root / "sim", "--people", "120", "--days", "14", "--groups", "2", "--seed", "5")
+    gk("run", root / "sim" / "case.toml", "--case", root / "case")
+    gk("resolve", root / "case")
+    return root / "case"
+
+
+def test_status_is_a_short_summary_and_detail_has_the_tables(resolved_case: Path) -> None:
+    short = gk("status", resolved_case).strip().splitlines()
+    assert 3 <= len(short) <= 8, short
+    info = json.loads(gk("status", resolved_case, "--json"))[0]
+    resolve = info["stages"]["resolve"]
+    line = next(x for x in short if x.strip().startswith("resolve"))
+    assert f"{resolve['records']:,} records -> {resolve['persons']:,} persons" in line
+    assert f"{info['totals']['rows_read']:,} rows read" in "\n".join(short)
+    detail = gk("status", resolved_case, "--detail").strip().splitlines()
+    assert len(detail) > 3 * len(short)
+    assert any("model_sha256" in x for x in detail)  # every field of the stage
+
+
+def test_a_list_view_stops_at_the_default_limit_and_says_how_many_more(
+    resolved_case: Path,
+) -> None:
+    every = json.loads(gk("show", resolved_case, "persons", "--json"))
+    assert len(every) > LIST_LIMIT  # JSON, for scripts: every row unless asked for fewer
+    table = gk("show", resolved_case, "persons")
+    assert f"persons ({LIST_LIMIT} of {len(every)})" in table
+    assert f"… {len(every) - LIST_LIMIT} more not shown (--limit 0 shows all)" in table
+    assert len(json.loads(gk("show", resolved_case, "persons", "--json", "--limit", "3"))) == 3
+
+
+def test_help_paragraphs_reflow_to_the_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer.rich_utils
+
+    for width in (100, 140):
+        monkeypatch.setattr(typer.rich_utils, "MAX_WIDTH", width)
+        lines = gk("show", "--help").splitlines()
+        assert max(len(x) for x in lines) == width
+        # the docstring's own line breaks (after "People are") do not survive: the paragraph
+        # fills each line to the width
+        views = next(x.rstrip() for x in lines if "Views:" in x)
+        assert len(views) > width - 20, (width, views)
