@@ -6,11 +6,13 @@ Tables (rebuilt by every ``build``):
   number no person is known to use) or ``other`` (an identifier that appears only as the end
   of a contact tie and is neither a phone nor a person, e.g. a suspect code in a wiretap
   summary). ``phones`` lists the numbers the actor uses.
-* ``actor_edge(src, dst, layer, weight, count, amount, first, last)``: one row per ordered
-  actor pair and layer. Layers: ``calls`` and ``sms`` (weight = number of events),
-  ``money`` (transfers between accounts held by two persons; weight = number of transfers,
-  ``amount`` their sum over currencies), ``contact:<kind>`` (pre-aggregated ties; weight =
-  summed tie weight). Ties between an actor's own phones are dropped.
+* ``actor_edge(src, dst, layer, weight, count, amount, first, last, seconds)``: one row per
+  ordered actor pair and layer. Layers: ``calls`` and ``sms`` (weight = number of events;
+  ``first``/``last`` are the first and last event *of that type*, counted from the CDR events
+  as ``rel_called`` is; ``seconds`` the total call duration on ``calls``), ``money``
+  (transfers between accounts held by two persons; weight = number of transfers, ``amount``
+  their sum over currencies), ``contact:<kind>`` (pre-aggregated ties; weight = summed tie
+  weight). Ties between an actor's own phones are dropped.
 
 A phone belongs to a person when the resolution stage has recorded ``USES``; a phone used by
 several people is given to the one with the latest use (then the smallest person id), so the
@@ -33,6 +35,8 @@ import logging
 from dataclasses import dataclass
 
 import duckdb
+
+from graphkit.build.knowledge import cdr_events
 
 __all__ = ["ACTOR_TABLES", "ActorGraph", "HandoffMerge", "build_actor_graph"]
 
@@ -206,34 +210,47 @@ def build_actor_graph(
         SELECT * FROM persons UNION ALL SELECT * FROM phones UNION ALL SELECT * FROM others
         ORDER BY actor_id
     """)
-    con.execute("""
+    # calls and texts per phone pair and type, each with its own span (rel_called has one
+    # span over every event type, data sessions included: a call tie would carry the texts')
+    con.execute(f"""
         CREATE OR REPLACE TABLE actor_edge AS
         WITH a AS (SELECT msisdn, actor_id FROM phone_actor),
-        calls AS (
-            SELECT coalesce(s.actor_id, c.src) AS src, coalesce(d.actor_id, c.dst) AS dst,
-                   c.calls, c.sms, c.first, c.last
-            FROM rel_called c LEFT JOIN a s ON s.msisdn = c.src LEFT JOIN a d ON d.msisdn = c.dst
+        typed AS (
+            SELECT caller, callee,
+                   CASE WHEN coalesce(event_type, 'call') = 'call' THEN 'calls'
+                        WHEN event_type = 'sms' THEN 'sms' END AS layer,
+                   count(*) AS n, sum(duration_s) AS seconds, min(start) AS first,
+                   max(start) AS last
+            FROM {cdr_events(con)} WHERE caller IS NOT NULL AND callee IS NOT NULL
+            GROUP BY ALL
+        ),
+        comms AS (
+            SELECT coalesce(s.actor_id, t.caller) AS src, coalesce(d.actor_id, t.callee) AS dst,
+                   t.layer, t.n, t.seconds, t.first, t.last
+            FROM typed t LEFT JOIN a s ON s.msisdn = t.caller LEFT JOIN a d ON d.msisdn = t.callee
+            WHERE t.layer IS NOT NULL
         ),
         holder AS (
             SELECT dst AS account_id, min(src) AS person_id FROM rel_holds GROUP BY dst
         ),
         ties AS (
-            SELECT src, dst, 'calls' AS layer, calls::DOUBLE AS weight, calls AS n,
-                   NULL::DOUBLE AS amount, first, last FROM calls WHERE calls > 0
-            UNION ALL
-            SELECT src, dst, 'sms', sms::DOUBLE, sms, NULL, first, last FROM calls WHERE sms > 0
+            SELECT src, dst, layer, n::DOUBLE AS weight, n, NULL::DOUBLE AS amount, first, last,
+                   CASE WHEN layer = 'calls' THEN coalesce(seconds, 0) END AS seconds
+            FROM comms
             UNION ALL
             SELECT hs.person_id, hd.person_id, 'money', t.count::DOUBLE, t.count, t.amount,
-                   t.first, t.last
+                   t.first, t.last, NULL
             FROM rel_transferred t JOIN holder hs ON hs.account_id = t.src
             JOIN holder hd ON hd.account_id = t.dst
             UNION ALL
             SELECT coalesce(s.actor_id, c.src), coalesce(d.actor_id, c.dst),
-                   'contact:' || coalesce(c.kind, 'contact'), c.weight, 1, NULL, c.first, c.last
+                   'contact:' || coalesce(c.kind, 'contact'), c.weight, 1, NULL, c.first, c.last,
+                   NULL
             FROM rel_contact c LEFT JOIN a s ON s.msisdn = c.src LEFT JOIN a d ON d.msisdn = c.dst
         )
         SELECT src, dst, layer, sum(weight) AS weight, sum(n)::BIGINT AS count,
-               sum(amount) AS amount, min(first) AS first, max(last) AS last
+               sum(amount) AS amount, min(first) AS first, max(last) AS last,
+               sum(seconds)::BIGINT AS seconds
         FROM ties WHERE src <> dst
         GROUP BY src, dst, layer
         ORDER BY src, dst, layer

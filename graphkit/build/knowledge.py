@@ -40,7 +40,9 @@ def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     return bool(row and row[0])
 
 
-def _cdr(con: duckdb.DuckDBPyConnection) -> str:
+def cdr_events(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for the case's CDR events without exact duplicates (an empty typed relation when
+    the case has none)."""
     if _exists(con, "src_cdr"):
         return "(SELECT * FROM src_cdr WHERE NOT coalesce(is_duplicate, false))"
     return (
@@ -226,7 +228,7 @@ def build_knowledge_graph(
     for table, ddl in _DDL.items():
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(ddl)
-    cdr = _cdr(con)
+    cdr = cdr_events(con)
     _build_called(con, cdr)
     _build_devices_cells(con, cdr)
     _build_phones(con, cdr)

@@ -27,8 +27,11 @@ __all__ = ["FORMULA_PREFIXES", "check_target", "create_once", "neutralise_cell",
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # A signed plain number or phone (``+447700900123``, ``-5``, ``+44 7700 900.123``) is data, not a
-# formula: prefixing it with ``'`` would break joins on phone numbers.
-_PLAIN_NUMBER = re.compile(r"[+-]?[0-9][0-9 .]*")
+# formula: prefixing it with ``'`` would break joins on phone numbers. So is a list of them as
+# the exports join lists (``+447700900123; +447700900124``): digits, signs, spaces, dots and
+# semicolons name no function and no cell, so a spreadsheet has nothing to run.
+_NUMBER = r"[+-]?[0-9][0-9 .]*"
+_PLAIN_NUMBER = re.compile(rf"{_NUMBER}(?:; {_NUMBER})*")
 
 
 def neutralise_cell(value: str) -> str:
@@ -37,7 +40,8 @@ def neutralise_cell(value: str) -> str:
     The check is made on the cell's NFKC form (fullwidth ``＝ ＋ － ＠`` are read as ``= + - @``
     by spreadsheets) after leading spaces: a cell starting with a tab or carriage return, or
     with ``=`` or ``@``, is neutralised; one starting with ``+`` or ``-`` is neutralised unless it
-    is a plain number or E.164 phone. Everything else is returned unchanged.
+    is a plain number or E.164 phone, or a ``"; "``-separated list of them (an actor's phones).
+    Everything else is returned unchanged.
     """
     folded = unicodedata.normalize("NFKC", value)
     if folded.startswith(("\t", "\r")):

@@ -2,13 +2,19 @@
 
 * GraphML and GEXF (networkx writers): a directed multigraph, one edge per tie layer (edge
   ids ``e0, e1 …`` unique in the file; ``layer`` and ``relationship`` as edge attributes),
-  readable by networkx, Gephi, yEd and Cytoscape.
+  readable by networkx, igraph, Gephi, yEd and Cytoscape, drawn in community colours, sized
+  by PageRank and laid out (:mod:`graphkit.export.visual`).
+* Every format: each tie's ``first`` and ``last`` time are those of its own interaction type
+  (calls, texts, transfers, contacts), ``count`` its events and ``seconds`` the total duration
+  of the calls (on ``calls`` ties).
 * JSON: Cytoscape.js elements (``{"elements": {"nodes": [{"data": …}], "edges": […]}}``),
   which Cytoscape desktop imports and vis-network reads after a one-line mapping.
 * CSV: ``nodes`` and ``edges`` tables with formula-like cells neutralised.
 * Cypher: a parameterised script for ``cypher-shell -f``: rows are passed with ``:param``
   and written with ``UNWIND $rows … MERGE``; labels, types and keys come from the declared
-  model and match what ``graphkit publish`` writes (Person / Phone, CALLED with calls and sms).
+  model and match what ``graphkit publish`` writes (Person / Phone, CALLED with calls, sms
+  and seconds; ``first_call``/``last_call`` and ``first_sms``/``last_sms`` besides the
+  overall ``first``/``last``).
 * ANX: i2 Analyst's Notebook exchange file written with ``anxwritter``; hypotheses are drawn
   dashed (strength ``Hypothesis``).
 
@@ -27,8 +33,11 @@ from typing import Any
 
 import pandas as pd
 
+from graphkit.drawing import hex_to_rgb
+from graphkit.export import visual
 from graphkit.export.files import neutralise_cell
 from graphkit.export.select import NODE_LIST_COLUMNS, Subgraph
+from graphkit.export.visual import node_looks
 from graphkit.model import ACTOR, node, relationship
 
 __all__ = ["FORMATS", "edge_type", "node_label", "render"]
@@ -43,6 +52,8 @@ _LAYER_TYPES = {
 }
 _KIND_LABELS = {"person": "Person", "phone": "Phone"}
 _CYPHER_BATCH = 1000
+#: seed of the force layout in GraphML and GEXF (the same selection, the same picture)
+LAYOUT_SEED = 0
 
 
 def node_label(kind: str) -> str:
@@ -95,33 +106,50 @@ def _edge_rows(sub: Subgraph) -> list[dict[str, Any]]:
     return rows
 
 
-def _networkx(sub: Subgraph, meta: dict[str, Any]) -> Any:
+def _networkx(sub: Subgraph, meta: dict[str, Any], *, gexf: bool) -> Any:
+    """The subgraph as a networkx multigraph with its drawing (:mod:`graphkit.export.visual`):
+    ``viz`` dicts for GEXF, Gephi's ``r g b x y size`` attributes for GraphML."""
     import networkx as nx
 
+    looks = node_looks(sub.nodes, sub.edges, seed=LAYOUT_SEED)
     g = nx.MultiDiGraph(**{k: str(v) for k, v in meta.items()})
     for row in _node_rows(sub, flat=True):
-        g.add_node(row.pop("id"), **row)
+        ident = row.pop("id")
+        look = looks[str(ident)]
+        if gexf:
+            row["label"] = str(row.get("label", ""))
+            row["viz"] = visual.gexf_node_viz(look)
+        else:
+            row.update(visual.graphml_node_attributes(look))
+        g.add_node(ident, **row)
     for row in _edge_rows(sub):
-        # the key becomes the edge id in GraphML and GEXF, which must be unique in the file
-        src, dst, key = row.pop("src"), row.pop("dst"), row["id"]
+        # the key becomes the GraphML edge id, unique in the file; as a GraphML attribute too
+        # it would clash with that id (igraph warns and drops one). GEXF takes it from ``id``.
+        src, dst = row.pop("src"), row.pop("dst")
+        key = row["id"] if gexf else row.pop("id")
+        hyp = bool(row.get("hypothesis"))
+        colour = visual.edge_colour(str(src), str(dst), hypothesis=hyp, looks=looks)
+        if gexf:
+            row["viz"] = visual.gexf_edge_viz(colour, row.get("weight"), hypothesis=hyp)
+        else:
+            row.update(dict(zip("rgb", hex_to_rgb(colour), strict=True)))
         g.add_edge(src, dst, key=key, **row)
-    return g
+    return g, looks
 
 
 def render_graphml(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
-    """GraphML text (networkx writer) of the subgraph, with ``meta`` as graph attributes."""
-    import networkx as nx
-
-    return "\n".join(nx.generate_graphml(_networkx(sub, meta))).encode("utf-8")
+    """GraphML text (networkx writer) of the subgraph, with ``meta`` as graph attributes and
+    the drawing Gephi and yEd read (:mod:`graphkit.export.visual`)."""
+    g, looks = _networkx(sub, meta, gexf=False)
+    return visual.write_yfiles_graphml(g, looks)
 
 
 def render_gexf(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
-    """GEXF 1.2 text (networkx writer) of the subgraph, for Gephi."""
+    """GEXF 1.2 text (networkx writer) of the subgraph with ``viz:`` colours, sizes and
+    positions, for Gephi."""
     import networkx as nx
 
-    g = _networkx(sub, meta)
-    for _, data in g.nodes(data=True):
-        data["label"] = str(data.get("label", ""))
+    g, _ = _networkx(sub, meta, gexf=True)
     return "\n".join(nx.generate_gexf(g)).encode("utf-8")
 
 
@@ -196,10 +224,16 @@ def cypher_literal(value: Any) -> str:
     return cypher_literal(str(value))
 
 
-_CYPHER_TIME = (
-    "r.first = CASE WHEN row.props.first IS NULL THEN NULL ELSE datetime(row.props.first) END, "
-    "r.last = CASE WHEN row.props.last IS NULL THEN NULL ELSE datetime(row.props.last) END"
-)
+#: per-type spans of a CALLED relationship (calls and texts in one, as ``publish`` writes it)
+_CALLED_TIMES = ("first_call", "last_call", "first_sms", "last_sms")
+
+
+def _cypher_time(keys: tuple[str, ...]) -> str:
+    """SET items turning ISO strings into Cypher datetimes (null stays null)."""
+    return ", ".join(
+        f"r.{k} = CASE WHEN row.props.{k} IS NULL THEN NULL ELSE datetime(row.props.{k}) END"
+        for k in keys
+    )
 
 
 def _cypher_relationships(
@@ -215,7 +249,11 @@ def _cypher_relationships(
         kind = layer.removeprefix("contact:") if rel == "CONTACT" else ""
         props = group.setdefault((src, dst, kind), {})
         if rel == "CALLED":
-            props["calls" if layer == "calls" else "sms"] = row.get("count")
+            kind = "call" if layer == "calls" else "sms"
+            props["calls" if kind == "call" else "sms"] = row.get("count")
+            props[f"first_{kind}"], props[f"last_{kind}"] = row.get("first"), row.get("last")
+            if kind == "call":
+                props["seconds"] = row.get("seconds")
         elif rel == "TRANSFERRED":
             props.update(count=row.get("count"), amount=row.get("amount"))
         elif rel == "CONTACT":
@@ -270,10 +308,11 @@ def render_cypher(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         lines += _batches(rows, stmt)
     for (rel, start, end), rows in _cypher_relationships(sub, labels).items():
         merge = f"[r:{rel} {{kind: row.props.kind}}]" if rel == "CONTACT" else f"[r:{rel}]"
+        times = ("first", "last", *(_CALLED_TIMES if rel == "CALLED" else ()))
         stmt = (
             f"UNWIND $rows AS row MATCH (a:{start} {{{keys[start]}: row.src}}) "
             f"MATCH (b:{end} {{{keys[end]}: row.dst}}) MERGE (a)-{merge}->(b) "
-            f"SET r += row.props, {_CYPHER_TIME};"
+            f"SET r += row.props, {_cypher_time(times)};"
         )
         lines += _batches(rows, stmt)
     lines.append(":param rows => [];")
@@ -289,19 +328,73 @@ def _batches(rows: list[dict[str, Any]], statement: str) -> list[str]:
     return out
 
 
+#: i2 icon and colour of each entity type (colour-blind-safe, Okabe & Ito 2008)
+_ANX_TYPES = {
+    "Person": ("Person", "#0072B2"),
+    "Phone": ("Mobile Phone", "#E69F00"),
+    ACTOR: ("Unknown", "#999999"),
+}
+_ANX_CARD_FIELDS = (
+    ("names", "names"),
+    ("phones", "phones"),
+    ("imeis", "handsets (IMEI)"),
+    ("imsis", "SIMs (IMSI)"),
+    ("accounts", "accounts"),
+)
+
+
+def _anx_when(value: Any) -> tuple[str | None, str | None]:
+    """ISO time -> ANX ``(yyyy-MM-dd, HH:mm:ss)`` in UTC; (None, None) when missing."""
+    if not value:
+        return None, None
+    t = pd.Timestamp(value)
+    t = t.tz_convert("UTC") if t.tzinfo else t
+    return t.strftime("%Y-%m-%d"), t.strftime("%H:%M:%S")
+
+
+def _anx_link_card(row: dict[str, Any]) -> dict[str, Any]:
+    """The card of a tie: what it counts, over which span (UTC), dated at its first event."""
+    date, time = _anx_when(row.get("first"))
+    counted = [f"{row['layer']}: {row['count']}" if row.get("count") is not None else row["layer"]]
+    if row.get("seconds") is not None:
+        counted.append(f"{row['seconds']} s of calls")
+    if row.get("amount") is not None:
+        counted.append(f"amount {row['amount']:.2f}")
+    span = f"first {row.get('first') or '?'}, last {row.get('last') or '?'} (UTC)"
+    return {"summary": "; ".join(counted), "description": span, "date": date, "time": time}
+
+
 def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
-    """i2 Analyst's Notebook exchange bytes (UTF-16) written with anxwritter."""
+    """i2 Analyst's Notebook exchange bytes (UTF-16) written with anxwritter: entity types
+    with their own icon and colour, an identifier card on each entity, each tie dated at its
+    first event with a card giving its count, call seconds and span; hypotheses dashed and
+    undated (strength ``Hypothesis``). The chart passes anxwritter's validator first."""
     del meta  # ANX has no chart-level properties for it; the manifest carries it
     from anxwritter import ANXChart
     from anxwritter.enums import DotStyle
 
+    from graphkit.errors import GraphkitError
+
     arrange = "fr" if len(sub.nodes) <= 300 else "grid"
     chart = ANXChart(settings={"extra_cfg": {"arrange": arrange}})
     chart.add_strength(name="Hypothesis", dot_style=DotStyle.DASHED)
+    for name, (icon, colour) in _ANX_TYPES.items():
+        chart.add_entity_type(name=name, icon_file=icon, color=colour, shade_color=colour)
+        chart.add_legend_item(name=name, item_type="Icon", image_name=icon, shade_color=colour)
+    chart.add_legend_item(name="Hypothesis", item_type="Line", color="#D62728", dash_style="Dot")
     for row in _node_rows(sub, flat=True):
         ident, label, kind = row.pop("id"), row.pop("label", None), row.pop("type")
         attrs = {k: v for k, v in row.items() if isinstance(v, str | int | float | bool)}
-        chart.add_icon(id=str(ident), type=kind, label=str(label or ident), attributes=attrs)
+        held = [f"{title}: {row[k]}" for k, title in _ANX_CARD_FIELDS if row.get(k)]
+        cards = [{"summary": "identifiers", "description": "\n".join(held)}] if held else []
+        chart.add_icon(
+            id=str(ident),
+            type=kind,
+            label=str(label or ident),
+            color=_ANX_TYPES[kind][1],
+            attributes=attrs,
+            cards=cards,
+        )
     for row in _edge_rows(sub):
         hyp = bool(row.get("hypothesis"))
         attrs = {
@@ -312,15 +405,22 @@ def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
             and not isinstance(v, bool)
         }
         attrs["hypothesis"] = hyp
+        date, time = (None, None) if hyp else _anx_when(row.get("first"))
         chart.add_link(
             from_id=str(row["src"]),
             to_id=str(row["dst"]),
             type=row["relationship"],
             arrow=None if hyp else "ArrowOnHead",
             label=str(row["layer"]),
+            date=date,
+            time=time,
             strength="Hypothesis" if hyp else None,
             attributes=attrs,
+            cards=[] if hyp else [_anx_link_card(row)],
         )
+    problems = chart.validate()
+    if problems:
+        raise GraphkitError(f"ANX chart refused by anxwritter's validator: {problems[:3]}")
     return b"".join(chart.iter_anx_bytes())
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 from graphkit.errors import CaseError, InputError
 from graphkit.hypotheses import Status
 from graphkit.people import directory
+from graphkit.store import table_columns
 
 if TYPE_CHECKING:
     import duckdb
@@ -47,6 +48,10 @@ _ANALYTICS_COLUMNS = (
     "superior",
     "broker_role",
 )
+_REBUILD_NOTE = (
+    "the case was built before call durations were kept: run `graphkit build` again for "
+    "call seconds and per-type first/last times"
+)
 _OPEN_START = datetime(1900, 1, 1, tzinfo=UTC)
 _OPEN_END = datetime(2200, 1, 1, tzinfo=UTC)
 EDGE_COLUMNS = (
@@ -58,6 +63,7 @@ EDGE_COLUMNS = (
     "amount",
     "first",
     "last",
+    "seconds",
     "hypothesis",
     "score",
     "status",
@@ -134,9 +140,16 @@ def _exists(store: CaseStore, con: duckdb.DuckDBPyConnection, table: str) -> boo
 def _observed_edges(
     store: CaseStore, con: duckdb.DuckDBPyConnection, sel: Selection
 ) -> tuple[pd.DataFrame, list[str]]:
-    base = 'SELECT src, dst, layer, weight, "count", amount, "first", "last" FROM actor_edge'
+    built = table_columns(con, "actor_edge")
+    # cases built before call durations were kept: the column is absent until the next build
+    seconds = "seconds" if "seconds" in built else "NULL::BIGINT AS seconds"
+    base = (
+        f'SELECT src, dst, layer, weight, "count", amount, "first", "last", {seconds} '
+        "FROM actor_edge"
+    )
     if sel.start is None and sel.end is None:
-        return con.execute(base + " ORDER BY src, dst, layer").df(), []
+        notes = [] if "seconds" in built else [_REBUILD_NOTE]
+        return con.execute(base + " ORDER BY src, dst, layer").df(), notes
     lo = sel.start or _OPEN_START
     hi = sel.end or _OPEN_END
     parts = [
@@ -164,7 +177,7 @@ def _observed_edges(
                            coalesce(d.actor_id, c.callee) AS dst,
                            CASE WHEN coalesce(c.event_type, 'call') = 'call' THEN 'calls'
                                 WHEN c.event_type = 'sms' THEN 'sms' END AS layer,
-                           c.start
+                           c.start, c.duration_s
                     FROM src_cdr c
                     LEFT JOIN export_phone_actor s ON s.msisdn = c.caller
                     LEFT JOIN export_phone_actor d ON d.msisdn = c.callee
@@ -172,8 +185,10 @@ def _observed_edges(
                       AND c.callee IS NOT NULL AND c.start >= ? AND c.start <= ?
                 )
                 SELECT src, dst, layer, count(*)::DOUBLE AS weight, count(*)::BIGINT AS "count",
-                       NULL::DOUBLE AS amount, min(start) AS "first", max(start) AS "last"
-                FROM ev WHERE layer IS NOT NULL AND src <> dst GROUP BY ALL
+                       NULL::DOUBLE AS amount, min(start) AS "first", max(start) AS "last",
+                       CASE WHEN layer = 'calls' THEN coalesce(sum(duration_s), 0) END::BIGINT
+                           AS seconds
+                FROM ev WHERE layer IS NOT NULL AND src <> dst GROUP BY src, dst, layer
                 """,
                 [lo, hi],
             ).df()
@@ -188,7 +203,7 @@ def _observed_edges(
                 SELECT hs.person_id AS src, hd.person_id AS dst, 'money' AS layer,
                        count(*)::DOUBLE AS weight, count(*)::BIGINT AS "count",
                        sum(t.amount) AS amount, min(t.timestamp) AS "first",
-                       max(t.timestamp) AS "last"
+                       max(t.timestamp) AS "last", NULL::BIGINT AS seconds
                 FROM src_transactions t
                 JOIN holder hs ON hs.account_id = t.from_account
                 JOIN holder hd ON hd.account_id = t.to_account
@@ -202,7 +217,7 @@ def _observed_edges(
         notes.append("transfers re-counted from the transactions inside the window")
     parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame(columns=list(EDGE_COLUMNS[:8])), notes
+        return pd.DataFrame(columns=list(EDGE_COLUMNS[:9])), notes
     edges = pd.concat(parts, ignore_index=True)
     return edges.sort_values(["src", "dst", "layer"], ignore_index=True), notes
 
@@ -385,6 +400,8 @@ def select_subgraph(store: CaseStore, selection: Selection) -> Subgraph:
             chosen[col] = None
     chosen = chosen[list(EDGE_COLUMNS)].copy()
     chosen["hypothesis"] = chosen["hypothesis"].astype(bool)
+    for col in ("count", "seconds"):  # whole numbers, missing on the ties they do not apply to
+        chosen[col] = pd.to_numeric(chosen[col]).astype("Int64")
     chosen["evidence"] = [_canonical_evidence(v) for v in chosen["evidence"]]
     chosen = chosen.sort_values(["hypothesis", "src", "dst", "layer"], ignore_index=True)
     log.info("selected %d actors and %d ties", len(nodes), len(chosen))

@@ -33,11 +33,13 @@ class Para:
 
 @dataclass(frozen=True)
 class Figure:
-    """A PNG picture; ``key`` names its file in Markdown output."""
+    """A picture: PNG bytes, or SVG bytes when ``kind`` is ``svg`` (vector, for maps);
+    ``key`` names its file in Markdown output."""
 
     key: str
     png: bytes
     caption: str
+    kind: str = "png"
 
 
 @dataclass(frozen=True)

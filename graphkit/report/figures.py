@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import math
-import random
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from graphkit.drawing import PALETTE, community_colour, force_layout
+from graphkit.drawing import node_sizes as sizes_of
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -28,40 +30,8 @@ __all__ = [
     "timeline_png",
 ]
 
-# Colour-blind-safe first (Okabe & Ito 2008), then CARTO "Bold" for many communities.
-PALETTE = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#7F3C8D",
-    "#11A579",
-    "#3969AC",
-    "#F2B701",
-    "#E73F74",
-    "#80BA5A",
-    "#E68310",
-    "#008695",
-    "#CF1C90",
-    "#F97B72",
-    "#4B4B8F",
-    "#A5AA99",
-    "#000000",
-)
-NO_COMMUNITY = "#9e9e9e"
 HYPOTHESIS = "#d62728"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def community_colour(community: Any) -> str:
-    """The colour of a community (``C3`` or 3; grey when unknown)."""
-    from graphkit.report.text import community_index
-
-    index = community_index(community)
-    return NO_COMMUNITY if index is None else PALETTE[index % len(PALETTE)]
 
 
 def _png(fig: Figure) -> bytes:
@@ -85,67 +55,21 @@ def _figure(width_in: float, height_in: float, **kw: Any) -> tuple[Figure, Any]:
 def network_layout(
     actors: pd.DataFrame, ties: pd.DataFrame, *, seed: int = 0
 ) -> dict[str, tuple[float, float]]:
-    """Positions in [0, 1]^2 for the actors: Fruchterman & Reingold (1991) force layout with
-    ties inside a community pulled 4x harder, so communities sit together. Deterministic for
-    ``seed`` (start positions are drawn from it)."""
-    import igraph as ig
-
+    """Positions in [0, 1]^2 for the actors: :func:`graphkit.drawing.force_layout` (ties
+    inside a community pulled harder, so communities sit together), the same layout the
+    exports give Gephi and yEd. Deterministic for ``seed``."""
     ids = actors["actor_id"].astype(str).tolist()
-    if not ids:
-        return {}
-    index = {a: i for i, a in enumerate(ids)}
-    t = ties[ties["a"].isin(index) & ties["b"].isin(index)]
-    edges = [(index[a], index[b]) for a, b in zip(t["a"], t["b"], strict=True)]
-    comm = dict(zip(ids, actors.get("community", pd.Series([None] * len(ids))), strict=True))
-    same = [comm[a] == comm[b] and comm[a] is not None for a, b in zip(t["a"], t["b"], strict=True)]
-    weights = [
-        (5.0 if s else 1.0) * math.log1p(float(w)) for s, w in zip(same, t["weight"], strict=True)
-    ]
-    g = ig.Graph(n=len(ids), edges=edges)
-    g.es["weight"] = weights
-    parts = g.connected_components()
-    giant = max(range(len(parts)), key=lambda k: len(parts[k])) if len(parts) else 0
-    core = parts[giant] if len(parts) else []
-    xy = np.zeros((len(ids), 2))
-    if len(core) > 1:
-        sub = g.induced_subgraph(core)
-        start = np.random.default_rng(seed).uniform(-1, 1, size=(len(core), 2)).tolist()
-        # igraph draws from a process-wide generator: give it one seeded here, then put the
-        # default (Python's random module) back.
-        ig.set_random_number_generator(random.Random(seed))
-        try:
-            layout = sub.layout_fruchterman_reingold(
-                weights=sub.es["weight"], seed=start, niter=300
-            )
-        finally:
-            ig.set_random_number_generator(random)
-        pts = np.asarray(layout.coords, dtype=float).reshape(-1, 2)
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
-        pts = (pts - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
-        width = 0.84 if len(core) < len(ids) else 1.0
-        xy[core, 0], xy[core, 1] = pts[:, 0] * width, pts[:, 1]
-    else:
-        core = []
-    # Everything outside the largest component goes to a grid on the right, component by
-    # component, so that isolated actors do not squeeze the main picture.
-    rest = [v for k, comp in enumerate(parts) if k != giant or not core for v in comp]
-    if rest:
-        per_column = max(1, math.ceil(math.sqrt(len(rest) * 4)))
-        left = 0.88 if core else 0.0
-        columns = math.ceil(len(rest) / per_column)
-        for i, v in enumerate(rest):
-            col, row = divmod(i, per_column)
-            xy[v, 0] = left + (1 - left) * (col + 0.5) / max(columns, 1)
-            xy[v, 1] = (row + 0.5) / per_column
-    return {a: (float(x), float(y)) for a, (x, y) in zip(ids, xy, strict=True)}
+    communities = actors["community"] if "community" in actors else [None] * len(ids)
+    known = set(ids)
+    t = ties[ties["a"].astype(str).isin(known) & ties["b"].astype(str).isin(known)]
+    triples = list(zip(t["a"].astype(str), t["b"].astype(str), t["weight"], strict=True))
+    community = dict(zip(ids, communities, strict=True))
+    return force_layout(ids, triples, community=community, seed=seed)
 
 
 def node_sizes(pagerank: pd.Series, *, smallest: float, largest: float) -> np.ndarray:
     """Sizes growing with the square root of PageRank (area ~ centrality)."""
-    pr = pagerank.fillna(0).to_numpy(dtype=float)
-    if len(pr) == 0 or pr.max() <= 0:
-        return np.full(len(pr), smallest)
-    return np.asarray(smallest + (largest - smallest) * np.sqrt(pr / pr.max()), dtype=float)
+    return np.asarray(sizes_of(pagerank.tolist(), smallest=smallest, largest=largest), dtype=float)
 
 
 def network_png(

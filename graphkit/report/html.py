@@ -49,8 +49,9 @@ def _e(value: Any) -> str:
 
 def _figure(f: Figure) -> str:
     data = base64.b64encode(f.png).decode("ascii")
+    mime = "image/svg+xml" if f.kind == "svg" else "image/png"  # an <img> SVG runs no script
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(f.caption)}">'
+        f'<figure><img src="data:{mime};base64,{data}" alt="{_e(f.caption)}">'
         f"<figcaption>{_e(f.caption)}</figcaption></figure>"
     )
 

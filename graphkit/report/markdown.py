@@ -73,11 +73,11 @@ def _block(b: Block, figures: dict[str, bytes], folder: str) -> list[str]:
     if isinstance(b, Para):
         return [f"*{_text(b.text)}*" if b.muted else _line(b.text), ""]
     if isinstance(b, Figure):
-        figures[f"{b.key}.png"] = b.png
+        figures[f"{b.key}.{b.kind}"] = b.png
         caption = _text(b.caption)
         # the folder comes from the --out name: percent-encoded so ``)`` or spaces cannot end
         # or redirect the link
-        link = quote(f"{folder}/{b.key}.png")
+        link = quote(f"{folder}/{b.key}.{b.kind}")
         return [f"![{caption}]({link})", "", f"*{caption}*", ""]
     if isinstance(b, Table):
         return _table(b)

@@ -38,12 +38,17 @@ NEUTRALISED = [
     "=cmd|'/c notepad'!'A1'",
     "-1e10",
     "+0x1F",
+    "+447700900123; =1+1",  # a list whose second item is a formula
+    "+447700900123;+1",  # not the exports' list separator
+    "+447700900123; SUM(A1)",
 ]
 
 UNCHANGED = [
     "+447700900123",
     "+44 7700 900123",
     "+44 7700.900.123",
+    "+447700900123; +447700900124",  # an actor's phones as the exports join them
+    "-5; 7",
     "-5",
     "+5",
     "-0.25",
@@ -69,6 +74,10 @@ def test_numbers_phones_and_text_are_unchanged(cell: str) -> None:
     assert neutralise_cell(cell) == cell
 
 
+_PLAIN = r"[+-]?[0-9][0-9 .]*"
+_PLAIN_LIST = rf"{_PLAIN}(; {_PLAIN})*"  # an actor's phones, as the exports join them
+
+
 def _danger(cell: str) -> bool:
     """The rule, restated: NFKC, then a tab/CR first, or (after leading whitespace) = or @,
     or + / - that does not start a plain number."""
@@ -78,10 +87,10 @@ def _danger(cell: str) -> bool:
     head = folded.lstrip()
     if head.startswith(("\t", "\r", "=", "@")):
         return True
-    return head.startswith(("+", "-")) and not re.fullmatch(r"[+-]?[0-9][0-9 .]*", head.rstrip())
+    return head.startswith(("+", "-")) and not re.fullmatch(_PLAIN_LIST, head.rstrip())
 
 
-_alphabet = st.sampled_from(list("=+-@\t\r ＝＋－＠\u3000﹦﹢﹣0123456789.aZ|'(!"))
+_alphabet = st.sampled_from(list("=+-@\t\r ＝＋－＠\u3000﹦﹢﹣0123456789.aZ|'(!;"))
 
 
 @given(st.one_of(st.text(), st.text(alphabet=_alphabet, max_size=8)))
@@ -91,7 +100,7 @@ def test_guard_property(text: str) -> None:
     # what a spreadsheet sees never starts a formula, unless it is a plain signed number
     seen = unicodedata.normalize("NFKC", cell).lstrip()
     if seen.startswith(("=", "@", "+", "-")):
-        assert re.fullmatch(r"[+-]?[0-9][0-9 .]*", seen.rstrip()) and cell == text
+        assert re.fullmatch(_PLAIN_LIST, seen.rstrip()) and cell == text
 
 
 def test_csv_round_trip_keeps_phones_and_neutralises_formulas() -> None:
