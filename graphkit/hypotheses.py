@@ -6,7 +6,10 @@ Each hypothesis has a deterministic review id, like the entity-resolution review
 
 * ``H`` + 12 hex digits: a hand-off ``old -> new`` in ``rel_same_user_as`` (directed: the id of
   ``a -> b`` is not the id of ``b -> a``);
-* ``L`` + 12 hex digits: a predicted tie ``a - b`` in ``rel_predicted_link`` (undirected).
+* ``L`` + 12 hex digits: a predicted tie ``a - b`` in ``rel_predicted_link`` (undirected);
+* ``S``, ``T``, ``C`` + 12 hex digits: a SIM moved to another handset, a handset that took
+  another SIM, a cloned SIM (``rel_moved_to_handset``, ``rel_took_sim``, ``rel_cloned_sim``:
+  :mod:`graphkit.cdr.device_store`).
 
 :func:`decide` is the one function for every review decision, whatever its kind (``R...``
 entity-resolution pairs through the decider :mod:`resolution.stage` registers, ``H...`` and
@@ -115,6 +118,9 @@ HYPOTHESIS_KINDS: dict[str, HypothesisKind] = {
         "predict-links",
         "links",
     ),
+    "S": HypothesisKind("S", "rel_moved_to_handset", "SIM move", True, "devices", "devices"),
+    "T": HypothesisKind("T", "rel_took_sim", "handset SIM change", True, "devices", "devices"),
+    "C": HypothesisKind("C", "rel_cloned_sim", "cloned SIM", True, "devices", "devices"),
 }
 
 
@@ -144,7 +150,8 @@ def _kind_of(hid: str) -> HypothesisKind:
     if kind is None or len(body) != _ID_HEX or any(c not in "0123456789abcdef" for c in body):
         raise InputError(
             f"{hid!r} is not a hypothesis id (H + 12 hex digits for a hand-off, "
-            "L + 12 for a predicted link; see `graphkit show CASE handoffs` or `predicted-links`)"
+            "L + 12 for a predicted link, S, T or C + 12 for a device swap or clone; see "
+            "`graphkit show CASE handoffs`, `predicted-links` or `devices`)"
         )
     return kind
 
@@ -222,6 +229,7 @@ def decide(
     if decider is None:
         raise InputError(
             f"{review_id!r} is not a review id (R... pairs, H... hand-offs, L... predicted "
-            "links; `graphkit review CASE --queue pairs|handoffs|links` lists them)"
+            "links, S/T/C... device swaps and clones; `graphkit review CASE --queue "
+            "pairs|handoffs|links|devices` lists them)"
         )
     return decider(store, review_id, judged, actor, note)

@@ -295,6 +295,40 @@ RELATIONSHIPS: tuple[RelType, ...] = (
         "Hypothesis: a tie likely exists but was not observed.",
         hypothesis=True,
     ),
+    RelType(
+        "CO_LOCATED_WITH",
+        "Phone",
+        "Phone",
+        _HYPOTHESIS,
+        "Hypothesis: two phones were on the same or nearby cells at the same time, on more "
+        "occasions than their usual cells explain (a meeting); src < dst.",
+        hypothesis=True,
+    ),
+    RelType(
+        "MOVED_TO_HANDSET",
+        "Phone",
+        "Device",
+        _HYPOTHESIS,
+        "Hypothesis: a SIM moved into another handset (same number, new IMEI).",
+        hypothesis=True,
+    ),
+    RelType(
+        "TOOK_SIM",
+        "Device",
+        "Phone",
+        _HYPOTHESIS,
+        "Hypothesis: a handset took another SIM (same IMEI, new number).",
+        hypothesis=True,
+    ),
+    RelType(
+        "CLONED_SIM",
+        "Phone",
+        "Phone",
+        _HYPOTHESIS,
+        "Hypothesis: one number used in two places or two handsets at once (impossible "
+        "travel, handset returns: a cloned SIM or a shared identity); from the number to itself.",
+        hypothesis=True,
+    ),
 )
 
 

@@ -25,7 +25,16 @@ from graphkit.people import directory
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["VIEW_MODULES", "Page", "View", "all_views", "format_number", "get_view", "view"]
+__all__ = [
+    "LIST_LIMIT",
+    "VIEW_MODULES",
+    "Page",
+    "View",
+    "all_views",
+    "format_number",
+    "get_view",
+    "view",
+]
 
 Row = dict[str, Any]
 ViewFn = Callable[..., list[Row]]
@@ -38,9 +47,12 @@ VIEW_MODULES: tuple[str, ...] = (
     "graphkit.signals.views",
     "gnn.views",
     "graphkit.actor_card",
+    "graphkit.cdr.views",
 )
 
 _ALL = 2**62  # a limit no view reaches: every row
+#: rows ``graphkit show`` prints of a view that sets no ``default_limit`` of its own
+LIST_LIMIT = 25
 
 
 @dataclass(frozen=True)
@@ -89,9 +101,10 @@ class View:
 
     def page(self, store: CaseStore, *, limit: int | None = None, query: str | None = None) -> Page:
         """The rows ``graphkit show`` prints and how many there are in all: ``limit`` None
-        means the view's default, 0 means every row."""
+        means the view's default (:data:`LIST_LIMIT` for a view without one), 0 every row."""
         rows = self._rows(store, _ALL, query)
-        keep = self.default_limit if limit is None else (limit or None)
+        default = self.default_limit if self.default_limit is not None else LIST_LIMIT
+        keep = default if limit is None else (limit or None)
         shown = rows[:keep] if keep is not None else rows
         named = directory(store).name_rows(shown, self.actors) if shown else shown
         return Page(named, len(rows))

@@ -10,6 +10,8 @@ from pathlib import Path
 import phonenumbers
 import pytest
 
+from graphkit.cdr.device_store import store_devices
+from graphkit.cdr.devices import detect_devices
 from graphkit.errors import InputError
 from graphkit.people import Actor, Directory, _fold, directory, find_actor, find_actors, short_id
 from graphkit.store import CaseStore
@@ -27,6 +29,7 @@ def people_case(root: Path) -> Path:
         shutil.copytree(resolved_case(root), base)
         store = CaseStore.open(base)
         add_hypotheses(store)
+        store_devices(store, detect_devices(store))  # rows for the devices view
         with store.operation("test fixture", operation="alteration"), store.connect() as con:
             a, x, y, b = (
                 r[0]

@@ -118,7 +118,7 @@ def _show_item(item: dict[str, Any]) -> None:
     console.print()
 
 
-_QUEUES = ("pairs", "handoffs", "links")
+_QUEUES = ("pairs", "handoffs", "links", "devices")
 
 
 def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: bool) -> None:
@@ -152,6 +152,11 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
             f"{rid}: predicted link {row['src']} - {row['dst']} {row['status']} "
             f"(was {row['previous_status']}); it is never predicted again"
         )
+    elif rid[:1] in ("S", "T", "C"):  # device swaps and clones (graphkit devices)
+        console.print(
+            f"{rid}: {row['kind']} {row['src']} -> {row['dst']} {row['status']} "
+            f"(was {row['previous_status']}); kept as decided when `graphkit devices` runs again"
+        )
     else:
         console.print(
             f"{rid}: {decision}ed ({row['id_l']} / {row['id_r']}); "
@@ -166,7 +171,7 @@ def _pending(
     the one item ``item``, whatever its status)."""
     from graphkit.views import get_view
 
-    name = "handoffs" if queue == "handoffs" else "predicted-links"
+    name = {"handoffs": "handoffs", "links": "predicted-links", "devices": "devices"}[queue]
     with audited(store, command="review", operation="consultation") as entry:
         rows = [
             r
@@ -176,6 +181,8 @@ def _pending(
         entry.detail.update(queue=queue, shown=len(rows))
     if queue == "handoffs":
         columns = ["id", "old", "new", "score", "rank", "explanation"]
+    elif queue == "devices":
+        columns = ["id", "check", "phone", "score", "explanation"]
     else:
         columns = ["id", "a", "b", "score", "explanation"]
     title = name if item else f"pending {name}"
@@ -208,7 +215,8 @@ def review(
         str,
         typer.Option(
             "--queue",
-            help="What to list: pairs (entity resolution), handoffs or links (predicted).",
+            help="What to list: pairs (entity resolution), handoffs, links (predicted) or "
+            "devices (swaps and clones).",
         ),
     ] = "pairs",
     limit: Annotated[int, typer.Option("--limit", help="Pending items to show.")] = 5,

@@ -23,6 +23,12 @@ def simulate(
     scale: Annotated[
         float, typer.Option(help="Multiplier of every communication rate (CDR volume).")
     ] = 1.0,
+    meetings: Annotated[
+        bool,
+        typer.Option(
+            "--meetings", help="Plant repeated meetings of group members (truth/meetings.csv)."
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option(help="Replace sources/, mappings/ and truth/ if OUT_DIR has them.")
     ] = False,
@@ -37,7 +43,9 @@ def simulate(
     from graphkit.simulate import SimulationSpec
     from graphkit.simulate import simulate as run_simulation
 
-    spec = SimulationSpec(seed=seed, people=people, days=days, groups=groups, scale=scale)
+    spec = SimulationSpec(
+        seed=seed, people=people, days=days, groups=groups, scale=scale, meetings=meetings
+    )
     with progress() as bar:
         task = bar.add_task("simulating days", total=days)
         result = run_simulation(

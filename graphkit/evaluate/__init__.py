@@ -55,9 +55,11 @@ EVALUATOR_MODULES: tuple[str, ...] = (
     "graphkit.evaluate.ingest",
     "graphkit.evaluate.resolution",
     "graphkit.evaluate.signals",
+    "graphkit.evaluate.colocate",
     "graphkit.evaluate.links",
     "graphkit.evaluate.analytics",
     "graphkit.evaluate.labels",
+    "graphkit.evaluate.devices",
 )
 
 

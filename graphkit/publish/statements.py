@@ -67,6 +67,10 @@ QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("Community", "level", "RANGE"),
     ("SAME_USER_AS", "status", "RANGE"),
     ("PREDICTED_LINK", "status", "RANGE"),
+    ("CO_LOCATED_WITH", "status", "RANGE"),
+    ("MOVED_TO_HANDSET", "status", "RANGE"),
+    ("TOOK_SIM", "status", "RANGE"),
+    ("CLONED_SIM", "status", "RANGE"),
 )
 
 _ROWS = "$rows LIST<MAP>"

@@ -8,7 +8,10 @@ from typing import Any
 
 from graphkit.errors import InputError
 
-__all__ = ["NoiseSpec", "SimulationSpec"]
+__all__ = ["OPT_IN_PLANTS", "NoiseSpec", "SimulationSpec"]
+
+#: opt-in plants (off by default): ``to_dict`` leaves each out while it is off
+OPT_IN_PLANTS: tuple[str, ...] = ("meetings", "devices")
 
 
 def _check_rate(name: str, value: float) -> None:
@@ -102,6 +105,10 @@ class SimulationSpec:
     police_background_share: float = 0.08
     """share of the background population with a police/intelligence record"""
     noise: NoiseSpec = field(default_factory=NoiseSpec)
+    meetings: bool = False
+    """plant repeated meetings of group members (opt-in; graphkit/simulate/meetings.py)"""
+    devices: bool = False
+    """plant extra SIM and handset swaps and a cloned SIM (opt-in; simulate/devices.py)"""
 
     def __post_init__(self) -> None:
         if self.people < 100:
@@ -153,6 +160,9 @@ class SimulationSpec:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able form (what ``truth/parameters.json`` holds)."""
         out = asdict(self)
+        for name in OPT_IN_PLANTS:  # left out while off: cases without them keep their bytes
+            if not out[name]:
+                del out[name]
         out["start_date"] = self.start_date.isoformat()
         return out
 

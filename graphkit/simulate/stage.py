@@ -14,9 +14,11 @@ import numpy as np
 
 from graphkit.errors import InputError
 from graphkit.simulate.cdr import OPERATOR_FORMATS, CdrWriter, SourceStats
+from graphkit.simulate.devices import DevicePlants, plant_devices
 from graphkit.simulate.events import EventModel, day_events
 from graphkit.simulate.groups import MEMBER, Groups, make_groups
 from graphkit.simulate.io import write_toml
+from graphkit.simulate.meetings import MEETING_COLUMNS, MeetingPlanter, plan_meetings
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
 from graphkit.simulate.noise import NoiseLedger
 from graphkit.simulate.plan import Plan, make_plan
@@ -58,6 +60,8 @@ _STREAMS = {
     "cdr": 11,
     "cdr_noise": 12,
     "relays": 13,
+    "meetings": 14,
+    "devices": 15,
 }
 
 
@@ -125,11 +129,19 @@ def simulate(
             shutil.rmtree(out_dir / sub, ignore_errors=True)
     (out_dir / "sources").mkdir(parents=True, exist_ok=True)
     world = _build_world(spec)
-    cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day)
+    meetings = _meeting_planter(spec, world)
+    cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day, meetings)
     ledger = NoiseLedger()
     ids = Identities(world.pop, _rng(spec.seed, "identities"))
     tables = _write_records(out_dir, spec, world, ids, ledger)
     tables["relays"] = (RELAY_COLUMNS, relay_rows(spec, relays))
+    if world.devices is not None:
+        tables["clones"] = world.devices.clone_rows(spec, world.plan)
+    if meetings is not None:
+        tables["meetings"] = (
+            MEETING_COLUMNS,
+            meetings.truth_rows(spec, world.plan.msisdn, world.towers),
+        )
     counts = _write_index(out_dir, spec, cdr_stats, ledger, tables)
     tables["fake_identities"] = (
         ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
@@ -159,6 +171,7 @@ class _World:
     groups: Groups
     plan: Plan
     towers: Towers
+    devices: DevicePlants | None = None  # spec.devices (opt-in)
 
 
 def _build_world(spec: SimulationSpec) -> _World:
@@ -182,8 +195,13 @@ def _build_world(spec: SimulationSpec) -> _World:
     ties = _dedupe(Ties.concat([group_ties, background]))
     plan = make_plan(pop, groups, ties, spec, _rng(seed, "plan"))
     towers = make_towers(pop, _rng(seed, "towers"))
+    devices = None
+    if spec.devices:  # opt-in, its own stream: cases without it are unchanged
+        plan, towers, devices = plant_devices(
+            plan, pop, groups, towers, spec, _rng(seed, "devices")
+        )
     log.info("world: %d people, %d ties, %d phones", pop.size, plan.ties.size, len(plan.msisdn))
-    return _World(pop, groups, plan, towers)
+    return _World(pop, groups, plan, towers, devices)
 
 
 def _write_cdrs(
@@ -191,6 +209,7 @@ def _write_cdrs(
     spec: SimulationSpec,
     world: _World,
     on_day: Callable[[int, int], None] | None,
+    meetings: MeetingPlanter | None = None,
 ) -> tuple[dict[str, SourceStats], np.ndarray]:
     """Both operators' CDR files, a day at a time (each day its own random streams); returns
     the writer's statistics and the relayed contacts (:func:`relay_events` rows)."""
@@ -208,12 +227,25 @@ def _write_cdrs(
                 model, relay_model, events, day, spec, _rng(seed, "relays", day)
             )
             relayed.append(rows)
+            if world.devices is not None:
+                events = world.devices.clone_day(events, _rng(seed, "devices", day + 1))
+            if meetings is not None:
+                events = meetings.add_day(model, events, day, _rng(seed, "meetings", day + 1))
             writer.write_day(events, _rng(seed, "cdr_noise", day))
             if on_day is not None:
                 on_day(day + 1, spec.days)
     finally:
         writer.close()
     return writer.stats, np.concatenate(relayed) if relayed else np.zeros((0, 7), np.int64)
+
+
+def _meeting_planter(spec: SimulationSpec, world: _World) -> MeetingPlanter | None:
+    """The planted meetings (``spec.meetings``, off by default: its own stream, so cases
+    without meetings are unchanged)."""
+    if not spec.meetings:
+        return None
+    rng = _rng(spec.seed, "meetings", 0)
+    return MeetingPlanter(plan_meetings(world.pop, world.groups, world.towers, spec, rng))
 
 
 Table = tuple[list[str], list[Any]]

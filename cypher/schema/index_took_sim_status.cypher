@@ -1,0 +1,6 @@
+// Generated from graphkit/model.py by `python -m graphkit.publish.generate`.
+// Do not edit: change the model and regenerate.
+
+// Serves queries of the library that filter or sort on TOOK_SIM.status.
+CREATE RANGE INDEX took_sim_status IF NOT EXISTS
+FOR ()-[x:TOOK_SIM]-() ON (x.status)

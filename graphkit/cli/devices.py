@@ -1,0 +1,95 @@
+"""`graphkit devices CASE`: SIM and handset swaps, and numbers seen in two places at once."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from graphkit.cli._common import audited, console, flag_names, open_case, render
+
+__all__ = ["register"]
+
+FLAGS = {
+    "max_speed_kmh": "--max-speed-kmh",
+    "tolerance_m": "--tolerance-m",
+    "swap_threshold": "--swap-threshold",
+    "clone_threshold": "--clone-threshold",
+}
+_COLUMNS = ["id", "check", "phone", "score", "explanation"]
+
+
+def devices(
+    case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Show every candidate, not only the reported ones.")
+    ] = False,
+    max_speed_kmh: Annotated[
+        float, typer.Option(help="Faster than this between two records is impossible travel.")
+    ] = 150.0,
+    tolerance_m: Annotated[
+        float,
+        typer.Option(help="Distance taken off each hop for the area the two cells serve."),
+    ] = 10_000.0,
+    swap_threshold: Annotated[
+        float, typer.Option(help="Report swaps scoring at least this (0.75: 2 records a side).")
+    ] = 0.75,
+    clone_threshold: Annotated[
+        float,
+        typer.Option(help="Report clones scoring at least this (0.875: 3 days)."),
+    ] = 0.875,
+) -> None:
+    """Find SIMs moved to another handset (same number, new IMEI), handsets that took
+    another SIM (same IMEI, new number) and cloned SIMs or shared numbers (impossible travel:
+    cells too far apart for the time between two records; or a number going back to a
+    handset it had left), and store each as a scored hypothesis with its evidence.
+
+    Swaps and handset returns need IMEIs in the call records, impossible travel tower
+    positions; a check the case cannot support is skipped and said so.
+
+    Example: graphkit devices cases/op-lighthouse --max-speed-kmh 200 --json
+    """
+    from graphkit.cdr.device_store import store_devices
+    from graphkit.cdr.devices import Settings, detect_devices
+    from graphkit.views import get_view
+
+    with flag_names(FLAGS):
+        settings = Settings(
+            max_speed_kmh=max_speed_kmh,
+            tolerance_m=tolerance_m,
+            swap_threshold=swap_threshold,
+            clone_threshold=clone_threshold,
+        )
+    store = open_case(case_dir)
+    with audited(store, command="devices", operation="combination") as entry:
+        findings = detect_devices(store, settings)
+        summary = store_devices(store, findings)
+        entry.detail["summary"] = summary
+    rows = [r for r in get_view("devices")(store) if every or r["reported"]]
+    if json_output:
+        out = {"summary": summary, "not_checked": findings.not_checked, "rows": rows}
+        sys.stdout.write(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
+        return
+    for check, why in findings.not_checked.items():
+        console.print(f"not checked: {check.replace('_', ' ')}: {why}", highlight=False)
+    counts = "; ".join(
+        f"{name.replace('_', ' ')}: {s['reported']} reported of {s['candidates']} candidates"
+        for name, s in summary.items()
+        if name != "not_checked"
+    )
+    if counts:
+        console.print(counts, highlight=False)
+    render(
+        rows,
+        json_output=False,
+        title="device swaps and clones" + (" (every candidate)" if every else ""),
+        columns=_COLUMNS,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("devices")(devices)

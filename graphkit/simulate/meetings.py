@@ -1,0 +1,184 @@
+"""Planted meetings (opt-in, ``SimulationSpec.meetings``): a few members of a group together on
+the same or a nearby cell at the same time, on several days, with the truth.
+
+Each group gets :data:`CIRCLES_PER_GROUP` *circles* of 3 to 4 of its members (drawn from its
+own random stream). A circle meets on 6 to 8 different days, each time at a new place (a
+random point in the city: counter-surveillance), for 15 to 40 minutes between 10:00 and
+22:00. Each member present stands within about 50 m of the place (so mostly on the same cell,
+sometimes on a neighbouring sector or site) and makes 2 to 4 calls or texts to their usual
+contacts at random times during the meeting; those records carry the cell of where they
+stand. A member whose phone is silent then (a blackout, a hand-off gap) leaves no record and
+is not counted as present.
+
+``truth/meetings.csv`` lists every planted record: meeting, circle, group, person, phone,
+cell, time and the meeting's span. Two phones *met* on an occasion when both have a record
+in the same meeting; the co-location evaluation counts pairs that met on at least
+``min_times`` occasions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graphkit.simulate.events import DayEvents, EventModel, lookup_phone
+from graphkit.simulate.groups import Groups
+from graphkit.simulate.io import person_id
+from graphkit.simulate.plan import DAY_S
+from graphkit.simulate.spec import SimulationSpec
+from graphkit.simulate.truth import iso_time
+from graphkit.simulate.world import HALF_WIDTH_KM, Population, Towers
+
+__all__ = ["MEETING_COLUMNS", "MeetingPlan", "MeetingPlanter", "plan_meetings"]
+
+CIRCLES_PER_GROUP = 2
+CIRCLE_SIZE = (3, 4)  # members per circle, inclusive
+OCCASIONS = (6, 8)  # meetings per circle, inclusive, on different days
+DURATION_MIN = (15, 40)
+HOURS = (10, 22)  # meetings start in [10:00, 22:00)
+CALLS_PER_MEMBER = (2, 4)
+JITTER_KM = 0.05
+
+MEETING_COLUMNS = [
+    "meeting_id",
+    "circle_id",
+    "group_id",
+    "person_id",
+    "msisdn",
+    "cell_id",
+    "time",
+    "start",
+    "end",
+]
+
+
+@dataclass(frozen=True)
+class MeetingPlan:
+    """One row per (meeting, member present): which cell the member stands on."""
+
+    meeting: np.ndarray
+    circle: np.ndarray
+    group: np.ndarray
+    person: np.ndarray
+    cell: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.meeting.shape[0])
+
+
+def plan_meetings(
+    pop: Population, groups: Groups, towers: Towers, spec: SimulationSpec, rng: np.random.Generator
+) -> MeetingPlan:
+    """Circles, their places, days and times, and each member's cell (a loop over circles:
+    a handful per group)."""
+    rows: list[tuple[int, int, int, int, int, int, int]] = []
+    meeting = 0
+    for g in range(groups.count):
+        members = groups.members(g)
+        for c in range(CIRCLES_PER_GROUP):
+            size = int(rng.integers(CIRCLE_SIZE[0], CIRCLE_SIZE[1] + 1))
+            circle = rng.choice(members, size=min(size, members.size), replace=False)
+            n_occ = int(rng.integers(OCCASIONS[0], OCCASIONS[1] + 1))
+            days = np.sort(rng.choice(spec.days, size=min(n_occ, spec.days), replace=False))
+            for day in days:
+                place = rng.uniform(-0.8 * HALF_WIDTH_KM, 0.8 * HALF_WIDTH_KM, 2)
+                start = int(day) * DAY_S + int(rng.integers(HOURS[0] * 3600, HOURS[1] * 3600))
+                end = start + 60 * int(rng.integers(DURATION_MIN[0], DURATION_MIN[1] + 1))
+                where = place + rng.normal(0.0, JITTER_KM, (circle.size, 2))
+                cells = towers.cell_of(where)
+                for p, cell in zip(circle, cells, strict=True):
+                    rows.append(
+                        (meeting, g * CIRCLES_PER_GROUP + c, g, int(p), int(cell), start, end)
+                    )
+                meeting += 1
+    cols = np.array(rows, dtype=np.int64).reshape(-1, 7)
+    return MeetingPlan(*(cols[:, k] for k in range(7)))
+
+
+@dataclass
+class MeetingPlanter:
+    """Adds the meetings' records to each day's events and keeps what it planted."""
+
+    plan: MeetingPlan
+    planted: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # (plan row, phone, cell, time)
+
+    def add_day(
+        self, model: EventModel, events: DayEvents, day: int, rng: np.random.Generator
+    ) -> DayEvents:
+        """``events`` with this day's meeting records added, in time order."""
+        today = np.flatnonzero(self.plan.start_s // DAY_S == day)
+        if today.size == 0:
+            return events
+        lo, hi = CALLS_PER_MEMBER
+        row = np.repeat(today, rng.integers(lo, hi + 1, today.size))
+        span = self.plan.end_s[row] - self.plan.start_s[row]
+        t = self.plan.start_s[row] + (rng.random(row.size) * span).astype(np.int64)
+        person = self.plan.person[row]
+        partner = _partners(model, person, t, rng)
+        caller, imei = lookup_phone(model, person, t)
+        callee, _ = lookup_phone(model, np.maximum(partner, 0), t)
+        keep = (partner >= 0) & (caller >= 0) & (callee >= 0)
+        sms = rng.random(row.size) < 0.5
+        duration = np.clip(rng.lognormal(4.0, 1.1, row.size), 1, 7200).astype(np.int64)
+        k = np.flatnonzero(keep)
+        added = DayEvents(
+            time_s=t[k],
+            caller=caller[k],
+            callee=callee[k],
+            sms=sms[k],
+            duration_s=np.where(sms, 0, duration)[k],
+            cell=self.plan.cell[row][k],
+            imei=imei[k],
+            caller_node=person[k],
+            callee_node=partner[k],
+        )
+        self.planted += zip(
+            row[k].tolist(), caller[k].tolist(), added.cell.tolist(), t[k].tolist(), strict=True
+        )
+        both = DayEvents.concat([events, added])
+        return both.take(np.argsort(both.time_s, kind="stable"))
+
+    def truth_rows(self, spec: SimulationSpec, msisdn: np.ndarray, towers: Towers) -> list[Any]:
+        """Rows of ``truth/meetings.csv`` (:data:`MEETING_COLUMNS`), in time order."""
+        plan = self.plan
+        out = []
+        for r, phone, cell, t in sorted(self.planted, key=lambda x: (x[3], x[0])):
+            out.append(
+                [
+                    f"M{plan.meeting[r] + 1:04d}",
+                    f"C{plan.circle[r] + 1:02d}",
+                    f"G{plan.group[r] + 1}",
+                    person_id(int(plan.person[r])),
+                    str(msisdn[phone]),
+                    str(towers.cell_id[cell]),
+                    iso_time(spec, t),
+                    iso_time(spec, int(plan.start_s[r])),
+                    iso_time(spec, int(plan.end_s[r])),
+                ]
+            )
+        return out
+
+
+def _partners(
+    model: EventModel, person: np.ndarray, t: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """For each call, one of the caller's ties valid at ``t`` (rate-weighted); -1 if none.
+    A loop over the day's meeting calls: a few dozen."""
+    ties = model.plan.ties
+    out = np.full(person.size, -1, dtype=np.int64)
+    for i, (p, when) in enumerate(zip(person.tolist(), t.tolist(), strict=True)):
+        mine = np.flatnonzero(
+            ((ties.a == p) | (ties.b == p)) & (ties.from_s <= when) & (ties.to_s > when)
+        )
+        if mine.size == 0:
+            continue
+        w = ties.rate_per_day[mine]
+        pick = mine[rng.choice(mine.size, p=w / w.sum())]
+        out[i] = ties.b[pick] if ties.a[pick] == p else ties.a[pick]
+    return out
