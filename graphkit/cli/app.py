@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import sys
 from typing import Annotated
 
@@ -25,6 +24,9 @@ COMMAND_MODULES = (
     "graphkit.cli.show",
     "graphkit.cli.contacts",
     "graphkit.cli.scenes",
+    "graphkit.cli.colocate",
+    "graphkit.cli.devices",
+    "graphkit.cli.hotspots",
     "graphkit.cli.audit",
     "graphkit.cli.publish",
     "graphkit.cli.predict",
@@ -44,6 +46,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",  # help paragraphs reflow to the terminal's width
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -57,21 +60,26 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     actor: Annotated[
         str | None,
         typer.Option("--actor", help="Who is acting, for the audit log (default: OS user)."),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Show progress details and library messages (all are in the case log).",
+        ),
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
 ) -> None:
     """graphkit: graph-centric link analysis."""
     _common.ACTOR["actor"] = actor
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    _common.start_command(ctx, verbose=verbose)
 
 
 for _module in COMMAND_MODULES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -108,6 +109,38 @@ def _findings(case: Path) -> None:
     )
 
 
+def _hotspots(out_dir: Path, case: Path, *, seed: int, days: int) -> None:
+    """Simulated incidents over the case's city and period, ingested, forecast for the last
+    week from the weeks before, and every method scored on three rolling weeks."""
+    from graphkit.cli.hotspots import (
+        evaluate_hotspots_command,
+        hotspots,
+        simulate_incidents_command,
+    )
+    from graphkit.cli.ingest import ingest
+    from graphkit.simulate.spec import SimulationSpec
+    from graphkit.simulate.world import CITY_LAT, CITY_LON
+
+    first = SimulationSpec().start_date
+    forecast_from = first + dt.timedelta(days=days - 7)
+    train = f"{first.isoformat()}..{(forecast_from - dt.timedelta(days=1)).isoformat()}"
+    forecast = f"{forecast_from.isoformat()}..{(first + dt.timedelta(days=days - 1)).isoformat()}"
+    incidents = out_dir / "incidents"
+    simulate_incidents_command(
+        incidents, seed=seed, days=days, start=first.isoformat(), centre=f"{CITY_LAT},{CITY_LON}"
+    )
+    ingest(case, incidents / "incidents.csv", kind="incidents")
+    hotspots(
+        case,
+        train=train,
+        forecast=forecast,
+        top=5,
+        geojson=out_dir / "hotspots.geojson",
+        kml=out_dir / "hotspots.kml",
+    )
+    evaluate_hotspots_command(case, train=train, forecast=forecast, windows=3)
+
+
 def demo(
     out_dir: Annotated[
         Path, typer.Argument(help="Folder for the demo (replaced if an earlier demo made it).")
@@ -120,8 +153,9 @@ def demo(
 
     Simulates an investigation (CDRs from two operators, KYC, bank, police records, towers,
     with the truth), ingests it, resolves persons, builds the graph, analyses it (communities,
-    leaders, brokers, blackouts, hand-offs), predicts hidden links, scores every stage against
-    the truth and writes the HTML report.
+    leaders, brokers, blackouts, hand-offs), predicts hidden links, forecasts where simulated
+    burglaries are likely next in the same city, scores every stage against the truth and
+    writes the HTML report.
 
     Example: graphkit demo demo-out --people 2000 --days 30
     """
@@ -137,23 +171,25 @@ def demo(
     started = time.perf_counter()
     _fresh(out_dir)
     sim, case = out_dir / "sim", out_dir / "case"
-    _stage("1/8 simulate an investigation")
+    _stage("1/9 simulate an investigation")
     simulate(sim, seed=seed, people=people, days=days)
-    _stage("2/8 ingest every source (graphkit run)")
+    _stage("2/9 ingest every source (graphkit run)")
     run(sim / "case.toml", case_dir=case)
-    _stage("3/8 resolve persons (Splink)")
+    _stage("3/9 resolve persons (Splink)")
     resolve(case, seed=seed)
-    _stage("4/8 build the knowledge graph and the actor graph")
+    _stage("4/9 build the knowledge graph and the actor graph")
     build(case)
-    _stage("5/8 analyse: communities, centrality, hierarchy, brokers, blackouts, hand-offs")
+    _stage("5/9 analyse: communities, centrality, hierarchy, brokers, blackouts, hand-offs")
     analyze(case, seed=seed)
-    _stage("6/8 predict hidden links (GNN, or the better heuristic)")
+    _stage("6/9 predict hidden links (GNN, or the better heuristic)")
     predict_links(case, top=20, seed=seed)
+    _stage("7/9 where next: a hotspot forecast from simulated burglaries in the same city")
+    _hotspots(out_dir, case, seed=seed, days=days)
     _stage("findings (each with its explanation; hypotheses are not facts)")
     _findings(case)
-    _stage("7/8 score every stage against the simulated truth")
+    _stage("8/9 score every stage against the simulated truth")
     evaluate(case, truth=sim / "truth")
-    _stage("8/8 report")
+    _stage("9/9 report")
     report_path = out_dir / "report.html"
     report(case, out=report_path, seed=seed)
     console.print(

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from graphkit.audit import sha256_file
+from graphkit.cli import logs
 from graphkit.cli._common import ACTOR, audited, console, open_case, progress, render
 from graphkit.ingest import KINDS, IngestResult, ingest_file
 from graphkit.runfile import load_case_file
@@ -141,6 +142,7 @@ def run(
         store = open_case(target)
     else:
         store = CaseStore.init(target, name=spec.name, actor=ACTOR["actor"])
+        logs.attach_case_log(store.path)
     results = []
     for src in spec.sources:
         result = ingest_one(

@@ -123,6 +123,12 @@ class KindSpec:
     doc: str
     needs_one_of: tuple[tuple[str, ...], ...] = ()
     encoded: bool = False
+    #: the reject reason of each ``needs_one_of`` group (default ``missing_identity``)
+    one_of_errors: tuple[str, ...] = ()
+
+    def one_of_error(self, index: int) -> str:
+        """The error type of a row that has none of ``needs_one_of[index]``."""
+        return self.one_of_errors[index] if index < len(self.one_of_errors) else "missing_identity"
 
     @property
     def table(self) -> str:
@@ -476,6 +482,46 @@ KINDS: dict[str, KindSpec] = {
                 _f("end", "timestamp", "last", "to_date", "end_date"),
             ),
             "Pre-aggregated ties between actors (meetings, wiretap summaries, kinship).",
+        ),
+        KindSpec(
+            "incidents",
+            (
+                _f("record_id", "text", "crime_id", "incident_id", "event_id", "id", "row_id"),
+                _f(
+                    "occurred",
+                    "timestamp",
+                    "occurred_at",
+                    "datetime",
+                    "date_time",
+                    "timestamp",
+                    "time",
+                    "date",
+                    "reported_at",
+                    "incident_date",
+                ),
+                _f("month", "partial_date", "period", "year_month", doc="YYYY-MM"),
+                _f("lon", "number", "longitude", "lng", "long"),
+                _f("lat", "number", "latitude"),
+                _f("easting", "number", "x_coordinate", "grid_x", "x"),
+                _f("northing", "number", "y_coordinate", "grid_y", "y"),
+                _f(
+                    "crime_type",
+                    "text",
+                    "type",
+                    "category",
+                    "offence",
+                    "offense",
+                    "incident_type",
+                    "crime_category",
+                ),
+                _f("location", "text", "address", "place", "street"),
+                _f("area_code", "text", "lsoa_code", "beat", "ward", "area"),
+                _f("outcome", "text", "last_outcome_category", "outcome_category", "status"),
+            ),
+            "Crime incidents with a place and a time (police.uk street-level files read as "
+            "they are).",
+            needs_one_of=(("occurred", "month"), ("lon", "easting"), ("lat", "northing")),
+            one_of_errors=("missing_time", "missing_coordinates", "missing_coordinates"),
         ),
     )
 }

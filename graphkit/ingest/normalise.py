@@ -91,6 +91,8 @@ _RANGES = {
     ("towers", "lat"): (-90.0, 90.0),
     ("towers", "lon"): (-180.0, 180.0),
     ("towers", "azimuth"): (0.0, 360.0),
+    ("incidents", "lat"): (-90.0, 90.0),
+    ("incidents", "lon"): (-180.0, 180.0),
 }
 # any other number (amounts, weights): beyond this magnitude it is a data error, and beyond
 # 2**53 a double no longer holds every integer
@@ -109,6 +111,8 @@ _DETAILS = {
     "non_finite_number": "not a finite number",
     "bad_number": "not a number",
     "missing_identity": "no name, id_number, identity document or email",
+    "missing_time": "no time or month",
+    "missing_coordinates": "no coordinates (longitude and latitude, or easting and northing)",
     "bad_sex": "not a sex code (M, F, X, male, female, 1, 2, ...; U or unknown for not known)",
     "unknown_country": "not an ISO 3166 country code, country name or nationality",
     "bad_document_number": "not a document number (4 to 24 letters and digits)",
@@ -439,12 +443,14 @@ def plan_normalise(
         if err is not None:
             plan.details.setdefault(len(plan.errors), _detail_sql(plan, tv, {}))
             plan.errors.append((err, label))
-    for group in spec.needs_one_of:
+    for i, group in enumerate(spec.needs_one_of):
         present = [g for g in group if g in rm.columns or g in rm.constants]
         for g in present:
             _trimmed(plan, rm, g)
         cond = " AND ".join(f"{quote_ident('v__' + g)} IS NULL" for g in present)
-        plan.errors.append((f"CASE WHEN {cond} THEN 'missing_identity' END", "/".join(present)))
+        code = spec.one_of_error(i)
+        plan.details[len(plan.errors)] = _detail_sql(plan, "CAST(NULL AS VARCHAR)", {})
+        plan.errors.append((f"CASE WHEN {cond} THEN '{code}' END", "/".join(present)))
     return plan
 
 

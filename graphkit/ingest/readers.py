@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gzip
 import logging
 import os
 import tempfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +63,15 @@ class RawRead:
 
 
 def detect_format(path: Path) -> str:
-    """'csv', 'parquet' or 'jsonl', from the extension or, failing that, the first bytes."""
+    """'csv', 'parquet' or 'jsonl', from the extension or, failing that, the first bytes.
+
+    A gzip file (``.gz``) is judged by the extension before ``.gz``; it is read decompressed.
+    """
     suffix = path.suffix.lower()
+    if suffix == ".gz":
+        suffix = Path(path.stem).suffix.lower()
+        if suffix not in (".parquet", ".pq", ".jsonl", ".ndjson", ".json"):
+            return "csv"
     if suffix in (".parquet", ".pq"):
         return "parquet"
     if suffix in (".jsonl", ".ndjson", ".json"):
@@ -220,18 +229,45 @@ def _lf_copy_if_needed(path: Path, sample: bytes, tmp_dir: str | None) -> Iterat
             os.unlink(tmp)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@contextlib.contextmanager
+def _gunzip_copy(path: Path, tmp_dir: str | None) -> Iterator[Path]:
+    """A decompressed copy of a gzip file, written in chunks; a damaged file is one line."""
+    log.info("%s is gzip-compressed; reading a decompressed copy", path.name)
+    with _temp_copy(Path(path.stem), tmp_dir, "gunzip") as (tmp, out):  # no .gz suffix
+        try:
+            with gzip.open(path, "rb") as src:
+                while chunk := src.read(1 << 24):
+                    out.write(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"{one_line(path.name)} is a damaged gzip file: {_first_line(str(exc))}"
+            ) from None
+    try:
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 @contextlib.contextmanager
 def _readable(
     con: duckdb.DuckDBPyConnection, path: Path, declared: str | None
 ) -> Iterator[tuple[Path, bytes, str | None]]:
     """The file DuckDB reads (a UTF-8 and/or LF copy where needed), its sample, its encoding.
 
-    The encoding is None when it is left to detection (UTF-8 or Latin-1).
+    The encoding is None when it is left to detection (UTF-8 or Latin-1). A gzip file is
+    read from a decompressed copy.
     """
     sample = _sample(path)
     tmp_dir = _case_temp_dir(con)
-    codec = _wide_encoding(path, sample, declared)
     with contextlib.ExitStack() as stack:
+        if sample.startswith(GZIP_MAGIC):
+            path = stack.enter_context(_gunzip_copy(path, tmp_dir))
+            sample = _sample(path)
+        codec = _wide_encoding(path, sample, declared)
         if codec is not None:
             path = stack.enter_context(_utf8_copy(path, codec, tmp_dir))
             sample = _sample(path)

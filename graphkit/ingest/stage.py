@@ -8,9 +8,11 @@ rejects and the manifest record (hash, rows read, accepted, rejected, duplicates
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import re
+import zlib
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -132,7 +134,26 @@ def hash_and_count_lines(path: Path, *, chunk_bytes: int = 1 << 24) -> tuple[str
             pending = hashed
         if pending is not None:
             pending.result()
+    if counter.size and _is_gzip(path):  # lines are counted in the text, not the compressed bytes
+        counter = _LineCounter()
+        try:
+            with gzip.open(path, "rb") as text:
+                while chunk := text.read(chunk_bytes):
+                    counter.feed(chunk)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path.name} is a damaged gzip file: {exc}") from None
     return digest.hexdigest(), counter.lines
+
+
+def _default_name(path: Path) -> str:
+    """The file's name without its extension (``calls.csv`` and ``calls.csv.gz``: ``calls``)."""
+    stem = path.stem
+    return Path(stem).stem if path.suffix.lower() == ".gz" and Path(stem).suffix else stem
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
 
 
 def _now() -> str:
@@ -162,7 +183,7 @@ def ingest_file(
     if not path.is_file():
         raise InputError(f"{path} is not a file")
     mapping = load_mapping(mapping_path, kind=kind)
-    name = source_name or mapping.source_name or path.stem
+    name = source_name or mapping.source_name or _default_name(path)
     if not _SOURCE_NAME.match(name):
         raise InputError(
             f"source name {name!r} must be letters, digits, '_', '-' or '.' (use --source-name)"

@@ -95,6 +95,9 @@ class CaseFacts:
     sensitivity_info: dict[str, Any]
     period: tuple[datetime | None, datetime | None]
     missing: dict[str, str] = field(default_factory=dict)
+    #: the stored hotspot forecast (graphkit.hotspots): summary, settings, cells, grid, and
+    #: where the phones of the leading community were active; empty if it has not run
+    hotspots: dict[str, Any] = field(default_factory=dict)
 
     def has(self, part: str) -> bool:
         return part not in self.missing
@@ -335,6 +338,9 @@ def collect(store: CaseStore) -> CaseFacts:
             "needs entity resolution with a review band (`graphkit resolve`), then "
             "`graphkit analyze`"
         )
+    hotspots = _hotspots(store, actors)
+    if not hotspots:
+        missing["hotspots"] = "`graphkit hotspots` has not run (it needs incidents)"
     return CaseFacts(
         name=str(manifest.get("name", store.path.name)),
         case_id=str(manifest.get("case_id", "")),
@@ -360,4 +366,43 @@ def collect(store: CaseStore) -> CaseFacts:
         sensitivity_info=info,
         period=period,
         missing=missing,
+        hotspots=hotspots,
     )
+
+
+def _hotspots(store: CaseStore, actors: pd.DataFrame) -> dict[str, Any]:
+    """The stored forecast and, over it, the cells where the phones of the community of the
+    highest-ranked leader made calls (tower positions binned into the forecast grid)."""
+    from graphkit.hotspots import CELL_TABLE
+    from graphkit.hotspots.grid import Grid
+    from graphkit.hotspots.network import phone_activity
+
+    stage = store.stage("hotspots")
+    if stage is None:
+        return {}
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, CELL_TABLE):
+            return {}
+        cells = con.execute(f"SELECT * FROM {CELL_TABLE} ORDER BY rank").df()
+    grid = Grid(**stage["summary"]["grid"])
+    out: dict[str, Any] = {
+        "summary": stage["summary"],
+        "settings": stage["settings"],
+        "cells": cells,
+        "grid": grid,
+        "overlay": None,
+        "overlay_label": "",
+    }
+    needed = {"leadership", "community", "actor_id"}
+    if not actors.empty and needed <= set(actors.columns) and actors["leadership"].notna().any():
+        top = actors.sort_values("leadership", ascending=False).iloc[0]
+        members = actors.loc[actors["community"] == top["community"], "actor_id"].tolist()
+        overlay = phone_activity(store, grid, [str(m) for m in members])
+        if overlay is not None and overlay.sum() > 0:
+            name = top.get("name") if isinstance(top.get("name"), str) else top["actor_id"]
+            out["overlay"] = overlay
+            out["overlay_label"] = (
+                f"community {top['community']} ({len(members)} members; its highest-ranked "
+                f"leader {name})"
+            )
+    return out

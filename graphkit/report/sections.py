@@ -28,6 +28,7 @@ from graphkit.report.blocks import (
 )
 from graphkit.report.collect import CaseFacts
 from graphkit.report.sections_activity import activity_section
+from graphkit.report.sections_hotspots import hotspots_section
 from graphkit.report.sections_hypotheses import hypotheses_section
 from graphkit.report.sections_methods import methods_section
 from graphkit.report.text import community_key, label_of, short_label
@@ -412,11 +413,13 @@ def communities_section(facts: CaseFacts) -> Section:
 def build_sections(facts: CaseFacts, *, seed: int = 0) -> list[Section]:
     """All sections of the report, in order."""
     network, _ = network_section(facts, seed=seed)
+    hotspots = hotspots_section(facts)
     return [
         summary_section(facts),
         network,
         communities_section(facts),
         activity_section(facts),
+        *([hotspots] if hotspots is not None else []),
         hypotheses_section(facts),
         methods_section(facts, seed=seed),
     ]
