@@ -24,6 +24,7 @@ FLAGS = {
     "method": "--method",
     "types": "--types",
     "bandwidth_m": "--bandwidth",
+    "phones_of": "--phones-of",
 }
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|km)?\s*$", re.IGNORECASE)
 
@@ -94,6 +95,14 @@ def hotspots(
         str, typer.Option("--bandwidth", help="Kernel bandwidth of kde and sepp's background.")
     ] = "200m",
     top: Annotated[int, typer.Option("--top", min=1, help="Cells shown.")] = 15,
+    phones_of: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--phones-of",
+            help="Put on the map where these actors' phones made calls: a community (C3) or a "
+            "name, phone or id (repeatable).",
+        ),
+    ] = None,
     geojson: Annotated[
         Path | None, typer.Option("--geojson", help="Write the grid as GeoJSON (QGIS).")
     ] = None,
@@ -125,6 +134,7 @@ def hotspots(
             method=method,
             types=_types(types),
             bandwidth_m=metres(bandwidth, flag="--bandwidth"),
+            phones_of=tuple(phones_of or ()),
         )
         settings.windows()
     store = open_case(case_dir)
@@ -166,8 +176,32 @@ def hotspots(
     render(rows, json_output=False, title="riskiest cells")
     if len(cells) > top:
         console.print(f"[dim]… {len(cells) - top:,} more cells (--top N shows more)[/dim]")
+    if "phones_of" in summary:
+        _print_phones(summary["phones_of"])
     for flag, path in targets.items():
         console.print(f"wrote {path} ({flag[2:]})")
+
+
+def _print_phones(found: dict[str, Any]) -> None:
+    """Where the chosen actors' phones were, against the flagged cells: facts, not a finding."""
+    ranks = found["flagged_cells_with_records"]
+    where = (
+        f"{len(ranks)} of them among the flagged 5 % (ranks {', '.join(map(str, ranks[:10]))}"
+        f"{', …' if len(ranks) > 10 else ''})"
+        if ranks
+        else "none of them among the flagged 5 %"
+    )
+    outside, beyond = found["cells_outside_study_area"], found["records_beyond_grid"]
+    console.print(
+        f"Phones of {found['label']}: {found['records']:,} call records; "
+        f"{found['records'] - beyond:,} at towers in {found['cells']:,} cells of the grid, "
+        f"{where}"
+        + (f"; {outside:,} of those cells outside the study area" if outside else "")
+        + (f"; {beyond:,} records at towers beyond the grid" if beyond else "")
+        + ".\n[dim]A tower serves an area kilometres across: this places the towers, not the "
+        "people, and a network near a hotspot is a pattern to look at, not evidence.[/dim]",
+        highlight=False,
+    )
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

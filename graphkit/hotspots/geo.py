@@ -20,13 +20,15 @@ from graphkit.hotspots.grid import Grid
 
 __all__ = ["cells_geojson", "cells_kml"]
 
-_PROPS = ("rank", "expected_incidents", "train_incidents", "place")
+_PROPS = ("rank", "expected_incidents", "train_incidents", "place", "phone_records")
 
 
 def _props(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"cell_id": int(row.cell_id)}
     for key in _PROPS:
-        value = getattr(row, key, None)
+        if not hasattr(row, key):  # phone_records: only when the forecast put phones on it
+            continue
+        value = getattr(row, key)
         if isinstance(value, (np.integer, int)):
             out[key] = int(value)
         elif isinstance(value, (np.floating, float)):

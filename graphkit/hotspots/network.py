@@ -8,21 +8,34 @@ can use it, so the cells are a coarse footprint, not a track.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphkit.errors import CaseError
 from graphkit.hotspots.grid import WGS84, FloatArray, Grid, project
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["phone_activity"]
+__all__ = ["PhonesOf", "phone_activity", "phone_footprint", "phones_of"]
 
 
 def phone_activity(store: CaseStore, grid: Grid, actor_ids: list[str]) -> FloatArray | None:
     """Call records per cell made by the phones of ``actor_ids`` (a (ny, nx) array), or None
-    when the case has no call records with cell ids or no tower positions."""
+    when the case has no call records with cell ids or no tower positions. Records at towers
+    beyond the grid are not in it (:func:`phone_footprint` counts them)."""
+    found = phone_footprint(store, grid, actor_ids)
+    return None if found is None else found[0]
+
+
+def phone_footprint(
+    store: CaseStore, grid: Grid, actor_ids: list[str]
+) -> tuple[FloatArray, int] | None:
+    """(call records per cell, records at towers beyond the grid) for the phones of
+    ``actor_ids``; None when the case has no call records with cell ids or no towers."""
     with store.connect() as con:
         for table in ("src_cdr", "src_towers", "actor"):
             if not store.table_exists(con, table):
@@ -46,4 +59,55 @@ def phone_activity(store: CaseStore, grid: Grid, actor_ids: list[str]) -> FloatA
         return None
     lon, lat, records = (np.array(col, dtype=float) for col in zip(*rows, strict=True))
     x, y = project(lon, lat, src=WGS84, dst=grid.crs)
-    return grid.histogram(grid.cell_of(x, y), records)
+    cells = grid.cell_of(x, y)
+    return grid.histogram(cells, records), int(records[cells < 0].sum())
+
+
+_COMMUNITY = re.compile(r"^\s*[Cc](\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class PhonesOf:
+    """Whose phones go on the map: the actors, and how a reader is told who they are."""
+
+    actor_ids: tuple[str, ...]
+    label: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"actor_ids": list(self.actor_ids), "label": self.label}
+
+
+def _community_members(store: CaseStore, number: int) -> list[str]:
+    with store.connect() as con:
+        if not store.table_exists(con, "analytics_actor"):
+            raise CaseError("no communities yet: run `graphkit analyze` first")
+        rows = con.execute(
+            "SELECT actor_id FROM analytics_actor WHERE CAST(community AS VARCHAR) IN (?, ?) "
+            "ORDER BY actor_id",
+            [str(number), f"C{number}"],
+        ).fetchall()
+    if not rows:
+        raise CaseError(f"no community C{number} in the case (graphkit show CASE communities)")
+    return [str(r[0]) for r in rows]
+
+
+def phones_of(store: CaseStore, queries: tuple[str, ...]) -> PhonesOf:
+    """The actors ``queries`` name: a community (``C3``) or a name, phone or id each (as
+    ``graphkit show CASE actor`` finds them; one-line errors for what matches nothing)."""
+    from graphkit.people import find_actors
+
+    ids: list[str] = []
+    labels: list[str] = []
+    for query in queries:
+        found = _COMMUNITY.match(query)
+        if found:
+            members = _community_members(store, int(found.group(1)))
+            ids.extend(members)
+            labels.append(f"community C{int(found.group(1))} ({len(members)} members)")
+            continue
+        for actor in find_actors(store, query):
+            ids.append(actor.actor_id)
+            phones = f", phones {', '.join(actor.phones)}" if actor.phones and actor.named else ""
+            labels.append(f"{actor.label()}{phones}")
+    unique = tuple(dict.fromkeys(ids))
+    return PhonesOf(unique, "; ".join(labels))

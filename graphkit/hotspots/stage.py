@@ -24,6 +24,7 @@ from graphkit.errors import InputError
 from graphkit.hotspots.forecast import ForecastOptions, forecast
 from graphkit.hotspots.grid import BNG, WGS84, Grid, coordinate_step_m, local_crs, project
 from graphkit.hotspots.methods import METHODS, MONTH_DAYS, Incidents
+from graphkit.hotspots.network import PhonesOf, phone_footprint, phones_of
 from graphkit.hotspots.scoring import capture_curve, score
 from graphkit.hotspots.windows import Window, parse_window
 from graphkit.settings import SettingsError, StageSettings
@@ -53,6 +54,7 @@ class Settings(StageSettings):
     promap_radius_m: float = 400.0
     area_buffer_cells: int = 1
     source_crs: str = BNG
+    phones_of: tuple[str, ...] = ()  # communities (C3) or actors whose phones go on the map
 
     def validate(self) -> None:
         self.require(bool(self.train), "train", "give the training window, e.g. 2016-07..2017-07")
@@ -205,10 +207,39 @@ def study_area(
     return np.asarray(seen, dtype=bool).ravel()
 
 
+def _phones_on_map(
+    store: CaseStore, who: PhonesOf | None, grid: Grid, frame: pd.DataFrame
+) -> dict[str, Any] | None:
+    """With ``who``: each cell's call records by those actors' phones (column
+    ``phone_records`` of ``frame``, set in place) and what the summary says about them."""
+    if who is None:
+        return None
+    found = phone_footprint(store, grid, list(who.actor_ids))
+    if found is None:
+        raise InputError(
+            "the case has no call records with tower positions to place the phones of "
+            f"{who.label} (ingest cdr with cell ids and towers)"
+        )
+    counts, off_grid = found
+    flat = counts.ravel()
+    frame["phone_records"] = flat[frame["cell_id"].to_numpy()].astype(np.int64)
+    flagged = frame.head(max(1, round(0.05 * len(frame))))
+    hit = flagged[flagged["phone_records"] > 0]
+    return {
+        **who.to_dict(),
+        "records": int(flat.sum()) + off_grid,
+        "records_beyond_grid": off_grid,
+        "cells": int((flat > 0).sum()),
+        "cells_outside_study_area": int((flat > 0).sum() - (frame["phone_records"] > 0).sum()),
+        "flagged_cells_with_records": [int(r) for r in hit["rank"]],
+    }
+
+
 @writes("hotspots", operation="combination")
 def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
     """Forecast with ``settings``, store ``hotspot_cell`` and the stage record; the summary."""
     train, target = settings.windows()
+    who = phones_of(store, settings.phones_of) if settings.phones_of else None
     data = load_incidents(store, settings)
     grid = data.grid
     area = study_area(
@@ -242,6 +273,7 @@ def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
     ).sort_values("rank")
     places = data.places(train.start, train.end)
     frame["place"] = [places.get(int(c)) for c in frame["cell_id"]]
+    overlay = _phones_on_map(store, who, grid, frame)
     with store.connect() as con:
         con.register("hotspot_frame", frame)
         con.execute(f"CREATE OR REPLACE TABLE {CELL_TABLE} AS SELECT * FROM hotspot_frame")
@@ -260,6 +292,7 @@ def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
         "area_cells": int(area.sum()),
         "coordinate_step_m": data.coordinate_step_m,
         "sources": data.sources,
+        **({"phones_of": overlay} if overlay else {}),
     }
     happened = data.chosen.between(target.start, target.end)
     if len(happened):  # a window already past: how the stored forecast did

@@ -393,6 +393,12 @@ def _hotspots(store: CaseStore, actors: pd.DataFrame) -> dict[str, Any]:
         "overlay": None,
         "overlay_label": "",
     }
+    chosen = stage["summary"].get("phones_of")
+    if chosen:  # the analyst named whose phones go on the map (hotspots --phones-of)
+        overlay = phone_activity(store, grid, list(chosen["actor_ids"]))
+        if overlay is not None and overlay.sum() > 0:
+            out["overlay"], out["overlay_label"] = overlay, chosen["label"]
+        return out
     needed = {"leadership", "community", "actor_id"}
     if not actors.empty and needed <= set(actors.columns) and actors["leadership"].notna().any():
         top = actors.sort_values("leadership", ascending=False).iloc[0]
