@@ -150,20 +150,24 @@ def hotspots_section(facts: CaseFacts) -> Section | None:
             kind="svg",
         )
     )
+    top_cells = cells.head(TOP_ROWS)
+    # the place column only where the incidents carry place names (police.uk street names)
+    has_place = bool(top_cells["place"].map(lambda p: isinstance(p, str)).any())
     rows = tuple(
         (
             int(r.rank),
-            r.place if isinstance(r.place, str) else "–",
+            *((r.place if isinstance(r.place, str) else "–",) if has_place else ()),
             f"{r.lat:.5f}",
             f"{r.lon:.5f}",
             fmt(r.expected_incidents),
             int(r.train_incidents),
         )
-        for r in cells.head(TOP_ROWS).itertuples(index=False)
+        for r in top_cells.itertuples(index=False)
     )
+    head = ("rank", *(("place",) if has_place else ()), "latitude", "longitude")
     blocks.append(
         Table(
-            ("rank", "place", "latitude", "longitude", "expected incidents", "in training"),
+            (*head, "expected incidents", "in training"),
             rows,
             caption=f"The {TOP_ROWS} riskiest cells (all {len(cells):,}: "
             "`graphkit hotspots ... --geojson FILE` for QGIS, `--kml FILE` for Google Earth)",
