@@ -63,7 +63,12 @@ def evaluate(
                 "stage": name,
                 "status": result["status"],
                 "passed": result.get("passed"),
-                "metrics": ", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items()),
+                "metrics": ", ".join(f"{k}={_fmt(v)}" for k, v in metrics.items())
+                or (
+                    "not run in this case: nothing to score"
+                    if result["status"] == "skipped"
+                    else ""
+                ),
             }
         )
     render(summary, json_output=False, title="evaluation")
