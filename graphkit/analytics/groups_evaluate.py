@@ -199,11 +199,23 @@ def evaluate_groups(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         counts = ties.set_index("actor_id")["ties"]
         scored = scored.assign(ties=scored["actor_id"].map(counts).fillna(0).astype(int))
     result = score_groups(scored, truth, _read(truth_dir, "groups.csv"))
+    if (Path(truth_dir) / "persons.csv").is_file():  # the boss by name beside the truth id
+        persons = _read(truth_dir, "persons.csv")
+        names = dict(
+            zip(
+                persons["person_id"],
+                persons["first_name"] + " " + persons["last_name"],
+                strict=True,
+            )
+        )
+        for row in result["rows"]:
+            row["boss_name"] = names.get(row["boss"])
     metrics = result["metrics"]
     passed = metrics["group_nmi"] >= NMI_TARGET and metrics["boss_first_share"] >= BOSS_FIRST_TARGET
     columns = [
         "group",
         "members",
+        "boss_name",
         "boss",
         "community",
         "boss_rank_in_community",

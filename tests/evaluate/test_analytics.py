@@ -150,6 +150,11 @@ def test_true_boss_first_in_at_least_80_percent_of_groups(
     result = evaluate_case(store, truth, stages=["analyze"])["analyze"]
     assert result["metrics"]["boss_first_share"] >= 0.80
     assert result["passed"] is True
+    # each boss shown by name beside the truth id, the name the truth gives that person
+    persons = pd.read_csv(truth / "persons.csv", dtype=str).set_index("person_id")
+    for row in result["rows"]:
+        person = persons.loc[row["boss"]]
+        assert row["boss_name"] == f"{person['first_name']} {person['last_name']}"
 
 
 @pytest.mark.slow
