@@ -98,6 +98,8 @@ class CaseFacts:
     #: the stored hotspot forecast (graphkit.hotspots): summary, settings, cells, grid, and
     #: where the phones of the leading community were active; empty if it has not run
     hotspots: dict[str, Any] = field(default_factory=dict)
+    #: time wheels (graphkit.cdr.activity, local time) of the highest-ranked leaders
+    wheels: list[Any] = field(default_factory=list)
 
     def has(self, part: str) -> bool:
         return part not in self.missing
@@ -339,6 +341,7 @@ def collect(store: CaseStore) -> CaseFacts:
             "`graphkit analyze`"
         )
     hotspots = _hotspots(store, actors)
+    wheels = [] if activity.empty else _leader_wheels(store, actors)
     if not hotspots:
         missing["hotspots"] = "`graphkit hotspots` has not run (it needs incidents)"
     return CaseFacts(
@@ -367,7 +370,31 @@ def collect(store: CaseStore) -> CaseFacts:
         period=period,
         missing=missing,
         hotspots=hotspots,
+        wheels=wheels,
     )
+
+
+#: leaders whose time wheels the report draws
+WHEEL_LEADERS = 6
+
+
+def _leader_wheels(store: CaseStore, actors: pd.DataFrame) -> list[Any]:
+    """Time wheels of the highest-ranked leaders with call records (local time)."""
+    from graphkit.cdr.activity import activity_matrix
+
+    if actors.empty or "leadership" not in actors.columns:
+        return []
+    ranked = actors[actors["leadership"].notna()].sort_values(
+        ["leadership", "actor_id"], ascending=[False, True]
+    )
+    wheels = []
+    for actor_id in ranked["actor_id"].head(3 * WHEEL_LEADERS):
+        wheel = activity_matrix(store, str(actor_id))
+        if wheel.events > 0:
+            wheels.append(wheel)
+        if len(wheels) == WHEEL_LEADERS:
+            break
+    return wheels
 
 
 def _hotspots(store: CaseStore, actors: pd.DataFrame) -> dict[str, Any]:

@@ -255,22 +255,36 @@ def hour_of_week(activity: pd.DataFrame, actor_ids: Sequence[str]) -> np.ndarray
     return grid.reshape(7, 24)
 
 
-def heatmaps_png(grids: Sequence[tuple[str, np.ndarray]], *, columns: int = 3) -> bytes:
-    """Small multiples of hour-of-week heatmaps, one per (title, 7x24 grid)."""
+def heatmaps_png(
+    grids: Sequence[tuple[str, np.ndarray]], *, columns: int = 3, zone: str = "UTC"
+) -> bytes:
+    """Small multiples of hour-of-week heatmaps, one per (title, 7x24 grid), each cell the
+    share of that grid's records (so quiet and busy groups compare), on one shared, labelled
+    colour scale."""
     n = max(len(grids), 1)
     rows = math.ceil(n / columns)
     cols = min(columns, n)
-    fig, axes = _figure(4.2 * cols, 1.9 * rows, nrows=rows, ncols=cols, squeeze=False)
-    fig.subplots_adjust(left=0.05, right=0.99, top=0.9, bottom=0.1, hspace=0.55, wspace=0.18)
+    fig, axes = _figure(4.2 * cols + 0.9, 1.9 * rows + 0.2, nrows=rows, ncols=cols, squeeze=False)
+    fig.subplots_adjust(left=0.05, right=0.9, top=0.9, bottom=0.12, hspace=0.6, wspace=0.18)
+    shares = [100.0 * g / g.sum() if g.sum() > 0 else np.zeros_like(g) for _, g in grids]
+    top = max((float(s.max()) for s in shares), default=1.0) or 1.0
+    image = None
     for k, ax in enumerate(axes.flat):
         if k >= len(grids):
             ax.set_axis_off()
             continue
-        title, grid = grids[k]
-        ax.imshow(grid, aspect="auto", cmap="magma_r", interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+        title = grids[k][0]
+        image = ax.imshow(
+            shares[k], aspect="auto", cmap="magma_r", interpolation="nearest", vmin=0, vmax=top
+        )
+        ax.set_title(title, fontsize=8)
         ax.set_yticks(range(7), _DAYS, fontsize=6)
         ax.set_xticks(range(0, 24, 3), [f"{h:02d}" for h in range(0, 24, 3)], fontsize=6)
+        ax.set_xlabel(f"hour ({zone})", fontsize=6, labelpad=1)
+    if image is not None:
+        bar = fig.colorbar(image, ax=list(axes.flat), fraction=0.02, pad=0.02)
+        bar.set_label("% of its records in that hour", fontsize=7)
+        bar.ax.tick_params(labelsize=6)
     return _png(fig)
 
 

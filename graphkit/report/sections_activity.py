@@ -26,9 +26,36 @@ def _heatmaps(facts: CaseFacts) -> Figure:
     return Figure(
         "heatmaps",
         figures.heatmaps_png(grids),
-        "Hour-of-week activity (calls and "
-        "texts, both ends, UTC): rows Monday to Sunday, columns hours; darker = busier.",
+        "Hour-of-week activity (calls and texts, both ends, UTC): rows Monday to Sunday, "
+        "columns hours; each cell the share of that group's records, one colour scale for all.",
     )
+
+
+def _wheels(facts: CaseFacts) -> list[Block]:
+    """Time wheels of the highest-ranked leaders, by name, in the case's local time."""
+    if not facts.wheels:
+        return []
+    zone = facts.wheels[0].timezone
+    grids = []
+    lines = []
+    for w in facts.wheels:
+        who = w.name if w.name == w.subject else f"{w.name} ({', '.join(w.phones[:2])})"
+        grids.append((who, w.matrix))
+        s = w.summary()
+        lines.append(
+            f"{who}: {s['events']:,} records, busiest {s['peak']}, "
+            f"{s['night_share']:.0%} at night (00-06h), {s['weekend_share']:.0%} at weekends"
+        )
+    return [
+        Figure(
+            "leader_wheels",
+            figures.heatmaps_png(grids, zone=zone),
+            f"Time wheels of the {len(grids)} highest-ranked leaders (records with one of their "
+            f"phones at either end, {zone}): rows Monday to Sunday, columns hours. "
+            "`graphkit show CASE activity` lists every actor's.",
+        ),
+        Para("; ".join(lines) + "."),
+    ]
 
 
 def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
@@ -51,7 +78,7 @@ def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
             if len(d_old) and len(d_new):
                 t0 = pd.Timestamp(d_old["day"].max()) + pd.Timedelta(hours=12)
                 t1 = pd.Timestamp(d_new["day"].min()) + pd.Timedelta(hours=12)
-                arrows.append((old, new, t0, t1, f"hand-off? {r.score:.2f}"))
+                arrows.append((old, new, t0, t1, f"hand-off? {fmt(float(r.score))}"))
     if not facts.blackouts.empty:
         for r in facts.blackouts.head(8).itertuples():
             members = list(r.members) if r.members is not None else [r.id]
@@ -90,6 +117,7 @@ def activity_section(facts: CaseFacts) -> Section:
             "lost and records go missing."
         ),
         _heatmaps(facts),
+        *_wheels(facts),
     ]
     timeline = _timeline(facts, names)
     if timeline is not None:

@@ -1,0 +1,39 @@
+"""The report's time wheels: the highest-ranked leaders, by name and phones, in the case's local
+time, each the same counts `graphkit show CASE activity` gives, on one labelled scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from graphkit.cdr.activity import activity_matrix
+from graphkit.report.collect import WHEEL_LEADERS, collect
+from graphkit.report.stage import write_report
+from graphkit.store import CaseStore
+
+
+def test_wheels_are_the_top_leaders_with_records(report_case: CaseStore) -> None:
+    facts = collect(report_case)
+    assert 0 < len(facts.wheels) <= WHEEL_LEADERS
+    ranked = facts.actors.sort_values(["leadership", "actor_id"], ascending=[False, True])
+    shown = [w.subject for w in facts.wheels]
+    # in leadership order, skipping only leaders without call records
+    order = [a for a in ranked["actor_id"] if a in set(shown)]
+    assert shown == order
+    skipped = ranked["actor_id"].tolist()[: ranked["actor_id"].tolist().index(shown[-1])]
+    for actor_id in set(skipped) - set(shown):
+        assert activity_matrix(report_case, actor_id).events == 0
+    for wheel in facts.wheels:
+        again = activity_matrix(report_case, wheel.subject)
+        assert np.array_equal(wheel.matrix, again.matrix) and wheel.events > 0
+
+
+def test_report_names_each_wheel_and_its_scale(report_case: CaseStore, tmp_path: Path) -> None:
+    html = write_report(report_case, out=tmp_path / "r.html").path.read_text(encoding="utf-8")
+    facts = collect(report_case)
+    assert f"Time wheels of the {len(facts.wheels)} highest-ranked leaders" in html
+    for wheel in facts.wheels:
+        summary = wheel.summary()
+        assert f"{summary['events']:,} records, busiest {summary['peak']}" in html
+    assert facts.wheels[0].timezone in html
