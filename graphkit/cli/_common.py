@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from graphkit.cli import logs
+from graphkit.errors import InputError
 from graphkit.people import short_id
 from graphkit.store import CaseStore, Operation
 from graphkit.views import format_number
@@ -37,6 +38,7 @@ __all__ = [
     "err_console",
     "flag_names",
     "open_case",
+    "output_path",
     "progress",
     "render",
     "start_command",
@@ -327,3 +329,18 @@ def progress(*, transient: bool = True) -> Progress:
         transient=transient,
         disable=not err_console.is_terminal,
     )
+
+
+def output_path(path: Path, case_dir: Path, *, force: bool, flag: str) -> Path:
+    """Where a command may write ``path`` (``flag``'s value): outside the case, not a folder,
+    not over an existing file unless ``force``, into a folder that exists."""
+    target = path.resolve()
+    if target == case_dir.resolve() or case_dir.resolve() in target.parents:
+        raise InputError(f"{flag} {path}: files may not be written inside the case directory")
+    if target.is_dir():
+        raise InputError(f"{flag} {path} is a directory")
+    if target.exists() and not force:
+        raise InputError(f"{flag} {path} exists; use --force to replace it")
+    if not target.parent.is_dir():
+        raise InputError(f"{flag} {path}: folder {target.parent} does not exist")
+    return target

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "graphkit.cli.colocate",
     "graphkit.cli.devices",
     "graphkit.cli.hotspots",
+    "graphkit.cli.maps",
     "graphkit.cli.audit",
     "graphkit.cli.publish",
     "graphkit.cli.predict",

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, flag_names, open_case, render
+from graphkit.cli._common import audited, console, flag_names, open_case, output_path, render
 from graphkit.errors import InputError
 
 __all__ = ["register"]
@@ -62,19 +62,6 @@ def metres(text: str, *, flag: str) -> float:
 
 def _types(values: list[str] | None) -> tuple[str, ...]:
     return tuple(t.strip() for v in values or () for t in v.split(",") if t.strip())
-
-
-def _target(path: Path, case_dir: Path, *, force: bool, flag: str) -> Path:
-    target = path.resolve()
-    if target == case_dir.resolve() or case_dir.resolve() in target.parents:
-        raise InputError(f"{flag} {path}: files may not be written inside the case directory")
-    if target.is_dir():
-        raise InputError(f"{flag} {path} is a directory")
-    if target.exists() and not force:
-        raise InputError(f"{flag} {path} exists; use --force to replace it")
-    if not target.parent.is_dir():
-        raise InputError(f"{flag} {path}: folder {target.parent} does not exist")
-    return target
 
 
 def hotspots(
@@ -139,7 +126,7 @@ def hotspots(
         settings.windows()
     store = open_case(case_dir)
     targets = {
-        flag: _target(path, case_dir, force=force, flag=flag)
+        flag: output_path(path, case_dir, force=force, flag=flag)
         for flag, path in (("--geojson", geojson), ("--kml", kml))
         if path is not None
     }
