@@ -100,6 +100,9 @@ class CaseFacts:
     hotspots: dict[str, Any] = field(default_factory=dict)
     #: time wheels (graphkit.cdr.activity, local time) of the highest-ranked leaders
     wheels: list[Any] = field(default_factory=list)
+    #: towers and the trails (graphkit.cdr.maps) of the highest-ranked leaders
+    towers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trails: list[Any] = field(default_factory=list)
 
     def has(self, part: str) -> bool:
         return part not in self.missing
@@ -342,6 +345,7 @@ def collect(store: CaseStore) -> CaseFacts:
         )
     hotspots = _hotspots(store, actors)
     wheels = [] if activity.empty else _leader_wheels(store, actors)
+    towers, trails = _leader_trails(store, [w.subject for w in wheels])
     if not hotspots:
         missing["hotspots"] = "`graphkit hotspots` has not run (it needs incidents)"
     return CaseFacts(
@@ -371,7 +375,35 @@ def collect(store: CaseStore) -> CaseFacts:
         missing=missing,
         hotspots=hotspots,
         wheels=wheels,
+        towers=towers,
+        trails=trails,
     )
+
+
+#: leaders whose trails the report maps
+TRAIL_LEADERS = 3
+
+
+def _leader_trails(store: CaseStore, leader_ids: list[str]) -> tuple[pd.DataFrame, list[Any]]:
+    """Towers with positions and the trails of the first leaders, when the case has towers."""
+    from graphkit.cdr.maps import towers, trail
+    from graphkit.people import directory
+
+    with store.connect(read_only=True) as con:
+        if not leader_ids or not store.table_exists(con, "src_towers"):
+            return pd.DataFrame(), []
+    frame = towers(store)
+    if frame.empty:
+        return frame, []
+    people = directory(store)
+    trails = []
+    for actor_id in leader_ids[:TRAIL_LEADERS]:
+        actor = people.get(actor_id)
+        if actor is not None:
+            found = trail(store, actor)
+            if found.records:
+                trails.append(found)
+    return frame, trails
 
 
 #: leaders whose time wheels the report draws

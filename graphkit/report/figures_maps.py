@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from graphkit.hotspots.grid import Grid
+from graphkit.drawing import PALETTE
+from graphkit.hotspots.grid import WGS84, Grid, local_crs, project
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["capture_png", "hotspot_map_svg"]
+__all__ = ["capture_png", "hotspot_map_svg", "trails_map_svg"]
 
 _METHOD_COLOURS = {
     "auto": "#000000",
@@ -185,3 +186,72 @@ def capture_png(curves: dict[str, list[float]], *, title: str) -> bytes:
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     return _save(fig, "png")
+
+
+def trails_map_svg(towers: pd.DataFrame, trails: list[tuple[str, pd.DataFrame]]) -> bytes:
+    """Towers (grey; a tick towards the sector's azimuth where known) and each trail (label,
+    stops with ``lat``, ``lon``, ``records`` in time order) as a line through its stops, circles
+    sized by records; projected to the towers' UTM zone, km axes, a scale bar. SVG bytes."""
+    plt = _plt()
+    km = 1000.0
+    lon = towers["lon"].to_numpy(float)
+    lat = towers["lat"].to_numpy(float)
+    crs = local_crs(lon, lat)
+    tx, ty = (v / km for v in project(lon, lat, src=WGS84, dst=crs))
+    placed = [
+        (
+            label,
+            *(
+                v / km
+                for v in project(
+                    st["lon"].to_numpy(float), st["lat"].to_numpy(float), src=WGS84, dst=crs
+                )
+            ),
+            st,
+        )
+        for label, st in trails
+        if len(st)
+    ]
+    xs = np.concatenate([tx, *(p[1] for p in placed)]) if placed else tx
+    ys = np.concatenate([ty, *(p[2] for p in placed)]) if placed else ty
+    x_lo, x_hi = np.percentile(xs, [0.5, 99.5])
+    y_lo, y_hi = np.percentile(ys, [0.5, 99.5])
+    pad = 0.05 * max(x_hi - x_lo, y_hi - y_lo, 1.0)
+    ex, ey = (x_lo - pad, x_hi + pad), (y_lo - pad, y_hi + pad)
+    width, height = ex[1] - ex[0], ey[1] - ey[0]
+    fig, ax = plt.subplots(figsize=(7.5, max(3.5, 7.5 * height / max(width, 1e-9))))
+    ax.scatter(tx, ty, s=6, color="#aaaaaa", zorder=1, label="cell towers")
+    az = towers["azimuth"].to_numpy(float)
+    has = np.isfinite(az)
+    tick = 0.012 * width
+    rad = np.deg2rad(az[has])  # azimuth: clockwise from north
+    ax.plot(
+        np.vstack([tx[has], tx[has] + tick * np.sin(rad)]),
+        np.vstack([ty[has], ty[has] + tick * np.cos(rad)]),
+        color="#bbbbbb",
+        linewidth=0.6,
+        zorder=1,
+    )
+    for k, (label, x, y, st) in enumerate(placed):
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(x, y, color=colour, linewidth=1.0, alpha=0.55, zorder=2)
+        records = st["records"].to_numpy(float)
+        ax.scatter(
+            x,
+            y,
+            s=10 + 60 * np.sqrt(records / records.max()),
+            facecolors="none",
+            edgecolors=colour,
+            linewidths=1.0,
+            zorder=3,
+            label=label,
+        )
+    ax.legend(loc="upper right", fontsize=7, frameon=True)
+    _scale_bar(ax, ex[0] + 0.05 * width, ey[0] + 0.05 * height, width * km)
+    ax.set_xlim(*ex)
+    ax.set_ylim(*ey)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"easting, km ({crs})")
+    ax.set_ylabel(f"northing, km ({crs})")
+    ax.tick_params(labelsize=7)
+    return _save(fig, "svg")

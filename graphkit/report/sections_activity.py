@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from graphkit.report import figures
+from graphkit.report import figures, figures_maps
 from graphkit.report.blocks import Block, Figure, Para, Section, Table
 from graphkit.report.collect import CaseFacts
 from graphkit.report.sections_hypotheses import MAX_HYPOTHESIS_ROWS
@@ -53,6 +53,40 @@ def _wheels(facts: CaseFacts) -> list[Block]:
             f"Time wheels of the {len(grids)} highest-ranked leaders (records with one of their "
             f"phones at either end, {zone}): rows Monday to Sunday, columns hours. "
             "`graphkit show CASE activity` lists every actor's.",
+        ),
+        Para("; ".join(lines) + "."),
+        *_trails(facts),
+    ]
+
+
+def _trails(facts: CaseFacts) -> list[Block]:
+    """The map of the first leaders' trails over the towers, and what each trail holds."""
+    if not facts.trails:
+        return []
+    drawn = []
+    lines = []
+    for t in facts.trails:
+        a = t.actor
+        label = f"{a.name} ({', '.join(a.phones[:2])})" if a.named else a.name
+        drawn.append((label, t.stops))
+        s = t.summary()
+        line = (
+            f"{label}: {s['records_placed']:,} records at {s['towers']} towers in "
+            f"{s['stops']:,} stops, most at {s['most_used_tower']} ({s['most_used_records']:,})"
+        )
+        if t.unplaced:
+            line += f"; {t.unplaced:,} on cells without a tower position"
+        lines.append(line)
+    return [
+        Figure(
+            "leader_trails",
+            figures_maps.trails_map_svg(facts.towers, drawn),
+            f"Where the phones of the {len(drawn)} highest-ranked leaders made calls: the towers "
+            "they used (grey: every tower, a tick towards its sector), joined in time order, "
+            "circles sized by records. A tower serves an area up to kilometres across: this "
+            "shows masts, not streets. `graphkit map CASE --actor NAME --kml FILE` for Google "
+            "Earth.",
+            kind="svg",
         ),
         Para("; ".join(lines) + "."),
     ]

@@ -1,5 +1,6 @@
-"""The report's time wheels: the highest-ranked leaders, by name and phones, in the case's local
-time, each the same counts `graphkit show CASE activity` gives, on one labelled scale."""
+"""The report's time wheels and trails: the highest-ranked leaders, by name and phones, in the
+case's local time (the counts `graphkit show CASE activity` gives, on one labelled scale) and
+on a map of the towers (the trails `graphkit map` gives)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from graphkit.cdr.activity import activity_matrix
-from graphkit.report.collect import WHEEL_LEADERS, collect
+from graphkit.cdr.maps import trail
+from graphkit.report.collect import TRAIL_LEADERS, WHEEL_LEADERS, collect
 from graphkit.report.stage import write_report
 from graphkit.store import CaseStore
 
@@ -37,3 +39,22 @@ def test_report_names_each_wheel_and_its_scale(report_case: CaseStore, tmp_path:
         summary = wheel.summary()
         assert f"{summary['events']:,} records, busiest {summary['peak']}" in html
     assert facts.wheels[0].timezone in html
+
+
+def test_trails_map_the_first_leaders_over_the_towers(
+    report_case: CaseStore, tmp_path: Path
+) -> None:
+    facts = collect(report_case)
+    assert 0 < len(facts.trails) <= TRAIL_LEADERS
+    wheel_order = [w.subject for w in facts.wheels]
+    shown = [t.actor.actor_id for t in facts.trails]
+    assert shown == [a for a in wheel_order[:TRAIL_LEADERS] if a in shown]
+    for t in facts.trails:
+        again = trail(report_case, t.actor)
+        assert again.stops.equals(t.stops) and t.records > 0
+    assert set(facts.towers["cell_id"]) >= {c for t in facts.trails for c in t.stops["cell_id"]}
+    html = write_report(report_case, out=tmp_path / "r.html").path.read_text(encoding="utf-8")
+    assert f"Where the phones of the {len(facts.trails)} highest-ranked leaders" in html
+    for t in facts.trails:
+        s = t.summary()
+        assert f"{s['records_placed']:,} records at {s['towers']} towers" in html
