@@ -34,10 +34,16 @@ def _pair_row(r: dict[str, Any]) -> dict[str, Any]:
         "occasions": r["occasions"],
         "expected": r["expected"],
         "q_value": r["q_value"],
-        "first": r["first"],
-        "last": r["last"],
+        "first (UTC)": _minute(r["first"]),
+        "last (UTC)": _minute(r["last"]),
         "explanation": r["explanation"],
     }
+
+
+def _minute(value: Any) -> str:
+    """A time to the minute for the table (JSON keeps the full value)."""
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:16].replace("T", " ")
 
 
 def colocate(
@@ -62,6 +68,9 @@ def colocate(
     fdr: Annotated[
         float, typer.Option("--fdr", help="False discovery rate of the reported pairs.")
     ] = _DEFAULT.fdr,
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Rows shown in the tables (0: all).")
+    ] = 25,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Pairs and groups of phones seen on the same (or nearby) cells at the same time,
@@ -102,12 +111,20 @@ def colocate(
         f"{min_times} times or more; {summary['groups']} groups of three or more; stored as "
         "CO_LOCATED_WITH hypotheses"
     )
+    pairs = found.pairs[:limit] if limit else found.pairs
     render(
-        [_pair_row(r) for r in found.pairs],
+        [_pair_row(r) for r in pairs],
         json_output=False,
         title="phones repeatedly together at unusual places",
+        not_shown=len(found.pairs) - len(pairs),
     )
-    render(found.groups, json_output=False, title="groups (pairs joined, three phones or more)")
+    groups = found.groups[:limit] if limit else found.groups
+    render(
+        groups,
+        json_output=False,
+        title="groups (pairs joined, three phones or more)",
+        not_shown=len(found.groups) - len(groups),
+    )
 
 
 def register(app: typer.Typer) -> None:

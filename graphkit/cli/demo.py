@@ -161,6 +161,8 @@ def demo(
     """
     from graphkit.cli.analyze import analyze
     from graphkit.cli.build import build
+    from graphkit.cli.colocate import colocate
+    from graphkit.cli.devices import devices
     from graphkit.cli.evaluate import evaluate
     from graphkit.cli.ingest import run
     from graphkit.cli.predict import predict_links
@@ -171,25 +173,28 @@ def demo(
     started = time.perf_counter()
     _fresh(out_dir)
     sim, case = out_dir / "sim", out_dir / "case"
-    _stage("1/9 simulate an investigation")
-    simulate(sim, seed=seed, people=people, days=days)
-    _stage("2/9 ingest every source (graphkit run)")
+    _stage("1/10 simulate an investigation")
+    simulate(sim, seed=seed, people=people, days=days, meetings=True, devices=True)
+    _stage("2/10 ingest every source (graphkit run)")
     run(sim / "case.toml", case_dir=case)
-    _stage("3/9 resolve persons (Splink)")
+    _stage("3/10 resolve persons (Splink)")
     resolve(case, seed=seed)
-    _stage("4/9 build the knowledge graph and the actor graph")
+    _stage("4/10 build the knowledge graph and the actor graph")
     build(case)
-    _stage("5/9 analyse: communities, centrality, hierarchy, brokers, blackouts, hand-offs")
+    _stage("5/10 analyse: communities, centrality, hierarchy, brokers, blackouts, hand-offs")
     analyze(case, seed=seed)
-    _stage("6/9 predict hidden links (GNN, or the better heuristic)")
+    _stage("6/10 CDR tool-kit: who met (co-location), SIM and handset swaps, cloned SIMs")
+    colocate(case, limit=5)
+    devices(case, limit=5)
+    _stage("7/10 predict hidden links (GNN, or the better heuristic)")
     predict_links(case, top=20, seed=seed)
-    _stage("7/9 where next: a hotspot forecast from simulated burglaries in the same city")
+    _stage("8/10 where next: a hotspot forecast from simulated burglaries in the same city")
     _hotspots(out_dir, case, seed=seed, days=days)
     _stage("findings (each with its explanation; hypotheses are not facts)")
     _findings(case)
-    _stage("8/9 score every stage against the simulated truth")
+    _stage("9/10 score every stage against the simulated truth")
     evaluate(case, truth=sim / "truth")
-    _stage("9/9 report")
+    _stage("10/10 report")
     report_path = out_dir / "report.html"
     report(case, out=report_path, seed=seed)
     console.print(

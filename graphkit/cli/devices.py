@@ -24,6 +24,9 @@ _COLUMNS = ["id", "check", "phone", "score", "explanation"]
 
 def devices(
     case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
+    limit: Annotated[
+        int, typer.Option("--limit", min=0, help="Rows shown in the tables (0: all).")
+    ] = 25,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     every: Annotated[
         bool, typer.Option("--all", help="Show every candidate, not only the reported ones.")
@@ -83,11 +86,13 @@ def devices(
     )
     if counts:
         console.print(counts, highlight=False)
+    shown = rows[:limit] if limit else rows
     render(
-        rows,
+        shown,
         json_output=False,
         title="device swaps and clones" + (" (every candidate)" if every else ""),
         columns=_COLUMNS,
+        not_shown=len(rows) - len(shown),
     )
 
 

@@ -29,6 +29,14 @@ def simulate(
             "--meetings", help="Plant repeated meetings of group members (truth/meetings.csv)."
         ),
     ] = False,
+    devices: Annotated[
+        bool,
+        typer.Option(
+            "--devices",
+            help="Plant extra SIM and handset swaps and a cloned SIM (truth/swaps.csv, "
+            "truth/clones.csv).",
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option(help="Replace sources/, mappings/ and truth/ if OUT_DIR has them.")
     ] = False,
@@ -44,7 +52,13 @@ def simulate(
     from graphkit.simulate import simulate as run_simulation
 
     spec = SimulationSpec(
-        seed=seed, people=people, days=days, groups=groups, scale=scale, meetings=meetings
+        seed=seed,
+        people=people,
+        days=days,
+        groups=groups,
+        scale=scale,
+        meetings=meetings,
+        devices=devices,
     )
     with progress() as bar:
         task = bar.add_task("simulating days", total=days)

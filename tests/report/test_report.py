@@ -208,8 +208,9 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
             "SELECT count(*) FROM analytics_community WHERE hierarchy_stated AND size > 1"
         ).fetchone()[0]
     assert sum("hierarchy" in link for link in links) == min(stated, MAX_COMMUNITY_CARDS)
-    for link in links:
-        assert (tmp_path / link).read_bytes()[:4] == b"\x89PNG"
+    for link in links:  # pictures are PNG, maps SVG, each named for what it is
+        head = (tmp_path / link).read_bytes()[:1024]
+        assert head[:4] == b"\x89PNG" if link.endswith(".png") else b"<svg" in head, link
     for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):
         assert heading in text
     assert "> **HYPOTHESIS: Hand-offs" in text
