@@ -218,6 +218,19 @@ def _hypotheses(con, msisdn, actor, ids) -> None:  # type: ignore[no-untyped-def
         "NULL, NULL)",
         [msisdn["N14"], msisdn["N22"], evidence],
     )
+    # what `graphkit colocate` and `graphkit devices` store, so the Browser queries have rows
+    met = json.dumps({"occasions": 3, "expected": 0.02, "q_value": 1e-6})
+    con.execute(
+        "INSERT INTO rel_co_located_with VALUES (?, ?, 0.98, 0.5, 'colocate-v1', ?, "
+        "'hypothesis', NULL, NULL)",
+        [*sorted([msisdn["N14"], msisdn["N22"]]), met],
+    )
+    moved = json.dumps({"records_before": 30, "records_after": 12})
+    con.execute(
+        "INSERT INTO rel_moved_to_handset SELECT caller, max(imei), 0.99, 0.75, 'devices-v1', "
+        "?, 'hypothesis', NULL, NULL FROM src_cdr WHERE caller = ? GROUP BY caller",
+        [moved, msisdn["N14"]],
+    )
     pairs = [(actor[ids[i]], actor[ids[i + 40]]) for i in range(0, 12, 3)]
     for i, (a, b) in enumerate(pairs):
         con.execute(

@@ -263,3 +263,31 @@ def test_schema_is_in_place(server, case_db, case_ids) -> None:
         r["name"] for r in server.run("SHOW INDEXES YIELD name", {}, {}, write=False).records
     }
     assert {f"{r.type.lower()}_run" for r in RELATIONSHIPS} <= indexes
+
+
+def test_browser_hypothesis_queries_match_the_case(server, case_db, case_ids) -> None:
+    """meetings and device_swaps give in Neo4j what colocate and devices stored in the case."""
+    case_id = _new_case(case_ids)
+    _publish(case_db, server, case_id)
+    queries = {q.name: q for q in list_queries()}
+    con = duckdb.connect(str(case_db), read_only=True)
+    stored_met = con.execute("SELECT src, dst, score FROM rel_co_located_with").fetchall()
+    stored_moved = con.execute("SELECT src, dst, score FROM rel_moved_to_handset").fetchall()
+    con.close()
+    meta = {"case": case_id, "actor": "pytest"}
+    met = run_query(
+        server,
+        queries["meetings"],
+        bind_parameters(queries["meetings"], {}, case_id=case_id),
+        metadata=meta,
+    )
+    assert sorted((r["phone_a"], r["phone_b"], r["score"]) for r in met) == sorted(stored_met)
+    swaps = run_query(
+        server,
+        queries["device_swaps"],
+        bind_parameters(queries["device_swaps"], {}, case_id=case_id),
+        metadata=meta,
+    )
+    assert sorted(
+        (r["phone"], r["imei"], r["score"]) for r in swaps if r["kind"] == "MOVED_TO_HANDSET"
+    ) == sorted(stored_moved)
