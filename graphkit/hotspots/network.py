@@ -1,7 +1,8 @@
 """Where the network meets the map: the grid cells where a set of actors' phones were active.
 
 A call record places its caller's phone at the cell tower it used (``src_cdr.cell_id`` ->
-``src_towers`` latitude/longitude); the tower is binned into the forecast grid. A tower
+``src_towers`` latitude/longitude; rows flagged as exact duplicates at ingest left out); the
+tower is binned into the forecast grid. A tower
 position is where the mast stands, not where the phone was: a phone a few kilometres away
 can use it, so the cells are a coarse footprint, not a track.
 """
@@ -51,6 +52,7 @@ def phone_footprint(
             SELECT t.lon, t.lat, count(*) AS records
             FROM src_cdr c JOIN phones p ON c.caller = p.phone
             JOIN towers t ON t.cell_id = c.cell_id
+            WHERE NOT coalesce(c.is_duplicate, false)
             GROUP BY t.lon, t.lat
             """,
             {"ids": actor_ids},

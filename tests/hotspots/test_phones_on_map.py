@@ -43,7 +43,8 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _records_by(store: CaseStore, community: str) -> int:
-    """Call records made by the community's phones on a cell with a tower position."""
+    """Call records made by the community's phones on a cell with a tower position
+    (duplicate rows left out)."""
     with store.connect(read_only=True) as con:
         row = con.execute(
             """
@@ -51,6 +52,7 @@ def _records_by(store: CaseStore, community: str) -> int:
             WHERE c.caller IN (SELECT unnest(a.phones) FROM actor a JOIN analytics_actor m
                                USING (actor_id) WHERE CAST(m.community AS VARCHAR) IN (?, ?))
               AND c.cell_id IN (SELECT cell_id FROM src_towers WHERE lat IS NOT NULL)
+              AND NOT c.is_duplicate
             """,
             [community.removeprefix("C"), community],
         ).fetchone()
