@@ -50,8 +50,9 @@ def _wheels(facts: CaseFacts) -> list[Block]:
         Figure(
             "leader_wheels",
             figures.heatmaps_png(grids, zone=zone),
-            f"Time wheels of the {len(grids)} highest-ranked leaders (records with one of their "
-            f"phones at either end, {zone}): rows Monday to Sunday, columns hours. "
+            f"Time wheels of the {len(grids)} actors ranked highest by leadership score (records "
+            f"with one of their phones at either end, {zone}): rows Monday to Sunday, columns "
+            "hours. "
             "`graphkit show CASE activity` lists every actor's.",
         ),
         Para("; ".join(lines) + "."),
@@ -81,7 +82,8 @@ def _trails(facts: CaseFacts) -> list[Block]:
         Figure(
             "leader_trails",
             figures_maps.trails_map_svg(facts.towers, drawn),
-            f"Where the phones of the {len(drawn)} highest-ranked leaders made calls: the towers "
+            f"Where the phones of the {len(drawn)} actors ranked highest by leadership score made "
+            "calls: the towers "
             "they used (grey: every tower, a tick towards its sector), joined in time order, "
             "circles sized by records. A tower serves an area up to kilometres across: this "
             "shows masts, not streets. `graphkit map CASE --actor NAME --kml FILE` for Google "

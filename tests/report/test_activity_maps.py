@@ -34,7 +34,9 @@ def test_wheels_are_the_top_leaders_with_records(report_case: CaseStore) -> None
 def test_report_names_each_wheel_and_its_scale(report_case: CaseStore, tmp_path: Path) -> None:
     html = write_report(report_case, out=tmp_path / "r.html").path.read_text(encoding="utf-8")
     facts = collect(report_case)
-    assert f"Time wheels of the {len(facts.wheels)} highest-ranked leaders" in html
+    assert (
+        f"Time wheels of the {len(facts.wheels)} actors ranked highest by leadership score" in html
+    )
     for wheel in facts.wheels:
         summary = wheel.summary()
         assert f"{summary['events']:,} records, busiest {summary['peak']}" in html
@@ -54,7 +56,10 @@ def test_trails_map_the_first_leaders_over_the_towers(
         assert again.stops.equals(t.stops) and t.records > 0
     assert set(facts.towers["cell_id"]) >= {c for t in facts.trails for c in t.stops["cell_id"]}
     html = write_report(report_case, out=tmp_path / "r.html").path.read_text(encoding="utf-8")
-    assert f"Where the phones of the {len(facts.trails)} highest-ranked leaders" in html
+    assert (
+        f"Where the phones of the {len(facts.trails)} actors ranked highest by leadership score"
+        in html
+    )
     for t in facts.trails:
         s = t.summary()
         assert f"{s['records_placed']:,} records at {s['towers']} towers" in html
