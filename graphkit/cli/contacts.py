@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from graphkit.cli._common import audited, open_case, render
+from graphkit.cli._common import audited, console, open_case, render
 
 __all__ = ["register"]
 
@@ -160,6 +161,16 @@ def connect(
         json_output=False,
         title="pairs of targets",
     )
+    if net.ties:
+        ids = ",".join(str(a["actor_id"]) for a in net.actors)
+        console.print(
+            "To hand this network on (its actors and every observed tie among them), e.g. to "
+            f"Gephi:\n  graphkit export {shlex.quote(str(case_dir))} --format gexf --out "
+            f"network.gexf --actors {shlex.quote(ids)} --hops 0 --purpose PURPOSE "
+            "--recipient RECIPIENT",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shlex
 from collections import defaultdict
 from datetime import datetime
 from itertools import combinations
@@ -249,3 +250,33 @@ def test_commands_print_tables_and_json_and_audit(cdr_case: CaseStore, cli: type
     assert isinstance(r.exception, InputError)
     r = runner.invoke(cli, ["connect", case, *targets, "--max-steps", "0"])
     assert r.exit_code == 2
+
+
+def test_connect_says_how_to_export_exactly_its_network(
+    cdr_case: CaseStore, tmp_path: Path
+) -> None:
+    """The export line connect prints names the network's actors, with no widening: run as
+    printed, it writes those actors and no others."""
+    from tests.cli.test_cli import gk
+
+    targets = _busiest(cdr_case, 3)
+    net = connecting_network(cdr_case, targets, max_steps=2)
+    assert net.ties
+    r = gk("connect", cdr_case.path, *targets, "--max-steps", "2")
+    assert r.returncode == 0, r.stderr
+    line = r.stdout.strip().splitlines()[-1].strip()
+    args = shlex.split(line)
+    assert args[:2] == ["graphkit", "export"] and "--hops" in args
+    assert args[args.index("--hops") + 1] == "0"
+    ids = args[args.index("--actors") + 1].split(",")
+    assert sorted(ids) == sorted(a["actor_id"] for a in net.actors)
+    out = tmp_path / "network.json"
+    args[args.index("--out") + 1] = str(out)
+    args[args.index("--format") + 1] = "json"
+    args[args.index("--purpose") + 1] = "test"
+    args[args.index("--recipient") + 1] = "test"
+    r = gk(*args[1:])
+    assert r.returncode == 0, r.stderr
+    exported = json.loads(out.read_text())
+    nodes = exported["elements"]["nodes"]
+    assert sorted(n["data"]["id"] for n in nodes) == sorted(ids)
