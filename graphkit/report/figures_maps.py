@@ -69,6 +69,21 @@ def _scale_bar(ax: Any, x0: float, y0: float, width_m: float) -> None:
     )
 
 
+def _finish_map(
+    fig: Figure, ax: Any, ex: tuple[float, float], ey: tuple[float, float], crs: str
+) -> bytes:
+    """Scale bar, extent, equal aspect and km axes named by their CRS; the map as SVG."""
+    width, height = ex[1] - ex[0], ey[1] - ey[0]
+    _scale_bar(ax, ex[0] + 0.05 * width, ey[0] + 0.05 * height, width * 1000.0)
+    ax.set_xlim(*ex)
+    ax.set_ylim(*ey)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"easting, km ({crs})")
+    ax.set_ylabel(f"northing, km ({crs})")
+    ax.tick_params(labelsize=7)
+    return _save(fig, "svg")
+
+
 def _label_groups(top: pd.DataFrame, near_km: float) -> dict[tuple[float, float], list[int]]:
     """Rank numbers gathered by place: a rank within ``near_km`` of an earlier one joins its
     label ("1, 2"), so no two labels overlap."""
@@ -152,14 +167,7 @@ def hotspot_map_svg(
                 label=f"calls by the phones of {overlay_label}",
             )
             ax.legend(loc="upper right", fontsize=7, frameon=True)
-    _scale_bar(ax, ex[0] + 0.05 * width, ey[0] + 0.05 * height, width * km)
-    ax.set_xlim(*ex)
-    ax.set_ylim(*ey)
-    ax.set_aspect("equal")
-    ax.set_xlabel(f"easting, km ({grid.crs})")
-    ax.set_ylabel(f"northing, km ({grid.crs})")
-    ax.tick_params(labelsize=7)
-    return _save(fig, "svg")
+    return _finish_map(fig, ax, ex, ey, grid.crs)
 
 
 def capture_png(curves: dict[str, list[float]], *, title: str) -> bytes:
@@ -247,11 +255,4 @@ def trails_map_svg(towers: pd.DataFrame, trails: list[tuple[str, pd.DataFrame]])
             label=label,
         )
     ax.legend(loc="upper right", fontsize=7, frameon=True)
-    _scale_bar(ax, ex[0] + 0.05 * width, ey[0] + 0.05 * height, width * km)
-    ax.set_xlim(*ex)
-    ax.set_ylim(*ey)
-    ax.set_aspect("equal")
-    ax.set_xlabel(f"easting, km ({crs})")
-    ax.set_ylabel(f"northing, km ({crs})")
-    ax.tick_params(labelsize=7)
-    return _save(fig, "svg")
+    return _finish_map(fig, ax, ex, ey, crs)
