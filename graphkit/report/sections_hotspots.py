@@ -48,11 +48,14 @@ def _curve(summary: dict[str, Any]) -> list[Block]:
     if window:
         pais = detail.get("backtest_pai_5", {})
         ranked = ", ".join(f"{m} {fmt(v)}" for m, v in sorted(pais.items(), key=lambda i: -i[1]))
+        rounds = int(detail.get("backtest_rounds", 1))
+        before = f" and the {rounds - 1} windows of that length before it" if rounds > 1 else ""
         blocks.append(
             Para(
                 f"How auto chose: each method forecast {window['forecast']} from "
-                f"{window['train']} (inside the training window); PAI at 5 % of the area: "
-                f"{ranked}. The highest was used for the forecast."
+                f"{window['train']}{before} (inside the training window); "
+                f"{'mean ' if rounds > 1 else ''}PAI at 5 % of the area: {ranked}. The highest "
+                "was used for the forecast."
             )
         )
     caption = "Capture curve: share of incidents caught against share of the area flagged"

@@ -122,9 +122,10 @@ def test_near_repeat_default_beats_kde(near_repeat: dict, seed: int) -> None:
 
 
 def test_near_repeat_default_gain_over_kde(near_repeat: dict) -> None:
-    """Over the five seeds, auto's PAI at 5 % is on average at least 1.2x KDE's."""
+    """Over the five seeds, auto's PAI at 5 % is on average at least 1.25x KDE's (1.34x
+    measured with three back-test windows; the true intensity itself is 1.39x)."""
     ratios = [r["auto"] / r["kde"] for r in near_repeat.values()]
-    assert float(np.mean(ratios)) >= 1.2
+    assert float(np.mean(ratios)) >= 1.25
 
 
 def test_near_repeat_default_takes_most_of_the_possible_gain(near_repeat: dict) -> None:
