@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from graphkit.ingest import ingest_file
@@ -123,6 +123,9 @@ def test_constant_identifier_goes_through_the_lookup(tmp_path: Path) -> None:
 @given(st.binary(max_size=300), st.integers(1, 7))
 def test_hash_and_count_lines_match_an_oracle(data: bytes, chunk_log2: int) -> None:
     data = data.replace(b"a", b"\r").replace(b"b", b"\n")  # plenty of line endings
+    # gzip's magic number makes a file gzip: its lines are counted in the text, and a damaged
+    # one is refused (tests/hotspots/test_ingest_incidents.py)
+    assume(not data.startswith(b"\x1f\x8b"))
     endings = len(re.findall(rb"\r\n|\r|\n", data))
     expected = endings + (1 if data and not data.endswith((b"\r", b"\n")) else 0)
     with tempfile.TemporaryDirectory() as tmp:
