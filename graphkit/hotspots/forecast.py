@@ -200,7 +200,7 @@ def forecast(
         rounds = min(rounds, len(next(iter(per.values()), [])))
         chosen = max(scores, key=lambda m: (scores[m], -candidates.index(m)))
         reason = f"highest PAI at 5 % forecasting {last.label()} from {early.label()}" + (
-            f" (mean of {rounds} back-tests, each window shifted back by the forecast's length)"
+            f"; mean of {rounds} back-tests, each shifted back by the forecast's length"
             if rounds > 1
             else ""
         )
