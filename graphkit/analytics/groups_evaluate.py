@@ -215,8 +215,7 @@ def evaluate_groups(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     columns = [
         "group",
         "members",
-        "boss_name",
-        "boss",
+        "boss",  # shown as "Name (id)" from boss_name
         "community",
         "boss_rank_in_community",
         "community_size",
