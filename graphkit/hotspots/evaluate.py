@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphkit.errors import InputError
 from graphkit.hotspots.forecast import applicable_methods, forecast
+from graphkit.hotspots.grid import FloatArray, Grid
 from graphkit.hotspots.methods import METHODS
 from graphkit.hotspots.scoring import capture_curve, score
 from graphkit.hotspots.stage import Settings, load_incidents, study_area
@@ -25,7 +27,7 @@ from graphkit.hotspots.windows import Window
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["DEFAULT_METHOD", "evaluate_hotspots"]
+__all__ = ["DEFAULT_METHOD", "evaluate_hotspots", "score_reference"]
 
 log = logging.getLogger(__name__)
 
@@ -123,3 +125,27 @@ def _note(means: dict[str, dict[str, float]]) -> str:
         f"auto falls short of the better baseline ({best}) at 5 % of the area: PAI {ours:.3g} "
         f"vs {theirs:.3g}"
     )
+
+
+def score_reference(
+    store: CaseStore,
+    settings: Settings,
+    surface: Callable[[Grid, Window], FloatArray],
+    *,
+    windows: int = 5,
+) -> list[dict[str, float]]:
+    """Scores, on the windows and study areas :func:`evaluate_hotspots` uses, of a surface that
+    comes from outside the methods (``surface(grid, forecast_window)``: expected incidents per
+    cell, such as a simulator's true intensity): what a perfect ranking would reach."""
+    train, target = settings.windows()
+    data = load_incidents(store, settings)
+    out = []
+    for k in range(windows):
+        tr, tg = _rolled(train, target, k)
+        area = study_area(
+            data.grid, data.all.between(tr.start, tr.end).cell, settings.area_buffer_cells
+        )
+        observed = data.grid.histogram(data.chosen.between(tg.start, tg.end).cell).ravel()
+        risk = np.asarray(surface(data.grid, tg)).ravel()
+        out.append(score(risk[area], observed[area], total=float(observed.sum())))
+    return out

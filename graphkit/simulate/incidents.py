@@ -29,6 +29,7 @@ __all__ = [
     "IncidentSpec",
     "SimulatedIncidents",
     "expected_counts",
+    "expected_in",
     "simulate_incidents",
     "write_incidents",
 ]
@@ -185,6 +186,21 @@ def expected_counts(
         ty = _interval_mass(y0, cell_m, ny, sim.y[past][live], sd)
         out += np.einsum("k,ky,kx->yx", mass[live], ty, tx)
     return out
+
+
+def expected_in(sim: SimulatedIncidents, grid: Any, start: float, end: float) -> Any:
+    """:func:`expected_counts` on ``grid`` (anything with ``x0``, ``y0``, ``cell_m``, ``nx``,
+    ``ny`` in this simulator's metres) for ``[start, end)`` in days since 1970-01-01."""
+    return expected_counts(
+        sim,
+        x0=grid.x0,
+        y0=grid.y0,
+        cell_m=grid.cell_m,
+        nx=grid.nx,
+        ny=grid.ny,
+        start_day=start - sim.start_days,
+        end_day=end - sim.start_days,
+    )
 
 
 def write_incidents(sim: SimulatedIncidents, out_dir: Path) -> dict[str, Path]:

@@ -8,18 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graphkit.hotspots.evaluate import evaluate_hotspots
+from graphkit.hotspots.evaluate import evaluate_hotspots, score_reference
 from graphkit.hotspots.forecast import forecast
-from graphkit.hotspots.grid import Grid
-from graphkit.hotspots.scoring import score
 from graphkit.hotspots.stage import Settings, load_incidents, study_area
-from graphkit.hotspots.windows import Window
 from graphkit.ingest import ingest_file
 from graphkit.simulate.incidents import (
     INCIDENT_CRS,
     IncidentSpec,
     SimulatedIncidents,
-    expected_counts,
+    expected_in,
     simulate_incidents,
     write_incidents,
 )
@@ -52,31 +49,11 @@ def _simulated_case(tmp_path: Path, seed: int) -> tuple[CaseStore, SimulatedInci
 def _oracle_pai5(store: CaseStore, sim: SimulatedIncidents, windows: int) -> list[float]:
     """PAI at 5 % of the true expected counts (the best any forecast can rank), per window."""
     settings = Settings(**SIM)
-    train0, target0 = settings.windows()
-    data = load_incidents(store, settings)
-    grid = data.grid
-    assert grid.crs == INCIDENT_CRS  # the simulator's metres are the grid's
-    out = []
-    for k in range(windows):
-        train, target = train0.shifted(-k * target0.days), target0.shifted(-k * target0.days)
-        area = study_area(grid, data.all.between(train.start, train.end).cell, 1)
-        observed = grid.histogram(data.chosen.between(target.start, target.end).cell).ravel()
-        truth = _truth(sim, grid, target)
-        out.append(score(truth[area], observed[area], total=observed.sum())["pai_5"])
-    return out
-
-
-def _truth(sim: SimulatedIncidents, grid: Grid, target: Window) -> np.ndarray:
-    return expected_counts(
-        sim,
-        x0=grid.x0,
-        y0=grid.y0,
-        cell_m=grid.cell_m,
-        nx=grid.nx,
-        ny=grid.ny,
-        start_day=target.start - sim.start_days,
-        end_day=target.end - sim.start_days,
-    ).ravel()
+    assert load_incidents(store, settings).grid.crs == INCIDENT_CRS  # the simulator's metres
+    scores = score_reference(
+        store, settings, lambda grid, w: expected_in(sim, grid, w.start, w.end), windows=windows
+    )
+    return [s["pai_5"] for s in scores]
 
 
 SEEDS = (11, 12, 13, 14, 15)
@@ -101,7 +78,7 @@ def near_repeat(tmp_path_factory: pytest.TempPathFactory) -> dict[int, dict[str,
         train, target = settings.windows()
         data = load_incidents(store, settings)
         area = study_area(data.grid, data.all.between(train.start, train.end).cell, 1)
-        truth = _truth(sim, data.grid, target)[area]
+        truth = expected_in(sim, data.grid, target.start, target.end).ravel()[area]
         for name in ("auto", "kde"):
             made = forecast(
                 name, data.chosen, data.grid, train, target, settings.options(), area=area
