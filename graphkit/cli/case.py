@@ -82,6 +82,20 @@ _STAGE_FACTS: dict[str, tuple[tuple[str, ...], str]] = {
         ("leaders", "brokers"),
         "survive other ER thresholds: leaders {leaders}, brokers {brokers}",
     ),
+    "colocate": (
+        ("reported", "tested", "groups"),
+        "{reported:,} pairs together at unusual places (of {tested:,} tested), {groups:,} groups",
+    ),
+    "devices": (
+        ("sim_moved_reported", "sim_changed_reported", "clones_reported"),
+        "SIM moved to another handset {sim_moved_reported:,}, handset took another SIM "
+        "{sim_changed_reported:,}, cloned or shared numbers {clones_reported:,} (hypotheses)",
+    ),
+    "hotspots": (
+        ("forecast", "train", "incidents_trained_on", "area_cells"),
+        "forecast {forecast} from {train}: {incidents_trained_on:,} incidents, "
+        "{area_cells:,} cells",
+    ),
 }
 _FALLBACK_FACTS = 3
 
@@ -96,6 +110,9 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
     survivors = summary.get("survivors")
     if isinstance(survivors, dict):
         flat.update({k: v for k, v in survivors.items() if k not in flat})
+    for name, part in summary.items():  # devices: {check: {reported, candidates}}
+        if isinstance(part, dict) and "reported" in part:
+            flat.setdefault(f"{name}_reported", part["reported"])
     return flat
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from graphkit.cdr.colocate import ColocateSettings
-from graphkit.cli._common import audited, console, flag_names, open_case, render
+from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
 
 __all__ = ["register"]
 
@@ -94,7 +94,8 @@ def colocate(
             distance_m=distance_m,
             fdr=fdr,
         )
-    with audited(store, command="colocate", operation="combination"):
+    with audited(store, command="colocate", operation="combination"), progress() as bar:
+        bar.add_task("finding phones seen together", total=None)
         found = colocate(store, settings)
     if json_output:
         out = {

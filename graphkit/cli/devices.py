@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from graphkit.cli._common import audited, console, flag_names, open_case, render
+from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
 
 __all__ = ["register"]
 
@@ -68,7 +68,8 @@ def devices(
             clone_threshold=clone_threshold,
         )
     store = open_case(case_dir)
-    with audited(store, command="devices", operation="combination") as entry:
+    with audited(store, command="devices", operation="combination") as entry, progress() as bar:
+        bar.add_task("checking SIMs and handsets", total=None)
         findings = detect_devices(store, settings)
         summary = store_devices(store, findings)
         entry.detail["summary"] = summary

@@ -12,7 +12,15 @@ from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, flag_names, open_case, output_path, render
+from graphkit.cli._common import (
+    audited,
+    console,
+    flag_names,
+    open_case,
+    output_path,
+    progress,
+    render,
+)
 from graphkit.errors import InputError
 
 __all__ = ["register"]
@@ -130,7 +138,12 @@ def hotspots(
         for flag, path in (("--geojson", geojson), ("--kml", kml))
         if path is not None
     }
-    with audited(store, command="hotspots", operation="combination") as op, flag_names(FLAGS):
+    with (
+        audited(store, command="hotspots", operation="combination") as op,
+        flag_names(FLAGS),
+        progress() as bar,
+    ):
+        bar.add_task("forecasting", total=None)
         summary = run(store, settings)
         with store.connect() as con:
             cells = con.execute(f"SELECT * FROM {CELL_TABLE} ORDER BY rank").df()
@@ -242,7 +255,11 @@ def evaluate_hotspots_command(
         )
         settings.windows()
     store = open_case(case_dir)
-    with audited(store, command="evaluate-hotspots", operation="consultation") as entry:
+    with (
+        audited(store, command="evaluate-hotspots", operation="consultation") as entry,
+        progress() as bar,
+    ):
+        bar.add_task("scoring every method on rolling windows", total=None)
         result = evaluate_hotspots(store, settings, windows=windows)
         entry.detail["windows"] = len(result["windows"])
     if json_output:

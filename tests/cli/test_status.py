@@ -65,3 +65,28 @@ def test_help_paragraphs_reflow_to_the_width(monkeypatch: pytest.MonkeyPatch) ->
         # fills each line to the width
         views = next(x.rstrip() for x in lines if "Views:" in x)
         assert len(views) > width - 20, (width, views)
+
+
+def test_the_tool_kit_stages_read_as_sentences() -> None:
+    """colocate, devices and hotspots summaries (as those stages record them) get their key
+    counts in words, not the first numbers found."""
+    from graphkit.cli.case import stage_line
+
+    devices = {
+        "clones": {"candidates": 33, "reported": 2},
+        "not_checked": {},
+        "sim_changed": {"candidates": 48, "reported": 48},
+        "sim_moved": {"candidates": 32, "reported": 32},
+    }
+    assert stage_line("devices", devices) == (
+        "SIM moved to another handset 32, handset took another SIM 48, cloned or shared "
+        "numbers 2 (hypotheses)"
+    )
+    colocate = {"tested": 68550, "with_occasions": 300, "reported": 57, "groups": 9}
+    assert stage_line("colocate", colocate) == (
+        "57 pairs together at unusual places (of 68,550 tested), 9 groups"
+    )
+    hotspots = {"forecast": "2024-02", "train": "2024-01", "incidents_trained_on": 1549}
+    assert stage_line("hotspots", {**hotspots, "area_cells": 2890}) == (
+        "forecast 2024-02 from 2024-01: 1,549 incidents, 2,890 cells"
+    )
