@@ -98,9 +98,9 @@ class CaseFacts:
     #: the stored hotspot forecast (graphkit.hotspots): summary, settings, cells, grid, and
     #: where the phones of the leading community were active; empty if it has not run
     hotspots: dict[str, Any] = field(default_factory=dict)
-    #: time wheels (graphkit.cdr.activity, local time) of the highest-ranked leaders
+    #: time wheels (graphkit.cdr.activity, local time) of the top actors by leadership score
     wheels: list[Any] = field(default_factory=list)
-    #: towers and the trails (graphkit.cdr.maps) of the highest-ranked leaders
+    #: towers and the trails (graphkit.cdr.maps) of the top actors by leadership score
     towers: pd.DataFrame = field(default_factory=pd.DataFrame)
     trails: list[Any] = field(default_factory=list)
 
@@ -411,7 +411,8 @@ WHEEL_LEADERS = 6
 
 
 def _leader_wheels(store: CaseStore, actors: pd.DataFrame) -> list[Any]:
-    """Time wheels of the highest-ranked leaders with call records (local time)."""
+    """Time wheels of the top actors by leadership score that have call records (local
+    time)."""
     from graphkit.cdr.activity import activity_matrix
 
     if actors.empty or "leadership" not in actors.columns:
@@ -431,7 +432,8 @@ def _leader_wheels(store: CaseStore, actors: pd.DataFrame) -> list[Any]:
 
 def _hotspots(store: CaseStore, actors: pd.DataFrame) -> dict[str, Any]:
     """The stored forecast and, over it, the cells where the phones of the community of the
-    highest-ranked leader made calls (tower positions binned into the forecast grid)."""
+    actor with the highest leadership score made calls (tower positions binned into the
+    forecast grid)."""
     from graphkit.hotspots import CELL_TABLE
     from graphkit.hotspots.grid import Grid
     from graphkit.hotspots.network import phone_activity
@@ -467,7 +469,7 @@ def _hotspots(store: CaseStore, actors: pd.DataFrame) -> dict[str, Any]:
             name = top.get("name") if isinstance(top.get("name"), str) else top["actor_id"]
             out["overlay"] = overlay
             out["overlay_label"] = (
-                f"community {top['community']} ({len(members)} members; its highest-ranked "
-                f"leader {name})"
+                f"community {top['community']} ({len(members)} members, among them {name}, the "
+                "highest leadership score in the case)"
             )
     return out

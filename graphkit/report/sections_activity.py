@@ -32,7 +32,8 @@ def _heatmaps(facts: CaseFacts) -> Figure:
 
 
 def _wheels(facts: CaseFacts) -> list[Block]:
-    """Time wheels of the highest-ranked leaders, by name, in the case's local time."""
+    """Time wheels of the top actors by leadership score, by name, in the case's local
+    time."""
     if not facts.wheels:
         return []
     zone = facts.wheels[0].timezone

@@ -1,6 +1,6 @@
-"""The report's time wheels and trails: the highest-ranked leaders, by name and phones, in the
-case's local time (the counts `graphkit show CASE activity` gives, on one labelled scale) and
-on a map of the towers (the trails `graphkit map` gives)."""
+"""The report's time wheels and trails of the actors ranked highest by leadership score, by
+name and phones: in the case's local time (the counts `graphkit show CASE activity` gives, on
+one labelled scale) and on a map of the towers (the trails `graphkit map` gives)."""
 
 from __future__ import annotations
 
