@@ -123,7 +123,7 @@ def main() -> None:
                         selection=everyone,
                         purpose="bench",
                         recipient="bench",
-                        pseudonymise_ids=p,
+                        pseudonymise=p,
                     )
                 )
                 size = sum(p.stat().st_size for p in result.files)

@@ -67,15 +67,16 @@ _RANKING_COLUMNS = "SELECT actor_id, phones, leadership, betweenness FROM analyt
 
 @dataclass(frozen=True)
 class StageEntry:
-    """A stage of the case: its name and where its ``run`` and ``Settings`` live (imported
-    on first use)."""
+    """A stage of the case: its name, the module holding its ``Settings`` and its ``run``
+    (imported on first use), and what that ``run`` returns."""
 
     name: str
     module: str
-    settings: str
+    settings: str = "Settings"
+    function: str = "run"
 
-    def run(self) -> Callable[..., dict[str, Any]]:
-        fn: Callable[..., dict[str, Any]] = importlib.import_module(self.module).run
+    def run(self) -> Callable[..., Any]:
+        fn: Callable[..., Any] = getattr(importlib.import_module(self.module), self.function)
         return fn
 
     def settings_class(self) -> type[Any]:
@@ -83,23 +84,32 @@ class StageEntry:
         return cls
 
 
-#: every stage that changes a case, in data-flow order (``analyze`` below runs the
-#: measures, signals and sensitivity as one command)
+#: every stage that changes or discloses a case, in data-flow order (``analyze`` below runs
+#: the measures, signals and sensitivity as one command). Each ``run(store, settings)``
+#: returns its summary: a dict recorded in the manifest, or for ingest, report and export the
+#: result object their commands print (counts; the files written with their hashes).
 STAGES: dict[str, StageEntry] = {
     e.name: e
     for e in (
-        StageEntry("resolve", "resolution.stage", "Settings"),
-        StageEntry("build", "graphkit.build", "Settings"),
-        StageEntry("analyze", "graphkit.analytics.stage", "Settings"),
-        StageEntry("signals", "graphkit.signals.stage", "Settings"),
-        StageEntry("predict-links", "gnn.stage", "Settings"),
+        StageEntry("ingest", "graphkit.ingest.stage"),
+        StageEntry("resolve", "resolution.stage"),
+        StageEntry("build", "graphkit.build"),
+        StageEntry("analyze", "graphkit.analytics.stage"),
+        StageEntry("signals", "graphkit.signals.stage"),
+        StageEntry("predict-links", "gnn.stage"),
+        StageEntry("colocate", "graphkit.cdr.colocate", "ColocateSettings", "colocate"),
+        StageEntry("devices", "graphkit.cdr.device_store"),
+        StageEntry("hotspots", "graphkit.hotspots.stage"),
+        StageEntry("report", "graphkit.report.stage"),
+        StageEntry("export", "graphkit.export.stage"),
     )
 }
 
 
-def run_stage(store: CaseStore, name: str, settings: Any, **options: Any) -> dict[str, Any]:
+def run_stage(store: CaseStore, name: str, settings: Any, **options: Any) -> Any:
     """Run stage ``name`` of :data:`STAGES` with its ``settings`` (an instance of its
-    ``Settings``); ``options`` go to its ``run`` (e.g. ``model_path`` for ``resolve``)."""
+    ``Settings``); ``options`` go to its ``run`` (``model_path`` for ``resolve``,
+    ``progress`` for ``ingest``, the acting person ``actor`` for ``report`` and ``export``)."""
     entry = STAGES[name]
     expected = entry.settings_class()
     if not isinstance(settings, expected):

@@ -3,9 +3,10 @@
 Every stage (``ingest``, ``resolve``, ``build``, ``analyze``, ``signals``, ``predict-links``,
 ``report``, ``export``) exposes a ``Settings`` class derived from :class:`StageSettings` and a
 ``run(store, settings) -> summary`` function (see :mod:`graphkit.pipeline`). Defaults live in
-the class and nowhere else. A bad value raises :class:`SettingsError` naming the *field*; the
-CLI translates field names into its flags (:func:`graphkit.cli._common.flag_names`), so library
-errors never name a command-line flag.
+the class and nowhere else. A bad value raises :class:`SettingsError` naming the *field*; a
+problem that names another field puts it in backticks (``exists; set `force` to replace it``).
+The CLI translates field names, backticked ones included, into its flags
+(:func:`graphkit.cli._common.flag_names`), so library errors never name a command-line flag.
 
 Examples
 --------
@@ -33,7 +34,8 @@ __all__ = ["SettingsError", "StageSettings"]
 
 
 class SettingsError(InputError):
-    """A stage setting out of its domain; ``field`` names the setting."""
+    """A stage setting out of its domain; ``field`` names the setting, and ``problem`` puts
+    any other field it names in backticks (see the module docstring)."""
 
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}", field=field)

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from graphkit.cdr.devices import MODEL_VERSION, REL_TYPES, DeviceFindings
+from graphkit.cdr.devices import MODEL_VERSION, REL_TYPES, DeviceFindings, Settings, detect_devices
 from graphkit.model import relationship, relationship_ddl
 from graphkit.store import writes
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["store_devices"]
+__all__ = ["Settings", "run", "store_devices"]
 
 log = logging.getLogger(__name__)
 
@@ -161,3 +161,10 @@ def store_devices(store: CaseStore, findings: DeviceFindings) -> dict[str, Any]:
     store.record_stage("devices", settings=s.to_dict(), summary=summary)
     log.info("device findings stored: %s", summary)
     return summary
+
+
+def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
+    """The devices stage: :func:`~graphkit.cdr.devices.detect_devices` with ``settings``,
+    stored by :func:`store_devices`; returns its summary (``not_checked`` says which checks
+    the case could not support, and why)."""
+    return store_devices(store, detect_devices(store, settings))

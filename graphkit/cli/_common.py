@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
@@ -126,11 +127,15 @@ def audited(
         yield entry
 
 
+#: a field named inside a settings problem: `force`
+_FIELD_REF = re.compile(r"`([a-z_]+)`")
+
+
 @contextlib.contextmanager
 def flag_names(flags: dict[str, str]) -> Iterator[None]:
-    """Name the command's option in a settings error: the library names fields
-    (``n_runs: must be at least 1``), the user typed flags (``--runs: must be at least 1``)."""
-    from graphkit.errors import InputError
+    """Name the command's options in a settings error: the library names fields
+    (``n_runs: must be at least 1``; other fields in backticks, ```force```), the user typed
+    flags (``--runs: must be at least 1``, ``--force``)."""
     from graphkit.settings import SettingsError
 
     try:
@@ -138,7 +143,8 @@ def flag_names(flags: dict[str, str]) -> Iterator[None]:
     except SettingsError as exc:
         if exc.field not in flags:
             raise
-        raise InputError(f"{flags[exc.field]}: {exc.problem}") from exc
+        problem = _FIELD_REF.sub(lambda m: flags.get(m.group(1), m.group(0)), exc.problem)
+        raise InputError(f"{flags[exc.field]}: {problem}") from exc
 
 
 def _jsonable(value: Any) -> Any:
@@ -332,15 +338,10 @@ def progress(*, transient: bool = True) -> Progress:
 
 
 def output_path(path: Path, case_dir: Path, *, force: bool, flag: str) -> Path:
-    """Where a command may write ``path`` (``flag``'s value): outside the case, not a folder,
-    not over an existing file unless ``force``, into a folder that exists."""
-    target = path.resolve()
-    if target == case_dir.resolve() or case_dir.resolve() in target.parents:
-        raise InputError(f"{flag} {path}: files may not be written inside the case directory")
-    if target.is_dir():
-        raise InputError(f"{flag} {path} is a directory")
-    if target.exists() and not force:
-        raise InputError(f"{flag} {path} exists; use --force to replace it")
-    if not target.parent.is_dir():
-        raise InputError(f"{flag} {path}: folder {target.parent} does not exist")
-    return target
+    """Where a command may write ``path`` (``flag``'s value): the export checks
+    (:func:`graphkit.export.files.check_target`: outside the case, no symbolic link on the way,
+    not a folder, not over an existing file unless ``--force``, into a folder that exists)."""
+    from graphkit.export.files import check_target
+
+    with flag_names({"out": flag, "force": "--force"}):
+        return check_target(path, case_dir=case_dir, force=force)

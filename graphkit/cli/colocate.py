@@ -84,7 +84,8 @@ def colocate(
 
     Example: graphkit colocate cases/op-lighthouse --window 15m --min-times 2 --distance-m 0
     """
-    from graphkit.cdr.colocate import colocate, parse_duration
+    from graphkit.cdr.colocate import parse_duration
+    from graphkit.pipeline import run_stage
 
     store = open_case(case_dir)
     with flag_names(FLAGS):
@@ -96,7 +97,7 @@ def colocate(
         )
     with audited(store, command="colocate", operation="combination"), progress() as bar:
         bar.add_task("finding phones seen together", total=None)
-        found = colocate(store, settings)
+        found = run_stage(store, "colocate", settings)
     if json_output:
         out = {
             "settings": settings.to_dict(),

@@ -56,8 +56,8 @@ def devices(
 
     Example: graphkit devices cases/op-lighthouse --max-speed-kmh 200 --json
     """
-    from graphkit.cdr.device_store import store_devices
-    from graphkit.cdr.devices import Settings, detect_devices
+    from graphkit.cdr.devices import Settings
+    from graphkit.pipeline import run_stage
     from graphkit.views import get_view
 
     with flag_names(FLAGS):
@@ -70,15 +70,14 @@ def devices(
     store = open_case(case_dir)
     with audited(store, command="devices", operation="combination") as entry, progress() as bar:
         bar.add_task("checking SIMs and handsets", total=None)
-        findings = detect_devices(store, settings)
-        summary = store_devices(store, findings)
+        summary = run_stage(store, "devices", settings)
         entry.detail["summary"] = summary
     rows = [r for r in get_view("devices")(store) if every or r["reported"]]
     if json_output:
-        out = {"summary": summary, "not_checked": findings.not_checked, "rows": rows}
+        out = {"summary": summary, "not_checked": summary.get("not_checked", {}), "rows": rows}
         sys.stdout.write(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
         return
-    for check, why in findings.not_checked.items():
+    for check, why in summary.get("not_checked", {}).items():
         console.print(f"not checked: {check.replace('_', ' ')}: {why}", highlight=False)
     counts = "; ".join(
         f"{name.replace('_', ' ')}: {s['reported']} reported of {s['candidates']} candidates"

@@ -10,12 +10,31 @@ from typing import Annotated
 import typer
 
 from graphkit.cli import _common
-from graphkit.cli._common import open_case, render
+from graphkit.cli._common import flag_names, open_case, render
 from graphkit.errors import InputError
 
-__all__ = ["parse_time", "register"]
+__all__ = ["FLAGS", "parse_time", "register"]
 
-_FORMATS = ("graphml", "gexf", "json", "csv", "cypher", "anx")
+#: graphkit.export.FORMATS, spelled out so that ``--help`` does not import the exporters
+#: (tests/pipeline/test_stage_shape.py checks they agree)
+FORMATS = ("graphml", "gexf", "json", "csv", "cypher", "anx")
+
+#: the command's option for each field of :class:`graphkit.export.Settings` and its
+#: :class:`~graphkit.export.Selection`
+FLAGS = {
+    "fmt": "--format",
+    "out": "--out",
+    "purpose": "--purpose",
+    "recipient": "--recipient",
+    "pseudonymise": "--pseudonymise",
+    "force": "--force",
+    "actors": "--actors",
+    "hops": "--hops",
+    "community": "--community",
+    "start": "--from",
+    "end": "--to",
+    "include_hypotheses": "--include-hypotheses",
+}
 
 
 def parse_time(text: str | None, *, end: bool) -> datetime | None:
@@ -38,7 +57,7 @@ def export(
     case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
     fmt: Annotated[
         str,
-        typer.Option("--format", "-f", help=f"One of {', '.join(_FORMATS)}.", show_default=False),
+        typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.", show_default=False),
     ],
     out: Annotated[
         Path,
@@ -84,37 +103,38 @@ def export(
     Example: graphkit export cases/op-lighthouse --format graphml --out c3.graphml
     --community C3 --pseudonymise --purpose "joint analysis" --recipient "NCA team 4"
     """
-    from graphkit.export import Selection, export_case
+    from graphkit.export import Selection, Settings
     from graphkit.people import directory
+    from graphkit.pipeline import run_stage
 
-    if fmt not in _FORMATS:
-        raise InputError(f"unknown format {fmt!r}; one of {', '.join(_FORMATS)}")
     queries = tuple(a.strip() for a in (actors or "").split(",") if a.strip())
-    selection = Selection(
-        actors=queries,
-        hops=hops,
-        community=community,
-        start=parse_time(start, end=False),
-        end=parse_time(end, end=True),
-        include_hypotheses=include_hypotheses,
-    )
+    with flag_names(FLAGS):
+        selection = Selection(
+            actors=queries,
+            hops=hops,
+            community=community,
+            start=parse_time(start, end=False),
+            end=parse_time(end, end=True),
+            include_hypotheses=include_hypotheses,
+        )
+        settings = Settings(
+            fmt=fmt,
+            out=out,
+            purpose=purpose,
+            recipient=recipient,
+            selection=selection,
+            pseudonymise=pseudonymise,
+            force=force,
+        )
     store = open_case(case_dir)
     if queries:
         # the manifest and the audit log record the actors found, by id, not what was typed
         people = directory(store)
         found = dict.fromkeys(people.find_one(q).actor_id for q in queries)
         selection = dataclasses.replace(selection, actors=tuple(found))
-    result = export_case(
-        store,
-        fmt=fmt,
-        out=out,
-        selection=selection,
-        purpose=purpose,
-        recipient=recipient,
-        pseudonymise_ids=pseudonymise,
-        force=force,
-        actor=_common.ACTOR["actor"],
-    )
+        settings = dataclasses.replace(settings, selection=selection)
+    with flag_names(FLAGS):
+        result = run_stage(store, "export", settings, actor=_common.ACTOR["actor"])
     rows = [{"file": str(p), "sha256": h} for p, h in result.files.items()]
     rows.append({"file": str(result.manifest), "sha256": "(manifest)"})
     render(

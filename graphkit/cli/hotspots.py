@@ -119,7 +119,8 @@ def hotspots(
     """
     from graphkit.hotspots.geo import cells_geojson, cells_kml
     from graphkit.hotspots.grid import Grid
-    from graphkit.hotspots.stage import CELL_TABLE, Settings, run
+    from graphkit.hotspots.stage import CELL_TABLE, Settings
+    from graphkit.pipeline import run_stage
 
     with flag_names(FLAGS):
         settings = Settings(
@@ -144,7 +145,7 @@ def hotspots(
         progress() as bar,
     ):
         bar.add_task("forecasting", total=None)
-        summary = run(store, settings)
+        summary = run_stage(store, "hotspots", settings)
         with store.connect() as con:
             cells = con.execute(f"SELECT * FROM {CELL_TABLE} ORDER BY rank").df()
         grid = Grid(**summary["grid"])

@@ -9,12 +9,21 @@ import typer
 
 from graphkit.audit import sha256_file
 from graphkit.cli import logs
-from graphkit.cli._common import ACTOR, audited, console, open_case, progress, render
-from graphkit.ingest import KINDS, IngestResult, ingest_file
+from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
+from graphkit.ingest import KINDS, IngestResult, Settings
 from graphkit.runfile import load_case_file
 from graphkit.store import CaseStore
 
-__all__ = ["ingest_one", "register"]
+__all__ = ["FLAGS", "ingest_one", "register"]
+
+#: the command's option for each field of :class:`graphkit.ingest.Settings`
+FLAGS = {
+    "path": "FILE",
+    "kind": "--kind",
+    "mapping_path": "--mapping",
+    "source_name": "--source-name",
+    "replace": "--replace",
+}
 
 _STEPS = (
     "hashing",
@@ -36,6 +45,12 @@ def ingest_one(
     replace: bool,
 ) -> IngestResult:
     """Ingest one file with a progress display, audited as collection."""
+    from graphkit.pipeline import run_stage
+
+    with flag_names(FLAGS):
+        settings = Settings(
+            path=file, kind=kind, mapping_path=mapping, source_name=source_name, replace=replace
+        )
     inputs = {"file": str(file)}
     if file.is_file():
         inputs["file_sha256"] = sha256_file(file)
@@ -45,6 +60,7 @@ def ingest_one(
         audited(
             store, command="ingest", operation="collection", inputs=inputs, external_access=True
         ) as entry,
+        flag_names(FLAGS),
         progress() as bar,
     ):
         task = bar.add_task(f"ingest {file.name}", total=len(_STEPS))
@@ -53,15 +69,7 @@ def ingest_one(
             done = _STEPS.index(message) if message in _STEPS else 0
             bar.update(task, completed=done, description=f"{file.name}: {message}")
 
-        result = ingest_file(
-            store,
-            file,
-            kind=kind,
-            mapping_path=mapping,
-            source_name=source_name,
-            replace=replace,
-            progress=step,
-        )
+        result: IngestResult = run_stage(store, "ingest", settings, progress=step)
         bar.update(task, completed=len(_STEPS))
         entry.outputs["manifest_sha256"] = store.manifest_sha256()
         entry.detail.update(result.to_dict())

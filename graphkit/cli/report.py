@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 
 from graphkit.cli import _common
-from graphkit.cli._common import console, open_case, progress, render
+from graphkit.cli._common import console, flag_names, open_case, progress, render
 
-__all__ = ["register"]
+__all__ = ["FLAGS", "register"]
+
+#: the command's option for each field of :class:`graphkit.report.Settings`
+FLAGS = {"out": "--out", "fmt": "--format", "seed": "--seed", "force": "--force"}
 
 
 def report(
@@ -35,19 +38,15 @@ def report(
 
     Example: graphkit report cases/op-lighthouse --out lighthouse.html
     """
-    from graphkit.report import write_report
+    from graphkit.pipeline import run_stage
+    from graphkit.report import Settings
 
+    with flag_names(FLAGS):
+        settings = Settings(out=out, fmt=fmt, seed=seed, force=force)
     store = open_case(case_dir)
-    with progress() as bar:
+    with flag_names(FLAGS), progress() as bar:
         bar.add_task("writing the report", total=None)
-        result = write_report(
-            store,
-            out=out,
-            fmt=fmt,
-            seed=seed,
-            force=force,
-            actor=_common.ACTOR["actor"],
-        )
+        result = run_stage(store, "report", settings, actor=_common.ACTOR["actor"])
     if json_output:
         render(
             [

@@ -1,6 +1,6 @@
 """Safe file writing for exports: checked targets, atomic writes, neutralised CSV cells.
 
-An export goes into the directory named by ``--out``; a target whose path climbs out of it
+An export goes into the directory its ``out`` setting names; a target whose path climbs out of it
 (``..``), passes through or is a symbolic link, lies inside the case directory, or already
 exists (without ``force``) is refused before anything is written. Each file is written to a
 temporary file in the same directory, flushed to disk and renamed over the target, so a reader
@@ -19,7 +19,7 @@ import tempfile
 import unicodedata
 from pathlib import Path
 
-from graphkit.errors import InputError
+from graphkit.settings import SettingsError
 
 __all__ = ["FORMULA_PREFIXES", "check_target", "create_once", "neutralise_cell", "write_atomic"]
 
@@ -66,32 +66,38 @@ def _has_symlink(path: Path) -> Path | None:
     return None
 
 
-def check_target(path: Path, *, case_dir: Path | None = None, force: bool = False) -> Path:
-    """The absolute target for ``path`` after the safety checks (InputError when refused).
+def check_target(
+    path: Path, *, case_dir: Path | None = None, force: bool = False, field: str = "out"
+) -> Path:
+    """The absolute target for ``path`` after the safety checks.
 
-    Refused: names with ``..``; any symbolic link on the way (the target itself included);
-    a target inside ``case_dir``; a directory; an existing file unless ``force``; a missing
-    parent directory.
+    Refused (:class:`SettingsError` naming ``field``, the setting that gave ``path``): names
+    with ``..``; any symbolic link on the way (the target itself included); a target inside
+    ``case_dir``; a directory; an existing file unless ``force``; a missing parent directory.
     """
+
+    def refuse(problem: str) -> SettingsError:
+        return SettingsError(field, f"{path}{problem}")
+
     if not str(path) or path.name in ("", ".", ".."):
-        raise InputError(f"--out {path} does not name a file")
+        raise refuse(" does not name a file")
     if ".." in path.parts:
-        raise InputError(f"--out {path}: '..' in an export path is refused")
+        raise refuse(": '..' in an output path is refused")
     target = Path(os.path.abspath(path))
     link = _has_symlink(target)
     if link is not None:
-        raise InputError(f"--out {path}: {link} is a symbolic link; refusing to follow it")
+        raise refuse(f": {link} is a symbolic link; refusing to follow it")
     if not target.parent.is_dir():
-        raise InputError(f"--out {path}: directory {target.parent} does not exist")
+        raise refuse(f": directory {target.parent} does not exist")
     if case_dir is not None:
         case = Path(os.path.realpath(case_dir))
         if target == case or case in target.parents:
-            raise InputError(f"--out {path}: exports may not be written inside the case directory")
+            raise refuse(": files may not be written inside the case directory")
     if target.exists() or target.is_symlink():
         if target.is_dir():
-            raise InputError(f"--out {path} is a directory")
+            raise refuse(" is a directory")
         if not force:
-            raise InputError(f"--out {path} exists; use --force to replace it")
+            raise refuse(" exists; use `force` to replace it")
     return target
 
 

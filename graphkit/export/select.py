@@ -25,6 +25,7 @@ import pandas as pd
 from graphkit.errors import CaseError, InputError
 from graphkit.hypotheses import Status
 from graphkit.people import directory
+from graphkit.settings import StageSettings
 from graphkit.store import table_columns
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ EDGE_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class Selection:
+class Selection(StageSettings):
     """What to export. Empty ``actors`` and no ``community``: the whole actor graph.
 
     ``actors`` name actors as ``graphkit show CASE actor QUERY`` does: a name, a phone in any
@@ -89,16 +90,24 @@ class Selection:
     end: datetime | None = None
     include_hypotheses: bool = False
 
-    def __post_init__(self) -> None:
-        if self.hops < 0:
-            raise InputError("--hops must be 0 or more")
-        if self.actors and self.community is not None:
-            raise InputError("choose actors (--actors) or a community (--community), not both")
-        for t in (self.start, self.end):
-            if t is not None and t.tzinfo is None:
-                raise InputError("time window bounds need a time zone (UTC is assumed by the CLI)")
-        if self.start is not None and self.end is not None and self.start >= self.end:
-            raise InputError("--from must be before --to")
+    def validate(self) -> None:
+        self.require(self.hops >= 0, "hops", "must be 0 or more")
+        self.require(
+            not (self.actors and self.community is not None),
+            "actors",
+            "choose actors or a `community`, not both",
+        )
+        for name, t in (("start", self.start), ("end", self.end)):
+            self.require(
+                t is None or t.tzinfo is not None,
+                name,
+                "a time window bound needs a time zone (UTC is assumed by the CLI)",
+            )
+        self.require(
+            self.start is None or self.end is None or self.start < self.end,
+            "start",
+            "must be before `end`",
+        )
 
     def community_number(self) -> int | None:
         if self.community is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,11 +30,12 @@ from graphkit.export.pseudonymise import (
     raw_identifiers,
 )
 from graphkit.export.select import Selection, select_subgraph
+from graphkit.settings import StageSettings
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore, Operation
 
-__all__ = ["ExportResult", "export_case", "export_paths"]
+__all__ = ["ExportResult", "Settings", "export_case", "export_paths", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -67,26 +68,52 @@ def export_paths(out: Path, fmt: str) -> tuple[dict[str, Path], Path]:
     return parts, out.with_name(out.name + ".manifest.json")
 
 
-def export_case(
-    store: CaseStore,
-    *,
-    fmt: str,
-    out: Path,
-    selection: Selection,
-    purpose: str,
-    recipient: str,
-    pseudonymise_ids: bool = False,
-    force: bool = False,
-    actor: str | None = None,
-) -> ExportResult:
-    """Export the selected subgraph of the case as ``fmt`` to ``out``; audited as disclosure.
+@dataclass(frozen=True)
+class Settings(StageSettings):
+    """One export: the ``selection`` of the case, as ``fmt`` (one of
+    :data:`~graphkit.export.formats.FORMATS`), to ``out``, disclosed for ``purpose`` to
+    ``recipient`` (both recorded in the audit log and the manifest beside the file), with
+    identifiers replaced by keyed tokens when ``pseudonymise``, replacing existing files only
+    with ``force``."""
 
-    Raises InputError for a refused target, a missing purpose or recipient or a bad selection,
-    CaseError when the case lacks the stages the selection needs, and GraphkitError when a
-    pseudonymised file would still hold a raw identifier (nothing is written then).
+    fmt: str
+    out: Path
+    purpose: str
+    recipient: str
+    selection: Selection = field(default_factory=Selection)
+    pseudonymise: bool = False
+    force: bool = False
+
+    def validate(self) -> None:
+        self.require(
+            self.fmt in FORMATS,
+            "fmt",
+            f"unknown export format {self.fmt!r}; one of {', '.join(FORMATS)}",
+        )
+        self.require(
+            bool(self.purpose.strip()), "purpose", "an export needs a purpose (why it is disclosed)"
+        )
+        self.require(
+            bool(self.recipient.strip()), "recipient", "an export needs a recipient (who gets it)"
+        )
+
+
+def export_case(store: CaseStore, *, actor: str | None = None, **options: Any) -> ExportResult:
+    """:func:`run` with :class:`Settings` given as keywords."""
+    return run(store, Settings(**options), actor=actor)
+
+
+def run(store: CaseStore, settings: Settings, *, actor: str | None = None) -> ExportResult:
+    """Export the selected subgraph of the case as ``settings.fmt`` to ``settings.out``;
+    audited as a disclosure by ``actor``.
+
+    Raises SettingsError for a refused target, InputError for a bad selection, CaseError when
+    the case lacks the stages the selection needs, and GraphkitError when a pseudonymised file
+    would still hold a raw identifier (nothing is written then).
     """
-    if not purpose.strip() or not recipient.strip():
-        raise InputError("an export needs a --purpose and a --recipient")
+    fmt, out, selection, force = settings.fmt, settings.out, settings.selection, settings.force
+    pseudonymise_ids = settings.pseudonymise
+    purpose, recipient = settings.purpose, settings.recipient
     parts, manifest_path = export_paths(out, fmt)
     case_hash = store.manifest_sha256()
     detail: dict[str, Any] = {

@@ -267,7 +267,7 @@ def resolve_mapping(mapping: Mapping, file_columns: list[str]) -> ResolvedMappin
     if missing:
         raise MappingError(
             f"{spec.name}: required field(s) {', '.join(missing)} not found; columns seen: "
-            f'{seen} (map them with --mapping, [columns] field = "Column")'
+            f'{seen} (map them in a mapping file: [columns] field = "Column")'
         )
     if spec.needs_one_of:
         for group in spec.needs_one_of:

@@ -44,14 +44,17 @@ from graphkit.ingest.staging import (
     normalise_lists,
 )
 from graphkit.ingest.storage import ensure_staging_tables
+from graphkit.settings import SettingsError, StageSettings
 from graphkit.store import CaseStore, writes
 
 __all__ = [
     "IngestResult",
+    "Settings",
     "count_lines",
     "ensure_staging_tables",
     "hash_and_count_lines",
     "ingest_file",
+    "run",
 ]
 
 log = logging.getLogger(__name__)
@@ -160,33 +163,62 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-@writes("ingest", operation="collection", external_access=True)
+@dataclass(frozen=True)
+class Settings(StageSettings):
+    """One source file to ingest: ``path``, holding records of ``kind`` (one of
+    :data:`~graphkit.ingest.kinds.KINDS`), read through the TOML mapping at ``mapping_path``
+    (none: the kind's own column names are recognised), kept as source ``source_name``
+    (default: the mapping's, else the file's name), ``replace``-ing a source ingested before.
+    """
+
+    path: Path
+    kind: str
+    mapping_path: Path | None = None
+    source_name: str | None = None
+    replace: bool = False
+
+    def validate(self) -> None:
+        self.require(
+            self.kind in KINDS, "kind", f"unknown kind {self.kind!r}; one of {', '.join(KINDS)}"
+        )
+        self.require(
+            self.source_name is None or bool(_SOURCE_NAME.match(self.source_name)),
+            "source_name",
+            f"{self.source_name!r} must be letters, digits, '_', '-' or '.'",
+        )
+
+
 def ingest_file(
-    store: CaseStore,
-    path: Path,
-    *,
-    kind: str,
-    mapping_path: Path | None = None,
-    source_name: str | None = None,
-    replace: bool = False,
-    progress: Progress | None = None,
+    store: CaseStore, path: Path, *, kind: str, progress: Progress | None = None, **options: Any
 ) -> IngestResult:
-    """Ingest ``path`` as a source of ``kind`` into ``store``.
+    """:func:`run` with :class:`Settings` given as keywords (``mapping_path``,
+    ``source_name``, ``replace``)."""
+    return run(store, Settings(path=Path(path), kind=kind, **options), progress=progress)
+
+
+@writes("ingest", operation="collection", external_access=True)
+def run(store: CaseStore, settings: Settings, *, progress: Progress | None = None) -> IngestResult:
+    """Ingest ``settings.path`` as a source of ``settings.kind`` into ``store``.
 
     Re-ingesting a file with the same hash is a no-op (``skipped``) unless ``replace``; a
-    different file under an existing source name needs ``replace``.
+    different file under an existing source name needs ``replace``. ``progress`` is called
+    with the name of each step as it starts.
     """
     step = progress or (lambda _msg: None)
+    path, kind, replace = settings.path, settings.kind, settings.replace
+    mapping_path = settings.mapping_path
     spec = get_kind(kind)
     if not path.exists():
-        raise InputError(f"file {path} not found")
+        raise SettingsError("path", f"{path} not found")
     if not path.is_file():
-        raise InputError(f"{path} is not a file")
+        raise SettingsError("path", f"{path} is not a file")
     mapping = load_mapping(mapping_path, kind=kind)
-    name = source_name or mapping.source_name or _default_name(path)
+    name = settings.source_name or mapping.source_name or _default_name(path)
     if not _SOURCE_NAME.match(name):
-        raise InputError(
-            f"source name {name!r} must be letters, digits, '_', '-' or '.' (use --source-name)"
+        raise SettingsError(
+            "source_name",
+            f"{name!r} (from the {'mapping' if mapping.source_name else 'file name'}) must be "
+            "letters, digits, '_', '-' or '.'; set `source_name`",
         )
     step("hashing")
     digest, line_count = hash_and_count_lines(path)
@@ -215,9 +247,10 @@ def ingest_file(
             skipped=True,
         )
     if existing is not None and existing.get("status") == "ingested" and not replace:
-        raise InputError(
-            f"source {name!r} already exists with another file; use --replace to replace it "
-            "or --source-name to add this one beside it"
+        raise SettingsError(
+            "source_name",
+            f"{name!r} already exists with another file; use `replace` to replace it "
+            "or another `source_name` to add this one beside it",
         )
     if replace and existing is None and same_file:
         name = same_file[0]

@@ -7,15 +7,22 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from graphkit.errors import InputError
 from graphkit.export.files import check_target
+from graphkit.settings import StageSettings
 
 if TYPE_CHECKING:
     from graphkit.store import CaseStore, Operation
 
-__all__ = ["REPORT_FORMATS", "ReportResult", "default_report_path", "write_report"]
+__all__ = [
+    "REPORT_FORMATS",
+    "ReportResult",
+    "Settings",
+    "default_report_path",
+    "run",
+    "write_report",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +46,41 @@ def default_report_path(store: CaseStore, fmt: str) -> Path:
     return store.path / "reports" / f"report-{stamp}.{fmt}"
 
 
-def write_report(
-    store: CaseStore,
-    *,
-    out: Path | None = None,
-    fmt: str = "html",
-    seed: int = 0,
-    force: bool = False,
-    actor: str | None = None,
-) -> ReportResult:
+@dataclass(frozen=True)
+class Settings(StageSettings):
+    """The report to write: to ``out`` (default: a new file under ``CASE_DIR/reports``), as
+    ``fmt`` (``html``: one self-contained file; ``md``: Markdown with PNG figures beside it),
+    its network laid out with ``seed``, replacing an existing file only with ``force``."""
+
+    out: Path | None = None
+    fmt: str = "html"
+    seed: int = 0
+    force: bool = False
+
+    def validate(self) -> None:
+        self.require(
+            self.fmt in REPORT_FORMATS,
+            "fmt",
+            f"unknown report format {self.fmt!r}; one of {', '.join(REPORT_FORMATS)}",
+        )
+        self.require(self.seed >= 0, "seed", "must be 0 or more")
+
+
+def write_report(store: CaseStore, *, actor: str | None = None, **options: Any) -> ReportResult:
+    """:func:`run` with :class:`Settings` given as keywords (``out``, ``fmt``, ``seed``,
+    ``force``)."""
+    return run(store, Settings(**options), actor=actor)
+
+
+def run(store: CaseStore, settings: Settings, *, actor: str | None = None) -> ReportResult:
     """Write the case report (HTML, or Markdown with PNG figures beside it); audited.
 
     The report is read-only with respect to the case; the audit log records it as a
-    consultation with the report's SHA-256 and the manifest hash it was made from.
+    consultation (by ``actor``) with the report's SHA-256 and the manifest hash it was made
+    from.
     """
-    if fmt not in REPORT_FORMATS:
-        raise InputError(f"unknown report format {fmt!r}; one of {', '.join(REPORT_FORMATS)}")
+    fmt, seed, force = settings.fmt, settings.seed, settings.force
+    out = settings.out
     if out is None:
         out = default_report_path(store, fmt)
         out.parent.mkdir(exist_ok=True)

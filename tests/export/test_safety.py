@@ -59,7 +59,7 @@ def test_pseudonymised_export_holds_no_raw_identifier(
     sim_case: CaseStore, tmp_path: Path, fmt: str
 ) -> None:
     out = tmp_path / f"p.{fmt}"
-    _export(sim_case, fmt, out, pseudonymise_ids=True, selection=COMMUNITY)
+    _export(sim_case, fmt, out, pseudonymise=True, selection=COMMUNITY)
     raw = _raw_identifiers(sim_case)
     assert len(raw) > 500
     parts, manifest = export_paths(out, fmt)
@@ -81,8 +81,8 @@ def test_pseudonymised_export_holds_no_raw_identifier(
 def test_tokens_are_stable_within_a_case_and_differ_between_cases(
     sim_case: CaseStore, tmp_path: Path
 ) -> None:
-    _export(sim_case, "json", tmp_path / "a.json", pseudonymise_ids=True)
-    _export(sim_case, "json", tmp_path / "b.json", pseudonymise_ids=True)
+    _export(sim_case, "json", tmp_path / "a.json", pseudonymise=True)
+    _export(sim_case, "json", tmp_path / "b.json", pseudonymise=True)
     ids_a = [
         n["data"]["id"] for n in json.loads((tmp_path / "a.json").read_text())["elements"]["nodes"]
     ]
@@ -199,7 +199,7 @@ def test_pseudonymised_manifest_names_the_selected_actors_by_token(
 ) -> None:
     seed = str(select_subgraph(sim_case, COMMUNITY).nodes["id"].iloc[0])
     selection = Selection(actors=(seed,), hops=1)
-    _export(sim_case, "json", tmp_path / "a.json", pseudonymise_ids=True, selection=selection)
+    _export(sim_case, "json", tmp_path / "a.json", pseudonymise=True, selection=selection)
     manifest = (tmp_path / "a.json.manifest.json").read_text()
     assert seed not in manifest
     tokens = json.loads(manifest)["selection"]["actors"]
