@@ -1,6 +1,6 @@
 """The build stage: knowledge-graph tables and the actor graph, from staged sources.
 
-``build_graph(store, *, confirmed_handoffs=True)`` is the one entry point; see
+``run(store, Settings())`` (or ``build_graph(store)``) is the one entry point; see
 :mod:`graphkit.build.knowledge` and :mod:`graphkit.build.actors` for what each table holds.
 """
 
@@ -41,13 +41,18 @@ class Settings(StageSettings):
 log = logging.getLogger(__name__)
 
 
+def build_graph(store: CaseStore, **options: Any) -> dict[str, Any]:
+    """:func:`run` with :class:`Settings` given as keywords (``confirmed_handoffs``)."""
+    return run(store, Settings(**options))
+
+
 @writes("build", operation="combination")
-def build_graph(store: CaseStore, *, confirmed_handoffs: bool = True) -> dict[str, Any]:
+def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
     """Rebuild the knowledge graph and the actor graph of the case; record the stage.
 
-    ``confirmed_handoffs``: join numbers of reviewer-confirmed SAME_USER_AS hand-offs into one
-    actor (default), or build the actor graph without them; the stage settings record which
-    (``"confirmed_handoffs": "applied" | "ignored"``) so reports can say it.
+    ``settings.confirmed_handoffs``: join numbers of reviewer-confirmed SAME_USER_AS hand-offs
+    into one actor (default), or build the actor graph without them; the stage settings record
+    which (``"confirmed_handoffs": "applied" | "ignored"``) so reports can say it.
 
     Returns the summary recorded in the manifest: row counts per table, whether resolved
     persons were used (``persons_used``), the confirmed hand-offs applied
@@ -55,6 +60,7 @@ def build_graph(store: CaseStore, *, confirmed_handoffs: bool = True) -> dict[st
     several persons (``handoff_conflicts``), and the seconds taken.
     """
     started = time.perf_counter()
+    confirmed_handoffs = settings.confirmed_handoffs
     with store.connect() as con:  # the caller's operation: one transaction with the record
         counts = build_knowledge_graph(con, sources=store.manifest.get("sources", {}))
         actors = build_actor_graph(con, confirmed_handoffs=confirmed_handoffs)
@@ -81,8 +87,3 @@ def build_graph(store: CaseStore, *, confirmed_handoffs: bool = True) -> dict[st
         summary=summary,
     )
     return summary
-
-
-def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
-    """The build stage (:func:`build_graph`)."""
-    return build_graph(store, confirmed_handoffs=settings.confirmed_handoffs)

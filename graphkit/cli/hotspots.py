@@ -258,6 +258,7 @@ def evaluate_hotspots_command(
     store = open_case(case_dir)
     with (
         audited(store, command="evaluate-hotspots", operation="consultation") as entry,
+        flag_names(FLAGS),
         progress() as bar,
     ):
         bar.add_task("scoring every method on rolling windows", total=None)

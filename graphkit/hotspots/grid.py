@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graphkit.errors import InputError
+from graphkit.settings import SettingsError
 
 __all__ = [
     "BNG",
@@ -124,8 +125,9 @@ class Grid:
         nx = int((float(x.max()) - x0) // cell_m) + 1
         ny = int((float(y.max()) - y0) // cell_m) + 1
         if nx * ny > 50_000_000:
-            raise InputError(
-                f"a {cell_m:g} m grid over this area has {nx * ny:,} cells; use a larger --cell"
+            raise SettingsError(
+                "cell_m",
+                f"a {cell_m:g} m grid over this area has {nx * ny:,} cells; use larger cells",
             )
         return cls(crs=crs, x0=x0, y0=y0, cell_m=cell_m, nx=nx, ny=ny)
 

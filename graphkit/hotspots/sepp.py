@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 from graphkit.errors import InputError
 from graphkit.hotspots.grid import FloatArray, Grid
 from graphkit.hotspots.methods import Incidents
+from graphkit.settings import SettingsError
 
 __all__ = ["SeppFit", "fit_sepp", "sepp_surface"]
 
@@ -127,9 +128,10 @@ def fit_sepp(
     incidents (``1 - theta``). ``initial``: a fit to start the EM from (a warm start).
     """
     if train.monthly:
-        raise InputError(
+        raise SettingsError(
+            "method",
             "sepp needs times finer than a month (its triggering delay is days); these incidents "
-            "have months only: use --method promap, kde or counts"
+            "have months only: use promap, kde or counts",
         )
     inside = train.between(start, end)
     if len(inside) > max_events:

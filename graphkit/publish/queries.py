@@ -166,7 +166,7 @@ def _convert(query: str, p: QueryParam, raw: str) -> Any:
             return [str(x) for x in items]
         return [x.strip() for x in raw.split(",") if x.strip()]
     except (ValueError, json.JSONDecodeError) as exc:
-        raise InputError(f"query {query}: --param {p.name} is not a {p.type}: {raw!r}") from exc
+        raise InputError(f"query {query}: parameter {p.name} is not a {p.type}: {raw!r}") from exc
 
 
 def bind_parameters(query: LibraryQuery, raw: dict[str, str], *, case_id: str) -> dict[str, Any]:
@@ -188,7 +188,7 @@ def bind_parameters(query: LibraryQuery, raw: dict[str, str], *, case_id: str) -
             out[p.name] = _convert(query.name, p, raw[p.name])
         elif p.required:
             raise InputError(
-                f"query {query.name} needs --param {p.name}=... ({p.type}, e.g. {p.value})"
+                f"query {query.name} needs parameter {p.name}=... ({p.type}, e.g. {p.value})"
             )
         else:
             out[p.name] = p.value

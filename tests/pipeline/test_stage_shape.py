@@ -51,7 +51,7 @@ def test_stage_has_frozen_settings_and_a_run_taking_store_and_settings(name: str
     # of its own besides the store and what the Settings lack
     fields = {f.name for f in dataclasses.fields(cls)}
     module = inspect.getmodule(entry.run())
-    for helper in ("ingest_file", "write_report", "export_case"):
+    for helper in ("ingest_file", "build_graph", "write_report", "export_case"):
         fn = getattr(module, helper, None)
         if fn is not None:
             own = {

@@ -98,7 +98,7 @@ def test_query_list_and_errors(app, case_dir: Path, monkeypatch) -> None:
     names = {q["query"] for q in json.loads(result.stdout)}
     assert {"money_trail", "tower_dump", "review_queue"} <= names
     result = CliRunner().invoke(app, ["query", str(case_dir), "money_trail"])
-    assert "needs --param account_id" in str(result.exception)
+    assert "needs parameter account_id" in str(result.exception)
     result = CliRunner().invoke(app, ["query", str(case_dir), "money_trail", "-p", "hops"])
     assert "name=value" in str(result.exception)
     result = CliRunner().invoke(app, ["query", str(case_dir), "money_trail", "-p", "account_id=x"])

@@ -103,7 +103,7 @@ def test_binding_types_and_defaults() -> None:
 @pytest.mark.parametrize(
     ("name", "raw", "message"),
     [
-        ("money_trail", {}, "needs --param account_id"),
+        ("money_trail", {}, "needs parameter account_id"),
         ("money_trail", {"account_id": "x", "hops": "two"}, "not a INTEGER"),
         ("money_trail", {"account_id": "x", "color": "red"}, "no parameter 'color'"),
         ("money_trail", {"account_id": "x", "case_id": "other"}, "comes from the case"),
