@@ -113,8 +113,8 @@ def _hidden_actor_keys(store: object, truth: Path, node_ids: np.ndarray) -> np.n
 
 def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
     """predict-links on a copy of a demo case; its stored list against the hidden ties."""
-    from gnn.io import load_recorded_model
     from gnn.metrics import ranked_hits
+    from gnn.model_files import load_recorded_model
     from gnn.predict import candidate_pairs
     from gnn.stage import PredictSettings, load_actor_edges, load_node_features, predict_case_links
     from gnn.train import _logits, _tensors, baseline_signal

@@ -1,8 +1,9 @@
 """Link prediction with evidence: which unseen ties are likely, and why.
 
 Data (:mod:`gnn.data`), features (:mod:`gnn.features`), splits (:mod:`gnn.splits`) are plain
-numpy/scipy; the torch parts (:mod:`gnn.model`, :mod:`gnn.train`, :mod:`gnn.predict`,
-:mod:`gnn.io`) load on first use, so importing this package imports neither torch nor numpy.
+numpy/scipy; the torch parts (:mod:`gnn.predictor`, :mod:`gnn.train`, :mod:`gnn.predict`,
+:mod:`gnn.model_files`) load on first use, so importing this package imports neither torch
+nor numpy.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ _LAZY = {
     "TrainConfig": "gnn.train",
     "train_link_model": "gnn.train",
     "predict_links": "gnn.predict",
-    "save_model": "gnn.io",
-    "load_model": "gnn.io",
+    "save_model": "gnn.model_files",
+    "load_model": "gnn.model_files",
 }
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from gnn.activity import PairActivity
 from gnn.features import (
     PAIR_FEATURE_NAMES,
     activity_features,
@@ -28,6 +27,7 @@ from gnn.features import (
     profile_cosine,
     structural_features,
 )
+from gnn.view_activity import PairActivity
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from gnn.data import View
 
 if TYPE_CHECKING:
-    from gnn.model import LinkPredictor
+    from gnn.predictor import LinkPredictor
 
 __all__ = ["connecting_paths", "feature_contributions", "pair_evidence", "shared_contacts"]
 

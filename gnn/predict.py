@@ -18,7 +18,7 @@ from gnn.splits import active_nodes
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:
-    from gnn.model import LinkPredictor
+    from gnn.predictor import LinkPredictor
     from gnn.train import TrainConfig
 
 __all__ = ["candidate_pairs", "predict_links"]

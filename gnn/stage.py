@@ -20,10 +20,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from gnn.activity import pair_activity
 from gnn.data import LinkGraph, NodeFeatures, link_graph
 from gnn.settings import PredictSettings
 from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
+from gnn.view_activity import pair_activity
 from graphkit.errors import CaseError
 from graphkit.hypotheses import Status
 from graphkit.store import CaseStore, writes
@@ -101,7 +101,7 @@ def load_node_features(
     *,
     until_s: float | None = None,
 ) -> NodeFeatures:
-    """Hour-of-week rhythm per actor from CDR events, kept per tie (:mod:`gnn.activity`) so
+    """Hour-of-week rhythm per actor from CDR events, kept per tie (:mod:`gnn.view_activity`) so
     that each view counts only the events of the ties it shows.
 
     ``until_s`` keeps only events up to that time (epoch seconds), for a temporal split. The
@@ -164,7 +164,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     """
     import torch
 
-    from gnn.io import save_model
+    from gnn.model_files import save_model
     from gnn.predict import predict_links
     from gnn.train import TrainConfig, train_link_model
 

@@ -30,7 +30,7 @@ from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:
-    from gnn.model import LinkPredictor
+    from gnn.predictor import LinkPredictor
 
 __all__ = ["TrainConfig", "TrainResult", "score_pairs", "train_link_model"]
 
@@ -258,7 +258,7 @@ def _fit_variant(
 ) -> tuple[LinkPredictor, dict[str, Any]]:
     import torch
 
-    from gnn.model import LinkPredictor
+    from gnn.predictor import LinkPredictor
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gnn.activity import pair_activity
 from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.splits import random_split
+from gnn.view_activity import pair_activity
 
 
 def _events(seed: int) -> pd.DataFrame:

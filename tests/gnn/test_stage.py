@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from gnn.io import load_model
+from gnn.model_files import load_model
 from gnn.stage import PredictSettings, predict_case_links
 from gnn.synthetic import PlantedGraph, planted_hidden_ties
 from graphkit.errors import CaseError, InputError

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gnn.data import NodeFeatures, link_graph
-from gnn.io import load_model, load_recorded_model, save_model
+from gnn.model_files import load_model, load_recorded_model, save_model
 from gnn.splits import random_split
 from gnn.train import TrainConfig, train_link_model
 from graphkit.errors import InputError

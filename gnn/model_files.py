@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:
-    from gnn.model import LinkPredictor
+    from gnn.predictor import LinkPredictor
     from gnn.train import TrainResult
 
 __all__ = [
@@ -149,7 +149,7 @@ def load_model(
     """
     from safetensors.torch import load_file
 
-    from gnn.model import LinkPredictor
+    from gnn.predictor import LinkPredictor
 
     card_path = Path(card_path)
     try:

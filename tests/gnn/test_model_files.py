@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gnn.data import NodeFeatures, build_view, check_feature_names, link_graph
-from gnn.io import load_model, save_model
+from gnn.model_files import load_model, save_model
 from gnn.splits import random_split
 from gnn.train import TrainConfig, score_pairs, train_link_model
 from graphkit.errors import InputError
