@@ -69,3 +69,27 @@ def test_docstrings_cite_files_that_exist() -> None:
     assert missing == []
     for p in _sources():
         assert "DESIGN.md" not in p.read_text("utf-8"), f"{p} cites DESIGN.md, not in the repo"
+
+
+def test_library_errors_name_settings_not_flags() -> None:
+    """Outside the CLI an error names the setting (``cell_m: ...``, other fields in
+    backticks); the CLI turns fields into the flags the user typed (``flag_names``). A hint
+    that spells out a whole command (``graphkit review CASE --queue handoffs``) is fine."""
+    import ast
+
+    flag = re.compile(r"(?<![\w`-])--[a-z][a-z-]+")
+    offenders = []
+    for p in _sources():
+        if "graphkit/cli/" in p.as_posix():
+            continue
+        for node in ast.walk(ast.parse(p.read_text("utf-8"))):
+            if not isinstance(node, ast.Raise) or node.exc is None:
+                continue
+            text = "".join(
+                part.value
+                for part in ast.walk(node.exc)
+                if isinstance(part, ast.Constant) and isinstance(part.value, str)
+            )
+            if flag.search(text) and "graphkit " not in text:
+                offenders.append(f"{p.relative_to(ROOT)}:{node.lineno}: {text[:80]}")
+    assert offenders == []

@@ -24,6 +24,7 @@ FLAGS = {
     "threshold_probability": "--threshold",
     "review_low_probability": "--review-low",
     "review_high_probability": "--review-high",
+    "model_path": "--model",
 }
 
 
@@ -68,6 +69,7 @@ def resolve(
         inputs["model_sha256"] = sha256_file(model)
     with (
         audited(store, command="resolve", operation="combination", inputs=inputs) as entry,
+        flag_names(FLAGS),
         progress() as bar,
     ):
         task = bar.add_task("resolve", total=None)
