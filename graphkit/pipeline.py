@@ -4,16 +4,22 @@ Each stage has one shape (:mod:`graphkit.settings`): a frozen, validated ``Setti
 ``run(store, settings) -> summary``, writing through the store's one write path
 (:meth:`graphkit.store.CaseStore.operation`). In data-flow order:
 
-* **ingest**: :func:`graphkit.ingest.stage.ingest_file`, a mapping file per source;
-* **resolve**: :func:`resolution.stage.run` with :class:`resolution.spec.ResolutionSpec`;
-* **build**: :func:`graphkit.build.run` with :class:`graphkit.build.Settings`;
-* **analyze**: :func:`graphkit.analytics.stage.run` with
-  :class:`graphkit.analytics.stage.Settings` (its algorithms' :class:`AnalysisSpec`);
-* **signals**: :func:`graphkit.signals.stage.run` with :class:`graphkit.signals.stage.Settings`;
+* **ingest**: :mod:`graphkit.ingest.stage`, one source file (and its mapping) per run;
+* **resolve**: :mod:`resolution.stage` with :class:`resolution.spec.ResolutionSpec`;
+* **build**: :mod:`graphkit.build`;
+* **analyze**: :mod:`graphkit.analytics.stage` (its algorithms' :class:`AnalysisSpec`);
+* **signals**: :mod:`graphkit.signals.stage`;
 * **sensitivity**: :func:`sensitivity`, which re-runs resolve, build and analyze;
-* **predict-links**: :func:`gnn.stage.run` with :class:`gnn.settings.PredictSettings`;
-* **report**, **export**: :func:`graphkit.report.write_report`,
-  :func:`graphkit.export.export_case`, with the options of their commands.
+* **predict-links**: :mod:`gnn.stage` with :class:`gnn.settings.PredictSettings`;
+* **colocate**, **devices**: :mod:`graphkit.cdr.colocate`, :mod:`graphkit.cdr.device_store`;
+* **hotspots**: :mod:`graphkit.hotspots.stage`;
+* **report**, **export**: :mod:`graphkit.report.stage`, :mod:`graphkit.export.stage` (their
+  ``run`` takes the acting person as ``actor``).
+
+:data:`STAGES` names each one's ``Settings`` class and ``run``; :func:`run_stage` checks that
+the settings are that stage's before running it. Library code may call a stage's keyword form
+(``ingest_file``, ``build_graph``, ``write_report``, ``export_case``), which builds the same
+``Settings`` and so has no defaults of its own.
 
 ``graphkit analyze`` is :func:`analyze`: the network measures, then the signals (group
 blackouts need the communities), then the sensitivity to entity resolution (it re-runs
