@@ -1,11 +1,20 @@
-"""Candidate hand-off pairs: numbers that stop or go silent, numbers that start near then.
+"""Candidate hand-off pairs: numbers that stop or go silent, numbers that start near then,
+and numbers whose contacts move to another number.
 
 An *old* number is a stop: the number ending (its last event followed by a long, improbable
 silence to the end of the data) or, given the blackouts found, going silent for a while. Each
 stop has a key (the number for an ending, ``number@hours`` for a silence) so that one number can
 hand off more than once. A *new* number starts after a long, improbable silence from the start
-of the data. Pairs are kept when the new number starts within the window of the stop, counted
-in the old number's active hours.
+of the data, or *restarts* after one inside the data (a number used briefly before, then put
+aside, then taken up as a successor; key ``number@hours``). Pairs are kept when the new number
+starts within the window of the stop, counted in the old number's active hours.
+
+*Contact moves* (:func:`contact_moves`) add the pairs neither rule sees: an old number that
+keeps running at low volume, a successor that was in use before. A contact *moves* from X to
+Y when X's exchanges with it stop (the rest of the data is an improbably long silence for that
+pair) and Y's begin (likewise from the start of the data) within a week of each other;
+every pair of numbers with at least two moved contacts making up 20% of X's exchanges or
+40% of Y's is a candidate, new or silent or neither.
 """
 
 from __future__ import annotations
@@ -22,9 +31,35 @@ from graphkit.signals.events import (
     to_hours,
 )
 
-__all__ = ["active_gap", "candidate_pairs", "event_ends", "stops_and_starts"]
+__all__ = [
+    "PAIR_COLUMNS",
+    "active_gap",
+    "candidate_pairs",
+    "contact_moves",
+    "event_ends",
+    "stops_and_starts",
+]
 
 _CLOCK_FACTOR = 3.0
+_MOVE_SPAN_H = 7 * 24.0  # a contact's last exchange with X and first with Y at most this apart
+
+#: columns of a candidate pair: the old number's stop (``old`` key, ``old_phone``, ``stop``
+#: kind, ``old_last``, ``old_rate``) and the new number's start (``new`` key, ``new_phone``,
+#: ``start`` kind, ``new_first``, ``new_rate``), and for contact moves the moved contacts
+PAIR_COLUMNS = (
+    "old",
+    "old_phone",
+    "stop",
+    "new",
+    "new_phone",
+    "start",
+    "old_last",
+    "new_first",
+    "old_rate",
+    "new_rate",
+    "moved_contacts",
+    "moved_share",
+)
 
 
 def event_ends(frame: pd.DataFrame, t: FloatArray) -> pd.DataFrame:
@@ -54,9 +89,11 @@ def stops_and_starts(
     min_silent_hours: float,
     min_expected: float,
     silences: pd.DataFrame | None = None,
+    restarts: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(olds, news). olds: key, phone, last, rate, stop ('ended' or 'silent'); news: phone,
-    first, rate. ``silences``: rows of ``detect_blackouts`` (kind 'phone', ``ended`` True:
+    """(olds, news). olds: key, phone, last, rate, stop ('ended' or 'silent'); news: key,
+    phone, first, rate, start ('new', or 'restarted' after a silence inside the data, when
+    ``restarts``). ``silences``: rows of ``detect_blackouts`` (kind 'phone', ``ended`` True:
     the number came back) whose starts are stops as well."""
     per = ends.groupby("phone", sort=True)["t"].agg(["min", "max", "count"]).reset_index()
     per.columns = pd.Index(["phone", "first", "last", "events"])
@@ -67,6 +104,7 @@ def stops_and_starts(
     olds = per[enough & (tail >= min_silent_hours) & (tail * per["rate"] >= min_expected)]
     olds = olds.assign(key=olds["phone"], stop="ended")[["key", "phone", "last", "rate", "stop"]]
     news = per[enough & (head >= min_silent_hours) & (head * per["rate"] >= min_expected)]
+    news = news.assign(key=news["phone"], start="new")[["key", "phone", "first", "rate", "start"]]
     if silences is not None and len(silences):
         resumed = silences[(silences["kind"] == "phone") & silences["ended"].astype(bool)]
         extra = pd.DataFrame(
@@ -77,12 +115,52 @@ def stops_and_starts(
         extra["stop"] = "silent"
         olds = pd.concat([olds, extra[["key", "phone", "last", "rate", "stop"]]], ignore_index=True)
         olds = olds.drop_duplicates("key").sort_values("key", kind="stable")
-    return olds.reset_index(drop=True), news[["phone", "first", "rate"]].reset_index(drop=True)
+    if restarts:
+        back = _restarts(ends, per[enough], min_silent_hours, min_expected)
+        news = pd.concat([news, back], ignore_index=True).sort_values("key", kind="stable")
+    return olds.reset_index(drop=True), news.reset_index(drop=True)
+
+
+def _restarts(
+    ends: pd.DataFrame, per: pd.DataFrame, min_silent_hours: float, min_expected: float
+) -> pd.DataFrame:
+    """Numbers taken up again after lying unused: the event after a gap of at least
+    ``min_silent_hours``, in which the number's mean rate expects ``min_expected`` events or
+    more, that is longer than the number's whole use before it (a number tried out briefly,
+    then put aside; a phone back from a blackout was in use for longer than it was silent)
+    and followed by more events than preceded it."""
+    mine = ends[ends["phone"].isin(set(per["phone"]))][["phone", "t"]]
+    mine = mine.sort_values(["phone", "t"], kind="stable")
+    phone = mine["phone"].to_numpy()
+    t = mine["t"].to_numpy()
+    if len(t) < 2:
+        return pd.DataFrame(columns=["key", "phone", "first", "rate", "start"])
+    stats = per.set_index("phone")
+    same = phone[1:] == phone[:-1]
+    gap = t[1:] - t[:-1]
+    after = phone[1:]
+    rate = stats["rate"].reindex(after).to_numpy()
+    first = stats["first"].reindex(after).to_numpy()
+    events = stats["events"].reindex(after).to_numpy()
+    # position of each event within its number: events before the gap
+    position = np.arange(1, len(t)) - np.searchsorted(phone, after, side="left")
+    hit = (
+        same
+        & (gap >= min_silent_hours)
+        & (gap * rate >= min_expected)
+        & (t[:-1] - first < gap)
+        & (position < events - position)
+    )
+    idx = np.flatnonzero(hit) + 1
+    back = pd.DataFrame({"phone": phone[idx], "first": t[idx], "rate": rate[idx - 1]})
+    back["key"] = back["phone"] + "@" + np.floor(back["first"]).astype(np.int64).astype(str)
+    back["start"] = "restarted"
+    return back[["key", "phone", "first", "rate", "start"]]
 
 
 def candidate_pairs(olds: pd.DataFrame, news: pd.DataFrame, window_h: float) -> pd.DataFrame:
-    """Pairs (old stop, new number) with the new number's first event near the stop."""
-    news_sorted = news.sort_values(["first", "phone"], kind="stable")
+    """Pairs (old stop, new start) with the new number's start near the stop."""
+    news_sorted = news.sort_values(["first", "key"], kind="stable")
     first = news_sorted["first"].to_numpy()
     clock_h = _CLOCK_FACTOR * window_h  # loose clock bound; active_gap applies the window
     lo = np.searchsorted(first, olds["last"].to_numpy() - clock_h, side="left")
@@ -98,14 +176,130 @@ def candidate_pairs(olds: pd.DataFrame, news: pd.DataFrame, window_h: float) -> 
             "old": o["key"],
             "old_phone": o["phone"],
             "stop": o["stop"],
-            "new": nw["phone"],
+            "new": nw["key"],
+            "new_phone": nw["phone"],
+            "start": nw["start"],
             "old_last": o["last"],
             "new_first": nw["first"],
             "old_rate": o["rate"],
             "new_rate": nw["rate"],
+            "moved_contacts": 0,
+            "moved_share": 0.0,
         }
     )
-    return pairs[pairs["old_phone"] != pairs["new"]].reset_index(drop=True)
+    return pairs[pairs["old_phone"] != pairs["new_phone"]].reset_index(drop=True)
+
+
+def contact_moves(
+    ends: pd.DataFrame,
+    olds: pd.DataFrame,
+    news: pd.DataFrame,
+    start_h: float,
+    end_h: float,
+    *,
+    min_silent_hours: float,
+    min_expected: float,
+    align_h: float,
+    min_moved: int = 2,
+    min_moved_share: float = 0.2,
+    min_taken_share: float = 0.4,
+) -> pd.DataFrame:
+    """Pairs (X, Y) where X's contacts move to Y over a short period (:data:`PAIR_COLUMNS`).
+
+    A (number, contact) pair *stops* when it has two exchanges or more and the rest of the data
+    after its last is at least ``min_silent_hours`` long and expected ``min_expected``
+    exchanges at the pair's own rate (since the start of the data); it *starts* likewise
+    from the start of the data. A contact moves from X to Y when X's pair with it stops and
+    Y's starts, at most a week apart. Kept: at least ``min_moved`` contacts moved, holding
+    ``min_moved_share`` of X's exchanges or ``min_taken_share`` of Y's (an old number kept
+    alive for its busiest contacts moves only a small share of its own traffic). X's stop
+    is the last exchange with a moved contact (or a stop of X within ``align_h`` of it), Y's
+    start the first (or a start of Y within ``align_h``).
+    """
+    pair = ends[ends["counterpart"].notna()]
+    pair = pair.assign(counterpart=pair["counterpart"].astype(str))
+    pair = pair[pair["counterpart"] != pair["phone"]]
+    stats = pair.groupby(["phone", "counterpart"], sort=True)["t"].agg(["min", "max", "count"])
+    stats = stats.reset_index()
+    stats.columns = pd.Index(["phone", "contact", "first", "last", "k"])
+    total = pair.groupby("phone").size()
+    tail, head = end_h - stats["last"], stats["first"] - start_h
+    k = stats["k"].to_numpy(dtype=np.float64)
+    stopped = stats[
+        (stats["k"] >= 2)
+        & (tail >= min_silent_hours)
+        & (tail * k / np.maximum(stats["last"] - start_h, 24.0) >= min_expected)
+    ]
+    started = stats[
+        (stats["k"] >= 2)
+        & (head >= min_silent_hours)
+        & (head * k / np.maximum(end_h - stats["first"], 24.0) >= min_expected)
+    ]
+    both = stopped.merge(started, on="contact", suffixes=("_o", "_n"))
+    both = both[
+        (both["phone_o"] != both["phone_n"])
+        & ((both["first_n"] - both["last_o"]).abs() <= _MOVE_SPAN_H)
+    ]
+    if both.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in PAIR_COLUMNS})
+    agg = both.groupby(["phone_o", "phone_n"], sort=True).agg(
+        moved_contacts=("contact", "size"),
+        moved_k=("k_o", "sum"),
+        taken_k=("k_n", "sum"),
+        last=("last_o", "max"),
+        first=("first_n", "min"),
+    )
+    agg = agg.reset_index()
+    agg["moved_share"] = agg["moved_k"] / total.reindex(agg["phone_o"]).to_numpy()
+    taken = agg["taken_k"] / total.reindex(agg["phone_n"]).to_numpy()
+    agg = agg[
+        (agg["moved_contacts"] >= min_moved)
+        & ((agg["moved_share"] >= min_moved_share) | (taken >= min_taken_share))
+    ]
+    rate = ends.groupby("phone")["t"].agg(["min", "max", "count"])
+    rate = rate["count"] / np.maximum(rate["max"] - rate["min"], 24.0)
+    olds_t, news_t = olds.rename(columns={"last": "t"}), news.rename(columns={"first": "t"})
+    old = _align(agg["phone_o"], agg["last"], olds_t, "moved", align_h)
+    new = _align(agg["phone_n"], agg["first"], news_t, "moved", align_h)
+    pairs = pd.DataFrame(
+        {
+            "old": old["key"],
+            "old_phone": agg["phone_o"].to_numpy(),
+            "stop": old["kind"],
+            "new": new["key"],
+            "new_phone": agg["phone_n"].to_numpy(),
+            "start": new["kind"],
+            "old_last": old["t"],
+            "new_first": new["t"],
+            "old_rate": rate.reindex(agg["phone_o"]).to_numpy(),
+            "new_rate": rate.reindex(agg["phone_n"]).to_numpy(),
+            "moved_contacts": agg["moved_contacts"].to_numpy(),
+            "moved_share": agg["moved_share"].to_numpy(),
+        }
+    )
+    return pairs.reset_index(drop=True)
+
+
+def _align(
+    phone: pd.Series, t: pd.Series, known: pd.DataFrame, kind: str, within_h: float
+) -> dict[str, Any]:
+    """Key, time and kind of each move's end: the nearest stop (start) of the same number
+    within ``within_h`` when there is one, else ``number@hours`` of the move itself."""
+    times = np.asarray(t, dtype=np.float64)
+    out_t = times.copy()
+    keys = (phone.astype(str) + "@" + np.floor(times).astype(np.int64).astype(str)).to_numpy()
+    kinds = np.full(len(times), kind, dtype=object)
+    if len(known):
+        cand = pd.DataFrame({"phone": phone.to_numpy(), "i": np.arange(len(times))})
+        cand = cand.merge(known, on="phone")
+        cand["d"] = (cand["t"] - times[cand["i"].to_numpy()]).abs()
+        cand = cand[cand["d"] <= within_h].sort_values(["i", "d"], kind="stable")
+        cand = cand.drop_duplicates("i")
+        idx = cand["i"].to_numpy()
+        keys[idx] = cand["key"].to_numpy()
+        out_t[idx] = cand["t"].to_numpy()
+        kinds[idx] = cand["stop" if "stop" in cand.columns else "start"].to_numpy()
+    return {"key": keys, "t": out_t, "kind": kinds}
 
 
 def active_gap(pairs: pd.DataFrame, ends: pd.DataFrame, window_h: float) -> pd.DataFrame:

@@ -32,7 +32,8 @@ _LIST_LIMIT = 10
 
 @dataclass(frozen=True)
 class PairWindows:
-    """The events of each old number before it stopped and each new one after it started."""
+    """The events of each old number before it stopped and each new one after it started,
+    labelled by the stop's (start's) key in the ``phone`` column."""
 
     old: pd.DataFrame
     new: pd.DataFrame
@@ -43,8 +44,9 @@ def profile_windows(ends: pd.DataFrame, pairs: pd.DataFrame, *, profile_h: float
     olds = pairs[["old", "old_phone", "old_last"]].rename(
         columns={"old": "key", "old_phone": "phone", "old_last": "anchor"}
     )
-    news = pairs[["new", "new_first"]].rename(columns={"new": "key", "new_first": "anchor"})
-    news = news.assign(phone=news["key"])
+    news = pairs[["new", "new_phone", "new_first"]].rename(
+        columns={"new": "key", "new_phone": "phone", "new_first": "anchor"}
+    )
     return PairWindows(
         _profile_window(ends, olds, profile_h, before=True),
         _profile_window(ends, news, profile_h, before=False),
@@ -134,9 +136,9 @@ def _overlap(
     """``sum_item min(w_old, w_new)`` per pair and the shared items, heaviest first."""
     ow = _weights(old_items).rename(columns={"phone": "old", "w": "w_old"})
     nw = _weights(new_items).rename(columns={"phone": "new", "w": "w_new"})
-    keyed = pairs[["old", "new", "old_phone"]].reset_index()
+    keyed = pairs[["old", "new", "old_phone", "new_phone"]].reset_index()
     both = keyed.merge(ow, on="old").merge(nw, on=["new", "item"])
-    both = both[(both["item"] != both["old_phone"]) & (both["item"] != both["new"])]
+    both = both[(both["item"] != both["old_phone"]) & (both["item"] != both["new_phone"])]
     both["m"] = np.minimum(both["w_old"], both["w_new"])
     both = both.sort_values(["index", "m", "item"], ascending=[True, False, True], kind="stable")
     overlap = both.groupby("index")["m"].sum()

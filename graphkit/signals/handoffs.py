@@ -34,6 +34,7 @@ from graphkit.hypotheses import Status
 from graphkit.signals.candidates import (
     active_gap,
     candidate_pairs,
+    contact_moves,
     event_ends,
     stops_and_starts,
 )
@@ -106,6 +107,7 @@ def detect_handoffs(
     min_score: float = 0.01,
     window_start: Any = None,
     window_end: Any = None,
+    moves: bool = True,
 ) -> pd.DataFrame:
     """Candidate successors of every number that stops, scored and matched jointly.
 
@@ -142,10 +144,25 @@ def detect_handoffs(
         min_silent_hours=min_silent_hours,
         min_expected=min_expected_events,
         silences=silences,
+        restarts=moves,
     )
-    if old_numbers is not None:
-        olds = olds[olds["phone"].isin(set(old_numbers))]
     pairs = candidate_pairs(olds, news, window_hours)
+    if moves:
+        moved = contact_moves(
+            ends,
+            olds,
+            news,
+            start_h,
+            end_h,
+            min_silent_hours=min_silent_hours,
+            min_expected=min_expected_events,
+            align_h=window_hours,
+        )
+        pairs = pd.concat([pairs, moved], ignore_index=True)
+        pairs = pairs.sort_values(["old", "new", "moved_contacts"], ascending=[True, True, False])
+        pairs = pairs.drop_duplicates(["old", "new"]).reset_index(drop=True)
+    if old_numbers is not None:
+        pairs = pairs[pairs["old_phone"].isin(set(old_numbers))].reset_index(drop=True)
     pairs = active_gap(pairs, ends, window_hours)
     log.info(
         "hand-offs: %d numbers stop, %d start, %d candidate pairs", len(olds), len(news), len(pairs)
@@ -165,7 +182,7 @@ def detect_handoffs(
         seeds = (assigned & (score >= confident_score)) | _unambiguous(pairs, logit, margin_logit)
         confident = {
             str(n): str(o)
-            for o, n in zip(pairs["old_phone"][seeds], pairs["new"][seeds], strict=True)
+            for o, n in zip(pairs["old_phone"][seeds], pairs["new_phone"][seeds], strict=True)
         }
         log.debug("hand-offs iteration %d: %d confident pairs", iteration, len(confident))
         if confident == relabel:
@@ -186,7 +203,7 @@ def detect_handoffs(
 def _unambiguous(pairs: pd.DataFrame, logit: FloatArray, margin: float) -> Any:
     """Pairs that are each other's best candidate by at least ``margin`` in logit on both sides
     (a seed for relabelling even before its own score is high)."""
-    frame = pd.DataFrame({"old": pairs["old"], "new": pairs["new"], "logit": logit})
+    frame = pd.DataFrame({"old": pairs["old"], "new": pairs["new_phone"], "logit": logit})
     ok = np.ones(len(frame), bool)
     for side in ("old", "new"):
         ranked = frame.sort_values([side, "logit"], ascending=[True, False], kind="stable")
@@ -211,7 +228,7 @@ def _assign(pairs: pd.DataFrame, logit: FloatArray, *, match_logit: float) -> An
     from scipy.sparse.csgraph import connected_components
 
     old_codes, old_ids = pd.factorize(pairs["old"], sort=True)
-    new_codes, new_ids = pd.factorize(pairs["new"], sort=True)
+    new_codes, new_ids = pd.factorize(pairs["new_phone"], sort=True)
     n_old, n_new = len(old_ids), len(new_ids)
     graph = coo_matrix(
         (np.ones(len(pairs)), (old_codes, n_old + new_codes)), shape=(n_old + n_new,) * 2
@@ -254,7 +271,7 @@ def _rows(
     table = table[(table["rank"] <= top_k) & (table["score"] >= min_score)]
     # one number stopping twice near one new number: keep the better-ranked pair
     table = table.sort_values(["rank", "score"], ascending=[True, False], kind="stable")
-    table = table.drop_duplicates(["old_phone", "new"])
+    table = table.drop_duplicates(["old_phone", "new_phone"])
     stop_at = from_hours(table["old_last"].to_numpy()).to_numpy()
     evidence = [
         _evidence(r, weights, stop_at=ts.isoformat())
@@ -263,7 +280,7 @@ def _rows(
     out = pd.DataFrame(
         {
             "old": table["old_phone"].to_numpy(),
-            "new": table["new"].to_numpy(),
+            "new": table["new_phone"].to_numpy(),
             "score": table["score"].to_numpy(),
             "rank": table["rank"].to_numpy(),
             "assigned": table["assigned"].to_numpy(),
@@ -279,7 +296,10 @@ def _rows(
 def _evidence(r: Mapping[str, Any], weights: HandoffWeights, *, stop_at: str) -> dict[str, Any]:
     return {
         "stop": r["stop"],
+        "start": r["start"],
         "old_last_event": stop_at,
+        "moved_contacts": int(r["moved_contacts"]),
+        "moved_share": round(float(r["moved_share"]), 3),
         "contacts_overlap": round(float(r["contacts"]), 3),
         "shared_contacts": list(r["shared_contacts"]),
         "shared_via_handoff": list(r["shared_via_handoff"]),

@@ -11,7 +11,7 @@ from graphkit.errors import InputError
 __all__ = ["OPT_IN_PLANTS", "NoiseSpec", "SimulationSpec"]
 
 #: opt-in plants (off by default): ``to_dict`` leaves each out while it is off
-OPT_IN_PLANTS: tuple[str, ...] = ("meetings", "devices")
+OPT_IN_PLANTS: tuple[str, ...] = ("meetings", "devices", "hard_handoffs")
 
 
 def _check_rate(name: str, value: float) -> None:
@@ -109,6 +109,9 @@ class SimulationSpec:
     """plant repeated meetings of group members (opt-in; graphkit/simulate/meetings.py)"""
     devices: bool = False
     """plant extra SIM and handset swaps and a cloned SIM (opt-in; simulate/devices.py)"""
+    hard_handoffs: bool = False
+    """plant harder hand-offs: reused successors, old numbers kept alive, weak contact overlap,
+    no IMEI, one group relabelling (opt-in; simulate/handoff_cases.py)"""
 
     def __post_init__(self) -> None:
         if self.people < 100:

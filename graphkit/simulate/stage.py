@@ -17,6 +17,7 @@ from graphkit.simulate.cdr import OPERATOR_FORMATS, CdrWriter, SourceStats
 from graphkit.simulate.devices import DevicePlants, plant_devices
 from graphkit.simulate.events import EventModel, day_events
 from graphkit.simulate.groups import MEMBER, Groups, make_groups
+from graphkit.simulate.handoff_cases import HardHandoffs, plant_hard_handoffs
 from graphkit.simulate.io import write_toml
 from graphkit.simulate.meetings import MEETING_COLUMNS, MeetingPlanter, plan_meetings
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
@@ -62,6 +63,7 @@ _STREAMS = {
     "relays": 13,
     "meetings": 14,
     "devices": 15,
+    "hard_handoffs": 16,
 }
 
 
@@ -137,6 +139,8 @@ def simulate(
     tables["relays"] = (RELAY_COLUMNS, relay_rows(spec, relays))
     if world.devices is not None:
         tables["clones"] = world.devices.clone_rows(spec, world.plan)
+    if world.hard_handoffs is not None:
+        tables["hard_handoffs"] = world.hard_handoffs.truth_rows(spec, world.plan)
     if meetings is not None:
         tables["meetings"] = (
             MEETING_COLUMNS,
@@ -172,6 +176,7 @@ class _World:
     plan: Plan
     towers: Towers
     devices: DevicePlants | None = None  # spec.devices (opt-in)
+    hard_handoffs: HardHandoffs | None = None  # spec.hard_handoffs (opt-in)
 
 
 def _build_world(spec: SimulationSpec) -> _World:
@@ -200,8 +205,11 @@ def _build_world(spec: SimulationSpec) -> _World:
         plan, towers, devices = plant_devices(
             plan, pop, groups, towers, spec, _rng(seed, "devices")
         )
+    hard = None
+    if spec.hard_handoffs:  # opt-in, its own stream: cases without it are unchanged
+        plan, hard = plant_hard_handoffs(plan, pop, groups, spec, _rng(seed, "hard_handoffs"))
     log.info("world: %d people, %d ties, %d phones", pop.size, plan.ties.size, len(plan.msisdn))
-    return _World(pop, groups, plan, towers, devices)
+    return _World(pop, groups, plan, towers, devices, hard)
 
 
 def _write_cdrs(
@@ -229,6 +237,8 @@ def _write_cdrs(
             relayed.append(rows)
             if world.devices is not None:
                 events = world.devices.clone_day(events, _rng(seed, "devices", day + 1))
+            if world.hard_handoffs is not None:
+                events = world.hard_handoffs.remap_day(events, _rng(seed, "hard_handoffs", day + 1))
             if meetings is not None:
                 events = meetings.add_day(model, events, day, _rng(seed, "meetings", day + 1))
             writer.write_day(events, _rng(seed, "cdr_noise", day))

@@ -1,0 +1,94 @@
+"""Hand-off recall on the harder cases (issue 19, item 8) of the project simulator.
+
+Cases simulated with ``hard_handoffs`` (graphkit/simulate/handoff_cases.py): a successor used
+briefly before (reused), an old number kept alive at low volume, weak contact overlap, no IMEI
+in the records, and one group relabelling at once with most ties outside the group ended.
+Each case is ingested and its hand-offs found by the stage function and scored by the
+evaluator, IMEI withheld. Five seeds of 600 people over 28 days: 20 hand-offs of each
+individual case, 61 in the relabelled groups. Measured (docs/signals.md): top-1 0.90-1.00
+and top-3 0.90-1.00 per case; every assigned pair right. Without the new candidates (a number
+taken up again, contact moves) the reused and kept-alive hand-offs get almost no candidate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graphkit.signals.evaluate import evaluate_handoffs, score_handoff_cases
+from graphkit.signals.handoffs import detect_handoffs
+from graphkit.signals.stage import _phone_silences, detect_handoffs_in_case
+from graphkit.store import CaseStore
+
+SEEDS = (1, 2, 3, 4, 5)
+TOP1, TOP3 = 0.8, 0.9  # the issue's targets, per case over the five seeds
+CASES = ("group_relabel", "kept_alive", "no_imei", "reused", "weak_overlap")
+
+
+def simulated_case(root: Path, seed: int) -> tuple[CaseStore, Path]:
+    """A 600-person, 28-day case with the harder hand-offs, its call records ingested."""
+    from graphkit.ingest import ingest_file
+    from graphkit.runfile import load_case_file
+    from graphkit.simulate import SimulationSpec, simulate
+
+    spec = SimulationSpec(seed=seed, people=600, days=28, groups=2, hard_handoffs=True)
+    result = simulate(root / "sim", spec=spec)
+    store = CaseStore.init(root / "case", name=f"handoff-cases-{seed}")
+    for s in load_case_file(result.case_toml).sources:
+        if s.kind == "cdr":
+            ingest_file(store, s.file, kind=s.kind, mapping_path=s.mapping, source_name=s.name)
+    return store, root / "sim" / "truth"
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[CaseStore, Path]]:
+    root = tmp_path_factory.mktemp("handoff_cases")
+    return [simulated_case(root / f"s{seed}", seed) for seed in SEEDS]
+
+
+def test_top1_and_top3_per_harder_case_meet_the_targets(
+    cases: list[tuple[CaseStore, Path]],
+) -> None:
+    hits: dict[str, list[float]] = {c: [0.0, 0.0, 0.0] for c in CASES}  # planted, top1, top3
+    assigned = right = 0.0
+    for store, truth in cases:
+        detect_handoffs_in_case(store, use_imei=False)
+        evaluated = evaluate_handoffs(store, truth)
+        assert evaluated is not None
+        metrics = evaluated["metrics"]
+        assert set(metrics["cases"]) == set(CASES)
+        for case, m in metrics["cases"].items():
+            hits[case][0] += m["planted"]
+            hits[case][1] += m["top1_accuracy"] * m["planted"]
+            hits[case][2] += m["top3_accuracy"] * m["planted"]
+        assigned += metrics["assigned"]
+        right += metrics["assigned_precision"] * metrics["assigned"]
+        assert metrics["top1_accuracy"] >= 0.9  # the ordinary group hand-offs
+    # false proposals stay rare: what is assigned is one user's numbers
+    assert right / assigned >= 0.97, (right, assigned)
+    for case, (planted, top1, top3) in hits.items():
+        assert planted >= 20, case
+        assert top1 / planted >= TOP1, (case, top1 / planted)
+        assert top3 / planted >= TOP3, (case, top3 / planted)
+
+
+def test_without_the_new_candidates_reused_and_kept_alive_are_missed(
+    cases: list[tuple[CaseStore, Path]],
+) -> None:
+    """The same records with only numbers that stop and brand-new numbers as candidates."""
+    from graphkit.ingest.call_records import load_cdr_events
+
+    store, truth = cases[0]
+    events = load_cdr_events(store)
+    hard = pd.read_csv(truth / "hard_handoffs.csv", dtype=str, keep_default_na=False)
+    silences = _phone_silences(events, min_events=20)
+    before = detect_handoffs(events, silences=silences, use_imei=False, moves=False)
+    after = detect_handoffs(events, silences=silences, use_imei=False)
+    old, new = score_handoff_cases(before, hard), score_handoff_cases(after, hard)
+    assert old["reused"]["top3_accuracy"] <= 0.25 < 0.9 <= new["reused"]["top3_accuracy"]
+    assert old["kept_alive"]["top3_accuracy"] < new["kept_alive"]["top3_accuracy"]
+    evidence = [e for e in after["evidence"] if e["moved_contacts"] > 0]
+    assert evidence and all(e["moved_share"] > 0 for e in evidence)
+    assert {e["start"] for e in after["evidence"]} >= {"new", "restarted"}
