@@ -16,6 +16,7 @@ import pandas as pd
 
 from graphkit.drawing import PALETTE, community_colour, force_layout
 from graphkit.drawing import node_sizes as sizes_of
+from graphkit.report.text import short_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -24,7 +25,6 @@ __all__ = [
     "PALETTE",
     "community_colour",
     "heatmaps_png",
-    "hierarchy_png",
     "network_layout",
     "network_png",
     "timeline_png",
@@ -107,7 +107,7 @@ def network_png(
         for actor_id, name in zip(top["actor_id"], top["name"], strict=True):
             x, y = positions[actor_id]
             ax.annotate(
-                _short(name, actor_id),
+                short_label({"name": name, "actor_id": actor_id}, max_chars=22),
                 (x, y),
                 xytext=(4, 4),
                 textcoords="offset points",
@@ -116,134 +116,6 @@ def network_png(
             )
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.03, 1.03)
-    return _png(fig)
-
-
-def _short(name: Any, actor_id: str) -> str:
-    text = str(name) if isinstance(name, str) and name else str(actor_id)
-    return text if len(text) <= 22 else text[:21] + "…"
-
-
-def _drawn_members(members: pd.DataFrame, *, most: int) -> pd.DataFrame:
-    """The top members by leadership plus the superiors above them (so arrows have ends)."""
-    ranked = members.sort_values("leadership", ascending=False)
-    by_id = ranked.set_index("actor_id")
-    chosen: list[str] = []
-    for actor in ranked["actor_id"]:
-        chain = [actor]
-        sup = by_id.at[actor, "superior"]
-        while isinstance(sup, str) and sup in by_id.index and sup not in chain and len(chain) < 4:
-            chain.append(sup)
-            sup = by_id.at[sup, "superior"]
-        for a in chain:
-            if a not in chosen and len(chosen) < most:
-                chosen.append(a)
-        if len(chosen) >= most:
-            break
-    return ranked[ranked["actor_id"].isin(chosen)]
-
-
-def _tree_order(m: pd.DataFrame) -> list[str]:
-    """Members in depth-first order from the top of each reporting chain, so that everyone
-    stands next to the people who report to them."""
-    ids = list(m["actor_id"])
-    present = set(ids)
-    children: dict[str, list[str]] = {}
-    roots = []
-    for actor, sup in zip(m["actor_id"], m["superior"], strict=True):
-        if isinstance(sup, str) and sup in present and sup != actor:
-            children.setdefault(sup, []).append(actor)
-        else:
-            roots.append(actor)
-    order: list[str] = []
-    stack = list(reversed(roots))
-    while stack:
-        a = stack.pop()
-        if a in order:
-            continue
-        order.append(a)
-        stack.extend(reversed(children.get(a, [])))
-    return order + [a for a in ids if a not in order]
-
-
-def hierarchy_png(members: pd.DataFrame, *, brokers: Sequence[str] = (), most: int = 18) -> bytes:
-    """Who reports to whom in one community: height is the SpringRank score (higher = more
-    senior), bands mark the levels (0 = top), arrows run from each member's most likely
-    superior. The leader is ringed in black, brokers are diamonds. At most ``most`` members
-    are drawn: the leading ones and the superiors above them."""
-    m = _drawn_members(members, most=most)
-    order = _tree_order(m)
-    x = {a: (i + 0.5) / max(len(order), 1) for i, a in enumerate(order)}
-    has_rank = "springrank" in m and m["springrank"].notna().all()
-    height = m["springrank"] if has_rank else -m["level"].astype(float)
-    y = dict(zip(m["actor_id"], height.astype(float), strict=True))
-    fig, ax = _figure(7.2, 4.2)
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.97, bottom=0.03)
-    for side in ("top", "right", "bottom"):
-        ax.spines[side].set_visible(False)
-    ax.set_xticks([])
-    ax.set_ylabel("seniority (SpringRank)" if has_rank else "level", fontsize=8)
-    ax.tick_params(axis="y", labelsize=7)
-    for k, lv in enumerate(sorted(m["level"].dropna().astype(int).unique())):
-        band = height[m["level"] == lv]
-        ax.axhspan(
-            band.min() - 0.08, band.max() + 0.08, color="#f1f3f6" if k % 2 else "#e7ebf1", zorder=0
-        )
-        ax.text(
-            1.0,
-            band.max() + 0.06,
-            f"level {lv}",
-            ha="right",
-            va="top",
-            fontsize=7,
-            color="#555555",
-            transform=ax.get_yaxis_transform(),
-        )
-    links = [
-        (x[sup], y[sup], x[a], y[a])
-        for a, sup in zip(m["actor_id"], m["superior"], strict=True)
-        if isinstance(sup, str) and sup in x
-    ]
-    if links:
-        x0, y0, x1, y1 = (np.array(v) for v in zip(*links, strict=True))
-        # one quiver for all arrows (fast); stop short of both ends so heads stay visible
-        ax.quiver(
-            x0 + 0.08 * (x1 - x0),
-            y0 + 0.08 * (y1 - y0),
-            0.84 * (x1 - x0),
-            0.84 * (y1 - y0),
-            angles="xy",
-            scale_units="xy",
-            scale=1,
-            width=0.0022,
-            headwidth=5,
-            headlength=6,
-            color="#7d8592",
-            zorder=2,
-        )
-    leader = members.sort_values("leadership", ascending=False)["actor_id"].iloc[0]
-    for actor, name, comm in zip(m["actor_id"], m["name"], m["community"], strict=True):
-        ax.scatter(
-            [x[actor]],
-            [y[actor]],
-            s=150,
-            marker="D" if actor in brokers else "o",
-            c=community_colour(comm),
-            zorder=3,
-            edgecolors="black" if actor == leader else "white",
-            linewidths=2.2 if actor == leader else 0.8,
-        )
-        ax.annotate(
-            _short(name, actor),
-            (x[actor], y[actor]),
-            xytext=(6, 2),
-            textcoords="offset points",
-            fontsize=7,
-            rotation=28,
-            zorder=4,
-            fontweight="bold" if actor == leader else "normal",
-        )
-    ax.set_xlim(0, 1.08)
     return _png(fig)
 
 

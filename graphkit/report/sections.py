@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from graphkit.analytics.organisation import organisation
-from graphkit.report import figures
+from graphkit.report import figures, figures_hierarchy
 from graphkit.report.blocks import (
     Block,
     Card,
@@ -266,11 +266,12 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
         blocks.append(
             Figure(
                 f"hierarchy-c{c}",
-                figures.hierarchy_png(
+                figures_hierarchy.hierarchy_png(
                     members.dropna(subset=["level"]), brokers=list(brokers["actor_id"])
                 ),
-                "Hierarchy: levels from the top (0); arrows run from each member's most likely "
-                "superior; the leader is ringed, brokers are diamonds.",
+                "Hierarchy: seniority (SpringRank) upwards, levels from the top (0); arrows run "
+                "from each member's most likely superior; the leader is ringed, brokers are "
+                "diamonds; a number beside a node refers to the key on the right.",
             )
         )
     leader = members.head(1)

@@ -7,8 +7,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphkit.report import figures
-from graphkit.report.figures import _tree_order, hour_of_week, network_layout
+from graphkit.report import figures, figures_hierarchy
+from graphkit.report.figures import hour_of_week, network_layout
+from graphkit.report.figures_hierarchy import _tree_order
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -71,6 +72,6 @@ def test_figures_are_png() -> None:
         superior=[None] + ["a0"] * 11,
         springrank=np.linspace(1, 0, 12),
     )
-    assert figures.hierarchy_png(members, brokers=["a3"]).startswith(PNG)
+    assert figures_hierarchy.hierarchy_png(members, brokers=["a3"]).startswith(PNG)
     grid = np.arange(168, dtype=float).reshape(7, 24)
     assert figures.heatmaps_png([("x", grid), ("y", grid)]).startswith(PNG)
