@@ -18,9 +18,9 @@ apart form one *opportunity*; the pairs tested (the FDR family) are those togeth
 following its own routine. ``P(A on c)`` at a chance is the share of A's *other days* on
 which A was seen on ``c`` in the same part of the week (weekday / weekend x 3-hour block of
 the day, UTC), shrunk towards the share of all its other days seen on ``c``
-(pseudo-count :data:`PRIOR_DAYS`), itself with half a day added so that no place is
-impossible. Days, not records: a burst of calls is one visit. Leaving the chance's own day
-out keeps a meeting from making its own place usual.
+(pseudo-count :data:`PRIOR_DAYS`), itself with a fifth of a day added (:data:`UNSEEN_DAYS`)
+so that no place is impossible. Days, not records: a burst of calls is one visit. Leaving
+the chance's own day out keeps a meeting from making its own place usual.
 
 **Occasions.** An opportunity is an *occasion* when the two were together there on cells
 ``(c, c')`` with ``P(A on c) x P(B on c') <= UNUSUAL`` (1 in 1,000): together at a place
@@ -91,6 +91,11 @@ UNUSUAL = 0.001
 """an occasion counts when the null chance of finding both on its cells then is at most this"""
 PRIOR_DAYS = 4.0
 """weight (in days) of a phone's all-hours share in its share for one part of the week"""
+UNSEEN_DAYS = 0.2
+"""days added to every cell's count of a phone's days there, so that no place is impossible:
+a place never seen counts as a fifth of a day (half a day, as first set, made a fresh cell
+as likely as 1 in 50 for a phone seen on 25 days, so a meeting there was often not unusual
+and recall on planted meetings was 0.79; a fifth gave 0.91, precision 1.0, docs/cdr.md)"""
 _EARTH_RADIUS_M = 6_371_008.8
 _REL = relationship("CO_LOCATED_WITH")
 _MAX_OCCASIONS_IN_EVIDENCE = 20
@@ -227,6 +232,7 @@ def _candidates(
         "gap": s.occasion_gap_s,
         "min_times": s.min_times,
         "prior": PRIOR_DAYS,
+        "unseen": UNSEEN_DAYS,
         "rare": UNUSUAL,
     }
     for name, sql in (

@@ -100,7 +100,7 @@ HITS = f"""
 # share in the chance's time class from its other days
 # P(phone on cell | class k) for the (phone, cell, k, day) rows of `needed`, from the days
 # other than `day` (on which the phone was active in class k), shrunk towards the all-hours
-# share (with half a day added: never impossible)
+# share (with $unseen of a day added: never impossible)
 PROB = """    tot_kd AS (SELECT DISTINCT phone, k, day, 1 AS n FROM colo_cnt),
     tot_k AS (SELECT phone, k, count(*) AS n FROM tot_kd GROUP BY ALL),
     tot_d AS (SELECT DISTINCT phone, day, 1 AS n FROM colo_cnt),
@@ -110,7 +110,7 @@ PROB = """    tot_kd AS (SELECT DISTINCT phone, k, day, 1 AS n FROM colo_cnt),
     cell_all AS (SELECT phone, cell, count(*) AS n FROM cell_d GROUP BY ALL),
     SELECT d.phone, d.cell, d.k, d.day,
            (coalesce(ck.n, 0) - coalesce(ckd.n, 0)
-            + $prior * (ca.n - coalesce(cd.n, 0) + 0.5) / tt.n)
+            + $prior * (ca.n - coalesce(cd.n, 0) + $unseen) / tt.n)
            / (tk.n - 1 + $prior) AS p
     FROM needed d
     JOIN tot tt ON tt.phone = d.phone

@@ -222,10 +222,10 @@ def test_command_defaults_are_the_settings() -> None:
 # ---- accuracy on simulated cases -------------------------------------------------------------
 
 SEEDS = (1, 2, 3, 4, 5)
-#: measured on these seeds (docs/cdr.md): precision 1.0 on every seed, recall 0.60 to 0.92
-#: (mean 0.79). The issue's target is 0.9 for both; recall falls short, and this test holds
-#: the line that was measured so that a regression shows.
-MIN_PRECISION, MIN_RECALL, MIN_MEAN_RECALL = 0.9, 0.55, 0.75
+#: measured on these seeds (docs/cdr.md): precision 1.0 on every seed, recall 0.88 to 0.97
+#: (mean 0.91; 0.79 before unseen places counted a fifth of a day instead of half). The
+#: issue's target is 0.9 for both, on average over the seeds.
+MIN_PRECISION, MIN_RECALL, MIN_MEAN_RECALL = 0.9, 0.85, 0.9
 
 
 def _simulated(root: Path, seed: int, *, meetings: bool) -> tuple[CaseStore, Path]:
