@@ -118,7 +118,8 @@ def _versions() -> dict[str, str]:
     vendor = Path(__file__).with_name("vendor") / "VENDOR.json"
     if vendor.is_file():
         info = json.loads(vendor.read_text(encoding="utf-8"))
-        out[info["package"]] = f"{info['version']} (vendored, npm)"
+        for pkg in info.get("packages", [info]):
+            out[pkg["package"]] = f"{pkg['version']} (vendored, npm)"
     return out
 
 

@@ -1,12 +1,16 @@
-"""One self-contained HTML file: inline CSS, inline PNG figures, vendored vis-network inline.
+"""One self-contained HTML file: inline CSS, inline PNG figures, vendored sigma.js inline.
 
 The page fetches nothing: no fonts, scripts, styles or images from the network. Every value
 from the case is escaped (``html.escape`` for markup, ``<`` escaped inside the embedded JSON),
 and the network view's details panel writes text nodes only.
 
 For automated checks the page records script errors and what the network view drew into
-``#gk-status`` (``data-errors``, ``data-painted-pixels``, ``data-load-ms``), which a headless
-browser's ``--dump-dom`` shows without a DevTools connection.
+``#gk-status`` (``data-errors``, ``data-painted-pixels``, ``data-load-ms``, ``data-nodes``,
+``data-drawn``), which a headless browser's ``--dump-dom`` shows without a DevTools connection.
+
+The network view is sigma.js on WebGL over a graphology graph (``vendor/``, MIT, pinned in
+``vendor/VENDOR.json``); positions come from the report's layout, so the page lays nothing
+out.
 """
 
 from __future__ import annotations
@@ -33,9 +37,14 @@ from graphkit.report.blocks import (
 __all__ = ["render_html"]
 
 
+#: the vendored scripts the network view needs, in load order (graphology before sigma)
+VENDORED_JS = ("graphology.umd.min.js", "sigma.min.js")
+
+
 def _vendored_js() -> str:
-    return (resources.files("graphkit.report") / "vendor" / "vis-network.min.js").read_text(
-        encoding="utf-8"
+    folder = resources.files("graphkit.report") / "vendor"
+    return "".join(
+        f"<script>{(folder / name).read_text(encoding='utf-8')}</script>" for name in VENDORED_JS
     )
 
 
@@ -75,21 +84,45 @@ def _table(t: Table) -> str:
     return f"<table{narrow}>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _legend(data: dict[str, Any]) -> str:
+    """Communities in natural order (C2 before C10) as filter toggles, singletons as one."""
+    items = [
+        f'<button type="button" class="gk-leg" data-community="{_e(c["id"])}" '
+        f'aria-pressed="false"><i style="background:{_e(c["color"])}"></i>{_e(c["id"])} '
+        f"({int(c['size'])})</button>"
+        for c in data.get("communities", [])
+        if int(c.get("size", 0)) > 1
+    ]
+    single = int(data.get("singletons", 0))
+    if single:
+        colour = _e(data.get("single_color", "#9E9E9E"))
+        items.append(
+            f'<button type="button" class="gk-leg" data-community="single" aria-pressed="false">'
+            f'<i style="background:{colour}"></i>{single:,} single '
+            f"actor{'s' if single != 1 else ''}</button>"
+        )
+    return "".join(items)
+
+
 def _interactive(block: Interactive) -> str:
     payload = json.dumps(block.data, ensure_ascii=False, default=str).replace("<", "\\u003c")
-    legend = "".join(
-        f'<span><i style="background:{_e(c["color"])}"></i>{_e(c["id"])} ({int(c["size"])})</span>'
-        for c in block.data["communities"][:30]
-    )
     static = _figure(block.fallback) if block.fallback else ""
     return f"""<div class="gk-interactive">
-<div class="gk-controls"><input type="search" id="gk-search" list="gk-names"
- placeholder="Search a name or number…" aria-label="search actors"><datalist id="gk-names">
-</datalist><select id="gk-community" aria-label="filter by community"><option value="">all
-communities</option></select><label><input type="checkbox" id="gk-hyp" checked> show
-hypotheses (dashed red)</label><button type="button" id="gk-fit">fit view</button></div>
-<div class="legend">{legend}</div>
-<div class="gk-net"><div class="gk-canvas" id="gk-network"></div>
+<div class="gk-controls"><span class="gk-find"><input type="search" id="gk-search"
+ autocomplete="off" placeholder="Search a name, phone or id…" aria-label="search actors by name,
+ phone or id" aria-controls="gk-results"><ol id="gk-results" class="gk-results" hidden></ol>
+</span><select id="gk-role" aria-label="filter by role"><option value="">every role</option>
+<option value="lead">leaders and most prominent</option><option value="broker">brokers</option>
+<option value="hypothesis">in a hypothesis</option></select><label><input type="checkbox"
+ id="gk-hyp" checked> show hypotheses (red)</label><button type="button" id="gk-fit">fit
+ view</button><button type="button" id="gk-clear">clear filters</button></div>
+<p class="gk-found" id="gk-found" role="status" aria-live="polite">Type a name, phone or id
+ and press Enter.</p>
+<div class="legend" id="gk-legend" aria-label="communities: click to filter">
+{_legend(block.data)}</div>
+<p class="gk-count muted" id="gk-count"></p>
+<div class="gk-net"><div class="gk-canvas" id="gk-network"><div class="gk-card" id="gk-card"
+ hidden></div></div>
 <aside class="gk-side" id="gk-details"><p class="muted">Click an actor to see its details and
 why it ranks where it does.</p></aside></div>
 <script type="application/json" id="gk-data">{payload}</script></div>
@@ -160,18 +193,15 @@ def render_html(sections: list[Section], *, title: str, subtitle: str) -> str:
         for s in sections
     )
     has_network = any(isinstance(b, Interactive) for s in sections for b in s.blocks)
-    scripts = (
-        f"<script>{_vendored_js()}</script><script>{_asset('network.js')}</script>"
-        if has_network
-        else ""
-    )
+    scripts = f"{_vendored_js()}<script>{_asset('network.js')}</script>" if has_network else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:;
  style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <title>{_e(title)}</title><style>{_asset("report.css")}</style><script>{_asset("hook.js")}</script></head>
-<body><div id="gk-status" data-errors="[]" data-painted-pixels="-1" data-load-ms="-1"></div>
+<body><div id="gk-status" data-errors="[]" data-painted-pixels="-1" data-load-ms="-1"
+ data-nodes="-1" data-drawn="-1"></div>
 <header><h1>{_e(title)}</h1><p>{_e(subtitle)}</p></header><nav>{nav}</nav>
 <main>{body}</main>{scripts}</body></html>
 """

@@ -1,141 +1,477 @@
-// graphkit report: the interactive network view (vis-network, positions computed in Python).
+// graphkit report: the interactive network view. sigma.js draws on WebGL; positions come from
+// the report's layout (Python), so the page lays nothing out. Labels are drawn here on a 2D
+// layer, greedily and collision-free: the selected actor first, then leaders and the most
+// prominent of each community, brokers, and the other actors by PageRank as room allows.
 // SPDX-License-Identifier: GPL-3.0-or-later
 (function () {
   "use strict";
   var status = document.getElementById("gk-status");
   var container = document.getElementById("gk-network");
-  if (!container || typeof vis === "undefined") { return; }
-  var data = JSON.parse(document.getElementById("gk-data").textContent);
+  var dataEl = document.getElementById("gk-data");
+  if (!container || !dataEl) { return; }
+  var data = JSON.parse(dataEl.textContent);
+  var nodes = data.nodes;
   var byId = {};
-  data.nodes.forEach(function (n) { byId[n.id] = n; });
+  var EDGE = "#c3c8d1", EDGE_NEAR = "#4a5263", FADED = "#e3e6eb", HYP = "#d62728";
+  var LABEL_FONT = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+  var LABEL_FONT_BOLD = "600 " + LABEL_FONT;
+  var LABEL_HEIGHT = 15, MAX_LABELS = 400, OTHER_LABEL_MIN_RADIUS = 5;
+  var found = document.getElementById("gk-found");
+  var count = document.getElementById("gk-count");
+  var details = document.getElementById("gk-details");
+  var card = document.getElementById("gk-card");
+  var resultsEl = document.getElementById("gk-results");
+  var search = document.getElementById("gk-search");
 
-  function visNode(n) {
-    return {
-      id: n.id, x: n.x, y: n.y, size: n.size, shape: "dot",
-      label: n.named ? n.short : undefined,
-      color: { background: n.color, border: "#ffffff",
-               highlight: { background: n.color, border: "#111111" } },
-      borderWidth: 1, font: { size: data.label_size || 22, color: "#1d2330", strokeWidth: 4,
-              strokeColor: "#ffffff" }
-    };
+  function digits(s) { return String(s === null || s === undefined ? "" : s).replace(/\D/g, ""); }
+  function roles(n) { return n.roles || []; }
+  function isLead(n) { return roles(n).indexOf("leader") >= 0 || roles(n).indexOf("most prominent") >= 0; }
+  function isBroker(n) { return roles(n).indexOf("broker") >= 0; }
+  function drawn(n) { return n.x !== null && n.x !== undefined; }
+  nodes.forEach(function (n, i) {
+    n.i = i;
+    byId[n.id] = n;
+    var phones = n.phones || [];
+    n.hay = [n.label, n.id, n.name || ""].concat(phones).join(" ").toLowerCase();
+    n.dig = phones.map(digits).concat([digits(n.id)]).filter(function (d) { return d.length >= 5; });
+    n.rank = isLead(n) ? 1 : isBroker(n) ? 2 : 3;
+  });
+  var inHypothesis = {};
+  (data.hypotheses || []).forEach(function (h) { inHypothesis[h.from] = true; inHypothesis[h.to] = true; });
+  var notDrawn = nodes.filter(function (n) { return !drawn(n); }).length;
+  status.setAttribute("data-nodes", String(nodes.length));
+  status.setAttribute("data-drawn", String(nodes.length - notDrawn));
+
+  // --- filters: communities from the legend, a role, hypotheses on or off ---
+  var activeCommunities = {};  // empty: every community
+  var role = "";
+  var showHypotheses = true;
+  function communityOf(n) { return n.single ? "single" : String(n.community); }
+  function visible(n) {
+    if (!drawn(n)) { return false; }
+    var keys = Object.keys(activeCommunities);
+    if (keys.length && !activeCommunities[communityOf(n)]) { return false; }
+    if (role === "lead" && !isLead(n)) { return false; }
+    if (role === "broker" && !isBroker(n)) { return false; }
+    if (role === "hypothesis" && !inHypothesis[n.id]) { return false; }
+    return true;
   }
-  var nodes = new vis.DataSet(data.nodes.map(visNode));
-  var edgeList = data.edges.map(function (e, i) {
-    return { id: "e" + i, from: e.from, to: e.to, width: Math.min(0.5 + Math.log(1 + e.w), 6),
-             color: { color: "#b8bec9", highlight: "#444444", opacity: 0.7 } };
-  });
-  data.hypotheses.forEach(function (h, i) {
-    edgeList.push({ id: "h" + i, from: h.from, to: h.to, dashes: [6, 5], width: 2.5,
-                    color: { color: "#d62728", highlight: "#d62728" } });
-  });
-  var edges = new vis.DataSet(edgeList);
-  var network = new vis.Network(container, { nodes: nodes, edges: edges }, {
-    physics: false,
-    interaction: { hover: true, multiselect: false, navigationButtons: false },
-    edges: { smooth: false, selectionWidth: 2 },
-    layout: { improvedLayout: false }
-  });
-  // A handle for the browser console (and for automated checks): the view and its data.
-  window.graphkitNetwork = { network: network, nodes: nodes, edges: edges, data: data };
+  function filterText() {
+    var parts = Object.keys(activeCommunities).map(function (c) {
+      return c === "single" ? "single actors" : c;
+    });
+    if (role) { parts.push(document.getElementById("gk-role").selectedOptions[0].textContent); }
+    return parts.join(", ");
+  }
+  function updateCount() {
+    var shown = 0;
+    nodes.forEach(function (n) { if (visible(n)) { shown++; } });
+    var f = filterText();
+    var text = f
+      ? "Showing " + shown.toLocaleString("en") + " of " + nodes.length.toLocaleString("en") +
+        " actors (filter: " + f + ")."
+      : "Showing all " + shown.toLocaleString("en") + " drawn actors.";
+    if (notDrawn) {
+      text += " " + notDrawn.toLocaleString("en") + " less central actors are not drawn; " +
+        "search finds them.";
+    }
+    count.textContent = text;
+    status.setAttribute("data-visible", String(shown));
+    return shown;
+  }
 
+  // --- search: name, phone or id; always says what it found ---
+  function matches(query) {
+    var q = query.trim().toLowerCase();
+    if (!q) { return []; }
+    var qd = digits(q);
+    var phoneLike = qd.length >= 5 && qd.length >= q.replace(/[\s+()\-./]/g, "").length;
+    var words = q.split(/\s+/);
+    var exact = [], partial = [];
+    nodes.forEach(function (n) {
+      var isExact = n.id.toLowerCase() === q || (n.name || "").toLowerCase() === q ||
+        n.label.toLowerCase() === q || (phoneLike && n.dig.indexOf(qd) >= 0);
+      if (isExact) { exact.push(n); return; }
+      var hit = words.every(function (w) { return n.hay.indexOf(w) >= 0; });
+      if (!hit && phoneLike) {
+        var tail = qd.charAt(0) === "0" ? qd.slice(1) : qd;  // 07700 900123 finds +447700900123
+        hit = n.dig.some(function (d) { return d.indexOf(qd) >= 0 || d.indexOf(tail) >= 0; });
+      }
+      if (hit) { partial.push(n); }
+    });
+    return exact.concat(partial);  // nodes come most central first
+  }
+  function describe(n) {
+    var bits = [n.community ? (n.single ? "no community of two or more" : "community " + n.community) : "no community"];
+    if (roles(n).length) { bits.push(roles(n).join(", ")); }
+    return n.label + " (" + bits.join("; ") + ")";
+  }
+  function showResults(list, q) {
+    while (resultsEl.firstChild) { resultsEl.removeChild(resultsEl.firstChild); }
+    if (!q.trim()) { resultsEl.hidden = true; found.textContent = "Type a name, phone or id and press Enter."; return; }
+    if (!list.length) {
+      resultsEl.hidden = true;
+      found.textContent = "No actor matches “" + q.trim() + "”.";
+      found.className = "gk-found gk-none";
+      return;
+    }
+    found.className = "gk-found";
+    found.textContent = list.length === 1
+      ? "1 actor matches: press Enter to show " + list[0].label + "."
+      : list.length.toLocaleString("en") + " actors match “" + q.trim() + "”; Enter shows the first, or pick one.";
+    list.slice(0, 8).forEach(function (n) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.textContent = describe(n);
+      b.addEventListener("mousedown", function (ev) { ev.preventDefault(); select(n.id); });
+      li.appendChild(b);
+      resultsEl.appendChild(li);
+    });
+    if (list.length > 8) {
+      var more = document.createElement("li");
+      more.className = "muted";
+      more.textContent = "and " + (list.length - 8).toLocaleString("en") + " more: type more of the name";
+      resultsEl.appendChild(more);
+    }
+    resultsEl.hidden = false;
+  }
+  search.addEventListener("input", function () { showResults(matches(search.value), search.value); });
+  search.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter") {
+      var list = matches(search.value);
+      showResults(list, search.value);
+      if (list.length) { select(list[0].id); }
+      resultsEl.hidden = true;
+    } else if (ev.key === "Escape") { resultsEl.hidden = true; }
+  });
+  search.addEventListener("blur", function () { resultsEl.hidden = true; });
+
+  // --- details panel (text nodes only) ---
   function text(tag, value, cls) {
     var el = document.createElement(tag);
-    el.textContent = value === null || value === undefined ? "–" : String(value);
+    el.textContent = value === null || value === undefined || value === "" ? "–" : String(value);
     if (cls) { el.className = cls; }
     return el;
   }
   function showDetails(id) {
     var n = byId[id];
-    var side = document.getElementById("gk-details");
-    while (side.firstChild) { side.removeChild(side.firstChild); }
+    while (details.firstChild) { details.removeChild(details.firstChild); }
     if (!n) { return; }
-    side.appendChild(text("h3", n.label));
+    details.appendChild(text("h3", n.label));
     var dl = document.createElement("dl");
-    var rows = [["kind", n.kind], ["community", n.community],
-                ["phones", (n.phones || []).join(", ")], ["PageRank", n.pagerank],
-                ["betweenness", n.betweenness], ["leadership", n.leadership],
-                ["level (0 = top)", n.level],
-                ["most likely superior", n.superior ? (byId[n.superior] || {}).label || n.superior : null],
+    var sup = n.superior ? (byId[n.superior] || {}).label || n.superior : null;
+    var rows = [["kind", n.kind], ["community", n.single ? (n.community || "–") + " (single actor)" : n.community],
+                ["phones", (n.phones || []).join(", ")], ["roles", roles(n).join(", ")],
+                ["PageRank", n.pagerank], ["betweenness", n.betweenness], ["leadership", n.leadership],
+                ["level (0 = top)", n.level], ["most likely superior", sup],
                 ["broker role", n.role], ["why", n.why]];
+    if (!drawn(n)) { rows.unshift(["in the picture", "not drawn (less central than the drawn actors)"]); }
     rows.forEach(function (r) { dl.appendChild(text("dt", r[0])); dl.appendChild(text("dd", r[1])); });
-    var hyp = data.hypotheses.filter(function (h) { return h.from === id || h.to === id; });
-    hyp.forEach(function (h) {
+    (data.hypotheses || []).forEach(function (h) {
+      if (h.from !== id && h.to !== id) { return; }
       var other = h.from === id ? h.to : h.from;
       dl.appendChild(text("dt", "hypothesis: " + h.kind));
-      dl.appendChild(text("dd", ((byId[other] || {}).label || other) + " (score " + h.score +
-                                ", " + h.status + ")"));
+      dl.appendChild(text("dd", ((byId[other] || {}).label || other) + " (score " + h.score + ", " + h.status + ")"));
     });
-    side.appendChild(dl);
+    details.appendChild(dl);
   }
-  network.on("click", function (params) {
-    if (params.nodes.length) { showDetails(params.nodes[0]); }
-  });
 
-  var list = document.getElementById("gk-names");
-  data.nodes.forEach(function (n) {
-    var o = document.createElement("option");
-    o.value = n.label;
-    list.appendChild(o);
-  });
-  var search = document.getElementById("gk-search");
-  function find(query) {
-    var q = query.trim().toLowerCase();
-    if (!q) { return null; }
-    for (var i = 0; i < data.nodes.length; i++) {
-      var n = data.nodes[i];
-      if (n.label.toLowerCase() === q || String(n.id).toLowerCase() === q) { return n; }
-    }
-    for (var j = 0; j < data.nodes.length; j++) {
-      var m = data.nodes[j];
-      var hay = (m.label + " " + m.id + " " + (m.phones || []).join(" ")).toLowerCase();
-      if (hay.indexOf(q) >= 0) { return m; }
-    }
-    return null;
-  }
-  function go() {
-    var n = find(search.value);
+  var handle = { data: data, select: select, matches: matches, labels: function () { return []; } };
+  window.graphkitNetwork = handle;
+  var renderer = null, graph = null, selected = null, neighbours = {};
+
+  function select(id) {
+    var n = byId[id];
     if (!n) { return; }
-    nodes.update({ id: n.id, hidden: false });
-    network.selectNodes([n.id]);
-    network.focus(n.id, { scale: 1.4, animation: false });
-    showDetails(n.id);
-  }
-  search.addEventListener("change", go);
-  search.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { go(); } });
-
-  var select = document.getElementById("gk-community");
-  data.communities.forEach(function (c) {
-    var o = document.createElement("option");
-    o.value = String(c.id);
-    o.textContent = c.id + " (" + c.size + " members)";
-    select.appendChild(o);
-  });
-  select.addEventListener("change", function () {
-    var want = select.value;
-    nodes.update(data.nodes.map(function (n) {
-      return { id: n.id, hidden: want !== "" && String(n.community) !== want };
-    }));
-    network.fit({ animation: false });
-  });
-  document.getElementById("gk-hyp").addEventListener("change", function (ev) {
-    edges.update(data.hypotheses.map(function (h, i) {
-      return { id: "h" + i, hidden: !ev.target.checked };
-    }));
-  });
-  document.getElementById("gk-fit").addEventListener("click", function () {
-    network.fit({ animation: false });
-  });
-
-  network.once("afterDrawing", function () {
-    var canvas = container.querySelector("canvas");
-    var painted = 0;
-    if (canvas) {
-      var px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-      for (var k = 3; k < px.length; k += 4) { if (px[k] > 0) { painted++; } }
+    showDetails(id);
+    status.setAttribute("data-selected", id);
+    if (!drawn(n) || !renderer) {
+      found.className = "gk-found";
+      found.textContent = "Found " + describe(n) + ": not drawn (" +
+        (renderer ? "less central than the drawn actors" : "this browser cannot draw the view") +
+        "); details at the right.";
+      return;
     }
-    status.setAttribute("data-painted-pixels", String(painted));
-    status.setAttribute("data-load-ms", String(Math.round(performance.now())));
-    status.setAttribute("data-nodes", String(data.nodes.length));
+    var cleared = "";
+    if (!visible(n)) {
+      clearFilters();
+      renderer.refresh();
+      cleared = " Filters cleared to show it.";
+    }
+    selected = id;
+    neighbours = {};
+    graph.forEachNeighbor(id, function (m) { neighbours[m] = true; });
+    var d = renderer.getNodeDisplayData(id);
+    var cam = renderer.getCamera();
+    cam.setState({ x: d.x, y: d.y, ratio: Math.min(cam.getState().ratio, 0.2) });
+    renderer.refresh();
+    found.className = "gk-found";
+    found.textContent = "Found " + describe(n) + ": centred and ringed." + cleared;
+  }
+  function unselect() {
+    selected = null;
+    neighbours = {};
+    status.removeAttribute("data-selected");
+    if (renderer) { renderer.refresh(); }
+  }
+
+  function webglWorks() {
+    try {
+      var c = document.createElement("canvas");
+      return !!(c.getContext("webgl2") || c.getContext("webgl"));
+    } catch (e) { return false; }
+  }
+  if (typeof Sigma === "undefined" || typeof graphology === "undefined" || !webglWorks()) {
+    container.className += " gk-nogl";
+    container.appendChild(text("p", "This browser cannot draw the interactive view (it needs " +
+      "WebGL); the picture below shows the network, and search still finds every actor.", "muted"));
+    document.querySelectorAll(".print-only").forEach(function (el) { el.style.display = "block"; });
+    status.setAttribute("data-painted-pixels", "0");
+    updateCount();
+    return;
+  }
+
+  graph = new graphology.Graph({ type: "undirected", multi: true, allowSelfLoops: false });
+  nodes.forEach(function (n) {
+    if (drawn(n)) { graph.addNode(n.id, { x: n.x, y: n.y, size: n.size, color: n.color }); }
   });
-  network.fit({ animation: false });
+  data.edges.forEach(function (e, k) {
+    var a = nodes[e[0]].id, b = nodes[e[1]].id;
+    graph.addEdgeWithKey("e" + k, a, b, { size: Math.min(0.5 + 0.3 * Math.log(1 + e[2]), 3), color: EDGE });
+  });
+  (data.hypotheses || []).forEach(function (h, k) {
+    if (graph.hasNode(h.from) && graph.hasNode(h.to)) {
+      graph.addEdgeWithKey("h" + k, h.from, h.to, { size: 2, color: HYP, hyp: true });
+    }
+  });
+
+  function nodeReducer(id, attrs) {
+    var n = byId[id];
+    var out = { x: attrs.x, y: attrs.y, size: attrs.size, color: attrs.color, label: null, zIndex: 1 };
+    if (!visible(n)) { out.hidden = true; return out; }
+    if (selected) {
+      if (id === selected) { out.size = attrs.size * 1.5 + 2; out.zIndex = 3; out.highlighted = true; }
+      else if (neighbours[id]) { out.zIndex = 2; }
+      else { out.color = FADED; out.zIndex = 0; }
+    }
+    return out;
+  }
+  function edgeReducer(id, attrs) {
+    var out = { size: attrs.size, color: attrs.color };
+    if (attrs.hyp && !showHypotheses) { out.hidden = true; return out; }
+    if (selected) {
+      var ends = graph.extremities(id);
+      if (ends[0] === selected || ends[1] === selected) { out.color = attrs.hyp ? HYP : EDGE_NEAR; out.zIndex = 2; }
+      else if (!attrs.hyp) { out.color = FADED; }
+    }
+    return out;
+  }
+  function drawHover(context, d) {  // a ring; the card beside the pointer says who it is
+    context.beginPath();
+    context.arc(d.x, d.y, d.size + 3, 0, Math.PI * 2);
+    context.lineWidth = 2;
+    context.strokeStyle = "#111111";
+    context.stroke();
+  }
+
+  renderer = new Sigma(graph, container, {
+    renderLabels: false,  // drawn below: collision-free, by priority
+    defaultDrawNodeHover: drawHover,
+    nodeReducer: nodeReducer,
+    edgeReducer: edgeReducer,
+    zIndex: true,
+    minCameraRatio: 0.005,
+    maxCameraRatio: 3,
+    stagePadding: 24
+  });
+  handle.renderer = renderer;
+  handle.graph = graph;
+
+  // --- labels: a 2D layer over sigma's canvases ---
+  var layer = document.createElement("canvas");
+  layer.className = "gk-labels";
+  container.appendChild(layer);
+  var ctx = layer.getContext("2d");
+  var byPriority = nodes.filter(drawn).slice().sort(function (a, b) { return a.rank - b.rank || a.i - b.i; });
+  var placed = [];
+  function overlaps(box, grid) {
+    var x0 = Math.floor(box.x / 64), x1 = Math.floor((box.x + box.w) / 64);
+    var y0 = Math.floor(box.y / 32), y1 = Math.floor((box.y + box.h) / 32);
+    for (var gx = x0; gx <= x1; gx++) {
+      for (var gy = y0; gy <= y1; gy++) {
+        var cell = grid[gx + ":" + gy];
+        if (!cell) { continue; }
+        for (var k = 0; k < cell.length; k++) {
+          var o = cell[k];
+          if (box.x < o.x + o.w && o.x < box.x + box.w && box.y < o.y + o.h && o.y < box.y + box.h) { return true; }
+        }
+      }
+    }
+    return false;
+  }
+  function remember(box, grid) {
+    var x0 = Math.floor(box.x / 64), x1 = Math.floor((box.x + box.w) / 64);
+    var y0 = Math.floor(box.y / 32), y1 = Math.floor((box.y + box.h) / 32);
+    for (var gx = x0; gx <= x1; gx++) {
+      for (var gy = y0; gy <= y1; gy++) {
+        var key = gx + ":" + gy;
+        (grid[key] = grid[key] || []).push(box);
+      }
+    }
+  }
+  function drawLabels() {
+    var dims = renderer.getDimensions();
+    var ratio = window.devicePixelRatio || 1;
+    if (layer.width !== Math.round(dims.width * ratio) || layer.height !== Math.round(dims.height * ratio)) {
+      layer.width = Math.round(dims.width * ratio);
+      layer.height = Math.round(dims.height * ratio);
+      layer.style.width = dims.width + "px";
+      layer.style.height = dims.height + "px";
+    }
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, dims.width, dims.height);
+    ctx.textBaseline = "middle";
+    ctx.lineJoin = "round";
+    var grid = {};
+    placed = [];
+    var queue = selected ? [byId[selected]].concat(byPriority) : byPriority;
+    for (var k = 0; k < queue.length && placed.length < MAX_LABELS; k++) {
+      var n = queue[k];
+      if (k > 0 && n.id === selected) { continue; }
+      if (!visible(n)) { continue; }
+      var d = renderer.getNodeDisplayData(n.id);
+      if (!d || d.hidden) { continue; }
+      var p = renderer.framedGraphToViewport(d);
+      var r = renderer.scaleSize(d.size);
+      if (p.x < -r || p.y < -r || p.x > dims.width + r || p.y > dims.height + r) { continue; }
+      var priority = n.id === selected || n.rank < 3;
+      if (!priority && (r < OTHER_LABEL_MIN_RADIUS || (selected && !neighbours[n.id]))) { continue; }
+      var bold = n.id === selected || n.rank === 1;
+      ctx.font = bold ? LABEL_FONT_BOLD : LABEL_FONT;
+      var w = ctx.measureText(n.short).width + 6;
+      var spots = [[p.x + r + 2, p.y - LABEL_HEIGHT / 2], [p.x - r - 2 - w, p.y - LABEL_HEIGHT / 2],
+                   [p.x - w / 2, p.y - r - 2 - LABEL_HEIGHT], [p.x - w / 2, p.y + r + 2]];
+      for (var s = 0; s < spots.length; s++) {
+        var box = { id: n.id, text: n.short, x: spots[s][0], y: spots[s][1], w: w, h: LABEL_HEIGHT };
+        if (box.x < 0 || box.y < 0 || box.x + w > dims.width || box.y + LABEL_HEIGHT > dims.height) { continue; }
+        if (overlaps(box, grid)) { continue; }
+        remember(box, grid);
+        placed.push(box);
+        if (n.id === selected) {
+          ctx.fillStyle = "#fff6bf";
+          ctx.fillRect(box.x, box.y, w, LABEL_HEIGHT);
+        }
+        ctx.strokeStyle = "rgba(255,255,255,0.92)";
+        ctx.lineWidth = 3;
+        ctx.strokeText(n.short, box.x + 3, box.y + LABEL_HEIGHT / 2);
+        ctx.fillStyle = "#1d2330";
+        ctx.fillText(n.short, box.x + 3, box.y + LABEL_HEIGHT / 2);
+        break;
+      }
+    }
+    if (selected) {
+      var sd = renderer.getNodeDisplayData(selected);
+      if (sd && !sd.hidden) {
+        var sp = renderer.framedGraphToViewport(sd);
+        ctx.beginPath();
+        ctx.arc(sp.x, sp.y, renderer.scaleSize(sd.size) + 4, 0, Math.PI * 2);
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = "#111111";
+        ctx.stroke();
+      }
+    }
+    status.setAttribute("data-labels", String(placed.length));
+  }
+  handle.labels = function () {  // label boxes in page coordinates, for checks
+    var rect = container.getBoundingClientRect();
+    return placed.map(function (b) {
+      return { id: b.id, text: b.text, x: rect.left + b.x, y: rect.top + b.y, w: b.w, h: b.h };
+    });
+  };
+
+  // --- hover card ---
+  function row(dl, key, value) { dl.appendChild(text("dt", key)); dl.appendChild(text("dd", value)); }
+  renderer.on("enterNode", function (ev) {
+    var n = byId[ev.node];
+    while (card.firstChild) { card.removeChild(card.firstChild); }
+    card.appendChild(text("strong", n.name || n.id));
+    if (n.name) { card.appendChild(text("div", n.id, "muted")); }
+    var dl = document.createElement("dl");
+    row(dl, "phones", (n.phones || []).join(", "));
+    row(dl, "community", n.single ? "single actor" : n.community);
+    row(dl, "roles", roles(n).join(", ") || "–");
+    row(dl, "PageRank · leadership · betweenness", n.pagerank + " · " + n.leadership + " · " + n.betweenness);
+    card.appendChild(dl);
+    var d = renderer.framedGraphToViewport(renderer.getNodeDisplayData(ev.node));
+    var dims = renderer.getDimensions();
+    card.hidden = false;
+    card.style.left = Math.min(d.x + 14, dims.width - card.offsetWidth - 4) + "px";
+    card.style.top = Math.min(d.y + 14, dims.height - card.offsetHeight - 4) + "px";
+    status.setAttribute("data-hovered", ev.node);
+  });
+  renderer.on("leaveNode", function () { card.hidden = true; status.removeAttribute("data-hovered"); });
+  renderer.on("clickNode", function (ev) { select(ev.node); });
+  renderer.on("clickStage", function () { unselect(); });
+
+  // --- legend, role, hypotheses, fit ---
+  var legendButtons = Array.prototype.slice.call(document.querySelectorAll("#gk-legend .gk-leg"));
+  function syncLegend() {
+    legendButtons.forEach(function (b) {
+      b.setAttribute("aria-pressed", activeCommunities[b.getAttribute("data-community")] ? "true" : "false");
+    });
+  }
+  legendButtons.forEach(function (b) {
+    b.addEventListener("click", function () {
+      var c = b.getAttribute("data-community");
+      if (activeCommunities[c]) { delete activeCommunities[c]; } else { activeCommunities[c] = true; }
+      if (selected && !visible(byId[selected])) { selected = null; }
+      syncLegend();
+      updateCount();
+      renderer.refresh();
+    });
+  });
+  function clearFilters() {
+    activeCommunities = {};
+    role = "";
+    document.getElementById("gk-role").value = "";
+    syncLegend();
+    updateCount();
+  }
+  document.getElementById("gk-role").addEventListener("change", function (ev) {
+    role = ev.target.value;
+    if (selected && !visible(byId[selected])) { selected = null; }
+    updateCount();
+    renderer.refresh();
+  });
+  document.getElementById("gk-clear").addEventListener("click", function () { clearFilters(); renderer.refresh(); });
+  document.getElementById("gk-hyp").addEventListener("change", function (ev) {
+    showHypotheses = ev.target.checked;
+    renderer.refresh();
+  });
+  function fit() { renderer.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 }); }
+  handle.fit = fit;
+  document.getElementById("gk-fit").addEventListener("click", fit);
+
+  // --- first paint: time and painted pixels, for checks ---
+  var first = true;
+  renderer.on("afterRender", function () {
+    drawLabels();
+    if (!first) { return; }
+    first = false;
+    status.setAttribute("data-load-ms", String(Math.round(performance.now())));
+    var painted = 0;
+    var canvases = renderer.getCanvases();
+    ["edges", "nodes"].forEach(function (key) {
+      var c = canvases[key];
+      var gl = c && (c.getContext("webgl2") || c.getContext("webgl"));
+      if (!gl) { return; }
+      var px = new Uint8Array(gl.drawingBufferWidth * gl.drawingBufferHeight * 4);
+      gl.readPixels(0, 0, gl.drawingBufferWidth, gl.drawingBufferHeight, gl.RGBA, gl.UNSIGNED_BYTE, px);
+      for (var j = 3; j < px.length; j += 4) { if (px[j] > 0) { painted++; } }
+    });
+    status.setAttribute("data-painted-pixels", String(painted));
+  });
+  updateCount();
+  renderer.refresh();
 })();

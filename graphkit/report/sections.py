@@ -20,7 +20,6 @@ from graphkit.report.blocks import (
     Card,
     Cards,
     Figure,
-    Interactive,
     Para,
     Section,
     Stats,
@@ -31,12 +30,12 @@ from graphkit.report.sections_activity import activity_section
 from graphkit.report.sections_hotspots import hotspots_section
 from graphkit.report.sections_hypotheses import hypotheses_section
 from graphkit.report.sections_methods import methods_section
-from graphkit.report.text import community_key, label_of, short_label
+from graphkit.report.sections_network import network_section
 from graphkit.report.text import fmt as _fmt
+from graphkit.report.text import label_of
 
 __all__ = ["build_sections"]
 
-MAX_NETWORK_ACTORS = 1500
 MAX_COMMUNITY_CARDS = 12
 
 
@@ -110,120 +109,6 @@ def summary_section(facts: CaseFacts) -> Section:
             ),
         ),
     )
-
-
-def _network_data(facts: CaseFacts, positions: dict[str, tuple[float, float]]) -> dict[str, Any]:
-    a = facts.actors[facts.actors["actor_id"].isin(positions)]
-    sizes = figures.node_sizes(a["pagerank"], smallest=6, largest=40)
-    named = set(a.nlargest(25, "pagerank")["actor_id"])
-    # more room per actor on big networks, so dots keep their size and do not overlap
-    spread = max(1.0, (len(a) / 250) ** 0.5)
-    nodes = []
-    for (_, r), size in zip(a.iterrows(), sizes, strict=True):
-        x, y = positions[r["actor_id"]]
-        comm = community_key(r.get("community"))
-        nodes.append(
-            {
-                "id": r["actor_id"],
-                "label": label_of(r),
-                "short": short_label(r),
-                "named": r["actor_id"] in named,
-                "x": round(x * 1400 * spread, 1),
-                "y": round(y * 1000 * spread, 1),
-                "size": round(float(size), 1),
-                "community": comm,
-                "color": figures.community_colour(comm),
-                "kind": r["kind"],
-                "phones": list(r["phones"]) if r["phones"] is not None else [],
-                "pagerank": _fmt(r.get("pagerank")),
-                "betweenness": _fmt(r.get("betweenness")),
-                "leadership": _fmt(r.get("leadership")),
-                "level": _fmt(r.get("level")),
-                "superior": r.get("superior"),
-                "role": r.get("broker_role"),
-                "why": r.get("explanation") or "",
-            }
-        )
-    keep = set(positions)
-    t = facts.ties[facts.ties["a"].isin(keep) & facts.ties["b"].isin(keep)]
-    edges = [
-        {"from": x, "to": y, "w": round(float(w), 2), "layers": list(ls)}
-        for x, y, w, ls in zip(t["a"], t["b"], t["weight"], t["layers"], strict=True)
-    ]
-    hyp = []
-    owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
-    for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
-        for r in frame.itertuples():
-            s, d = owner.get(r.src, r.src), owner.get(r.dst, r.dst)
-            if s in keep and d in keep and s != d:
-                hyp.append(
-                    {
-                        "from": s,
-                        "to": d,
-                        "kind": kind,
-                        "score": round(float(r.score), 3),
-                        "status": r.status,
-                    }
-                )
-    comms = [
-        {"id": str(c), "size": int(n), "color": figures.community_colour(c)}
-        for c, n in zip(
-            facts.communities.get("community", []), facts.communities.get("size", []), strict=True
-        )
-    ]
-    return {
-        "nodes": nodes,
-        "edges": edges,
-        "hypotheses": hyp,
-        "communities": comms,
-        "label_size": round(22 * spread),
-    }
-
-
-def network_section(
-    facts: CaseFacts, *, seed: int
-) -> tuple[Section, dict[str, tuple[float, float]]]:
-    """The interactive network view and the static picture; returns the layout used."""
-    if facts.actors.empty:
-        return Section(
-            "network",
-            "Network",
-            (
-                Para(
-                    "No network yet: "
-                    + facts.missing.get("analytics", "run `graphkit analyze`")
-                    + "."
-                ),
-            ),
-        ), {}
-    shown = facts.actors.nlargest(MAX_NETWORK_ACTORS, "pagerank")
-    positions = figures.network_layout(shown, facts.ties, seed=seed)
-    png = figures.network_png(shown, facts.ties, positions)
-    static = Figure(
-        "network",
-        png,
-        "The actor network for print: colour = community, size = "
-        "PageRank centrality; the most central actors are named.",
-    )
-    blocks: list[Block] = [
-        Para(
-            "Each dot is an actor (a resolved person, or a phone number no person is known to "
-            "use); lines are observed ties: calls, texts, money and recorded contacts. Colour "
-            "shows the community, size the PageRank centrality. Search by name or number, "
-            "pick a community, click a dot for its details and why it ranks where it does. "
-            "Dashed red lines are hypotheses (predicted links, hand-offs), not observed ties."
-        ),
-    ]
-    if len(shown) < len(facts.actors):
-        blocks.append(
-            Para(
-                f"Showing the {len(shown):,} most central of {len(facts.actors):,} actors.",
-                muted=True,
-            )
-        )
-    blocks.append(Interactive(_network_data(facts, positions), fallback=static))
-    blocks.append(static)
-    return Section("network", "Network", tuple(blocks)), positions
 
 
 def _community_card(facts: CaseFacts, row: Any) -> Card:

@@ -20,6 +20,7 @@ from graphkit.report import ReportResult, default_report_path, write_report
 from graphkit.report.blocks import Interactive, Para, Section, Table
 from graphkit.report.html import render_html
 from graphkit.report.sections import MAX_COMMUNITY_CARDS
+from graphkit.report.text import community_key
 from graphkit.store import CaseStore
 from tests.export.cases import copy_case, montagna_case
 from tests.report.browser import dump_dom, screenshot
@@ -110,7 +111,7 @@ def test_report_is_self_contained(html_report: tuple[CaseStore, ReportResult, st
     html = html_report[1].path.read_text(encoding="utf-8")
     assert "default-src 'none'" in html  # the browser itself refuses any fetch
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", html)
-    assert "vis-network" in html and "data:image/png;base64," in html
+    assert "sigma" in html and "graphology" in html and "data:image/png;base64," in html
 
 
 def test_hypotheses_stand_apart_with_evidence_and_status(
@@ -247,13 +248,14 @@ def test_network_view_search_click_and_filter(
         # click: a real mouse press on the dot of a central actor that no other dot overlaps
         s.run(
             "document.getElementById('gk-network').scrollIntoView({block: 'center'});"
-            "graphkitNetwork.network.fit({animation: false});"
+            "graphkitNetwork.fit(); graphkitNetwork.renderer.refresh();"
         )
         target = s.run(
-            "var g = graphkitNetwork.network, pos = g.getPositions();"
-            "var all = Object.keys(pos).map(k => [k, g.canvasToDOM(pos[k])]);"
-            "for (const id of arguments[0]) { if (!(id in pos)) continue;"
-            "  var p = g.canvasToDOM(pos[id]);"
+            "var r = graphkitNetwork.renderer;"
+            "var at = id => r.framedGraphToViewport(r.getNodeDisplayData(id));"
+            "var all = r.getGraph().nodes().map(k => [k, at(k)]);"
+            "for (const id of arguments[0]) { if (!r.getGraph().hasNode(id)) continue;"
+            "  var p = at(id);"
             "  if (!all.some(([k, q]) => k !== id && Math.hypot(q.x - p.x, q.y - p.y) < 20))"
             "    return id; }"
             "return null;",
@@ -261,8 +263,8 @@ def test_network_view_search_click_and_filter(
         )
         assert target, "no central actor stands clear of its neighbours in the picture"
         x, y, w, h = s.run(
-            "var g = graphkitNetwork.network, c = document.querySelector('#gk-network canvas');"
-            "var p = g.canvasToDOM(g.getPosition(arguments[0]));"
+            "var r = graphkitNetwork.renderer, c = document.querySelector('#gk-network canvas');"
+            "var p = r.framedGraphToViewport(r.getNodeDisplayData(arguments[0]));"
             "return [p.x, p.y, c.clientWidth, c.clientHeight];",
             target,
         )
@@ -271,12 +273,13 @@ def test_network_view_search_click_and_filter(
             f"var t = document.querySelector('#gk-details h3')?.textContent || '';"
             f"return t.indexOf({json.dumps(target)}) >= 0 ? t : null;"
         )
-        # filter: one community -> every other actor hidden
+        # filter: one community from the legend -> every other actor hidden
         s.run(
-            "var c = document.getElementById('gk-community'); c.value = arguments[0];"
-            "c.dispatchEvent(new Event('change'));",
-            str(top[0][1]),
+            "document.querySelector('#gk-legend [data-community=\"' + arguments[0] + '\"]')"
+            ".click();",
+            community_key(top[0][1]),
         )
-        hidden = s.run("return graphkitNetwork.nodes.get({filter: n => n.hidden}).length")
-        assert outside is not None and hidden == outside[0] > 0
+        shown = s.run("return Number(document.getElementById('gk-status').dataset.visible)")
+        total = s.run("return graphkitNetwork.data.nodes.length")
+        assert outside is not None and total - shown == outside[0] > 0
         assert s.run("return window.__gkErrors") == []

@@ -1,0 +1,220 @@
+"""The report's network section: every actor, laid out in Python, drawn in the browser.
+
+The interactive view (``network.js``, sigma.js on WebGL) gets every actor up to
+``MAX_NETWORK_ACTORS`` with the position :func:`graphkit.drawing.force_layout` gave it (the
+layout the exports hand Gephi and yEd), so the browser lays nothing out. Actors beyond the cap
+(the least central) are still in the data without a position: search finds them and says they
+are not drawn, and the view shows how many are hidden. Ties travel as index triples
+``[i, j, weight]`` into ``nodes`` to keep the file small.
+
+Roles on the view follow the community cards: an actor is called *leader* only where a test
+passed (heads a relay chain, or tops a stated ordering); otherwise the community's top actor by
+leadership score is its *most prominent*. Brokers are the actors with a Gould-Fernandez role.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graphkit.report import figures
+from graphkit.report.blocks import Block, Figure, Interactive, Para, Section
+from graphkit.report.collect import CaseFacts
+from graphkit.report.text import community_key, label_of, short_label
+from graphkit.report.text import fmt as _fmt
+
+__all__ = ["MAX_NETWORK_ACTORS", "MAX_PRINTED_ACTORS", "natural_key", "network_section"]
+
+#: actors drawn in the interactive view (measured interactive at 10k: docs/report.md)
+MAX_NETWORK_ACTORS = 20_000
+#: actors in the static picture for print (a picture of 10k dots reads as a smudge)
+MAX_PRINTED_ACTORS = 1500
+#: a position grid of this many units per side; rounded to 0.1 unit in the file
+_SPAN = 1000.0
+
+
+def natural_key(text: Any) -> tuple[Any, ...]:
+    """Sort key that orders digits by value: ``C2`` before ``C10``."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in re.split(r"(\d+)", str(text))
+        if part
+    )
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
+    """Each actor's roles on the view: leader / most prominent (one per community of two or
+    more), broker."""
+    roles: dict[str, list[str]] = {}
+    comm = actors["community"].map(community_key) if "community" in actors else None
+    if comm is not None and "leadership" in actors:
+        sized = comm.map(comm.value_counts())
+        ranked = actors.assign(_c=comm, _n=sized)
+        ranked = ranked[ranked["_c"].notna() & (ranked["_n"] > 1)]
+        ranked = ranked.sort_values(["leadership", "actor_id"], ascending=[False, True])
+        for _, r in ranked.drop_duplicates("_c").iterrows():
+            stated = (
+                bool(r.get("hierarchy_stated"))
+                if not _missing(r.get("hierarchy_stated"))
+                else False
+            )
+            relay = r.get("relay_tier") == 2
+            leader = relay or (stated and r.get("level") == 0)
+            roles.setdefault(str(r["actor_id"]), []).append(
+                "leader" if leader else "most prominent"
+            )
+    if "broker_role" in actors:
+        for actor_id, role in zip(actors["actor_id"], actors["broker_role"], strict=True):
+            if isinstance(role, str) and role and role != "none":
+                roles.setdefault(str(actor_id), []).append("broker")
+    return roles
+
+
+def _community_sizes(actors: pd.DataFrame) -> dict[str, int]:
+    if "community" not in actors:
+        return {}
+    keys = actors["community"].map(community_key).dropna()
+    return {str(k): int(n) for k, n in keys.value_counts().items()}
+
+
+def _network_data(
+    facts: CaseFacts, positions: dict[str, tuple[float, float]], *, drawn: set[str]
+) -> dict[str, Any]:
+    """The view's data: nodes (every actor), ties as index triples, hypotheses, legend."""
+    a = facts.actors.sort_values(["pagerank", "actor_id"], ascending=[False, True])
+    sizes = figures.node_sizes(a["pagerank"], smallest=2.5, largest=16)
+    roles = _roles(a)
+    sizes_by_comm = _community_sizes(a)
+    nodes: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+    for (_, r), size in zip(a.iterrows(), sizes, strict=True):
+        actor_id = str(r["actor_id"])
+        comm = community_key(r.get("community"))
+        single = comm is None or sizes_by_comm.get(comm, 0) < 2
+        name = r.get("name")
+        xy = positions.get(actor_id) if actor_id in drawn else None
+        index[actor_id] = len(nodes)
+        nodes.append(
+            {
+                "id": actor_id,
+                "label": label_of(r),
+                "name": name if isinstance(name, str) and name.strip() else None,
+                "short": short_label(r),
+                "x": round(xy[0] * _SPAN, 1) if xy else None,
+                "y": round(xy[1] * _SPAN, 1) if xy else None,
+                "size": round(float(size), 1),
+                "community": comm,
+                "single": single,
+                "color": figures.community_colour(None if single else comm),
+                "kind": r.get("kind"),
+                "phones": list(r["phones"]) if r.get("phones") is not None else [],
+                "roles": roles.get(actor_id, []),
+                "pagerank": _fmt(r.get("pagerank")),
+                "betweenness": _fmt(r.get("betweenness")),
+                "leadership": _fmt(r.get("leadership")),
+                "level": _fmt(r.get("level")),
+                "superior": r.get("superior") if isinstance(r.get("superior"), str) else None,
+                "role": r.get("broker_role") if isinstance(r.get("broker_role"), str) else None,
+                "why": r.get("explanation") or "",
+            }
+        )
+    t = facts.ties
+    if len(t):
+        t = t[t["a"].isin(drawn) & t["b"].isin(drawn)]
+    edges = [
+        [index[x], index[y], round(float(w), 2)]
+        for x, y, w in zip(t.get("a", []), t.get("b", []), t.get("weight", []), strict=True)
+    ]
+    owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
+    hypotheses = []
+    for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
+        for h in frame.itertuples():
+            s, d = owner.get(h.src, h.src), owner.get(h.dst, h.dst)
+            if s in drawn and d in drawn and s != d:
+                hypotheses.append(
+                    {
+                        "from": s,
+                        "to": d,
+                        "kind": kind,
+                        "score": round(float(h.score), 3),
+                        "status": h.status,
+                    }
+                )
+    communities = [
+        {"id": c, "size": n, "color": figures.community_colour(c)}
+        for c, n in sorted(sizes_by_comm.items(), key=lambda kv: natural_key(kv[0]))
+        if n > 1
+    ]
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "hypotheses": hypotheses,
+        "communities": communities,
+        "singletons": sum(1 for n in nodes if n["single"]),
+        "single_color": figures.community_colour(None),
+        "drawn": len(drawn),
+        "total": len(nodes),
+    }
+
+
+def network_section(
+    facts: CaseFacts, *, seed: int
+) -> tuple[Section, dict[str, tuple[float, float]]]:
+    """The interactive network view and the static picture; returns the layout used."""
+    if facts.actors.empty:
+        return Section(
+            "network",
+            "Network",
+            (
+                Para(
+                    "No network yet: "
+                    + facts.missing.get("analytics", "run `graphkit analyze`")
+                    + "."
+                ),
+            ),
+        ), {}
+    shown = facts.actors.nlargest(MAX_NETWORK_ACTORS, "pagerank")
+    positions = figures.network_layout(shown, facts.ties, seed=seed)
+    printed = shown.nlargest(MAX_PRINTED_ACTORS, "pagerank")
+    png = figures.network_png(printed, facts.ties, positions)
+    static = Figure(
+        "network",
+        png,
+        "The actor network for print: colour = community, size = PageRank centrality; the "
+        "most central actors are named"
+        + (
+            f" ({len(printed):,} most central of {len(facts.actors):,} actors)."
+            if len(printed) < len(facts.actors)
+            else "."
+        ),
+    )
+    blocks: list[Block] = [
+        Para(
+            "Each dot is an actor (a resolved person, or a phone number no person is known to "
+            "use); lines are observed ties: calls, texts, money and recorded contacts. Colour "
+            "shows the community (grey: actors in no community of two or more), size the "
+            "PageRank centrality. Search by name, number or id; pick communities in the legend "
+            "or a role; hover a dot for its card, click it for its details and why it ranks "
+            "where it does. Red lines are hypotheses (predicted links, hand-offs), not observed "
+            "ties."
+        ),
+    ]
+    if len(shown) < len(facts.actors):
+        blocks.append(
+            Para(
+                f"Drawing the {len(shown):,} most central of {len(facts.actors):,} actors; "
+                f"search still finds the other {len(facts.actors) - len(shown):,}.",
+                muted=True,
+            )
+        )
+    drawn = set(shown["actor_id"].astype(str))
+    blocks.append(Interactive(_network_data(facts, positions, drawn=drawn), fallback=static))
+    blocks.append(static)
+    return Section("network", "Network", tuple(blocks)), positions
