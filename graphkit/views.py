@@ -33,6 +33,7 @@ __all__ = [
     "all_views",
     "format_number",
     "get_view",
+    "score_text_sql",
     "view",
 ]
 
@@ -178,3 +179,18 @@ def format_number(value: float, *, digits: int = _SIGNIFICANT) -> str:
             if abs(float(text)) < 1:
                 break
     return text
+
+
+def score_text_sql(column: str) -> str:
+    """DuckDB SQL giving :func:`format_number`'s text of a score in [0, 1] held in
+    ``column`` (a trusted column expression, never input), for places that cannot run
+    Python, such as the captions Neo4j Browser shows (``score_text``)."""
+    x = column
+    return (
+        f"CASE WHEN {x} IS NULL THEN NULL WHEN {x} = 0 THEN '0' "
+        f"WHEN {x} < 1e-3 THEN printf('%.{_SIGNIFICANT - 1}e', {x}) "
+        f"WHEN {x} < 1 AND printf('%.{_SIGNIFICANT}g', {x}) = '1' THEN "
+        f"CASE WHEN 1 - {x} < {_CLOSE_TO_ONE} THEN '1-' || printf('%.1e', 1 - {x}) "
+        f"ELSE printf('%.{_SIGNIFICANT + 1}g', {x}) END "
+        f"ELSE printf('%.{_SIGNIFICANT}g', {x}) END"
+    )

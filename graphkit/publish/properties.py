@@ -1,13 +1,14 @@
 """What publish adds to the declared model, declared in one place.
 
 The declared model (:mod:`graphkit.model`) says what the knowledge graph holds. Publishing to
-Neo4j adds three things, all declared here so that statements, linting and documentation come
+Neo4j adds four things, all declared here so that statements, linting and documentation come
 from one list:
 
 * bookkeeping on every node and relationship: the case it belongs to and the publish run that
   last wrote it (``case_id``, ``publish_run``);
 * analysis properties copied onto actor nodes (Person, or Phone) from the analysis tables, and
   blackout flags onto Phone and Person nodes;
+* ``score_text`` on hypotheses: the score written as people read it, for captions;
 * ``hours`` on CONNECTED_VIA: the hours in which a phone was seen on a cell, which co-location
   and tower-dump queries need and the aggregated relationship does not keep.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "MERGE_DISCRIMINATORS",
     "ROW_KEYS",
     "RUN_KEY",
+    "SCORE_TEXT",
     "ExtraProperty",
     "end_labels",
     "lint_schema",
@@ -84,6 +86,11 @@ BLACKOUT_PROPERTIES: tuple[ExtraProperty, ...] = (
     ExtraProperty("went_dark", "BOOLEAN", "a silence never ended: the number never came back"),
 )
 
+#: on every hypothesis (any relationship with a ``score``): the score as the CLI and report
+#: write it (three significant digits, never "1" for a score below 1), for Browser captions,
+#: which cannot format numbers
+SCORE_TEXT = ExtraProperty("score_text", "VARCHAR", "score as people read it, e.g. 1-1.2e-05")
+
 CONNECTED_VIA_HOURS = ExtraProperty(
     "hours", "TIMESTAMPTZ[]", "start of each hour (UTC) with an event of the phone on the cell"
 )
@@ -130,7 +137,7 @@ def lint_schema(cypher_version: str = "CYPHER 5") -> dict[str, Any]:
     ``cypher_version`` is the language the statements are checked against (Neo4j 5 speaks
     ``CYPHER 5``; ``CYPHER 25`` is opt-in from Neo4j 2025).
     """
-    keys = {CASE_KEY, RUN_KEY, CONNECTED_VIA_HOURS.name, *ROW_KEYS}
+    keys = {CASE_KEY, RUN_KEY, CONNECTED_VIA_HOURS.name, SCORE_TEXT.name, *ROW_KEYS}
     keys |= {p.name for n in NODES for p in n.properties}
     keys |= {p.name for r in RELATIONSHIPS for p in r.properties}
     keys |= {p.name for p in (*ANALYSIS_PROPERTIES, *BLACKOUT_PROPERTIES)}

@@ -23,9 +23,11 @@ from graphkit.publish.properties import (
     BLACKOUT_PROPERTIES,
     CONNECTED_VIA_HOURS,
     MERGE_DISCRIMINATORS,
+    SCORE_TEXT,
     end_labels,
 )
 from graphkit.publish.statements import Statement, node_write, relationship_writes
+from graphkit.views import score_text_sql
 
 __all__ = ["Field", "Selection", "WriteStep", "iter_batches", "plan_writes", "table_columns"]
 
@@ -191,6 +193,8 @@ def _relationship_steps(con: Any, r: RelType) -> list[WriteStep]:
             fields.append(Field(p.name, f"coalesce(CAST(r.\"{p.name}\" AS VARCHAR), '')", p.dtype))
         elif p.name in have:
             fields.append(_field("r", p))
+    if "score" in have:
+        fields.append(Field(SCORE_TEXT.name, score_text_sql('r."score"'), SCORE_TEXT.dtype))
     hours_join = ""
     hours = _hours_sql(con) if r.type == "CONNECTED_VIA" else None
     if hours:

@@ -25,6 +25,7 @@ from graphkit.publish.properties import (
 )
 
 __all__ = [
+    "ACTOR_SEARCH",
     "QUERY_INDEXES",
     "Statement",
     "node_write",
@@ -72,6 +73,10 @@ QUERY_INDEXES: tuple[tuple[str, str, str], ...] = (
     ("TOOK_SIM", "status", "RANGE"),
     ("CLONED_SIM", "status", "RANGE"),
 )
+
+#: the full-text index over actors' names, aliases and numbers (no stop words: "De", "La"
+#: and "Van" are parts of names)
+ACTOR_SEARCH = "actor_search"
 
 _ROWS = "$rows LIST<MAP>"
 _CASE = "$case_id STRING: the case the items belong to"
@@ -121,6 +126,17 @@ def schema_statements() -> list[Statement]:
                 f"FOR ()-[r:{r.type}]-() ON (r.{CASE_KEY}, r.{RUN_KEY})",
             )
         )
+    out.append(
+        Statement(
+            f"schema/fulltext_{ACTOR_SEARCH}",
+            "Finds people and phones by any word of their names or aliases, in any case "
+            "(queries/find_actor.cypher).",
+            (),
+            f"CREATE FULLTEXT INDEX {ACTOR_SEARCH} IF NOT EXISTS\n"
+            "FOR (x:Person|Phone) ON EACH [x.full_name, x.names, x.aliases, x.msisdn]\n"
+            "OPTIONS {indexConfig: {`fulltext.analyzer`: 'standard-no-stop-words'}}",
+        )
+    )
     for target, prop, kind in QUERY_INDEXES:
         rel = _is_relationship(target)
         s = (target.lower() if rel else _snake(target)) + "_" + prop

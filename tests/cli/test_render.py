@@ -150,3 +150,22 @@ def test_actors_are_shown_by_name_beside_a_short_id_and_phones_beside_their_hold
     for helper in ("name", "superior_name", "old_actor", "members_names", "members_phones"):
         assert f" {helper} " not in header
     assert " phones " in header  # the row's own actor keeps its phones
+
+
+def test_scores_read_the_same_in_neo4j_captions() -> None:
+    """score_text_sql (what publish writes for Browser captions) equals format_number on
+    scores across [0, 1]: uniform draws, values just below 1 and small ones."""
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    from graphkit.views import format_number, score_text_sql
+
+    rng = np.random.default_rng(0)
+    values = [0.0, 1.0, 0.5, 0.99995, 0.9999, 0.99962, 0.0009, 0.001, 1.23e-5]
+    values += [*rng.random(1000), *(1 - rng.random(300) * 1e-3), *(rng.random(300) * 1e-2)]
+    con = duckdb.connect()
+    con.register("t", pd.DataFrame({"v": [float(v) for v in values]}))
+    rows = con.execute(f"SELECT v, {score_text_sql('v')} FROM t").fetchall()
+    assert [s for _, s in rows] == [format_number(v) for v, _ in rows]
+    assert dict(rows)[0.99995] == "1-5.0e-05"

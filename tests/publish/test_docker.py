@@ -25,9 +25,16 @@ def test_neo4j_is_a_pinned_community_5_image_with_auth_from_the_environment(comp
     assert all(p.startswith("127.0.0.1:") for p in neo4j["ports"])
 
 
-def test_apoc_file_access_is_off_and_no_plugin_is_installed(compose) -> None:
+def test_apoc_and_gds_without_file_or_url_access(compose) -> None:
+    import json
+
     env = compose["services"]["neo4j"]["environment"]
-    assert env["NEO4J_PLUGINS"] == "[]"
+    assert json.loads(env["NEO4J_PLUGINS"]) == ["apoc", "graph-data-science"]
+    allowed = env["NEO4J_dbms_security_procedures_allowlist"].split(",")
+    assert "gds.*" in allowed and "apoc.*" not in allowed
+    for reads_or_writes_files in ("apoc.load", "apoc.export", "apoc.import", "apoc.cypher"):
+        assert not any(reads_or_writes_files.startswith(a.rstrip("*")) for a in allowed)
+    assert env["NEO4J_dbms_security_procedures_unrestricted"] == "gds.*"
     assert env["NEO4J_apoc_export_file_enabled"] == "false"
     assert env["NEO4J_apoc_import_file_enabled"] == "false"
     assert env["NEO4J_dbms_security_allow__csv__import__from__file__urls"] == "false"

@@ -211,7 +211,7 @@ def _example_parameters(db: Path) -> dict[str, str]:
             "SELECT src FROM rel_contact WHERE src LIKE 'P-%' GROUP BY 1 "
             "ORDER BY count(*) DESC, 1 LIMIT 1"
         ),
-        "name_contains": "Montagna",
+        "text": "montagna",  # lower case: the search ignores case
         "community_id": one(
             "SELECT community FROM analytics_actor GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1"
         ),
@@ -251,6 +251,30 @@ def test_every_library_query_returns_rows(server, case_db, case_ids) -> None:
         params = bind_parameters(q, raw, case_id=case_id)
         rows = run_query(server, q, params, metadata={"case": case_id, "actor": "pytest"})
         assert rows, f"{q.name} returned no rows for {raw}"
+
+
+def test_find_actor_by_words_in_any_case_and_by_phone_in_any_format(
+    server, case_db, case_ids
+) -> None:
+    case_id = _new_case(case_ids)
+    _publish(case_db, server, case_id)
+    con = duckdb.connect(str(case_db), read_only=True)
+    person, name, phone = con.execute(
+        "SELECT p.person_id, p.full_name, u.dst FROM node_person p "
+        "JOIN rel_uses u ON u.src = p.person_id WHERE p.full_name LIKE '% %' "
+        "AND u.dst LIKE '+%' ORDER BY 1 LIMIT 1"
+    ).fetchall()[0]
+    con.close()
+    query = next(q for q in list_queries() if q.name == "find_actor")
+    first, *rest = name.split()
+    typed = {
+        "words in another order, cut short, in another case": f"{rest[-1][:4].upper()} {first}",
+        "the phone as dialled at home, with spaces": "0 " + phone[-10:-6] + " " + phone[-6:],
+    }
+    for why, text in typed.items():
+        params = bind_parameters(query, {"text": text}, case_id=case_id)
+        rows = run_query(server, query, params, metadata={"case": case_id, "actor": "pytest"})
+        assert person in [r["actor_id"] for r in rows], (why, text)
 
 
 def test_schema_is_in_place(server, case_db, case_ids) -> None:

@@ -16,6 +16,7 @@ from graphkit.publish.publisher import publish_case
 from graphkit.publish.runner import Call, RecordingRunner, Result
 from graphkit.publish.source import plan_writes
 from graphkit.publish.statements import all_statements, node_write, relationship_writes
+from graphkit.views import format_number
 
 GENERATED = {s.text: s for s in all_statements()}
 
@@ -113,6 +114,7 @@ def test_analysis_properties_and_hypotheses(recorded, con) -> None:
     props = same_user[0]["props"]
     assert props["status"] == "hypothesis" and props["score"] == pytest.approx(0.91)
     assert json.loads(props["evidence"])["shared_contacts"] == 5
+    assert props["score_text"] == format_number(props["score"]) == "0.91"  # Browser captions
 
 
 def test_property_values_are_neo4j_storable(recorded) -> None:
