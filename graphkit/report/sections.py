@@ -27,6 +27,7 @@ from graphkit.report.blocks import (
 )
 from graphkit.report.collect import CaseFacts
 from graphkit.report.sections_activity import activity_section
+from graphkit.report.sections_connect import connecting_network_sections
 from graphkit.report.sections_hotspots import hotspots_section
 from graphkit.report.sections_hypotheses import hypotheses_section
 from graphkit.report.sections_methods import methods_section
@@ -304,6 +305,7 @@ def build_sections(facts: CaseFacts, *, seed: int = 0) -> list[Section]:
         summary_section(facts),
         network,
         communities_section(facts),
+        *connecting_network_sections(facts),
         activity_section(facts),
         *([hotspots] if hotspots is not None else []),
         hypotheses_section(facts),
