@@ -320,6 +320,20 @@
       }
     }
   }
+  // Where a label may go, nearest first: beside the dot, above, below, then (for leaders,
+  // brokers and the selected actor) the corners and a second ring further out.
+  function labelSpots(p, r, w, wide) {
+    var h = LABEL_HEIGHT, mid = p.y - h / 2;
+    var spots = [[p.x + r + 2, mid], [p.x - r - 2 - w, mid], [p.x - w / 2, p.y - r - 2 - h],
+                 [p.x - w / 2, p.y + r + 2]];
+    if (!wide) { return spots; }
+    [1, 2, 3].forEach(function (k) {
+      spots.push([p.x + r + 2, mid - k * h], [p.x + r + 2, mid + k * h],
+                 [p.x - r - 2 - w, mid - k * h], [p.x - r - 2 - w, mid + k * h],
+                 [p.x - w / 2, p.y - r - 2 - (k + 1) * h], [p.x - w / 2, p.y + r + 2 + k * h]);
+    });
+    return spots;
+  }
   function drawLabels() {
     var dims = renderer.getDimensions();
     var ratio = window.devicePixelRatio || 1;
@@ -350,11 +364,11 @@
       var bold = n.id === selected || n.rank === 1;
       ctx.font = bold ? LABEL_FONT_BOLD : LABEL_FONT;
       var w = ctx.measureText(n.short).width + 6;
-      var spots = [[p.x + r + 2, p.y - LABEL_HEIGHT / 2], [p.x - r - 2 - w, p.y - LABEL_HEIGHT / 2],
-                   [p.x - w / 2, p.y - r - 2 - LABEL_HEIGHT], [p.x - w / 2, p.y + r + 2]];
+      var spots = labelSpots(p, r, w, priority);
       for (var s = 0; s < spots.length; s++) {
-        var box = { id: n.id, text: n.short, x: spots[s][0], y: spots[s][1], w: w, h: LABEL_HEIGHT };
-        if (box.x < 0 || box.y < 0 || box.x + w > dims.width || box.y + LABEL_HEIGHT > dims.height) { continue; }
+        var box = { id: n.id, text: n.short, w: w, h: LABEL_HEIGHT,
+                    x: Math.max(0, Math.min(spots[s][0], dims.width - w)),
+                    y: Math.max(0, Math.min(spots[s][1], dims.height - LABEL_HEIGHT)) };
         if (overlaps(box, grid)) { continue; }
         remember(box, grid);
         placed.push(box);

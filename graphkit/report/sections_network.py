@@ -9,7 +9,8 @@ are not drawn, and the view shows how many are hidden. Ties travel as index trip
 
 Roles on the view follow the community cards: an actor is called *leader* only where a test
 passed (heads a relay chain, or tops a stated ordering); otherwise the community's top actor by
-leadership score is its *most prominent*. Brokers are the actors with a Gould-Fernandez role.
+leadership score is its *most prominent*. Brokers are those the community cards name: the top
+three of each community by brokerage among the actors with a Gould-Fernandez role.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ __all__ = ["MAX_NETWORK_ACTORS", "MAX_PRINTED_ACTORS", "natural_key", "network_s
 MAX_NETWORK_ACTORS = 20_000
 #: actors in the static picture for print (a picture of 10k dots reads as a smudge)
 MAX_PRINTED_ACTORS = 1500
+#: brokers named per community, as on the community cards
+BROKERS_PER_COMMUNITY = 3
 #: a position grid of this many units per side; rounded to 0.1 unit in the file
 _SPAN = 1000.0
 
@@ -51,7 +54,7 @@ def _missing(value: Any) -> bool:
 
 def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
     """Each actor's roles on the view: leader / most prominent (one per community of two or
-    more), broker."""
+    more), broker (the top ``BROKERS_PER_COMMUNITY`` of a community by brokerage)."""
     roles: dict[str, list[str]] = {}
     comm = actors["community"].map(community_key) if "community" in actors else None
     if comm is not None and "leadership" in actors:
@@ -70,10 +73,15 @@ def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
             roles.setdefault(str(r["actor_id"]), []).append(
                 "leader" if leader else "most prominent"
             )
-    if "broker_role" in actors:
-        for actor_id, role in zip(actors["actor_id"], actors["broker_role"], strict=True):
-            if isinstance(role, str) and role and role != "none":
-                roles.setdefault(str(actor_id), []).append("broker")
+    if "broker_role" in actors and comm is not None:
+        # the brokers a community card names: its top three by brokerage
+        brokers = actors.assign(_c=comm)[
+            actors["broker_role"].map(lambda r: isinstance(r, str) and r not in ("", "none"))
+        ]
+        if "brokerage" in brokers:
+            brokers = brokers.sort_values(["brokerage", "actor_id"], ascending=[False, True])
+        for actor_id in brokers.groupby("_c", sort=False).head(BROKERS_PER_COMMUNITY)["actor_id"]:
+            roles.setdefault(str(actor_id), []).append("broker")
     return roles
 
 
