@@ -364,9 +364,35 @@ def _anx_link_card(row: dict[str, Any]) -> dict[str, Any]:
     return {"summary": "; ".join(counted), "description": span, "date": date, "time": time}
 
 
+def _anx_record_cards(sub: Subgraph) -> dict[str, list[dict[str, Any]]]:
+    """A merged entity's cards: one per source record entity resolution joined into the
+    person (source, row, kind, match probability), as i2 keeps the cards of merged items."""
+    from graphkit.views import format_number
+
+    cards: dict[str, list[dict[str, Any]]] = {}
+    if sub.records.empty:
+        return cards
+    for r in sub.records.to_dict("records"):
+        where = f"row {int(r['row_number'])} of {r['source']}" if pd.notna(r["row_number"]) else ""
+        prob = r.get("match_probability")
+        said = [
+            f"{r['kind']} record" if isinstance(r.get("kind"), str) else "record",
+            where,
+            f"match probability {format_number(float(prob))}" if pd.notna(prob) else "",
+        ]
+        cards.setdefault(str(r["person_id"]), []).append(
+            {
+                "summary": f"merged from {r['record_id']}",
+                "description": "; ".join(s for s in said if s),
+            }
+        )
+    return cards
+
+
 def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
     """i2 Analyst's Notebook exchange bytes (UTF-16) written with anxwritter: entity types
-    with their own icon and colour, an identifier card on each entity, each tie dated at its
+    with their own icon and colour, an identifier card on each entity and, on a person merged
+    from several source records, one card per record (a merged entity); each tie dated at its
     first event with a card giving its count, call seconds and span; hypotheses dashed and
     undated (strength ``Hypothesis``). The chart passes anxwritter's validator first."""
     del meta  # ANX has no chart-level properties for it; the manifest carries it
@@ -382,11 +408,13 @@ def render_anx(sub: Subgraph, *, meta: dict[str, Any]) -> bytes:
         chart.add_entity_type(name=name, icon_file=icon, color=colour, shade_color=colour)
         chart.add_legend_item(name=name, item_type="Icon", image_name=icon, shade_color=colour)
     chart.add_legend_item(name="Hypothesis", item_type="Line", color="#D62728", dash_style="Dot")
+    merged = _anx_record_cards(sub)
     for row in _node_rows(sub, flat=True):
         ident, label, kind = row.pop("id"), row.pop("label", None), row.pop("type")
         attrs = {k: v for k, v in row.items() if isinstance(v, str | int | float | bool)}
         held = [f"{title}: {row[k]}" for k, title in _ANX_CARD_FIELDS if row.get(k)]
         cards = [{"summary": "identifiers", "description": "\n".join(held)}] if held else []
+        cards += merged.get(str(ident), [])
         chart.add_icon(
             id=str(ident),
             type=kind,

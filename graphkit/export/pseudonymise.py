@@ -403,7 +403,8 @@ class Pseudonymiser:
                 text = frame[col].dtype == object or pd.api.types.is_string_dtype(frame[col])
                 if col not in skip and text:
                     frame[col] = [self.scrub(v) if isinstance(v, str) else v for v in frame[col]]
-        return replace(sub, nodes=nodes, edges=edges)
+        # source record ids are provenance, not for a pseudonymised recipient
+        return replace(sub, nodes=nodes, edges=edges, records=pd.DataFrame())
 
 
 def pseudonymise(

@@ -136,6 +136,10 @@ class Subgraph:
     nodes: pd.DataFrame
     edges: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the source records entity resolution merged into each selected person (``person_id``,
+    #: ``record_id``, ``source``, ``kind``, ``row_number``, ``match_probability``): the
+    #: provenance ANX shows as the cards of a merged entity. Pseudonymised exports drop it.
+    records: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def hypotheses(self) -> int:
@@ -399,6 +403,7 @@ def select_subgraph(store: CaseStore, selection: Selection) -> Subgraph:
             if dropped:
                 notes.append(f"{dropped} selected actors without a tie in the window left out")
         nodes = _node_table(store, con, sorted(ids))
+        records = _merged_records(store, con, nodes)
         keep = edges["src"].isin(ids) & edges["dst"].isin(ids)
         chosen = edges[keep].assign(hypothesis=False)
         if selection.include_hypotheses:
@@ -414,4 +419,29 @@ def select_subgraph(store: CaseStore, selection: Selection) -> Subgraph:
     chosen["evidence"] = [_canonical_evidence(v) for v in chosen["evidence"]]
     chosen = chosen.sort_values(["hypothesis", "src", "dst", "layer"], ignore_index=True)
     log.info("selected %d actors and %d ties", len(nodes), len(chosen))
-    return Subgraph(nodes=nodes, edges=chosen, notes=tuple(notes))
+    return Subgraph(nodes=nodes, edges=chosen, notes=tuple(notes), records=records)
+
+
+def _merged_records(
+    store: CaseStore, con: duckdb.DuckDBPyConnection, nodes: pd.DataFrame
+) -> pd.DataFrame:
+    """The source records resolved into the selected persons (see :attr:`Subgraph.records`),
+    by person, then source and row."""
+    people = nodes.loc[nodes["kind"] == "person", "id"].astype(str)
+    if people.empty or not all(
+        _exists(store, con, t) for t in ("rel_resolved_from", "node_record")
+    ):
+        return pd.DataFrame()
+    con.register("export_people", pd.DataFrame({"person_id": people}))
+    try:
+        return con.execute(
+            """
+            SELECT r.src AS person_id, r.dst AS record_id, n.source, n.kind, n.row_number,
+                   r.match_probability
+            FROM rel_resolved_from r JOIN export_people p ON p.person_id = r.src
+            LEFT JOIN node_record n ON n.record_id = r.dst
+            ORDER BY r.src, n.source, n.row_number, r.dst
+            """
+        ).df()
+    finally:
+        con.unregister("export_people")

@@ -621,10 +621,12 @@ class CaseStore:
         return value if isinstance(value, dict) else None
 
     def table_exists(self, con: duckdb.DuckDBPyConnection, table: str) -> bool:
-        row = con.execute(
+        # fetchall: a fetchone leaves the result open, which DuckDB 2 holds against the next
+        # register() on the connection
+        rows = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return bool(rows and rows[0][0])
 
     def scratch_copy(self, dest: Path) -> CaseStore:
         """A throw-away copy of the case's tables and manifest at ``dest`` (no audit history),

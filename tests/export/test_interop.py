@@ -26,8 +26,16 @@ from tests.export.cases import copy_case
 WHOLE = Selection(include_hypotheses=True)
 
 
-def _export(store: CaseStore, fmt: str, out: Path) -> None:
-    export_case(store, fmt=fmt, out=out, selection=WHOLE, purpose="test", recipient="interop tests")
+def _export(store: CaseStore, fmt: str, out: Path, **options: object) -> None:
+    export_case(
+        store,
+        fmt=fmt,
+        out=out,
+        selection=WHOLE,
+        purpose="test",
+        recipient="interop tests",
+        **options,
+    )
 
 
 def _cdr_ties(store: CaseStore) -> pd.DataFrame:
@@ -213,4 +221,37 @@ def test_anx_has_dates_type_colours_and_cards(sim_case: CaseStore, tmp_path: Pat
     entity_cards = [
         card for c in root.iter("ChartItem") if c.find("End") is not None for card in c.iter("Card")
     ]
-    assert entity_cards and all(c.get("Summary") == "identifiers" for c in entity_cards)
+    summaries = [c.get("Summary") or "" for c in entity_cards]
+    assert "identifiers" in summaries
+    assert all(s == "identifiers" or s.startswith("merged from ") for s in summaries)
+
+
+def test_anx_persons_are_merged_entities_with_a_card_per_source_record(
+    hypotheses_case_dir: Path, tmp_path: Path
+) -> None:
+    sim_case = copy_case(hypotheses_case_dir, tmp_path / "case")  # resolved: persons
+    _export(sim_case, "anx", tmp_path / "sub.anx")
+    root = safe_et.fromstring((tmp_path / "sub.anx").read_bytes().decode("utf-16"))
+    with sim_case.connect(read_only=True) as con:
+        truth = con.execute("SELECT src, dst FROM rel_resolved_from").fetchall()
+    expected: dict[str, set[str]] = {}
+    for person, record in truth:
+        expected.setdefault(person, set()).add(record)
+    seen: dict[str, set[str]] = {}
+    for item in root.iter("ChartItem"):
+        if item.find("End") is None:
+            continue
+        ident = item.find(".//Entity").get("Identity")
+        merged = {
+            card.get("Summary").removeprefix("merged from ")
+            for card in item.iter("Card")
+            if (card.get("Summary") or "").startswith("merged from ")
+        }
+        if merged:
+            seen[ident] = merged
+    assert seen == {p: r for p, r in expected.items() if p in seen} and len(seen) > 10
+    assert any(len(r) >= 2 for r in seen.values())  # persons merged from several records
+    # a pseudonymised chart carries no source record ids
+    _export(sim_case, "anx", tmp_path / "p.anx", pseudonymise=True)
+    text = (tmp_path / "p.anx").read_bytes().decode("utf-16")
+    assert "merged from" not in text
