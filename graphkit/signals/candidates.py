@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from graphkit.signals.events import (
@@ -63,21 +64,38 @@ PAIR_COLUMNS = (
 
 
 def event_ends(frame: pd.DataFrame, t: FloatArray) -> pd.DataFrame:
-    """Both ends of every event as (phone, counterpart, t, caller_side, row)."""
+    """Both ends of every event as (phone, counterpart, t, caller_side, row), with each
+    number's integer code (``pcode``, ``ccode``: one code per number, -1 for none) for the
+    steps that group by number."""
     n = len(frame)
     rows = np.arange(n)
+    numbers = pd.concat([frame["caller"], frame["callee"]], ignore_index=True)
+    codes, _ = pd.factorize(numbers.astype(str).where(numbers.notna()))
     out = pd.DataFrame(
         {
-            "phone": pd.concat([frame["caller"], frame["callee"]], ignore_index=True),
+            "phone": numbers,
             "counterpart": pd.concat([frame["callee"], frame["caller"]], ignore_index=True),
             "t": np.concatenate([t, t]),
             "caller_side": np.r_[np.ones(n, bool), np.zeros(n, bool)],
             "row": np.concatenate([rows, rows]),
+            "pcode": codes,
+            "ccode": np.r_[codes[n:], codes[:n]],
         }
     )
     out = out[out["phone"].notna() & np.isfinite(out["t"].to_numpy())]
     out["phone"] = out["phone"].astype(str)
     return out.reset_index(drop=True)
+
+
+def _code_names(ends: pd.DataFrame) -> npt.NDArray[np.object_]:
+    """The number of each code of :func:`event_ends` (codes of numbers only ever a
+    counterpart get theirs from the counterpart column)."""
+    size = int(max(ends["pcode"].max(), ends["ccode"].max(), -1)) + 1
+    names = np.empty(size, dtype=object)
+    cp = ends[ends["ccode"] >= 0]
+    names[cp["ccode"].to_numpy()] = cp["counterpart"].astype(str).to_numpy()
+    names[ends["pcode"].to_numpy()] = ends["phone"].to_numpy()
+    return names
 
 
 def stops_and_starts(
@@ -129,21 +147,22 @@ def _restarts(
     more, that is longer than the number's whole use before it (a number tried out briefly,
     then put aside; a phone back from a blackout was in use for longer than it was silent)
     and followed by more events than preceded it."""
-    mine = ends[ends["phone"].isin(set(per["phone"]))][["phone", "t"]]
-    mine = mine.sort_values(["phone", "t"], kind="stable")
-    phone = mine["phone"].to_numpy()
-    t = mine["t"].to_numpy()
+    codes = ends["pcode"].to_numpy()
+    t_all = ends["t"].to_numpy(dtype=np.float64)
+    order = np.lexsort((t_all, codes))
+    code, t = codes[order], t_all[order]
     if len(t) < 2:
         return pd.DataFrame(columns=["key", "phone", "first", "rate", "start"])
-    stats = per.set_index("phone")
-    same = phone[1:] == phone[:-1]
+    names = _code_names(ends)
+    stats = per.set_index("phone").reindex(names)
+    same = code[1:] == code[:-1]
     gap = t[1:] - t[:-1]
-    after = phone[1:]
-    rate = stats["rate"].reindex(after).to_numpy()
-    first = stats["first"].reindex(after).to_numpy()
-    events = stats["events"].reindex(after).to_numpy()
+    after = code[1:]
+    rate = stats["rate"].to_numpy()[after]
+    first = stats["first"].to_numpy()[after]
+    events = stats["events"].to_numpy()[after]
     # position of each event within its number: events before the gap
-    position = np.arange(1, len(t)) - np.searchsorted(phone, after, side="left")
+    position = np.arange(1, len(t)) - np.searchsorted(code, after, side="left")
     hit = (
         same
         & (gap >= min_silent_hours)
@@ -152,7 +171,8 @@ def _restarts(
         & (position < events - position)
     )
     idx = np.flatnonzero(hit) + 1
-    back = pd.DataFrame({"phone": phone[idx], "first": t[idx], "rate": rate[idx - 1]})
+    phone = names[code[idx]]
+    back = pd.DataFrame({"phone": phone, "first": t[idx], "rate": rate[idx - 1]})
     back["key"] = back["phone"] + "@" + np.floor(back["first"]).astype(np.int64).astype(str)
     back["start"] = "restarted"
     return back[["key", "phone", "first", "rate", "start"]]
@@ -216,13 +236,7 @@ def contact_moves(
     is the last exchange with a moved contact (or a stop of X within ``align_h`` of it), Y's
     start the first (or a start of Y within ``align_h``).
     """
-    pair = ends[ends["counterpart"].notna()]
-    pair = pair.assign(counterpart=pair["counterpart"].astype(str))
-    pair = pair[pair["counterpart"] != pair["phone"]]
-    stats = pair.groupby(["phone", "counterpart"], sort=True)["t"].agg(["min", "max", "count"])
-    stats = stats.reset_index()
-    stats.columns = pd.Index(["phone", "contact", "first", "last", "k"])
-    total = pair.groupby("phone").size()
+    stats, total = _pair_stats(ends)
     tail, head = end_h - stats["last"], stats["first"] - start_h
     k = stats["k"].to_numpy(dtype=np.float64)
     stopped = stats[
@@ -278,6 +292,35 @@ def contact_moves(
         }
     )
     return pairs.reset_index(drop=True)
+
+
+def _pair_stats(ends: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """(phone, contact, first, last, k) of every pair of numbers that exchanged, and each
+    number's exchanges; grouped on the integer codes of :func:`event_ends`."""
+    names = _code_names(ends)
+    pair = ends[(ends["ccode"] >= 0) & (ends["ccode"] != ends["pcode"])]
+    a = pair["pcode"].to_numpy(dtype=np.int64)
+    b = pair["ccode"].to_numpy(dtype=np.int64)
+    t = pair["t"].to_numpy(dtype=np.float64)
+    key = a * len(names) + b
+    order = np.argsort(key, kind="stable")
+    key, t = key[order], t[order]
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else key
+    first = np.minimum.reduceat(t, bounds) if len(t) else t
+    last = np.maximum.reduceat(t, bounds) if len(t) else t
+    k = np.diff(np.r_[bounds, len(key)])
+    uniq = key[bounds]
+    stats = pd.DataFrame(
+        {
+            "phone": names[uniq // len(names)],
+            "contact": names[uniq % len(names)],
+            "first": first,
+            "last": last,
+            "k": k,
+        }
+    )
+    total = pd.Series(np.bincount(a, minlength=len(names)), index=names)
+    return stats, total
 
 
 def _align(
