@@ -124,9 +124,7 @@ def simulate(
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         if not overwrite:
-            raise InputError(
-                f"{out_dir} is not empty; choose another directory or overwrite it (--overwrite)"
-            )
+            raise InputError(f"{out_dir} is not empty; choose another directory or overwrite it")
         for sub in ("sources", "mappings", "truth"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
     (out_dir / "sources").mkdir(parents=True, exist_ok=True)
