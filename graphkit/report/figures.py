@@ -128,11 +128,17 @@ def hour_of_week(activity: pd.DataFrame, actor_ids: Sequence[str]) -> np.ndarray
 
 
 def heatmaps_png(
-    grids: Sequence[tuple[str, np.ndarray]], *, columns: int = 3, zone: str = "UTC"
+    grids: Sequence[tuple[str, np.ndarray]],
+    *,
+    columns: int = 3,
+    zone: str = "UTC",
+    relative_to: np.ndarray | None = None,
 ) -> bytes:
     """Small multiples of hour-of-week heatmaps, one per (title, 7x24 grid), each cell the
     share of that grid's records (so quiet and busy groups compare), on one shared, labelled
-    colour scale."""
+    colour scale. With ``relative_to`` (a 7x24 grid of counts), each cell is instead its
+    share minus that grid's share, in percentage points, on a diverging scale centred on 0:
+    what sets a group's rhythm apart from the reference's."""
     n = max(len(grids), 1)
     rows = math.ceil(n / columns)
     cols = min(columns, n)
@@ -140,6 +146,13 @@ def heatmaps_png(
     fig.subplots_adjust(left=0.05, right=0.9, top=0.9, bottom=0.12, hspace=0.6, wspace=0.18)
     shares = [100.0 * g / g.sum() if g.sum() > 0 else np.zeros_like(g) for _, g in grids]
     top = max((float(s.max()) for s in shares), default=1.0) or 1.0
+    colours, low, label = "magma_r", 0.0, "% of its records in that hour"
+    if relative_to is not None:
+        base = 100.0 * relative_to / relative_to.sum() if relative_to.sum() > 0 else 0.0
+        shares = [s - base for s in shares]
+        top = max((float(np.abs(s).max()) for s in shares), default=1.0) or 1.0
+        colours, low = "RdBu_r", -top
+        label = "percentage points above (red) or below (blue) the case's rhythm"
     image = None
     for k, ax in enumerate(axes.flat):
         if k >= len(grids):
@@ -147,7 +160,7 @@ def heatmaps_png(
             continue
         title = grids[k][0]
         image = ax.imshow(
-            shares[k], aspect="auto", cmap="magma_r", interpolation="nearest", vmin=0, vmax=top
+            shares[k], aspect="auto", cmap=colours, interpolation="nearest", vmin=low, vmax=top
         )
         ax.set_title(title, fontsize=8)
         ax.set_yticks(range(7), _DAYS, fontsize=6)
@@ -155,7 +168,7 @@ def heatmaps_png(
         ax.set_xlabel(f"hour ({zone})", fontsize=6, labelpad=1)
     if image is not None:
         bar = fig.colorbar(image, ax=list(axes.flat), fraction=0.02, pad=0.02)
-        bar.set_label("% of its records in that hour", fontsize=7)
+        bar.set_label(label, fontsize=7)
         bar.ax.tick_params(labelsize=6)
     return _png(fig)
 

@@ -217,10 +217,16 @@ def _draw(
     span = float(height.max() - height.min()) or 1.0
     ax.set_ylim(float(height.min()) - 0.12 * span - 0.1, float(height.max()) + 0.12 * span + 0.1)
     ax.set_xlim(-0.04, 1.12)  # the strip right of x = 1 holds the level names, no node
+    # each name at the top of its band, moved down where bands overlap so names never touch
+    gap = 0.07 * (float(ax.get_ylim()[1]) - float(ax.get_ylim()[0]))
+    spots: list[float] = []
     for lv in levels:
+        top = float(height[m["level"] == lv].max()) + 0.06
+        spots.append(min(top, spots[-1] - gap) if spots else top)
+    for lv, spot in zip(levels, spots, strict=True):
         ax.text(
             1.11,
-            float(height[m["level"] == lv].max()) + 0.06,
+            spot,
             f"level {lv}",
             ha="right",
             va="top",

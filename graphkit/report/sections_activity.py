@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphkit.analytics.organisation import organisation
 from graphkit.report import figures, figures_maps
 from graphkit.report.blocks import Block, Figure, Para, Section, Table
 from graphkit.report.collect import CaseFacts
@@ -17,18 +18,37 @@ __all__ = ["activity_section"]
 MAX_TIMELINE_ROWS = 24
 
 
-def _heatmaps(facts: CaseFacts) -> Figure:
-    grids = [("all actors", figures.hour_of_week(facts.activity, facts.activity["actor_id"]))]
+def _heatmaps(facts: CaseFacts) -> list[Figure]:
+    """The case's rhythm and that of the communities the report reads first (the most
+    organised, as the community cards are ordered), then the same communities against the
+    case's rhythm, which is where they differ."""
+    everyone = figures.hour_of_week(facts.activity, facts.activity["actor_id"])
+    grids = []
     if not facts.communities.empty and not facts.actors.empty:
-        for c in facts.communities.sort_values("size", ascending=False)["community"].head(5):
+        ranked = organisation(facts.communities, facts.actors, facts.blackouts, facts.handoffs)
+        for c in ranked["community"].head(5):
             members = facts.actors.loc[facts.actors["community"] == c, "actor_id"]
             grids.append((f"community {c}", figures.hour_of_week(facts.activity, members)))
-    return Figure(
-        "heatmaps",
-        figures.heatmaps_png(grids),
-        "Hour-of-week activity (calls and texts, both ends, UTC): rows Monday to Sunday, "
-        "columns hours; each cell the share of that group's records, one colour scale for all.",
-    )
+    shown = [
+        Figure(
+            "heatmaps",
+            figures.heatmaps_png([("all actors", everyone), *grids]),
+            "Hour-of-week activity (calls and texts, both ends, UTC): rows Monday to Sunday, "
+            "columns hours; each cell the share of that group's records, one colour scale for "
+            "all. Communities in the order of the community cards (most organised first).",
+        )
+    ]
+    if grids:
+        shown.append(
+            Figure(
+                "heatmaps_relative",
+                figures.heatmaps_png(grids, relative_to=everyone),
+                "The same communities against the whole case: each cell the community's share "
+                "of its records in that hour minus the case's share, red where it is busier "
+                "than everyone, blue where quieter. Similar rhythms show as pale panels.",
+            )
+        )
+    return shown
 
 
 def _wheels(facts: CaseFacts) -> list[Block]:
@@ -153,7 +173,7 @@ def activity_section(facts: CaseFacts) -> Section:
             "a community silent together. A silence is a finding, not its cause: phones get "
             "lost and records go missing."
         ),
-        _heatmaps(facts),
+        *_heatmaps(facts),
         *_wheels(facts),
     ]
     timeline = _timeline(facts, names)

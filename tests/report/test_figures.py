@@ -75,3 +75,4 @@ def test_figures_are_png() -> None:
     assert figures_hierarchy.hierarchy_png(members, brokers=["a3"]).startswith(PNG)
     grid = np.arange(168, dtype=float).reshape(7, 24)
     assert figures.heatmaps_png([("x", grid), ("y", grid)]).startswith(PNG)
+    assert figures.heatmaps_png([("x", grid)], relative_to=grid[::-1]).startswith(PNG)

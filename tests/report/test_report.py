@@ -214,6 +214,8 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
         assert head[:4] == b"\x89PNG" if link.endswith(".png") else b"<svg" in head, link
     for heading in ("## Case summary", "## Network", "## Hypotheses", "## Methods"):
         assert heading in text
+    # the communities' rhythms, and the same against the case's: where they differ
+    assert {"heatmaps.png", "heatmaps_relative.png"} <= {Path(link).name for link in links}
     assert "> **HYPOTHESIS: Hand-offs" in text
     entry = report_case.audit.entries()[-1]
     assert entry["detail"]["format"] == "md"
