@@ -13,10 +13,11 @@ features into a score.
 Group-wide swaps are matched jointly (cf. the iterative seed-and-extend of network
 de-anonymisation, Narayanan & Shmatikov 2009): an assignment over all candidate pairs
 (Hungarian method, scipy ``linear_sum_assignment``) with a "no successor" option, then the
-assigned pairs that are confident, or unambiguous (each other's best by a clear margin), relabel
-the contacts of the others (a contact of old X counts as shared with new
-Y if it was itself swapped) and the scores and assignment are recomputed until they settle.
-Every row is a hypothesis (status 'hypothesis') with its evidence; only a reviewer confirms it.
+assigned pairs that are confident, or unambiguous (each other's best by a clear margin, or at
+all when their score is not negligible), relabel the contacts of the others (a contact of old
+X counts as shared with new Y if it was itself swapped) and the scores and assignment are
+recomputed until they settle. Every row is a hypothesis (status 'hypothesis') with its
+evidence; only a reviewer confirms it.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def detect_handoffs(
     weights: HandoffWeights = HandoffWeights(),
     confident_score: float = 0.8,
     margin_logit: float = 2.0,
+    seed_score: float = 0.02,
     match_score: float = 0.5,
     max_iterations: int = 5,
     top_k: int = 3,
@@ -121,7 +123,11 @@ def detect_handoffs(
     start of the data likewise. Candidates
     start within ``window_hours`` of a stop, in the old number's active hours (hours weighted
     by its hour-of-week activity relative to its mean). Features use ``profile_days`` of
-    activity before the stop and after the start. Returns up to ``top_k`` rows per stopped
+    activity before the stop and after the start. Relabelling seeds (see the module docstring)
+    are the assigned pairs of score ``confident_score`` or more, the pairs each other's best by
+    ``margin_logit``, and, from ``seed_score`` up, every pair each other's best at all: in a
+    group that swaps at once without telling cells, those weak mutual choices are what lets
+    the group's structure match. Returns up to ``top_k`` rows per stopped
     number with score of at least ``min_score``: :data:`HANDOFF_COLUMNS`, ``rank`` 1 being
     the joint assignment's choice (``assigned`` True when its score reaches ``match_score``).
     Deterministic (no randomness).
@@ -180,6 +186,7 @@ def detect_handoffs(
         assigned = _assign(pairs, logit, match_logit=_logit(match_score))
         score = 1.0 / (1.0 + np.exp(-logit))
         seeds = (assigned & (score >= confident_score)) | _unambiguous(pairs, logit, margin_logit)
+        seeds |= _unambiguous(pairs, logit, 0.0) & (score >= seed_score)
         confident = {
             str(n): str(o)
             for o, n in zip(pairs["old_phone"][seeds], pairs["new_phone"][seeds], strict=True)

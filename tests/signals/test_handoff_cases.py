@@ -92,3 +92,45 @@ def test_without_the_new_candidates_reused_and_kept_alive_are_missed(
     evidence = [e for e in after["evidence"] if e["moved_contacts"] > 0]
     assert evidence and all(e["moved_share"] > 0 for e in evidence)
     assert {e["start"] for e in after["evidence"]} >= {"new", "restarted"}
+
+
+def test_without_cells_the_group_structure_carries_the_swaps(
+    cases: list[tuple[CaseStore, Path]],
+) -> None:
+    """Records without cells or IMEI: a group swapping at once is matched by its structure
+    (weak mutual choices relabel the mates' numbers). Measured on these five cases: the
+    relabelled groups top-3 0.80 (0.72 without the weak seeds), the ordinary group
+    hand-offs top-1 0.74 (0.66); 112 of 115 assigned pairs right."""
+    from graphkit.ingest.call_records import load_cdr_events
+    from graphkit.signals.evaluate import score_handoffs
+
+    def pooled(seed_score: float) -> tuple[dict[str, float], float]:
+        hits: dict[str, list[float]] = {}
+        assigned = right = 0.0
+        for store, truth in cases:
+            events = load_cdr_events(store).assign(cell_id=None, imei=None)
+            silences = _phone_silences(events, min_events=20)
+            found = detect_handoffs(events, silences=silences, seed_score=seed_score)
+            hard = pd.read_csv(truth / "hard_handoffs.csv", dtype=str, keep_default_na=False)
+            m = score_handoffs(
+                found,
+                pd.read_csv(truth / "handoffs.csv", dtype=str),
+                swaps=pd.read_csv(truth / "swaps.csv", dtype=str),
+                hard=hard,
+            )
+            assigned += m["assigned"]
+            right += m["assigned_precision"] * m["assigned"]
+            parts = {**m["cases"], "default": m}
+            for case, c in parts.items():
+                h = hits.setdefault(case, [0.0, 0.0, 0.0])
+                h[0] += c["planted"]
+                h[1] += c["top1_accuracy"] * c["planted"]
+                h[2] += c["top3_accuracy"] * c["planted"]
+        shares = {f"{c}_top{k}": h[i] / h[0] for c, h in hits.items() for i, k in ((1, 1), (2, 3))}
+        return shares, right / assigned
+
+    weak, weak_precision = pooled(0.02)
+    strict, _ = pooled(2.0)  # no pair scores 2: only the confident and clear seeds
+    assert weak["group_relabel_top3"] >= 0.75 > strict["group_relabel_top3"], (weak, strict)
+    assert weak["default_top1"] > strict["default_top1"] + 0.05, (weak, strict)
+    assert weak_precision >= 0.95
