@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from pathlib import Path
@@ -34,9 +35,42 @@ def _fresh(out_dir: Path) -> None:
     (out_dir / MARKER).write_text("made by graphkit demo; deleted by the next demo run\n")
 
 
-def _stage(title: str) -> float:
-    console.rule(f"[bold]{title}")
-    return time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds of this process and the children it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+class _Clock:
+    """Wall and CPU seconds of each demo stage, printed as each one ends and as a table."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, float]] = []
+        self._title: str | None = None
+        self._wall = self._cpu = 0.0
+
+    def stage(self, title: str) -> None:
+        self.done()
+        console.rule(f"[bold]{title}")
+        self._title, self._wall, self._cpu = title, time.perf_counter(), _cpu()
+
+    def done(self) -> None:
+        if self._title is None:
+            return
+        wall, cpu = time.perf_counter() - self._wall, _cpu() - self._cpu
+        self.rows.append((self._title, wall, cpu))
+        console.print(f"[dim]{self._title}: {wall:.1f} s wall, {cpu:.1f} s CPU[/dim]")
+        self._title = None
+
+    def table(self) -> None:
+        self.done()
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else ""
+        render(
+            [{"stage": t, "wall_s": round(w, 1), "cpu_s": round(c, 1)} for t, w, c in self.rows],
+            json_output=False,
+            title=f"seconds per stage (CPU includes worker processes; load average {load})",
+            columns=["stage", "wall_s", "cpu_s"],
+        )
 
 
 def _sensitivity(rows: list[dict[str, Any]]) -> None:
@@ -171,6 +205,8 @@ def demo(
     from graphkit.cli.simulate import simulate
 
     started = time.perf_counter()
+    clock = _Clock()
+    _stage = clock.stage
     _fresh(out_dir)
     sim, case = out_dir / "sim", out_dir / "case"
     _stage("1/10 simulate an investigation")
@@ -197,6 +233,7 @@ def demo(
     _stage("10/10 report")
     report_path = out_dir / "report.html"
     report(case, out=report_path, seed=seed)
+    clock.table()
     console.print(
         f"demo finished in {time.perf_counter() - started:.0f} s\n"
         f"case: {case}\nreport: {report_path.resolve()}"
