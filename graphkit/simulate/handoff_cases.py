@@ -22,9 +22,10 @@ swapping members' ties outside the group end at their hand-off, so what carries 
 mostly the group's own structure (the successors call each other, not the old numbers).
 
 Every individual case gets a fresh handset (no IMEI shared between old and new) and a gap of
-1 to 20 hours. ``truth/hard_handoffs.csv`` lists each: case, old and new number, person,
-group (group_relabel only), the hand-off time, the new number's start, and for ``reused`` the
-span of its earlier use.
+1 to 20 hours. ``truth/phones.csv`` and the subscriber records count the early use and the
+kept-alive traffic in each number's span (``Plan.extra_use``). ``truth/hard_handoffs.csv``
+lists each: case, old and new number, person, group (group_relabel only), the hand-off time,
+the new number's start, and for ``reused`` the span of its earlier use.
 """
 
 from __future__ import annotations
@@ -271,6 +272,7 @@ def plant_hard_handoffs(
         seg_phone=np.concatenate([plan.seg_phone, arr[:, 2]])[order],
         seg_imei=np.concatenate([seg_imei, arr[:, 3]])[order],
         ties=ties,
+        extra_use=(*plan.extra_use, *((r.phone, r.t0, r.t1) for r in remaps)),
     )
     return planted, HardHandoffs(tuple(items), tuple(remaps))
 

@@ -53,6 +53,9 @@ class Plan:
     blackouts: list[Blackout]
     swaps: list[Swap]
     tie_kinds_hidden: tuple[str, ...] = ("group", "friend")
+    #: (phone, from, to): use of a phone outside its timeline segments (a reused successor's
+    #: early use, an old number kept alive: graphkit/simulate/handoff_cases.py)
+    extra_use: tuple[tuple[int, int, int], ...] = ()
 
 
 def _hide_ties(

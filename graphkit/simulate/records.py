@@ -167,6 +167,8 @@ def phone_spans(plan: Plan, total_s: int) -> tuple[np.ndarray, np.ndarray]:
     last = np.zeros(n_phones, dtype=np.int64)
     np.minimum.at(first, plan.seg_phone[used], plan.seg_start[used])
     np.maximum.at(last, plan.seg_phone[used], end[used])
+    for phone, t0, t1 in plan.extra_use:  # used outside its segments (opt-in plants)
+        first[phone], last[phone] = min(first[phone], t0), max(last[phone], min(t1, total_s))
     lines = np.array(plan.phones.landline, dtype=bool)
     first[lines], last[lines] = 0, total_s
     return first, last

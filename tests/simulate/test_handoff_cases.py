@@ -33,6 +33,13 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.
     sim = tmp_path_factory.mktemp("hard") / "sim"
     simulate(sim, spec=SimulationSpec(**SPEC, hard_handoffs=True))  # type: ignore[arg-type]
     truth = pd.read_csv(sim / "truth" / "hard_handoffs.csv", dtype=str, keep_default_na=False)
+    phones = pd.read_csv(sim / "truth" / "phones.csv", dtype=str, keep_default_na=False)
+    spans = phones.drop_duplicates("msisdn").set_index("msisdn")
+    for row in truth.itertuples():  # the truth's spans count the use outside the timeline
+        if row.case == "reused":
+            assert spans.at[row.new_msisdn, "valid_from"] == row.early_start
+        if row.case == "kept_alive":
+            assert spans.at[row.old_msisdn, "valid_to"] > row.new_start
     return truth, _records(sim)
 
 
