@@ -11,7 +11,7 @@ overlap.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -149,14 +149,28 @@ def place_labels(
 
 
 def hierarchy_figure(
-    members: pd.DataFrame, *, brokers: Sequence[str] = (), most: int = 18
+    members: pd.DataFrame,
+    *,
+    brokers: Sequence[str] = (),
+    most: int = 18,
+    same_as: Mapping[str, str] | None = None,
 ) -> tuple[Figure, list[Label], dict[str, Bbox]]:
     """The diagram (see the module docstring), its labels and each node's box; the caller
     saves or closes the figure. ``members`` has ``actor_id``, ``name``, ``community``,
-    ``leadership``, ``level``, ``superior`` and, where measured, ``springrank``."""
+    ``leadership``, ``level``, ``superior`` and, where measured, ``springrank``.
+    ``same_as`` adds a note under an actor's name (a burner: ``≈ Name, hand-off 0.83``)."""
     m = _drawn_members(members, brokers=brokers, most=most)
-    names = {r["actor_id"]: short_label(r, max_chars=22) for _, r in m.iterrows()}
-    full = {r["actor_id"]: short_label(r, max_chars=40) for _, r in m.iterrows()}
+    notes = dict(same_as or {})
+    names = {
+        r["actor_id"]: short_label(r, max_chars=22)
+        + (f"\n{notes[r['actor_id']]}" if r["actor_id"] in notes else "")
+        for _, r in m.iterrows()
+    }
+    full = {  # the key's entry: the name, and any note on a line of its own
+        r["actor_id"]: short_label(r, max_chars=36)
+        + (f"\n    {notes[r['actor_id']]}" if r["actor_id"] in notes else "")
+        for _, r in m.iterrows()
+    }
     leader = members.sort_values("leadership", ascending=False)["actor_id"].iloc[0]
     importance = [leader] + [b for b in brokers if b in names and b != leader]
     importance += [a for a in m["actor_id"] if a not in importance]
@@ -276,7 +290,13 @@ def _draw(
     return fig, ax, nodes
 
 
-def hierarchy_png(members: pd.DataFrame, *, brokers: Sequence[str] = (), most: int = 18) -> bytes:
+def hierarchy_png(
+    members: pd.DataFrame,
+    *,
+    brokers: Sequence[str] = (),
+    most: int = 18,
+    same_as: Mapping[str, str] | None = None,
+) -> bytes:
     """:func:`hierarchy_figure` as PNG bytes."""
-    fig, _labels, _nodes = hierarchy_figure(members, brokers=brokers, most=most)
+    fig, _labels, _nodes = hierarchy_figure(members, brokers=brokers, most=most, same_as=same_as)
     return _png(fig)

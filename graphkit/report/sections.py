@@ -33,7 +33,7 @@ from graphkit.report.sections_hypotheses import hypotheses_section
 from graphkit.report.sections_methods import methods_section
 from graphkit.report.sections_network import network_section
 from graphkit.report.text import fmt as _fmt
-from graphkit.report.text import label_of
+from graphkit.report.text import label_of, short_label
 
 __all__ = ["build_sections"]
 
@@ -112,6 +112,38 @@ def summary_section(facts: CaseFacts) -> Section:
     )
 
 
+def _short_name(facts: CaseFacts, actor_id: str) -> str:
+    """An actor's name for a picture (its phone when it has no name), without the id."""
+    hit = facts.actors[facts.actors["actor_id"] == actor_id]
+    return short_label(hit.iloc[0]) if len(hit) else actor_id
+
+
+#: hand-off pairs named in a community card (best first); the Hypotheses section lists all
+MAX_SAME_PERSON = 5
+
+
+def burner_carriers(facts: CaseFacts) -> dict[str, tuple[str, float]]:
+    """Actor that is the new number of a hand-off at or above its threshold and not rejected
+    -> (the actor carrying the old number, the hand-off's score): the strongest per burner,
+    as ``graphkit show leaders`` folds them."""
+    handoffs, actors = facts.handoffs, facts.actors
+    if handoffs.empty or actors.empty or "phones" not in actors.columns:
+        return {}
+    owner = {
+        str(p): str(a)
+        for a, phones in zip(actors["actor_id"], actors["phones"], strict=True)
+        for p in (phones if phones is not None else [])
+    }
+    out: dict[str, tuple[str, float]] = {}
+    above = handoffs["score"] >= handoffs["threshold"]
+    kept = handoffs[above & (handoffs["status"] != "rejected")]
+    for r in kept.sort_values("score", ascending=False).itertuples():
+        old, new = owner.get(str(r.src)), owner.get(str(r.dst))
+        if old and new and old != new:
+            out.setdefault(new, (old, float(r.score)))
+    return out
+
+
 def _community_card(facts: CaseFacts, row: Any) -> Card:
     c = str(row.community)
     members = facts.actors[facts.actors["community"] == c].copy()
@@ -148,12 +180,35 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     stated = bool(getattr(row, "hierarchy_stated", False))
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
+    carriers = burner_carriers(facts)
+    same = {
+        a: f"≈ {_short_name(facts, owner)}, hand-off {_fmt(score)}"
+        for a, (owner, score) in carriers.items()
+        if a in set(members["actor_id"])
+    }
+    if same:
+        listed = sorted(same, key=lambda a: -carriers[a][1])
+        more = len(listed) - MAX_SAME_PERSON
+        blocks.append(
+            Para(
+                "Likely one person with two numbers (hand-off hypotheses, not facts): "
+                + "; ".join(
+                    f"{_name(facts, a)} is likely the same person as "
+                    f"{_name(facts, carriers[a][0])} (score {_fmt(carriers[a][1])})"
+                    for a in listed[:MAX_SAME_PERSON]
+                )
+                + (f"; and {more} more (the Hypotheses section lists them)" if more > 0 else "")
+                + ". `graphkit review CASE --queue handoffs` confirms or rejects them."
+            )
+        )
     if stated and "level" in members and members["level"].notna().any():
         blocks.append(
             Figure(
                 f"hierarchy-c{c}",
                 figures_hierarchy.hierarchy_png(
-                    members.dropna(subset=["level"]), brokers=list(brokers["actor_id"])
+                    members.dropna(subset=["level"]),
+                    brokers=list(brokers["actor_id"]),
+                    same_as=same,
                 ),
                 "Hierarchy: seniority (SpringRank) upwards, levels from the top (0); arrows run "
                 "from each member's most likely superior; the leader is ringed, brokers are "
