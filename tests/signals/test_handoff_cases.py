@@ -58,8 +58,9 @@ def test_top1_and_top3_per_harder_case_meet_the_targets(
         evaluated = evaluate_handoffs(store, truth)
         assert evaluated is not None
         metrics = evaluated["metrics"]
-        assert set(metrics["cases"]) == set(CASES)
-        for case, m in metrics["cases"].items():
+        by_case = {r["case"]: r for r in evaluated["rows"]}
+        assert set(by_case) == set(CASES)
+        for case, m in by_case.items():
             hits[case][0] += m["planted"]
             hits[case][1] += m["top1_accuracy"] * m["planted"]
             hits[case][2] += m["top3_accuracy"] * m["planted"]
