@@ -29,9 +29,12 @@ CLI commands and ``graphkit demo`` call these functions; nothing else orders sta
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import logging
+import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -66,9 +69,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: the measures the sensitivity re-runs compare (leaders and brokers)
-_SENSITIVITY_PARTS = ("hierarchy", "brokers")
+#: what the sensitivity re-runs need for the two rankings they compare: ``leadership`` (the
+#: hierarchy part, which brings communities and centrality) and ``betweenness`` (centrality).
+#: The brokers part (brokerage roles, bridging, key players) feeds neither.
+_SENSITIVITY_PARTS = ("hierarchy",)
 _RANKING_COLUMNS = "SELECT actor_id, phones, leadership, betweenness FROM analytics_actor"
+#: what the measures read from a case (with the call records, which a re-run leaves alone):
+#: a variant whose tables hold the same rows as the case's gets the case's rankings
+_GRAPH_INPUTS = (
+    "SELECT actor_id, kind, phones FROM actor ORDER BY actor_id",
+    "SELECT src, dst, layer, weight FROM actor_edge ORDER BY src, dst, layer",
+)
 
 
 @dataclass(frozen=True)
@@ -160,18 +171,56 @@ def analyze(
             )
         )
     if SENSITIVITY_PART in parts:
-        survivors = sensitivity(store)
-        if survivors is not None:
-            summary["sensitivity_survivors"] = survivors
+        found = sensitivity(store)
+        if found is not None:
+            summary["sensitivity_survivors"] = found["survivors"]
+            summary["sensitivity_seconds"] = found["seconds"]["total"]
     return summary
 
 
+def _cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def graph_inputs_digest(con: Any) -> str:
+    """SHA-256 of the actor graph the measures read (actors with their phones, and ties)."""
+    digest = hashlib.sha256()
+    for sql in _GRAPH_INPUTS:
+        for row in con.execute(sql).fetchall():
+            digest.update(repr(row).encode())
+        digest.update(b"|")
+    return digest.hexdigest()
+
+
+def _reusable_base(store: CaseStore) -> str | None:
+    """The digest of the case's actor graph when its stored rankings are what a re-run of the
+    measures on that same graph would give: the recorded analysis ran the hierarchy part (so
+    communities and centrality too) on the graph the case now holds; else None."""
+    analysed = store.stage("analyze") or {}
+    done = set((analysed.get("settings") or {}).get("only") or ())
+    if not {"hierarchy", "centrality", "communities"} <= done:
+        return None
+    with store.connect(read_only=True) as con:
+        if not (store.table_exists(con, "actor") and store.table_exists(con, "actor_edge")):
+            return None
+        return graph_inputs_digest(con)
+
+
 def rerun_at_threshold(
-    store: CaseStore, workdir: Path, name: str, threshold: float
-) -> pd.DataFrame:
+    store: CaseStore,
+    workdir: Path,
+    name: str,
+    threshold: float,
+    *,
+    base_digest: str | None = None,
+) -> pd.DataFrame | None:
     """Resolution, build and the measures re-run at ``threshold`` on a scratch copy of the
     case under ``workdir`` with the recorded settings; returns the copy's ``actor_id``,
-    ``phones``, ``leadership`` and ``betweenness``."""
+    ``phones``, ``leadership`` and ``betweenness``. When ``base_digest`` is given and the
+    rebuilt actor graph is the case's own (:func:`graph_inputs_digest`), the measures are
+    not re-run (with the recorded seed and settings they would give the case's rankings)
+    and None is returned."""
     from graphkit.build import build_graph
     from resolution.spec import ResolutionSpec
     from resolution.stage import recluster_case
@@ -184,6 +233,9 @@ def rerun_at_threshold(
     with variant.operation("sensitivity re-run", operation="combination") as op:
         recluster_case(variant, spec=replace(resolved, threshold_probability=threshold))
         build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
+        if base_digest is not None and graph_inputs_digest(op.con) == base_digest:
+            log.info("sensitivity: %s gives the case's own actor graph", name)
+            return None
         analytics_stage.run(
             variant,
             analytics_stage.Settings(
@@ -195,9 +247,10 @@ def rerun_at_threshold(
         return op.con.execute(_RANKING_COLUMNS).df()
 
 
-def sensitivity(store: CaseStore, *, top_k: int = 10) -> dict[str, str] | None:
+def sensitivity(store: CaseStore, *, top_k: int = 10) -> dict[str, Any] | None:
     """Leaders and brokers at the review band's loose and strict match thresholds, stored
-    (``analytics_sensitivity``, stage ``sensitivity``); returns the survivors per ranking, or
+    (``analytics_sensitivity``, stage ``sensitivity``); returns the survivors per ranking
+    (``survivors``) and the wall and CPU seconds of each re-run and in all (``seconds``), or
     None when the case has no entity resolution with a review band, or no measures yet."""
     resolve = store.stage("resolve")
     if resolve is None:
@@ -214,10 +267,25 @@ def sensitivity(store: CaseStore, *, top_k: int = 10) -> dict[str, str] | None:
     if base.empty:
         return None
     variants: dict[str, pd.DataFrame] = {}
+    seconds: dict[str, dict[str, Any]] = {}
+    base_digest = _reusable_base(store)
     with tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-") as tmp:
         for name, threshold in chosen.items():
             log.info("sensitivity: re-running resolution at %.3f (%s)", threshold, name)
-            variants[name] = rerun_at_threshold(store, Path(tmp), name, threshold)
-    found = compare_rankings(base, variants, {"base": base_threshold, **chosen}, top_k=top_k)
-    survivors: dict[str, str] = store_sensitivity(store, found)["survivors"]
-    return survivors
+            wall, cpu = time.perf_counter(), _cpu_seconds()
+            found_variant = rerun_at_threshold(
+                store, Path(tmp), name, threshold, base_digest=base_digest
+            )
+            variants[name] = base if found_variant is None else found_variant
+            seconds[name] = {
+                "wall": round(time.perf_counter() - wall, 3),
+                "cpu": round(_cpu_seconds() - cpu, 3),
+                "measures": "the case's own (same actor graph)"
+                if found_variant is None
+                else "re-run",
+            }
+    found = compare_rankings(
+        base, variants, {"base": base_threshold, **chosen}, top_k=top_k, seconds=seconds
+    )
+    summary = store_sensitivity(store, found)
+    return {"survivors": summary["survivors"], "seconds": summary["seconds"]}

@@ -18,7 +18,7 @@ case's own results are only read.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -55,13 +55,20 @@ class ResolutionSensitivity:
     thresholds: dict[str, float]  # "base" and each variant -> match threshold
     agreement: dict[str, dict[str, dict[str, float]]]  # ranking -> variant -> measures
     top_k: int
+    #: per variant: wall and CPU seconds of its re-run and whether the measures were re-run
+    seconds: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         survivors = self.table.groupby("ranking")["survives"].agg(["sum", "size"])
+        total = {
+            "wall": round(sum(float(s.get("wall", 0.0)) for s in self.seconds.values()), 3),
+            "cpu": round(sum(float(s.get("cpu", 0.0)) for s in self.seconds.values()), 3),
+        }
         return {
             "thresholds": self.thresholds,
             "agreement": self.agreement,
             "top_k": self.top_k,
+            "seconds": {**self.seconds, "total": total},
             "survivors": {
                 str(r): f"{int(s['sum'])} of {int(s['size'])}" for r, s in survivors.iterrows()
             },
@@ -84,10 +91,12 @@ def compare_rankings(
     thresholds: dict[str, float],
     *,
     top_k: int = 10,
+    seconds: dict[str, dict[str, Any]] | None = None,
 ) -> ResolutionSensitivity:
     """The top-``top_k`` leaders and brokers of ``base`` and their ranks in each variant
     (frames of ``actor_id``, ``phones``, ``leadership``, ``betweenness``; actors matched
-    through their phones). ``thresholds``: ``base`` and each variant's match threshold."""
+    through their phones). ``thresholds``: ``base`` and each variant's match threshold;
+    ``seconds``: what each variant's re-run cost (kept in the summary)."""
     tables = []
     agreement: dict[str, dict[str, dict[str, float]]] = {}
     for ranking, column in RANKINGS.items():
@@ -101,7 +110,7 @@ def compare_rankings(
         }
     cols = ["ranking", "actor_id", "rank", *(f"rank_{v}" for v in _VARIANTS), "survives"]
     table = pd.concat(tables, ignore_index=True)[cols]
-    return ResolutionSensitivity(table, thresholds, agreement, top_k)
+    return ResolutionSensitivity(table, thresholds, agreement, top_k, dict(seconds or {}))
 
 
 @writes("analyze", operation="combination")

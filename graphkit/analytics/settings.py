@@ -3,11 +3,18 @@ its defaults for its options' defaults, so they live here and nowhere else."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from graphkit.settings import StageSettings
 
-__all__ = ["AnalysisSpec"]
+__all__ = ["AnalysisSpec", "default_workers"]
+
+
+def default_workers() -> int:
+    """Processes the analysis uses by default: the machine's cores, at most 4 (the results do
+    not depend on it; beyond 4 the consensus's runs gain little)."""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,8 @@ class AnalysisSpec(StageSettings):
     real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
     ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
-    ``workers``: processes for the consensus's Leiden runs (results do not depend on it).
+    ``workers``: processes for the consensus's Leiden runs and the parts run beside them
+    (results do not depend on it; default: :func:`default_workers`).
     ``hierarchy_null_draws``, ``hierarchy_significance``, ``hierarchy_min_effect``,
     ``hierarchy_null``: the ordering test (:mod:`graphkit.analytics.ordering`): at most this
     many null draws per community, the false discovery rate across communities, the least
@@ -59,7 +67,7 @@ class AnalysisSpec(StageSettings):
     layer_weights: dict[str, float] = field(default_factory=dict)
     rank_direction: str = "caller"
     relay_window_s: float = 1800.0
-    workers: int = 1
+    workers: int = field(default_factory=default_workers)
     blackout_fdr: float = 0.01
 
     def validate(self) -> None:

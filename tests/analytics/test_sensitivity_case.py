@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from graphkit.analytics.sensitivity_case import RANKINGS, sensitivity_view
-from graphkit.pipeline import analyze, rerun_at_threshold
+from graphkit.pipeline import _reusable_base, analyze, rerun_at_threshold
 from graphkit.report.collect import collect
 from graphkit.report.html import render_html
 from graphkit.report.sections import build_sections
@@ -43,6 +43,28 @@ def test_rerun_at_the_recorded_threshold_reproduces_both_rankings(
         pd.testing.assert_series_equal(merged[column], merged[f"{column}_re"], check_names=False)
 
 
+def test_a_rerun_that_rebuilds_the_same_graph_keeps_the_case_rankings(
+    resolved: CaseStore, tmp_path: Path
+) -> None:
+    """At the recorded threshold the rebuilt actor graph is the case's own (the test above
+    shows that the measures re-run on it give the case's rankings), so they are not re-run."""
+    stage = resolved.stage("resolve")
+    assert stage is not None
+    digest = _reusable_base(resolved)
+    assert digest is not None
+    same = rerun_at_threshold(
+        resolved,
+        tmp_path,
+        "control",
+        stage["settings"]["threshold_probability"],
+        base_digest=digest,
+    )
+    assert same is None
+    low = stage["settings"]["review_low_probability"]  # merges more records: another graph
+    looser = rerun_at_threshold(resolved, tmp_path, "loose", low, base_digest=digest)
+    assert looser is not None and set(looser.columns) >= set(RANKINGS.values())
+
+
 def test_analyze_stores_leaders_and_brokers_with_their_survival(resolved: CaseStore) -> None:
     info = resolved.stage("sensitivity")
     assert info is not None
@@ -70,6 +92,11 @@ def test_analyze_stores_leaders_and_brokers_with_their_survival(resolved: CaseSt
         assert all(0.0 <= a["jaccard_top_k"] <= 1.0 for a in agreement.values())
     rows = sensitivity_view(resolved, limit=None)
     assert len(rows) == len(t) and rows[0]["ranking"] == "leaders" and rows[0]["rank"] == 1
+    seconds = summary["seconds"]  # each re-run's own time, and the whole
+    assert set(seconds) == {"loose", "strict", "total"}
+    assert seconds["total"]["wall"] == pytest.approx(
+        seconds["loose"]["wall"] + seconds["strict"]["wall"], abs=0.01
+    )
 
 
 def test_the_report_shows_both_rankings_and_only_reads(resolved: CaseStore) -> None:
