@@ -15,7 +15,8 @@
   var EDGE = "#c3c8d1", EDGE_NEAR = "#4a5263", FADED = "#e3e6eb", HYP = "#d62728";
   var LABEL_FONT = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
   var LABEL_FONT_BOLD = "600 " + LABEL_FONT;
-  var LABEL_HEIGHT = 15, MAX_LABELS = 400, OTHER_LABEL_MIN_RADIUS = 5;
+  var BIG_TIES = 20000;
+  var LABEL_HEIGHT = 15, MAX_LABELS = 250, OTHER_LABEL_MIN_RADIUS = 5;
   var found = document.getElementById("gk-found");
   var count = document.getElementById("gk-count");
   var details = document.getElementById("gk-details");
@@ -238,11 +239,11 @@
   });
   data.edges.forEach(function (e, k) {
     var a = nodes[e[0]].id, b = nodes[e[1]].id;
-    graph.addEdgeWithKey("e" + k, a, b, { size: Math.min(0.5 + 0.3 * Math.log(1 + e[2]), 3), color: EDGE });
+    graph.addEdgeWithKey("e" + k, a, b, { size: 1, color: EDGE, type: "tie" });
   });
   (data.hypotheses || []).forEach(function (h, k) {
     if (graph.hasNode(h.from) && graph.hasNode(h.to)) {
-      graph.addEdgeWithKey("h" + k, h.from, h.to, { size: 2, color: HYP, hyp: true });
+      graph.addEdgeWithKey("h" + k, h.from, h.to, { size: 2, color: HYP, hyp: true, type: "line" });
     }
   });
 
@@ -277,6 +278,14 @@
 
   renderer = new Sigma(graph, container, {
     renderLabels: false,  // drawn below: collision-free, by priority
+    // Dots as points (gl.POINTS) and observed ties as 1-pixel lines (gl.LINES): a renderer
+    // without a GPU (SwiftShader) spends its frames on the instanced circles and rectangles
+    // sigma draws by default (10k actors: about 1.2 s a frame, against 0.1 s as points and
+    // lines). Hypotheses stay thick.
+    nodeProgramClasses: { circle: Sigma.rendering.NodePointProgram },
+    edgeProgramClasses: { tie: Sigma.rendering.EdgeLineProgram },
+    // while a big network is dragged or zoomed, its ties are left out of the frames
+    hideEdgesOnMove: data.edges.length > BIG_TIES,
     defaultDrawNodeHover: drawHover,
     nodeReducer: nodeReducer,
     edgeReducer: edgeReducer,
@@ -327,7 +336,7 @@
     var spots = [[p.x + r + 2, mid], [p.x - r - 2 - w, mid], [p.x - w / 2, p.y - r - 2 - h],
                  [p.x - w / 2, p.y + r + 2]];
     if (!wide) { return spots; }
-    [1, 2, 3].forEach(function (k) {
+    [1, 2].forEach(function (k) {
       spots.push([p.x + r + 2, mid - k * h], [p.x + r + 2, mid + k * h],
                  [p.x - r - 2 - w, mid - k * h], [p.x - r - 2 - w, mid + k * h],
                  [p.x - w / 2, p.y - r - 2 - (k + 1) * h], [p.x - w / 2, p.y + r + 2 + k * h]);
@@ -347,7 +356,7 @@
     ctx.clearRect(0, 0, dims.width, dims.height);
     ctx.textBaseline = "middle";
     ctx.lineJoin = "round";
-    var grid = {};
+    var grid = {}, currentFont = null;
     placed = [];
     var queue = selected ? [byId[selected]].concat(byPriority) : byPriority;
     for (var k = 0; k < queue.length && placed.length < MAX_LABELS; k++) {
@@ -356,14 +365,21 @@
       if (!visible(n)) { continue; }
       var d = renderer.getNodeDisplayData(n.id);
       if (!d || d.hidden) { continue; }
-      var p = renderer.framedGraphToViewport(d);
       var r = renderer.scaleSize(d.size);
-      if (p.x < -r || p.y < -r || p.x > dims.width + r || p.y > dims.height + r) { continue; }
       var priority = n.id === selected || n.rank < 3;
-      if (!priority && (r < OTHER_LABEL_MIN_RADIUS || (selected && !neighbours[n.id]))) { continue; }
+      // the others come by falling size: once one is too small to label, so are the rest
+      if (!priority && r < OTHER_LABEL_MIN_RADIUS) { break; }
+      if (!priority && selected && !neighbours[n.id]) { continue; }
+      var p = renderer.framedGraphToViewport(d);
+      if (p.x < -r || p.y < -r || p.x > dims.width + r || p.y > dims.height + r) { continue; }
       var bold = n.id === selected || n.rank === 1;
-      ctx.font = bold ? LABEL_FONT_BOLD : LABEL_FONT;
-      var w = ctx.measureText(n.short).width + 6;
+      var font = bold ? LABEL_FONT_BOLD : LABEL_FONT;
+      if (font !== currentFont) { ctx.font = font; currentFont = font; }
+      var w = bold ? n.wBold : n.w;
+      if (w === undefined) {
+        w = ctx.measureText(n.short).width + 6;
+        if (bold) { n.wBold = w; } else { n.w = w; }
+      }
       var spots = labelSpots(p, r, w, priority);
       for (var s = 0; s < spots.length; s++) {
         var box = { id: n.id, text: n.short, w: w, h: LABEL_HEIGHT,
@@ -397,6 +413,7 @@
     }
     status.setAttribute("data-labels", String(placed.length));
   }
+  handle.drawLabels = drawLabels;
   handle.labels = function () {  // label boxes in page coordinates, for checks
     var rect = container.getBoundingClientRect();
     return placed.map(function (b) {
