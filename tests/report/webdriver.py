@@ -1,7 +1,8 @@
 """A minimal W3C WebDriver client (urllib) for Debian's chromedriver, for report tests.
 
 Only what the tests need: start a headless session, open a page, run a script, find an
-element, click at a point with real pointer input (so vis-network's own tap handling runs).
+element, click at a point with real pointer input (so the network view's own pointer handling
+runs: sigma.js picks the dot under the pointer).
 """
 
 from __future__ import annotations
