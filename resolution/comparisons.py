@@ -154,6 +154,11 @@ def _name_comparison() -> Any:
             cll.And(cll.JaroWinklerLevel("given", 0.8), cll.JaroWinklerLevel("surname", 0.8)),
             cll.ExactMatchLevel("surname").configure(tf_adjustment_column="surname"),
             cll.ExactMatchLevel("given").configure(tf_adjustment_column="given"),
+            # a name part in another place (a surname given as the only name, a middle name,
+            # a title's name): weak alone, but a cross-field agreement the levels above miss
+            cll.ArrayIntersectLevel("name_tokens", 1).configure(
+                label_for_charts="a name token shared"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -169,10 +174,24 @@ def _dob_comparison() -> Any:
         comparison_description="date of birth, partial dates compared at their precision",
         comparison_levels=[
             cll.NullLevel("dob"),
-            cll.CustomLevel(f"dob_l = dob_r AND {full}", "exact full date"),
+            # term frequencies: placeholder dates (1 January for a year known alone, the
+            # first of a month) are common and say little when they agree
+            cll.CustomLevel(f"dob_l = dob_r AND {full}", "exact full date").configure(
+                tf_adjustment_column="dob", disable_tf_exact_match_detection=True
+            ),
             cll.And(
                 cll.CustomLevel(full, "both full"), cll.DamerauLevenshteinLevel("dob", 1)
             ).configure(label_for_charts="one digit or swap apart"),
+            # a year and month agreeing where one date has no day is all the evidence there
+            # is: kept apart from full dates that differ in the day. A year alone is not: it
+            # stays with "same year" below, since with a shared surname and address (spouses,
+            # relatives: one household) a birth year in common merged two people of a
+            # simulated case (the comparisons add up as if independent)
+            cll.CustomLevel(
+                "substr(dob_l, 1, 7) = substr(dob_r, 1, 7)"
+                " AND least(length(dob_l), length(dob_r)) = 7",
+                "same year and month, no day on one side",
+            ),
             cll.CustomLevel(
                 "substr(dob_l, 1, 7) = substr(dob_r, 1, 7)"
                 " AND length(dob_l) >= 7 AND length(dob_r) >= 7",
@@ -394,6 +413,7 @@ _DERIVED = {
     "surname_ph": "surname",
     "dob_year": "dob",
     "email_user": "email",
+    "postcode_area": "postcode",
     "substr(given, 1, 1)": "given",
     "substr(surname, 1, 1)": "surname",
 }
@@ -439,6 +459,15 @@ PREDICTION_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("passport_number",),
     ("national_id",),
     ("driving_licence",),
+    # added for sparse records (after the rules above, so saved models keep theirs): a
+    # postcode alone, and any one name token (order-free, nicknames canonical: a surname
+    # given as the only name still meets it) with dob, postcode, area, town or birth place
+    ("postcode",),
+    ("name_tokens", "dob"),
+    ("name_tokens", "postcode"),
+    ("name_tokens", "postcode_area"),
+    ("name_tokens", "city"),
+    ("name_tokens", "birth_place"),
 )
 
 

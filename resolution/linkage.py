@@ -88,6 +88,9 @@ def _splink_notes(step: str) -> Iterator[None]:
 #: columns of a scored pairs frame, before the per-comparison ``mw_<comparison>`` columns
 PAIR_COLUMNS: tuple[str, ...] = ("id_l", "id_r", "match_weight", "match_probability")
 _MIN_EM_PAIRS = 50
+_PRIOR_ITERATIONS = 100
+#: the prior is estimated on a seeded sample of this many records in larger cases
+_PRIOR_MAX_RECORDS = 200_000
 
 
 def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
@@ -224,7 +227,9 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
     random sampling (``spec.u_max_pairs`` pairs, ``spec.seed``), then m by EM in one session
     per rule of :data:`resolution.comparisons.EM_RULE_COLUMNS` whose block holds at least
     50 pairs (each session leaves the columns of its own rule untrained; others train them;
-    a block over ``spec.em_max_pairs`` is sampled down to about that many pairs).
+    a block over ``spec.em_max_pairs`` is sampled down to about that many pairs), and last
+    the prior again, from the expected matches among the blocked pairs
+    (:func:`_blocked_pairs_prior`).
     """
     with _splink_notes("training"):
         return _train(std, spec)
@@ -258,7 +263,55 @@ def _train(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
     if trained == 0:
         raise InputError("too few similar records to train a model: use --model FILE")
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    model["probability_two_random_records_match"] = _blocked_pairs_prior(std, model, linker, spec)
     return model
+
+
+def _blocked_pairs_prior(
+    std: pd.DataFrame, model: dict[str, Any], linker: Any, spec: ResolutionSpec
+) -> float:
+    """The prior re-estimated from the blocked pairs: the EM update of the match proportion
+    with m and u held at their trained values.
+
+    The deterministic rules' prior rests on an assumed recall (``spec.prior_recall``), and
+    that recall varies from one data set to another: on sparse records, exact name and date of
+    birth find far fewer of the matches than on complete ones, and the prior comes out too low
+    (historical_50k: 3x). Here every pair the prediction rules generate is scored with the
+    trained m and u, and the prior set to the expected share of matches among all pairs,
+    ``sum_i P(match | pair i) / (n (n - 1) / 2)``, iterated to its fixed point from the rules'
+    estimate: the E- and M-step of Fellegi-Sunter EM for the proportion alone. Pairs no rule
+    generates count as non-matches, so the estimate leans low. No labels are used. Cases
+    over :data:`_PRIOR_MAX_RECORDS` records are estimated on a seeded sample of that many
+    (blocked pairs and all pairs both shrink with the square of the sample).
+    """
+    import numpy as np
+
+    start = float(model["probability_two_random_records_match"])
+    if len(std) > _PRIOR_MAX_RECORDS:
+        std = std.sample(_PRIOR_MAX_RECORDS, random_state=spec.seed)
+        linker = _linker(std, model, spec.engine, spec.memory_limit_gb)
+    sdf = linker.inference.predict()
+    try:
+        weights = linker.misc.query_sql(
+            f"SELECT match_weight FROM {sdf.physical_name}", output_type="pandas"
+        )["match_weight"].to_numpy(dtype=float)
+    finally:
+        sdf.drop_table_from_database_and_remove_from_cache()
+    total = len(std) * (len(std) - 1) / 2
+    if len(weights) == 0:
+        return start
+    log_bf = weights - math.log2(start / (1.0 - start))
+    prior = start
+    for _ in range(_PRIOR_ITERATIONS):
+        log_odds = math.log2(prior / (1.0 - prior)) + log_bf
+        expected = float((1.0 / (1.0 + np.exp2(-log_odds))).sum())
+        new = min(max(expected / total, 1.0 / total), 0.5)
+        done = abs(new - prior) <= 1e-4 * prior
+        prior = new
+        if done:
+            break
+    log.info("prior %.3g from the deterministic rules, %.3g from the blocked pairs", start, prior)
+    return prior
 
 
 def comparison_names(model: dict[str, Any]) -> list[str]:

@@ -63,7 +63,7 @@ MAX_MODEL_BYTES = 10 * 1024 * 1024
 
 #: comparison name (``output_column_name``) -> the usable columns that produce it
 COMPARISON_COLUMNS: dict[str, tuple[str, ...]] = {
-    "name": ("given", "surname"),
+    "name": ("given", "surname", "name_tokens"),
     "dob": ("dob",),
     "location": ("address", "postcode", "city"),
     "id_number": ("id_number",),

@@ -20,8 +20,10 @@ from graphkit.store import table_columns
 __all__ = ["DETAIL_COLUMNS", "PERSON_SOURCES", "load_person_records", "source_order"]
 
 #: person details and identity documents a staging table may carry (cases ingested before
-#: these fields existed lack them: they read as NULL)
+#: these fields existed lack them: they read as NULL); ``dob_raw`` is the date of birth as
+#: given, which standardisation reads where ingest could not (its sound parts are kept)
 DETAIL_COLUMNS: tuple[str, ...] = (
+    "dob_raw",
     "sex",
     "birth_place",
     "birth_country",

@@ -57,6 +57,7 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "last_name",
     "full_name",
     "dob",
+    "dob_raw",
     "address",
     "postcode",
     "city",
@@ -209,7 +210,9 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
     (or the part before a comma: "Rossi, Mario"); ``given_ph`` / ``surname_ph`` are Metaphone
     keys (L. Philips, 1990); ``name_tokens`` is the sorted set of canonical tokens of every
     name, full name and alias, particles left out, so name order does not matter.
-    Dates of birth become ISO text, partial when only the year or year-month is known.
+    Dates of birth become ISO text, partial when only the year or year-month is known;
+    ``dob_raw`` (the date as given) is read where ``dob`` is empty, so a date ingest could
+    not read whole (an impossible month or day) keeps its sound parts.
     Postcodes keep their outward part as ``postcode_area``; addresses abbreviate street
     types; id numbers keep letters and digits only; ``phones`` / ``accounts`` become sorted
     distinct lists.
@@ -259,7 +262,7 @@ def standardise(records: pd.DataFrame) -> pd.DataFrame:
                    END AS full_comma_last,
               list_transform(CAST(aliases AS VARCHAR[]), lambda a: {_name_clean("a")})
                 AS aliases_c,
-              {_dob_sql("dob")} AS dob_parts,
+              {_dob_sql("coalesce(dob, dob_raw)")} AS dob_parts,
               nullif(trim(regexp_replace(lower(CAST(postcode AS VARCHAR)), '\\s+', ' ', 'g')), '')
                 AS pc0,
               {_clean("address")} AS addr0,
