@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from graphkit.errors import InputError
+from graphkit.settings import SettingsError
 from graphkit.sqlsafety import lock_down
 from resolution.comparisons import (
     EM_RULE_COLUMNS,
@@ -107,7 +108,7 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the installation
-        raise InputError("--engine spark needs pyspark: pip install 'graphkit[spark]'") from exc
+        raise SettingsError("engine", "spark needs pyspark: pip install 'graphkit[spark]'") from exc
     from splink import SparkAPI
     from splink.backends.spark import similarity_jar_location
 
@@ -261,7 +262,9 @@ def _train(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
         )
         trained += 1
     if trained == 0:
-        raise InputError("too few similar records to train a model: use --model FILE")
+        raise SettingsError(
+            "model_path", "too few similar records to train a model: give a saved model"
+        )
     model: dict[str, Any] = linker.misc.save_model_to_json()
     model["probability_two_random_records_match"] = _blocked_pairs_prior(std, model, linker, spec)
     return model
