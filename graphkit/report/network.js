@@ -217,6 +217,15 @@
     if (renderer) { renderer.refresh(); }
   }
 
+  function softwareWebgl() {
+    try {
+      var gl = document.createElement("canvas").getContext("webgl");
+      var info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+      var name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+      status.setAttribute("data-webgl", name);
+      return /swiftshader|llvmpipe|software/i.test(name);
+    } catch (e) { return false; }
+  }
   function webglWorks() {
     try {
       var c = document.createElement("canvas");
@@ -284,8 +293,9 @@
     // lines). Hypotheses stay thick.
     nodeProgramClasses: { circle: Sigma.rendering.NodePointProgram },
     edgeProgramClasses: { tie: Sigma.rendering.EdgeLineProgram },
-    // while a big network is dragged or zoomed, its ties are left out of the frames
-    hideEdgesOnMove: data.edges.length > BIG_TIES,
+    // while the view is dragged or zoomed its ties are left out of the frames: on big networks,
+    // and wherever WebGL is drawn without a GPU (SwiftShader, llvmpipe), where ties cost most
+    hideEdgesOnMove: data.edges.length > BIG_TIES || softwareWebgl(),
     defaultDrawNodeHover: drawHover,
     nodeReducer: nodeReducer,
     edgeReducer: edgeReducer,
