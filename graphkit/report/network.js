@@ -289,8 +289,8 @@
     renderLabels: false,  // drawn below: collision-free, by priority
     // Dots as points (gl.POINTS) and observed ties as 1-pixel lines (gl.LINES): a renderer
     // without a GPU (SwiftShader) spends its frames on the instanced circles and rectangles
-    // sigma draws by default (10k actors: about 1.2 s a frame, against 0.1 s as points and
-    // lines). Hypotheses stay thick.
+    // sigma draws by default (10k actors in headless Chromium: 1.2 s a frame, 0.65 s as points
+    // and lines; docs/report.md). Hypotheses stay thick.
     nodeProgramClasses: { circle: Sigma.rendering.NodePointProgram },
     edgeProgramClasses: { tie: Sigma.rendering.EdgeLineProgram },
     // while the view is dragged or zoomed its ties are left out of the frames: on big networks,
