@@ -125,7 +125,7 @@ def leiden_multiplex(
     seed: int,
     resolution: float = 1.0,
     layer_weights: dict[str, float] | None = None,
-    n_iterations: int = -1,
+    n_iterations: int = 2,
 ) -> np.ndarray:
     """Leiden over several layers at once (leidenalg), one modularity term per layer.
 
@@ -133,6 +133,9 @@ def leiden_multiplex(
     same vertices; the optimiser maximises the sum of the layers' configuration-model
     qualities (``RBConfigurationVertexPartition``), each multiplied by its ``layer_weights``
     entry (default 1), so that every layer must agree with the one partition.
+    ``n_iterations`` passes of the optimiser (2, as igraph's Leiden; -1 iterates until no
+    pass improves: on the demo case 17 passes, 4x the time, for modularity 0.6714 instead of
+    0.6693 after the consensus, and the same group recovery, docs/speed.md).
     """
     import leidenalg as la
 
@@ -221,14 +224,16 @@ def consensus_communities(
     layer_weights: dict[str, float] | None = None,
     max_rounds: int = 10,
     workers: int = 1,
+    multiplex_iterations: int = 2,
 ) -> Communities:
     """Consensus communities over ``n_runs`` seeded Leiden runs (Lancichinetti & Fortunato 2012).
 
-    ``multiplex`` chooses :func:`leiden_multiplex` (default when ``g`` has several layers)
-    or :func:`leiden` on the summed graph. The consensus graph keeps the edges of ``g`` whose
-    ends were put together in at least ``threshold`` of the runs, weighted by that share;
-    it is partitioned ``n_runs`` times again (igraph Leiden) until every run agrees or
-    ``max_rounds`` is reached (then the run agreeing most with the others is kept).
+    ``multiplex`` chooses :func:`leiden_multiplex` (default when ``g`` has several layers;
+    ``multiplex_iterations`` passes each) or :func:`leiden` on the summed graph. The consensus
+    graph keeps the edges of ``g`` whose ends were put together in at least ``threshold`` of the
+    runs, weighted by that share; it is partitioned ``n_runs`` times again (igraph Leiden)
+    until every run agrees or ``max_rounds`` is reached (then the run agreeing most with the
+    others is kept).
     ``workers`` > 1 runs each round's seeded runs in that many forked processes (same seeds,
     same results; where the platform cannot fork, they run one after another).
     Deterministic for a fixed ``seed``.
@@ -251,7 +256,13 @@ def consensus_communities(
     if use_multiplex:
 
         def first(s: int) -> np.ndarray:
-            return leiden_multiplex(g, seed=s, resolution=resolution, layer_weights=layer_weights)
+            return leiden_multiplex(
+                g,
+                seed=s,
+                resolution=resolution,
+                layer_weights=layer_weights,
+                n_iterations=multiplex_iterations,
+            )
 
         method = "leiden-multiplex-consensus"
     summed = collapse(g, directed=False)

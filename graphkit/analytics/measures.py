@@ -162,6 +162,7 @@ def analyze_edges(
                 resolution=spec.resolution,
                 layer_weights=spec.layer_weights or None,
                 workers=spec.workers,
+                multiplex_iterations=spec.multiplex_iterations,
             )
         membership = c.membership
         table["community"] = membership

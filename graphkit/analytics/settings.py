@@ -30,6 +30,8 @@ class AnalysisSpec(StageSettings):
     real Montagna data) or ``callee`` (the simulator's assumption); see docs/analytics.md.
     ``relay_window_s``: how soon after a contact ends a callee's own contact counts as relaying
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
+    ``multiplex_iterations``: passes of each multiplex Leiden run of the consensus (2; -1 until
+    no pass improves, 4x the time on the demo case for the same group recovery).
     ``workers``: processes for the consensus's Leiden runs and the parts run beside them
     (results do not depend on it; default: :func:`default_workers`).
     ``hierarchy_null_draws``, ``hierarchy_significance``, ``hierarchy_min_effect``,
@@ -42,6 +44,7 @@ class AnalysisSpec(StageSettings):
     """
 
     n_runs: int = 10
+    multiplex_iterations: int = 2
     consensus_threshold: float = 0.5
     resolution: float = 1.0
     exact_betweenness_max: int = 5000
@@ -72,6 +75,11 @@ class AnalysisSpec(StageSettings):
 
     def validate(self) -> None:
         self.require(self.n_runs >= 1, "n_runs", "must be at least 1")
+        self.require(
+            self.multiplex_iterations == -1 or self.multiplex_iterations >= 1,
+            "multiplex_iterations",
+            "-1 (until no pass improves) or at least 1",
+        )
         self.require(0 < self.consensus_threshold <= 1, "consensus_threshold", "must be in (0, 1]")
         self.require(self.resolution > 0, "resolution", "must be positive")
         self.require(
