@@ -10,6 +10,10 @@ seed: the digest line of two runs is the same.
 
     python bench/analytics.py                      # 1M actors, 10M ties (minutes)
     python bench/analytics.py --nodes 20000 --edges 200000 --small-nodes 5000
+    python bench/analytics.py --runs 3 --pivots 64 --null-draws 39 --broker-candidates 500
+
+Settings default to the product's (``AnalysisSpec()``); flags that reduce them are named in
+the tables' titles as REDUCED settings beside the product's values.
 """
 
 from __future__ import annotations
@@ -95,7 +99,9 @@ def _case(edges: pd.DataFrame, workdir: Path) -> Any:
     from graphkit.store import CaseStore
 
     store = CaseStore.init(Path(tempfile.mkdtemp(dir=workdir)) / "case")
-    with store.connect() as con:
+    # through the store's one write path, as build's tables are written
+    with store.operation("bench: actor graph", operation="combination") as op:
+        con = op.con
         con.register("edge_frame", edges)
         con.execute(
             "CREATE TABLE actor_edge AS SELECT src, dst, layer, weight, "
@@ -257,11 +263,16 @@ def main() -> None:
     ap.add_argument("--edges", type=int, default=10_000_000)
     ap.add_argument("--small-nodes", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--pivots", type=int, default=64)
-    ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--null-draws", type=int, default=39)
-    ap.add_argument("--broker-candidates", type=int, default=500)
-    ap.add_argument("--workers", type=int, default=2, help="processes for the Leiden runs")
+    from graphkit.analytics.settings import AnalysisSpec
+
+    product = AnalysisSpec()  # the product's defaults, unless a flag reduces them
+    ap.add_argument("--pivots", type=int, default=product.betweenness_pivots)
+    ap.add_argument("--runs", type=int, default=product.n_runs)
+    ap.add_argument("--null-draws", type=int, default=product.hierarchy_null_draws)
+    ap.add_argument("--broker-candidates", type=int, default=product.broker_candidates)
+    ap.add_argument(
+        "--workers", type=int, default=product.workers, help="processes for the Leiden runs"
+    )
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()))
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--skip-small", action="store_true")
@@ -269,10 +280,21 @@ def main() -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()
     print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", file=sys.stderr)
+    reduced = [
+        f"{flag} {getattr(args, name)} (product {value})"
+        for flag, name, value in (
+            ("--runs", "runs", product.n_runs),
+            ("--pivots", "pivots", product.betweenness_pivots),
+            ("--null-draws", "null_draws", product.hierarchy_null_draws),
+            ("--broker-candidates", "broker_candidates", product.broker_candidates),
+        )
+        if getattr(args, name) != value
+    ]
     settings = (
         f"consensus of {args.runs} Leiden runs ({args.workers} worker processes), "
         f"{args.pivots} betweenness pivots, {args.null_draws} hierarchy null draws, "
         f"brokerage for the {args.broker_candidates} most between actors, seed {args.seed}"
+        + (f"; REDUCED settings: {', '.join(reduced)}" if reduced else "; product defaults")
     )
     if not args.skip_large:
         print(f"graphkit analyze on {args.nodes:,} actors / {args.edges:,} ties", file=sys.stderr)
