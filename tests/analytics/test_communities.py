@@ -19,6 +19,8 @@ from graphkit.analytics.communities import (
     membership_confidence,
 )
 from graphkit.analytics.graph import collapse, from_edges
+from graphkit.analytics.settings import AnalysisSpec
+from graphkit.settings import SettingsError
 
 
 def _planted(n_groups: int, size: int, p_in: float, p_out: float, seed: int) -> pd.DataFrame:
@@ -80,6 +82,27 @@ def test_multiplex_weighs_each_layer() -> None:
     assert m[x] == m[b0] != m[a0]
     m = leiden_multiplex(g, seed=1, layer_weights={"b": 0.1})
     assert m[x] == m[a0] != m[b0]
+
+
+def test_multiplex_passes_two_by_default_or_until_stable() -> None:
+    """Two optimiser passes per run (the default) or until no pass improves (-1): both
+    recover planted groups laid over two layers, each deterministic for its seed."""
+    edges = _planted(3, 10, 0.5, 0.05, seed=5)
+    layered = pd.concat(
+        [edges.assign(layer="calls"), edges.sample(frac=0.5, random_state=1).assign(layer="sms")]
+    )
+    g = from_edges(layered)
+    truth = np.array([int(name[1:]) // 10 for name in g.vs["name"]])
+    for passes in (2, -1):
+        m = leiden_multiplex(g, seed=3, n_iterations=passes)
+        assert np.array_equal(m, leiden_multiplex(g, seed=3, n_iterations=passes))
+        assert np.array_equal(canonical_labels(truth), canonical_labels(m))
+    two = consensus_communities(g, seed=11, n_runs=4)
+    stable = consensus_communities(g, seed=11, n_runs=4, multiplex_iterations=-1)
+    assert two.method == stable.method == "leiden-multiplex-consensus"
+    assert np.array_equal(two.membership, stable.membership)
+    with pytest.raises(SettingsError, match="multiplex_iterations"):
+        AnalysisSpec(multiplex_iterations=0)
 
 
 def test_consensus_is_deterministic_with_confidence() -> None:
