@@ -37,6 +37,15 @@ def simulate(
             "truth/clones.csv).",
         ),
     ] = False,
+    hard_handoffs: Annotated[
+        bool,
+        typer.Option(
+            "--hard-handoffs",
+            help="Plant messier hand-offs: numbers taken up again, old phones kept alive, "
+            "weak contact overlap, no IMEI, a group relabelling at once "
+            "(truth/hard_handoffs.csv).",
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option(help="Replace sources/, mappings/ and truth/ if OUT_DIR has them.")
     ] = False,
@@ -59,6 +68,7 @@ def simulate(
         scale=scale,
         meetings=meetings,
         devices=devices,
+        hard_handoffs=hard_handoffs,
     )
     with progress() as bar:
         task = bar.add_task("simulating days", total=days)

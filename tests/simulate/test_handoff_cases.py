@@ -86,3 +86,17 @@ def test_off_by_default_and_the_case_is_unchanged(tmp_path: Path) -> None:
     assert "hard_handoffs" not in (a / "truth" / "parameters.json").read_text(encoding="utf-8")
     for name in ("opA_cdr.csv", "opB_cdr.csv"):
         assert (a / "sources" / name).read_bytes() == (b / "sources" / name).read_bytes()
+
+
+def test_the_cli_plants_the_harder_hand_offs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "sim"
+    args = ["simulate", str(out), "--people", "300", "--days", "14", "--hard-handoffs"]
+    done = subprocess.run(
+        [sys.executable, "-m", "graphkit", *args], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    cases = {line.split(",", 1)[0] for line in (out / "truth" / "hard_handoffs.csv").open()}
+    assert {"reused", "kept_alive"} <= cases
