@@ -14,7 +14,14 @@ import pandas as pd
 from graphkit.store import CaseStore, table_columns
 from graphkit.views import view
 
-__all__ = ["actors_view", "brokers_view", "communities_view", "leaders_view", "summary_view"]
+__all__ = [
+    "actors_view",
+    "brokers_view",
+    "burner_carriers",
+    "communities_view",
+    "leaders_view",
+    "summary_view",
+]
 
 Row = dict[str, Any]
 _NO_LIMIT = 2**62
@@ -172,7 +179,7 @@ def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
         [],
         needed=frozenset({"community", "pagerank", "leadership", "hierarchy_stated"}),
     )
-    carrier = _burner_carriers(store)
+    carrier = burner_carriers(store)
     by_id = {r["actor_id"]: r for r in rows}
     for burner, (owner, score, review_id) in carrier.items():
         if burner not in by_id or owner not in by_id or burner == owner:
@@ -214,7 +221,7 @@ def _has_relays(store: CaseStore) -> bool:
         return "relay_tier" in table_columns(con, "analytics_actor")
 
 
-def _burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
+def burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
     """burner actor -> (carrier actor, hand-off score, hand-off review id), for hand-offs at or
     above their threshold and not rejected; the strongest hand-off per burner."""
     from graphkit.hypotheses import id_sql

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphkit import __version__
+from graphkit.analytics.views import burner_carriers
 from graphkit.hypotheses import id_sql
 from graphkit.model import NODES, RELATIONSHIPS
 from graphkit.store import table_columns
@@ -95,6 +96,9 @@ class CaseFacts:
     sensitivity_info: dict[str, Any]
     period: tuple[datetime | None, datetime | None]
     missing: dict[str, str] = field(default_factory=dict)
+    #: burner actor -> (carrier actor, hand-off score, review id), as `show leaders` folds them
+    #: (:func:`graphkit.analytics.views.burner_carriers`)
+    carriers: dict[str, tuple[str, float, str]] = field(default_factory=dict)
     #: the stored hotspot forecast (graphkit.hotspots): summary, settings, cells, grid, and
     #: where the phones of the leading community were active; empty if it has not run
     hotspots: dict[str, Any] = field(default_factory=dict)
@@ -374,6 +378,7 @@ def collect(store: CaseStore) -> CaseFacts:
         sensitivity_info=info,
         period=period,
         missing=missing,
+        carriers=burner_carriers(store),
         hotspots=hotspots,
         wheels=wheels,
         towers=towers,

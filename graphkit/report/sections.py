@@ -122,28 +122,6 @@ def _short_name(facts: CaseFacts, actor_id: str) -> str:
 MAX_SAME_PERSON = 5
 
 
-def burner_carriers(facts: CaseFacts) -> dict[str, tuple[str, float]]:
-    """Actor that is the new number of a hand-off at or above its threshold and not rejected
-    -> (the actor carrying the old number, the hand-off's score): the strongest per burner,
-    as ``graphkit show leaders`` folds them."""
-    handoffs, actors = facts.handoffs, facts.actors
-    if handoffs.empty or actors.empty or "phones" not in actors.columns:
-        return {}
-    owner = {
-        str(p): str(a)
-        for a, phones in zip(actors["actor_id"], actors["phones"], strict=True)
-        for p in (phones if phones is not None else [])
-    }
-    out: dict[str, tuple[str, float]] = {}
-    above = handoffs["score"] >= handoffs["threshold"]
-    kept = handoffs[above & (handoffs["status"] != "rejected")]
-    for r in kept.sort_values("score", ascending=False).itertuples():
-        old, new = owner.get(str(r.src)), owner.get(str(r.dst))
-        if old and new and old != new:
-            out.setdefault(new, (old, float(r.score)))
-    return out
-
-
 def _community_card(facts: CaseFacts, row: Any) -> Card:
     c = str(row.community)
     members = facts.actors[facts.actors["community"] == c].copy()
@@ -180,10 +158,10 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     stated = bool(getattr(row, "hierarchy_stated", False))
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
-    carriers = burner_carriers(facts)
+    carriers = facts.carriers
     same = {
         a: f"≈ {_short_name(facts, owner)}, hand-off {_fmt(score)}"
-        for a, (owner, score) in carriers.items()
+        for a, (owner, score, _review_id) in carriers.items()
         if a in set(members["actor_id"])
     }
     if same:

@@ -216,6 +216,11 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
         assert heading in text
     # the communities' rhythms, and the same against the case's: where they differ
     assert {"heatmaps.png", "heatmaps_relative.png"} <= {Path(link).name for link in links}
+    # burners of hand-offs at or above threshold are named in their community's card
+    from graphkit.analytics.views import burner_carriers
+
+    carried = burner_carriers(report_case)
+    assert carried and "is likely the same person as" in text  # the fixture has hand-offs
     assert "> **HYPOTHESIS: Hand-offs" in text
     entry = report_case.audit.entries()[-1]
     assert entry["detail"]["format"] == "md"
