@@ -93,8 +93,14 @@ def _agreement(placed: pd.DataFrame) -> tuple[float, float]:
     return normalized_mutual_information(truth, found), adjusted_rand_index(truth, found)
 
 
-def score_groups(actors: pd.DataFrame, truth: pd.Series, groups: pd.DataFrame) -> dict[str, Any]:
-    """Group recovery NMI (and ARI) and the boss-first share.
+def score_groups(
+    actors: pd.DataFrame,
+    truth: pd.Series,
+    groups: pd.DataFrame,
+    stated: pd.Series | None = None,
+) -> dict[str, Any]:
+    """Group recovery NMI (and ARI), the boss-first share and, given ``stated`` (community ->
+    whether the ordering test stated a chain of command there), the hierarchy claims.
 
     ``actors``: actor_id, community, leadership (rows of ``analytics_actor``), optionally
     ``ties`` (the actor's number of ties in the actor graph: actors with none are left out of
@@ -139,6 +145,24 @@ def score_groups(actors: pd.DataFrame, truth: pd.Series, groups: pd.DataFrame) -
                 "boss_first": not bool(higher.any()),
             }
         )
+    claims: dict[str, Any] = {}
+    if stated is not None:
+        home = (
+            placed.groupby("group_id")["community"]
+            .agg(lambda c: c.astype(str).value_counts().sort_index().idxmax())
+            .to_dict()
+        )
+        said = {str(k): bool(v) for k, v in stated.items() if not pd.isna(v)}
+        for row in rows:
+            c = home.get(row["group"])
+            row["hierarchy_stated"] = bool(said.get(c, False)) if c is not None else False
+        sizes = frame["community"].dropna().astype(str).value_counts()
+        elsewhere = [c for c in sizes.index if sizes[c] >= 3 and c not in set(home.values())]
+        claims = {
+            "hierarchy_stated_groups": sum(bool(r["hierarchy_stated"]) for r in rows),
+            "hierarchy_stated_elsewhere": sum(said.get(c, False) for c in elsewhere),
+            "communities_without_group": len(elsewhere),
+        }
     n_groups = len(rows)
     first = sum(bool(r["boss_first"]) for r in rows)
     is_boss = (placed["rank"] == "boss").to_numpy()
@@ -158,6 +182,7 @@ def score_groups(actors: pd.DataFrame, truth: pd.Series, groups: pd.DataFrame) -
         "boss_first": first,
         "boss_first_share": round(first / n_groups, 4) if n_groups else 0.0,
         "boss_auc": round(auc, 4) if np.isfinite(auc) else None,
+        **claims,
     }
     return {"metrics": metrics, "rows": rows}
 
@@ -185,6 +210,11 @@ def evaluate_groups(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
             if store.table_exists(con, "rel_resolved_from")
             else pd.DataFrame({"actor_id": [], "record_id": []}, dtype=str)
         )
+        communities = (
+            con.execute("SELECT * FROM analytics_community").df()
+            if store.table_exists(con, "analytics_community")
+            else None
+        )
     if "leadership" not in actors or actors["leadership"].isna().all():
         return None
     actor_phones = (
@@ -198,7 +228,12 @@ def evaluate_groups(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     if ties is not None:
         counts = ties.set_index("actor_id")["ties"]
         scored = scored.assign(ties=scored["actor_id"].map(counts).fillna(0).astype(int))
-    result = score_groups(scored, truth, _read(truth_dir, "groups.csv"))
+    stated = (
+        communities.set_index(communities["community"].astype(str))["hierarchy_stated"]
+        if communities is not None and "hierarchy_stated" in communities
+        else None
+    )
+    result = score_groups(scored, truth, _read(truth_dir, "groups.csv"), stated)
     if (Path(truth_dir) / "persons.csv").is_file():  # the boss by name beside the truth id
         persons = _read(truth_dir, "persons.csv")
         names = dict(
@@ -221,5 +256,6 @@ def evaluate_groups(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         "community_size",
         "leader_true_rank",
         "boss_first",
+        *(["hierarchy_stated"] if stated is not None else []),
     ]
     return {**result, "columns": columns, "passed": passed}

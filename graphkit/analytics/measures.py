@@ -57,6 +57,16 @@ def _is_directed(layer: str, tokens: Iterable[str]) -> bool:
     return any(re.search(re.escape(t), name) for t in tokens)
 
 
+def is_money_layer(layer: str, tokens: Iterable[str]) -> bool:
+    """A layer that moves money (``money`` or a ``contact:*`` layer named by ``tokens``)."""
+    if layer == "money":
+        return True
+    if not layer.startswith("contact:"):
+        return False
+    name = layer.removeprefix("contact:").lower()
+    return any(re.search(re.escape(t), name) for t in tokens)
+
+
 def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str]]:
     """Pool sparse layers, mirror symmetric ones; returns the edges and the directed layers."""
     e = edges[["src", "dst", "weight", "layer"]].copy()
@@ -109,6 +119,8 @@ def analyze_edges(
     clock = PartClock()
     with clock("graph"):
         prepared, directed = prepare_edges(edges, spec)
+        # the ordering test reads communication only (see AnalysisSpec.money_tokens)
+        ordering_layers = [x for x in directed if not is_money_layer(x, spec.money_tokens)]
         raw = from_edges(prepared, nodes=actors)
         g = normalise_layers(raw)
         names = raw.vs["name"]
@@ -132,6 +144,7 @@ def analyze_edges(
         "edges": raw.ecount(),
         "layers": layer_list,
         "directed_layers": directed,
+        "ordering_layers": ordering_layers,
         "parts": sorted(wanted),
     }
     membership = np.zeros(n, dtype=np.int64)
@@ -208,7 +221,7 @@ def analyze_edges(
                 significance=spec.hierarchy_significance,
                 min_effect=spec.hierarchy_min_effect,
                 null=spec.hierarchy_null,
-                directed=directed,
+                directed=ordering_layers,
                 rank_direction=spec.rank_direction,
             )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)

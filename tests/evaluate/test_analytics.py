@@ -70,6 +70,25 @@ def test_mixed_communities_lower_nmi_and_a_missing_boss_is_not_first() -> None:
     assert {r["group"]: r["boss_first"] for r in result["rows"]} == {"G1": True, "G2": False}
 
 
+def test_hierarchy_claims_are_scored_against_the_groups_communities() -> None:
+    # G1 lives in C0 (2 of its 3 members), G2 in C1; C2 (3 outsiders) holds no group
+    actors = pd.concat(
+        [
+            _actors(["C0", "C0", "C1", "C1", "C1", "C1", "C0"], [0.9, 0.5, 0.1, 0.8, 0.7, 0.2, 0.3]),
+            pd.DataFrame({"actor_id": ["Y1", "Y2", "Y3"], "community": ["C2"] * 3}),
+        ],
+        ignore_index=True,
+    ).assign(leadership=lambda f: f["leadership"].fillna(0.0))
+    truth = pd.concat([TRUTH, pd.Series({"Y1": "Q1", "Y2": "Q2", "Y3": "Q3"})])
+    stated = pd.Series({"C0": False, "C1": True, "C2": True})
+    result = score_groups(actors, truth, GROUPS, stated)
+    m = result["metrics"]
+    assert {r["group"]: r["hierarchy_stated"] for r in result["rows"]} == {"G1": False, "G2": True}
+    assert m["hierarchy_stated_groups"] == 1
+    assert m["communities_without_group"] == 1 and m["hierarchy_stated_elsewhere"] == 1
+    assert "hierarchy_stated_groups" not in score_groups(actors, truth, GROUPS)["metrics"]
+
+
 def test_actor_truth_prefers_records_then_personal_phones() -> None:
     records = pd.DataFrame(
         {
