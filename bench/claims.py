@@ -23,11 +23,16 @@ import argparse
 import contextlib
 import io
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
+# bench/resolution.py would shadow the resolution package: the repository root goes first
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pandas as pd  # noqa: E402
 
 
 def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -57,8 +62,12 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
     scored = evaluate_groups(store, sim / "truth")
     assert scored is not None
     m = scored["metrics"]
-    leaders = [r["actor_id"] for r in get_view("leaders")(store, limit=0)]
+    leaders = [r["actor_id"] for r in get_view("leaders").page(store, limit=0).rows]
     place = {a: i for i, a in enumerate(leaders)}
+    with store.connect(read_only=True) as con:
+        q = dict(
+            con.execute("SELECT community, hierarchy_q_value FROM analytics_community").fetchall()
+        )
     percentiles = []
     for row in scored["rows"]:
         actor = row.get("boss_actor")
@@ -72,6 +81,9 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
         "other_communities": m["communities_without_group"],
         "stated_elsewhere": m["hierarchy_stated_elsewhere"],
         "boss_first": m["boss_first"],
+        "group_q": " ".join(
+            f"{q.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
+        ),
         "boss_percentile_min": min(percentiles),
         "bosses_top_5pct": sum(p >= 0.95 for p in percentiles),
         "seconds": round(seconds, 1),
@@ -99,9 +111,9 @@ def main() -> None:
     total["stated_share"] = (total["stated_groups"] / total["groups"]).round(3)
     total["elsewhere_share"] = (total["stated_elsewhere"] / total["other_communities"]).round(3)
     print()
-    print(table.to_markdown(index=False))
+    print(table.to_string(index=False))
     print()
-    print(total.to_markdown())
+    print(total.to_string())
 
 
 if __name__ == "__main__":
