@@ -74,7 +74,9 @@ def test_hierarchy_claims_are_scored_against_the_groups_communities() -> None:
     # G1 lives in C0 (2 of its 3 members), G2 in C1; C2 (3 outsiders) holds no group
     actors = pd.concat(
         [
-            _actors(["C0", "C0", "C1", "C1", "C1", "C1", "C0"], [0.9, 0.5, 0.1, 0.8, 0.7, 0.2, 0.3]),
+            _actors(
+                ["C0", "C0", "C1", "C1", "C1", "C1", "C0"], [0.9, 0.5, 0.1, 0.8, 0.7, 0.2, 0.3]
+            ),
             pd.DataFrame({"actor_id": ["Y1", "Y2", "Y3"], "community": ["C2"] * 3}),
         ],
         ignore_index=True,
