@@ -65,9 +65,11 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
     leaders = [r["actor_id"] for r in get_view("leaders").page(store, limit=0).rows]
     place = {a: i for i, a in enumerate(leaders)}
     with store.connect(read_only=True) as con:
-        q = dict(
-            con.execute("SELECT community, hierarchy_q_value FROM analytics_community").fetchall()
-        )
+        tested = con.execute(
+            "SELECT community, hierarchy_q_value, hierarchy_effect FROM analytics_community"
+        ).fetchall()
+    q = {c: qv for c, qv, _ in tested}
+    effect = {c: e for c, _, e in tested}
     percentiles = []
     for row in scored["rows"]:
         actor = row.get("boss_actor")
@@ -84,6 +86,10 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
         "group_q": " ".join(
             f"{q.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
         ),
+        "group_effect": " ".join(
+            f"{effect.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
+        ),
+        "group_community": " ".join(str(r.get("community")) for r in scored["rows"]),
         "boss_percentile_min": min(percentiles),
         "bosses_top_5pct": sum(p >= 0.95 for p in percentiles),
         "seconds": round(seconds, 1),
