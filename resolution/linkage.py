@@ -237,6 +237,28 @@ def train_model(std: pd.DataFrame, *, spec: ResolutionSpec) -> dict[str, Any]:
 
 
 def _train(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
+    skipped: set[tuple[str, ...]] = set()
+    while True:
+        try:
+            return _train_once(std, spec, skipped)
+        except _EmUnderflow as failed:
+            # a small block can drive a level's m or u to exactly 0, which Splink refuses
+            # mid-session and leaves the linker half-trained: start again without that block
+            logging.getLogger("resolution").info(
+                "EM on the block %s skipped: %s", " + ".join(failed.rule), failed.reason
+            )
+            skipped.add(failed.rule)
+
+
+class _EmUnderflow(Exception):
+    def __init__(self, rule: tuple[str, ...], reason: str) -> None:
+        super().__init__(reason)
+        self.rule, self.reason = rule, reason
+
+
+def _train_once(
+    std: pd.DataFrame, spec: ResolutionSpec, skipped: set[tuple[str, ...]]
+) -> dict[str, Any]:
     base = _base_settings(std, spec)
     linker = _linker(std, base["creator"], spec.engine, spec.memory_limit_gb)
     cols = base["columns"]
@@ -250,16 +272,23 @@ def _train(std: pd.DataFrame, spec: ResolutionSpec) -> dict[str, Any]:
         rule = rule_for(rule_cols, cols)
         # an empty or tiny block cannot train anything, and a failed session leaves the
         # linker's prior corrupted (Splink 5): skip it up front
-        if rule is None:
+        if rule is None or tuple(rule_cols) in skipped:
             continue
         block_pairs = block_pair_count(std, rule_cols)
         if block_pairs < _MIN_EM_PAIRS:
             continue
-        tr.estimate_parameters_using_expectation_maximisation(
-            rule,
-            estimate_without_term_frequencies=True,
-            max_pairs=spec.em_max_pairs if block_pairs > spec.em_max_pairs else None,
-        )
+        try:
+            tr.estimate_parameters_using_expectation_maximisation(
+                rule,
+                estimate_without_term_frequencies=True,
+                max_pairs=spec.em_max_pairs if block_pairs > spec.em_max_pairs else None,
+            )
+        except ValueError as exc:
+            if "_probability value" not in str(exc):
+                raise
+            raise _EmUnderflow(
+                tuple(rule_cols), f"a level's probability underflowed to 0 ({exc})"
+            ) from exc
         trained += 1
     if trained == 0:
         raise SettingsError(
