@@ -84,9 +84,7 @@ def _drive(workdir: Path, lines: list[str]) -> None:
                 "line": line,
                 "rc": rc,
                 "wall_s": round(time.perf_counter() - started, 2),
-                "cpu_s": round(
-                    used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 2
-                ),
+                "cpu_s": round(used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime, 2),
                 "stdout": out_path.read_text(encoding="utf-8", errors="replace"),
                 "stderr": err_path.read_text(encoding="utf-8", errors="replace"),
             }
