@@ -258,7 +258,8 @@ def collect(store: CaseStore) -> CaseFacts:
             "actor_edge",
             """
             SELECT least(src, dst) AS a, greatest(src, dst) AS b, sum(weight) AS weight,
-                   list(DISTINCT layer ORDER BY layer) AS layers
+                   list(DISTINCT layer ORDER BY layer) AS layers,
+                   epoch(min("first")) AS first_s, epoch(max("last")) AS last_s
             FROM actor_edge WHERE src <> dst GROUP BY ALL ORDER BY a, b""",
         )
         communities = _optional(
