@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
@@ -250,6 +251,9 @@ def test_time_filter_shows_the_ties_of_a_date_range_and_counts_what_it_hides(
             f"{total - len(expected):,} hidden, and {actors - len(active):,} actors with none."
         ) in text
         assert f"ties from {start.isoformat()} to {end.isoformat()}" in text
+        keep = os.environ.get("GRAPHKIT_SCREENSHOT_DIR")
+        if keep:  # the picture in docs/report.md
+            s.screenshot(".gk-interactive", Path(keep) / "report-network.png")
 
         # with a community picked too, both filters hold; clearing restores everything
         picked = s.run(
