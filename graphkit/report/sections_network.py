@@ -150,7 +150,7 @@ def _network_data(
                         "from": s,
                         "to": d,
                         "kind": kind,
-                        "score": round(float(h.score), 3),
+                        "score": _fmt(float(h.score)),
                         "status": h.status,
                     }
                 )
