@@ -131,6 +131,11 @@ def test_the_readme_tour_runs_line_by_line(tmp_path: Path) -> None:
         f"after `{accepted}` the actor card does not hold both numbers"
     )
     assert "confirmed" in card
+    # what a user reads stays short: the analysis summary without timings, long lists cut
+    analysis = next(out for line, out in by_line.items() if line.endswith(" analyze cases/sim"))
+    assert "modularity" in analysis and "seconds_by_part" not in analysis
+    scenes = next(out for line, out in by_line.items() if " scenes " in line)
+    assert "more not shown (--limit 0 shows all)" in scenes and len(scenes.splitlines()) < 150
 
 
 if __name__ == "__main__":  # the child process of run_tour
