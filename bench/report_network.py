@@ -136,7 +136,7 @@ def old_page(data: dict[str, Any], rev: str) -> str:
     old = {
         "nodes": nodes,
         "edges": [
-            {"from": ids[a], "to": ids[b], "w": w, "layers": []} for a, b, w in data["edges"]
+            {"from": ids[a], "to": ids[b], "w": w, "layers": []} for a, b, w, *_ in data["edges"]
         ],
         "hypotheses": [],
         "communities": [

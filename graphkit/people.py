@@ -2,7 +2,9 @@
 
 An actor (table ``actor``) is a resolved person (``node_person``) or a phone attributed to no
 person. Its display name is the person's best resolved name (``full_name``, else another name
-seen), else its phone. :func:`directory` reads them once per call; views name the actors in
+seen), else its phone; a person known only from a phone's subscriber registration whose
+number another person's record lists is shown as ``Other Name, registered as Subscriber
+Name``. :func:`directory` reads them once per call; views name the actors in
 their rows with :meth:`Directory.name_rows` (``graphkit.views`` does it for every view), and
 :func:`find_actors` / :func:`find_actor` turn a name, a phone in any format or an id (or its
 first characters) into actors, case- and accent-insensitively, with near-miss suggestions.
@@ -354,17 +356,59 @@ def directory(store: CaseStore) -> Directory:
             FROM p WHERE p.person_id NOT IN (SELECT actor_id FROM a)
             """  # table names above are this module's constants
         ).fetchall()
+        claimed = _claimed_by_others(store, con) if has_actor and has_person else {}
     actors = []
     for actor_id, kind, phones, full_name, names, in_graph in rows:
         phones_t = tuple(str(p) for p in phones or ())
         seen = tuple(dict.fromkeys(str(n) for n in names or () if n and str(n).strip()))
         best = (full_name or "").strip() or (seen[0] if seen else "")
         name = best or (phones_t[0] if phones_t and kind == "person" else str(actor_id))
+        others = [n for n in claimed.get(str(actor_id), ()) if best and _fold(n) != _fold(best)]
+        if others:
+            name = f"{' / '.join(others)}, registered as {best}"
         actors.append(
             Actor(str(actor_id), str(kind), name, phones_t, seen, in_graph=bool(in_graph))
         )
     actors.sort(key=lambda a: a.actor_id)
     return Directory(actors, regions=_regions(store))
+
+
+_REGISTRATION_KINDS = ("subscribers",)
+
+
+def _claimed_by_others(store: CaseStore, con: Any) -> dict[str, tuple[str, ...]]:
+    """Persons known only from subscriber registrations whose phone another person's record
+    (police, bank: any other kind) lists: ``{actor_id: (that person's name, ...)}``.
+
+    A subscription's name is what the buyer gave the operator (false for many burners); a
+    record of another kind naming someone else for the same number disagrees with it, so the
+    actor is shown as ``Other Name, registered as Subscriber Name``. Both are records, not
+    inferences: which of them is true is for the analyst to judge."""
+    needed = ("rel_resolved_from", "rel_uses")
+    if not all(store.table_exists(con, t) for t in needed):
+        return {}
+    sources = store.manifest.get("sources", {})
+    registration = [n for n, s in sources.items() if s.get("kind") in _REGISTRATION_KINDS]
+    rows = con.execute(
+        """
+        WITH rf AS (
+            SELECT src AS person_id,
+                   bool_and(list_contains(?::VARCHAR[], split_part(dst, ':', 1))) AS registered
+            FROM rel_resolved_from GROUP BY src),
+        mine AS (
+            SELECT a.actor_id, unnest(a.phones) AS phone
+            FROM actor a JOIN rf ON rf.person_id = a.actor_id AND rf.registered)
+        SELECT m.actor_id, list(DISTINCT trim(p.full_name) ORDER BY trim(p.full_name))
+        FROM mine m
+        JOIN rel_uses u ON u.dst = m.phone AND u.src <> m.actor_id
+        JOIN rf o ON o.person_id = u.src AND NOT o.registered
+        JOIN node_person p ON p.person_id = u.src
+        WHERE trim(coalesce(p.full_name, '')) <> ''
+        GROUP BY m.actor_id
+        """,
+        [registration],
+    ).fetchall()
+    return {str(a): tuple(str(n) for n in names) for a, names in rows}
 
 
 def find_actors(store: CaseStore, query: str) -> list[Actor]:

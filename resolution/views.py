@@ -13,7 +13,11 @@ __all__ = ["persons_view", "review_view", "shared_phones_view"]
 _NO_LIMIT = 2**62
 
 
-@view("persons", help="resolved persons: records, names, dob, phones, accounts")
+@view(
+    "persons",
+    help="resolved persons: records, names, dob, phones, accounts",
+    actors=("person_id",),  # its display name: "registered as" where records disagree
+)
 def persons_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "er_clusters"):

@@ -86,7 +86,9 @@ def test_persons_are_named_by_their_resolved_name_and_phones_by_themselves(
     for actor_id, kind, phones in actors:
         a = people.by_id[actor_id]
         assert a.phones == tuple(phones)
-        if kind == "person":
+        if kind == "person" and ", registered as " in a.name:  # see the test below
+            assert a.name.endswith(f", registered as {names[actor_id].strip()}")
+        elif kind == "person":
             assert a.name == names[actor_id].strip() and a.label() == f"{a.name} ({actor_id})"
         else:
             assert a.name == actor_id and not a.named and a.label() == actor_id
@@ -194,3 +196,73 @@ def test_rows_get_name_and_phones_beside_each_actor_column(people: Directory) ->
     assert row["old_name"] == a.name and row["old_actor"] == a.actor_id
     assert row["explanation"] == f"above {a.name} ({a.actor_id})"
     assert row["evidence_names"] == {a.actor_id: a.name}
+
+
+def _truth(store: CaseStore) -> Path:
+    files = [Path(s["file"]) for s in store.manifest["sources"].values()]
+    return files[0].parent.parent / "truth"
+
+
+def test_a_false_registration_another_record_contradicts_is_shown_as_registered_as(
+    store: CaseStore, people: Directory
+) -> None:
+    """The simulator registers some phones under invented names (truth/phones.csv
+    ``registered_as = fake``) while police records list the true user's numbers: such an
+    actor is named after the other record, ``registered as`` the subscriber name."""
+    import csv
+
+    truth = _truth(store)
+    with (truth / "persons.csv").open(encoding="utf-8") as f:
+        names = {r["person_id"]: f"{r['first_name']} {r['last_name']}" for r in csv.DictReader(f)}
+    with (truth / "phones.csv").open(encoding="utf-8") as f:
+        phones = {r["msisdn"]: r for r in csv.DictReader(f)}
+    with store.connect(read_only=True) as con:
+        full = dict(con.execute("SELECT person_id, full_name FROM node_person").fetchall())
+    flagged = [a for a in people.actors if ", registered as " in a.name]
+    assert flagged, "the simulated case has no contradicted registration"
+    for a in flagged:
+        other, registered = a.name.split(", registered as ")
+        assert registered == full[a.actor_id].strip() and registered in a.names
+        held = [phones[p] for p in a.phones if p in phones]
+        assert any(h["registered_as"] == "fake" for h in held), a
+        # the other record names the number's true user (up to the records' typos)
+        owners = {_fold(names[h["person_id"]]) for h in held}
+        assert _fold(other) in owners or any(
+            sum(x != y for x, y in zip(_fold(other), o, strict=False)) <= 2 for o in owners
+        ), (a, owners)
+    # the rest keep their resolved name
+    for a in people.actors:
+        if a.kind == "person" and a not in flagged and a.actor_id in full and full[a.actor_id]:
+            assert a.name == full[a.actor_id].strip()
+    # found by either name: the subscriber name leads to the actor holding the phone
+    a = flagged[0]
+    registered = a.name.split(", registered as ")[1]
+    assert a in people.find(registered)
+
+
+def test_the_report_names_a_contradicted_registration_as_the_directory_does(
+    store: CaseStore,
+) -> None:
+    from graphkit.report.collect import collect
+
+    report_case = store
+    facts = collect(report_case)
+    people = directory(report_case)
+    with report_case.connect(read_only=True) as con:
+        subscribed = {  # the registrations, as ingested
+            m: n
+            for m, n in con.execute(
+                "SELECT msisdn, coalesce(full_name, concat_ws(' ', first_name, last_name)) "
+                "FROM src_subscribers"
+            ).fetchall()
+        }
+    named = dict(zip(facts.actors["actor_id"], facts.actors["name"], strict=True))
+    contradicted = [a for a in people.actors if ", registered as " in a.name and a.in_graph]
+    assert contradicted, "the simulated case has no contradicted registration"
+    for a in contradicted:  # the other record's name first, the registration after
+        assert named[a.actor_id] == a.name
+        registration = a.name.split(", registered as ")[1]
+        assert registration in {subscribed.get(p) for p in a.phones}
+    # a person whose records agree keeps the resolved name alone
+    plain = [a for a in people.actors if a.kind == "person" and a.in_graph and a.named]
+    assert any(named.get(a.actor_id) == a.name and "registered" not in a.name for a in plain)

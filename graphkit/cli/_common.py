@@ -238,6 +238,38 @@ def _visible(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None) -> l
     return [c for c in cols if c not in helpers]
 
 
+_SHORT = 24  # a value up to this long is never wrapped (numbers, dates, codes)
+_TEXT_MIN = 16  # the narrowest a column of free text is drawn
+_CELL_EDGES = 3  # a column's padding and border
+
+
+def _is_key(row: dict[str, Any], col: str) -> bool:
+    """Ids, names beside ids and phones: never split across lines."""
+    return (
+        col in ("id", "phone", "phones", "review_id")
+        or col.endswith(("_id", "_phones"))
+        or bool(_actor_helpers(row, col))
+    )
+
+
+def _fit(
+    row: dict[str, Any], cols: Sequence[str], cells: dict[str, list[str]], width: int
+) -> dict[str, int]:
+    """The columns that fit ``width`` in their order, each with the width it needs: keys and
+    short values whole, free text at least ``_TEXT_MIN`` (wrapped). The first column always."""
+    out: dict[str, int] = {}
+    used = 1
+    for c in cols:
+        longest = max((len(v) for v in cells[c]), default=0)
+        whole = _is_key(row, c) or longest <= _SHORT
+        need = max(len(c) if longest else 1, longest if whole else _TEXT_MIN)
+        if out and used + need + _CELL_EDGES > width:
+            continue
+        out[c] = need
+        used += need + _CELL_EDGES
+    return out
+
+
 def _more_note(not_shown: int) -> str:
     return f"… {not_shown} more not shown (--limit 0 shows all)"
 
@@ -307,12 +339,16 @@ def render(
     below = "explanation" in cols and len(cols) > _INLINE_EXPLANATION_MAX_COLUMNS
     if below:
         cols.remove("explanation")
+    cells = {c: [_show(r, c) for r in rows] for c in cols}
+    widths = _fit(rows[0], cols, cells, console.width)
+    hidden += [c for c in cols if c not in widths]
+    cols = [c for c in cols if c in widths]
     caption = f"not shown: {', '.join(hidden)} (use --json)" if hidden else None
     table = Table(title=title, caption=caption, show_lines=False, header_style="bold")
     for c in cols:
-        table.add_column(c, overflow="fold")
-    for r in rows:
-        table.add_row(*(_show(r, c) for c in cols))
+        table.add_column(c, overflow="fold", min_width=widths[c], no_wrap=_is_key(rows[0], c))
+    for i in range(len(rows)):
+        table.add_row(*(cells[c][i] for c in cols))
     console.print(table)
     if below:
         for r in rows:

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from graphkit.analytics.settings import AnalysisSpec
-from graphkit.cli._common import audited, flag_names, open_case, progress, render
+from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
+from graphkit.views import format_number
 
 __all__ = ["register"]
 
@@ -24,6 +25,20 @@ FLAGS = {
     "blackout_fdr": "--blackout-fdr",
     "parts": "--only",
 }
+#: summary fields left to --json and `status --detail` (how it ran, not what it found)
+_DETAIL_ONLY = frozenset(
+    {
+        "seconds",
+        "seconds_by_part",
+        "sensitivity_seconds",
+        "hierarchy_test",
+        "community_method",
+        "directed_layers",
+        "consensus_rounds",
+        "parts",
+        "tables",
+    }
+)
 
 
 def analyze(
@@ -104,8 +119,27 @@ def analyze(
         bar.update(task, completed=1)
         entry.outputs["manifest_sha256"] = store.manifest_sha256()
         entry.detail.update({"seed": seed, "only": only, **summary})
-    rows = [{"measure": k, "value": v} for k, v in summary.items() if k != "tables"]
-    render(rows, json_output=json_output, title="analysis")
+    if json_output:
+        rows = [{"measure": k, "value": v} for k, v in summary.items() if k != "tables"]
+        render(rows, json_output=True, title="analysis")
+        return
+    # the terminal shows what was found; how (timings, method settings) is in --json
+    rows = [
+        {"measure": k, "value": v}
+        for k, v in summary.items()
+        if k not in _DETAIL_ONLY and not (k.startswith("betweenness_") and k != "betweenness_exact")
+    ]
+    render(rows, json_output=False, title="analysis")
+    console.print(
+        f"[dim]{summary.get('seconds', '?')} s of analysis"
+        + (
+            f", {format_number(float(sensitivity['wall']))} s of sensitivity re-runs"
+            if isinstance(sensitivity := summary.get("sensitivity_seconds"), dict)
+            else ""
+        )
+        + "; timings and method details: --json[/dim]",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from graphkit.audit import sha256_file
 from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
 from graphkit.hypotheses import Status
+from graphkit.people import directory
 from resolution.spec import ResolutionSpec
 
 __all__ = ["register"]
@@ -139,8 +140,9 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
             entry.detail["note"] = note
     if json_output:
         render([row], json_output=True, title="decision")
-    elif rid[:1] == "H":
-        console.print(
+        return
+    if rid[:1] == "H":
+        message = (
             f"{rid}: hand-off {row['src']} -> {row['dst']} {row['status']} (was "
             f"{row['previous_status']}); `graphkit build` then `graphkit analyze` "
             + (
@@ -150,20 +152,22 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
             )
         )
     elif rid[:1] == "L":
-        console.print(
+        message = (
             f"{rid}: predicted link {row['src']} - {row['dst']} {row['status']} "
             f"(was {row['previous_status']}); it is never predicted again"
         )
     elif rid[:1] in ("S", "T", "C"):  # device swaps and clones (graphkit devices)
-        console.print(
+        message = (
             f"{rid}: {row['kind']} {row['src']} -> {row['dst']} {row['status']} "
             f"(was {row['previous_status']}); kept as decided when `graphkit devices` runs again"
         )
     else:
-        console.print(
+        message = (
             f"{rid}: {decision}ed ({row['id_l']} / {row['id_r']}); "
             f"re-clustered: {row['persons']} persons"
         )
+    # people by name beside their numbers and ids
+    console.print(escape(directory(store).name_text(message)), highlight=False)
 
 
 def _pending(

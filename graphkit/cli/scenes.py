@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from graphkit.cli._common import audited, open_case, render
+from graphkit.views import LIST_LIMIT
 
 __all__ = ["register"]
 
@@ -45,6 +46,10 @@ def scenes(
             help="Usually active: a record in the scene's hours on at least this many other days.",
         ),
     ] = 3,
+    limit: Annotated[
+        int,
+        typer.Option("--limit", min=0, help="Rows shown in each table (0: all; --json: all)."),
+    ] = LIST_LIMIT,
 ) -> None:
     """Phones at two scenes or more, one-time visitors, and phones usually active in a
     scene's hours but silent during it.
@@ -87,17 +92,17 @@ def scenes(
         }
         sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
         return
-    render(
-        [{**r, "scenes": _visits(r["scenes"])} for r in result.multi_scene],
-        json_output=False,
-        title="phones at two scenes or more",
+    tables = (
+        (
+            [{**r, "scenes": _visits(r["scenes"])} for r in result.multi_scene],
+            "phones at two scenes or more",
+        ),
+        (result.one_time, "one-time visitors"),
+        (result.silent, f"silent during a scene, active in its hours on >= {min_days} other days"),
     )
-    render(result.one_time, json_output=False, title="one-time visitors")
-    render(
-        result.silent,
-        json_output=False,
-        title=f"silent during a scene, active in its hours on >= {min_days} other days",
-    )
+    for rows, title in tables:
+        shown = rows[:limit] if limit else rows
+        render(shown, json_output=False, title=title, not_shown=len(rows) - len(shown))
 
 
 def register(app: typer.Typer) -> None:

@@ -198,13 +198,17 @@ def forecast(
                     curves[name] = [round(float(r), 4) for r in capture_curve(risk, observed)[1]]
         scores = {name: float(np.mean(v)) for name, v in per.items()}
         rounds = min(rounds, len(next(iter(per.values()), [])))
-        chosen = max(scores, key=lambda m: (scores[m], -candidates.index(m)))
-        reason = f"highest PAI at 5 % forecasting {last.label()} from {early.label()}" + (
-            f"; mean of {rounds} back-tests, each shifted back by the forecast's length"
-            if rounds > 1
-            else ""
-        )
         window = {"train": early.label(), "forecast": last.label()}
+        if not scores:  # no method could be fitted on the back-test's training part
+            chosen = "promap"
+            reason = f"no method could be back-tested on {early.label()}; promap by default"
+        else:
+            chosen = max(scores, key=lambda m: (scores[m], -candidates.index(m)))
+            reason = f"highest PAI at 5 % forecasting {last.label()} from {early.label()}" + (
+                f"; mean of {rounds} back-tests, each shifted back by the forecast's length"
+                if rounds > 1
+                else ""
+            )
     result = run_method(chosen, incidents, grid, train, target, options, warm=warm)
     result.detail = {
         **result.detail,

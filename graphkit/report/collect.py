@@ -158,6 +158,16 @@ def _counts(store: CaseStore, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return out
 
 
+def _registered(actor: Any, kind: Any, name: Any) -> Any:
+    """The report's name for an actor: a person whose only name is a phone's subscription
+    while another person's record lists that phone is named as
+    :func:`graphkit.people.directory` names it, ``Other Name, registered as Subscriber
+    Name``; every other actor keeps its name."""
+    if kind == "person" and actor is not None and ", registered as " in actor.name:
+        return actor.name
+    return name
+
+
 def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not store.table_exists(con, "analytics_actor"):
         return pd.DataFrame()
@@ -258,7 +268,8 @@ def collect(store: CaseStore) -> CaseFacts:
             "actor_edge",
             """
             SELECT least(src, dst) AS a, greatest(src, dst) AS b, sum(weight) AS weight,
-                   list(DISTINCT layer ORDER BY layer) AS layers
+                   list(DISTINCT layer ORDER BY layer) AS layers,
+                   epoch(min("first")) AS first_s, epoch(max("last")) AS last_s
             FROM actor_edge WHERE src <> dst GROUP BY ALL ORDER BY a, b""",
         )
         communities = _optional(
@@ -313,13 +324,19 @@ def collect(store: CaseStore) -> CaseFacts:
     for frame in (actors, communities):
         if "community" in frame.columns:
             frame["community"] = [community_key(v) for v in frame["community"]]
-    if "explanation" in actors.columns and len(actors):
+    if len(actors):
         from graphkit.people import directory
 
-        people = directory(store)  # ids inside explanations become names, as in the views
-        actors["explanation"] = [
-            people.name_text(t) if isinstance(t, str) else t for t in actors["explanation"]
-        ]
+        people = directory(store)
+        if "name" in actors.columns:
+            actors["name"] = [
+                _registered(people.get(a), k, n)
+                for a, k, n in zip(actors["actor_id"], actors["kind"], actors["name"], strict=True)
+            ]
+        if "explanation" in actors.columns:  # ids inside explanations become names
+            actors["explanation"] = [
+                people.name_text(t) if isinstance(t, str) else t for t in actors["explanation"]
+            ]
     stages = manifest.get("stages", {})
     for part, stage in (
         ("graph", "build"),

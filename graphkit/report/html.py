@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -104,6 +105,24 @@ def _legend(data: dict[str, Any]) -> str:
     return "".join(items)
 
 
+def _day(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).date().isoformat()
+
+
+def _time_inputs(data: dict[str, Any]) -> str:
+    """From and to dates over the ties' span (UTC days); nothing when no tie has a time."""
+    span = data.get("time")
+    if not span:
+        return ""
+    first, last = _day(float(span["start_s"])), _day(float(span["end_s"]) - 1)
+    return (
+        '<span class="gk-time" role="group" aria-label="ties active between two dates (UTC)">'
+        f'ties from <input type="date" id="gk-from" min="{first}" max="{last}" '
+        f'value="{first}" aria-label="from (UTC)"> to <input type="date" id="gk-to" '
+        f'min="{first}" max="{last}" value="{last}" aria-label="to (UTC), included"></span>'
+    )
+
+
 def _interactive(block: Interactive) -> str:
     payload = json.dumps(block.data, ensure_ascii=False, default=str).replace("<", "\\u003c")
     static = _figure(block.fallback) if block.fallback else ""
@@ -114,8 +133,9 @@ def _interactive(block: Interactive) -> str:
 </span><select id="gk-role" aria-label="filter by role"><option value="">every role</option>
 <option value="lead">leaders and most prominent</option><option value="broker">brokers</option>
 <option value="hypothesis">in a hypothesis</option></select><label><input type="checkbox"
- id="gk-hyp" checked> show hypotheses (red)</label><button type="button" id="gk-fit">fit
- view</button><button type="button" id="gk-clear">clear filters</button></div>
+ id="gk-hyp" checked> show hypotheses (red)</label>{_time_inputs(block.data)}<button
+ type="button" id="gk-fit">fit view</button><button type="button" id="gk-clear">clear
+ filters</button></div>
 <p class="gk-found" id="gk-found" role="status" aria-live="polite">Type a name, phone or id
  and press Enter.</p>
 <div class="legend" id="gk-legend" aria-label="communities: click to filter">

@@ -43,13 +43,44 @@
   status.setAttribute("data-nodes", String(nodes.length));
   status.setAttribute("data-drawn", String(nodes.length - notDrawn));
 
-  // --- filters: communities from the legend, a role, hypotheses on or off ---
+  // --- filters: communities from the legend, a role, a time range, hypotheses on or off ---
   var activeCommunities = {};  // empty: every community
   var role = "";
   var showHypotheses = true;
+  // time: ties [i, j, weight, first_h, last_h] in hours from data.time.start_s; a range of
+  // days keeps the ties with an interaction inside it and the actors they join
+  var span = data.time || null;
+  var fromEl = document.getElementById("gk-from"), toEl = document.getElementById("gk-to");
+  var timeOn = false, fromH = 0, toH = 0;
+  var tieIn = [], activeByTime = {}, tiesShown = data.edges.length;
+  function hoursOf(day, endOfDay) {
+    var ms = Date.parse(day + "T00:00:00Z");
+    if (isNaN(ms)) { return null; }
+    return (ms / 1000 + (endOfDay ? 86400 : 0) - span.start_s) / 3600;
+  }
+  function applyTime() {
+    timeOn = false;
+    tiesShown = 0;
+    activeByTime = {};
+    if (span && fromEl && toEl) {
+      var f = hoursOf(fromEl.value || fromEl.min, false), t = hoursOf(toEl.value || toEl.max, true);
+      if (f !== null && t !== null) {
+        fromH = f; toH = t;
+        timeOn = f > 0 || t < (span.end_s - span.start_s) / 3600;
+      }
+    }
+    data.edges.forEach(function (e, k) {
+      var keep = !timeOn || (e[3] !== null && e[3] < toH && e[4] > fromH);
+      tieIn[k] = keep;
+      if (keep) { tiesShown++; activeByTime[e[0]] = true; activeByTime[e[1]] = true; }
+    });
+    status.setAttribute("data-ties-visible", String(tiesShown));
+  }
+  applyTime();
   function communityOf(n) { return n.single ? "single" : String(n.community); }
   function visible(n) {
     if (!drawn(n)) { return false; }
+    if (timeOn && !activeByTime[n.i]) { return false; }
     var keys = Object.keys(activeCommunities);
     if (keys.length && !activeCommunities[communityOf(n)]) { return false; }
     if (role === "lead" && !isLead(n)) { return false; }
@@ -62,6 +93,7 @@
       return c === "single" ? "single actors" : c;
     });
     if (role) { parts.push(document.getElementById("gk-role").selectedOptions[0].textContent); }
+    if (timeOn) { parts.push("ties from " + fromEl.value + " to " + toEl.value); }
     return parts.join(", ");
   }
   function updateCount() {
@@ -72,6 +104,19 @@
       ? "Showing " + shown.toLocaleString("en") + " of " + nodes.length.toLocaleString("en") +
         " actors (filter: " + f + ")."
       : "Showing all " + shown.toLocaleString("en") + " drawn actors.";
+    if (timeOn) {
+      var idle = 0;
+      nodes.forEach(function (n) { if (drawn(n) && !activeByTime[n.i]) { idle++; } });
+      var total = data.edges.length;
+      text += " Ties: " + tiesShown.toLocaleString("en") + " of " + total.toLocaleString("en") +
+        " had an interaction in these dates; " + (total - tiesShown).toLocaleString("en") +
+        " hidden, and " + idle.toLocaleString("en") + " actors with none.";
+      status.setAttribute("data-ties-hidden", String(total - tiesShown));
+      status.setAttribute("data-idle-hidden", String(idle));
+    } else {
+      status.setAttribute("data-ties-hidden", "0");
+      status.setAttribute("data-idle-hidden", "0");
+    }
     if (notDrawn) {
       text += " " + notDrawn.toLocaleString("en") + " less central actors are not drawn; " +
         "search finds them.";
@@ -248,7 +293,7 @@
   });
   data.edges.forEach(function (e, k) {
     var a = nodes[e[0]].id, b = nodes[e[1]].id;
-    graph.addEdgeWithKey("e" + k, a, b, { size: 1, color: EDGE, type: "tie" });
+    graph.addEdgeWithKey("e" + k, a, b, { size: 1, color: EDGE, type: "tie", k: k });
   });
   (data.hypotheses || []).forEach(function (h, k) {
     if (graph.hasNode(h.from) && graph.hasNode(h.to)) {
@@ -270,6 +315,7 @@
   function edgeReducer(id, attrs) {
     var out = { size: attrs.size, color: attrs.color };
     if (attrs.hyp && !showHypotheses) { out.hidden = true; return out; }
+    if (!attrs.hyp && !tieIn[attrs.k]) { out.hidden = true; return out; }
     if (selected) {
       var ends = graph.extremities(id);
       if (ends[0] === selected || ends[1] === selected) { out.color = attrs.hyp ? HYP : EDGE_NEAR; out.zIndex = 2; }
@@ -476,6 +522,8 @@
     activeCommunities = {};
     role = "";
     document.getElementById("gk-role").value = "";
+    if (fromEl && toEl) { fromEl.value = fromEl.min; toEl.value = toEl.max; applyTime(); }
+    if (selected && !visible(byId[selected])) { selected = null; }
     syncLegend();
     updateCount();
   }
@@ -484,6 +532,15 @@
     if (selected && !visible(byId[selected])) { selected = null; }
     updateCount();
     renderer.refresh();
+  });
+  [fromEl, toEl].forEach(function (el) {
+    if (!el) { return; }
+    el.addEventListener("change", function () {
+      applyTime();
+      if (selected && !visible(byId[selected])) { selected = null; }
+      updateCount();
+      renderer.refresh();
+    });
   });
   document.getElementById("gk-clear").addEventListener("click", function () { clearFilters(); renderer.refresh(); });
   document.getElementById("gk-hyp").addEventListener("change", function (ev) {

@@ -141,7 +141,7 @@ def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
             members = list(r.members) if r.members is not None else [r.id]
             for m in members[:6]:
                 k = key(str(m), r.kind == "phone")
-                spans.append((k, r.start, r.end, f"q={r.q_value:.2g}"))
+                spans.append((k, r.start, r.end, f"q={fmt(float(r.q_value))}"))
     if not rows:
         return None
     png = figures.timeline_png(

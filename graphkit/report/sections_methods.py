@@ -62,8 +62,8 @@ def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
                 f"{noun.capitalize()}s (by {measure}): {kept} of the top {len(t)} stay in the "
                 f"top {k} under every threshold; "
                 + "; ".join(
-                    f"{v}: top-{k} overlap {agree[v]['jaccard_top_k']:.2f}, Kendall tau "
-                    f"{agree[v]['kendall_tau']:.2f}"
+                    f"{v}: top-{k} overlap {fmt(float(agree[v]['jaccard_top_k']))}, Kendall "
+                    f"tau {fmt(float(agree[v]['kendall_tau']))}"
                     for v in variants
                     if v in agree
                 )

@@ -4,8 +4,10 @@ The interactive view (``network.js``, sigma.js on WebGL) gets every actor up to
 ``MAX_NETWORK_ACTORS`` with the position :func:`graphkit.drawing.force_layout` gave it (the
 layout the exports hand Gephi and yEd), so the browser lays nothing out. Actors beyond the cap
 (the least central) are still in the data without a position: search finds them and says they
-are not drawn, and the view shows how many are hidden. Ties travel as index triples
-``[i, j, weight]`` into ``nodes`` to keep the file small.
+are not drawn, and the view shows how many are hidden. Ties travel as index lists
+``[i, j, weight, first_h, last_h]`` into ``nodes`` to keep the file small, with the first and
+last interaction of the tie in hours from ``time.start_s``: the view's time filter shows the
+ties active in a range of days and the actors they join, and counts what it hides.
 
 Roles on the view follow the community cards: an actor is called *leader* only where a test
 passed (heads a relay chain, or tops a stated ordering); otherwise the community's top actor by
@@ -136,10 +138,7 @@ def _network_data(
     t = facts.ties
     if len(t):
         t = t[t["a"].isin(drawn) & t["b"].isin(drawn)]
-    edges = [
-        [index[x], index[y], round(float(w), 2)]
-        for x, y, w in zip(t.get("a", []), t.get("b", []), t.get("weight", []), strict=True)
-    ]
+    edges, span = _timed_edges(t, index)
     owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
     hypotheses = []
     for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
@@ -151,7 +150,7 @@ def _network_data(
                         "from": s,
                         "to": d,
                         "kind": kind,
-                        "score": round(float(h.score), 3),
+                        "score": _fmt(float(h.score)),
                         "status": h.status,
                     }
                 )
@@ -169,7 +168,48 @@ def _network_data(
         "single_color": figures.community_colour(None),
         "drawn": len(drawn),
         "total": len(nodes),
+        "time": span,
     }
+
+
+_HOUR_S = 3600.0
+
+
+def _timed_edges(
+    ties: pd.DataFrame, index: dict[str, int]
+) -> tuple[list[list[float | int | None]], dict[str, Any] | None]:
+    """Ties as ``[i, j, weight, first_h, last_h]``: the first and last interaction in whole
+    hours from ``span["start_s"]`` (None for a tie recorded without times, such as a
+    pre-aggregated contact), and the span of every tie's times (None when no tie has one)."""
+    a, b, w = ties.get("a", []), ties.get("b", []), ties.get("weight", [])
+    if "first_s" in ties and "last_s" in ties and len(ties):
+        first = pd.to_numeric(ties["first_s"], errors="coerce").to_numpy(dtype=float)
+        last = pd.to_numeric(ties["last_s"], errors="coerce").to_numpy(dtype=float)
+    else:
+        first = last = np.full(len(ties), np.nan)
+    timed = ~(np.isnan(first) | np.isnan(last))
+    if not timed.any():
+        return [
+            [index[x], index[y], round(float(v), 2), None, None]
+            for x, y, v in zip(a, b, w, strict=True)
+        ], None
+    start = float(np.floor(first[timed].min() / _HOUR_S) * _HOUR_S)
+    # [first_h, last_h): the hours from the one of the first interaction to the one after
+    # the last, so a range [from, to) holds a tie exactly when first < to and last >= from
+    first_h = np.floor((first - start) / _HOUR_S)
+    last_h = np.floor((last - start) / _HOUR_S) + 1
+    end = start + float(np.nanmax(last_h)) * _HOUR_S
+    edges: list[list[float | int | None]] = [
+        [
+            index[x],
+            index[y],
+            round(float(v), 2),
+            int(f) if ok else None,
+            int(e) if ok else None,
+        ]
+        for x, y, v, f, e, ok in zip(a, b, w, first_h, last_h, timed, strict=True)
+    ]
+    return edges, {"start_s": start, "end_s": end, "untimed": int((~timed).sum())}
 
 
 def network_section(

@@ -40,15 +40,15 @@ def community_index(value: Any) -> int | None:
 
 
 def fmt(value: Any, digits: int = 3) -> str:
-    """A number for people: ``digits`` significant digits, an en dash when missing."""
+    """A number for people, as the CLI and Neo4j captions write it
+    (:func:`graphkit.views.format_number`: ``digits`` significant digits, a value below 1
+    never written as 1, an exact 1 as ``1``); an en dash when missing."""
+    from graphkit.views import format_number
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float | np.floating):
-        v = float(value)
-        text = f"{v:.{digits}g}"
-        if 0.5 < v < 1 and float(text) >= 1:  # never "1" for a score below 1
-            return f"1 − {1 - v:.2g}"
-        return text
+        return format_number(float(value), digits=digits)
     return str(value)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
 import pytest
+from rich.console import Console
 
 from graphkit.cli._common import console, render
 from graphkit.views import format_number
@@ -169,3 +171,28 @@ def test_scores_read_the_same_in_neo4j_captions() -> None:
     rows = con.execute(f"SELECT v, {score_text_sql('v')} FROM t").fetchall()
     assert [s for _, s in rows] == [format_number(v) for v, _ in rows]
     assert dict(rows)[0.99995] == "1-5.0e-05"
+
+
+def test_a_wide_table_fits_the_terminal_keeps_ids_whole_and_names_what_it_left_out() -> None:
+    rows = [
+        {
+            "actor_id": f"P{i}3c67e49820c002a",
+            "name": f"Person Number{i}",
+            "phones": ["+447700900123", "+447700900456"],
+            **{f"measure_{k}": 0.123 * (k + 1) for k in range(12)},
+        }
+        for i in range(3)
+    ]
+    narrow = Console(width=100, record=True)
+    with patch("graphkit.cli._common.console", narrow), narrow.capture() as cap:
+        render(rows, json_output=False, title="leaders")
+    out = cap.get()
+    assert max(len(line) for line in out.splitlines()) <= 100
+    for i in range(3):
+        assert f"Person Number{i} (P{i}3c67e4…)" in out  # on one line, not folded
+    assert "+447700900123, +447700900456" in out
+    header = next(line for line in out.splitlines() if "┃" in line)
+    shown = [k for k in range(12) if f" measure_{k} " in header]
+    left = out.split("not shown: ", 1)[1].split(" (use --json)", 1)[0].split(", ")
+    assert shown and left and {f"measure_{k}" for k in shown}.isdisjoint(left)
+    assert len(shown) + len(left) == 12

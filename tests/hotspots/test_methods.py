@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 from graphkit.errors import InputError
+from graphkit.hotspots.forecast import ForecastOptions, forecast
 from graphkit.hotspots.grid import Grid
 from graphkit.hotspots.methods import Incidents, kde_surface, promap_kernel, promap_surface
 from graphkit.hotspots.sepp import fit_sepp
+from graphkit.hotspots.windows import Window
 from graphkit.simulate.incidents import INCIDENT_CRS, IncidentSpec, simulate_incidents
 
 
@@ -75,3 +77,25 @@ def test_sepp_refuses_monthly_data() -> None:
     inc, grid = _incidents(100, 3, monthly=True)
     with pytest.raises(InputError, match="finer than a month"):
         fit_sepp(inc, grid, start=0.0, end=60.0, bandwidth_m=100.0)
+
+
+def test_auto_falls_back_to_promap_when_no_back_test_can_be_fitted() -> None:
+    """Training starts before the first incident and the back-test's training part holds
+    none (evaluate-hotspots rolls windows back past the data): ProMap, with the reason."""
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 2_000, 400), rng.uniform(0, 2_000, 400)
+    grid = Grid(crs=INCIDENT_CRS, x0=0.0, y0=0.0, cell_m=100.0, nx=20, ny=20)
+    inc = Incidents(x, y, rng.uniform(34, 60, 400), grid.cell_of(x, y), False)
+    result = forecast(
+        "auto",
+        inc,
+        grid,
+        Window(0.0, 40.0, "train"),
+        Window(40.0, 47.0, "target"),
+        ForecastOptions(bandwidth_m=200.0),
+        area=np.ones(grid.n_cells, dtype=bool),
+    )
+    assert result.detail["chosen"] == "promap"
+    assert result.detail["backtest_pai_5"] == {}
+    assert "no method could be back-tested" in result.detail["why"]
+    assert result.surface.sum() > 0

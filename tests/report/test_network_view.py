@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -184,3 +186,85 @@ def test_every_group_member_found_legend_in_order_labels_apart(
         print(
             json.dumps({"searched": len(found), "labels": [len(whole), len(zoomed), len(around)]})
         )
+
+
+# set the time range (UTC days, both included) as a user does, then read what the view shows
+_TIME = """
+var f = document.getElementById('gk-from'), t = document.getElementById('gk-to');
+f.value = arguments[0]; t.value = arguments[1];
+f.dispatchEvent(new Event('change')); t.dispatchEvent(new Event('change'));
+var r = graphkitNetwork.renderer, g = r.getGraph();
+var ties = g.filterEdges((k, a) => !a.hyp && !r.getEdgeDisplayData(k).hidden)
+  .map(k => g.extremities(k).slice().sort().join(' '));
+var shown = g.filterNodes(n => !r.getNodeDisplayData(n).hidden);
+return [Object.assign({}, document.getElementById('gk-status').dataset), ties, shown,
+        document.getElementById('gk-count').textContent];
+"""
+
+
+def test_time_filter_shows_the_ties_of_a_date_range_and_counts_what_it_hides(
+    view: tuple[CaseStore, ReportResult],
+) -> None:
+    from tests.report.webdriver import session
+
+    store, result = view
+    with store.connect(read_only=True) as con:
+        lo, hi = con.execute(
+            "SELECT min(first)::DATE, max(last)::DATE FROM actor_edge WHERE src <> dst"
+        ).fetchone()
+        # a week in the middle of the case: ties with an interaction inside it, from the store
+        start = lo + (hi - lo) / 2
+        end = start + timedelta(days=6)
+        expected = {
+            f"{a} {b}"
+            for a, b in con.execute(
+                "SELECT least(src, dst), greatest(src, dst) FROM actor_edge WHERE src <> dst "
+                "GROUP BY ALL HAVING min(first) < (?::DATE + 1)::TIMESTAMPTZ "
+                "AND max(last) >= ?::DATE::TIMESTAMPTZ",
+                [end, start],
+            ).fetchall()
+        }
+        total = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT least(src, dst), greatest(src, dst) "
+            "FROM actor_edge WHERE src <> dst)"
+        ).fetchone()[0]
+        communities = con.execute("SELECT actor_id, community FROM analytics_actor").fetchall()
+    actors = len(communities)
+    assert 0 < len(expected) < total
+    active = {x for pair in expected for x in pair.split(" ")}
+
+    with session(width=1400, height=1000) as s:
+        s.open(result.path)
+        s.wait_for("return Number(document.getElementById('gk-status').dataset.paintedPixels) > 0")
+        assert s.run(
+            "return [document.getElementById('gk-from').min, document.getElementById('gk-to').max]"
+        ) == [lo.isoformat(), hi.isoformat()]
+        status, ties, shown, text = s.run(_TIME, start.isoformat(), end.isoformat())
+        assert set(ties) == expected
+        assert set(shown) == active
+        assert int(status["tiesVisible"]) == len(expected)
+        assert int(status["tiesHidden"]) == total - len(expected)
+        assert int(status["idleHidden"]) == actors - len(active)
+        assert int(status["visible"]) == len(active)
+        assert (
+            f"Ties: {len(expected):,} of {total:,} had an interaction in these dates; "
+            f"{total - len(expected):,} hidden, and {actors - len(active):,} actors with none."
+        ) in text
+        assert f"ties from {start.isoformat()} to {end.isoformat()}" in text
+        keep = os.environ.get("GRAPHKIT_SCREENSHOT_DIR")
+        if keep:  # the picture in docs/report.md
+            s.screenshot(".gk-interactive", Path(keep) / "report-network.png")
+
+        # with a community picked too, both filters hold; clearing restores everything
+        picked = s.run(
+            "var b = document.querySelector('#gk-legend .gk-leg'); b.click();"
+            "return b.dataset.community"
+        )
+        inside = {a for a, c in communities if community_key(c) == picked} & active
+        both = s.run("return document.getElementById('gk-status').dataset.visible")
+        assert int(both) == len(inside) > 0
+        s.run("document.getElementById('gk-clear').click()")
+        status, ties, shown, text = s.run(_TIME, lo.isoformat(), hi.isoformat())
+        assert len(ties) == total and len(shown) == actors
+        assert status["tiesHidden"] == "0" and "Ties:" not in text
+        assert s.run("return window.__gkErrors") == []

@@ -43,3 +43,48 @@ def test_evidence_text_names_contacts_and_paths_and_counts_the_rest() -> None:
     text = evidence_text(ev, names=names)
     assert "shared_contacts: Ann Lee (P1), Bo Chan (P2), +447700900123 (Ann Lee) and 2 more" in text
     assert "paths: Ann Lee (P1) → Bo Chan (P2) → P9" in text
+
+
+def test_report_numbers_go_through_the_one_formatter() -> None:
+    from graphkit.report.text import fmt
+    from graphkit.views import format_number
+
+    for v in (1.0, 0.9996, 0.99999999, 0.5, 0.123456, 3.0e-7, 1234.5, 12.345):
+        assert fmt(v) == format_number(v)
+    assert fmt(1.0) == "1" and fmt(0.9996) == "0.9996" and fmt(0.25) == "0.25"
+
+
+def test_methods_section_prints_an_exact_overlap_as_1_and_never_rounds_up_to_1() -> None:
+    from types import SimpleNamespace
+
+    from graphkit.report.sections_methods import _sensitivity_blocks
+
+    ranks = pd.DataFrame(
+        {
+            "ranking": ["leaders"] * 2,
+            "actor_id": ["P1", "P2"],
+            "rank": [1, 2],
+            "rank_loose": [1, 2],
+            "rank_strict": [2, 1],
+            "survives": [True, True],
+        }
+    )
+    agreement = {
+        "leaders": {
+            "loose": {"jaccard_top_k": 1.0, "kendall_tau": 1.0},
+            "strict": {"jaccard_top_k": 0.9996, "kendall_tau": 0.81818},
+        }
+    }
+    facts = SimpleNamespace(
+        actors=pd.DataFrame(),
+        sensitivity=ranks,
+        sensitivity_info={
+            "thresholds": {"base": 0.9, "loose": 0.8, "strict": 0.95},
+            "top_k": 10,
+            "agreement": agreement,
+        },
+    )
+    text = " ".join(b.text for b in _sensitivity_blocks(facts) if hasattr(b, "text"))
+    assert "loose: top-10 overlap 1, Kendall tau 1;" in text
+    assert "strict: top-10 overlap 0.9996, Kendall tau 0.818." in text
+    assert "1.00" not in text

@@ -54,6 +54,14 @@ class Session:
     def run(self, script: str, *args: Any) -> Any:
         return self._call("POST", "/execute/sync", {"script": script, "args": list(args)})
 
+    def screenshot(self, css: str, path: Path) -> None:
+        """A PNG of the element ``css`` as drawn now, written to ``path``."""
+        import base64
+
+        found = self.element(css)
+        png = self._call("GET", f"/element/{found[ELEMENT]}/screenshot")
+        path.write_bytes(base64.b64decode(png))
+
     def element(self, css: str) -> dict[str, str]:
         found = self._call("POST", "/element", {"using": "css selector", "value": css})
         return {ELEMENT: found[ELEMENT]}
