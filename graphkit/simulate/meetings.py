@@ -10,6 +10,12 @@ contacts at random times during the meeting; those records carry the cell of whe
 stand. A member whose phone is silent then (a blackout, a hand-off gap) leaves no record and
 is not counted as present.
 
+Hidden ties that meet (:func:`plan_tie_meetings`, :data:`graphkit.simulate.plan.HIDDEN_TRACES`)
+are planted the same way, as circles of two with no group (``group`` -1): the pair meets on
+:data:`TIE_OCCASIONS` days and each makes the usual calls during the meeting, never to the
+other (the tie is hidden). Their records are not in ``truth/meetings.csv``; how many times
+each pair was seen together is in ``truth/hidden_ties.csv`` (:meth:`MeetingPlanter.tie_meetings`).
+
 ``truth/meetings.csv`` lists every planted record: meeting, circle, group, person, phone,
 cell, time and the meeting's span. Two phones *met* on an occasion when both have a record
 in the same meeting; the co-location evaluation counts pairs that met on at least
@@ -31,7 +37,7 @@ from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.truth import iso_time
 from graphkit.simulate.world import HALF_WIDTH_KM, Population, Towers
 
-__all__ = ["MEETING_COLUMNS", "MeetingPlan", "MeetingPlanter", "plan_meetings"]
+__all__ = ["MEETING_COLUMNS", "MeetingPlan", "MeetingPlanter", "plan_meetings", "plan_tie_meetings"]
 
 CIRCLES_PER_GROUP = 2
 CIRCLE_SIZE = (3, 4)  # members per circle, inclusive
@@ -40,6 +46,7 @@ DURATION_MIN = (15, 40)
 HOURS = (10, 22)  # meetings start in [10:00, 22:00)
 CALLS_PER_MEMBER = (2, 4)
 JITTER_KM = 0.05
+TIE_OCCASIONS = (2, 4)  # meetings of a hidden tie that meets, inclusive, on different days
 
 MEETING_COLUMNS = [
     "meeting_id",
@@ -70,6 +77,18 @@ class MeetingPlan:
     def size(self) -> int:
         return int(self.meeting.shape[0])
 
+    @classmethod
+    def concat(cls, first: MeetingPlan, second: MeetingPlan) -> MeetingPlan:
+        """Both plans, the second's meetings numbered after the first's."""
+        shift = int(first.meeting.max()) + 1 if first.size else 0
+        return cls(
+            np.concatenate([first.meeting, second.meeting + shift]),
+            *(
+                np.concatenate([getattr(first, f), getattr(second, f)])
+                for f in ("circle", "group", "person", "cell", "start_s", "end_s")
+            ),
+        )
+
 
 def plan_meetings(
     pop: Population, groups: Groups, towers: Towers, spec: SimulationSpec, rng: np.random.Generator
@@ -96,6 +115,28 @@ def plan_meetings(
                         (meeting, g * CIRCLES_PER_GROUP + c, g, int(p), int(cell), start, end)
                     )
                 meeting += 1
+    cols = np.array(rows, dtype=np.int64).reshape(-1, 7)
+    return MeetingPlan(*(cols[:, k] for k in range(7)))
+
+
+def plan_tie_meetings(
+    pairs: np.ndarray, towers: Towers, spec: SimulationSpec, rng: np.random.Generator
+) -> MeetingPlan:
+    """Meetings of the hidden ties that meet (``pairs``: (k, 2) persons): each pair on 2 to 4
+    different days at a new place, ``circle`` = the pair's row in ``pairs``, ``group`` -1."""
+    rows: list[tuple[int, int, int, int, int, int, int]] = []
+    meeting = 0
+    for i, (a, b) in enumerate(pairs.tolist()):
+        n_occ = int(rng.integers(TIE_OCCASIONS[0], TIE_OCCASIONS[1] + 1))
+        days = np.sort(rng.choice(spec.days, size=min(n_occ, spec.days), replace=False))
+        for day in days:
+            place = rng.uniform(-0.8 * HALF_WIDTH_KM, 0.8 * HALF_WIDTH_KM, 2)
+            start = int(day) * DAY_S + int(rng.integers(HOURS[0] * 3600, HOURS[1] * 3600))
+            end = start + 60 * int(rng.integers(DURATION_MIN[0], DURATION_MIN[1] + 1))
+            cells = towers.cell_of(place + rng.normal(0.0, JITTER_KM, (2, 2)))
+            for p, cell in ((a, cells[0]), (b, cells[1])):
+                rows.append((meeting, i, -1, int(p), int(cell), start, end))
+            meeting += 1
     cols = np.array(rows, dtype=np.int64).reshape(-1, 7)
     return MeetingPlan(*(cols[:, k] for k in range(7)))
 
@@ -149,6 +190,8 @@ class MeetingPlanter:
         plan = self.plan
         out = []
         for r, phone, cell, t in sorted(self.planted, key=lambda x: (x[3], x[0])):
+            if plan.group[r] < 0:  # a hidden tie's meeting: counted in hidden_ties.csv
+                continue
             out.append(
                 [
                     f"M{plan.meeting[r] + 1:04d}",
@@ -162,6 +205,21 @@ class MeetingPlanter:
                     iso_time(spec, int(plan.end_s[r])),
                 ]
             )
+        return out
+
+
+    def tie_meetings(self) -> dict[int, int]:
+        """Hidden-tie meetings at which both ends left a record, per pair row (``circle``)."""
+        plan = self.plan
+        present: dict[int, set[int]] = {}
+        for r, *_ in self.planted:
+            if plan.group[r] < 0:
+                present.setdefault(int(plan.meeting[r]), set()).add(int(plan.person[r]))
+        out: dict[int, int] = {}
+        for m, people in present.items():
+            if len(people) == 2:
+                row = int(plan.circle[np.flatnonzero(plan.meeting == m)[0]])
+                out[row] = out.get(row, 0) + 1
         return out
 
 
