@@ -12,8 +12,8 @@ is not counted as present.
 
 Hidden ties that meet (:func:`plan_tie_meetings`, :data:`graphkit.simulate.plan.HIDDEN_TRACES`)
 are planted the same way, as circles of two with no group (``group`` -1): the pair meets on
-:data:`TIE_OCCASIONS` days and each makes the usual calls during the meeting, never to the
-other (the tie is hidden). Their records are not in ``truth/meetings.csv``; how many times
+:data:`TIE_OCCASIONS` days, both on one cell, and each makes the usual calls during the
+meeting, never to the other (the tie is hidden). Their records are not in ``truth/meetings.csv``; how many times
 each pair was seen together is in ``truth/hidden_ties.csv`` (:meth:`MeetingPlanter.tie_meetings`).
 
 ``truth/meetings.csv`` lists every planted record: meeting, circle, group, person, phone,
@@ -133,9 +133,10 @@ def plan_tie_meetings(
             place = rng.uniform(-0.8 * HALF_WIDTH_KM, 0.8 * HALF_WIDTH_KM, 2)
             start = int(day) * DAY_S + int(rng.integers(HOURS[0] * 3600, HOURS[1] * 3600))
             end = start + 60 * int(rng.integers(DURATION_MIN[0], DURATION_MIN[1] + 1))
-            cells = towers.cell_of(place + rng.normal(0.0, JITTER_KM, (2, 2)))
-            for p, cell in ((a, cells[0]), (b, cells[1])):
-                rows.append((meeting, i, -1, int(p), int(cell), start, end))
+            # two at one table: one cell for both
+            cell = int(towers.cell_of(place + rng.normal(0.0, JITTER_KM, (1, 2)))[0])
+            for p in (a, b):
+                rows.append((meeting, i, -1, int(p), cell, start, end))
             meeting += 1
     cols = np.array(rows, dtype=np.int64).reshape(-1, 7)
     return MeetingPlan(*(cols[:, k] for k in range(7)))
@@ -206,7 +207,6 @@ class MeetingPlanter:
                 ]
             )
         return out
-
 
     def tie_meetings(self) -> dict[int, int]:
         """Hidden-tie meetings at which both ends left a record, per pair row (``circle``)."""
