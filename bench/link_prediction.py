@@ -4,7 +4,9 @@ What an investigator reads is the top 20-500 of a ranked list, so every dataset 
 by hits@k (true ties among the top k candidates), AUC against uniform non-ties and AP, for
 the model as ``predict-links`` ships it (``selected``: the learned variant, or the baseline
 it falls back to when it does not win on validation) and for Katz (beta 0.05, <= 4 steps),
-Adamic-Adar, resource allocation, common neighbours and personalised PageRank.
+Adamic-Adar, resource allocation, common neighbours and personalised PageRank, plus, where
+the case has them, the plain counts of the extra data the model sees: days seen together on
+towers (``colocation``) and shared money counterparties (``shared_money``).
 
 * ``demo``: a simulated case built by ``graphkit demo`` (``--demo DIR``, the folder with
   ``case/`` and ``sim/truth``), through the product path: ``predict-links`` runs on a copy
@@ -117,7 +119,7 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
     from gnn.model_files import load_recorded_model
     from gnn.predict import candidate_pairs
     from gnn.stage import PredictSettings, load_actor_edges, load_node_features, predict_case_links
-    from gnn.train import _logits, _tensors, baseline_signal
+    from gnn.train import _logits, _tensors, baseline_signal, view_baselines
     from graphkit.store import CaseStore
 
     truth = demo_dir / "sim" / "truth"
@@ -160,13 +162,14 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
     rows = []
     ranked_by = summary["ranked_by"]
     cfg = TrainConfig(epochs=epochs)
-    for name in SCORERS:
+    baselines = view_baselines(view)
+    for name in ("selected", *baselines):
         scorer = ranked_by if name == "selected" else name
         if name == "selected":
             hits = {f"hits@{k}": float(stored_hit[:k].sum()) for k in RANKING_KS}
         else:
             hits = ranked_hits(baseline_signal(scorer, view, pairs), labels, ks=RANKING_KS)
-        if scorer in BASELINES:
+        if scorer in baselines:
             sp_, sn_ = baseline_signal(scorer, view, hp), baseline_signal(scorer, view, npairs)
         else:
             sp_ = _logits(model, view, _tensors(view, hp, None), seed, cfg)

@@ -36,13 +36,25 @@ def candidate_keys(
     per_node: int = 200,
     all_pairs_below: int = 300_000,
     max_hops: int = 3,
+    extra_keys: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sorted pair keys (min*n+max) of the candidate pairs, without ``exclude_keys``.
 
     Every pair of actors with a visible tie when there are at most ``all_pairs_below``;
     otherwise each actor's ``per_node`` best pairs by Katz truncated at ``max_hops`` (2 or
-    3) steps. Actors without a visible tie are never candidates (no cold start).
+    3) steps, plus ``extra_keys`` (pairs that other evidence joins, e.g. seen together on
+    towers: :meth:`gnn.data.View.side_keys`). Actors without a visible tie are never
+    candidates (no cold start).
     """
+    if extra_keys is not None and extra_keys.size:
+        keys = candidate_keys(
+            adj,
+            exclude_keys=exclude_keys,
+            per_node=per_node,
+            all_pairs_below=all_pairs_below,
+            max_hops=max_hops,
+        )
+        return np.union1d(keys, np.setdiff1d(extra_keys, exclude_keys))
     n = adj.shape[0]
     active = np.flatnonzero(np.diff(adj.indptr) > 0)
     if active.size < 2:

@@ -21,7 +21,7 @@ import numpy as np
 
 from gnn.calibration import Calibration, expected_calibration_error, fit_platt, reliability_curve
 from gnn.candidates import candidate_keys
-from gnn.data import LinkGraph, NodeFeatures, View, build_view
+from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
 from gnn.ranking import RankingSet, per_node_budget, ranking_metrics, ranking_set
@@ -32,7 +32,14 @@ from graphkit.errors import InputError
 if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
 
-__all__ = ["TrainConfig", "TrainResult", "score_pairs", "train_link_model"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "baseline_signal",
+    "score_pairs",
+    "train_link_model",
+    "view_baselines",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +159,7 @@ def _folds(
             view.adj,
             exclude_keys=np.union1d(split.known_keys, view.pair_keys),
             per_node=per_node_budget(view, config.max_candidates),
+            extra_keys=view.side_keys(),
         )
         n_hard = min(cands.size, round(n_neg * config.hard_fraction))
         hard = rng.choice(cands, n_hard, replace=False) if n_hard else cands[:0]
@@ -342,9 +350,19 @@ def _score_tensors(
     return out
 
 
+def view_baselines(view: View) -> tuple[str, ...]:
+    """The baselines of a view: the topological ones (:data:`gnn.scorers.BASELINES`) and the
+    plain count of every side signal the view carries (co-location days, shared money
+    counterparties), so a model that sees those data is compared with them alone."""
+    return (*BASELINES, *view.side)
+
+
 def baseline_signal(name: str, view: View, pairs: np.ndarray) -> np.ndarray:
     """A baseline's score as the input of its calibration (log of a positive score)."""
-    raw = score_pairs_by(name, view.adj, pairs[:, 0], pairs[:, 1])
+    if name in SIDE_SIGNALS:
+        raw = view.side_score(name, pairs[:, 0], pairs[:, 1])
+    else:
+        raw = score_pairs_by(name, view.adj, pairs[:, 0], pairs[:, 1])
     out: np.ndarray = np.log(raw + 1e-9)
     return out
 
@@ -392,7 +410,7 @@ def train_link_model(
 
     Each variant keeps the epoch with the most validation ties in its top ``hits_k``
     candidates (then the better average precision); the variant with more is selected,
-    then compared with the baselines (:data:`gnn.scorers.BASELINES`) on the same
+    then compared with the baselines (:func:`view_baselines`) on the same
     validation list: unless it holds more ties there, the ranking falls back to the best
     baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
     test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
@@ -416,7 +434,8 @@ def train_link_model(
     for v, (m, _) in fitted.items():
         signals["val"][v] = _logits(m, val_rs.view, val_t, seed, cfg)
         signals["test"][v] = _logits(m, test_rs.view, test_t, seed, cfg)
-    for name in BASELINES:
+    baselines = view_baselines(val_rs.view)
+    for name in baselines:
         signals["val"][name] = baseline_signal(name, val_rs.view, val_rs.pairs)
         signals["test"][name] = baseline_signal(name, test_rs.view, test_rs.pairs)
     ranking = {
@@ -425,7 +444,7 @@ def train_link_model(
     }
     k = cfg.hits_k
     variant = max(cfg.variants, key=lambda v: (*_select_key(ranking["val"][v], k), v == "gnn"))
-    best_baseline = max(BASELINES, key=lambda b: _select_key(ranking["val"][b], k))
+    best_baseline = max(baselines, key=lambda b: _select_key(ranking["val"][b], k))
     learned_wins = _select_key(ranking["val"][variant], k) > _select_key(
         ranking["val"][best_baseline], k
     )
