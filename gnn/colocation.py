@@ -104,7 +104,9 @@ def colocation(
     b = ids.get_indexer(sightings["b"].astype(str).where(sightings["b"].notna(), "").to_numpy())
     ok = (a >= 0) & sightings["cell"].notna().to_numpy() & sightings["t"].notna().to_numpy()
     a, b = a[ok], b[ok]
-    cell_codes, cell_names = pd.factorize(sightings["cell"].to_numpy()[ok])
+    # cells numbered in name order: the busiest-cell ranking breaks ties by name, the same
+    # whichever events a view leaves out
+    cell_codes, cell_names = pd.factorize(sightings["cell"].astype(str).to_numpy()[ok], sort=True)
     tied = (b >= 0) & (b != a)
     tie = np.where(tied, np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b), -1)
     sight = pd.DataFrame(
