@@ -10,11 +10,15 @@ contacts at random times during the meeting; those records carry the cell of whe
 stand. A member whose phone is silent then (a blackout, a hand-off gap) leaves no record and
 is not counted as present.
 
-Hidden ties that meet (:func:`plan_tie_meetings`, :data:`graphkit.simulate.plan.HIDDEN_TRACES`)
+Friends and group members who meet in person (:func:`plan_tie_meetings`; the hidden ties
+whose trace is a meeting, :data:`graphkit.simulate.plan.HIDDEN_TRACES`, and observed friend
+and group ties with the same probability, :func:`graphkit.simulate.plan.observed_meeting_pairs`)
 are planted the same way, as circles of two with no group (``group`` -1): the pair meets on
-:data:`TIE_OCCASIONS` days, both on one cell, and each makes the usual calls during the
-meeting, never to the other (the tie is hidden). Their records are not in ``truth/meetings.csv``; how many times
-each pair was seen together is in ``truth/hidden_ties.csv`` (:meth:`MeetingPlanter.tie_meetings`).
+:data:`TIE_OCCASIONS` days, both on one cell, and each makes 1 or 2 calls to their usual
+contacts during the meeting (never to the other when the tie is hidden). Their records are
+not in ``truth/meetings.csv``: ``truth/tie_meetings.csv`` lists each pair's meetings, and
+``truth/hidden_ties.csv`` how many times each hidden tie was seen together
+(:meth:`MeetingPlanter.tie_meetings`).
 
 ``truth/meetings.csv`` lists every planted record: meeting, circle, group, person, phone,
 cell, time and the meeting's span. Two phones *met* on an occasion when both have a record
@@ -37,7 +41,14 @@ from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.truth import iso_time
 from graphkit.simulate.world import HALF_WIDTH_KM, Population, Towers
 
-__all__ = ["MEETING_COLUMNS", "MeetingPlan", "MeetingPlanter", "plan_meetings", "plan_tie_meetings"]
+__all__ = [
+    "MEETING_COLUMNS",
+    "TIE_MEETING_COLUMNS",
+    "MeetingPlan",
+    "MeetingPlanter",
+    "plan_meetings",
+    "plan_tie_meetings",
+]
 
 CIRCLES_PER_GROUP = 2
 CIRCLE_SIZE = (3, 4)  # members per circle, inclusive
@@ -46,8 +57,10 @@ DURATION_MIN = (15, 40)
 HOURS = (10, 22)  # meetings start in [10:00, 22:00)
 CALLS_PER_MEMBER = (2, 4)
 JITTER_KM = 0.05
-TIE_OCCASIONS = (2, 4)  # meetings of a hidden tie that meets, inclusive, on different days
+TIE_OCCASIONS = (2, 4)  # meetings of a tie that meets, inclusive, on different days
+TIE_CALLS = np.array([[1], [2]])  # calls or texts per person during a tie's meeting (lo, hi)
 
+TIE_MEETING_COLUMNS = ["person_a", "person_b", "cell_id", "start", "end", "present"]
 MEETING_COLUMNS = [
     "meeting_id",
     "circle_id",
@@ -157,8 +170,11 @@ class MeetingPlanter:
         today = np.flatnonzero(self.plan.start_s // DAY_S == day)
         if today.size == 0:
             return events
-        lo, hi = CALLS_PER_MEMBER
-        row = np.repeat(today, rng.integers(lo, hi + 1, today.size))
+        # a circle's members call 2-4 times during a meeting, a pair that meets 1-2 times
+        lo, hi = np.where(
+            self.plan.group[today] < 0, TIE_CALLS, np.array(CALLS_PER_MEMBER)[:, None]
+        )
+        row = np.repeat(today, rng.integers(lo, hi + 1))
         span = self.plan.end_s[row] - self.plan.start_s[row]
         t = self.plan.start_s[row] + (rng.random(row.size) * span).astype(np.int64)
         person = self.plan.person[row]
@@ -207,6 +223,28 @@ class MeetingPlanter:
                 ]
             )
         return out
+
+    def tie_meeting_rows(self, spec: SimulationSpec, towers: Towers) -> list[Any]:
+        """Rows of ``truth/tie_meetings.csv`` (:data:`TIE_MEETING_COLUMNS`): each meeting of
+        a tie that meets, with how many of the two left a record during it."""
+        plan = self.plan
+        present: dict[int, set[int]] = {}
+        for r, *_ in self.planted:
+            present.setdefault(int(plan.meeting[r]), set()).add(int(plan.person[r]))
+        out = []
+        for r in np.flatnonzero(plan.group < 0)[::2].tolist():  # two rows per meeting
+            m = int(plan.meeting[r])
+            out.append(
+                [
+                    person_id(int(min(plan.person[r], plan.person[r + 1]))),
+                    person_id(int(max(plan.person[r], plan.person[r + 1]))),
+                    str(towers.cell_id[plan.cell[r]]),
+                    iso_time(spec, int(plan.start_s[r])),
+                    iso_time(spec, int(plan.end_s[r])),
+                    len(present.get(m, ())),
+                ]
+            )
+        return sorted(out)
 
     def tie_meetings(self) -> dict[int, int]:
         """Hidden-tie meetings at which both ends left a record, per pair row (``circle``)."""

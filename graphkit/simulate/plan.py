@@ -39,6 +39,7 @@ __all__ = [
     "Swap",
     "hidden_pairs",
     "make_plan",
+    "observed_meeting_pairs",
 ]
 
 #: what a hidden tie leaves in the records: co-location on towers (the two meet in person),
@@ -112,8 +113,21 @@ def _hide_ties(
 
 def hidden_pairs(plan: Plan, trace: str) -> np.ndarray:
     """(k, 2) int array of the hidden ties planned to leave ``trace``."""
-    rows = [(a, b) for (a, b, _), t in zip(plan.hidden, plan.hidden_trace, strict=True) if t == trace]
+    hidden = zip(plan.hidden, plan.hidden_trace, strict=True)
+    rows = [(a, b) for (a, b, _), t in hidden if t == trace]
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def observed_meeting_pairs(plan: Plan, rng: np.random.Generator) -> np.ndarray:
+    """(k, 2) persons: the observed friend and group ties that also meet in person, each with
+    the probability a hidden tie of its kind leaves a meeting (real ties leave the traces
+    hidden ones do, so co-location means the same whether a tie was observed or not)."""
+    ties = plan.ties
+    p_meet = np.zeros(ties.size)
+    for kind, probs in _TRACE_P.items():
+        p_meet[ties.kind == kind] = probs[0]
+    meets = rng.random(ties.size) < p_meet
+    return np.stack([ties.a[meets], ties.b[meets]], axis=1).astype(np.int64)
 
 
 def _pair_key(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:

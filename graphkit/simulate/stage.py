@@ -21,6 +21,7 @@ from graphkit.simulate.handoff_cases import HardHandoffs, plant_hard_handoffs
 from graphkit.simulate.io import write_toml
 from graphkit.simulate.meetings import (
     MEETING_COLUMNS,
+    TIE_MEETING_COLUMNS,
     MeetingPlan,
     MeetingPlanter,
     plan_meetings,
@@ -28,7 +29,7 @@ from graphkit.simulate.meetings import (
 )
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
 from graphkit.simulate.noise import NoiseLedger
-from graphkit.simulate.plan import Plan, hidden_pairs, make_plan
+from graphkit.simulate.plan import Plan, hidden_pairs, make_plan, observed_meeting_pairs
 from graphkit.simulate.records import (
     MAPPINGS,
     Identities,
@@ -147,6 +148,11 @@ def simulate(
         tables["clones"] = world.devices.clone_rows(spec, world.plan)
     if world.hard_handoffs is not None:
         tables["hard_handoffs"] = world.hard_handoffs.truth_rows(spec, world.plan)
+    if meetings is not None:
+        tables["tie_meetings"] = (
+            TIE_MEETING_COLUMNS,
+            meetings.tie_meeting_rows(spec, world.towers),
+        )
     if meetings is not None and spec.meetings:
         tables["meetings"] = (
             MEETING_COLUMNS,
@@ -257,10 +263,13 @@ def _write_cdrs(
 
 def _meeting_planter(spec: SimulationSpec, world: _World) -> MeetingPlanter | None:
     """The planted meetings: the groups' circles (``spec.meetings``, off by default) and the
-    hidden ties that meet (always), each from its own stream."""
-    ties = plan_tie_meetings(
-        hidden_pairs(world.plan, "meeting"), world.towers, spec, _rng(spec.seed, "meetings", 0, 1)
+    friend and group ties that meet, hidden or not (always), each from its own stream."""
+    rng_ties = _rng(spec.seed, "meetings", 0, 1)
+    # hidden ties that meet first (their rows number them for truth/hidden_ties.csv)
+    pairs = np.vstack(
+        [hidden_pairs(world.plan, "meeting"), observed_meeting_pairs(world.plan, rng_ties)]
     )
+    ties = plan_tie_meetings(pairs, world.towers, spec, rng_ties)
     if not spec.meetings:
         return MeetingPlanter(ties) if ties.size else None
     rng = _rng(spec.seed, "meetings", 0)

@@ -277,9 +277,7 @@ def hidden_tie_rows(
         if trace in count:
             count[trace] += 1
         left = trace if events > 0 else "none"
-        rows.append(
-            [person_id(min(a, b)), person_id(max(a, b)), kind, f"{rate:.4f}", left, events]
-        )
+        rows.append([person_id(min(a, b)), person_id(max(a, b)), kind, f"{rate:.4f}", left, events])
     return sorted(rows)
 
 
