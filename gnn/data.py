@@ -332,6 +332,8 @@ class View:
     features: NodeFeatures = field(repr=False)
     #: :data:`SIDE_SIGNALS` this view has: sorted pair keys (lo*n+hi) and their counts
     side: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    #: what scorers computed once for this view and reuse (e.g. the whole PPR matrix)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def pair_names(self) -> tuple[str, ...]:
