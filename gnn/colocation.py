@@ -126,7 +126,8 @@ def colocation(
         con.close()
 
     def col(frame: pd.DataFrame, name: str) -> np.ndarray:
-        return frame[name].to_numpy(np.int64)
+        values: np.ndarray = frame[name].to_numpy(np.int64)
+        return values
 
     return Colocation(
         n_nodes=n,
