@@ -14,11 +14,13 @@ Friends and group members who meet in person (:func:`plan_tie_meetings`; the hid
 whose trace is a meeting, :data:`graphkit.simulate.plan.HIDDEN_TRACES`, and observed friend
 and group ties with the same probability, :func:`graphkit.simulate.plan.observed_meeting_pairs`)
 are planted the same way, as circles of two with no group (``group`` -1): the pair meets on
-:data:`TIE_OCCASIONS` days, both on one cell, and each makes 1 or 2 calls to their usual
-contacts during the meeting (never to the other when the tie is hidden). Their records are
-not in ``truth/meetings.csv``: ``truth/tie_meetings.csv`` lists each pair's meetings, and
-``truth/hidden_ties.csv`` how many times each hidden tie was seen together
-(:meth:`MeetingPlanter.tie_meetings`).
+:data:`TIE_OCCASIONS` days for 10-15 minutes, both on one cell, and each makes 1 or 2 calls
+to their usual contacts during the meeting (never to the other when the tie is hidden). Their
+records are in ``truth/meetings.csv`` with ids ``T...`` and no circle or group;
+``truth/tie_meetings.csv`` lists each pair's meetings, and ``truth/hidden_ties.csv`` how many
+times each hidden tie was seen together (:meth:`MeetingPlanter.tie_meetings`). Like the
+circles, they are planted only with ``SimulationSpec.meetings`` (the demo turns it on);
+without it a hidden tie planned to meet leaves no trace (``none``).
 
 ``truth/meetings.csv`` lists every planted record: meeting, circle, group, person, phone,
 cell, time and the meeting's span. Two phones *met* on an occasion when both have a record
@@ -58,6 +60,7 @@ HOURS = (10, 22)  # meetings start in [10:00, 22:00)
 CALLS_PER_MEMBER = (2, 4)
 JITTER_KM = 0.05
 TIE_OCCASIONS = (2, 4)  # meetings of a tie that meets, inclusive, on different days
+TIE_DURATION_MIN = (10, 15)  # a tie's meeting: its calls are within 15 minutes of each other
 TIE_CALLS = np.array([[1], [2]])  # calls or texts per person during a tie's meeting (lo, hi)
 
 TIE_MEETING_COLUMNS = ["person_a", "person_b", "cell_id", "start", "end", "present"]
@@ -103,6 +106,23 @@ class MeetingPlan:
         )
 
 
+def _days(spec: SimulationSpec, occasions: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Different days, as many as drawn from ``occasions`` (inclusive), in order."""
+    n_occ = int(rng.integers(occasions[0], occasions[1] + 1))
+    days: np.ndarray = np.sort(rng.choice(spec.days, size=min(n_occ, spec.days), replace=False))
+    return days
+
+
+def _occasion(
+    day: int, duration_min: tuple[int, int], rng: np.random.Generator
+) -> tuple[np.ndarray, int, int]:
+    """A new place in the city (km) and a start and end time on ``day`` (seconds)."""
+    place = rng.uniform(-0.8 * HALF_WIDTH_KM, 0.8 * HALF_WIDTH_KM, 2)
+    start = day * DAY_S + int(rng.integers(HOURS[0] * 3600, HOURS[1] * 3600))
+    end = start + 60 * int(rng.integers(duration_min[0], duration_min[1] + 1))
+    return place, start, end
+
+
 def plan_meetings(
     pop: Population, groups: Groups, towers: Towers, spec: SimulationSpec, rng: np.random.Generator
 ) -> MeetingPlan:
@@ -115,12 +135,8 @@ def plan_meetings(
         for c in range(CIRCLES_PER_GROUP):
             size = int(rng.integers(CIRCLE_SIZE[0], CIRCLE_SIZE[1] + 1))
             circle = rng.choice(members, size=min(size, members.size), replace=False)
-            n_occ = int(rng.integers(OCCASIONS[0], OCCASIONS[1] + 1))
-            days = np.sort(rng.choice(spec.days, size=min(n_occ, spec.days), replace=False))
-            for day in days:
-                place = rng.uniform(-0.8 * HALF_WIDTH_KM, 0.8 * HALF_WIDTH_KM, 2)
-                start = int(day) * DAY_S + int(rng.integers(HOURS[0] * 3600, HOURS[1] * 3600))
-                end = start + 60 * int(rng.integers(DURATION_MIN[0], DURATION_MIN[1] + 1))
+            for day in _days(spec, OCCASIONS, rng):
+                place, start, end = _occasion(int(day), DURATION_MIN, rng)
                 where = place + rng.normal(0.0, JITTER_KM, (circle.size, 2))
                 cells = towers.cell_of(where)
                 for p, cell in zip(circle, cells, strict=True):
@@ -140,12 +156,8 @@ def plan_tie_meetings(
     rows: list[tuple[int, int, int, int, int, int, int]] = []
     meeting = 0
     for i, (a, b) in enumerate(pairs.tolist()):
-        n_occ = int(rng.integers(TIE_OCCASIONS[0], TIE_OCCASIONS[1] + 1))
-        days = np.sort(rng.choice(spec.days, size=min(n_occ, spec.days), replace=False))
-        for day in days:
-            place = rng.uniform(-0.8 * HALF_WIDTH_KM, 0.8 * HALF_WIDTH_KM, 2)
-            start = int(day) * DAY_S + int(rng.integers(HOURS[0] * 3600, HOURS[1] * 3600))
-            end = start + 60 * int(rng.integers(DURATION_MIN[0], DURATION_MIN[1] + 1))
+        for day in _days(spec, TIE_OCCASIONS, rng):
+            place, start, end = _occasion(int(day), TIE_DURATION_MIN, rng)
             # two at one table: one cell for both
             cell = int(towers.cell_of(place + rng.normal(0.0, JITTER_KM, (1, 2)))[0])
             for p in (a, b):
@@ -205,15 +217,18 @@ class MeetingPlanter:
     def truth_rows(self, spec: SimulationSpec, msisdn: np.ndarray, towers: Towers) -> list[Any]:
         """Rows of ``truth/meetings.csv`` (:data:`MEETING_COLUMNS`), in time order."""
         plan = self.plan
+        circles = plan.group >= 0
+        first_tie = int(plan.meeting[~circles].min()) if (~circles).any() else 0
         out = []
         for r, phone, cell, t in sorted(self.planted, key=lambda x: (x[3], x[0])):
-            if plan.group[r] < 0:  # a hidden tie's meeting: counted in hidden_ties.csv
-                continue
+            if plan.group[r] < 0:  # a tie's meeting: no circle, no group
+                ids = [f"T{plan.meeting[r] - first_tie + 1:05d}", "", ""]
+            else:
+                ids = [f"M{plan.meeting[r] + 1:04d}", f"C{plan.circle[r] + 1:02d}"]
+                ids.append(f"G{plan.group[r] + 1}")
             out.append(
                 [
-                    f"M{plan.meeting[r] + 1:04d}",
-                    f"C{plan.circle[r] + 1:02d}",
-                    f"G{plan.group[r] + 1}",
+                    *ids,
                     person_id(int(plan.person[r])),
                     str(msisdn[phone]),
                     str(towers.cell_id[cell]),

@@ -153,7 +153,7 @@ def simulate(
             TIE_MEETING_COLUMNS,
             meetings.tie_meeting_rows(spec, world.towers),
         )
-    if meetings is not None and spec.meetings:
+    if meetings is not None:
         tables["meetings"] = (
             MEETING_COLUMNS,
             meetings.truth_rows(spec, world.plan.msisdn, world.towers),
@@ -262,18 +262,20 @@ def _write_cdrs(
 
 
 def _meeting_planter(spec: SimulationSpec, world: _World) -> MeetingPlanter | None:
-    """The planted meetings: the groups' circles (``spec.meetings``, off by default) and the
-    friend and group ties that meet, hidden or not (always), each from its own stream."""
+    """The planted meetings (``spec.meetings``, off by default: their own streams, so cases
+    without them are unchanged): the groups' circles, and the friend and group ties that
+    meet, hidden or not."""
+    if not spec.meetings:
+        return None
     rng_ties = _rng(spec.seed, "meetings", 0, 1)
     # hidden ties that meet first (their rows number them for truth/hidden_ties.csv)
     pairs = np.vstack(
         [hidden_pairs(world.plan, "meeting"), observed_meeting_pairs(world.plan, rng_ties)]
     )
     ties = plan_tie_meetings(pairs, world.towers, spec, rng_ties)
-    if not spec.meetings:
-        return MeetingPlanter(ties) if ties.size else None
-    rng = _rng(spec.seed, "meetings", 0)
-    circles = plan_meetings(world.pop, world.groups, world.towers, spec, rng)
+    circles = plan_meetings(
+        world.pop, world.groups, world.towers, spec, _rng(spec.seed, "meetings", 0)
+    )
     return MeetingPlanter(MeetingPlan.concat(circles, ties))
 
 

@@ -19,7 +19,7 @@ from graphkit.store import CaseStore
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("sim")
-    simulate(out / "sim", spec=SimulationSpec(seed=5, people=400, days=14, groups=2))
+    simulate(out / "sim", spec=SimulationSpec(seed=5, people=400, days=14, groups=2, meetings=True))
     case = out / "case"
     store = CaseStore.init(case)
     for op in ("opA_cdr", "opB_cdr"):  # phones as actors: the case before resolution
