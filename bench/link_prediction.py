@@ -4,7 +4,9 @@ What an investigator reads is the top 20-500 of a ranked list, so every dataset 
 by hits@k (true ties among the top k candidates), AUC against uniform non-ties and AP, for
 the model as ``predict-links`` ships it (``selected``: the learned variant, or the baseline
 it falls back to when it does not win on validation) and for Katz (beta 0.05, <= 4 steps),
-Adamic-Adar, resource allocation, common neighbours and personalised PageRank.
+Adamic-Adar, resource allocation, common neighbours and personalised PageRank, plus, where
+the case has them, the plain counts of the extra data the model sees: days seen together on
+towers (``colocation``) and shared money counterparties (``shared_money``).
 
 * ``demo``: a simulated case built by ``graphkit demo`` (``--demo DIR``, the folder with
   ``case/`` and ``sim/truth``), through the product path: ``predict-links`` runs on a copy
@@ -94,14 +96,19 @@ def montagna(layer: str, splits: int, config: TrainConfig) -> list[dict[str, obj
     return out
 
 
-def _hidden_actor_keys(store: object, truth: Path, node_ids: np.ndarray) -> np.ndarray:
-    """Planted hidden ties as actor pair keys (persons -> phones -> actors)."""
+def _hidden_actor_keys(
+    store: object, truth: Path, node_ids: np.ndarray, trace: str | None = None
+) -> np.ndarray:
+    """Planted hidden ties as actor pair keys (persons -> phones -> actors); ``trace``: only
+    the ties that left that trace (truth/hidden_ties.csv)."""
     with store.connect(read_only=True) as con:  # type: ignore[attr-defined]
         owners = con.execute("SELECT actor_id, unnest(phones) AS phone FROM actor").df()
     phones = pd.read_csv(truth / "phones.csv", dtype=str)[["msisdn", "person_id"]]
     pa = owners.merge(phones, left_on="phone", right_on="msisdn")[["actor_id", "person_id"]]
     pa = pa.drop_duplicates()
     ties = pd.read_csv(truth / "hidden_ties.csv", dtype=str)
+    if trace is not None and "trace" in ties:
+        ties = ties[ties["trace"] == trace]
     m = ties.merge(pa.rename(columns={"actor_id": "x", "person_id": "person_a"}), on="person_a")
     m = m.merge(pa.rename(columns={"actor_id": "y", "person_id": "person_b"}), on="person_b")
     ids = pd.Index(node_ids.astype(str))
@@ -117,7 +124,7 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
     from gnn.model_files import load_recorded_model
     from gnn.predict import candidate_pairs
     from gnn.stage import PredictSettings, load_actor_edges, load_node_features, predict_case_links
-    from gnn.train import _logits, _tensors, baseline_signal
+    from gnn.train import _logits, _tensors, baseline_signal, view_baselines
     from graphkit.store import CaseStore
 
     truth = demo_dir / "sim" / "truth"
@@ -125,9 +132,10 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
         case = Path(tmp) / "case"
         shutil.copytree(demo_dir / "case", case)
         store = CaseStore.open(case)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         summary = predict_case_links(store, PredictSettings(top_k=500, seed=seed, epochs=epochs))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        load = os.getloadavg()[0]
         with store.connect(read_only=True) as con:
             edges, _ = load_actor_edges(store, con)
             graph = link_graph(edges)
@@ -138,6 +146,10 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
             ).df()
         model, card = load_recorded_model(case, store.manifest["models"]["link_prediction"])
         hidden = _hidden_actor_keys(store, truth, graph.node_ids)
+        by_trace = {
+            t: _hidden_actor_keys(store, truth, graph.node_ids, t)
+            for t in ("meeting", "money", "none")
+        }
     n = graph.n_nodes
     view = build_view(graph, features, np.ones(graph.n_records, dtype=bool))
     hidden = np.setdiff1d(hidden, view.pair_keys)
@@ -160,13 +172,14 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
     rows = []
     ranked_by = summary["ranked_by"]
     cfg = TrainConfig(epochs=epochs)
-    for name in SCORERS:
+    baselines = view_baselines(view)
+    for name in ("selected", *baselines):
         scorer = ranked_by if name == "selected" else name
         if name == "selected":
             hits = {f"hits@{k}": float(stored_hit[:k].sum()) for k in RANKING_KS}
         else:
             hits = ranked_hits(baseline_signal(scorer, view, pairs), labels, ks=RANKING_KS)
-        if scorer in BASELINES:
+        if scorer in baselines:
             sp_, sn_ = baseline_signal(scorer, view, hp), baseline_signal(scorer, view, npairs)
         else:
             sp_ = _logits(model, view, _tensors(view, hp, None), seed, cfg)
@@ -191,9 +204,18 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
         "candidate coverage of hidden ties": round(float(labels.sum() / hidden.size), 3),
         "candidates s": round(cand_s, 1),
         "predict-links wall s": round(wall, 1),
+        "predict-links CPU s": round(cpu, 1),
+        "load average (1 min) after it": round(load, 2),
+        "selection (validation hits@50)": {
+            k: round(v["hits@50"], 1) for k, v in summary["metrics"]["val_ranking"].items()
+        },
         "train s": summary["train_seconds"],
         "top-100 scores >= 0.999": int((top100 >= 0.999).sum()),
         "max stored score": round(float(scores.max()), 4),
+        "stored top-100 hits by trace": {
+            t: int(np.isin(stored_keys[:100], k).sum()) for t, k in by_trace.items()
+        },
+        "hidden actor pairs by trace": {t: int(k.size) for t, k in by_trace.items()},
         "ECE of stored top 500 vs hidden ties": round(
             expected_calibration_error(scores, stored_hit), 4
         ),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["candidate_keys", "coverage", "top_per_row"]
+__all__ = ["candidate_keys", "coverage", "top_per_row", "walk_pair_keys"]
 
 _ROW_BUDGET = 30_000_000  # non-zeros of the 3-step rows held at once
 _BETA = 0.05
@@ -36,13 +36,25 @@ def candidate_keys(
     per_node: int = 200,
     all_pairs_below: int = 300_000,
     max_hops: int = 3,
+    extra_keys: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sorted pair keys (min*n+max) of the candidate pairs, without ``exclude_keys``.
 
     Every pair of actors with a visible tie when there are at most ``all_pairs_below``;
     otherwise each actor's ``per_node`` best pairs by Katz truncated at ``max_hops`` (2 or
-    3) steps. Actors without a visible tie are never candidates (no cold start).
+    3) steps, plus ``extra_keys`` (pairs that other evidence joins, e.g. seen together on
+    towers: :meth:`gnn.data.View.side_keys`). Actors without a visible tie are never
+    candidates (no cold start).
     """
+    if extra_keys is not None and extra_keys.size:
+        keys = candidate_keys(
+            adj,
+            exclude_keys=exclude_keys,
+            per_node=per_node,
+            all_pairs_below=all_pairs_below,
+            max_hops=max_hops,
+        )
+        return np.union1d(keys, np.setdiff1d(extra_keys, exclude_keys))
     n = adj.shape[0]
     active = np.flatnonzero(np.diff(adj.indptr) > 0)
     if active.size < 2:
@@ -82,3 +94,44 @@ def coverage(candidates: np.ndarray, wanted: np.ndarray) -> float:
     """Share of the pair keys ``wanted`` that are among the ``candidates`` keys."""
     wanted = np.unique(wanted)
     return float(np.isin(wanted, candidates).mean()) if wanted.size else float("nan")
+
+
+def walk_pair_keys(
+    adj: sp.csr_matrix,
+    size: int,
+    *,
+    exclude_keys: np.ndarray,
+    rng: np.random.Generator,
+    max_hops: int = 3,
+) -> np.ndarray:
+    """About ``size`` distinct pair keys drawn like the candidates, without computing them:
+    the two ends of random walks of 2 to ``max_hops`` steps from uniformly drawn actors
+    with a visible tie (a pair is drawn in proportion to its walk count, the terms Katz
+    sums), minus ``exclude_keys`` and self-pairs. Cheap hard negatives for training."""
+    n = adj.shape[0]
+    deg = np.diff(adj.indptr)
+    active = np.flatnonzero(deg > 0)
+    if active.size < 2 or size < 1:
+        return np.zeros(0, dtype=np.int64)
+    excl = np.unique(exclude_keys)
+    out = np.zeros(0, dtype=np.int64)
+    for _ in range(8):  # draws shrink by duplicates and exclusions: a few rounds at most
+        want = 2 * (size - out.size) + 16
+        start = active[rng.integers(0, active.size, want)]
+        steps = rng.integers(2, max_hops + 1, want)
+        cur = start.copy()
+        for step in range(max_hops):
+            move = steps > step
+            pick = adj.indptr[cur[move]] + (rng.random(int(move.sum())) * deg[cur[move]]).astype(
+                np.int64
+            )
+            cur[move] = adj.indices[pick]
+        lo, hi = np.minimum(start, cur), np.maximum(start, cur)
+        keys = np.unique(lo[lo != hi].astype(np.int64) * n + hi[lo != hi])
+        keys = keys[~np.isin(keys, excl)]
+        out = np.union1d(out, keys)
+        if out.size >= size:
+            break
+    if out.size > size:
+        out = np.sort(rng.choice(out, size, replace=False))
+    return out

@@ -33,8 +33,12 @@ from graphkit.errors import InputError
 if TYPE_CHECKING:
     from torch_geometric.data import Data
 
+    from gnn.colocation import Colocation
+
 __all__ = [
+    "MONEY_LAYERS",
     "PROHIBITED_ATTRIBUTES",
+    "SIDE_SIGNALS",
     "LinkGraph",
     "NodeFeatures",
     "View",
@@ -88,6 +92,12 @@ PROHIBITED_ATTRIBUTES: frozenset[str] = frozenset(
 )
 _DAY_S = 86_400.0
 _RECENCY_SCALE_DAYS = 30.0
+#: layers whose ties are payments: ends that share a counterparty there are a pair signal
+MONEY_LAYERS: tuple[str, ...] = ("money",)
+#: pair signals beyond the tie graph, in the order they follow the pairwise features:
+#: days seen together away from both ends' busiest cells (:mod:`gnn.colocation`) and
+#: counterparties shared in the money layers
+SIDE_SIGNALS: tuple[str, ...] = ("colocation", "shared_money")
 
 
 def check_feature_names(names: Iterable[str]) -> None:
@@ -211,7 +221,9 @@ class NodeFeatures:
     ``community`` (optional, int, -1 = unknown) gives the pairwise ``same_community`` flag.
     ``activity`` (optional) holds the events per tie: the rhythm columns (the first ones) and
     the profile are then recomputed for each view from the ties it shows
-    (:meth:`for_view`). Construction fails on any prohibited (identity) feature name.
+    (:meth:`for_view`). ``colocation`` (optional) holds the co-present sightings, also per
+    tie, from which each view counts its pairs' days together. Construction fails on any
+    prohibited (identity) feature name.
     """
 
     names: tuple[str, ...]
@@ -219,6 +231,7 @@ class NodeFeatures:
     profile: np.ndarray | None = None
     community: np.ndarray | None = None
     activity: PairActivity | None = None
+    colocation: Colocation | None = None
 
     def __post_init__(self) -> None:
         check_feature_names(self.names)
@@ -247,6 +260,12 @@ class NodeFeatures:
         base = cls.from_activity(activity.hour_of_week())
         return cls(base.names, base.values, base.profile, None, activity)
 
+    def with_colocation(self, colocation: Colocation | None) -> NodeFeatures:
+        """These features with co-present sightings attached (a pair signal per view)."""
+        return NodeFeatures(
+            self.names, self.values, self.profile, self.community, self.activity, colocation
+        )
+
     def for_view(self, visible_keys: np.ndarray) -> NodeFeatures:
         """The features a view over the ties ``visible_keys`` (sorted pair keys) may show:
         rhythm columns and profile recomputed without the events of hidden ties."""
@@ -255,7 +274,9 @@ class NodeFeatures:
         rhythm = NodeFeatures.from_activity(self.activity.hour_of_week(visible_keys))
         k = len(rhythm.names)
         values = np.hstack([rhythm.values, self.values[:, k:]])
-        return NodeFeatures(self.names, values, rhythm.profile, self.community, self.activity)
+        return NodeFeatures(
+            self.names, values, rhythm.profile, self.community, self.activity, self.colocation
+        )
 
     def join(self, other: NodeFeatures) -> NodeFeatures:
         """Both feature sets side by side (profile and community from whichever has them;
@@ -268,6 +289,7 @@ class NodeFeatures:
             self.profile if self.profile is not None else other.profile,
             self.community if self.community is not None else other.community,
             self.activity,
+            self.colocation if self.colocation is not None else other.colocation,
         )
 
     @classmethod
@@ -308,6 +330,10 @@ class View:
     tie: np.ndarray = field(repr=False)  # (pairs, layers) log weight, aligned with pair_keys
     pair_keys: np.ndarray = field(repr=False)
     features: NodeFeatures = field(repr=False)
+    #: :data:`SIDE_SIGNALS` this view has: sorted pair keys (lo*n+hi) and their counts
+    side: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    #: what scorers computed once for this view and reuse (e.g. the whole PPR matrix)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def pair_names(self) -> tuple[str, ...]:
@@ -318,7 +344,29 @@ class View:
             names.append("profile_cosine")
         if self.features.community is not None:
             names.append("same_community")
+        names += list(self.side)
         return tuple(names)
+
+    def side_score(self, name: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The raw count of side signal ``name`` for pairs ``(u[i], v[i])`` (0 if absent)."""
+        keys, values = self.side[name]
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        want = np.asarray(lo, dtype=np.int64) * self.n_nodes + hi
+        out = np.zeros(want.size)
+        if keys.size:
+            pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+            found = keys[pos] == want
+            out[found] = values[pos[found]]
+        return out
+
+    def side_keys(self) -> np.ndarray:
+        """Pair keys with any side signal between two actors with a visible tie."""
+        if not self.side:
+            return np.zeros(0, dtype=np.int64)
+        keys = np.unique(np.concatenate([k for k, _ in self.side.values()]))
+        active = np.diff(self.adj.indptr) > 0
+        keep: np.ndarray = keys[active[keys // self.n_nodes] & active[keys % self.n_nodes]]
+        return keep
 
     def pair_x(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Pairwise features of ``(u[i], v[i])``, columns named by :attr:`pair_names`."""
@@ -339,6 +387,8 @@ class View:
         if self.features.community is not None:
             c = self.features.community
             cols.append(((c[u] == c[v]) & (c[u] >= 0)).astype(np.float64)[:, None])
+        for name in self.side:
+            cols.append(np.log1p(self.side_score(name, u, v))[:, None])
         return np.hstack(cols)
 
 
@@ -352,7 +402,9 @@ def build_view(
     recency in (0, 1] (exp of minus the days between the tie's last event and the view's
     latest event over 30 days; 0 when unknown). ``until_s`` (a temporal split's cut) caps the
     last-event times, so recency does not reveal activity after the cut. Node features with
-    per-tie activity are recomputed over the visible ties (:meth:`NodeFeatures.for_view`).
+    per-tie activity are recomputed over the visible ties (:meth:`NodeFeatures.for_view`),
+    and so are the side signals (:data:`SIDE_SIGNALS`): co-location days from the sightings
+    of the visible ties' events, shared counterparties from the visible money records.
     """
     n = graph.n_nodes
     u, v = graph.u[records], graph.v[records]
@@ -383,6 +435,7 @@ def build_view(
     attr = np.hstack([tie, recency[:, None]]).astype(np.float32)
     attr_names = (*tuple(f"volume:{name}" for name in graph.layers), "recency")
     edge_index = np.vstack([np.concatenate([pu, pv]), np.concatenate([pv, pu])]).astype(np.int64)
+    side = _side_signals(graph, features, records, pair_keys)
     return View(
         n_nodes=n,
         adj=adj,
@@ -394,7 +447,32 @@ def build_view(
         tie=tie,
         pair_keys=pair_keys,
         features=features,
+        side=side,
     )
+
+
+def _upper_pairs(mat: sp.csr_matrix, n: int) -> tuple[np.ndarray, np.ndarray]:
+    coo = sp.triu(mat, k=1).tocoo()
+    keys = coo.row.astype(np.int64) * n + coo.col
+    order = np.argsort(keys)
+    return keys[order], coo.data[order].astype(np.float64)
+
+
+def _side_signals(
+    graph: LinkGraph, features: NodeFeatures, records: np.ndarray, pair_keys: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The view's :data:`SIDE_SIGNALS` that the data carries (none without sightings or a
+    money layer), each computed from the visible records only."""
+    n = graph.n_nodes
+    side: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if features.colocation is not None:
+        side["colocation"] = _upper_pairs(features.colocation.days(pair_keys), n)
+    money = [i for i, name in enumerate(graph.layers) if name in MONEY_LAYERS]
+    if money:
+        paid = records & np.isin(graph.layer, money)
+        m = adjacency(n, graph.u[paid], graph.v[paid])
+        side["shared_money"] = _upper_pairs((m @ m).tocsr(), n)
+    return side
 
 
 def to_pyg(view: View, **extra: Any) -> Data:

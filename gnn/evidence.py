@@ -100,6 +100,9 @@ def feature_contributions(
     ]
 
 
+_SIDE_UNITS = {"colocation": "days", "shared_money": "counterparties"}
+
+
 def pair_evidence(
     model: LinkPredictor,
     view: View,
@@ -123,6 +126,14 @@ def pair_evidence(
         "paths": [[str(node_ids[w]) for w in p] for p in paths],
         "shortest_path_hops": (len(paths[0]) - 1) if paths else None,
         "heuristics": {k: round(float(v[0]), 4) for k, v in heur.items()},
+        # what the case shows beyond the tie graph: days seen together on one cell away
+        # from both ends' busiest cells, and money counterparties they share
+        **{
+            f"{name}_{_SIDE_UNITS[name]}": int(
+                view.side_score(name, np.array([a]), np.array([b]))[0]
+            )
+            for name in view.side
+        },
         "top_features": (
             feature_contributions(model, view, a, b, top=top_features) if top_features else []
         ),

@@ -50,6 +50,7 @@ PAIR_FEATURE_NAMES: tuple[str, ...] = (
 )
 KATZ_BETA = 0.05
 _ROW_BUDGET = 20_000_000  # non-zeros of the 2-step rows held at once
+_COSINE_CHUNK = 65_536  # pairs whose profiles are gathered at once
 
 
 def adjacency(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> sp.csr_matrix:
@@ -212,7 +213,11 @@ def profile_cosine(profiles: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.nda
     """Cosine similarity of two nodes' activity profiles (0 where either profile is empty)."""
     prof = np.asarray(profiles, dtype=np.float64)
     norm = np.linalg.norm(prof, axis=1)
-    dots = np.einsum("ij,ij->i", prof[u], prof[v])
+    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    dots = np.zeros(u.size)
+    for start in range(0, u.size, _COSINE_CHUNK):  # two gathered rows per pair: bounded memory
+        end = start + _COSINE_CHUNK
+        dots[start:end] = np.einsum("ij,ij->i", prof[u[start:end]], prof[v[start:end]])
     den = norm[u] * norm[v]
     out: np.ndarray = np.divide(dots, den, out=np.zeros_like(dots), where=den > 0)
     return out

@@ -10,7 +10,7 @@ import pandas as pd
 
 from gnn.calibration import Calibration
 from gnn.candidates import candidate_keys
-from gnn.data import LinkGraph, NodeFeatures, View, build_view
+from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, View, build_view
 from gnn.evidence import pair_evidence
 from gnn.ranking import per_node_budget
 from gnn.scorers import BASELINES
@@ -46,6 +46,7 @@ def candidate_pairs(
         exclude_keys=excl,
         per_node=per_node_budget(view, max_pairs),
         all_pairs_below=max_pairs // 4,
+        extra_keys=view.side_keys(),
     )
     return np.stack([keys // n, keys % n], axis=1).astype(np.int64)
 
@@ -71,9 +72,9 @@ def predict_links(
     between equal scores are broken by the pair ids, so the ranking is deterministic.
     ``records`` (default: all) are the visible ties; pairs already tied in ``target_layers``
     (default: any layer) are not candidates. ``ranked_by`` a baseline name
-    (:data:`gnn.scorers.BASELINES`) ranks by that baseline instead of the model (the
-    fallback); ``calibration`` maps the model's logits (or the baseline's log score) to
-    probabilities (default: the model's sigmoid).
+    (:data:`gnn.scorers.BASELINES`, :data:`gnn.data.SIDE_SIGNALS`) ranks by that baseline
+    instead of the model (the fallback); ``calibration`` maps the model's logits (or the
+    baseline's log score) to probabilities (default: the model's sigmoid).
     """
     from gnn.train import _logits, _tensors, baseline_signal
 
@@ -87,7 +88,7 @@ def predict_links(
     known_keys = np.unique(graph.u[known] * graph.n_nodes + graph.v[known])
     pairs = candidate_pairs(view, max_pairs=max_pairs, exclude_keys=known_keys)
     logger.info("scoring %d candidate pairs", len(pairs))
-    baseline = ranked_by in BASELINES
+    baseline = ranked_by in BASELINES or ranked_by in SIDE_SIGNALS
     if baseline:
         signal = baseline_signal(str(ranked_by), view, pairs)
     else:

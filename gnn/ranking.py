@@ -56,7 +56,10 @@ def ranking_set(
     n = view.n_nodes
     excl = np.union1d(view.pair_keys, exclude_keys)
     keys = candidate_keys(
-        view.adj, exclude_keys=excl, per_node=per_node_budget(view, max_candidates)
+        view.adj,
+        exclude_keys=excl,
+        per_node=per_node_budget(view, max_candidates),
+        extra_keys=view.side_keys(),
     )
     pos = np.unique(
         np.minimum(positives[:, 0], positives[:, 1]) * n

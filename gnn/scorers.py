@@ -20,6 +20,7 @@ from gnn.features import heuristic_scores, walk_counts
 __all__ = [
     "BASELINES",
     "katz_scores",
+    "ppr_matrix",
     "ppr_scores",
     "score_pairs_by",
     "walk_counts",
@@ -81,6 +82,21 @@ def ppr_scores(
             if hit.any():
                 out[hit] += x[others[hit], np.searchsorted(src, ends[hit])]
     return out
+
+
+def ppr_matrix(adj: sp.csr_matrix, *, alpha: float = 0.15, iterations: int = 30) -> np.ndarray:
+    """Dense n x n matrix whose column j is the personalised PageRank of a walk restarting at
+    j (as :func:`ppr_scores`: ``ppr_u(v) + ppr_v(u)`` is ``m[v, u] + m[u, v]``); for graphs
+    small enough to hold it."""
+    n = adj.shape[0]
+    deg = np.diff(adj.indptr).astype(np.float64)
+    inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+    walk_t = (sp.diags(inv) @ adj).T.tocsr()
+    restart = np.eye(n) * alpha
+    x = restart / alpha
+    for _ in range(iterations):
+        x = restart + (1 - alpha) * (walk_t @ x)
+    return x
 
 
 def score_pairs_by(name: str, adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from gnn.colocation import colocation
 from gnn.data import LinkGraph, NodeFeatures, link_graph
 from gnn.settings import PredictSettings
 from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
@@ -102,7 +103,8 @@ def load_node_features(
     until_s: float | None = None,
 ) -> NodeFeatures:
     """Hour-of-week rhythm per actor from CDR events, kept per tie (:mod:`gnn.view_activity`) so
-    that each view counts only the events of the ties it shows.
+    that each view counts only the events of the ties it shows; with the events' cells, the
+    co-present sightings of actor pairs (:mod:`gnn.colocation`), also per tie.
 
     ``until_s`` keeps only events up to that time (epoch seconds), for a temporal split. The
     columns of ``analytics_actor`` are not read: ``analyze`` computes them over every tie and
@@ -126,13 +128,29 @@ def load_node_features(
     )
     if events.empty:
         return NodeFeatures.empty(node_ids.size)
+    # the caller's cell at each event: co-location, per tie like the rhythm
+    sightings = _frame(
+        con,
+        """
+        SELECT caller AS a, callee AS b, cell_id AS cell,
+               CAST(floor(epoch(start)) AS BIGINT) AS t
+        FROM src_cdr WHERE NOT coalesce(is_duplicate, false)
+          AND caller IS NOT NULL AND start IS NOT NULL AND cell_id IS NOT NULL """
+        + cut,
+    )
     if _has_rows(store, con, "actor") and "phones" in _frame(con, "SELECT * FROM actor LIMIT 0"):
         owners = _frame(con, "SELECT unnest(phones) AS phone, actor_id FROM actor")
         owner = dict(zip(owners["phone"].astype(str), owners["actor_id"].astype(str), strict=True))
         events = events.assign(
             a=events["a"].astype(str).map(owner), b=events["b"].astype(str).map(owner)
         )
-    return NodeFeatures.from_pair_activity(pair_activity(events, node_ids))
+        sightings = sightings.assign(
+            a=sightings["a"].astype(str).map(owner), b=sightings["b"].astype(str).map(owner)
+        )
+    features = NodeFeatures.from_pair_activity(pair_activity(events, node_ids))
+    if sightings.empty:
+        return features
+    return features.with_colocation(colocation(sightings, node_ids))
 
 
 def _split(graph: LinkGraph, settings: PredictSettings) -> LinkSplit:

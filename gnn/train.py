@@ -20,21 +20,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gnn.calibration import Calibration, expected_calibration_error, fit_platt, reliability_curve
-from gnn.candidates import candidate_keys
-from gnn.data import LinkGraph, NodeFeatures, View, build_view
+from gnn.candidates import candidate_keys, walk_pair_keys
+from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
-from gnn.ranking import RankingSet, per_node_budget, ranking_metrics, ranking_set
-from gnn.scorers import BASELINES, score_pairs_by
+from gnn.ranking import RankingSet, ranking_metrics, ranking_set
+from gnn.scorers import BASELINES, ppr_matrix, score_pairs_by
 from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
 
-__all__ = ["TrainConfig", "TrainResult", "score_pairs", "train_link_model"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "baseline_signal",
+    "score_pairs",
+    "train_link_model",
+    "view_baselines",
+]
 
 logger = logging.getLogger(__name__)
+
+_ALL_PAIRS_BELOW = 300_000  # up to this many pairs of visible actors, every pair is a candidate
+_PPR_DENSE_MAX = 25_000_000  # cells of a view's whole personalised-PageRank matrix kept
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,10 @@ class TrainConfig:
     eval_candidates: int = 400_000  # candidate negatives scored per evaluation (sampled above)
     max_candidates: int = 2_000_000  # candidate pairs of a view (3 hops, Katz top per actor)
     eval_every: int = 5
+    #: stop once this many evaluations in a row bring no better validation list (after
+    #: ``min_epochs``); 0 = train every epoch
+    patience_evals: int = 6
+    min_epochs: int = 50
     minibatch_above_edges: int = 400_000
     batch_pairs: int = 4096
     fanouts: tuple[int, ...] = (10, 5)
@@ -146,18 +160,26 @@ def _folds(
         if part.size == 0:
             continue
         n_neg = config.negatives_per_positive * part.size
-        # hard negatives from the pairs the ranking will consider (the same 3-hop candidate
-        # distribution), the rest uniform so that the model still places distant pairs
-        cands = candidate_keys(
-            view.adj,
-            exclude_keys=np.union1d(split.known_keys, view.pair_keys),
-            per_node=per_node_budget(view, config.max_candidates),
-        )
-        n_hard = min(cands.size, round(n_neg * config.hard_fraction))
-        hard = rng.choice(cands, n_hard, replace=False) if n_hard else cands[:0]
+        # hard negatives drawn from the pairs the ranking will consider: on a small graph
+        # every pair (as candidate_keys); otherwise ends of 2-3 step walks, drawn like the
+        # 3-hop Katz candidates without computing them, plus a fifth from the pairs that side
+        # signals such as co-location join; the rest uniform so that the model still places
+        # distant pairs
+        excl = np.union1d(split.known_keys, view.pair_keys)
+        n_hard = round(n_neg * config.hard_fraction)
+        n_active = int((np.diff(view.adj.indptr) > 0).sum())
+        if n_active * (n_active - 1) // 2 <= _ALL_PAIRS_BELOW:
+            cands = candidate_keys(view.adj, exclude_keys=excl, all_pairs_below=_ALL_PAIRS_BELOW)
+            hard = rng.choice(cands, min(cands.size, n_hard), replace=False)
+        else:
+            side = np.setdiff1d(view.side_keys(), excl)
+            n_side = min(side.size, n_hard // 5)
+            walked = walk_pair_keys(view.adj, n_hard - n_side, exclude_keys=excl, rng=rng)
+            near = rng.choice(side, n_side, replace=False) if n_side else side[:0]
+            hard = np.union1d(walked, near)
         uniform = sample_negatives(
             view.adj,
-            n_neg - n_hard,
+            n_neg - hard.size,
             exclude_keys=np.union1d(split.known_keys, hard),
             hard_fraction=0.0,
             rng=rng,
@@ -310,6 +332,13 @@ def _fit_variant(
             if key > best_key or best_state is None:
                 best_key, best_epoch = key, epoch
                 best_state = copy.deepcopy(model.state_dict())
+            stale = (epoch - best_epoch) // config.eval_every
+            if (
+                config.patience_evals
+                and epoch >= config.min_epochs
+                and stale >= config.patience_evals
+            ):
+                break
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
@@ -317,6 +346,7 @@ def _fit_variant(
         "best_epoch": best_epoch,
         f"best_val_hits@{config.hits_k}": best_key[0],
         "best_val_ap_candidates": best_key[1],
+        "epochs_run": len(losses),
         "loss": losses[-1],
     }
 
@@ -342,9 +372,25 @@ def _score_tensors(
     return out
 
 
+def view_baselines(view: View) -> tuple[str, ...]:
+    """The baselines of a view: the topological ones (:data:`gnn.scorers.BASELINES`) and the
+    plain count of every side signal the view carries (co-location days, shared money
+    counterparties), so a model that sees those data is compared with them alone."""
+    return (*BASELINES, *view.side)
+
+
 def baseline_signal(name: str, view: View, pairs: np.ndarray) -> np.ndarray:
     """A baseline's score as the input of its calibration (log of a positive score)."""
-    raw = score_pairs_by(name, view.adj, pairs[:, 0], pairs[:, 1])
+    if name in SIDE_SIGNALS:
+        raw = view.side_score(name, pairs[:, 0], pairs[:, 1])
+    elif name == "ppr" and view.n_nodes**2 <= _PPR_DENSE_MAX:
+        # every source at once, kept with the view: the lists and the metrics reuse it
+        if "ppr" not in view.memo:
+            view.memo["ppr"] = ppr_matrix(view.adj)
+        mat = view.memo["ppr"]
+        raw = mat[pairs[:, 1], pairs[:, 0]] + mat[pairs[:, 0], pairs[:, 1]]
+    else:
+        raw = score_pairs_by(name, view.adj, pairs[:, 0], pairs[:, 1])
     out: np.ndarray = np.log(raw + 1e-9)
     return out
 
@@ -392,7 +438,7 @@ def train_link_model(
 
     Each variant keeps the epoch with the most validation ties in its top ``hits_k``
     candidates (then the better average precision); the variant with more is selected,
-    then compared with the baselines (:data:`gnn.scorers.BASELINES`) on the same
+    then compared with the baselines (:func:`view_baselines`) on the same
     validation list: unless it holds more ties there, the ranking falls back to the best
     baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
     test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
@@ -416,7 +462,8 @@ def train_link_model(
     for v, (m, _) in fitted.items():
         signals["val"][v] = _logits(m, val_rs.view, val_t, seed, cfg)
         signals["test"][v] = _logits(m, test_rs.view, test_t, seed, cfg)
-    for name in BASELINES:
+    baselines = view_baselines(val_rs.view)
+    for name in baselines:
         signals["val"][name] = baseline_signal(name, val_rs.view, val_rs.pairs)
         signals["test"][name] = baseline_signal(name, test_rs.view, test_rs.pairs)
     ranking = {
@@ -425,7 +472,7 @@ def train_link_model(
     }
     k = cfg.hits_k
     variant = max(cfg.variants, key=lambda v: (*_select_key(ranking["val"][v], k), v == "gnn"))
-    best_baseline = max(BASELINES, key=lambda b: _select_key(ranking["val"][b], k))
+    best_baseline = max(baselines, key=lambda b: _select_key(ranking["val"][b], k))
     learned_wins = _select_key(ranking["val"][variant], k) > _select_key(
         ranking["val"][best_baseline], k
     )
@@ -451,10 +498,8 @@ def train_link_model(
     ):
         t = _tensors(view, np.vstack([pos, neg]), None)
         row = _heuristic_metrics(view, pos, neg)
-        for b in ("katz", "ppr"):
-            sb = score_pairs_by(
-                b, view.adj, np.r_[pos[:, 0], neg[:, 0]], np.r_[pos[:, 1], neg[:, 1]]
-            )
+        for b in ("katz", "ppr", *view.side):
+            sb = baseline_signal(b, view, np.vstack([pos, neg]))
             row[b] = link_metrics(sb[: len(pos)], sb[len(pos) :])
         for v, (m, _) in fitted.items():
             sc = _score_tensors(m, view, t, seed, cfg)

@@ -35,6 +35,13 @@ def link_explanation(row: dict[str, Any]) -> str:
         more = int(shared) - len(listed)
         names = ", ".join(listed) + (f" and {more} more" if listed and more > 0 else "")
         parts.append(f"{shared} shared contact(s)" + (f": {names}" if names else ""))
+    if ev.get("colocation_days"):
+        parts.append(
+            f"seen together on one cell on {ev['colocation_days']} day(s), away from where "
+            "either usually is"
+        )
+    if ev.get("shared_money_counterparties"):
+        parts.append(f"{ev['shared_money_counterparties']} shared money counterparty(ies)")
     heur = ev.get("heuristics") or {}
     if "adamic_adar" in heur and "jaccard" in heur:
         parts.append(f"Adamic-Adar {heur['adamic_adar']:.2f}, Jaccard {heur['jaccard']:.2f}")

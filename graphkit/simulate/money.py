@@ -1,7 +1,9 @@
 """Bank accounts (KYC) and transactions: salaries, transfers between relatives and friends,
 and each group's laundering chain (soldiers pay proceeds to mules in amounts kept under
 1,000; mules relay them within hours, minus a cut, to a lieutenant or the boss, sometimes
-through a second mule)."""
+through a second mule), and the hidden ties that move money: one pays a go-between (a random
+account holder), who passes it on to the other within hours, 2 or 3 times (purpose
+``go_between`` in ``truth/transactions.csv``)."""
 
 from __future__ import annotations
 
@@ -77,13 +79,20 @@ def write_money(
     ids: Identities,
     ledger: NoiseLedger,
     rng: np.random.Generator,
+    *,
+    go_between: np.ndarray | None = None,
 ) -> tuple[
-    list[tuple[str, str, str, str, str]], list[list[str]], list[list[str]], dict[int, list[str]]
+    list[tuple[str, str, str, str, str]],
+    list[list[str]],
+    list[list[str]],
+    dict[int, list[str]],
+    np.ndarray,
 ]:
     """Write bank_accounts.csv and transactions.csv.
 
+    ``go_between``: (k, 2) persons, hidden ties that move money through a third account.
     Returns (records truth rows, accounts truth rows, transactions truth rows, person ->
-    account ids)."""
+    account ids, go-between transfers planted per row of ``go_between``)."""
     n = pop.size
     n_accounts = np.where(rng.random(n) < 0.85, 1, 0) + (rng.random(n) < 0.1)
     n_accounts[groups.role > 0] = np.maximum(n_accounts[groups.role > 0], 1)
@@ -141,13 +150,51 @@ def write_money(
 
     first_account = np.r_[0, np.cumsum(n_accounts)[:-1]]
     tx = _transactions(spec, pop, groups, ties, first_account, n_accounts, holder.size, rng)
+    pairs = np.zeros((0, 2), np.int64) if go_between is None else go_between
+    relayed, planted = _go_between(spec, pairs, first_account, n_accounts, rng)
+    tx = {k: np.concatenate([tx[k], relayed[k]]) for k in tx}
+    order = np.lexsort((tx["dst"], tx["src"], tx["t"]))
+    tx = {k: v[order] for k, v in tx.items()}
     tx_truth = _write_transactions(out / "sources" / "transactions.csv", spec, ibans, tx)
-    return rec_truth, acc_truth, tx_truth, accounts_of
+    return rec_truth, acc_truth, tx_truth, accounts_of, planted
 
 
-_REFS = ("SALARY", "TRANSFER", "CASH DEP", "INV 2231", "CONSULTANCY")
-_PURPOSES = ("salary", "peer", "proceeds", "relay", "payout")
-SALARY, PEER, PROCEEDS, RELAY, PAYOUT = range(5)
+_REFS = ("SALARY", "TRANSFER", "CASH DEP", "INV 2231", "CONSULTANCY", "TRANSFER")
+_PURPOSES = ("salary", "peer", "proceeds", "relay", "payout", "go_between")
+SALARY, PEER, PROCEEDS, RELAY, PAYOUT, GO_BETWEEN = range(6)
+
+
+def _go_between(
+    spec: SimulationSpec,
+    pairs: np.ndarray,
+    first_account: np.ndarray,
+    n_accounts: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Transfers of the hidden ties that move money: per pair one go-between (a random
+    account holder), 2 or 3 payments one way, each passed on within 2-30 hours less 5%.
+    Returns the transactions (as :func:`_transactions`) and the count per pair."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    holders = np.flatnonzero(n_accounts > 0)
+    mid = holders[rng.integers(0, holders.size, a.size)]
+    ok = (n_accounts[a] > 0) & (n_accounts[b] > 0) & (mid != a) & (mid != b)
+    times = rng.integers(2, 4, a.size) * ok
+    row = np.repeat(np.arange(a.size), times)
+    flip = rng.random(a.size) < 0.5
+    payer, payee = np.where(flip, b, a)[row], np.where(flip, a, b)[row]
+    t0 = rng.integers(0, spec.total_seconds - 2 * DAY_S, row.size)
+    t1 = t0 + rng.integers(2 * HOUR_S, 30 * HOUR_S, row.size)
+    amount = np.round(rng.lognormal(5.0, 0.8, row.size), 2)
+    via = first_account[mid[row]]
+    tx = {
+        "t": np.concatenate([t0, t1]).astype(np.int64),
+        "src": np.concatenate([first_account[payer], via]).astype(np.int64),
+        "dst": np.concatenate([via, first_account[payee]]).astype(np.int64),
+        "amount": np.round(np.concatenate([amount, amount * 0.95]), 2),
+        "kind": np.full(2 * row.size, GO_BETWEEN),
+        "g": np.full(2 * row.size, -1, np.int64),
+    }
+    return tx, 2 * np.bincount(row, minlength=a.size)
 
 
 def _transactions(

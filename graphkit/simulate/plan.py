@@ -28,7 +28,26 @@ from graphkit.simulate.planting import (
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.world import FRIEND, GROUP, LANDLINE, NEW, Population, Ties
 
-__all__ = ["DAY_S", "HOUR_S", "Blackout", "Handoff", "Phones", "Plan", "Swap", "make_plan"]
+__all__ = [
+    "DAY_S",
+    "HIDDEN_TRACES",
+    "HOUR_S",
+    "Blackout",
+    "Handoff",
+    "Phones",
+    "Plan",
+    "Swap",
+    "hidden_pairs",
+    "make_plan",
+    "observed_meeting_pairs",
+]
+
+#: what a hidden tie leaves in the records: co-location on towers (the two meet in person),
+#: money through a go-between (both pay or are paid by one third account), or nothing
+HIDDEN_TRACES = ("meeting", "money", "none")
+#: probability of each trace by tie kind (an assumption, no published rate: group members
+#: meet and move money, friends meet more than they pay each other; docs/gnn.md)
+_TRACE_P = {GROUP: (0.55, 0.25, 0.20), FRIEND: (0.45, 0.20, 0.35)}
 
 OPERATORS = ("A", "B")
 _MNC = (15, 30)
@@ -53,6 +72,10 @@ class Plan:
     blackouts: list[Blackout]
     swaps: list[Swap]
     tie_kinds_hidden: tuple[str, ...] = ("group", "friend")
+    #: per hidden tie (same order as ``hidden``): its call rate per day had it been observed,
+    #: and the trace it is planned to leave (:data:`HIDDEN_TRACES`)
+    hidden_rate: tuple[float, ...] = ()
+    hidden_trace: tuple[str, ...] = ()
     #: (phone, from, to): use of a phone outside its timeline segments (a reused successor's
     #: early use, an old number kept alive: graphkit/simulate/handoff_cases.py)
     extra_use: tuple[tuple[int, int, int], ...] = ()
@@ -60,17 +83,51 @@ class Plan:
 
 def _hide_ties(
     ties: Ties, pop: Population, spec: SimulationSpec, rng: np.random.Generator
-) -> tuple[Ties, list[tuple[int, int, str]]]:
+) -> tuple[Ties, list[tuple[int, int, str]], np.ndarray, tuple[str, ...]]:
+    """Choose the ties that never appear in the CDRs, thin ones first.
+
+    ``hidden_tie_share`` of the eligible friend and group ties (not within a household) are
+    drawn without replacement with probability proportional to 1 / rate: a pair that talks
+    rarely is the likelier to keep its few contacts off the intercepted lines. Each is given
+    the trace it leaves instead (:data:`HIDDEN_TRACES`, by kind). Returns the kept ties, the
+    hidden (a, b, kind), their rates and traces.
+    """
     eligible = np.flatnonzero(
         np.isin(ties.kind, (GROUP, FRIEND)) & (pop.household[ties.a] != pop.household[ties.b])
     )
     k = round(spec.hidden_tie_share * eligible.size)
-    chosen = np.sort(rng.choice(eligible, size=k, replace=False))
+    weight = 1.0 / np.maximum(ties.rate_per_day[eligible], 1e-6)
+    chosen = np.sort(rng.choice(eligible, size=k, replace=False, p=weight / weight.sum()))
     keep = np.ones(ties.size, dtype=bool)
     keep[chosen] = False
     names = {GROUP: "group", FRIEND: "friend"}
     hidden = [(int(ties.a[i]), int(ties.b[i]), names[int(ties.kind[i])]) for i in chosen]
-    return ties.take(np.flatnonzero(keep)), hidden
+    draw = rng.random(chosen.size)
+    traces = []
+    for kind, u in zip(ties.kind[chosen].tolist(), draw.tolist(), strict=True):
+        cum = np.cumsum(_TRACE_P[kind])
+        traces.append(HIDDEN_TRACES[int(np.searchsorted(cum, u, side="right"))])
+    rates = ties.rate_per_day[chosen].astype(np.float64)
+    return ties.take(np.flatnonzero(keep)), hidden, rates, tuple(traces)
+
+
+def hidden_pairs(plan: Plan, trace: str) -> np.ndarray:
+    """(k, 2) int array of the hidden ties planned to leave ``trace``."""
+    hidden = zip(plan.hidden, plan.hidden_trace, strict=True)
+    rows = [(a, b) for (a, b, _), t in hidden if t == trace]
+    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def observed_meeting_pairs(plan: Plan, rng: np.random.Generator) -> np.ndarray:
+    """(k, 2) persons: the observed friend and group ties that also meet in person, each with
+    the probability a hidden tie of its kind leaves a meeting (real ties leave the traces
+    hidden ones do, so co-location means the same whether a tie was observed or not)."""
+    ties = plan.ties
+    p_meet = np.zeros(ties.size)
+    for kind, probs in _TRACE_P.items():
+        p_meet[ties.kind == kind] = probs[0]
+    meets = rng.random(ties.size) < p_meet
+    return np.stack([ties.a[meets], ties.b[meets]], axis=1).astype(np.int64)
 
 
 def _pair_key(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
@@ -88,7 +145,7 @@ def make_plan(
     """Draw phones, hidden ties, hand-offs, blackouts and swaps; build the timeline."""
     n = pop.size
     total = spec.total_seconds
-    ties, hidden = _hide_ties(ties, pop, spec, rng)
+    ties, hidden, hidden_rate, hidden_trace = _hide_ties(ties, pop, spec, rng)
     phones = Phones()
     person_phone = np.empty(n, dtype=np.int64)
     group_identity = rng.choice(["real", "fake", "none"], size=n, p=[0.5, 0.3, 0.2])
@@ -177,6 +234,8 @@ def make_plan(
         handoffs=handed.handoffs,
         blackouts=blackouts,
         swaps=swaps,
+        hidden_rate=tuple(float(r) for r in hidden_rate),
+        hidden_trace=hidden_trace,
     )
 
 

@@ -19,10 +19,17 @@ from graphkit.simulate.events import EventModel, day_events
 from graphkit.simulate.groups import MEMBER, Groups, make_groups
 from graphkit.simulate.handoff_cases import HardHandoffs, plant_hard_handoffs
 from graphkit.simulate.io import write_toml
-from graphkit.simulate.meetings import MEETING_COLUMNS, MeetingPlanter, plan_meetings
+from graphkit.simulate.meetings import (
+    MEETING_COLUMNS,
+    TIE_MEETING_COLUMNS,
+    MeetingPlan,
+    MeetingPlanter,
+    plan_meetings,
+    plan_tie_meetings,
+)
 from graphkit.simulate.money import MONEY_MAPPINGS, write_money
 from graphkit.simulate.noise import NoiseLedger
-from graphkit.simulate.plan import Plan, make_plan
+from graphkit.simulate.plan import Plan, hidden_pairs, make_plan, observed_meeting_pairs
 from graphkit.simulate.records import (
     MAPPINGS,
     Identities,
@@ -32,7 +39,7 @@ from graphkit.simulate.records import (
 )
 from graphkit.simulate.relays import RELAY_COLUMNS, RelayModel, relay_events
 from graphkit.simulate.spec import SimulationSpec
-from graphkit.simulate.truth import relay_rows, write_truth
+from graphkit.simulate.truth import HIDDEN_TIE_COLUMNS, hidden_tie_rows, relay_rows, write_truth
 from graphkit.simulate.world import (
     Population,
     Ties,
@@ -133,12 +140,19 @@ def simulate(
     cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day, meetings)
     ledger = NoiseLedger()
     ids = Identities(world.pop, _rng(spec.seed, "identities"))
-    tables = _write_records(out_dir, spec, world, ids, ledger)
+    tables, paid = _write_records(out_dir, spec, world, ids, ledger)
+    met = {} if meetings is None else meetings.tie_meetings()
+    tables["hidden_ties"] = (HIDDEN_TIE_COLUMNS, hidden_tie_rows(world.plan, met, paid))
     tables["relays"] = (RELAY_COLUMNS, relay_rows(spec, relays))
     if world.devices is not None:
         tables["clones"] = world.devices.clone_rows(spec, world.plan)
     if world.hard_handoffs is not None:
         tables["hard_handoffs"] = world.hard_handoffs.truth_rows(spec, world.plan)
+    if meetings is not None:
+        tables["tie_meetings"] = (
+            TIE_MEETING_COLUMNS,
+            meetings.tie_meeting_rows(spec, world.towers),
+        )
     if meetings is not None:
         tables["meetings"] = (
             MEETING_COLUMNS,
@@ -248,12 +262,21 @@ def _write_cdrs(
 
 
 def _meeting_planter(spec: SimulationSpec, world: _World) -> MeetingPlanter | None:
-    """The planted meetings (``spec.meetings``, off by default: its own stream, so cases
-    without meetings are unchanged)."""
+    """The planted meetings (``spec.meetings``, off by default: their own streams, so cases
+    without them are unchanged): the groups' circles, and the friend and group ties that
+    meet, hidden or not."""
     if not spec.meetings:
         return None
-    rng = _rng(spec.seed, "meetings", 0)
-    return MeetingPlanter(plan_meetings(world.pop, world.groups, world.towers, spec, rng))
+    rng_ties = _rng(spec.seed, "meetings", 0, 1)
+    # hidden ties that meet first (their rows number them for truth/hidden_ties.csv)
+    pairs = np.vstack(
+        [hidden_pairs(world.plan, "meeting"), observed_meeting_pairs(world.plan, rng_ties)]
+    )
+    ties = plan_tie_meetings(pairs, world.towers, spec, rng_ties)
+    circles = plan_meetings(
+        world.pop, world.groups, world.towers, spec, _rng(spec.seed, "meetings", 0)
+    )
+    return MeetingPlanter(MeetingPlan.concat(circles, ties))
 
 
 Table = tuple[list[str], list[Any]]
@@ -261,12 +284,23 @@ Table = tuple[list[str], list[Any]]
 
 def _write_records(
     out_dir: Path, spec: SimulationSpec, world: _World, ids: Identities, ledger: NoiseLedger
-) -> dict[str, Table]:
-    """Subscriber KYC, bank accounts and transactions, police records, towers."""
+) -> tuple[dict[str, Table], np.ndarray]:
+    """Subscriber KYC, bank accounts and transactions, police records, towers; also the
+    go-between transfers planted per money-trace hidden tie."""
     seed, pop, groups, plan = spec.seed, world.pop, world.groups, world.plan
     records = write_subscribers(out_dir, spec, plan, ids, ledger, _rng(seed, "subscribers"))
-    money = write_money(out_dir, spec, pop, groups, plan.ties, ids, ledger, _rng(seed, "money"))
-    rec_money, acc_truth, tx_truth, accounts_of = money
+    money = write_money(
+        out_dir,
+        spec,
+        pop,
+        groups,
+        plan.ties,
+        ids,
+        ledger,
+        _rng(seed, "money"),
+        go_between=hidden_pairs(plan, "money"),
+    )
+    rec_money, acc_truth, tx_truth, accounts_of, paid = money
     records += rec_money
     records += write_police(
         out_dir, spec, pop, groups, plan, accounts_of, ids, ledger, _rng(seed, "police")
@@ -276,7 +310,7 @@ def _write_records(
         "records": (["source", "record_id", "person_id", "identity_id", "noise"], records),
         "accounts": (["account_id", "person_id", "role", "record_id"], acc_truth),
         "transactions": (["record_id", "purpose", "group_id"], tx_truth),
-    }
+    }, paid
 
 
 def _write_index(

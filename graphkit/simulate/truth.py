@@ -16,7 +16,7 @@ from graphkit.simulate.records import phone_spans
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.world import KIND_NAMES, Population
 
-__all__ = ["iso_time", "iso_times", "write_truth"]
+__all__ = ["HIDDEN_TIE_COLUMNS", "hidden_tie_rows", "iso_time", "iso_times", "write_truth"]
 
 _README = Path(__file__).with_name("TRUTH_README.md")
 
@@ -234,11 +234,6 @@ def write_truth(
             for s in plan.swaps
         ),
     )
-    write_csv(
-        t / "hidden_ties.csv",
-        ["person_a", "person_b", "kind"],
-        sorted([person_id(min(a, b)), person_id(max(a, b)), k] for a, b, k in plan.hidden),
-    )
     _write_ties(t / "ties.csv", spec, plan, n)
     for name, (header, table) in tables.items():
         write_csv(t / f"{name}.csv", header, table)
@@ -253,6 +248,37 @@ def write_truth(
             lines.append(f"| {key} | {value} |")
     readme = _README.read_text(encoding="utf-8") + "\n".join(lines) + "\n"
     (t / "README.md").write_text(readme, encoding="utf-8")
+
+
+HIDDEN_TIE_COLUMNS = ["person_a", "person_b", "kind", "rate_per_day", "trace", "trace_events"]
+
+
+def hidden_tie_rows(
+    plan: Plan, met: dict[int, int], paid: np.ndarray | list[int]
+) -> list[list[Any]]:
+    """Rows of ``truth/hidden_ties.csv`` (:data:`HIDDEN_TIE_COLUMNS`), sorted by pair.
+
+    ``trace`` is what the tie left in the records: ``meeting`` (``trace_events`` meetings at
+    which both phones left a record on a nearby cell), ``money`` (``trace_events`` transfers
+    through a go-between) or ``none`` (planned to leave none, or its planned trace could not be
+    planted: a phone silent at every meeting, an end with no bank account). ``met`` and
+    ``paid`` count per row of the hidden ties planned to leave each trace, in plan order.
+    """
+    count = {"meeting": 0, "money": 0}
+    rows = []
+    for (a, b, kind), rate, trace in zip(
+        plan.hidden, plan.hidden_rate, plan.hidden_trace, strict=True
+    ):
+        events = 0
+        if trace == "meeting":
+            events = int(met.get(count["meeting"], 0))
+        elif trace == "money":
+            events = int(paid[count["money"]])
+        if trace in count:
+            count[trace] += 1
+        left = trace if events > 0 else "none"
+        rows.append([person_id(min(a, b)), person_id(max(a, b)), kind, f"{rate:.4f}", left, events])
+    return sorted(rows)
 
 
 def relay_rows(spec: SimulationSpec, relays: np.ndarray) -> list[list[Any]]:

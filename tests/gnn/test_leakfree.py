@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gnn.colocation import colocation
 from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.splits import random_split
 from gnn.view_activity import pair_activity
@@ -75,3 +76,98 @@ def test_hiding_ties_equals_never_having_seen_them() -> None:
     moved = np.flatnonzero(np.abs(one.x - full.x).max(axis=1) > 0)
     near = np.unique(np.r_[a, b, full.adj[[a, b]].indices])
     assert {a, b} <= set(moved) and set(moved) <= set(near) and n > near.size
+
+
+def _sightings(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """CDR events with the caller's cell and time (few cells, three days: many co-present
+    sightings) and a money layer of transfers between the same actors."""
+    rng = np.random.default_rng(seed)
+    n_actors, n_events = 30, 1200
+    a = rng.integers(0, n_actors, n_events)
+    b = (a + rng.integers(1, 4, n_events)) % n_actors
+    events = pd.DataFrame(
+        {
+            "a": [f"n{i:02d}" for i in a],
+            "b": [f"n{i:02d}" for i in b],
+            "cell": rng.choice(["c1", "c2", "c3", "c4", "c5", "c6"], n_events),
+            "t": rng.integers(0, 3 * 86_400, n_events),
+        }
+    )
+    events.loc[::40, "b"] = "+440000"  # a number that is no actor: a sighting with no tie
+    x = rng.integers(0, n_actors, 60)
+    y = (x + rng.integers(1, 9, 60)) % n_actors
+    money = pd.DataFrame({"src": [f"n{i:02d}" for i in x], "dst": [f"n{i:02d}" for i in y]})
+    return events, money.assign(layer="money")
+
+
+def _sighting_graph(events: pd.DataFrame, money: pd.DataFrame, ids: object = None) -> object:
+    tied = events[events["b"].str.startswith("n")]
+    calls = tied.rename(columns={"a": "src", "b": "dst"})[["src", "dst"]].assign(layer="calls")
+    return link_graph(pd.concat([calls, money], ignore_index=True), nodes=ids)
+
+
+def _side_features(events: pd.DataFrame, ids: np.ndarray) -> NodeFeatures:
+    return NodeFeatures.empty(ids.size).with_colocation(colocation(events, ids))
+
+
+def test_colocation_and_shared_money_are_per_view() -> None:
+    events, money = _sightings(1)
+    graph = _sighting_graph(events, money)
+    features = _side_features(events, graph.node_ids)
+    split = random_split(graph, seed=2)
+    view = build_view(graph, features, split.test_records)
+    full = build_view(graph, features, np.ones(graph.n_records, dtype=bool))
+    assert set(view.side) == {"colocation", "shared_money"}
+    # the same data without the held-out ties: their calls (and so their sightings) and
+    # their transfers removed at the source
+    ids = graph.node_ids
+    held = {(ids[a], ids[b]) for a, b in split.test_pos}
+
+    def kept(frame: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
+        pairs = zip(frame[x], frame[y], strict=True)
+        return frame[[(min(p, q), max(p, q)) not in held for p, q in pairs]]
+
+    clean_events, clean_money = kept(events, "a", "b"), kept(money, "src", "dst")
+    clean_graph = _sighting_graph(clean_events, clean_money, ids)
+    clean = build_view(
+        clean_graph,
+        _side_features(clean_events, ids),
+        np.ones(clean_graph.n_records, dtype=bool),
+    )
+    for name in ("colocation", "shared_money"):
+        np.testing.assert_array_equal(view.side[name][0], clean.side[name][0], err_msg=name)
+        np.testing.assert_array_equal(view.side[name][1], clean.side[name][1], err_msg=name)
+    n = graph.n_nodes
+    pairs = np.array([(k // n, k % n) for k in full.side["colocation"][0][:40]])
+    pairs = np.vstack([pairs, split.test_pos])
+    np.testing.assert_allclose(
+        view.pair_x(pairs[:, 0], pairs[:, 1]), clean.pair_x(pairs[:, 0], pairs[:, 1]), atol=1e-9
+    )
+    # hiding the ties changes what the model sees: other days together (fewer sightings, and
+    # the busiest cells may move), fewer shared counterparties
+    u, v = pairs[:, 0], pairs[:, 1]
+    assert (view.side_score("colocation", u, v) != full.side_score("colocation", u, v)).any()
+    shown, everything = view.side_score("shared_money", u, v), full.side_score("shared_money", u, v)
+    assert (shown <= everything).all() and (shown < everything).any()
+    # every pair with a side signal between two actors with a visible tie is a candidate
+    active = np.diff(view.adj.indptr) > 0
+    keys = view.side["colocation"][0]
+    both = keys[active[keys // n] & active[keys % n]]
+    assert both.size and np.isin(both, view.side_keys()).all()
+
+
+def test_colocation_counts_days_away_from_home_cells() -> None:
+    # x and y meet on two days at c9 (and once 30 min and 1 s apart: not together); both
+    # live on c1, x works on c2 and y on c3 (their two busiest cells); z shares only c1
+    rows = [("x", "c1", d * 86_400 + h * 3600) for d in range(3) for h in range(8)]
+    rows += [("y", "c1", d * 86_400 + h * 3600 + 60) for d in range(3) for h in range(8)]
+    rows += [("z", "c1", d * 86_400 + 120) for d in range(3)]
+    rows += [("x", "c2", 70_000 + k * 86_400) for k in range(5)]  # x works on c2, y on c3
+    rows += [("y", "c3", 70_000 + k * 86_400) for k in range(5)]
+    rows += [("x", "c9", d * 86_400 + 50_000) for d in (0, 2)]
+    rows += [("y", "c9", d * 86_400 + 50_900) for d in (0, 2)]
+    rows += [("x", "c9", 86_400 + 50_000), ("y", "c9", 86_400 + 50_000 + 1801)]  # 30 min apart
+    events = pd.DataFrame(rows, columns=["a", "cell", "t"]).assign(b=None)
+    ids = np.array(["x", "y", "z"], dtype=object)
+    days = colocation(events, ids).days().toarray()
+    np.testing.assert_array_equal(days, [[0, 2, 0], [2, 0, 0], [0, 0, 0]])

@@ -35,3 +35,23 @@ def test_candidates_and_ranking() -> None:
     assert top["score"].is_monotonic_decreasing and top["score"].between(0, 1).all()
     again = predict_links(model, g, f, top_k=7, seed=0, config=cfg)
     assert top[["a", "b", "score"]].equals(again[["a", "b", "score"]])
+
+
+def test_explanation_names_the_side_evidence_and_stays_a_hypothesis() -> None:
+    from gnn.views import link_explanation
+
+    row = {
+        "score": 0.21,
+        "status": "hypothesis",
+        "evidence": {
+            "shortest_path_hops": None,
+            "colocation_days": 3,
+            "shared_money_counterparties": 1,
+        },
+    }
+    text = link_explanation(row)
+    assert "seen together on one cell on 3 day(s)" in text
+    assert "1 shared money counterparty" in text
+    assert text.endswith("score 0.21, hypothesis")
+    quiet = link_explanation({**row, "evidence": {"shortest_path_hops": 2, "paths": []}})
+    assert "together" not in quiet and "money" not in quiet

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from gnn.calibration import expected_calibration_error, fit_platt
-from gnn.candidates import candidate_keys, coverage
+from gnn.candidates import candidate_keys, coverage, walk_pair_keys
 from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.metrics import ranked_hits
 from gnn.predict import predict_links
-from gnn.scorers import BASELINES, katz_scores, ppr_scores
+from gnn.scorers import BASELINES, katz_scores, ppr_matrix, ppr_scores
 from gnn.splits import random_split
 from gnn.train import TrainConfig, baseline_signal, train_link_model
 from tests.gnn.conftest import random_edges
@@ -56,6 +56,8 @@ def test_katz_and_ppr_match_networkx() -> None:
     ppr = {s: nx.pagerank(g, alpha=0.85, personalization={s: 1}) for s in range(30)}
     expect = [ppr[a][b] + ppr[b][a] for a, b in zip(u, v, strict=True)]
     np.testing.assert_allclose(ppr_scores(adj, u, v, iterations=200), expect, atol=1e-5)
+    whole = ppr_matrix(adj, iterations=200)
+    np.testing.assert_allclose(whole[v, u] + whole[u, v], expect, atol=1e-5)
 
 
 def test_candidates_reach_three_hops_and_no_further() -> None:
@@ -71,6 +73,10 @@ def test_candidates_reach_three_hops_and_no_further() -> None:
     np.testing.assert_array_equal(keys, expect)
     few = candidate_keys(view.adj, exclude_keys=view.pair_keys, per_node=3, all_pairs_below=0)
     assert few.size < keys.size and coverage(keys, few) == 1.0
+    # the cheap draw for training negatives: 2-3 step walk ends, within the same reach
+    drawn = walk_pair_keys(view.adj, 200, exclude_keys=view.pair_keys, rng=np.random.default_rng(0))
+    assert drawn.size == 200 and np.isin(drawn, expect).all()
+    assert not np.isin(drawn, view.pair_keys).any() and (drawn // n < drawn % n).all()
 
 
 def test_platt_calibration_holds_on_a_held_out_split() -> None:
