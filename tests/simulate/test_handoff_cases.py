@@ -57,7 +57,7 @@ def test_every_case_is_planted_and_holds_in_the_records(
             events[["callee", "start"]].rename(columns={"callee": "phone"}),
         ]
     )
-    kept_on = []
+    kept_on, used_early = [], []
     for row in truth.itertuples():
         stop, begin = pd.Timestamp(row.time), pd.Timestamp(row.new_start)
         old = both[both["phone"] == row.old_msisdn]["start"]
@@ -66,7 +66,8 @@ def test_every_case_is_planted_and_holds_in_the_records(
         assert len(new) and new.min() >= first_use
         if row.case == "reused":  # used in its early span, then not until the hand-off
             early = new[new < stop]
-            assert len(early) and early.max() <= pd.Timestamp(row.early_end)
+            assert early.empty or early.max() <= pd.Timestamp(row.early_end)
+            used_early.append(not early.empty)
         elif row.case == "kept_alive":  # the old number runs on after the hand-off
             kept_on.append((old > begin).sum() >= 1)
         else:
@@ -74,8 +75,11 @@ def test_every_case_is_planted_and_holds_in_the_records(
         if row.case == "no_imei":
             made = both[both["phone"].isin([row.old_msisdn, row.new_msisdn])]["imei"]
             assert made.isna().all()
-    # a kept tie can be quiet for the rest of the period: most, not all, carry records
+    # a kept tie can be quiet for the rest of the period, and a person can make no call in
+    # the 1-3 days of a reused number's early span (40 % of their events move to it): most,
+    # not all, carry records
     assert sum(kept_on) >= 0.75 * len(kept_on)
+    assert sum(used_early) >= 0.75 * len(used_early)
 
 
 def test_off_by_default_and_the_case_is_unchanged(tmp_path: Path) -> None:
