@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gnn.data import SIDE_SIGNALS as _SIDE_SIGNALS
 from graphkit.hypotheses import id_sql
 from graphkit.store import CaseStore
 from graphkit.views import format_number, view
@@ -50,9 +51,9 @@ def link_explanation(row: dict[str, Any]) -> str:
         said = ", ".join(f"{f['feature']} = {f['value']:.3g}" for f in top)
         parts.append(f"the model's main inputs: {said}")
     if ev.get("ranked_by"):
-        parts.append(
-            f"ranked by {ev['ranked_by']} (the learned model did not beat it on validation)"
-        )
+        by = str(ev["ranked_by"])
+        how = f"{by}, then Katz where there is none" if by in _SIDE_SIGNALS else by
+        parts.append(f"ranked by {how} (the learned model did not beat it on validation)")
     score = row.get("score")
     tail = (
         f"score {format_number(score)}, {row.get('status')}"

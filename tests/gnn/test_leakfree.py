@@ -171,3 +171,29 @@ def test_colocation_counts_days_away_from_home_cells() -> None:
     ids = np.array(["x", "y", "z"], dtype=object)
     days = colocation(events, ids).days().toarray()
     np.testing.assert_array_equal(days, [[0, 2, 0], [2, 0, 0], [0, 0, 0]])
+
+
+def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_katz() -> None:
+    from gnn.scorers import score_pairs_by
+    from gnn.train import baseline_signal
+
+    events, money = _sightings(1)
+    graph = _sighting_graph(events, money)
+    view = build_view(
+        graph, _side_features(events, graph.node_ids), np.ones(graph.n_records, dtype=bool)
+    )
+    n = graph.n_nodes
+    pairs = np.array([(a, b) for a in range(n) for b in range(a + 1, n)])
+    for name in ("colocation", "shared_money"):
+        count = view.side_score(name, pairs[:, 0], pairs[:, 1])
+        signal = baseline_signal(name, view, pairs)
+        has = count > 0
+        assert has.any() and (~has).any()
+        # every pair with the signal above every pair without; among them, by the count
+        assert signal[has].min() > signal[~has].max()
+        order = np.argsort(-signal[has], kind="stable")
+        assert (np.diff(count[has][order]) <= 0).all()
+        # among the pairs without it, by Katz (not all tied, as a count of 0 would leave them)
+        katz = score_pairs_by("katz", view.adj, pairs[~has, 0], pairs[~has, 1])
+        assert (np.argsort(signal[~has], kind="stable") == np.argsort(katz, kind="stable")).all()
+        assert np.unique(signal[~has]).size > 1
