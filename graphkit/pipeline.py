@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -179,8 +178,9 @@ def analyze(
 
 
 def _cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    from graphkit.analytics.parallel import cpu_seconds
+
+    return cpu_seconds()  # counts the analysis's forkserver workers too
 
 
 def graph_inputs_digest(con: Any) -> str:
