@@ -44,6 +44,7 @@ import pandas as pd
 
 from graphkit.analytics import stage as analytics_stage
 from graphkit.analytics.measures import PARTS, AnalysisSpec
+from graphkit.analytics.parallel import in_background, start_workers_early
 from graphkit.analytics.sensitivity_case import (
     compare_rankings,
     store_sensitivity,
@@ -154,6 +155,9 @@ def analyze(
     if unknown:
         raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(ALL_PARTS)}")
     spec = spec or AnalysisSpec()
+    if spec.workers > 1 and SENSITIVITY_PART in parts:
+        # the workers' server loads what the sensitivity's re-runs need while the measures run
+        start_workers_early(("graphkit.pipeline", "graphkit.build", "resolution.stage"))
     summary: dict[str, Any] = {}
     core = tuple(p for p in parts if p in PARTS)
     if core:
@@ -334,8 +338,6 @@ def start_sensitivity(store: CaseStore, *, top_k: int = 10) -> _Finish:
         base = con.execute(_RANKING_COLUMNS).df()
     if base.empty:
         return _nothing
-    from graphkit.analytics.parallel import in_background
-
     started = time.perf_counter()
     base_digest = _reusable_base(store)
     tmp = tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-")

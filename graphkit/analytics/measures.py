@@ -20,7 +20,7 @@ import pandas as pd
 
 from graphkit.analytics.explanations import explain_actors
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
-from graphkit.analytics.parallel import PartClock, in_background
+from graphkit.analytics.parallel import PartClock, in_background, start_workers_early
 from graphkit.analytics.projections import Projection, edge_arrays, project
 from graphkit.analytics.settings import AnalysisSpec
 
@@ -107,6 +107,8 @@ def analyze_edges(
     for part in list(wanted):
         wanted |= _NEEDS[part]
     clock = PartClock()
+    if spec.workers > 1:
+        start_workers_early()  # its imports overlap the graph's construction
     with clock("graph"):
         prepared, directed = prepare_edges(edges, spec)
         raw = from_edges(prepared, nodes=actors)

@@ -26,13 +26,29 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext
 
-__all__ = ["PartClock", "cpu_seconds", "in_background", "map_processes", "process_context"]
+__all__ = [
+    "PartClock",
+    "cpu_seconds",
+    "in_background",
+    "map_processes",
+    "process_context",
+    "start_workers_early",
+]
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
-#: Modules the forkserver imports once, so that its workers start with them loaded.
-_PRELOAD = ["numpy", "igraph", "leidenalg", "graphkit.analytics.communities"]
+#: Modules the forkserver imports once, so that its workers start with them loaded: what the
+#: consensus runs and the parts beside them need (each worker would otherwise pay these
+#: imports again, about a CPU second with pandas and scipy); callers add theirs through
+#: :func:`start_workers_early`.
+_PRELOAD = [
+    "numpy",
+    "igraph",
+    "leidenalg",
+    "graphkit.analytics.communities",
+    "graphkit.analytics.measures",
+]
 
 #: CPU seconds of finished work in forkserver workers, which are not this process's children.
 _worker_cpu: list[float] = [0.0]
@@ -81,6 +97,23 @@ def process_context() -> BaseContext:
         ctx.set_forkserver_preload(_PRELOAD)
         return ctx
     return mp.get_context("spawn")
+
+
+def start_workers_early(also: Sequence[str] = ()) -> None:
+    """Start this process's forkserver now, importing :data:`_PRELOAD` and the modules
+    ``also`` names while the caller goes on, so that later workers start with them loaded
+    and need not wait. Once the forkserver runs, its modules are fixed: a later call does
+    nothing."""
+    ctx = process_context()
+    if ctx.get_start_method() != "forkserver":
+        return
+    from multiprocessing import forkserver
+
+    for name in also:
+        if name not in _PRELOAD:
+            _PRELOAD.append(name)
+    ctx.set_forkserver_preload(_PRELOAD)
+    forkserver.ensure_running()
 
 
 def _own_cpu() -> float:
