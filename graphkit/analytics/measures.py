@@ -20,7 +20,12 @@ import pandas as pd
 
 from graphkit.analytics.explanations import explain_actors
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
-from graphkit.analytics.parallel import PartClock, in_background, start_workers_early
+from graphkit.analytics.parallel import (
+    PartClock,
+    in_background,
+    one_thread_each,
+    start_workers_early,
+)
 from graphkit.analytics.projections import Projection, edge_arrays, project
 from graphkit.analytics.settings import AnalysisSpec
 
@@ -95,7 +100,23 @@ def analyze_edges(
     the hierarchy part also measures relayed orders and folds them into ``leadership``
     (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). Deterministic for ``seed``.
     The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
+    Native thread pools run one thread each meanwhile (:func:`one_thread_each`).
     """
+    with one_thread_each():
+        return _analyze_edges(
+            edges, actors=actors, seed=seed, spec=spec, only=only, contacts=contacts
+        )
+
+
+def _analyze_edges(
+    edges: pd.DataFrame,
+    *,
+    actors: Iterable[str],
+    seed: int,
+    spec: AnalysisSpec | None,
+    only: Iterable[str] | None,
+    contacts: pd.DataFrame | None,
+) -> ActorAnalysis:
     from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.hierarchy import hierarchy_analysis
 
