@@ -23,7 +23,8 @@ the settings are that stage's before running it. Library code may call a stage's
 
 ``graphkit analyze`` is :func:`analyze`: the network measures, then the signals (group
 blackouts need the communities), then the sensitivity to entity resolution (it re-runs
-resolution, build and the measures at the review band's thresholds on a scratch copy). The
+resolution, build and the measures at the review band's thresholds on scratch copies; with
+workers, in worker processes beside the signals). The
 CLI commands and ``graphkit demo`` call these functions; nothing else orders stages.
 """
 
