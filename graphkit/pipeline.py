@@ -23,7 +23,8 @@ the settings are that stage's before running it. Library code may call a stage's
 
 ``graphkit analyze`` is :func:`analyze`: the network measures, then the signals (group
 blackouts need the communities), then the sensitivity to entity resolution (it re-runs
-resolution, build and the measures at the review band's thresholds on a scratch copy). The
+resolution, build and the measures at the review band's thresholds on scratch copies; with
+workers, in worker processes beside the signals). The
 CLI commands and ``graphkit demo`` call these functions; nothing else orders stages.
 """
 
@@ -32,18 +33,19 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import pandas as pd
 
 from graphkit.analytics import stage as analytics_stage
 from graphkit.analytics.measures import PARTS, AnalysisSpec
+from graphkit.analytics.parallel import in_background, start_workers_early
 from graphkit.analytics.sensitivity_case import (
     compare_rankings,
     store_sensitivity,
@@ -65,6 +67,7 @@ __all__ = [
     "rerun_at_threshold",
     "run_stage",
     "sensitivity",
+    "start_sensitivity",
 ]
 
 log = logging.getLogger(__name__)
@@ -153,34 +156,45 @@ def analyze(
     if unknown:
         raise InputError(f"unknown analysis part(s) {unknown}; choose from {', '.join(ALL_PARTS)}")
     spec = spec or AnalysisSpec()
+    if spec.workers > 1 and SENSITIVITY_PART in parts:
+        # the workers' server loads what the sensitivity's re-runs need while the measures run
+        start_workers_early(("graphkit.pipeline", "graphkit.build", "resolution.stage"))
     summary: dict[str, Any] = {}
     core = tuple(p for p in parts if p in PARTS)
     if core:
         settings = analytics_stage.Settings(seed=seed, parts=core, spec=spec)
         summary.update(analytics_stage.run(store, settings))
     signal_parts = [p for p in parts if p in SIGNAL_PARTS]
-    if signal_parts:
-        summary.update(
-            signals_stage.run(
-                store,
-                signals_stage.Settings(
-                    blackouts="blackouts" in signal_parts,
-                    handoffs="handoffs" in signal_parts,
-                    blackout_fdr=spec.blackout_fdr,
-                ),
+    # the sensitivity's re-runs work on scratch copies of the case, made here; with workers
+    # they run in worker processes beside the signals (neither reads what the other writes)
+    finish = start_sensitivity(store) if SENSITIVITY_PART in parts else None
+    try:
+        if signal_parts:
+            summary.update(
+                signals_stage.run(
+                    store,
+                    signals_stage.Settings(
+                        blackouts="blackouts" in signal_parts,
+                        handoffs="handoffs" in signal_parts,
+                        blackout_fdr=spec.blackout_fdr,
+                    ),
+                )
             )
-        )
-    if SENSITIVITY_PART in parts:
-        found = sensitivity(store)
-        if found is not None:
-            summary["sensitivity_survivors"] = found["survivors"]
-            summary["sensitivity_seconds"] = found["seconds"]["total"]
+    except BaseException:
+        if finish is not None:
+            finish(keep=False)
+        raise
+    found = finish() if finish is not None else None
+    if found is not None:
+        summary["sensitivity_survivors"] = found["survivors"]
+        summary["sensitivity_seconds"] = found["seconds"]["total"]
     return summary
 
 
 def _cpu_seconds() -> float:
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    from graphkit.analytics.parallel import cpu_seconds
+
+    return cpu_seconds()  # counts the analysis's forkserver workers too
 
 
 def graph_inputs_digest(con: Any) -> str:
@@ -221,30 +235,71 @@ def rerun_at_threshold(
     rebuilt actor graph is the case's own (:func:`graph_inputs_digest`), the measures are
     not re-run (with the recorded seed and settings they would give the case's rankings)
     and None is returned."""
-    from graphkit.build import build_graph
+    found, _ = _rerun_variant(_variant_job(store, workdir, name, threshold, base_digest))
+    return found
+
+
+class _VariantJob(NamedTuple):
+    """One sensitivity re-run: the scratch copy and the recorded settings it runs with."""
+
+    path: Path
+    name: str
+    resolved: Any  # resolution.spec.ResolutionSpec at the variant's threshold
+    confirmed_handoffs: bool
+    seed: int
+    spec: AnalysisSpec
+    base_digest: str | None
+
+
+def _variant_job(
+    store: CaseStore, workdir: Path, name: str, threshold: float, base_digest: str | None
+) -> _VariantJob:
+    """What :func:`_rerun_variant` needs, read from the case here, with the scratch copy made
+    (so that the re-run itself opens nothing but the copy, in any process)."""
     from resolution.spec import ResolutionSpec
-    from resolution.stage import recluster_case
 
     resolved = ResolutionSpec.from_dict((store.stage("resolve") or {}).get("settings", {}))
     built = (store.stage("build") or {}).get("settings", {})
     analysed = (store.stage("analyze") or {}).get("settings", {})
     variant = store.scratch_copy(workdir / name)
+    return _VariantJob(
+        variant.path,
+        name,
+        replace(resolved, threshold_probability=threshold),
+        built.get("confirmed_handoffs") != "ignored",
+        int(analysed.get("seed", 0)),
+        AnalysisSpec.from_dict(analysed.get("spec", {})),
+        base_digest,
+    )
+
+
+def _rerun_variant(job: _VariantJob) -> tuple[pd.DataFrame | None, dict[str, float]]:
+    """:func:`rerun_at_threshold` on the job's scratch copy (may run in a worker process);
+    also returns its wall and CPU seconds."""
+    from graphkit.build import build_graph
+    from graphkit.store import CaseStore
+    from resolution.stage import recluster_case
+
+    wall, cpu = time.perf_counter(), _cpu_seconds()
+    variant = CaseStore(job.path)
+    found: pd.DataFrame | None = None
     # a scratch case: its stages run through its own write path and are thrown away
     with variant.operation("sensitivity re-run", operation="combination") as op:
-        recluster_case(variant, spec=replace(resolved, threshold_probability=threshold))
-        build_graph(variant, confirmed_handoffs=built.get("confirmed_handoffs") != "ignored")
-        if base_digest is not None and graph_inputs_digest(op.con) == base_digest:
-            log.info("sensitivity: %s gives the case's own actor graph", name)
-            return None
-        analytics_stage.run(
-            variant,
-            analytics_stage.Settings(
-                seed=int(analysed.get("seed", 0)),
-                parts=_SENSITIVITY_PARTS,
-                spec=AnalysisSpec.from_dict(analysed.get("spec", {})),
-            ),
-        )
-        return op.con.execute(_RANKING_COLUMNS).df()
+        recluster_case(variant, spec=job.resolved)
+        build_graph(variant, confirmed_handoffs=job.confirmed_handoffs)
+        if job.base_digest is not None and graph_inputs_digest(op.con) == job.base_digest:
+            log.info("sensitivity: %s gives the case's own actor graph", job.name)
+        else:
+            analytics_stage.run(
+                variant,
+                analytics_stage.Settings(seed=job.seed, parts=_SENSITIVITY_PARTS, spec=job.spec),
+            )
+            found = op.con.execute(_RANKING_COLUMNS).df()
+    seconds = {
+        "wall": round(time.perf_counter() - wall, 3),
+        "cpu": round(_cpu_seconds() - cpu, 3),
+    }
+    return found, seconds
 
 
 def sensitivity(store: CaseStore, *, top_k: int = 10) -> dict[str, Any] | None:
@@ -252,40 +307,92 @@ def sensitivity(store: CaseStore, *, top_k: int = 10) -> dict[str, Any] | None:
     (``analytics_sensitivity``, stage ``sensitivity``); returns the survivors per ranking
     (``survivors``) and the wall and CPU seconds of each re-run and in all (``seconds``), or
     None when the case has no entity resolution with a review band, or no measures yet."""
+    return start_sensitivity(store, top_k=top_k)()
+
+
+class _Finish(Protocol):
+    def __call__(self, *, keep: bool = True) -> dict[str, Any] | None: ...
+
+
+def _nothing(*, keep: bool = True) -> None:
+    return None
+
+
+def start_sensitivity(store: CaseStore, *, top_k: int = 10) -> _Finish:
+    """:func:`sensitivity` in two steps: this call makes the scratch copies and, when the
+    recorded analysis has ``workers`` > 1, starts the re-runs in worker processes side by
+    side (each with one process: results do not depend on it); the function it returns
+    waits for them (or runs them, one after another) and stores the comparison (with
+    ``keep=False`` it only waits and cleans up). Between the two the caller may do other work
+    on the case (the copies are made already)."""
     resolve = store.stage("resolve")
     if resolve is None:
         log.info("no entity resolution: sensitivity skipped")
-        return None
+        return _nothing
     base_threshold, chosen = variant_thresholds(resolve.get("settings", {}))
     if not chosen:
         log.info("no review band around the match threshold: sensitivity skipped")
-        return None
+        return _nothing
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "analytics_actor"):
-            return None
+            return _nothing
         base = con.execute(_RANKING_COLUMNS).df()
     if base.empty:
-        return None
-    variants: dict[str, pd.DataFrame] = {}
-    seconds: dict[str, dict[str, Any]] = {}
+        return _nothing
+    started = time.perf_counter()
     base_digest = _reusable_base(store)
-    with tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-") as tmp:
-        for name, threshold in chosen.items():
-            log.info("sensitivity: re-running resolution at %.3f (%s)", threshold, name)
-            wall, cpu = time.perf_counter(), _cpu_seconds()
-            found_variant = rerun_at_threshold(
-                store, Path(tmp), name, threshold, base_digest=base_digest
-            )
-            variants[name] = base if found_variant is None else found_variant
-            seconds[name] = {
-                "wall": round(time.perf_counter() - wall, 3),
-                "cpu": round(_cpu_seconds() - cpu, 3),
-                "measures": "the case's own (same actor graph)"
-                if found_variant is None
-                else "re-run",
+    tmp = tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-")
+    try:
+        jobs = {
+            name: _variant_job(store, Path(tmp.name), name, threshold, base_digest)
+            for name, threshold in chosen.items()
+        }
+        side_by_side = len(jobs) > 1 and next(iter(jobs.values())).spec.workers > 1
+        pending: dict[str, Callable[[], tuple[pd.DataFrame | None, dict[str, float]]]] = {}
+        for name, job in jobs.items():
+            log.info("sensitivity: re-running resolution at %.3f (%s)", chosen[name], name)
+            if side_by_side:
+                one = job._replace(spec=replace(job.spec, workers=1))
+                pending[name] = in_background(_rerun_variant, one)
+            else:
+                pending[name] = partial(_rerun_variant, job)
+    except BaseException:
+        tmp.cleanup()
+        raise
+
+    def finish(*, keep: bool = True) -> dict[str, Any] | None:
+        variants: dict[str, pd.DataFrame] = {}
+        seconds: dict[str, dict[str, Any]] = {}
+        try:
+            for name, wait in pending.items():
+                if not keep:
+                    try:
+                        wait()
+                    except Exception:  # the caller is raising its own error
+                        log.exception("sensitivity re-run %s failed", name)
+                    continue
+                found_variant, took = wait()
+                variants[name] = base if found_variant is None else found_variant
+                seconds[name] = {
+                    **took,
+                    "measures": "the case's own (same actor graph)"
+                    if found_variant is None
+                    else "re-run",
+                }
+        finally:
+            tmp.cleanup()
+        if not keep:
+            return None
+        if side_by_side:  # the re-runs overlapped (each other and the caller's work)
+            seconds["total"] = {
+                "wall": round(time.perf_counter() - started, 3),  # copies to last re-run
+                "cpu": round(sum(float(x["cpu"]) for x in seconds.values()), 3),
+                "side_by_side": True,
             }
-    found = compare_rankings(
-        base, variants, {"base": base_threshold, **chosen}, top_k=top_k, seconds=seconds
-    )
-    summary = store_sensitivity(store, found)
-    return {"survivors": summary["survivors"], "seconds": summary["seconds"]}
+        found = compare_rankings(
+            base, variants, {"base": base_threshold, **chosen}, top_k=top_k, seconds=seconds
+        )
+        summary = store_sensitivity(store, found)
+        return {"survivors": summary["survivors"], "seconds": summary["seconds"]}
+
+    return finish

@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphkit.analytics.graph import collapse, layer_graphs, new_graph
+from graphkit.analytics.parallel import map_processes
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -137,11 +136,31 @@ def leiden_multiplex(
     pass improves: on the demo case 17 passes, 4x the time, for modularity 0.6714 instead of
     0.6693 after the consensus, and the same group recovery, docs/speed.md).
     """
-    import leidenalg as la
-
     graphs = layer_graphs(g, directed=False)
     if not graphs:
         return np.arange(g.vcount(), dtype=np.int64)
+    return _optimise_multiplex(
+        graphs,
+        seed=seed,
+        resolution=resolution,
+        layer_weights=layer_weights,
+        n_iterations=n_iterations,
+    )
+
+
+def _optimise_multiplex(
+    graphs: dict[str, ig.Graph],
+    *,
+    seed: int,
+    resolution: float,
+    layer_weights: dict[str, float] | None,
+    n_iterations: int,
+) -> np.ndarray:
+    """:func:`leiden_multiplex` on its simple undirected graphs, one per layer."""
+    import leidenalg as la
+
+    if not graphs:
+        return np.zeros(0, dtype=np.int64)
     names = sorted(graphs)
     parts = [
         la.RBConfigurationVertexPartition(
@@ -182,35 +201,79 @@ def membership_confidence(runs: np.ndarray, consensus: np.ndarray) -> np.ndarray
     return agree / len(runs) if len(runs) else np.ones(n)
 
 
-def _leiden_on(graph: ig.Graph, seed: int) -> np.ndarray:
-    return leiden(graph, seed=seed)
+class _LeidenRuns:
+    """Seeded Leiden runs on one graph, held as edge arrays so that it pickles cheaply into
+    worker processes; each process builds the igraph graphs once, on its first run.
 
+    ``layers`` maps a layer name to ``(src, dst, weight)`` of a simple undirected graph on
+    ``n`` vertices (edges in the order igraph is to hold them). One layer and not
+    ``multiplex``: :func:`leiden`; else :func:`leiden_multiplex` over the layers. The same
+    arrays give the same graphs in every process, so results do not depend on which process
+    runs a seed.
+    """
 
-_RUN: Callable[[int], np.ndarray] | None = None  # the task forked workers inherit
+    def __init__(
+        self,
+        n: int,
+        layers: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+        *,
+        multiplex: bool,
+        resolution: float,
+        layer_weights: dict[str, float] | None = None,
+        n_iterations: int = 2,
+    ) -> None:
+        self.n = n
+        self.layers = layers
+        self.multiplex = multiplex
+        self.resolution = resolution
+        self.layer_weights = layer_weights
+        self.n_iterations = n_iterations
+        self._graphs: dict[str, ig.Graph] | None = None
 
+    @classmethod
+    def of(cls, n: int, graphs: dict[str, ig.Graph], **options: Any) -> _LeidenRuns:
+        """The runs over already built simple graphs (one per layer, ``n`` vertices each),
+        which this process uses as they are."""
+        from graphkit.analytics.projections import edge_arrays
 
-def _run_forked(seed: int) -> np.ndarray:
-    assert _RUN is not None
-    return _RUN(seed)
+        layers = {}
+        for name, graph in graphs.items():
+            src, dst = edge_arrays(graph)
+            weight = np.asarray(graph.es["weight"], dtype=float) if graph.ecount() else np.zeros(0)
+            layers[name] = (src, dst, weight)
+        runs = cls(n, layers, **options)
+        runs._graphs = dict(graphs)
+        return runs
 
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_graphs": None}  # the arrays travel, graphs are rebuilt
 
-def _map_runs(run: Callable[[int], np.ndarray], seeds: list[int], workers: int) -> list[np.ndarray]:
-    """``[run(s) for s in seeds]``, in ``workers`` forked processes when more than one (the
-    graph is inherited, not copied; only memberships come back)."""
-    import multiprocessing as mp
+    def graphs(self) -> dict[str, ig.Graph]:
+        """The simple undirected graph of each layer (built once per process)."""
+        if self._graphs is None:
+            built = {}
+            for name, (src, dst, weight) in self.layers.items():
+                g = new_graph(self.n, src, dst, directed=False)
+                g.es["weight"] = np.asarray(weight, dtype=float).tolist()
+                g["collapsed"] = True
+                built[name] = g
+            self._graphs = built
+        return self._graphs
 
-    global _RUN
-    if workers <= 1 or len(seeds) <= 1 or "fork" not in mp.get_all_start_methods():
-        return [run(s) for s in seeds]
-    _RUN = run
-    try:
-        with mp.get_context("fork").Pool(min(workers, len(seeds))) as pool:
-            out = pool.map(_run_forked, seeds, chunksize=1)
-            pool.close()
-            pool.join()
-        return out
-    finally:
-        _RUN = None
+    def __call__(self, seed: int) -> np.ndarray:
+        graphs = self.graphs()
+        if not graphs:
+            return np.arange(self.n, dtype=np.int64)
+        if self.multiplex:
+            return _optimise_multiplex(
+                graphs,
+                seed=seed,
+                resolution=self.resolution,
+                layer_weights=self.layer_weights,
+                n_iterations=self.n_iterations,
+            )
+        (graph,) = graphs.values()
+        return leiden(graph, seed=seed, resolution=self.resolution)
 
 
 def consensus_communities(
@@ -234,8 +297,9 @@ def consensus_communities(
     runs, weighted by that share; it is partitioned ``n_runs`` times again (igraph Leiden)
     until every run agrees or ``max_rounds`` is reached (then the run agreeing most with the
     others is kept).
-    ``workers`` > 1 runs each round's seeded runs in that many forked processes (same seeds,
-    same results; where the platform cannot fork, they run one after another).
+    ``workers`` > 1 runs each round's seeded runs in that many worker processes
+    (:func:`graphkit.analytics.parallel.map_processes`: never forked from this process, so
+    safe beside threads; same seeds, same results).
     Deterministic for a fixed ``seed``.
     """
     from graphkit.analytics.graph import layers as layer_names
@@ -252,27 +316,21 @@ def consensus_communities(
     def draw() -> int:
         return int(rng.integers(_MAX_SEED))
 
-    first: Callable[[int], np.ndarray]
-    if use_multiplex:
-
-        def first(s: int) -> np.ndarray:
-            return leiden_multiplex(
-                g,
-                seed=s,
-                resolution=resolution,
-                layer_weights=layer_weights,
-                n_iterations=multiplex_iterations,
-            )
-
-        method = "leiden-multiplex-consensus"
     summed = collapse(g, directed=False)
-    if not use_multiplex:
-
-        def first(s: int) -> np.ndarray:
-            return leiden(summed, seed=s, resolution=resolution)
-
-        method = "leiden-consensus"
-    runs = np.vstack(_map_runs(first, [draw() for _ in range(n_runs)], workers))
+    first = (
+        _LeidenRuns.of(
+            n,
+            layer_graphs(g, directed=False),
+            multiplex=True,
+            resolution=resolution,
+            layer_weights=layer_weights,
+            n_iterations=multiplex_iterations,
+        )
+        if use_multiplex
+        else _LeidenRuns.of(n, {"summed": summed}, multiplex=False, resolution=resolution)
+    )
+    method = "leiden-multiplex-consensus" if use_multiplex else "leiden-consensus"
+    runs = np.vstack(map_processes(first, [draw() for _ in range(n_runs)], workers))
     original = runs
     pairs = np.asarray(summed.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     rounds = 0
@@ -282,11 +340,13 @@ def consensus_communities(
         rounds += 1
         share = _coassignment(runs, pairs)
         keep = share >= threshold
-        cg = new_graph(n, pairs[keep, 0], pairs[keep, 1], directed=False)
-        cg.es["weight"] = share[keep].tolist()
-        runs = np.vstack(
-            _map_runs(partial(_leiden_on, cg), [draw() for _ in range(n_runs)], workers)
+        again = _LeidenRuns(
+            n,
+            {"consensus": (pairs[keep, 0], pairs[keep, 1], share[keep])},
+            multiplex=False,
+            resolution=1.0,
         )
+        runs = np.vstack(map_processes(again, [draw() for _ in range(n_runs)], workers))
         converged = bool(np.all(runs == runs[0]))
     if converged or len(runs) == 1:
         membership = runs[0]

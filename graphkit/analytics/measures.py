@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +20,12 @@ import pandas as pd
 
 from graphkit.analytics.explanations import explain_actors
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
-from graphkit.analytics.parallel import PartClock, in_background
+from graphkit.analytics.parallel import (
+    PartClock,
+    in_background,
+    one_thread_each,
+    start_workers_early,
+)
 from graphkit.analytics.projections import Projection, edge_arrays, project
 from graphkit.analytics.settings import AnalysisSpec
 
@@ -104,8 +110,23 @@ def analyze_edges(
     the hierarchy part also measures relayed orders and folds them into ``leadership``
     (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). Deterministic for ``seed``.
     The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
+    Native thread pools run one thread each meanwhile (:func:`one_thread_each`).
     """
-    from graphkit.analytics.centrality import centrality_table
+    with one_thread_each():
+        return _analyze_edges(
+            edges, actors=actors, seed=seed, spec=spec, only=only, contacts=contacts
+        )
+
+
+def _analyze_edges(
+    edges: pd.DataFrame,
+    *,
+    actors: Iterable[str],
+    seed: int,
+    spec: AnalysisSpec | None,
+    only: Iterable[str] | None,
+    contacts: pd.DataFrame | None,
+) -> ActorAnalysis:
     from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.hierarchy import hierarchy_analysis
 
@@ -117,6 +138,8 @@ def analyze_edges(
     for part in list(wanted):
         wanted |= _NEEDS[part]
     clock = PartClock()
+    if spec.workers > 1:
+        start_workers_early()  # its imports overlap the graph's construction
     with clock("graph"):
         prepared, directed = prepare_edges(edges, spec)
         # the ordering test reads communication only (see AnalysisSpec.money_tokens)
@@ -152,19 +175,10 @@ def analyze_edges(
     ordering_table: pd.DataFrame | None = None
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
 
-    def centrality() -> tuple[pd.DataFrame, BetweennessEstimate]:
-        return centrality_table(
-            d.graph,
-            seed=seed,
-            exact_max_vertices=spec.exact_betweenness_max,
-            max_pivots=spec.betweenness_pivots,
-            undirected=u.graph,
-        )
-
-    # With workers, centrality (which needs no communities) runs in a forked process beside
+    # With workers, centrality (which needs no communities) runs in a worker process beside
     # the consensus, filling the core its Leiden runs leave idle.
     beside = "centrality" in wanted and "communities" in wanted and spec.workers > 1
-    pending = in_background(centrality) if beside else None
+    pending = in_background(_centrality, d, u, seed, spec) if beside else None
     if "communities" in wanted:
         with clock("communities" + (" (centrality beside)" if beside else "")):
             c = consensus_communities(
@@ -190,7 +204,7 @@ def analyze_edges(
     del g
     if "centrality" in wanted:
         with clock("centrality (rest)" if pending else "centrality"):
-            cent, between = pending() if pending else centrality()
+            cent, between = pending() if pending else _centrality(d, u, seed, spec)
         table = pd.concat([table, cent.drop(columns=["actor_id"])], axis=1)
         summary.update(
             betweenness_exact=between.exact,
@@ -200,15 +214,17 @@ def analyze_edges(
             betweenness_error_bound=between.error_bound,
         )
     pending_brokers = None
+    beside_h = False
     if "brokers" in wanted:
         betweenness = table["betweenness"].to_numpy()
 
-        def brokers() -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, PartClock]:
-            return _broker_frames(d, u, membership, betweenness, spec)
-
         # with workers, beside the hierarchy (the brokers need no hierarchy)
         beside_h = spec.workers > 1 and "hierarchy" in wanted
-        pending_brokers = in_background(brokers) if beside_h else brokers
+        pending_brokers = (
+            in_background(_broker_frames, d, u, membership, betweenness, spec)
+            if beside_h
+            else partial(_broker_frames, d, u, membership, betweenness, spec)
+        )
     if "hierarchy" in wanted:
         with clock("hierarchy"):
             # hierarchy_table keeps only the ``directed`` layers itself
@@ -235,7 +251,7 @@ def analyze_edges(
                 table = _with_relays(table, contacts, spec)
     if pending_brokers is not None:
         full, bridge, kp, broker_clock = pending_brokers()
-        suffix = " (beside hierarchy)" if pending_brokers is not brokers else ""
+        suffix = " (beside hierarchy)" if beside_h else ""
         for part in broker_clock.wall:
             clock.wall[part + suffix] = broker_clock.wall[part]
             clock.cpu[part + suffix] = broker_clock.cpu[part]
@@ -261,6 +277,20 @@ def analyze_edges(
     summary["seconds_by_part"] = clock.summary()
     log.info("analysis seconds by part: %s", clock.wall)
     return ActorAnalysis(table, communities, kp_frame, summary)
+
+
+def _centrality(
+    d: Projection, u: Projection, seed: int, spec: AnalysisSpec
+) -> tuple[pd.DataFrame, BetweennessEstimate]:
+    from graphkit.analytics.centrality import centrality_table
+
+    return centrality_table(
+        d.graph,
+        seed=seed,
+        exact_max_vertices=spec.exact_betweenness_max,
+        max_pivots=spec.betweenness_pivots,
+        undirected=u.graph,
+    )
 
 
 def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
@@ -307,7 +337,7 @@ def _broker_frames(
     spec: AnalysisSpec,
 ) -> tuple[pd.DataFrame, pd.DataFrame, KeyPlayers, PartClock]:
     """Brokerage (for the most between actors on large graphs), bridging and key players,
-    with their own timings (this may run in a forked process)."""
+    with their own timings (this may run in a worker process)."""
     from graphkit.analytics.brokers import bridging, brokerage_roles, key_players
 
     clock = PartClock()

@@ -58,6 +58,51 @@ class Projection:
             s, d, w = np.r_[s, d], np.r_[d, s], np.r_[w, w]
         return sparse.csr_matrix((w, (s, d)), shape=(self.n, self.n))
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # pickled as arrays and rebuilt edge for edge (igraph's own pickle makes a Python
+        # tuple per edge); for worker processes (graphkit.analytics.parallel)
+        g = self.graph
+        vertex = {k: g.vs[k] for k in g.vs.attributes()}
+        edge = {k: g.es[k] for k in g.es.attributes() if k != "weight"}
+        graph_attrs = {k: g[k] for k in g.attributes()}
+        return (
+            _rebuild,
+            (
+                self.n,
+                self.src,
+                self.dst,
+                self.weight,
+                self.directed,
+                vertex,
+                edge,
+                graph_attrs,
+                "weight" in g.es.attributes(),
+            ),
+        )
+
+
+def _rebuild(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    directed: bool,
+    vertex: dict[str, list[object]],
+    edge: dict[str, list[object]],
+    graph_attrs: dict[str, object],
+    weighted: bool,
+) -> Projection:
+    g = new_graph(n, src, dst, directed=directed)
+    for key, values in vertex.items():
+        g.vs[key] = values
+    if weighted:
+        g.es["weight"] = weight.tolist()
+    for key, values in edge.items():
+        g.es[key] = values
+    for key, value in graph_attrs.items():
+        g[key] = value
+    return Projection(g, src, dst, weight)
+
 
 def edge_arrays(g: ig.Graph) -> tuple[np.ndarray, np.ndarray]:
     """Source and target index of every edge of ``g``, in edge order."""

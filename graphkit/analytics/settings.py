@@ -38,10 +38,9 @@ class AnalysisSpec(StageSettings):
     ``multiplex_iterations``: passes of each multiplex Leiden run of the consensus (2; -1 until
     no pass improves, 4x the time on the demo case for the same group recovery).
     ``workers``: processes for the consensus's Leiden runs and the parts run beside them
-    (results do not depend on it). Default 1: forking worker pools from a process that runs
-    threads (torch, a JVM, a test runner) hung a consensus in a test run (pool workers forked
-    while a lock was held); :func:`default_workers` gives the machine's cores for those who
-    choose it (``graphkit analyze --workers``).
+    (results do not depend on it; default :func:`default_workers`). Workers come from a
+    forkserver, never forked from the caller, so a caller that runs threads (torch, a JVM, a
+    test runner) cannot hang them (:mod:`graphkit.analytics.parallel`).
     ``hierarchy_null_draws``, ``hierarchy_significance``, ``hierarchy_min_effect``,
     ``hierarchy_null``: the ordering test (:mod:`graphkit.analytics.ordering`): at most this
     many null draws per community, the false discovery rate across communities, the least
@@ -79,7 +78,7 @@ class AnalysisSpec(StageSettings):
     layer_weights: dict[str, float] = field(default_factory=dict)
     rank_direction: str = "caller"
     relay_window_s: float = 1800.0
-    workers: int = 1
+    workers: int = field(default_factory=default_workers)
     blackout_fdr: float = 0.01
 
     def validate(self) -> None:

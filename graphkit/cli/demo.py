@@ -36,9 +36,11 @@ def _fresh(out_dir: Path) -> None:
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and the children it has waited for."""
-    t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    """CPU seconds of this process, the children it has waited for and the analysis's
+    forkserver workers."""
+    from graphkit.analytics.parallel import cpu_seconds
+
+    return cpu_seconds()
 
 
 class _Clock:

@@ -275,6 +275,9 @@ class CaseStore:
         except (duckdb.IOException, duckdb.ConnectionException) as exc:
             raise CaseError(f"cannot open {self.db_path}: {_one_line(exc)}") from exc
         con.execute("SET TimeZone = 'UTC'")
+        # DuckDB draws a progress bar on stdout for a query over 2 s, which would break
+        # --json output (seen from the sensitivity's re-runs in worker processes under load)
+        con.execute("SET enable_progress_bar = false")
         return con
 
     # -- the one write path ----------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Consensus communities in forked worker processes give exactly the sequential result."""
+"""Consensus communities in worker processes give exactly the sequential result."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from graphkit.analytics.communities import consensus_communities
 from graphkit.analytics.graph import collapse, from_edges
@@ -23,3 +24,17 @@ def test_workers_give_the_sequential_result() -> None:
         two.converged,
         two.modularity,
     )
+
+
+def test_workers_give_the_sequential_result_multiplex() -> None:
+    from graphkit.analytics.graph import normalise_layers
+
+    calls = planted_edges(400, 1600, groups=8, p_within=0.6, seed=5).assign(layer="calls")
+    money = planted_edges(400, 500, groups=8, p_within=0.6, seed=5).assign(layer="money")
+    g = normalise_layers(from_edges(pd.concat([calls, money], ignore_index=True)))
+    one = consensus_communities(g, seed=4, n_runs=4)
+    two = consensus_communities(g, seed=4, n_runs=4, workers=2)
+    assert one.method == "leiden-multiplex-consensus" and one.n_communities > 1
+    np.testing.assert_array_equal(one.membership, two.membership)
+    np.testing.assert_array_equal(one.confidence, two.confidence)
+    assert (one.rounds, one.modularity) == (two.rounds, two.modularity)

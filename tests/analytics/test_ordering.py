@@ -141,3 +141,39 @@ def test_same_answer_whichever_end_is_read_as_higher() -> None:
     down = ordering_test(a.T.tocsr(), groups, seed=0).table
     assert up.loc[0, "stated"] == down.loc[0, "stated"]
     assert up.loc[0, "energy"] == pytest.approx(down.loc[0, "energy"])
+
+
+def test_one_factorisation_per_set_of_drawing_communities_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tie-lean null keeps A + A^T, so the factorised system is reused between draws
+    while the same communities draw: the table is exactly that of a fit from scratch per draw,
+    for far fewer factorisations."""
+    import pandas as pd
+
+    from graphkit.analytics import ordering
+
+    rng = np.random.default_rng(5)
+    n, groups = 240, np.repeat(np.arange(12), 20)
+    src = rng.integers(0, n, 3000)
+    dst = np.where(rng.random(3000) < 0.8, groups[src] * 20 + rng.integers(0, 20, 3000), src)
+    lean = (src % 20 < dst % 20) & (groups[src] < 4)  # four ordered communities, eight not
+    a, b = np.where(lean, src, dst), np.where(lean, dst, src)
+    adjacency = sparse.csr_matrix((rng.integers(1, 4, 3000).astype(float), (a, b)), (n, n))
+    built = []
+    solver_class = ordering.SpringSolver
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(1)
+        return solver_class(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ordering, "SpringSolver", counted)
+    reused = ordering_test(adjacency, groups, seed=3, max_draws=199)
+    factorisations = len(built)
+    fit = ordering._fit
+    monkeypatch.setattr(ordering, "_fit", lambda *args: fit(*args[:5]))  # never reuse
+    fresh = ordering_test(adjacency, groups, seed=3, max_draws=199)
+    pd.testing.assert_frame_equal(reused.table, fresh.table, check_exact=True)
+    draws = int(reused.table["draws"].max())
+    assert reused.table["stated"].sum() >= 1 and draws == 199
+    assert factorisations < draws / 4 and len(built) - factorisations == draws + 1
