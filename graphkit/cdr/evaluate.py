@@ -9,7 +9,8 @@ threshold are the reported ones) and the truth files of ``graphkit simulate``:
   hand-offs kept in the same handset (``handoffs.csv``, ``same_imei``), matched on the new
   number;
 * *clones*: ``clones.csv`` (cases simulated with ``devices``), matched on the number; every
-  other number reported is a false alarm, counted per 1,000 numbers that made a call.
+  other number reported is a false alarm, counted per 1,000 numbers that made a call
+  (precision: the share of reported numbers that are planted clones).
 
 ``passed`` says whether a case meets issue 19's targets (swaps precision and recall >= 0.95;
 clones recall >= 0.9 with at most one false alarm per 1,000 numbers).
@@ -109,9 +110,11 @@ def evaluate_clones(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     false_alarms = len(reported - clones)
     per_1000 = 1000 * false_alarms / numbers if numbers else 0.0
     recall = len(reported & clones) / len(clones) if clones else None
+    precision = len(reported & clones) / len(reported) if reported else 1.0
     return {
         "passed": per_1000 <= FALSE_ALARMS_PER_1000 and (recall is None or recall >= CLONE_TARGET),
         "metrics": {
+            "precision": precision,
             "recall": recall,
             "planted": len(clones),
             "reported": len(reported),
