@@ -78,7 +78,7 @@ def main() -> None:
     print("|---" * (head.count("|") + 3) + "|")
     for r in rows:
         cells = " | ".join(
-            f"{r[f'{n}_listed']} / {r[f'{n}_planted']} / {r[f'{n}_found']} | "
+            f"{r[f'{n}_reported']} / {r[f'{n}_planted']} / {r[f'{n}_found']} | "
             f"{r[f'{n}_precision']:.3f} | {r[f'{n}_recall']:.3f}"
             for n in LISTS
         )
@@ -88,7 +88,7 @@ def main() -> None:
         )
     totals = []
     for n in LISTS:
-        listed = sum(r[f"{n}_listed"] for r in rows)
+        listed = sum(r[f"{n}_reported"] for r in rows)
         planted = sum(r[f"{n}_planted"] for r in rows)
         found = sum(r[f"{n}_found"] for r in rows)
         totals.append(

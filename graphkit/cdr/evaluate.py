@@ -27,7 +27,7 @@ from graphkit.model import relationship
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["evaluate_clones", "evaluate_swaps"]
+__all__ = ["evaluate_clones", "evaluate_swaps", "precision_recall"]
 
 # issue 19's targets: what ``passed`` says
 SWAP_TARGET = 0.95  # precision and recall of swaps
@@ -53,7 +53,8 @@ def _reported(store: CaseStore, rel_type: str) -> set[tuple[str, str]]:
     return {(str(a), str(b)) for a, b in rows}
 
 
-def _pr(found: set[Any], truth: set[Any]) -> dict[str, float | int]:
+def precision_recall(found: set[Any], truth: set[Any]) -> dict[str, float | int]:
+    """Precision and recall of ``found`` against ``truth``, with the counts (1.0 when empty)."""
     hits = len(found & truth)
     return {
         "precision": hits / len(found) if found else 1.0,
@@ -80,8 +81,8 @@ def evaluate_swaps(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         for r in _truth(truth_dir / "handoffs.csv")
         if r.get("same_imei", "").lower() == "true"
     }
-    moved = _pr(_reported(store, "MOVED_TO_HANDSET"), moved_truth)
-    took = _pr({dst for _, dst in _reported(store, "TOOK_SIM")}, took_truth)
+    moved = precision_recall(_reported(store, "MOVED_TO_HANDSET"), moved_truth)
+    took = precision_recall({dst for _, dst in _reported(store, "TOOK_SIM")}, took_truth)
     reported = int(moved["reported"]) + int(took["reported"])
     hits = int(moved["found"]) + int(took["found"])
     planted = int(moved["planted"]) + int(took["planted"])

@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphkit.cdr.evaluate import precision_recall
 from graphkit.errors import InputError
 
 if TYPE_CHECKING:
@@ -36,17 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["MULTI_PRECISION", "evaluate_scenes"]
 
 MULTI_PRECISION = 0.9
-
-
-def _pr(found: set[Any], planted: set[Any]) -> dict[str, float | int]:
-    hits = len(found & planted)
-    return {
-        "precision": hits / len(found) if found else 1.0,
-        "recall": hits / len(planted) if planted else 1.0,
-        "listed": len(found),
-        "planted": len(planted),
-        "found": hits,
-    }
 
 
 def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
@@ -75,10 +65,10 @@ def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         if r["role"] == "visitor" and r["msisdn"] not in multi_truth
     }
     silent_truth = {(r["scene"], r["msisdn"]) for r in truth if r["role"] == "silent"}
-    multi = _pr({r["phone"] for r in lists.multi_scene}, multi_truth)
-    once = _pr({(r["scene"], r["phone"]) for r in lists.one_time}, once_truth)
+    multi = precision_recall({r["phone"] for r in lists.multi_scene}, multi_truth)
+    once = precision_recall({(r["scene"], r["phone"]) for r in lists.one_time}, once_truth)
     silent_found = {(r["scene"], r["phone"]) for r in lists.silent}
-    silent = _pr(silent_found, silent_truth)
+    silent = precision_recall(silent_found, silent_truth)
     rank: dict[tuple[str, str], int] = {}
     for scene in {r["scene"] for r in lists.silent}:
         rows = [r for r in lists.silent if r["scene"] == scene]  # ordered by active days
