@@ -39,6 +39,16 @@ __all__ = ["MULTI_PRECISION", "evaluate_scenes"]
 MULTI_PRECISION = 0.9
 
 
+def _names(path: Path) -> dict[str, str]:
+    """Each simulated person's true name (``persons.csv``), by person id."""
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            r["person_id"]: f"{r['first_name']} {r['last_name']}" for r in csv.DictReader(handle)
+        }
+
+
 def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     """Precision and recall of the three scene lists against the planted phones; None when
     the case was simulated without scenes or has no call records."""
@@ -56,6 +66,7 @@ def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     with path.open(encoding="utf-8", newline="") as handle:
         truth = list(csv.DictReader(handle))
     lists = scene_lists(store, load_scenes(scene_file))
+    names = _names(Path(truth_dir) / "persons.csv")
     present = [r for r in truth if r["role"] in ("crew", "visitor") and int(r["records"]) > 0]
     scenes_of = Counter(phone for _, phone in {(r["scene"], r["msisdn"]) for r in present})
     multi_truth = {p for p, k in scenes_of.items() if k >= 2}
@@ -89,6 +100,7 @@ def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
                 "scene": r["scene"],
                 "role": r["role"],
                 "phone": r["msisdn"],
+                "name": names.get(r["person_id"], ""),
                 "person_id": r["person_id"],
                 "planted_records": int(r["records"]),
                 "listed": listed,

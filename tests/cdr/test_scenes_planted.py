@@ -92,6 +92,7 @@ def test_planted_phones_are_in_their_lists(case: tuple[CaseStore, Path]) -> None
     assert m["multi_scene_recall"] == 1.0 and m["multi_scene_precision"] == 1.0
     assert m["one_time_recall"] == 1.0
     assert result["passed"] is True
+    assert all(r["name"] and r["phone"] for r in result["rows"])  # people by name and phone
     truth = _truth(sim)
     planted_at: dict[str, set[str]] = defaultdict(set)
     for r in truth:
