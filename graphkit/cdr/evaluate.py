@@ -9,7 +9,8 @@ threshold are the reported ones) and the truth files of ``graphkit simulate``:
   hand-offs kept in the same handset (``handoffs.csv``, ``same_imei``), matched on the new
   number;
 * *clones*: ``clones.csv`` (cases simulated with ``devices``), matched on the number; every
-  other number reported is a false alarm, counted per 1,000 numbers that made a call.
+  other number reported is a false alarm, counted per 1,000 numbers that made a call
+  (precision: the share of reported numbers that are planted clones).
 
 ``passed`` says whether a case meets issue 19's targets (swaps precision and recall >= 0.95;
 clones recall >= 0.9 with at most one false alarm per 1,000 numbers).
@@ -26,7 +27,7 @@ from graphkit.model import relationship
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["evaluate_clones", "evaluate_swaps"]
+__all__ = ["evaluate_clones", "evaluate_swaps", "precision_recall"]
 
 # issue 19's targets: what ``passed`` says
 SWAP_TARGET = 0.95  # precision and recall of swaps
@@ -52,7 +53,8 @@ def _reported(store: CaseStore, rel_type: str) -> set[tuple[str, str]]:
     return {(str(a), str(b)) for a, b in rows}
 
 
-def _pr(found: set[Any], truth: set[Any]) -> dict[str, float | int]:
+def precision_recall(found: set[Any], truth: set[Any]) -> dict[str, float | int]:
+    """Precision and recall of ``found`` against ``truth``, with the counts (1.0 when empty)."""
     hits = len(found & truth)
     return {
         "precision": hits / len(found) if found else 1.0,
@@ -79,8 +81,8 @@ def evaluate_swaps(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         for r in _truth(truth_dir / "handoffs.csv")
         if r.get("same_imei", "").lower() == "true"
     }
-    moved = _pr(_reported(store, "MOVED_TO_HANDSET"), moved_truth)
-    took = _pr({dst for _, dst in _reported(store, "TOOK_SIM")}, took_truth)
+    moved = precision_recall(_reported(store, "MOVED_TO_HANDSET"), moved_truth)
+    took = precision_recall({dst for _, dst in _reported(store, "TOOK_SIM")}, took_truth)
     reported = int(moved["reported"]) + int(took["reported"])
     hits = int(moved["found"]) + int(took["found"])
     planted = int(moved["planted"]) + int(took["planted"])
@@ -109,9 +111,11 @@ def evaluate_clones(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     false_alarms = len(reported - clones)
     per_1000 = 1000 * false_alarms / numbers if numbers else 0.0
     recall = len(reported & clones) / len(clones) if clones else None
+    precision = len(reported & clones) / len(reported) if reported else 1.0
     return {
         "passed": per_1000 <= FALSE_ALARMS_PER_1000 and (recall is None or recall >= CLONE_TARGET),
         "metrics": {
+            "precision": precision,
             "recall": recall,
             "planted": len(clones),
             "reported": len(reported),

@@ -46,6 +46,14 @@ def simulate(
             "(truth/hard_handoffs.csv).",
         ),
     ] = False,
+    scenes: Annotated[
+        bool,
+        typer.Option(
+            "--scenes",
+            help="Plant tower-dump scenes: a crew at several, one-time visitors, a usually "
+            "active member silent during each (OUT_DIR/scenes.toml, truth/scenes.csv).",
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option(help="Replace sources/, mappings/ and truth/ if OUT_DIR has them.")
     ] = False,
@@ -69,6 +77,7 @@ def simulate(
         meetings=meetings,
         devices=devices,
         hard_handoffs=hard_handoffs,
+        scenes=scenes,
     )
     with progress() as bar:
         task = bar.add_task("simulating days", total=days)
@@ -108,6 +117,8 @@ def simulate(
         f"truth in {result.out_dir / 'truth'}"
     )
     console.print(f"next: graphkit run {result.case_toml}")
+    if scenes:
+        console.print(f"scenes: graphkit scenes CASE {result.out_dir / 'scenes.toml'}")
 
 
 def register(app: typer.Typer) -> None:

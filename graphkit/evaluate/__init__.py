@@ -60,6 +60,7 @@ EVALUATOR_MODULES: tuple[str, ...] = (
     "graphkit.evaluate.analytics",
     "graphkit.evaluate.labels",
     "graphkit.evaluate.devices",
+    "graphkit.evaluate.scenes",
 )
 
 

@@ -11,7 +11,7 @@ from graphkit.errors import InputError
 __all__ = ["OPT_IN_PLANTS", "NoiseSpec", "SimulationSpec"]
 
 #: opt-in plants (off by default): ``to_dict`` leaves each out while it is off
-OPT_IN_PLANTS: tuple[str, ...] = ("meetings", "devices", "hard_handoffs")
+OPT_IN_PLANTS: tuple[str, ...] = ("meetings", "devices", "hard_handoffs", "scenes")
 
 
 def _check_rate(name: str, value: float) -> None:
@@ -112,6 +112,9 @@ class SimulationSpec:
     hard_handoffs: bool = False
     """plant harder hand-offs: reused successors, old numbers kept alive, weak contact overlap,
     no IMEI, one group relabelling (opt-in; simulate/handoff_cases.py)"""
+    scenes: bool = False
+    """plant tower-dump scenes: a crew at several, one-time visitors, a usually active member
+    silent during each (opt-in; simulate/scenes.py)"""
 
     def __post_init__(self) -> None:
         if self.people < 100:

@@ -38,6 +38,7 @@ from graphkit.simulate.records import (
     write_towers,
 )
 from graphkit.simulate.relays import RELAY_COLUMNS, RelayModel, relay_events
+from graphkit.simulate.scenes import SCENE_COLUMNS, ScenePlanter, plan_scenes
 from graphkit.simulate.spec import SimulationSpec
 from graphkit.simulate.truth import HIDDEN_TIE_COLUMNS, hidden_tie_rows, relay_rows, write_truth
 from graphkit.simulate.world import (
@@ -71,6 +72,7 @@ _STREAMS = {
     "meetings": 14,
     "devices": 15,
     "hard_handoffs": 16,
+    "scenes": 17,
 }
 
 
@@ -134,10 +136,12 @@ def simulate(
             raise InputError(f"{out_dir} is not empty; choose another directory or overwrite it")
         for sub in ("sources", "mappings", "truth"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
+        (out_dir / "scenes.toml").unlink(missing_ok=True)  # written only when planted
     (out_dir / "sources").mkdir(parents=True, exist_ok=True)
     world = _build_world(spec)
     meetings = _meeting_planter(spec, world)
-    cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day, meetings)
+    scenes = _scene_planter(spec, world)
+    cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day, meetings, scenes)
     ledger = NoiseLedger()
     ids = Identities(world.pop, _rng(spec.seed, "identities"))
     tables, paid = _write_records(out_dir, spec, world, ids, ledger)
@@ -158,6 +162,9 @@ def simulate(
             MEETING_COLUMNS,
             meetings.truth_rows(spec, world.plan.msisdn, world.towers),
         )
+    if scenes is not None:
+        tables["scenes"] = (SCENE_COLUMNS, scenes.truth_rows(spec, world.plan.msisdn))
+        write_toml(out_dir / "scenes.toml", scenes.scene_file(spec, world.towers))
     counts = _write_index(out_dir, spec, cdr_stats, ledger, tables)
     tables["fake_identities"] = (
         ["identity_id", "first_name", "last_name", "dob", "address", "postcode"],
@@ -230,6 +237,7 @@ def _write_cdrs(
     world: _World,
     on_day: Callable[[int, int], None] | None,
     meetings: MeetingPlanter | None = None,
+    scenes: ScenePlanter | None = None,
 ) -> tuple[dict[str, SourceStats], np.ndarray]:
     """Both operators' CDR files, a day at a time (each day its own random streams); returns
     the writer's statistics and the relayed contacts (:func:`relay_events` rows)."""
@@ -253,6 +261,8 @@ def _write_cdrs(
                 events = world.hard_handoffs.remap_day(events, _rng(seed, "hard_handoffs", day + 1))
             if meetings is not None:
                 events = meetings.add_day(model, events, day, _rng(seed, "meetings", day + 1))
+            if scenes is not None:
+                events = scenes.add_day(model, events, day, _rng(seed, "scenes", day + 1))
             writer.write_day(events, _rng(seed, "cdr_noise", day))
             if on_day is not None:
                 on_day(day + 1, spec.days)
@@ -277,6 +287,15 @@ def _meeting_planter(spec: SimulationSpec, world: _World) -> MeetingPlanter | No
         world.pop, world.groups, world.towers, spec, _rng(spec.seed, "meetings", 0)
     )
     return MeetingPlanter(MeetingPlan.concat(circles, ties))
+
+
+def _scene_planter(spec: SimulationSpec, world: _World) -> ScenePlanter | None:
+    """The planted tower-dump scenes (``spec.scenes``, off by default: its own stream, so cases
+    without scenes are unchanged)."""
+    if not spec.scenes:
+        return None
+    rng = _rng(spec.seed, "scenes", 0)
+    return ScenePlanter(plan_scenes(world.pop, world.groups, world.plan, world.towers, spec, rng))
 
 
 Table = tuple[list[str], list[Any]]
