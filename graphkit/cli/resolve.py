@@ -179,12 +179,15 @@ def _pending(
 
     name = {"handoffs": "handoffs", "links": "predicted-links", "devices": "devices"}[queue]
     with audited(store, command="review", operation="consultation") as entry:
-        rows = [
+        # every row of the view, filtered, then cut: the view's own default limit would hide
+        # pending items ranked below its first rows
+        pending = [
             r
-            for r in get_view(name)(store)
+            for r in get_view(name).page(store, limit=0).rows
             if (r["id"] == item if item else r["status"] == Status.HYPOTHESIS)
-        ][:limit]
-        entry.detail.update(queue=queue, shown=len(rows))
+        ]
+        rows = pending[:limit] if limit else pending
+        entry.detail.update(queue=queue, shown=len(rows), pending=len(pending))
     if queue == "handoffs":
         columns = ["id", "old", "new", "score", "rank", "explanation"]
     elif queue == "devices":
@@ -194,6 +197,8 @@ def _pending(
     title = name if item else f"pending {name}"
     render(rows, json_output=json_output, title=title, columns=columns)
     if rows and not json_output:
+        if len(pending) > len(rows):
+            console.print(f"{len(pending) - len(rows)} more pending (--limit 0 shows all)")
         console.print(
             f"decide with: graphkit review {store.path} --accept ID (or --reject ID) --note WHY"
         )

@@ -127,7 +127,7 @@ def test_the_readme_tour_runs_line_by_line(tmp_path: Path) -> None:
     by_line = {str(r["line"]): str(r["stdout"]) for r in results}
     card = next(out for line, out in by_line.items() if " actor " in line)
     accepted = next(line for line in lines if "--accept" in line)
-    assert "+447940317919" in card and "+447940315355" in card, (
+    assert "+447787369458" in card and "+447953241219" in card, (
         f"after `{accepted}` the actor card does not hold both numbers"
     )
     assert "confirmed" in card
