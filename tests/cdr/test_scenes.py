@@ -34,7 +34,10 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[CaseStore, CaseStor
     from graphkit.simulate import SimulationSpec, simulate
 
     base = tmp_path_factory.mktemp("scenes")
-    result = simulate(base / "sim", spec=SimulationSpec(seed=7, people=100, days=14, groups=2))
+    # a seed whose three scenes (below) have phones in every list, so that each comparison
+    # with brute force compares something (seed 7's lost its silent phones when the
+    # simulator's draws moved in session 9)
+    result = simulate(base / "sim", spec=SimulationSpec(seed=8, people=100, days=14, groups=2))
     store = CaseStore.init(base / "case", name="scenes")
     no_towers = CaseStore.init(base / "no-towers", name="scenes-no-towers")
     for s in load_case_file(result.case_toml).sources:

@@ -57,7 +57,12 @@ def test_guide_examples_exist_in_the_demo(demo_truth: Path) -> None:
     assert len(found) == 1, found  # the text finds one person: the boss the guide speaks of
     (boss,) = found
     assert boss["rank"] == "boss"
-    his = {r["msisdn"] for r in phones if r["person_id"] == boss["person_id"]}
+    # his own numbers (a household landline he shares is not his to list)
+    his = {
+        r["msisdn"]
+        for r in phones
+        if r["person_id"] == boss["person_id"] and r.get("shared") != "true"
+    }
     listed = re.findall(r"'(\+\d+)'", params["msisdns"])
     assert len(listed) == 2 and set(listed) == his  # his phone and his burner
     assert params["msisdn"].strip("'") in his
