@@ -33,32 +33,3 @@ def montagna_dir(shared_data: Path) -> Path:
 def er_dir(shared_data: Path) -> Path:
     return shared_data / "er"
 
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that share a module- or session-scoped fixture run on one xdist worker.
-
-    With ``-n 2 --dist loadgroup`` every worker that runs a test of a shared fixture builds
-    that fixture itself: two workers built the 1,500-person analysis case, the five hotspot
-    forecasts and the report's case twice each. Grouping by where the fixture is defined
-    (the conftest's folder before a module, since a module's fixtures may build on the
-    folder's) builds each once. The root conftest's fixtures
-    (paths to the datasets) and private ones (``_name``: settings such as gnn's one thread)
-    cost nothing and group nothing.
-    """
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None or item.get_closest_marker("xdist_group"):
-            continue
-        homes = sorted(
-            {
-                d.baseid
-                for name, defs in info.name2fixturedefs.items()
-                for d in defs[-1:]
-                if d.scope in ("module", "session")
-                and d.baseid not in ("", "tests")
-                and not name.startswith("_")
-            },
-            key=len,
-        )
-        if homes:
-            item.add_marker(pytest.mark.xdist_group(homes[0]))
