@@ -32,4 +32,3 @@ def montagna_dir(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def er_dir(shared_data: Path) -> Path:
     return shared_data / "er"
-
