@@ -9,7 +9,6 @@ thresholds (:mod:`graphkit.analytics.sensitivity`).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -56,21 +55,19 @@ class ActorAnalysis:
     summary: dict[str, object]
 
 
-def _is_directed(layer: str, tokens: Iterable[str]) -> bool:
-    if layer in ("calls", "sms", "money"):
-        return True
+def _named_by(layer: str, tokens: Iterable[str]) -> bool:
+    """A ``contact:*`` (or other) layer whose name contains one of ``tokens``."""
     name = layer.removeprefix("contact:").lower()
-    return any(re.search(re.escape(t), name) for t in tokens)
+    return any(t.lower() in name for t in tokens)
+
+
+def _is_directed(layer: str, tokens: Iterable[str]) -> bool:
+    return layer in ("calls", "sms", "money") or _named_by(layer, tokens)
 
 
 def is_money_layer(layer: str, tokens: Iterable[str]) -> bool:
     """A layer that moves money (``money`` or a ``contact:*`` layer named by ``tokens``)."""
-    if layer == "money":
-        return True
-    if not layer.startswith("contact:"):
-        return False
-    name = layer.removeprefix("contact:").lower()
-    return any(re.search(re.escape(t), name) for t in tokens)
+    return layer == "money" or (layer.startswith("contact:") and _named_by(layer, tokens))
 
 
 def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str]]:
