@@ -21,10 +21,12 @@ __all__ = [
     "PAIR_FEATURE_NAMES",
     "activity_features",
     "adjacency",
+    "dense_matrix",
     "heuristic_scores",
     "pair_features",
     "profile_cosine",
     "structural_features",
+    "use_dense",
     "walk_counts",
 ]
 
@@ -50,6 +52,9 @@ PAIR_FEATURE_NAMES: tuple[str, ...] = (
 )
 KATZ_BETA = 0.05
 _ROW_BUDGET = 20_000_000  # non-zeros of the 2-step rows held at once
+_DENSE_NODES = 3072  # graphs up to this many nodes get dense pair matrices (72 MB each)
+_DENSE_CACHE: list[tuple[sp.csr_matrix, int, dict[str, np.ndarray]]] = []  # most recent last
+_DENSE_CACHE_SIZE = 2
 _COSINE_CHUNK = 65_536  # pairs whose profiles are gathered at once
 
 
@@ -82,22 +87,37 @@ def heuristic_scores(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> dict[s
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     deg = np.asarray(adj.sum(axis=1)).ravel()
-    with np.errstate(divide="ignore"):
-        inv_log = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2.0)), 0.0)
-        inv_deg = np.where(deg > 0, 1.0 / np.maximum(deg, 1.0), 0.0)
     if u.size == 0:
         empty = np.zeros(0)
         return {name: empty for name in HEURISTICS}
-    common = _common(adj, u, v)
-    cn = np.asarray(common.sum(axis=1)).ravel()
+    if use_dense(adj):
+        cn = dense_matrix(adj, "A2")[u, v]
+        aa = dense_matrix(adj, "AA")[u, v]
+        ra = dense_matrix(adj, "RA")[u, v]
+    else:
+        common = _common(adj, u, v)
+        cn = np.asarray(common.sum(axis=1)).ravel()
+        aa = common @ _inverse_log(deg)
+        ra = common @ _inverse(deg)
     union = deg[u] + deg[v] - cn
     return {
         "common_neighbours": cn,
         "jaccard": np.divide(cn, union, out=np.zeros_like(cn), where=union > 0),
-        "adamic_adar": common @ inv_log,
-        "resource_allocation": common @ inv_deg,
+        "adamic_adar": aa,
+        "resource_allocation": ra,
         "preferential_attachment": deg[u] * deg[v],
     }
+
+
+def _inverse_log(deg: np.ndarray) -> np.ndarray:
+    """Adamic-Adar's weight of a common neighbour: 1/log(degree), 0 below degree 2."""
+    with np.errstate(divide="ignore"):
+        return np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2.0)), 0.0)
+
+
+def _inverse(deg: np.ndarray) -> np.ndarray:
+    """Resource allocation's weight of a common neighbour: 1/degree, 0 for isolated nodes."""
+    return np.where(deg > 0, 1.0 / np.maximum(deg, 1.0), 0.0)
 
 
 def walk_counts(
@@ -106,7 +126,9 @@ def walk_counts(
     """Number of walks of length 1..``max_len`` (<= 4) from ``u[i]`` to ``v[i]``: (k, max_len).
 
     Length 1 is the tie itself, 2 the common neighbours, 3 and 4 the products of the two
-    ends' 1- and 2-step rows; pairs are done in chunks bounded by the rows' non-zeros.
+    ends' 1- and 2-step rows. Graphs of up to ``_DENSE_NODES`` nodes read them from dense
+    matrix powers (cached per adjacency); larger ones in chunks of pairs bounded by the rows'
+    non-zeros.
     """
     if not 1 <= max_len <= 4:
         raise ValueError("max_len must be 1 to 4")
@@ -114,6 +136,10 @@ def walk_counts(
     v = np.asarray(v, dtype=np.int64)
     out = np.zeros((u.size, max_len))
     if u.size == 0:
+        return out
+    if use_dense(adj):
+        for k in range(max_len):
+            out[:, k] = dense_matrix(adj, f"A{k + 1}")[u, v]
         return out
     deg = np.diff(adj.indptr).astype(np.float64)
     two_nnz = np.asarray(adj @ deg).ravel()  # about the non-zeros of a 2-step row
@@ -135,6 +161,47 @@ def walk_counts(
                 out[start:stop, 3] = np.asarray(a2u.multiply(a2v).sum(axis=1)).ravel()
         start = stop
     return out
+
+
+def use_dense(adj: sp.csr_matrix) -> bool:
+    """Whether pair scores of ``adj`` are read from dense matrices (:func:`dense_matrix`)."""
+    return bool(adj.shape[0] <= _DENSE_NODES)
+
+
+def dense_matrix(adj: sp.csr_matrix, name: str) -> np.ndarray:
+    """A dense pair matrix of ``adj``, kept for the last few adjacencies asked about.
+
+    ``A1``-``A4`` are the walk counts (matrix powers), ``AA`` and ``RA`` the Adamic-Adar and
+    resource-allocation sums ``A diag(w) A``. Link prediction asks about the same view's
+    adjacency many times (features of training, validation and candidate pairs, Katz as a
+    baseline); on a case-sized graph a few dense products cost well under a second where
+    the per-pair sparse rows cost tens. A cached entry is the same object with the same
+    non-zeros (views are never edited in place; the count guards against it).
+    """
+    hit = [i for i, (cached, nnz, _) in enumerate(_DENSE_CACHE) if cached is adj and nnz == adj.nnz]
+    if hit:
+        _DENSE_CACHE.append(_DENSE_CACHE.pop(hit[0]))
+    else:
+        _DENSE_CACHE.append((adj, adj.nnz, {}))
+        del _DENSE_CACHE[:-_DENSE_CACHE_SIZE]
+    mats = _DENSE_CACHE[-1][2]
+    if name not in mats:
+        if name == "A1":
+            mats[name] = adj.toarray()
+        elif name == "A2":
+            mats[name] = np.asarray(adj @ dense_matrix(adj, "A1"))
+        elif name == "A3":
+            mats[name] = dense_matrix(adj, "A2") @ dense_matrix(adj, "A1")
+        elif name == "A4":
+            two = dense_matrix(adj, "A2")
+            mats[name] = two @ two
+        elif name in ("AA", "RA"):
+            deg = np.diff(adj.indptr).astype(np.float64)
+            weight = _inverse_log(deg) if name == "AA" else _inverse(deg)
+            mats[name] = np.asarray(adj @ (dense_matrix(adj, "A1") * weight[:, None]))
+        else:
+            raise KeyError(name)
+    return mats[name]
 
 
 def pair_features(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarray:

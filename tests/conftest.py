@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from graphkit.allocator import tune_allocator
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # the allocator settings the CLI uses (graphkit.allocator), for the tests that call the
+    # library directly as much as for those that go through the CLI
+    tune_allocator()
 
 
 def shared_data_dir() -> Path:

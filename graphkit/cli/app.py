@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from graphkit import __version__
+from graphkit.allocator import tune_allocator
 from graphkit.cli import _common
 from graphkit.errors import GraphkitError
 
@@ -79,6 +80,7 @@ def root(
     ] = False,
 ) -> None:
     """graphkit: graph-centric link analysis."""
+    tune_allocator()
     _common.ACTOR["actor"] = actor
     _common.start_command(ctx, verbose=verbose)
 

@@ -16,6 +16,7 @@ from gnn.features import (
     pair_features,
     profile_cosine,
     structural_features,
+    walk_counts,
 )
 from tests.gnn.conftest import random_edges
 
@@ -29,8 +30,17 @@ def _graph(seed: int) -> tuple[nx.Graph, np.ndarray, object]:
     return nxg, adj, g
 
 
+_PATHS = pytest.mark.parametrize(
+    "dense_nodes", [0, 1_000_000], ids=["sparse-rows", "dense-matrices"]
+)
+
+
+@_PATHS
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_heuristics_match_networkx(seed: int) -> None:
+def test_heuristics_match_networkx(
+    monkeypatch: pytest.MonkeyPatch, seed: int, dense_nodes: int
+) -> None:
+    monkeypatch.setattr("gnn.features._DENSE_NODES", dense_nodes)
     nxg, adj, _ = _graph(seed)
     pairs = list(nx.non_edges(nxg))
     u = np.array([p[0] for p in pairs])
@@ -63,6 +73,27 @@ def test_distance_and_paths_match_brute_force(seed: int) -> None:
         d = lengths[a].get(b, math.inf)
         assert row[5] == pytest.approx(1.0 / d if d <= 3 else 0.0)
         assert row[6] == pytest.approx(math.log1p(walks3[a, b]))
+
+
+@_PATHS
+def test_walk_counts_are_matrix_powers(monkeypatch: pytest.MonkeyPatch, dense_nodes: int) -> None:
+    """Both ways of counting walks (per-pair sparse rows, cached dense powers) give A^k[u, v],
+    and the cache answers for a changed graph with that graph's counts, not the old one's."""
+    monkeypatch.setattr("gnn.features._DENSE_NODES", dense_nodes)
+    _, adj, _ = _graph(5)
+    dense = adj.toarray()
+    rng = np.random.default_rng(5)
+    u = rng.integers(0, adj.shape[0], 400)
+    v = rng.integers(0, adj.shape[0], 400)
+    expected = np.stack([np.linalg.matrix_power(dense, k)[u, v] for k in range(1, 5)], axis=1)
+    np.testing.assert_array_equal(walk_counts(adj, u, v), expected)
+    np.testing.assert_array_equal(walk_counts(adj, u, v, max_len=2), expected[:, :2])
+    _, other, _ = _graph(6)
+    dense_other = other.toarray()
+    np.testing.assert_array_equal(
+        walk_counts(other, u % other.shape[0], v % other.shape[0])[:, 3],
+        np.linalg.matrix_power(dense_other, 4)[u % other.shape[0], v % other.shape[0]],
+    )
 
 
 def test_structural_features_match_networkx() -> None:

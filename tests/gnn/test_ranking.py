@@ -60,7 +60,11 @@ def test_katz_and_ppr_match_networkx() -> None:
     np.testing.assert_allclose(whole[v, u] + whole[u, v], expect, atol=1e-5)
 
 
-def test_candidates_reach_three_hops_and_no_further() -> None:
+@pytest.mark.parametrize("dense_nodes", [0, 1_000_000], ids=["sparse-rows", "dense-matrices"])
+def test_candidates_reach_three_hops_and_no_further(
+    monkeypatch: pytest.MonkeyPatch, dense_nodes: int
+) -> None:
+    monkeypatch.setattr("gnn.features._DENSE_NODES", dense_nodes)
     g = link_graph(random_edges(1, n=80, p=0.04))
     view = build_view(g, NodeFeatures.empty(g.n_nodes), np.ones(g.n_records, dtype=bool))
     keys = candidate_keys(view.adj, exclude_keys=view.pair_keys, per_node=10**6, all_pairs_below=0)
@@ -73,6 +77,15 @@ def test_candidates_reach_three_hops_and_no_further() -> None:
     np.testing.assert_array_equal(keys, expect)
     few = candidate_keys(view.adj, exclude_keys=view.pair_keys, per_node=3, all_pairs_below=0)
     assert few.size < keys.size and coverage(keys, few) == 1.0
+    # each actor's 3 best by truncated Katz, equal scores broken by the lower actor number
+    katz = 0.05**2 * (dense @ dense) + 0.05**3 * (dense @ dense @ dense)
+    np.fill_diagonal(katz, 0.0)
+    katz[dense > 0] = 0.0
+    best = set()
+    for row in np.flatnonzero(dense.sum(axis=1) > 0):
+        order = sorted((c for c in range(n) if katz[row, c] > 0), key=lambda c: (-katz[row, c], c))
+        best.update(min(row, c) * n + max(row, c) for c in order[:3])
+    np.testing.assert_array_equal(few, np.setdiff1d(sorted(best), view.pair_keys))
     # the cheap draw for training negatives: 2-3 step walk ends, within the same reach
     drawn = walk_pair_keys(view.adj, 200, exclude_keys=view.pair_keys, rng=np.random.default_rng(0))
     assert drawn.size == 200 and np.isin(drawn, expect).all()
