@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gnn.features import dense_matrix, use_dense
+from graphkit.setops import setdiff, union, unique
 
 __all__ = ["candidate_keys", "coverage", "top_per_row", "walk_pair_keys"]
 
@@ -56,7 +57,7 @@ def candidate_keys(
             all_pairs_below=all_pairs_below,
             max_hops=max_hops,
         )
-        return np.union1d(keys, np.setdiff1d(extra_keys, exclude_keys))
+        return union(keys, setdiff(extra_keys, exclude_keys))
     n = adj.shape[0]
     active = np.flatnonzero(np.diff(adj.indptr) > 0)
     if active.size < 2:
@@ -64,10 +65,10 @@ def candidate_keys(
     if active.size * (active.size - 1) // 2 <= all_pairs_below:
         i, j = np.triu_indices(active.size, k=1)
         keys = active[i] * n + active[j]
-        return np.setdiff1d(keys, exclude_keys)
+        return setdiff(keys, exclude_keys)
     if use_dense(adj):
         keys = _dense_top_keys(adj, active, per_node=per_node, max_hops=max_hops)
-        return np.setdiff1d(keys, exclude_keys)
+        return setdiff(keys, exclude_keys)
     deg = np.diff(adj.indptr).astype(np.float64)
     two = np.asarray(adj @ deg).ravel()
     cost = np.asarray(adj @ two).ravel() if max_hops >= 3 else two  # ~ 3-step row size
@@ -91,8 +92,8 @@ def candidate_keys(
         a, b = rows[top.row], top.col.astype(np.int64)
         parts.append(np.minimum(a, b) * n + np.maximum(a, b))
         start = stop
-    keys = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
-    return np.setdiff1d(keys, exclude_keys)
+    keys = unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+    return setdiff(keys, exclude_keys)
 
 
 def _dense_top_keys(
@@ -110,17 +111,23 @@ def _dense_top_keys(
             score += dense_matrix(adj, "A3")[rows] * _BETA**3
         score[np.arange(rows.size), rows] = 0.0  # not itself
         score[dense_matrix(adj, "A1")[rows] > 0] = 0.0  # not its ties
-        order = np.argsort(-score, axis=1, kind="stable")[:, :per_node]
-        kept = np.take_along_axis(score, order, axis=1) > 0
-        a = np.broadcast_to(rows[:, None], order.shape)[kept]
-        b = order[kept].astype(np.int64)
+        positive = score > 0
+        full = positive.sum(axis=1) > per_node  # rows with more partners than the budget
+        a_all, b_all = np.nonzero(positive & ~full[:, None])  # every partner of the others
+        a, b = rows[a_all], b_all.astype(np.int64)
         parts.append(np.minimum(a, b) * n + np.maximum(a, b))
-    return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+        if full.any():
+            order = np.argsort(-score[full], axis=1, kind="stable")[:, :per_node]
+            kept = np.take_along_axis(score[full], order, axis=1) > 0
+            a = np.broadcast_to(rows[full][:, None], order.shape)[kept]
+            b = order[kept].astype(np.int64)
+            parts.append(np.minimum(a, b) * n + np.maximum(a, b))
+    return unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
 
 def coverage(candidates: np.ndarray, wanted: np.ndarray) -> float:
     """Share of the pair keys ``wanted`` that are among the ``candidates`` keys."""
-    wanted = np.unique(wanted)
+    wanted = unique(wanted)
     return float(np.isin(wanted, candidates).mean()) if wanted.size else float("nan")
 
 
@@ -141,7 +148,7 @@ def walk_pair_keys(
     active = np.flatnonzero(deg > 0)
     if active.size < 2 or size < 1:
         return np.zeros(0, dtype=np.int64)
-    excl = np.unique(exclude_keys)
+    excl = unique(exclude_keys)
     out = np.zeros(0, dtype=np.int64)
     for _ in range(8):  # draws shrink by duplicates and exclusions: a few rounds at most
         want = 2 * (size - out.size) + 16
@@ -155,9 +162,9 @@ def walk_pair_keys(
             )
             cur[move] = adj.indices[pick]
         lo, hi = np.minimum(start, cur), np.maximum(start, cur)
-        keys = np.unique(lo[lo != hi].astype(np.int64) * n + hi[lo != hi])
+        keys = unique(lo[lo != hi].astype(np.int64) * n + hi[lo != hi])
         keys = keys[~np.isin(keys, excl)]
-        out = np.union1d(out, keys)
+        out = union(out, keys)
         if out.size >= size:
             break
     if out.size > size:

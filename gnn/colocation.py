@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from graphkit.setops import unique
+
 __all__ = ["HOME_CELLS", "WINDOW_S", "Colocation", "colocation"]
 
 WINDOW_S = 1800
@@ -81,7 +83,7 @@ class Colocation:
         lo, hi = self.hit_pair // n, self.hit_pair % n
         keep &= ~np.isin(lo * c + self.hit_cell, home) & ~np.isin(hi * c + self.hit_cell, home)
         days = int(self.hit_day.max()) + 1 if self.hit_day.size else 1
-        occasions = np.unique(self.hit_pair[keep] * days + self.hit_day[keep]) // days
+        occasions = unique(self.hit_pair[keep] * days + self.hit_day[keep]) // days
         pairs, per_pair = np.unique(occasions, return_counts=True)
         a, b = pairs // n, pairs % n
         out = sp.csr_matrix(

@@ -29,6 +29,7 @@ from gnn.features import (
 )
 from gnn.view_activity import PairActivity
 from graphkit.errors import InputError
+from graphkit.setops import unique
 
 if TYPE_CHECKING:
     from torch_geometric.data import Data
@@ -363,7 +364,7 @@ class View:
         """Pair keys with any side signal between two actors with a visible tie."""
         if not self.side:
             return np.zeros(0, dtype=np.int64)
-        keys = np.unique(np.concatenate([k for k, _ in self.side.values()]))
+        keys = unique(np.concatenate([k for k, _ in self.side.values()]))
         active = np.diff(self.adj.indptr) > 0
         keep: np.ndarray = keys[active[keys // self.n_nodes] & active[keys % self.n_nodes]]
         return keep

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gnn.data import View
+from graphkit.setops import intersect
 
 if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
@@ -24,7 +25,7 @@ __all__ = ["connecting_paths", "feature_contributions", "pair_evidence", "shared
 
 def shared_contacts(adj: sp.csr_matrix, a: int, b: int) -> np.ndarray:
     """Indices of the common neighbours of ``a`` and ``b`` (sorted)."""
-    return np.intersect1d(
+    return intersect(
         adj.indices[adj.indptr[a] : adj.indptr[a + 1]],
         adj.indices[adj.indptr[b] : adj.indptr[b + 1]],
     )

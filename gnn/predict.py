@@ -16,6 +16,7 @@ from gnn.ranking import per_node_budget
 from gnn.scorers import BASELINES
 from gnn.splits import active_nodes
 from graphkit.errors import InputError
+from graphkit.setops import union, unique
 
 if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
@@ -40,7 +41,7 @@ def candidate_pairs(
     ``exclude_keys`` (default: the view's ties) are left out.
     """
     n = view.n_nodes
-    excl = view.pair_keys if exclude_keys is None else np.union1d(view.pair_keys, exclude_keys)
+    excl = view.pair_keys if exclude_keys is None else union(view.pair_keys, exclude_keys)
     keys = candidate_keys(
         view.adj,
         exclude_keys=excl,
@@ -85,7 +86,7 @@ def predict_links(
     if not active_nodes(graph, visible).any():
         raise InputError("the graph has no ties to predict from")
     known = graph.layer_mask(target_layers) if target_layers else np.ones(graph.n_records, bool)
-    known_keys = np.unique(graph.u[known] * graph.n_nodes + graph.v[known])
+    known_keys = unique(graph.u[known] * graph.n_nodes + graph.v[known])
     pairs = candidate_pairs(view, max_pairs=max_pairs, exclude_keys=known_keys)
     logger.info("scoring %d candidate pairs", len(pairs))
     baseline = ranked_by in BASELINES or ranked_by in SIDE_SIGNALS

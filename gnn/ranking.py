@@ -17,6 +17,7 @@ import numpy as np
 from gnn.candidates import candidate_keys
 from gnn.data import View
 from gnn.metrics import ranked_hits, weighted_average_precision
+from graphkit.setops import union, unique
 
 __all__ = ["RANKING_KS", "RankingSet", "per_node_budget", "ranking_metrics", "ranking_set"]
 
@@ -54,14 +55,14 @@ def ranking_set(
     """The view's candidate pairs (minus its ties and ``exclude_keys``) with ``positives``
     (k, 2) marked; negatives beyond ``eval_candidates`` are sampled and weighted."""
     n = view.n_nodes
-    excl = np.union1d(view.pair_keys, exclude_keys)
+    excl = union(view.pair_keys, exclude_keys)
     keys = candidate_keys(
         view.adj,
         exclude_keys=excl,
         per_node=per_node_budget(view, max_candidates),
         extra_keys=view.side_keys(),
     )
-    pos = np.unique(
+    pos = unique(
         np.minimum(positives[:, 0], positives[:, 1]) * n
         + np.maximum(positives[:, 0], positives[:, 1])
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from graphkit.setops import setdiff, unique
+
 __all__ = ["CSR", "Subgraph", "csr_by_target", "sample_subgraph"]
 
 
@@ -47,7 +49,7 @@ def sample_subgraph(
     csr: CSR, seeds: np.ndarray, fanouts: tuple[int, ...], rng: np.random.Generator
 ) -> Subgraph:
     """Sample ``len(fanouts)`` hops of in-neighbours around the (unique) ``seeds``."""
-    nodes = np.unique(np.asarray(seeds, dtype=np.int64))
+    nodes = unique(np.asarray(seeds, dtype=np.int64))
     frontier = nodes
     srcs, dsts, eids = [], [], []
     for k in fanouts:
@@ -60,13 +62,13 @@ def sample_subgraph(
         own_small = np.repeat(frontier[small], d_small)
         big = ~small
         draws = (rng.random((int(big.sum()), k)) * deg[big][:, None]).astype(np.int64)
-        pos_big = np.unique((start[big][:, None] + draws).ravel())
+        pos_big = unique((start[big][:, None] + draws).ravel())
         own_big = np.searchsorted(csr.indptr, pos_big, side="right") - 1
         pos = np.concatenate([pos_small, pos_big])
         srcs.append(csr.src[pos])
         dsts.append(np.concatenate([own_small, own_big]))
         eids.append(csr.eid[pos])
-        new = np.setdiff1d(csr.src[pos], nodes, assume_unique=False)
+        new = setdiff(csr.src[pos], nodes)
         nodes = np.concatenate([nodes, new])
         frontier = new
         if frontier.size == 0:
@@ -76,7 +78,7 @@ def sample_subgraph(
     order = np.argsort(nodes, kind="stable")
     local_src = order[np.searchsorted(nodes[order], src)]
     local_dst = order[np.searchsorted(nodes[order], dst)]
-    n_seeds = int(np.unique(seeds).size)
+    n_seeds = int(unique(seeds).size)
     return Subgraph(
         nodes=nodes,
         edge_index=np.vstack([local_src, local_dst]).astype(np.int64),

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from gnn.features import heuristic_scores, walk_counts
+from graphkit.setops import unique
 
 __all__ = [
     "BASELINES",
@@ -67,7 +68,7 @@ def ppr_scores(
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
     walk = sp.diags(inv) @ adj  # row-stochastic where the degree is positive
     walk_t = walk.T.tocsr()
-    sources = np.unique(np.concatenate([u, v]))
+    sources = unique(np.concatenate([u, v]))
     block = max(1, _DENSE_BUDGET // max(n, 1))
     for start in range(0, sources.size, block):
         src = sources[start : start + block]

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from gnn.data import LinkGraph
 from graphkit.errors import InputError
+from graphkit.setops import intersect, union, unique
 
 __all__ = [
     "LinkSplit",
@@ -117,7 +118,7 @@ def sample_negatives(
 
     def _accept(keys: np.ndarray, want: int) -> None:
         nonlocal have
-        keys = np.unique(keys)
+        keys = unique(keys)
         keys = keys[~np.isin(keys, excl) & ~np.isin(keys, have)]
         keys = rng.permutation(keys)[:want]
         chosen.append(keys)
@@ -186,8 +187,8 @@ def _finish(
     act_val, act_test = active_nodes(graph, records[1]), active_nodes(graph, records[2])
     pos = (pos[0], _between(pos[1], act_val, n), _between(pos[2], act_test, n))
     neg_nodes = (
-        np.intersect1d(neg_nodes[0], np.flatnonzero(act_val)),
-        np.intersect1d(neg_nodes[1], np.flatnonzero(act_test)),
+        intersect(neg_nodes[0], np.flatnonzero(act_val)),
+        intersect(neg_nodes[1], np.flatnonzero(act_test)),
     )
     if pos[1].size == 0 or pos[2].size == 0:
         raise InputError("the split leaves no hidden ties between visible actors")
@@ -207,7 +208,7 @@ def _finish(
         test_records=records[2],
         test_pos=_keys_to_pairs(n, pos[2]),
         test_neg=test_neg,
-        known_keys=np.unique(known),
+        known_keys=unique(known),
         settings=settings,
     )
 
@@ -229,7 +230,7 @@ def _visible_target_keys(
     graph: LinkGraph, records: np.ndarray, layers: tuple[str, ...]
 ) -> np.ndarray:
     mask = records & graph.layer_mask(layers)
-    return np.unique(graph.u[mask] * graph.n_nodes + graph.v[mask])
+    return unique(graph.u[mask] * graph.n_nodes + graph.v[mask])
 
 
 def _hide(graph: LinkGraph, layers: tuple[str, ...], keys: np.ndarray) -> np.ndarray:
@@ -421,7 +422,7 @@ def hidden_tie_split(
     layers = graph.layers
     rng = np.random.default_rng(seed)
     keys, _ = _target_pairs(graph, layers)
-    hidden = np.unique(pair_keys(graph.n_nodes, np.asarray(hidden_pairs, dtype=np.int64)))
+    hidden = unique(pair_keys(graph.n_nodes, np.asarray(hidden_pairs, dtype=np.int64)))
     hidden = hidden[~np.isin(hidden, keys)]
     if keys.size < 10 or hidden.size == 0:
         raise InputError("need at least 10 observed ties and one hidden tie not observed")
@@ -437,7 +438,7 @@ def hidden_tie_split(
         "val_fraction": val_fraction,
         "hidden_pairs": int(hidden.size),
     }
-    all_keys = np.union1d(keys, hidden)
+    all_keys = union(keys, hidden)
     return _finish(
         graph,
         "hidden_ties",

@@ -28,6 +28,7 @@ from gnn.ranking import RankingSet, ranking_metrics, ranking_set
 from gnn.scorers import BASELINES, ppr_matrix, score_pairs_by
 from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
+from graphkit.setops import setdiff, union
 
 if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
@@ -165,22 +166,22 @@ def _folds(
         # 3-hop Katz candidates without computing them, plus a fifth from the pairs that side
         # signals such as co-location join; the rest uniform so that the model still places
         # distant pairs
-        excl = np.union1d(split.known_keys, view.pair_keys)
+        excl = union(split.known_keys, view.pair_keys)
         n_hard = round(n_neg * config.hard_fraction)
         n_active = int((np.diff(view.adj.indptr) > 0).sum())
         if n_active * (n_active - 1) // 2 <= _ALL_PAIRS_BELOW:
             cands = candidate_keys(view.adj, exclude_keys=excl, all_pairs_below=_ALL_PAIRS_BELOW)
             hard = rng.choice(cands, min(cands.size, n_hard), replace=False)
         else:
-            side = np.setdiff1d(view.side_keys(), excl)
+            side = setdiff(view.side_keys(), excl)
             n_side = min(side.size, n_hard // 5)
             walked = walk_pair_keys(view.adj, n_hard - n_side, exclude_keys=excl, rng=rng)
             near = rng.choice(side, n_side, replace=False) if n_side else side[:0]
-            hard = np.union1d(walked, near)
+            hard = union(walked, near)
         uniform = sample_negatives(
             view.adj,
             n_neg - hard.size,
-            exclude_keys=np.union1d(split.known_keys, hard),
+            exclude_keys=union(split.known_keys, hard),
             hard_fraction=0.0,
             rng=rng,
             nodes=np.flatnonzero(active),
@@ -420,7 +421,7 @@ def _ranking_sets(
     val = ranking_set(
         val_view,
         split.val_pos,
-        exclude_keys=np.union1d(split.known_keys, test_keys),
+        exclude_keys=union(split.known_keys, test_keys),
         max_candidates=cfg.max_candidates,
         eval_candidates=cfg.eval_candidates,
         rng=rng,
