@@ -10,8 +10,9 @@ Each file starts with a header of ``//`` comment lines::
 
 A parameter with ``e.g.`` is required (the value is an example, as JSON); one with
 ``default`` is optional. Types: STRING, INTEGER, FLOAT, BOOLEAN, DATETIME (ISO 8601, passed
-as text and read with ``datetime()`` in the query) and LIST<STRING>. Every query takes
-``case_id``, filled in from the case.
+as text and read with ``datetime()`` in the query), LIST<STRING> and LIST<MAP> (a JSON list
+of objects, e.g. scenes with their cells and windows; the example in the header is written
+without a space after a colon). Every query takes ``case_id``, filled in from the case.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ __all__ = [
     "run_query",
 ]
 
-PARAM_TYPES = ("STRING", "INTEGER", "FLOAT", "BOOLEAN", "DATETIME", "LIST<STRING>")
+PARAM_TYPES = ("STRING", "INTEGER", "FLOAT", "BOOLEAN", "DATETIME", "LIST<STRING>", "LIST<MAP>")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _PARAM_RE = re.compile(
     r"^// Param: (?P<name>[a-z][a-z0-9_]*) (?P<type>[A-Z<>]+), "
@@ -158,6 +159,11 @@ def _convert(query: str, p: QueryParam, raw: str) -> Any:
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=UTC)
             return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if p.type == "LIST<MAP>":  # a JSON list of objects
+            maps = json.loads(raw)
+            if not isinstance(maps, list) or not all(isinstance(m, dict) for m in maps):
+                raise ValueError(raw)
+            return maps
         # LIST<STRING>: a JSON list, or comma-separated values.
         if raw.strip().startswith("["):
             items = json.loads(raw)

@@ -9,8 +9,10 @@ minutes between 10:00 and 22:00. Three kinds of phone are planted:
 * **crew**: :data:`CREW` members of the first group; each is at :data:`CREW_SCENES` of the
   scenes (at least two), making 2 to 4 calls or texts to their usual contacts from the scene;
 * **visitors**: :data:`VISITORS` background people per scene none of whose usual cells (home,
-  work, the places they roam to) is on a scene's site, there once, making 2 to 4 calls or
-  texts;
+  work, the places they roam to) is on a scene's site and none of whose planted meetings (a
+  friend's tie meeting, with ``SimulationSpec.meetings``) is on one either, there once, making
+  2 to 4 calls or texts (a tie meeting on a scene's site, on another day, would put the phone
+  on the scene's cells outside its window: no one-time visitor in the records);
 * **silent**: per scene one other member of the first group, the most active one (expected
   events a day over their ties) not yet chosen: every record of theirs in the scene's window
   is removed (the phone is off).
@@ -74,14 +76,18 @@ class ScenePlan:
     def size(self) -> int:
         return int(self.start_s.shape[0])
 
-    def visits(self, model: EventModel) -> MeetingPlan:
+    def visits(self, model: EventModel, meetings: MeetingPlan | None = None) -> MeetingPlan:
         """Every visit as a :class:`MeetingPlan` row (``meeting`` = scene, ``circle`` = role,
         ``group`` -1 for visitors): the crew's, then per scene the first :data:`VISITORS`
         candidates none of whose usual cells (home, work, the places they roam to:
-        ``model``) is on any scene's site, and none chosen for another scene."""
-        sites = {c // 3 for cells in self.cells for c in cells}
+        ``model``) is on any scene's site, who has no planted meeting (``meetings``: circles
+        and tie meetings) on any scene's site, and none chosen for another scene."""
+        sites = list({c // 3 for cells in self.cells for c in cells})
         usual = np.c_[model.home_cell, model.work_cell, model.roam_cell] // 3
-        regular = np.asarray(np.isin(usual, list(sites)).any(axis=1), dtype=bool)
+        regular = np.asarray(np.isin(usual, sites).any(axis=1), dtype=bool)
+        if meetings is not None and meetings.size:
+            met_there = meetings.person[np.isin(meetings.cell // 3, sites)]
+            regular[met_there[met_there < regular.size]] = True
         rows = [
             (int(s), CREW_ROLE, int(p), 0, int(c))
             for s, p, c in zip(self.crew_scene, self.crew_person, self.crew_cell, strict=True)
@@ -197,6 +203,7 @@ class ScenePlanter:
     """Adds the visits' records to each day's events, silences the silent, keeps the truth."""
 
     plan: ScenePlan
+    meetings: MeetingPlan | None = None  # the planted meetings, which visitors must avoid
     visits: MeetingPlanter | None = None  # made on the first day (visitors need the model)
     silent_phone: dict[int, int] = field(default_factory=dict)  # scene -> phone index
 
@@ -206,7 +213,7 @@ class ScenePlanter:
         """``events`` with today's visits added and the silent persons' records in a
         scene's window removed."""
         if self.visits is None:
-            self.visits = MeetingPlanter(self.plan.visits(model))
+            self.visits = MeetingPlanter(self.plan.visits(model, self.meetings))
         events = self.visits.add_day(model, events, day, rng)
         plan = self.plan
         drop = np.zeros(events.size, dtype=bool)

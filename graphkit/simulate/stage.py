@@ -140,7 +140,7 @@ def simulate(
     (out_dir / "sources").mkdir(parents=True, exist_ok=True)
     world = _build_world(spec)
     meetings = _meeting_planter(spec, world)
-    scenes = _scene_planter(spec, world)
+    scenes = _scene_planter(spec, world, None if meetings is None else meetings.plan)
     cdr_stats, relays = _write_cdrs(out_dir, spec, world, on_day, meetings, scenes)
     ledger = NoiseLedger()
     ids = Identities(world.pop, _rng(spec.seed, "identities"))
@@ -289,13 +289,17 @@ def _meeting_planter(spec: SimulationSpec, world: _World) -> MeetingPlanter | No
     return MeetingPlanter(MeetingPlan.concat(circles, ties))
 
 
-def _scene_planter(spec: SimulationSpec, world: _World) -> ScenePlanter | None:
+def _scene_planter(
+    spec: SimulationSpec, world: _World, meetings: MeetingPlan | None
+) -> ScenePlanter | None:
     """The planted tower-dump scenes (``spec.scenes``, off by default: its own stream, so cases
-    without scenes are unchanged)."""
+    without scenes are unchanged); the visitors are chosen among people with no planted
+    meeting on a scene's site (``meetings``)."""
     if not spec.scenes:
         return None
     rng = _rng(spec.seed, "scenes", 0)
-    return ScenePlanter(plan_scenes(world.pop, world.groups, world.plan, world.towers, spec, rng))
+    plan = plan_scenes(world.pop, world.groups, world.plan, world.towers, spec, rng)
+    return ScenePlanter(plan, meetings)
 
 
 Table = tuple[list[str], list[Any]]

@@ -68,6 +68,25 @@ def _busiest_actor(store: CaseStore, records: pd.DataFrame) -> tuple[str, tuple[
     raise AssertionError("no actor with records")
 
 
+def test_published_hour_of_week_is_the_utc_wheel(case: CaseStore) -> None:
+    """Phone.hour_of_week, which the time_wheel query of cypher/queries sums over an actor's
+    phones, is the actor's UTC wheel plus the calls between two of its own phones."""
+    records = _records(case)
+    actor_id, phones = _busiest_actor(case, records)
+    wheel = activity_matrix(case, actor_id, kind="actor", timezone="UTC")
+    with case.connect(read_only=True) as con:
+        profiles = con.execute(
+            "SELECT hour_of_week FROM node_phone WHERE list_contains($p::VARCHAR[], msisdn)",
+            {"p": list(phones)},
+        ).fetchall()
+    summed = np.sum([np.asarray(p[0]) for p in profiles], axis=0).reshape(7, 24)
+    own = records[records["caller"].isin(phones) & records["callee"].isin(phones)]
+    expected = wheel.matrix + _pandas_wheel(own, set(phones), "UTC")
+    assert len(profiles) == len(phones)
+    np.testing.assert_array_equal(summed.astype(np.int64), expected)
+    assert wheel.events > 20
+
+
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London", "Asia/Kolkata"])
 def test_actor_and_phone_wheels_equal_pandas(case: CaseStore, zone: str) -> None:
     records = _records(case)

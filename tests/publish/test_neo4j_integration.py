@@ -6,10 +6,12 @@ left as it was. Start one with `docker compose -f docker/compose.yaml up -d neo4
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +240,24 @@ def _example_parameters(db: Path) -> dict[str, str]:
         "AND src <> dst ORDER BY 1, 2 LIMIT 1"
     ).fetchall()[0]
     values["from_id"], values["to_id"] = ends
+    values["targets"] = ",".join(ends)
+    # two scenes (a cell and the whole hour of a record there) at which one phone was seen
+    seen = con.execute(
+        """SELECT caller, cell_id, date_trunc('hour', "start") FROM src_cdr
+        WHERE caller IS NOT NULL AND cell_id IS NOT NULL ORDER BY 1, 3, 2"""
+    ).fetchall()
+    first: dict[str, tuple[str, Any]] = {}
+    for phone, cell, hour in seen:
+        if phone in first and first[phone][0] != cell:
+            values["scenes"] = json.dumps(
+                [
+                    {"name": f"S{i}", "cells": [c], "start": h.isoformat(),
+                     "end": (h + timedelta(hours=1, seconds=-1)).isoformat()}
+                    for i, (c, h) in enumerate([first[phone], (cell, hour)], start=1)
+                ]
+            )  # fmt: skip
+            break
+        first.setdefault(phone, (cell, hour))
     con.close()
     return values
 

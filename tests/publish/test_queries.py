@@ -33,6 +33,9 @@ REQUIRED = {
     "tower_dump",
     "imei_multi_sim",
     "sim_multi_imei",
+    "multi_scene",
+    "time_wheel",
+    "connecting_network",
 }
 
 HEADER = """// Title: T
@@ -92,6 +95,13 @@ def test_binding_types_and_defaults() -> None:
     q = load_query("common_contacts")
     assert bind_parameters(q, {"msisdns": "+391, +392"}, case_id="c")["msisdns"] == ["+391", "+392"]
     assert bind_parameters(q, {"msisdns": '["a,b"]'}, case_id="c")["msisdns"] == ["a,b"]
+    q = load_query("multi_scene")
+    scenes = '[{"name": "S1", "cells": ["c1", "c2"], "start": "2024-03-05T14:00:00Z"}]'
+    bound = bind_parameters(q, {"scenes": scenes}, case_id="c")
+    assert bound["scenes"] == [
+        {"name": "S1", "cells": ["c1", "c2"], "start": "2024-03-05T14:00:00Z"}
+    ]
+    assert bound["min_scenes"] == 2
     q = load_query("blackouts_in_window")
     params = bind_parameters(
         q, {"from": "2024-03-10", "to": "2024-03-20T01:00:00+01:00"}, case_id="c"
@@ -108,6 +118,9 @@ def test_binding_types_and_defaults() -> None:
         ("money_trail", {"account_id": "x", "color": "red"}, "no parameter 'color'"),
         ("money_trail", {"account_id": "x", "case_id": "other"}, "comes from the case"),
         ("blackouts_in_window", {"from": "yesterday", "to": "2024-01-01"}, "not a DATETIME"),
+        ("multi_scene", {"scenes": '{"name": "S1"}'}, "not a LIST<MAP>"),
+        ("multi_scene", {"scenes": '["S1"]'}, "not a LIST<MAP>"),
+        ("multi_scene", {"scenes": "S1,S2"}, "not a LIST<MAP>"),
     ],
 )
 def test_binding_errors(name: str, raw: dict[str, str], message: str) -> None:
