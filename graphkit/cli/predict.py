@@ -43,6 +43,19 @@ def _metric_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _metric_note(summary: dict[str, Any]) -> str:
+    """What the table's columns count, in words (printed under it)."""
+    selection = summary.get("selection") or {}
+    candidates = (selection.get("candidates") or {}).get("test")
+    among = f"the first k of {int(candidates):,} candidate pairs" if candidates else "the first k"
+    return (
+        "AUC, AP: held-out ties scored against as many random non-ties. "
+        f"hits@k: held-out ties among {among}; equal scores share the places they straddle, "
+        "so a heuristic with many ties (common neighbours) can hold a fractional count. "
+        f"selected: the scorer the stored list is ranked by ({summary.get('ranked_by', '?')})."
+    )
+
+
 def predict_links(
     case_dir: Annotated[Path, typer.Argument(help="The case directory.", show_default=False)],
     top: Annotated[
@@ -112,6 +125,7 @@ def predict_links(
         json_output=False,
         title=f"link prediction ({summary['split']['kind']} split): validation and test",
     )
+    console.print(_metric_note(summary), highlight=False)
     if summary.get("fallback"):
         console.print(summary["fallback"])
     console.print(

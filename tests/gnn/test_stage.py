@@ -257,3 +257,12 @@ def test_evaluation_against_truth(tmp_path: Path) -> None:
     assert metrics["base_rate_hidden_ties"] == pytest.approx(2 / 10)
     with pytest.raises(InputError, match=r"phones\.csv"):
         evaluate_predicted_links(store, tmp_path / "nowhere")
+
+
+def test_metric_note_says_what_the_columns_count() -> None:
+    from graphkit.cli.predict import _metric_note
+
+    note = _metric_note({"ranked_by": "katz", "selection": {"candidates": {"test": 1234567}}})
+    assert "among the first k of 1,234,567 candidate pairs" in note
+    assert "fractional" in note and "ranked by (katz)" in note
+    assert "among the first k;" in _metric_note({"ranked_by": "gnn"})
