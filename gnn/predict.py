@@ -113,7 +113,13 @@ def predict_links(
                 "evidence": evidence,
             }
         )
-    return pd.DataFrame(rows, columns=["a", "b", "score", "evidence"])
+    frame = pd.DataFrame(rows, columns=["a", "b", "score", "evidence"])
+    # how many more candidates score as high as the last one listed: a cut through equal
+    # scores is arbitrary, and a reader should know how many were left out by it
+    last = signal[order[-1]] if order.size else np.inf
+    frame.attrs["candidates"] = len(pairs)
+    frame.attrs["tied_beyond_cut"] = int((signal >= last).sum() - order.size) if order.size else 0
+    return frame
 
 
 def _default_config() -> TrainConfig:

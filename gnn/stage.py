@@ -245,6 +245,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         ranked_by=result.ranked_by,
         calibration=result.calibration,
     )
+    cut = dict(predictions.attrs)
     if len(decided):
         done = set(zip(decided["src"], decided["dst"], strict=True))
         keep = [(a, b) not in done for a, b in zip(predictions["a"], predictions["b"], strict=True)]
@@ -288,6 +289,8 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         "split": split.settings,
         "metrics": result.metrics,
         "stored": len(rows),
+        "candidates": cut.get("candidates"),
+        "tied_beyond_cut": cut.get("tied_beyond_cut"),
         "train_seconds": round(result.train_seconds, 2),
         "actors": graph.n_nodes,
         "tie_records": graph.n_records,

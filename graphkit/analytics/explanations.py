@@ -11,16 +11,19 @@ million-actor graph this is a few seconds rather than a minute.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from graphkit.views import format_number
+
 if TYPE_CHECKING:
     import igraph as ig
 
-__all__ = ["explain_actors"]
+__all__ = ["OrderingGate", "explain_actors"]
 
 _LEADERSHIP_KEYS = (
     "members",
@@ -82,9 +85,15 @@ def _plain(column: pd.Series) -> list[Any]:
 
 
 def explain_actors(
-    g: ig.Graph, table: pd.DataFrame, directed_layers: list[str]
+    g: ig.Graph,
+    table: pd.DataFrame,
+    directed_layers: list[str],
+    *,
+    ordering: OrderingGate | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Per row of ``table`` (one per vertex of ``g``): evidence dict and explanation text."""
+    """Per row of ``table`` (one per vertex of ``g``): evidence dict and explanation text.
+    ``ordering``: each row's community's ordering-test effect and the test's thresholds, so
+    that "no clear ordering" says which of the two conditions failed."""
     n = len(table)
     cols = set(table.columns)
     keys: list[str] = []
@@ -111,7 +120,7 @@ def explain_actors(
     if "leadership" in cols:
         keys += list(_LEADERSHIP_KEYS)
         values += [_values(table[k]) for k in _LEADERSHIP_KEYS]
-        texts.append(_leadership_texts(table))
+        texts.append(_leadership_texts(table, ordering))
     optional: list[tuple[str, list[Any], np.ndarray]] = []
     if "broker_role" in cols:
         keys += ["broker_role", "brokerage", "communities_reached"]
@@ -148,7 +157,45 @@ def explain_actors(
     return evidence, sentences
 
 
-def _leadership_texts(table: pd.DataFrame) -> list[str]:
+@dataclass(frozen=True)
+class OrderingGate:
+    """Per actor, its community's ordering-test effect (excess downward share; NaN where
+    untested), and the two thresholds a chain of command must pass."""
+
+    effect: np.ndarray
+    fdr: float
+    min_effect: float
+
+
+def _ordering_words(q: float, effect: float | None, gate: OrderingGate | None) -> str:
+    """The ordering test's result in words: q, and where it matters the effect against the
+    minimum (a community can pass the FDR with too small an excess to claim an ordering)."""
+    if q != q:
+        return "ordering test: untested"
+    text = f"ordering test q={format_number(q)}"
+    if gate is None or effect is None or effect != effect:
+        return text
+    if q <= gate.fdr:
+        relation = ">=" if effect >= gate.min_effect else "<"
+        text += (
+            f" <= {format_number(gate.fdr)}, downward excess {format_number(effect)} "
+            f"{relation} {format_number(gate.min_effect)} required"
+        )
+    else:
+        text += f" > {format_number(gate.fdr)}"
+    return text
+
+
+def _level_words(level: Any, superior: Any) -> str:
+    """Level and superior; on the top level (0) the contact ranked above is a peer there."""
+    if not superior:
+        return f"level {level:g}"
+    if level == 0:
+        return f"level 0 (the top level), ranked just below {superior} on it"
+    return f"level {level:g}, most likely superior {superior}"
+
+
+def _leadership_texts(table: pd.DataFrame, gate: OrderingGate | None = None) -> list[str]:
     members = _plain(table["members"])
     below = _plain(table["members_below"])
     w_out = _plain(table["weight_out_in_community"])
@@ -157,17 +204,19 @@ def _leadership_texts(table: pd.DataFrame) -> list[str]:
     stated = _plain(table["hierarchy_stated"])
     level = [None if v is pd.NA else v for v in _plain(table["level"])]
     superior = _plain(table["superior"])
+    effects: list[float | None] = (
+        [float(e) for e in gate.effect] if gate is not None else [None] * len(table)
+    )
     out: list[str] = []
-    for m, b, wo, wi, q, st, lv, sup in zip(
-        members, below, w_out, w_in, q_value, stated, level, superior, strict=True
+    for m, b, wo, wi, q, st, lv, sup, eff in zip(
+        members, below, w_out, w_in, q_value, stated, level, superior, effects, strict=True
     ):
-        test = "untested" if q != q else f"ordering test q={q:.3g}"
+        test = _ordering_words(q, eff, gate)
         if m > 1 and wo + wi > 0 and st:
             out.append(
                 f"ranks above {b} of {m - 1} other members: "
                 f"makes {wo:g} directed contacts to them, receives {wi:g} "
-                f"(chain of command stated, {test}); level {lv:g}"
-                + (f", most likely superior {sup}" if sup else "")
+                f"(chain of command stated: {test}); " + _level_words(lv, sup)
             )
         elif m > 1 and wo + wi > 0:
             out.append(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.explanations import explain_actors
+from graphkit.analytics.explanations import OrderingGate, explain_actors
 from graphkit.analytics.graph import collapse, from_edges, normalise_layers
 from graphkit.analytics.parallel import (
     PartClock,
@@ -266,7 +266,18 @@ def _analyze_edges(
     with clock("explanations"):
         if "communities" in wanted:
             communities = _community_rows(u, table, membership, ordering_table)
-        table["evidence"], table["explanation"] = explain_actors(raw, table, directed)
+        gate = (
+            OrderingGate(
+                effect=ordering_table["effect"].to_numpy(dtype=float)[membership],
+                fdr=float(spec.hierarchy_significance),
+                min_effect=float(spec.hierarchy_min_effect),
+            )
+            if ordering_table is not None and len(ordering_table)
+            else None
+        )
+        table["evidence"], table["explanation"] = explain_actors(
+            raw, table, directed, ordering=gate
+        )
         if "relay_evidence" in table.columns:
             table = _explain_relays(table)
             summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
@@ -305,9 +316,11 @@ def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec
     out["relay_tier"] = out["relay_tier"].fillna(0).astype(np.int64)
     out["leadership"] = leadership_with_relays(out["leadership"].to_numpy(), out["relay_tier"])
     # a chain head passes orders down and relays none: call direction's guess of a superior
-    # for it (often one of its own relayers) would contradict that evidence
+    # for it (often one of its own relayers) would contradict that evidence. Its level is
+    # the top only where its community's ordering is stated: levels exist only there
     head = (out["relay_tier"] == 2).to_numpy()
-    out["level"] = out["level"].mask(head, 0)
+    stated = out["hierarchy_stated"].fillna(False).to_numpy(dtype=bool)
+    out["level"] = out["level"].mask(head & stated, 0)
     out["superior"] = out["superior"].where(~head, None)
     out["superior_probability"] = np.where(head, np.nan, out["superior_probability"])
     return out

@@ -12,12 +12,13 @@ from typing import Any
 import pandas as pd
 
 from graphkit.store import CaseStore, table_columns
-from graphkit.views import view
+from graphkit.views import format_number, view
 
 __all__ = [
     "actors_view",
     "brokers_view",
     "burner_carriers",
+    "burner_links",
     "communities_view",
     "leaders_view",
     "summary_view",
@@ -149,16 +150,18 @@ def actors_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
 
 @view(
     "leaders",
-    help="actors by leadership, case-wide, with what it rests on; burners folded into carriers",
-    actors=("actor_id", "superior", "burners"),
+    help="actors by leadership, case-wide, with what it rests on and likely burners marked",
+    actors=("actor_id", "superior", "burners", "same_person_as"),
     default_limit=20,
 )
 def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
-    """Actors by leadership, case-wide. An actor that is the new phone of a hand-off scoring at
-    or above its threshold (not rejected by review) is the same person as the old phone's
-    actor, likely: it is not ranked on its own but listed in its carrier's ``burners`` with
-    the hand-off's score, and the carrier ranks by the higher leadership of the two
-    (``leadership_own`` keeps the carrier's own)."""
+    """Actors by their own leadership, case-wide: the ranking every other view, the report
+    and `graphkit evaluate` use. A hand-off at or above its threshold and not rejected links
+    an old phone's actor (the carrier) to the new phone's (a likely burner): both stay
+    ranked on their own, the carrier lists the burner in ``burners`` and the burner names
+    its carrier in ``same_person_as``, each with the hand-off's id, score and review status
+    (an unreviewed hand-off is a hypothesis; a confirmed one merges the two actors at the
+    next build)."""
     rows = _query(
         store,
         """
@@ -179,26 +182,40 @@ def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
         [],
         needed=frozenset({"community", "pagerank", "leadership", "hierarchy_stated"}),
     )
-    carrier = burner_carriers(store)
     by_id = {r["actor_id"]: r for r in rows}
-    for burner, (owner, score, review_id) in carrier.items():
+    for burner, (owner, score, review_id, status) in burner_links(store).items():
         if burner not in by_id or owner not in by_id or burner == owner:
             continue
-        folded = by_id.pop(burner)
-        row = by_id[owner]
-        row.setdefault("burners", []).append(burner)
-        row.setdefault("burner_evidence", []).append(
-            {"actor_id": burner, "hand_off": review_id, "score": score}
-        )
-        row.setdefault("leadership_own", row["leadership"])
-        row["leadership"] = max(row["leadership"], folded["leadership"])
-    ranked = sorted(by_id.values(), key=lambda r: (-r["leadership"], r["actor_id"]))
+        link = {"hand_off": review_id, "score": score, "status": status}
+        by_id[owner].setdefault("burners", []).append(burner)
+        by_id[owner].setdefault("burner_evidence", []).append({"actor_id": burner, **link})
+        by_id[burner]["same_person_as"] = owner
+        by_id[burner]["same_person_evidence"] = {"actor_id": owner, **link}
+        basis = _hand_off_words(review_id, score, status)
+        _add_sentence(by_id[owner], f"likely also uses the phone of {burner} ({basis})")
+        _add_sentence(by_id[burner], f"likely the same person as {owner} ({basis})")
     stage = store.stage("analyze") or {}
     reading = (stage.get("settings") or {}).get("rank_direction", "caller")
-    for r in ranked:
+    for r in rows:
         r.setdefault("burners", [])
+        r.setdefault("same_person_as", None)
         r["rests_on"] = _basis(r, reading)
-    return ranked if limit is None else ranked[:limit]
+    return rows if limit is None else rows[:limit]
+
+
+def _hand_off_words(review_id: str, score: float, status: str) -> str:
+    """The hand-off a burner link rests on, with its score and whether anyone reviewed it."""
+    if status == "confirmed":
+        return (
+            f"hand-off {review_id} confirmed, score {format_number(score)}; "
+            "one actor after the next build"
+        )
+    return f"hand-off {review_id}, score {format_number(score)}, a hypothesis not yet reviewed"
+
+
+def _add_sentence(row: Row, sentence: str) -> None:
+    text = row.get("explanation") or ""
+    row["explanation"] = f"{text}; {sentence}" if text else sentence
 
 
 def _basis(row: Row, reading: str) -> str:
@@ -221,9 +238,9 @@ def _has_relays(store: CaseStore) -> bool:
         return "relay_tier" in table_columns(con, "analytics_actor")
 
 
-def burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
-    """burner actor -> (carrier actor, hand-off score, hand-off review id), for hand-offs at or
-    above their threshold and not rejected; the strongest hand-off per burner."""
+def burner_links(store: CaseStore) -> dict[str, tuple[str, float, str, str]]:
+    """burner actor -> (carrier actor, hand-off score, hand-off review id, review status),
+    for hand-offs at or above their threshold and not rejected; the strongest per burner."""
     from graphkit.hypotheses import id_sql
 
     with store.connect(read_only=True) as con:
@@ -233,7 +250,7 @@ def burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
             f"""
             WITH owner AS (SELECT actor_id, unnest(phones) AS phone FROM actor)
             SELECT n.actor_id AS burner, o.actor_id AS carrier, h.score,
-                   {id_sql("H", "h.src", "h.dst")} AS review_id
+                   {id_sql("H", "h.src", "h.dst")} AS review_id, h.status
             FROM rel_same_user_as h
             JOIN owner o ON o.phone = h.src
             JOIN owner n ON n.phone = h.dst
@@ -242,10 +259,16 @@ def burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
             ORDER BY h.score DESC, burner, carrier
             """
         ).fetchall()
-    out: dict[str, tuple[str, float, str]] = {}
-    for burner, owner, score, review_id in found:
-        out.setdefault(str(burner), (str(owner), float(score), str(review_id)))
+    out: dict[str, tuple[str, float, str, str]] = {}
+    for burner, owner, score, review_id, status in found:
+        out.setdefault(str(burner), (str(owner), float(score), str(review_id), str(status)))
     return out
+
+
+def burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
+    """burner actor -> (carrier actor, hand-off score, hand-off review id): :func:`burner_links`
+    without the status."""
+    return {b: (o, sc, rid) for b, (o, sc, rid, _) in burner_links(store).items()}
 
 
 @view(

@@ -103,7 +103,15 @@ def _findings(case: Path) -> None:
         rows("leaders"),
         json_output=False,
         title="leaders (top 5)",
-        columns=["actor_id", "community", "leadership", "rests_on", "burners", "explanation"],
+        columns=[
+            "actor_id",
+            "community",
+            "leadership",
+            "rests_on",
+            "burners",
+            "same_person_as",
+            "explanation",
+        ],
     )
     render(
         rows("brokers"),

@@ -13,22 +13,35 @@ __all__ = ["hypotheses_section"]
 MAX_HYPOTHESIS_ROWS = 25
 
 
-def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> tuple[Table, ...]:
-    """Every hypothesis: the best ``MAX_HYPOTHESIS_ROWS`` open, the rest folded below them."""
+def _hyp_table(
+    frame: pd.DataFrame, names: dict[str, str], a: str, b: str, *, threshold: bool = True
+) -> tuple[Table, ...]:
+    """Every hypothesis: the best ``MAX_HYPOTHESIS_ROWS`` open, the rest folded below them.
+    ``threshold``: show the threshold column (not for a top-k list, whose only "threshold"
+    is its last score)."""
     rows = tuple(
         (
             str(r.review_id),
             names.get(str(r.src), str(r.src)),
             names.get(str(r.dst), str(r.dst)),
             fmt(r.score, 3),
-            fmt(r.threshold, 3),
+            *((fmt(r.threshold, 3),) if threshold else ()),
             r.status,
             r.model_version,
             evidence_text(r.evidence, names=names),
         )
         for r in frame.itertuples()
     )
-    columns = ("review id", a, b, "score", "threshold", "status", "model", "evidence")
+    columns = (
+        "review id",
+        a,
+        b,
+        "score",
+        *(("threshold",) if threshold else ()),
+        "status",
+        "model",
+        "evidence",
+    )
     top, rest = rows[:MAX_HYPOTHESIS_ROWS], rows[MAX_HYPOTHESIS_ROWS:]
     tables = [
         Table(
@@ -49,6 +62,43 @@ def _hyp_table(frame: pd.DataFrame, names: dict[str, str], a: str, b: str) -> tu
             )
         )
     return tuple(tables)
+
+
+def _predicted_words(facts: CaseFacts) -> str:
+    """What the predicted-link list is: the top of a ranking, its score a calibrated
+    probability (said as odds when low), and how many pairs the cut through equal scores left
+    out."""
+    summary = (facts.stages.get("predict_links") or {}).get("summary") or {}
+    frame = facts.predicted
+    open_rows = frame[frame["status"] == "hypothesis"]
+    text = (
+        f"The {len(open_rows)} pairs with no recorded tie that link prediction ranks highest"
+        + (f" (ranked by {summary['ranked_by']})" if summary.get("ranked_by") else "")
+        + (
+            f" of {int(summary['candidates']):,} candidate pairs"
+            if summary.get("candidates")
+            else ""
+        )
+        + ". The score is the calibrated probability that such a pair is tied"
+    )
+    if len(open_rows):
+        low, high = float(open_rows["score"].min()), float(open_rows["score"].max())
+        text += f" ({fmt(low, 3)} to {fmt(high, 3)} here"
+        if high < 0.5:
+            text += f": about 1 in {round(1 / max(high, 1e-9)):,} at best"
+        text += ")"
+    text += (
+        ": leads to check against the records, not established ties. "
+        if len(open_rows) and float(open_rows["score"].max()) < 0.5
+        else ". "
+    )
+    tied = summary.get("tied_beyond_cut")
+    if tied:
+        text += (
+            f"{int(tied):,} more candidate pairs score as high as the last one listed, so "
+            "which of them made the list is arbitrary. "
+        )
+    return text + f"Status: {_status_counts(frame)}."
 
 
 def _status_counts(frame: pd.DataFrame) -> str:
@@ -110,11 +160,8 @@ def hypotheses_section(facts: CaseFacts) -> Section:
                 "hypothesis",
                 "Predicted links: PREDICTED_LINK (not observed)",
                 (
-                    Para(
-                        "Pairs the link-prediction model scores as likely tied although no tie was "
-                        f"recorded. Status: {_status_counts(facts.predicted)}."
-                    ),
-                    *_hyp_table(facts.predicted, names, "actor", "actor"),
+                    Para(_predicted_words(facts)),
+                    *_hyp_table(facts.predicted, names, "actor", "actor", threshold=False),
                 ),
             )
         )

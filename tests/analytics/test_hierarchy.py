@@ -176,3 +176,22 @@ def test_money_does_not_enter_the_ordering() -> None:
     assert with_money["springrank"].to_numpy() == pytest.approx(alone["springrank"].to_numpy())
     assert with_money["level"].tolist() == alone["level"].tolist()
     assert with_money.loc["boss", "level"] == 0
+
+
+def test_the_words_say_which_condition_of_a_chain_of_command_failed() -> None:
+    """"No clear ordering" beside a q-value that passes names the effect that did not."""
+    from graphkit.analytics.explanations import OrderingGate, _level_words, _ordering_words
+
+    gate = OrderingGate(effect=np.zeros(0), fdr=0.05, min_effect=0.01)
+    assert _ordering_words(0.0028, 0.0098, gate) == (
+        "ordering test q=0.0028 <= 0.05, downward excess 0.0098 < 0.01 required"
+    )
+    assert _ordering_words(0.0028, 0.0115, gate).endswith("0.0115 >= 0.01 required")
+    assert _ordering_words(0.07, 0.02, gate) == "ordering test q=0.07 > 0.05"
+    assert _ordering_words(float("nan"), None, gate) == "ordering test: untested"
+    # on the top level the contact ranked above is a peer there, not a superior a level up
+    assert _level_words(0, "Kwame Popescu") == (
+        "level 0 (the top level), ranked just below Kwame Popescu on it"
+    )
+    assert _level_words(2, "Sophie Fletcher") == "level 2, most likely superior Sophie Fletcher"
+    assert _level_words(1, None) == "level 1"

@@ -191,7 +191,9 @@ def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
     table = result.actors.set_index("actor_id")
     assert table.loc["B", "relay_tier"] == 2
     assert table["leadership"].idxmax() == "B"
-    assert table.loc["B", "level"] == 0 and table.loc["B", "superior"] is None
+    # a chain head has no superior; its level is the top only where an ordering is stated
+    assert not table["hierarchy_stated"].any() and table["level"].isna().all()
+    assert table.loc["B", "superior"] is None
     assert "head of a relay chain" in table.loc["B", "explanation"]
     assert table.loc["B", "evidence"]["relay"]["top_callee"]["callee"] == "L"
     assert result.summary["relay_chain_heads"] == 1

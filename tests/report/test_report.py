@@ -132,6 +132,14 @@ def test_hypotheses_stand_apart_with_evidence_and_status(
         assert src in inside and dst in inside
         assert hypothesis_id("H", src, dst) in inside  # what `graphkit review --accept` takes
     assert "SAME_USER_AS" in inside and "PREDICTED_LINK" in inside
+    # predicted links are called what they are: the top of a ranking with calibrated scores,
+    # never "likely" ties, and without a "threshold" that is only the last score listed
+    with report_case.connect() as con:
+        (best,) = con.execute("SELECT max(score) FROM rel_predicted_link").fetchone()
+    assert "likely tied" not in inside and "calibrated probability" in inside
+    assert ("about 1 in" in inside) == (best < 0.5)
+    predicted_box = inside[inside.index("PREDICTED_LINK") :].split("Entity resolution")[0]
+    assert "threshold" not in predicted_box
     assert inside.count("hypothesis") >= len(top)  # each row shows its review status
     assert html.count('<div class="box hypothesis">') >= 2
 
