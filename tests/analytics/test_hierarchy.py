@@ -179,7 +179,7 @@ def test_money_does_not_enter_the_ordering() -> None:
 
 
 def test_the_words_say_which_condition_of_a_chain_of_command_failed() -> None:
-    """"No clear ordering" beside a q-value that passes names the effect that did not."""
+    """A "no clear ordering" beside a q-value that passes names the effect that did not."""
     from graphkit.analytics.explanations import OrderingGate, _level_words, _ordering_words
 
     gate = OrderingGate(effect=np.zeros(0), fdr=0.05, min_effect=0.01)
