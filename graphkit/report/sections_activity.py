@@ -154,7 +154,8 @@ def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
         png,
         "Daily activity per number or actor (bars, scaled per row); "
         "red shading = blackout found; purple arrow = suggested hand-off from an old "
-        "number to a new one (a hypothesis, with its score).",
+        "number to a new one (a hypothesis, with its score). An actor's blackout across "
+        "numbers a hand-off joined rests on that hand-off: the blackout table names it.",
     )
 
 
