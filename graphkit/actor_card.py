@@ -143,7 +143,16 @@ def _blackouts(store: CaseStore, actor: Actor, people: Directory) -> list[Row]:
             out.append(
                 {
                     k: row.get(k)
-                    for k in ("kind", "id", "start", "end", "duration_h", "p_value", "q_value")
+                    for k in (
+                        "kind",
+                        "id",
+                        "start",
+                        "end",
+                        "duration_h",
+                        "p_value",
+                        "q_value",
+                        "came_back",
+                    )
                 }
                 | {"explanation": people.name_text(str(row.get("explanation") or ""))}
             )

@@ -72,7 +72,8 @@ class Page:
 class View:
     """A registered view. ``actors``: its columns that hold actor ids or phones (named by the
     registry); ``default_limit``: rows ``graphkit show`` prints without ``--limit``; ``query``:
-    the view shows what a query names (``graphkit show CASE actor QUERY``)."""
+    the view shows what a query names (``graphkit show CASE actor QUERY``); ``json_only``:
+    columns for scripts that a table leaves out (a column in words says the same there)."""
 
     name: str
     help: str
@@ -80,6 +81,7 @@ class View:
     actors: tuple[str, ...] = ()
     default_limit: int | None = None
     query: bool = False
+    json_only: tuple[str, ...] = ()
 
     def _rows(self, store: CaseStore, limit: int | None, query: str | None) -> list[Row]:
         if self.query:
@@ -121,11 +123,14 @@ def view(
     actors: Sequence[str] = (),
     default_limit: int | None = None,
     query: bool = False,
+    json_only: Sequence[str] = (),
 ) -> Callable[[ViewFn], ViewFn]:
     """Register ``fn`` as the view ``name`` (see :class:`View` for the options)."""
 
     def register(fn: ViewFn) -> ViewFn:
-        _REGISTRY[name] = View(name, help, fn, tuple(actors), default_limit, query)
+        _REGISTRY[name] = View(
+            name, help, fn, tuple(actors), default_limit, query, tuple(json_only)
+        )
         return fn
 
     return register

@@ -63,8 +63,11 @@ def show(
     title = view_name if not page.not_shown else f"{view_name} ({len(page.rows)} of {page.total})"
     if v.query and page.rows:
         title = f"{view_name}: {page.rows[0].get('name') or query}"
+    rows = page.rows
+    if v.json_only and not json_output:
+        rows = [{k: x for k, x in r.items() if k not in v.json_only} for r in rows]
     render(
-        page.rows,
+        rows,
         json_output=json_output,
         title=title,
         not_shown=page.not_shown,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
@@ -12,6 +13,7 @@ from graphkit.report.blocks import Block, Figure, Para, Section, Table
 from graphkit.report.collect import CaseFacts
 from graphkit.report.sections_hypotheses import MAX_HYPOTHESIS_ROWS
 from graphkit.report.text import display_names, fmt
+from graphkit.signals.wording import came_back, handoff_reference, with_handoff_reviews
 
 __all__ = ["activity_section"]
 
@@ -152,8 +154,57 @@ def _timeline(facts: CaseFacts, names: dict[str, str]) -> Figure | None:
         png,
         "Daily activity per number or actor (bars, scaled per row); "
         "red shading = blackout found; purple arrow = suggested hand-off from an old "
-        "number to a new one (a hypothesis, with its score).",
+        "number to a new one (a hypothesis, with its score). An actor's blackout across "
+        "numbers a hand-off joined rests on that hand-off: the blackout table names it.",
     )
+
+
+def _reviewed_evidence(rows: pd.DataFrame, facts: CaseFacts) -> list[dict[str, Any]]:
+    """Each blackout row's evidence, its hand-offs with their review id, status and score as
+    stored now (:func:`graphkit.signals.wording.with_handoff_reviews`)."""
+    reviews: dict[tuple[str, str], dict[str, Any]] = {}
+    if facts.has("handoffs") and not facts.handoffs.empty:
+        for h in facts.handoffs.itertuples():
+            reviews[(str(h.src), str(h.dst))] = {
+                "id": h.review_id,
+                "status": h.status,
+                "decided_by": h.decided_by if isinstance(h.decided_by, str) else None,
+                "score": float(h.score),
+            }
+    out = []
+    for value in rows["evidence"]:
+        evidence = json.loads(value) if isinstance(value, str) else value
+        out.append(with_handoff_reviews(evidence or {}, reviews))
+    return out
+
+
+def _who(r: Any, evidence: dict[str, Any], names: dict[str, str]) -> str:
+    """Who a blackout row is about; for an actor or group whose numbers were joined by
+    hand-offs, which ones, each confirmed or a hypothesis with its id and score."""
+    who = (
+        f"{r.id}: {len(r.members)} members"
+        if r.kind == "group"
+        else names.get(str(r.id), str(r.id))
+    )
+    joins = [h for h in evidence.get("handoffs") or [] if isinstance(h, dict)]
+    if r.kind != "phone" and joins:
+        who += "; numbers joined by hand-off " + "; ".join(handoff_reference(h) for h in joins)
+    return who
+
+
+def _came_back(r: Any, evidence: dict[str, Any], names: dict[str, str]) -> str:
+    """The "came back" cell: yes, no, or for a phone whose silence a hand-off explains, where
+    its user moved, confirmed or as a hypothesis with its id and score
+    (:func:`graphkit.signals.wording.came_back`), the new number's user by name."""
+    moved = evidence.get("explained_by_handoff")
+    new = str(moved.get("new")) if isinstance(moved, dict) else ""
+    label = names.get(new, new)  # "name (phone)" or "phone (name)" for a named actor's phone
+    who = None
+    if new and label.startswith(f"{new} ("):
+        who = label[len(new) + 2 : -1]
+    elif new and label.endswith(f" ({new})"):
+        who = label[: -len(new) - 3]
+    return came_back({"ended": bool(r.ended), "evidence": evidence}, new_user=who)
 
 
 def activity_section(facts: CaseFacts) -> Section:
@@ -182,22 +233,29 @@ def activity_section(facts: CaseFacts) -> Section:
     if facts.has("blackouts") and not facts.blackouts.empty:
         b = facts.blackouts.head(MAX_HYPOTHESIS_ROWS)
         blocks.append(
+            Para(
+                "A number that stopped because its user moved to a new one is not a silent "
+                'person: "came back" says "moved to" when a reviewer confirmed the '
+                'hand-off, "likely moved to" with the hand-off\'s review id and score while '
+                "nobody has. Actors and groups whose numbers were joined through a hand-off "
+                "name it, with its status: their silence rests on it."
+            )
+        )
+        blocks.append(
             Table(
                 ("kind", "who", "from", "to", "hours", "expected events", "q-value", "came back"),
                 tuple(
                     (
                         r.kind,
-                        f"{r.id}: {len(r.members)} members"
-                        if r.kind == "group"
-                        else names.get(str(r.id), str(r.id)),
+                        _who(r, ev, names),
                         f"{r.start:%d %b %H:%M}",
                         f"{r.end:%d %b %H:%M}",
                         fmt(r.duration_h),
                         fmt(r.expected_events),
-                        fmt(r.q_value, 2),
-                        "yes" if r.ended else "no",
+                        fmt(r.q_value),
+                        _came_back(r, ev, names),
                     )
-                    for r in b.itertuples()
+                    for r, ev in zip(b.itertuples(), _reviewed_evidence(b, facts), strict=True)
                 ),
                 f"Blackouts ({len(b)} of {len(facts.blackouts)}, most significant first)",
             )

@@ -51,7 +51,9 @@ def detect_blackouts(
     :func:`graphkit.signals.handoffs.detect_handoffs` returns), the numbers of each assigned
     hand-off count as one user for actors and groups (the user went on talking on the new
     number: no actor or group blackout), and the old number's phone row carries the hand-off
-    as ``explained_by_handoff`` (:mod:`graphkit.signals.successors`).
+    as ``explained_by_handoff`` (:mod:`graphkit.signals.successors`); actor and group rows
+    whose numbers were joined list those hand-offs (review id, old, new, score) as
+    ``handoffs``, since they rest on them.
     Columns: :data:`graphkit.signals.silences.BLACKOUT_COLUMNS`. Every row is a hypothesis
     with its evidence.
     """
@@ -93,22 +95,33 @@ def detect_blackouts(
         ]
         parts.append(actors.assign(evidence=evidence))
     if actor_to_community and group_tests is not None:
-        parts.append(
-            with_member_phones(
-                group_blackouts_from_tests(
-                    group_tests,
-                    actor_to_community,
-                    neighbours=neighbours_of(group_tests, frame, phone_to_actor),
-                    q_threshold=q_threshold,
-                    min_members=min_group_members,
-                    min_overlap_hours=min_overlap_hours,
-                    min_silence_hours=min_silence_hours,
-                    fdr_method=fdr_method,
-                ),
-                phone_to_actor or {},
-            )
+        groups = with_member_phones(
+            group_blackouts_from_tests(
+                group_tests,
+                actor_to_community,
+                neighbours=neighbours_of(group_tests, frame, phone_to_actor),
+                q_threshold=q_threshold,
+                min_members=min_group_members,
+                min_overlap_hours=min_overlap_hours,
+                min_silence_hours=min_silence_hours,
+                fdr_method=fdr_method,
+            ),
+            phone_to_actor or {},
         )
+        parts.append(_with_joins(groups, join.joined))
     parts = [p for p in parts if len(p)]
     if not parts:
         return empty_blackouts()
     return pd.concat(parts, ignore_index=True)
+
+
+def _with_joins(groups: pd.DataFrame, joined: Mapping[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Group rows with the hand-offs that joined their members' numbers (``handoffs`` in the
+    evidence, as actor rows have): a group's silence then rests on those hand-offs too."""
+    if groups.empty or not joined:
+        return groups
+    evidence = []
+    for e, members in zip(groups["evidence"], groups["members"], strict=True):
+        used = [h for m in members for h in joined.get(str(m), [])]
+        evidence.append({**e, "handoffs": used} if used else e)
+    return groups.assign(evidence=evidence)

@@ -8,7 +8,8 @@ therefore collapsed onto one entity (union-find over the actors that own them), 
 person's activity runs on across the swap; a later blackout on the new number is then a
 silence of that entity like any other. The old number's own phone row stays (the number did
 stop) and carries the hand-off as its explanation. Joining is a hypothesis built on
-hypotheses: the hand-off rows say what was joined and with what score.
+hypotheses: the hand-off rows say what was joined, by which hand-off (its review id) and with
+what score, so that every view can say which join rests on a hand-off nobody has reviewed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from graphkit.hypotheses import hypothesis_id
 from graphkit.signals.events import to_hours
 from graphkit.signals.silences import SilenceTests
 
@@ -116,7 +118,8 @@ def join_handoffs(
     joined: dict[str, list[dict[str, Any]]] = {}
     successor: dict[str, dict[str, Any]] = {}
     for old, new, score in zip(pairs["old"], pairs["new"], pairs["score"], strict=True):
-        item = {"old": old, "new": new, "score": round(float(score), 4)}
+        # the score as detected: rounding would print a hypothesis at 1-2.6e-05 as "1"
+        item = {"id": hypothesis_id("H", old, new), "old": old, "new": new, "score": float(score)}
         joined.setdefault(find(entity(old)), []).append(item)
         successor.setdefault(old, item)
     return HandoffJoin(mapping, entity_to_community, joined, successor)
@@ -126,8 +129,9 @@ def explain_phone_rows(rows: pd.DataFrame, join: HandoffJoin, events: pd.DataFra
     """``rows`` with the hand-off explaining each phone silence added to its evidence.
 
     A phone row is explained when an assigned hand-off starts from its number and the new
-    number's first event falls inside the silence: the user went on on the new number. The
-    evidence gains ``explained_by_handoff`` (old, new, score, the new number's first event).
+    number's first event falls inside the silence: the user may have gone on with the new
+    number. The evidence gains ``explained_by_handoff`` (the hand-off's review id, old, new,
+    score, the new number's first event).
     Returns a new frame; ``rows`` is not changed.
     """
     if rows.empty or not join.successor:

@@ -2,7 +2,9 @@
 
 Each sentence states only what the stored row and its evidence hold (counts, times, p- and
 q-values, the hand-off used), so an investigator can check it against the call records.
-The rows stay hypotheses: the wording says "silent" and "took over", never why.
+The rows stay hypotheses: the wording says "silent" and "took over", never why. A hand-off
+that explains a silence or joins numbers is named by its review id and status: one nobody
+has reviewed is "likely" and "may", with its score; only a confirmed one is stated as fact.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-__all__ = ["blackout_explanation", "handoff_explanation"]
+__all__ = [
+    "blackout_explanation",
+    "came_back",
+    "handoff_explanation",
+    "handoff_reference",
+    "with_handoff_reviews",
+]
 
 _NAMED = 3  # ids named in a sentence before "and N more"
 
@@ -46,10 +54,8 @@ def _score(value: Any) -> str:
 
 
 def _p(value: Any) -> str:
-    try:
-        return f"{float(value):.2g}"
-    except (TypeError, ValueError):
-        return "?"
+    """A p- or q-value as tables write it (:func:`graphkit.views.format_number`)."""
+    return _score(value)
 
 
 def _names(ids: Sequence[Any], *, complete: bool = True) -> str:
@@ -68,6 +74,108 @@ def _window(row: Mapping[str, Any]) -> str:
 
 def _outcome(row: Mapping[str, Any]) -> str:
     return "activity resumed" if row.get("ended") else "never came back before the data end"
+
+
+def with_handoff_reviews(
+    evidence: Mapping[str, Any], reviews: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> dict[str, Any]:
+    """``evidence`` of a blackout row with each hand-off it uses (``explained_by_handoff``,
+    ``handoffs``) given its review record: ``reviews`` maps (old, new) to the stored hand-off's
+    ``id``, ``status``, ``decided_by`` and ``score`` (the unrounded score of the hypothesis a
+    reviewer sees). Hand-offs without a record keep what they have (status read as
+    ``hypothesis``). Returns a new dict; ``evidence`` is not changed."""
+
+    def review(item: Any) -> Any:
+        if not isinstance(item, Mapping):
+            return item
+        found = reviews.get((str(item.get("old")), str(item.get("new"))))
+        if found is None:
+            return dict(item)
+        known = {k: v for k, v in found.items() if v is not None}
+        return {**item, **known}
+
+    out = dict(evidence)
+    if "explained_by_handoff" in out:
+        out["explained_by_handoff"] = review(out["explained_by_handoff"])
+    if isinstance(out.get("handoffs"), list):
+        out["handoffs"] = [review(h) for h in out["handoffs"]]
+    return out
+
+
+def _reviewer(item: Mapping[str, Any]) -> str:
+    by = item.get("decided_by")
+    return f" by {by}" if by else ""
+
+
+def handoff_reference(item: Mapping[str, Any]) -> str:
+    """How a hand-off used by a blackout row is cited: its review id and status, "H... (confirmed
+    by REVIEWER, score S)", "H... (rejected by REVIEWER, score S)", else "H... (hypothesis,
+    score S, not reviewed)"."""
+    hid = str(item.get("id") or "id unknown")
+    score = _score(item.get("score"))
+    status = item.get("status")
+    if status in ("confirmed", "rejected"):
+        return f"{hid} ({status}{_reviewer(item)}, score {score})"
+    return f"{hid} (hypothesis, score {score}, not reviewed)"
+
+
+def came_back(row: Mapping[str, Any], *, new_user: str | None = None) -> str:
+    """Whether the silent phone, actor or group came back, in words: ``yes``, ``no``, or for a
+    phone whose silence a hand-off explains, where it went: "moved to NEW (confirmed hand-off
+    H...)" or "likely moved to NEW (hand-off H..., score ...)" while nobody has reviewed it.
+    A rejected hand-off explains nothing: ``no``, naming it. ``new_user``: the name of the new
+    number's user, written beside it."""
+    ev = row.get("evidence") or {}
+    handoff = ev.get("explained_by_handoff") if isinstance(ev, Mapping) else None
+    back = "yes" if row.get("ended") else "no"
+    if not isinstance(handoff, Mapping):
+        return back
+    hid = str(handoff.get("id") or "id unknown")
+    new = handoff.get("new")
+    who = f"{new_user}; " if new_user else ""
+    status = handoff.get("status")
+    if status == "confirmed":
+        moved = f"moved to {new} ({who}confirmed hand-off {hid})"
+    elif status == "rejected":
+        moved = f"hand-off {hid} to {new} ({who}rejected{_reviewer(handoff)})"
+    else:
+        score = _score(handoff.get("score"))
+        moved = f"likely moved to {new} ({who}hand-off {hid}, score {score})"
+    if status == "rejected" or row.get("ended"):
+        return f"{back}; {moved}"
+    return moved
+
+
+def _joined(handoffs: Sequence[Any]) -> str:
+    """The numbers an actor or group row joins by hand-off, each with its id and status."""
+    return "; ".join(
+        f"{h.get('old')} -> {h.get('new')}, {handoff_reference(h)}"
+        for h in handoffs
+        if isinstance(h, Mapping)
+    )
+
+
+def _explained(handoff: Mapping[str, Any]) -> str:
+    """The clause on a phone row's silence explained by a hand-off: stated as fact only when a
+    reviewer confirmed the hand-off."""
+    new, status = handoff.get("new"), handoff.get("status")
+    hid = str(handoff.get("id") or "id unknown")
+    score = _score(handoff.get("score"))
+    first = _time(handoff.get("new_first_event"))
+    if status == "confirmed":
+        return (
+            f"; explained by a hand-off to {new} confirmed{_reviewer(handoff)} ({hid}, score "
+            f"{score}; first event {first}): the user went on with the new number"
+        )
+    if status == "rejected":
+        return (
+            f"; a hand-off to {new} ({hid}, score {score}; first event {first}) was "
+            f"rejected{_reviewer(handoff)}: it does not explain this silence"
+        )
+    return (
+        f"; likely explained by a hand-off to {new} (hypothesis {hid}, score {score}, not "
+        f"reviewed; first event {first}): the user may have gone on with the new number"
+    )
 
 
 def blackout_explanation(row: Mapping[str, Any]) -> str:
@@ -91,12 +199,12 @@ def blackout_explanation(row: Mapping[str, Any]) -> str:
         also = list(ev.get("also_silent") or [])
         if also:
             text += f"; also silent then: {_names(also)}"  # the full list (a group's few)
+        if ev.get("handoffs"):
+            text += f"; members' numbers joined by hand-off {_joined(ev['handoffs'])}"
         return text
     subject = str(row.get("id"))
-    if kind == "actor":
-        joined = [f"{h.get('old')} -> {h.get('new')}" for h in ev.get("handoffs") or []]
-        if joined:
-            subject += f" (numbers joined by hand-off {', '.join(joined)})"
+    if kind == "actor" and ev.get("handoffs"):
+        subject += f" (numbers joined by hand-off {_joined(ev['handoffs'])})"
     text = (
         f"{subject} was silent {_window(row)} where its own hour-of-week rhythm "
         f"({_num(ev.get('baseline_events_per_day'), 2)} events a day) expects "
@@ -105,11 +213,7 @@ def blackout_explanation(row: Mapping[str, Any]) -> str:
     )
     handoff = ev.get("explained_by_handoff")
     if isinstance(handoff, Mapping):
-        text += (
-            f"; explained by hand-off to {handoff.get('new')} (score "
-            f"{_score(handoff.get('score'))}, first event {_time(handoff.get('new_first_event'))})"
-            ": the user went on on the new number"
-        )
+        text += _explained(handoff)
     count = ev.get("also_silent_count")
     if count:
         text += f"; {count} others silent at the same time"

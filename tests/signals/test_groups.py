@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphkit.signals.blackouts import detect_blackouts
+from graphkit.hypotheses import hypothesis_id
+from graphkit.signals.blackouts import _with_joins, detect_blackouts
 from graphkit.signals.evaluate import score_blackouts
 from graphkit.signals.events import EntityEvents, to_hours
 from graphkit.signals.handoffs import detect_handoffs
@@ -137,6 +138,29 @@ def test_join_handoffs_merges_chains_under_one_representative() -> None:
     again = join_handoffs(rows.iloc[::-1], phone_to_actor=owners, actor_to_community=communities)
     assert again.phone_to_entity == mapping  # order of the rows does not matter
     assert join_handoffs([], phone_to_actor=owners).joined == {}
+
+
+def test_joined_hand_offs_keep_their_score_and_review_id() -> None:
+    # a score of 1-2.6e-05 was stored as round(score, 4) = 1.0 and printed as "1"
+    score = 1 - 2.6e-05
+    join = join_handoffs([_handoff("+1", "+2", score)], phone_to_actor={"+1": "A", "+2": "A"})
+    item = join.joined["A"][0]
+    assert item == {"id": hypothesis_id("H", "+1", "+2"), "old": "+1", "new": "+2", "score": score}
+    assert join.successor["+1"] is item
+
+
+def test_group_rows_list_the_hand_offs_joining_their_members() -> None:
+    join = join_handoffs(
+        [_handoff("+1", "+2"), _handoff("+5", "+6")],
+        phone_to_actor={"+1": "A", "+2": "A", "+5": "B", "+6": "B"},
+    )
+    groups = pd.DataFrame(
+        {"members": [["A", "C"], ["C", "D"]], "evidence": [{"community": "c1"}, {"x": 1}]}
+    )
+    rows = _with_joins(groups, join.joined)
+    assert rows["evidence"][0] == {"community": "c1", "handoffs": join.joined["A"]}
+    assert rows["evidence"][1] == {"x": 1}  # no member joined: nothing rests on a hand-off
+    assert groups["evidence"][0] == {"community": "c1"}  # input unchanged
 
 
 def test_switch_over_gaps_are_explained_and_longer_ones_are_not() -> None:

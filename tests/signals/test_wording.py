@@ -3,11 +3,63 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from graphkit.signals.wording import blackout_explanation, handoff_explanation
+from graphkit.signals.wording import (
+    blackout_explanation,
+    came_back,
+    handoff_explanation,
+    with_handoff_reviews,
+)
+from graphkit.views import format_number
 
 _START = datetime(2024, 1, 27, 0, 42, tzinfo=UTC)
 _END = datetime(2024, 2, 1, 5, 54, tzinfo=UTC)
+_HID = "Hb8bcc455aa53"
+_SCORE = 1 - 2.6e-05  # rounds to 1 at four decimals
+
+
+def _item(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": _HID,
+        "old": "+447374253179",
+        "new": "+447265155206",
+        "score": _SCORE,
+        "new_first_event": "2024-01-21T10:24:00+00:00",
+        **extra,
+    }
+
+
+def _confirmed(status: str = "confirmed") -> dict[tuple[str, str], dict[str, Any]]:
+    return {
+        ("+447374253179", "+447265155206"): {
+            "id": _HID,
+            "status": status,
+            "decided_by": "root",
+            "score": _SCORE,
+        },
+        ("+447990357096", "+447462647310"): {
+            "id": _HID,
+            "status": status,
+            "decided_by": "root",
+            "score": _SCORE,
+        },
+    }
+
+
+def _explained_phone_row(**extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "phone",
+        "id": "+447374253179",
+        "start": _START,
+        "end": _END,
+        "duration_h": 421.4,
+        "expected_events": 104.9,
+        "p_value": 4.0599863247237673e-17,
+        "q_value": 1.4004103707086666e-13,
+        "ended": False,
+        "evidence": {"explained_by_handoff": _item(**extra)},
+    }
 
 
 def test_a_phone_row_names_its_window_rhythm_and_successor() -> None:
@@ -38,8 +90,9 @@ def test_a_phone_row_names_its_window_rhythm_and_successor() -> None:
     assert "to 2024-02-01 05:54 UTC" in text
     assert "8.77 events a day" in text and "expects 128.4 events" in text
     assert "90 events in the 7 days before, 0 after" in text
-    assert "never came back" in text and "p=1.2e-40, q=3e-38" in text
-    assert "hand-off to +447243398659 (score 0.998, first event 2024-01-28 12:25 UTC)" in text
+    assert "never came back" in text and "p=1.20e-40, q=3.00e-38" in text
+    assert "hand-off to +447243398659 (hypothesis id unknown, score 0.998, not reviewed; " in text
+    assert "first event 2024-01-28 12:25 UTC" in text
     assert "119 others silent" in text
 
 
@@ -54,11 +107,22 @@ def test_an_actor_row_names_the_numbers_joined_by_hand_off() -> None:
         "p_value": 1e-9,
         "q_value": 1e-7,
         "ended": True,
-        "evidence": {"handoffs": [{"old": "+447990357096", "new": "+447462647310"}]},
+        "evidence": {
+            "handoffs": [
+                {"id": _HID, "old": "+447990357096", "new": "+447462647310", "score": _SCORE}
+            ]
+        },
     }
     text = blackout_explanation(row)
-    assert "P8dda21e21f971348 (numbers joined by hand-off +447990357096 -> +447462647310)" in text
+    assert (
+        "P8dda21e21f971348 (numbers joined by hand-off +447990357096 -> +447462647310, "
+        f"{_HID} (hypothesis, score 1-2.6e-05, not reviewed))"
+    ) in text
     assert "activity resumed" in text
+    reviewed = {**row, "evidence": with_handoff_reviews(row["evidence"], _confirmed())}
+    assert f"+447462647310, {_HID} (confirmed by root, score 1-2.6e-05))" in (
+        blackout_explanation(reviewed)
+    )
 
 
 def test_a_group_row_gives_both_tests_and_who_never_came_back() -> None:
@@ -86,9 +150,15 @@ def test_a_group_row_gives_both_tests_and_who_never_came_back() -> None:
     text = blackout_explanation(row)
     assert text.startswith("18 members of community C9 went silent for 125 h")
     assert "within 4.1 h of one another (37 members tested)" in text
-    assert "p=6.3e-214" in text and "p=2.6e-34" in text
+    assert "p=6.35e-214" in text and "p=2.56e-34" in text
     assert "never came back: P1, P2, P3 and 2 more" in text
     assert "also silent then: P90" in text
+    assert "hand-off" not in text
+    joined = {**row, "evidence": {**row["evidence"], "handoffs": [_item()]}}
+    assert text + (
+        f"; members' numbers joined by hand-off +447374253179 -> +447265155206, {_HID} "
+        "(hypothesis, score 1-2.6e-05, not reviewed)"
+    ) == blackout_explanation(joined)
 
 
 def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
@@ -122,3 +192,58 @@ def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
     silent = {**row, "assigned": False, "evidence": {**row["evidence"], "stop": "silent"}}
     assert "went silent after" in handoff_explanation(silent)
     assert "not chosen" in handoff_explanation(silent)
+
+
+def test_an_unreviewed_hand_off_is_a_likely_explanation_with_its_id_and_score() -> None:
+    row = _explained_phone_row()
+    text = blackout_explanation(row)
+    assert (
+        f"; likely explained by a hand-off to +447265155206 (hypothesis {_HID}, score "
+        "1-2.6e-05, not reviewed; first event 2024-01-21 10:24 UTC): the user may have gone "
+        "on with the new number"
+    ) in text
+    assert "score 1," not in text and "score 1 " not in text
+    assert "went on" not in text and "on on" not in text
+    assert came_back(row) == f"likely moved to +447265155206 (hand-off {_HID}, score 1-2.6e-05)"
+    named = came_back(row, new_user="Catherine Jones")
+    assert named == (
+        f"likely moved to +447265155206 (Catherine Jones; hand-off {_HID}, score 1-2.6e-05)"
+    )
+    # without a review record the hand-off is kept as the row has it
+    assert with_handoff_reviews(row["evidence"], {})["explained_by_handoff"] == _item()
+
+
+def test_a_confirmed_hand_off_is_stated_with_its_reviewer() -> None:
+    row = _explained_phone_row()
+    row["evidence"] = with_handoff_reviews(row["evidence"], _confirmed())
+    text = blackout_explanation(row)
+    assert (
+        f"; explained by a hand-off to +447265155206 confirmed by root ({_HID}, score "
+        "1-2.6e-05; first event 2024-01-21 10:24 UTC): the user went on with the new number"
+    ) in text
+    assert "likely" not in text and "hypothesis" not in text
+    assert came_back(row) == f"moved to +447265155206 (confirmed hand-off {_HID})"
+    assert came_back({**row, "ended": True}).startswith("yes; moved to +447265155206")
+
+
+def test_a_rejected_hand_off_explains_nothing() -> None:
+    row = _explained_phone_row()
+    row["evidence"] = with_handoff_reviews(row["evidence"], _confirmed("rejected"))
+    text = blackout_explanation(row)
+    assert "was rejected by root: it does not explain this silence" in text
+    assert "user" not in text
+    assert came_back(row) == f"no; hand-off {_HID} to +447265155206 (rejected by root)"
+
+
+def test_rows_without_a_hand_off_say_yes_or_no() -> None:
+    row = {**_explained_phone_row(), "evidence": {}}
+    assert came_back(row) == "no" and came_back({**row, "ended": True}) == "yes"
+
+
+def test_p_and_q_values_are_written_as_tables_write_them() -> None:
+    row = _explained_phone_row()
+    text = blackout_explanation(row)
+    p, q = format_number(row["p_value"]), format_number(row["q_value"])
+    assert (p, q) == ("4.06e-17", "1.40e-13")
+    assert f"p={p}, q={q}" in text
+    assert "q=5.00e-13" in blackout_explanation({**row, "q_value": 5e-13})
