@@ -7,12 +7,15 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from graphkit.cli._common import console, render
 from graphkit.errors import InputError
+
+if TYPE_CHECKING:
+    from graphkit.people import Directory
 
 __all__ = ["register"]
 
@@ -75,13 +78,19 @@ class _Clock:
         )
 
 
-def _sensitivity(rows: list[dict[str, Any]]) -> None:
-    """One line per ranking: how many of its top actors survive other ER thresholds."""
+def _sensitivity(rows: list[dict[str, Any]], people: Directory) -> None:
+    """One line per ranking: how many of its top actors survive other ER thresholds (the
+    others by name)."""
+
+    def who(actor_id: str) -> str:
+        actor = people.get(actor_id)
+        return actor.label() if actor is not None else actor_id
+
     for ranking in ("leaders", "brokers"):
         part = [r for r in rows if r["ranking"] == ranking]
         if not part:
             continue
-        lost = [f"{r['actor_id']} (#{r['rank']})" for r in part if not r["survives"]]
+        lost = [f"{who(r['actor_id'])} (#{r['rank']})" for r in part if not r["survives"]]
         console.print(
             f"{ranking}: {len(part) - len(lost)} of the top {len(part)} stay in the top "
             f"{len(part)} when entity resolution is looser or stricter"
@@ -91,6 +100,7 @@ def _sensitivity(rows: list[dict[str, Any]]) -> None:
 
 def _findings(case: Path) -> None:
     """The top rows of the analysis views, in a few readable columns."""
+    from graphkit.people import directory
     from graphkit.store import CaseStore
     from graphkit.views import get_view
 
@@ -110,8 +120,12 @@ def _findings(case: Path) -> None:
             "rests_on",
             "burners",
             "same_person_as",
-            "explanation",
         ],
+    )
+    console.print(
+        f"why each ranks where it does, with the tests behind it: graphkit show {case} actor "
+        "NAME (or show leaders --json)",
+        highlight=False,
     )
     render(
         rows("brokers"),
@@ -144,7 +158,7 @@ def _findings(case: Path) -> None:
         title=f"numbers used by several persons ({len(shared)}; first 3): leads to review",
         columns=["phone", "attributed_to", "explanation"],
     )
-    _sensitivity(rows("sensitivity", 1000))
+    _sensitivity(rows("sensitivity", 1000), directory(store))
     render(
         rows("predicted-links"),
         json_output=False,

@@ -238,7 +238,8 @@ def review(
     Entity-resolution decisions become must-link / cannot-link constraints: the persons are
     re-clustered at once and every later `graphkit resolve` honours them. A confirmed hand-off
     makes its two numbers one actor at the next `graphkit build`. Every decision is audited
-    (alteration); unreviewed hypotheses never enter the analytics.
+    (alteration); unreviewed hypotheses never change the actor graph or any ranking (blackouts
+    name each likely hand-off they rest on; a rejected one is never used).
 
     Example: graphkit review mycase --limit 3 ; graphkit review mycase --queue handoffs ;
     graphkit review mycase --accept H1f3a09c2b7de --note "same handset seen by the operator"

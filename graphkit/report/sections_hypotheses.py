@@ -133,7 +133,11 @@ def hypotheses_section(facts: CaseFacts) -> Section:
             "Everything in this section is model output: a suggestion with a score and the "
             "evidence behind it, not an observed fact. It changes status only when a reviewer "
             "confirms or rejects it (`graphkit review --accept ID` / `--reject ID`, with the "
-            "review ids below). " + used + "unconfirmed hypotheses never enter the analytics."
+            "review ids below). "
+            + used
+            + "unreviewed hypotheses never change the actor graph or any ranking. Blackouts "
+            "read a likely hand-off as one user's two numbers and name each hand-off a row rests "
+            "on, with its score and status; a rejected one is never used."
         )
     ]
     if not facts.handoffs.empty:

@@ -165,6 +165,8 @@ def detect_blackouts_in_case(
     }
     if explain_handoffs and handoffs is None:
         handoffs = _handoffs(events, _phone_silences(events, min_events=min_events))
+    if explain_handoffs and handoffs is not None:
+        handoffs = _with_decisions(store, handoffs)
     result = detect_blackouts(
         events,
         phone_to_actor=owners or None,
@@ -316,6 +318,30 @@ def _phone_silences(events: pd.DataFrame, *, min_events: int) -> pd.DataFrame:
 
     rows = detect_silences(events, min_events=min_events, q_threshold=0.05)
     return rows[["kind", "id", "start", "ended"]]
+
+
+def _with_decisions(store: CaseStore, handoffs: pd.DataFrame) -> pd.DataFrame:
+    """The detected hand-offs as reviewers left them: a rejected pair never joins two numbers,
+    a confirmed one joins them whether or not the detector assigned it this time."""
+    if handoffs.empty or "assigned" not in handoffs.columns:
+        return handoffs
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, _SAME_USER_AS):
+            return handoffs
+        decided = con.execute(
+            f"SELECT src, dst, status FROM {_SAME_USER_AS} "
+            "WHERE status IN ('confirmed', 'rejected')"
+        ).fetchall()
+    if not decided:
+        return handoffs
+    status = {(str(a), str(b)): str(st) for a, b, st in decided}
+    pair = list(zip(handoffs["old"].astype(str), handoffs["new"].astype(str), strict=True))
+    out = handoffs.copy()
+    out["assigned"] = [
+        status.get(p) == "confirmed" or (bool(a) and status.get(p) != "rejected")
+        for p, a in zip(pair, handoffs["assigned"], strict=True)
+    ]
+    return out
 
 
 def _handoffs(

@@ -116,3 +116,24 @@ def test_show_blackouts_says_came_back_in_words_and_json_keeps_ended(
     out = CliRunner().invoke(app, ["show", case, "blackouts", "--json"])
     rows = json.loads(out.stdout)
     assert all(isinstance(r["ended"], bool) and r["came_back"] for r in rows)
+
+
+def test_a_rejected_hand_off_neither_explains_nor_joins_on_the_next_run(
+    report_case: CaseStore,
+) -> None:
+    """A reviewer's rejection holds when blackouts are computed again: the old number's
+    silence is no longer explained by that hand-off, and no actor or group row joins its two
+    numbers (the detector still proposes it; the review overrides)."""
+    from graphkit.signals.stage import detect_blackouts_in_case
+
+    row = _explained(report_case)
+    handoff = row["evidence"]["explained_by_handoff"]
+    old, new, hid = row["id"], handoff["new"], handoff["id"]
+    decide_hypothesis(report_case, hid, decision="reject", actor="reviewer")
+    detect_blackouts_in_case(report_case)
+    rows = get_view("blackouts")(report_case, limit=None)
+    for r in rows:
+        explained = r["evidence"].get("explained_by_handoff") or {}
+        assert (explained.get("old"), explained.get("new")) != (old, new)
+        joined = [(h.get("old"), h.get("new")) for h in r["evidence"].get("handoffs") or []]
+        assert (old, new) not in joined
