@@ -40,7 +40,10 @@ were together, not by the test: pairs never together ``min_times`` times are not
 Where results can vary: a phone seen on few days has broad usual places (each unseen place
 then gets more of the half day), so its meetings need more occasions to stand out.
 
-**Groups.** The reported pairs joined into connected components of three phones or more.
+**Groups** (:mod:`graphkit.cdr.colocate_groups`). Three phones or more of which every two are
+a reported pair and all were together at one place none usually is on ``min_times`` occasions
+or more; the group's q is the largest of its pairs' (an intersection-union test). Pairs are
+never chained into components: friends of friends are not a group.
 
 Everything from the sightings to one row per pair is DuckDB SQL on integer ids (hash joins on
 cell and time bucket, window functions); numpy and scipy see one row per pair with occasions.
@@ -62,6 +65,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphkit.cdr import colocate_sql as queries
+from graphkit.cdr.colocate_groups import find_groups
 from graphkit.errors import CaseError, InputError
 from graphkit.model import relationship, relationship_ddl
 from graphkit.people import directory
@@ -275,7 +279,10 @@ def find_colocations(store: CaseStore, settings: ColocateSettings | None = None)
                 con.execute(f"DROP TABLE IF EXISTS {t}")  # this module's own temp tables
     pairs = _score(frame, tested, s)
     _name(pairs, store)
-    return Colocations(s, pairs, _groups(pairs), tested, len(frame))
+    groups = find_groups(pairs, window_s=s.window_s, min_times=s.min_times)
+    for g in groups:
+        g["explanation"] = _explain_group(g)
+    return Colocations(s, pairs, groups, tested, len(frame))
 
 
 def _score(frame: pd.DataFrame, tested: int, s: ColocateSettings) -> list[dict[str, Any]]:
@@ -356,37 +363,21 @@ def _explain(row: dict[str, Any]) -> str:
     )
 
 
-def _groups(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Connected components of three phones or more among the reported pairs."""
-    if not pairs:
-        return []
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    phones = sorted({r["a"] for r in pairs} | {r["b"] for r in pairs})
-    index = {p: i for i, p in enumerate(phones)}
-    src = np.array([index[r["a"]] for r in pairs])
-    dst = np.array([index[r["b"]] for r in pairs])
-    graph = coo_matrix((np.ones(len(pairs)), (src, dst)), shape=(len(phones), len(phones)))
-    _, label = connected_components(graph, directed=False)
-    names = {r[s]: r.get(f"{s}_name") for r in pairs for s in ("a", "b")}
-    out = []
-    for g in np.unique(label):
-        members = [phones[i] for i in np.flatnonzero(label == g)]
-        if len(members) < 3:
-            continue
-        inside = [r for r in pairs if label[index[r["a"]]] == g]
-        out.append(
-            {
-                "phones": members,
-                "phones_names": [names.get(m) for m in members],
-                "pairs": len(inside),
-                "first": min(r["first"] for r in inside),
-                "last": max(r["last"] for r in inside),
-            }
-        )
-    out.sort(key=lambda g: (-len(g["phones"]), g["first"]))
-    return out
+def _explain_group(group: dict[str, Any]) -> str:
+    names = group["phones_names"]
+    who = ", ".join(
+        f"{n} ({p})" if n and n != p else p for p, n in zip(group["phones"], names, strict=True)
+    )
+    shown = group["seen"][:3]
+    when = "; ".join(f"{o['first']:%Y-%m-%d %H:%M} on {', '.join(o['cells'])}" for o in shown) + (
+        "; ..." if len(group["seen"]) > len(shown) else ""
+    )
+    return (
+        f"{who}: all {group['size']} together at places none usually is on "
+        f"{group['occasions']} occasions ({when}); each of their {group['pairs']} pairs "
+        f"passed the co-location test (largest p = {group['p_value']:.3g}, "
+        f"q = {group['q_value']:.3g})"
+    )
 
 
 @writes("colocate", operation="combination")

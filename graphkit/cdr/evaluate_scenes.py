@@ -9,8 +9,9 @@ the case's call records and compares each list with its planted role:
 * **multi-scene**: the planted phones with records at two scenes or more (the crew, by
   phone: a member who changed numbers between scenes is two phones);
 * **one-time**: each (scene, phone) of a planted visitor;
-* **silent**: each (scene, phone) made silent; also its rank in the scene's silent list,
-  which is ordered by how many other days the phone was active in those hours.
+* **silent**: each (scene, phone) made silent, against the silences that pass the test
+  (``q <= fdr``); ``quiet_*`` against every quiet phone usually active then (the list before
+  the test), and the planted phone's rank in its scene's quiet list, ordered by p.
 
 Recall is over the planted phones. Precision is the share of a list that was planted: the
 other rows are phones the records really put there (or show quiet), found exactly as the
@@ -78,11 +79,13 @@ def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     silent_truth = {(r["scene"], r["msisdn"]) for r in truth if r["role"] == "silent"}
     multi = precision_recall({r["phone"] for r in lists.multi_scene}, multi_truth)
     once = precision_recall({(r["scene"], r["phone"]) for r in lists.one_time}, once_truth)
-    silent_found = {(r["scene"], r["phone"]) for r in lists.silent}
+    silent_found = {(r["scene"], r["phone"]) for r in lists.silent_reported}
     silent = precision_recall(silent_found, silent_truth)
+    quiet_found = {(r["scene"], r["phone"]) for r in lists.silent}
+    quiet = precision_recall(quiet_found, silent_truth)
     rank: dict[tuple[str, str], int] = {}
     for scene in {r["scene"] for r in lists.silent}:
-        rows = [r for r in lists.silent if r["scene"] == scene]  # ordered by active days
+        rows = [r for r in lists.silent if r["scene"] == scene]  # ordered by p
         rank |= {(scene, r["phone"]): i + 1 for i, r in enumerate(rows)}
     listed_multi = {r["phone"] for r in lists.multi_scene}
     listed_once = {(r["scene"], r["phone"]) for r in lists.one_time}
@@ -90,7 +93,7 @@ def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
     for r in truth:
         key = (r["scene"], r["msisdn"])
         if r["role"] == "silent":
-            listed = key in silent_found
+            listed = key in quiet_found  # in the quiet list; reported only at q <= fdr
         elif r["msisdn"] in multi_truth:
             listed = r["msisdn"] in listed_multi
         else:
@@ -112,6 +115,7 @@ def evaluate_scenes(store: CaseStore, truth_dir: Path) -> dict[str, Any] | None:
         **{f"multi_scene_{k}": v for k, v in multi.items()},
         **{f"one_time_{k}": v for k, v in once.items()},
         **{f"silent_{k}": v for k, v in silent.items()},
+        **{f"quiet_{k}": v for k, v in quiet.items()},
         "silent_median_rank": silent_ranks[len(silent_ranks) // 2] if silent_ranks else None,
         "min_days": lists.min_days,
     }

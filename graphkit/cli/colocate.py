@@ -40,6 +40,23 @@ def _pair_row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _group_row(i: int, g: dict[str, Any]) -> dict[str, Any]:
+    members = [
+        f"{n} ({p})" if n and n != p else p
+        for p, n in zip(g["phones"], g["phones_names"], strict=True)
+    ]
+    return {
+        "group": f"G{i}",
+        "size": g["size"],
+        "occasions": g["occasions"],
+        "q_value": g["q_value"],
+        "first (UTC)": _minute(g["first"]),
+        "last (UTC)": _minute(g["last"]),
+        "members": "; ".join(members),
+        "where": "; ".join(f"{_minute(o['first'])[5:]} {'+'.join(o['cells'])}" for o in g["seen"]),
+    }
+
+
 def _minute(value: Any) -> str:
     """A time to the minute for the table (JSON keeps the full value)."""
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
@@ -110,8 +127,9 @@ def colocate(
     summary = found.summary()
     console.print(
         f"{summary['reported']} pairs reported of {summary['tested']} pairs seen together "
-        f"{min_times} times or more; {summary['groups']} groups of three or more; stored as "
-        "CO_LOCATED_WITH hypotheses"
+        f"{min_times} times or more, stored as CO_LOCATED_WITH hypotheses; {summary['groups']} "
+        f"groups: three phones or more, every two a reported pair, all together at places none "
+        f"usually is on {min_times} occasions or more (q: the largest of its pairs')"
     )
     pairs = found.pairs[:limit] if limit else found.pairs
     render(
@@ -122,9 +140,9 @@ def colocate(
     )
     groups = found.groups[:limit] if limit else found.groups
     render(
-        groups,
+        [_group_row(i, g) for i, g in enumerate(groups, 1)],
         json_output=False,
-        title="groups (pairs joined, three phones or more)",
+        title=f"groups: all together at unusual places on {min_times} occasions or more",
         not_shown=len(found.groups) - len(groups),
     )
 

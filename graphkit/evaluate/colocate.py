@@ -27,7 +27,14 @@ from graphkit.evaluate import evaluator
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["TARGET", "evaluate_colocate", "planted_pairs", "score_pairs"]
+__all__ = [
+    "TARGET",
+    "evaluate_colocate",
+    "planted_circles",
+    "planted_pairs",
+    "score_groups",
+    "score_pairs",
+]
 
 TARGET = 0.9
 _EARTH_RADIUS_M = 6_371_008.8
@@ -71,6 +78,59 @@ def planted_pairs(
         for pair in together:
             met[pair] += 1
     return {pair: n for pair, n in met.items() if n >= min_times}
+
+
+def planted_circles(truth_dir: Path, *, min_times: int) -> dict[str, dict[str, Any]]:
+    """Each planted circle (``truth/meetings.csv``, ids ``C..``; the tie meetings of two are
+    not circles): ``phones``, every phone with a record at one of its meetings (a member who
+    changed numbers brings both); ``largest_meeting``, the most phones present at one of its
+    meetings; ``visible``, whether three of its phones or more all had records at
+    ``min_times`` of its meetings (a group co-location can state)."""
+    path = Path(truth_dir) / "meetings.csv"
+    if not path.is_file():
+        return {}
+    present: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["circle_id"]:
+                present[row["circle_id"]][row["meeting_id"]].add(row["msisdn"])
+    out: dict[str, dict[str, Any]] = {}
+    for circle, meetings in present.items():
+        sets = [frozenset(s) for s in meetings.values() if len(s) >= 3]
+        visible = any(
+            sum(a & b <= s for s in sets) >= min_times
+            for a, b in combinations(sets, 2)
+            if len(a & b) >= 3
+        ) or (min_times <= 1 and bool(sets))
+        out[circle] = {
+            "phones": set().union(*meetings.values()),
+            "largest_meeting": max(len(s) for s in meetings.values()),
+            "visible": visible,
+        }
+    return out
+
+
+def score_groups(
+    found: Iterable[Iterable[str]], circles: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Groups of phones against the planted circles (:func:`planted_circles`): a group is
+    right when all its phones belong to one circle; recall is the share of visible circles
+    holding at least one right group; ``largest_group`` against ``largest_meeting``, the most
+    phones planted at one meeting."""
+    groups = [frozenset(g) for g in found]
+    home = [[c for c, v in circles.items() if g <= v["phones"]] for g in groups]
+    visible = [c for c, v in circles.items() if v["visible"]]
+    hit = {c for cs in home for c in cs}
+    return {
+        "groups": len(groups),
+        "right_groups": sum(bool(cs) for cs in home),
+        "precision": sum(bool(cs) for cs in home) / len(groups) if groups else None,
+        "visible_circles": len(visible),
+        "circles_found": len(hit & set(visible)),
+        "recall": len(hit & set(visible)) / len(visible) if visible else None,
+        "largest_group": max((len(g) for g in groups), default=0),
+        "largest_meeting": max((v["largest_meeting"] for v in circles.values()), default=0),
+    }
 
 
 def _near_cells(truth_dir: Path, distance_m: float | None) -> Callable[[str, str], bool]:

@@ -14,8 +14,9 @@ import typer
 from typer.testing import CliRunner
 
 from graphkit.cdr.colocate import ColocateSettings, colocate, find_colocations, parse_duration
+from graphkit.cdr.colocate_groups import MIN_GROUP_OCCASIONS
 from graphkit.errors import GraphkitError, InputError
-from graphkit.evaluate.colocate import planted_pairs, score_pairs
+from graphkit.evaluate.colocate import planted_circles, planted_pairs, score_groups, score_pairs
 from graphkit.settings import SettingsError
 from graphkit.store import CaseStore
 
@@ -227,6 +228,9 @@ SEEDS = (1, 2, 3, 4, 5)
 #: before unseen places counted a fifth of a day instead of half). The issue's target is 0.9
 #: for both, on average over the seeds.
 MIN_PRECISION, MIN_RECALL, MIN_MEAN_RECALL = 0.9, 0.85, 0.9
+#: groups against the planted circles on the same seeds: precision 1.0 on every seed (45
+#: groups), recall 0.875 to 1 (mean 0.925); with two occasions instead of three, 15 of 77 false
+MIN_GROUP_PRECISION, MIN_GROUP_RECALL, MIN_MEAN_GROUP_RECALL = 0.9, 0.75, 0.85
 
 
 def _simulated(root: Path, seed: int, *, meetings: bool) -> tuple[CaseStore, Path]:
@@ -247,7 +251,7 @@ def _simulated(root: Path, seed: int, *, meetings: bool) -> tuple[CaseStore, Pat
 def test_precision_and_recall_on_planted_meetings(tmp_path: Path) -> None:
     from graphkit.evaluate import evaluate_case
 
-    recalls = []
+    recalls, group_recalls = [], []
     for seed in SEEDS:
         store, truth = _simulated(tmp_path / f"s{seed}", seed, meetings=True)
         found = colocate(store, ColocateSettings(distance_m=0))
@@ -259,10 +263,19 @@ def test_precision_and_recall_on_planted_meetings(tmp_path: Path) -> None:
         assert scores["precision"] >= MIN_PRECISION, (seed, scores)
         assert scores["recall"] >= MIN_RECALL, (seed, scores)
         recalls.append(scores["recall"])
+        circles = planted_circles(truth, min_times=MIN_GROUP_OCCASIONS)
+        groups = score_groups((g["phones"] for g in found.groups), circles)
+        assert groups["visible_circles"] >= 6, "circles were planted"
+        assert groups["precision"] >= MIN_GROUP_PRECISION, (seed, groups)
+        assert groups["recall"] >= MIN_GROUP_RECALL, (seed, groups)
+        # no giant component: a group is never larger than the most phones at one meeting
+        assert groups["largest_group"] <= groups["largest_meeting"], (seed, groups)
+        group_recalls.append(groups["recall"])
         evaluated = evaluate_case(store, truth, stages=["colocate"])["colocate"]
         assert evaluated["metrics"]["precision"] == scores["precision"]
         assert evaluated["metrics"]["recall"] == scores["recall"]
     assert sum(recalls) / len(recalls) >= MIN_MEAN_RECALL, recalls
+    assert sum(group_recalls) / len(group_recalls) >= MIN_MEAN_GROUP_RECALL, group_recalls
 
 
 @pytest.mark.slow
@@ -309,3 +322,107 @@ def test_planted_pairs_the_records_cannot_show_are_not_visible(tmp_path: Path) -
     )
     assert scores["precision"] == 1.0 and scores["recall"] is None
     assert scores["planted_pairs_not_visible"] == 1
+
+
+# ---- groups (graphkit.cdr.colocate_groups) -----------------------------------------------------
+
+
+def _pair(a: str, b: str, meets: list[tuple[int, str]], q: float = 1e-4) -> dict[str, object]:
+    """A reported pair row as find_colocations makes it: ``meets`` (day, cell) at 19:00 + a
+    few minutes."""
+    a, b = min(a, b), max(a, b)
+    return {
+        "a": a,
+        "b": b,
+        "a_name": f"name {a[-2:]}",
+        "b_name": f"name {b[-2:]}",
+        "p_value": q / 10,
+        "q_value": q,
+        "seen": [
+            {
+                "first": DAY0 + timedelta(days=d, hours=19),
+                "last": DAY0 + timedelta(days=d, hours=19, minutes=8),
+                "cells": [cell],
+            }
+            for d, cell in meets
+        ],
+    }
+
+
+def test_three_phones_together_twice_are_one_group() -> None:
+    from graphkit.cdr.colocate_groups import find_groups
+
+    met = [(3, "MEET-1"), (8, "MEET-2"), (13, "MEET-3"), (18, "MEET-4")]
+    pairs = [_pair(A, B, met, 1e-5), _pair(A, C, met[:3], 2e-3), _pair(B, C, met[:3], 1e-4)]
+    groups = find_groups(pairs, window_s=900, min_times=2)
+    assert len(groups) == 1
+    g = groups[0]
+    assert g["phones"] == [A, B, C] and g["size"] == 3 and g["pairs"] == 3
+    assert g["occasions"] == 3, "all three together three times (A and B alone on the fourth)"
+    assert [o["cells"] for o in g["seen"]] == [["MEET-1"], ["MEET-2"], ["MEET-3"]]
+    assert g["q_value"] == 2e-3 and g["p_value"] == 2e-4, "the largest of its pairs'"
+    assert g["phones_names"] == ["name 00", "name 01", "name 02"]
+    assert find_groups(pairs, window_s=900, min_times=4) == []
+    # together twice is not a group (MIN_GROUP_OCCASIONS), whatever min_times
+    twice = [_pair(A, B, met[:2]), _pair(A, C, met[:2]), _pair(B, C, met[:2])]
+    assert find_groups(twice, window_s=900, min_times=1) == []
+
+
+def test_friends_of_friends_are_not_a_group() -> None:
+    """A chain of pairs, each meeting at its own places, and a triangle whose pairs met
+    separately: no group (connected components would have made one of five phones)."""
+    from graphkit.cdr.colocate_groups import find_groups
+
+    chain = [
+        _pair(A, B, [(1, "X1"), (2, "X2"), (3, "X3")]),
+        _pair(B, C, [(4, "X4"), (5, "X5"), (6, "X6")]),
+        _pair(C, D, [(7, "X7"), (8, "X8"), (9, "X9")]),
+        _pair(D, E, [(10, "X10"), (11, "X11"), (12, "X12")]),
+        _pair(A, C, [(13, "X13"), (14, "X14"), (15, "X15")]),
+    ]
+    assert find_groups(chain, window_s=900, min_times=2) == []
+    # two pairs on one cell at one time, once: four phones at one gathering, never again
+    once = [
+        _pair(A, B, [(1, "Y1"), (2, "Y2"), (4, "Y4")]),
+        _pair(C, D, [(1, "Y1"), (3, "Y3"), (5, "Y5")]),
+    ]
+    assert find_groups(once, window_s=900, min_times=2) == []
+
+
+def test_group_needs_every_pair_and_states_the_largest() -> None:
+    """Four phones at the same three meetings; D-A not reported: the two triangles are the
+    groups, and a triangle inside a stated four is not stated again."""
+    from graphkit.cdr.colocate_groups import find_groups
+
+    met = [(3, "M1"), (8, "M2"), (13, "M3")]
+    four = [_pair(x, y, met) for x, y in ((A, B), (A, C), (B, C), (B, D), (C, D), (A, D))]
+    assert [g["phones"] for g in find_groups(four, window_s=900, min_times=2)] == [[A, B, C, D]]
+    missing = [p for p in four if (p["a"], p["b"]) != (A, D)]
+    got = find_groups(missing, window_s=900, min_times=2)
+    assert sorted(g["phones"] for g in got) == [[A, B, C], [B, C, D]]
+
+
+def test_group_table_fits_the_terminal_with_every_member_whole() -> None:
+    """The command's group table: a title, sizes and occasions, each member ``name (phone)``
+    with the phone never split, and every line within the console's width (eight long names:
+    the old table drew members as one unwrapped cell and cut them mid-name)."""
+    from graphkit.cdr.colocate_groups import find_groups
+    from graphkit.cli._common import console, render
+    from graphkit.cli.colocate import _group_row
+
+    phones = [f"+4477009002{i:02d}" for i in range(8)]
+    met = [(3, "MEET-1"), (8, "MEET-2"), (13, "MEET-3")]
+    pairs = [_pair(a, b, met) for i, a in enumerate(phones) for b in phones[i + 1 :]]
+    for r in pairs:
+        r["a_name"] = f"Alexandra Featherstonehaugh-{r['a'][-2:]}"  # type: ignore[index]
+        r["b_name"] = f"Alexandra Featherstonehaugh-{r['b'][-2:]}"  # type: ignore[index]
+    (group,) = find_groups(pairs, window_s=900, min_times=2)
+    with console.capture() as cap:
+        render([_group_row(1, group)], json_output=False, title="groups: all together")
+    out = cap.get()
+    assert "groups: all together" in out
+    assert all(len(line) <= console.width for line in out.splitlines())
+    flat = " ".join(line.strip("│ ") for line in out.splitlines())
+    for phone in phones:
+        assert f"({phone})" in out, "a phone is never split across lines"
+        assert f"Featherstonehaugh-{phone[-2:]}" in flat

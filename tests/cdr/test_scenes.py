@@ -126,8 +126,8 @@ def _brute(store: CaseStore, scenes: tuple[Scene, ...], min_days: int) -> dict[s
         span = s.end - s.start
         shifts = [k for k in range(-40, 41) if k != 0 and abs(k) * DAY > span]
         for p, ts in times.items():
-            if any(s.start <= t <= s.end for t in ts):
-                continue
+            if any(s.start <= t <= s.end for t in ts) or not min(ts) <= s.start <= s.end <= max(ts):
+                continue  # not quiet, or not in service then (no record before and after)
             days = sum(any(s.start + k * DAY <= t <= s.end + k * DAY for t in ts) for k in shifts)
             if days >= min_days:
                 silent.add((p, s.name, days))
@@ -257,9 +257,58 @@ def test_cli_prints_three_tables_and_json(case: CaseStore, tmp_path: Path) -> No
     out = json.loads(r.output)
     want = scene_lists(case, scenes, min_days=3)
     assert [x["phone"] for x in out["multi_scene"]] == [x["phone"] for x in want.multi_scene]
-    assert [x["phone"] for x in out["silent"]] == [x["phone"] for x in want.silent]
+    assert [x["phone"] for x in out["quiet"]] == [x["phone"] for x in want.silent]
+    assert out["silent"] == [] == want.silent_reported and out["silent_tested"] > 0
     assert len(out["one_time"]) == len(want.one_time)
     r = runner.invoke(app, ["scenes", str(case.path), str(path)])
     assert r.exit_code == 0, r.output
     assert "one-time visitors" in r.output and "two scenes or more" in r.output
     assert want.multi_scene[0]["phone"] in r.output
+    # the quiet list is not a finding: a count and what it means, the list only on request
+    line = (
+        f"silent during a scene: 0 of {want.silent_tested} phones in service pass the silence test"
+    )
+    assert line in " ".join(r.output.split())
+    assert "ranked by p" not in r.output and want.silent[0]["phone"] not in r.output
+    r = runner.invoke(app, ["scenes", str(case.path), str(path), "--silent", "--limit", "0"])
+    assert r.exit_code == 0, r.output
+    assert "ranked by p" in r.output and want.silent[0]["phone"] in r.output
+
+
+def test_silence_test_against_brute_force(case: CaseStore) -> None:
+    """expected = the phone's records in the window shifted by whole days, over its other
+    days in service; p = exp(-expected); q: Benjamini-Hochberg over every phone in service
+    and scene (the quiet ones at their p, the others at 1)."""
+    import math
+
+    from graphkit.stats import fdr_qvalues
+
+    scenes = _three_scenes(case)
+    got = scene_lists(case, scenes, min_days=1)
+    times: dict[str, list[datetime]] = defaultdict(list)
+    for caller, callee, start, _ in _rows(case):
+        times[caller].append(start)
+        times[callee].append(start)
+    ps, want = [], {}
+    for s in scenes:
+        for phone, ts in times.items():
+            if not min(ts) <= s.start <= s.end <= max(ts):
+                continue
+            shifts = [
+                k
+                for k in range(-40, 41)
+                if k != 0 and min(ts) <= s.start + k * DAY and s.end + k * DAY <= max(ts)
+            ]
+            events = sum(s.start + k * DAY <= t <= s.end + k * DAY for k in shifts for t in ts)
+            quiet = not any(s.start <= t <= s.end for t in ts)
+            expected = events / max(len(shifts), 1)
+            ps.append(math.exp(-expected) if quiet else 1.0)
+            if quiet and events:
+                want[phone, s.name] = (expected, ps[-1], len(ps) - 1)
+    q = fdr_qvalues(ps)
+    assert got.silent_tested == len(ps)
+    assert len(got.silent) == len(want) > 0
+    for r in got.silent:
+        expected, p, i = want[r["phone"], r["scene"]]
+        assert r["expected"] == pytest.approx(expected)
+        assert r["p_value"] == pytest.approx(p) and r["q_value"] == pytest.approx(q[i])
