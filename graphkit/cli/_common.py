@@ -82,8 +82,14 @@ def start_command(ctx: typer.Context, *, verbose: bool) -> None:
 
 def _console(*, stderr: bool) -> Console:
     probe = Console(stderr=stderr)
-    # Piped output is read by people too (logs, CI): do not wrap it at 80 columns.
-    return probe if probe.is_terminal else Console(stderr=stderr, width=160)
+    # Piped output is read by people too (logs, CI): do not wrap it at 80 columns, unless the
+    # user set COLUMNS for it
+    columns = os.environ.get("COLUMNS", "")
+    width = int(columns) if columns.isdigit() and int(columns) > 0 else _PIPED_WIDTH
+    return probe if probe.is_terminal else Console(stderr=stderr, width=width)
+
+
+_PIPED_WIDTH = 160
 
 
 console = _console(stderr=False)

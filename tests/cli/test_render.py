@@ -196,3 +196,24 @@ def test_a_wide_table_fits_the_terminal_keeps_ids_whole_and_names_what_it_left_o
     left = out.split("not shown: ", 1)[1].split(" (use --json)", 1)[0].split(", ")
     assert shown and left and {f"measure_{k}" for k in shown}.isdisjoint(left)
     assert len(shown) + len(left) == 12
+
+
+@pytest.mark.parametrize(("columns", "width"), [("100", 100), ("", 160), ("x", 160)])
+def test_piped_output_takes_its_width_from_columns(columns: str, width: int) -> None:
+    """Piped output is 160 columns wide unless the user sets COLUMNS (the reviewer's
+    `COLUMNS=100 graphkit show ... | less` stayed at 160)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "TERMINAL_WIDTH")}
+    if columns:
+        env["COLUMNS"] = columns
+    out = subprocess.run(
+        [sys.executable, "-c", "from graphkit.cli._common import console; print(console.width)"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert int(out) == width
