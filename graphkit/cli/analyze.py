@@ -9,7 +9,6 @@ import typer
 
 from graphkit.analytics.settings import AnalysisSpec
 from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
-from graphkit.views import format_number
 
 __all__ = ["register"]
 
@@ -39,6 +38,11 @@ _DETAIL_ONLY = frozenset(
         "tables",
     }
 )
+
+
+def _seconds(value: object) -> str:
+    """Seconds to a tenth (a timing, not a measurement of the case: no need for more)."""
+    return f"{float(value):.1f}" if isinstance(value, int | float) else "?"
 
 
 def analyze(
@@ -131,9 +135,9 @@ def analyze(
     ]
     render(rows, json_output=False, title="analysis")
     console.print(
-        f"[dim]{summary.get('seconds', '?')} s of analysis"
+        f"[dim]{_seconds(summary.get('seconds'))} s of analysis"
         + (
-            f", {format_number(float(sensitivity['wall']))} s of sensitivity re-runs"
+            f", {_seconds(sensitivity['wall'])} s of sensitivity re-runs"
             if isinstance(sensitivity := summary.get("sensitivity_seconds"), dict)
             else ""
         )

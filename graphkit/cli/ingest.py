@@ -85,11 +85,11 @@ def _report(result: IngestResult) -> None:
         return
     verb = "replaced" if result.replaced else "ingested"
     console.print(
-        f"{result.source_name} ({result.kind}) {verb}: {result.rows_read} rows read = "
-        f"{result.accepted} accepted + {result.rejected} rejected; "
-        f"{result.duplicates} exact duplicate rows"
+        f"{result.source_name} ({result.kind}) {verb}: {result.rows_read:,} rows read = "
+        f"{result.accepted:,} accepted + {result.rejected:,} rejected; "
+        f"{result.duplicates:,} exact duplicate rows"
         + (
-            f"; {result.duplicate_record_ids} repeated record ids"
+            f"; {result.duplicate_record_ids:,} repeated record ids"
             if result.duplicate_record_ids
             else ""
         )
