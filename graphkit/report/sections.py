@@ -132,7 +132,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
             "of the consensus runs on average."
         ),
-        Para(_ordering_sentence(row)),
+        Para(_ordering_sentence(row, _ordering_thresholds(facts))),
     ]
     evidence = list(getattr(row, "evidence", []) or [])
     blocks.insert(
@@ -225,8 +225,8 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
                     label_of(r),
                     _fmt(r.get("level")),
                     _name(facts, r.get("superior")),
-                    _fmt(r.get("leadership"), 2),
-                    _fmt(r.get("pagerank"), 2),
+                    _fmt(r.get("leadership")),
+                    _fmt(r.get("pagerank")),
                     r.get("broker_role") or "",
                 )
                 for _, r in top.iterrows()
@@ -248,8 +248,18 @@ def _lead_role(member: Any, stated: bool) -> str:
     return "most prominent (no leader test passed)"
 
 
-def _ordering_sentence(row: Any) -> str:
-    """The chain-of-command sentence of a community card, with the test that backs it."""
+def _ordering_thresholds(facts: CaseFacts) -> tuple[float, float]:
+    """The FDR level and minimum effect the analysis stated orderings at."""
+    settings = (facts.stages.get("analyze") or {}).get("settings") or {}
+    return (
+        float(settings.get("hierarchy_significance", 0.05)),
+        float(settings.get("hierarchy_min_effect", 0.01)),
+    )
+
+
+def _ordering_sentence(row: Any, thresholds: tuple[float, float] = (0.05, 0.01)) -> str:
+    """The chain-of-command sentence of a community card, with the test that backs it and,
+    where it is not stated, the condition that failed."""
     q = getattr(row, "hierarchy_q_value", float("nan"))
     if not isinstance(q, float) or math.isnan(q):
         return (
@@ -259,10 +269,18 @@ def _ordering_sentence(row: Any) -> str:
     figures_ = (
         f"{_fmt(getattr(row, 'downward_share', None))} of directed contacts run down the "
         f"fitted ordering against {_fmt(getattr(row, 'expected_downward_share', None))} "
-        f"expected (ordering test, q = {_fmt(q, 2)})"
+        f"expected (ordering test, q = {_fmt(q)})"
     )
     if bool(getattr(row, "hierarchy_stated", False)):
         return f"Chain of command: who contacts whom orders the members; {figures_}."
+    fdr, min_effect = thresholds
+    effect = getattr(row, "hierarchy_effect", float("nan"))
+    if q <= fdr and isinstance(effect, float) and not math.isnan(effect):
+        return (
+            f"No clear ordering: {figures_}. The test passes, but the excess of "
+            f"{_fmt(effect)} is below the {_fmt(min_effect)} a chain of command needs; no "
+            "levels are drawn."
+        )
     return f"No clear ordering: {figures_}, not enough to claim one; no levels are drawn."
 
 

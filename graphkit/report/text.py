@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from graphkit.report.collect import CaseFacts
@@ -45,7 +46,7 @@ def fmt(value: Any, digits: int = 3) -> str:
     never written as 1, an exact 1 as ``1``); an en dash when missing."""
     from graphkit.views import format_number
 
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float | np.floating):
         return format_number(float(value), digits=digits)

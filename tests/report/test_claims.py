@@ -28,6 +28,16 @@ def test_ordering_sentence_states_a_chain_only_when_the_test_passed() -> None:
         SimpleNamespace(**{**base, "hierarchy_q_value": 0.2}, hierarchy_stated=False)
     )
     assert not_stated.startswith("No clear ordering") and "no levels are drawn" in not_stated
+    # the test passes but the excess is too small: the sentence names the condition that failed
+    small = _ordering_sentence(
+        SimpleNamespace(
+            **{**base, "hierarchy_q_value": 0.0028},
+            hierarchy_effect=0.0098,
+            hierarchy_stated=False,
+        )
+    )
+    assert small.startswith("No clear ordering") and "q = 0.0028" in small
+    assert "excess of 0.0098 is below the 0.01 a chain of command needs" in small
     untested = _ordering_sentence(
         SimpleNamespace(hierarchy_q_value=float("nan"), hierarchy_stated=False)
     )

@@ -88,3 +88,14 @@ def test_methods_section_prints_an_exact_overlap_as_1_and_never_rounds_up_to_1()
     assert "loose: top-10 overlap 1, Kendall tau 1;" in text
     assert "strict: top-10 overlap 0.9996, Kendall tau 0.818." in text
     assert "1.00" not in text
+
+
+def test_fmt_writes_missing_values_as_a_dash_and_three_digits() -> None:
+    """The report's one number writer: pd.NA (a missing level) is a dash, never '<NA>', and
+    scores keep three significant digits as the CLI shows them."""
+    import pandas as pd
+
+    from graphkit.report.text import fmt
+
+    assert fmt(pd.NA) == "–" and fmt(None) == "–" and fmt(float("nan")) == "–"
+    assert fmt(0.9483) == "0.948" and fmt(0.0434) == "0.0434"
