@@ -90,14 +90,31 @@ for _module in COMMAND_MODULES:
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and exit code 2 (or their own)."""
+    """Entry point: user errors become one line on stderr and exit code 2 (or their own):
+    graphkit's own checks and the command line's (a bad option value, an unknown command),
+    which Typer would otherwise draw as a framed panel under the usage line."""
     try:
-        app()
+        code = app(standalone_mode=False)
     except GraphkitError as exc:
-        _common.err_console.print(
-            f"[bold red]error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
+        _error(str(exc))
         sys.exit(exc.exit_code)
+    except typer.Abort:
+        _common.err_console.print("interrupted")
+        sys.exit(1)
+    except typer.TyperException as exc:  # the command line's own errors (Click's, in Typer)
+        ctx = getattr(exc, "ctx", None)
+        where = f" (see `{ctx.command_path} -h`)" if ctx is not None else ""
+        format_message = getattr(exc, "format_message", None)
+        _error((format_message() if callable(format_message) else str(exc)) + where)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     except KeyboardInterrupt:
         _common.err_console.print("interrupted")
         sys.exit(130)
+    if isinstance(code, int) and code:  # a command's or --help's exit code
+        sys.exit(code)
+
+
+def _error(message: str) -> None:
+    _common.err_console.print(
+        f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )

@@ -148,3 +148,28 @@ def test_settings_errors_name_the_option_the_user_typed(tmp_path: Path) -> None:
         done = gk(*args)
         assert done.returncode == 2, done.stderr
         assert flag in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["show", ".", "leaders", "--limit", "-1"], "error: Invalid value for '--limit'"),
+        (["show", ".", "leaders", "--limit", "abc"], "error: Invalid value for '--limit'"),
+        (["explain", "x"], "error: No such command 'explain'."),
+        (["review", ".", "--queue"], "error: Option '--queue' requires an argument."),
+    ],
+)
+def test_command_line_mistakes_are_one_line(args: list[str], expected: str) -> None:
+    """The command line's own errors (bad option values, unknown commands) read like
+    graphkit's: one line on stderr, exit code 2, no framed panel."""
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from graphkit.cli.app import main; main()", *args],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2 and run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected)
