@@ -16,6 +16,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # the allocator settings the CLI uses (graphkit.allocator), for the tests that call the
     # library directly as much as for those that go through the CLI
     tune_allocator()
+    # pytest-xdist's workers run with COLUMNS=80 set; piped CLI output honours COLUMNS
+    # (graphkit.cli._common), and the tests read it as a plain pipe does: 160 columns
+    os.environ.pop("COLUMNS", None)
 
 
 def shared_data_dir() -> Path:
