@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from graphkit.audit import sha256_file
 from graphkit.cli import logs
 from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
-from graphkit.ingest import KINDS, IngestResult, Settings
+from graphkit.ingest.kinds import KINDS
 from graphkit.runfile import load_case_file
 from graphkit.store import CaseStore
+
+if TYPE_CHECKING:  # the ingest machinery (pyarrow, parsers) loads when a file is ingested
+    from graphkit.ingest import IngestResult
 
 __all__ = ["FLAGS", "ingest_one", "register"]
 
@@ -45,6 +48,7 @@ def ingest_one(
     replace: bool,
 ) -> IngestResult:
     """Ingest one file with a progress display, audited as collection."""
+    from graphkit.ingest import Settings
     from graphkit.pipeline import run_stage
 
     with flag_names(FLAGS):
