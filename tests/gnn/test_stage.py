@@ -266,3 +266,30 @@ def test_metric_note_says_what_the_columns_count() -> None:
     assert "among the first k of 1,234,567 candidate pairs" in note
     assert "fractional" in note and "ranked by (katz)" in note
     assert "among the first k;" in _metric_note({"ranked_by": "gnn"})
+
+
+def test_the_stage_trains_on_one_torch_thread_and_gives_the_threads_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two torch threads add in the order they finish: on the demo case each run stored a
+    different model and list for the same seed (gnn/stage.py run). The stage runs on one
+    thread, and the caller's setting is restored after it, also when it fails."""
+    import torch
+
+    import gnn.stage
+
+    seen: list[int] = []
+
+    def record(store: object, settings: object) -> dict[str, object]:
+        seen.append(torch.get_num_threads())
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(gnn.stage, "predict_case_links", record)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with pytest.raises(RuntimeError, match="stop here"):
+            gnn.stage.run(object(), PredictSettings())  # type: ignore[arg-type]
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
