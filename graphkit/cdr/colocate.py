@@ -72,6 +72,7 @@ from graphkit.people import directory
 from graphkit.settings import StageSettings
 from graphkit.stats import fdr_qvalues
 from graphkit.store import writes
+from graphkit.views import format_number
 
 if TYPE_CHECKING:
     import duckdb
@@ -351,16 +352,21 @@ def _who(row: dict[str, Any], side: str) -> str:
 
 
 def _explain(row: dict[str, Any]) -> str:
-    shown = row["seen"][:3]
-    when = "; ".join(f"{o['first']:%Y-%m-%d %H:%M} on {', '.join(o['cells'])}" for o in shown) + (
-        "; ..." if len(row["seen"]) > len(shown) else ""
-    )
     return (
         f"{_who(row, 'a')} and {_who(row, 'b')} together at places neither usually is on "
-        f"{row['occasions']} occasions ({when}); {row['expected']:.3g} such occasions expected "
-        f"by chance from their usual cells in the {row['opportunities']} times both were "
-        f"active (p = {row['p_value']:.3g}, q = {row['q_value']:.3g})"
+        f"{row['occasions']} occasions ({_when(row['seen'])}); "
+        f"{format_number(row['expected'])} such occasions expected by chance from their usual "
+        f"cells in the {row['opportunities']} times both were active "
+        f"(p = {format_number(row['p_value'])}, q = {format_number(row['q_value'])})"
     )
+
+
+def _when(seen: list[dict[str, Any]], *, shown: int = 3) -> str:
+    """The first few occasions (time and cells), and "..." when there are more."""
+    text = "; ".join(
+        f"{o['first']:%Y-%m-%d %H:%M} on {', '.join(o['cells'])}" for o in seen[:shown]
+    )
+    return text + ("; ..." if len(seen) > shown else "")
 
 
 def _explain_group(group: dict[str, Any]) -> str:
@@ -368,15 +374,11 @@ def _explain_group(group: dict[str, Any]) -> str:
     who = ", ".join(
         f"{n} ({p})" if n and n != p else p for p, n in zip(group["phones"], names, strict=True)
     )
-    shown = group["seen"][:3]
-    when = "; ".join(f"{o['first']:%Y-%m-%d %H:%M} on {', '.join(o['cells'])}" for o in shown) + (
-        "; ..." if len(group["seen"]) > len(shown) else ""
-    )
     return (
         f"{who}: all {group['size']} together at places none usually is on "
-        f"{group['occasions']} occasions ({when}); each of their {group['pairs']} pairs "
-        f"passed the co-location test (largest p = {group['p_value']:.3g}, "
-        f"q = {group['q_value']:.3g})"
+        f"{group['occasions']} occasions ({_when(group['seen'])}); each of their "
+        f"{group['pairs']} pairs passed the co-location test (largest p = "
+        f"{format_number(group['p_value'])}, q = {format_number(group['q_value'])})"
     )
 
 
