@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -111,10 +112,24 @@ def _list_text(values: list[Any], names: dict[str, str], shown: int = 3) -> str:
 
 
 def short_label(row: Any, *, max_chars: int = 24) -> str:
-    """A short name for pictures: the name alone when known, else the id."""
+    """A short name for pictures: the name alone when known, else the id. A long name loses
+    its ", registered as ..." part first (the picture's tooltip and the tables keep it), then
+    whole words, never a word cut in the middle."""
     name = row.get("name") if hasattr(row, "get") else None
     text = name if isinstance(name, str) and name.strip() else str(row["actor_id"])
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
+    if len(text) <= max_chars:
+        return text
+    text = text.split(", registered as ")[0]
+    text += ")" * (text.count("(") - text.count(")"))  # "+44... (Name, registered as X)"
+    if len(text) <= max_chars:
+        return text
+    held = re.fullmatch(r"\+?\d+ \((.+)\)", text)  # a phone and its holder: the holder
+    if held:
+        text = held.group(1)
+        if len(text) <= max_chars:
+            return text
+    cut = text[: max_chars - 1].rsplit(" ", 1)[0]
+    return (cut if cut and " " in text[: max_chars - 1] else text[: max_chars - 1]) + "…"
 
 
 def display_names(facts: CaseFacts) -> dict[str, str]:

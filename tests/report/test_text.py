@@ -99,3 +99,20 @@ def test_fmt_writes_missing_values_as_a_dash_and_three_digits() -> None:
 
     assert fmt(pd.NA) == "–" and fmt(None) == "–" and fmt(float("nan")) == "–"
     assert fmt(0.9483) == "0.948" and fmt(0.0434) == "0.0434"
+
+
+def test_short_labels_drop_whole_parts_never_half_words() -> None:
+    """Pictures' labels: a long name loses its "registered as" part, then whole words; a
+    phone's label keeps its holder's name (the reviewer saw "Lucia Griffiths, regist…")."""
+    from graphkit.report.text import short_label
+
+    def label(name: str, size: int) -> str:
+        return short_label({"name": name, "actor_id": "P1"}, max_chars=size)
+
+    assert label("Lucia Griffiths, registered as Jose Rahman", 22) == "Lucia Griffiths"
+    assert label("+447243546093 (Lucia Griffiths, registered as X)", 36) == (
+        "+447243546093 (Lucia Griffiths)"
+    )
+    assert label("+447243546093 (Lucia Griffiths, registered as X)", 22) == "Lucia Griffiths"
+    assert label("Maximilian Alexander Konstantinopoulos", 22) == "Maximilian Alexander…"
+    assert label("Bob", 22) == "Bob"
