@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from graphkit.store import CaseStore
@@ -10,8 +11,15 @@ from graphkit.views import view
 __all__ = ["rejects_view", "sources_view"]
 
 
-@view("sources", help="ingested sources with hashes and row counts")
+@view(
+    "sources",
+    help="ingested sources with hashes and row counts",
+    json_only=("sha256", "file"),
+)
 def sources_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
+    """One row per source. The table shows the file's name and the first 12 hex digits of
+    its SHA-256 (whole paths and hashes folded across three lines each); ``--json`` keeps
+    both whole."""
     rows = []
     for name, s in sorted(store.manifest.get("sources", {}).items()):
         rows.append(
@@ -23,6 +31,8 @@ def sources_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str
                 "accepted": s.get("accepted"),
                 "rejected": s.get("rejected"),
                 "duplicates": s.get("duplicates"),
+                "sha256_12": (s.get("sha256") or "")[:12] or None,
+                "file_name": Path(s["file"]).name if s.get("file") else None,
                 "sha256": s.get("sha256"),
                 "file": s.get("file"),
             }
