@@ -65,6 +65,7 @@ def predict_links(
     target_layers: tuple[str, ...] | None = None,
     ranked_by: str | None = None,
     calibration: Calibration | None = None,
+    exclude_pairs: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The ``top_k`` highest-scoring unobserved pairs over all observed ties, with evidence.
 
@@ -76,6 +77,8 @@ def predict_links(
     (:data:`gnn.scorers.BASELINES`, :data:`gnn.data.SIDE_SIGNALS`) ranks by that baseline
     instead of the model (the fallback); ``calibration`` maps the model's logits (or the
     baseline's log score) to probabilities (default: the model's sigmoid).
+    ``exclude_pairs``: (k, 2) node indices that are never candidates (e.g. one user's two
+    numbers, joined by a likely hand-off: not a tie between two people).
     """
     from gnn.train import _logits, _tensors, baseline_signal
 
@@ -87,6 +90,9 @@ def predict_links(
         raise InputError("the graph has no ties to predict from")
     known = graph.layer_mask(target_layers) if target_layers else np.ones(graph.n_records, bool)
     known_keys = unique(graph.u[known] * graph.n_nodes + graph.v[known])
+    if exclude_pairs is not None and len(exclude_pairs):
+        ends = np.sort(np.asarray(exclude_pairs, dtype=np.int64), axis=1)
+        known_keys = union(known_keys, ends[:, 0] * graph.n_nodes + ends[:, 1])
     pairs = candidate_pairs(view, max_pairs=max_pairs, exclude_keys=known_keys)
     logger.info("scoring %d candidate pairs", len(pairs))
     baseline = ranked_by in BASELINES or ranked_by in SIDE_SIGNALS

@@ -46,6 +46,7 @@ __all__ = [
     "hypothesis_id",
     "id_sql",
     "register_decider",
+    "same_user_links",
 ]
 
 
@@ -233,3 +234,24 @@ def decide(
             "pairs|handoffs|links|devices` lists them)"
         )
     return decider(store, review_id, judged, actor, note)
+
+
+def same_user_links(con: Any) -> list[tuple[str, str, float, str, str]]:
+    """(new number's actor, old number's actor, score, review id, status) of every hand-off
+    at or above its threshold and not rejected that joins two actors of the actor graph,
+    strongest first: one user's two numbers, whatever the graph drew them as. ``con``: a
+    connection to a case with ``rel_same_user_as`` and ``actor`` (checked by the caller)."""
+    rows = con.execute(
+        f"""
+        WITH owner AS (SELECT actor_id, unnest(phones) AS phone FROM actor)
+        SELECT n.actor_id AS burner, o.actor_id AS carrier, h.score,
+               {id_sql("H", "h.src", "h.dst")} AS review_id, h.status
+        FROM rel_same_user_as h
+        JOIN owner o ON o.phone = h.src
+        JOIN owner n ON n.phone = h.dst
+        WHERE h.score >= h.threshold AND h.status <> 'rejected'
+          AND n.actor_id <> o.actor_id
+        ORDER BY h.score DESC, burner, carrier
+        """
+    ).fetchall()
+    return [(str(b), str(c), float(s), str(r), str(st)) for b, c, s, r, st in rows]

@@ -242,27 +242,15 @@ def _has_relays(store: CaseStore) -> bool:
 def burner_links(store: CaseStore) -> dict[str, tuple[str, float, str, str]]:
     """burner actor -> (carrier actor, hand-off score, hand-off review id, review status),
     for hand-offs at or above their threshold and not rejected; the strongest per burner."""
-    from graphkit.hypotheses import id_sql
+    from graphkit.hypotheses import same_user_links
 
     with store.connect(read_only=True) as con:
         if not (store.table_exists(con, "rel_same_user_as") and store.table_exists(con, "actor")):
             return {}
-        found = con.execute(
-            f"""
-            WITH owner AS (SELECT actor_id, unnest(phones) AS phone FROM actor)
-            SELECT n.actor_id AS burner, o.actor_id AS carrier, h.score,
-                   {id_sql("H", "h.src", "h.dst")} AS review_id, h.status
-            FROM rel_same_user_as h
-            JOIN owner o ON o.phone = h.src
-            JOIN owner n ON n.phone = h.dst
-            WHERE h.score >= h.threshold AND h.status <> 'rejected'
-              AND n.actor_id <> o.actor_id
-            ORDER BY h.score DESC, burner, carrier
-            """
-        ).fetchall()
+        found = same_user_links(con)
     out: dict[str, tuple[str, float, str, str]] = {}
     for burner, owner, score, review_id, status in found:
-        out.setdefault(str(burner), (str(owner), float(score), str(review_id), str(status)))
+        out.setdefault(burner, (owner, score, review_id, status))
     return out
 
 

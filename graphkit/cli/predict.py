@@ -53,6 +53,12 @@ def _metric_note(summary: dict[str, Any]) -> str:
         f"hits@k: held-out ties among {among}; equal scores share the places they straddle, "
         "so a heuristic with many ties (common neighbours) can hold a fractional count. "
         f"selected: the scorer the stored list is ranked by ({summary.get('ranked_by', '?')})."
+        + (
+            f" {summary['same_user_pairs_left_out']:,} pair(s) of actors that a likely hand-off "
+            "joins (one user's two numbers) are never suggested."
+            if summary.get("same_user_pairs_left_out")
+            else ""
+        )
     )
 
 

@@ -35,6 +35,16 @@ def test_candidates_and_ranking() -> None:
     assert top["score"].is_monotonic_decreasing and top["score"].between(0, 1).all()
     again = predict_links(model, g, f, top_k=7, seed=0, config=cfg)
     assert top[["a", "b", "score"]].equals(again[["a", "b", "score"]])
+    # pairs joined as one user's two numbers (a likely hand-off) are never suggested as ties
+    index = {str(n): i for i, n in enumerate(g.node_ids)}
+    first = np.array([[index[str(top["b"].iloc[0])], index[str(top["a"].iloc[0])]]])
+    without = predict_links(model, g, f, top_k=7, seed=0, config=cfg, exclude_pairs=first)
+    pairs = set(zip(without["a"], without["b"], strict=True))
+    assert (top["a"].iloc[0], top["b"].iloc[0]) not in pairs
+    assert (
+        list(zip(without["a"], without["b"], strict=True))[:6]
+        == list(zip(top["a"], top["b"], strict=True))[1:7]
+    )
 
 
 def test_explanation_names_the_side_evidence_and_stays_a_hypothesis() -> None:

@@ -266,6 +266,9 @@ def test_metric_note_says_what_the_columns_count() -> None:
     assert "among the first k of 1,234,567 candidate pairs" in note
     assert "fractional" in note and "ranked by (katz)" in note
     assert "among the first k;" in _metric_note({"ranked_by": "gnn"})
+    assert "never suggested" not in note
+    joined = _metric_note({"ranked_by": "gnn", "same_user_pairs_left_out": 4})
+    assert "4 pair(s) of actors that a likely hand-off joins" in joined
 
 
 def test_the_stage_trains_on_one_torch_thread_and_gives_the_threads_back(
