@@ -193,8 +193,9 @@ def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
         by_id[burner]["same_person_as"] = owner
         by_id[burner]["same_person_evidence"] = {"actor_id": owner, **link}
         basis = _hand_off_words(review_id, score, status)
-        _add_sentence(by_id[owner], f"likely also uses the phone of {burner} ({basis})")
-        _add_sentence(by_id[burner], f"likely the same person as {owner} ({basis})")
+        likely = "" if status == "confirmed" else "likely "
+        _add_sentence(by_id[owner], f"{likely}also the user of the number of {burner} ({basis})")
+        _add_sentence(by_id[burner], f"{likely}the same person as {owner} ({basis})")
     stage = store.stage("analyze") or {}
     reading = (stage.get("settings") or {}).get("rank_direction", "caller")
     for r in rows:
