@@ -42,3 +42,33 @@ def test_ordering_sentence_states_a_chain_only_when_the_test_passed() -> None:
         SimpleNamespace(hierarchy_q_value=float("nan"), hierarchy_stated=False)
     )
     assert untested.startswith("No ordering was tested")
+
+
+def test_leaders_rank_on_their_own_and_mark_a_likely_burner(report_case) -> None:  # type: ignore[no-untyped-def]
+    """The leaders view ranks every actor on its own leadership (as the analysis stored it)
+    and marks a hand-off's two actors with its id, score and status: 'likely' until a
+    reviewer confirms it (the view used to fold unreviewed burners into their carriers)."""
+    from graphkit.analytics.views import burner_links
+    from graphkit.hypotheses import decide_hypothesis
+    from graphkit.views import get_view
+
+    links = burner_links(report_case)
+    rows = get_view("leaders")(report_case, limit=None)
+    with report_case.connect() as con:
+        stored = con.execute("SELECT count(*) FROM analytics_actor").fetchone()[0]
+    assert len(rows) == stored
+    leadership = [r["leadership"] for r in rows]
+    assert leadership == sorted(leadership, reverse=True)
+    by_id = {r["actor_id"]: r for r in rows}
+    linked = [(b, o, rid) for b, (o, _, rid, _) in links.items() if b in by_id and o in by_id]
+    assert linked, "the case has a hand-off between two actors"
+    burner, owner, review_id = linked[0]
+    assert by_id[burner]["same_person_as"] == owner and burner in by_id[owner]["burners"]
+    said = by_id[burner]["explanation"]
+    assert f"likely the same person as {owner}" in said and review_id in said
+    assert "a hypothesis not yet reviewed" in said
+    decide_hypothesis(report_case, review_id, decision="accept", actor="reviewer")
+    again = {r["actor_id"]: r for r in get_view("leaders")(report_case, limit=None)}
+    said = again[burner]["explanation"]
+    assert f"the same person as {owner}" in said and "likely the same person" not in said
+    assert f"hand-off {review_id} confirmed" in said
