@@ -184,7 +184,13 @@ def _pending(
         pending = [
             r
             for r in get_view(name).page(store, limit=0).rows
-            if (r["id"] == item if item else r["status"] == Status.HYPOTHESIS)
+            if (
+                r["id"] == item
+                if item
+                # a device candidate below its threshold is not a finding (older cases
+                # stored them): never queued
+                else r["status"] == Status.HYPOTHESIS and r.get("reported", True)
+            )
         ]
         rows = pending[:limit] if limit else pending
         entry.detail.update(queue=queue, shown=len(rows), pending=len(pending))

@@ -350,6 +350,48 @@ def test_review_decides_and_a_rerun_keeps_the_decision(hand_case: CaseStore) -> 
     assert "7 returns" in text and "on 4 days" in text
 
 
+def test_only_reported_findings_are_stored_queued_and_published(hand_case: CaseStore) -> None:
+    """Candidates below the threshold are counted, never stored as findings: the command's
+    "reported", the review queue and what publish writes are the same rows (issue B7)."""
+    from graphkit.cli.app import app
+    from graphkit.publish.source import plan_writes
+
+    summary = store_devices(hand_case, detect_devices(hand_case))
+    assert summary["clones"] == {"candidates": 3, "reported": 1}  # the flight, one return
+    reported = sum(summary[k]["reported"] for k in ("sim_moved", "sim_changed", "clones"))
+    with hand_case.connect(read_only=True) as con:
+        stored = {
+            t: con.execute(f"SELECT src, score, threshold FROM {t}").fetchall()
+            for t in ("rel_moved_to_handset", "rel_took_sim", "rel_cloned_sim")
+        }
+        published = {
+            s.label_or_type: s.rows + s.skipped
+            for s in plan_writes(con)
+            if s.label_or_type in ("MOVED_TO_HANDSET", "TOOK_SIM", "CLONED_SIM")
+        }
+    assert all(score >= threshold for rows in stored.values() for _, score, threshold in rows)
+    assert [src for src, _, _ in stored["rel_cloned_sim"]] == ["+447700900002"]
+    assert sum(len(rows) for rows in stored.values()) == reported
+    assert published == {"MOVED_TO_HANDSET": 2, "TOOK_SIM": 1, "CLONED_SIM": 1}
+    listed = CliRunner().invoke(
+        app, ["review", str(hand_case.path), "--queue", "devices", "--json", "--limit", "0"]
+    )
+    assert listed.exit_code == 0, listed.output
+    queued = json.loads(listed.output)
+    decided = sum(1 for rows in stored.values() for _ in rows) - len(queued)
+    assert decided == sum(1 for r in _statuses(hand_case) if r != "hypothesis")
+    assert all(r["reported"] for r in queued)
+
+
+def _statuses(store: CaseStore) -> list[str]:
+    with store.connect(read_only=True) as con:
+        return [
+            str(s)
+            for t in ("rel_moved_to_handset", "rel_took_sim", "rel_cloned_sim")
+            for (s,) in con.execute(f"SELECT status FROM {t}").fetchall()
+        ]
+
+
 # ---- tower ids only ---------------------------------------------------------------------
 
 
