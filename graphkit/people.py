@@ -169,7 +169,8 @@ class Directory:
 
     def name_text(self, text: str) -> str:
         """Free text with actors named: the first mention of an id becomes ``Name (id)``, later
-        ones ``Name``; a phone becomes ``phone (Name)`` where its actor is not named yet.
+        ones ``Name``; the first mention of each phone becomes ``phone (Name)`` (two numbers
+        of one person both say whose they are).
 
         A mention the text already labels is left as it is: an id in ``Label (id`` (the label,
         whatever name of the actor it is, is then the name its later mentions get, so that a
@@ -190,15 +191,18 @@ class Directory:
             if actor is None or not actor.named:
                 return m.group(0)
             if self._labelled(text, m) is not None:
-                seen.add(actor.actor_id)
+                seen.add(actor.actor_id if token == actor.actor_id else token)
                 return m.group(0)
             is_id = token == actor.actor_id
             if not is_id and actor.name in text:
                 return m.group(0)
             name = labels.get(actor.actor_id, actor.name)
-            if actor.actor_id in seen:
+            # an id is named once; each phone once, so that a second number of the same
+            # person (a hand-off's new number) says whose it is too
+            key = actor.actor_id if is_id else token
+            if key in seen:
                 return (name if is_id else token) + paren
-            seen.add(actor.actor_id)
+            seen.add(key)
             head, inner = (name, token) if is_id else (token, actor.name)
             return f"{head} ({inner}; " if paren else f"{head} ({inner})"
 

@@ -216,6 +216,18 @@ def test_text_already_labelled_is_kept_and_later_mentions_are_named() -> None:
     assert people.name_text(labelled) == labelled
 
 
+def test_each_phone_of_one_person_says_whose_it_is() -> None:
+    """A hand-off between two numbers of one person (issue B3): the new number is named too,
+    each number once."""
+    sandra = Actor("Pa1", "person", "Sandra Walker", ("+447287961148", "+447760021711"))
+    people = Directory([sandra])
+    text = "Hbf8: hand-off +447287961148 -> +447760021711 confirmed; +447760021711 started"
+    assert people.name_text(text) == (
+        "Hbf8: hand-off +447287961148 (Sandra Walker) -> +447760021711 (Sandra Walker) "
+        "confirmed; +447760021711 started"
+    )
+
+
 def test_rows_get_name_and_phones_beside_each_actor_column(people: Directory) -> None:
     a = unique_person(people)
     phone_actor = next(x for x in people.actors if x.kind == "phone")
