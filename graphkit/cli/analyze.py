@@ -9,6 +9,7 @@ import typer
 
 from graphkit.analytics.settings import AnalysisSpec
 from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
+from graphkit.cli.cells import readable
 
 __all__ = ["register"]
 
@@ -129,7 +130,7 @@ def analyze(
         return
     # the terminal shows what was found; how (timings, method settings) is in --json
     rows = [
-        {"measure": k, "value": v}
+        {"measure": k, "value": readable(v)}
         for k, v in summary.items()
         if k not in _DETAIL_ONLY and not (k.startswith("betweenness_") and k != "betweenness_exact")
     ]

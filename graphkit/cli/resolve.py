@@ -12,6 +12,7 @@ from rich.table import Table
 
 from graphkit.audit import sha256_file
 from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
+from graphkit.cli.cells import readable
 from graphkit.hypotheses import Status
 from graphkit.people import directory
 from resolution.spec import ResolutionSpec
@@ -99,6 +100,13 @@ def resolve(
     )
 
 
+def _field_text(value: Any) -> str:
+    """A record's field as the table shows it: a list as its items joined by commas."""
+    if value is None or (isinstance(value, list | tuple | str) and not value):
+        return ""
+    return str(readable(value))
+
+
 def _show_item(item: dict[str, Any]) -> None:
     from resolution.review import waterfall_text
 
@@ -115,7 +123,12 @@ def _show_item(item: dict[str, Any]) -> None:
         if left is None and right is None:
             continue
         mark = "" if left == right else "[yellow]"
-        table.add_row(f["field"], mark + escape(str(left or "")), mark + escape(str(right or "")))
+        # a list (phones, names) as its items, not a Python list
+        table.add_row(
+            f["field"],
+            mark + escape(_field_text(left)),
+            mark + escape(_field_text(right)),
+        )
     console.print(table)
     console.print(escape(waterfall_text(item["waterfall"])), highlight=False)
     console.print()
