@@ -141,9 +141,26 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
     """Record a decision on an entity-resolution pair (R...) or a hypothesis (H..., L...)."""
     import resolution.stage  # noqa: F401  (registers the decider of R... pairs)
     from graphkit.audit import default_actor
-    from graphkit.hypotheses import decide
+    from graphkit.hypotheses import HYPOTHESIS_KINDS, Judgement, decide, hypothesis_state
 
     who = ACTOR["actor"] or default_actor()  # the person the audit entry names
+    if rid[:1] in HYPOTHESIS_KINDS:
+        state = hypothesis_state(store, rid)
+        if state is not None and state["status"] == Judgement.parse(decision).status:
+            # deciding what is already decided changes nothing: no write, no audit entry
+            if json_output:
+                render([{**state, "changed": False}], json_output=True, title="decision")
+                return
+            console.print(
+                escape(
+                    directory(store).name_text(
+                        f"{rid}: {state['kind']} {state['src']} -> {state['dst']} is already "
+                        f"{state['status']}; nothing changed"
+                    )
+                ),
+                highlight=False,
+            )
+            return
     with audited(
         store, command="review", operation="alteration", inputs={"review_id": rid}
     ) as entry:
@@ -213,6 +230,8 @@ def _pending(
         columns = ["id", "check", "phone", "score", "explanation"]
     else:
         columns = ["id", "a", "b", "score", "explanation"]
+    if item:  # one item, whatever its status: say which
+        columns.insert(columns.index("score") + 1, "status")
     title = name if item else f"pending {name}"
     render(rows, json_output=json_output, title=title, columns=columns)
     if rows and not json_output:

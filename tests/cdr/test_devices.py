@@ -383,6 +383,41 @@ def test_only_reported_findings_are_stored_queued_and_published(hand_case: CaseS
     assert all(r["reported"] for r in queued)
 
 
+def test_deciding_again_changes_nothing_and_the_audit_counts_one_way(
+    hand_case: CaseStore,
+) -> None:
+    """Issue B9: accepting an item already confirmed says so and writes no audit entry;
+    `review --id` shows the item's status; `audit verify` and `audit head` number the
+    entries the same way (from #0)."""
+    from graphkit.cli.app import app
+    from graphkit.hypotheses import hypothesis_id
+
+    store_devices(hand_case, detect_devices(hand_case))
+    clone = hypothesis_id("C", "+447700900002", "+447700900002")
+    runner = CliRunner()
+    case = str(hand_case.path)
+    first = runner.invoke(app, ["review", case, "--accept", clone, "--note", "checked"])
+    assert first.exit_code == 0, first.output
+    assert "confirmed" in first.output and "already" not in first.output
+    entries = len(hand_case.audit.entries())
+    again = runner.invoke(app, ["review", case, "--accept", clone])
+    assert again.exit_code == 0, again.output
+    assert "is already confirmed; nothing changed" in again.output
+    assert "(was confirmed)" not in again.output
+    assert len(hand_case.audit.entries()) == entries  # nothing written
+    shown = runner.invoke(app, ["review", case, "--id", clone])
+    assert shown.exit_code == 0, shown.output
+    header = next(line for line in shown.output.splitlines() if "┃ id" in line)
+    assert "status" in header and "confirmed" in shown.output
+    verify = runner.invoke(app, ["audit", "verify", case])
+    head = runner.invoke(app, ["audit", "head", case])
+    assert verify.exit_code == 0 and head.exit_code == 0, verify.output + head.output
+    n = len(hand_case.audit.entries())
+    assert f"{n:,} entries (#0 to #{n - 1}), head #{n - 1} " in verify.output
+    case_id, seq, head_hash = head.output.split()
+    assert seq == f"#{n - 1}" and head_hash in verify.output and case_id == hand_case.case_id
+
+
 def _statuses(store: CaseStore) -> list[str]:
     with store.connect(read_only=True) as con:
         return [

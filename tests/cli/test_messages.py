@@ -1,6 +1,9 @@
-"""`graphkit evaluate`'s tables: truth ids are labelled as truth, not shown as case ids."""
+"""What commands say: truth ids labelled as truth in `evaluate`'s tables, not as case ids;
+`simulate` into a folder that is not empty names the option that replaces it."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from graphkit.cli._common import console, render
 from graphkit.cli.evaluate import truth_labelled
@@ -19,3 +22,17 @@ def test_truth_ids_are_said_to_be_truth_ids() -> None:
     text = captured.get()
     assert "Samuel Wilkinson (truth P000102)" in text
     assert "(P000102)" not in text
+
+
+def test_simulate_into_a_folder_that_is_not_empty_names_the_option(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from graphkit.cli.app import app
+
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    args = ["simulate", str(tmp_path), "--people", "100", "--days", "14", "--groups", "1"]
+    done = CliRunner().invoke(app, args)
+    said = str(done.exception)  # main() prints it on one line and exits 2
+    assert done.exit_code != 0 and "is not empty" in said and "--overwrite" in said
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not (tmp_path / "sources").exists()
