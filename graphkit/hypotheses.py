@@ -44,6 +44,7 @@ __all__ = [
     "decide",
     "decide_hypothesis",
     "hypothesis_id",
+    "hypothesis_state",
     "id_sql",
     "register_decider",
     "same_user_links",
@@ -155,6 +156,33 @@ def _kind_of(hid: str) -> HypothesisKind:
             "`graphkit show CASE handoffs`, `predicted-links` or `devices`)"
         )
     return kind
+
+
+def hypothesis_state(store: CaseStore, hid: str) -> dict[str, Any] | None:
+    """``{id, kind, src, dst, status}`` of the stored hypothesis ``hid`` (read-only: a caller
+    can tell a decision that changes nothing before it writes, and audits, anything); None when
+    the case has no such row. ``status`` lists every status the row has, comma-separated (an
+    undirected pair stored in both orders has one each)."""
+    kind = _kind_of(hid)
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, kind.table):
+            return None
+        found = con.execute(
+            f"SELECT src, dst, list(DISTINCT status) FROM {kind.table} "
+            f"WHERE {id_sql(kind.prefix)} = ? GROUP BY src, dst",
+            [hid],
+        ).fetchall()
+    if not found:
+        return None
+    src, dst, _ = min(found)
+    statuses = sorted({str(s) for _, _, row in found for s in row})
+    return {
+        "id": hid,
+        "kind": kind.noun,
+        "src": str(src),
+        "dst": str(dst),
+        "status": ", ".join(statuses),
+    }
 
 
 @writes("review", operation="alteration")

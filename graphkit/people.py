@@ -169,23 +169,63 @@ class Directory:
 
     def name_text(self, text: str) -> str:
         """Free text with actors named: the first mention of an id becomes ``Name (id)``, later
-        ones ``Name``; a phone becomes ``phone (Name)`` where its actor is not named yet.
-        Actors the text already names are left as they are."""
+        ones ``Name``; the first mention of each phone becomes ``phone (Name)`` (two numbers
+        of one person both say whose they are).
+
+        A mention the text already labels is left as it is: an id in ``Label (id`` (the label,
+        whatever name of the actor it is, is then the name its later mentions get, so that a
+        list of persons and the sentence after it agree) and a phone in ``phone (Name``. A
+        phone is also left where the text names its actor elsewhere."""
+        labels: dict[str, str] = {}  # actor id -> the name the text gives it beside its id
+        for m in _TOKEN.finditer(text):
+            actor = self._labelled(text, m)
+            if actor is not None and m.group(1) == actor.actor_id:
+                before = text[: m.start()].removesuffix(" (")
+                label = next((n for n in self._names_of(actor) if before.endswith(n)), actor.name)
+                labels.setdefault(actor.actor_id, label)
         seen: set[str] = set()
 
         def swap(m: re.Match[str]) -> str:
             token, paren = m.group(1), m.group(2) or ""
             actor = self.get(token) if _eligible(token) else None
-            if actor is None or not actor.named or actor.name in text:
+            if actor is None or not actor.named:
+                return m.group(0)
+            if self._labelled(text, m) is not None:
+                seen.add(actor.actor_id if token == actor.actor_id else token)
                 return m.group(0)
             is_id = token == actor.actor_id
-            if actor.actor_id in seen:
-                return (actor.name if is_id else token) + paren
-            seen.add(actor.actor_id)
-            head, inner = (actor.name, token) if is_id else (token, actor.name)
+            if not is_id and actor.name in text:
+                return m.group(0)
+            name = labels.get(actor.actor_id, actor.name)
+            # an id is named once; each phone once, so that a second number of the same
+            # person (a hand-off's new number) says whose it is too
+            key = actor.actor_id if is_id else token
+            if key in seen:
+                return (name if is_id else token) + paren
+            seen.add(key)
+            head, inner = (name, token) if is_id else (token, actor.name)
             return f"{head} ({inner}; " if paren else f"{head} ({inner})"
 
         return _TOKEN.sub(swap, text)
+
+    def _names_of(self, actor: Actor) -> tuple[str, ...]:
+        """Every name the text may give ``actor``, longest first: its display name, the
+        names its records hold, and the two halves of ``Other, registered as Name``."""
+        parts = tuple(actor.name.split(", registered as "))
+        found = dict.fromkeys(n for n in (actor.name, *actor.names, *parts) if n.strip())
+        return tuple(sorted(found, key=len, reverse=True))
+
+    def _labelled(self, text: str, m: re.Match[str]) -> Actor | None:
+        """The actor of token ``m`` when the text already names it there: an id right after
+        ``(`` (``Label (id``), a phone followed by `` (`` and one of its actor's names."""
+        token = m.group(1)
+        actor = self.get(token) if _eligible(token) else None
+        if actor is None or not actor.named:
+            return None
+        if token == actor.actor_id:
+            return actor if text[: m.start()].endswith("(") else None
+        after = text[m.end() :] if m.group(2) else ""
+        return actor if any(after.startswith(n) for n in self._names_of(actor)) else None
 
     def names_in(self, value: Any) -> dict[str, str]:
         """``{id or phone: name}`` for every named actor found in a nested value."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,8 @@ __all__ = [
     "Page",
     "View",
     "all_views",
+    "communities_phrase",
+    "community_sizes",
     "format_number",
     "get_view",
     "score_text_sql",
@@ -152,6 +154,29 @@ def get_view(name: str) -> View:
     if name not in views:
         raise InputError(f"unknown view {name!r}; views: {', '.join(views)}")
     return views[name]
+
+
+def community_sizes(store: CaseStore) -> list[int] | None:
+    """The size of each community ``graphkit analyze`` stored (one actor alone is a
+    community of one there); None before it has run."""
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_community"):
+            return None
+        cols = {r[0] for r in con.execute("DESCRIBE analytics_community").fetchall()}
+        if "size" not in cols:
+            return None
+        rows = con.execute("SELECT size FROM analytics_community").fetchall()
+    return [int(n) for (n,) in rows if n is not None]
+
+
+def communities_phrase(sizes: Iterable[int]) -> str:
+    """How many communities there are, as people count them: ``15 communities of 2+ actors,
+    28 actors alone`` (an actor with no community of two or more is not a community)."""
+    sizes = list(sizes)
+    groups = sum(1 for n in sizes if n >= 2)
+    alone = sum(1 for n in sizes if n < 2)
+    text = f"{groups:,} {'community' if groups == 1 else 'communities'} of 2+ actors"
+    return text + (f", {alone:,} {'actor' if alone == 1 else 'actors'} alone" if alone else "")
 
 
 _SIGNIFICANT = 3

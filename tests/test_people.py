@@ -174,6 +174,60 @@ def test_text_names_ids_once_and_phones_beside_their_holder(people: Directory) -
     assert people.names_in({"paths": [[a.actor_id, phone_actor.actor_id]]}) == {a.actor_id: a.name}
 
 
+def test_text_already_labelled_is_kept_and_later_mentions_are_named() -> None:
+    """The shared-phones explanation (issue B3): a list of persons as ``Name (id: records)``,
+    then a sentence naming one by id alone. The list is left as written (no display name in
+    place of an id, no name inside its own label) and the sentence names the person as the
+    list does."""
+    oliver = Actor("P523d91b1f9c1d109", "person", "Oliver Ellis", ("+447127900551",))
+    other = Actor("P1111111111111111", "person", "Ann Other", ())
+    jose = Actor(
+        "P90a2290aaaaaaaaa",
+        "person",
+        "Patricia Iqbal, registered as Jose Rahman",
+        ("+447203562042",),
+        ("Jose Rahman",),
+    )
+    patricia = Actor("P9bb545be9684fdfe", "person", "Patricia Iqbal", ())
+    people = Directory([oliver, other, jose, patricia])
+    text = (
+        "+447127900551 is used by 2 resolved persons: Oliver Ellis (P523d91b1f9c1d109: "
+        "opA:AS1); Ann Other (P1111111111111111: police:PNC1). The actor graph gives it to "
+        "P523d91b1f9c1d109 (no use dated: smallest id)."
+    )
+    assert people.name_text(text) == (
+        "+447127900551 is used by 2 resolved persons: Oliver Ellis (P523d91b1f9c1d109: "
+        "opA:AS1); Ann Other (P1111111111111111: police:PNC1). The actor graph gives it to "
+        "Oliver Ellis (no use dated: smallest id)."
+    )
+    text = (
+        "+447203562042 is used by 2 resolved persons: Jose Rahman (P90a2290aaaaaaaaa: "
+        "opB_subscribers:BS0000928; no other number); Patricia Iqbal (P9bb545be9684fdfe: "
+        "police_persons:PNC000219). The actor graph gives it to P90a2290aaaaaaaaa (no use "
+        "dated: smallest id)."
+    )
+    assert people.name_text(text) == (
+        "+447203562042 (Patricia Iqbal, registered as Jose Rahman) is used by 2 resolved "
+        "persons: Jose Rahman (P90a2290aaaaaaaaa: opB_subscribers:BS0000928; no other number); "
+        "Patricia Iqbal (P9bb545be9684fdfe: police_persons:PNC000219). The actor graph gives "
+        "it to Jose Rahman (no use dated: smallest id)."
+    )
+    labelled = "+447203562042 (Patricia Iqbal, registered as Jose Rahman) stopped"
+    assert people.name_text(labelled) == labelled
+
+
+def test_each_phone_of_one_person_says_whose_it_is() -> None:
+    """A hand-off between two numbers of one person (issue B3): the new number is named too,
+    each number once."""
+    sandra = Actor("Pa1", "person", "Sandra Walker", ("+447287961148", "+447760021711"))
+    people = Directory([sandra])
+    text = "Hbf8: hand-off +447287961148 -> +447760021711 confirmed; +447760021711 started"
+    assert people.name_text(text) == (
+        "Hbf8: hand-off +447287961148 (Sandra Walker) -> +447760021711 (Sandra Walker) "
+        "confirmed; +447760021711 started"
+    )
+
+
 def test_rows_get_name_and_phones_beside_each_actor_column(people: Directory) -> None:
     a = unique_person(people)
     phone_actor = next(x for x in people.actors if x.kind == "phone")

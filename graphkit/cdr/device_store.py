@@ -1,7 +1,9 @@
 """Storing device findings (:mod:`graphkit.cdr.devices`) as hypotheses, through the store's
 one write path: one row per finding in its declared table (``rel_moved_to_handset``,
 ``rel_took_sim``, ``rel_cloned_sim``) with score, threshold, model version, evidence and
-status; undecided rows of earlier runs are replaced, decided ones kept."""
+status; undecided rows of earlier runs are replaced, decided ones kept. Only findings at or
+above their threshold are stored (the ones the command reports): a candidate below it is
+counted in the summary and never stored, queued for review or published as a finding."""
 
 from __future__ import annotations
 
@@ -113,9 +115,10 @@ def _clone_rows(f: pd.DataFrame, threshold: float) -> pd.DataFrame:
 
 @writes("devices", operation="combination")
 def store_devices(store: CaseStore, findings: DeviceFindings) -> dict[str, Any]:
-    """Replace this method's undecided hypotheses by ``findings`` (every candidate, scored),
-    keeping rows a reviewer decided; record the stage ``devices``. Returns the summary:
-    candidates and reported rows per check, and what was not checked."""
+    """Replace this method's undecided hypotheses by the reported ``findings`` (score at or
+    above the check's threshold), keeping rows a reviewer decided; record the stage
+    ``devices``. Returns the summary: candidates and reported rows per check (the stored
+    hypotheses are the reported ones), and what was not checked."""
     s = findings.settings
     builders = {
         "sim_moved": (_moved_rows, s.swap_threshold),
@@ -126,9 +129,10 @@ def store_devices(store: CaseStore, findings: DeviceFindings) -> dict[str, Any]:
     with store.connect() as con:
         for name, frame in findings.frames().items():
             build, threshold = builders[name]
+            found = frame[frame["reported"].astype(bool)] if len(frame) else frame
             rows = (
-                build(frame, threshold)
-                if len(frame)
+                build(found, threshold)
+                if len(found)
                 else pd.DataFrame(columns=["src", "dst", "score", "threshold", "evidence"])
             )
             rows["model_version"] = MODEL_VERSION

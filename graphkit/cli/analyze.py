@@ -9,6 +9,8 @@ import typer
 
 from graphkit.analytics.settings import AnalysisSpec
 from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
+from graphkit.cli.cells import readable
+from graphkit.views import communities_phrase, community_sizes
 
 __all__ = ["register"]
 
@@ -129,10 +131,16 @@ def analyze(
         return
     # the terminal shows what was found; how (timings, method settings) is in --json
     rows = [
-        {"measure": k, "value": v}
+        {"measure": k, "value": readable(v)}
         for k, v in summary.items()
         if k not in _DETAIL_ONLY and not (k.startswith("betweenness_") and k != "betweenness_exact")
     ]
+    sizes = community_sizes(store) if "communities" in summary else None
+    if sizes is not None:  # single actors are not communities (--json keeps the stored count)
+        rows = [
+            {**r, "value": communities_phrase(sizes)} if r["measure"] == "communities" else r
+            for r in rows
+        ]
     render(rows, json_output=False, title="analysis")
     console.print(
         f"[dim]{_seconds(summary.get('seconds'))} s of analysis"

@@ -29,7 +29,12 @@ def verify(case_dir: CaseDir) -> None:
     result = store.audit.verify()
     if not result.ok:
         raise AuditError(f"audit log broken at line {result.first_bad_line}: {result.reason}")
-    console.print(f"audit log intact: {result.entries} entries, head {result.head_hash}")
+    last = result.entries - 1  # entries are numbered from 0 (`audit log`'s seq)
+    console.print(
+        f"audit log intact: {result.entries:,} entries (#0 to #{last}), head #{last} "
+        f"{result.head_hash}",
+        highlight=False,
+    )
 
 
 @audit_app.command("head")
@@ -37,7 +42,8 @@ def head(
     case_dir: CaseDir,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the audit head (last entry's number and hash) to keep outside the case.
+    """Print the audit head (case id, last entry's number, counted from #0, and its hash) to
+    keep outside the case.
 
     Anyone who can rewrite both the log and the manifest can forge a consistent history; a
     head written down elsewhere (case notes, an e-mail, a ticket) shows whether the log still
@@ -58,7 +64,8 @@ def head(
     if json_output:
         render([row], json_output=True, title="audit head")
         return
-    console.print(f"{row['case_id']} {row['seq']} {row['hash']}", highlight=False)
+    # the entry's number as `audit verify` and `audit log` give it: #0 is the first
+    console.print(f"{row['case_id']} #{row['seq']} {row['hash']}", highlight=False)
 
 
 @audit_app.command("log")

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from graphkit.cli._common import ACTOR, console, open_case, render
 from graphkit.store import CaseStore
-from graphkit.views import format_number
+from graphkit.views import communities_phrase, community_sizes, format_number
 
 __all__ = ["register"]
 
@@ -72,7 +72,7 @@ _STAGE_FACTS: dict[str, tuple[tuple[str, ...], str]] = {
         "{records:,} records -> {persons:,} persons; {review_pending:,} pairs to review",
     ),
     "build": (("actors", "ties"), "{actors:,} actors, {ties:,} ties"),
-    "analyze": (("communities", "actors"), "{communities:,} communities over {actors:,} actors"),
+    "analyze": (("communities_text", "actors"), "{communities_text} ({actors:,} actors)"),
     "blackouts": (
         ("phone", "actor", "group"),
         "blackouts: {phone:,} phone, {actor:,} actor, {group:,} group",
@@ -107,6 +107,8 @@ def _flat(summary: dict[str, Any]) -> dict[str, Any]:
     if isinstance(tables, dict):
         flat.setdefault("actors", tables.get("actor"))
         flat.setdefault("ties", tables.get("actor_edge"))
+    if isinstance(summary.get("communities"), int):  # status() says which are actors alone
+        flat.setdefault("communities_text", f"{summary['communities']:,} communities")
     survivors = summary.get("survivors")
     if isinstance(survivors, dict):
         flat.update({k: v for k, v in survivors.items() if k not in flat})
@@ -184,6 +186,9 @@ def status(
         render([info], json_output=True, title="status")
         return
     if not detail:
+        sizes = community_sizes(store) if "analyze" in info["stages"] else None
+        if sizes is not None:  # single actors are not communities
+            info["stages"]["analyze"]["communities_text"] = communities_phrase(sizes)
         _short_status(info, case_dir)
         return
     console.print(f"[bold]{info['case']}[/bold]  manifest {info['manifest_sha256'][:16]}…")

@@ -28,9 +28,6 @@ def devices(
         int, typer.Option("--limit", min=0, help="Rows shown in the tables (0: all).")
     ] = 25,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    every: Annotated[
-        bool, typer.Option("--all", help="Show every candidate, not only the reported ones.")
-    ] = False,
     max_speed_kmh: Annotated[
         float, typer.Option(help="Faster than this between two records is impossible travel.")
     ] = 150.0,
@@ -72,25 +69,38 @@ def devices(
         bar.add_task("checking SIMs and handsets", total=None)
         summary = run_stage(store, "devices", settings)
         entry.detail["summary"] = summary
-    rows = [r for r in get_view("devices")(store) if every or r["reported"]]
+    # the stored findings (reported ones, and any a reviewer decided); candidates below a
+    # threshold are only counted
+    rows = get_view("devices")(store)
     if json_output:
         out = {"summary": summary, "not_checked": summary.get("not_checked", {}), "rows": rows}
         sys.stdout.write(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
         return
     for check, why in summary.get("not_checked", {}).items():
         console.print(f"not checked: {check.replace('_', ' ')}: {why}", highlight=False)
+    checks = {name: s for name, s in summary.items() if name != "not_checked"}
     counts = "; ".join(
-        f"{name.replace('_', ' ')}: {s['reported']} reported of {s['candidates']} candidates"
-        for name, s in summary.items()
-        if name != "not_checked"
+        f"{name.replace('_', ' ')}: {s['reported']:,} reported"
+        + (
+            f" ({s['candidates'] - s['reported']:,} more candidates below the threshold, "
+            "not reported)"
+            if s["candidates"] > s["reported"]
+            else ""
+        )
+        for name, s in checks.items()
     )
     if counts:
-        console.print(counts, highlight=False)
+        total = sum(int(s["reported"]) for s in checks.values())
+        console.print(
+            f"{counts}. {total:,} findings in all, each a hypothesis for review "
+            f"(graphkit review {store.path} --queue devices)",
+            highlight=False,
+        )
     shown = rows[:limit] if limit else rows
     render(
         shown,
         json_output=False,
-        title="device swaps and clones" + (" (every candidate)" if every else ""),
+        title="device swaps and clones",
         columns=_COLUMNS,
         not_shown=len(rows) - len(shown),
     )

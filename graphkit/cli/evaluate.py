@@ -6,13 +6,32 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from graphkit.cli._common import audited, console, open_case, render
 
-__all__ = ["register"]
+__all__ = ["register", "truth_labelled"]
+
+#: evaluation columns that hold the truth's own person ids (simulation truth, known labels),
+#: not the case's actor ids
+_TRUTH_ID_COLUMNS = ("boss",)
+
+
+def truth_labelled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for the table, each truth id said to be one: ``Samuel Wilkinson (truth
+    P000102)``, never in the ``Name (id)`` form of the case's own ids (``--json`` keeps the
+    plain id and its ``_name``)."""
+    shown = []
+    for row in rows:
+        out = dict(row)
+        for c in _TRUTH_ID_COLUMNS:
+            value, name = out.get(c), out.pop(f"{c}_name", None)
+            if isinstance(value, str) and value:
+                out[c] = f"{name} (truth {value})" if name else f"truth {value}"
+        shown.append(out)
+    return shown
 
 
 def evaluate(
@@ -74,7 +93,12 @@ def evaluate(
     render(summary, json_output=False, title="evaluation")
     for name, result in results.items():
         if result.get("rows"):
-            render(result["rows"], json_output=False, title=name, columns=result.get("columns"))
+            render(
+                truth_labelled(result["rows"]),
+                json_output=False,
+                title=name,
+                columns=result.get("columns"),
+            )
     console.print(f"truth: {truth}")
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from graphkit.audit import sha256_file
 from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
+from graphkit.cli.cells import readable
 from graphkit.hypotheses import Status
 from graphkit.people import directory
 from resolution.spec import ResolutionSpec
@@ -99,6 +100,13 @@ def resolve(
     )
 
 
+def _field_text(value: Any) -> str:
+    """A record's field as the table shows it: a list as its items joined by commas."""
+    if value is None or (isinstance(value, list | tuple | str) and not value):
+        return ""
+    return str(readable(value))
+
+
 def _show_item(item: dict[str, Any]) -> None:
     from resolution.review import waterfall_text
 
@@ -115,7 +123,12 @@ def _show_item(item: dict[str, Any]) -> None:
         if left is None and right is None:
             continue
         mark = "" if left == right else "[yellow]"
-        table.add_row(f["field"], mark + escape(str(left or "")), mark + escape(str(right or "")))
+        # a list (phones, names) as its items, not a Python list
+        table.add_row(
+            f["field"],
+            mark + escape(_field_text(left)),
+            mark + escape(_field_text(right)),
+        )
     console.print(table)
     console.print(escape(waterfall_text(item["waterfall"])), highlight=False)
     console.print()
@@ -128,9 +141,26 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
     """Record a decision on an entity-resolution pair (R...) or a hypothesis (H..., L...)."""
     import resolution.stage  # noqa: F401  (registers the decider of R... pairs)
     from graphkit.audit import default_actor
-    from graphkit.hypotheses import decide
+    from graphkit.hypotheses import HYPOTHESIS_KINDS, Judgement, decide, hypothesis_state
 
     who = ACTOR["actor"] or default_actor()  # the person the audit entry names
+    if rid[:1] in HYPOTHESIS_KINDS:
+        state = hypothesis_state(store, rid)
+        if state is not None and state["status"] == Judgement.parse(decision).status:
+            # deciding what is already decided changes nothing: no write, no audit entry
+            if json_output:
+                render([{**state, "changed": False}], json_output=True, title="decision")
+                return
+            console.print(
+                escape(
+                    directory(store).name_text(
+                        f"{rid}: {state['kind']} {state['src']} -> {state['dst']} is already "
+                        f"{state['status']}; nothing changed"
+                    )
+                ),
+                highlight=False,
+            )
+            return
     with audited(
         store, command="review", operation="alteration", inputs={"review_id": rid}
     ) as entry:
@@ -184,7 +214,13 @@ def _pending(
         pending = [
             r
             for r in get_view(name).page(store, limit=0).rows
-            if (r["id"] == item if item else r["status"] == Status.HYPOTHESIS)
+            if (
+                r["id"] == item
+                if item
+                # a device candidate below its threshold is not a finding (older cases
+                # stored them): never queued
+                else r["status"] == Status.HYPOTHESIS and r.get("reported", True)
+            )
         ]
         rows = pending[:limit] if limit else pending
         entry.detail.update(queue=queue, shown=len(rows), pending=len(pending))
@@ -194,6 +230,8 @@ def _pending(
         columns = ["id", "check", "phone", "score", "explanation"]
     else:
         columns = ["id", "a", "b", "score", "explanation"]
+    if item:  # one item, whatever its status: say which
+        columns.insert(columns.index("score") + 1, "status")
     title = name if item else f"pending {name}"
     render(rows, json_output=json_output, title=title, columns=columns)
     if rows and not json_output:

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from graphkit.cli._common import audited, open_case, render
+from graphkit.cli.cells import readable_rows
 from graphkit.views import LIST_LIMIT, all_views, get_view
 
 __all__ = ["register"]
@@ -64,8 +65,10 @@ def show(
     if v.query and page.rows:
         title = f"{view_name}: {page.rows[0].get('name') or query}"
     rows = page.rows
-    if v.json_only and not json_output:
-        rows = [{k: x for k, x in r.items() if k not in v.json_only} for r in rows]
+    if not json_output:
+        if v.json_only:
+            rows = [{k: x for k, x in r.items() if k not in v.json_only} for r in rows]
+        rows = readable_rows(rows)  # summaries and record lists as text, not raw JSON
     render(
         rows,
         json_output=json_output,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from graphkit.cli._common import console, progress, render
+from graphkit.errors import InputError
 
 __all__ = ["register"]
 
@@ -79,6 +80,12 @@ def simulate(
         hard_handoffs=hard_handoffs,
         scenes=scenes,
     )
+    if not overwrite and out_dir.is_dir() and any(out_dir.iterdir()):
+        # the library's own refusal cannot name the option (it has no command line)
+        raise InputError(
+            f"{out_dir} is not empty; choose another directory, or add --overwrite to replace "
+            "its sources/, mappings/ and truth/"
+        )
     with progress() as bar:
         task = bar.add_task("simulating days", total=days)
         result = run_simulation(

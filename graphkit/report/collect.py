@@ -250,6 +250,20 @@ def _optional(
     return _as_lists(frame, "layers", "members")
 
 
+#: the review queue with each record's name (as `graphkit show CASE review` gives them)
+_REVIEW_WITH_NAMES = """
+    SELECT q.*,
+           nullif(trim(coalesce(l.full_name, concat_ws(' ', l.first_name, l.last_name))), '')
+             AS name_l,
+           nullif(trim(coalesce(r.full_name, concat_ws(' ', r.first_name, r.last_name))), '')
+             AS name_r
+    FROM review_queue q
+    LEFT JOIN er_records l ON l.record_key = q.id_l
+    LEFT JOIN er_records r ON r.record_key = q.id_r
+    ORDER BY q.status <> 'pending', abs(q.match_weight), q.review_id
+"""
+
+
 def collect(store: CaseStore) -> CaseFacts:
     """Read the case into :class:`CaseFacts` (read-only; nothing in the case changes).
 
@@ -310,7 +324,10 @@ def collect(store: CaseStore) -> CaseFacts:
             store,
             con,
             "review_queue",
-            "SELECT * FROM review_queue ORDER BY status <> 'pending', abs(match_weight), review_id",
+            _REVIEW_WITH_NAMES
+            if store.table_exists(con, "er_records")
+            else "SELECT * FROM review_queue "
+            "ORDER BY status <> 'pending', abs(match_weight), review_id",
         )
         stored = _optional(
             store, con, "analytics_sensitivity", "SELECT * FROM analytics_sensitivity"

@@ -46,7 +46,12 @@ def summary_section(facts: CaseFacts) -> Section:
     persons = c.get("node_person", 0)
     records = sum(int(s.get("accepted", 0)) for s in facts.sources)
     rejected = sum(int(s.get("rejected", 0)) for s in facts.sources)
-    n_comm = len(facts.communities)
+    n_comm = len(facts.communities)  # one actor alone is a community of one in the table
+    n_groups = (
+        int((facts.communities["size"] >= 2).sum())
+        if n_comm and "size" in facts.communities
+        else n_comm
+    )
     start, end = facts.period
     lines = [
         f"Case “{facts.name}” (id {facts.case_id}), created {facts.created_at}; report made "
@@ -72,7 +77,8 @@ def summary_section(facts: CaseFacts) -> Section:
         ("persons", f"{persons:,}" if persons else "not resolved"),
         ("actors", f"{c.get('actor', 0):,}"),
         ("ties between actors", f"{c.get('actor_edge', 0):,}"),
-        ("communities", f"{n_comm:,}" if n_comm else "–"),
+        ("communities of 2+ actors", f"{n_groups:,}" if n_comm else "–"),
+        *([("actors alone (no community)", f"{n_comm - n_groups:,}")] if n_comm > n_groups else []),
         ("blackouts found", f"{len(facts.blackouts):,}" if facts.has("blackouts") else "–"),
         ("hand-off hypotheses", f"{len(facts.handoffs):,}"),
         ("predicted links (hypotheses)", f"{len(facts.predicted):,}"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from graphkit.report.blocks import Block, Box, Para, Section, Table
@@ -62,6 +64,11 @@ def _hyp_table(
             )
         )
     return tuple(tables)
+
+
+def _record(record_id: Any, name: Any) -> str:
+    """A record as ``Name (source:key)``, or its id alone when the record has no name."""
+    return f"{name} ({record_id})" if isinstance(name, str) and name.strip() else str(record_id)
 
 
 def _predicted_words(facts: CaseFacts) -> str:
@@ -188,7 +195,13 @@ def hypotheses_section(facts: CaseFacts) -> Section:
                     Table(
                         ("review id", "status", "match probability", "record", "record"),
                         tuple(
-                            (r.review_id, r.status, fmt(r.match_probability, 3), r.id_l, r.id_r)
+                            (
+                                r.review_id,
+                                r.status,
+                                fmt(r.match_probability, 3),
+                                _record(r.id_l, getattr(r, "name_l", None)),
+                                _record(r.id_r, getattr(r, "name_r", None)),
+                            )
                             for r in q.itertuples()
                         ),
                         f"{len(q)} of {len(facts.review)}",

@@ -350,6 +350,83 @@ def test_review_decides_and_a_rerun_keeps_the_decision(hand_case: CaseStore) -> 
     assert "7 returns" in text and "on 4 days" in text
 
 
+def test_only_reported_findings_are_stored_queued_and_published(hand_case: CaseStore) -> None:
+    """Candidates below the threshold are counted, never stored as findings: the command's
+    "reported", the review queue and what publish writes are the same rows (issue B7)."""
+    from graphkit.cli.app import app
+    from graphkit.publish.source import plan_writes
+
+    summary = store_devices(hand_case, detect_devices(hand_case))
+    assert summary["clones"] == {"candidates": 3, "reported": 1}  # the flight, one return
+    reported = sum(summary[k]["reported"] for k in ("sim_moved", "sim_changed", "clones"))
+    with hand_case.connect(read_only=True) as con:
+        stored = {
+            t: con.execute(f"SELECT src, score, threshold FROM {t}").fetchall()
+            for t in ("rel_moved_to_handset", "rel_took_sim", "rel_cloned_sim")
+        }
+        published = {
+            s.label_or_type: s.rows + s.skipped
+            for s in plan_writes(con)
+            if s.label_or_type in ("MOVED_TO_HANDSET", "TOOK_SIM", "CLONED_SIM")
+        }
+    assert all(score >= threshold for rows in stored.values() for _, score, threshold in rows)
+    assert [src for src, _, _ in stored["rel_cloned_sim"]] == ["+447700900002"]
+    assert sum(len(rows) for rows in stored.values()) == reported
+    assert published == {"MOVED_TO_HANDSET": 2, "TOOK_SIM": 1, "CLONED_SIM": 1}
+    listed = CliRunner().invoke(
+        app, ["review", str(hand_case.path), "--queue", "devices", "--json", "--limit", "0"]
+    )
+    assert listed.exit_code == 0, listed.output
+    queued = json.loads(listed.output)
+    decided = sum(1 for rows in stored.values() for _ in rows) - len(queued)
+    assert decided == sum(1 for r in _statuses(hand_case) if r != "hypothesis")
+    assert all(r["reported"] for r in queued)
+
+
+def test_deciding_again_changes_nothing_and_the_audit_counts_one_way(
+    hand_case: CaseStore,
+) -> None:
+    """Issue B9: accepting an item already confirmed says so and writes no audit entry;
+    `review --id` shows the item's status; `audit verify` and `audit head` number the
+    entries the same way (from #0)."""
+    from graphkit.cli.app import app
+    from graphkit.hypotheses import hypothesis_id
+
+    store_devices(hand_case, detect_devices(hand_case))
+    clone = hypothesis_id("C", "+447700900002", "+447700900002")
+    runner = CliRunner()
+    case = str(hand_case.path)
+    first = runner.invoke(app, ["review", case, "--accept", clone, "--note", "checked"])
+    assert first.exit_code == 0, first.output
+    assert "confirmed" in first.output and "already" not in first.output
+    entries = len(hand_case.audit.entries())
+    again = runner.invoke(app, ["review", case, "--accept", clone])
+    assert again.exit_code == 0, again.output
+    assert "is already confirmed; nothing changed" in again.output
+    assert "(was confirmed)" not in again.output
+    assert len(hand_case.audit.entries()) == entries  # nothing written
+    shown = runner.invoke(app, ["review", case, "--id", clone])
+    assert shown.exit_code == 0, shown.output
+    header = next(line for line in shown.output.splitlines() if "┃ id" in line)
+    assert "status" in header and "confirmed" in shown.output
+    verify = runner.invoke(app, ["audit", "verify", case])
+    head = runner.invoke(app, ["audit", "head", case])
+    assert verify.exit_code == 0 and head.exit_code == 0, verify.output + head.output
+    n = len(hand_case.audit.entries())
+    assert f"{n:,} entries (#0 to #{n - 1}), head #{n - 1} " in verify.output
+    case_id, seq, head_hash = head.output.split()
+    assert seq == f"#{n - 1}" and head_hash in verify.output and case_id == hand_case.case_id
+
+
+def _statuses(store: CaseStore) -> list[str]:
+    with store.connect(read_only=True) as con:
+        return [
+            str(s)
+            for t in ("rel_moved_to_handset", "rel_took_sim", "rel_cloned_sim")
+            for (s,) in con.execute(f"SELECT status FROM {t}").fetchall()
+        ]
+
+
 # ---- tower ids only ---------------------------------------------------------------------
 
 

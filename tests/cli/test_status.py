@@ -90,3 +90,21 @@ def test_the_tool_kit_stages_read_as_sentences() -> None:
     assert stage_line("hotspots", {**hotspots, "area_cells": 2890}) == (
         "forecast 2024-02 from 2024-01: 1,549 incidents, 2,890 cells"
     )
+
+
+def test_single_actors_are_not_counted_as_communities() -> None:
+    """43 communities of which 28 are one actor each read as 15 communities and 28 actors
+    alone (issue B6), in the status line too."""
+    from graphkit.cli.case import stage_line
+    from graphkit.views import communities_phrase
+
+    sizes = [84, 62, 44, *[3] * 12, *[1] * 28]
+    assert communities_phrase(sizes) == "15 communities of 2+ actors, 28 actors alone"
+    assert communities_phrase([2, 1]) == "1 community of 2+ actors, 1 actor alone"
+    assert communities_phrase([5, 4]) == "2 communities of 2+ actors"
+    summary = {"communities": 43, "tables": {"actor": 2318}}
+    text = communities_phrase(sizes)
+    assert stage_line("analyze", {**summary, "communities_text": text}) == (
+        "15 communities of 2+ actors, 28 actors alone (2,318 actors)"
+    )
+    assert stage_line("analyze", summary) == "43 communities (2,318 actors)"  # no table read

@@ -144,6 +144,64 @@ def test_hypotheses_stand_apart_with_evidence_and_status(
     assert html.count('<div class="box hypothesis">') >= 2
 
 
+def test_review_pairs_name_their_records(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The entity-resolution pairs show each record's name beside its id (issue B3), as
+    `graphkit show CASE review` does."""
+    import html as html_lib
+
+    from tests.export.cases import resolved_case
+
+    tmp = tmp_path_factory.mktemp("review-names")
+    report_case = copy_case(resolved_case(tmp), tmp / "case")
+    result = write_report(report_case, out=tmp / "report.html")
+    page = html_lib.unescape(result.path.read_text(encoding="utf-8"))
+    box = page[page.index("Entity resolution: pairs waiting for review") :]
+    with report_case.connect(read_only=True) as con:
+        pairs = con.execute(
+            "SELECT q.id_l, coalesce(l.full_name, concat_ws(' ', l.first_name, l.last_name)), "
+            "q.id_r, coalesce(r.full_name, concat_ws(' ', r.first_name, r.last_name)) "
+            "FROM review_queue q "
+            "JOIN er_records l ON l.record_key = q.id_l "
+            "JOIN er_records r ON r.record_key = q.id_r "
+            "ORDER BY q.status <> 'pending', abs(q.match_weight), q.review_id LIMIT 5"
+        ).fetchall()
+    assert pairs
+    for id_l, name_l, id_r, name_r in pairs:
+        assert f"{name_l.strip()} ({id_l})" in box and f"{name_r.strip()} ({id_r})" in box
+
+
+def test_single_actors_are_counted_apart_from_communities(
+    report_case: CaseStore, tmp_path: Path
+) -> None:
+    """The report's key numbers and `graphkit status` count communities of two or more
+    actors, and the actors alone apart (issue B6)."""
+    from graphkit.cli.app import app
+    from graphkit.views import communities_phrase, community_sizes
+
+    with (
+        report_case.operation("test fixture", operation="alteration"),
+        report_case.connect() as con,
+    ):
+        for n in range(3):  # three actors alone, as the analysis stores them: size 1
+            con.execute(
+                "INSERT INTO analytics_community SELECT * REPLACE (? AS community, 1 AS size) "
+                "FROM analytics_community LIMIT 1",
+                [f"C{900 + n}"],
+            )
+    result = write_report(report_case, out=tmp_path / "report.html")
+    sizes = community_sizes(report_case)
+    assert sizes is not None
+    groups, alone = sum(n >= 2 for n in sizes), sum(n < 2 for n in sizes)
+    assert groups and alone  # the case has both, or the test shows nothing
+    text = re.sub(r"<[^>]+>", " ", result.path.read_text(encoding="utf-8"))
+    assert re.search(rf"\b{groups:,}\s+communities of 2\+ actors", text)
+    assert re.search(rf"\b{alone:,}\s+actors alone \(no community\)", text)
+    status = CliRunner().invoke(app, ["status", str(report_case.path)])
+    assert status.exit_code == 0, status.output
+    assert f"{communities_phrase(sizes)} (" in status.output
+    assert f"{len(sizes):,} communities" not in status.output
+
+
 def test_manifest_hash_and_audit(html_report: tuple[CaseStore, ReportResult, str]) -> None:
     report_case, result, before = html_report
     assert before in result.path.read_text(encoding="utf-8")
