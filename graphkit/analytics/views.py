@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from graphkit.store import CaseStore, table_columns
-from graphkit.views import format_number, view
+from graphkit.views import community_sizes, format_number, view
 
 __all__ = [
     "actors_view",
@@ -69,6 +69,15 @@ def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
         "confirmed_hand_offs_applied": build.get("summary", {}).get("confirmed_same_user_as"),
         **{k: v for k, v in stage["summary"].items() if k != "tables"},
     }
+    sizes = community_sizes(store)
+    if sizes is not None:  # the stored count holds actors alone as communities of one
+        counted = {
+            "communities_of_2_plus": sum(1 for n in sizes if n >= 2),
+            "actors_alone": sum(1 for n in sizes if n < 2),
+        }
+        keys = list(row)
+        at = keys.index("communities") + 1 if "communities" in keys else len(keys)
+        row = {**{k: row[k] for k in keys[:at]}, **counted, **{k: row[k] for k in keys[at:]}}
     return [row][:limit] if limit is not None else [row]
 
 

@@ -72,6 +72,13 @@ def test_views(case: CaseStore) -> None:
 
     leaders = get_view("leaders")(case, limit=5)
     assert len(leaders) == 5
+    # the summary counts actors alone apart from communities of two or more
+    (summary,) = get_view("summary")(case, limit=None)
+    with case.connect() as con:
+        sizes = [n for (n,) in con.execute("SELECT size FROM analytics_community").fetchall()]
+    assert summary["communities_of_2_plus"] == sum(1 for n in sizes if n >= 2)
+    assert summary["actors_alone"] == sum(1 for n in sizes if n == 1)
+    assert summary["communities_of_2_plus"] + summary["actors_alone"] == summary["communities"]
     assert leaders[0]["leadership"] >= leaders[-1]["leadership"]
     assert "ranks above" in leaders[0]["explanation"] or "PageRank" in leaders[0]["explanation"]
     actors = get_view("actors")(case, limit=None)
