@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from graphkit.cdr.colocate import ColocateSettings
+from graphkit.cdr.colocate_groups import MIN_GROUP_OCCASIONS
 from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
 
 __all__ = ["register"]
@@ -125,11 +126,12 @@ def colocate(
         sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
         return
     summary = found.summary()
+    together = max(min_times, MIN_GROUP_OCCASIONS)  # what a group needs (colocate_groups)
     console.print(
-        f"{summary['reported']} pairs reported of {summary['tested']} pairs seen together "
-        f"{min_times} times or more, stored as CO_LOCATED_WITH hypotheses; {summary['groups']} "
+        f"{summary['reported']:,} pairs reported of {summary['tested']:,} pairs seen together "
+        f"{min_times} times or more, stored as CO_LOCATED_WITH hypotheses; {summary['groups']:,} "
         f"groups: three phones or more, every two a reported pair, all together at places none "
-        f"usually is on {min_times} occasions or more (q: the largest of its pairs')"
+        f"usually is on {together} occasions or more (q: the largest of its pairs')"
     )
     pairs = found.pairs[:limit] if limit else found.pairs
     render(
@@ -142,7 +144,7 @@ def colocate(
     render(
         [_group_row(i, g) for i, g in enumerate(groups, 1)],
         json_output=False,
-        title=f"groups: all together at unusual places on {min_times} occasions or more",
+        title=f"groups: all together at unusual places on {together} occasions or more",
         not_shown=len(found.groups) - len(groups),
     )
 

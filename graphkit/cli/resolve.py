@@ -88,15 +88,16 @@ def resolve(
     if json_output:
         render([summary], json_output=True, title="resolve")
         return
+    n = {k: f"{v:,}" if isinstance(v, int) else str(v) for k, v in summary.items()}
     console.print(
-        f"{summary['records']} records -> {summary['persons']} persons "
-        f"({summary['merged_records']} records merged; {summary['new_person_ids']} new ids, "
-        f"{summary['kept_person_ids']} kept, {summary['retired_person_ids']} retired)"
+        f"{n['records']} records -> {n['persons']} persons "
+        f"({n['merged_records']} records merged; {n['new_person_ids']} new ids, "
+        f"{n['kept_person_ids']} kept, {n['retired_person_ids']} retired)"
     )
     console.print(
-        f"{summary['pairs_scored']} pairs scored; review queue: {summary['review_pending']} "
-        f"pending, {summary['review_decided']} decided; identities: {summary['phones']} "
-        f"phones, {summary['accounts']} accounts, {summary['devices']} devices"
+        f"{n['pairs_scored']} pairs scored; review queue: {n['review_pending']} "
+        f"pending, {n['review_decided']} decided; identities: {n['phones']} "
+        f"phones, {n['accounts']} accounts, {n['devices']} devices"
     )
 
 
