@@ -146,13 +146,24 @@ def came_back(row: Mapping[str, Any], *, new_user: str | None = None) -> str:
     return moved
 
 
+_JOINED_SHOWN = 3  # hand-offs a row's sentence names; the row's evidence holds them all
+
+
 def _joined(handoffs: Sequence[Any]) -> str:
-    """The numbers an actor or group row joins by hand-off, each with its id and status."""
-    return "; ".join(
-        f"{h.get('old')} -> {h.get('new')}, {handoff_reference(h)}"
-        for h in handoffs
-        if isinstance(h, Mapping)
+    """The numbers an actor or group row joins by hand-off, each with its id and status; a
+    group that joins many names the first few and counts the rest (its evidence lists all)."""
+    rows = [h for h in handoffs if isinstance(h, Mapping)]
+    text = "; ".join(
+        f"{h.get('old')} -> {h.get('new')}, {handoff_reference(h)}" for h in rows[:_JOINED_SHOWN]
     )
+    more = len(rows) - _JOINED_SHOWN
+    if more > 0:
+        unreviewed = sum(1 for h in rows[_JOINED_SHOWN:] if h.get("status") != "confirmed")
+        text += (
+            f"; and {more} more ({unreviewed} of them not reviewed; each in the row's "
+            "evidence, `--json`)"
+        )
+    return text
 
 
 def _explained(handoff: Mapping[str, Any]) -> str:

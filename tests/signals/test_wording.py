@@ -247,3 +247,26 @@ def test_p_and_q_values_are_written_as_tables_write_them() -> None:
     assert (p, q) == ("4.06e-17", "1.40e-13")
     assert f"p={p}, q={q}" in text
     assert "q=5.00e-13" in blackout_explanation({**row, "q_value": 5e-13})
+
+
+def test_a_row_joining_many_hand_offs_names_three_and_counts_the_rest() -> None:
+    """A group row joined 14 members' numbers and named every hand-off inline (a paragraph
+    per row); it names three, counts the rest and says where they all are."""
+    from graphkit.signals.wording import _joined
+
+    handoffs = [
+        {
+            "old": f"+4470000000{i:02d}",
+            "new": f"+4471000000{i:02d}",
+            "id": f"H{i:012x}",
+            "status": "confirmed" if i == 4 else "hypothesis",
+            "score": 0.99,
+        }
+        for i in range(5)
+    ]
+    text = _joined(handoffs)
+    assert text.count(" -> ") == 3 and "H000000000000" in text and "H000000000003" not in text
+    assert text.endswith(
+        "; and 2 more (1 of them not reviewed; each in the row's evidence, `--json`)"
+    )
+    assert "more" not in _joined(handoffs[:3])
