@@ -158,6 +158,17 @@ def _kind_of(hid: str) -> HypothesisKind:
     return kind
 
 
+def _stored(con: Any, kind: HypothesisKind, hid: str) -> list[tuple[Any, ...]]:
+    """(src, dst, best score, [statuses]) of the rows of ``hid`` (an undirected pair may be
+    stored in both orders: one tuple each)."""
+    rows: list[tuple[Any, ...]] = con.execute(
+        f"SELECT src, dst, max(score), list(DISTINCT status) FROM {kind.table} "
+        f"WHERE {id_sql(kind.prefix)} = ? GROUP BY src, dst",
+        [hid],
+    ).fetchall()
+    return rows
+
+
 def hypothesis_state(store: CaseStore, hid: str) -> dict[str, Any] | None:
     """``{id, kind, src, dst, status}`` of the stored hypothesis ``hid`` (read-only: a caller
     can tell a decision that changes nothing before it writes, and audits, anything); None when
@@ -167,15 +178,11 @@ def hypothesis_state(store: CaseStore, hid: str) -> dict[str, Any] | None:
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, kind.table):
             return None
-        found = con.execute(
-            f"SELECT src, dst, list(DISTINCT status) FROM {kind.table} "
-            f"WHERE {id_sql(kind.prefix)} = ? GROUP BY src, dst",
-            [hid],
-        ).fetchall()
+        found = _stored(con, kind, hid)
     if not found:
         return None
-    src, dst, _ = min(found)
-    statuses = sorted({str(s) for _, _, row in found for s in row})
+    src, dst, _, _ = min(found)
+    statuses = sorted({str(s) for *_, row in found for s in row})
     return {
         "id": hid,
         "kind": kind.noun,
@@ -205,11 +212,7 @@ def decide_hypothesis(
     with store.connect() as con:
         if not store.table_exists(con, kind.table):
             raise CaseError(f"no {kind.noun}s stored: run `graphkit {kind.stage}` first")
-        found = con.execute(
-            f"SELECT src, dst, max(score), list(DISTINCT status) FROM {kind.table} "
-            f"WHERE {id_sql(kind.prefix)} = ? GROUP BY src, dst",
-            [hid],
-        ).fetchall()
+        found = _stored(con, kind, hid)
         if not found:
             raise InputError(
                 f"no {kind.noun} {hid!r} in this case (they come from `graphkit {kind.stage}`; "

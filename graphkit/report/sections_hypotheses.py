@@ -80,25 +80,19 @@ def _predicted_words(facts: CaseFacts) -> str:
     open_rows = frame[frame["status"] == "hypothesis"]
     text = (
         f"The {len(open_rows)} pairs with no recorded tie that link prediction ranks highest"
-        + (f" (ranked by {summary['ranked_by']})" if summary.get("ranked_by") else "")
         + (
             f" of {int(summary['candidates']):,} candidate pairs"
             if summary.get("candidates")
             else ""
         )
+        + (f" (ranked by {summary['ranked_by']})" if summary.get("ranked_by") else "")
         + ". The score is the calibrated probability that such a pair is tied"
     )
     if len(open_rows):
         low, high = float(open_rows["score"].min()), float(open_rows["score"].max())
-        text += f" ({fmt(low, 3)} to {fmt(high, 3)} here"
-        if high < 0.5:
-            text += f": about 1 in {round(1 / max(high, 1e-9)):,} at best"
-        text += ")"
-    text += (
-        ": leads to check against the records, not established ties. "
-        if len(open_rows) and float(open_rows["score"].max()) < 0.5
-        else ". "
-    )
+        odds = f": about 1 in {round(1 / max(high, 1e-9)):,} at best" if high < 0.5 else ""
+        text += f" ({fmt(low, 3)} to {fmt(high, 3)} here{odds})"
+    text += ": leads to check against the records, not established ties. "
     tied = summary.get("tied_beyond_cut")
     if tied:
         text += (
