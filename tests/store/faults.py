@@ -21,6 +21,7 @@ Everything runs the CLI as a subprocess (``python -m graphkit``) from this repos
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import json
@@ -127,7 +128,11 @@ def cli_env() -> dict[str, str]:
 
 
 def graphkit(*args: str | Path, timeout: float = 300) -> Result:
-    """Run ``graphkit ARGS`` to the end."""
+    """Run ``graphkit ARGS`` to the end: forked by this thread's fork server (a real process
+    doing the real command, without the interpreter start-up), or ``python -m graphkit``
+    when GRAPHKIT_FAULT_FORK=0."""
+    if fork_server() is not None:
+        return cli(*args, timeout=timeout)
     argv = tuple(str(a) for a in args)
     started = time.perf_counter()
     proc = subprocess.run(
@@ -300,8 +305,23 @@ def fork_server() -> _ForkServer | None:
 
     key = (os.getpid(), threading.get_ident())
     if key not in _SERVERS:
+        if not _SERVERS:
+            atexit.register(_stop_servers)
         _SERVERS[key] = _ForkServer(Path(tempfile.mkdtemp(prefix="graphkit-forks-")))
     return _SERVERS[key]
+
+
+def _stop_servers() -> None:
+    """At exit: end this process's fork servers and remove their scratch folders."""
+    for key, server in list(_SERVERS.items()):
+        if key[0] != os.getpid():  # a forked child's copy of the parent's table
+            continue
+        with contextlib.suppress(Exception):
+            assert server.proc.stdin is not None
+            server.proc.stdin.close()
+            server.proc.wait(timeout=10)
+        shutil.rmtree(server.scratch, ignore_errors=True)
+        del _SERVERS[key]
 
 
 class _Running:
