@@ -61,6 +61,20 @@ class _TerminalFilter(logging.Filter):
         return False
 
 
+class _TerminalFormatter(logging.Formatter):
+    """graphkit's own records read as sentences ("warning: ..." or the message alone, for
+    progress with ``--verbose``); a library's (shown with ``--verbose``) keep its level and
+    logger name, which say where they come from."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if third_party(record) is not None:
+            return f"{record.levelname} {record.name}: {super().format(record)}"
+        text = super().format(record)
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {text}"
+        return text
+
+
 class _CaseLogHandler(logging.FileHandler):
     """A file handler that creates the log (and its directory) with the first record only:
     a command that logs nothing leaves the case as it was."""
@@ -87,7 +101,7 @@ def configure(*, verbose: bool, stream: object = None) -> None:
     reset()
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.setLevel(logging.INFO if verbose else logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(message)s"))
     filt = _TerminalFilter(verbose=verbose)
     handler.addFilter(filt)
     root = logging.getLogger()

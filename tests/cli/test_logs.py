@@ -79,3 +79,19 @@ def test_the_terminal_filter_holds_back_libraries_and_counts_folded_notes() -> N
     assert not filt.filter(record("torch_geometric.nn", logging.INFO))  # held, not counted
     assert filt.held == {"Splink": 31, "Python warnings": 1}
     assert logs._TerminalFilter(verbose=True).filter(record("splink"))
+
+
+def test_own_warnings_read_as_sentences_and_library_lines_say_where_they_come_from() -> None:
+    """An analyst reads "warning: ...", not a logger's module path; a library's line (shown
+    with --verbose) keeps its level and logger, which say whose message it is."""
+    fmt = logs._TerminalFormatter("%(message)s")
+
+    def line(name: str, level: int, msg: str) -> str:
+        return fmt.format(logging.LogRecord(name, level, __file__, 1, msg, None, None))
+
+    interrupted = "`analyze` started at 10:00 was interrupted before it committed"
+    assert line("graphkit.store.case", logging.WARNING, interrupted) == f"warning: {interrupted}"
+    assert line("graphkit.pipeline", logging.INFO, "re-running") == "re-running"
+    assert line("splink.internals.em", logging.WARNING, "m") == "WARNING splink.internals.em: m"
+    assert _LIBRARY_LINE.match(line("splink.internals.em", logging.WARNING, "m"))
+    assert not _LIBRARY_LINE.match(line("graphkit.build", logging.ERROR, "x"))
