@@ -111,9 +111,10 @@ def relay_table(
     callee whose follow-ups exceed chance most). Deterministic; no randomness.
     """
     ev = events[events["src"].notna() & events["dst"].notna()]
-    ids, codes = np.unique(
-        np.r_[ev["src"].astype(str).to_numpy(), ev["dst"].astype(str).to_numpy()],
-        return_inverse=True,
+    # sorted ids and each end's code, as np.unique(..., return_inverse=True) gives them; a
+    # hash table then a sort of the distinct ids (np.unique sorts 400k strings: 20x slower)
+    codes, ids = pd.factorize(
+        np.r_[ev["src"].astype(str).to_numpy(), ev["dst"].astype(str).to_numpy()], sort=True
     )
     m = len(ev)
     a, x = codes[:m].astype(np.int64), codes[m:].astype(np.int64)

@@ -62,6 +62,8 @@ def test_explanation_names_the_side_evidence_and_stays_a_hypothesis() -> None:
     text = link_explanation(row)
     assert "seen together on one cell on 3 day(s)" in text
     assert "1 shared money counterparty" in text
-    assert text.endswith("score 0.21, hypothesis")
+    assert text.endswith("score 0.21, not reviewed")  # a sentence, not the column's value
+    decided = link_explanation({**row, "status": "confirmed", "decided_by": "dc.jones"})
+    assert decided.endswith("score 0.21, confirmed by dc.jones")
     quiet = link_explanation({**row, "evidence": {"shortest_path_hops": 2, "paths": []}})
     assert "together" not in quiet and "money" not in quiet
