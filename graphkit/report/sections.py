@@ -152,15 +152,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     )
     relay_heads = members[members.get("relay_tier", pd.Series(0, index=members.index)) == 2]
     if len(relay_heads):
-        blocks.append(
-            Para(
-                "Orders relayed down: "
-                + "; ".join(label_of(r) for _, r in relay_heads.iterrows())
-                + " heads a relay chain (relay test: contacts passed on within "
-                "the relay window significantly more often than the callees' own rates "
-                "predict, FDR-controlled across actors)."
-            )
-        )
+        blocks.append(Para(_relay_heads_sentence([label_of(r) for _, r in relay_heads.iterrows()])))
     stated = bool(getattr(row, "hierarchy_stated", False))
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
@@ -260,6 +252,17 @@ def _ordering_thresholds(facts: CaseFacts) -> tuple[float, float]:
     return (
         float(settings.get("hierarchy_significance", 0.05)),
         float(settings.get("hierarchy_min_effect", 0.01)),
+    )
+
+
+def _relay_heads_sentence(heads: list[str]) -> str:
+    """The community card's sentence on the members who head a relay chain (one or more)."""
+    named = heads[0] if len(heads) == 1 else ", ".join(heads[:-1]) + " and " + heads[-1]
+    verb = "heads a relay chain" if len(heads) == 1 else "each head a relay chain"
+    return (
+        f"Orders relayed down: {named} {verb} (relay test: contacts passed on within the relay "
+        "window significantly more often than the callees' own rates predict, FDR-controlled "
+        "across actors)."
     )
 
 

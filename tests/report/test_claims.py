@@ -72,3 +72,15 @@ def test_leaders_rank_on_their_own_and_mark_a_likely_burner(report_case) -> None
     said = again[burner]["explanation"]
     assert f"the same person as {owner}" in said and "likely the same person" not in said
     assert f"hand-off {review_id} confirmed" in said
+
+
+def test_relay_heads_read_as_one_sentence_about_each() -> None:
+    from graphkit.report.sections import _relay_heads_sentence
+
+    one = _relay_heads_sentence(["Oliver Horvat (Pc86f)"])
+    assert one.startswith("Orders relayed down: Oliver Horvat (Pc86f) heads a relay chain (")
+    two = _relay_heads_sentence(["Oliver Horvat (Pc86f)", "Nicholas Green (P1e24)"])
+    # not "Oliver Horvat; Nicholas Green heads ...", which reads as if only the second did
+    assert "Oliver Horvat (Pc86f) and Nicholas Green (P1e24) each head a relay chain" in two
+    three = _relay_heads_sentence(["A (1)", "B (2)", "C (3)"])
+    assert "A (1), B (2) and C (3) each head" in three
