@@ -144,10 +144,12 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     blocks.insert(
         0,
         Para(
-            "Tests of organisation passed: " + ", ".join(evidence) + "."
+            "Tests of organisation passed: "
+            + ", ".join("confirmed hand-offs" if e == "hand-offs" else e for e in evidence)
+            + "."
             if evidence
             else "Passed no test of organisation (ordering, relayed orders, group blackout, "
-            "hand-off): nothing marks this community as organised."
+            "confirmed hand-off): nothing marks this community as organised."
         ),
     )
     relay_heads = members[members.get("relay_tier", pd.Series(0, index=members.index)) == 2]
