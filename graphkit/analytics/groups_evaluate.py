@@ -23,7 +23,10 @@ actors are left out depends only on the input graph, never on the partition scor
 (the one with the highest leadership score when several map to the boss) is first when no
 other actor of its community has a higher leadership score; the share is over all groups (a
 boss with no actor counts as not first). ``boss_auc`` is the AUC of the leadership score for
-"is the boss" among the members' actors, pooled over groups.
+"is the boss" among the members' actors with a tie, pooled over groups; like ``group_nmi`` it
+leaves out actors without a tie (a boss's subscriber record under a false name, its own actor
+with nothing to rank it by, scored 0.009 beside the boss's 0.989 on the demo case and counted
+as a boss ranked last); ``boss_auc_all_actors`` keeps them.
 """
 
 from __future__ import annotations
@@ -91,6 +94,14 @@ def _agreement(placed: pd.DataFrame) -> tuple[float, float]:
     truth = placed["group_id"].to_numpy()
     found = placed["community"].astype(str).to_numpy()
     return normalized_mutual_information(truth, found), adjusted_rand_index(truth, found)
+
+
+def _boss_auc(placed: pd.DataFrame) -> float:
+    """AUC of the leadership score for "is the boss" among ``placed`` (NaN when undefined)."""
+    is_boss = (placed["rank"] == "boss").to_numpy()
+    if not 0 < is_boss.sum() < len(is_boss):
+        return float("nan")
+    return roc_auc(is_boss, placed["leadership"].fillna(0.0).to_numpy())
 
 
 def score_groups(
@@ -165,12 +176,7 @@ def score_groups(
         }
     n_groups = len(rows)
     first = sum(bool(r["boss_first"]) for r in rows)
-    is_boss = (placed["rank"] == "boss").to_numpy()
-    auc = (
-        roc_auc(is_boss, placed["leadership"].fillna(0.0).to_numpy())
-        if 0 < is_boss.sum() < len(is_boss)
-        else float("nan")
-    )
+    auc, auc_all = _boss_auc(tied), _boss_auc(placed)
     metrics = {
         "groups": n_groups,
         "member_actors": len(tied),
@@ -182,6 +188,7 @@ def score_groups(
         "boss_first": first,
         "boss_first_share": round(first / n_groups, 4) if n_groups else 0.0,
         "boss_auc": round(auc, 4) if np.isfinite(auc) else None,
+        "boss_auc_all_actors": round(auc_all, 4) if np.isfinite(auc_all) else None,
         **claims,
     }
     return {"metrics": metrics, "rows": rows}

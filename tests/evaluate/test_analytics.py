@@ -51,6 +51,20 @@ def test_perfect_recovery_and_bosses_first() -> None:
     assert result["metrics"]["member_actors"] == 6  # the broker is not a member
 
 
+def test_a_boss_actor_without_ties_is_left_out_of_boss_auc_as_of_nmi() -> None:
+    """A boss's second actor with no tie (a subscriber record under a false name) has nothing
+    to be ranked by: it counts in ``boss_auc_all_actors`` as a boss ranked last, not in
+    ``boss_auc`` (the demo case: 0.69 with such actors, 0.96 without)."""
+    actors = _actors(["C0"] * 3 + ["C1"] * 3 + ["C0"], [0.9, 0.5, 0.1, 0.8, 0.7, 0.2, 0.3])
+    ghost = pd.DataFrame({"actor_id": ["A1b"], "community": ["C2"], "leadership": [0.01]})
+    actors = pd.concat([actors.assign(ties=3), ghost.assign(ties=0)], ignore_index=True)
+    result = score_groups(actors, pd.concat([TRUTH, pd.Series({"A1b": "P1"})]), GROUPS)
+    assert result["metrics"]["boss_auc"] == 1.0
+    # 3 boss actors x 4 others: the tie-less one wins none of its 4 pairs, 8 of 12
+    assert result["metrics"]["boss_auc_all_actors"] == pytest.approx(8 / 12, abs=1e-4)
+    assert result["metrics"]["boss_first"] == 2  # the boss's best actor is first
+
+
 def test_a_lieutenant_or_an_outsider_above_the_boss_counts_against() -> None:
     # G1: the broker X (not a member) outranks the boss in C0; G2: the lieutenant does
     actors = _actors(["C0"] * 3 + ["C1"] * 3 + ["C0"], [0.9, 0.5, 0.1, 0.6, 0.7, 0.2, 0.95])
