@@ -24,13 +24,26 @@ from graphkit.analytics.evaluate import (
     normalized_mutual_information,
     roc_auc,
 )
+from graphkit.analytics.evaluate_baselines import BASELINES, DEFAULT_METHOD, TASK
 
 
 @pytest.fixture(scope="module")
-def results(montagna_dir: Path) -> dict[str, dict[str, Any]]:
-    rows = evaluate_montagna(montagna_dir, seed=0)
-    out = {r["method"]: r for r in rows if r["metric"] != "ARI"}
-    return out | {f"{r['method']} ARI": r for r in rows if r["metric"] == "ARI"}
+def rows(montagna_dir: Path) -> list[dict[str, Any]]:
+    return evaluate_montagna(montagna_dir, seed=0)
+
+
+@pytest.fixture(scope="module")
+def results(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The seed-0 rows by method (ARI rows as "<method> ARI")."""
+    seed0 = [r for r in rows if r["task"] != TASK]
+    out = {r["method"]: r for r in seed0 if r["metric"] != "ARI"}
+    return out | {f"{r['method']} ARI": r for r in seed0 if r["metric"] == "ARI"}
+
+
+@pytest.fixture(scope="module")
+def like(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The like-with-like rows (10 seeds, phone + meetings) by (method, metric)."""
+    return {(r["method"], r["metric"]): r for r in rows if r["task"] == TASK}
 
 
 def test_reader_keeps_the_quirks(montagna_dir: Path) -> None:
@@ -46,9 +59,10 @@ def test_reader_keeps_the_quirks(montagna_dir: Path) -> None:
 
 def test_community_recovery(results: dict[str, dict[str, Any]]) -> None:
     both = results["multiplex consensus Leiden (phone+meetings)"]["value"]
-    # measured 0.598 (the phone layer alone scores 0.695, its singletons flatter NMI)
+    # measured 0.602 at seed 0, 0.598-0.602 over seeds 0-9 (the phone layer alone scores
+    # 0.695, its singletons flatter NMI)
     assert both >= 0.58
-    # chance-corrected, the second layer helps: ARI measured 0.556 vs 0.479 for phone only
+    # chance-corrected, the second layer helps: ARI measured 0.558 vs 0.479 for phone only
     ari_both = results["multiplex consensus Leiden (phone+meetings) ARI"]["value"]
     ari_phone = results["consensus Leiden, phone layer only ARI"]["value"]
     assert ari_both >= 0.53
@@ -57,12 +71,67 @@ def test_community_recovery(results: dict[str, dict[str, Any]]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 5 target NMI >= 0.70 not reached: 0.598 measured; the variants that reach it "
-    "do so by leaving one-off meeting attendees alone, found by looking at the labels, or "
-    "break simulated group recovery (docs/analytics.md)",
+    reason="issue 5 target NMI >= 0.70 not reached: 0.602 measured at seed 0; the variants "
+    "that reach it do so by leaving one-off meeting attendees alone, found by looking at the "
+    "labels, or break simulated group recovery (docs/analytics.md)",
 )
 def test_community_nmi_issue_target(results: dict[str, dict[str, Any]]) -> None:
     assert results["multiplex consensus Leiden (phone+meetings)"]["passes"]
+
+
+def test_like_with_like_baselines_run_in_the_same_evaluation(
+    like: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    # measured (seeds 0-9, mean / s.d.): plain Leiden NMI 0.574 / 0.020, ARI 0.490 / 0.050;
+    # Louvain 0.588 / 0.019, 0.522 / 0.048; Infomap 0.599 / 0.011, 0.470 / 0.034
+    bands = {
+        (BASELINES[0], "NMI"): (0.54, 0.61),
+        (BASELINES[0], "ARI"): (0.42, 0.56),
+        (BASELINES[1], "NMI"): (0.55, 0.62),
+        (BASELINES[1], "ARI"): (0.45, 0.59),
+        (BASELINES[2], "NMI"): (0.57, 0.63),
+        (BASELINES[2], "ARI"): (0.42, 0.53),
+    }
+    for key, (low, high) in bands.items():
+        row = like[key]
+        assert low <= row["value"] <= high, (key, row["value"])
+        # the seeds really differ: each baseline moves with its seed
+        assert 0.005 <= row["sd"] <= 0.08, (key, row["sd"])
+        assert row["over"].startswith("mean of 10 seeds (s.d. 0.0")
+        assert row["target"] is None and row["passes"] is None
+    # the default is as steady as the issue asks (s.d. <= 0.02): measured 0.002 / 0.001
+    for metric in ("NMI", "ARI"):
+        assert like[(DEFAULT_METHOD, metric)]["sd"] <= 0.02
+    # the default's target is the best baseline's mean: Infomap on NMI, Louvain on ARI
+    assert like[(DEFAULT_METHOD, "NMI")]["target"] == like[(BASELINES[2], "NMI")]["value"]
+    assert like[(DEFAULT_METHOD, "ARI")]["target"] == like[(BASELINES[1], "ARI")]["value"]
+
+
+def test_default_above_the_best_baseline_on_the_same_layers(
+    like: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    # issue 16 part 6: ARI and NMI each above the best of Leiden, Louvain and Infomap (means
+    # of 10 seeds). Measured: NMI 0.600 against Infomap's 0.599 (a tie: the margin is below
+    # the standard error of Infomap's mean, 0.004), ARI 0.557 against Louvain's 0.522
+    nmi, ari = like[(DEFAULT_METHOD, "NMI")], like[(DEFAULT_METHOD, "ARI")]
+    assert nmi["passes"] is True and nmi["value"] >= nmi["target"]
+    assert ari["passes"] is True and ari["value"] > ari["target"] + 0.02
+    # s.d. 0.002 / 0.001: seed 0 is representative of the mean
+    assert nmi["value"] == pytest.approx(0.600, abs=0.01)
+    assert ari["value"] == pytest.approx(0.557, abs=0.01)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 part 6 goal NMI >= 0.65 and ARI >= 0.60 not reached: 0.600 / 0.557 "
+    "(mean of 10 seeds, s.d. 0.002 / 0.001); no label-free variant in docs/analytics.md "
+    "reaches both while keeping simulated group recovery >= 0.90",
+)
+def test_community_goal_beyond_the_baselines(
+    like: dict[tuple[str, str], dict[str, Any]],
+) -> None:
+    nmi, ari = like[(DEFAULT_METHOD, "NMI")], like[(DEFAULT_METHOD, "ARI")]
+    assert nmi["value"] >= 0.65 and ari["value"] >= 0.60
 
 
 def test_leadership_auc(results: dict[str, dict[str, Any]]) -> None:
