@@ -46,6 +46,7 @@ __all__ = [
     "hypothesis_id",
     "hypothesis_state",
     "id_sql",
+    "listed_handoff_sql",
     "register_decider",
     "same_user_links",
 ]
@@ -265,6 +266,24 @@ def decide(
             "pairs|handoffs|links|devices` lists them)"
         )
     return decider(store, review_id, judged, actor, note)
+
+
+def listed_handoff_sql(alias: str = "") -> str:
+    """SQL condition (DuckDB) true for the rows of ``rel_same_user_as`` that are findings: a
+    pair a reviewer decided, or a hand-off the joint matching chose (evidence ``assigned``) at
+    or above its threshold. The other stored candidates (runners-up of a number, pairs below
+    the threshold) are model output kept for the record and for ``graphkit evaluate``'s top-3
+    accuracy: they are shown as the alternatives of their old number's chosen hand-off, and
+    are never queued for review, published or exported. Rows of
+    another method than the hand-off detector (``model_version`` not ``handoff-...``) are
+    findings as stored. ``alias``: the table's alias in the caller's query (this module's
+    callers, never user input)."""
+    t = f"{alias}." if alias else ""
+    return (
+        f"({t}status <> 'hypothesis' OR {t}model_version NOT LIKE 'handoff-%' OR "
+        f"(coalesce(CAST(json_extract({t}evidence, '$.assigned') AS BOOLEAN), true) "
+        f"AND {t}score >= {t}threshold))"
+    )
 
 
 def same_user_links(con: Any) -> list[tuple[str, str, float, str, str]]:
