@@ -162,3 +162,23 @@ def test_publish_carries_what_the_queue_carries(queue_case: CaseStore) -> None:
     assert published == {(r["old"], r["new"]) for r in queued}
     assert len(published) < len(_stored(queue_case))  # no runner-up reaches Neo4j
     assert sum(s.skipped for s in steps) == 0
+
+
+def test_a_runner_up_is_not_one_users_numbers(queue_case: CaseStore) -> None:
+    """Leaders and link prediction read hand-offs as one user's two numbers: only the ones
+    the queue carries, however high a runner-up scores."""
+    from graphkit.hypotheses import hypothesis_id, same_user_links
+
+    queued = {r["id"] for r in _queue(queue_case)}
+    high = [
+        r
+        for r in _stored(queue_case)
+        if not r["evidence"]["assigned"] and r["score"] >= r["threshold"]
+    ]
+    assert high  # runners-up above the threshold exist in this case
+    with queue_case.connect(read_only=True) as con:
+        links = same_user_links(con)
+    assert links and {review_id for *_, review_id, _ in links} <= queued
+    assert not {hypothesis_id("H", r["src"], r["dst"]) for r in high} & {
+        review_id for *_, review_id, _ in links
+    }
