@@ -46,6 +46,7 @@ __all__ = [
     "hypothesis_id",
     "hypothesis_state",
     "id_sql",
+    "listed_handoff_sql",
     "register_decider",
     "same_user_links",
 ]
@@ -267,11 +268,31 @@ def decide(
     return decider(store, review_id, judged, actor, note)
 
 
+def listed_handoff_sql(alias: str = "") -> str:
+    """SQL condition (DuckDB) true for the rows of ``rel_same_user_as`` that are findings: a
+    pair a reviewer decided, or a hand-off the joint matching chose (evidence ``assigned``) at
+    or above its threshold. The other stored candidates (runners-up of a number, pairs below
+    the threshold) are model output kept for the record and for ``graphkit evaluate``'s top-3
+    accuracy: they are shown as the alternatives of their old number's chosen hand-off, and
+    are never queued for review, published, exported or read as one user's numbers. Rows of
+    another method than the hand-off detector (``model_version`` not ``handoff-...``) are
+    findings as stored. ``alias``: the table's alias in the caller's query (this module's
+    callers, never user input)."""
+    t = f"{alias}." if alias else ""
+    return (
+        f"({t}status <> 'hypothesis' OR {t}model_version NOT LIKE 'handoff-%' OR "
+        f"(coalesce(CAST(json_extract({t}evidence, '$.assigned') AS BOOLEAN), true) "
+        f"AND {t}score >= {t}threshold))"
+    )
+
+
 def same_user_links(con: Any) -> list[tuple[str, str, float, str, str]]:
     """(new number's actor, old number's actor, score, review id, status) of every hand-off
     at or above its threshold and not rejected that joins two actors of the actor graph,
-    strongest first: one user's two numbers, whatever the graph drew them as. ``con``: a
-    connection to a case with ``rel_same_user_as`` and ``actor`` (checked by the caller)."""
+    strongest first: one user's two numbers, whatever the graph drew them as. Only findings
+    count (:func:`listed_handoff_sql`): a runner-up the joint matching did not choose is not
+    one user's number, however high its score. ``con``: a connection to a case with
+    ``rel_same_user_as`` and ``actor`` (checked by the caller)."""
     rows = con.execute(
         f"""
         WITH owner AS (SELECT actor_id, unnest(phones) AS phone FROM actor)
@@ -281,6 +302,7 @@ def same_user_links(con: Any) -> list[tuple[str, str, float, str, str]]:
         JOIN owner o ON o.phone = h.src
         JOIN owner n ON n.phone = h.dst
         WHERE h.score >= h.threshold AND h.status <> 'rejected'
+          AND {listed_handoff_sql("h")}
           AND n.actor_id <> o.actor_id
         ORDER BY h.score DESC, burner, carrier
         """

@@ -147,9 +147,17 @@ def _findings(case: Path) -> None:
         columns=["id", "old", "new", "score", "status", "explanation"],
     )
     if handoffs:
+        top = handoffs[0]
+        effect = (
+            f"the records already give both numbers to {top.get('same_person_name')}: "
+            "confirming records the move; the actor graph does not change"
+            if top.get("same_person")
+            else "what it changes in the actor graph is said when it is decided"
+        )
         console.print(
-            f"a reviewer decides: graphkit review {case} --accept {handoffs[0]['id']} "
-            '--note "why" (then build and analyze: the two numbers become one actor)'
+            f"a reviewer decides: graphkit review {case} --accept {top['id']} "
+            f'--note "why" ({effect})',
+            highlight=False,
         )
     shared = rows("shared-phones", 1000)
     render(

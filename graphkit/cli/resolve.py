@@ -173,14 +173,11 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
         render([row], json_output=True, title="decision")
         return
     if rid[:1] == "H":
+        from graphkit.signals.views import handoff_decision_note
+
         message = (
             f"{rid}: hand-off {row['src']} -> {row['dst']} {row['status']} (was "
-            f"{row['previous_status']}); `graphkit build` then `graphkit analyze` "
-            + (
-                "make the two numbers one actor"
-                if row["status"] == Status.CONFIRMED
-                else "keep them apart"
-            )
+            f"{row['previous_status']}); {handoff_decision_note(store, rid)}"
         )
     elif rid[:1] == "L":
         message = (
@@ -226,7 +223,11 @@ def _pending(
         rows = pending[:limit] if limit else pending
         entry.detail.update(queue=queue, shown=len(rows), pending=len(pending))
     if queue == "handoffs":
-        columns = ["id", "old", "new", "score", "rank", "explanation"]
+        # one item per old number, its chosen successor: the rank is 1 but for a decided
+        # alternative (--id), and the other candidates are in the explanation
+        columns = ["id", "old", "new", "score", "explanation"]
+        if item:
+            columns.insert(columns.index("score") + 1, "rank")
     elif queue == "devices":
         columns = ["id", "check", "phone", "score", "explanation"]
     else:
@@ -237,10 +238,28 @@ def _pending(
     render(rows, json_output=json_output, title=title, columns=columns)
     if rows and not json_output:
         if len(pending) > len(rows):
-            console.print(f"{len(pending) - len(rows)} more pending (--limit 0 shows all)")
+            console.print(f"{len(pending) - len(rows):,} more pending (--limit 0 shows all)")
+        if queue == "handoffs" and not item:
+            console.print(_handoff_footer(pending), highlight=False)
         console.print(
             f"decide with: graphkit review {store.path} --accept ID (or --reject ID) --note WHY"
         )
+
+
+def _handoff_footer(pending: list[dict[str, Any]]) -> str:
+    """What the hand-off queue holds: one item per old number, and how many of them the
+    records already agree with (accepting those changes nothing in the actor graph)."""
+    agreed = sum(1 for r in pending if r.get("same_person"))
+    text = (
+        "one item per old number: the successor the joint matching chose (at or above the "
+        "threshold), its other candidates named inside"
+    )
+    if agreed:
+        text += (
+            f"; {agreed:,} of the {len(pending):,} join numbers the records already give to "
+            "one person (accepting one changes nothing in the actor graph)"
+        )
+    return text
 
 
 def review(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphkit.errors import CaseError, InputError
-from graphkit.hypotheses import Status
+from graphkit.hypotheses import Status, listed_handoff_sql
 from graphkit.people import directory
 from graphkit.settings import StageSettings
 from graphkit.store import table_columns
@@ -336,13 +336,15 @@ def _hypotheses(store: CaseStore, con: duckdb.DuckDBPyConnection, ids: set[str])
         "predicted_link": """
             SELECT src, dst, score, status, model_version, evidence::VARCHAR AS evidence,
                    NULL::TIMESTAMPTZ AS decided_at FROM rel_predicted_link""",
-        "same_user_as": """
+        # hand-offs as the review queue carries them: a runner-up is no finding
+        "same_user_as": f"""
             WITH pa AS (SELECT unnest(phones) AS msisdn, actor_id FROM actor)
             SELECT coalesce(s.actor_id, h.src) AS src, coalesce(d.actor_id, h.dst) AS dst,
                    h.score, h.status, h.model_version, h.evidence::VARCHAR AS evidence,
                    h.decided_at
             FROM rel_same_user_as h LEFT JOIN pa s ON s.msisdn = h.src
-            LEFT JOIN pa d ON d.msisdn = h.dst""",
+            LEFT JOIN pa d ON d.msisdn = h.dst
+            WHERE {listed_handoff_sql("h")}""",
     }
     for layer, query in sql.items():
         if not _exists(store, con, f"rel_{layer}"):

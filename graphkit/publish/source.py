@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from graphkit.hypotheses import listed_handoff_sql
 from graphkit.model import NODES, RELATIONSHIPS, NodeType, Property, RelType, node
 from graphkit.publish.properties import (
     ACTOR_LABELS,
@@ -202,11 +203,14 @@ def _relationship_steps(con: Any, r: RelType) -> list[WriteStep]:
         hours_join = f" LEFT JOIN ({hours}) h ON h.src = r.src AND h.dst = r.dst"
     statements = relationship_writes(r)
     combos = [(s, e) for s in end_labels(r.start) for e in end_labels(r.end)]
+    # hand-offs: what the review queue carries (chosen or decided); a runner-up the joint
+    # matching did not choose stays in the case store as its chosen pair's alternative
+    where = f" WHERE {listed_handoff_sql('r')}" if r.type == "SAME_USER_AS" else ""
     steps = []
     for stmt, (start, end) in zip(statements, combos, strict=True):
         source = (
             f"FROM {r.table} r {_end_join('a', 'src', start, r.start)} "
-            f"{_end_join('b', 'dst', end, r.end)}{hours_join}"
+            f"{_end_join('b', 'dst', end, r.end)}{hours_join}{where}"
         )
         sel = Selection((("src", "r.src"), ("dst", "r.dst")), tuple(fields), source)
         rows = _count(con, sel.sql())
@@ -221,7 +225,11 @@ def _relationship_steps(con: Any, r: RelType) -> list[WriteStep]:
         steps.append(
             WriteStep(stmt, "relationship", r.type, (start, end), sel, rows, merged=rows - distinct)
         )
-    total = _count(con, f"SELECT * FROM {r.table}")  # identifiers: model name
+    total = _count(con, f"SELECT * FROM {r.table} r{where}")  # identifiers: model name
+    if where:
+        left = _count(con, f"SELECT * FROM {r.table}") - total
+        if left:
+            logger.info("%s: %d candidates not chosen, not published", r.table, left)
     skipped = total - sum(s.rows for s in steps)
     if skipped:
         logger.warning("%s: %d rows name an end node the case does not have", r.table, skipped)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from graphkit import __version__
 from graphkit.analytics.views import burner_carriers
-from graphkit.hypotheses import id_sql
+from graphkit.hypotheses import id_sql, listed_handoff_sql
 from graphkit.model import NODES, RELATIONSHIPS
 from graphkit.store import table_columns
 
@@ -99,6 +99,8 @@ class CaseFacts:
     #: burner actor -> (carrier actor, hand-off score, review id), as `show leaders` folds them
     #: (:func:`graphkit.analytics.views.burner_carriers`)
     carriers: dict[str, tuple[str, float, str]] = field(default_factory=dict)
+    #: stored hand-off candidates the joint matching did not choose (not in ``handoffs``)
+    handoff_alternatives: int = 0
     #: the stored hotspot forecast (graphkit.hotspots): summary, settings, cells, grid, and
     #: where the phones of the leading community were active; empty if it has not run
     hotspots: dict[str, Any] = field(default_factory=dict)
@@ -308,9 +310,15 @@ def collect(store: CaseStore) -> CaseFacts:
             "rel_same_user_as",
             f"""
             SELECT {id_sql("H")} AS review_id, src, dst, score, threshold, model_version,
-                   evidence, status, decided_by, decided_at
+                   evidence, status, decided_by, decided_at, {listed_handoff_sql()} AS listed
             FROM rel_same_user_as ORDER BY score DESC, src, dst""",
         )
+        # the hand-offs the review queue carries; the candidates the joint matching did not
+        # choose are only counted (each is its old number's alternative in `show handoffs`)
+        handoff_alternatives = int((~handoffs["listed"].astype(bool)).sum()) if len(handoffs) else 0
+        if len(handoffs):
+            handoffs = handoffs[handoffs["listed"].astype(bool)].drop(columns=["listed"])
+            handoffs = handoffs.reset_index(drop=True)
         predicted = _optional(
             store,
             con,
@@ -413,6 +421,7 @@ def collect(store: CaseStore) -> CaseFacts:
         period=period,
         missing=missing,
         carriers=burner_carriers(store),
+        handoff_alternatives=handoff_alternatives,
         hotspots=hotspots,
         wheels=wheels,
         towers=towers,

@@ -80,7 +80,7 @@ def summary_section(facts: CaseFacts) -> Section:
         ("communities of 2+ actors", f"{n_groups:,}" if n_comm else "–"),
         *([("actors alone (no community)", f"{n_comm - n_groups:,}")] if n_comm > n_groups else []),
         ("blackouts found", f"{len(facts.blackouts):,}" if facts.has("blackouts") else "–"),
-        ("hand-off hypotheses", f"{len(facts.handoffs):,}"),
+        ("hand-off hypotheses (chosen or decided)", f"{len(facts.handoffs):,}"),
         ("predicted links (hypotheses)", f"{len(facts.predicted):,}"),
     ]
     sources = tuple(

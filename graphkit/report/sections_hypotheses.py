@@ -102,6 +102,17 @@ def _predicted_words(facts: CaseFacts) -> str:
     return text + f"Status: {_status_counts(frame)}."
 
 
+def _alternatives_words(n: int) -> str:
+    """The sentence on the candidates the hand-off table leaves out."""
+    if not n:
+        return ""
+    return (
+        f" {n:,} other candidate(s) the matching did not choose (runners-up, pairs below the "
+        "threshold) are kept in the case as model output, each listed with its old number's "
+        "chosen hand-off (`graphkit show CASE handoffs --json`), not here."
+    )
+
+
 def _status_counts(frame: pd.DataFrame) -> str:
     counts = frame["status"].value_counts()
     return ", ".join(f"{n} {s}" for s, n in counts.items())
@@ -149,7 +160,10 @@ def hypotheses_section(facts: CaseFacts) -> Section:
                 (
                     Para(
                         "A number that stopped and a number that started soon after, with the same "
-                        f"contacts, cells or handset. Status: {_status_counts(facts.handoffs)}."
+                        "contacts, cells or handset: for each number that stopped, the successor "
+                        "the joint matching chose at or above the threshold, and every pair a "
+                        f"reviewer decided. Status: {_status_counts(facts.handoffs)}."
+                        + _alternatives_words(facts.handoff_alternatives)
                     ),
                     *_hyp_table(facts.handoffs, names, "old number", "new number"),
                 ),

@@ -11,8 +11,8 @@ from typing import Any
 
 import duckdb
 
-from graphkit.hypotheses import id_sql
-from graphkit.people import directory
+from graphkit.hypotheses import id_sql, listed_handoff_sql
+from graphkit.people import Directory, directory
 from graphkit.signals.wording import (
     blackout_explanation,
     came_back,
@@ -22,7 +22,7 @@ from graphkit.signals.wording import (
 from graphkit.store import CaseStore
 from graphkit.views import view
 
-__all__ = ["blackouts_view", "handoffs_view"]
+__all__ = ["blackouts_view", "handoffs_view", "record_owners"]
 
 _NO_LIMIT = 2**62
 
@@ -100,15 +100,36 @@ def blackouts_view(store: CaseStore, *, limit: int | None = None) -> list[dict[s
     return out
 
 
+def record_owners(store: CaseStore, con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """The person the records give each phone (``USES`` from entity resolution; a phone of
+    several persons goes to the latest use, then the smallest id, as ``build`` decides), not
+    counting what confirmed hand-offs joined: what a reviewer's decision adds to."""
+    if not store.table_exists(con, "rel_uses"):
+        return {}
+    rows = con.execute(
+        """
+        SELECT dst, first(src ORDER BY last DESC NULLS LAST, src)
+        FROM rel_uses WHERE dst IS NOT NULL AND src IS NOT NULL GROUP BY dst
+        """
+    ).fetchall()
+    return {str(phone): str(person) for phone, person in rows}
+
+
 @view(
     "handoffs",
-    help="SAME_USER_AS hypotheses: which new number took over from an old one",
-    actors=("old", "new"),
+    help="SAME_USER_AS hand-offs: which new number took over from an old one, with the "
+    "candidates it was chosen over",
+    actors=("old", "new", "same_person"),
 )
 def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
-    """Rows ``{id, old, new, score, rank, assigned, status, evidence, decided_by, decided_at,
-    explanation}``, best first: the joint assignment's choices, then the other candidates;
-    reviewed pairs show their decision. ``id`` is the review id (``graphkit review --accept``)."""
+    """Rows ``{id, old, new, score, rank, assigned, status, same_person, alternatives,
+    evidence, decided_by, decided_at, explanation}``, best first: the hand-offs the joint
+    matching chose (at or above the threshold) and every pair a reviewer decided
+    (:func:`graphkit.hypotheses.listed_handoff_sql`). The other stored candidates of the same
+    old number are the row's ``alternatives`` (``{id, new, name, score, rank, status}``, best
+    first), not rows of their own. ``same_person``: the person the records give both numbers
+    (None when they give them to two persons, or one number to nobody). ``id`` is the review
+    id (``graphkit review --accept``; an alternative's id too)."""
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "rel_same_user_as"):
             return []
@@ -117,17 +138,97 @@ def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[st
             SELECT {id_sql("H")} AS id, src AS old, dst AS new, score,
                    CAST(json_extract(evidence, '$.rank') AS BIGINT) AS "rank",
                    CAST(json_extract(evidence, '$.assigned') AS BOOLEAN) AS assigned,
-                   status, evidence, decided_by, decided_at
+                   status, evidence, decided_by, decided_at, {listed_handoff_sql()} AS listed
             FROM rel_same_user_as
             WHERE model_version LIKE 'handoff-%'
             ORDER BY "rank", score DESC, old, new
-            LIMIT ?
-            """,
-            [limit if limit is not None else _NO_LIMIT],
+            """
         )
         cols = [d[0] for d in cur.description]
-        rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        stored = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        owners = record_owners(store, con) if stored else {}
+    rows = [r for r in stored if r["listed"]][: limit if limit is not None else _NO_LIMIT]
+    if not rows:
+        return []
+    people = directory(store)
+    by_old: dict[str, list[dict[str, Any]]] = {}
+    for r in sorted(stored, key=lambda r: (r["rank"] or 0, -float(r["score"]), r["new"])):
+        by_old.setdefault(str(r["old"]), []).append(r)
+    out = []
     for row in rows:
-        row["evidence"] = _json(row["evidence"])
-        row["explanation"] = handoff_explanation(row)
-    return rows
+        row.pop("listed")
+        evidence = _json(row.pop("evidence"))
+        decided = {k: row.pop(k) for k in ("decided_by", "decided_at")}
+        old_person, new_person = owners.get(str(row["old"])), owners.get(str(row["new"]))
+        row["same_person"] = old_person if old_person and old_person == new_person else None
+        row["alternatives"] = [
+            _alternative(r, people) for r in by_old[str(row["old"])] if r["id"] != row["id"]
+        ]
+        row |= {"evidence": evidence, **decided}
+        row["explanation"] = handoff_explanation(row, owners=(old_person, new_person))
+        out.append(row)
+    return out
+
+
+def _alternative(row: dict[str, Any], people: Directory) -> dict[str, Any]:
+    """Another candidate of a hand-off's old number, as the chosen row lists it."""
+    actor = people.get(row["new"])
+    return {
+        "id": row["id"],
+        "new": row["new"],
+        "name": actor.name if actor is not None and actor.named else None,
+        "score": row["score"],
+        "rank": row["rank"],
+        "status": row["status"],
+    }
+
+
+def handoff_decision_note(store: CaseStore, hid: str) -> str:
+    """What a decision on the hand-off ``hid`` does, in words, for the review command to
+    print after it: a confirmed one joins its two numbers into one actor at the next
+    ``build``, unless the records already give both to one person (nothing changes) or to
+    two (each number keeps its person); a rejected one keeps them apart, unless the records
+    join them, and names the old number's other candidates a reviewer may accept instead."""
+    row = next((r for r in handoffs_view(store) if r["id"] == hid), None)
+    if row is None:  # not a hand-off of the detector's: what build does with any pair
+        return "`graphkit build` then `graphkit analyze` make the two numbers one actor"
+    with store.connect(read_only=True) as con:
+        owners = record_owners(store, con)
+    old, new = str(row["old"]), str(row["new"])
+    old_person, new_person = owners.get(old), owners.get(new)
+    same = old_person if old_person and old_person == new_person else None
+    if row["status"] == "confirmed":
+        if same:
+            return (
+                f"both numbers already belong to {same} in the records: the actor graph does "
+                "not change; the hand-off is kept as confirmed (blackouts and reports state "
+                "the move as fact)"
+            )
+        if old_person and new_person:
+            return (
+                f"the records give {old} to {old_person} and {new} to {new_person}: "
+                "`graphkit build` keeps each number with its person and counts a conflict; "
+                "if they are one person, decide it in entity resolution (`graphkit review "
+                f"{store.path} --queue pairs`)"
+            )
+        return "`graphkit build` then `graphkit analyze` make the two numbers one actor"
+    if same:
+        text = (
+            f"the records still give both numbers to {same}: rejecting the hand-off does not "
+            "part them (entity resolution does)"
+        )
+    else:
+        text = "`graphkit build` keeps the two numbers apart"
+    pending = [a for a in row["alternatives"] if a["status"] == "hypothesis"]
+    if pending:
+        listed = "; ".join(
+            f"{a['new']}, score {_score_text(a['score'])} ({a['id']})" for a in pending
+        )
+        text += f"; other candidates for {old}: {listed} (accept the successor by its id)"
+    return text
+
+
+def _score_text(value: Any) -> str:
+    from graphkit.views import format_number
+
+    return format_number(float(value))

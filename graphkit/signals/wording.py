@@ -17,7 +17,9 @@ __all__ = [
     "blackout_explanation",
     "came_back",
     "handoff_explanation",
+    "handoff_owners",
     "handoff_reference",
+    "handoff_status",
     "with_handoff_reviews",
 ]
 
@@ -231,8 +233,57 @@ def blackout_explanation(row: Mapping[str, Any]) -> str:
     return text
 
 
-def handoff_explanation(row: Mapping[str, Any]) -> str:
-    """One paragraph for a row of the ``handoffs`` view."""
+_ALTERNATIVES_SHOWN = 3  # other candidates a hand-off's sentence names; JSON lists them all
+
+
+def handoff_status(row: Mapping[str, Any]) -> str:
+    """A hand-off's review status in words: "not reviewed", "confirmed by REVIEWER",
+    "rejected by REVIEWER"."""
+    status = row.get("status")
+    if status in ("confirmed", "rejected"):
+        return f"{status}{_reviewer(row)}"
+    return "not reviewed"
+
+
+def _alternatives(row: Mapping[str, Any]) -> str:
+    """The other candidates of the hand-off's old number, best first, each with its score and
+    review id (a reviewer can accept one instead), so that a close choice shows."""
+    others = [a for a in row.get("alternatives") or () if isinstance(a, Mapping)]
+    if not others:
+        return "no other candidate"
+    named = "; ".join(
+        f"{a.get('new')}, score {_score(a.get('score'))} ({a.get('id')}"
+        + (f", {a.get('status')}" if a.get("status") in ("confirmed", "rejected") else "")
+        + ")"
+        for a in others[:_ALTERNATIVES_SHOWN]
+    )
+    more = len(others) - _ALTERNATIVES_SHOWN
+    word = "candidate" if len(others) == 1 else "candidates"
+    return f"other {word}: {named}" + (f"; and {more} more (`--json`)" if more > 0 else "")
+
+
+def handoff_owners(owners: tuple[str | None, str | None]) -> str:
+    """What the records (entity resolution) say of a hand-off's two numbers, and so what a
+    confirmation does to the actor graph: ``owners`` is the person the records give the old
+    and the new number (None: nobody)."""
+    old, new = owners
+    if old and old == new:
+        return f"both numbers already belong to {old}: the records agree"
+    if old and new:
+        return (
+            f"the records give the old number to {old} and the new one to {new}: confirming "
+            "it joins no persons (a burner is often registered under another name)"
+        )
+    return ""
+
+
+def handoff_explanation(
+    row: Mapping[str, Any], *, owners: tuple[str | None, str | None] = (None, None)
+) -> str:
+    """One paragraph for a row of the ``handoffs`` view: the evidence, the score, whether the
+    joint matching chose it and over which other candidates (``alternatives``), what the
+    records say of the two numbers (``owners``: the person the records give the old and the
+    new number, see :func:`handoff_owners`) and the review status in words."""
     ev = row.get("evidence") or {}
     stop = "went silent" if ev.get("stop") == "silent" else "stopped"
     overlap = _num(ev.get("contacts_overlap"), 2)
@@ -253,7 +304,10 @@ def handoff_explanation(row: Mapping[str, Any]) -> str:
     if imei:
         text += f"; same handset (IMEI {_names(imei)})"
     choice = "chosen in the joint matching" if row.get("assigned") else "not chosen"
-    return (
-        f"{text}; score {_score(row.get('score'))}, rank {row.get('rank')}, {choice}; "
-        f"{row.get('status')}"
-    )
+    text += f"; score {_score(row.get('score'))}, rank {row.get('rank')}, {choice}"
+    if "alternatives" in row:
+        text += f"; {_alternatives(row)}"
+    records = handoff_owners(owners)
+    if records:
+        text += f"; {records}"
+    return f"{text}; {handoff_status(row)}"

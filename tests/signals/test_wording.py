@@ -188,7 +188,26 @@ def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
     # the evidence lists only the heaviest shared contacts: no "and N more" from a cut list
     assert "+447715961602)" in text and "more" not in text
     assert "cell overlap 0.88" in text and "same handset (IMEI 358756097764612)" in text
-    assert text.endswith("score 1-1.0e-05, rank 1, chosen in the joint matching; hypothesis")
+    assert text.endswith("score 1-1.0e-05, rank 1, chosen in the joint matching; not reviewed")
+    decided = {**row, "status": "rejected", "decided_by": "analyst"}
+    assert handoff_explanation(decided).endswith("; rejected by analyst")
+    listed = {
+        **row,
+        "alternatives": [
+            {"id": "H000000000001", "new": "+447700900001", "score": 0.981, "status": "hypothesis"},
+            {"id": "H000000000002", "new": "+447700900002", "score": 0.2, "status": "rejected"},
+        ],
+    }
+    assert (
+        "chosen in the joint matching; other candidates: +447700900001, score 0.981 "
+        "(H000000000001); +447700900002, score 0.2 (H000000000002, rejected); not reviewed"
+    ) in handoff_explanation(listed)
+    alone = handoff_explanation({**row, "alternatives": []})
+    assert alone.endswith("chosen in the joint matching; no other candidate; not reviewed")
+    same = handoff_explanation(row, owners=("P1", "P1"))
+    assert same.endswith("; both numbers already belong to P1: the records agree; not reviewed")
+    two = handoff_explanation(row, owners=("P1", "P2"))
+    assert "the records give the old number to P1 and the new one to P2" in two
     silent = {**row, "assigned": False, "evidence": {**row["evidence"], "stop": "silent"}}
     assert "went silent after" in handoff_explanation(silent)
     assert "not chosen" in handoff_explanation(silent)
