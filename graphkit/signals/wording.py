@@ -277,6 +277,20 @@ def handoff_owners(owners: tuple[str | None, str | None]) -> str:
     return ""
 
 
+def _started(ev: Mapping[str, Any]) -> str:
+    """When the new number started, from the old one's end: "started 4.5 h later (7.2 active
+    hours of the old number)", or for a successor already in use (a negative gap) "had started
+    25.0 h before (both numbers in use at once)"."""
+    try:
+        gap = float(ev.get("gap_hours"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "started ? h later"
+    if gap < 0:
+        return f"had started {_num(-gap)} h before (both numbers in use at once)"
+    active = _num(ev.get("gap_active_hours"))
+    return f"started {_num(gap)} h later ({active} active hours of the old number)"
+
+
 def handoff_explanation(
     row: Mapping[str, Any], *, owners: tuple[str | None, str | None] = (None, None)
 ) -> str:
@@ -289,8 +303,7 @@ def handoff_explanation(
     overlap = _num(ev.get("contacts_overlap"), 2)
     text = (
         f"{row.get('old')} {stop} after {_time(ev.get('old_last_event'))}; {row.get('new')} "
-        f"started {_num(ev.get('gap_hours'))} h later ({_num(ev.get('gap_active_hours'))} "
-        f"active hours of the old number); contact overlap {overlap}"
+        f"{_started(ev)}; contact overlap {overlap}"
     )
     contacts = list(ev.get("shared_contacts") or [])
     if contacts:  # the evidence lists the heaviest few only

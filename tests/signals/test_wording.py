@@ -211,6 +211,11 @@ def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
     silent = {**row, "assigned": False, "evidence": {**row["evidence"], "stop": "silent"}}
     assert "went silent after" in handoff_explanation(silent)
     assert "not chosen" in handoff_explanation(silent)
+    # a successor already in use before the old number stopped: not "started -25.0 h later"
+    early = {**row, "evidence": {**row["evidence"], "gap_hours": -25.0, "gap_active_hours": -9}}
+    said = handoff_explanation(early)
+    assert "had started 25.0 h before (both numbers in use at once)" in said
+    assert "-25" not in said and "later" not in said
 
 
 def test_an_unreviewed_hand_off_is_a_likely_explanation_with_its_id_and_score() -> None:
