@@ -15,7 +15,7 @@ import pytest
 from gnn.calibration import expected_calibration_error, fit_platt
 from gnn.candidates import candidate_keys, coverage, walk_pair_keys
 from gnn.data import NodeFeatures, build_view, link_graph
-from gnn.metrics import ranked_hits
+from gnn.metrics import rank_order, ranked_hits, weighted_average_precision
 from gnn.predict import predict_links
 from gnn.scorers import BASELINES, katz_scores, ppr_matrix, ppr_scores
 from gnn.splits import random_split
@@ -41,6 +41,25 @@ def test_hits_count_ties_in_the_top_k_with_equal_scores_shared() -> None:
         weights=np.array([1.0, 3.0, 1.0]),
     )
     assert list(weighted.values()) == [0.0, 0.0, 1.0]
+
+
+def test_one_rank_order_serves_hits_and_average_precision() -> None:
+    """The order computed once (best first, equal scores in their given order) gives the
+    same hits and AP as each metric sorting on its own."""
+    rng = np.random.default_rng(4)
+    scores = rng.integers(0, 6, 300).astype(np.float32).astype(float)  # many equal scores
+    labels = rng.random(300) < 0.2
+    weights = np.where(labels, 1.0, 2.5)
+    order = rank_order(scores)
+    assert np.all(np.diff(-scores[order]) >= 0)
+    tied = scores[order] == scores[order][0]
+    assert np.all(np.diff(order[tied]) > 0)  # equal scores keep their given order
+    assert ranked_hits(scores, labels, weights=weights, order=order) == ranked_hits(
+        scores, labels, weights=weights
+    )
+    assert weighted_average_precision(
+        scores, labels, weights, order=order
+    ) == weighted_average_precision(scores, labels, weights)
 
 
 def test_katz_and_ppr_match_networkx() -> None:
