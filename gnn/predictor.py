@@ -159,7 +159,12 @@ class LinkPredictor(nn.Module):
 
     def decode_std(self, h: Tensor, pairs: Tensor, pair_xs: Tensor) -> Tensor:
         """Logits of ``pairs`` (2, k) from embeddings and standardised pair features."""
-        z = torch.cat([h[pairs[0]] * h[pairs[1]], pair_xs], dim=1)
+        if self.variant == "pairwise":  # its embeddings are zeros, and so is their product:
+            # skip gathering them for every pair (most of the cost of scoring many pairs)
+            product = pair_xs.new_zeros((pair_xs.shape[0], self.hidden))
+        else:
+            product = h[pairs[0]] * h[pairs[1]]
+        z = torch.cat([product, pair_xs], dim=1)
         logits: Tensor = self.decoder(z).squeeze(-1) + self.pair_linear(pair_xs).squeeze(-1)
         return logits
 
