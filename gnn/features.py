@@ -55,7 +55,7 @@ _ROW_BUDGET = 20_000_000  # non-zeros of the 2-step rows held at once
 _DENSE_NODES = 3072  # graphs up to this many nodes get dense pair matrices (72 MB each)
 _DENSE_CACHE: list[tuple[sp.csr_matrix, int, dict[str, np.ndarray]]] = []  # most recent last
 _DENSE_CACHE_SIZE = 2
-_COSINE_CHUNK = 65_536  # pairs whose profiles are gathered at once
+_COSINE_CHUNK = 1024  # pairs whose profiles are gathered at once (stay in cache: 3x faster)
 
 
 def adjacency(n_nodes: int, src: np.ndarray, dst: np.ndarray) -> sp.csr_matrix:
@@ -189,7 +189,8 @@ def dense_matrix(adj: sp.csr_matrix, name: str) -> np.ndarray:
         if name == "A1":
             mats[name] = adj.toarray()
         elif name == "A2":
-            mats[name] = np.asarray(adj @ dense_matrix(adj, "A1"))
+            # sparse times sparse: the 2-step matrix is still mostly empty on a case graph
+            mats[name] = (adj @ adj).toarray()
         elif name in ("A3", "A4"):
             # one more step by the sparse adjacency: walk counts are integers, so the sum is
             # exact in any order and equals the dense product's, at nnz * n instead of n^3
@@ -197,7 +198,9 @@ def dense_matrix(adj: sp.csr_matrix, name: str) -> np.ndarray:
         elif name in ("AA", "RA"):
             deg = np.diff(adj.indptr).astype(np.float64)
             weight = _inverse_log(deg) if name == "AA" else _inverse(deg)
-            mats[name] = np.asarray(adj @ (dense_matrix(adj, "A1") * weight[:, None]))
+            # sparse times sparse adds each pair's common neighbours' weights in the same
+            # order as a dense product (which only adds zeros besides): the same sums
+            mats[name] = (adj @ (sp.diags(weight) @ adj)).toarray()
         else:
             raise KeyError(name)
     return mats[name]
