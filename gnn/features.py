@@ -23,6 +23,7 @@ __all__ = [
     "adjacency",
     "dense_matrix",
     "heuristic_scores",
+    "pair_feature_columns",
     "pair_features",
     "profile_cosine",
     "structural_features",
@@ -213,6 +214,12 @@ def pair_features(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarra
     1/d for a shortest path of d <= 3 hops and 0 beyond (or when unreachable); ``katz`` is
     log10 of the Katz index truncated at 4 steps (beta 0.05), floored at 1e-8.
     """
+    cols = pair_feature_columns(adj, u, v)
+    return np.stack(cols, axis=1) if np.size(u) else np.zeros((0, len(cols)))
+
+
+def pair_feature_columns(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
+    """The columns of :func:`pair_features` (float64 arrays), for callers that place them."""
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
     h = heuristic_scores(adj, u, v)
@@ -222,7 +229,7 @@ def pair_features(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarra
     katz = walks @ (KATZ_BETA ** np.arange(1, 5))
     inv_dist = np.where(direct, 1.0, np.where(h["common_neighbours"] > 0, 0.5, 0.0))
     inv_dist = np.where((inv_dist == 0) & (p3 > 0), 1.0 / 3.0, inv_dist)
-    cols = [
+    return [
         np.log1p(h["common_neighbours"]),
         h["jaccard"],
         np.log1p(h["adamic_adar"]),
@@ -233,7 +240,6 @@ def pair_features(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarra
         np.log1p(walks[:, 3]),
         np.log10(katz + 1e-8),
     ]
-    return np.stack(cols, axis=1) if u.size else np.zeros((0, len(cols)))
 
 
 def structural_features(adj: sp.csr_matrix, strength: np.ndarray) -> tuple[list[str], np.ndarray]:

@@ -129,7 +129,7 @@ def _tensors(view: View, pairs: np.ndarray, labels: np.ndarray | None) -> dict[s
         "edge_index": torch.from_numpy(view.edge_index),
         "edge_attr": torch.from_numpy(view.edge_attr),
         "pairs": torch.from_numpy(pairs.T.copy()),
-        "pair_x": torch.from_numpy(view.pair_x(pairs[:, 0], pairs[:, 1]).astype(np.float32)),
+        "pair_x": torch.from_numpy(view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)),
     }
     if labels is not None:
         out["labels"] = torch.from_numpy(labels.astype(np.float32))
