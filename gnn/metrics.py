@@ -11,6 +11,7 @@ __all__ = [
     "hits_at_k",
     "link_metrics",
     "ranked_hits",
+    "ranked_list",
     "weighted_average_precision",
 ]
 
@@ -60,12 +61,50 @@ def link_metrics(pos: np.ndarray, neg: np.ndarray, *, k: int = 20) -> dict[str, 
     }
 
 
+def ranked_list(
+    scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores, labels and weights (default 1) best first, equal scores in their given order
+    (a stable sort): the list :func:`ranked_hits` and :func:`weighted_average_precision`
+    read, built once when both are wanted (the sort is most of their cost).
+
+    A ranking set lists its positives first and weighs each class alike (1, and 1 / the
+    sampling rate); its list is then the two classes' sorted scores merged, positives first
+    among equal scores: the same rows as the stable argsort, from two plain sorts (about
+    half the time on 400k candidates).
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels, dtype=bool)
+    w = np.ones(scores.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    n_pos = int(labels.sum())
+    pos_w, neg_w = w[:n_pos], w[n_pos:]
+    if (
+        labels[:n_pos].all()
+        and 0 < n_pos < scores.size
+        and not np.isnan(scores).any()
+        and np.all(pos_w == pos_w[0])
+        and np.all(neg_w == neg_w[0])
+    ):
+        pos_desc = np.sort(scores[:n_pos])[::-1]
+        neg_asc = np.sort(scores[n_pos:])
+        # a positive's place: the positives above it and the negatives scored strictly higher
+        above = neg_asc.size - np.searchsorted(neg_asc, pos_desc, side="right")
+        y = np.zeros(scores.size, dtype=bool)
+        y[np.arange(n_pos) + above] = True
+        s = np.empty(scores.size)
+        s[y], s[~y] = pos_desc, neg_asc[::-1]
+        return s, y, np.where(y, pos_w[0], neg_w[0])
+    order = np.argsort(-scores, kind="stable")
+    return scores[order], labels[order], w[order]
+
+
 def ranked_hits(
     scores: np.ndarray,
     labels: np.ndarray,
     *,
     ks: tuple[int, ...] = (20, 50, 100, 500),
     weights: np.ndarray | None = None,
+    ranked: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """How many positives a ranked list holds in its top k, for each k: ``{"hits@k": count}``.
 
@@ -76,12 +115,10 @@ def ranked_hits(
     scores that straddles the k-th place counts its positives in proportion to the places
     it gets (the expected count over random tie-breaks), so an index with few distinct values
     (common neighbours) is neither flattered nor penalised by the order of the ids.
+    ``ranked`` is :func:`ranked_list` of these arguments when the caller has it.
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    labels = np.asarray(labels, dtype=bool)
-    w_all = np.ones(scores.size) if weights is None else np.asarray(weights, dtype=np.float64)
-    order = np.argsort(-scores, kind="stable")
-    s, y, w = scores[order], labels[order].astype(np.float64), w_all[order]
+    s, y_bool, w = ranked_list(scores, labels, weights) if ranked is None else ranked
+    y = y_bool.astype(np.float64)
     out = {f"hits@{k}": 0.0 for k in ks}
     if s.size == 0:
         return out
@@ -103,15 +140,16 @@ def ranked_hits(
 
 
 def weighted_average_precision(
-    scores: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None
+    scores: np.ndarray,
+    labels: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    ranked: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> float:
-    """Average precision over a ranked list whose rows stand for ``weights`` candidates."""
-    scores = np.asarray(scores, dtype=np.float64)
-    labels = np.asarray(labels, dtype=bool)
-    w = np.ones(scores.size) if weights is None else np.asarray(weights, dtype=np.float64)
-    if not labels.any():
+    """Average precision over a ranked list whose rows stand for ``weights`` candidates
+    (``ranked``: :func:`ranked_list` of these arguments when the caller has it)."""
+    if not np.asarray(labels, dtype=bool).any():
         return float("nan")
-    order = np.argsort(-scores, kind="stable")
-    y, ww = labels[order], w[order]
+    _, y, ww = ranked_list(scores, labels, weights) if ranked is None else ranked
     precision = np.cumsum(y) / np.cumsum(ww)
     return float(precision[y].mean())

@@ -16,7 +16,7 @@ import numpy as np
 
 from gnn.candidates import candidate_keys
 from gnn.data import View
-from gnn.metrics import ranked_hits, weighted_average_precision
+from gnn.metrics import ranked_hits, ranked_list, weighted_average_precision
 from graphkit.setops import union, unique
 
 __all__ = ["RANKING_KS", "RankingSet", "per_node_budget", "ranking_metrics", "ranking_set"]
@@ -86,8 +86,9 @@ def ranking_set(
 
 def ranking_metrics(scores: np.ndarray, rs: RankingSet) -> dict[str, float]:
     """hits@k for :data:`RANKING_KS`, average precision and the candidates' coverage."""
-    out = ranked_hits(scores, rs.labels, ks=RANKING_KS, weights=rs.weights)
-    out["ap_candidates"] = weighted_average_precision(scores, rs.labels, rs.weights)
+    ranked = ranked_list(scores, rs.labels, rs.weights)
+    out = ranked_hits(scores, rs.labels, ks=RANKING_KS, weights=rs.weights, ranked=ranked)
+    out["ap_candidates"] = weighted_average_precision(scores, rs.labels, rs.weights, ranked=ranked)
     out["positives"] = float(rs.n_positives)
     out["coverage"] = rs.coverage
     return out

@@ -93,10 +93,14 @@ def ppr_matrix(adj: sp.csr_matrix, *, alpha: float = 0.15, iterations: int = 30)
     deg = np.diff(adj.indptr).astype(np.float64)
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
     walk_t = (sp.diags(inv) @ adj).T.tocsr()
-    restart = np.eye(n) * alpha
-    x = restart / alpha
+    diag = np.arange(n)
+    x = np.eye(n)
     for _ in range(iterations):
-        x = restart + (1 - alpha) * (walk_t @ x)
+        # alpha * I + (1 - alpha) * W^T x, in place: the restart adds to the diagonal only
+        # (adding 0.0 elsewhere changes no value), one n x n pass instead of three
+        x = np.asarray(walk_t @ x)
+        x *= 1 - alpha
+        x[diag, diag] += alpha
     return x
 
 

@@ -129,7 +129,7 @@ def _tensors(view: View, pairs: np.ndarray, labels: np.ndarray | None) -> dict[s
         "edge_index": torch.from_numpy(view.edge_index),
         "edge_attr": torch.from_numpy(view.edge_attr),
         "pairs": torch.from_numpy(pairs.T.copy()),
-        "pair_x": torch.from_numpy(view.pair_x(pairs[:, 0], pairs[:, 1]).astype(np.float32)),
+        "pair_x": torch.from_numpy(view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)),
     }
     if labels is not None:
         out["labels"] = torch.from_numpy(labels.astype(np.float32))
@@ -301,6 +301,10 @@ def _fit_variant(
     )
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     bce = torch.nn.BCEWithLogitsLoss()
+    # the standardisation is fixed from here on: standardise the validation pairs once, not
+    # at each evaluation (the same values the model's forward would compute)
+    with torch.no_grad():
+        val_std = {**val_t, "pair_xs": model.standardise_pairs(val_t["pair_x"])}
 
     def loss_fn(logits: Any, labels: Any) -> Any:
         return bce(logits, labels) + config.ranking_weight * _ranking_loss(logits, labels, gen)
@@ -328,7 +332,7 @@ def _fit_variant(
             opt.step()
         losses.append(float(loss.detach()))
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            scores = _logits(model, val.view, val_t, seed, config)
+            scores = _logits(model, val.view, val_std, seed, config)
             key = _select_key(ranking_metrics(scores, val), config.hits_k)
             if key > best_key or best_state is None:
                 best_key, best_epoch = key, epoch
@@ -355,14 +359,19 @@ def _fit_variant(
 def _logits(
     model: LinkPredictor, view: View, t: dict[str, Any], seed: int, config: TrainConfig
 ) -> np.ndarray:
+    """Logits of t["pairs"]; t["pair_xs"], when given, holds their pair features already
+    standardised by this model (as its forward would)."""
     import torch
 
     model.eval()
     with torch.no_grad():
-        if view.edge_index.shape[1] <= config.minibatch_above_edges:
-            logits = model(t["x"], t["edge_index"], t["edge_attr"], t["pairs"], t["pair_x"])
-        else:
+        if view.edge_index.shape[1] > config.minibatch_above_edges:
             logits = _minibatch_logits(model, view, t, np.random.default_rng(seed), config, None)
+        elif "pair_xs" in t:
+            h = model.encode(t["x"], t["edge_index"], t["edge_attr"])
+            logits = model.decode_std(h, t["pairs"], t["pair_xs"])
+        else:
+            logits = model(t["x"], t["edge_index"], t["edge_attr"], t["pairs"], t["pair_x"])
     return logits.numpy().astype(np.float64)  # type: ignore[no-any-return]
 
 

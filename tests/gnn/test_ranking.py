@@ -15,7 +15,7 @@ import pytest
 from gnn.calibration import expected_calibration_error, fit_platt
 from gnn.candidates import candidate_keys, coverage, walk_pair_keys
 from gnn.data import NodeFeatures, build_view, link_graph
-from gnn.metrics import ranked_hits
+from gnn.metrics import ranked_hits, ranked_list, weighted_average_precision
 from gnn.predict import predict_links
 from gnn.scorers import BASELINES, katz_scores, ppr_matrix, ppr_scores
 from gnn.splits import random_split
@@ -41,6 +41,30 @@ def test_hits_count_ties_in_the_top_k_with_equal_scores_shared() -> None:
         weights=np.array([1.0, 3.0, 1.0]),
     )
     assert list(weighted.values()) == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("positives_first", [True, False])
+def test_ranked_list_is_the_stable_sort(positives_first: bool) -> None:
+    """The list built once (positives first and weights alike per class: merged from two
+    sorts; otherwise a stable argsort) holds the rows of a stable sort of the scores, best
+    first, equal scores in their given order; hits and AP read from it equal their own."""
+    rng = np.random.default_rng(4)
+    scores = rng.integers(0, 6, 300).astype(float)  # many equal scores across the classes
+    scores[:5] = -0.0
+    labels = np.arange(300) < 60 if positives_first else rng.random(300) < 0.2
+    weights = np.where(labels, 1.0, 2.5)
+    order = np.argsort(-scores, kind="stable")
+    s, y, w = ranked_list(scores, labels, weights)
+    np.testing.assert_array_equal(s, scores[order])
+    np.testing.assert_array_equal(y, labels[order])
+    np.testing.assert_array_equal(w, weights[order])
+    ranked = (s, y, w)
+    assert ranked_hits(scores, labels, weights=weights, ranked=ranked) == ranked_hits(
+        scores, labels, weights=weights
+    )
+    assert weighted_average_precision(
+        scores, labels, weights, ranked=ranked
+    ) == weighted_average_precision(scores, labels, weights)
 
 
 def test_katz_and_ppr_match_networkx() -> None:

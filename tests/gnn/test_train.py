@@ -78,3 +78,26 @@ def test_config_is_validated() -> None:
         TrainConfig(epochs=0)
     with pytest.raises(InputError):
         TrainConfig(variants=("magic",))
+
+
+@pytest.mark.parametrize("variant", ["gnn", "pairwise"])
+@pytest.mark.parametrize("n_pairs", [2 * 4096, 3 * 4096 + 3, 20_001])
+def test_scoring_in_chunks_gives_the_same_logits(variant: str, n_pairs: int) -> None:
+    """Scoring many pairs (no gradient) computes the decoder's hidden layer in chunks: every
+    logit must be the one the whole-batch decoder gives, bit for bit (the model version and
+    the stored list depend on them)."""
+    import torch
+
+    from gnn.predictor import LinkPredictor
+
+    torch.manual_seed(3)
+    model = LinkPredictor(in_dim=5, edge_dim=2, pair_dim=17, hidden=64, variant=variant)
+    model.eval()
+    gen = torch.Generator().manual_seed(4)
+    h = torch.randn(500, 64, generator=gen)
+    pairs = torch.randint(0, 500, (2, n_pairs), generator=gen)
+    pair_xs = torch.randn(n_pairs, 17, generator=gen)
+    whole = model.decode_std(h, pairs, pair_xs).detach()  # gradients on: one batch
+    with torch.no_grad():
+        chunked = model.decode_std(h, pairs, pair_xs)
+    assert torch.equal(chunked, whole)
