@@ -80,7 +80,7 @@ def test_view_lists_predictions_and_decisions_survive_a_rerun(montagna_case: Pat
     hops = rows[0]["evidence"]["shortest_path_hops"]
     said = rows[0]["explanation"]
     assert (f"{hops} hops apart" if hops else "no path of 3 hops") in said
-    assert said.endswith("hypothesis") and rows[0]["id"] == hypothesis_id("L", b, a)
+    assert said.endswith("not reviewed") and rows[0]["id"] == hypothesis_id("L", b, a)
     decided = decide_hypothesis(store, rows[0]["id"], decision="reject", actor="analyst")
     assert (decided["src"], decided["dst"], decided["status"]) == (a, b, "rejected")
     predict_case_links(store, PredictSettings(top_k=10, seed=1, epochs=20))
