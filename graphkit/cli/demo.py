@@ -98,6 +98,13 @@ def _sensitivity(rows: list[dict[str, Any]], people: Directory) -> None:
         )
 
 
+def handoff_leads(listed: list[dict[str, Any]], top: int = 5) -> tuple[list[dict[str, Any]], int]:
+    """The first ``top`` rows of the hand-offs view whose two numbers the records do not
+    already give to one person (in the view's order, best score first), and how many do."""
+    agree = sum(bool(r.get("same_person")) for r in listed)
+    return [r for r in listed if not r.get("same_person")][:top], agree
+
+
 def _findings(case: Path) -> None:
     """The top rows of the analysis views, in a few readable columns."""
     from graphkit.people import directory
@@ -139,12 +146,21 @@ def _findings(case: Path) -> None:
         title="blackouts (strongest 5)",
         columns=["kind", "id", "q_value", "explanation"],
     )
-    handoffs = rows("handoffs")
+    # lead with what the records do not already say: a hand-off between two numbers the
+    # records give to one person only dates the move; one to an unregistered number or to a
+    # number in another name is the lead an investigator wants (a possible burner)
+    listed = get_view("handoffs")(store, limit=None)
+    handoffs, agree = handoff_leads(listed)
     render(
         handoffs,
         json_output=False,
-        title="hand-off hypotheses (top 5)",
+        title=f"hand-off hypotheses the records do not already explain (top {len(handoffs)})",
         columns=["id", "old", "new", "score", "status", "explanation"],
+    )
+    console.print(
+        f"{len(listed):,} hand-offs in the review queue; {agree:,} of them join numbers the "
+        f"records already give to one person (graphkit review {case} --queue handoffs)",
+        highlight=False,
     )
     if handoffs:
         top = handoffs[0]

@@ -182,3 +182,18 @@ def test_a_runner_up_is_not_one_users_numbers(queue_case: CaseStore) -> None:
     assert not {hypothesis_id("H", r["src"], r["dst"]) for r in high} & {
         review_id for *_, review_id, _ in links
     }
+
+
+def test_the_demo_leads_with_hand_offs_the_records_do_not_explain(queue_case: CaseStore) -> None:
+    """A hand-off between two numbers the records give to one person only dates the move; the
+    demo's findings show first those the records do not explain (possible burners)."""
+    from graphkit.cli.demo import handoff_leads
+    from graphkit.views import get_view
+
+    listed = get_view("handoffs")(queue_case, limit=None)
+    assert any(r["same_person"] for r in listed) and not all(r["same_person"] for r in listed)
+    shown, agree = handoff_leads(listed, top=3)
+    assert agree == sum(bool(r["same_person"]) for r in listed)
+    assert shown and not any(r["same_person"] for r in shown)
+    others = [r for r in listed if not r["same_person"]]
+    assert [r["id"] for r in shown] == [r["id"] for r in others[:3]]
