@@ -79,6 +79,13 @@ def test_the_queue_holds_one_item_per_chosen_hand_off(queue_case: CaseStore) -> 
     shown = _cli("review", str(queue_case.path), "--queue", "handoffs", "--limit", "2")
     assert f"{len(queued) - 2} more pending" in shown
     assert "one item per old number" in shown
+    # the decisions that matter first: those the records do not explain, then those they agree
+    # with, best score first within each
+    agree = [bool(r["same_person"]) for r in queued]
+    assert any(agree) and not all(agree) and agree == sorted(agree)
+    for part in (True, False):
+        scores = [r["score"] for r in queued if bool(r["same_person"]) is part]
+        assert scores == sorted(scores, reverse=True)
 
 
 def test_the_other_candidates_are_inside_their_item(queue_case: CaseStore) -> None:
