@@ -246,6 +246,7 @@ def _visible(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None) -> l
 
 _SHORT = 24  # a value up to this long is never wrapped (numbers, dates, codes)
 _TEXT_MIN = 16  # the narrowest a column of free text is drawn
+_EXPLANATION_MIN = 40  # an explanation narrower than this follows the table instead
 _CELL_EDGES = 3  # a column's padding and border
 
 
@@ -347,6 +348,13 @@ def render(
         cols.remove("explanation")
     cells = {c: [_show(r, c) for r in rows] for c in cols}
     widths = _fit(rows[0], cols, cells, console.width)
+    room = console.width - 1 - sum(w + _CELL_EDGES for c, w in widths.items() if c != "explanation")
+    if "explanation" in cols and ("explanation" not in widths or room < _EXPLANATION_MIN):
+        # too narrow a terminal for the explanation beside the names and ids (left out, or a
+        # column of a few words a line): it follows the table, one paragraph per row
+        below = True
+        cols.remove("explanation")
+        widths = _fit(rows[0], cols, cells, console.width)
     hidden += [c for c in cols if c not in widths]
     cols = [c for c in cols if c in widths]
     caption = f"not shown: {', '.join(hidden)} (use --json)" if hidden else None

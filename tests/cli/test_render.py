@@ -217,3 +217,36 @@ def test_piped_output_takes_its_width_from_columns(columns: str, width: int) -> 
         check=True,
     ).stdout
     assert int(out) == width
+
+
+@pytest.mark.parametrize("width", [80, 140])
+def test_an_explanation_without_room_beside_long_names_follows_the_table(width: int) -> None:
+    """Names kept whole ("X, registered as Y (+44...)") leave a narrow terminal no room for
+    the explanation: it follows the table in full, never left out or folded a few words a
+    line."""
+    text = "stopped after 2024-01-21 22:06 UTC; the new number started 22.7 h later; " * 3
+    rows = [
+        {
+            "id": "Hfc74b9e83a3b",
+            "old": "+447953241440",
+            "old_name": "Priya Nowak, registered as Ellie Carter",
+            "new": "+447143489777",
+            "new_name": "Priya Nowak",
+            "score": 0.99,
+            "explanation": text.strip(),
+        }
+    ]
+    term = Console(width=width, record=True)
+    with patch("graphkit.cli._common.console", term), term.capture() as cap:
+        render(rows, json_output=False, title="pending handoffs")
+    out = cap.get()
+    assert max(len(line) for line in out.splitlines()) <= width
+    assert "explanation" not in out.split("\n", 3)[2]  # not a column of the table
+    after = " ".join(out.split("┘", 1)[1].split())
+    if after.startswith("not shown:"):  # at 80 columns the score is left out too (said so)
+        after = after.split(" (use --json) ", 1)[1]
+    assert after.startswith("Hfc74b9e83a3b: stopped after") and text.split(";")[1] in after
+    wide = Console(width=400, record=True)
+    with patch("graphkit.cli._common.console", wide), wide.capture() as cap:
+        render(rows, json_output=False, title="pending handoffs")
+    assert "┃ explanation" in cap.get()  # room enough: beside the names
