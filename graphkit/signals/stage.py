@@ -312,6 +312,12 @@ def _store_handoffs(store: CaseStore, result: pd.DataFrame, settings: dict[str, 
     log.info("hand-offs stored: %s", summary)
 
 
+def _chosen(found: pd.DataFrame) -> int:
+    """How many hand-offs the joint matching chose (one per old number at most): the findings
+    the review queue holds, beside every candidate stored for the record."""
+    return int(found["assigned"].astype(bool).sum()) if len(found) else 0
+
+
 def _phone_silences(events: pd.DataFrame, *, min_events: int) -> pd.DataFrame:
     """Phone silences at q <= 0.05: the stops and returns hand-offs start from."""
     from graphkit.signals.silences import detect_silences
@@ -386,7 +392,9 @@ def detect_signals_in_case(
         return counts
     events = load_cdr_events(store)
     if not blackouts:
-        counts["handoff_candidates"] = len(detect_handoffs_in_case(store, events=events))
+        found = detect_handoffs_in_case(store, events=events)
+        counts["handoffs_chosen"] = _chosen(found)
+        counts["handoff_candidates"] = len(found)
         return counts
     from graphkit.signals.handoffs import MODEL_VERSION
 
@@ -396,6 +404,7 @@ def detect_signals_in_case(
     if handoffs:
         settings = {**_HANDOFF.to_dict(), "silences": True, "model_version": MODEL_VERSION}
         _store_handoffs(store, found, settings)
+        counts["handoffs_chosen"] = _chosen(found)
         counts["handoff_candidates"] = len(found)
     return counts
 

@@ -83,5 +83,9 @@ def test_signals_in_order_store_both_and_explain_the_swaps(tmp_path: Path) -> No
     alone = detect_handoffs_in_case(store)
     assert len(alone) == counts["handoff_candidates"]
     only = detect_signals_in_case(store, blackouts=False)
-    assert only == {"handoff_candidates": len(alone)}
+    assert only == {
+        "handoffs_chosen": int(alone["assigned"].sum()),
+        "handoff_candidates": len(alone),
+    }
+    assert 0 < only["handoffs_chosen"] < len(alone)  # runners-up are candidates, not choices
     assert detect_signals_in_case(store, blackouts=False, handoffs=False) == {}
