@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from gnn.data import SIDE_SIGNALS as _SIDE_SIGNALS
-from graphkit.hypotheses import id_sql
+from graphkit.hypotheses import id_sql, status_words
 from graphkit.store import CaseStore
 from graphkit.views import format_number, view
 
@@ -55,15 +55,9 @@ def link_explanation(row: dict[str, Any]) -> str:
         how = f"{by}, then Katz where there is none" if by in _SIDE_SIGNALS else by
         parts.append(f"ranked by {how} (the learned model did not beat it on validation)")
     score = row.get("score")
-    status = _STATUS_WORDS.get(str(row.get("status")), str(row.get("status")))
-    if row.get("decided_by") and row.get("status") in ("confirmed", "rejected"):
-        status += f" by {row['decided_by']}"
+    status = status_words(row)
     tail = f"score {format_number(score)}, {status}" if score is not None else status
     return "; ".join([*parts, tail])
-
-
-#: a stored status in the words of an explanation's closing clause
-_STATUS_WORDS = {"hypothesis": "not reviewed"}
 
 
 @view(

@@ -24,7 +24,7 @@ predicted again.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -49,6 +49,7 @@ __all__ = [
     "listed_handoff_sql",
     "register_decider",
     "same_user_links",
+    "status_words",
 ]
 
 
@@ -58,6 +59,15 @@ class Status(StrEnum):
     HYPOTHESIS = "hypothesis"  # model output nobody has decided on
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+
+
+def status_words(row: Mapping[str, Any]) -> str:
+    """A stored hypothesis's review status as an explanation says it: "not reviewed",
+    "confirmed by REVIEWER", "rejected by REVIEWER" (``row``: ``status``, ``decided_by``)."""
+    status, by = row.get("status"), row.get("decided_by")
+    if status in (Status.CONFIRMED, Status.REJECTED):
+        return f"{status}" + (f" by {by}" if by else "")
+    return "not reviewed"
 
 
 class Judgement(StrEnum):

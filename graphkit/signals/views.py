@@ -20,7 +20,7 @@ from graphkit.signals.wording import (
     with_handoff_reviews,
 )
 from graphkit.store import CaseStore
-from graphkit.views import view
+from graphkit.views import format_number, view
 
 __all__ = ["blackouts_view", "handoffs_view", "record_owners"]
 
@@ -222,13 +222,7 @@ def handoff_decision_note(store: CaseStore, hid: str) -> str:
     pending = [a for a in row["alternatives"] if a["status"] == "hypothesis"]
     if pending:
         listed = "; ".join(
-            f"{a['new']}, score {_score_text(a['score'])} ({a['id']})" for a in pending
+            f"{a['new']}, score {format_number(float(a['score']))} ({a['id']})" for a in pending
         )
         text += f"; other candidates for {old}: {listed} (accept the successor by its id)"
     return text
-
-
-def _score_text(value: Any) -> str:
-    from graphkit.views import format_number
-
-    return format_number(float(value))

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from graphkit.hypotheses import status_words
+
 __all__ = [
     "blackout_explanation",
     "came_back",
     "handoff_explanation",
     "handoff_owners",
     "handoff_reference",
-    "handoff_status",
     "with_handoff_reviews",
 ]
 
@@ -236,15 +237,6 @@ def blackout_explanation(row: Mapping[str, Any]) -> str:
 _ALTERNATIVES_SHOWN = 3  # other candidates a hand-off's sentence names; JSON lists them all
 
 
-def handoff_status(row: Mapping[str, Any]) -> str:
-    """A hand-off's review status in words: "not reviewed", "confirmed by REVIEWER",
-    "rejected by REVIEWER"."""
-    status = row.get("status")
-    if status in ("confirmed", "rejected"):
-        return f"{status}{_reviewer(row)}"
-    return "not reviewed"
-
-
 def _alternatives(row: Mapping[str, Any]) -> str:
     """The other candidates of the hand-off's old number, best first, each with its score and
     review id (a reviewer can accept one instead), so that a close choice shows."""
@@ -323,4 +315,4 @@ def handoff_explanation(
     records = handoff_owners(owners)
     if records:
         text += f"; {records}"
-    return f"{text}; {handoff_status(row)}"
+    return f"{text}; {status_words(row)}"
