@@ -220,11 +220,6 @@ def _pending(
                 else r["status"] == Status.HYPOTHESIS and r.get("reported", True)
             )
         ]
-        if queue == "handoffs" and not item:
-            # the decisions that matter first: a hand-off the records do not explain (an
-            # unregistered number, or one in another name) before one they already agree
-            # with; best score first within each (a stable sort keeps the view's order)
-            pending.sort(key=lambda r: bool(r.get("same_person")))
         rows = pending[:limit] if limit else pending
         entry.detail.update(queue=queue, shown=len(rows), pending=len(pending))
     if queue == "handoffs":

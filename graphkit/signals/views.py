@@ -123,8 +123,10 @@ def record_owners(store: CaseStore, con: duckdb.DuckDBPyConnection) -> dict[str,
 )
 def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[str, Any]]:
     """Rows ``{id, old, new, score, rank, assigned, status, same_person, alternatives,
-    evidence, decided_by, decided_at, explanation}``, best first: the hand-offs the joint
-    matching chose (at or above the threshold) and every pair a reviewer decided
+    evidence, decided_by, decided_at, explanation}``: first those whose two numbers the
+    records do not already give to one person, then those they do, best first within each;
+    the hand-offs the joint matching chose (at or above the threshold) and every pair a
+    reviewer decided
     (:func:`graphkit.hypotheses.listed_handoff_sql`). The other stored candidates of the same
     old number are the row's ``alternatives`` (``{id, new, name, score, rank, status}``, best
     first), not rows of their own. ``same_person``: the person the records give both numbers
@@ -147,7 +149,16 @@ def handoffs_view(store: CaseStore, *, limit: int | None = None) -> list[dict[st
         cols = [d[0] for d in cur.description]
         stored = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         owners = record_owners(store, con) if stored else {}
-    rows = [r for r in stored if r["listed"]][: limit if limit is not None else _NO_LIMIT]
+
+    def agreed(r: dict[str, Any]) -> bool:
+        old_person = owners.get(str(r["old"]))
+        return bool(old_person) and old_person == owners.get(str(r["new"]))
+
+    # the decisions that matter first: a hand-off the records do not already explain (an
+    # unregistered successor, or one in another name) before one they agree with; best first
+    # within each (a stable sort keeps the query's order)
+    listed = sorted((r for r in stored if r["listed"]), key=agreed)
+    rows = listed[: limit if limit is not None else _NO_LIMIT]
     if not rows:
         return []
     people = directory(store)
