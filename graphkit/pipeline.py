@@ -48,6 +48,7 @@ from graphkit.analytics.measures import PARTS, AnalysisSpec
 from graphkit.analytics.parallel import in_background, start_workers_early
 from graphkit.analytics.sensitivity_case import (
     compare_rankings,
+    held_communities,
     store_sensitivity,
     variant_thresholds,
 )
@@ -249,6 +250,24 @@ class _VariantJob(NamedTuple):
     seed: int
     spec: AnalysisSpec
     base_digest: str | None
+    #: the case's communities (actor_id, phones, community as an integer), which the re-run
+    #: holds (:func:`held_communities`); None where the case's analysis has none
+    case_communities: pd.DataFrame | None = None
+
+
+def _case_communities(store: CaseStore) -> pd.DataFrame | None:
+    """The case's actors with their phones and community (an integer label), or None."""
+    with store.connect(read_only=True) as con:
+        if not store.table_exists(con, "analytics_actor"):
+            return None
+        columns = {r[0] for r in con.execute("DESCRIBE analytics_actor").fetchall()}
+        if not {"community", "phones"} <= columns:
+            return None
+        frame: pd.DataFrame = con.execute(
+            "SELECT actor_id, phones, CAST(substr(community, 2) AS BIGINT) AS community "
+            "FROM analytics_actor WHERE community IS NOT NULL ORDER BY actor_id"
+        ).df()
+    return frame
 
 
 def _variant_job(
@@ -270,6 +289,7 @@ def _variant_job(
         int(analysed.get("seed", 0)),
         AnalysisSpec.from_dict(analysed.get("spec", {})),
         base_digest,
+        _case_communities(store),
     )
 
 
@@ -290,9 +310,20 @@ def _rerun_variant(job: _VariantJob) -> tuple[pd.DataFrame | None, dict[str, flo
         if job.base_digest is not None and graph_inputs_digest(op.con) == job.base_digest:
             log.info("sensitivity: %s gives the case's own actor graph", job.name)
         else:
+            # the case's communities are held: what moves is each actor's centrality, its
+            # place in its community's ordering and the relayed orders, not Leiden's draw
+            held = (
+                None
+                if job.case_communities is None
+                else held_communities(
+                    op.con.execute("SELECT actor_id, phones FROM actor").df(),
+                    job.case_communities,
+                )
+            )
             analytics_stage.run(
                 variant,
                 analytics_stage.Settings(seed=job.seed, parts=_SENSITIVITY_PARTS, spec=job.spec),
+                communities=held,
             )
             found = op.con.execute(_RANKING_COLUMNS).df()
     seconds = {
@@ -377,7 +408,7 @@ def start_sensitivity(store: CaseStore, *, top_k: int = 10) -> _Finish:
                     **took,
                     "measures": "the case's own (same actor graph)"
                     if found_variant is None
-                    else "re-run",
+                    else "re-run, the case's communities held",
                 }
         finally:
             tmp.cleanup()

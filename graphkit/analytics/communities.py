@@ -36,6 +36,7 @@ __all__ = [
     "Communities",
     "canonical_labels",
     "consensus_communities",
+    "held_partition",
     "leiden",
     "leiden_multiplex",
     "membership_confidence",
@@ -274,6 +275,26 @@ class _LeidenRuns:
             )
         (graph,) = graphs.values()
         return leiden(graph, seed=seed, resolution=self.resolution)
+
+
+def held_partition(summed: ig.Graph, labels: list[int]) -> Communities:
+    """A partition given rather than detected (``labels[i]``: vertex ``i``'s community, any
+    integers), as :class:`Communities`: canonical labels, confidence NaN (no runs to agree or
+    disagree), method ``held``, modularity on ``summed`` (undirected, edge attribute
+    ``weight``)."""
+    membership = canonical_labels(np.asarray(labels, dtype=np.int64))
+    quality = (
+        float(summed.modularity(membership.tolist(), weights="weight")) if summed.ecount() else 0.0
+    )
+    return Communities(
+        membership=membership,
+        confidence=np.full(len(membership), np.nan),
+        method="held",
+        n_runs=0,
+        rounds=0,
+        converged=True,
+        modularity=quality,
+    )
 
 
 def consensus_communities(

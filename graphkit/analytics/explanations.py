@@ -105,7 +105,9 @@ def explain_actors(
         values += [_values(table["community"]), _values(table["community_confidence"])]
         texts.append(
             [
-                f"community {c} (in {p:.0%} of runs)"
+                f"community {c} (held as given)"
+                if p != p
+                else f"community {c} (in {p:.0%} of runs)"
                 for c, p in zip(community, confidence, strict=True)
             ]
         )

@@ -9,7 +9,7 @@ thresholds (:mod:`graphkit.analytics.sensitivity`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -97,6 +97,7 @@ def analyze_edges(
     spec: AnalysisSpec | None = None,
     only: Iterable[str] | None = None,
     contacts: pd.DataFrame | None = None,
+    communities: Mapping[str, int] | None = None,
 ) -> ActorAnalysis:
     """Communities, centrality, hierarchy and brokers of an actor graph.
 
@@ -105,13 +106,22 @@ def analyze_edges(
     picks parts from :data:`PARTS` (their prerequisites run too). ``contacts``: time-stamped
     contacts between actors (:func:`graphkit.analytics.relays.load_actor_contacts`); when given,
     the hierarchy part also measures relayed orders and folds them into ``leadership``
-    (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). Deterministic for ``seed``.
-    The summary's ``seconds_by_part`` says where the time went (``wall`` and ``cpu``).
-    Native thread pools run one thread each meanwhile (:func:`one_thread_each`).
+    (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). ``communities``: actor id ->
+    community label, held as given instead of detected (the ER sensitivity's re-runs hold the
+    case's communities, :func:`graphkit.analytics.sensitivity_case.held_communities`); every
+    actor must have one. Deterministic for ``seed``. The summary's ``seconds_by_part`` says
+    where the time went (``wall`` and ``cpu``). Native thread pools run one thread each
+    meanwhile (:func:`one_thread_each`).
     """
     with one_thread_each():
         return _analyze_edges(
-            edges, actors=actors, seed=seed, spec=spec, only=only, contacts=contacts
+            edges,
+            actors=actors,
+            seed=seed,
+            spec=spec,
+            only=only,
+            contacts=contacts,
+            held=communities,
         )
 
 
@@ -123,8 +133,9 @@ def _analyze_edges(
     spec: AnalysisSpec | None,
     only: Iterable[str] | None,
     contacts: pd.DataFrame | None,
+    held: Mapping[str, int] | None = None,
 ) -> ActorAnalysis:
-    from graphkit.analytics.communities import consensus_communities
+    from graphkit.analytics.communities import consensus_communities, held_partition
     from graphkit.analytics.hierarchy import hierarchy_analysis
 
     spec = spec or AnalysisSpec()
@@ -174,19 +185,25 @@ def _analyze_edges(
 
     # With workers, centrality (which needs no communities) runs in a worker process beside
     # the consensus, filling the core its Leiden runs leave idle.
-    beside = "centrality" in wanted and "communities" in wanted and spec.workers > 1
+    beside = (
+        "centrality" in wanted and "communities" in wanted and spec.workers > 1 and held is None
+    )
     pending = in_background(_centrality, d, u, seed, spec) if beside else None
     if "communities" in wanted:
         with clock("communities" + (" (centrality beside)" if beside else "")):
-            c = consensus_communities(
-                u.graph if single_layer else g,
-                seed=seed,
-                n_runs=spec.n_runs,
-                threshold=spec.consensus_threshold,
-                resolution=spec.resolution,
-                layer_weights=spec.layer_weights or None,
-                workers=spec.workers,
-                multiplex_iterations=spec.multiplex_iterations,
+            c = (
+                held_partition(u.graph, [held[a] for a in names])
+                if held is not None
+                else consensus_communities(
+                    u.graph if single_layer else g,
+                    seed=seed,
+                    n_runs=spec.n_runs,
+                    threshold=spec.consensus_threshold,
+                    resolution=spec.resolution,
+                    layer_weights=spec.layer_weights or None,
+                    workers=spec.workers,
+                    multiplex_iterations=spec.multiplex_iterations,
+                )
             )
         membership = c.membership
         table["community"] = membership

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
 
-__all__ = ["rank_survival", "ranking_agreement"]
+__all__ = ["actor_keys", "rank_survival", "ranking_agreement"]
 
 
 def _top(table: pd.DataFrame, column: str, k: int) -> pd.DataFrame:
@@ -24,8 +24,9 @@ def _top(table: pd.DataFrame, column: str, k: int) -> pd.DataFrame:
     return ranked.assign(rank=np.arange(1, len(ranked) + 1))
 
 
-def _phones_of(table: pd.DataFrame) -> pd.DataFrame:
-    """(actor_id, key): the phones of each actor, or its own id when it has none."""
+def actor_keys(table: pd.DataFrame) -> pd.DataFrame:
+    """(actor_id, key): the phones of each actor, or its own id when it has none: what matches
+    an actor of one variant to those of another."""
     if "phones" not in table.columns:
         return pd.DataFrame({"actor_id": table["actor_id"], "key": table["actor_id"]})
     rows = table[["actor_id", "phones"]].copy()
@@ -51,11 +52,11 @@ def rank_survival(
     ``survives`` (in the top ``top_k`` of every variant).
     """
     top = _top(base, column, top_k)[["actor_id", "rank"]]
-    keys = _phones_of(base).merge(top[["actor_id"]], on="actor_id")
+    keys = actor_keys(base).merge(top[["actor_id"]], on="actor_id")
     survives = np.ones(len(top), dtype=bool)
     for name, table in sorted(variants.items()):
         other = _top(table, column, top_k)
-        other_keys = _phones_of(table).merge(other[["actor_id", "rank"]], on="actor_id")
+        other_keys = actor_keys(table).merge(other[["actor_id", "rank"]], on="actor_id")
         best = keys.merge(other_keys[["key", "rank"]], on="key").groupby("actor_id")["rank"].min()
         top[f"rank_{name}"] = top["actor_id"].map(best)
         survives &= top[f"rank_{name}"].notna().to_numpy()

@@ -18,12 +18,13 @@ case's own results are only read.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
+from graphkit.analytics.sensitivity import actor_keys, rank_survival, ranking_agreement
 from graphkit.store import writes
 from graphkit.views import view
 
@@ -34,6 +35,7 @@ __all__ = [
     "RANKINGS",
     "ResolutionSensitivity",
     "compare_rankings",
+    "held_communities",
     "sensitivity_view",
     "store_sensitivity",
     "variant_thresholds",
@@ -85,6 +87,31 @@ def variant_thresholds(resolve_settings: dict[str, Any]) -> tuple[float, dict[st
         "strict": float(resolve_settings.get("review_high_probability", base)),
     }
     return base, {k: v for k, v in band.items() if abs(v - base) > 1e-9}
+
+
+def held_communities(actors: pd.DataFrame, case_communities: pd.DataFrame) -> dict[str, int]:
+    """The case's communities carried over to a variant's actors, matched as the rankings are
+    (:func:`graphkit.analytics.sensitivity.actor_keys`: through their phones, or their own id
+    when they have none). Each actor of ``actors`` (``actor_id``, ``phones``) takes the
+    community most of its keys have in ``case_communities`` (``actor_id``, ``phones``,
+    ``community`` as an integer label >= 0; a tie: the lowest label); an actor none of whose
+    keys the case holds is a community of its own. Independent of the frames' row order."""
+    case = actor_keys(case_communities).merge(
+        case_communities[["actor_id", "community"]], on="actor_id"
+    )
+    community_of = dict(zip(case["key"], case["community"].astype(int), strict=True))
+    alone = max(community_of.values(), default=-1) + 1
+    held: dict[str, int] = {}
+    keys = actor_keys(actors).groupby("actor_id", sort=True)["key"]
+    for actor_id, its_keys in keys:
+        counts = Counter(community_of[k] for k in its_keys if k in community_of)
+        if counts:
+            top = max(counts.values())
+            held[str(actor_id)] = min(c for c, n in counts.items() if n == top)
+        else:
+            held[str(actor_id)] = alone
+            alone += 1
+    return held
 
 
 def compare_rankings(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -81,8 +82,13 @@ class Settings(StageSettings):
 
 
 @writes("analyze", operation="combination")
-def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
+def run(
+    store: CaseStore, settings: Settings, *, communities: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     """Analyse the case's actor graph and store the results; returns the stage summary.
+
+    ``communities`` (actor id -> label) holds the partition instead of detecting it: the ER
+    sensitivity's re-runs hold the case's (:func:`graphkit.pipeline.sensitivity`).
 
     Blackouts, hand-offs and the sensitivity to entity resolution are other stages, run after
     this one by :func:`graphkit.pipeline.analyze`.
@@ -104,6 +110,7 @@ def run(store: CaseStore, settings: Settings) -> dict[str, Any]:
         spec=spec,
         only=parts,
         contacts=contacts,
+        communities=communities,
     )
     table = actors.merge(result.actors, on="actor_id", how="right")
     encode = json.JSONEncoder(sort_keys=True).encode  # json.dumps(e, sort_keys=True), one setup

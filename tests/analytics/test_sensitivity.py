@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from graphkit.analytics.measures import AnalysisSpec, analyze_edges
 from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
+from graphkit.analytics.sensitivity_case import held_communities
+from tests.analytics.planted import planted_edges
 
 
 def test_survival_follows_phones_across_merges() -> None:
@@ -42,3 +45,53 @@ def test_ranking_agreement() -> None:
     b = a.assign(x=[1.0, 2.0, 3.0, 4.0])
     got = ranking_agreement(a, b, column="x", top_k=2)
     assert got["jaccard_top_k"] == 0.0 and got["kendall_tau"] == pytest.approx(-1.0)
+
+
+def test_held_communities_follow_phones_across_merges_and_splits() -> None:
+    case = pd.DataFrame(
+        {
+            "actor_id": ["P1", "P2", "P3", "P4", "A7"],
+            "phones": [["+1", "+11"], ["+2"], ["+3"], ["+4"], []],
+            "community": [2, 0, 1, 1, 3],
+        }
+    )
+    variant = pd.DataFrame(
+        {
+            # looser resolution merged P2 and P3 (one phone each: a tie, the lower label);
+            # P4's phone and P1's two phones now sit with one stranger's number (+8)
+            "actor_id": ["Q23", "Q14", "A7", "Q9"],
+            "phones": [["+3", "+2"], ["+4", "+1", "+11", "+8"], [], ["+9"]],
+        }
+    )
+    held = held_communities(variant, case)
+    assert held == {"Q23": 0, "Q14": 2, "A7": 3, "Q9": 4}  # Q9: unknown, a community alone
+    # the same whatever order the rows come in
+    assert held_communities(variant.iloc[::-1], case.iloc[::-1]) == held
+
+
+def test_analysis_with_the_detected_communities_held_is_the_analysis() -> None:
+    """Holding communities skips only their detection: given the partition the consensus
+    found, every other measure comes out exactly as when it is detected."""
+    edges = planted_edges(120, 900, groups=4, p_within=0.85, seed=3).assign(layer="call")
+    actors = sorted(set(edges["src"]) | set(edges["dst"]))
+    spec = AnalysisSpec(n_runs=3, workers=1)
+    detected = analyze_edges(edges, actors=actors, seed=5, spec=spec)
+    partition = dict(zip(detected.actors["actor_id"], detected.actors["community"], strict=True))
+    held = analyze_edges(edges, actors=actors, seed=5, spec=spec, communities=partition)
+    assert held.summary["community_method"] == "held"
+    assert held.actors["community_confidence"].isna().all()  # no runs behind it
+    assert detected.actors["community"].nunique() >= 3
+    said = held.actors["explanation"].str.split("; ", n=1)
+    assert (
+        said.str[0] == "community " + held.actors["community"].astype(str) + " (held as given)"
+    ).all()
+    detected_rest = detected.actors["explanation"].str.split("; ", n=1).str[1]
+    assert said.str[1].tolist() == detected_rest.tolist()
+    skip = {"community_confidence", "evidence", "explanation"}
+    columns = [c for c in detected.actors.columns if c not in skip]
+    pd.testing.assert_frame_equal(held.actors[columns], detected.actors[columns])
+    assert held.communities["mean_confidence"].isna().all()
+    pd.testing.assert_frame_equal(
+        held.communities.drop(columns="mean_confidence"),
+        detected.communities.drop(columns="mean_confidence"),
+    )
