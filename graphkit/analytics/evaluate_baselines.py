@@ -32,7 +32,13 @@ import numpy as np
 if TYPE_CHECKING:
     import igraph as ig
 
-__all__ = ["BASELINE_SEEDS", "community_seed_partitions", "community_seed_rows"]
+__all__ = [
+    "BASELINES",
+    "BASELINE_SEEDS",
+    "baseline_partitions",
+    "community_seed_partitions",
+    "community_seed_rows",
+]
 
 #: seeds per method (the issue's "10 seeds, mean")
 BASELINE_SEEDS = 10
@@ -66,25 +72,39 @@ def _infomap(summed: ig.Graph, seed: int) -> np.ndarray:
         return np.asarray(summed.community_infomap(edge_weights="weight").membership)
 
 
+def baseline_partitions(
+    summed: ig.Graph, *, seed: int, n_seeds: int = BASELINE_SEEDS
+) -> dict[str, list[np.ndarray]]:
+    """Baseline method (:data:`BASELINES`) -> one membership per seed (``seed .. seed +
+    n_seeds - 1``) on ``summed``, the undirected layer-summed graph (edge attribute
+    ``weight``)."""
+    from graphkit.analytics.communities import leiden
+
+    methods: dict[str, Callable[[int], np.ndarray]] = {
+        BASELINES[0]: lambda s: leiden(summed, seed=s),
+        BASELINES[1]: lambda s: _louvain(summed, s),
+        BASELINES[2]: lambda s: _infomap(summed, s),
+    }
+    return {name: [run(s) for s in range(seed, seed + n_seeds)] for name, run in methods.items()}
+
+
 def community_seed_partitions(
     g: ig.Graph, *, seed: int, n_seeds: int = BASELINE_SEEDS
 ) -> dict[str, list[np.ndarray]]:
     """Method -> one membership per seed (``seed .. seed + n_seeds - 1``).
 
     ``g`` is the layer-normalised multi-layer graph ``analyze`` partitions. The default is
-    keyed :data:`DEFAULT_METHOD`, the baselines by the names in :data:`BASELINES`.
+    keyed :data:`DEFAULT_METHOD`, the baselines by the names in :data:`BASELINES`
+    (:func:`baseline_partitions` on its layer-summed projection).
     """
-    from graphkit.analytics.communities import consensus_communities, leiden
+    from graphkit.analytics.communities import consensus_communities
     from graphkit.analytics.graph import collapse
 
-    summed = collapse(g, directed=False)
-    methods: dict[str, Callable[[int], np.ndarray]] = {
-        DEFAULT_METHOD: lambda s: consensus_communities(g, seed=s).membership,
-        BASELINES[0]: lambda s: leiden(summed, seed=s),
-        BASELINES[1]: lambda s: _louvain(summed, s),
-        BASELINES[2]: lambda s: _infomap(summed, s),
+    default = [consensus_communities(g, seed=s).membership for s in range(seed, seed + n_seeds)]
+    return {
+        DEFAULT_METHOD: default,
+        **baseline_partitions(collapse(g, directed=False), seed=seed, n_seeds=n_seeds),
     }
-    return {name: [run(s) for s in range(seed, seed + n_seeds)] for name, run in methods.items()}
 
 
 def community_seed_rows(scores: dict[str, dict[str, np.ndarray]]) -> list[dict[str, Any]]:
