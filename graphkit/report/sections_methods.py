@@ -47,8 +47,11 @@ def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
             f"probability {th['base']:g}; `graphkit analyze` re-ran resolution, build and "
             "analysis at "
             + " and ".join(f"{th[v]:g} ({v})" for v in variants)
-            + ". An actor who drops out of a top list depends on how records were matched: "
-            "check the resolution of their records before relying on the rank."
+            + ", holding the case's communities (each re-formed actor keeps the community of "
+            "most of its phones), so a rank moves only with what the threshold changes: "
+            "centrality, place in the community's ordering, relayed orders. An actor who "
+            "drops out of a top list depends on how records were matched: check the "
+            "resolution of their records before relying on the rank."
         )
     ]
     for ranking, (noun, measure) in _RANKING_NOUN.items():
