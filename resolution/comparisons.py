@@ -23,6 +23,7 @@ __all__ = [
     "PREDICTION_RULE_COLUMNS",
     "birth_place_follows_location",
     "block_pair_count",
+    "block_pair_counts",
     "blocking_rules",
     "comparisons",
     "deterministic_rules",
@@ -481,12 +482,13 @@ def blocking_rules(
     ``max_rule_pairs``, so is any rule generating more pairs than that (on skewed data a
     loose rule such as dob + initial grows quadratically; the others still find its pairs).
     """
+    candidates = prediction_rule_candidates(columns)
+    if std is None or not max_rule_pairs:
+        return [rule for _cols, rule in candidates]
     out = []
-    for cols in PREDICTION_RULE_COLUMNS:
-        rule = rule_for(cols, columns)
-        if rule is None:
-            continue
-        if std is not None and max_rule_pairs and block_pair_count(std, cols) > max_rule_pairs:
+    counts = block_pair_counts(std, [cols for cols, _rule in candidates])
+    for (cols, rule), pairs in zip(candidates, counts, strict=True):
+        if pairs > max_rule_pairs:
             log.info("blocking rule on %s left out: more than %.0f pairs", cols, max_rule_pairs)
             continue
         out.append(rule)
@@ -552,19 +554,57 @@ EM_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _key_column(std: pd.DataFrame, expr: str) -> pd.Series:
-    m = re.fullmatch(r"substr\((\w+), 1, (\d+)\)", expr)
-    if m:
-        return std[m.group(1)].str[: int(m.group(2))]
-    return std[expr]
+_PREFIX = re.compile(r"substr\((\w+), 1, (\d+)\)")
+
+
+def _source_column(expr: str) -> str:
+    m = _PREFIX.fullmatch(expr)
+    return m.group(1) if m else expr
+
+
+def _key_sql(expr: str) -> str:
+    m = _PREFIX.fullmatch(expr)
+    return f'substr("{m.group(1)}", 1, {m.group(2)})' if m else f'"{expr}"'
+
+
+def block_pair_counts(std: pd.DataFrame, rules: list[tuple[str, ...]]) -> list[int]:
+    """Number of record pairs each equi-join rule on a column tuple of ``rules`` generates
+    (nulls never join; list columns are exploded, as Splink does, and a pair is counted once
+    per shared value): the sum over blocks of size k of k (k - 1) / 2, computed in DuckDB
+    without forming a pair."""
+    import duckdb
+
+    from graphkit.sqlsafety import lock_down
+
+    needed = sorted({_source_column(c) for cols in rules for c in cols})
+    needed = [c for c in needed if c in std.columns]
+    con = duckdb.connect(":memory:")
+    try:
+        lock_down(con)
+        con.register("std_in", std[needed])
+        con.execute("CREATE TABLE keys AS SELECT * FROM std_in")
+        con.unregister("std_in")
+        counts = []
+        for cols in rules:
+            if not {_source_column(c) for c in cols} <= set(needed):
+                counts.append(0)
+                continue
+            keys = [f"unnest({_key_sql(c)})" if c in _LISTS else _key_sql(c) for c in cols]
+            inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
+            not_null = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(keys)))
+            group = ", ".join(f"k{i}" for i in range(len(keys)))
+            row = con.execute(
+                f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM ("
+                f"SELECT count(*) AS n FROM (SELECT {inner} FROM keys) "
+                f"WHERE {not_null} GROUP BY {group})"
+            ).fetchone()
+            counts.append(int(row[0]) if row else 0)
+        return counts
+    finally:
+        con.close()
 
 
 def block_pair_count(std: pd.DataFrame, cols: tuple[str, ...]) -> int:
-    """Number of record pairs an equi-join rule on ``cols`` generates (nulls never join;
-    list columns are exploded, as Splink does, and a pair is counted once per shared value)."""
-    keys = pd.DataFrame({f"k{i}": _key_column(std, c) for i, c in enumerate(cols)})
-    for i, c in enumerate(cols):
-        if c in _LISTS:
-            keys = keys.explode(f"k{i}")
-    sizes = keys.dropna().groupby(list(keys.columns), sort=False).size()
-    return int((sizes * (sizes - 1) // 2).sum())
+    """Number of record pairs an equi-join rule on ``cols`` generates
+    (see :func:`block_pair_counts`)."""
+    return block_pair_counts(std, [cols])[0]
