@@ -208,6 +208,32 @@ def _dob_comparison() -> Any:
     )
 
 
+def _halves_agree_sql(col: str) -> str:
+    """SQL (DuckDB and Spark): the first half of the shorter length agrees, or the last half
+    less one character does. Every pair within one edit (Damerau-Levenshtein <= 1) passes:
+    the prefix before the edit and the suffix after it are shared, and one of them is that
+    long. Checked first, it spares the costly distance on most pairs, with the same result
+    (``tests/resolution/test_comparisons.py`` checks it against the distance alone)."""
+    left, right = f"{col}_l", f"{col}_r"
+    shorter = f"least(length({left}), length({right}))"
+    half = f"CAST(floor({shorter} / 2) AS INT)"
+    tail = f"(CAST(ceil({shorter} / 2) AS INT) - 1)"
+    return (
+        f"(substr({left}, 1, {half}) = substr({right}, 1, {half})"
+        f" OR substr({left}, length({left}) - {tail} + 1)"
+        f" = substr({right}, length({right}) - {tail} + 1))"
+    )
+
+
+def _one_edit(col: str) -> Any:
+    """Damerau-Levenshtein distance <= 1, the cheap :func:`_halves_agree_sql` test first."""
+    import splink.comparison_level_library as cll
+
+    return cll.And(
+        cll.CustomLevel(_halves_agree_sql(col)), cll.DamerauLevenshteinLevel(col, 1)
+    ).configure(label_for_charts=f"Damerau-Levenshtein distance of {col} <= 1")
+
+
 def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -217,7 +243,7 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
         exact = exact.configure(tf_adjustment_column=col)
     levels: list[Any] = [cll.NullLevel(col), exact]
     if fuzzy:
-        levels.append(cll.DamerauLevenshteinLevel(col, 1))
+        levels.append(_one_edit(col))
         levels.append(cll.JaroWinklerLevel(col, 0.9))
     levels.append(cll.ElseLevel())
     return cl.CustomComparison(output_column_name=col, comparison_levels=levels)
@@ -235,9 +261,9 @@ def _birth_levels() -> list[Any]:
 
     return [
         cll.ExactMatchLevel("birth_place").configure(tf_adjustment_column="birth_place"),
-        cll.Or(
-            cll.DamerauLevenshteinLevel("birth_place", 1), cll.JaroWinklerLevel("birth_place", 0.9)
-        ).configure(label_for_charts="similar birth place"),
+        cll.Or(_one_edit("birth_place"), cll.JaroWinklerLevel("birth_place", 0.9)).configure(
+            label_for_charts="similar birth place"
+        ),
         cll.ExactMatchLevel("birth_country").configure(tf_adjustment_column="birth_country"),
     ]
 
@@ -289,16 +315,16 @@ def _location_comparison(*, with_birth: bool = False) -> Any:
                 label_for_charts="same address and postcode"
             ),
             cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
-            cll.Or(
-                cll.DamerauLevenshteinLevel("address", 1), cll.JaroWinklerLevel("address", 0.9)
-            ).configure(label_for_charts="similar address"),
+            cll.Or(_one_edit("address"), cll.JaroWinklerLevel("address", 0.9)).configure(
+                label_for_charts="similar address"
+            ),
             cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode"),
-            cll.DamerauLevenshteinLevel("postcode", 1),
+            _one_edit("postcode"),
             cll.ExactMatchLevel("postcode_area"),
             cll.ExactMatchLevel("city").configure(tf_adjustment_column="city"),
-            cll.Or(
-                cll.DamerauLevenshteinLevel("city", 1), cll.JaroWinklerLevel("city", 0.9)
-            ).configure(label_for_charts="similar town"),
+            cll.Or(_one_edit("city"), cll.JaroWinklerLevel("city", 0.9)).configure(
+                label_for_charts="similar town"
+            ),
             *(_birth_levels() if with_birth else []),
             cll.ElseLevel(),
         ],
@@ -344,9 +370,7 @@ def _document_comparison(col: str, what: str) -> Any:
             cll.ExactMatchLevel(col).configure(
                 label_for_charts=f"same {what} number, different issuing countries"
             ),
-            cll.DamerauLevenshteinLevel(col, 1).configure(
-                label_for_charts=f"{what} numbers one typo apart"
-            ),
+            _one_edit(col).configure(label_for_charts=f"{what} numbers one typo apart"),
             cll.ElseLevel(),
         ],
     )
