@@ -102,7 +102,10 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
         # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this;
         # then no file, network or extension access, and no setting changed, whatever SQL
         # the model holds (it is rebuilt by graphkit anyway: resolution/model_file.py)
-        con = duckdb.connect(":memory:", config={"memory_limit": f"{memory_limit_gb}GB"})
+        con = duckdb.connect(
+            ":memory:",
+            config={"memory_limit": f"{memory_limit_gb}GB", "enable_progress_bar": False},
+        )
         lock_down(con)
         return DuckDBAPI(connection=con)
     try:
@@ -383,11 +386,13 @@ def predict_pairs(
                 f"SELECT * FROM {sdf.physical_name} LIMIT 0", output_type="pandas"
             ).columns
         )
-        out = linker.misc.query_sql(
-            _pairs_sql(sdf.physical_name, names, columns), output_type="pandas"
-        )
+        kept = linker.misc.query_sql(_pairs_sql(sdf.physical_name, names, columns))
     finally:
         sdf.drop_table_from_database_and_remove_from_cache()
+    try:
+        out = kept.as_pandas_dataframe()
+    finally:
+        kept.drop_table_from_database_and_remove_from_cache()
     log.info("scored %d pairs at p >= %s", len(out), threshold_probability)
     return out.reset_index(drop=True)
 
