@@ -266,37 +266,48 @@ def noisy_copies(base: pd.DataFrame, n: int, *, seed: int) -> pd.DataFrame:
 
 
 def run_scale(n: int, spec: ResolutionSpec) -> dict[str, object]:
+    """Resolve ``n`` :func:`noisy_copies` records by the library calls of ``resolve_case``:
+    wall and CPU seconds (process, all threads) per stage, the load average, peak RSS."""
     records = noisy_copies(load_historical_50k(ER_DIR), n, seed=spec.seed)
     times: dict[str, float] = {}
-    t = time.perf_counter()
+    load0 = os.getloadavg()[0]
+
+    def stage(name: str, t: float, c: float) -> None:
+        times[f"{name}_s"] = time.perf_counter() - t
+        times[f"{name}_cpu_s"] = _cpu_s() - c
+
+    t, c = time.perf_counter(), _cpu_s()
     std = standardise(records.drop(columns="truth"))
-    times["standardise_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stage("standardise", t, c)
+    t, c = time.perf_counter(), _cpu_s()
     model = train_model(std, spec=spec)
-    times["train_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stage("train", t, c)
+    t, c = time.perf_counter(), _cpu_s()
     pairs = predict_pairs(
         std,
         model,
         threshold_probability=spec.review_low_probability,
         memory_limit_gb=spec.memory_limit_gb,
     )
-    times["predict_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stage("predict", t, c)
+    t, c = time.perf_counter(), _cpu_s()
     labels = cluster_records(
         std["unique_id"], pairs, threshold_probability=spec.threshold_probability
     )
-    times["cluster_s"] = time.perf_counter() - t
+    stage("cluster", t, c)
     m = er_metrics(labels.loc[std["unique_id"]].to_numpy(), records["truth"])
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "records": n,
         "pairs": len(pairs),
         **times,
-        "total_s": sum(times.values()),
+        "total_s": sum(v for k, v in times.items() if not k.endswith("cpu_s")),
+        "cpu_s": sum(v for k, v in times.items() if k.endswith("cpu_s")),
         "peak_rss_mb": round(peak_mb),
-        "pair_f1": m.pair_f1,
         "pair_precision": m.pair_precision,
+        "pair_recall": m.pair_recall,
+        "pair_f1": m.pair_f1,
+        "load": f"{load0:.1f}->{os.getloadavg()[0]:.1f}",
     }
 
 
@@ -365,9 +376,11 @@ def main() -> None:
     if rows:
         print("\n" + _table(rows, cols))
     if args.scale:
-        scale_cols = ["records", "pairs", "standardise_s", "train_s", "predict_s"]
-        scale_cols += ["cluster_s", "total_s", "peak_rss_mb", "pair_f1", "pair_precision"]
-        print("\n" + _table([run_scale(args.scale, spec)], scale_cols))
+        result = run_scale(args.scale, spec)
+        stages = ("standardise", "train", "predict", "cluster")
+        print("\n" + _table([result], ["records", "pairs", *(f"{s}_s" for s in stages)]))
+        print(_table([result], [*(f"{s}_cpu_s" for s in stages), "total_s", "cpu_s", "load"]))
+        print(_table([result], ["peak_rss_mb", "pair_precision", "pair_recall", "pair_f1"]))
 
 
 if __name__ == "__main__":
