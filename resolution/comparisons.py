@@ -28,6 +28,7 @@ __all__ = [
     "comparisons",
     "deterministic_rules",
     "em_rules",
+    "halves_agree_sql",
     "prediction_rule_candidates",
     "settings_creator",
     "usable_columns",
@@ -208,7 +209,7 @@ def _dob_comparison() -> Any:
     )
 
 
-def _halves_agree_sql(col: str) -> str:
+def halves_agree_sql(col: str) -> str:
     """SQL (DuckDB and Spark): the first half of the shorter length agrees, or the last half
     less one character does. Every pair within one edit (Damerau-Levenshtein <= 1) passes:
     the prefix before the edit and the suffix after it are shared, and one of them is that
@@ -226,11 +227,11 @@ def _halves_agree_sql(col: str) -> str:
 
 
 def _one_edit(col: str) -> Any:
-    """Damerau-Levenshtein distance <= 1, the cheap :func:`_halves_agree_sql` test first."""
+    """Damerau-Levenshtein distance <= 1, the cheap :func:`halves_agree_sql` test first."""
     import splink.comparison_level_library as cll
 
     return cll.And(
-        cll.CustomLevel(_halves_agree_sql(col)), cll.DamerauLevenshteinLevel(col, 1)
+        cll.CustomLevel(halves_agree_sql(col)), cll.DamerauLevenshteinLevel(col, 1)
     ).configure(label_for_charts=f"Damerau-Levenshtein distance of {col} <= 1")
 
 

@@ -104,8 +104,9 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
         # the model holds (it is rebuilt by graphkit anyway: resolution/model_file.py)
         con = duckdb.connect(
             ":memory:",
-            config={"memory_limit": f"{memory_limit_gb}GB", "enable_progress_bar": False},
+            config={"memory_limit": f"{memory_limit_gb}GB"},
         )
+        con.execute("SET enable_progress_bar = false")  # no bars on the terminal
         lock_down(con)
         return DuckDBAPI(connection=con)
     try:

@@ -240,10 +240,9 @@ def standardise(records: pd.DataFrame, *, memory_limit_gb: float = 1.0) -> pd.Da
 
     # bounded: these are streaming scans, joins and group-bys, which need no more (a 1M-record
     # frame peaks at 3.0 GB of RSS instead of 3.7, same time); DuckDB spills beyond it
-    con = duckdb.connect(
-        config={"memory_limit": f"{memory_limit_gb}GB", "enable_progress_bar": False}
-    )
+    con = duckdb.connect(config={"memory_limit": f"{memory_limit_gb}GB"})
     try:
+        con.execute("SET enable_progress_bar = false")  # no bars on the terminal
         lock_down(con)  # values from source files reach this SQL: no file or network access
         con.register("raw", frame)
         nick = pd.DataFrame({"nick": list(NICKNAMES), "canon": list(NICKNAMES.values())})

@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolution.comparisons import _halves_agree_sql, block_pair_counts
+from resolution.comparisons import block_pair_counts, halves_agree_sql
 
 # a small alphabet, so that random pairs are often a few edits apart; one accented letter
 _TEXT = st.text(alphabet="abcdé 1-", max_size=9)
@@ -45,7 +45,7 @@ def test_halves_test_never_changes_a_within_one_edit_level(pairs: list[tuple[str
     con = duckdb.connect()
     con.register("p", frame)
     plain = "damerau_levenshtein(x_l, x_r) <= 1"
-    rows = con.execute(f"SELECT {plain}, {_halves_agree_sql('x')} AND {plain} FROM p").fetchall()
+    rows = con.execute(f"SELECT {plain}, {halves_agree_sql('x')} AND {plain} FROM p").fetchall()
     assert [with_test for _, with_test in rows] == [alone for alone, _ in rows]
 
 
@@ -57,9 +57,9 @@ def test_halves_test_passes_every_pair_one_edit_apart_exhaustively() -> None:
     con.register("p", pd.DataFrame(pairs, columns=["x_l", "x_r"]))
     missed = con.execute(
         f"SELECT count(*) FROM p WHERE damerau_levenshtein(x_l, x_r) <= 1"
-        f" AND NOT {_halves_agree_sql('x')}"
+        f" AND NOT {halves_agree_sql('x')}"
     ).fetchone()
-    pruned = con.execute(f"SELECT count(*) FROM p WHERE NOT {_halves_agree_sql('x')}").fetchone()
+    pruned = con.execute(f"SELECT count(*) FROM p WHERE NOT {halves_agree_sql('x')}").fetchone()
     assert missed == (0,)
     assert pruned is not None and pruned[0] > len(pairs) // 4  # and it does spare work
 
