@@ -12,7 +12,14 @@ precision / recall / F1, B-cubed F1, wall seconds, CPU seconds (process, all thr
 predict, cluster on ``resolution.datasets`` frames, which may carry columns no canonical
 field takes); ``--baseline`` the recordlinkage package's unsupervised classifiers on the
 same data. ``--scale N`` resolves N person records made by duplicating historical_50k
-records with seeded noise, reporting seconds per stage and peak memory.
+records with seeded noise (by the library calls ``resolve_case`` makes), reporting wall and
+CPU seconds per stage, the load average, the process's peak RSS and each stage's.
+
+At 1,000,000 records on the shared 2-vCPU VM (7 December 2026, docs/resolution.md "Scale"):
+152.6 CPU s, 91.7 s wall at load 0.4-1.4 (standardise 14.4, train 19.0, predict 56.7,
+cluster 1.6 s), peak RSS 5.5 GB, pairwise P 0.9625, R 0.7800, F1 0.8617; before issue 21
+item 4, 203.8 CPU s, 134.1 s wall, 9.1 GB, the same P, R, F1 (a second pair of runs: 172.4
+against 226.4 CPU s). With two shared cores the CPU seconds are the figure to compare.
 
 Usage: PYTHONPATH=. python bench/resolution.py [--datasets febrl4,fake_1000] [--library]
 """
@@ -27,10 +34,12 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -265,38 +274,88 @@ def noisy_copies(base: pd.DataFrame, n: int, *, seed: int) -> pd.DataFrame:
     return out
 
 
+class _RssPeaks:
+    """Peak resident memory per stage, sampled every 0.1 s from /proc (Linux), since
+    ``ru_maxrss`` holds the whole process's peak, data generation included."""
+
+    def __init__(self) -> None:
+        self.stage = "generate"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+        while not self._stop.is_set():
+            try:
+                with open("/proc/self/statm") as fh:
+                    rss = int(fh.read().split()[1]) * page_mb
+            except OSError:
+                return
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss)
+            self._stop.wait(0.1)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def run_scale(n: int, spec: ResolutionSpec) -> dict[str, object]:
+    """Resolve ``n`` :func:`noisy_copies` records by the library calls of ``resolve_case``:
+    wall and CPU seconds (process, all threads) per stage, the load average, peak RSS of the
+    process and of the resolution stages alone."""
+    rss = _RssPeaks()
     records = noisy_copies(load_historical_50k(ER_DIR), n, seed=spec.seed)
+    truth = records["truth"].to_numpy()
+    records = records.drop(columns="truth")
+    gc.collect()
     times: dict[str, float] = {}
-    t = time.perf_counter()
-    std = standardise(records.drop(columns="truth"))
-    times["standardise_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    load0 = os.getloadavg()[0]
+
+    def stage(name: str, t: float, c: float) -> None:
+        times[f"{name}_s"] = time.perf_counter() - t
+        times[f"{name}_cpu_s"] = _cpu_s() - c
+
+    t, c = time.perf_counter(), _cpu_s()
+    rss.stage = "standardise"
+    std = standardise(records)
+    del records
+    stage("standardise", t, c)
+    t, c = time.perf_counter(), _cpu_s()
+    rss.stage = "train"
     model = train_model(std, spec=spec)
-    times["train_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stage("train", t, c)
+    t, c = time.perf_counter(), _cpu_s()
+    rss.stage = "predict"
     pairs = predict_pairs(
         std,
         model,
         threshold_probability=spec.review_low_probability,
         memory_limit_gb=spec.memory_limit_gb,
     )
-    times["predict_s"] = time.perf_counter() - t
-    t = time.perf_counter()
+    stage("predict", t, c)
+    t, c = time.perf_counter(), _cpu_s()
+    rss.stage = "cluster"
     labels = cluster_records(
         std["unique_id"], pairs, threshold_probability=spec.threshold_probability
     )
-    times["cluster_s"] = time.perf_counter() - t
-    m = er_metrics(labels.loc[std["unique_id"]].to_numpy(), records["truth"])
+    stage("cluster", t, c)
+    rss.stop()
+    m = er_metrics(labels.loc[std["unique_id"]].to_numpy(), truth)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "records": n,
         "pairs": len(pairs),
         **times,
-        "total_s": sum(times.values()),
+        "total_s": sum(v for k, v in times.items() if not k.endswith("cpu_s")),
+        "cpu_s": sum(v for k, v in times.items() if k.endswith("cpu_s")),
         "peak_rss_mb": round(peak_mb),
-        "pair_f1": m.pair_f1,
+        **{f"rss_{k}_mb": round(v) for k, v in rss.peaks.items()},
         "pair_precision": m.pair_precision,
+        "pair_recall": m.pair_recall,
+        "pair_f1": m.pair_f1,
+        "load": f"{load0:.1f}->{os.getloadavg()[0]:.1f}",
     }
 
 
@@ -365,9 +424,13 @@ def main() -> None:
     if rows:
         print("\n" + _table(rows, cols))
     if args.scale:
-        scale_cols = ["records", "pairs", "standardise_s", "train_s", "predict_s"]
-        scale_cols += ["cluster_s", "total_s", "peak_rss_mb", "pair_f1", "pair_precision"]
-        print("\n" + _table([run_scale(args.scale, spec)], scale_cols))
+        result = run_scale(args.scale, spec)
+        stages = ("standardise", "train", "predict", "cluster")
+        print("\n" + _table([result], ["records", "pairs", *(f"{s}_s" for s in stages)]))
+        print(_table([result], [*(f"{s}_cpu_s" for s in stages), "total_s", "cpu_s", "load"]))
+        peaks = [f"rss_{s}_mb" for s in ("generate", *stages)]
+        print(_table([result], ["peak_rss_mb", *peaks]))
+        print(_table([result], ["pair_precision", "pair_recall", "pair_f1"]))
 
 
 if __name__ == "__main__":

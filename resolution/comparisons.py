@@ -23,10 +23,12 @@ __all__ = [
     "PREDICTION_RULE_COLUMNS",
     "birth_place_follows_location",
     "block_pair_count",
+    "block_pair_counts",
     "blocking_rules",
     "comparisons",
     "deterministic_rules",
     "em_rules",
+    "halves_agree_sql",
     "prediction_rule_candidates",
     "settings_creator",
     "usable_columns",
@@ -207,6 +209,32 @@ def _dob_comparison() -> Any:
     )
 
 
+def halves_agree_sql(col: str) -> str:
+    """SQL (DuckDB and Spark): the first half of the shorter length agrees, or the last half
+    less one character does. Every pair within one edit (Damerau-Levenshtein <= 1) passes:
+    the prefix before the edit and the suffix after it are shared, and one of them is that
+    long. Checked first, it spares the costly distance on most pairs, with the same result
+    (``tests/resolution/test_comparisons.py`` checks it against the distance alone)."""
+    left, right = f"{col}_l", f"{col}_r"
+    shorter = f"least(length({left}), length({right}))"
+    half = f"CAST(floor({shorter} / 2) AS INT)"
+    tail = f"(CAST(ceil({shorter} / 2) AS INT) - 1)"
+    return (
+        f"(substr({left}, 1, {half}) = substr({right}, 1, {half})"
+        f" OR substr({left}, length({left}) - {tail} + 1)"
+        f" = substr({right}, length({right}) - {tail} + 1))"
+    )
+
+
+def _one_edit(col: str) -> Any:
+    """Damerau-Levenshtein distance <= 1, the cheap :func:`halves_agree_sql` test first."""
+    import splink.comparison_level_library as cll
+
+    return cll.And(
+        cll.CustomLevel(halves_agree_sql(col)), cll.DamerauLevenshteinLevel(col, 1)
+    ).configure(label_for_charts=f"Damerau-Levenshtein distance of {col} <= 1")
+
+
 def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -216,7 +244,7 @@ def _text_comparison(col: str, *, fuzzy: bool, tf: bool) -> Any:
         exact = exact.configure(tf_adjustment_column=col)
     levels: list[Any] = [cll.NullLevel(col), exact]
     if fuzzy:
-        levels.append(cll.DamerauLevenshteinLevel(col, 1))
+        levels.append(_one_edit(col))
         levels.append(cll.JaroWinklerLevel(col, 0.9))
     levels.append(cll.ElseLevel())
     return cl.CustomComparison(output_column_name=col, comparison_levels=levels)
@@ -234,9 +262,9 @@ def _birth_levels() -> list[Any]:
 
     return [
         cll.ExactMatchLevel("birth_place").configure(tf_adjustment_column="birth_place"),
-        cll.Or(
-            cll.DamerauLevenshteinLevel("birth_place", 1), cll.JaroWinklerLevel("birth_place", 0.9)
-        ).configure(label_for_charts="similar birth place"),
+        cll.Or(_one_edit("birth_place"), cll.JaroWinklerLevel("birth_place", 0.9)).configure(
+            label_for_charts="similar birth place"
+        ),
         cll.ExactMatchLevel("birth_country").configure(tf_adjustment_column="birth_country"),
     ]
 
@@ -288,16 +316,16 @@ def _location_comparison(*, with_birth: bool = False) -> Any:
                 label_for_charts="same address and postcode"
             ),
             cll.ExactMatchLevel("address").configure(tf_adjustment_column="address"),
-            cll.Or(
-                cll.DamerauLevenshteinLevel("address", 1), cll.JaroWinklerLevel("address", 0.9)
-            ).configure(label_for_charts="similar address"),
+            cll.Or(_one_edit("address"), cll.JaroWinklerLevel("address", 0.9)).configure(
+                label_for_charts="similar address"
+            ),
             cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode"),
-            cll.DamerauLevenshteinLevel("postcode", 1),
+            _one_edit("postcode"),
             cll.ExactMatchLevel("postcode_area"),
             cll.ExactMatchLevel("city").configure(tf_adjustment_column="city"),
-            cll.Or(
-                cll.DamerauLevenshteinLevel("city", 1), cll.JaroWinklerLevel("city", 0.9)
-            ).configure(label_for_charts="similar town"),
+            cll.Or(_one_edit("city"), cll.JaroWinklerLevel("city", 0.9)).configure(
+                label_for_charts="similar town"
+            ),
             *(_birth_levels() if with_birth else []),
             cll.ElseLevel(),
         ],
@@ -343,9 +371,7 @@ def _document_comparison(col: str, what: str) -> Any:
             cll.ExactMatchLevel(col).configure(
                 label_for_charts=f"same {what} number, different issuing countries"
             ),
-            cll.DamerauLevenshteinLevel(col, 1).configure(
-                label_for_charts=f"{what} numbers one typo apart"
-            ),
+            _one_edit(col).configure(label_for_charts=f"{what} numbers one typo apart"),
             cll.ElseLevel(),
         ],
     )
@@ -481,12 +507,13 @@ def blocking_rules(
     ``max_rule_pairs``, so is any rule generating more pairs than that (on skewed data a
     loose rule such as dob + initial grows quadratically; the others still find its pairs).
     """
+    candidates = prediction_rule_candidates(columns)
+    if std is None or not max_rule_pairs:
+        return [rule for _cols, rule in candidates]
     out = []
-    for cols in PREDICTION_RULE_COLUMNS:
-        rule = rule_for(cols, columns)
-        if rule is None:
-            continue
-        if std is not None and max_rule_pairs and block_pair_count(std, cols) > max_rule_pairs:
+    counts = block_pair_counts(std, [cols for cols, _rule in candidates])
+    for (cols, rule), pairs in zip(candidates, counts, strict=True):
+        if pairs > max_rule_pairs:
             log.info("blocking rule on %s left out: more than %.0f pairs", cols, max_rule_pairs)
             continue
         out.append(rule)
@@ -552,19 +579,57 @@ EM_RULE_COLUMNS: tuple[tuple[str, ...], ...] = (
 )
 
 
-def _key_column(std: pd.DataFrame, expr: str) -> pd.Series:
-    m = re.fullmatch(r"substr\((\w+), 1, (\d+)\)", expr)
-    if m:
-        return std[m.group(1)].str[: int(m.group(2))]
-    return std[expr]
+_PREFIX = re.compile(r"substr\((\w+), 1, (\d+)\)")
+
+
+def _source_column(expr: str) -> str:
+    m = _PREFIX.fullmatch(expr)
+    return m.group(1) if m else expr
+
+
+def _key_sql(expr: str) -> str:
+    m = _PREFIX.fullmatch(expr)
+    return f'substr("{m.group(1)}", 1, {m.group(2)})' if m else f'"{expr}"'
+
+
+def block_pair_counts(std: pd.DataFrame, rules: list[tuple[str, ...]]) -> list[int]:
+    """Number of record pairs each equi-join rule on a column tuple of ``rules`` generates
+    (nulls never join; list columns are exploded, as Splink does, and a pair is counted once
+    per shared value): the sum over blocks of size k of k (k - 1) / 2, computed in DuckDB
+    without forming a pair."""
+    import duckdb
+
+    from graphkit.sqlsafety import lock_down
+
+    needed = sorted({_source_column(c) for cols in rules for c in cols})
+    needed = [c for c in needed if c in std.columns]
+    con = duckdb.connect(":memory:")
+    try:
+        lock_down(con)
+        con.register("std_in", std[needed])
+        con.execute("CREATE TABLE keys AS SELECT * FROM std_in")
+        con.unregister("std_in")
+        counts = []
+        for cols in rules:
+            if not {_source_column(c) for c in cols} <= set(needed):
+                counts.append(0)
+                continue
+            keys = [f"unnest({_key_sql(c)})" if c in _LISTS else _key_sql(c) for c in cols]
+            inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
+            not_null = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(keys)))
+            group = ", ".join(f"k{i}" for i in range(len(keys)))
+            row = con.execute(
+                f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM ("
+                f"SELECT count(*) AS n FROM (SELECT {inner} FROM keys) "
+                f"WHERE {not_null} GROUP BY {group})"
+            ).fetchone()
+            counts.append(int(row[0]) if row else 0)
+        return counts
+    finally:
+        con.close()
 
 
 def block_pair_count(std: pd.DataFrame, cols: tuple[str, ...]) -> int:
-    """Number of record pairs an equi-join rule on ``cols`` generates (nulls never join;
-    list columns are exploded, as Splink does, and a pair is counted once per shared value)."""
-    keys = pd.DataFrame({f"k{i}": _key_column(std, c) for i, c in enumerate(cols)})
-    for i, c in enumerate(cols):
-        if c in _LISTS:
-            keys = keys.explode(f"k{i}")
-    sizes = keys.dropna().groupby(list(keys.columns), sort=False).size()
-    return int((sizes * (sizes - 1) // 2).sum())
+    """Number of record pairs an equi-join rule on ``cols`` generates
+    (see :func:`block_pair_counts`)."""
+    return block_pair_counts(std, [cols])[0]

@@ -22,7 +22,7 @@ from graphkit.settings import SettingsError
 from graphkit.sqlsafety import lock_down
 from resolution.comparisons import (
     EM_RULE_COLUMNS,
-    block_pair_count,
+    block_pair_counts,
     blocking_rules,
     comparisons,
     deterministic_rules,
@@ -102,7 +102,11 @@ def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
         # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this;
         # then no file, network or extension access, and no setting changed, whatever SQL
         # the model holds (it is rebuilt by graphkit anyway: resolution/model_file.py)
-        con = duckdb.connect(":memory:", config={"memory_limit": f"{memory_limit_gb}GB"})
+        con = duckdb.connect(
+            ":memory:",
+            config={"memory_limit": f"{memory_limit_gb}GB"},
+        )
+        con.execute("SET enable_progress_bar = false")  # no bars on the terminal
         lock_down(con)
         return DuckDBAPI(connection=con)
     try:
@@ -268,13 +272,15 @@ def _train_once(
     )
     tr.estimate_u_using_random_sampling(max_pairs=spec.u_max_pairs, seed=spec.seed)
     trained = 0
-    for rule_cols in EM_RULE_COLUMNS:
-        rule = rule_for(rule_cols, cols)
+    sessions = [
+        (rule_cols, rule)
+        for rule_cols in EM_RULE_COLUMNS
+        if (rule := rule_for(rule_cols, cols)) is not None and tuple(rule_cols) not in skipped
+    ]
+    counts = block_pair_counts(std, [rule_cols for rule_cols, _rule in sessions])
+    for (rule_cols, rule), block_pairs in zip(sessions, counts, strict=True):
         # an empty or tiny block cannot train anything, and a failed session leaves the
         # linker's prior corrupted (Splink 5): skip it up front
-        if rule is None or tuple(rule_cols) in skipped:
-            continue
-        block_pairs = block_pair_count(std, rule_cols)
         if block_pairs < _MIN_EM_PAIRS:
             continue
         try:
@@ -372,28 +378,41 @@ def predict_pairs(
     linker = _linker(std, settings, engine, memory_limit_gb)
     with _splink_notes("prediction"):
         sdf = linker.inference.predict(threshold_match_probability=threshold_probability)
-    raw = sdf.as_pandas_dataframe()
     names = comparison_names(settings)
-    out = pd.DataFrame(
-        {
-            "id_l": raw["unique_id_l"].astype(str).to_numpy(),
-            "id_r": raw["unique_id_r"].astype(str).to_numpy(),
-            "match_weight": raw["match_weight"].astype(float).to_numpy(),
-            "match_probability": raw["match_probability"].astype(float).to_numpy(),
-        }
-    )
-    for name in names:
-        weight = raw[f"mw_{name}"].astype(float).to_numpy()
-        tf_col = f"mw_tf_adj_{name}"
-        tf = raw[tf_col].astype(float).fillna(0.0).to_numpy() if tf_col in raw.columns else 0.0
-        out[f"mw_{name}"] = weight + tf
-        out[f"tfw_{name}"] = tf
-    swap = out["id_l"] > out["id_r"]
-    if swap.any():
-        out.loc[swap, ["id_l", "id_r"]] = out.loc[swap, ["id_r", "id_l"]].to_numpy()
-    sdf.drop_table_from_database_and_remove_from_cache()
+    try:
+        # shaped in the engine, not in pandas: only the columns kept (Splink's frame also
+        # holds every gamma, Bayes factor and compared value), canonical order, tf added in
+        columns = set(
+            linker.misc.query_sql(
+                f"SELECT * FROM {sdf.physical_name} LIMIT 0", output_type="pandas"
+            ).columns
+        )
+        kept = linker.misc.query_sql(_pairs_sql(sdf.physical_name, names, columns))
+    finally:
+        sdf.drop_table_from_database_and_remove_from_cache()
+    try:
+        out = kept.as_pandas_dataframe()
+    finally:
+        kept.drop_table_from_database_and_remove_from_cache()
     log.info("scored %d pairs at p >= %s", len(out), threshold_probability)
-    return out.sort_values(["id_l", "id_r"], kind="stable").reset_index(drop=True)
+    return out.reset_index(drop=True)
+
+
+def _pairs_sql(table: str, names: list[str], columns: set[str]) -> str:
+    """SQL: the pairs frame of :func:`predict_pairs` from Splink's predictions ``table``."""
+    parts = [
+        "CASE WHEN unique_id_l < unique_id_r THEN unique_id_l ELSE unique_id_r END AS id_l",
+        "CASE WHEN unique_id_l < unique_id_r THEN unique_id_r ELSE unique_id_l END AS id_r",
+        "CAST(match_weight AS DOUBLE) AS match_weight",
+        "CAST(match_probability AS DOUBLE) AS match_probability",
+    ]
+    for name in names:
+        tf = f"coalesce(CAST(mw_tf_adj_{name} AS DOUBLE), 0.0)"
+        if f"mw_tf_adj_{name}" not in columns:
+            tf = "0.0"
+        parts.append(f"CAST(mw_{name} AS DOUBLE) + {tf} AS mw_{name}")
+        parts.append(f"{tf} AS tfw_{name}")
+    return f"SELECT {', '.join(parts)} FROM {table} ORDER BY id_l, id_r"
 
 
 def prior_weight(model: dict[str, Any]) -> float:

@@ -42,13 +42,18 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from graphkit.errors import InputError
-from resolution.comparisons import prediction_rule_candidates, settings_creator
+from resolution.comparisons import (
+    halves_agree_sql,
+    prediction_rule_candidates,
+    settings_creator,
+)
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -162,6 +167,21 @@ def _norm(value: Any) -> Any:
     return value
 
 
+# "(<halves agree>) AND (<distance> <= 1)": a within-one-edit level with its shortcut
+_SHORTCUT = re.compile(
+    r"\("
+    + re.escape(" ".join(halves_agree_sql("COLUMN").split())).replace("COLUMN", r"\w+")
+    + r"\) AND \((?P<distance>[^()]*\([^()]*\) <= 1)\)"
+)
+
+
+def _before_shortcut(sql: Any) -> Any:
+    """A level's SQL as graphkit wrote it before the within-one-edit shortcut (issue 21):
+    the distance alone. Models saved then are accepted, since the two give the same level
+    for every pair (``tests/resolution/test_comparisons.py``)."""
+    return _SHORTCUT.sub(r"\g<distance>", _norm(sql)) if isinstance(sql, str) else sql
+
+
 def _unset(rule: dict[str, Any]) -> dict[str, Any]:
     """A rule without its unset (null) options: Splink leaves them out when it saves."""
     return {k: v for k, v in rule.items() if v is not None}
@@ -229,7 +249,10 @@ def _check_levels(comp: dict[str, Any], ref: dict[str, Any], label: str) -> list
             if key in _COSMETIC:
                 if not isinstance(level.get(key, ""), str):
                     raise InputError(f"{label}: {where} has a chart label that is not text")
-            elif key not in _LEARNED and _norm(level.get(key)) != _norm(ref_value):
+            elif key not in _LEARNED and _norm(level.get(key)) not in (
+                _norm(ref_value),
+                _before_shortcut(ref_value) if key == "sql_condition" else None,
+            ):
                 raise InputError(f"{label}: {where} differs from graphkit's ({key})")
     return levels
 

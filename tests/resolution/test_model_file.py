@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import resolution.model_file as model_file
 from graphkit.errors import InputError
 from graphkit.sqlsafety import lock_down
 from resolution.datasets import load_fake_1000
@@ -390,3 +391,30 @@ def test_scoring_connection_is_locked_down(std: pd.DataFrame, model: Model) -> N
     ).fetchall() == [(False, True)]
     with pytest.raises(duckdb.Error):
         con.execute(f"SELECT * FROM read_text('{PASSWD}')").fetchall()
+
+
+def test_model_saved_before_the_edit_shortcut_still_loads(model: Model, tmp_path: Path) -> None:
+    """Models saved before the within-one-edit levels tested halves first (the distance
+    alone): the same levels, so they load, rebuilt with the shortcut."""
+    old = copy.deepcopy(model)
+    changed = 0
+    for comp in old["comparisons"]:
+        for level in comp["comparison_levels"]:
+            sql = level["sql_condition"]
+            level["sql_condition"] = model_file._before_shortcut(sql)
+            changed += level["sql_condition"] != " ".join(sql.split())
+    assert changed >= 3  # postcode, town and address at least
+    assert "CAST(floor(" not in json.dumps(old["comparisons"])
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old))
+    assert load_saved_model(path)["comparisons"] == rebuild_model(model)["comparisons"]
+    # anything else in place of the distance is still refused
+    level = next(
+        lv
+        for comp in old["comparisons"]
+        for lv in comp["comparison_levels"]
+        if "damerau_levenshtein" in lv["sql_condition"] and "postcode" in lv["sql_condition"]
+    )
+    level["sql_condition"] = level["sql_condition"].replace("<= 1", "<= 2")
+    path.write_text(json.dumps(old))
+    assert "differs from graphkit's" in _refused(path)
