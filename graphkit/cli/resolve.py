@@ -270,7 +270,7 @@ def _handoff_footer(pending: list[dict[str, Any]]) -> str:
     )
     following = sum(1 for r in pending if r.get("standing") == Standing.NEXT)
     if following:
-        text += f"; {following:,} of them next candidates after a rejection"
+        text += f"; next candidates (a decision ruled the choice out): {following:,}"
     if agreed:
         text += (
             f"; {agreed:,} of the {len(pending):,} join numbers the records already give to "
@@ -312,7 +312,9 @@ def review(
 
     Entity-resolution decisions become must-link / cannot-link constraints: the persons are
     re-clustered at once and every later `graphkit resolve` honours them. A confirmed hand-off
-    makes its two numbers one actor at the next `graphkit build`. Every decision is audited
+    makes its two numbers one actor at the next `graphkit build` and settles its old number's
+    item (the other candidates leave the queue, undecided); rejecting the proposed successor
+    offers the next candidate, until none is left ("no successor found"). Every decision is audited
     (alteration); unreviewed hypotheses never change the actor graph or any ranking (blackouts
     name each likely hand-off they rest on; a rejected one is never used).
 
