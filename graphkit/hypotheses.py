@@ -15,7 +15,11 @@ Each hypothesis has a deterministic review id, like the entity-resolution review
 entity-resolution pairs through the decider :mod:`resolution.stage` registers, ``H...`` and
 ``L...`` through :func:`decide_hypothesis`); it runs inside the store's write path (one
 ``alteration`` audit entry with the table change). :class:`Judgement` is what a reviewer says,
-:class:`Status` what a hypothesis row holds. Re-runs of the detectors keep decided rows. A confirmed
+:class:`Status` what a hypothesis row holds. Re-runs of the detectors keep decided rows.
+Which stored hand-offs are findings, and what each candidate is to its old number's review
+item once reviewers decided (:class:`Standing`: a rejected choice gives way to the next
+candidate, a confirmed successor settles the item), follows from the stored statuses alone
+(:func:`handoff_standing_sql`, :func:`listed_handoff_sql`). A confirmed
 hand-off changes the actor graph at the next ``graphkit build`` (its two numbers become one
 actor); a confirmed predicted link is kept as confirmed for reports and exports, and is never
 predicted again.
@@ -37,12 +41,16 @@ if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
 __all__ = [
+    "FINDINGS",
     "HYPOTHESIS_KINDS",
+    "PROPOSALS",
     "HypothesisKind",
     "Judgement",
+    "Standing",
     "Status",
     "decide",
     "decide_hypothesis",
+    "handoff_standing_sql",
     "hypothesis_id",
     "hypothesis_state",
     "id_sql",
@@ -278,29 +286,152 @@ def decide(
     return decider(store, review_id, judged, actor, note)
 
 
+class Standing(StrEnum):
+    """What a stored hand-off candidate is to its old number's review item (one item per old
+    number; :func:`handoff_standing_sql` decides). The first four are findings
+    (:func:`listed_handoff_sql`)."""
+
+    CHOSEN = "chosen"  # the joint matching's choice, at or above its threshold: the proposal
+    NEXT = "next"  # the best runner-up still open after a reviewer ruled the choice out
+    CONFIRMED = "confirmed"  # a reviewer's decision (settles the item)
+    REJECTED = "rejected"  # a reviewer's decision (kept on the record)
+    NOT_CHOSEN = "not chosen"  # another candidate of its old number was confirmed
+    TAKEN = "taken"  # its new number is another old number's open choice or confirmed successor
+    BELOW_THRESHOLD = "below threshold"
+    RUNNER_UP = "runner-up"  # waits behind its item's proposal
+
+
+#: standings that are findings: queued (the two open ones), published, exported, reported
+FINDINGS = (Standing.CHOSEN, Standing.NEXT, Standing.CONFIRMED, Standing.REJECTED)
+#: standings of an item's open proposal (at most one per old number)
+PROPOSALS = (Standing.CHOSEN, Standing.NEXT)
+
+
+def handoff_standing_sql() -> str:
+    """SQL query (DuckDB) giving every hand-off candidate of the detector's in
+    ``rel_same_user_as`` its :class:`Standing`: columns ``src``, ``dst``, ``standing``,
+    ``holder`` (for ``taken``: the old number that holds the new one; for ``not chosen``: the
+    new number confirmed instead; else NULL) and ``held_as`` (for ``taken``: ``confirmed`` or
+    ``chosen``).
+
+    The rule, per old number (its review item):
+
+    * a reviewer's decision is a finding as decided (``confirmed``, ``rejected``);
+    * a confirmed successor settles the item: its other undecided candidates are ``not
+      chosen`` (left undecided: only a reviewer decides), neither queued nor findings;
+    * else the joint matching's choice at or above its threshold is the item's proposal
+      (``chosen``), unless a reviewer confirmed its new number as another old number's
+      successor;
+    * once a reviewer ruled the choice out (rejected it, or confirmed its new number for
+      another old number), the best undecided runner-up at or above the threshold whose new
+      number no other item holds (confirmed there, or that item's open choice) is proposed
+      instead (``next``): a hypothesis like the choice it replaces, what the one-to-one matching
+      would choose with the reviewers' decisions as constraints. With none left, the item is
+      settled: no successor found for the number.
+
+    A proposal is a finding while pending, the next candidate as much as the choice: the queue,
+    Neo4j, exports, the report and :func:`same_user_links` show one open proposal per number,
+    so what a reviewer is asked and what an investigator sees never differ, and both are
+    hypotheses (status ``hypothesis``, "likely", never stated as fact) until a reviewer
+    confirms one. Nothing here changes a status: deciding again recomputes all of it from the
+    reviewers' statuses alone.
+    """
+    return f"""
+        WITH h AS (
+            SELECT x.src, x.dst, x.status, x.score, x.threshold,
+                   coalesce(CAST(json_extract(x.evidence, '$.assigned') AS BOOLEAN), true)
+                       AS assigned
+            FROM rel_same_user_as x WHERE x.model_version LIKE 'handoff-%'
+        ),
+        confirmed AS (SELECT x.src, x.dst FROM h x WHERE x.status = 'confirmed'),
+        h2 AS (
+            SELECT x.*, x.src IN (SELECT c.src FROM confirmed c) AS settled,
+                   (SELECT min(c.src) FROM confirmed c WHERE c.dst = x.dst AND c.src <> x.src)
+                       AS confirmed_for
+            FROM h x
+        ),
+        chosen AS (
+            SELECT x.src, x.dst FROM h2 x
+            WHERE x.assigned AND x.status = 'hypothesis' AND x.score >= x.threshold
+              AND NOT x.settled AND x.confirmed_for IS NULL
+        ),
+        reopened AS (
+            SELECT DISTINCT x.src FROM h2 x
+            WHERE x.assigned AND NOT x.settled
+              AND (x.status = 'rejected' OR x.confirmed_for IS NOT NULL)
+              AND x.src NOT IN (SELECT c.src FROM chosen c)
+        ),
+        h3 AS (
+            SELECT x.*, (SELECT min(c.src) FROM chosen c WHERE c.dst = x.dst AND c.src <> x.src)
+                       AS chosen_for
+            FROM h2 x
+        ),
+        nxt AS (
+            SELECT x.src, x.dst FROM h3 x
+            WHERE x.status = 'hypothesis' AND x.score >= x.threshold
+              AND x.src IN (SELECT r.src FROM reopened r)
+              AND x.confirmed_for IS NULL AND x.chosen_for IS NULL
+            QUALIFY row_number() OVER (PARTITION BY x.src ORDER BY x.score DESC, x.dst) = 1
+        )
+        SELECT x.src, x.dst, x.standing,
+               CASE x.standing
+                   WHEN '{Standing.TAKEN}' THEN coalesce(x.confirmed_for, x.chosen_for)
+                   WHEN '{Standing.NOT_CHOSEN}'
+                       THEN (SELECT min(c.dst) FROM confirmed c WHERE c.src = x.src)
+               END AS holder,
+               CASE
+                   WHEN x.standing <> '{Standing.TAKEN}' THEN NULL
+                   WHEN x.confirmed_for IS NOT NULL THEN '{Standing.CONFIRMED}'
+                   ELSE '{Standing.CHOSEN}'
+               END AS held_as
+        FROM (
+            SELECT x.*,
+                   CASE
+                       WHEN x.status = 'confirmed' THEN '{Standing.CONFIRMED}'
+                       WHEN x.status = 'rejected' THEN '{Standing.REJECTED}'
+                       WHEN c.src IS NOT NULL THEN '{Standing.CHOSEN}'
+                       WHEN n.src IS NOT NULL THEN '{Standing.NEXT}'
+                       WHEN x.settled THEN '{Standing.NOT_CHOSEN}'
+                       WHEN x.score < x.threshold THEN '{Standing.BELOW_THRESHOLD}'
+                       WHEN coalesce(x.confirmed_for, x.chosen_for) IS NOT NULL
+                           THEN '{Standing.TAKEN}'
+                       ELSE '{Standing.RUNNER_UP}'
+                   END AS standing
+            FROM h3 x
+            LEFT JOIN chosen c ON c.src = x.src AND c.dst = x.dst
+            LEFT JOIN nxt n ON n.src = x.src AND n.dst = x.dst
+        ) x
+    """
+
+
 def listed_handoff_sql(alias: str = "") -> str:
     """SQL condition (DuckDB) true for the rows of ``rel_same_user_as`` that are findings: a
-    pair a reviewer decided, or a hand-off the joint matching chose (evidence ``assigned``) at
-    or above its threshold. The other stored candidates (runners-up of a number, pairs below
-    the threshold) are model output kept for the record and for ``graphkit evaluate``'s top-3
-    accuracy: they are shown as the alternatives of their old number's chosen hand-off, and
-    are never queued for review, published, exported or read as one user's numbers. Rows of
-    another method than the hand-off detector (``model_version`` not ``handoff-...``) are
-    findings as stored. ``alias``: the table's alias in the caller's query (this module's
-    callers, never user input)."""
-    t = f"{alias}." if alias else ""
+    pair a reviewer decided, or its old number's open proposal (:func:`handoff_standing_sql`:
+    the joint matching's choice at or above its threshold, or once a reviewer ruled that out,
+    the best runner-up still open). The review queue lists the proposals; publish, export,
+    the report, the views and :func:`same_user_links` read all findings. The other stored
+    candidates (runners-up waiting behind a proposal, candidates of a number whose successor
+    was confirmed, pairs below the threshold) are model output kept for the record and for
+    ``graphkit evaluate``'s top-3 accuracy: they are shown as the alternatives of their old
+    number's item, and are never queued, published, exported or read as one user's numbers.
+    Rows of another method than the hand-off detector (``model_version`` not ``handoff-...``)
+    are findings as stored. ``alias``: the table's alias in the caller's query (this module's
+    callers, never user input); without one the table is named ``rel_same_user_as``."""
+    t = alias or "rel_same_user_as"
+    proposals = ", ".join(f"'{s}'" for s in PROPOSALS)
     return (
-        f"({t}status <> 'hypothesis' OR {t}model_version NOT LIKE 'handoff-%' OR "
-        f"(coalesce(CAST(json_extract({t}evidence, '$.assigned') AS BOOLEAN), true) "
-        f"AND {t}score >= {t}threshold))"
+        f"({t}.status <> 'hypothesis' OR {t}.model_version NOT LIKE 'handoff-%' OR EXISTS ("
+        f"SELECT 1 FROM ({handoff_standing_sql()}) standing WHERE standing.src = {t}.src "
+        f"AND standing.dst = {t}.dst AND standing.standing IN ({proposals})))"
     )
 
 
 def same_user_links(con: Any) -> list[tuple[str, str, float, str, str]]:
     """(new number's actor, old number's actor, score, review id, status) of every hand-off
-    at or above its threshold and not rejected that joins two actors of the actor graph,
-    strongest first: one user's two numbers, whatever the graph drew them as. Only findings
-    count (:func:`listed_handoff_sql`): a runner-up the joint matching did not choose is not
+    finding not rejected that joins two actors of the actor graph, strongest first: one
+    user's two numbers, whatever the graph drew them as. Only findings count
+    (:func:`listed_handoff_sql`): each old number's open proposal (a hypothesis, at or above
+    its threshold) or confirmed successor; a runner-up nobody proposed or confirmed is not
     one user's number, however high its score. ``con``: a connection to a case with
     ``rel_same_user_as`` and ``actor`` (checked by the caller)."""
     rows = con.execute(
@@ -311,7 +442,8 @@ def same_user_links(con: Any) -> list[tuple[str, str, float, str, str]]:
         FROM rel_same_user_as h
         JOIN owner o ON o.phone = h.src
         JOIN owner n ON n.phone = h.dst
-        WHERE h.score >= h.threshold AND h.status <> 'rejected'
+        WHERE h.status <> 'rejected'
+          AND (h.score >= h.threshold OR h.status = 'confirmed')
           AND {listed_handoff_sql("h")}
           AND n.actor_id <> o.actor_id
         ORDER BY h.score DESC, burner, carrier

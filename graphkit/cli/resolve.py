@@ -13,7 +13,7 @@ from rich.table import Table
 from graphkit.audit import sha256_file
 from graphkit.cli._common import ACTOR, audited, console, flag_names, open_case, progress, render
 from graphkit.cli.cells import readable
-from graphkit.hypotheses import Status
+from graphkit.hypotheses import Standing, Status
 from graphkit.people import directory
 from resolution.spec import ResolutionSpec
 
@@ -162,6 +162,11 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
                 highlight=False,
             )
             return
+    before = None
+    if rid[:1] == "H":  # the review items the decision can move, to say which it moved
+        from graphkit.signals.views import handoff_items
+
+        before = handoff_items(store, rid)
     with audited(
         store, command="review", operation="alteration", inputs={"review_id": rid}
     ) as entry:
@@ -177,7 +182,7 @@ def _decide(store: Any, rid: str, decision: str, note: str | None, json_output: 
 
         message = (
             f"{rid}: hand-off {row['src']} -> {row['dst']} {row['status']} (was "
-            f"{row['previous_status']}); {handoff_decision_note(store, rid)}"
+            f"{row['previous_status']}); {handoff_decision_note(store, rid, before=before)}"
         )
     elif rid[:1] == "L":
         message = (
@@ -207,19 +212,27 @@ def _pending(
 
     name = {"handoffs": "handoffs", "links": "predicted-links", "devices": "devices"}[queue]
     with audited(store, command="review", operation="consultation") as entry:
-        # every row of the view, filtered, then cut: the view's own default limit would hide
-        # pending items ranked below its first rows
-        pending = [
-            r
-            for r in get_view(name).page(store, limit=0).rows
-            if (
-                r["id"] == item
-                if item
-                # a device candidate below its threshold is not a finding (older cases
-                # stored them): never queued
-                else r["status"] == Status.HYPOTHESIS and r.get("reported", True)
-            )
-        ]
+        if item and queue == "handoffs":
+            # any stored candidate, finding or not (a runner-up, one not chosen)
+            from graphkit.signals.views import handoff_item
+
+            found = handoff_item(store, item)
+            view = get_view(name)
+            pending = directory(store).name_rows([found], view.actors) if found else []
+        else:
+            # every row of the view, filtered, then cut: the view's own default limit would
+            # hide pending items ranked below its first rows
+            pending = [
+                r
+                for r in get_view(name).page(store, limit=0).rows
+                if (
+                    r["id"] == item
+                    if item
+                    # a device candidate below its threshold is not a finding (older cases
+                    # stored them): never queued
+                    else r["status"] == Status.HYPOTHESIS and r.get("reported", True)
+                )
+            ]
         rows = pending[:limit] if limit else pending
         entry.detail.update(queue=queue, shown=len(rows), pending=len(pending))
     if queue == "handoffs":
@@ -251,9 +264,13 @@ def _handoff_footer(pending: list[dict[str, Any]]) -> str:
     records already agree with (accepting those changes nothing in the actor graph)."""
     agreed = sum(1 for r in pending if r.get("same_person"))
     text = (
-        "one item per old number: the successor the joint matching chose (at or above the "
-        "threshold), its other candidates named inside"
+        "one item per old number still open: the successor the joint matching chose (at or "
+        "above the threshold), or once a reviewer ruled that out the next candidate; its "
+        "other candidates named inside"
     )
+    following = sum(1 for r in pending if r.get("standing") == Standing.NEXT)
+    if following:
+        text += f"; next candidates (a decision ruled the choice out): {following:,}"
     if agreed:
         text += (
             f"; {agreed:,} of the {len(pending):,} join numbers the records already give to "
@@ -295,7 +312,9 @@ def review(
 
     Entity-resolution decisions become must-link / cannot-link constraints: the persons are
     re-clustered at once and every later `graphkit resolve` honours them. A confirmed hand-off
-    makes its two numbers one actor at the next `graphkit build`. Every decision is audited
+    makes its two numbers one actor at the next `graphkit build` and settles its old number's
+    item (the other candidates leave the queue, undecided); rejecting the proposed successor
+    offers the next candidate, until none is left ("no successor found"). Every decision is audited
     (alteration); unreviewed hypotheses never change the actor graph or any ranking (blackouts
     name each likely hand-off they rest on; a rejected one is never used).
 

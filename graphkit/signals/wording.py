@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from graphkit.hypotheses import status_words
+from graphkit.hypotheses import Standing, status_words
 
 __all__ = [
     "blackout_explanation",
@@ -245,13 +245,23 @@ def _alternatives(row: Mapping[str, Any]) -> str:
         return "no other candidate"
     named = "; ".join(
         f"{a.get('new')}, score {_score(a.get('score'))} ({a.get('id')}"
-        + (f", {a.get('status')}" if a.get("status") in ("confirmed", "rejected") else "")
+        + (f", {_alternative_note(a)}" if _alternative_note(a) else "")
         + ")"
         for a in others[:_ALTERNATIVES_SHOWN]
     )
     more = len(others) - _ALTERNATIVES_SHOWN
     word = "candidate" if len(others) == 1 else "candidates"
     return f"other {word}: {named}" + (f"; and {more} more (`--json`)" if more > 0 else "")
+
+
+def _alternative_note(alt: Mapping[str, Any]) -> str:
+    """An alternative's standing in words: its ``note`` when the view gave one ("rejected by
+    R", "not chosen: NEW was confirmed by R"), else its decided status."""
+    note = alt.get("note")
+    if note:
+        return str(note)
+    status = alt.get("status")
+    return str(status) if status in ("confirmed", "rejected") else ""
 
 
 def handoff_owners(owners: tuple[str | None, str | None]) -> str:
@@ -308,7 +318,12 @@ def handoff_explanation(
     imei = list(ev.get("shared_imei") or [])
     if imei:
         text += f"; same handset (IMEI {_names(imei)})"
-    choice = "chosen in the joint matching" if row.get("assigned") else "not chosen"
+    if row.get("standing") == Standing.NEXT:
+        choice = "the next candidate (the joint matching's choice was ruled out)"
+    elif row.get("assigned"):
+        choice = "chosen in the joint matching"
+    else:
+        choice = "not chosen"
     text += f"; score {_score(row.get('score'))}, rank {row.get('rank')}, {choice}"
     if "alternatives" in row:
         text += f"; {_alternatives(row)}"

@@ -218,6 +218,47 @@ def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
     assert "-25" not in said and "later" not in said
 
 
+def test_a_next_candidate_says_so_and_its_alternatives_their_standing() -> None:
+    row = {
+        "old": "+447132734741",
+        "new": "+447243398659",
+        "score": 0.8269,
+        "rank": 2,
+        "assigned": False,
+        "standing": "next",
+        "status": "hypothesis",
+        "evidence": {"gap_hours": 4.0, "gap_active_hours": 1.0},
+        "alternatives": [
+            {
+                "id": "H000000000001",
+                "new": "+447700900001",
+                "score": 0.999,
+                "status": "rejected",
+                "note": "rejected by Jane Doe",
+            },
+            {
+                "id": "H000000000002",
+                "new": "+447700900002",
+                "score": 0.7,
+                "status": "hypothesis",
+                "note": "the joint matching's choice for +447700900003",
+            },
+            {"id": "H000000000003", "new": "+447700900004", "score": 0.1, "status": "hypothesis"},
+        ],
+    }
+    text = handoff_explanation(row)
+    assert (
+        "score 0.827, rank 2, the next candidate (the joint matching's choice was ruled out)"
+        in (text)
+    )
+    assert "not chosen" not in text
+    assert (
+        "other candidates: +447700900001, score 0.999 (H000000000001, rejected by Jane Doe); "
+        "+447700900002, score 0.7 (H000000000002, the joint matching's choice for "
+        "+447700900003); +447700900004, score 0.1 (H000000000003); not reviewed"
+    ) in text
+
+
 def test_an_unreviewed_hand_off_is_a_likely_explanation_with_its_id_and_score() -> None:
     row = _explained_phone_row()
     text = blackout_explanation(row)
