@@ -69,7 +69,7 @@ def test_k_hop_subgraph_equals_pyg() -> None:
         assert ours[0].numel() > 2 or pair == [3, 3]
 
 
-def test_training_and_ranking_do_not_import_torch_geometric() -> None:
+def test_training_and_ranking_import_neither_torch_geometric_nor_dynamo() -> None:
     code = (
         "import sys; from tests.gnn.conftest import random_edges; "
         "from gnn.data import NodeFeatures, link_graph; from gnn.splits import random_split; "
@@ -79,7 +79,8 @@ def test_training_and_ranking_do_not_import_torch_geometric() -> None:
         "r = train_link_model(g, f, random_split(g, seed=0), seed=0, "
         "config=TrainConfig(epochs=3)); "
         "predict_links(r.model, g, f, top_k=3, seed=0); "
-        "assert 'torch' in sys.modules and 'torch_geometric' not in sys.modules"
+        "assert 'torch' in sys.modules and 'torch_geometric' not in sys.modules; "
+        "assert 'torch._dynamo' not in sys.modules"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
