@@ -12,6 +12,7 @@ Kleinberg (2007, "The link-prediction problem for social networks") and Lü & Zh
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,8 +55,11 @@ PAIR_FEATURE_NAMES: tuple[str, ...] = (
 KATZ_BETA = 0.05
 _ROW_BUDGET = 20_000_000  # non-zeros of the 2-step rows held at once
 _DENSE_NODES = 3072  # graphs up to this many nodes get dense pair matrices (72 MB each)
-_DENSE_CACHE: list[tuple[sp.csr_matrix, int, dict[str, np.ndarray]]] = []  # most recent last
 _DENSE_CACHE_SIZE = 2
+#: each thread keeps its own cache of the last adjacencies it asked about: predict-links
+#: builds the final list's view in a worker thread while training reads the fold,
+#: validation and test views (gnn.stage); one shared cache would evict either's matrices
+_DENSE_CACHES = threading.local()
 _COSINE_CHUNK = 1024  # pairs whose profiles are gathered at once (stay in cache: 3x faster)
 
 
@@ -176,16 +180,20 @@ def dense_matrix(adj: sp.csr_matrix, name: str) -> np.ndarray:
     resource-allocation sums ``A diag(w) A``. Link prediction asks about the same view's
     adjacency many times (features of training, validation and candidate pairs, Katz as a
     baseline); on a case-sized graph a few dense products cost well under a second where
-    the per-pair sparse rows cost tens. A cached entry is the same object with the same
-    non-zeros (views are never edited in place; the count guards against it).
+    the per-pair sparse rows cost tens. Each thread has its own cache. A cached entry is the
+    same object with the same non-zeros (views are never edited in place; the count guards
+    against it).
     """
-    hit = [i for i, (cached, nnz, _) in enumerate(_DENSE_CACHE) if cached is adj and nnz == adj.nnz]
+    cache: list[tuple[sp.csr_matrix, int, dict[str, np.ndarray]]] = (
+        _DENSE_CACHES.__dict__.setdefault("entries", [])
+    )  # most recent last
+    hit = [i for i, (cached, nnz, _) in enumerate(cache) if cached is adj and nnz == adj.nnz]
     if hit:
-        _DENSE_CACHE.append(_DENSE_CACHE.pop(hit[0]))
+        cache.append(cache.pop(hit[0]))
     else:
-        _DENSE_CACHE.append((adj, adj.nnz, {}))
-        del _DENSE_CACHE[:-_DENSE_CACHE_SIZE]
-    mats = _DENSE_CACHE[-1][2]
+        cache.append((adj, adj.nnz, {}))
+        del cache[:-_DENSE_CACHE_SIZE]
+    mats = cache[-1][2]
     if name not in mats:
         if name == "A1":
             mats[name] = adj.toarray()

@@ -127,15 +127,20 @@ class _Batch:
     tensors: dict[str, Any]
 
 
-def _tensors(view: View, pairs: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
+def _tensors(
+    view: View, pairs: np.ndarray, labels: np.ndarray | None, pair_x: np.ndarray | None = None
+) -> dict[str, Any]:
+    """The model's inputs; ``pair_x``: the pairs' float32 features when already computed."""
     import torch
 
+    if pair_x is None:
+        pair_x = view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)
     out = {
         "x": torch.from_numpy(view.x),
         "edge_index": torch.from_numpy(view.edge_index),
         "edge_attr": torch.from_numpy(view.edge_attr),
         "pairs": torch.from_numpy(pairs.T.copy()),
-        "pair_x": torch.from_numpy(view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)),
+        "pair_x": torch.from_numpy(pair_x),
     }
     if labels is not None:
         out["labels"] = torch.from_numpy(labels.astype(np.float32))
