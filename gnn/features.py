@@ -83,7 +83,9 @@ def _common(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
     return adj[u].multiply(adj[v]).tocsr()
 
 
-def heuristic_scores(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
+def heuristic_scores(
+    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, dense: bool = True
+) -> dict[str, np.ndarray]:
     """The five classic heuristics for the pairs ``(u[i], v[i])`` over adjacency ``adj``.
 
     Returns a dict name -> float64 array, names as in :data:`HEURISTICS`. Scores of a pair
@@ -95,7 +97,7 @@ def heuristic_scores(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> dict[s
     if u.size == 0:
         empty = np.zeros(0)
         return {name: empty for name in HEURISTICS}
-    if use_dense(adj):
+    if dense and use_dense(adj):
         cn = dense_matrix(adj, "A2")[u, v]
         aa = dense_matrix(adj, "AA")[u, v]
         ra = dense_matrix(adj, "RA")[u, v]
@@ -126,7 +128,7 @@ def _inverse(deg: np.ndarray) -> np.ndarray:
 
 
 def walk_counts(
-    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, max_len: int = 4
+    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, max_len: int = 4, dense: bool = True
 ) -> np.ndarray:
     """Number of walks of length 1..``max_len`` (<= 4) from ``u[i]`` to ``v[i]``: (k, max_len).
 
@@ -142,7 +144,7 @@ def walk_counts(
     out = np.zeros((u.size, max_len))
     if u.size == 0:
         return out
-    if use_dense(adj):
+    if dense and use_dense(adj):
         for k in range(max_len):
             out[:, k] = dense_matrix(adj, f"A{k + 1}")[u, v]
         return out
@@ -226,12 +228,18 @@ def pair_features(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarra
     return np.stack(cols, axis=1) if np.size(u) else np.zeros((0, len(cols)))
 
 
-def pair_feature_columns(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
-    """The columns of :func:`pair_features` (float64 arrays), for callers that place them."""
+def pair_feature_columns(
+    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, dense: bool = True
+) -> list[np.ndarray]:
+    """The columns of :func:`pair_features` (float64 arrays), for callers that place them.
+
+    ``dense=False`` reads the sparse rows even on a graph small enough for the cached dense
+    matrices (the same values: a view asked about a few thousand pairs once, a training
+    fold's, does not pay for six n x n matrices)."""
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
-    h = heuristic_scores(adj, u, v)
-    walks = walk_counts(adj, u, v, max_len=4)
+    h = heuristic_scores(adj, u, v, dense=dense)
+    walks = walk_counts(adj, u, v, max_len=4, dense=dense)
     direct = walks[:, 0] > 0
     p3 = walks[:, 2]
     katz = walks @ (KATZ_BETA ** np.arange(1, 5))

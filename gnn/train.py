@@ -166,7 +166,9 @@ def _folds(
         records = split.train_records & ~(
             graph.layer_mask(split.target_layers) & np.isin(rec_keys, part)
         )
-        view = build_view(graph, features, records, until_s=split.val_until_s)
+        # a fold's view is asked for the features of its ~50k training pairs only: from sparse
+        # rows (the same values), not six n x n matrices per fold (demo: 0.95 vs 1.3 s CPU)
+        view = build_view(graph, features, records, until_s=split.val_until_s, dense_pairs=False)
         active = active_nodes(graph, records)
         part = part[active[part // n] & active[part % n]]
         if part.size == 0:
