@@ -335,6 +335,9 @@ class View:
     side: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
     #: what scorers computed once for this view and reuse (e.g. the whole PPR matrix)
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: pair features from the cached dense pair matrices where the graph is small enough
+    #: (False: from sparse rows, the same values; for views asked about few pairs once)
+    dense_pairs: bool = True
 
     @property
     def pair_names(self) -> tuple[str, ...]:
@@ -380,7 +383,7 @@ class View:
         """
         u = np.asarray(u, dtype=np.int64)
         v = np.asarray(v, dtype=np.int64)
-        cols = pair_feature_columns(self.adj, u, v)
+        cols = pair_feature_columns(self.adj, u, v, dense=self.dense_pairs)
         lo, hi = np.minimum(u, v), np.maximum(u, v)
         keys = lo * self.n_nodes + hi
         pos = np.searchsorted(self.pair_keys, keys)
@@ -404,7 +407,12 @@ class View:
 
 
 def build_view(
-    graph: LinkGraph, features: NodeFeatures, records: np.ndarray, *, until_s: float | None = None
+    graph: LinkGraph,
+    features: NodeFeatures,
+    records: np.ndarray,
+    *,
+    until_s: float | None = None,
+    dense_pairs: bool = True,
 ) -> View:
     """The view made of the records selected by the boolean mask ``records``.
 
@@ -416,6 +424,7 @@ def build_view(
     per-tie activity are recomputed over the visible ties (:meth:`NodeFeatures.for_view`),
     and so are the side signals (:data:`SIDE_SIGNALS`): co-location days from the sightings
     of the visible ties' events, shared counterparties from the visible money records.
+    ``dense_pairs=False``: its pair features from sparse rows (:attr:`View.dense_pairs`).
     """
     n = graph.n_nodes
     u, v = graph.u[records], graph.v[records]
@@ -459,6 +468,7 @@ def build_view(
         pair_keys=pair_keys,
         features=features,
         side=side,
+        dense_pairs=dense_pairs,
     )
 
 

@@ -57,11 +57,12 @@ def feature_contributions(
     Runs on the 2-hop neighbourhood of the pair, which is all a 2-layer encoder reads.
     """
     import torch
-    from torch_geometric.utils import k_hop_subgraph
+
+    from gnn.predictor import k_hop_subgraph
 
     ei = torch.from_numpy(view.edge_index)
     subset, sub_ei, mapping, edge_mask = k_hop_subgraph(
-        torch.tensor([a, b]), 2, ei, relabel_nodes=True, num_nodes=view.n_nodes
+        torch.tensor([a, b]), 2, ei, num_nodes=view.n_nodes
     )
     model.eval()
     xs = model.standardise_x(torch.from_numpy(view.x)[subset]).detach().requires_grad_(True)

@@ -12,6 +12,7 @@ Kleinberg (2007, "The link-prediction problem for social networks") and Lü & Zh
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,8 +55,11 @@ PAIR_FEATURE_NAMES: tuple[str, ...] = (
 KATZ_BETA = 0.05
 _ROW_BUDGET = 20_000_000  # non-zeros of the 2-step rows held at once
 _DENSE_NODES = 3072  # graphs up to this many nodes get dense pair matrices (72 MB each)
-_DENSE_CACHE: list[tuple[sp.csr_matrix, int, dict[str, np.ndarray]]] = []  # most recent last
 _DENSE_CACHE_SIZE = 2
+#: each thread keeps its own cache of the last adjacencies it asked about: predict-links
+#: builds the final list's view in a worker thread while training reads the fold,
+#: validation and test views (gnn.stage); one shared cache would evict either's matrices
+_DENSE_CACHES = threading.local()
 _COSINE_CHUNK = 1024  # pairs whose profiles are gathered at once (stay in cache: 3x faster)
 
 
@@ -79,7 +83,9 @@ def _common(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> sp.csr_matrix:
     return adj[u].multiply(adj[v]).tocsr()
 
 
-def heuristic_scores(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> dict[str, np.ndarray]:
+def heuristic_scores(
+    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, dense: bool = True
+) -> dict[str, np.ndarray]:
     """The five classic heuristics for the pairs ``(u[i], v[i])`` over adjacency ``adj``.
 
     Returns a dict name -> float64 array, names as in :data:`HEURISTICS`. Scores of a pair
@@ -91,7 +97,7 @@ def heuristic_scores(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> dict[s
     if u.size == 0:
         empty = np.zeros(0)
         return {name: empty for name in HEURISTICS}
-    if use_dense(adj):
+    if dense and use_dense(adj):
         cn = dense_matrix(adj, "A2")[u, v]
         aa = dense_matrix(adj, "AA")[u, v]
         ra = dense_matrix(adj, "RA")[u, v]
@@ -122,7 +128,7 @@ def _inverse(deg: np.ndarray) -> np.ndarray:
 
 
 def walk_counts(
-    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, max_len: int = 4
+    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, max_len: int = 4, dense: bool = True
 ) -> np.ndarray:
     """Number of walks of length 1..``max_len`` (<= 4) from ``u[i]`` to ``v[i]``: (k, max_len).
 
@@ -138,7 +144,7 @@ def walk_counts(
     out = np.zeros((u.size, max_len))
     if u.size == 0:
         return out
-    if use_dense(adj):
+    if dense and use_dense(adj):
         for k in range(max_len):
             out[:, k] = dense_matrix(adj, f"A{k + 1}")[u, v]
         return out
@@ -176,16 +182,20 @@ def dense_matrix(adj: sp.csr_matrix, name: str) -> np.ndarray:
     resource-allocation sums ``A diag(w) A``. Link prediction asks about the same view's
     adjacency many times (features of training, validation and candidate pairs, Katz as a
     baseline); on a case-sized graph a few dense products cost well under a second where
-    the per-pair sparse rows cost tens. A cached entry is the same object with the same
-    non-zeros (views are never edited in place; the count guards against it).
+    the per-pair sparse rows cost tens. Each thread has its own cache. A cached entry is the
+    same object with the same non-zeros (views are never edited in place; the count guards
+    against it).
     """
-    hit = [i for i, (cached, nnz, _) in enumerate(_DENSE_CACHE) if cached is adj and nnz == adj.nnz]
+    cache: list[tuple[sp.csr_matrix, int, dict[str, np.ndarray]]] = (
+        _DENSE_CACHES.__dict__.setdefault("entries", [])
+    )  # most recent last
+    hit = [i for i, (cached, nnz, _) in enumerate(cache) if cached is adj and nnz == adj.nnz]
     if hit:
-        _DENSE_CACHE.append(_DENSE_CACHE.pop(hit[0]))
+        cache.append(cache.pop(hit[0]))
     else:
-        _DENSE_CACHE.append((adj, adj.nnz, {}))
-        del _DENSE_CACHE[:-_DENSE_CACHE_SIZE]
-    mats = _DENSE_CACHE[-1][2]
+        cache.append((adj, adj.nnz, {}))
+        del cache[:-_DENSE_CACHE_SIZE]
+    mats = cache[-1][2]
     if name not in mats:
         if name == "A1":
             mats[name] = adj.toarray()
@@ -218,12 +228,18 @@ def pair_features(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> np.ndarra
     return np.stack(cols, axis=1) if np.size(u) else np.zeros((0, len(cols)))
 
 
-def pair_feature_columns(adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray) -> list[np.ndarray]:
-    """The columns of :func:`pair_features` (float64 arrays), for callers that place them."""
+def pair_feature_columns(
+    adj: sp.csr_matrix, u: np.ndarray, v: np.ndarray, *, dense: bool = True
+) -> list[np.ndarray]:
+    """The columns of :func:`pair_features` (float64 arrays), for callers that place them.
+
+    ``dense=False`` reads the sparse rows even on a graph small enough for the cached dense
+    matrices (the same values: a view asked about a few thousand pairs once, a training
+    fold's, does not pay for six n x n matrices)."""
     u = np.asarray(u, dtype=np.int64)
     v = np.asarray(v, dtype=np.int64)
-    h = heuristic_scores(adj, u, v)
-    walks = walk_counts(adj, u, v, max_len=4)
+    h = heuristic_scores(adj, u, v, dense=dense)
+    walks = walk_counts(adj, u, v, max_len=4, dense=dense)
     direct = walks[:, 0] > 0
     p3 = walks[:, 2]
     katz = walks @ (KATZ_BETA ** np.arange(1, 5))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
     from gnn.train import TrainConfig
 
-__all__ = ["candidate_pairs", "predict_links"]
+__all__ = ["FinalCandidates", "candidate_pairs", "predict_links", "prepare_candidates"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,44 @@ def candidate_pairs(
     return np.stack([keys // n, keys % n], axis=1).astype(np.int64)
 
 
+@dataclass(frozen=True, eq=False)
+class FinalCandidates:
+    """The final list's view and candidate pairs, with their float32 pair features (None
+    when not computed: a list ranked by a baseline does not read them)."""
+
+    view: View
+    pairs: np.ndarray
+    pair_x: np.ndarray | None
+
+
+def prepare_candidates(
+    graph: LinkGraph,
+    features: NodeFeatures,
+    *,
+    max_pairs: int = 2_000_000,
+    records: np.ndarray | None = None,
+    target_layers: tuple[str, ...] | None = None,
+    exclude_pairs: np.ndarray | None = None,
+    with_features: bool = True,
+) -> FinalCandidates:
+    """What :func:`predict_links` computes before it reads the model (same arguments): the
+    view of ``records``, its candidate pairs and their pair features. Needs no model, so
+    ``predict-links`` computes it in a worker thread while the model trains (numpy and scipy
+    release the GIL; the values are those computed afterwards)."""
+    visible = np.ones(graph.n_records, dtype=bool) if records is None else records
+    view = build_view(graph, features, visible)
+    if not active_nodes(graph, visible).any():
+        raise InputError("the graph has no ties to predict from")
+    known = graph.layer_mask(target_layers) if target_layers else np.ones(graph.n_records, bool)
+    known_keys = unique(graph.u[known] * graph.n_nodes + graph.v[known])
+    if exclude_pairs is not None and len(exclude_pairs):
+        ends = np.sort(np.asarray(exclude_pairs, dtype=np.int64), axis=1)
+        known_keys = union(known_keys, ends[:, 0] * graph.n_nodes + ends[:, 1])
+    pairs = candidate_pairs(view, max_pairs=max_pairs, exclude_keys=known_keys)
+    pair_x = view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32) if with_features else None
+    return FinalCandidates(view=view, pairs=pairs, pair_x=pair_x)
+
+
 def predict_links(
     model: LinkPredictor,
     graph: LinkGraph,
@@ -66,6 +105,7 @@ def predict_links(
     ranked_by: str | None = None,
     calibration: Calibration | None = None,
     exclude_pairs: np.ndarray | None = None,
+    candidates: FinalCandidates | None = None,
 ) -> pd.DataFrame:
     """The ``top_k`` highest-scoring unobserved pairs over all observed ties, with evidence.
 
@@ -79,28 +119,30 @@ def predict_links(
     baseline's log score) to probabilities (default: the model's sigmoid).
     ``exclude_pairs``: (k, 2) node indices that are never candidates (e.g. one user's two
     numbers, joined by a likely hand-off: not a tie between two people).
+    ``candidates``: :func:`prepare_candidates` of these arguments, when already computed.
     """
     from gnn.train import _logits, _tensors, baseline_signal
 
     if top_k < 1:
         raise InputError("top_k must be at least 1")
-    visible = np.ones(graph.n_records, dtype=bool) if records is None else records
-    view = build_view(graph, features, visible)
-    if not active_nodes(graph, visible).any():
-        raise InputError("the graph has no ties to predict from")
-    known = graph.layer_mask(target_layers) if target_layers else np.ones(graph.n_records, bool)
-    known_keys = unique(graph.u[known] * graph.n_nodes + graph.v[known])
-    if exclude_pairs is not None and len(exclude_pairs):
-        ends = np.sort(np.asarray(exclude_pairs, dtype=np.int64), axis=1)
-        known_keys = union(known_keys, ends[:, 0] * graph.n_nodes + ends[:, 1])
-    pairs = candidate_pairs(view, max_pairs=max_pairs, exclude_keys=known_keys)
-    logger.info("scoring %d candidate pairs", len(pairs))
     baseline = ranked_by in BASELINES or ranked_by in SIDE_SIGNALS
+    if candidates is None:
+        candidates = prepare_candidates(
+            graph,
+            features,
+            max_pairs=max_pairs,
+            records=records,
+            target_layers=target_layers,
+            exclude_pairs=exclude_pairs,
+            with_features=not baseline,
+        )
+    view, pairs = candidates.view, candidates.pairs
+    logger.info("scoring %d candidate pairs", len(pairs))
     if baseline:
         signal = baseline_signal(str(ranked_by), view, pairs)
     else:
         cfg = config or _default_config()
-        signal = _logits(model, view, _tensors(view, pairs, None), seed, cfg)
+        signal = _logits(model, view, _tensors(view, pairs, None, candidates.pair_x), seed, cfg)
     scores = (calibration or Calibration()).apply(signal)
     order = np.lexsort((pairs[:, 1], pairs[:, 0], -signal))[:top_k]
     rows: list[dict[str, Any]] = []

@@ -5,12 +5,17 @@ up to three hops) labelled by whether they are the ties the split holds out. Sel
 the fallback and the benchmark read hits@k (true ties in the top k) and average precision
 on it, the metrics of the list an investigator works through, beside the AUC against
 uniform non-ties. When a view has more candidates than ``eval_candidates``, negatives are
-sampled and weighted by the inverse sampling rate, so hits@k estimate the full list's.
+sampled and weighted by the inverse sampling rate, so hits@k estimate the full list's; the
+sample is stratified when the caller gives prior scores (the baselines): the ``head`` best
+negatives by each prior are all kept (weight 1), so every baseline's list is exact down to
+``head`` places and the places at the top of a learned list, where its negatives are mostly
+those the baselines also rank high, are counted rather than estimated.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -35,6 +40,8 @@ class RankingSet:
     n_candidates: int
     n_positives: int
     coverage: float
+    #: the prior scores of ``pairs`` (by name) when the sample was stratified by them
+    priors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def per_node_budget(view: View, max_candidates: int) -> int:
@@ -51,9 +58,16 @@ def ranking_set(
     max_candidates: int,
     eval_candidates: int,
     rng: np.random.Generator,
+    priors: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+    head: int = 0,
 ) -> RankingSet:
     """The view's candidate pairs (minus its ties and ``exclude_keys``) with ``positives``
-    (k, 2) marked; negatives beyond ``eval_candidates`` are sampled and weighted."""
+    (k, 2) marked; negatives beyond ``eval_candidates`` are sampled and weighted.
+
+    ``priors`` maps (k, 2) pairs to scores by name (higher = better); with ``head`` > 0 the
+    ``head`` best negatives by each are kept whole (weight 1) and the others sampled
+    uniformly to fill ``eval_candidates`` (weight: the inverse of their sampling rate). The
+    priors of the kept pairs are returned in ``priors``."""
     n = view.n_nodes
     excl = union(view.pair_keys, exclude_keys)
     keys = candidate_keys(
@@ -67,20 +81,41 @@ def ranking_set(
         + np.maximum(positives[:, 0], positives[:, 1])
     )
     is_pos = np.isin(keys, pos)
-    neg = keys[~is_pos]
-    weight = 1.0
-    if neg.size > eval_candidates:
-        weight = neg.size / eval_candidates
-        neg = np.sort(rng.choice(neg, eval_candidates, replace=False))
-    kept = np.concatenate([keys[is_pos], neg])
+    order = np.r_[np.flatnonzero(is_pos), np.flatnonzero(~is_pos)]  # positives first
+    keys, n_pos = keys[order], int(is_pos.sum())
+    n_neg = keys.size - n_pos
+    weights = np.ones(keys.size)
+    rows = np.arange(keys.size)
+    scored: dict[str, np.ndarray] = {}
+    if priors is not None and (head > 0 or n_neg <= eval_candidates):
+        scored = priors(np.stack([keys // n, keys % n], axis=1).astype(np.int64))
+    if n_neg > eval_candidates:
+        kept_neg = np.zeros(n_neg, dtype=bool)
+        if scored and head > 0:
+            for score in scored.values():
+                neg_score = score[n_pos:]
+                if head < n_neg:
+                    kept_neg[np.argpartition(-neg_score, head - 1)[:head]] = True
+                else:
+                    kept_neg[:] = True
+        rest = np.flatnonzero(~kept_neg)
+        n_draw = min(rest.size, max(eval_candidates - int(kept_neg.sum()), 0))
+        drawn = np.sort(rng.choice(rest, n_draw, replace=False)) if n_draw else rest[:0]
+        rows = np.r_[np.arange(n_pos), n_pos + np.flatnonzero(kept_neg), n_pos + drawn]
+        weights = np.r_[
+            np.ones(n_pos + int(kept_neg.sum())),
+            np.full(drawn.size, rest.size / max(drawn.size, 1)),
+        ]
+    kept = keys[rows]
     return RankingSet(
         view=view,
         pairs=np.stack([kept // n, kept % n], axis=1).astype(np.int64),
-        labels=np.r_[np.ones(int(is_pos.sum()), bool), np.zeros(neg.size, bool)],
-        weights=np.r_[np.ones(int(is_pos.sum())), np.full(neg.size, weight)],
+        labels=np.r_[np.ones(n_pos, bool), np.zeros(kept.size - n_pos, bool)],
+        weights=weights,
         n_candidates=int(keys.size),
         n_positives=int(pos.size),
-        coverage=float(is_pos.sum() / pos.size) if pos.size else float("nan"),
+        coverage=float(n_pos / pos.size) if pos.size else float("nan"),
+        priors={name: score[rows] for name, score in scored.items()},
     )
 
 

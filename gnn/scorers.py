@@ -86,21 +86,27 @@ def ppr_scores(
 
 
 def ppr_matrix(adj: sp.csr_matrix, *, alpha: float = 0.15, iterations: int = 30) -> np.ndarray:
-    """Dense n x n matrix whose column j is the personalised PageRank of a walk restarting at
-    j (as :func:`ppr_scores`: ``ppr_u(v) + ppr_v(u)`` is ``m[v, u] + m[u, v]``); for graphs
-    small enough to hold it."""
+    """Dense n x n float32 matrix whose column j is the personalised PageRank of a walk
+    restarting at j (as :func:`ppr_scores`: ``ppr_u(v) + ppr_v(u)`` is ``m[v, u] + m[u, v]``),
+    by ``iterations`` steps of power iteration; for graphs small enough to hold it.
+
+    In float32: within 4e-8 of the float64 iteration on the demo case (2,290 actors; the same
+    top 5,000 pairs) at a third of its CPU (0.8 instead of 2.2 s per view). A tolerance does
+    not stop it sooner: a view's two-actor components (bipartite) oscillate, damped only by
+    ``1 - alpha`` per step (still moving by 9e-3 at step 30 on the demo's validation view).
+    """
     n = adj.shape[0]
     deg = np.diff(adj.indptr).astype(np.float64)
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
-    walk_t = (sp.diags(inv) @ adj).T.tocsr()
+    walk_t = (sp.diags(inv) @ adj).T.tocsr().astype(np.float32)
     diag = np.arange(n)
-    x = np.eye(n)
+    x = np.eye(n, dtype=np.float32)
     for _ in range(iterations):
         # alpha * I + (1 - alpha) * W^T x, in place: the restart adds to the diagonal only
         # (adding 0.0 elsewhere changes no value), one n x n pass instead of three
         x = np.asarray(walk_t @ x)
-        x *= 1 - alpha
-        x[diag, diag] += alpha
+        x *= np.float32(1 - alpha)
+        x[diag, diag] += np.float32(alpha)
     return x
 
 

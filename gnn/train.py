@@ -37,6 +37,7 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "baseline_signal",
+    "baseline_signals",
     "score_pairs",
     "train_link_model",
     "view_baselines",
@@ -63,7 +64,10 @@ class TrainConfig:
     hard_fraction: float = 0.75  # share of training negatives drawn from the candidate pairs
     ranking_weight: float = 1.0  # weight of the pairwise ranking loss beside the BCE
     hits_k: int = 50  # selection and fallback compare hits at this depth of the list
-    eval_candidates: int = 400_000  # candidate negatives scored per evaluation (sampled above)
+    #: candidate negatives scored per evaluation (sampled above): the ``eval_head`` best by
+    #: each baseline, the rest drawn uniformly and weighted by the inverse sampling rate
+    eval_candidates: int = 100_000
+    eval_head: int = 2_000
     max_candidates: int = 2_000_000  # candidate pairs of a view (3 hops, Katz top per actor)
     eval_every: int = 5
     #: stop once this many evaluations in a row bring no better validation list (after
@@ -82,6 +86,8 @@ class TrainConfig:
             raise InputError("hard_fraction must be in [0, 1]")
         if self.ranking_weight < 0 or self.hits_k < 1 or self.eval_candidates < 1:
             raise InputError("ranking_weight must be >= 0, hits_k and eval_candidates >= 1")
+        if self.eval_head < 0:
+            raise InputError("eval_head must be >= 0")
         if not set(self.variants) <= {"gnn", "pairwise"} or not self.variants:
             raise InputError("variants must be a non-empty subset of ('gnn', 'pairwise')")
 
@@ -121,15 +127,20 @@ class _Batch:
     tensors: dict[str, Any]
 
 
-def _tensors(view: View, pairs: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
+def _tensors(
+    view: View, pairs: np.ndarray, labels: np.ndarray | None, pair_x: np.ndarray | None = None
+) -> dict[str, Any]:
+    """The model's inputs; ``pair_x``: the pairs' float32 features when already computed."""
     import torch
 
+    if pair_x is None:
+        pair_x = view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)
     out = {
         "x": torch.from_numpy(view.x),
         "edge_index": torch.from_numpy(view.edge_index),
         "edge_attr": torch.from_numpy(view.edge_attr),
         "pairs": torch.from_numpy(pairs.T.copy()),
-        "pair_x": torch.from_numpy(view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)),
+        "pair_x": torch.from_numpy(pair_x),
     }
     if labels is not None:
         out["labels"] = torch.from_numpy(labels.astype(np.float32))
@@ -155,7 +166,9 @@ def _folds(
         records = split.train_records & ~(
             graph.layer_mask(split.target_layers) & np.isin(rec_keys, part)
         )
-        view = build_view(graph, features, records, until_s=split.val_until_s)
+        # a fold's view is asked for the features of its ~50k training pairs only: from sparse
+        # rows (the same values), not six n x n matrices per fold (demo: 0.95 vs 1.3 s CPU)
+        view = build_view(graph, features, records, until_s=split.val_until_s, dense_pairs=False)
         active = active_nodes(graph, records)
         part = part[active[part // n] & active[part % n]]
         if part.size == 0:
@@ -267,6 +280,51 @@ def _ranking_loss(logits: Any, labels: Any, generator: Any) -> Any:
     return torch.nn.functional.softplus(neg - pos[match]).mean()
 
 
+class _Adam:
+    """Adam (Kingma & Ba 2015) with L2 weight decay: ``torch.optim.Adam``'s single-tensor CPU
+    update, operation for operation (the same weights bit for bit, checked in
+    tests/gnn/test_train.py). ``torch.optim`` imports ``torch._dynamo`` at the first step
+    (1.1 s of CPU per command); this does not."""
+
+    def __init__(self, params: Any, *, lr: float, weight_decay: float) -> None:
+        import torch
+
+        self.params = [p for p in params if p.requires_grad]
+        self.lr, self.weight_decay = lr, weight_decay
+        self.beta1, self.beta2, self.eps = 0.9, 0.999, 1e-8
+        self.state: dict[int, tuple[Any, Any, Any]] = {}
+        self._torch = torch
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        torch = self._torch
+        with torch.no_grad():
+            for i, param in enumerate(self.params):
+                if param.grad is None:
+                    continue
+                if i not in self.state:
+                    self.state[i] = (
+                        torch.tensor(0.0),
+                        torch.zeros_like(param, memory_format=torch.preserve_format),
+                        torch.zeros_like(param, memory_format=torch.preserve_format),
+                    )
+                step_t, exp_avg, exp_avg_sq = self.state[i]
+                step_t += 1
+                grad = param.grad
+                if self.weight_decay != 0:
+                    grad = grad.add(param, alpha=self.weight_decay)
+                exp_avg.lerp_(grad, 1 - self.beta1)
+                exp_avg_sq.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
+                step = step_t.item()
+                step_size = self.lr / (1 - self.beta1**step)
+                bias_correction2_sqrt = (1 - self.beta2**step) ** 0.5
+                denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(self.eps)
+                param.addcdiv_(exp_avg, denom, value=-step_size)
+
+
 def _select_key(metrics: dict[str, float], k: int) -> tuple[float, float]:
     return (metrics[f"hits@{k}"], metrics["ap_candidates"])
 
@@ -299,7 +357,7 @@ def _fit_variant(
     model.set_standardisation(
         torch.cat([b.tensors["x"] for b in folds]), torch.cat([b.tensors["pair_x"] for b in folds])
     )
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    opt = _Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     bce = torch.nn.BCEWithLogitsLoss()
     # the standardisation is fixed from here on: standardise the validation pairs once, not
     # at each evaluation (the same values the model's forward would compute)
@@ -389,7 +447,9 @@ def view_baselines(view: View) -> tuple[str, ...]:
     return (*BASELINES, *view.side)
 
 
-def baseline_signal(name: str, view: View, pairs: np.ndarray) -> np.ndarray:
+def baseline_signal(
+    name: str, view: View, pairs: np.ndarray, *, katz: np.ndarray | None = None
+) -> np.ndarray:
     """A baseline's score as the input of its calibration (log of a positive score).
 
     A side signal (co-location days, shared money counterparties) ranks the pairs that have
@@ -397,10 +457,12 @@ def baseline_signal(name: str, view: View, pairs: np.ndarray) -> np.ndarray:
     share no cell and no counterparty, and a count of 0 would leave them all tied. The top of
     the list is the count's alone; the AUC against uniform non-ties is no longer that of a
     coin for the pairs without it (demo seed 7, co-location: 0.665 -> 0.943, hits@50 and
-    @100 unchanged)."""
-    if name in SIDE_SIGNALS:
-        count = view.side_score(name, pairs[:, 0], pairs[:, 1])
+    @100 unchanged). ``katz``: the pairs' Katz scores when the caller has them."""
+    if katz is None and (name in SIDE_SIGNALS or name == "katz"):
         katz = score_pairs_by("katz", view.adj, pairs[:, 0], pairs[:, 1])
+    if name in SIDE_SIGNALS:
+        assert katz is not None
+        count = view.side_score(name, pairs[:, 0], pairs[:, 1])
         below: np.ndarray = 0.5 * katz / (1.0 + katz)  # < 0.5 <= 1 + 0.5 for any count
         return np.log(np.where(count > 0, count + 0.5, below) + 1e-12)
     if name == "ppr" and view.n_nodes**2 <= _PPR_DENSE_MAX:
@@ -408,10 +470,28 @@ def baseline_signal(name: str, view: View, pairs: np.ndarray) -> np.ndarray:
         if "ppr" not in view.memo:
             view.memo["ppr"] = ppr_matrix(view.adj)
         mat = view.memo["ppr"]
-        raw = mat[pairs[:, 1], pairs[:, 0]] + mat[pairs[:, 0], pairs[:, 1]]
+        raw = mat[pairs[:, 1], pairs[:, 0]].astype(np.float64) + mat[pairs[:, 0], pairs[:, 1]]
+    elif name == "katz":
+        assert katz is not None
+        raw = katz
     else:
         raw = score_pairs_by(name, view.adj, pairs[:, 0], pairs[:, 1])
     out: np.ndarray = np.log(raw + 1e-9)
+    return out
+
+
+def baseline_signals(view: View, pairs: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`baseline_signal` of every baseline of the view (:func:`view_baselines`), the
+    classic heuristics and Katz (which the side signals also read) computed once."""
+    u, v = pairs[:, 0], pairs[:, 1]
+    heur = heuristic_scores(view.adj, u, v)
+    katz = score_pairs_by("katz", view.adj, u, v)
+    out = {}
+    for name in view_baselines(view):
+        if name in HEURISTICS:
+            out[name] = np.log(heur[name] + 1e-9)
+        else:
+            out[name] = baseline_signal(name, view, pairs, katz=katz)
     return out
 
 
@@ -434,6 +514,8 @@ def _ranking_sets(
         max_candidates=cfg.max_candidates,
         eval_candidates=cfg.eval_candidates,
         rng=rng,
+        priors=lambda pairs: baseline_signals(val_view, pairs),
+        head=cfg.eval_head,
     )
     test = ranking_set(
         test_view,
@@ -442,6 +524,8 @@ def _ranking_sets(
         max_candidates=cfg.max_candidates,
         eval_candidates=cfg.eval_candidates,
         rng=rng,
+        priors=lambda pairs: baseline_signals(test_view, pairs),
+        head=cfg.eval_head,
     )
     return val, test
 
@@ -483,9 +567,8 @@ def train_link_model(
         signals["val"][v] = _logits(m, val_rs.view, val_t, seed, cfg)
         signals["test"][v] = _logits(m, test_rs.view, test_t, seed, cfg)
     baselines = view_baselines(val_rs.view)
-    for name in baselines:
-        signals["val"][name] = baseline_signal(name, val_rs.view, val_rs.pairs)
-        signals["test"][name] = baseline_signal(name, test_rs.view, test_rs.pairs)
+    for part, rs in (("val", val_rs), ("test", test_rs)):
+        signals[part].update(rs.priors or baseline_signals(rs.view, rs.pairs))
     ranking = {
         part: {name: ranking_metrics(sig, rs) for name, sig in signals[part].items()}
         for part, rs in (("val", val_rs), ("test", test_rs))

@@ -13,6 +13,7 @@ from gnn.features import (
     activity_features,
     adjacency,
     heuristic_scores,
+    pair_feature_columns,
     pair_features,
     profile_cosine,
     structural_features,
@@ -111,6 +112,8 @@ def test_dense_pair_matrices_equal_the_sparse_rows_exactly(
     rows = pair_features(adj, u, v)
     monkeypatch.setattr("gnn.features._DENSE_NODES", 1_000_000)
     np.testing.assert_array_equal(pair_features(adj, u, v), rows)
+    # a view told to read sparse rows (a training fold's) gives the same features too
+    np.testing.assert_array_equal(np.stack(pair_feature_columns(adj, u, v, dense=False), 1), rows)
 
 
 def test_structural_features_match_networkx() -> None:

@@ -17,9 +17,17 @@ from gnn.candidates import candidate_keys, coverage, walk_pair_keys
 from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.metrics import ranked_hits, ranked_list, weighted_average_precision
 from gnn.predict import predict_links
+from gnn.ranking import RankingSet, ranking_metrics, ranking_set
 from gnn.scorers import BASELINES, katz_scores, ppr_matrix, ppr_scores
 from gnn.splits import random_split
-from gnn.train import TrainConfig, baseline_signal, train_link_model
+from gnn.synthetic import planted_hidden_ties
+from gnn.train import (
+    TrainConfig,
+    baseline_signal,
+    baseline_signals,
+    train_link_model,
+    view_baselines,
+)
 from tests.gnn.conftest import random_edges
 
 
@@ -82,6 +90,52 @@ def test_katz_and_ppr_match_networkx() -> None:
     np.testing.assert_allclose(ppr_scores(adj, u, v, iterations=200), expect, atol=1e-5)
     whole = ppr_matrix(adj, iterations=200)
     np.testing.assert_allclose(whole[v, u] + whole[u, v], expect, atol=1e-5)
+    # float32 steps: within a few 1e-8 of the same steps in float64
+    assert whole.dtype == np.float32
+    np.testing.assert_allclose(
+        whole[v, u] + whole[u, v], ppr_scores(adj, u, v, iterations=200), atol=1e-7
+    )
+
+
+def test_stratified_sample_keeps_every_baselines_head_exact() -> None:
+    """Sampled with the baselines as priors, each baseline's list is exact down to ``head``
+    places (its hits@k equal the full list's wherever the k-th place scores above its
+    ``head``-th best negative: equal scores across that line are estimated), and the weights
+    still add up to the full candidate count."""
+    pg = planted_hidden_ties(seed=2, n_nodes=400, within_degree=6.0)
+    g = link_graph(pg.edges, nodes=pg.node_ids)
+    split = random_split(g, seed=0)
+    view = build_view(g, NodeFeatures.empty(g.n_nodes), split.val_records)
+
+    def sample(eval_candidates: int, head: int) -> RankingSet:
+        return ranking_set(
+            view,
+            split.val_pos,
+            exclude_keys=split.known_keys,
+            max_candidates=2_000_000,
+            eval_candidates=eval_candidates,
+            rng=np.random.default_rng(0),
+            priors=lambda pairs: baseline_signals(view, pairs),
+            head=head,
+        )
+
+    head = 150
+    full, sampled = sample(10**9, 0), sample(3_000, head)
+    n_neg = int((~full.labels).sum())
+    assert n_neg > 20_000 and sampled.pairs.shape[0] <= 3_000 + full.n_positives
+    assert sampled.weights.sum() == pytest.approx(full.weights.sum())
+    assert set(sampled.priors) == set(full.priors) == set(view_baselines(view))
+    checked = 0
+    for name, score in full.priors.items():
+        exact = ranking_metrics(score, full)
+        kept = ranking_metrics(sampled.priors[name], sampled)
+        line = np.sort(score[~full.labels])[::-1][head - 1]
+        at_place = np.sort(score)[::-1]
+        for k in (20, 50, 100):
+            if at_place[k - 1] > line:
+                assert kept[f"hits@{k}"] == pytest.approx(exact[f"hits@{k}"]), (name, k)
+                checked += exact[f"hits@{k}"] > 0
+    assert checked >= 5
 
 
 @pytest.mark.parametrize("dense_nodes", [0, 1_000_000], ids=["sparse-rows", "dense-matrices"])

@@ -101,3 +101,37 @@ def test_scoring_in_chunks_gives_the_same_logits(variant: str, n_pairs: int) -> 
     with torch.no_grad():
         chunked = model.decode_std(h, pairs, pair_xs)
     assert torch.equal(chunked, whole)
+
+
+@pytest.mark.parametrize("variant", ["gnn", "pairwise"])
+def test_adam_is_torch_adam_bit_for_bit(variant: str) -> None:
+    """The optimiser without torch.optim: the same weights as torch.optim.Adam after a few
+    steps (the pairwise variant leaves the encoder without gradients: both skip it)."""
+    import copy
+
+    import torch
+
+    from gnn.predictor import LinkPredictor
+    from gnn.train import _Adam
+
+    torch.manual_seed(0)
+    n, k = 30, 64
+    x, ea, px = torch.randn(n, 5), torch.randn(90, 3), torch.randn(k, 4)
+    ei, pairs = torch.randint(0, n, (2, 90)), torch.randint(0, n, (2, k))
+    y = (torch.rand(k) < 0.3).float()
+    ours = LinkPredictor(in_dim=5, edge_dim=3, pair_dim=4, hidden=8, dropout=0.0, variant=variant)
+    theirs = copy.deepcopy(ours)
+    opt_ours = _Adam(ours.parameters(), lr=0.01, weight_decay=5e-4)
+    opt_theirs = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=5e-4)
+    loss = torch.nn.BCEWithLogitsLoss()
+    for _ in range(6):
+        for model, opt in ((ours, opt_ours), (theirs, opt_theirs)):
+            opt.zero_grad()
+            loss(model(x, ei, ea, pairs, px), y).backward()
+            opt.step()
+    before = LinkPredictor(in_dim=5, edge_dim=3, pair_dim=4, hidden=8, variant=variant)
+    moved = 0
+    for name, value in ours.state_dict().items():
+        assert torch.equal(value, theirs.state_dict()[name]), name
+        moved += not torch.equal(value, before.state_dict()[name])
+    assert moved > 4
