@@ -153,11 +153,14 @@ def _row(
     measure: str, value: float, target: float | None, over: str, *, strict: bool = False
 ) -> dict[str, Any]:
     """A table row; ``strict``: the value must exceed the target, not only reach it."""
-    missing = target is None or np.isnan(value) or np.isnan(target)
+    goal = None if target is None or np.isnan(target) else float(target)
+    passes = None
+    if goal is not None and not np.isnan(value):
+        passes = bool(value > goal if strict else value >= goal)
     return {
         "measure": measure,
         "value": None if np.isnan(value) else round(value, 4),
-        "target": None if target is None or np.isnan(target) else round(float(target), 4),
-        "passes": None if missing else bool(value > target if strict else value >= target),
+        "target": None if goal is None else round(goal, 4),
+        "passes": passes,
         "over": over,
     }
