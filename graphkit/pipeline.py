@@ -33,6 +33,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -349,6 +351,36 @@ def _nothing(*, keep: bool = True) -> None:
     return None
 
 
+#: the sensitivity's scratch folders: ``<prefix><pid of the analysing process>-<random>``
+_SCRATCH_PREFIX = "graphkit-sensitivity-"
+
+
+def clear_abandoned_scratch(root: Path | None = None) -> list[Path]:
+    """Remove the sensitivity scratch folders (copies of a case, up to hundreds of MB) left
+    in ``root`` (the system's temporary folder) by an ``analyze`` that was killed (kill -9,
+    a power cut) before it could clean up: those whose process no longer runs. Returns what
+    was removed. A folder of a process still running is left alone."""
+    removed = []
+    for path in Path(root or tempfile.gettempdir()).glob(f"{_SCRATCH_PREFIX}*-*"):
+        pid = path.name[len(_SCRATCH_PREFIX) :].split("-")[0]
+        if path.is_dir() and pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    if removed:
+        log.info("removed %d scratch folder(s) of killed analyses", len(removed))
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def start_sensitivity(store: CaseStore, *, top_k: int = 10) -> _Finish:
     """:func:`sensitivity` in two steps: this call makes the scratch copies and, when the
     recorded analysis has ``workers`` > 1, starts the re-runs in worker processes side by
@@ -372,7 +404,8 @@ def start_sensitivity(store: CaseStore, *, top_k: int = 10) -> _Finish:
         return _nothing
     started = time.perf_counter()
     base_digest = _reusable_base(store)
-    tmp = tempfile.TemporaryDirectory(prefix="graphkit-sensitivity-")
+    clear_abandoned_scratch()
+    tmp = tempfile.TemporaryDirectory(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
     try:
         jobs = {
             name: _variant_job(store, Path(tmp.name), name, threshold, base_digest)

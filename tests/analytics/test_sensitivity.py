@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +14,7 @@ import pytest
 from graphkit.analytics.measures import AnalysisSpec, analyze_edges
 from graphkit.analytics.sensitivity import rank_survival, ranking_agreement
 from graphkit.analytics.sensitivity_case import held_communities
+from graphkit.pipeline import clear_abandoned_scratch
 from tests.analytics.planted import planted_edges
 
 
@@ -95,3 +101,20 @@ def test_analysis_with_the_detected_communities_held_is_the_analysis() -> None:
         held.communities.drop(columns="mean_confidence"),
         detected.communities.drop(columns="mean_confidence"),
     )
+
+
+def test_scratch_of_a_killed_analysis_is_cleared_and_a_running_ones_kept(tmp_path: Path) -> None:
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    dead = tmp_path / f"graphkit-sensitivity-{int(ended.stdout)}-abc123"
+    alive = tmp_path / f"graphkit-sensitivity-{os.getpid()}-def456"
+    legacy = tmp_path / "graphkit-sensitivity-ghi789"  # no process id in the name: left
+    for folder in (dead, alive, legacy):
+        (folder / "loose").mkdir(parents=True)
+        (folder / "loose" / "case.duckdb").write_bytes(b"x" * 1024)
+    assert clear_abandoned_scratch(tmp_path) == [dead]
+    assert not dead.exists() and alive.exists() and legacy.exists()
