@@ -464,6 +464,13 @@ def _queue_change(
         if undecided:
             listed = "; ".join(f"{r['new']} ({r['id']})" for r in undecided)
             text += f"; not chosen, out of the queue (left undecided): {listed}"
+        also = [r for r in mine if r["standing"] == Standing.CONFIRMED and r["id"] != row["id"]]
+        if also:  # allowed (a number can pass to two phones), but rarely meant
+            listed = "; ".join(f"{r['new']} ({r['id']})" for r in also)
+            text += (
+                f"; warning: {old} now has {len(also) + 1} confirmed successors (also "
+                f"{listed}): if one is a mistake, reject it"
+            )
     for other, cands in by_old.items():
         if before is not None and before.get(other, ()) != _item_key(cands):
             text += f"; {_item_words(other, cands)}"

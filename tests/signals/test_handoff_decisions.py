@@ -320,3 +320,16 @@ def test_every_surface_carries_what_the_queue_carries(queue_case: CaseStore) -> 
     assert set(zip(exported["src"], exported["dst"], strict=True)) == {
         (actor[r["src"]], actor[r["dst"]]) for r in apart
     }
+
+
+def test_a_second_confirmed_successor_is_allowed_and_warned_of(queue_case: CaseStore) -> None:
+    a_choice, a_runner_up, _b_choice = _crossing(queue_case)
+    first = _decide(queue_case, "accept", a_choice["id"])
+    assert "warning" not in first
+    second = _decide(queue_case, "accept", a_runner_up["id"])
+    assert (
+        f"warning: {a_choice['src']} now has 2 confirmed successors (also "
+        f"{a_choice['dst']} ({a_choice['id']})): if one is a mistake, reject it"
+    ) in second
+    rows = {r["id"]: r for r in _stored(queue_case)}
+    assert rows[a_choice["id"]]["status"] == rows[a_runner_up["id"]]["status"] == "confirmed"
