@@ -614,6 +614,8 @@ def block_pair_counts(std: pd.DataFrame, rules: list[tuple[str, ...]]) -> list[i
             if not {_source_column(c) for c in cols} <= set(needed):
                 counts.append(0)
                 continue
+            if sum(c in _LISTS for c in cols) > 1:  # unnests in one SELECT zip, not cross
+                raise ValueError(f"a blocking rule may hold one list column, not {cols}")
             keys = [f"unnest({_key_sql(c)})" if c in _LISTS else _key_sql(c) for c in cols]
             inner = ", ".join(f"{k} AS k{i}" for i, k in enumerate(keys))
             not_null = " AND ".join(f"k{i} IS NOT NULL" for i in range(len(keys)))

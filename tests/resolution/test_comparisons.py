@@ -8,6 +8,7 @@ import itertools
 
 import duckdb
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +79,6 @@ def test_block_pair_counts_equal_the_pairs_formed() -> None:
     # given + surname: {0, 1}, {3, 5}; the initial l: all six; tokens, once per shared
     # token: ann {0, 1, 2} -> 3 pairs, lee {0, 1, 4} -> 3 pairs
     assert counts == [2, 15, 6]
+    # two list columns in one rule would need their cross product, not DuckDB's zip: refused
+    with pytest.raises(ValueError, match="one list column"):
+        block_pair_counts(std.assign(phones=[["1"]] * 6), [("name_tokens", "phones")])
