@@ -13,12 +13,12 @@ from typing import Any
 import duckdb
 
 from graphkit.hypotheses import (
+    FINDINGS,
     PROPOSALS,
     Standing,
     Status,
     handoff_standing_sql,
     id_sql,
-    listed_handoff_sql,
 )
 from graphkit.people import Directory, directory
 from graphkit.signals.wording import (
@@ -167,13 +167,15 @@ def _handoff_rows(store: CaseStore, keep: Callable[[dict[str, Any]], bool]) -> l
     with store.connect(read_only=True) as con:
         if not store.table_exists(con, "rel_same_user_as"):
             return []
+        # listed: a finding (listed_handoff_sql), read off the standing already joined here
+        # rather than that rule's own pass over the standings for every row
         cur = con.execute(
             f"""
             SELECT {id_sql("H")} AS id, src AS old, dst AS new, score,
                    CAST(json_extract(evidence, '$.rank') AS BIGINT) AS "rank",
                    CAST(json_extract(evidence, '$.assigned') AS BOOLEAN) AS assigned,
                    status, s.standing, s.holder, s.held_as, evidence, decided_by, decided_at,
-                   {listed_handoff_sql()} AS listed
+                   s.standing IN ({", ".join(f"'{f}'" for f in FINDINGS)}) AS listed
             FROM rel_same_user_as
             JOIN ({handoff_standing_sql()}) s USING (src, dst)
             WHERE model_version LIKE 'handoff-%'
