@@ -176,10 +176,21 @@ function move(k) {
   } else if (mode === 'pan') { cam.setState({x: 0.5 + 0.15 * a, y: 0.5 + 0.15 * b, ratio: 1}); }
   else { cam.setState({x: 0.5, y: 0.5, ratio: 1 / (1 + 2 * (1 + a) / 2)}); }
 }
-window.__frames = null;
+window.__frames = null; window.__settle = null;
+function settle() {  // from the last move to the frame after the next full drawing
+  var t0 = performance.now(), r = graphkitNetwork.renderer;
+  if (!r || document.getElementById('gk-status').dataset.motion !== 'image') {
+    window.__settle = -1;  // every frame is a full drawing
+    return;
+  }
+  r.once('afterRender', function () {
+    requestAnimationFrame(function () { window.__settle = performance.now() - t0; });
+  });
+}
 function tick(t) {
   stamps.push(t);
-  if (k < 61) { move(k++); requestAnimationFrame(tick); } else { window.__frames = stamps; }
+  if (k < 61) { move(k++); requestAnimationFrame(tick); }
+  else { settle(); window.__frames = stamps; }
 }
 requestAnimationFrame(tick);
 """
@@ -218,6 +229,9 @@ def _measure(s: Session, page: Path) -> dict[str, float]:
         gaps = np.diff(stamps)[1:]  # the first frame only starts the loop
         out[f"{mode}_median_ms"] = float(np.median(gaps))
         out[f"{mode}_p95_ms"] = float(np.percentile(gaps, 95))
+        out[f"{mode}_settle_ms"] = float(
+            s.wait_for("return window.__settle === null ? false : window.__settle", timeout_s=300)
+        )
     out["redraw_ms"] = float(s.run(_REDRAW))
     return out
 
@@ -248,15 +262,24 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {cores} cores; python {platform.python_version()}")
     print(
         "| actors | ties | view | page MB | Python (layout, picture, data) s | first paint ms "
-        "| pan frame ms median / p95 | zoom frame ms median / p95 | main thread ms per redraw |"
+        "| pan frame ms median / p95 | zoom frame ms median / p95 "
+        "| drawn afresh after pan / zoom ms | main thread ms per redraw |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n, ties, view, size, python_s, m in rows:
         print(
             f"| {n:,} | {ties:,} | {view} | {size / 1e6:.1f} | {python_s:.1f} | "
             f"{m['first_paint_ms']:,.0f} | {m['pan_median_ms']:.1f} / {m['pan_p95_ms']:.1f} | "
-            f"{m['zoom_median_ms']:.1f} / {m['zoom_p95_ms']:.1f} | {m['redraw_ms']:.1f} |"
+            f"{m['zoom_median_ms']:.1f} / {m['zoom_p95_ms']:.1f} | {_settle(m)} | "
+            f"{m['redraw_ms']:.1f} |"
         )
+
+
+def _settle(m: dict[str, float]) -> str:
+    """Time from the last camera move to the next full drawing, where frames move an image."""
+    if m["pan_settle_ms"] < 0:
+        return "every frame drawn"
+    return f"{m['pan_settle_ms']:,.0f} / {m['zoom_settle_ms']:,.0f}"
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@
   });
   var inHypothesis = {};
   (data.hypotheses || []).forEach(function (h) { inHypothesis[h.from] = true; inHypothesis[h.to] = true; });
-  var notDrawn = nodes.filter(function (n) { return !drawn(n); }).length;
+  var notDrawn = nodes.filter(function (n) { return !drawn(n); }).length, onRequest = 0;
   status.setAttribute("data-nodes", String(nodes.length));
   status.setAttribute("data-drawn", String(nodes.length - notDrawn));
 
@@ -118,9 +118,10 @@
       status.setAttribute("data-idle-hidden", "0");
     }
     if (notDrawn) {
-      text += " " + notDrawn.toLocaleString("en") + " less central actors are not drawn; " +
-        "search finds them.";
+      text += " " + notDrawn.toLocaleString("en") + " less central actors are not drawn: " +
+        "search, or the details of an actor tied to them, draws them.";
     }
+    if (onRequest) { text += " " + onRequest.toLocaleString("en") + " drawn on request."; }
     count.textContent = text;
     status.setAttribute("data-visible", String(shown));
     return shown;
@@ -213,6 +214,7 @@
                 ["level (0 = top)", n.level], ["most likely superior", sup],
                 ["broker role", n.role], ["why", n.why]];
     if (!drawn(n)) { rows.unshift(["in the picture", "not drawn (less central than the drawn actors)"]); }
+    else if (n.onRequest) { rows.unshift(["in the picture", "drawn on request (less central than the drawn actors)"]); }
     rows.forEach(function (r) { dl.appendChild(text("dt", r[0])); dl.appendChild(text("dd", r[1])); });
     (data.hypotheses || []).forEach(function (h) {
       if (h.from !== id && h.to !== id) { return; }
@@ -221,6 +223,113 @@
       dl.appendChild(text("dd", ((byId[other] || {}).label || other) + " (score " + h.score + ", " + h.status + ")"));
     });
     details.appendChild(dl);
+    var hidden = renderer ? undrawnTies(n) : [];
+    if (hidden.length) {
+      var b = document.createElement("button");
+      b.type = "button";
+      b.id = "gk-draw-tied";
+      b.textContent = "Draw the " + hidden.length.toLocaleString("en") + " actor" +
+        (hidden.length === 1 ? "" : "s") + " tied to " + (n.name || n.id) + " that are not drawn";
+      b.addEventListener("click", function () {
+        drawOnRequest(hidden);
+        showDetails(id);
+        found.className = "gk-found";
+        found.textContent = "Drew " + hidden.length.toLocaleString("en") + " actor" +
+          (hidden.length === 1 ? "" : "s") + " tied to " + n.label + " beside it.";
+      });
+      details.appendChild(b);
+    }
+  }
+
+  // --- actors beyond the drawing's cap, drawn on request ---
+  // They come with their ties (data.more_edges) but no position: one drawn on request is placed
+  // at the middle of the drawn actors it is tied to (else of its community's drawn members, else
+  // of the picture), a little off it, and its ties to drawn actors are drawn with it.
+  var moreEdges = data.more_edges || [], moreOf = null;
+  function moreTiesOf(i) {
+    if (!moreOf) {
+      moreOf = {};
+      moreEdges.forEach(function (e, k) {
+        (moreOf[e[0]] = moreOf[e[0]] || []).push(k);
+        (moreOf[e[1]] = moreOf[e[1]] || []).push(k);
+      });
+    }
+    return moreOf[i] || [];
+  }
+  function undrawnTies(n) {
+    var out = [], seen = {};
+    moreTiesOf(n.i).forEach(function (k) {
+      var e = moreEdges[k], m = nodes[e[0] === n.i ? e[1] : e[0]];
+      if (!drawn(m) && !seen[m.i]) { seen[m.i] = true; out.push(m); }
+    });
+    return out;
+  }
+  var box = null;
+  function bounds() {
+    if (!box) {
+      box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+      nodes.forEach(function (n) {
+        if (!drawn(n)) { return; }
+        box.x0 = Math.min(box.x0, n.x); box.x1 = Math.max(box.x1, n.x);
+        box.y0 = Math.min(box.y0, n.y); box.y1 = Math.max(box.y1, n.y);
+      });
+      if (box.x0 > box.x1) { box = { x0: 0, y0: 0, x1: 1000, y1: 1000 }; }
+    }
+    return box;
+  }
+  function middle(list) {
+    if (!list.length) { return null; }
+    var x = 0, y = 0;
+    list.forEach(function (m) { x += m.x; y += m.y; });
+    return { x: x / list.length, y: y / list.length };
+  }
+  function placeFor(n) {
+    var tied = moreTiesOf(n.i).map(function (k) {
+      var e = moreEdges[k];
+      return nodes[e[0] === n.i ? e[1] : e[0]];
+    }).filter(drawn);
+    var at = middle(tied);
+    if (!at && !n.single) {
+      at = middle(nodes.filter(function (m) { return drawn(m) && m.community === n.community; }));
+    }
+    var b = bounds();
+    if (!at) { at = { x: (b.x0 + b.x1) / 2, y: (b.y0 + b.y1) / 2 }; }
+    // a little off the point, on an angle of its own, so two placed at one point stay apart;
+    // inside the picture's bounds, so the view does not re-frame
+    var r = 0.012 * Math.max(b.x1 - b.x0, b.y1 - b.y0, 1), a = n.i * 2.39996;
+    return { x: Math.min(b.x1, Math.max(b.x0, at.x + r * Math.cos(a))),
+             y: Math.min(b.y1, Math.max(b.y0, at.y + r * Math.sin(a))) };
+  }
+  function drawOnRequest(list) {
+    list.forEach(function (n) {
+      if (drawn(n)) { return; }
+      var at = placeFor(n);
+      n.x = at.x; n.y = at.y; n.onRequest = true;
+      notDrawn--; onRequest++;
+      graph.addNode(n.id, { x: n.x, y: n.y, size: n.size, color: n.color });
+      byPriority.push(n);
+    });
+    list.forEach(function (n) {
+      moreTiesOf(n.i).forEach(function (k) {
+        var e = moreEdges[k];
+        if (e.added || !drawn(nodes[e[0]]) || !drawn(nodes[e[1]])) { return; }
+        e.added = true;
+        var j = data.edges.length;
+        data.edges.push(e);
+        graph.addEdgeWithKey("e" + j, nodes[e[0]].id, nodes[e[1]].id, { size: 1, color: EDGE, type: "tie", k: j });
+      });
+      (data.hypotheses || []).forEach(function (h, k) {
+        if ((h.from === n.id || h.to === n.id) && graph.hasNode(h.from) && graph.hasNode(h.to) &&
+            !graph.hasEdge("h" + k)) {
+          graph.addEdgeWithKey("h" + k, h.from, h.to, { size: 2, color: HYP, hyp: true, type: "line" });
+        }
+      });
+    });
+    byPriority.sort(function (a, b) { return a.rank - b.rank || a.i - b.i; });
+    applyTime();
+    status.setAttribute("data-drawn", String(nodes.length - notDrawn));
+    status.setAttribute("data-on-request", String(onRequest));
+    updateCount();  // sigma draws the added actors and ties itself (graph events)
   }
 
   var handle = { data: data, select: select, matches: matches, labels: function () { return []; } };
@@ -232,12 +341,18 @@
     if (!n) { return; }
     showDetails(id);
     status.setAttribute("data-selected", id);
-    if (!drawn(n) || !renderer) {
+    if (!renderer) {
       found.className = "gk-found";
-      found.textContent = "Found " + describe(n) + ": not drawn (" +
-        (renderer ? "less central than the drawn actors" : "this browser cannot draw the view") +
-        "); details at the right.";
+      found.textContent = "Found " + describe(n) + ": not drawn (this browser cannot draw the " +
+        "view); details at the right.";
       return;
+    }
+    var how = "centred and ringed.";
+    if (!drawn(n)) {
+      drawOnRequest([n]);
+      showDetails(id);
+      how = "drawn on request beside the actors it is tied to (it is less central than the " +
+        "drawn actors), centred and ringed.";
     }
     var cleared = "";
     if (!visible(n)) {
@@ -253,7 +368,7 @@
     cam.setState({ x: d.x, y: d.y, ratio: Math.min(cam.getState().ratio, 0.2) });
     renderer.refresh();
     found.className = "gk-found";
-    found.textContent = "Found " + describe(n) + ": centred and ringed." + cleared;
+    found.textContent = "Found " + describe(n) + ": " + how + cleared;
   }
   function unselect() {
     selected = null;
@@ -331,6 +446,8 @@
     context.stroke();
   }
 
+  var software = softwareWebgl();
+  status.setAttribute("data-motion", software ? "image" : "redraw");
   renderer = new Sigma(graph, container, {
     renderLabels: false,  // drawn below: collision-free, by priority
     // Dots as points (gl.POINTS) and observed ties as 1-pixel lines (gl.LINES): a renderer
@@ -339,9 +456,9 @@
     // and lines; docs/report.md). Hypotheses stay thick.
     nodeProgramClasses: { circle: Sigma.rendering.NodePointProgram },
     edgeProgramClasses: { tie: Sigma.rendering.EdgeLineProgram },
-    // while the view is dragged or zoomed its ties are left out of the frames: on big networks,
-    // and wherever WebGL is drawn without a GPU (SwiftShader, llvmpipe), where ties cost most
-    hideEdgesOnMove: data.edges.length > BIG_TIES || softwareWebgl(),
+    // while a big network is dragged or zoomed its ties are left out of the frames (without a
+    // GPU the picture is moved as an image instead: imageMotion below)
+    hideEdgesOnMove: data.edges.length > BIG_TIES && !software,
     defaultDrawNodeHover: drawHover,
     nodeReducer: nodeReducer,
     edgeReducer: edgeReducer,
@@ -477,9 +594,70 @@
     });
   };
 
+  // --- moving the picture as an image while the camera moves (WebGL without a GPU) ---
+  // SwiftShader and llvmpipe rasterise every frame on the CPU (10k actors: 0.65 s a frame,
+  // docs/report.md). There, while the camera moves, the last full picture is moved and scaled as
+  // an image (a CSS transform of its layers: the compositor's work, nothing redrawn), and the
+  // view is drawn afresh once the camera has rested SETTLE_MS, as map viewers do (and
+  // Cytoscape.js's textureOnViewport). What comes into view stays blank until then.
+  var SETTLE_MS = 150;
+  function imageMotion() {
+    var camera = renderer.getCamera();
+    var proto = Object.getPrototypeOf(renderer);
+    var fullRender = renderer.render, refresh = renderer.refresh;
+    var canvases = renderer.getCanvases();
+    var layers = Object.keys(canvases).filter(function (k) { return k !== "mouse"; })
+      .map(function (k) { return canvases[k]; }).concat([layer]);
+    var shot = null, shotDims = null, dirty = true, timer = null;
+    layers.forEach(function (c) { c.style.transformOrigin = "0 0"; });
+    // positions always from the camera as it is now, not as it was at the last full drawing,
+    // so that the mouse, search and labels agree with the moved picture
+    function current(o) {
+      return o && (o.matrix || o.cameraState) ? o : Object.assign({}, o, { cameraState: camera.getState() });
+    }
+    renderer.framedGraphToViewport = function (c, o) { return proto.framedGraphToViewport.call(this, c, current(o)); };
+    renderer.viewportToFramedGraph = function (c, o) { return proto.viewportToFramedGraph.call(this, c, current(o)); };
+    renderer.refresh = function (o) { dirty = true; return refresh.call(this, o); };
+    function place(t) { layers.forEach(function (c) { c.style.transform = t; }); }
+    function full() {
+      clearTimeout(timer);
+      timer = null;
+      handle.moving = false;
+      status.setAttribute("data-moving", "false");
+      place("");
+      dirty = false;
+      shot = camera.getState();
+      shotDims = renderer.getDimensions();
+      fullRender.call(renderer);
+    }
+    renderer.render = function () {
+      if (this.renderFrame) { cancelAnimationFrame(this.renderFrame); this.renderFrame = null; }
+      var now = camera.getState(), dims = this.getDimensions();
+      if (dirty || !shot || now.angle !== shot.angle || dims.width !== shotDims.width ||
+          dims.height !== shotDims.height) {
+        full();
+        return this;
+      }
+      var a0 = proto.framedGraphToViewport.call(this, { x: 0, y: 0 }, { cameraState: shot });
+      var a1 = proto.framedGraphToViewport.call(this, { x: 1, y: 1 }, { cameraState: shot });
+      var b0 = proto.framedGraphToViewport.call(this, { x: 0, y: 0 }, { cameraState: now });
+      var b1 = proto.framedGraphToViewport.call(this, { x: 1, y: 1 }, { cameraState: now });
+      var kx = (b1.x - b0.x) / (a1.x - a0.x), ky = (b1.y - b0.y) / (a1.y - a0.y);
+      place("translate(" + (b0.x - kx * a0.x) + "px," + (b0.y - ky * a0.y) + "px) scale(" + kx + "," + ky + ")");
+      handle.moving = true;
+      status.setAttribute("data-moving", "true");
+      card.hidden = true;
+      clearTimeout(timer);
+      timer = setTimeout(full, SETTLE_MS);
+      return this;
+    };
+  }
+  if (software) { imageMotion(); }
+
   // --- hover card ---
   function row(dl, key, value) { dl.appendChild(text("dt", key)); dl.appendChild(text("dd", value)); }
   renderer.on("enterNode", function (ev) {
+    if (handle.moving) { return; }  // the picture is an image of the last drawing: no picking
     var n = byId[ev.node];
     while (card.firstChild) { card.removeChild(card.firstChild); }
     card.appendChild(text("strong", n.name || n.id));
@@ -498,7 +676,7 @@
     status.setAttribute("data-hovered", ev.node);
   });
   renderer.on("leaveNode", function () { card.hidden = true; status.removeAttribute("data-hovered"); });
-  renderer.on("clickNode", function (ev) { select(ev.node); });
+  renderer.on("clickNode", function (ev) { if (!handle.moving) { select(ev.node); } });
   renderer.on("clickStage", function () { unselect(); });
 
   // --- legend, role, hypotheses, fit ---

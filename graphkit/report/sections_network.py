@@ -3,8 +3,9 @@
 The interactive view (``network.js``, sigma.js on WebGL) gets every actor up to
 ``MAX_NETWORK_ACTORS`` with the position :func:`graphkit.drawing.force_layout` gave it (the
 layout the exports hand Gephi and yEd), so the browser lays nothing out. Actors beyond the cap
-(the least central) are still in the data without a position: search finds them and says they
-are not drawn, and the view shows how many are hidden. Ties travel as index lists
+(the least central) are still in the data without a position, with their ties
+(``more_edges``): the view shows how many are not drawn, and search, or a drawn actor's details,
+draws them on request beside the actors they are tied to. Ties travel as index lists
 ``[i, j, weight, first_h, last_h]`` into ``nodes`` to keep the file small, with the first and
 last interaction of the tie in hours from ``time.start_s``: the view's time filter shows the
 ties active in a range of days and the actors they join, and counts what it hides.
@@ -31,7 +32,8 @@ from graphkit.report.text import fmt as _fmt
 
 __all__ = ["MAX_NETWORK_ACTORS", "MAX_PRINTED_ACTORS", "natural_key", "network_section"]
 
-#: actors drawn in the interactive view (measured interactive at 10k: docs/report.md)
+#: actors drawn in the interactive view (pan and zoom at 60 Hz without a GPU at 10k-20k:
+#: docs/report.md); the others are drawn on request
 MAX_NETWORK_ACTORS = 20_000
 #: actors in the static picture for print (a picture of 10k dots reads as a smudge)
 MAX_PRINTED_ACTORS = 1500
@@ -137,14 +139,18 @@ def _network_data(
         )
     t = facts.ties
     if len(t):
-        t = t[t["a"].isin(drawn) & t["b"].isin(drawn)]
-    edges, span = _timed_edges(t, index)
+        t = t[t["a"].isin(index) & t["b"].isin(index)]
+    timed, span = _timed_edges(t, index)
+    # ties between drawn actors are drawn; the others wait until an end is drawn on request
+    both = (t["a"].isin(drawn) & t["b"].isin(drawn)).tolist() if len(t) else []
+    edges = [e for e, ok in zip(timed, both, strict=True) if ok]
+    more_edges = [e for e, ok in zip(timed, both, strict=True) if not ok]
     owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
     hypotheses = []
     for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
         for h in frame.itertuples():
             s, d = owner.get(h.src, h.src), owner.get(h.dst, h.dst)
-            if s in drawn and d in drawn and s != d:
+            if s in index and d in index and s != d:
                 hypotheses.append(
                     {
                         "from": s,
@@ -162,6 +168,7 @@ def _network_data(
     return {
         "nodes": nodes,
         "edges": edges,
+        "more_edges": more_edges,
         "hypotheses": hypotheses,
         "communities": communities,
         "singletons": sum(1 for n in nodes if n["single"]),
@@ -258,7 +265,8 @@ def network_section(
         blocks.append(
             Para(
                 f"Drawing the {len(shown):,} most central of {len(facts.actors):,} actors; "
-                f"search still finds the other {len(facts.actors) - len(shown):,}.",
+                f"search, or the details of an actor tied to them, draws any of the other "
+                f"{len(facts.actors) - len(shown):,}.",
                 muted=True,
             )
         )
