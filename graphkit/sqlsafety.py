@@ -17,9 +17,28 @@ directory when connecting, before :func:`lock_down`).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
+
 import duckdb
 
-__all__ = ["lock_down"]
+__all__ = ["bounded_connection", "lock_down"]
+
+
+def bounded_connection(memory_limit_gb: float) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection, locked down (:func:`lock_down`), that holds at most
+    ``memory_limit_gb`` and spills beyond it to a folder of its own under the system's
+    temporary directory, removed with the connection (DuckDB's default is ``./.tmp`` in
+    whatever folder the analyst runs graphkit from)."""
+    spill = tempfile.mkdtemp(prefix="graphkit-spill-")
+    con = duckdb.connect(
+        ":memory:", config={"memory_limit": f"{memory_limit_gb}GB", "temp_directory": spill}
+    )
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    con.execute("SET enable_progress_bar = false")  # no bars on the terminal
+    lock_down(con)
+    return con
 
 
 def lock_down(con: duckdb.DuckDBPyConnection) -> None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from graphkit.errors import InputError
 from graphkit.settings import SettingsError
-from graphkit.sqlsafety import lock_down
+from graphkit.sqlsafety import bounded_connection
 from resolution.comparisons import (
     EM_RULE_COLUMNS,
     block_pair_counts,
@@ -96,19 +96,12 @@ _PRIOR_MAX_RECORDS = 200_000
 
 def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
     if engine == "duckdb":
-        import duckdb
         from splink import DuckDBAPI
 
-        # bounded memory: DuckDB spills joins and sorts to its temp directory beyond this;
+        # bounded memory: DuckDB spills joins and sorts to a temporary folder beyond this;
         # then no file, network or extension access, and no setting changed, whatever SQL
         # the model holds (it is rebuilt by graphkit anyway: resolution/model_file.py)
-        con = duckdb.connect(
-            ":memory:",
-            config={"memory_limit": f"{memory_limit_gb}GB"},
-        )
-        con.execute("SET enable_progress_bar = false")  # no bars on the terminal
-        lock_down(con)
-        return DuckDBAPI(connection=con)
+        return DuckDBAPI(connection=bounded_connection(memory_limit_gb))
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - depends on the installation

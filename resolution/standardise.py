@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 
-import duckdb
 import jellyfish
 import pandas as pd
 
 from graphkit.codes import SEX_CODES, clean_code_sql, country_keys
 from graphkit.errors import InputError
-from graphkit.sqlsafety import lock_down
+from graphkit.sqlsafety import bounded_connection
 from resolution.nicknames import NICKNAMES, PARTICLES, TITLES
 
 __all__ = [
@@ -240,10 +239,9 @@ def standardise(records: pd.DataFrame, *, memory_limit_gb: float = 1.0) -> pd.Da
 
     # bounded: these are streaming scans, joins and group-bys, which need no more (a 1M-record
     # frame peaks at 3.0 GB of RSS instead of 3.7, same time); DuckDB spills beyond it
-    con = duckdb.connect(config={"memory_limit": f"{memory_limit_gb}GB"})
+    # values from source files reach this SQL: no file or network access
+    con = bounded_connection(memory_limit_gb)
     try:
-        con.execute("SET enable_progress_bar = false")  # no bars on the terminal
-        lock_down(con)  # values from source files reach this SQL: no file or network access
         con.register("raw", frame)
         nick = pd.DataFrame({"nick": list(NICKNAMES), "canon": list(NICKNAMES.values())})
         con.register("nick", nick)

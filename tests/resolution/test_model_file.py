@@ -418,3 +418,28 @@ def test_model_saved_before_the_edit_shortcut_still_loads(model: Model, tmp_path
     level["sql_condition"] = level["sql_condition"].replace("<= 1", "<= 2")
     path.write_text(json.dumps(old))
     assert "differs from graphkit's" in _refused(path)
+
+
+def test_bounded_connection_spills_to_its_own_folder_not_the_working_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import tempfile
+
+    from graphkit.sqlsafety import bounded_connection
+
+    monkeypatch.chdir(tmp_path)
+    con = bounded_connection(0.05)  # 50 MB: a 10M-row table has to go to disk
+    ((spill,),) = con.execute("SELECT current_setting('temp_directory')").fetchall()
+    assert Path(spill).parent == Path(tempfile.gettempdir()) and Path(spill).is_dir()
+    con.execute("CREATE TEMP TABLE big AS SELECT i, random() AS r FROM range(10000000) t(i)")
+    assert con.execute("SELECT count(*) FROM big WHERE r >= 0").fetchall() == [(10_000_000,)]
+    (spilled,) = con.execute("SELECT count(*) FROM duckdb_temporary_files()").fetchone()
+    assert spilled > 0 and any(Path(spill).iterdir())
+    assert not (tmp_path / ".tmp").exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(duckdb.Error):  # locked down like the others
+        con.execute("SET temp_directory = '.'")
+    con.close()
+    del con
+    gc.collect()
+    assert not Path(spill).exists()
