@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from graphkit.errors import CaseError, InputError
-from graphkit.people import directory
+from graphkit.people import Directory, directory
 
 if TYPE_CHECKING:
     import duckdb
@@ -156,9 +156,12 @@ def _matrix(rows: list[tuple[Any, ...]]) -> np.ndarray:
     return m
 
 
-def _subject(store: CaseStore, query: str, kind: Kind) -> tuple[str, str, tuple[str, ...]]:
-    """(id, display name, phones) of what ``query`` names."""
-    people = directory(store)
+def _subject(
+    store: CaseStore, query: str, kind: Kind, people: Directory | None = None
+) -> tuple[str, str, tuple[str, ...]]:
+    """(id, display name, phones) of what ``query`` names, found in ``people`` (default: the
+    case's :func:`directory`)."""
+    people = people if people is not None else directory(store)
     if kind == "actor":
         actor = people.find_one(query)
         if not actor.phones:
@@ -217,19 +220,25 @@ def _phone_forms(text: str, regions: tuple[str, ...]) -> list[str]:
 
 
 def activity_matrix(
-    store: CaseStore, query: str, *, kind: Kind = "actor", timezone: str | None = None
+    store: CaseStore,
+    query: str,
+    *,
+    kind: Kind = "actor",
+    timezone: str | None = None,
+    people: Directory | None = None,
 ) -> Activity:
     """The 7 x 24 time wheel of one subject: ``kind`` ``actor`` (``query`` a name, a phone in
     any format or an id, as ``graphkit show CASE actor`` takes), ``phone`` (the number as the
     case keys it, or a phone of a one-phone actor) or ``group`` (a community id). Counts the
     records with one of its phones as caller or callee, in ``timezone`` (default:
-    :func:`case_timezone`). An unknown subject is a one-line :class:`InputError`."""
+    :func:`case_timezone`). An unknown subject is a one-line :class:`InputError`. ``people``:
+    the case's :func:`directory` when the caller has read it already."""
     if kind not in ("actor", "phone", "group"):
         raise InputError(f"kind: must be actor, phone or group, not {kind!r}")
     zone = _zone(timezone, store)
     with store.connect(read_only=True) as con:
         _check_cdr(store, con)
-    subject, name, phones = _subject(store, query, kind)
+    subject, name, phones = _subject(store, query, kind, people)
     with store.connect(read_only=True) as con:
         rows = con.execute(_COUNTS, {"tz": zone, "phones": list(phones)}).fetchall()
     return Activity(kind, subject, name, phones, zone, _matrix(rows))

@@ -27,6 +27,7 @@ from graphkit.store import table_columns
 if TYPE_CHECKING:
     import duckdb
 
+    from graphkit.people import Directory
     from graphkit.store import CaseStore
 
 __all__ = ["CaseFacts", "collect"]
@@ -349,10 +350,10 @@ def collect(store: CaseStore) -> CaseFacts:
     for frame in (actors, communities):
         if "community" in frame.columns:
             frame["community"] = [community_key(v) for v in frame["community"]]
-    if len(actors):
-        from graphkit.people import directory
+    from graphkit.people import directory
 
-        people = directory(store)
+    people = directory(store)  # read once: names here, the wheels and the trails below
+    if len(actors):
         if "name" in actors.columns:
             actors["name"] = [
                 _registered(people.get(a), k, n)
@@ -391,8 +392,8 @@ def collect(store: CaseStore) -> CaseFacts:
             "`graphkit analyze`"
         )
     hotspots = _hotspots(store, actors)
-    wheels = [] if activity.empty else _leader_wheels(store, actors)
-    towers, trails = _leader_trails(store, [w.subject for w in wheels])
+    wheels = [] if activity.empty else _leader_wheels(store, actors, people)
+    towers, trails = _leader_trails(store, [w.subject for w in wheels], people)
     if not hotspots:
         missing["hotspots"] = "`graphkit hotspots` has not run (it needs incidents)"
     return CaseFacts(
@@ -433,10 +434,11 @@ def collect(store: CaseStore) -> CaseFacts:
 TRAIL_LEADERS = 3
 
 
-def _leader_trails(store: CaseStore, leader_ids: list[str]) -> tuple[pd.DataFrame, list[Any]]:
+def _leader_trails(
+    store: CaseStore, leader_ids: list[str], people: Directory
+) -> tuple[pd.DataFrame, list[Any]]:
     """Towers with positions and the trails of the first leaders, when the case has towers."""
     from graphkit.cdr.maps import towers, trail
-    from graphkit.people import directory
 
     with store.connect(read_only=True) as con:
         if not leader_ids or not store.table_exists(con, "src_towers"):
@@ -444,7 +446,6 @@ def _leader_trails(store: CaseStore, leader_ids: list[str]) -> tuple[pd.DataFram
     frame = towers(store)
     if frame.empty:
         return frame, []
-    people = directory(store)
     trails = []
     for actor_id in leader_ids[:TRAIL_LEADERS]:
         actor = people.get(actor_id)
@@ -459,7 +460,7 @@ def _leader_trails(store: CaseStore, leader_ids: list[str]) -> tuple[pd.DataFram
 WHEEL_LEADERS = 6
 
 
-def _leader_wheels(store: CaseStore, actors: pd.DataFrame) -> list[Any]:
+def _leader_wheels(store: CaseStore, actors: pd.DataFrame, people: Directory) -> list[Any]:
     """Time wheels of the top actors by leadership score that have call records (local
     time)."""
     from graphkit.cdr.activity import activity_matrix
@@ -471,7 +472,7 @@ def _leader_wheels(store: CaseStore, actors: pd.DataFrame) -> list[Any]:
     )
     wheels = []
     for actor_id in ranked["actor_id"].head(3 * WHEEL_LEADERS):
-        wheel = activity_matrix(store, str(actor_id))
+        wheel = activity_matrix(store, str(actor_id), people=people)
         if wheel.events > 0:
             wheels.append(wheel)
         if len(wheels) == WHEEL_LEADERS:

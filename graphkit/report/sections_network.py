@@ -106,7 +106,7 @@ def _network_data(
     sizes_by_comm = _community_sizes(a)
     nodes: list[dict[str, Any]] = []
     index: dict[str, int] = {}
-    for (_, r), size in zip(a.iterrows(), sizes, strict=True):
+    for r, size in zip(a.to_dict("records"), sizes, strict=True):
         actor_id = str(r["actor_id"])
         comm = community_key(r.get("community"))
         single = comm is None or sizes_by_comm.get(comm, 0) < 2
@@ -145,7 +145,11 @@ def _network_data(
     both = (t["a"].isin(drawn) & t["b"].isin(drawn)).tolist() if len(t) else []
     edges = [e for e, ok in zip(timed, both, strict=True) if ok]
     more_edges = [e for e, ok in zip(timed, both, strict=True) if not ok]
-    owner = {p: r["actor_id"] for _, r in facts.actors.iterrows() for p in (r["phones"] or [])}
+    owner = {
+        p: a
+        for a, phones in zip(facts.actors["actor_id"], facts.actors["phones"], strict=True)
+        for p in (phones if phones is not None else [])
+    }
     hypotheses = []
     for kind, frame in (("predicted link", facts.predicted), ("hand-off", facts.handoffs)):
         for h in frame.itertuples():

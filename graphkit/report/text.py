@@ -136,8 +136,9 @@ def display_names(facts: CaseFacts) -> dict[str, str]:
     """Each actor's label by its id, and each of its other phones as ``phone (label)``."""
     if facts.actors.empty:
         return {}
-    out = {str(r["actor_id"]): label_of(r) for _, r in facts.actors.iterrows()}
-    for _, r in facts.actors.iterrows():
+    rows = facts.actors.to_dict("records")  # plain dicts: iterrows built a Series per row
+    out = {str(r["actor_id"]): label_of(r) for r in rows}
+    for r in rows:
         for p in r["phones"] if r["phones"] is not None else []:
             if p != r["actor_id"]:
                 out.setdefault(str(p), f"{p} ({short_label(r)})")
