@@ -326,8 +326,10 @@ def handoff_standing_sql() -> str:
       another old number), the best undecided runner-up at or above the threshold whose new
       number no other item holds (confirmed there, or that item's open choice) is proposed
       instead (``next``): a hypothesis like the choice it replaces, what the one-to-one matching
-      would choose with the reviewers' decisions as constraints. With none left, the item is
-      settled: no successor found for the number.
+      would choose with the reviewers' decisions as constraints. Reopened items do not share a
+      proposal: their open runners-up are taken greedily, highest score first, one new number
+      per item (in a group-wide swap several old numbers often have the same best runner-up).
+      With none left, the item is settled: no successor found for the number.
 
     A proposal is a finding while pending, the next candidate as much as the choice: the queue,
     Neo4j, exports, the report and :func:`same_user_links` show one open proposal per number,
@@ -337,7 +339,7 @@ def handoff_standing_sql() -> str:
     reviewers' statuses alone.
     """
     return f"""
-        WITH h AS (
+        WITH RECURSIVE h AS (
             SELECT x.src, x.dst, x.status, x.score, x.threshold,
                    coalesce(CAST(json_extract(x.evidence, '$.assigned') AS BOOLEAN), true)
                        AS assigned
@@ -366,12 +368,30 @@ def handoff_standing_sql() -> str:
                        AS chosen_for
             FROM h2 x
         ),
-        nxt AS (
-            SELECT x.src, x.dst FROM h3 x
+        open_next AS (
+            SELECT x.src, x.dst,
+                   row_number() OVER (ORDER BY x.score DESC, x.src, x.dst) AS k
+            FROM h3 x
             WHERE x.status = 'hypothesis' AND x.score >= x.threshold
               AND x.src IN (SELECT r.src FROM reopened r)
               AND x.confirmed_for IS NULL AND x.chosen_for IS NULL
-            QUALIFY row_number() OVER (PARTITION BY x.src ORDER BY x.score DESC, x.dst) = 1
+        ),
+        -- one new number per reopened item and one item per new number: the open pairs
+        -- taken greedily, highest score first (a pair whose old or new number is already
+        -- taken is passed over), as the detector's own matching does
+        walk AS (
+            SELECT 0::BIGINT AS k, []::VARCHAR[] AS olds, []::VARCHAR[] AS news
+            UNION ALL
+            SELECT w.k + 1,
+                   CASE WHEN list_contains(w.olds, o.src) OR list_contains(w.news, o.dst)
+                        THEN w.olds ELSE list_append(w.olds, o.src) END,
+                   CASE WHEN list_contains(w.olds, o.src) OR list_contains(w.news, o.dst)
+                        THEN w.news ELSE list_append(w.news, o.dst) END
+            FROM walk w JOIN open_next o ON o.k = w.k + 1
+        ),
+        nxt AS (
+            SELECT unnest(w.olds) AS src, unnest(w.news) AS dst
+            FROM walk w WHERE w.k = (SELECT max(k) FROM walk)
         )
         SELECT x.src, x.dst, x.standing,
                CASE x.standing

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -94,19 +95,20 @@ def _proposals(rows: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
         and r["src"] not in settled | set(chosen)
         and (r["status"] == "rejected" or confirmed_elsewhere(r))
     }
-    for src in sorted(reopened):
-        open_ = [
-            r
-            for r in rows
-            if r["src"] == src
-            and r["status"] == "hypothesis"
-            and r["score"] >= r["threshold"]
-            and not confirmed_elsewhere(r)
-            and not any(c["dst"] == r["dst"] for s, c in chosen.items() if s != src)
-        ]
-        if open_:
-            best = min(open_, key=lambda r: (-r["score"], r["dst"]))
-            out[src] = (best["id"], "next")
+    open_ = [
+        r
+        for r in rows
+        if r["src"] in reopened
+        and r["status"] == "hypothesis"
+        and r["score"] >= r["threshold"]
+        and not confirmed_elsewhere(r)
+        and not any(c["dst"] == r["dst"] for s, c in chosen.items() if s != r["src"])
+    ]
+    taken: set[str] = set()  # one new number per reopened item, highest score first
+    for r in sorted(open_, key=lambda r: (-r["score"], r["src"], r["dst"])):
+        if r["src"] not in out and r["dst"] not in taken:
+            out[r["src"]] = (r["id"], "next")
+            taken.add(r["dst"])
     return out
 
 
@@ -333,3 +335,37 @@ def test_a_second_confirmed_successor_is_allowed_and_warned_of(queue_case: CaseS
     ) in second
     rows = {r["id"]: r for r in _stored(queue_case)}
     assert rows[a_choice["id"]]["status"] == rows[a_runner_up["id"]]["status"] == "confirmed"
+
+
+def test_reopened_items_never_propose_the_same_new_number(queue_case: CaseStore) -> None:
+    """Two old numbers (of one group-wide swap) whose best runner-up is the same new number:
+    with both choices rejected (and that number's own choice, where it is one), the
+    higher-scoring claim proposes it and the other item its own next candidate, or settles;
+    never one new number proposed for two old numbers."""
+    rows = _stored(queue_case)
+    chosen = {r["src"]: r for r in rows if r["assigned"] and r["score"] >= r["threshold"]}
+    best: dict[str, dict[str, Any]] = {}
+    for src in chosen:
+        others = [
+            r
+            for r in rows
+            if r["src"] == src and not r["assigned"] and r["score"] >= r["threshold"]
+        ]
+        if others:
+            best[src] = min(others, key=lambda r: (-r["score"], r["dst"]))
+    shared = defaultdict(list)
+    for src, r in best.items():
+        shared[r["dst"]].append(src)
+    new, (a, b) = next((d, sorted(srcs)[:2]) for d, srcs in sorted(shared.items()) if len(srcs) > 1)
+    holder = [c for c in chosen.values() if c["dst"] == new]
+    for r in [chosen[a], chosen[b], *holder]:
+        _decide(queue_case, "reject", r["id"])
+    queued = _check_queue(queue_case)  # the oracle takes them greedily, highest score first
+    first = min((best[a], best[b]), key=lambda r: (-r["score"], r["src"]))
+    later = b if first["src"] == a else a
+    assert queued[first["src"]]["id"] == first["id"]
+    assert queued.get(later, {}).get("id") != best[later]["id"]
+    # every new number is proposed by one old number at most, across the whole queue
+    ids = {q["id"] for q in queued.values()}
+    proposed = [r["dst"] for r in rows if r["id"] in ids]
+    assert len(proposed) == len(set(proposed)) == len(queued)
