@@ -129,24 +129,46 @@ def stops_and_starts(
             {"phone": resumed["id"].astype(str), "last": to_hours(resumed["start"])}
         )
         extra = extra.merge(per[enough][["phone", "rate"]], on="phone")
+        # what a number was is read off its use before the stop: a silence after its first
+        # few events says too little whose it was (an ending has all its events before it)
+        extra = extra[_events_until(ends, extra["phone"], extra["last"]) >= min_events]
         extra["key"] = extra["phone"] + "@" + np.floor(extra["last"]).astype(np.int64).astype(str)
         extra["stop"] = "silent"
         olds = pd.concat([olds, extra[["key", "phone", "last", "rate", "stop"]]], ignore_index=True)
         olds = olds.drop_duplicates("key").sort_values("key", kind="stable")
     if restarts:
-        back = _restarts(ends, per[enough], min_silent_hours, min_expected)
+        back = _restarts(ends, per[enough], min_silent_hours, min_expected, min_events)
         news = pd.concat([news, back], ignore_index=True).sort_values("key", kind="stable")
     return olds.reset_index(drop=True), news.reset_index(drop=True)
 
 
+def _events_until(ends: pd.DataFrame, phone: pd.Series, t: pd.Series) -> npt.NDArray[np.int64]:
+    """How many events each ``phone`` has at or before its time ``t``."""
+    if not len(phone):
+        return np.zeros(0, dtype=np.int64)
+    codes, numbers = pd.factorize(ends["phone"], sort=True)
+    times = ends["t"].to_numpy(dtype=np.float64)
+    origin, span = float(times.min()), float(times.max() - times.min()) + 1.0
+    keyed = np.sort(codes * span + (times - origin))  # (number, time) order in one float
+    which = pd.Index(numbers).get_indexer(phone.astype(str))
+    query = which * span + (np.asarray(t, dtype=np.float64) - origin)
+    before = np.searchsorted(keyed, query, side="right") - np.searchsorted(keyed, which * span)
+    return np.where(which >= 0, before, 0).astype(np.int64)
+
+
 def _restarts(
-    ends: pd.DataFrame, per: pd.DataFrame, min_silent_hours: float, min_expected: float
+    ends: pd.DataFrame,
+    per: pd.DataFrame,
+    min_silent_hours: float,
+    min_expected: float,
+    min_events: int,
 ) -> pd.DataFrame:
     """Numbers taken up again after lying unused: the event after a gap of at least
     ``min_silent_hours``, in which the number's mean rate expects ``min_expected`` events or
     more, that is longer than the number's whole use before it (a number tried out briefly,
     then put aside; a phone back from a blackout was in use for longer than it was silent)
-    and followed by more events than preceded it."""
+    and followed by more events than preceded it, and by ``min_events`` at least (what a
+    successor is, is read off its use after the start)."""
     codes = ends["pcode"].to_numpy()
     t_all = ends["t"].to_numpy(dtype=np.float64)
     order = np.lexsort((t_all, codes))
@@ -169,6 +191,7 @@ def _restarts(
         & (gap * rate >= min_expected)
         & (t[:-1] - first < gap)
         & (position < events - position)
+        & (events - position >= min_events)
     )
     idx = np.flatnonzero(hit) + 1
     phone = names[code[idx]]
