@@ -19,6 +19,7 @@ every pair of numbers with at least two moved contacts making up 20% of X's exch
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,9 @@ __all__ = [
     "candidate_pairs",
     "contact_moves",
     "event_ends",
+    "is_fixed_line",
     "stops_and_starts",
+    "without_fixed_lines",
 ]
 
 _CLOCK_FACTOR = 3.0
@@ -199,6 +202,32 @@ def _restarts(
     back["key"] = back["phone"] + "@" + np.floor(back["first"]).astype(np.int64).astype(str)
     back["start"] = "restarted"
     return back[["key", "phone", "first", "rate", "start"]]
+
+
+@functools.lru_cache(maxsize=65536)
+def is_fixed_line(number: str) -> bool:
+    """True for an E.164 number of a fixed line (phonenumbers' metadata)."""
+    import phonenumbers
+
+    if not number.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE)
+
+
+def without_fixed_lines(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs whose two numbers are not fixed lines. A fixed line serves a household or
+    an office, not one person who takes it up or gives it up; its contacts are the
+    household's, so it looks like the successor of any member's number."""
+    numbers = pd.unique(pd.concat([pairs["old_phone"], pairs["new_phone"]]).astype(str))
+    fixed = {n for n in numbers if is_fixed_line(n)}
+    if not fixed:
+        return pairs
+    keep = ~(pairs["old_phone"].isin(fixed) | pairs["new_phone"].isin(fixed))
+    return pairs[keep].reset_index(drop=True)
 
 
 def candidate_pairs(olds: pd.DataFrame, news: pd.DataFrame, window_h: float) -> pd.DataFrame:

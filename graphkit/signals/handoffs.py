@@ -38,6 +38,7 @@ from graphkit.signals.candidates import (
     contact_moves,
     event_ends,
     stops_and_starts,
+    without_fixed_lines,
 )
 from graphkit.signals.events import FloatArray, as_event_frame, from_hours, to_hours
 from graphkit.signals.features import (
@@ -122,6 +123,7 @@ def detect_handoffs(
     window_start: Any = None,
     window_end: Any = None,
     moves: bool = True,
+    fixed_lines: bool = False,
 ) -> pd.DataFrame:
     """Candidate successors of every number that stops, scored and matched jointly.
 
@@ -142,7 +144,9 @@ def detect_handoffs(
     the group's structure match. Returns up to ``top_k`` rows per stopped
     number with score of at least ``min_score``: :data:`HANDOFF_COLUMNS`, ``rank`` 1 being
     the joint assignment's choice (``assigned`` True when its score reaches ``match_score``).
-    Deterministic (no randomness).
+    Fixed lines (E.164 numbers that phonenumbers types as such) take part only with
+    ``fixed_lines=True``: a household's line shares its members' contacts and is no
+    successor. Deterministic (no randomness).
     """
     if window_hours <= 0 or profile_days <= 0:
         raise InputError("window_hours and profile_days must be positive")
@@ -181,6 +185,8 @@ def detect_handoffs(
         pairs = pairs.drop_duplicates(["old", "new"]).reset_index(drop=True)
     if old_numbers is not None:
         pairs = pairs[pairs["old_phone"].isin(set(old_numbers))].reset_index(drop=True)
+    if not fixed_lines and len(pairs):
+        pairs = without_fixed_lines(pairs)
     pairs = active_gap(pairs, ends, window_hours)
     log.info(
         "hand-offs: %d numbers stop, %d start, %d candidate pairs", len(olds), len(news), len(pairs)
