@@ -19,6 +19,7 @@ every pair of numbers with at least two moved contacts making up 20% of X's exch
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,9 @@ __all__ = [
     "candidate_pairs",
     "contact_moves",
     "event_ends",
+    "is_fixed_line",
     "stops_and_starts",
+    "without_fixed_lines",
 ]
 
 _CLOCK_FACTOR = 3.0
@@ -129,24 +132,46 @@ def stops_and_starts(
             {"phone": resumed["id"].astype(str), "last": to_hours(resumed["start"])}
         )
         extra = extra.merge(per[enough][["phone", "rate"]], on="phone")
+        # what a number was is read off its use before the stop: a silence after its first
+        # few events says too little whose it was (an ending has all its events before it)
+        extra = extra[_events_until(ends, extra["phone"], extra["last"]) >= min_events]
         extra["key"] = extra["phone"] + "@" + np.floor(extra["last"]).astype(np.int64).astype(str)
         extra["stop"] = "silent"
         olds = pd.concat([olds, extra[["key", "phone", "last", "rate", "stop"]]], ignore_index=True)
         olds = olds.drop_duplicates("key").sort_values("key", kind="stable")
     if restarts:
-        back = _restarts(ends, per[enough], min_silent_hours, min_expected)
+        back = _restarts(ends, per[enough], min_silent_hours, min_expected, min_events)
         news = pd.concat([news, back], ignore_index=True).sort_values("key", kind="stable")
     return olds.reset_index(drop=True), news.reset_index(drop=True)
 
 
+def _events_until(ends: pd.DataFrame, phone: pd.Series, t: pd.Series) -> npt.NDArray[np.int64]:
+    """How many events each ``phone`` has at or before its time ``t``."""
+    if not len(phone):
+        return np.zeros(0, dtype=np.int64)
+    codes, numbers = pd.factorize(ends["phone"], sort=True)
+    times = ends["t"].to_numpy(dtype=np.float64)
+    origin, span = float(times.min()), float(times.max() - times.min()) + 1.0
+    keyed = np.sort(codes * span + (times - origin))  # (number, time) order in one float
+    which = pd.Index(numbers).get_indexer(phone.astype(str))
+    query = which * span + (np.asarray(t, dtype=np.float64) - origin)
+    before = np.searchsorted(keyed, query, side="right") - np.searchsorted(keyed, which * span)
+    return np.where(which >= 0, before, 0).astype(np.int64)
+
+
 def _restarts(
-    ends: pd.DataFrame, per: pd.DataFrame, min_silent_hours: float, min_expected: float
+    ends: pd.DataFrame,
+    per: pd.DataFrame,
+    min_silent_hours: float,
+    min_expected: float,
+    min_events: int,
 ) -> pd.DataFrame:
     """Numbers taken up again after lying unused: the event after a gap of at least
     ``min_silent_hours``, in which the number's mean rate expects ``min_expected`` events or
     more, that is longer than the number's whole use before it (a number tried out briefly,
     then put aside; a phone back from a blackout was in use for longer than it was silent)
-    and followed by more events than preceded it."""
+    and followed by more events than preceded it, and by ``min_events`` at least (what a
+    successor is, is read off its use after the start)."""
     codes = ends["pcode"].to_numpy()
     t_all = ends["t"].to_numpy(dtype=np.float64)
     order = np.lexsort((t_all, codes))
@@ -169,6 +194,7 @@ def _restarts(
         & (gap * rate >= min_expected)
         & (t[:-1] - first < gap)
         & (position < events - position)
+        & (events - position >= min_events)
     )
     idx = np.flatnonzero(hit) + 1
     phone = names[code[idx]]
@@ -176,6 +202,32 @@ def _restarts(
     back["key"] = back["phone"] + "@" + np.floor(back["first"]).astype(np.int64).astype(str)
     back["start"] = "restarted"
     return back[["key", "phone", "first", "rate", "start"]]
+
+
+@functools.lru_cache(maxsize=65536)
+def is_fixed_line(number: str) -> bool:
+    """True for an E.164 number of a fixed line (phonenumbers' metadata)."""
+    import phonenumbers
+
+    if not number.startswith("+"):
+        return False
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return bool(phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE)
+
+
+def without_fixed_lines(pairs: pd.DataFrame) -> pd.DataFrame:
+    """The pairs whose two numbers are not fixed lines. A fixed line serves a household or
+    an office, not one person who takes it up or gives it up; its contacts are the
+    household's, so it looks like the successor of any member's number."""
+    numbers = pd.unique(pd.concat([pairs["old_phone"], pairs["new_phone"]]).astype(str))
+    fixed = {n for n in numbers if is_fixed_line(n)}
+    if not fixed:
+        return pairs
+    keep = ~(pairs["old_phone"].isin(fixed) | pairs["new_phone"].isin(fixed))
+    return pairs[keep].reset_index(drop=True)
 
 
 def candidate_pairs(olds: pd.DataFrame, news: pd.DataFrame, window_h: float) -> pd.DataFrame:

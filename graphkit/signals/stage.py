@@ -18,6 +18,7 @@ import pandas as pd
 
 from graphkit.ingest.call_records import load_cdr_events
 from graphkit.settings import StageSettings
+from graphkit.signals.candidates import is_fixed_line
 from graphkit.store import writes
 
 if TYPE_CHECKING:
@@ -95,20 +96,7 @@ def _phone_to_actor(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[st
     rows = con.execute(
         "SELECT DISTINCT unnest(phones) AS phone, actor_id FROM actor WHERE kind = 'person'"
     ).fetchall()
-    return {str(p): str(a) for p, a in rows if p is not None and not _is_fixed_line(str(p))}
-
-
-def _is_fixed_line(number: str) -> bool:
-    """True for an E.164 number of a fixed line (phonenumbers' metadata)."""
-    import phonenumbers
-
-    if not number.startswith("+"):
-        return False
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return False
-    return bool(phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.FIXED_LINE)
+    return {str(p): str(a) for p, a in rows if p is not None and not is_fixed_line(str(p))}
 
 
 def _communities(con: duckdb.DuckDBPyConnection, store: CaseStore) -> dict[str, str]:

@@ -101,11 +101,14 @@ def test_without_cells_the_group_structure_carries_the_swaps(
     """Records without cells or IMEI, hand-offs as the stage keeps them (its min_score,
     top_k): a group swapping at once is matched by its structure (weak mutual choices relabel
     the mates' numbers) and a successor with mostly new contacts by the few it kept, scored
-    by how unlikely they are to be shared by chance. Measured on these five cases: the
-    relabelled groups top-1 0.97 (0.80 without the weak seeds, 0.64 without the chance term;
-    0.88, top-3 0.94, once hidden ties were drawn thin first and left traces, session 9),
-    weak overlap top-1 and top-3 0.80 (0.35 / 0.40 without the chance term), the ordinary group
-    hand-offs top-1 0.97 (0.73); 175 of 178 assigned pairs right (112 of 115)."""
+    by how unlikely they are to be shared by chance. Measured on these five cases before
+    the simulator drew hidden ties thin first and added tie meetings: the relabelled groups
+    top-1 0.97, weak overlap 0.80 / 0.80, 175 of 178 assigned pairs right. After it (session
+    9), 0.88 / 0.94, 0.65 / 0.70 and 169 of 175; now (a stop or restart read off 10 events
+    or more, no fixed lines, the chance term's weight 7; docs/signals.md): the relabelled
+    groups 0.90 / 0.94 (0.82 without the weak seeds, 0.72 without the chance term), weak
+    overlap 0.80 / 0.85 (0.40 / 0.40 without the chance term), the ordinary group hand-offs
+    top-1 0.95 (0.83); 173 of 175 assigned pairs right."""
     from graphkit.ingest.call_records import load_cdr_events
     from graphkit.signals.evaluate import score_handoffs
     from graphkit.signals.handoffs import HandoffWeights
@@ -151,16 +154,22 @@ def test_without_cells_the_group_structure_carries_the_swaps(
     both, precision = pooled(0.02, HandoffWeights())
     strict, _ = pooled(2.0, HandoffWeights())  # no pair scores 2: confident and clear seeds
     no_chance, _ = pooled(0.02, HandoffWeights(beyond_chance=0.0))
-    # the issue's targets (top-1 0.8, top-3 0.9); the clear-seeds-only matching stays below
-    assert both["group_relabel_top1"] >= TOP1 > strict["group_relabel_top1"], (both, strict)
+    # the issue's targets (top-1 0.8, top-3 0.9); the weak mutual seeds add to the clear ones
+    # (the clear-seeds-only matching stayed below the target until the chance term's weight
+    # rose from 5 to 7: 0.82 then)
+    assert both["group_relabel_top1"] >= TOP1, both
+    assert both["group_relabel_top1"] > strict["group_relabel_top1"], (both, strict)
     assert both["group_relabel_top3"] >= 0.9 > no_chance["group_relabel_top3"], (both, no_chance)
     assert both["weak_overlap_top1"] > 0.5 > no_chance["weak_overlap_top1"], both
     assert both["default_top1"] >= 0.9 > no_chance["default_top1"], (both, no_chance)
     assert precision >= 0.95
-    if both["weak_overlap_top1"] < TOP1 or precision < 0.97:  # not met since session 9
+    met = both["weak_overlap_top1"] >= TOP1 and both["weak_overlap_top3"] >= TOP3
+    if not met or precision < 0.97:  # top-3 not met since session 9 (docs/signals.md)
         pytest.xfail(
             f"without cells or IMEI: weak overlap top-1 {both['weak_overlap_top1']:.2f}, "
             f"top-3 {both['weak_overlap_top3']:.2f} (issue 19's target {TOP1} / {TOP3}), "
-            f"assigned pairs right {precision:.3f} (0.97); 0.88 / 0.90 and 0.98 before hidden "
-            "ties were drawn thin first and tie meetings added calls to the simulator"
+            f"assigned pairs right {precision:.3f} (0.97); measured: of the 3 weak-overlap "
+            "hand-offs not in the top 3, 2 share no contact with the successor's first two "
+            "weeks and 1 shares one that 3 numbers starting beside it share too "
+            "(docs/signals.md)"
         )

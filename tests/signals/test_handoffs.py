@@ -208,3 +208,44 @@ def test_a_number_that_goes_silent_and_its_stand_in_are_paired_given_the_silence
     row = found[(found["old"] == "+447700000001") & (found["rank"] == 1)].iloc[0]
     assert row["new"] == "+447800000009" and row["assigned"]
     assert row["evidence"]["stop"] == "silent"
+
+
+def test_a_silence_after_a_few_events_is_no_stop() -> None:
+    """What a number was is read off its use before it stopped: the same stand-in as above,
+    but the number goes silent after its first few events, and nothing is proposed."""
+    from graphkit.signals.silences import detect_silences
+
+    calls = _Calls(21)
+    end_h = DAYS * 24.0
+    pals = [f"+4475{j:08d}" for j in range(8)]
+    w = list(1.0 / (1.0 + np.arange(8)))
+    first, off, back = SWAP_H - 30.0, SWAP_H, SWAP_H + 6 * 24.0
+    calls.add("+447700000001", pals[:2], w[:2], 4, first, off, ["A"])
+    calls.add("+447700000001", pals, w, 200, back, end_h, ["A", "B"])
+    calls.add("+447800000009", pals[:6], w[:6], 70, off + 6, back - 6, ["A", "B"])
+    for f in pals:
+        calls.add(f, [f"+4476{f[-4:]}0000"], [1.0], 40, 0.0, end_h, ["F"])
+    events = calls.frame()
+    silences = detect_silences(events, min_events=20)
+    found = detect_handoffs(events, use_imei=False, silences=silences, min_score=0.0)
+    assert "+447700000001" not in set(found["old"])
+    more = detect_handoffs(events, use_imei=False, silences=silences, min_events=4)
+    assert "+447800000009" in set(more.loc[more["old"] == "+447700000001", "new"])
+
+
+def test_a_fixed_line_is_no_successor() -> None:
+    """A household's line starting as a member's mobile stops shares its contacts; it is
+    proposed only when fixed lines are let in."""
+    calls = _Calls(5)
+    end_h = DAYS * 24.0
+    pals = [f"+4475{j:08d}" for j in range(8)]
+    w = list(1.0 / (1.0 + np.arange(8)))
+    calls.add("+447700000001", pals, w, 150, 0.0, SWAP_H, ["A", "B"])
+    calls.add("+441612345678", pals, w, 150, SWAP_H + 6, end_h, ["L"])  # Manchester fixed line
+    for f in pals:
+        calls.add(f, [f"+4476{f[-4:]}0000"], [1.0], 40, 0.0, end_h, ["F"])
+    events = calls.frame()
+    assert detect_handoffs(events, use_imei=False, min_score=0.0).empty
+    let_in = detect_handoffs(events, use_imei=False, fixed_lines=True)
+    assert let_in.iloc[0][["old", "new"]].tolist() == ["+447700000001", "+441612345678"]
+    assert bool(let_in.iloc[0]["assigned"])
