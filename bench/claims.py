@@ -7,7 +7,8 @@ blackouts, hand-offs and sensitivity parts are left out: they do not touch the c
 except that a confirmed hand-off folds a burner into its carrier in the leaders view). Then
 the case is scored against the truth by ``graphkit evaluate``'s analyze evaluator.
 
-Printed per case: planted groups whose community the report calls a chain of command,
+Printed per case: planted groups whose community the report calls a chain of command (and
+on which test: the ordering test, relayed orders, or both; their q-values in one family),
 communities without a planted group that it wrongly calls one, bosses ranked first in their
 community, and where each planted boss sits in the case-wide leaders view (``graphkit show
 CASE leaders``; percentile 1.0 = first). Issue 16's targets: a hierarchy stated for >= 90 % of
@@ -66,10 +67,13 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
     place = {a: i for i, a in enumerate(leaders)}
     with store.connect(read_only=True) as con:
         tested = con.execute(
-            "SELECT community, hierarchy_q_value, hierarchy_effect FROM analytics_community"
+            "SELECT community, hierarchy_q_value, hierarchy_effect, relay_test_q_value,"
+            " hierarchy_basis FROM analytics_community"
         ).fetchall()
-    q = {c: qv for c, qv, _ in tested}
-    effect = {c: e for c, _, e in tested}
+    q = {c: qv for c, qv, *_ in tested}
+    effect = {c: e for c, _, e, *_ in tested}
+    relay_q = {c: rq for c, _, _, rq, _ in tested}
+    basis = {c: b for c, *_, b in tested}
     percentiles = []
     for row in scored["rows"]:
         actor = row.get("boss_actor")
@@ -89,6 +93,10 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
         "group_effect": " ".join(
             f"{effect.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
         ),
+        "group_relay_q": " ".join(
+            f"{relay_q.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
+        ),
+        "group_basis": " | ".join(str(basis.get(r.get("community"))) for r in scored["rows"]),
         "group_community": " ".join(str(r.get("community")) for r in scored["rows"]),
         "boss_percentile_min": min(percentiles),
         "bosses_top_5pct": sum(p >= 0.95 for p in percentiles),

@@ -33,6 +33,7 @@ _LEADERSHIP_KEYS = (
     "level",
     "superior",
     "hierarchy_stated",
+    "ordering_stated",
     "hierarchy_q_value",
     "leadership",
 )
@@ -203,7 +204,8 @@ def _leadership_texts(table: pd.DataFrame, gate: OrderingGate | None = None) -> 
     w_out = _plain(table["weight_out_in_community"])
     w_in = _plain(table["weight_in_in_community"])
     q_value = _plain(table["hierarchy_q_value"])
-    stated = _plain(table["hierarchy_stated"])
+    # the rank words rest on the ordering test; a claim by relayed orders alone ranks nobody
+    stated = _plain(table["ordering_stated"])
     level = [None if v is pd.NA else v for v in _plain(table["level"])]
     superior = _plain(table["superior"])
     effects: list[float | None] = (

@@ -111,7 +111,8 @@ def score_groups(
     stated: pd.Series | None = None,
 ) -> dict[str, Any]:
     """Group recovery NMI (and ARI), the boss-first share and, given ``stated`` (community ->
-    whether the ordering test stated a chain of command there), the hierarchy claims.
+    whether a chain of command is stated there, by the ordering test or by relayed orders),
+    the hierarchy claims.
 
     ``actors``: actor_id, community, leadership (rows of ``analytics_actor``), optionally
     ``ties`` (the actor's number of ties in the actor graph: actors with none are left out of

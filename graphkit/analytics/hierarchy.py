@@ -9,7 +9,10 @@ Only layers with a direction enter the ranking (symmetric ties such as meeting c
 say nothing about who is above whom). Whether a community's ranking means anything is tested
 by :func:`~graphkit.analytics.ordering.ordering_test` (degree- and direction-preserving
 rewiring, FDR across communities, an effect size); only where it passes is an ordering
-*stated*: levels, superiors and the direction-based leadership term exist only there.
+*stated* by it: levels, superiors and the direction-based leadership term exist only there.
+A chain of command can also be stated by relayed orders alone
+(:mod:`graphkit.analytics.relay_test`, one FDR family with the ordering tests); it draws no
+levels.
 Where the case has time-stamped calls, :func:`leadership_with_relays` puts the heads of relay
 chains (:mod:`graphkit.analytics.relays`) first.
 """
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from graphkit.analytics.chain_claim import joint_claims
 from graphkit.analytics.graph import directed_layers
 from graphkit.analytics.ordering import OrderingTest, ordering_test
 from graphkit.analytics.springrank import SpringSolver, _clean, fit_beta
@@ -29,6 +33,12 @@ from graphkit.analytics.springrank import SpringSolver, _clean, fit_beta
 if TYPE_CHECKING:
     import igraph as ig
     from scipy import sparse
+
+RELAY_TEST_NAME = (
+    "relayed-orders test: onward contacts after each contact against before it (time "
+    "reversal), exact sign-flip over episodes, Simes across sources; one Benjamini-Hochberg "
+    "family with the ordering tests"
+)
 
 __all__ = [
     "hierarchy_analysis",
@@ -158,6 +168,8 @@ def hierarchy_analysis(
     null: str = "tie-lean",
     directed: list[str] | None = None,
     rank_direction: str = "caller",
+    relay: pd.DataFrame | None = None,
+    min_relay_ratio: float = 1.5,
 ) -> tuple[pd.DataFrame, OrderingTest]:
     """Per actor: SpringRank inside its community, level, most likely superior, leadership;
     per community: the ordering test.
@@ -165,15 +177,20 @@ def hierarchy_analysis(
     Only directed layers of ``g`` (``directed``, or those :func:`directed_layers` finds) and
     edges inside a community count. ``rank_direction``: ``caller`` ranks whoever initiates
     contact above whom they contact (orders flow down), ``callee`` the reverse (reports flow
-    up); the test does not depend on it (docs/analytics.md). Columns: ``springrank``;
-    ``rank_in_community`` (percentile); ``hierarchy_stated`` (the community passed
-    :func:`ordering_test` at FDR ``significance`` with effect >= ``min_effect``);
+    up); the test does not depend on it (docs/analytics.md). ``relay``: the communities'
+    relayed-orders tests (:func:`~graphkit.analytics.relay_test.relay_community_test`, rows
+    0..k-1), the second route to a claim; both tests share one Benjamini-Hochberg family
+    (:func:`~graphkit.analytics.chain_claim.joint_claims`). Columns: ``springrank``;
+    ``rank_in_community`` (percentile); ``hierarchy_stated`` (a chain of command is stated
+    for the community by either test); ``ordering_stated`` (by :func:`ordering_test` at FDR
+    ``significance`` with effect >= ``min_effect``: only there are levels drawn);
     ``level`` (0 = top: spring lengths below the community's highest member, rounded; -1
     where no ordering is stated); ``superior`` (vertex index of the in-community contact
     ranked above that maximises tie volume times the model probability of being above; -1
     if none or no ordering stated) and ``superior_probability``; ``hierarchy_p_value`` and
-    ``hierarchy_q_value`` of the community; ``leadership`` (:func:`leadership_score`, the
-    rank term only where stated); evidence: ``members_below``, ``members``,
+    ``hierarchy_q_value`` of the community's ordering test; ``leadership``
+    (:func:`leadership_score`, the rank term only where an ordering is stated); evidence:
+    ``members_below``, ``members``,
     ``weight_out_in_community``, ``weight_in_in_community``. ``n_null``: the most null
     draws per community (fewer where the answer is clear early); ``null``: which null
     (:data:`graphkit.analytics.ordering.NULLS`).
@@ -206,8 +223,19 @@ def hierarchy_analysis(
         min_effect=min_effect,
         null=null,
     )
-    stated_c = test.table["stated"].to_numpy(dtype=bool) if k else np.zeros(0, bool)
-    stated = stated_c[groups] if n else np.zeros(0, bool)
+    claims = joint_claims(
+        test.table,
+        relay,
+        fdr=significance,
+        min_effect=min_effect,
+        min_relay_ratio=min_relay_ratio,
+    )
+    name = test.test if relay is None else f"{test.test}; {RELAY_TEST_NAME}"
+    test = OrderingTest(claims, test.fdr, test.min_effect, name)
+    claimed_c = claims["stated"].to_numpy(dtype=bool) if k else np.zeros(0, bool)
+    ordered_c = claims["ordering_stated"].to_numpy(dtype=bool) if k else np.zeros(0, bool)
+    claimed = claimed_c[groups] if n else np.zeros(0, bool)
+    stated = ordered_c[groups] if n else np.zeros(0, bool)
     level = np.rint(top[groups] - scores).astype(np.int64) if n else np.zeros(0, np.int64)
     level = np.where(stated, level, -1)
     both = sparse.coo_matrix(a_in + a_in.T)
@@ -231,7 +259,8 @@ def hierarchy_analysis(
         {
             "springrank": scores,
             "rank_in_community": pct,
-            "hierarchy_stated": stated,
+            "hierarchy_stated": claimed,
+            "ordering_stated": stated,
             "level": level,
             "superior": superior,
             "superior_probability": superior_p,

@@ -241,6 +241,15 @@ def _analyze_edges(
         )
     if "hierarchy" in wanted:
         with clock("hierarchy"):
+            relay = None
+            if contacts is not None:  # the second route to a chain of command
+                from graphkit.analytics.relay_test import relay_community_test
+
+                relay = relay_community_test(
+                    contacts,
+                    dict(zip(ids.tolist(), membership.tolist(), strict=True)),
+                    window_s=spec.relay_window_s,
+                )
             # hierarchy_table keeps only the ``directed`` layers itself
             h, ordering = hierarchy_analysis(
                 raw,
@@ -253,12 +262,16 @@ def _analyze_edges(
                 null=spec.hierarchy_null,
                 directed=ordering_layers,
                 rank_direction=spec.rank_direction,
+                relay=relay,
+                min_relay_ratio=spec.hierarchy_min_relay_ratio,
             )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         h["level"] = h["level"].astype("Int64").mask(h["level"] < 0)
         ordering_table = ordering.table
         summary["hierarchy_test"] = ordering.test
         summary["hierarchies_stated"] = int(ordering.table["stated"].sum())
+        summary["orderings_stated"] = int(ordering.table["ordering_stated"].sum())
+        summary["hierarchies_stated_by_relays"] = int(ordering.table["relay_test_stated"].sum())
         table = pd.concat([table, h], axis=1)
         if contacts is not None:
             with clock("hierarchy"):
@@ -336,7 +349,7 @@ def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec
     # for it (often one of its own relayers) would contradict that evidence. Its level is
     # the top only where its community's ordering is stated: levels exist only there
     head = (out["relay_tier"] == 2).to_numpy()
-    stated = out["hierarchy_stated"].fillna(False).to_numpy(dtype=bool)
+    stated = out["ordering_stated"].fillna(False).to_numpy(dtype=bool)
     out["level"] = out["level"].mask(head & stated, 0)
     out["superior"] = out["superior"].where(~head, None)
     out["superior_probability"] = np.where(head, np.nan, out["superior_probability"])
@@ -387,6 +400,18 @@ def _broker_frames(
     return full, bridge, kp, clock
 
 
+_RELAY_COLUMNS = (
+    "relay_test_p_value",
+    "relay_test_q_value",
+    "relay_test_stated",
+    "relay_test_source",
+    "relay_test_onward",
+    "relay_test_onward_before",
+    "relay_test_ratio",
+    "relay_test_sources",
+)
+
+
 def _community_rows(
     u: Projection, table: pd.DataFrame, membership: np.ndarray, ordering: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -413,6 +438,11 @@ def _community_rows(
         rows["downward_share"] = ordering["downward_share"].to_numpy(dtype=float)
         rows["expected_downward_share"] = ordering["null_downward_share"].to_numpy(dtype=float)
         rows["hierarchy_draws"] = ordering["draws"].to_numpy(dtype=np.int64)
+        rows["hierarchy_basis"] = ordering["basis"].to_numpy(dtype=object)
+        rows["ordering_stated"] = ordering["ordering_stated"].to_numpy(dtype=bool)
+        for column in _RELAY_COLUMNS:
+            if column in ordering:
+                rows[column] = ordering[column].to_numpy()
     if "community_confidence" in table.columns:
         conf = table.groupby("community")["community_confidence"].mean()
         rows["mean_confidence"] = conf.reindex(rows["community"]).to_numpy()

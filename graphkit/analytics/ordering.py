@@ -1,8 +1,10 @@
 """Is a community's ordering more than its members' call volumes? The hierarchy test.
 
-A "chain of command" is claimed for a community only when this test passes. It asks whether
-the directed ties inside a community line up along one ordering better than ties that keep
-every member's own volume would.
+A "chain of command" is claimed for a community only when this test passes or, with
+time-stamped calls, the relayed-orders test does (:mod:`graphkit.analytics.relay_test`; the
+two share one FDR family, :mod:`graphkit.analytics.chain_claim`); levels are drawn only where
+this one passes. It asks whether the directed ties inside a community line up along one
+ordering better than ties that keep every member's own volume would.
 
 * **Statistic**: SpringRank's ground-state energy per unit of in-community directed weight,
   ``1/2 sum A_ij (s_i - s_j - 1)^2 / sum A_ij`` with ``s`` the community's own SpringRank fit
@@ -78,7 +80,11 @@ class OrderingTest:
     Columns: ``tested`` (enough members and directed ties), ``energy`` (observed, per unit of
     weight), ``null_energy`` (mean over draws), ``downward_share`` and ``null_downward_share``,
     ``effect`` (their difference), ``draws``, ``p_value``, ``q_value`` (BH over the tested),
-    ``stated`` (q <= fdr and effect >= min_effect). ``test`` names the procedure.
+    ``stated`` (q <= fdr and effect >= min_effect). ``test`` names the procedure. As
+    :func:`~graphkit.analytics.hierarchy.hierarchy_analysis` returns it, the table holds the
+    claim instead (:func:`~graphkit.analytics.chain_claim.joint_claims`: ``q_value`` in the
+    family shared with the relayed-orders tests, ``stated`` by either test,
+    ``ordering_stated`` by this one).
     """
 
     table: pd.DataFrame

@@ -6,8 +6,10 @@ each named (a claim is a test that passed):
 
 * ``ordering``: the ordering test (:mod:`graphkit.analytics.ordering`) stated a chain of
   command (q-value and effect size both passed);
-* ``relayed orders``: a member heads a relay chain (:mod:`graphkit.analytics.relays`: contacts
-  relayed onward significantly more than the callees' own rates predict, at the analysis FDR);
+* ``relayed orders``: the community's relayed-orders test stated a chain of command
+  (:mod:`graphkit.analytics.relay_test`), or a member heads a relay chain
+  (:mod:`graphkit.analytics.relays`: contacts relayed onward significantly more than the
+  callees' own rates predict, at the analysis FDR);
 * ``group blackout``: two or more members fell silent together in a blackout that passed the
   blackout test (:mod:`graphkit.signals.groups`, stored only when significant);
 * ``hand-offs``: a member's phone is in a hand-off confirmed by review (a hypothesis above
@@ -55,10 +57,15 @@ def organisation(
     owner = _phone_owner(actors)
     passed: dict[object, set[str]] = {c: set() for c in out["community"]}
 
-    if "hierarchy_stated" in out:
-        for c, stated in zip(out["community"], out["hierarchy_stated"], strict=True):
+    ordered = "ordering_stated" if "ordering_stated" in out else "hierarchy_stated"
+    if ordered in out:
+        for c, stated in zip(out["community"], out[ordered], strict=True):
             if bool(stated) and not pd.isna(stated):
                 passed[c].add("ordering")
+    if "relay_test_stated" in out:
+        for c, stated in zip(out["community"], out["relay_test_stated"], strict=True):
+            if bool(stated) and not pd.isna(stated):
+                passed[c].add("relayed orders")
     if "relay_tier" in actors:
         heads = actors[actors["relay_tier"].fillna(0).astype(int) == 2]
         for c in heads["community"]:

@@ -41,7 +41,7 @@ from graphkit.stats import fdr_qvalues
 if TYPE_CHECKING:
     from graphkit.store import CaseStore
 
-__all__ = ["load_actor_contacts", "relay_table"]
+__all__ = ["contact_arrays", "load_actor_contacts", "relay_table"]
 
 log = logging.getLogger(__name__)
 
@@ -110,17 +110,7 @@ def relay_table(
     ``relayer_q_value``; ``relay_tier`` (module docstring) and ``relay_evidence`` (dict: the
     callee whose follow-ups exceed chance most). Deterministic; no randomness.
     """
-    ev = events[events["src"].notna() & events["dst"].notna()]
-    # sorted ids and each end's code, as np.unique(..., return_inverse=True) gives them; a
-    # hash table then a sort of the distinct ids (np.unique sorts 400k strings: 20x slower)
-    codes, ids = pd.factorize(
-        np.r_[ev["src"].astype(str).to_numpy(), ev["dst"].astype(str).to_numpy()], sort=True
-    )
-    m = len(ev)
-    a, x = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
-    stamps = pd.to_datetime(ev["start"], utc=True).dt.tz_convert(None)
-    t = stamps.to_numpy().astype("datetime64[s]").astype(np.int64)
-    dur = pd.to_numeric(ev["duration_s"], errors="coerce").fillna(0).to_numpy().astype(np.int64)
+    a, x, t, dur, ids = contact_arrays(events)
     keep = (a != x) & (t > np.iinfo(np.int64).min)
     if actor_to_community is not None:
         comm = pd.factorize(pd.Series(ids).map(actor_to_community))[0]  # -1 = none
@@ -159,6 +149,26 @@ def relay_table(
             "relay_evidence": evidence,
         }
     )
+
+
+def contact_arrays(
+    events: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``events`` (``src``, ``dst``, ``start``, ``duration_s``) as arrays: caller and callee
+    codes into the sorted actor ids, start (epoch seconds; NaT as int64 min) and duration
+    (missing = 0), and the ids. Rows missing an end are left out."""
+    ev = events[events["src"].notna() & events["dst"].notna()]
+    # sorted ids and each end's code, as np.unique(..., return_inverse=True) gives them; a
+    # hash table then a sort of the distinct ids (np.unique sorts 400k strings: 20x slower)
+    codes, ids = pd.factorize(
+        np.r_[ev["src"].astype(str).to_numpy(), ev["dst"].astype(str).to_numpy()], sort=True
+    )
+    m = len(ev)
+    a, x = codes[:m].astype(np.int64), codes[m:].astype(np.int64)
+    stamps = pd.to_datetime(ev["start"], utc=True).dt.tz_convert(None)
+    t = stamps.to_numpy().astype("datetime64[s]").astype(np.int64)
+    dur = pd.to_numeric(ev["duration_s"], errors="coerce").fillna(0).to_numpy().astype(np.int64)
+    return a, x, t, dur, np.asarray(ids)
 
 
 def _follow_ups(

@@ -46,6 +46,10 @@ class AnalysisSpec(StageSettings):
     many null draws per community, the false discovery rate across communities, the least
     excess share of contacts running down the ordering for a "chain of command" to be stated,
     and the null (``tie-lean``, or the stricter ``lead-degree``).
+    ``hierarchy_min_relay_ratio``: where time-stamped calls exist, the second route to a chain
+    of command, the relayed-orders test (:mod:`graphkit.analytics.relay_test`), needs its best
+    source's onward contacts after its contacts to be at least this many times those before
+    them (1.5, fixed before measuring; the q-value shares the ordering tests' FDR family).
     ``blackout_fdr``: the false discovery rate at which blackouts are reported (see
     :data:`graphkit.signals.stage.BLACKOUT_FDR`).
     """
@@ -60,6 +64,7 @@ class AnalysisSpec(StageSettings):
     hierarchy_significance: float = 0.05
     hierarchy_min_effect: float = 0.01
     hierarchy_null: str = "tie-lean"
+    hierarchy_min_relay_ratio: float = 1.5
     broker_candidates: int = 2000
     key_player_set: int = 3
     min_layer_edges: int = 10
@@ -106,5 +111,10 @@ class AnalysisSpec(StageSettings):
             self.hierarchy_null in ("tie-lean", "lead-degree"),
             "hierarchy_null",
             "tie-lean or lead-degree",
+        )
+        self.require(
+            self.hierarchy_min_relay_ratio >= 1,
+            "hierarchy_min_relay_ratio",
+            "must be at least 1",
         )
         self.require(0 < self.blackout_fdr < 1, "blackout_fdr", "must lie strictly in (0, 1)")

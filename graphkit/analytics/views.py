@@ -83,8 +83,9 @@ def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
 
 @view(
     "communities",
-    help="communities, most organised first: tests passed, size, leader, ordering test",
-    actors=("leader", "top_members"),
+    help="communities, most organised first: tests passed, size, leader, the chain-of-command "
+    "claim and its tests (ordering, relayed orders)",
+    actors=("leader", "relay_test_source", "top_members"),
 )
 def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     """Communities with the tests of organisation each passed, those with most first
@@ -125,8 +126,13 @@ def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]
         "size",
         "leader",
         "hierarchy_stated",
+        "hierarchy_basis",
         "hierarchy_q_value",
         "hierarchy_effect",
+        "relay_test_q_value",
+        "relay_test_source",
+        "relay_test_onward",
+        "relay_test_onward_before",
         "ties",
         "density",
         "downward_share",
@@ -172,21 +178,17 @@ def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     its carrier in ``same_person_as``, each with the hand-off's id, score and review status
     (an unreviewed hand-off is a hypothesis; a confirmed one merges the two actors at the
     next build)."""
+    columns = _actor_columns(store)
+    # a chain of command stated by relayed orders alone ranks nobody: the rank term rests on
+    # the ordering test (cases analysed before that route existed have only the claim)
+    ordered = "ordering_stated" if "ordering_stated" in columns else "hierarchy_stated"
+    relay_tier = "relay_tier" if "relay_tier" in columns else "0"
     rows = _query(
         store,
-        """
-        SELECT *, 0 AS relay_tier FROM (
-            SELECT actor_id, community, leadership, level, superior,
-                   rank_in_community, hierarchy_stated, hierarchy_q_value, pagerank,
-                   explanation, evidence
-            FROM analytics_actor)
-        ORDER BY leadership DESC, actor_id
-        """
-        if not _has_relays(store)
-        else """
+        f"""
         SELECT actor_id, community, leadership, level, superior,
-               rank_in_community, hierarchy_stated, hierarchy_q_value, pagerank,
-               explanation, evidence, relay_tier
+               rank_in_community, hierarchy_stated, {ordered} AS ordering_stated,
+               hierarchy_q_value, pagerank, explanation, evidence, {relay_tier} AS relay_tier
         FROM analytics_actor ORDER BY leadership DESC, actor_id
         """,
         [],
@@ -238,15 +240,15 @@ def _basis(row: Row, reading: str) -> str:
         return "heads a relay chain (call timing); then prominence"
     if tier == 1:
         return "relays orders (call timing); then prominence"
-    if row.get("hierarchy_stated"):
+    if row.get("ordering_stated"):
         above = "caller" if reading == "caller" else "callee"
         return f"prominence and rank in a stated ordering (direction read {above} above)"
     return "prominence alone (PageRank): no ordering stated, no relay chain"
 
 
-def _has_relays(store: CaseStore) -> bool:
+def _actor_columns(store: CaseStore) -> set[str]:
     with store.connect(read_only=True) as con:
-        return "relay_tier" in table_columns(con, "analytics_actor")
+        return set(table_columns(con, "analytics_actor"))
 
 
 def burner_links(store: CaseStore) -> dict[str, tuple[str, float, str, str]]:

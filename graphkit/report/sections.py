@@ -8,6 +8,7 @@ evidence and review status, in their own section.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
             "of the consensus runs on average."
         ),
-        Para(_ordering_sentence(row, _ordering_thresholds(facts))),
+        Para(_ordering_sentence(row, _ordering_thresholds(facts), lambda a: _name(facts, a))),
     ]
     evidence = list(getattr(row, "evidence", []) or [])
     blocks.insert(
@@ -155,7 +156,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     relay_heads = members[members.get("relay_tier", pd.Series(0, index=members.index)) == 2]
     if len(relay_heads):
         blocks.append(Para(_relay_heads_sentence([label_of(r) for _, r in relay_heads.iterrows()])))
-    stated = bool(getattr(row, "hierarchy_stated", False))
+    stated = _ordering_stated(row)  # levels exist only where the ordering test passed
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
     carriers = facts.carriers
@@ -268,9 +269,43 @@ def _relay_heads_sentence(heads: list[str]) -> str:
     )
 
 
-def _ordering_sentence(row: Any, thresholds: tuple[float, float] = (0.05, 0.01)) -> str:
-    """The chain-of-command sentence of a community card, with the test that backs it and,
-    where it is not stated, the condition that failed."""
+def _ordering_stated(row: Any) -> bool:
+    """Whether the ordering test itself passed (cases analysed before the relayed-orders
+    route existed have only ``hierarchy_stated``, which then meant the same)."""
+    value = getattr(row, "ordering_stated", None)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = getattr(row, "hierarchy_stated", False)
+    return bool(value)
+
+
+def _relay_claim_words(row: Any, name: Callable[[Any], str] = str) -> str:
+    """The relayed-orders test's figures: whose contacts, onward contacts after and before."""
+    source = getattr(row, "relay_test_source", None)
+    who = name(source) if source else "a member"
+    return (
+        f"the contacts {who} made inside were followed within the relay "
+        f"window by {_fmt(getattr(row, 'relay_test_onward', None))} onward contacts to other "
+        f"members against {_fmt(getattr(row, 'relay_test_onward_before', None))} in the same "
+        f"time before them (relayed-orders test, q = "
+        f"{_fmt(getattr(row, 'relay_test_q_value', None))})"
+    )
+
+
+def _ordering_sentence(
+    row: Any,
+    thresholds: tuple[float, float] = (0.05, 0.01),
+    name: Callable[[Any], str] = str,
+) -> str:
+    """The chain-of-command sentence of a community card, naming the test that backs it
+    (the ordering test, relayed orders, or both) and, where no ordering is stated, the
+    condition that failed."""
+    relayed = bool(getattr(row, "relay_test_stated", False))
+    if relayed and not _ordering_stated(row):
+        return (
+            f"Chain of command: orders are passed down; {_relay_claim_words(row, name)}. The "
+            "ordering test did not pass, so no levels are drawn: relayed orders show that "
+            "orders pass down, not who sits at which level."
+        )
     q = getattr(row, "hierarchy_q_value", float("nan"))
     if not isinstance(q, float) or math.isnan(q):
         return (
@@ -282,8 +317,9 @@ def _ordering_sentence(row: Any, thresholds: tuple[float, float] = (0.05, 0.01))
         f"fitted ordering against {_fmt(getattr(row, 'expected_downward_share', None))} "
         f"expected (ordering test, q = {_fmt(q)})"
     )
-    if bool(getattr(row, "hierarchy_stated", False)):
-        return f"Chain of command: who contacts whom orders the members; {figures_}."
+    if _ordering_stated(row):
+        also = f"; and {_relay_claim_words(row, name)}" if relayed else ""
+        return f"Chain of command: who contacts whom orders the members; {figures_}{also}."
     fdr, min_effect = thresholds
     effect = getattr(row, "hierarchy_effect", float("nan"))
     if q <= fdr and isinstance(effect, float) and not math.isnan(effect):
@@ -324,9 +360,12 @@ def communities_section(facts: CaseFacts) -> Section:
             "Communities are groups of actors who deal with each other more than with the rest "
             "(Leiden, consensus of several seeded runs), shown with those that passed the most "
             "tests of organisation first (a stated ordering, relayed orders, a group blackout, "
-            "a confirmed hand-off). A chain of command is stated only where the ordering test "
-            "passes (SpringRank fit against re-drawn tie directions, Benjamini-Hochberg across "
-            "communities, and an effect size); elsewhere no levels are drawn. Leadership is "
+            "a confirmed hand-off). A chain of command is stated only where a test passes: "
+            "the ordering test (SpringRank fit against re-drawn tie directions, with an effect "
+            "size) or, with time-stamped calls, the relayed-orders test (members' contacts "
+            "passed on to other members more often after the contact than before it, at least "
+            "1.5 times); both share one Benjamini-Hochberg family across communities. Levels "
+            "are drawn only where the ordering test passes. Leadership is "
             "prominence (PageRank), combined with the rank only where an ordering is stated, "
             "with heads of relay chains first. Brokers connect communities (Gould-Fernandez "
             "roles, betweenness)."

@@ -91,3 +91,42 @@ def people_case(seed: int, people: int, groups: int, days: int = 30) -> PeopleCa
     boss = pd.Series({k: ids[g.boss(k)] for k in range(groups)})
     assert (g.rank[[g.boss(k) for k in range(groups)]] == BOSS).all()
     return PeopleCase(edges.assign(layer="calls"), list(ids), group, boss)
+
+
+def timed_people_case(
+    seed: int, people: int, groups: int, days: int = 30
+) -> tuple[PeopleCase, pd.DataFrame]:
+    """The same world with the simulator's own day-by-day contacts and relayed orders
+    (graphkit.simulate.events and .relays), people as the ends instead of their phones: the
+    call graph and the time-stamped contacts the relayed-orders test reads."""
+    from graphkit.simulate.events import EventModel, day_events
+    from graphkit.simulate.relays import RelayModel, relay_events
+    from graphkit.simulate.stage import _rng
+
+    spec = SimulationSpec(seed=seed, people=people, groups=groups, days=days)
+    world = _build_world(spec)
+    model = EventModel.build(world.plan, world.pop, world.towers, spec, _rng(seed, "places"))
+    chain = RelayModel.build(world.plan, world.groups)
+    parts = []
+    for day in range(days):
+        events = day_events(model, day, _rng(seed, "cdr", day))
+        events, _ = relay_events(model, chain, events, day, spec, _rng(seed, "relays", day))
+        parts.append((events.caller_node, events.callee_node, events.time_s, events.duration_s))
+    a, b, t, duration = (np.concatenate(x) for x in zip(*parts, strict=True))
+    n = world.pop.size
+    top = int(max(a.max(), b.max(), n - 1)) + 1
+    ids = np.array([f"P{i:06d}" if i < n else f"L{i - n:06d}" for i in range(top)])
+    contacts = pd.DataFrame(
+        {
+            "src": ids[a],
+            "dst": ids[b],
+            "start": pd.to_datetime(spec.start_epoch_s + t, unit="s", utc=True),
+            "duration_s": duration,
+        }
+    )
+    edges = contacts.groupby(["src", "dst"], as_index=False).size()
+    edges = edges.rename(columns={"size": "weight"}).astype({"weight": float})
+    g = world.groups
+    group = pd.Series(np.r_[g.group, np.full(len(ids) - n, -1)], index=ids)
+    boss = pd.Series({k: ids[g.boss(k)] for k in range(groups)})
+    return PeopleCase(edges.assign(layer="calls"), list(ids), group, boss), contacts

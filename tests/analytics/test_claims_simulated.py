@@ -6,7 +6,8 @@ Cases: the simulator's people, groups, ties and relayed orders as a person-level
 with the call layer directed (as CDRs are) and as undirected contacts. The measured rates
 (docs/analytics.md, "Hierarchy claims on simulated cases") are below the issue's target of
 90 % of planted groups: the simulator's direction signal is weak by design (calibrated to
-Montagna), so this test asserts what holds, not the target.
+Montagna), so these tests assert what holds, not the target. With the simulator's timed calls
+(2,000 people, 4 groups), relayed orders reach the target, which the last test asserts.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from graphkit.analytics.measures import analyze_edges
 from graphkit.analytics.settings import AnalysisSpec
-from tests.analytics.simulated_people import people_case
+from tests.analytics.simulated_people import people_case, timed_people_case
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +77,38 @@ def test_no_ordering_is_claimed_without_direction(measured: pd.DataFrame) -> Non
     undirected = measured[measured["reading"] == "undirected"]
     assert not undirected["stated"].any()
     assert len(undirected) >= 100
+
+
+def _timed_claims(seed: int) -> tuple[list[bool], list[bool]]:
+    """Whether each planted group's community, and each other community of 3 or more, is
+    stated, with the relayed-orders test reading the timed contacts."""
+    case, contacts = timed_people_case(seed, people=2000, groups=4)
+    result = analyze_edges(
+        case.edges,
+        actors=case.people,
+        seed=seed,
+        spec=AnalysisSpec(n_runs=3),
+        only=("communities", "centrality", "hierarchy"),
+        contacts=contacts,
+    )
+    community = result.actors.set_index("actor_id")["community"]
+    stated = result.communities.set_index("community")["hierarchy_stated"]
+    group = case.group.reindex(community.index)
+    home = community[group >= 0].groupby(group[group >= 0]).agg(lambda s: s.value_counts().index[0])
+    sizes = community.value_counts()
+    others = [c for c in stated.index if c not in set(home) and sizes.get(c, 0) >= 3]
+    return [bool(stated[home[k]]) for k in case.boss.index], [bool(stated[c]) for c in others]
+
+
+def test_with_time_stamps_relayed_orders_state_nine_in_ten_planted_groups() -> None:
+    """Issue 16's target on the 2,000-person graphs with the simulator's timed calls (seeds
+    0-4, measured 19 of 20 groups and 0 of 103 other communities; docs/analytics.md)."""
+    groups: list[bool] = []
+    others: list[bool] = []
+    for seed in SEEDS:
+        g, o = _timed_claims(seed)
+        groups += g
+        others += o
+    assert len(groups) == 20 and len(others) >= 80
+    assert sum(groups) >= 18
+    assert sum(others) <= 0.05 * len(others)

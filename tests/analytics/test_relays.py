@@ -191,8 +191,11 @@ def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
     table = result.actors.set_index("actor_id")
     assert table.loc["B", "relay_tier"] == 2
     assert table["leadership"].idxmax() == "B"
-    # a chain head has no superior; its level is the top only where an ordering is stated
-    assert not table["hierarchy_stated"].any() and table["level"].isna().all()
+    # a chain head has no superior; its level is the top only where an ordering is stated:
+    # here the chain of command is stated by relayed orders alone, so no levels are drawn
+    assert table["hierarchy_stated"].all() and not table["ordering_stated"].any()
+    assert table["level"].isna().all()
+    assert result.communities["hierarchy_basis"].tolist() == ["relayed orders"]
     assert table.loc["B", "superior"] is None
     assert "head of a relay chain" in table.loc["B", "explanation"]
     assert table.loc["B", "evidence"]["relay"]["top_callee"]["callee"] == "L"

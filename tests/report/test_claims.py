@@ -44,6 +44,37 @@ def test_ordering_sentence_states_a_chain_only_when_the_test_passed() -> None:
     assert untested.startswith("No ordering was tested")
 
 
+def test_a_chain_stated_by_relayed_orders_names_that_test_and_draws_no_levels() -> None:
+    relay = {
+        "relay_test_stated": True,
+        "relay_test_source": "B1",
+        "relay_test_onward": 52.0,
+        "relay_test_onward_before": 1.0,
+        "relay_test_q_value": 0.0004,
+    }
+    alone = _ordering_sentence(
+        SimpleNamespace(
+            **relay, hierarchy_q_value=0.4, hierarchy_stated=True, ordering_stated=False
+        ),
+        name=lambda a: f"Ann Lee ({a})",
+    )
+    assert alone.startswith("Chain of command: orders are passed down")
+    assert "Ann Lee (B1) made inside were followed" in alone
+    assert "52 onward contacts" in alone and "against 1 in the same time before" in alone
+    assert "relayed-orders test, q = 4.00e-04" in alone and "no levels are drawn" in alone
+    both = _ordering_sentence(
+        SimpleNamespace(
+            **relay,
+            downward_share=0.61,
+            expected_downward_share=0.58,
+            hierarchy_q_value=0.012,
+            hierarchy_stated=True,
+            ordering_stated=True,
+        )
+    )
+    assert "ordering test, q = 0.012" in both and "relayed-orders test, q = 4.00e-04" in both
+
+
 def test_leaders_rank_on_their_own_and_mark_a_likely_burner(report_case) -> None:  # type: ignore[no-untyped-def]
     """The leaders view ranks every actor on its own leadership (as the analysis stored it)
     and marks a hand-off's two actors with its id, score and status: 'likely' until a
