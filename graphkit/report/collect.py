@@ -47,26 +47,30 @@ _PACKAGES = (
     "torch-geometric",
     "matplotlib",
 )
-_ACTOR_COLUMNS = (
-    "community",
-    "community_confidence",
-    "pagerank",
-    "betweenness",
-    "degree",
-    "leadership",
-    "level",
-    "springrank",
-    "superior",
-    "rank_in_community",
-    "hierarchy_stated",
-    "hierarchy_q_value",
-    "relay_tier",
-    "broker_role",
-    "brokerage",
-    "communities_reached",
-    "fragmentation_gain",
-    "explanation",
-)
+#: the analysis columns the report reads, with what stands in for one a case lacks: a case
+#: analysed in part (``graphkit analyze --only communities``) has no centrality or brokers,
+#: which the report shows as not measured (a typed NULL) instead of failing; no hierarchy
+#: part run, no chain of command stated
+_ACTOR_COLUMNS = {
+    "community": "VARCHAR",
+    "community_confidence": "DOUBLE",
+    "pagerank": "DOUBLE",
+    "betweenness": "DOUBLE",
+    "degree": "DOUBLE",
+    "leadership": "DOUBLE",
+    "level": "DOUBLE",
+    "springrank": "DOUBLE",
+    "superior": "VARCHAR",
+    "rank_in_community": "DOUBLE",
+    "hierarchy_stated": "false",
+    "hierarchy_q_value": "DOUBLE",
+    "relay_tier": "DOUBLE",
+    "broker_role": "VARCHAR",
+    "brokerage": "DOUBLE",
+    "communities_reached": "DOUBLE",
+    "fragmentation_gain": "DOUBLE",
+    "explanation": "VARCHAR",
+}
 
 
 @dataclass(frozen=True)
@@ -171,11 +175,37 @@ def _registered(actor: Any, kind: Any, name: Any) -> Any:
     return name
 
 
+#: the same for the community rows: no hierarchy part run, no chain of command stated
+_COMMUNITY_COLUMNS: dict[str, Any] = {
+    "leader": None,
+    "hierarchy_stated": False,
+    "hierarchy_p_value": float("nan"),
+    "hierarchy_q_value": float("nan"),
+    "hierarchy_effect": float("nan"),
+    "downward_share": float("nan"),
+    "expected_downward_share": float("nan"),
+    "hierarchy_draws": float("nan"),
+    "hierarchy_basis": None,
+    "ordering_stated": False,
+    "relay_test_p_value": float("nan"),
+    "relay_test_q_value": float("nan"),
+    "relay_test_stated": False,
+    "relay_test_source": None,
+    "relay_test_onward": float("nan"),
+    "relay_test_onward_before": float("nan"),
+    "relay_test_ratio": float("nan"),
+    "relay_test_sources": float("nan"),
+}
+
+
 def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     if not store.table_exists(con, "analytics_actor"):
         return pd.DataFrame()
     cols = table_columns(con, "analytics_actor")
-    picked = ", ".join(f"a.{c}" for c in _ACTOR_COLUMNS if c in cols)
+    picked = ", ".join(
+        f"a.{c}" if c in cols else f"{t} AS {c}" if t == "false" else f"CAST(NULL AS {t}) AS {c}"
+        for c, t in _ACTOR_COLUMNS.items()
+    )
     subscriber = ""
     join = ""
     if store.table_exists(con, "src_subscribers"):
@@ -295,6 +325,10 @@ def collect(store: CaseStore) -> CaseFacts:
             "analytics_community",
             "SELECT * FROM analytics_community ORDER BY community",
         )
+        if len(communities):  # analysed in part: what was not measured is shown as such
+            for col, empty in _COMMUNITY_COLUMNS.items():
+                if col not in communities.columns:
+                    communities[col] = empty
         key_players = _optional(
             store, con, "analytics_key_player", "SELECT * FROM analytics_key_player ORDER BY rank"
         )
@@ -380,6 +414,12 @@ def collect(store: CaseStore) -> CaseFacts:
             missing[part] = f"`{stage}` has not run"
     if actors.empty:
         missing.setdefault("analytics", "`analyze` has not run")
+    only = ((stages.get("analyze") or {}).get("settings") or {}).get("only") or []
+    if only and "hierarchy" not in only:
+        missing["hierarchy"] = (
+            f"the analysis ran without its hierarchy part (`graphkit analyze --only "
+            f"{' --only '.join(only)}`); `graphkit analyze` runs it"
+        )
     if activity.empty:
         missing["activity"] = "no call records with times (ingest a cdr source)"
     info: dict[str, Any] = {}

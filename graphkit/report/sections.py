@@ -139,7 +139,14 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             f"members agree on this community in {_fmt(getattr(row, 'mean_confidence', None), 2)} "
             "of the consensus runs on average."
         ),
-        Para(_ordering_sentence(row, _ordering_thresholds(facts), lambda a: _name(facts, a))),
+        Para(
+            _ordering_sentence(
+                row,
+                _ordering_thresholds(facts),
+                lambda a: _name(facts, a),
+                not_run=facts.missing.get("hierarchy", ""),
+            )
+        ),
     ]
     evidence = list(getattr(row, "evidence", []) or [])
     blocks.insert(
@@ -194,7 +201,8 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
                 "diamonds; a number beside a node refers to the key on the right.",
             )
         )
-    leader = members.head(1)
+    # no leadership measured (an analysis run in part): no one is named the community's lead
+    leader = members[members.get("leadership", pd.Series(index=members.index)).notna()].head(1)
     lead_ids = set(leader["actor_id"])
     rows = [
         (
@@ -210,13 +218,22 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
         for _, r in brokers.iterrows()
         if r["actor_id"] not in lead_ids
     ]
-    blocks.append(
-        Table(
-            ("role", "actor", "why"),
-            tuple(rows),
-            "Leader and brokers, with the evidence behind each score",
+    if rows:
+        blocks.append(
+            Table(
+                ("role", "actor", "why"),
+                tuple(rows),
+                "Leader and brokers, with the evidence behind each score",
+            )
         )
-    )
+    else:
+        blocks.append(
+            Para(
+                "No leader or broker is named: the analysis measured neither leadership nor "
+                "brokerage here.",
+                muted=True,
+            )
+        )
     top = members.head(10)
     blocks.append(
         Table(
@@ -295,10 +312,12 @@ def _ordering_sentence(
     row: Any,
     thresholds: tuple[float, float] = (0.05, 0.01),
     name: Callable[[Any], str] = str,
+    not_run: str = "",
 ) -> str:
     """The chain-of-command sentence of a community card, naming the test that backs it
     (the ordering test, relayed orders, or both) and, where no ordering is stated, the
-    condition that failed."""
+    condition that failed (``not_run``: why the analysis tested none, where it ran without
+    its hierarchy part)."""
     relayed = bool(getattr(row, "relay_test_stated", False))
     if relayed and not _ordering_stated(row):
         return (
@@ -308,6 +327,8 @@ def _ordering_sentence(
         )
     q = getattr(row, "hierarchy_q_value", float("nan"))
     if not isinstance(q, float) or math.isnan(q):
+        if not_run:
+            return f"No ordering was tested: {not_run}. No levels are drawn."
         return (
             "No ordering was tested (too few members or directed contacts inside): no levels "
             "are drawn."

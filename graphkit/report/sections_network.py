@@ -64,7 +64,7 @@ def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
     if comm is not None and "leadership" in actors:
         sized = comm.map(comm.value_counts())
         ranked = actors.assign(_c=comm, _n=sized)
-        ranked = ranked[ranked["_c"].notna() & (ranked["_n"] > 1)]
+        ranked = ranked[ranked["_c"].notna() & (ranked["_n"] > 1) & ranked["leadership"].notna()]
         ranked = ranked.sort_values(["leadership", "actor_id"], ascending=[False, True])
         for _, r in ranked.drop_duplicates("_c").iterrows():
             stated = (

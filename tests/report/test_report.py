@@ -244,6 +244,28 @@ def test_report_of_an_unanalysed_case_says_what_is_missing(
     assert "montagna_phone" in html and 'id="gk-data"' not in html
 
 
+def test_report_of_a_case_analysed_in_part_names_no_one_without_a_measure(
+    report_case: CaseStore, tmp_path: Path
+) -> None:
+    """`analyze --only communities` stores no centrality, hierarchy or brokers: the report is
+    written all the same, says why no ordering was tested, and names no leader."""
+    from graphkit.cli.app import app
+
+    out = CliRunner().invoke(app, ["analyze", str(report_case.path), "--only", "communities"])
+    assert out.exit_code == 0, out.output
+    html = write_report(report_case, out=tmp_path / "r.html").path.read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert (
+        "No ordering was tested: the analysis ran without its hierarchy part (`graphkit "
+        "analyze --only communities`)" in text
+    )
+    assert "No leader or broker is named: the analysis measured neither leadership nor" in text
+    assert "Leader and brokers, with the evidence" not in text
+    assert "Chain of command" not in text and "most prominent (no leader test passed)" not in text
+    data = json.loads(re.search(r'id="gk-data">(.*?)</script>', html, re.S).group(1))
+    assert data["nodes"] and not any(n["roles"] for n in data["nodes"])
+
+
 def test_refuses_to_overwrite_without_force(report_case: CaseStore, tmp_path: Path) -> None:
     from graphkit.errors import InputError
 
