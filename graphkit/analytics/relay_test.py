@@ -31,6 +31,7 @@ gossip (news passed on) is a relay too, which is why the claim names the test an
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -42,11 +43,20 @@ __all__ = ["relay_community_test", "sign_flip_p"]
 MIN_MEMBERS = 3
 
 
+@lru_cache(maxsize=1024)
+def _fair_coin_counts(k: int) -> np.ndarray:
+    """P(j heads in k fair tosses), j = 0..k (cached: the same few k recur for every source)."""
+    from scipy.stats import binom
+
+    row: np.ndarray = binom.pmf(np.arange(k + 1), k, 0.5)
+    row.flags.writeable = False
+    return row
+
+
 def sign_flip_p(d: np.ndarray) -> float:
     """Exact one-sided sign-flip p-value of ``sum(d)``: P(sum of ``s_i |d_i|`` >= sum(d)) with
     independent fair signs ``s_i`` (integers ``d``; 1.0 when all are zero)."""
     from scipy.signal import convolve
-    from scipy.stats import binom
 
     d = np.asarray(d, dtype=np.int64)
     observed = int(d.sum())
@@ -57,7 +67,7 @@ def sign_flip_p(d: np.ndarray) -> float:
     dist = np.ones(1)
     for v, k in zip(values.tolist(), counts.tolist(), strict=True):
         spaced = np.zeros(v * k + 1)
-        spaced[::v] = binom.pmf(np.arange(k + 1), k, 0.5)
+        spaced[::v] = _fair_coin_counts(k)
         dist = np.clip(convolve(dist, spaced), 0.0, None)
     total = len(dist) - 1
     need = int(np.ceil((observed + total) / 2.0 - 1e-9))
@@ -161,7 +171,13 @@ def relay_community_test(
     nonzero = per[per["d"] != 0].groupby(level=0)["d"]
     can_pass = nonzero.size()[0.5 ** nonzero.size() <= eligible_p].index
     sources = per.groupby(level=0)[["after", "before"]].sum().loc[can_pass]
-    sources["p"] = [sign_flip_p(per.loc[s, "d"].to_numpy()) for s in sources.index]
+    # each source's episodes are one run of ``per`` (sorted by source): slices, not lookups
+    src_of = per.index.get_level_values(0).to_numpy()
+    d_all = per["d"].to_numpy()
+    chosen = sources.index.to_numpy()
+    lo = np.searchsorted(src_of, chosen, side="left")
+    hi = np.searchsorted(src_of, chosen, side="right")
+    sources["p"] = [sign_flip_p(d_all[i:j]) for i, j in zip(lo, hi, strict=True)]
     sources["community"] = comm[sources.index.to_numpy(dtype=np.int64)]
     out = pd.DataFrame(
         {
