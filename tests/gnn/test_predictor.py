@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 import torch
 from torch import Tensor, nn
 
@@ -37,9 +36,6 @@ def _pyg_reference(conv: EdgeGatedSAGEConv) -> nn.Module:
     return Reference()
 
 
-# PyG scripts some of its modules with torch.jit on import, which torch 2.13 deprecates: the
-# warning is PyG's (the product imports no torch_geometric), not this test's
-@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_edge_gated_sage_equals_pyg_message_passing_exactly() -> None:
     torch.manual_seed(3)
     n, m = 60, 400
