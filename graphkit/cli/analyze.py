@@ -142,14 +142,15 @@ def analyze(
             for r in rows
         ]
     render(rows, json_output=False, title="analysis")
+    timings = [
+        f"{_seconds(summary['seconds'])} s of analysis" if "seconds" in summary else "",
+        f"{_seconds(sensitivity['wall'])} s of sensitivity re-runs"
+        if isinstance(sensitivity := summary.get("sensitivity_seconds"), dict)
+        else "",
+    ]
+    said = ", ".join(t for t in timings if t)  # parts run alone (--only blackouts) time nothing
     console.print(
-        f"[dim]{_seconds(summary.get('seconds'))} s of analysis"
-        + (
-            f", {_seconds(sensitivity['wall'])} s of sensitivity re-runs"
-            if isinstance(sensitivity := summary.get("sensitivity_seconds"), dict)
-            else ""
-        )
-        + "; timings and method details: --json[/dim]",
+        f"[dim]{said + '; ' if said else ''}timings and method details: --json[/dim]",
         highlight=False,
     )
 
