@@ -32,9 +32,13 @@ def bounded_connection(memory_limit_gb: float) -> duckdb.DuckDBPyConnection:
     temporary directory, removed with the connection (DuckDB's default is ``./.tmp`` in
     whatever folder the analyst runs graphkit from)."""
     spill = tempfile.mkdtemp(prefix="graphkit-spill-")
-    con = duckdb.connect(
-        ":memory:", config={"memory_limit": f"{memory_limit_gb}GB", "temp_directory": spill}
-    )
+    try:
+        con = duckdb.connect(
+            ":memory:", config={"memory_limit": f"{memory_limit_gb}GB", "temp_directory": spill}
+        )
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     weakref.finalize(con, shutil.rmtree, spill, True)
     con.execute("SET enable_progress_bar = false")  # no bars on the terminal
     lock_down(con)
