@@ -47,29 +47,29 @@ _PACKAGES = (
     "torch-geometric",
     "matplotlib",
 )
-#: the analysis columns the report reads, with what stands in for one a case lacks: a case
-#: analysed in part (``graphkit analyze --only communities``) has no centrality or brokers,
-#: which the report shows as not measured (a typed NULL) instead of failing; no hierarchy
-#: part run, no chain of command stated
+#: the analysis columns the report reads, each with the SQL that stands in for it where a case
+#: lacks it: a case analysed in part (``graphkit analyze --only communities``) has no
+#: centrality or brokers, which the report shows as not measured (a typed NULL) instead of
+#: failing; no hierarchy part run, no chain of command stated
 _ACTOR_COLUMNS = {
-    "community": "VARCHAR",
-    "community_confidence": "DOUBLE",
-    "pagerank": "DOUBLE",
-    "betweenness": "DOUBLE",
-    "degree": "DOUBLE",
-    "leadership": "DOUBLE",
-    "level": "DOUBLE",
-    "springrank": "DOUBLE",
-    "superior": "VARCHAR",
-    "rank_in_community": "DOUBLE",
+    "community": "CAST(NULL AS VARCHAR)",
+    "community_confidence": "CAST(NULL AS DOUBLE)",
+    "pagerank": "CAST(NULL AS DOUBLE)",
+    "betweenness": "CAST(NULL AS DOUBLE)",
+    "degree": "CAST(NULL AS DOUBLE)",
+    "leadership": "CAST(NULL AS DOUBLE)",
+    "level": "CAST(NULL AS DOUBLE)",
+    "springrank": "CAST(NULL AS DOUBLE)",
+    "superior": "CAST(NULL AS VARCHAR)",
+    "rank_in_community": "CAST(NULL AS DOUBLE)",
     "hierarchy_stated": "false",
-    "hierarchy_q_value": "DOUBLE",
-    "relay_tier": "DOUBLE",
-    "broker_role": "VARCHAR",
-    "brokerage": "DOUBLE",
-    "communities_reached": "DOUBLE",
-    "fragmentation_gain": "DOUBLE",
-    "explanation": "VARCHAR",
+    "hierarchy_q_value": "CAST(NULL AS DOUBLE)",
+    "relay_tier": "CAST(NULL AS DOUBLE)",
+    "broker_role": "CAST(NULL AS VARCHAR)",
+    "brokerage": "CAST(NULL AS DOUBLE)",
+    "communities_reached": "CAST(NULL AS DOUBLE)",
+    "fragmentation_gain": "CAST(NULL AS DOUBLE)",
+    "explanation": "CAST(NULL AS VARCHAR)",
 }
 
 
@@ -203,8 +203,7 @@ def _actors(store: CaseStore, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         return pd.DataFrame()
     cols = table_columns(con, "analytics_actor")
     picked = ", ".join(
-        f"a.{c}" if c in cols else f"{t} AS {c}" if t == "false" else f"CAST(NULL AS {t}) AS {c}"
-        for c, t in _ACTOR_COLUMNS.items()
+        f"a.{c}" if c in cols else f"{empty} AS {c}" for c, empty in _ACTOR_COLUMNS.items()
     )
     subscriber = ""
     join = ""

@@ -202,7 +202,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             )
         )
     # no leadership measured (an analysis run in part): no one is named the community's lead
-    leader = members[members.get("leadership", pd.Series(index=members.index)).notna()].head(1)
+    leader = members[members["leadership"].notna()].head(1)
     lead_ids = set(leader["actor_id"])
     rows = [
         (
