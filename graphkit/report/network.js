@@ -189,6 +189,11 @@
       var list = matches(search.value);
       showResults(list, search.value);
       if (list.length) { select(list[0].id); }
+      if (list.length > 1) {  // two people may share a name: say the others exist
+        found.textContent += " It is the first of " + list.length.toLocaleString("en") +
+          " actors matching “" + search.value.trim() + "”; the list under the search box, as " +
+          "you type, shows the others.";
+      }
       resultsEl.hidden = true;
     } else if (ev.key === "Escape") { resultsEl.hidden = true; }
   });

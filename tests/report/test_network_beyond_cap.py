@@ -86,6 +86,21 @@ def test_actors_past_the_cap_are_drawn_on_request(capped: tuple[ReportResult, in
         assert int(_status(s)["drawn"]) == cap + 1
         assert "1 drawn on request." in count
 
+        # a name several actors share: Enter shows the first and says the others exist
+        common = s.run(
+            "var c = {}; graphkitNetwork.data.nodes.forEach(n => { if (n.name) {"
+            " var w = n.name.split(' ')[0]; c[w] = (c[w] || 0) + 1; } });"
+            "return Object.keys(c).sort().find(w => c[w] > 1);"
+        )
+        n_match = s.run("return graphkitNetwork.matches(arguments[0]).length", common)
+        said = s.run(
+            "var i = document.getElementById('gk-search'); i.value = arguments[0];"
+            "i.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));"
+            "return document.getElementById('gk-found').textContent",
+            common,
+        )
+        assert n_match > 1 and f"It is the first of {n_match:,} actors matching “{common}”" in said
+
         # a drawn actor's details draw every actor tied to it that is not drawn
         hub = s.run(
             "var d = graphkitNetwork.data, c = {};"
