@@ -184,11 +184,12 @@ def hierarchy_analysis(
     ``rank_in_community`` (percentile); ``hierarchy_stated`` (a chain of command is stated
     for the community by either test); ``ordering_stated`` (by :func:`ordering_test` at FDR
     ``significance`` with effect >= ``min_effect``: only there are levels drawn);
-    ``level`` (0 = top: spring lengths below the community's highest member, rounded; -1
-    where no ordering is stated); ``superior`` (vertex index of the in-community contact
-    ranked above that maximises tie volume times the model probability of being above; -1
-    if none or no ordering stated) and ``superior_probability``; ``hierarchy_p_value`` and
-    ``hierarchy_q_value`` of the community's ordering test; ``leadership``
+    ``level`` (0 = top: spring lengths below the community's highest placed member, rounded;
+    -1 where no ordering is stated, and for a member with no directed contact inside its
+    community, which the ordering cannot place); ``superior`` (vertex index of the
+    in-community contact ranked above that maximises tie volume times the model probability
+    of being above; -1 if none or no ordering stated) and ``superior_probability``;
+    ``hierarchy_p_value`` and ``hierarchy_q_value`` of the community's ordering test; ``leadership``
     (:func:`leadership_score`, the rank term only where an ordering is stated); evidence:
     ``members_below``, ``members``,
     ``weight_out_in_community``, ``weight_in_in_community``. ``n_null``: the most null
@@ -210,8 +211,6 @@ def hierarchy_analysis(
     beta = fit_beta(a_in, scores)
     pct = within_group_percentile(scores, groups)
     k = int(groups.max()) + 1 if n else 0
-    top = np.full(k, -np.inf)
-    np.maximum.at(top, groups, scores)
     sizes = np.bincount(groups, minlength=k)
     test = ordering_test(
         a_in,
@@ -236,8 +235,16 @@ def hierarchy_analysis(
     ordered_c = claims["ordering_stated"].to_numpy(dtype=bool) if k else np.zeros(0, bool)
     claimed = claimed_c[groups] if n else np.zeros(0, bool)
     stated = ordered_c[groups] if n else np.zeros(0, bool)
-    level = np.rint(top[groups] - scores).astype(np.int64) if n else np.zeros(0, np.int64)
-    level = np.where(stated, level, -1)
+    # a level is drawn only for a member the ordering can place: one with a directed contact
+    # inside its community. A member without one sits at the springs' rest point (0), which
+    # says nothing about where it stands; it gets no level (its explanation says why).
+    weight_out = np.asarray(contacts.sum(axis=1)).ravel()
+    weight_in = np.asarray(contacts.sum(axis=0)).ravel()
+    placed = (weight_out + weight_in) > 0
+    top = np.full(k, -np.inf)
+    np.maximum.at(top, groups[placed], scores[placed])
+    level = np.rint(top[groups] - scores) if n else np.zeros(0)
+    level = np.where(stated & placed, level, -1).astype(np.int64)
     both = sparse.coo_matrix(a_in + a_in.T)
     i, j, vol = both.row, both.col, both.data
     above = scores[j] > scores[i]
@@ -269,8 +276,8 @@ def hierarchy_analysis(
             "leadership": leadership_score(pagerank, pct, stated),
             "members_below": _members_below(scores, groups),
             "members": sizes[groups] if n else np.zeros(0, dtype=np.int64),
-            "weight_out_in_community": np.asarray(contacts.sum(axis=1)).ravel(),
-            "weight_in_in_community": np.asarray(contacts.sum(axis=0)).ravel(),
+            "weight_out_in_community": weight_out,
+            "weight_in_in_community": weight_in,
         }
     )
     return frame, test

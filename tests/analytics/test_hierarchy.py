@@ -87,6 +87,31 @@ def test_chain_has_levels_and_superiors_only_when_stated() -> None:
     assert set(t2["level"]) == {-1} and set(t2["superior"]) == {-1}
 
 
+def test_a_member_without_directed_contacts_gets_no_level() -> None:
+    """A stated chain draws levels only for members the ordering can place: "friend" shares
+    the community through meetings alone (no calls inside it), so no level or superior."""
+    edges = pd.concat(
+        [
+            _ladder().assign(layer="calls"),
+            pd.DataFrame(
+                [("friend", "boss", 5.0, "meetings"), ("friend", "r3", 5.0, "meetings")],
+                columns=["src", "dst", "weight", "layer"],
+            ),
+        ]
+    )
+    g = from_edges(edges)
+    names = g.vs["name"]
+    groups = np.zeros(g.vcount(), dtype=np.int64)
+    table, test = hierarchy_analysis(g, groups, np.ones(g.vcount()), seed=0, directed=["calls"])
+    assert bool(test.table.loc[0, "stated"])
+    level = dict(zip(names, table["level"], strict=True))
+    sup = dict(zip(names, table["superior"], strict=True))
+    assert level["friend"] == -1 and sup["friend"] == -1
+    assert level["boss"] == 0 and all(level[f"r{k}"] >= 1 for k in range(1, 6))
+    row = table.iloc[names.index("friend")]
+    assert row["weight_out_in_community"] == 0 and row["weight_in_in_community"] == 0
+
+
 def test_superior_prefers_the_heavier_tie_above() -> None:
     edges = pd.concat(
         [
