@@ -273,7 +273,8 @@ def hierarchy_analysis(
             "superior_probability": superior_p,
             "hierarchy_p_value": p_c[groups] if n else np.zeros(0),
             "hierarchy_q_value": q_c[groups] if n else np.zeros(0),
-            "leadership": leadership_score(pagerank, pct, stated),
+            # the rank term only for members the stated ordering places
+            "leadership": leadership_score(pagerank, pct, stated & placed),
             "members_below": _members_below(scores, groups),
             "members": sizes[groups] if n else np.zeros(0, dtype=np.int64),
             "weight_out_in_community": weight_out,

@@ -240,9 +240,14 @@ def _basis(row: Row, reading: str) -> str:
         return "heads a relay chain (call timing); then prominence"
     if tier == 1:
         return "relays orders (call timing); then prominence"
-    if row.get("ordering_stated"):
+    if row.get("ordering_stated") and row.get("level") is not None:
         above = "caller" if reading == "caller" else "callee"
         return f"prominence and rank in a stated ordering (direction read {above} above)"
+    if row.get("ordering_stated"):
+        return (
+            "prominence alone (PageRank): no directed contact inside its community, so the "
+            "stated ordering does not place it"
+        )
     return "prominence alone (PageRank): no ordering stated, no relay chain"
 
 

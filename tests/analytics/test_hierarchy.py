@@ -110,6 +110,14 @@ def test_a_member_without_directed_contacts_gets_no_level() -> None:
     assert level["boss"] == 0 and all(level[f"r{k}"] >= 1 for k in range(1, 6))
     row = table.iloc[names.index("friend")]
     assert row["weight_out_in_community"] == 0 and row["weight_in_in_community"] == 0
+    # its leadership is its prominence alone: the ordering gives it no rank term
+    pagerank = np.arange(1.0, g.vcount() + 1.0)
+    ranked, _test = hierarchy_analysis(g, groups, pagerank, seed=0, directed=["calls"])
+    alone = leadership_score(pagerank, np.ones(g.vcount()), np.zeros(g.vcount(), dtype=bool))
+    friend = names.index("friend")
+    assert ranked["leadership"][friend] == pytest.approx(alone[friend])
+    boss = names.index("boss")
+    assert ranked["leadership"][boss] != pytest.approx(alone[boss])  # placed: rank term used
 
 
 def test_superior_prefers_the_heavier_tie_above() -> None:
@@ -220,3 +228,13 @@ def test_the_words_say_which_condition_of_a_chain_of_command_failed() -> None:
     )
     assert _level_words(2, "Sophie Fletcher") == "level 2, most likely superior Sophie Fletcher"
     assert _level_words(1, None) == "level 1"
+
+
+def test_rests_on_names_the_rank_only_for_a_placed_member() -> None:
+    from graphkit.analytics.views import _basis
+
+    placed = {"relay_tier": 0, "ordering_stated": True, "level": 2}
+    unplaced = {"relay_tier": 0, "ordering_stated": True, "level": None}
+    assert _basis(placed, "caller").startswith("prominence and rank in a stated ordering")
+    said = _basis(unplaced, "caller")
+    assert said.startswith("prominence alone") and "does not place it" in said
