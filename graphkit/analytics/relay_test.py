@@ -17,11 +17,15 @@ of communities without any, docs/analytics.md) but the same contacts read backwa
   each episode's ``d`` is as likely ``-d`` as ``d``; the sign-flip distribution of
   ``sum d`` over episodes is exact (conditional on ``|d|``; computed by convolution, no
   draws), one-sided: p = P(sum of signed ``|d|`` >= observed).
-* **Per community**: the sources whose episodes could reach p <= ``eligible_p`` at all (a
-  condition on ``|d|`` only, so it does not bias the test; a source with four episodes never
-  can) are combined by Simes' test (valid for independent or positively dependent p-values):
-  one p-value per community. Its effect is the best source's after/before ratio (before
-  counted as at least 1).
+* **Per community**: among the sources whose episodes could reach p <= ``eligible_p`` at all
+  (a source with four episodes never can), the ``max_sources`` (5) with the most onward
+  contacts around their contacts (``sum |d|`` over their episodes) are combined by Simes'
+  test (valid for independent or positively dependent p-values): one p-value per community.
+  Both choices read ``|d|`` only, which the sign flips leave unchanged, so each chosen
+  source's p-value keeps its exact null. Combining every eligible source instead (up to
+  session 13) multiplied the best one's p-value by the 20-40 members of a group, while a
+  chain's orders come from a few of them (docs/analytics.md, "Relayed orders: the second
+  route"). Its effect is the best source's after/before ratio (before counted as at least 1).
 
 Where results can vary: a community is tested only with time-stamped calls; a boss whose
 orders go through a few contacts on few days has few episodes, hence a coarse p-value; real
@@ -141,6 +145,7 @@ def relay_community_test(
     window_s: float = 1800.0,
     max_follow: int = 8,
     eligible_p: float = 0.05,
+    max_sources: int = 5,
 ) -> pd.DataFrame:
     """One relayed-orders test per community (module docstring).
 
@@ -151,8 +156,10 @@ def relay_community_test(
     ``relay_test_sources`` (sources combined), ``relay_test_source`` (the source with the smallest
     p-value), ``relay_test_onward`` and ``relay_test_onward_before`` (its onward contacts after and
     before its contacts), ``relay_test_ratio`` (after / before, before counted as at least 1),
-    ``relay_test_p_value`` (Simes over the sources). Deterministic; no randomness.
+    ``relay_test_p_value`` (Simes over the sources combined). Deterministic; no randomness.
     """
+    if max_sources < 1:
+        raise ValueError("max_sources must be at least 1")
     k = int(max(membership.values())) + 1 if len(membership) else 0
     size = np.bincount(np.asarray(list(membership.values()), dtype=np.int64), minlength=k)
     a, x, t, dur, ids = contact_arrays(events)
@@ -168,9 +175,16 @@ def relay_community_test(
     )
     per = frame.groupby(["a", "episode"], sort=True)[["after", "before"]].sum()
     per["d"] = (per["after"] - per["before"]).astype(np.int64)
+    per["mass"] = per["d"].abs()
     nonzero = per[per["d"] != 0].groupby(level=0)["d"]
     can_pass = nonzero.size()[0.5 ** nonzero.size() <= eligible_p].index
-    sources = per.groupby(level=0)[["after", "before"]].sum().loc[can_pass]
+    sources = per.groupby(level=0)[["after", "before", "mass"]].sum().loc[can_pass]
+    # per community, the eligible sources with the most onward contacts around their
+    # contacts (|d| only: the sign flips do not change it), at most max_sources
+    sources["community"] = comm[sources.index.to_numpy(dtype=np.int64)]
+    sources["name"] = ids[sources.index.to_numpy(dtype=np.int64)]
+    sources = sources.sort_values(["community", "mass", "name"], ascending=[True, False, True])
+    sources = sources.groupby("community", sort=False).head(max_sources).sort_index()
     # each source's episodes are one run of ``per`` (sorted by source): slices, not lookups
     src_of = per.index.get_level_values(0).to_numpy()
     d_all = per["d"].to_numpy()
@@ -178,7 +192,6 @@ def relay_community_test(
     lo = np.searchsorted(src_of, chosen, side="left")
     hi = np.searchsorted(src_of, chosen, side="right")
     sources["p"] = [sign_flip_p(d_all[i:j]) for i, j in zip(lo, hi, strict=True)]
-    sources["community"] = comm[sources.index.to_numpy(dtype=np.int64)]
     out = pd.DataFrame(
         {
             "relay_test_tested": np.zeros(k, dtype=bool),
@@ -190,7 +203,7 @@ def relay_community_test(
             "relay_test_p_value": np.full(k, np.nan),
         }
     )
-    ranked = sources.assign(excess=sources["after"] - sources["before"], name=ids[sources.index])
+    ranked = sources.assign(excess=sources["after"] - sources["before"])
     ranked = ranked.sort_values(["community", "p", "excess", "name"], ascending=[1, 1, 0, 1])
     for c, group in ranked.groupby("community", sort=True):
         if size[c] < MIN_MEMBERS:
