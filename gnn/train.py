@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,14 @@ from gnn.candidates import candidate_keys, walk_pair_keys
 from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
-from gnn.ranking import RankingSet, ranking_metrics, ranking_set
+from gnn.ranking import (
+    RankingCandidates,
+    RankingSet,
+    draw_ranking_set,
+    ranking_candidates,
+    ranking_metrics,
+    ranking_set,
+)
 from gnn.scorers import BASELINES, ppr_matrix, score_pairs_by
 from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
@@ -47,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 _ALL_PAIRS_BELOW = 300_000  # up to this many pairs of visible actors, every pair is a candidate
 _PPR_DENSE_MAX = 25_000_000  # cells of a view's whole personalised-PageRank matrix kept
+_TEST_STREAM = 0x7E57  # the test list's sample: numpy's generator seeded with (seed, this)
 
 
 @dataclass(frozen=True)
@@ -495,39 +504,44 @@ def baseline_signals(view: View, pairs: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _ranking_sets(
+def _val_candidates(
+    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, cfg: TrainConfig
+) -> RankingCandidates:
+    """The validation list's candidates and priors: no generator, so a worker thread makes
+    them while the folds draw theirs; the sample is drawn after the folds, as before."""
+    val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
+    # validation asks for its own ties: the test ties (also hidden there) are neither
+    return ranking_candidates(
+        val_view,
+        split.val_pos,
+        exclude_keys=union(split.known_keys, pair_keys(graph.n_nodes, split.test_pos)),
+        max_candidates=cfg.max_candidates,
+        eval_candidates=cfg.eval_candidates,
+        priors=lambda pairs: baseline_signals(val_view, pairs),
+        head=cfg.eval_head,
+    )
+
+
+def _test_ranking_set(
     graph: LinkGraph,
     features: NodeFeatures,
     split: LinkSplit,
     cfg: TrainConfig,
-    rng: np.random.Generator,
-) -> tuple[RankingSet, RankingSet]:
-    n = graph.n_nodes
-    val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
+    seed: int,
+) -> RankingSet:
+    """The test list, sampled with a generator of its own: nothing the training or the
+    selection reads depends on it, so it can be made beside them (in a worker thread)."""
     test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
-    test_keys = pair_keys(n, split.test_pos)
-    # validation asks for its own ties: the test ties (also hidden there) are neither
-    val = ranking_set(
-        val_view,
-        split.val_pos,
-        exclude_keys=union(split.known_keys, test_keys),
-        max_candidates=cfg.max_candidates,
-        eval_candidates=cfg.eval_candidates,
-        rng=rng,
-        priors=lambda pairs: baseline_signals(val_view, pairs),
-        head=cfg.eval_head,
-    )
-    test = ranking_set(
+    return ranking_set(
         test_view,
         split.test_pos,
         exclude_keys=split.known_keys,
         max_candidates=cfg.max_candidates,
         eval_candidates=cfg.eval_candidates,
-        rng=rng,
+        rng=np.random.default_rng((seed, _TEST_STREAM)),
         priors=lambda pairs: baseline_signals(test_view, pairs),
         head=cfg.eval_head,
     )
-    return val, test
 
 
 def train_link_model(
@@ -556,11 +570,18 @@ def train_link_model(
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    folds = _folds(graph, features, split, cfg, rng)
-    val_rs, test_rs = _ranking_sets(graph, features, split, cfg, rng)
-    val_t = _tensors(val_rs.view, val_rs.pairs, None)
-    fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
-    train_seconds = time.perf_counter() - t0
+    # a worker thread makes the validation candidates while the folds are drawn, then the
+    # test list (only reported) while the model trains; numpy and scipy release the GIL and
+    # the values are the same as made in this thread
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-lists") as pool:
+        val_future = pool.submit(_val_candidates, graph, features, split, cfg)
+        test_future = pool.submit(_test_ranking_set, graph, features, split, cfg, seed)
+        folds = _folds(graph, features, split, cfg, rng)
+        val_rs = draw_ranking_set(val_future.result(), rng)
+        val_t = _tensors(val_rs.view, val_rs.pairs, None)
+        fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
+        train_seconds = time.perf_counter() - t0
+        test_rs = test_future.result()
     test_t = _tensors(test_rs.view, test_rs.pairs, None)
     signals: dict[str, dict[str, np.ndarray]] = {"val": {}, "test": {}}
     for v, (m, _) in fitted.items():
