@@ -78,14 +78,10 @@ class TrainConfig:
     eval_candidates: int = 100_000
     eval_head: int = 2_000
     max_candidates: int = 2_000_000  # candidate pairs of a view (3 hops, Katz top per actor)
-    #: epochs between two scorings of the validation list (the epochs selection can keep):
-    #: 10, not 5, halves the scorings, about 1.5-2.5 CPU s of the demo's predict-links; on
-    #: demo seeds 7-9 the same variant and baseline win, seeds 7 and 8 keep the same epoch
-    #: (docs/gnn.md, "sixth round")
-    eval_every: int = 10
+    eval_every: int = 5
     #: stop once this many evaluations in a row bring no better validation list (after
-    #: ``min_epochs``; 3 x 10 epochs, as 6 x 5 before); 0 = train every epoch
-    patience_evals: int = 3
+    #: ``min_epochs``); 0 = train every epoch
+    patience_evals: int = 6
     min_epochs: int = 50
     minibatch_above_edges: int = 400_000
     batch_pairs: int = 4096
