@@ -14,7 +14,8 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,12 +43,16 @@ if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
 
 __all__ = [
+    "EvaluationLists",
     "TrainConfig",
     "TrainResult",
     "baseline_signal",
     "baseline_signals",
+    "evaluation_lists",
+    "heldout_ranking_set",
     "score_pairs",
     "train_link_model",
+    "validation_candidates",
     "view_baselines",
 ]
 
@@ -504,44 +509,74 @@ def baseline_signals(view: View, pairs: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _val_candidates(
-    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, cfg: TrainConfig
+def validation_candidates(
+    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, config: TrainConfig
 ) -> RankingCandidates:
-    """The validation list's candidates and priors: no generator, so a worker thread makes
-    them while the folds draw theirs; the sample is drawn after the folds, as before."""
+    """The validation list's candidates and priors (:func:`gnn.ranking.ranking_candidates`):
+    they need no generator, so they can be made while the folds draw theirs; the sample is
+    drawn from them after the folds."""
     val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
     # validation asks for its own ties: the test ties (also hidden there) are neither
     return ranking_candidates(
         val_view,
         split.val_pos,
         exclude_keys=union(split.known_keys, pair_keys(graph.n_nodes, split.test_pos)),
-        max_candidates=cfg.max_candidates,
-        eval_candidates=cfg.eval_candidates,
+        max_candidates=config.max_candidates,
+        eval_candidates=config.eval_candidates,
         priors=lambda pairs: baseline_signals(val_view, pairs),
-        head=cfg.eval_head,
+        head=config.eval_head,
     )
 
 
-def _test_ranking_set(
-    graph: LinkGraph,
-    features: NodeFeatures,
-    split: LinkSplit,
-    cfg: TrainConfig,
-    seed: int,
+def heldout_ranking_set(
+    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, seed: int, config: TrainConfig
 ) -> RankingSet:
-    """The test list, sampled with a generator of its own: nothing the training or the
-    selection reads depends on it, so it can be made beside them (in a worker thread)."""
+    """The test list, sampled with a generator of its own (seeded with ``(seed, 0x7E57)``):
+    nothing the training or the selection reads depends on it."""
     test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
     return ranking_set(
         test_view,
         split.test_pos,
         exclude_keys=split.known_keys,
-        max_candidates=cfg.max_candidates,
-        eval_candidates=cfg.eval_candidates,
+        max_candidates=config.max_candidates,
+        eval_candidates=config.eval_candidates,
         rng=np.random.default_rng((seed, _TEST_STREAM)),
         priors=lambda pairs: baseline_signals(test_view, pairs),
-        head=cfg.eval_head,
+        head=config.eval_head,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationLists:
+    """How :func:`train_link_model` gets the validation candidates and the test list: each a
+    call that returns it (made then, or a worker's future's ``result``)."""
+
+    validation: Callable[[], RankingCandidates]
+    test: Callable[[], RankingSet]
+
+
+def evaluation_lists(
+    graph: LinkGraph,
+    features: NodeFeatures,
+    split: LinkSplit,
+    *,
+    seed: int,
+    config: TrainConfig | None = None,
+    executor: Executor | None = None,
+) -> EvaluationLists:
+    """The validation candidates and the test list of :func:`train_link_model`. With an
+    ``executor`` both are submitted to it now (validation first), so a worker thread makes
+    them while the folds are drawn and the model trains (numpy and scipy release the GIL; the
+    values are the same as made in the calling thread); without, they are made when asked."""
+    cfg = config or TrainConfig()
+    if executor is None:
+        return EvaluationLists(
+            validation=lambda: validation_candidates(graph, features, split, config=cfg),
+            test=lambda: heldout_ranking_set(graph, features, split, seed=seed, config=cfg),
+        )
+    val = executor.submit(validation_candidates, graph, features, split, config=cfg)
+    test = executor.submit(heldout_ranking_set, graph, features, split, seed=seed, config=cfg)
+    return EvaluationLists(validation=val.result, test=test.result)
 
 
 def train_link_model(
@@ -551,6 +586,7 @@ def train_link_model(
     *,
     seed: int,
     config: TrainConfig | None = None,
+    lists: EvaluationLists | None = None,
 ) -> TrainResult:
     """Train on ``split`` and report validation and test metrics beside the baselines.
 
@@ -560,7 +596,8 @@ def train_link_model(
     validation list: unless it holds more ties there, the ranking falls back to the best
     baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
     test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
-    ``seed`` on one machine with one thread.
+    ``seed`` on one machine with one thread. ``lists``: :func:`evaluation_lists` of these
+    arguments (default: made here, after the folds).
     """
     import torch
 
@@ -570,18 +607,14 @@ def train_link_model(
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    # a worker thread makes the validation candidates while the folds are drawn, then the
-    # test list (only reported) while the model trains; numpy and scipy release the GIL and
-    # the values are the same as made in this thread
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-lists") as pool:
-        val_future = pool.submit(_val_candidates, graph, features, split, cfg)
-        test_future = pool.submit(_test_ranking_set, graph, features, split, cfg, seed)
-        folds = _folds(graph, features, split, cfg, rng)
-        val_rs = draw_ranking_set(val_future.result(), rng)
-        val_t = _tensors(val_rs.view, val_rs.pairs, None)
-        fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
-        train_seconds = time.perf_counter() - t0
-        test_rs = test_future.result()
+    lists = lists or evaluation_lists(graph, features, split, seed=seed, config=cfg)
+    folds = _folds(graph, features, split, cfg, rng)
+    # the sample is drawn after the folds, from the same generator
+    val_rs = draw_ranking_set(lists.validation(), rng)
+    val_t = _tensors(val_rs.view, val_rs.pairs, None)
+    fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
+    train_seconds = time.perf_counter() - t0
+    test_rs = lists.test()
     test_t = _tensors(test_rs.view, test_rs.pairs, None)
     signals: dict[str, dict[str, np.ndarray]] = {"val": {}, "test": {}}
     for v, (m, _) in fitted.items():
