@@ -13,9 +13,10 @@ on other C libraries or systems.
 One arena for every thread (``M_ARENA_MAX`` = 1, as ``MALLOC_ARENA_MAX=1``): a thread other
 than the main one otherwise gets an arena of its own, whose heaps glibc maps in 64 MB pieces
 and unmaps again as they empty, so the settings above do not hold there. `predict-links`
-builds its final list in a worker thread beside the training; with one arena its system time
-fell from 5.5 to 3.3 s (docs/gnn.md, "sixth round"). Set at start-up, before any thread has
-made an arena of its own: set later (from the stage, just before its thread), it did not.
+builds its lists in a worker thread beside the training; with ``MALLOC_ARENA_MAX=1`` in the
+environment its system time fell from 5.5 to 3.3 s (session 12, docs/gnn.md "fifth round").
+Set at start-up, before any thread has made an arena of its own: set later (from the stage,
+just before its thread), it did not help.
 """
 
 from __future__ import annotations
