@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 __all__ = [
     "auc",
     "average_precision",
+    "average_ranks",
     "hits_at_k",
     "link_metrics",
     "ranked_hits",
@@ -16,12 +16,30 @@ __all__ = [
 ]
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..n of ``values``, tied values sharing their mean rank (as
+    ``scipy.stats.rankdata``; all NaN when any value is NaN). Here so that ``gnn`` does not
+    import ``scipy.stats`` (about 0.4 s of every ``predict-links``)."""
+    a = np.asarray(values, dtype=np.float64).ravel()
+    if np.isnan(a).any():
+        return np.full(a.size, np.nan)
+    sorter = np.argsort(a, kind="stable")
+    inverse = np.empty(a.size, dtype=np.intp)
+    inverse[sorter] = np.arange(a.size)
+    ordered = a[sorter]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    dense = np.cumsum(first)[inverse]
+    bounds = np.r_[np.flatnonzero(first), a.size]
+    ranks: np.ndarray = 0.5 * (bounds[dense] + bounds[dense - 1] + 1)
+    return ranks
+
+
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
     """ROC AUC as the Mann-Whitney probability that a positive outscores a negative (ties 1/2)."""
     pos, neg = np.asarray(pos, dtype=np.float64), np.asarray(neg, dtype=np.float64)
     if pos.size == 0 or neg.size == 0:
         return float("nan")
-    ranks = rankdata(np.concatenate([pos, neg]))
+    ranks = average_ranks(np.concatenate([pos, neg]))
     return float((ranks[: pos.size].sum() - pos.size * (pos.size + 1) / 2) / (pos.size * neg.size))
 
 

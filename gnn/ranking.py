@@ -24,7 +24,16 @@ from gnn.data import View
 from gnn.metrics import ranked_hits, ranked_list, weighted_average_precision
 from graphkit.setops import union, unique
 
-__all__ = ["RANKING_KS", "RankingSet", "per_node_budget", "ranking_metrics", "ranking_set"]
+__all__ = [
+    "RANKING_KS",
+    "RankingCandidates",
+    "RankingSet",
+    "draw_ranking_set",
+    "per_node_budget",
+    "ranking_candidates",
+    "ranking_metrics",
+    "ranking_set",
+]
 
 RANKING_KS: tuple[int, ...] = (20, 50, 100, 500)
 
@@ -50,24 +59,32 @@ def per_node_budget(view: View, max_candidates: int) -> int:
     return max(50, 2 * max_candidates // max(active, 1))
 
 
-def ranking_set(
+@dataclass(frozen=True, eq=False)
+class RankingCandidates:
+    """A view's candidate keys, positives first, with what :func:`draw_ranking_set` keeps
+    whole: everything in it is fixed by the view; only the sample drawn from it is random."""
+
+    view: View
+    keys: np.ndarray
+    n_pos: int
+    n_positives: int
+    kept_neg: np.ndarray | None  # negatives kept whole (the priors' heads); None: all kept
+    scored: dict[str, np.ndarray]
+    eval_candidates: int
+
+
+def ranking_candidates(
     view: View,
     positives: np.ndarray,
     *,
     exclude_keys: np.ndarray,
     max_candidates: int,
     eval_candidates: int,
-    rng: np.random.Generator,
     priors: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
     head: int = 0,
-) -> RankingSet:
-    """The view's candidate pairs (minus its ties and ``exclude_keys``) with ``positives``
-    (k, 2) marked; negatives beyond ``eval_candidates`` are sampled and weighted.
-
-    ``priors`` maps (k, 2) pairs to scores by name (higher = better); with ``head`` > 0 the
-    ``head`` best negatives by each are kept whole (weight 1) and the others sampled
-    uniformly to fill ``eval_candidates`` (weight: the inverse of their sampling rate). The
-    priors of the kept pairs are returned in ``priors``."""
+) -> RankingCandidates:
+    """The deterministic part of :func:`ranking_set` (candidates, priors, the heads kept
+    whole): it needs no generator, so it can be computed beside other work."""
     n = view.n_nodes
     excl = union(view.pair_keys, exclude_keys)
     keys = candidate_keys(
@@ -84,11 +101,10 @@ def ranking_set(
     order = np.r_[np.flatnonzero(is_pos), np.flatnonzero(~is_pos)]  # positives first
     keys, n_pos = keys[order], int(is_pos.sum())
     n_neg = keys.size - n_pos
-    weights = np.ones(keys.size)
-    rows = np.arange(keys.size)
     scored: dict[str, np.ndarray] = {}
     if priors is not None and (head > 0 or n_neg <= eval_candidates):
         scored = priors(np.stack([keys // n, keys % n], axis=1).astype(np.int64))
+    kept_neg = None
     if n_neg > eval_candidates:
         kept_neg = np.zeros(n_neg, dtype=bool)
         if scored and head > 0:
@@ -98,8 +114,27 @@ def ranking_set(
                     kept_neg[np.argpartition(-neg_score, head - 1)[:head]] = True
                 else:
                     kept_neg[:] = True
+    return RankingCandidates(
+        view=view,
+        keys=keys,
+        n_pos=n_pos,
+        n_positives=int(pos.size),
+        kept_neg=kept_neg,
+        scored=scored,
+        eval_candidates=eval_candidates,
+    )
+
+
+def draw_ranking_set(cands: RankingCandidates, rng: np.random.Generator) -> RankingSet:
+    """:func:`ranking_set` from its candidates: the negatives beyond ``eval_candidates`` that
+    are not kept whole are drawn uniformly and weighted by the inverse sampling rate."""
+    keys, n_pos, n = cands.keys, cands.n_pos, cands.view.n_nodes
+    weights = np.ones(keys.size)
+    rows = np.arange(keys.size)
+    if cands.kept_neg is not None:
+        kept_neg = cands.kept_neg
         rest = np.flatnonzero(~kept_neg)
-        n_draw = min(rest.size, max(eval_candidates - int(kept_neg.sum()), 0))
+        n_draw = min(rest.size, max(cands.eval_candidates - int(kept_neg.sum()), 0))
         drawn = np.sort(rng.choice(rest, n_draw, replace=False)) if n_draw else rest[:0]
         rows = np.r_[np.arange(n_pos), n_pos + np.flatnonzero(kept_neg), n_pos + drawn]
         weights = np.r_[
@@ -107,16 +142,47 @@ def ranking_set(
             np.full(drawn.size, rest.size / max(drawn.size, 1)),
         ]
     kept = keys[rows]
+    n_positives = cands.n_positives
     return RankingSet(
-        view=view,
+        view=cands.view,
         pairs=np.stack([kept // n, kept % n], axis=1).astype(np.int64),
         labels=np.r_[np.ones(n_pos, bool), np.zeros(kept.size - n_pos, bool)],
         weights=weights,
         n_candidates=int(keys.size),
-        n_positives=int(pos.size),
-        coverage=float(n_pos / pos.size) if pos.size else float("nan"),
-        priors={name: score[rows] for name, score in scored.items()},
+        n_positives=n_positives,
+        coverage=float(n_pos / n_positives) if n_positives else float("nan"),
+        priors={name: score[rows] for name, score in cands.scored.items()},
     )
+
+
+def ranking_set(
+    view: View,
+    positives: np.ndarray,
+    *,
+    exclude_keys: np.ndarray,
+    max_candidates: int,
+    eval_candidates: int,
+    rng: np.random.Generator,
+    priors: Callable[[np.ndarray], dict[str, np.ndarray]] | None = None,
+    head: int = 0,
+) -> RankingSet:
+    """The view's candidate pairs (minus its ties and ``exclude_keys``) with ``positives``
+    (k, 2) marked; negatives beyond ``eval_candidates`` are sampled and weighted.
+    ``priors`` maps (k, 2) pairs to scores by name (higher = better); with ``head`` > 0 the
+    ``head`` best negatives by each are kept whole (weight 1) and the others sampled
+    uniformly to fill ``eval_candidates`` (weight: the inverse of their sampling rate). The
+    priors of the kept pairs are returned in ``priors``. :func:`ranking_candidates`, then
+    :func:`draw_ranking_set`."""
+    cands = ranking_candidates(
+        view,
+        positives,
+        exclude_keys=exclude_keys,
+        max_candidates=max_candidates,
+        eval_candidates=eval_candidates,
+        priors=priors,
+        head=head,
+    )
+    return draw_ranking_set(cands, rng)
 
 
 def ranking_metrics(scores: np.ndarray, rs: RankingSet) -> dict[str, float]:

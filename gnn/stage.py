@@ -185,7 +185,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
 
     from gnn.model_files import save_model
     from gnn.predict import predict_links, prepare_candidates
-    from gnn.train import TrainConfig, train_link_model
+    from gnn.train import TrainConfig, evaluation_lists, train_link_model
 
     torch.manual_seed(settings.seed)
     with store.connect() as con:
@@ -207,10 +207,15 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         else np.ones(graph.n_records, dtype=bool)
     )
     same_user = _same_user_pairs(store, graph.node_ids)
-    # the final list's view, candidates and pair features need no model: a worker thread
-    # computes them while the model trains (numpy and scipy release the GIL; on 2 cores the
-    # command's wall time drops by about their 2-3 s of CPU; the values are the same)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-candidates") as pool:
+    # what needs no model is made by one worker thread beside the training, in the order the
+    # training asks for it: the validation candidates (while the folds are drawn), the test
+    # list, then the final list's view, candidates and pair features. numpy and scipy release
+    # the GIL; the values are the same as made in this thread. One worker, so the training
+    # keeps a core of its own on 2 cores.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-lists") as pool:
+        lists = evaluation_lists(
+            graph, train_features, split, seed=settings.seed, config=config, executor=pool
+        )
         prepared = pool.submit(
             prepare_candidates,
             graph,
@@ -219,7 +224,9 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
             target_layers=split.target_layers,
             exclude_pairs=same_user,
         )
-        result = train_link_model(graph, train_features, split, seed=settings.seed, config=config)
+        result = train_link_model(
+            graph, train_features, split, seed=settings.seed, config=config, lists=lists
+        )
         candidates = prepared.result()
     data = {
         "case_id": store.case_id,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +26,14 @@ from gnn.candidates import candidate_keys, walk_pair_keys
 from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
-from gnn.ranking import RankingSet, ranking_metrics, ranking_set
+from gnn.ranking import (
+    RankingCandidates,
+    RankingSet,
+    draw_ranking_set,
+    ranking_candidates,
+    ranking_metrics,
+    ranking_set,
+)
 from gnn.scorers import BASELINES, ppr_matrix, score_pairs_by
 from gnn.splits import LinkSplit, active_nodes, pair_keys, sample_negatives
 from graphkit.errors import InputError
@@ -34,12 +43,16 @@ if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
 
 __all__ = [
+    "EvaluationLists",
     "TrainConfig",
     "TrainResult",
     "baseline_signal",
     "baseline_signals",
+    "evaluation_lists",
+    "heldout_ranking_set",
     "score_pairs",
     "train_link_model",
+    "validation_candidates",
     "view_baselines",
 ]
 
@@ -47,6 +60,7 @@ logger = logging.getLogger(__name__)
 
 _ALL_PAIRS_BELOW = 300_000  # up to this many pairs of visible actors, every pair is a candidate
 _PPR_DENSE_MAX = 25_000_000  # cells of a view's whole personalised-PageRank matrix kept
+_TEST_STREAM = 0x7E57  # the test list's sample: numpy's generator seeded with (seed, this)
 
 
 @dataclass(frozen=True)
@@ -495,39 +509,74 @@ def baseline_signals(view: View, pairs: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def _ranking_sets(
-    graph: LinkGraph,
-    features: NodeFeatures,
-    split: LinkSplit,
-    cfg: TrainConfig,
-    rng: np.random.Generator,
-) -> tuple[RankingSet, RankingSet]:
-    n = graph.n_nodes
+def validation_candidates(
+    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, config: TrainConfig
+) -> RankingCandidates:
+    """The validation list's candidates and priors (:func:`gnn.ranking.ranking_candidates`):
+    they need no generator, so they can be made while the folds draw theirs; the sample is
+    drawn from them after the folds."""
     val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
-    test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
-    test_keys = pair_keys(n, split.test_pos)
     # validation asks for its own ties: the test ties (also hidden there) are neither
-    val = ranking_set(
+    return ranking_candidates(
         val_view,
         split.val_pos,
-        exclude_keys=union(split.known_keys, test_keys),
-        max_candidates=cfg.max_candidates,
-        eval_candidates=cfg.eval_candidates,
-        rng=rng,
+        exclude_keys=union(split.known_keys, pair_keys(graph.n_nodes, split.test_pos)),
+        max_candidates=config.max_candidates,
+        eval_candidates=config.eval_candidates,
         priors=lambda pairs: baseline_signals(val_view, pairs),
-        head=cfg.eval_head,
+        head=config.eval_head,
     )
-    test = ranking_set(
+
+
+def heldout_ranking_set(
+    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, seed: int, config: TrainConfig
+) -> RankingSet:
+    """The test list, sampled with a generator of its own (seeded with ``(seed, 0x7E57)``):
+    nothing the training or the selection reads depends on it."""
+    test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
+    return ranking_set(
         test_view,
         split.test_pos,
         exclude_keys=split.known_keys,
-        max_candidates=cfg.max_candidates,
-        eval_candidates=cfg.eval_candidates,
-        rng=rng,
+        max_candidates=config.max_candidates,
+        eval_candidates=config.eval_candidates,
+        rng=np.random.default_rng((seed, _TEST_STREAM)),
         priors=lambda pairs: baseline_signals(test_view, pairs),
-        head=cfg.eval_head,
+        head=config.eval_head,
     )
-    return val, test
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationLists:
+    """How :func:`train_link_model` gets the validation candidates and the test list: each a
+    call that returns it (made then, or a worker's future's ``result``)."""
+
+    validation: Callable[[], RankingCandidates]
+    test: Callable[[], RankingSet]
+
+
+def evaluation_lists(
+    graph: LinkGraph,
+    features: NodeFeatures,
+    split: LinkSplit,
+    *,
+    seed: int,
+    config: TrainConfig | None = None,
+    executor: Executor | None = None,
+) -> EvaluationLists:
+    """The validation candidates and the test list of :func:`train_link_model`. With an
+    ``executor`` both are submitted to it now (validation first), so a worker thread makes
+    them while the folds are drawn and the model trains (numpy and scipy release the GIL; the
+    values are the same as made in the calling thread); without, they are made when asked."""
+    cfg = config or TrainConfig()
+    if executor is None:
+        return EvaluationLists(
+            validation=lambda: validation_candidates(graph, features, split, config=cfg),
+            test=lambda: heldout_ranking_set(graph, features, split, seed=seed, config=cfg),
+        )
+    val = executor.submit(validation_candidates, graph, features, split, config=cfg)
+    test = executor.submit(heldout_ranking_set, graph, features, split, seed=seed, config=cfg)
+    return EvaluationLists(validation=val.result, test=test.result)
 
 
 def train_link_model(
@@ -537,6 +586,7 @@ def train_link_model(
     *,
     seed: int,
     config: TrainConfig | None = None,
+    lists: EvaluationLists | None = None,
 ) -> TrainResult:
     """Train on ``split`` and report validation and test metrics beside the baselines.
 
@@ -546,7 +596,8 @@ def train_link_model(
     validation list: unless it holds more ties there, the ranking falls back to the best
     baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
     test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
-    ``seed`` on one machine with one thread.
+    ``seed`` on one machine with one thread. ``lists``: :func:`evaluation_lists` of these
+    arguments (default: made here, after the folds).
     """
     import torch
 
@@ -556,11 +607,14 @@ def train_link_model(
     t0 = time.perf_counter()
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
+    lists = lists or evaluation_lists(graph, features, split, seed=seed, config=cfg)
     folds = _folds(graph, features, split, cfg, rng)
-    val_rs, test_rs = _ranking_sets(graph, features, split, cfg, rng)
+    # the sample is drawn after the folds, from the same generator
+    val_rs = draw_ranking_set(lists.validation(), rng)
     val_t = _tensors(val_rs.view, val_rs.pairs, None)
     fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
     train_seconds = time.perf_counter() - t0
+    test_rs = lists.test()
     test_t = _tensors(test_rs.view, test_rs.pairs, None)
     signals: dict[str, dict[str, np.ndarray]] = {"val": {}, "test": {}}
     for v, (m, _) in fitted.items():

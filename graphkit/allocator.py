@@ -9,6 +9,14 @@ top pad) cut that to 5.4 s and the wall time from 46.8 s to 36.7 s, for a peak r
 0.26 GB larger (2.62 to 2.88 GB); 2-core machine, same case, back to back. The same settings
 as the ``MALLOC_*_`` environment variables that glibc documents (mallopt(3)); nothing happens
 on other C libraries or systems.
+
+One arena for every thread (``M_ARENA_MAX`` = 1, as ``MALLOC_ARENA_MAX=1``): a thread other
+than the main one otherwise gets an arena of its own, whose heaps glibc maps in 64 MB pieces
+and unmaps again as they empty, so the settings above do not hold there. `predict-links`
+builds its lists in a worker thread beside the training; with ``MALLOC_ARENA_MAX=1`` in the
+environment its system time fell from 5.5 to 3.3 s (session 12, docs/gnn.md "fifth round").
+Set at start-up, before any thread has made an arena of its own: set later (from the stage,
+just before its thread), it did not help.
 """
 
 from __future__ import annotations
@@ -26,10 +34,12 @@ logger = logging.getLogger(__name__)
 _M_TRIM_THRESHOLD = -1
 _M_TOP_PAD = -2
 _M_MMAP_THRESHOLD = -3
+_M_ARENA_MAX = -8
 
 _MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's ceiling on 64-bit systems
 _TRIM_THRESHOLD = 2**31 - 1  # mallopt takes a C int: about 2 GB
 _TOP_PAD = 1024 * 1024 * 1024
+_ARENA_MAX = 1
 
 _done: list[bool] = []
 
@@ -55,6 +65,7 @@ def tune_allocator() -> bool:
                     (_M_MMAP_THRESHOLD, _MMAP_THRESHOLD),
                     (_M_TRIM_THRESHOLD, _TRIM_THRESHOLD),
                     (_M_TOP_PAD, _TOP_PAD),
+                    (_M_ARENA_MAX, _ARENA_MAX),
                 )
             )
     logger.debug("allocator tuned: %s", ok)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from graphkit.views import format_number
 
@@ -113,6 +112,8 @@ def explain_actors(
             ]
         )
     if "pagerank" in cols:
+        from scipy.stats import rankdata  # here: importing scipy.stats costs every command 0.4 s
+
         pr_rank = rankdata(-table["pagerank"].to_numpy(), method="min").astype(int).tolist()
         keys += ["pagerank_rank", "contacts"]
         degree = _plain(table["degree"])

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy.stats import kendalltau
 
 __all__ = ["actor_keys", "rank_survival", "ranking_agreement"]
 
@@ -68,6 +67,8 @@ def ranking_agreement(
     a: pd.DataFrame, b: pd.DataFrame, *, column: str, top_k: int = 10
 ) -> dict[str, float]:
     """Overlap of two top-``k`` lists (Jaccard) and Kendall's tau over actors in both tables."""
+    from scipy.stats import kendalltau  # here: importing scipy.stats costs every command 0.4 s
+
     ta = set(_top(a, column, top_k)["actor_id"])
     tb = set(_top(b, column, top_k)["actor_id"])
     both = a[["actor_id", column]].merge(b[["actor_id", column]], on="actor_id")

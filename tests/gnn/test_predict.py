@@ -67,3 +67,21 @@ def test_explanation_names_the_side_evidence_and_stays_a_hypothesis() -> None:
     assert decided.endswith("score 0.21, confirmed by dc.jones")
     quiet = link_explanation({**row, "evidence": {"shortest_path_hops": 2, "paths": []}})
     assert "together" not in quiet and "money" not in quiet
+
+
+def test_the_top_rows_are_the_full_sort_s_first_rows() -> None:
+    from gnn.predict import _top_order
+
+    rng = np.random.default_rng(3)
+    pairs = np.sort(rng.integers(0, 40, (5_000, 2)), axis=1)
+    # few distinct scores, so the cut falls through ties the pair ids must break
+    signal = rng.integers(0, 30, 5_000).astype(np.float64)
+    signal[:3] = np.nan
+    for k in (1, 7, 160, 4_996, 4_997, 4_998, 5_000, 6_000):
+        full = np.lexsort((pairs[:, 1], pairs[:, 0], -signal))[:k]
+        assert np.array_equal(_top_order(signal, pairs, k), full), k
+    few = np.full(10, np.nan)
+    few[[2, 5]] = [1.0, 3.0]
+    assert np.array_equal(
+        _top_order(few, pairs[:10], 4), np.lexsort((pairs[:10, 1], pairs[:10, 0], -few))[:4]
+    )

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from gnn.metrics import auc, average_precision, hits_at_k
+from gnn.metrics import auc, average_precision, average_ranks, hits_at_k
 from gnn.sampling import csr_by_target, sample_subgraph
 
 
@@ -45,3 +45,19 @@ def test_metrics_match_sklearn(seed: int) -> None:
 def test_hits_at_k() -> None:
     neg = np.arange(100, dtype=float)  # 20th best negative is 80
     assert hits_at_k(np.array([81.0, 80.0, 99.5, 10.0]), neg, k=20) == 0.5
+
+
+def test_average_ranks_are_scipy_s_rankdata() -> None:
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(11)
+    for values in (
+        rng.normal(size=500),
+        rng.integers(0, 7, 500).astype(float),  # many ties
+        np.array([3.0]),
+        np.array([]),
+        np.array([1.0, np.nan, 2.0]),
+        np.array([-0.0, 0.0, np.inf, -np.inf, 0.0]),
+    ):
+        ours, theirs = average_ranks(values), rankdata(values)
+        assert np.array_equal(ours, theirs, equal_nan=True), values
