@@ -47,9 +47,11 @@ log = logging.getLogger(__name__)
 
 _MAX_SEED = 2**31 - 1
 
-#: Runs made at a time when the first round may stop early (fixed, so that where it stops
-#: does not depend on how many worker processes there are).
-_BATCH = 2
+#: When a round may stop early, its runs are made this many first (an odd number: every tie's
+#: share is then a strict majority or minority, never a tie at 1/2), then two at a time (so
+#: that the count stays odd). Fixed, so that where a round stops does not depend on how many
+#: worker processes there are.
+_FIRST_BATCH = 3
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ def held_partition(summed: ig.Graph, labels: list[int]) -> Communities:
     )
 
 
-def _first_runs(
+def _runs_until_agreed(
     task: _LeidenRuns,
     pairs: np.ndarray,
     draw: Callable[[], int],
@@ -310,20 +312,22 @@ def _first_runs(
     workers: int,
     stop_disagreement: float,
 ) -> np.ndarray:
-    """The first round's runs, :data:`_BATCH` at a time, until at most ``stop_disagreement``
-    of the ``pairs`` (ties) are split by some runs and joined by others, or ``n_runs``."""
+    """One round's runs, :data:`_FIRST_BATCH` first and then two at a time, until at most
+    ``stop_disagreement`` of the ``pairs`` (ties) are split by some runs and joined by others,
+    or ``n_runs`` are made."""
     together = np.zeros(len(pairs), dtype=np.int64)
     made: list[np.ndarray] = []
-    with worker_pool(task, min(workers, _BATCH, n_runs)) as run:
+    with worker_pool(task, min(workers, _FIRST_BATCH, n_runs)) as run:
         while len(made) < n_runs:
-            batch = run([draw() for _ in range(min(_BATCH, n_runs - len(made)))])
+            size = _FIRST_BATCH if not made else 2
+            batch = run([draw() for _ in range(min(size, n_runs - len(made)))])
             for labels in batch:
                 together += labels[pairs[:, 0]] == labels[pairs[:, 1]]
             made += batch
             split = np.count_nonzero((together > 0) & (together < len(made)))
-            if len(made) >= _BATCH and split <= stop_disagreement * len(pairs):
+            if split <= stop_disagreement * len(pairs):
                 log.info(
-                    "consensus: %d first runs agree on all but %d of %d ties; stopping",
+                    "consensus: %d runs agree on all but %d of %d ties; stopping",
                     len(made),
                     split,
                     len(pairs),
@@ -354,12 +358,13 @@ def consensus_communities(
     runs, weighted by that share; it is partitioned ``n_runs`` times again (igraph Leiden)
     until every run agrees or ``max_rounds`` is reached (then the run agreeing most with the
     others is kept).
-    ``stop_disagreement`` > 0 lets the first round stop early: its runs are made two at a
-    time, and once the runs so far put the two ends of a tie together or apart unanimously
-    on all but this share of the ties, no more are made (only the ties they disagree on
-    could get another consensus weight from more runs; the rounds on the consensus graph
-    then go on as usual, ``n_runs`` runs each). ``n_runs`` of the result says how many first
-    runs were made, and the membership confidence is over those. 0 makes all ``n_runs``.
+    ``stop_disagreement`` > 0 lets every round stop early: its runs are made three first and
+    then two at a time, and once the runs so far put the two ends of a tie together or apart
+    unanimously on all but this share of the ties, no more are made (only the ties they
+    disagree on could get another consensus weight from more runs). A round on the consensus
+    graph has converged when the runs it made agree exactly (as few as three). ``n_runs`` of
+    the result says how many first-round runs were made, and the membership confidence is
+    over those. 0 makes all ``n_runs`` in every round.
     ``workers`` > 1 runs each round's seeded runs in that many worker processes
     (:func:`graphkit.analytics.parallel.map_processes`: never forked from this process, so
     safe beside threads; same seeds, same results).
@@ -397,7 +402,7 @@ def consensus_communities(
     method = "leiden-multiplex-consensus" if use_multiplex else "leiden-consensus"
     pairs = np.asarray(summed.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     if stop_disagreement > 0:
-        runs = _first_runs(first, pairs, draw, n_runs, workers, stop_disagreement)
+        runs = _runs_until_agreed(first, pairs, draw, n_runs, workers, stop_disagreement)
     else:
         runs = np.vstack(map_processes(first, [draw() for _ in range(n_runs)], workers))
     original = runs
@@ -414,7 +419,11 @@ def consensus_communities(
             multiplex=False,
             resolution=1.0,
         )
-        runs = np.vstack(map_processes(again, [draw() for _ in range(n_runs)], workers))
+        runs = (
+            _runs_until_agreed(again, pairs, draw, n_runs, workers, stop_disagreement)
+            if stop_disagreement > 0
+            else np.vstack(map_processes(again, [draw() for _ in range(n_runs)], workers))
+        )
         converged = bool(np.all(runs == runs[0]))
     if converged or len(runs) == 1:
         membership = runs[0]

@@ -153,6 +153,9 @@ class _Rewiring:
             raise ValueError(f"null must be one of {NULLS}")
         self.null = null
         n = len(groups)
+        # as int64: scipy gives int32 indices, and lo * n overflows int32 beyond 46,340
+        # vertices (the pairs then came out as other vertices, the null was not this graph's)
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
         lo, hi = np.minimum(i, j), np.maximum(i, j)
         key, inv = np.unique(lo * n + hi, return_inverse=True)
         a, b = key // n, key % n

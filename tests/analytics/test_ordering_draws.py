@@ -68,3 +68,15 @@ def test_fast_tie_lean_draws_equal_the_rebuilt_ones(seed: int, alpha: float) -> 
     np.testing.assert_array_equal(old_active, new_active)
     # the test is not vacuous: communities stopped at different draws, some drew to the end
     assert len(np.unique(old[0])) > 3 and (old[0] == 300).any()
+
+
+def test_rewiring_keeps_its_pairs_on_large_graphs() -> None:
+    """Pairs of vertices beyond 46,340 with scipy's int32 indices (their key overflowed int32)."""
+    n = 100_000
+    i = np.array([70_000, 99_999, 50_001], dtype=np.int32)
+    j = np.array([99_999, 70_000, 99_998], dtype=np.int32)
+    w = np.array([3.0, 1.0, 2.0])
+    groups = np.zeros(n, dtype=np.int64)
+    r = _Rewiring(i, j, w, groups, "tie-lean")
+    pairs = sorted(zip(r.lead.tolist(), r.follow.tolist(), r.w_lf.tolist(), r.w_fl.tolist()))
+    assert pairs == [(50_001, 99_998, 2.0, 0.0), (70_000, 99_999, 3.0, 1.0)]
