@@ -364,7 +364,7 @@ def _draw_tie_lean(
     verts = np.zeros(0, dtype=np.int64)
     lead = follow = g = np.zeros(0, dtype=np.int64)
     w_lf = w_fl = np.zeros(0)
-    weight = np.zeros(k)
+    weight: np.ndarray = np.zeros(k)
     for _ in range(max_draws):
         if not active.any():
             break

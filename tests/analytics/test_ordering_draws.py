@@ -78,5 +78,6 @@ def test_rewiring_keeps_its_pairs_on_large_graphs() -> None:
     w = np.array([3.0, 1.0, 2.0])
     groups = np.zeros(n, dtype=np.int64)
     r = _Rewiring(i, j, w, groups, "tie-lean")
-    pairs = sorted(zip(r.lead.tolist(), r.follow.tolist(), r.w_lf.tolist(), r.w_fl.tolist()))
+    columns = (r.lead.tolist(), r.follow.tolist(), r.w_lf.tolist(), r.w_fl.tolist())
+    pairs = sorted(zip(*columns, strict=True))
     assert pairs == [(50_001, 99_998, 2.0, 0.0), (70_000, 99_999, 3.0, 1.0)]
