@@ -155,7 +155,8 @@ def run_analyze(edges: pd.DataFrame, args: argparse.Namespace) -> dict[str, tupl
     shutil.rmtree(store.path.parent)  # the case was a throw-away copy
     print(
         f"  communities={summary['communities']} modularity={summary['modularity']:.4f} "
-        f"rounds={summary['consensus_rounds']} betweenness pivots={summary['betweenness_pivots']} "
+        f"runs={summary['consensus_runs']} rounds={summary['consensus_rounds']} "
+        f"betweenness pivots={summary['betweenness_pivots']} "
         f"epsilon={summary['betweenness_epsilon']:.3f} digest={_digest(table)}",
         file=sys.stderr,
     )

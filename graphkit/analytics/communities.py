@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from graphkit.analytics.graph import collapse, layer_graphs, new_graph
-from graphkit.analytics.parallel import map_processes
+from graphkit.analytics.parallel import map_processes, worker_pool
 
 if TYPE_CHECKING:
     import igraph as ig
@@ -45,6 +46,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _MAX_SEED = 2**31 - 1
+
+#: When a round may stop early, its runs are made this many first (an odd number: every tie's
+#: share is then a strict majority or minority, never a tie at 1/2), then two at a time (so
+#: that the count stays odd). Fixed, so that where a round stops does not depend on how many
+#: worker processes there are.
+_FIRST_BATCH = 3
 
 
 @dataclass(frozen=True)
@@ -297,6 +304,38 @@ def held_partition(summed: ig.Graph, labels: list[int]) -> Communities:
     )
 
 
+def _runs_until_agreed(
+    task: _LeidenRuns,
+    pairs: np.ndarray,
+    draw: Callable[[], int],
+    n_runs: int,
+    workers: int,
+    stop_disagreement: float,
+) -> np.ndarray:
+    """One round's runs, :data:`_FIRST_BATCH` first and then two at a time, until at most
+    ``stop_disagreement`` of the ``pairs`` (ties) are split by some runs and joined by others,
+    or ``n_runs`` are made."""
+    together = np.zeros(len(pairs), dtype=np.int64)
+    made: list[np.ndarray] = []
+    with worker_pool(task, min(workers, _FIRST_BATCH, n_runs)) as run:
+        while len(made) < n_runs:
+            size = _FIRST_BATCH if not made else 2
+            batch = run([draw() for _ in range(min(size, n_runs - len(made)))])
+            for labels in batch:
+                together += labels[pairs[:, 0]] == labels[pairs[:, 1]]
+            made += batch
+            split = np.count_nonzero((together > 0) & (together < len(made)))
+            if split <= stop_disagreement * len(pairs):
+                log.info(
+                    "consensus: %d runs agree on all but %d of %d ties; stopping",
+                    len(made),
+                    split,
+                    len(pairs),
+                )
+                break
+    return np.vstack(made)
+
+
 def consensus_communities(
     g: ig.Graph,
     *,
@@ -309,6 +348,7 @@ def consensus_communities(
     max_rounds: int = 10,
     workers: int = 1,
     multiplex_iterations: int = 2,
+    stop_disagreement: float = 0.0,
 ) -> Communities:
     """Consensus communities over ``n_runs`` seeded Leiden runs (Lancichinetti & Fortunato 2012).
 
@@ -318,15 +358,24 @@ def consensus_communities(
     runs, weighted by that share; it is partitioned ``n_runs`` times again (igraph Leiden)
     until every run agrees or ``max_rounds`` is reached (then the run agreeing most with the
     others is kept).
+    ``stop_disagreement`` > 0 lets every round stop early: its runs are made three first and
+    then two at a time, and once the runs so far put the two ends of a tie together or apart
+    unanimously on all but this share of the ties, no more are made (only the ties they
+    disagree on could get another consensus weight from more runs). A round on the consensus
+    graph has converged when the runs it made agree exactly (as few as three). ``n_runs`` of
+    the result says how many first-round runs were made, and the membership confidence is
+    over those. 0 makes all ``n_runs`` in every round.
     ``workers`` > 1 runs each round's seeded runs in that many worker processes
     (:func:`graphkit.analytics.parallel.map_processes`: never forked from this process, so
     safe beside threads; same seeds, same results).
-    Deterministic for a fixed ``seed``.
+    Deterministic for a fixed ``seed`` (and independent of ``workers``).
     """
     from graphkit.analytics.graph import layers as layer_names
 
     if n_runs < 1:
         raise ValueError("n_runs must be >= 1")
+    if not 0 <= stop_disagreement < 1:
+        raise ValueError("stop_disagreement must be in [0, 1)")
     n = g.vcount()
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -351,9 +400,12 @@ def consensus_communities(
         else _LeidenRuns.of(n, {"summed": summed}, multiplex=False, resolution=resolution)
     )
     method = "leiden-multiplex-consensus" if use_multiplex else "leiden-consensus"
-    runs = np.vstack(map_processes(first, [draw() for _ in range(n_runs)], workers))
-    original = runs
     pairs = np.asarray(summed.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    if stop_disagreement > 0:
+        runs = _runs_until_agreed(first, pairs, draw, n_runs, workers, stop_disagreement)
+    else:
+        runs = np.vstack(map_processes(first, [draw() for _ in range(n_runs)], workers))
+    original = runs
     rounds = 0
     converged = bool(np.all(runs == runs[0]))
 
@@ -367,7 +419,11 @@ def consensus_communities(
             multiplex=False,
             resolution=1.0,
         )
-        runs = np.vstack(map_processes(again, [draw() for _ in range(n_runs)], workers))
+        runs = (
+            _runs_until_agreed(again, pairs, draw, n_runs, workers, stop_disagreement)
+            if stop_disagreement > 0
+            else np.vstack(map_processes(again, [draw() for _ in range(n_runs)], workers))
+        )
         converged = bool(np.all(runs == runs[0]))
     if converged or len(runs) == 1:
         membership = runs[0]
@@ -393,7 +449,7 @@ def consensus_communities(
         membership=membership,
         confidence=confidence,
         method=method,
-        n_runs=n_runs,
+        n_runs=len(original),
         rounds=rounds,
         converged=converged,
         modularity=quality,

@@ -203,6 +203,7 @@ def _analyze_edges(
                     layer_weights=spec.layer_weights or None,
                     workers=spec.workers,
                     multiplex_iterations=spec.multiplex_iterations,
+                    stop_disagreement=spec.consensus_stop_disagreement,
                 )
             )
         membership = c.membership
@@ -212,6 +213,7 @@ def _analyze_edges(
             communities=c.n_communities,
             community_method=c.method,
             modularity=round(c.modularity, 6),
+            consensus_runs=c.n_runs,
             consensus_rounds=c.rounds,
             consensus_converged=c.converged,
         )

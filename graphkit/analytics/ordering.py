@@ -153,6 +153,9 @@ class _Rewiring:
             raise ValueError(f"null must be one of {NULLS}")
         self.null = null
         n = len(groups)
+        # as int64: scipy gives int32 indices, and lo * n overflows int32 beyond 46,340
+        # vertices (the pairs then came out as other vertices, the null was not this graph's)
+        i, j = np.asarray(i, dtype=np.int64), np.asarray(j, dtype=np.int64)
         lo, hi = np.minimum(i, j), np.maximum(i, j)
         key, inv = np.unique(lo * n + hi, return_inverse=True)
         a, b = key // n, key % n
@@ -220,36 +223,18 @@ def ordering_test(
     null_down = np.zeros(k)
     active = tested.copy()
     rewiring = _Rewiring(i, j, wc, groups, null)
-    # The tie-lean null only re-orients ties: A + A^T, hence SpringRank's factorised system,
-    # stays the same from draw to draw until a community stops drawing (about 2/3 of the
-    # test's time on the demo case went into factorising it again for every draw).
-    solver: SpringSolver | None = None
-    solver_active = np.zeros(0, dtype=bool)
-    verts = number = np.zeros(0, dtype=np.int64)
-    for _ in range(max_draws):
-        if not active.any():
-            break
-        s_new, d_new, w_new = rewiring.draw(active, rng)
-        ends = np.r_[s_new, d_new]
-        reuse = null == "tie-lean" and np.array_equal(active, solver_active)
-        if not reuse:  # the vertices of the active communities' ties, numbered in order
-            verts = np.unique(ends)
-            number = np.full(n, -1, dtype=np.int64)
-            number[verts] = np.arange(len(verts))
-        inv = number[ends]
-        m = len(s_new)
-        sc, ii, jj, ww, solver = _fit(
-            inv[:m], inv[m:], w_new, len(verts), alpha, solver if reuse else None
-        )
-        solver_active = active.copy()
-        e, dn = _per_group(sc, ii, jj, ww, groups[verts], k)
-        e = np.nan_to_num(e, nan=0.0)  # a draw whose ties all became self-loops fits perfectly
-        dn = np.nan_to_num(dn, nan=1.0)
-        draws[active] += 1
-        at_most[active] += e[active] <= energy[active] + 1e-12
-        null_energy[active] += e[active]
-        null_down[active] += dn[active]
-        active &= at_most < stop_after
+    draw_all = _draw_tie_lean if null == "tie-lean" else _draw_rewired
+    draw_all(
+        rewiring,
+        groups,
+        energy,
+        active,
+        rng,
+        max_draws=max_draws,
+        stop_after=stop_after,
+        alpha=alpha,
+        tallies=(draws, at_most, null_energy, null_down),
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(
             at_most >= stop_after,
@@ -280,3 +265,139 @@ def ordering_test(
     )
     table["stated"] = tested & (q <= fdr) & (effect >= min_effect)
     return OrderingTest(table, fdr, min_effect, _test_name(null))
+
+
+_Tallies = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _tally(
+    tallies: _Tallies,
+    active: np.ndarray,
+    energy: np.ndarray,
+    e: np.ndarray,
+    dn: np.ndarray,
+    stop_after: int,
+) -> None:
+    """Count one draw for the active communities (``e``, ``dn``: the draw's energy and
+    downward share per community) and stop those with ``stop_after`` draws fitting as well."""
+    draws, at_most, null_energy, null_down = tallies
+    draws[active] += 1
+    at_most[active] += e[active] <= energy[active] + 1e-12
+    null_energy[active] += e[active]
+    null_down[active] += dn[active]
+    active &= at_most < stop_after
+
+
+def _draw_rewired(
+    rewiring: _Rewiring,
+    groups: np.ndarray,
+    energy: np.ndarray,
+    active: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    max_draws: int,
+    stop_after: int,
+    alpha: float,
+    tallies: _Tallies,
+) -> None:
+    """The null draws of any null, each rebuilt as a graph and fitted (``active`` and the
+    ``tallies`` are updated in place)."""
+    n, k = len(groups), len(energy)
+    # The tie-lean null only re-orients ties: A + A^T, hence SpringRank's factorised system,
+    # stays the same from draw to draw until a community stops drawing (about 2/3 of the
+    # test's time on the demo case went into factorising it again for every draw).
+    solver: SpringSolver | None = None
+    solver_active = np.zeros(0, dtype=bool)
+    verts = number = np.zeros(0, dtype=np.int64)
+    for _ in range(max_draws):
+        if not active.any():
+            break
+        s_new, d_new, w_new = rewiring.draw(active, rng)
+        ends = np.r_[s_new, d_new]
+        reuse = rewiring.null == "tie-lean" and np.array_equal(active, solver_active)
+        if not reuse:  # the vertices of the active communities' ties, numbered in order
+            verts = np.unique(ends)
+            number = np.full(n, -1, dtype=np.int64)
+            number[verts] = np.arange(len(verts))
+        inv = number[ends]
+        m = len(s_new)
+        sc, ii, jj, ww, solver = _fit(
+            inv[:m], inv[m:], w_new, len(verts), alpha, solver if reuse else None
+        )
+        solver_active = active.copy()
+        e, dn = _per_group(sc, ii, jj, ww, groups[verts], k)
+        e = np.nan_to_num(e, nan=0.0)  # a draw whose ties all became self-loops fits perfectly
+        dn = np.nan_to_num(dn, nan=1.0)
+        _tally(tallies, active, energy, e, dn, stop_after)
+
+
+def _draw_tie_lean(
+    rewiring: _Rewiring,
+    groups: np.ndarray,
+    energy: np.ndarray,
+    active: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    max_draws: int,
+    stop_after: int,
+    alpha: float,
+    tallies: _Tallies,
+) -> None:
+    """The tie-lean null's draws, as :func:`_draw_rewired` makes them (the same random numbers,
+    the same fits) at a cost that follows the communities still drawing.
+
+    A draw only re-orients the active communities' pairs, so no graph is built: the
+    right-hand side ``d_out - d_in`` and each tie's energy come straight from the pair
+    arrays. The pairs of the active communities are selected once each time a community stops
+    (on a million actors, selecting them again at every draw cost as much as the draw while a
+    few large communities drew to the limit). SpringRank's system is block-diagonal by
+    community, so a factorisation of a superset of the active communities serves until the
+    active pairs are fewer than half of those factorised (then it is refactorised on them).
+    """
+    from scipy import sparse
+
+    n, k = len(groups), len(energy)
+    active_then = np.zeros(0, dtype=bool)
+    solver: SpringSolver | None = None
+    factorised = 0
+    number = np.zeros(0, dtype=np.int64)
+    verts = np.zeros(0, dtype=np.int64)
+    lead = follow = g = np.zeros(0, dtype=np.int64)
+    w_lf = w_fl = np.zeros(0)
+    weight: np.ndarray = np.zeros(k)
+    for _ in range(max_draws):
+        if not active.any():
+            break
+        if not np.array_equal(active, active_then):
+            on = np.flatnonzero(active[rewiring.g])
+            if solver is None or 2 * len(on) < factorised:
+                verts = np.unique(np.r_[rewiring.lead[on], rewiring.follow[on]])
+                number = np.full(n, -1, dtype=np.int64)
+                number[verts] = np.arange(len(verts))
+                a, b = number[rewiring.lead[on]], number[rewiring.follow[on]]
+                both = rewiring.w_lf[on] + rewiring.w_fl[on]
+                sym = sparse.csr_matrix(
+                    (np.r_[both, both], (np.r_[a, b], np.r_[b, a])), shape=(len(verts),) * 2
+                )
+                solver = SpringSolver(sym, alpha=alpha)
+                factorised = len(on)
+            lead, follow = number[rewiring.lead[on]], number[rewiring.follow[on]]
+            w_lf, w_fl, g = rewiring.w_lf[on], rewiring.w_fl[on], rewiring.g[on]
+            weight = np.bincount(g, weights=w_lf + w_fl, minlength=k)
+            active_then = active.copy()
+        flip = rng.random(len(lead)) < 0.5
+        up, down_end = np.where(flip, follow, lead), np.where(flip, lead, follow)
+        lean = w_lf - w_fl  # up -> down_end carries w_lf, down_end -> up carries w_fl
+        rhs = np.bincount(up, weights=lean, minlength=len(verts)) - np.bincount(
+            down_end, weights=lean, minlength=len(verts)
+        )
+        assert solver is not None
+        sc = solver.solve(rhs)
+        diff = sc[up] - sc[down_end]
+        terms = w_lf * (diff - 1.0) ** 2 + w_fl * (diff + 1.0) ** 2
+        flat = np.abs(diff) <= 1e-9
+        below = w_lf * ((diff > 1e-9) + 0.5 * flat) + w_fl * ((diff < -1e-9) + 0.5 * flat)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            e = np.bincount(g, weights=terms, minlength=k) / 2.0 / weight
+            dn = np.bincount(g, weights=below, minlength=k) / weight
+        _tally(tallies, active, energy, e, dn, stop_after)

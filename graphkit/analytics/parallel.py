@@ -34,6 +34,7 @@ __all__ = [
     "one_thread_each",
     "process_context",
     "start_workers_early",
+    "worker_pool",
 ]
 
 _T = TypeVar("_T")
@@ -169,21 +170,42 @@ def map_processes(task: Callable[[_T], _R], items: Sequence[_T], workers: int) -
     """
     if workers <= 1 or len(items) <= 1:
         return [task(x) for x in items]
+    with worker_pool(task, min(workers, len(items))) as run:
+        return run(items)
+
+
+@contextmanager
+def worker_pool(
+    task: Callable[[_T], _R], workers: int
+) -> Iterator[Callable[[Sequence[_T]], list[_R]]]:
+    """A function that maps ``task`` over a batch of items, as :func:`map_processes` does,
+    with the same ``workers`` processes kept for every batch while the context is open (a
+    task that builds something on its first item builds it once per worker, not once per
+    batch). With ``workers <= 1`` it runs in this process."""
+    if workers <= 1:
+        yield lambda items: [task(x) for x in items]
+        return
     from concurrent.futures import ProcessPoolExecutor
 
     cpu: dict[int, float] = {}
-    out: list[_R] = []
     with ProcessPoolExecutor(
-        min(workers, len(items)),
+        workers,
         mp_context=process_context(),
         initializer=_install,
         initargs=(task,),
     ) as pool:
-        for value, pid, used in pool.map(_run_installed, items):
-            out.append(value)
-            cpu[pid] = max(cpu.get(pid, 0.0), used)
-    _count_worker_cpu(cpu)
-    return out
+
+        def run(items: Sequence[_T]) -> list[_R]:
+            out: list[_R] = []
+            for value, pid, used in pool.map(_run_installed, items):
+                out.append(value)
+                cpu[pid] = max(cpu.get(pid, 0.0), used)
+            return out
+
+        try:
+            yield run
+        finally:
+            _count_worker_cpu(cpu)
 
 
 def in_background(fn: Callable[..., _T], *args: Any) -> Callable[[], _T]:

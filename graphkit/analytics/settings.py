@@ -37,6 +37,10 @@ class AnalysisSpec(StageSettings):
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
     ``multiplex_iterations``: passes of each multiplex Leiden run of the consensus (2; -1 until
     no pass improves, 4x the time on the demo case for the same group recovery).
+    ``consensus_stop_disagreement``: the consensus's first round makes its ``n_runs`` Leiden
+    runs two at a time and stops once the runs so far agree, for all but this share of the
+    ties, on whether its two ends share a community (0: always ``n_runs``;
+    :func:`graphkit.analytics.communities.consensus_communities`).
     ``workers``: processes for the consensus's Leiden runs and the parts run beside them
     (results do not depend on it; default :func:`default_workers`). Workers come from a
     forkserver, never forked from the caller, so a caller that runs threads (torch, a JVM, a
@@ -55,6 +59,7 @@ class AnalysisSpec(StageSettings):
     """
 
     n_runs: int = 10
+    consensus_stop_disagreement: float = 0.005
     multiplex_iterations: int = 2
     consensus_threshold: float = 0.5
     resolution: float = 1.0
@@ -88,6 +93,11 @@ class AnalysisSpec(StageSettings):
 
     def validate(self) -> None:
         self.require(self.n_runs >= 1, "n_runs", "must be at least 1")
+        self.require(
+            0 <= self.consensus_stop_disagreement < 1,
+            "consensus_stop_disagreement",
+            "must be in [0, 1)",
+        )
         self.require(
             self.multiplex_iterations == -1 or self.multiplex_iterations >= 1,
             "multiplex_iterations",

@@ -147,8 +147,9 @@ def test_one_factorisation_per_set_of_drawing_communities_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The tie-lean null keeps A + A^T, so the factorised system is reused between draws
-    while the same communities draw: the table is exactly that of a fit from scratch per draw,
-    for far fewer factorisations."""
+    (that of a superset of the drawing communities, the system being block-diagonal by
+    community): the table is exactly that of a graph rebuilt and fitted from scratch per draw,
+    for far fewer factorisations (the null means to the last digits, summed in another order)."""
     import pandas as pd
 
     from graphkit.analytics import ordering
@@ -172,8 +173,12 @@ def test_one_factorisation_per_set_of_drawing_communities_changes_nothing(
     factorisations = len(built)
     fit = ordering._fit
     monkeypatch.setattr(ordering, "_fit", lambda *args: fit(*args[:5]))  # never reuse
+    monkeypatch.setattr(ordering, "_draw_tie_lean", ordering._draw_rewired)  # rebuilt per draw
     fresh = ordering_test(adjacency, groups, seed=3, max_draws=199)
-    pd.testing.assert_frame_equal(reused.table, fresh.table, check_exact=True)
+    # the same draws and decisions; the null means summed in another order (last digits)
+    exact = ["tested", "energy", "downward_share", "draws", "p_value", "q_value", "stated"]
+    pd.testing.assert_frame_equal(reused.table[exact], fresh.table[exact], check_exact=True)
+    pd.testing.assert_frame_equal(reused.table, fresh.table, check_exact=False, rtol=1e-12)
     draws = int(reused.table["draws"].max())
     assert reused.table["stated"].sum() >= 1 and draws == 199
     assert factorisations < draws / 4 and len(built) - factorisations == draws + 1
