@@ -37,7 +37,7 @@ class ResolutionSpec(StageSettings):
     u_max_pairs: float = 1e6
     em_max_pairs: float = 2e6
     max_pairs_per_record: float = 10.0
-    memory_limit_gb: float = 4.0
+    memory_limit_gb: float = 2.5
     prior_recall: float = 0.7
     min_column_fill: float = 0.01
 
