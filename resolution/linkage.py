@@ -95,7 +95,7 @@ _PRIOR_ITERATIONS = 100
 _PRIOR_MAX_RECORDS = 200_000
 
 
-def _db_api(engine: Engine, memory_limit_gb: float = 4.0) -> Any:
+def _db_api(engine: Engine, memory_limit_gb: float = ResolutionSpec.memory_limit_gb) -> Any:
     if engine == "duckdb":
         from splink import DuckDBAPI
 
@@ -166,7 +166,10 @@ def _spark_session(session: Any, jar: str) -> Any:
 
 
 def _linker(
-    std: pd.DataFrame, settings: dict[str, Any], engine: Engine, memory_limit_gb: float = 4.0
+    std: pd.DataFrame,
+    settings: dict[str, Any],
+    engine: Engine,
+    memory_limit_gb: float = ResolutionSpec.memory_limit_gb,
 ) -> Any:
     from splink import Linker
 
@@ -373,7 +376,7 @@ def predict_pairs(
     *,
     threshold_probability: float,
     engine: Engine = "duckdb",
-    memory_limit_gb: float = 4.0,
+    memory_limit_gb: float = ResolutionSpec.memory_limit_gb,
 ) -> pd.DataFrame:
     """Score the blocked pairs of ``std`` with a trained ``model``.
 
