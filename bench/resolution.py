@@ -16,10 +16,11 @@ records with seeded noise (by the library calls ``resolve_case`` makes), reporti
 CPU seconds per stage, the load average, the process's peak RSS and each stage's.
 
 At 1,000,000 records on the shared 2-vCPU VM (7 December 2026, docs/resolution.md "Scale"):
-152.6 CPU s, 91.7 s wall at load 0.4-1.4 (standardise 14.4, train 19.0, predict 56.7,
-cluster 1.6 s), peak RSS 5.5 GB, pairwise P 0.9625, R 0.7800, F1 0.8617; before issue 21
-item 4, 203.8 CPU s, 134.1 s wall, 9.1 GB, the same P, R, F1 (a second pair of runs: 172.4
-against 226.4 CPU s). With two shared cores the CPU seconds are the figure to compare.
+after issue 21's memory work (Arrow-backed frames, linkers freed, DuckDB limit 2.5 GB) peak
+RSS 3.3 GB against 5.6-6.2 GB before, the same P 0.9625, R 0.7800, F1 0.8617; 157-179 CPU s
+against 173-182 (two back-to-back pairs at load 2-7; wall seconds follow the neighbours'
+load there). With two shared cores the CPU seconds are the figure to compare;
+``--rss-timeline FILE`` writes every RSS sample (0.1 s) with its stage.
 
 Usage: PYTHONPATH=. python bench/resolution.py [--datasets febrl4,fake_1000] [--library]
 """
