@@ -16,10 +16,11 @@ records with seeded noise (by the library calls ``resolve_case`` makes), reporti
 CPU seconds per stage, the load average, the process's peak RSS and each stage's.
 
 At 1,000,000 records on the shared 2-vCPU VM (7 December 2026, docs/resolution.md "Scale"):
-152.6 CPU s, 91.7 s wall at load 0.4-1.4 (standardise 14.4, train 19.0, predict 56.7,
-cluster 1.6 s), peak RSS 5.5 GB, pairwise P 0.9625, R 0.7800, F1 0.8617; before issue 21
-item 4, 203.8 CPU s, 134.1 s wall, 9.1 GB, the same P, R, F1 (a second pair of runs: 172.4
-against 226.4 CPU s). With two shared cores the CPU seconds are the figure to compare.
+after issue 21's memory work (Arrow-backed frames, linkers freed, DuckDB limit 2.5 GB) peak
+RSS 3.3 GB against 5.6-6.2 GB before, the same P 0.9625, R 0.7800, F1 0.8617; 157-179 CPU s
+against 173-182 (two back-to-back pairs at load 2-7; wall seconds follow the neighbours'
+load there). With two shared cores the CPU seconds are the figure to compare;
+``--rss-timeline FILE`` writes every RSS sample (0.1 s) with its stage.
 
 Usage: PYTHONPATH=. python bench/resolution.py [--datasets febrl4,fake_1000] [--library]
 """
@@ -276,11 +277,18 @@ def noisy_copies(base: pd.DataFrame, n: int, *, seed: int) -> pd.DataFrame:
 
 class _RssPeaks:
     """Peak resident memory per stage, sampled every 0.1 s from /proc (Linux), since
-    ``ru_maxrss`` holds the whole process's peak, data generation included."""
+    ``ru_maxrss`` holds the whole process's peak, data generation included.
 
-    def __init__(self) -> None:
+    With ``timeline`` set, every sample is also kept as (seconds, MB, stage, the last
+    message logged by graphkit or Splink), to find where inside a stage the peak falls
+    (tracemalloc does not see DuckDB's or Arrow's native memory)."""
+
+    def __init__(self, *, timeline: bool = False) -> None:
         self.stage = "generate"
+        self.detail = ""
         self.peaks: dict[str, float] = {}
+        self.samples: list[tuple[float, float, str, str]] | None = [] if timeline else None
+        self._t0 = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -294,6 +302,9 @@ class _RssPeaks:
             except OSError:
                 return
             self.peaks[self.stage] = max(self.peaks.get(self.stage, 0.0), rss)
+            if self.samples is not None:
+                t = time.perf_counter() - self._t0
+                self.samples.append((t, rss, self.stage, self.detail))
             self._stop.wait(0.1)
 
     def stop(self) -> None:
@@ -301,11 +312,28 @@ class _RssPeaks:
         self._thread.join()
 
 
-def run_scale(n: int, spec: ResolutionSpec) -> dict[str, object]:
+class _LastMessage(logging.Handler):
+    """Keeps the last log message in :attr:`_RssPeaks.detail` (a stage marker)."""
+
+    def __init__(self, rss: _RssPeaks) -> None:
+        super().__init__(logging.DEBUG)
+        self.rss = rss
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.rss.detail = f"{record.name}: {record.getMessage()[:80]}"
+
+
+def run_scale(n: int, spec: ResolutionSpec, *, timeline: Path | None = None) -> dict[str, object]:
     """Resolve ``n`` :func:`noisy_copies` records by the library calls of ``resolve_case``:
     wall and CPU seconds (process, all threads) per stage, the load average, peak RSS of the
-    process and of the resolution stages alone."""
-    rss = _RssPeaks()
+    process and of the resolution stages alone; with ``timeline``, every RSS sample written
+    there as tab-separated seconds, MB, stage and the last log message."""
+    rss = _RssPeaks(timeline=timeline is not None)
+    marker = _LastMessage(rss)
+    if timeline is not None:
+        for name in ("resolution", "splink"):
+            logging.getLogger(name).addHandler(marker)
+            logging.getLogger(name).setLevel(logging.INFO)
     records = noisy_copies(load_historical_50k(ER_DIR), n, seed=spec.seed)
     truth = records["truth"].to_numpy()
     records = records.drop(columns="truth")
@@ -342,6 +370,12 @@ def run_scale(n: int, spec: ResolutionSpec) -> dict[str, object]:
     )
     stage("cluster", t, c)
     rss.stop()
+    for name in ("resolution", "splink"):
+        logging.getLogger(name).removeHandler(marker)
+    if timeline is not None and rss.samples is not None:
+        timeline.write_text(
+            "".join(f"{t:.1f}\t{mb:.0f}\t{st}\t{d}\n" for t, mb, st, d in rss.samples)
+        )
     m = er_metrics(labels.loc[std["unique_id"]].to_numpy(), truth)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
@@ -379,9 +413,12 @@ def main() -> None:
     parser.add_argument("--library", action="store_true", help="also the library call")
     parser.add_argument("--baseline", action="store_true", help="also recordlinkage")
     parser.add_argument("--scale", type=int, default=0, help="also resolve N noisy records")
+    parser.add_argument("--rss-timeline", type=Path, help="with --scale: RSS samples to FILE")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("splink").setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:  # the terminal, even where --rss-timeline
+        handler.setLevel(logging.ERROR)  # lowers a logger's level for its stage markers
     spec = ResolutionSpec(
         threshold_probability=args.threshold,
         review_low_probability=min(args.threshold, ResolutionSpec.review_low_probability),
@@ -424,7 +461,7 @@ def main() -> None:
     if rows:
         print("\n" + _table(rows, cols))
     if args.scale:
-        result = run_scale(args.scale, spec)
+        result = run_scale(args.scale, spec, timeline=args.rss_timeline)
         stages = ("standardise", "train", "predict", "cluster")
         print("\n" + _table([result], ["records", "pairs", *(f"{s}_s" for s in stages)]))
         print(_table([result], [*(f"{s}_cpu_s" for s in stages), "total_s", "cpu_s", "load"]))

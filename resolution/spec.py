@@ -22,7 +22,8 @@ class ResolutionSpec(StageSettings):
     ``em_max_pairs``: EM sessions whose block is larger are trained on a hash sample of it.
     ``max_pairs_per_record``: a prediction blocking rule generating more than this many pairs
     per record (and more than 1e6 in all) is left out, so cost stays near-linear.
-    ``memory_limit_gb``: DuckDB's memory limit while training and scoring (it spills beyond).
+    ``memory_limit_gb``: DuckDB's memory limit while training and scoring (it spills beyond);
+    2.5 GB keeps a 1M-record case under 4 GB of resident memory in all (docs/resolution.md).
     ``prior_recall``: assumed recall of the deterministic rules that give the first estimate
     of the prior (after training, the prior is re-estimated from the blocked pairs).
     ``min_column_fill``: a column takes part in the model only when at least this share of
@@ -37,7 +38,7 @@ class ResolutionSpec(StageSettings):
     u_max_pairs: float = 1e6
     em_max_pairs: float = 2e6
     max_pairs_per_record: float = 10.0
-    memory_limit_gb: float = 4.0
+    memory_limit_gb: float = 2.5
     prior_recall: float = 0.7
     min_column_fill: float = 0.01
 

@@ -44,7 +44,8 @@ def test_standardise_person_details() -> None:
         )
     )
     assert std["gender"].tolist() == ["f", "m", "m"]
-    assert std["birth_place"].tolist() == ["milano", None, None]
+    assert std["birth_place"].tolist()[0] == "milano"
+    assert std["birth_place"].isna().tolist() == [False, True, True]
     assert std["nationality"].tolist() == ["IT", "IT", "NARNIA"]
     assert std.loc[0, "passport_number"] == "YA1234567"
     assert std.loc[0, "passport_country"] == "IT"
