@@ -90,10 +90,12 @@ def explain_actors(
     directed_layers: list[str],
     *,
     ordering: OrderingGate | None = None,
+    consensus_runs: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Per row of ``table`` (one per vertex of ``g``): evidence dict and explanation text.
     ``ordering``: each row's community's ordering-test effect and the test's thresholds, so
-    that "no clear ordering" says which of the two conditions failed."""
+    that "no clear ordering" says which of the two conditions failed. ``consensus_runs``: how
+    many Leiden runs the community confidence is over (the consensus may stop early)."""
     n = len(table)
     cols = set(table.columns)
     keys: list[str] = []
@@ -103,11 +105,12 @@ def explain_actors(
         keys += ["community", "community_confidence"]
         community, confidence = _plain(table["community"]), _plain(table["community_confidence"])
         values += [_values(table["community"]), _values(table["community_confidence"])]
+        runs = "runs" if consensus_runs is None else f"{consensus_runs} runs"
         texts.append(
             [
                 f"community {c} (held as given)"
                 if p != p
-                else f"community {c} (in {p:.0%} of runs)"
+                else f"community {c} (in {p:.0%} of {runs})"
                 for c, p in zip(community, confidence, strict=True)
             ]
         )

@@ -307,8 +307,10 @@ def _analyze_edges(
             if ordering_table is not None and len(ordering_table)
             else None
         )
+        made = summary.get("consensus_runs")
+        runs_made = made if isinstance(made, int) else None
         table["evidence"], table["explanation"] = explain_actors(
-            raw, table, directed, ordering=gate
+            raw, table, directed, ordering=gate, consensus_runs=runs_made
         )
         if "relay_evidence" in table.columns:
             table = _explain_relays(table)

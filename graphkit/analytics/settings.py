@@ -37,9 +37,10 @@ class AnalysisSpec(StageSettings):
     it (:mod:`graphkit.analytics.relays`; used only when time-stamped contacts are given).
     ``multiplex_iterations``: passes of each multiplex Leiden run of the consensus (2; -1 until
     no pass improves, 4x the time on the demo case for the same group recovery).
-    ``consensus_stop_disagreement``: the consensus's first round makes its ``n_runs`` Leiden
-    runs two at a time and stops once the runs so far agree, for all but this share of the
-    ties, on whether its two ends share a community (0: always ``n_runs``;
+    ``consensus_stop_disagreement``: each round of the consensus makes its Leiden runs three
+    first, then two at a time, and stops once the runs so far agree, for all but this share
+    of the ties, on whether its two ends share a community (at most ``n_runs``; 0: always
+    ``n_runs``;
     :func:`graphkit.analytics.communities.consensus_communities`).
     ``workers``: processes for the consensus's Leiden runs and the parts run beside them
     (results do not depend on it; default :func:`default_workers`). Workers come from a

@@ -71,3 +71,17 @@ def test_early_stop_does_not_depend_on_workers() -> None:
     np.testing.assert_array_equal(one.membership, two.membership)
     np.testing.assert_array_equal(one.confidence, two.confidence)
     assert (one.rounds, one.modularity) == (two.rounds, two.modularity)
+
+
+def test_the_explanation_says_how_many_runs_the_confidence_is_over() -> None:
+    from graphkit.analytics.measures import AnalysisSpec, analyze_edges
+
+    edges = planted_edges(300, 1500, groups=6, p_within=0.95, seed=3).assign(layer="calls")
+    actors = sorted(set(edges["src"]) | set(edges["dst"]))
+    result = analyze_edges(
+        edges, actors=actors, seed=1, spec=AnalysisSpec(workers=1), only=["communities"]
+    )
+    made = result.summary["consensus_runs"]
+    assert isinstance(made, int) and 3 <= made <= 10
+    said = result.actors["explanation"].iloc[0]
+    assert f"of {made} runs)" in said
