@@ -190,7 +190,8 @@ def hierarchy_analysis(
     in-community contact ranked above that maximises tie volume times the model probability
     of being above; -1 if none or no ordering stated) and ``superior_probability``;
     ``hierarchy_p_value`` and ``hierarchy_q_value`` of the community's ordering test; ``leadership``
-    (:func:`leadership_score`, the rank term only where an ordering is stated); evidence:
+    (:func:`leadership_score`, the rank term only for the members a stated ordering places);
+    evidence:
     ``members_below``, ``members``,
     ``weight_out_in_community``, ``weight_in_in_community``. ``n_null``: the most null
     draws per community (fewer where the answer is clear early); ``null``: which null

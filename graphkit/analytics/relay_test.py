@@ -155,10 +155,12 @@ def relay_community_test(
     :func:`graphkit.analytics.relays.relay_table`); ``membership``: actor id -> community
     label (0..k-1); only contacts inside a community count. Returns one row per community
     label 0..max: ``relay_test_tested`` (at least 3 members and a source that could pass),
-    ``relay_test_sources`` (sources combined), ``relay_test_source`` (the source with the smallest
+    ``relay_test_sources`` (eligible sources), ``relay_test_source`` (the source with the smallest
     p-value), ``relay_test_onward`` and ``relay_test_onward_before`` (its onward contacts after and
     before its contacts), ``relay_test_ratio`` (after / before, before counted as at least 1),
-    ``relay_test_p_value`` (Simes over the sources combined). Deterministic; no randomness.
+    ``relay_test_p_value`` (Simes over every eligible source and over the ``max_sources``
+    busiest; twice the smaller where there are more than ``max_sources``). Deterministic; no
+    randomness.
     """
     if max_sources < 1:
         raise ValueError("max_sources must be at least 1")
