@@ -139,8 +139,37 @@ def _own_cpu() -> float:
 _TASK: Callable[[Any], Any] | None = None  # the task a worker was started with
 
 
-def _install(task: Callable[[Any], Any]) -> None:
+def _end_with_caller(caller: int) -> None:
+    """Have this worker end when the process that asked for it (``caller``) ends. Workers
+    are children of the forkserver, and hold its liveness pipe, so neither ends by itself
+    when the caller is killed with -9 (or by the kernel for memory): they went on computing,
+    holding memory, for nobody (2 GB and more each at 1M actors). A daemon thread waits for
+    the caller to end (Linux: a pidfd; elsewhere a check each second) and ends the worker."""
+    import threading
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(caller)
+            select.select([fd], [], [])
+        except (AttributeError, OSError):  # no pidfd here: look once a second
+            while True:
+                try:
+                    os.kill(caller, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="graphkit-caller-watch", daemon=True).start()
+
+
+def _install(task: Callable[[Any], Any], caller: int) -> None:
     global _TASK
+    _end_with_caller(caller)
     _TASK = task
     one_thread_each().__enter__()  # for the life of this worker
 
@@ -192,7 +221,7 @@ def worker_pool(
         workers,
         mp_context=process_context(),
         initializer=_install,
-        initargs=(task,),
+        initargs=(task, os.getpid()),
     ) as pool:
 
         def run(items: Sequence[_T]) -> list[_R]:
@@ -213,7 +242,9 @@ def in_background(fn: Callable[..., _T], *args: Any) -> Callable[[], _T]:
     result (and raises its exception). ``fn`` and ``args`` are pickled."""
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(1, mp_context=process_context())
+    pool = ProcessPoolExecutor(
+        1, mp_context=process_context(), initializer=_end_with_caller, initargs=(os.getpid(),)
+    )
     try:
         future = pool.submit(_run_call, fn, args)
     finally:
