@@ -12,6 +12,7 @@ __all__ = [
     "link_metrics",
     "ranked_hits",
     "ranked_list",
+    "top_k_share",
     "weighted_average_precision",
 ]
 
@@ -154,6 +155,24 @@ def ranked_hits(
             continue
         share = (k - g_start[g]) / g_weight[g]
         out[f"hits@{k}"] = float(cum_pos[g] + g_pos[g] * min(max(share, 0.0), 1.0))
+    return out
+
+
+def top_k_share(scores: np.ndarray, k: float, weights: np.ndarray | None = None) -> np.ndarray:
+    """Each row's place in the top ``k`` of the list ranked by ``scores`` (best first): 1
+    above the k-th place, 0 below it, and for the group of equal scores that straddles it the
+    share of its places inside (as :func:`ranked_hits` counts them, so the positives' shares
+    sum to hits@k). ``weights``: how many candidates each row stands for (default 1)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    w = np.ones(scores.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    order = np.argsort(-scores, kind="stable")
+    s = scores[order]
+    group = np.cumsum(np.r_[True, s[1:] != s[:-1]]) - 1
+    g_weight = np.bincount(group, weights=w[order])
+    g_start = np.cumsum(g_weight) - g_weight
+    share = np.clip((k - g_start) / g_weight, 0.0, 1.0)
+    out = np.empty(scores.size)
+    out[order] = share[group]
     return out
 
 

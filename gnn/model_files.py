@@ -52,7 +52,8 @@ LIMITATIONS = [
     "Validation asks for observed ties hidden at random; ties never observed (no event at "
     "all) may differ from them, so the selection and the calibration are estimates for them.",
     "When ranking.falls_back_to_baseline is true the stored list is ranked by that baseline, "
-    "not by the learned model, because the model did not beat it on validation.",
+    "not by the learned model, because the model did not beat it on validation by more than "
+    "chance (a paired sign-flip test over the validation ties).",
     "Small graphs give noisy metrics: read the validation and test counts with the scores.",
     "Feature contributions are gradient x input, first-order and seed-dependent.",
 ]

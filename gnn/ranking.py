@@ -21,14 +21,16 @@ import numpy as np
 
 from gnn.candidates import candidate_keys
 from gnn.data import View
-from gnn.metrics import ranked_hits, ranked_list, weighted_average_precision
+from gnn.metrics import ranked_hits, ranked_list, top_k_share, weighted_average_precision
 from graphkit.setops import union, unique
+from graphkit.stats import sign_flip_p
 
 __all__ = [
     "RANKING_KS",
     "RankingCandidates",
     "RankingSet",
     "draw_ranking_set",
+    "paired_hits_p",
     "per_node_budget",
     "ranking_candidates",
     "ranking_metrics",
@@ -193,3 +195,21 @@ def ranking_metrics(scores: np.ndarray, rs: RankingSet) -> dict[str, float]:
     out["positives"] = float(rs.n_positives)
     out["coverage"] = rs.coverage
     return out
+
+
+#: a positive's share in a top-k list is counted in steps of 1 / this in the paired test
+_SHARE_STEPS = 20
+
+
+def paired_hits_p(better: np.ndarray, other: np.ndarray, rs: RankingSet, k: int) -> float:
+    """One-sided p-value that the list ranked by ``better`` holds more of ``rs``'s positives
+    in its top ``k`` than the list ranked by ``other`` only by chance: the exact paired
+    sign-flip test over the positives, each contributing its place in the first top k minus
+    its place in the second (1, 0 or a share where equal scores straddle the k-th place,
+    :func:`~gnn.metrics.top_k_share`). Under the null that the two lists are equally good,
+    a positive found by one and missed by the other is as likely to fall either way."""
+    pos = np.flatnonzero(rs.labels)
+    if pos.size == 0:
+        return 1.0
+    d = top_k_share(better, k, rs.weights)[pos] - top_k_share(other, k, rs.weights)[pos]
+    return sign_flip_p(np.rint(d * _SHARE_STEPS).astype(np.int64))

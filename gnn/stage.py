@@ -333,11 +333,19 @@ def fallback_line(result: Any) -> str | None:
         return None
     k = result.config.hits_k
     val = result.metrics["val_ranking"]
+    p = result.selection.get("learned_vs_baseline_p")
+    mine, theirs = val[result.variant][f"hits@{k}"], val[result.ranked_by][f"hits@{k}"]
+    counts = f"hits@{k} {mine:.3g} vs {theirs:.3g}"
+    if result.selection.get("learned_ahead_on_validation") and p is not None:
+        why = (
+            f"does not beat {result.ranked_by} on validation by more than chance ({counts}; "
+            f"paired sign-flip test p = {p:.3g}, above {result.config.selection_alpha:g})"
+        )
+    else:
+        why = f"does not beat {result.ranked_by} on validation ({counts})"
     return (
-        f"the learned model ({result.variant}) does not beat {result.ranked_by} on validation "
-        f"(hits@{k} {val[result.variant][f'hits@{k}']:.3g} vs "
-        f"{val[result.ranked_by][f'hits@{k}']:.3g}); predictions are ranked by "
-        f"{result.ranked_by}"
+        f"the learned model ({result.variant}) {why}; predictions are ranked by "
+        f"{result.ranked_by}, the simpler scorer"
     )
 
 

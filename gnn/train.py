@@ -30,6 +30,7 @@ from gnn.ranking import (
     RankingCandidates,
     RankingSet,
     draw_ranking_set,
+    paired_hits_p,
     ranking_candidates,
     ranking_metrics,
     ranking_set,
@@ -78,6 +79,9 @@ class TrainConfig:
     hard_fraction: float = 0.75  # share of training negatives drawn from the candidate pairs
     ranking_weight: float = 1.0  # weight of the pairwise ranking loss beside the BCE
     hits_k: int = 50  # selection and fallback compare hits at this depth of the list
+    #: the learned model ranks only when it holds more validation ties in its top ``hits_k``
+    #: than the best baseline and the paired sign-flip test puts that above chance at this level
+    selection_alpha: float = 0.05
     #: candidate negatives scored per evaluation (sampled above): the ``eval_head`` best by
     #: each baseline, the rest drawn uniformly and weighted by the inverse sampling rate
     eval_candidates: int = 100_000
@@ -102,6 +106,8 @@ class TrainConfig:
             raise InputError("ranking_weight must be >= 0, hits_k and eval_candidates >= 1")
         if self.eval_head < 0:
             raise InputError("eval_head must be >= 0")
+        if not 0 < self.selection_alpha <= 1:
+            raise InputError("selection_alpha must be in (0, 1]")
         if not set(self.variants) <= {"gnn", "pairwise"} or not self.variants:
             raise InputError("variants must be a non-empty subset of ('gnn', 'pairwise')")
 
@@ -630,9 +636,11 @@ def train_link_model(
     k = cfg.hits_k
     variant = max(cfg.variants, key=lambda v: (*_select_key(ranking["val"][v], k), v == "gnn"))
     best_baseline = max(baselines, key=lambda b: _select_key(ranking["val"][b], k))
-    learned_wins = _select_key(ranking["val"][variant], k) > _select_key(
-        ranking["val"][best_baseline], k
-    )
+    ahead = _select_key(ranking["val"][variant], k) > _select_key(ranking["val"][best_baseline], k)
+    # more validation ties by a margin chance would give is not a reason to prefer a model
+    # over a plain index: the learned model ranks only when the paired test says it is ahead
+    beat_p = paired_hits_p(signals["val"][variant], signals["val"][best_baseline], val_rs, k)
+    learned_wins = ahead and beat_p <= cfg.selection_alpha
     ranked_by = variant if learned_wins else best_baseline
     calibration = fit_platt(signals["val"][ranked_by], val_rs.labels, val_rs.weights)
     prob = calibration.apply(signals["test"][ranked_by])
@@ -671,7 +679,13 @@ def train_link_model(
         "best_baseline": best_baseline,
         "ranked_by": ranked_by,
         "learned_beats_baseline": bool(learned_wins),
-        "criterion": f"validation hits@{k} over candidate pairs, then average precision",
+        "learned_ahead_on_validation": bool(ahead),
+        "learned_vs_baseline_p": beat_p,
+        "criterion": (
+            f"validation hits@{k} over candidate pairs, then average precision; the learned "
+            f"model ranks only when it is ahead of the best baseline and the paired sign-flip "
+            f"test over the validation ties gives p <= {cfg.selection_alpha:g}"
+        ),
         "candidates": {"val": val_rs.n_candidates, "test": test_rs.n_candidates},
     }
     logger.info(

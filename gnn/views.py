@@ -53,7 +53,9 @@ def link_explanation(row: dict[str, Any]) -> str:
     if ev.get("ranked_by"):
         by = str(ev["ranked_by"])
         how = f"{by}, then Katz where there is none" if by in _SIDE_SIGNALS else by
-        parts.append(f"ranked by {how} (the learned model did not beat it on validation)")
+        parts.append(
+            f"ranked by {how} (the learned model did not beat it on validation by more than chance)"
+        )
     score = row.get("score")
     status = status_words(row)
     tail = f"score {format_number(score)}, {status}" if score is not None else status

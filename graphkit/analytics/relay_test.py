@@ -37,47 +37,16 @@ gossip (news passed on) is a relay too, which is why the claim names the test an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from graphkit.analytics.relays import contact_arrays
+from graphkit.stats import sign_flip_p
 
 __all__ = ["relay_community_test", "sign_flip_p"]
 
 MIN_MEMBERS = 3
-
-
-@lru_cache(maxsize=1024)
-def _fair_coin_counts(k: int) -> np.ndarray:
-    """P(j heads in k fair tosses), j = 0..k (cached: the same few k recur for every source)."""
-    from scipy.stats import binom
-
-    row: np.ndarray = binom.pmf(np.arange(k + 1), k, 0.5)
-    row.flags.writeable = False
-    return row
-
-
-def sign_flip_p(d: np.ndarray) -> float:
-    """Exact one-sided sign-flip p-value of ``sum(d)``: P(sum of ``s_i |d_i|`` >= sum(d)) with
-    independent fair signs ``s_i`` (integers ``d``; 1.0 when all are zero)."""
-    from scipy.signal import convolve
-
-    d = np.asarray(d, dtype=np.int64)
-    observed = int(d.sum())
-    values, counts = np.unique(np.abs(d[d != 0]), return_counts=True)
-    if len(values) == 0:
-        return 1.0
-    # distribution of P = sum of |d_i| signed +; sum = 2P - total
-    dist = np.ones(1)
-    for v, k in zip(values.tolist(), counts.tolist(), strict=True):
-        spaced = np.zeros(v * k + 1)
-        spaced[::v] = _fair_coin_counts(k)
-        dist = np.clip(convolve(dist, spaced), 0.0, None)
-    total = len(dist) - 1
-    need = int(np.ceil((observed + total) / 2.0 - 1e-9))
-    return float(min(1.0, dist[max(need, 0) :].sum()))
 
 
 def _simes(p: np.ndarray) -> float:

@@ -15,9 +15,9 @@ import pytest
 from gnn.calibration import expected_calibration_error, fit_platt
 from gnn.candidates import candidate_keys, coverage, walk_pair_keys
 from gnn.data import NodeFeatures, build_view, link_graph
-from gnn.metrics import ranked_hits, ranked_list, weighted_average_precision
+from gnn.metrics import ranked_hits, ranked_list, top_k_share, weighted_average_precision
 from gnn.predict import predict_links
-from gnn.ranking import RankingSet, ranking_metrics, ranking_set
+from gnn.ranking import RankingSet, paired_hits_p, ranking_metrics, ranking_set
 from gnn.scorers import BASELINES, katz_scores, ppr_matrix, ppr_scores
 from gnn.splits import random_split
 from gnn.synthetic import planted_hidden_ties
@@ -49,6 +49,55 @@ def test_hits_count_ties_in_the_top_k_with_equal_scores_shared() -> None:
         weights=np.array([1.0, 3.0, 1.0]),
     )
     assert list(weighted.values()) == [0.0, 0.0, 1.0]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_top_k_shares_of_the_positives_sum_to_hits_at_k(weighted: bool) -> None:
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 8, 500).astype(float)  # equal scores straddle every k
+    labels = rng.random(500) < 0.2
+    weights = np.where(labels, 1.0, 3.0) if weighted else None
+    hits = ranked_hits(scores, labels, ks=(20, 50, 100), weights=weights)
+    for k in (20, 50, 100):
+        share = top_k_share(scores, k, weights)
+        assert ((share >= 0) & (share <= 1)).all()
+        assert share[labels].sum() == pytest.approx(hits[f"hits@{k}"])
+        w = np.ones(500) if weights is None else weights
+        assert (share * w).sum() == pytest.approx(k)  # the top k holds k places
+
+
+def _ranking_set(labels: np.ndarray) -> RankingSet:
+    return RankingSet(
+        view=None,  # type: ignore[arg-type]  # the paired test reads labels and weights only
+        pairs=np.zeros((labels.size, 2), dtype=np.int64),
+        labels=labels,
+        weights=np.ones(labels.size),
+        n_candidates=labels.size,
+        n_positives=int(labels.sum()),
+        coverage=1.0,
+    )
+
+
+def test_paired_test_separates_a_real_lead_from_chance() -> None:
+    """Two lists that find the positives at random are equally good: p <= a in at most a
+    share a of draws; a list that finds every positive the other finds and ten more gets
+    p < 0.01, and the reverse comparison p > 0.99."""
+    rng = np.random.default_rng(6)
+    labels = np.r_[np.ones(60, dtype=bool), np.zeros(2000, dtype=bool)]
+    rs = _ranking_set(labels)
+    null_p = [
+        paired_hits_p(rng.random(labels.size), rng.random(labels.size), rs, 50) for _ in range(400)
+    ]
+    for a in (0.05, 0.2, 0.5):  # valid at every level (conservative: the test is discrete)
+        assert np.mean(np.array(null_p) <= a) <= a + 2 * np.sqrt(a * (1 - a) / 400)
+    other = rng.random(labels.size)
+    other[:5] += 2  # finds 5 positives at its top
+    better = other.copy()
+    better[5:15] += 2  # finds those 5 and 10 more
+    hits = [ranked_hits(s, labels, ks=(50,))["hits@50"] for s in (better, other)]
+    assert hits[0] >= hits[1] + 8
+    assert paired_hits_p(better, other, rs, 50) < 0.01
+    assert paired_hits_p(other, better, rs, 50) > 0.99
 
 
 @pytest.mark.parametrize("positives_first", [True, False])

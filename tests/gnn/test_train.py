@@ -36,13 +36,23 @@ def test_same_seed_same_scores() -> None:
 
 
 def test_beats_heuristics_on_planted_hidden_ties() -> None:
-    """Hidden ties whose ends share a rhythm: the model must use it (+0.05 AUC at least)."""
+    """Hidden ties whose ends share a rhythm: the model must use it (+0.05 AUC at least).
+    Whether it then ranks the stored list is the selection's call, read at the top of the
+    list: here validation holds 1-2 ties in any top 50, too few for the paired test to
+    tell the model from common neighbours, so the simpler scorer ranks; with the test's
+    level at 1 (any lead counts) the model does."""
     g, f, sp = _planted(1)
     result = train_link_model(g, f, sp, seed=1, config=TrainConfig(epochs=60))
     test = result.metrics["test"]
     best_heuristic = max(test[h]["auc"] for h in HEURISTICS)
-    assert test["selected"]["auc"] >= best_heuristic + 0.05
-    assert test["selected"]["auc"] >= 0.75
+    assert test[result.variant]["auc"] >= best_heuristic + 0.05
+    assert test[result.variant]["auc"] >= 0.75
+    sel = result.selection
+    assert sel["learned_ahead_on_validation"] and sel["learned_vs_baseline_p"] > 0.05
+    assert result.falls_back and result.ranked_by == sel["best_baseline"]
+    lenient = train_link_model(g, f, sp, seed=1, config=TrainConfig(epochs=60, selection_alpha=1.0))
+    assert not lenient.falls_back and lenient.ranked_by == result.variant
+    assert lenient.metrics["test"]["selected"]["auc"] == test[result.variant]["auc"]
 
 
 def test_montagna_meetings_accuracy(montagna_dir) -> None:  # type: ignore[no-untyped-def]
