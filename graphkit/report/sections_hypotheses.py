@@ -72,9 +72,10 @@ def _record(record_id: Any, name: Any) -> str:
 
 
 def _predicted_words(facts: CaseFacts) -> str:
-    """What the predicted-link list is: the top of a ranking, its score a calibrated
-    probability (said as odds when low), and how many pairs the cut through equal scores left
-    out."""
+    """What the predicted-link list is: the top of a ranking, its score a probability
+    calibrated on held-out observed ties (said as odds when low; not the chance that a pair is
+    tied in ways the records never show), and how many pairs the cut through equal scores
+    left out."""
     summary = (facts.stages.get("predict_links") or {}).get("summary") or {}
     frame = facts.predicted
     open_rows = frame[frame["status"] == "hypothesis"]
@@ -86,13 +87,17 @@ def _predicted_words(facts: CaseFacts) -> str:
             else ""
         )
         + (f" (ranked by {summary['ranked_by']})" if summary.get("ranked_by") else "")
-        + ". The score is the calibrated probability that such a pair is tied"
+        + ". The score is a probability calibrated on observed ties held out for validation"
     )
     if len(open_rows):
         low, high = float(open_rows["score"].min()), float(open_rows["score"].max())
         odds = f": about 1 in {round(1 / max(high, 1e-9)):,} at best" if high < 0.5 else ""
         text += f" ({fmt(low, 3)} to {fmt(high, 3)} here{odds})"
-    text += ": leads to check against the records, not established ties. "
+    text += (
+        ". Ties the records never show, the ones sought here, need not follow it (they can be "
+        "more or less common among these pairs), so the score orders the list and is not the "
+        "chance that a pair is tied: leads to check against the records, not established ties. "
+    )
     tied = summary.get("tied_beyond_cut")
     if tied:
         text += (

@@ -132,11 +132,13 @@ def test_hypotheses_stand_apart_with_evidence_and_status(
         assert src in inside and dst in inside
         assert hypothesis_id("H", src, dst) in inside  # what `graphkit review --accept` takes
     assert "SAME_USER_AS" in inside and "PREDICTED_LINK" in inside
-    # predicted links are called what they are: the top of a ranking with calibrated scores,
+    # predicted links are called what they are: the top of a ranking with scores calibrated on
+    # held-out observed ties (not on the hidden ties sought),
     # never "likely" ties, and without a "threshold" that is only the last score listed
     with report_case.connect() as con:
         (best,) = con.execute("SELECT max(score) FROM rel_predicted_link").fetchone()
-    assert "likely tied" not in inside and "calibrated probability" in inside
+    assert "likely tied" not in inside and "calibrated on observed ties held out" in inside
+    assert "not the chance that a pair is tied" in inside  # hidden ties need not follow it
     assert ("about 1 in" in inside) == (best < 0.5)
     predicted_box = inside[inside.index("PREDICTED_LINK") :].split("Entity resolution")[0]
     assert "threshold" not in predicted_box
