@@ -293,7 +293,8 @@ def main() -> None:
         if getattr(args, name) != value
     ]
     settings = (
-        f"consensus of {args.runs} Leiden runs ({args.workers} worker processes), "
+        f"consensus of up to {args.runs} Leiden runs, stopping when they agree (the runs "
+        f"made are printed below; {args.workers} worker processes), "
         f"{args.pivots} betweenness pivots, {args.null_draws} hierarchy null draws, "
         f"brokerage for the {args.broker_candidates} most between actors, seed {args.seed}"
         + (f"; REDUCED settings: {', '.join(reduced)}" if reduced else "; product defaults")

@@ -18,6 +18,7 @@ _DEFAULT = AnalysisSpec()  # the option defaults are the settings' own
 #: settings field -> the option that sets it (errors name the option)
 FLAGS = {
     "n_runs": "--runs",
+    "consensus_stop_disagreement": "--consensus-stop",
     "resolution": "--resolution",
     "rank_direction": "--rank-direction",
     "workers": "--workers",
@@ -59,7 +60,16 @@ def analyze(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (results are repeatable).")] = 0,
-    runs: Annotated[int, typer.Option(help="Leiden runs in the consensus.")] = _DEFAULT.n_runs,
+    runs: Annotated[
+        int, typer.Option(help="Leiden runs in the consensus, at most (see --consensus-stop).")
+    ] = _DEFAULT.n_runs,
+    consensus_stop: Annotated[
+        float,
+        typer.Option(
+            help="Stop the consensus once its runs agree on all but this share of the ties "
+            "(whether the two ends share a community); 0 makes every run of --runs.",
+        ),
+    ] = _DEFAULT.consensus_stop_disagreement,
     resolution: Annotated[float, typer.Option(help="Modularity resolution.")] = _DEFAULT.resolution,
     rank_direction: Annotated[
         str,
@@ -107,6 +117,7 @@ def analyze(
     with flag_names(FLAGS):
         spec = AnalysisSpec(
             n_runs=runs,
+            consensus_stop_disagreement=consensus_stop,
             resolution=resolution,
             rank_direction=rank_direction,
             workers=workers,

@@ -140,6 +140,7 @@ def test_settings_errors_name_the_option_the_user_typed(tmp_path: Path) -> None:
     assert gk("init", case).returncode == 0
     for args, flag in (
         (["analyze", case, "--runs", "0"], "--runs: must be at least 1"),
+        (["analyze", case, "--consensus-stop", "1"], "--consensus-stop: must be in [0, 1)"),
         (["analyze", case, "--blackout-fdr", "1.5"], "--blackout-fdr: must lie strictly"),
         (["analyze", case, "--rank-direction", "up"], "--rank-direction: caller or callee"),
         (["predict-links", case, "--from-layer", "calls"], "--from-layer: need target_layers"),
