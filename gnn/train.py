@@ -599,8 +599,9 @@ def train_link_model(
     Each variant keeps the epoch with the most validation ties in its top ``hits_k``
     candidates (then the better average precision); the variant with more is selected,
     then compared with the baselines (:func:`view_baselines`) on the same
-    validation list: unless it holds more ties there, the ranking falls back to the best
-    baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
+    validation list: unless it holds more ties there by more than chance (the paired
+    sign-flip test of :func:`~gnn.ranking.paired_hits_p`, p <= ``selection_alpha``), the
+    ranking falls back to the best baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
     test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
     ``seed`` on one machine with one thread. ``lists``: :func:`evaluation_lists` of these
     arguments (default: made here, after the folds).
