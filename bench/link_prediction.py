@@ -209,6 +209,9 @@ def demo(demo_dir: Path, seed: int, epochs: int) -> list[dict[str, object]]:
         "selection (validation hits@50)": {
             k: round(v["hits@50"], 1) for k, v in summary["metrics"]["val_ranking"].items()
         },
+        "learned vs best baseline on validation: paired sign-flip p": card["ranking"][
+            "selection"
+        ].get("learned_vs_baseline_p"),
         "train s": summary["train_seconds"],
         "top-100 scores >= 0.999": int((top100 >= 0.999).sum()),
         "max stored score": round(float(scores.max()), 4),
