@@ -460,11 +460,22 @@ def _score_tensors(
     return out
 
 
+def ppr_is_kept(view: View) -> bool:
+    """Whether personalised PageRank is one of the view's baselines: only where its whole
+    matrix is kept (:data:`_PPR_DENSE_MAX` cells, 5,000 actors). Beyond, every pair's score
+    is a power iteration from both of its ends, and the lists' pairs reach nearly every actor:
+    at 25,000 actors (100,000 ties) that was 150 s of the 167 s of training. Katz, the other
+    path-based index, stays."""
+    return view.n_nodes**2 <= _PPR_DENSE_MAX
+
+
 def view_baselines(view: View) -> tuple[str, ...]:
-    """The baselines of a view: the topological ones (:data:`gnn.scorers.BASELINES`) and the
-    plain count of every side signal the view carries (co-location days, shared money
-    counterparties), so a model that sees those data is compared with them alone."""
-    return (*BASELINES, *view.side)
+    """The baselines of a view: the topological ones (:data:`gnn.scorers.BASELINES`, without
+    personalised PageRank on large views: :func:`ppr_is_kept`) and the plain count of every
+    side signal the view carries (co-location days, shared money counterparties), so a model
+    that sees those data is compared with them alone."""
+    topological = tuple(b for b in BASELINES if b != "ppr" or ppr_is_kept(view))
+    return (*topological, *view.side)
 
 
 def baseline_signal(
@@ -485,7 +496,7 @@ def baseline_signal(
         count = view.side_score(name, pairs[:, 0], pairs[:, 1])
         below: np.ndarray = 0.5 * katz / (1.0 + katz)  # < 0.5 <= 1 + 0.5 for any count
         return np.log(np.where(count > 0, count + 0.5, below) + 1e-12)
-    if name == "ppr" and view.n_nodes**2 <= _PPR_DENSE_MAX:
+    if name == "ppr" and ppr_is_kept(view):
         # every source at once, kept with the view: the lists and the metrics reuse it
         if "ppr" not in view.memo:
             view.memo["ppr"] = ppr_matrix(view.adj)
@@ -601,8 +612,9 @@ def train_link_model(
     then compared with the baselines (:func:`view_baselines`) on the same
     validation list: unless it holds more ties there by more than chance (the paired
     sign-flip test of :func:`~gnn.ranking.paired_hits_p`, p <= ``selection_alpha``), the
-    ranking falls back to the best baseline (``ranked_by``). The ranking's scores are Platt-calibrated on validation; the
-    test split reports hits@k, AP, AUC and the calibration error. Deterministic for a fixed
+    ranking falls back to the best baseline (``ranked_by``). The ranking's scores are
+    Platt-calibrated on validation; the test split reports hits@k, AP, AUC and the
+    calibration error. Deterministic for a fixed
     ``seed`` on one machine with one thread. ``lists``: :func:`evaluation_lists` of these
     arguments (default: made here, after the folds).
     """
@@ -664,7 +676,7 @@ def train_link_model(
     ):
         t = _tensors(view, np.vstack([pos, neg]), None)
         row = _heuristic_metrics(view, pos, neg)
-        for b in ("katz", "ppr", *view.side):
+        for b in [x for x in view_baselines(view) if x not in HEURISTICS]:
             sb = baseline_signal(b, view, np.vstack([pos, neg]))
             row[b] = link_metrics(sb[: len(pos)], sb[len(pos) :])
         for v, (m, _) in fitted.items():
