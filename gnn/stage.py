@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 MODEL_NAME = "link_prediction"
 _MODEL_FILE_STEM = "link_predictor"
+#: actors above which two worker threads make the lists: above 5,000 actors the walk counts
+#: and baselines of the lists are read from sparse rows, not dense matrices, and take longer
+#: than the training (10,000 people, 11,451 actors: one worker busy 143 s, the training 55 s)
+_TWO_LIST_WORKERS_ABOVE = 5_000
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -207,12 +211,14 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         else np.ones(graph.n_records, dtype=bool)
     )
     same_user = _same_user_pairs(store, graph.node_ids)
-    # what needs no model is made by one worker thread beside the training, in the order the
+    # what needs no model is made by worker threads beside the training, in the order the
     # training asks for it: the validation candidates (while the folds are drawn), the test
     # list, then the final list's view, candidates and pair features. numpy and scipy release
-    # the GIL; the values are the same as made in this thread. One worker, so the training
-    # keeps a core of its own on 2 cores.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="link-lists") as pool:
+    # the GIL; the values are the same as made in this thread. One worker on graphs of the
+    # demo's size, so the training keeps a core of its own on 2 cores; two on large graphs,
+    # where the lists and not the training are the longer path (:data:`_TWO_LIST_WORKERS_ABOVE`)
+    workers = 2 if graph.n_nodes > _TWO_LIST_WORKERS_ABOVE else 1
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="link-lists") as pool:
         lists = evaluation_lists(
             graph, train_features, split, seed=settings.seed, config=config, executor=pool
         )

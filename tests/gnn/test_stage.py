@@ -296,3 +296,23 @@ def test_the_stage_trains_on_one_torch_thread_and_gives_the_threads_back(
         assert seen == [1] and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_two_list_workers_store_what_one_stores(
+    tmp_path: Path, montagna_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large graphs make the lists on two worker threads (gnn/stage.py); the stored model and
+    predictions must be the ones a single worker gives (here forced on Montagna)."""
+    import gnn.stage
+
+    stored = []
+    for above in (10**9, 0):  # one worker, then two
+        monkeypatch.setattr(gnn.stage, "_TWO_LIST_WORKERS_ABOVE", above)
+        case = tmp_path / f"case{above}"
+        store = CaseStore.init(case)
+        ingest_file(store, montagna_dir / "meetings.csv", kind="contacts", source_name="mt")
+        predict_case_links(store, PredictSettings(top_k=15, seed=2, epochs=10))
+        rows = _rows(case)
+        stored.append(rows[["src", "dst", "score", "model_version", "evidence"]])
+        assert len(rows) == 15
+    pd.testing.assert_frame_equal(stored[0], stored[1])
