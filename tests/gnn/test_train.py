@@ -9,6 +9,7 @@ from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.datasets import montagna_layers
 from gnn.features import HEURISTICS
 from gnn.splits import hidden_tie_split, random_split
+from gnn.stage import fallback_line
 from gnn.synthetic import planted_hidden_ties
 from gnn.train import TrainConfig, score_pairs, train_link_model
 
@@ -50,6 +51,9 @@ def test_beats_heuristics_on_planted_hidden_ties() -> None:
     sel = result.selection
     assert sel["learned_ahead_on_validation"] and sel["learned_vs_baseline_p"] > 0.05
     assert result.falls_back and result.ranked_by == sel["best_baseline"]
+    said = fallback_line(result)  # the line predict-links prints
+    assert said is not None and "by more than chance" in said
+    assert f"p = {sel['learned_vs_baseline_p']:.3g}" in said and result.ranked_by in said
     lenient = train_link_model(g, f, sp, seed=1, config=TrainConfig(epochs=60, selection_alpha=1.0))
     assert not lenient.falls_back and lenient.ranked_by == result.variant
     assert lenient.metrics["test"]["selected"]["auc"] == test[result.variant]["auc"]
