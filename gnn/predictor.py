@@ -102,6 +102,10 @@ class LinkPredictor(nn.Module):
         self.register_buffer("pair_mean", torch.zeros(pair_dim))
         self.register_buffer("pair_std", torch.ones(pair_dim))
         self.dropout = dropout
+        #: where dropout draws its masks (None: torch's global generator). Training sets one
+        #: per model, so variants trained side by side in threads draw the same masks as
+        #: trained one after the other (the global generator would interleave their draws)
+        self.generator: torch.Generator | None = None
         self.encoder = encoder
         self.variant = variant
         self.hidden = hidden
@@ -155,8 +159,7 @@ class LinkPredictor(nn.Module):
             else:
                 h = conv(h, edge_index, edge_attr)
             if i < len(self.convs) - 1:
-                h = torch.relu(h)
-                h = nn.functional.dropout(h, p=self.dropout, training=self.training)
+                h = self._dropout(torch.relu(h))
         out: Tensor = h + self.skip(xs)
         return out
 
@@ -165,7 +168,7 @@ class LinkPredictor(nn.Module):
 
     def decode_std(self, h: Tensor, pairs: Tensor, pair_xs: Tensor) -> Tensor:
         """Logits of ``pairs`` (2, k) from embeddings and standardised pair features."""
-        first, relu, dropout, last = self.decoder
+        first, relu, _, last = self.decoder
         k = pair_xs.shape[0]
         if self.training or torch.is_grad_enabled() or k < 2 * _DECODE_CHUNK_PAIRS:
             z = torch.cat([self._product(h, pairs), pair_xs], dim=1)
@@ -183,8 +186,21 @@ class LinkPredictor(nn.Module):
             for start, stop in itertools.pairwise(bounds):
                 z = torch.cat([self._product(h, pairs[:, start:stop]), pair_xs[start:stop]], dim=1)
                 hidden[start:stop] = relu(first(z))
-        logits: Tensor = last(dropout(hidden)).squeeze(-1) + self.pair_linear(pair_xs).squeeze(-1)
+        logits: Tensor = last(self._dropout(hidden)).squeeze(-1) + self.pair_linear(
+            pair_xs
+        ).squeeze(-1)
         return logits
+
+    def _dropout(self, h: Tensor) -> Tensor:
+        """Inverted dropout (Srivastava et al. 2014) with masks from :attr:`generator`: in
+        training each value is kept with probability ``1 - dropout`` and scaled by its
+        inverse; otherwise ``h`` as it is. (The decoder's ``nn.Dropout`` stays in its
+        ``Sequential`` so that saved weights keep their names; it is not called.)"""
+        if not self.training or self.dropout == 0:
+            return h
+        keep = torch.rand(h.shape, generator=self.generator) >= self.dropout
+        out: Tensor = h * keep * (1.0 / (1.0 - self.dropout))
+        return out
 
     def _product(self, h: Tensor, pairs: Tensor) -> Tensor:
         """The Hadamard product of the two ends' embeddings, one row per pair."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,8 @@ from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, View, build_view
 from gnn.features import HEURISTICS, heuristic_scores
 from gnn.metrics import link_metrics
 from gnn.ranking import (
-    RankingCandidates,
     RankingSet,
-    draw_ranking_set,
     paired_hits_p,
-    ranking_candidates,
     ranking_metrics,
     ranking_set,
 )
@@ -45,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EvaluationLists",
+    "ScoredList",
     "TrainConfig",
     "TrainResult",
     "baseline_signal",
@@ -53,7 +52,7 @@ __all__ = [
     "heldout_ranking_set",
     "score_pairs",
     "train_link_model",
-    "validation_candidates",
+    "validation_set",
     "view_baselines",
 ]
 
@@ -62,6 +61,7 @@ logger = logging.getLogger(__name__)
 _ALL_PAIRS_BELOW = 300_000  # up to this many pairs of visible actors, every pair is a candidate
 _PPR_DENSE_MAX = 25_000_000  # cells of a view's whole personalised-PageRank matrix kept
 _TEST_STREAM = 0x7E57  # the test list's sample: numpy's generator seeded with (seed, this)
+_VAL_STREAM = 0x7A1  # the validation list's sample, likewise
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.hidden < 1 or self.folds < 1 or self.eval_every < 1:
             raise InputError("epochs, hidden, folds and eval_every must be positive")
+        if not 0 <= self.dropout < 1:
+            raise InputError("dropout must be in [0, 1)")
         if not 0 <= self.hard_fraction <= 1:
             raise InputError("hard_fraction must be in [0, 1]")
         if self.ranking_weight < 0 or self.hits_k < 1 or self.eval_candidates < 1:
@@ -349,21 +351,15 @@ def _select_key(metrics: dict[str, float], k: int) -> tuple[float, float]:
     return (metrics[f"hits@{k}"], metrics["ap_candidates"])
 
 
-def _fit_variant(
-    variant: str,
-    folds: list[_Batch],
-    val: RankingSet,
-    val_t: dict[str, Any],
-    config: TrainConfig,
-    seed: int,
-) -> tuple[LinkPredictor, dict[str, Any]]:
+def _new_model(variant: str, folds: list[_Batch], config: TrainConfig, seed: int) -> LinkPredictor:
+    """A variant's untrained model: weights initialised from torch's global generator seeded
+    with ``seed``, the feature standardisation fitted on the folds, and a generator of its
+    own for dropout. Made in the calling thread, one variant after the other."""
     import torch
 
     from gnn.predictor import LinkPredictor
 
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
     first = folds[0].tensors
     model = LinkPredictor(
         in_dim=first["x"].shape[1],
@@ -377,12 +373,57 @@ def _fit_variant(
     model.set_standardisation(
         torch.cat([b.tensors["x"] for b in folds]), torch.cat([b.tensors["pair_x"] for b in folds])
     )
+    model.generator = torch.Generator().manual_seed(seed)
+    return model
+
+
+def _fit_variants(
+    folds: list[_Batch], lists: EvaluationLists, config: TrainConfig, seed: int
+) -> dict[str, tuple[LinkPredictor, dict[str, Any]]]:
+    """Every variant of ``config`` trained (:func:`_fit_variant`): the first in this thread,
+    the others side by side in threads of their own (torch releases the GIL; on the demo case
+    the pairwise variant's 1 s leaves the main thread). Each variant reads only its own
+    generators, so the weights are those trained one after the other."""
+    models = {v: _new_model(v, folds, config, seed) for v in config.variants}
+    first, *others = config.variants
+    if not others:
+        return {first: _fit_variant(models[first], folds, lists, config, seed)}
+    with ThreadPoolExecutor(max_workers=len(others), thread_name_prefix="link-fit") as pool:
+        futures = {
+            v: pool.submit(_fit_variant, models[v], folds, lists, config, seed) for v in others
+        }
+        fitted = {first: _fit_variant(models[first], folds, lists, config, seed)}
+        fitted.update({v: f.result() for v, f in futures.items()})
+    return {v: fitted[v] for v in config.variants}
+
+
+def _fit_variant(
+    model: LinkPredictor,
+    folds: list[_Batch],
+    lists: EvaluationLists,
+    config: TrainConfig,
+    seed: int,
+) -> tuple[LinkPredictor, dict[str, Any]]:
+    """Train ``model`` (:func:`_new_model`) on the folds, keeping the epoch with the best
+    validation list; its random draws come from generators of its own, seeded with ``seed``.
+
+    Every ``eval_every`` epochs the weights are scored on the validation list. Until that
+    list is ready (a worker thread makes it) the weights are kept and training goes on; the
+    kept weights are scored, in order, as soon as it is, and before the first epoch at which
+    training may stop (``min_epochs``). Scoring weights later gives the scores scoring them
+    then would, so the model is the one a training that waited for the list gives."""
+    import torch
+
+    from gnn.predictor import LinkPredictor
+
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator().manual_seed(seed)
     opt = _Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     bce = torch.nn.BCEWithLogitsLoss()
-    # the standardisation is fixed from here on: standardise the validation pairs once, not
-    # at each evaluation (the same values the model's forward would compute)
-    with torch.no_grad():
-        val_std = {**val_t, "pair_xs": model.standardise_pairs(val_t["pair_x"])}
+    scorer = LinkPredictor(**model.config)  # scores kept weights; never trained
+    val: RankingSet | None = None
+    val_std: dict[str, Any] = {}
+    waiting: list[tuple[int, dict[str, Any]]] = []  # (epoch, weights) not scored yet
 
     def loss_fn(logits: Any, labels: Any) -> Any:
         return bce(logits, labels) + config.ranking_weight * _ranking_loss(logits, labels, gen)
@@ -409,19 +450,34 @@ def _fit_variant(
             loss.backward()
             opt.step()
         losses.append(float(loss.detach()))
-        if epoch % config.eval_every == 0 or epoch == config.epochs:
-            scores = _logits(model, val.view, val_std, seed, config)
-            key = _select_key(ranking_metrics(scores, val), config.hits_k)
+        if not (epoch % config.eval_every == 0 or epoch == config.epochs):
+            continue
+        waiting.append((epoch, copy.deepcopy(model.state_dict())))
+        must = epoch >= config.min_epochs or epoch == config.epochs
+        if val is None and not (must or lists.validation_ready()):
+            continue
+        if val is None:
+            made = lists.validation()
+            val = made.rs
+            # the standardisation is fixed: standardise the validation pairs once, not at
+            # each evaluation (the same values the model's forward would compute)
+            with torch.no_grad():
+                val_std = {
+                    **made.tensors,
+                    "pair_xs": model.standardise_pairs(made.tensors["pair_x"]),
+                }
+        for at, state in waiting:
+            scorer.load_state_dict(state)
+            key = _select_key(
+                ranking_metrics(_logits(scorer, val.view, val_std, seed, config), val),
+                config.hits_k,
+            )
             if key > best_key or best_state is None:
-                best_key, best_epoch = key, epoch
-                best_state = copy.deepcopy(model.state_dict())
-            stale = (epoch - best_epoch) // config.eval_every
-            if (
-                config.patience_evals
-                and epoch >= config.min_epochs
-                and stale >= config.patience_evals
-            ):
-                break
+                best_key, best_epoch, best_state = key, at, state
+        waiting.clear()
+        stale = (epoch - best_epoch) // config.eval_every
+        if config.patience_evals and epoch >= config.min_epochs and stale >= config.patience_evals:
+            break
     if best_state is not None:
         model.load_state_dict(best_state)
     model.eval()
@@ -526,32 +582,35 @@ def baseline_signals(view: View, pairs: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def validation_candidates(
-    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, config: TrainConfig
-) -> RankingCandidates:
-    """The validation list's candidates and priors (:func:`gnn.ranking.ranking_candidates`):
-    they need no generator, so they can be made while the folds draw theirs; the sample is
-    drawn from them after the folds."""
+def validation_set(
+    graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, seed: int, config: TrainConfig
+) -> ScoredList:
+    """The validation list (:func:`gnn.ranking.ranking_set`) with its model inputs, sampled
+    with a generator of its own (seeded with ``(seed, 0x7A1)``): nothing the folds draw
+    changes it, so a worker thread can make it while the folds are drawn and the training
+    starts."""
     val_view = build_view(graph, features, split.val_records, until_s=split.val_until_s)
     # validation asks for its own ties: the test ties (also hidden there) are neither
-    return ranking_candidates(
+    rs = ranking_set(
         val_view,
         split.val_pos,
         exclude_keys=union(split.known_keys, pair_keys(graph.n_nodes, split.test_pos)),
         max_candidates=config.max_candidates,
         eval_candidates=config.eval_candidates,
+        rng=np.random.default_rng((seed, _VAL_STREAM)),
         priors=lambda pairs: baseline_signals(val_view, pairs),
         head=config.eval_head,
     )
+    return _scored(rs, split.val_pos, split.val_neg)
 
 
 def heldout_ranking_set(
     graph: LinkGraph, features: NodeFeatures, split: LinkSplit, *, seed: int, config: TrainConfig
-) -> RankingSet:
-    """The test list, sampled with a generator of its own (seeded with ``(seed, 0x7E57)``):
-    nothing the training or the selection reads depends on it."""
+) -> ScoredList:
+    """The test list with its model inputs, sampled with a generator of its own (seeded with
+    ``(seed, 0x7E57)``): nothing the training or the selection reads depends on it."""
     test_view = build_view(graph, features, split.test_records, until_s=split.test_until_s)
-    return ranking_set(
+    rs = ranking_set(
         test_view,
         split.test_pos,
         exclude_keys=split.known_keys,
@@ -561,15 +620,61 @@ def heldout_ranking_set(
         priors=lambda pairs: baseline_signals(test_view, pairs),
         head=config.eval_head,
     )
+    return _scored(rs, split.test_pos, split.test_neg)
+
+
+@dataclass(frozen=True, eq=False)
+class ScoredList:
+    """A ranking list (:class:`~gnn.ranking.RankingSet`) and the model's inputs for its pairs
+    (:func:`_tensors`), with those of the split's held-out ties and sampled non-ties of the
+    same view (``pos``, then ``neg``: the AUC and AP against uniform non-ties)."""
+
+    rs: RankingSet
+    tensors: dict[str, Any]
+    pos: np.ndarray
+    neg: np.ndarray
+    auc_tensors: dict[str, Any]
+    #: AUC and AP of every baseline of the view (:func:`view_baselines`) and of every classic
+    #: heuristic on ``pos`` against ``neg``
+    baseline_metrics: dict[str, dict[str, float]]
+
+
+def _scored(rs: RankingSet, pos: np.ndarray, neg: np.ndarray) -> ScoredList:
+    """The model's inputs and the baselines' metrics of a list, made in the thread that made
+    the list: the view's dense pair matrices are in that thread's cache
+    (:func:`gnn.features.dense_matrix`)."""
+    view, both = rs.view, np.vstack([pos, neg])
+    row = _heuristic_metrics(view, pos, neg)
+    for b in [x for x in view_baselines(view) if x not in HEURISTICS]:
+        sb = baseline_signal(b, view, both)
+        row[b] = link_metrics(sb[: len(pos)], sb[len(pos) :])
+    return ScoredList(rs, _tensors(view, rs.pairs, None), pos, neg, _tensors(view, both, None), row)
+
+
+class _Once:
+    """A call made at most once, by whichever thread asks first (the others wait for it)."""
+
+    def __init__(self, make: Callable[[], ScoredList]) -> None:
+        self._make, self._lock = make, threading.Lock()
+        self._value: ScoredList | None = None
+
+    def __call__(self) -> ScoredList:
+        with self._lock:
+            if self._value is None:
+                self._value = self._make()
+            return self._value
 
 
 @dataclass(frozen=True, eq=False)
 class EvaluationLists:
-    """How :func:`train_link_model` gets the validation candidates and the test list: each a
-    call that returns it (made then, or a worker's future's ``result``)."""
+    """How :func:`train_link_model` gets the validation and the test list: each a call that
+    returns it (made then, once, or a worker's future's ``result``). ``validation_ready``
+    says whether the validation list can be had without waiting: until it can, training
+    goes on and keeps the weights each evaluation would have scored (:func:`_fit_variant`)."""
 
-    validation: Callable[[], RankingCandidates]
-    test: Callable[[], RankingSet]
+    validation: Callable[[], ScoredList]
+    test: Callable[[], ScoredList]
+    validation_ready: Callable[[], bool]
 
 
 def evaluation_lists(
@@ -581,19 +686,20 @@ def evaluation_lists(
     config: TrainConfig | None = None,
     executor: Executor | None = None,
 ) -> EvaluationLists:
-    """The validation candidates and the test list of :func:`train_link_model`. With an
-    ``executor`` both are submitted to it now (validation first), so a worker thread makes
-    them while the folds are drawn and the model trains (numpy and scipy release the GIL; the
-    values are the same as made in the calling thread); without, they are made when asked."""
+    """The validation and the test list of :func:`train_link_model`. With an ``executor``
+    both are submitted to it now (validation first), so a worker thread makes them while the
+    folds are drawn and the model trains (numpy and scipy release the GIL; the values are the
+    same as made in the calling thread); without, they are made when first asked."""
     cfg = config or TrainConfig()
     if executor is None:
         return EvaluationLists(
-            validation=lambda: validation_candidates(graph, features, split, config=cfg),
-            test=lambda: heldout_ranking_set(graph, features, split, seed=seed, config=cfg),
+            validation=_Once(lambda: validation_set(graph, features, split, seed=seed, config=cfg)),
+            test=_Once(lambda: heldout_ranking_set(graph, features, split, seed=seed, config=cfg)),
+            validation_ready=lambda: False,
         )
-    val = executor.submit(validation_candidates, graph, features, split, config=cfg)
+    val = executor.submit(validation_set, graph, features, split, seed=seed, config=cfg)
     test = executor.submit(heldout_ranking_set, graph, features, split, seed=seed, config=cfg)
-    return EvaluationLists(validation=val.result, test=test.result)
+    return EvaluationLists(validation=val.result, test=test.result, validation_ready=val.done)
 
 
 def train_link_model(
@@ -628,13 +734,10 @@ def train_link_model(
     rng = np.random.default_rng(seed)
     lists = lists or evaluation_lists(graph, features, split, seed=seed, config=cfg)
     folds = _folds(graph, features, split, cfg, rng)
-    # the sample is drawn after the folds, from the same generator
-    val_rs = draw_ranking_set(lists.validation(), rng)
-    val_t = _tensors(val_rs.view, val_rs.pairs, None)
-    fitted = {v: _fit_variant(v, folds, val_rs, val_t, cfg, seed) for v in cfg.variants}
+    fitted = _fit_variants(folds, lists, cfg, seed)
     train_seconds = time.perf_counter() - t0
-    test_rs = lists.test()
-    test_t = _tensors(test_rs.view, test_rs.pairs, None)
+    val_rs, val_t = lists.validation().rs, lists.validation().tensors
+    test_rs, test_t = lists.test().rs, lists.test().tensors
     signals: dict[str, dict[str, np.ndarray]] = {"val": {}, "test": {}}
     for v, (m, _) in fitted.items():
         signals["val"][v] = _logits(m, val_rs.view, val_t, seed, cfg)
@@ -670,18 +773,11 @@ def train_link_model(
         "test_reliability": reliability_curve(prob, test_rs.labels, test_rs.weights),
     }
     metrics: dict[str, Any] = {}
-    for name, pos, neg, view in (
-        ("val", split.val_pos, split.val_neg, val_rs.view),
-        ("test", split.test_pos, split.test_neg, test_rs.view),
-    ):
-        t = _tensors(view, np.vstack([pos, neg]), None)
-        row = _heuristic_metrics(view, pos, neg)
-        for b in [x for x in view_baselines(view) if x not in HEURISTICS]:
-            sb = baseline_signal(b, view, np.vstack([pos, neg]))
-            row[b] = link_metrics(sb[: len(pos)], sb[len(pos) :])
+    for name, made in (("val", lists.validation()), ("test", lists.test())):
+        row = dict(made.baseline_metrics)
         for v, (m, _) in fitted.items():
-            sc = _score_tensors(m, view, t, seed, cfg)
-            row[v] = link_metrics(sc[: len(pos)], sc[len(pos) :])
+            sc = _score_tensors(m, made.rs.view, made.auc_tensors, seed, cfg)
+            row[v] = link_metrics(sc[: len(made.pos)], sc[len(made.pos) :])
         row["selected"] = dict(row[ranked_by])
         metrics[name] = row
     for part in ("val", "test"):

@@ -9,7 +9,7 @@ import sys
 import torch
 from torch import Tensor, nn
 
-from gnn.predictor import EdgeGatedSAGEConv, k_hop_subgraph
+from gnn.predictor import EdgeGatedSAGEConv, LinkPredictor, k_hop_subgraph
 from tests.conftest import REPO_ROOT
 
 
@@ -85,3 +85,25 @@ def test_training_and_ranking_import_neither_torch_geometric_nor_dynamo() -> Non
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_dropout_draws_from_the_models_generator() -> None:
+    """Dropout masks come from the model's own generator: the same seed drops the same
+    values; in training about ``dropout`` of them are zeroed and the rest scaled by
+    ``1 / (1 - dropout)``; in evaluation nothing is dropped."""
+    torch.manual_seed(0)
+    model = LinkPredictor(in_dim=3, edge_dim=1, pair_dim=2, hidden=8, dropout=0.25)
+    h = torch.ones(400, 50)
+    masks = []
+    for _ in range(2):
+        model.generator = torch.Generator().manual_seed(9)
+        model.train()
+        masks.append(model._dropout(h))
+    assert torch.equal(masks[0], masks[1])
+    zeroed = float((masks[0] == 0).float().mean())
+    assert 0.23 < zeroed < 0.27
+    assert torch.allclose(masks[0][masks[0] != 0], torch.full((1,), 1 / 0.75))
+    model.generator = torch.Generator().manual_seed(10)
+    assert not torch.equal(model._dropout(h), masks[0])
+    model.eval()
+    assert model._dropout(h) is h

@@ -92,6 +92,74 @@ def test_config_is_validated() -> None:
         TrainConfig(epochs=0)
     with pytest.raises(InputError):
         TrainConfig(variants=("magic",))
+    with pytest.raises(InputError):
+        TrainConfig(dropout=1.0)
+
+
+def _fit_inputs(seed: int, cfg: TrainConfig):  # type: ignore[no-untyped-def]
+    from gnn.train import _folds, evaluation_lists
+
+    g, f, sp = _planted(seed)
+    folds = _folds(g, f, sp, cfg, np.random.default_rng(seed))
+    return folds, evaluation_lists(g, f, sp, seed=seed, config=cfg)
+
+
+def _same_weights(a, b) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for name in sa:
+        assert torch.equal(sa[name], sb[name]), name
+
+
+def test_variants_trained_side_by_side_are_those_trained_one_after_the_other() -> None:
+    """The variants train in threads of their own (gnn.train._fit_variants): each reads only
+    its own generators (dropout included), so the weights are bit for bit those of training
+    them one after the other, and a second run gives them again."""
+    from gnn.train import _fit_variant, _fit_variants, _new_model
+
+    cfg = TrainConfig(epochs=20, min_epochs=10)
+    folds, lists = _fit_inputs(4, cfg)
+    side = _fit_variants(folds, lists, cfg, 5)
+    again = _fit_variants(folds, lists, cfg, 5)
+    for v in cfg.variants:
+        alone = _fit_variant(_new_model(v, folds, cfg, 5), folds, lists, cfg, 5)
+        _same_weights(side[v][0], alone[0])
+        _same_weights(side[v][0], again[v][0])
+        assert side[v][1] == alone[1] == again[v][1]
+
+
+def test_scoring_kept_weights_later_keeps_the_epoch_scoring_them_then_keeps() -> None:
+    """Training does not wait for the validation list: it keeps the weights of each
+    evaluation epoch until the list is ready and scores them then. The kept epoch, the
+    early stop and the weights are those of a training that had the list from the start."""
+    from dataclasses import replace
+
+    from gnn.train import _fit_variant, _new_model
+
+    cfg = TrainConfig(epochs=60, min_epochs=20, patience_evals=2, eval_every=2)
+    folds, lists = _fit_inputs(6, cfg)
+    asked: list[bool] = []
+
+    def never() -> bool:
+        asked.append(False)
+        return False
+
+    late = _fit_variant(
+        _new_model("gnn", folds, cfg, 1), folds, replace(lists, validation_ready=never), cfg, 1
+    )
+    early = _fit_variant(
+        _new_model("gnn", folds, cfg, 1),
+        folds,
+        replace(lists, validation_ready=lambda: True),
+        cfg,
+        1,
+    )
+    assert len(asked) == cfg.min_epochs // cfg.eval_every - 1  # scored late up to min_epochs
+    _same_weights(late[0], early[0])
+    assert late[1] == early[1]
+    assert late[1]["epochs_run"] >= cfg.min_epochs
 
 
 @pytest.mark.parametrize("variant", ["gnn", "pairwise"])
