@@ -13,9 +13,9 @@ import json
 import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -29,6 +29,9 @@ from gnn.view_activity import pair_activity
 from graphkit.errors import CaseError
 from graphkit.hypotheses import Status
 from graphkit.store import CaseStore, writes
+
+if TYPE_CHECKING:
+    from gnn.predict import FinalCandidates
 
 __all__ = [
     "MODEL_NAME",
@@ -189,7 +192,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
 
     from gnn.model_files import save_model
     from gnn.predict import predict_links, prepare_candidates
-    from gnn.train import TrainConfig, evaluation_lists, train_link_model
+    from gnn.train import TrainConfig, evaluation_lists, train_link_model, warm_path_fill
 
     torch.manual_seed(settings.seed)
     with store.connect() as con:
@@ -229,11 +232,23 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
             records=visible,
             target_layers=split.target_layers,
             exclude_pairs=same_user,
+            with_features=False,
         )
+        # what the ranking reads, whichever ranks: a baseline the path index below a side
+        # signal (PPR where kept), the model the candidates' pair features. These are asked
+        # for last: when a baseline ranks and the worker has not started them, they are not
+        # computed (on the demo case 1.5 s of CPU)
+        warmed = pool.submit(lambda: warm_path_fill(prepared.result().view))
+        featured = pool.submit(lambda: _with_pair_features(prepared.result()))
         result = train_link_model(
             graph, train_features, split, seed=settings.seed, config=config, lists=lists
         )
-        candidates = prepared.result()
+        if result.falls_back:
+            featured.cancel()
+            warmed.result()
+            candidates = prepared.result()
+        else:
+            candidates = featured.result()
     data = {
         "case_id": store.case_id,
         "manifest_sha256": store.manifest_sha256(),
@@ -331,6 +346,13 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     }
     store.record_stage("predict_links", settings=asdict(settings), summary=summary)
     return summary
+
+
+def _with_pair_features(candidates: FinalCandidates) -> FinalCandidates:
+    """The final list's candidates with their float32 pair features (the model's input)."""
+    pairs = candidates.pairs
+    pair_x = candidates.view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)
+    return replace(candidates, pair_x=pair_x)
 
 
 def fallback_line(result: Any) -> str | None:

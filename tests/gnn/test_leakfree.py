@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from gnn.colocation import colocation
 from gnn.data import NodeFeatures, build_view, link_graph
@@ -173,15 +174,24 @@ def test_colocation_counts_days_away_from_home_cells() -> None:
     np.testing.assert_array_equal(days, [[0, 2, 0], [2, 0, 0], [0, 0, 0]])
 
 
-def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_katz() -> None:
-    from gnn.scorers import score_pairs_by
+@pytest.mark.parametrize("ppr_kept", [True, False])
+def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_a_path_index(
+    ppr_kept: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pairs with the signal first, by its count; the others below, by personalised
+    PageRank where its matrix is kept (small views), by Katz beyond."""
+    import gnn.train
+    from gnn.scorers import ppr_matrix, score_pairs_by
     from gnn.train import baseline_signal
 
+    if not ppr_kept:
+        monkeypatch.setattr(gnn.train, "_PPR_DENSE_MAX", 0)
     events, money = _sightings(1)
     graph = _sighting_graph(events, money)
     view = build_view(
         graph, _side_features(events, graph.node_ids), np.ones(graph.n_records, dtype=bool)
     )
+    assert gnn.train.ppr_is_kept(view) == ppr_kept
     n = graph.n_nodes
     pairs = np.array([(a, b) for a in range(n) for b in range(a + 1, n)])
     for name in ("colocation", "shared_money"):
@@ -193,7 +203,13 @@ def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_katz() -> None:
         assert signal[has].min() > signal[~has].max()
         order = np.argsort(-signal[has], kind="stable")
         assert (np.diff(count[has][order]) <= 0).all()
-        # among the pairs without it, by Katz (not all tied, as a count of 0 would leave them)
-        katz = score_pairs_by("katz", view.adj, pairs[~has, 0], pairs[~has, 1])
-        assert (np.argsort(signal[~has], kind="stable") == np.argsort(katz, kind="stable")).all()
+        # among the pairs without it, by the path index (not all tied, as a count of 0
+        # would leave them)
+        u, v = pairs[~has, 0], pairs[~has, 1]
+        if ppr_kept:
+            mat = ppr_matrix(view.adj)
+            index = mat[v, u].astype(np.float64) + mat[u, v]
+        else:
+            index = score_pairs_by("katz", view.adj, u, v)
+        assert (np.argsort(signal[~has], kind="stable") == np.argsort(index, kind="stable")).all()
         assert np.unique(signal[~has]).size > 1
