@@ -51,6 +51,7 @@ __all__ = [
     "evaluation_lists",
     "heldout_ranking_set",
     "path_fill",
+    "path_fill_name",
     "score_pairs",
     "train_link_model",
     "validation_set",
@@ -579,6 +580,11 @@ def path_fill(view: View, pairs: np.ndarray, *, katz: np.ndarray | None = None) 
         return katz
     out: np.ndarray = score_pairs_by("katz", view.adj, pairs[:, 0], pairs[:, 1])
     return out
+
+
+def path_fill_name(view: View) -> str:
+    """The baseline name of :func:`path_fill` on ``view``: ``ppr`` or ``katz``."""
+    return "ppr" if ppr_is_kept(view) else "katz"
 
 
 def warm_path_fill(view: View) -> View:

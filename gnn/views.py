@@ -14,6 +14,7 @@ __all__ = ["link_explanation", "predicted_links_view"]
 
 _FEATURES_SAID = 3
 _NAMED = 5  # shared contacts and paths named in the explanation (--json has the evidence)
+_PATH_INDEX = {"katz": "Katz", "ppr": "personalised PageRank"}
 
 
 def link_explanation(row: dict[str, Any]) -> str:
@@ -52,7 +53,9 @@ def link_explanation(row: dict[str, Any]) -> str:
         parts.append(f"the model's main inputs: {said}")
     if ev.get("ranked_by"):
         by = str(ev["ranked_by"])
-        how = f"{by}, then Katz where there is none" if by in _SIDE_SIGNALS else by
+        # lists stored before the evidence named it were filled by Katz
+        then = _PATH_INDEX.get(str(ev.get("then_by", "katz")), str(ev.get("then_by")))
+        how = f"{by}, then {then} where there is none" if by in _SIDE_SIGNALS else by
         parts.append(
             f"ranked by {how} (the learned model did not beat it on validation by more than chance)"
         )

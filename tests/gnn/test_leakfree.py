@@ -213,3 +213,15 @@ def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_a_path_index(
             index = score_pairs_by("katz", view.adj, u, v)
         assert (np.argsort(signal[~has], kind="stable") == np.argsort(index, kind="stable")).all()
         assert np.unique(signal[~has]).size > 1
+    # the stored list's evidence names the index, for the explanation
+    from gnn.predict import predict_links
+
+    top = predict_links(
+        None,
+        graph,
+        _side_features(events, graph.node_ids),
+        top_k=40,
+        seed=0,
+        ranked_by="colocation",
+    )  # type: ignore[arg-type]
+    assert {e["then_by"] for e in top["evidence"]} == {"ppr" if ppr_kept else "katz"}

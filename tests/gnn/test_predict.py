@@ -69,6 +69,24 @@ def test_explanation_names_the_side_evidence_and_stays_a_hypothesis() -> None:
     assert "together" not in quiet and "money" not in quiet
 
 
+def test_explanation_names_the_index_below_a_side_signal() -> None:
+    """A list ranked by a side signal says which path index orders the pairs without it:
+    the one its evidence names, Katz for lists stored before the evidence named it."""
+    from gnn.views import link_explanation
+
+    ev = {"shortest_path_hops": 2, "paths": [], "colocation_days": 2, "ranked_by": "colocation"}
+    now = link_explanation(
+        {"score": 0.05, "status": "hypothesis", "evidence": {**ev, "then_by": "ppr"}}
+    )
+    assert "ranked by colocation, then personalised PageRank where there is none" in now
+    before = link_explanation({"score": 0.05, "status": "hypothesis", "evidence": ev})
+    assert "ranked by colocation, then Katz where there is none" in before
+    katz = link_explanation(
+        {"score": 0.05, "status": "hypothesis", "evidence": {**ev, "ranked_by": "katz"}}
+    )
+    assert "ranked by katz (" in katz and "then" not in katz
+
+
 def test_the_top_rows_are_the_full_sort_s_first_rows() -> None:
     from gnn.predict import _top_order
 
