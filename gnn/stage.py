@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gnn.colocation import colocation
-from gnn.data import LinkGraph, NodeFeatures, link_graph
+from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, link_graph
 from gnn.settings import PredictSettings
 from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
 from gnn.view_activity import pair_activity
@@ -245,7 +245,10 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         )
         if result.falls_back:
             featured.cancel()
-            warmed.result()
+            if result.ranked_by in SIDE_SIGNALS or result.ranked_by == "ppr":
+                warmed.result()  # the final view's PPR, which ranks or fills
+            else:
+                warmed.cancel()
             candidates = prepared.result()
         else:
             candidates = featured.result()

@@ -547,10 +547,10 @@ def baseline_signal(
     (:func:`path_fill`): most pairs share no cell and no counterparty, and a count of 0 would
     leave them all tied. The top of the list is the count's alone (equal counts in pair
     order: breaking them by Katz put fewer hidden ties in the demo's top 100 on seeds 7-10,
-    59, 62, 53, 63 against 68, 65, 60, 69); the AUC against uniform non-ties is no longer that of a
-    coin for the pairs without it (demo seed 7, co-location: 0.665 with none, 0.943 with
-    Katz, 0.953 with personalised PageRank). ``katz``: the pairs' Katz scores when the caller
-    has them."""
+    59, 62, 53, 63 against 68, 65, 60, 69); the AUC against uniform non-ties is no longer
+    that of a coin for the pairs without it (demo seed 7, co-location: 0.665 with none,
+    0.943 with Katz, 0.953 with personalised PageRank). ``katz``: the pairs' Katz scores
+    when the caller has them."""
     if name in SIDE_SIGNALS:
         count = view.side_score(name, pairs[:, 0], pairs[:, 1])
         fill = path_fill(view, pairs, katz=katz)
@@ -570,10 +570,10 @@ def baseline_signal(
 
 def path_fill(view: View, pairs: np.ndarray, *, katz: np.ndarray | None = None) -> np.ndarray:
     """The path-based index that orders the pairs a side signal leaves at 0: personalised
-    PageRank where its matrix is kept (:func:`ppr_is_kept`), Katz beyond. On the four demo
-    seeds 7-10 PPR put the planted hidden ties above uniform non-ties more often than Katz
-    (AUC 0.920-0.921 against 0.889-0.902 on seeds 7-8 alone; with co-location on top:
-    0.946-0.954 against 0.925-0.943)."""
+    PageRank where its matrix is kept (:func:`ppr_is_kept`), Katz beyond. On the demo seeds
+    7-10 PPR put the planted hidden ties above uniform non-ties more often than Katz (AUC
+    0.920-0.926 against 0.889-0.905 alone; below co-location 0.946-0.953 against
+    0.925-0.943)."""
     if ppr_is_kept(view):
         return _kept_ppr(view, pairs)
     if katz is not None:
