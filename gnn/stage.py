@@ -240,8 +240,17 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         # computed (on the demo case 1.5 s of CPU)
         warmed = pool.submit(lambda: warm_path_fill(prepared.result().view))
         featured = pool.submit(lambda: _with_pair_features(prepared.result()))
+        # the variants side by side only where the training is the longer path: above the
+        # threshold the lists are, and a second training thread slowed them (10,000 people:
+        # 125.4 s side by side, 111.3 s one after the other; the same model)
         result = train_link_model(
-            graph, train_features, split, seed=settings.seed, config=config, lists=lists
+            graph,
+            train_features,
+            split,
+            seed=settings.seed,
+            config=config,
+            lists=lists,
+            side_by_side=workers == 1,
         )
         if result.falls_back:
             featured.cancel()

@@ -381,16 +381,22 @@ def _new_model(variant: str, folds: list[_Batch], config: TrainConfig, seed: int
 
 
 def _fit_variants(
-    folds: list[_Batch], lists: EvaluationLists, config: TrainConfig, seed: int
+    folds: list[_Batch],
+    lists: EvaluationLists,
+    config: TrainConfig,
+    seed: int,
+    *,
+    side_by_side: bool = True,
 ) -> dict[str, tuple[LinkPredictor, dict[str, Any]]]:
     """Every variant of ``config`` trained (:func:`_fit_variant`): the first in this thread,
-    the others side by side in threads of their own (torch releases the GIL; on the demo case
-    the pairwise variant's 1 s leaves the main thread). Each variant reads only its own
-    generators, so the weights are those trained one after the other."""
+    with ``side_by_side`` the others in threads of their own (torch releases the GIL; on the
+    demo case the pairwise variant's 1 s leaves the main thread), otherwise one after the
+    other here. Each variant reads only its own generators, so the weights are the same
+    either way."""
     models = {v: _new_model(v, folds, config, seed) for v in config.variants}
     first, *others = config.variants
-    if not others:
-        return {first: _fit_variant(models[first], folds, lists, config, seed)}
+    if not others or not side_by_side:
+        return {v: _fit_variant(models[v], folds, lists, config, seed) for v in config.variants}
     with ThreadPoolExecutor(max_workers=len(others), thread_name_prefix="link-fit") as pool:
         futures = {
             v: pool.submit(_fit_variant, models[v], folds, lists, config, seed) for v in others
@@ -750,6 +756,7 @@ def train_link_model(
     seed: int,
     config: TrainConfig | None = None,
     lists: EvaluationLists | None = None,
+    side_by_side: bool = True,
 ) -> TrainResult:
     """Train on ``split`` and report validation and test metrics beside the baselines.
 
@@ -762,7 +769,8 @@ def train_link_model(
     Platt-calibrated on validation; the test split reports hits@k, AP, AUC and the
     calibration error. Deterministic for a fixed
     ``seed`` on one machine with one thread. ``lists``: :func:`evaluation_lists` of these
-    arguments (default: made here, after the folds).
+    arguments (default: made here, after the folds). ``side_by_side``: train the variants in
+    threads of their own (:func:`_fit_variants`; the same weights either way).
     """
     import torch
 
@@ -774,7 +782,7 @@ def train_link_model(
     rng = np.random.default_rng(seed)
     lists = lists or evaluation_lists(graph, features, split, seed=seed, config=cfg)
     folds = _folds(graph, features, split, cfg, rng)
-    fitted = _fit_variants(folds, lists, cfg, seed)
+    fitted = _fit_variants(folds, lists, cfg, seed, side_by_side=side_by_side)
     train_seconds = time.perf_counter() - t0
     val_rs, val_t = lists.validation().rs, lists.validation().tensors
     test_rs, test_t = lists.test().rs, lists.test().tensors

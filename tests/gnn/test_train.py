@@ -122,7 +122,7 @@ def test_variants_trained_side_by_side_are_those_trained_one_after_the_other() -
     cfg = TrainConfig(epochs=20, min_epochs=10)
     folds, lists = _fit_inputs(4, cfg)
     side = _fit_variants(folds, lists, cfg, 5)
-    again = _fit_variants(folds, lists, cfg, 5)
+    again = _fit_variants(folds, lists, cfg, 5, side_by_side=False)
     for v in cfg.variants:
         alone = _fit_variant(_new_model(v, folds, cfg, 5), folds, lists, cfg, 5)
         _same_weights(side[v][0], alone[0])
