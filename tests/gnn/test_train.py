@@ -116,7 +116,7 @@ def _same_weights(a, b) -> None:  # type: ignore[no-untyped-def]
 def test_variants_trained_side_by_side_are_those_trained_one_after_the_other() -> None:
     """The variants train in threads of their own (gnn.train._fit_variants): each reads only
     its own generators (dropout included), so the weights are bit for bit those of training
-    them one after the other, and a second run gives them again."""
+    them one after the other (alone, or with side_by_side=False, as large graphs do)."""
     from gnn.train import _fit_variant, _fit_variants, _new_model
 
     cfg = TrainConfig(epochs=20, min_epochs=10)
