@@ -597,16 +597,22 @@ def warm_path_fill(view: View) -> View:
     """Compute now what :func:`path_fill` reads of ``view`` (the kept PPR matrix), so a worker
     thread can make it while the model trains; returns the view."""
     if ppr_is_kept(view):
-        _kept_ppr(view, np.zeros((0, 2), dtype=np.int64))
+        _kept_ppr_matrix(view)
     return view
 
 
-def _kept_ppr(view: View, pairs: np.ndarray) -> np.ndarray:
-    """``ppr_u(v) + ppr_v(u)`` from the view's whole PPR matrix, computed once and kept with
-    the view (the lists, the metrics and the final list reuse it)."""
+def _kept_ppr_matrix(view: View) -> np.ndarray:
+    """The view's whole PPR matrix, computed once and kept with the view (the lists, the
+    metrics and the final list reuse it)."""
     if "ppr" not in view.memo:
         view.memo["ppr"] = ppr_matrix(view.adj)
-    mat = view.memo["ppr"]
+    mat: np.ndarray = view.memo["ppr"]
+    return mat
+
+
+def _kept_ppr(view: View, pairs: np.ndarray) -> np.ndarray:
+    """``ppr_u(v) + ppr_v(u)`` from :func:`_kept_ppr_matrix`."""
+    mat = _kept_ppr_matrix(view)
     out: np.ndarray = (
         mat[pairs[:, 1], pairs[:, 0]].astype(np.float64) + mat[pairs[:, 0], pairs[:, 1]]
     )
@@ -784,8 +790,9 @@ def train_link_model(
     folds = _folds(graph, features, split, cfg, rng)
     fitted = _fit_variants(folds, lists, cfg, seed, side_by_side=side_by_side)
     train_seconds = time.perf_counter() - t0
-    val_rs, val_t = lists.validation().rs, lists.validation().tensors
-    test_rs, test_t = lists.test().rs, lists.test().tensors
+    val_list, test_list = lists.validation(), lists.test()
+    val_rs, val_t = val_list.rs, val_list.tensors
+    test_rs, test_t = test_list.rs, test_list.tensors
     signals: dict[str, dict[str, np.ndarray]] = {"val": {}, "test": {}}
     for v, (m, _) in fitted.items():
         signals["val"][v] = _logits(m, val_rs.view, val_t, seed, cfg)
@@ -821,7 +828,7 @@ def train_link_model(
         "test_reliability": reliability_curve(prob, test_rs.labels, test_rs.weights),
     }
     metrics: dict[str, Any] = {}
-    for name, made in (("val", lists.validation()), ("test", lists.test())):
+    for name, made in (("val", val_list), ("test", test_list)):
         row = dict(made.baseline_metrics)
         for v, (m, _) in fitted.items():
             sc = _score_tensors(m, made.rs.view, made.auc_tensors, seed, cfg)
