@@ -16,6 +16,12 @@ the planted groups and <= 5 % of the other communities; every boss in the top 5 
 leaders view.
 
     OMP_NUM_THREADS=1 python bench/claims.py --people 1000 2000 --seeds 1 2 3 4 5
+
+``--reading undirected``: the same call records ingested as a ``contacts`` source (caller and
+callee as the two ends, the start time, no direction; layer ``contact:contacts``), as an
+analyst would load a wiretap log or a contact list that does not say who dialled. The
+hierarchy's ordering test then has no direction to read; relayed orders read the contacts
+both ways (:func:`graphkit.analytics.measures.prepare_contacts`).
 """
 
 from __future__ import annotations
@@ -41,7 +47,42 @@ def _quiet(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
         return fn(*args, **kwargs)
 
 
-def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
+def _g(value: object) -> str:
+    """Three significant digits; ``nan`` where a community was not tested."""
+    return "nan" if value is None else f"{float(value):.3g}"  # type: ignore[arg-type]
+
+
+def read_undirected(sim: Path) -> None:
+    """Rewrite the simulated case's sources so that its call records are read as undirected
+    contacts: each ``cdr`` source becomes a ``contacts`` source of the same file."""
+    import tomllib
+
+    toml = (sim / "case.toml").read_text(encoding="utf-8")
+    for block in toml.split("[[sources]]")[1:]:
+        if 'kind = "cdr"' not in block:
+            continue
+        old_mapping = block.split('mapping = "')[1].split('"')[0]
+        cdr = tomllib.loads((sim / old_mapping).read_text(encoding="utf-8"))
+        cols, read = cdr["columns"], cdr["read"]
+        new_mapping = old_mapping.replace(".toml", "_contacts.toml")
+        (sim / new_mapping).write_text(
+            f'kind = "contacts"\nsource_name = "{cdr["source_name"]}"\n'
+            f'timezone = "{cdr["timezone"]}"\ndefault_region = "{cdr["default_region"]}"\n\n'
+            f'[read]\ndelimiter = "{read["delimiter"]}"\nencoding = "{read["encoding"]}"\n'
+            f"header = true\n\n"
+            f'[columns]\nsource = "{cols["caller"]}"\ntarget = "{cols["callee"]}"\n'
+            f'start = "{cols["start"]}"\n\n[constants]\nkind = "contacts"\n\n'
+            f'[formats]\nstart = "{cdr["formats"]["start"]}"\n',
+            encoding="utf-8",
+        )
+        toml = toml.replace(
+            block,
+            block.replace('kind = "cdr"', 'kind = "contacts"').replace(old_mapping, new_mapping),
+        )
+    (sim / "case.toml").write_text(toml, encoding="utf-8")
+
+
+def one_case(root: Path, people: int, seed: int, reading: str = "directed") -> dict[str, object]:
     from graphkit.analytics.groups_evaluate import evaluate_groups
     from graphkit.cli.analyze import analyze
     from graphkit.cli.build import build
@@ -54,6 +95,8 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
     sim, case = root / "sim", root / "case"
     started = time.perf_counter()
     _quiet(simulate, sim, seed=seed, people=people, days=30, meetings=True, devices=True)
+    if reading == "undirected":
+        read_undirected(sim)
     _quiet(run, sim / "case.toml", case_dir=case)
     _quiet(resolve, case, seed=seed)
     _quiet(build, case)
@@ -81,21 +124,16 @@ def one_case(root: Path, people: int, seed: int) -> dict[str, object]:
         percentiles.append(1.0 - rank / len(leaders) if rank is not None else 0.0)
     return {
         "people": people,
+        "reading": reading,
         "seed": seed,
         "groups": m["groups"],
         "stated_groups": m["hierarchy_stated_groups"],
         "other_communities": m["communities_without_group"],
         "stated_elsewhere": m["hierarchy_stated_elsewhere"],
         "boss_first": m["boss_first"],
-        "group_q": " ".join(
-            f"{q.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
-        ),
-        "group_effect": " ".join(
-            f"{effect.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
-        ),
-        "group_relay_q": " ".join(
-            f"{relay_q.get(r.get('community'), float('nan')):.3g}" for r in scored["rows"]
-        ),
+        "group_q": " ".join(_g(q.get(r.get("community"))) for r in scored["rows"]),
+        "group_effect": " ".join(_g(effect.get(r.get("community"))) for r in scored["rows"]),
+        "group_relay_q": " ".join(_g(relay_q.get(r.get("community"))) for r in scored["rows"]),
         "group_basis": " | ".join(str(basis.get(r.get("community"))) for r in scored["rows"]),
         "group_community": " ".join(str(r.get("community")) for r in scored["rows"]),
         "boss_percentile_min": min(percentiles),
@@ -108,13 +146,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, nargs="+", default=[1000, 2000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--reading", choices=["directed", "undirected"], default="directed")
     args = parser.parse_args()
     rows = []
     for people in args.people:
         for seed in args.seeds:
             root = Path(tempfile.mkdtemp(prefix=f"claims-{people}-{seed}-"))
             try:
-                rows.append(one_case(root, people, seed))
+                rows.append(one_case(root, people, seed, args.reading))
             finally:
                 shutil.rmtree(root, ignore_errors=True)
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1))

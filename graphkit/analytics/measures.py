@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from graphkit.analytics.brokers import KeyPlayers
     from graphkit.analytics.centrality import BetweennessEstimate
 
-__all__ = ["PARTS", "ActorAnalysis", "AnalysisSpec", "analyze_edges", "prepare_edges"]
+__all__ = [
+    "PARTS",
+    "ActorAnalysis",
+    "AnalysisSpec",
+    "analyze_edges",
+    "prepare_contacts",
+    "prepare_edges",
+]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +96,28 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     return pd.concat([e, flipped], ignore_index=True), directed
 
 
+def prepare_contacts(contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
+    """Time-stamped contacts as the relayed-orders tests read them: a contact of a symmetric
+    layer (the ``layer`` column, named as in :func:`prepare_edges`; none = call records,
+    directed) is read both ways, each end in turn the one whose contact may be passed on.
+
+    Relayed orders rest on time, not on who dialled: an order passed from ``A`` through ``X``
+    to ``Y`` puts ``X``'s contact with ``Y`` after ``X``'s contact with ``A``, whichever end
+    placed either. So a chain head is found in contacts read without direction too (the
+    simulated timed cases: bosses in the top 5 % of the leaders view in 19 of 20 groups
+    either way, docs/analytics.md "Direction: both readings").
+    """
+    if "layer" not in contacts.columns:
+        return contacts
+    layer = contacts["layer"].astype(str)
+    names = layer.unique().tolist()
+    symmetric = [x for x in names if not _is_directed(x, spec.directed_tokens)]
+    if not symmetric:
+        return contacts
+    flipped = contacts[layer.isin(symmetric)].rename(columns={"src": "dst", "dst": "src"})
+    return pd.concat([contacts, flipped], ignore_index=True)
+
+
 def analyze_edges(
     edges: pd.DataFrame,
     *,
@@ -104,7 +133,8 @@ def analyze_edges(
     ``edges`` has ``src``, ``dst``, ``weight``, ``layer`` (see :func:`prepare_edges` for how
     layers are treated); ``actors`` lists every actor (isolated ones included). ``only``
     picks parts from :data:`PARTS` (their prerequisites run too). ``contacts``: time-stamped
-    contacts between actors (:func:`graphkit.analytics.relays.load_actor_contacts`); when given,
+    contacts between actors (:func:`graphkit.analytics.relays.load_actor_contacts`; those of a
+    symmetric ``layer`` are read both ways, :func:`prepare_contacts`); when given,
     the hierarchy part also measures relayed orders and folds them into ``leadership``
     (:func:`graphkit.analytics.hierarchy.leadership_with_relays`). ``communities``: actor id ->
     community label, held as given instead of detected (the ER sensitivity's re-runs hold the
@@ -146,6 +176,8 @@ def _analyze_edges(
     for part in list(wanted):
         wanted |= _NEEDS[part]
     clock = PartClock()
+    if contacts is not None:
+        contacts = prepare_contacts(contacts, spec)
     if spec.workers > 1:
         start_workers_early()  # its imports overlap the graph's construction
     with clock("graph"):

@@ -288,22 +288,61 @@ def _top_callees(
     return out
 
 
+#: the longest a ``contacts`` row may last and still be read as one contact (a call, a
+#: meeting): a longer span is a tie's first and last sighting, not an event
+CONTACT_EVENT_MAX_S = 86_400
+
+
 def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
     """The case's time-stamped contacts between actors (``src``, ``dst``, ``start``,
-    ``duration_s``), phones mapped to their actors; None when the case has no call records."""
+    ``duration_s``, ``layer``), phones mapped to their actors; None when there are none.
+
+    Call records are directed (layer ``calls``). Rows of ``contacts`` sources are read as one
+    contact each where they are one: a start, a weight of at most 1 (or none) and an end
+    within :data:`CONTACT_EVENT_MAX_S` of the start (a wiretap log, a meeting diary); a
+    pre-aggregated tie (a count, or first and last sightings) is no event in time and is left
+    out. Their layer is ``contact:<kind>`` as in the actor graph, so a symmetric one is read
+    both ways (:func:`graphkit.analytics.measures.prepare_contacts`). The same contact in two
+    sources counts once.
+    """
     from graphkit.ingest.call_records import load_cdr_events
 
+    parts = []
     with store.connect(read_only=True) as con:
-        if not store.table_exists(con, "src_cdr"):
-            return None
         owners = (
             con.execute("SELECT DISTINCT unnest(phones) AS phone, actor_id FROM actor").df()
             if store.table_exists(con, "actor")
             else pd.DataFrame({"phone": [], "actor_id": []}, dtype=str)
         )
-    events = load_cdr_events(store)
-    if events.empty:
+        has_cdr = store.table_exists(con, "src_cdr")
+        if store.table_exists(con, "src_contacts"):
+            logged = con.execute(
+                """
+                SELECT source AS caller, target AS callee, start,
+                       coalesce(epoch("end") - epoch(start), 0)::BIGINT AS duration_s,
+                       'contact:' || coalesce(kind, source_name) AS layer
+                FROM src_contacts
+                WHERE NOT coalesce(is_duplicate, false) AND start IS NOT NULL
+                  AND source IS NOT NULL AND target IS NOT NULL
+                  AND coalesce(weight, 1) <= 1
+                  AND coalesce(epoch("end") - epoch(start), 0) BETWEEN 0 AND ?
+                QUALIFY row_number() OVER (
+                    PARTITION BY source, target, start, coalesce(kind, source_name)
+                    ORDER BY source_name, row_number
+                ) = 1
+                ORDER BY start, source, target
+                """,
+                [CONTACT_EVENT_MAX_S],
+            ).df()
+            if len(logged):
+                parts.append(logged)
+    if has_cdr:
+        calls = load_cdr_events(store)
+        if len(calls):
+            parts.append(calls[["caller", "callee", "start", "duration_s"]].assign(layer="calls"))
+    if not parts:
         return None
+    events = pd.concat(parts, ignore_index=True)
     owner = owners.dropna().drop_duplicates("phone").set_index("phone")["actor_id"]
     caller, callee = events["caller"].astype("string"), events["callee"].astype("string")
     return pd.DataFrame(
@@ -312,6 +351,7 @@ def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
             "dst": callee.map(owner).fillna(callee),
             "start": events["start"],
             "duration_s": events["duration_s"],
+            "layer": events["layer"],
         }
     )
 

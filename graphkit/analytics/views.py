@@ -233,13 +233,13 @@ def _add_sentence(row: Row, sentence: str) -> None:
 
 def _basis(row: Row, reading: str) -> str:
     """What an actor's leadership rests on, so that a reader knows which reading of the data
-    it needs: timing of calls (relayed orders), call direction (a stated ordering), or
-    prominence alone."""
+    it needs: the timing of contacts (relayed orders, found with or without their direction),
+    call direction (a stated ordering), or prominence alone."""
     tier = row.get("relay_tier") or 0
     if tier == 2:
-        return "heads a relay chain (call timing); then prominence"
+        return "heads a relay chain (timing of contacts); then prominence"
     if tier == 1:
-        return "relays orders (call timing); then prominence"
+        return "relays orders (timing of contacts); then prominence"
     if row.get("ordering_stated") and row.get("level") is not None:
         above = "caller" if reading == "caller" else "callee"
         return f"prominence and rank in a stated ordering (direction read {above} above)"

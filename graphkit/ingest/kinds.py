@@ -481,7 +481,9 @@ KINDS: dict[str, KindSpec] = {
                 _f("start", "timestamp", "first", "from_date", "start_date"),
                 _f("end", "timestamp", "last", "to_date", "end_date"),
             ),
-            "Pre-aggregated ties between actors (meetings, wiretap summaries, kinship).",
+            "Ties between actors: pre-aggregated (meetings, wiretap summaries, kinship) or one"
+            " row per timed contact (a wiretap or meeting log: start, weight 1 or none), which"
+            " the relayed-orders test also reads.",
         ),
         KindSpec(
             "incidents",

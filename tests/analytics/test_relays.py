@@ -203,3 +203,56 @@ def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
     plain = analyze_edges(edges, actors=["B", *crew], seed=0, spec=spec, only=["hierarchy"])
     assert "relay_tier" not in plain.actors.columns  # no time stamps: the score as before
     assert plain.actors.set_index("actor_id")["leadership"].idxmax() != "B"
+
+
+def test_timed_contacts_sources_are_read_as_contacts_and_symmetric_ones_both_ways(
+    tmp_path,
+) -> None:
+    """A ``contacts`` source row with a start, at most one contact and a short span is one
+    contact in time; a count or a span of sightings is not. A symmetric layer's contacts are
+    read both ways, a directed one's as given."""
+    from graphkit.analytics.measures import prepare_contacts
+    from graphkit.analytics.relays import load_actor_contacts
+    from graphkit.analytics.settings import AnalysisSpec
+    from graphkit.ingest import ingest_file
+    from graphkit.store import CaseStore
+
+    pd.DataFrame(
+        {
+            "source": ["B", "L", "L", "B", "K1", "B"],
+            "target": ["L", "S1", "S2", "L", "K2", "S9"],
+            "start": [
+                "2024-01-08 10:00",
+                "2024-01-08 10:05",
+                "2024-01-08 10:07",
+                "2024-01-08 10:00",  # the first row again: one contact
+                "2024-01-08 09:00",
+                "2024-01-01 00:00",
+            ],
+            "end": ["", "", "", "", "", "2024-02-01 00:00"],  # the last: first/last sightings
+            "weight": [1, 1, "", 1, 12, 1],  # K1-K2: a count, not a contact
+        }
+    ).to_csv(tmp_path / "log.csv", index=False)
+    pd.DataFrame(
+        {"source": ["S1"], "target": ["L"], "start": ["2024-01-08 11:00"], "kind": ["wiretap"]}
+    ).to_csv(tmp_path / "calls.csv", index=False)
+    store = CaseStore.init(tmp_path / "case")
+    ingest_file(store, tmp_path / "log.csv", kind="contacts", source_name="meeting_log")
+    ingest_file(store, tmp_path / "calls.csv", kind="contacts", source_name="tap")
+    events = load_actor_contacts(store)
+    assert events is not None
+    got = sorted(zip(events["src"], events["dst"], events["layer"], strict=True))
+    assert got == [
+        ("B", "L", "contact:meeting_log"),
+        ("L", "S1", "contact:meeting_log"),
+        ("L", "S2", "contact:meeting_log"),
+        ("S1", "L", "contact:wiretap"),
+    ]
+    read = prepare_contacts(events, AnalysisSpec())
+    pairs = sorted(zip(read["src"], read["dst"], strict=True))
+    # the meetings both ways, the wiretap call (a directed token) as placed
+    assert pairs == sorted(
+        [("B", "L"), ("L", "B"), ("L", "S1"), ("S1", "L"), ("L", "S2"), ("S2", "L"), ("S1", "L")]
+    )
+    # without a layer (call records), every contact is read as placed
+    assert len(prepare_contacts(events.drop(columns="layer"), AnalysisSpec())) == len(events)
