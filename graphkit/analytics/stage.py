@@ -99,7 +99,7 @@ def run(
     if actors.empty:
         raise CaseError("the actor graph is empty: ingest sources and run `graphkit build`")
     contacts = None
-    if "hierarchy" in parts:  # relayed orders need time stamps: the call records, if any
+    if "hierarchy" in parts:  # relayed orders need time stamps: call records, contact logs
         from graphkit.analytics.relays import load_actor_contacts
 
         contacts = load_actor_contacts(store)
