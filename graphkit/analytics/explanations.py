@@ -253,7 +253,7 @@ def _broker_texts(table: pd.DataFrame) -> list[str]:
     return [
         (
             f"{r} on {_count(counts[r][i])} of {_count(total[i])} brokered paths; "
-            f"ties into {reached[i]} other communities"
+            f"ties into {reached[i]} other communit{'y' if reached[i] == 1 else 'ies'}"
         )
         if r != "none"
         else ""

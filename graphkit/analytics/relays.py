@@ -380,7 +380,7 @@ def explain_relay(row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         return relay, ""
     sentence = (
         f"{_TIER_WORDS[tier]}: its {relay['calls']} contacts inside the community were followed "
-        f"by {relay['onward']} onward contacts (expected {relay['expected']:.1f}, q={q:.2g})"
+        f"by {relay['onward']} onward contacts (expected {relay['expected']:.1f}, q={q:.3g})"
     )
     if top:
         sentence += (
