@@ -108,9 +108,9 @@ def explain_actors(
         runs = "runs" if consensus_runs is None else f"{consensus_runs} runs"
         texts.append(
             [
-                f"community {c} (held as given)"
+                f"community C{c} (held as given)"
                 if p != p
-                else f"community {c} (in {p:.0%} of {runs})"
+                else f"community C{c} (in {p:.0%} of {runs})"
                 for c, p in zip(community, confidence, strict=True)
             ]
         )

@@ -89,7 +89,7 @@ def test_analysis_with_the_detected_communities_held_is_the_analysis() -> None:
     assert detected.actors["community"].nunique() >= 3
     said = held.actors["explanation"].str.split("; ", n=1)
     assert (
-        said.str[0] == "community " + held.actors["community"].astype(str) + " (held as given)"
+        said.str[0] == "community C" + held.actors["community"].astype(str) + " (held as given)"
     ).all()
     detected_rest = detected.actors["explanation"].str.split("; ", n=1).str[1]
     assert said.str[1].tolist() == detected_rest.tolist()
