@@ -181,9 +181,11 @@ def _dob_comparison() -> Any:
             cll.CustomLevel(f"dob_l = dob_r AND {full}", "exact full date").configure(
                 tf_adjustment_column="dob", disable_tf_exact_match_detection=True
             ),
-            cll.And(
-                cll.CustomLevel(full, "both full"), cll.DamerauLevenshteinLevel("dob", 1)
-            ).configure(label_for_charts="one digit or swap apart"),
+            # the halves first: Damerau-Levenshtein on every pair of differing full dates was
+            # the costliest expression of scoring (1M records, docs/resolution.md)
+            cll.And(cll.CustomLevel(full, "both full"), _one_edit("dob")).configure(
+                label_for_charts="one digit or swap apart"
+            ),
             # a year and month agreeing where one date has no day is all the evidence there
             # is: kept apart from full dates that differ in the day. A year alone is not: it
             # stays with "same year" below, since with a shared surname and address (spouses,
