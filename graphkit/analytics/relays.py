@@ -302,8 +302,8 @@ def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
     within :data:`CONTACT_EVENT_MAX_S` of the start (a wiretap log, a meeting diary); a
     pre-aggregated tie (a count, or first and last sightings) is no event in time and is left
     out. Their layer is ``contact:<kind>`` as in the actor graph, so a symmetric one is read
-    both ways (:func:`graphkit.analytics.measures.prepare_contacts`). The same contact in two
-    sources counts once.
+    both ways (:func:`graphkit.analytics.measures.prepare_contacts`). The same contact twice
+    in one layer (two sources of the same kind, or a repeated row) counts once.
     """
     from graphkit.ingest.call_records import load_cdr_events
 
