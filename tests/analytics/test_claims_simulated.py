@@ -17,7 +17,7 @@ import pytest
 
 from graphkit.analytics.measures import analyze_edges
 from graphkit.analytics.settings import AnalysisSpec
-from tests.analytics.simulated_people import people_case, timed_people_case
+from tests.analytics.simulated_people import PeopleCase, people_case, timed_people_case
 
 pytestmark = pytest.mark.slow
 
@@ -79,13 +79,15 @@ def test_no_ordering_is_claimed_without_direction(measured: pd.DataFrame) -> Non
     assert len(undirected) >= 100
 
 
-def _timed_claims(seed: int, reading: str) -> dict[str, list]:
+def _timed_claims(
+    seed: int, reading: str, made: tuple[PeopleCase, pd.DataFrame] | None = None
+) -> dict[str, list]:
     """Whether each planted group's community, and each other community of 3 or more, is
     stated, with the relayed-orders test reading the timed contacts, and each boss's place in
     the case-wide leadership (1.0 = first). ``reading``: ``directed`` (call records) or
     ``undirected`` (the same contacts as a symmetric ``contact:`` layer, which the product
     reads both ways: :func:`graphkit.analytics.measures.prepare_contacts`)."""
-    case, contacts = timed_people_case(seed, people=2000, groups=4)
+    case, contacts = made or timed_people_case(seed, people=2000, groups=4)
     edges = case.edges
     if reading == "undirected":
         edges = edges.assign(layer="contact:contacts")
@@ -115,13 +117,15 @@ def _timed_claims(seed: int, reading: str) -> dict[str, list]:
 
 @pytest.fixture(scope="module")
 def timed() -> dict[str, dict[str, list]]:
-    out: dict[str, dict[str, list]] = {}
-    for reading in ("directed", "undirected"):
-        merged: dict[str, list] = {"groups": [], "others": [], "boss_percentile": []}
-        for seed in SEEDS:
-            for key, values in _timed_claims(seed, reading).items():
+    out: dict[str, dict[str, list]] = {
+        reading: {"groups": [], "others": [], "boss_percentile": []}
+        for reading in ("directed", "undirected")
+    }
+    for seed in SEEDS:
+        made = timed_people_case(seed, people=2000, groups=4)
+        for reading, merged in out.items():
+            for key, values in _timed_claims(seed, reading, made).items():
                 merged[key] += values
-        out[reading] = merged
     return out
 
 
