@@ -158,7 +158,7 @@ def main() -> None:
                 shutil.rmtree(root, ignore_errors=True)
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1))
     table = pd.DataFrame(rows)
-    total = table.groupby("people")[
+    total = table.groupby(["reading", "people"])[
         ["groups", "stated_groups", "other_communities", "stated_elsewhere", "bosses_top_5pct"]
     ].sum()
     total["stated_share"] = (total["stated_groups"] / total["groups"]).round(3)
