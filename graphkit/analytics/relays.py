@@ -298,7 +298,7 @@ def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
     ``duration_s``, ``layer``), phones mapped to their actors; None when there are none.
 
     Call records are directed (layer ``calls``). Rows of ``contacts`` sources are read as one
-    contact each where they are one: a start, a weight of at most 1 (or none) and an end
+    contact each where they are one: a start, a weight of 1 (or none) and an end
     within :data:`CONTACT_EVENT_MAX_S` of the start (a wiretap log, a meeting diary); a
     pre-aggregated tie (a count, or first and last sightings) is no event in time and is left
     out. Their layer is ``contact:<kind>`` as in the actor graph, so a symmetric one is read
@@ -324,7 +324,7 @@ def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
                 FROM src_contacts
                 WHERE NOT coalesce(is_duplicate, false) AND start IS NOT NULL
                   AND source IS NOT NULL AND target IS NOT NULL
-                  AND coalesce(weight, 1) <= 1
+                  AND (weight IS NULL OR weight = 1)
                   AND coalesce(epoch("end") - epoch(start), 0) BETWEEN 0 AND ?
                 QUALIFY row_number() OVER (
                     PARTITION BY source, target, start, coalesce(kind, source_name)

@@ -208,9 +208,9 @@ def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
 def test_timed_contacts_sources_are_read_as_contacts_and_symmetric_ones_both_ways(
     tmp_path,
 ) -> None:
-    """A ``contacts`` source row with a start, at most one contact and a short span is one
-    contact in time; a count or a span of sightings is not. A symmetric layer's contacts are
-    read both ways, a directed one's as given."""
+    """A ``contacts`` source row with a start, a weight of 1 or none and a short span is one
+    contact in time; a count, a share or a span of sightings is not. A symmetric layer's
+    contacts are read both ways, a directed one's as given."""
     from graphkit.analytics.measures import prepare_contacts
     from graphkit.analytics.relays import load_actor_contacts
     from graphkit.analytics.settings import AnalysisSpec
@@ -219,8 +219,8 @@ def test_timed_contacts_sources_are_read_as_contacts_and_symmetric_ones_both_way
 
     pd.DataFrame(
         {
-            "source": ["B", "L", "L", "B", "K1", "B"],
-            "target": ["L", "S1", "S2", "L", "K2", "S9"],
+            "source": ["B", "L", "L", "B", "K1", "B", "K3"],
+            "target": ["L", "S1", "S2", "L", "K2", "S9", "K4"],
             "start": [
                 "2024-01-08 10:00",
                 "2024-01-08 10:05",
@@ -228,9 +228,11 @@ def test_timed_contacts_sources_are_read_as_contacts_and_symmetric_ones_both_way
                 "2024-01-08 10:00",  # the first row again: one contact
                 "2024-01-08 09:00",
                 "2024-01-01 00:00",
+                "2024-01-08 12:00",
             ],
-            "end": ["", "", "", "", "", "2024-02-01 00:00"],  # the last: first/last sightings
-            "weight": [1, 1, "", 1, 12, 1],  # K1-K2: a count, not a contact
+            # B-S9: first and last sightings, not a contact
+            "end": ["", "", "", "", "", "2024-02-01 00:00", ""],
+            "weight": [1, 1, "", 1, 12, 1, 0.5],  # K1-K2 a count, K3-K4 a share: no contacts
         }
     ).to_csv(tmp_path / "log.csv", index=False)
     pd.DataFrame(
