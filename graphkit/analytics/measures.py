@@ -176,6 +176,7 @@ def _analyze_edges(
     for part in list(wanted):
         wanted |= _NEEDS[part]
     clock = PartClock()
+    given = 0 if contacts is None else len(contacts)
     if contacts is not None:
         contacts = prepare_contacts(contacts, spec)
     if spec.workers > 1:
@@ -348,6 +349,12 @@ def _analyze_edges(
             table = _explain_relays(table)
             summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
             summary["relay_middle_links"] = int((table["relay_tier"] == 1).sum())
+            # what the relayed-orders tests read: time-stamped contacts, and how many of them
+            # (a symmetric layer's) were read both ways
+            summary["relay_contacts"] = given
+            summary["relay_contacts_read_both_ways"] = (
+                0 if contacts is None else len(contacts) - given
+            )
     summary["seconds_by_part"] = clock.summary()
     log.info("analysis seconds by part: %s", clock.wall)
     return ActorAnalysis(table, communities, kp_frame, summary)

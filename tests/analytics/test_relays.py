@@ -200,6 +200,21 @@ def test_analyze_edges_folds_relays_into_leadership_and_explains_them() -> None:
     assert "head of a relay chain" in table.loc["B", "explanation"]
     assert table.loc["B", "evidence"]["relay"]["top_callee"]["callee"] == "L"
     assert result.summary["relay_chain_heads"] == 1
+    assert result.summary["relay_contacts"] == len(contacts)
+    assert result.summary["relay_contacts_read_both_ways"] == 0  # call records: as placed
+    # the same contacts as a meeting log (a symmetric layer): each read both ways, and the
+    # chain head is still the one found
+    logged = analyze_edges(
+        edges.assign(layer="contact:meetings"),
+        actors=["B", *crew],
+        seed=0,
+        spec=spec,
+        only=["hierarchy"],
+        contacts=contacts.assign(layer="contact:meetings"),
+    )
+    assert logged.summary["relay_contacts_read_both_ways"] == len(contacts)
+    tiers = logged.actors.set_index("actor_id")["relay_tier"]
+    assert tiers["B"] == 2 and (tiers.drop("B") < 2).all()
     plain = analyze_edges(edges, actors=["B", *crew], seed=0, spec=spec, only=["hierarchy"])
     assert "relay_tier" not in plain.actors.columns  # no time stamps: the score as before
     assert plain.actors.set_index("actor_id")["leadership"].idxmax() != "B"
