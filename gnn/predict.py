@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -23,7 +23,13 @@ if TYPE_CHECKING:
     from gnn.predictor import LinkPredictor
     from gnn.train import TrainConfig
 
-__all__ = ["FinalCandidates", "candidate_pairs", "predict_links", "prepare_candidates"]
+__all__ = [
+    "FinalCandidates",
+    "candidate_pairs",
+    "predict_links",
+    "prepare_candidates",
+    "with_pair_features",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +93,18 @@ def prepare_candidates(
         ends = np.sort(np.asarray(exclude_pairs, dtype=np.int64), axis=1)
         known_keys = union(known_keys, ends[:, 0] * graph.n_nodes + ends[:, 1])
     pairs = candidate_pairs(view, max_pairs=max_pairs, exclude_keys=known_keys)
-    pair_x = view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32) if with_features else None
-    return FinalCandidates(view=view, pairs=pairs, pair_x=pair_x)
+    out = FinalCandidates(view=view, pairs=pairs, pair_x=None)
+    return with_pair_features(out) if with_features else out
+
+
+def with_pair_features(candidates: FinalCandidates) -> FinalCandidates:
+    """``candidates`` with their float32 pair features (the model's input), computed unless
+    they are there already."""
+    if candidates.pair_x is not None:
+        return candidates
+    pairs = candidates.pairs
+    pair_x = candidates.view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)
+    return replace(candidates, pair_x=pair_x)
 
 
 def predict_links(

@@ -13,9 +13,9 @@ import json
 import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -29,9 +29,6 @@ from gnn.view_activity import pair_activity
 from graphkit.errors import CaseError
 from graphkit.hypotheses import Status
 from graphkit.store import CaseStore, writes
-
-if TYPE_CHECKING:
-    from gnn.predict import FinalCandidates
 
 __all__ = [
     "MODEL_NAME",
@@ -191,7 +188,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     import torch
 
     from gnn.model_files import save_model
-    from gnn.predict import predict_links, prepare_candidates
+    from gnn.predict import predict_links, prepare_candidates, with_pair_features
     from gnn.train import TrainConfig, evaluation_lists, train_link_model, warm_path_fill
 
     torch.manual_seed(settings.seed)
@@ -239,7 +236,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         # for last: when a baseline ranks and the worker has not started them, they are not
         # computed (on the demo case 1.5 s of CPU)
         warmed = pool.submit(lambda: warm_path_fill(prepared.result().view))
-        featured = pool.submit(lambda: _with_pair_features(prepared.result()))
+        featured = pool.submit(lambda: with_pair_features(prepared.result()))
         # the variants side by side only where the training is the longer path: above the
         # threshold the lists are, and a second training thread slowed them (10,000 people:
         # 125.4 s side by side, 111.3 s one after the other; the same model)
@@ -358,13 +355,6 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
     }
     store.record_stage("predict_links", settings=asdict(settings), summary=summary)
     return summary
-
-
-def _with_pair_features(candidates: FinalCandidates) -> FinalCandidates:
-    """The final list's candidates with their float32 pair features (the model's input)."""
-    pairs = candidates.pairs
-    pair_x = candidates.view.pair_x(pairs[:, 0], pairs[:, 1], dtype=np.float32)
-    return replace(candidates, pair_x=pair_x)
 
 
 def fallback_line(result: Any) -> str | None:

@@ -87,13 +87,19 @@ def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame
     ]
     if small and len(small) < len(sizes):
         e.loc[e["layer"].isin(small), "layer"] = "contact:other"
-    layers = sorted(e["layer"].unique())
-    directed = [x for x in layers if _is_directed(x, spec.directed_tokens)]
-    mirror = e[~e["layer"].isin(directed)]
-    if mirror.empty:  # every layer directed: nothing to mirror, no copy of a large frame
-        return e.reset_index(drop=True), directed
+    directed = [x for x in sorted(e["layer"].unique()) if _is_directed(x, spec.directed_tokens)]
+    return _mirrored(e, e["layer"], directed), directed
+
+
+def _mirrored(frame: pd.DataFrame, layer: pd.Series, directed: list[str]) -> pd.DataFrame:
+    """``frame`` with each row of a layer not in ``directed`` also read the other way round
+    (``src`` and ``dst`` swapped), after the rows as given; the same rows (index reset)
+    when every layer is directed: no copy of a large frame."""
+    mirror = frame[~layer.isin(directed)]
+    if mirror.empty:
+        return frame.reset_index(drop=True)
     flipped = mirror.rename(columns={"src": "dst", "dst": "src"})
-    return pd.concat([e, flipped], ignore_index=True), directed
+    return pd.concat([frame, flipped], ignore_index=True)
 
 
 def prepare_contacts(contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:
@@ -110,12 +116,8 @@ def prepare_contacts(contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame
     if "layer" not in contacts.columns:
         return contacts
     layer = contacts["layer"].astype(str)
-    names = layer.unique().tolist()
-    symmetric = [x for x in names if not _is_directed(x, spec.directed_tokens)]
-    if not symmetric:
-        return contacts
-    flipped = contacts[layer.isin(symmetric)].rename(columns={"src": "dst", "dst": "src"})
-    return pd.concat([contacts, flipped], ignore_index=True)
+    directed = [x for x in layer.unique().tolist() if _is_directed(x, spec.directed_tokens)]
+    return _mirrored(contacts, layer, directed)
 
 
 def analyze_edges(
