@@ -3,10 +3,12 @@
 What an investigator reads is the top 20-500 of a ranked list, so every dataset is scored
 by hits@k (true ties among the top k candidates), AUC against uniform non-ties and AP, for
 the model as ``predict-links`` ships it (``selected``: the learned variant, or the baseline
-it falls back to when it does not win on validation) and for Katz (beta 0.05, <= 4 steps),
-Adamic-Adar, resource allocation, common neighbours and personalised PageRank, plus, where
-the case has them, the plain counts of the extra data the model sees: days seen together on
-towers (``colocation``) and shared money counterparties (``shared_money``).
+it falls back to when it does not win on validation), on Montagna the learned variants
+themselves (``gnn``, ``pairwise``: their own lists, selected or not), and for Katz (beta
+0.05, <= 4 steps), Adamic-Adar, resource allocation, common neighbours and personalised
+PageRank, plus, where the case has them, the plain counts of the extra data the model
+sees: days seen together on towers (``colocation``) and shared money counterparties
+(``shared_money``).
 
 * ``demo``: a simulated case built by ``graphkit demo`` (``--demo DIR``, the folder with
   ``case/`` and ``sim/truth``), through the product path: ``predict-links`` runs on a copy
@@ -66,7 +68,7 @@ def montagna(layer: str, splits: int, config: TrainConfig) -> list[dict[str, obj
             graph, NodeFeatures.empty(graph.n_nodes), split, seed=seed, config=config
         )
         rows = {}
-        for name in (*SCORERS, "preferential_attachment"):
+        for name in (*SCORERS, *config.variants, "preferential_attachment"):
             rows[name] = {
                 **r.metrics["test_ranking"].get(name, {}),
                 **{k: r.metrics["test"][name][k] for k in ("auc", "ap")},
@@ -80,7 +82,8 @@ def montagna(layer: str, splits: int, config: TrainConfig) -> list[dict[str, obj
         )
     out = []
     ra = np.array([p["resource_allocation"]["hits@20"] for p in per_split])
-    for name in (*SCORERS, "preferential_attachment"):
+    # the learned variants' own rows too, whether or not a split ranks by them
+    for name in (*SCORERS, *config.variants, "preferential_attachment"):
         row: dict[str, object] = {"dataset": f"montagna {layer} ({splits} splits)", "scorer": name}
         for metric in (*(f"hits@{k}" for k in RANKING_KS), "auc", "ap"):
             v = np.array([p[name].get(metric, np.nan) for p in per_split])

@@ -348,7 +348,12 @@ def _analyze_edges(
             raw, table, directed, ordering=gate, consensus_runs=runs_made
         )
         if "relay_evidence" in table.columns:
-            table = _explain_relays(table)
+            passed = (
+                ordering_table["relay_test_stated"].to_numpy(dtype=bool)[membership]
+                if ordering_table is not None and "relay_test_stated" in ordering_table
+                else np.zeros(len(table), dtype=bool)
+            )
+            table = _explain_relays(table, passed)
             summary["relay_chain_heads"] = int((table["relay_tier"] == 2).sum())
             summary["relay_middle_links"] = int((table["relay_tier"] == 1).sum())
             # what the relayed-orders tests read: time-stamped contacts, and how many of them
@@ -401,14 +406,20 @@ def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec
     return out
 
 
-def _explain_relays(table: pd.DataFrame) -> pd.DataFrame:
+def _explain_relays(table: pd.DataFrame, confirmed: np.ndarray) -> pd.DataFrame:
+    """Each actor's relay sentence and evidence; ``confirmed``: per actor, whether its
+    community passed the relayed-orders test (the tier is worded as a chain only there)."""
     from graphkit.analytics.relays import explain_relay
 
     evidence, texts = [], []
-    for ev, text, row in zip(
-        table["evidence"], table["explanation"], table.to_dict("records"), strict=True
+    for ev, text, row, passed in zip(
+        table["evidence"],
+        table["explanation"],
+        table.to_dict("records"),
+        confirmed.tolist(),
+        strict=True,
     ):
-        relay, sentence = explain_relay(row)
+        relay, sentence = explain_relay(row, confirmed=bool(passed))
         evidence.append({**ev, "relay": relay} if relay else ev)
         texts.append(f"{text}; {sentence}" if sentence else text)
     return table.drop(columns=["relay_evidence"]).assign(evidence=evidence, explanation=texts)

@@ -7,9 +7,10 @@ each named (a claim is a test that passed):
 * ``ordering``: the ordering test (:mod:`graphkit.analytics.ordering`) stated a chain of
   command (q-value and effect size both passed);
 * ``relayed orders``: the community's relayed-orders test stated a chain of command
-  (:mod:`graphkit.analytics.relay_test`), or a member heads a relay chain
-  (:mod:`graphkit.analytics.relays`: contacts relayed onward significantly more than the
-  callees' own rates predict, at the analysis FDR);
+  (:mod:`graphkit.analytics.relay_test`). A member's relay tier alone
+  (:mod:`graphkit.analytics.relays`: contacts relayed onward more than the callees' own rates
+  predict) is not counted: that comparison fires on bursts of everyday calls (on bursty
+  households without orders it names heads in most communities, docs/analytics.md);
 * ``group blackout``: two or more members fell silent together in a blackout that passed the
   blackout test (:mod:`graphkit.signals.groups`, stored only when significant);
 * ``hand-offs``: a member's phone is in a hand-off confirmed by review (a hypothesis above
@@ -66,10 +67,6 @@ def organisation(
         for c, stated in zip(out["community"], out["relay_test_stated"], strict=True):
             if bool(stated) and not pd.isna(stated):
                 passed[c].add("relayed orders")
-    if "relay_tier" in actors:
-        heads = actors[actors["relay_tier"].fillna(0).astype(int) == 2]
-        for c in heads["community"]:
-            passed.setdefault(c, set()).add("relayed orders")
     if blackouts is not None and len(blackouts):
         for members in blackouts.loc[blackouts["kind"] == "group", "members"]:
             seen = pd.Series(

@@ -357,10 +357,25 @@ def load_actor_contacts(store: CaseStore) -> pd.DataFrame | None:
 
 
 _TIER_WORDS = {2: "head of a relay chain", 1: "a middle link of a relay chain"}
+_PATTERN_WORDS = {2: "relay pattern of a chain head", 1: "relay pattern of a middle link"}
+#: why a relay tier alone is no claim (the rate comparison fires on bursts of everyday calls)
+UNCONFIRMED = (
+    "not a tested claim: its community's relayed-orders test, which reads the same contacts "
+    "backwards in time, did not pass, and bursts of everyday calls give this pattern too"
+)
 
 
-def explain_relay(row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
-    """Evidence dict and sentence for one actor row holding :func:`relay_table` columns."""
+def explain_relay(
+    row: Mapping[str, Any], *, confirmed: bool | None = None
+) -> tuple[dict[str, Any], str]:
+    """Evidence dict and sentence for one actor row holding :func:`relay_table` columns.
+
+    ``confirmed``: whether the actor's community passed its relayed-orders test
+    (:mod:`graphkit.analytics.relay_test`, time reversal). The per-actor comparison with the
+    callees' rates is valid for Poisson-like calls only (on bursty households without orders
+    it names heads in most communities, docs/analytics.md), so a tier is worded as a chain
+    only where that test passed, and as a pattern, saying why, where it did not (None: not
+    known, the tier's words)."""
     calls = row.get("relay_calls")
     if calls is None or pd.isna(calls) or int(calls) == 0:
         return {}, ""
@@ -378,8 +393,15 @@ def explain_relay(row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
         relay["top_callee"] = top
     if tier == 0:
         return relay, ""
+    if confirmed is not None:
+        relay["confirmed_by_community_test"] = bool(confirmed)
+    words = _TIER_WORDS[tier] if confirmed is not False else _PATTERN_WORDS[tier]
+    if confirmed:
+        words += " (its community's relayed-orders test passed)"
+    elif confirmed is False:
+        words += f" ({UNCONFIRMED})"
     sentence = (
-        f"{_TIER_WORDS[tier]}: its {relay['calls']} contacts inside the community were followed "
+        f"{words}: its {relay['calls']} contacts inside the community were followed "
         f"by {relay['onward']} onward contacts (expected {relay['expected']:.1f}, q={q:.3g})"
     )
     if top:

@@ -97,10 +97,7 @@ def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]
             return []
         communities = con.execute("SELECT * FROM analytics_community").df()
         actors = con.execute(
-            """SELECT a.actor_id, a.community, a.leadership, a.relay_tier, x.phones
-               FROM analytics_actor a LEFT JOIN actor x USING (actor_id)"""
-            if "relay_tier" in table_columns(con, "analytics_actor")
-            else """SELECT a.actor_id, a.community, a.leadership, x.phones
+            """SELECT a.actor_id, a.community, a.leadership, x.phones
                FROM analytics_actor a LEFT JOIN actor x USING (actor_id)"""
         ).df()
         blackouts = (
@@ -182,14 +179,22 @@ def leaders_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
     # a chain of command stated by relayed orders alone ranks nobody: the rank term rests on
     # the ordering test (cases analysed before that route existed have only the claim)
     ordered = "ordering_stated" if "ordering_stated" in columns else "hierarchy_stated"
-    relay_tier = "relay_tier" if "relay_tier" in columns else "0"
+    relay_tier = "a.relay_tier" if "relay_tier" in columns else "0"
+    # a relay tier rests on a chain only where the community's relayed-orders test passed
+    confirmed = (
+        "coalesce((SELECT c.relay_test_stated FROM analytics_community c"
+        " WHERE c.community = a.community), false)"
+        if "relay_test_stated" in _community_columns(store)
+        else "false"
+    )
     rows = _query(
         store,
         f"""
         SELECT actor_id, community, leadership, level, superior,
                rank_in_community, hierarchy_stated, {ordered} AS ordering_stated,
-               hierarchy_q_value, pagerank, explanation, evidence, {relay_tier} AS relay_tier
-        FROM analytics_actor ORDER BY leadership DESC, actor_id
+               hierarchy_q_value, pagerank, explanation, evidence, {relay_tier} AS relay_tier,
+               {confirmed} AS relay_confirmed
+        FROM analytics_actor a ORDER BY leadership DESC, actor_id
         """,
         [],
         needed=frozenset({"community", "pagerank", "leadership", "hierarchy_stated"}),
@@ -236,6 +241,12 @@ def _basis(row: Row, reading: str) -> str:
     it needs: the timing of contacts (relayed orders, found with or without their direction),
     call direction (a stated ordering), or prominence alone."""
     tier = row.get("relay_tier") or 0
+    if tier and not row.get("relay_confirmed"):
+        role = "a chain head's" if tier == 2 else "a middle link's"
+        return (
+            f"relay pattern of {role} (timing of contacts; not confirmed by its community's "
+            "relayed-orders test); then prominence"
+        )
     if tier == 2:
         return "heads a relay chain (timing of contacts); then prominence"
     if tier == 1:
@@ -254,6 +265,11 @@ def _basis(row: Row, reading: str) -> str:
 def _actor_columns(store: CaseStore) -> set[str]:
     with store.connect(read_only=True) as con:
         return set(table_columns(con, "analytics_actor"))
+
+
+def _community_columns(store: CaseStore) -> set[str]:
+    with store.connect(read_only=True) as con:
+        return set(table_columns(con, "analytics_community"))
 
 
 def burner_links(store: CaseStore) -> dict[str, tuple[str, float, str, str]]:

@@ -383,6 +383,19 @@ def collect(store: CaseStore) -> CaseFacts:
     for frame in (actors, communities):
         if "community" in frame.columns:
             frame["community"] = [community_key(v) for v in frame["community"]]
+    if len(actors) and "community" in actors.columns:
+        # a relay tier is worded as a chain only where the community's relayed-orders test
+        # passed (graphkit.analytics.relays.explain_relay says why)
+        passed = (
+            set(
+                communities.loc[
+                    communities["relay_test_stated"].fillna(False).astype(bool), "community"
+                ]
+            )
+            if len(communities) and "relay_test_stated" in communities.columns
+            else set()
+        )
+        actors["relay_confirmed"] = actors["community"].isin(passed)
     from graphkit.people import directory
 
     people = directory(store)  # read once: names here, the wheels and the trails below

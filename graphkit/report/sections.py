@@ -162,7 +162,15 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     )
     relay_heads = members[members.get("relay_tier", pd.Series(0, index=members.index)) == 2]
     if len(relay_heads):
-        blocks.append(Para(_relay_heads_sentence([label_of(r) for _, r in relay_heads.iterrows()])))
+        blocks.append(
+            Para(
+                _relay_heads_sentence(
+                    [label_of(r) for _, r in relay_heads.iterrows()],
+                    confirmed=bool(getattr(row, "relay_test_stated", False)),
+                ),
+                muted=not bool(getattr(row, "relay_test_stated", False)),
+            )
+        )
     stated = _ordering_stated(row)  # levels exist only where the ordering test passed
     brokers = members[members.get("broker_role", pd.Series(dtype=str)).fillna("none") != "none"]
     brokers = brokers.sort_values("brokerage", ascending=False).head(3)
@@ -257,9 +265,10 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
 
 
 def _lead_role(member: Any, stated: bool) -> str:
-    """ "leader" only on a test that passed (heads a relay chain, or tops a stated ordering);
-    otherwise the member is only the most prominent."""
-    if member.get("relay_tier") == 2:
+    """ "leader" only on a test that passed (heads a relay chain in a community whose
+    relayed-orders test passed, or tops a stated ordering); otherwise the member is only the
+    most prominent."""
+    if member.get("relay_tier") == 2 and bool(member.get("relay_confirmed")):
         return "leader (heads a relay chain)"
     if stated and member.get("level") == 0:
         return "leader (top of the stated ordering)"
@@ -275,14 +284,26 @@ def _ordering_thresholds(facts: CaseFacts) -> tuple[float, float]:
     )
 
 
-def _relay_heads_sentence(heads: list[str]) -> str:
-    """The community card's sentence on the members who head a relay chain (one or more)."""
+def _relay_heads_sentence(heads: list[str], *, confirmed: bool) -> str:
+    """The community card's sentence on the members whose contacts are relayed onward as a
+    chain head's are (one or more): a chain only where the community's relayed-orders test
+    passed (``confirmed``), otherwise a pattern, with why it is no claim."""
     named = heads[0] if len(heads) == 1 else ", ".join(heads[:-1]) + " and " + heads[-1]
-    verb = "heads a relay chain" if len(heads) == 1 else "each head a relay chain"
+    rate = (
+        "contacts passed on within the relay window significantly more often than the "
+        "callees' own rates predict, FDR-controlled across actors"
+    )
+    if confirmed:
+        verb = "heads a relay chain" if len(heads) == 1 else "each head a relay chain"
+        return (
+            f"Orders relayed down: {named} {verb} (relay test: {rate}; the community's "
+            "relayed-orders test passed)."
+        )
     return (
-        f"Orders relayed down: {named} {verb} (relay test: contacts passed on within the relay "
-        "window significantly more often than the callees' own rates predict, FDR-controlled "
-        "across actors)."
+        f"Relay pattern, not a claim: the contacts of {named} were passed on as a chain "
+        f"head's are ({rate}), but this community's relayed-orders test, which reads the same "
+        "contacts backwards in time, did not pass; bursts of everyday calls give this pattern "
+        "too."
     )
 
 
@@ -388,8 +409,14 @@ def communities_section(facts: CaseFacts) -> Section:
             "1.5 times); both share one Benjamini-Hochberg family across communities. Levels "
             "are drawn only where the ordering test passes. Leadership is "
             "prominence (PageRank), combined with the rank only where an ordering is stated, "
-            "with heads of relay chains first. Brokers connect communities (Gould-Fernandez "
-            "roles, betweenness)."
+            "with actors whose contacts are relayed onward first (a relay pattern; called a "
+            "chain only where the community's relayed-orders test passed). Brokers and key "
+            "players are measurements of the network as recorded, not tested claims: a "
+            "community's brokers are the (at most three) members on the most open two-paths "
+            "(a contact of theirs with a and one with c, and none between a and c; "
+            "Gould-Fernandez roles by the communities of a and c), and key players the actors "
+            "whose joint removal fragments the network most. Neither is compared with a null "
+            "model: they say where to look, not what was found."
         ),
         Cards(cards),
     ]

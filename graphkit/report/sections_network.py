@@ -11,7 +11,8 @@ last interaction of the tie in hours from ``time.start_s``: the view's time filt
 ties active in a range of days and the actors they join, and counts what it hides.
 
 Roles on the view follow the community cards: an actor is called *leader* only where a test
-passed (heads a relay chain, or tops a stated ordering); otherwise the community's top actor by
+passed (heads a relay chain in a community whose relayed-orders test passed, or tops a stated
+ordering); otherwise the community's top actor by
 leadership score is its *most prominent*. Brokers are those the community cards name: the top
 three of each community by brokerage among the actors with a Gould-Fernandez role.
 """
@@ -72,7 +73,7 @@ def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
                 if not _missing(r.get("hierarchy_stated"))
                 else False
             )
-            relay = r.get("relay_tier") == 2
+            relay = r.get("relay_tier") == 2 and bool(r.get("relay_confirmed"))
             leader = relay or (stated and r.get("level") == 0)
             roles.setdefault(str(r["actor_id"]), []).append(
                 "leader" if leader else "most prominent"

@@ -54,13 +54,26 @@ def fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+#: phones written beside an actor's name in the report's text (the rest counted)
+LABEL_PHONES = 2
+
+
 def label_of(row: Any) -> str:
-    """How an actor is named in the report: its name and id, or its id alone."""
+    """How an actor is named in the report: its name, then its id and phones
+    (``Ann Lee (P3f2a…; +447700900123)``; beyond :data:`LABEL_PHONES`, the rest counted), or
+    its id and phones where it has no name."""
     actor_id = str(row["actor_id"])
-    name = row.get("name") if hasattr(row, "get") else None
+    get = row.get if hasattr(row, "get") else (lambda _key: None)
+    name = get("name")
+    phones = get("phones")
+    listed = [] if phones is None or isinstance(phones, float) else [str(p) for p in phones]
+    listed = [p for p in listed if p != actor_id]
+    shown = ", ".join(listed[:LABEL_PHONES])
+    if len(listed) > LABEL_PHONES:
+        shown += f" and {len(listed) - LABEL_PHONES} more"
     if isinstance(name, str) and name.strip() and name != actor_id:
-        return f"{name} ({actor_id})"
-    return actor_id
+        return f"{name} ({actor_id}; {shown})" if shown else f"{name} ({actor_id})"
+    return f"{actor_id} ({shown})" if shown else actor_id
 
 
 # Evidence fields a reviewer reads first (hand-offs, predicted links, blackouts), then the rest.

@@ -155,3 +155,33 @@ def test_with_time_stamps_bosses_lead_whichever_way_the_calls_are_read(
     undirected = timed["undirected"]
     assert sum(undirected["groups"]) >= 12
     assert sum(undirected["others"]) <= 0.05 * len(undirected["others"])
+
+
+# Issue 16's targets where they are not met, asserted at the issue's own thresholds: strict
+# xfails, so a change that reaches one fails here until its test above is raised to it
+# (docs/analytics.md, "Hierarchy claims through the whole pipeline", says why they are not).
+
+
+@pytest.mark.xfail(strict=True, reason="19 of 20 bosses in the top 5 % either way (docs)")
+def test_target_every_planted_boss_in_the_top_five_percent_in_both_readings(
+    timed: dict[str, dict[str, list]],
+) -> None:
+    for reading in ("directed", "undirected"):
+        assert all(p >= 0.95 for p in timed[reading]["boss_percentile"]), reading
+
+
+@pytest.mark.xfail(strict=True, reason="14 of 20 groups stated read undirected (docs)")
+def test_target_nine_in_ten_planted_groups_stated_in_both_readings(
+    timed: dict[str, dict[str, list]],
+) -> None:
+    for reading in ("directed", "undirected"):
+        assert sum(timed[reading]["groups"]) >= 18, reading
+
+
+@pytest.mark.xfail(strict=True, reason="without time stamps: direction alone (docs)")
+def test_target_nine_in_ten_planted_groups_stated_without_time_stamps(
+    measured: pd.DataFrame,
+) -> None:
+    directed = measured[measured["reading"] == "directed"]
+    groups = directed[directed["kind"] == "group"]
+    assert groups["stated"].mean() >= 0.9

@@ -114,7 +114,7 @@ def test_default_above_the_best_baseline_on_the_same_layers(
     # of 10 seeds). Measured: NMI 0.600 against Infomap's 0.599 (a tie: the margin is below
     # the standard error of Infomap's mean, 0.004), ARI 0.557 against Louvain's 0.522
     nmi, ari = like[(DEFAULT_METHOD, "NMI")], like[(DEFAULT_METHOD, "ARI")]
-    assert nmi["passes"] is True and nmi["value"] >= nmi["target"]
+    assert nmi["passes"] is True and nmi["value"] > nmi["target"]
     assert ari["passes"] is True and ari["value"] > ari["target"] + 0.02
     # s.d. 0.002 / 0.001: seed 0 is representative of the mean
     assert nmi["value"] == pytest.approx(0.600, abs=0.01)
@@ -132,6 +132,15 @@ def test_community_goal_beyond_the_baselines(
 ) -> None:
     nmi, ari = like[(DEFAULT_METHOD, "NMI")], like[(DEFAULT_METHOD, "ARI")]
     assert nmi["value"] >= 0.65 and ari["value"] >= 0.60
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 16 part 6: leadership AUC >= 0.80 not reached: 0.762 (PageRank alone: no "
+    "Montagna community's phone ordering passes the ordering test; docs/analytics.md)",
+)
+def test_leadership_auc_issue_target(results: dict[str, dict[str, Any]]) -> None:
+    assert results["leadership score"]["value"] >= 0.80
 
 
 def test_leadership_auc(results: dict[str, dict[str, Any]]) -> None:

@@ -256,3 +256,52 @@ def test_a_clean_boss_in_a_busy_crew_is_not_left_out() -> None:
     # (the five busiest alone gave p = 0.99, their best source a soldier)
     assert found.loc[0, "relay_test_source"] == "B"
     assert found.loc[0, "relay_test_p_value"] < 0.01
+
+
+def test_a_relay_pattern_is_worded_as_a_chain_only_where_the_community_test_passed() -> None:
+    """The per-actor rate comparison names "heads" in bursty households without orders; the
+    explanation, the leaders view's basis and the organisation evidence call a tier a chain
+    only where the community's time-reversal test passed, and a pattern (saying why) elsewhere."""
+    from graphkit.analytics.measures import analyze_edges
+    from graphkit.analytics.organisation import organisation
+
+    rng = np.random.default_rng(3)
+    src, dst, t, people = _chain_community(rng)
+    bursty = [_bursty_community(rng, c) for c in range(8)]
+    events = _frame(
+        src + [s for b in bursty for s in b[0]],
+        dst + [d for b in bursty for d in b[1]],
+        np.concatenate([t, *[b[2] for b in bursty]]),
+        rng,
+    )
+    held = {p: 0 for p in people} | {p: 1 + c for c, b in enumerate(bursty) for p in b[3]}
+    edges = (
+        events.groupby(["src", "dst"], as_index=False)
+        .size()
+        .rename(columns={"size": "weight"})
+        .assign(layer="calls")
+    )
+    result = analyze_edges(
+        edges, actors=list(held), seed=0, only=("hierarchy",), contacts=events, communities=held
+    )
+    actors = result.actors.set_index("actor_id")
+    comm = result.communities.set_index("community")
+    chain = actors.loc["B", "community"]
+    assert comm.loc[chain, "relay_test_stated"] and actors.loc["B", "relay_tier"] == 2
+    assert (
+        "head of a relay chain (its community's relayed-orders test passed)"
+        in (actors.loc["B", "explanation"])
+    )
+    assert actors.loc["B", "evidence"]["relay"]["confirmed_by_community_test"]
+    others = actors[actors["community"] != chain]
+    patterns = others[others["relay_tier"] > 0]
+    assert len(patterns) >= 3  # the rate comparison fires on family evenings
+    assert not comm.loc[others["community"].unique(), "relay_test_stated"].any()
+    for text, evidence in zip(patterns["explanation"], patterns["evidence"], strict=True):
+        assert "relay pattern of a" in text and "not a tested claim" in text
+        assert "head of a relay chain" not in text and "middle link of a relay chain" not in text
+        assert evidence["relay"]["confirmed_by_community_test"] is False
+    ranked = organisation(result.communities, result.actors.reset_index())
+    credited = ranked.set_index("community")["evidence"]
+    assert credited.loc[chain] == ["relayed orders"]
+    assert all("relayed orders" not in credited.loc[c] for c in others["community"].unique())

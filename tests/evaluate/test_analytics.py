@@ -9,6 +9,7 @@ recovery NMI >= 0.90 and the true boss ranked first in its community in >= 80% o
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -198,13 +199,20 @@ def test_every_relay_chain_head_is_a_true_boss(analysed: tuple[CaseStore, Path])
     store, truth_dir = analysed
     with store.connect(read_only=True) as con:
         heads = con.execute(
-            "SELECT actor_id, phones, explanation FROM analytics_actor WHERE relay_tier = 2"
+            "SELECT actor_id, phones, explanation, evidence FROM analytics_actor"
+            " WHERE relay_tier = 2"
         ).df()
         records = con.execute(
             "SELECT src AS actor_id, dst AS record_id FROM rel_resolved_from"
         ).df()
     assert len(heads) >= 5
-    assert heads["explanation"].str.contains("head of a relay chain").all()
+    # a chain where the community's relayed-orders test passed, a pattern elsewhere
+    confirmed = heads["evidence"].map(
+        lambda e: json.loads(e)["relay"]["confirmed_by_community_test"]
+    )
+    assert heads.loc[confirmed, "explanation"].str.contains("head of a relay chain").all()
+    assert heads.loc[~confirmed, "explanation"].str.contains("relay pattern of a chain head").all()
+    assert confirmed.sum() >= 3
     phones = heads[["actor_id", "phones"]].explode("phones").rename(columns={"phones": "phone"})
     truth = actor_truth(
         phones.dropna().astype(str),

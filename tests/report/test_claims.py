@@ -10,9 +10,12 @@ from graphkit.report.sections import _lead_role, _ordering_sentence
 
 
 def test_leader_only_on_a_relay_chain_or_the_top_of_a_stated_ordering() -> None:
-    head = pd.Series({"relay_tier": 2, "level": None})
+    head = pd.Series({"relay_tier": 2, "level": None, "relay_confirmed": True})
     top = pd.Series({"relay_tier": 0, "level": 0})
     assert _lead_role(head, stated=False) == "leader (heads a relay chain)"
+    # a relay tier in a community whose relayed-orders test did not pass is a pattern only
+    pattern = pd.Series({"relay_tier": 2, "level": None, "relay_confirmed": False})
+    assert _lead_role(pattern, stated=False).startswith("most prominent")
     assert _lead_role(top, stated=True) == "leader (top of the stated ordering)"
     assert _lead_role(top, stated=False).startswith("most prominent")
     assert _lead_role(pd.Series({"relay_tier": 1, "level": 2}), stated=True).startswith(
@@ -108,10 +111,15 @@ def test_leaders_rank_on_their_own_and_mark_a_likely_burner(report_case) -> None
 def test_relay_heads_read_as_one_sentence_about_each() -> None:
     from graphkit.report.sections import _relay_heads_sentence
 
-    one = _relay_heads_sentence(["Oliver Horvat (Pc86f)"])
+    one = _relay_heads_sentence(["Oliver Horvat (Pc86f)"], confirmed=True)
     assert one.startswith("Orders relayed down: Oliver Horvat (Pc86f) heads a relay chain (")
-    two = _relay_heads_sentence(["Oliver Horvat (Pc86f)", "Nicholas Green (P1e24)"])
+    assert "the community's relayed-orders test passed" in one
+    two = _relay_heads_sentence(["Oliver Horvat (Pc86f)", "Nicholas Green (P1e24)"], confirmed=True)
     # not "Oliver Horvat; Nicholas Green heads ...", which reads as if only the second did
     assert "Oliver Horvat (Pc86f) and Nicholas Green (P1e24) each head a relay chain" in two
-    three = _relay_heads_sentence(["A (1)", "B (2)", "C (3)"])
+    three = _relay_heads_sentence(["A (1)", "B (2)", "C (3)"], confirmed=True)
     assert "A (1), B (2) and C (3) each head" in three
+    # where the community's test did not pass: a pattern, with why it is no claim
+    pattern = _relay_heads_sentence(["A (1)", "B (2)"], confirmed=False)
+    assert pattern.startswith("Relay pattern, not a claim: the contacts of A (1) and B (2)")
+    assert "did not pass" in pattern and "head a relay chain" not in pattern

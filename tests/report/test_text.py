@@ -34,6 +34,21 @@ def test_labels_name_and_id() -> None:
     assert label_of(pd.Series({"actor_id": "+4477", "name": None})) == "+4477"
 
 
+def test_labels_show_the_phones_beside_name_and_id() -> None:
+    import numpy as np
+
+    row = {"actor_id": "P1", "name": "Ann Lee", "phones": np.array(["+4477001", "+4477002"])}
+    assert label_of(row) == "Ann Lee (P1; +4477001, +4477002)"
+    three = {**row, "phones": ["+4477001", "+4477002", "+4477003"]}
+    assert label_of(three) == "Ann Lee (P1; +4477001, +4477002 and 1 more)"
+    # a phone actor is named by its number; its other phones follow it
+    assert label_of({"actor_id": "+4477", "name": None, "phones": ["+4477"]}) == "+4477"
+    assert label_of({"actor_id": "+4477", "name": "", "phones": ["+4477", "+4488"]}) == (
+        "+4477 (+4488)"
+    )
+    assert label_of({"actor_id": "P2", "name": "Bo", "phones": float("nan")}) == "Bo (P2)"
+
+
 def test_evidence_text_names_contacts_and_paths_and_counts_the_rest() -> None:
     names = {"P1": "Ann Lee (P1)", "P2": "Bo Chan (P2)", "+447700900123": "+447700900123 (Ann Lee)"}
     ev = {
