@@ -58,8 +58,11 @@ def from_edges(
     missing = {"src", "dst"} - set(edges.columns)
     if missing:
         raise InputError(f"edge frame lacks column(s) {sorted(missing)}")
-    src = edges["src"].astype(str).to_numpy()
-    dst = edges["dst"].astype(str).to_numpy()
+    coded = _coded_ends(edges, nodes)
+    src = dst = np.zeros(0, dtype=object)
+    if coded is None:
+        src = edges["src"].astype(str).to_numpy()
+        dst = edges["dst"].astype(str).to_numpy()
     weight = (
         pd.to_numeric(edges["weight"], errors="coerce").to_numpy(dtype=float)
         if "weight" in edges.columns
@@ -67,23 +70,36 @@ def from_edges(
     )
     if np.isnan(weight).any() or (weight < 0).any():
         raise InputError("edge weights must be non-negative numbers")
-    layer = (
-        edges["layer"].astype(str).to_numpy()
-        if "layer" in edges.columns
-        else np.full(len(edges), DEFAULT_LAYER, dtype=object)
-    )
-    extra = np.asarray([str(x) for x in nodes], dtype=object) if nodes is not None else None
-    every = np.concatenate([src, dst] + ([extra] if extra is not None else [])).astype(object)
-    codes_all, uniques = pd.factorize(every)  # one hash pass over every id
-    uniques = np.asarray(uniques, dtype=object).astype(str)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    names = uniques[order]
-    s = rank[codes_all[: len(src)]]
-    d = rank[codes_all[len(src) : 2 * len(src)]]
-    codes, uniques = pd.factorize(pd.Series(layer, dtype=object).astype(str), sort=True)
-    layer_names, layer_codes = np.asarray(uniques, dtype=object), codes.astype(np.int64)
+    if coded is not None:
+        names, s, d = coded
+    else:
+        extra = np.asarray([str(x) for x in nodes], dtype=object) if nodes is not None else None
+        every = np.concatenate([src, dst] + ([extra] if extra is not None else [])).astype(object)
+        codes_all, uniques = pd.factorize(every)  # one hash pass over every id
+        uniques = np.asarray(uniques, dtype=object).astype(str)
+        order = np.argsort(uniques, kind="stable")
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        names = uniques[order]
+        s = rank[codes_all[: len(src)]]
+        d = rank[codes_all[len(src) : 2 * len(src)]]
+    if "layer" not in edges.columns:
+        layer_names = np.asarray([DEFAULT_LAYER], dtype=object)
+        layer_codes = np.zeros(len(edges), dtype=np.int64)
+    elif isinstance(edges["layer"].dtype, pd.CategoricalDtype):  # codes: no string per row
+        cats = np.asarray([str(x) for x in edges["layer"].cat.categories], dtype=object)
+        raw_codes = edges["layer"].cat.codes.to_numpy(dtype=np.int64)
+        if (raw_codes < 0).any():
+            raise InputError("edge layers must not be missing")
+        layer_names, remap = np.unique(cats, return_inverse=True)
+        layer_codes = remap.astype(np.int64)[raw_codes]
+        used = np.unique(layer_codes)  # only the layers present, as factorize would give
+        layer_names = layer_names[used]
+        layer_codes = np.searchsorted(used, layer_codes)
+    else:
+        layer = edges["layer"].astype(str).to_numpy()
+        codes, uniques = pd.factorize(pd.Series(layer, dtype=object).astype(str), sort=True)
+        layer_names, layer_codes = np.asarray(uniques, dtype=object), codes.astype(np.int64)
     if drop_self_loops:
         keep = s != d
         s, d, weight, layer_codes = s[keep], d[keep], weight[keep], layer_codes[keep]
@@ -104,6 +120,43 @@ def from_edges(
     g["simple_per_layer"] = True
     log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
     return g
+
+
+def _coded_ends(
+    edges: pd.DataFrame, nodes: Iterable[str] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Sorted vertex names and the ends' vertex indices, read from the codes where ``src`` and
+    ``dst`` are categoricals over the same ids (as :func:`graphkit.analytics.stage.
+    load_actor_graph` reads a case) and ``nodes`` adds none; None otherwise."""
+    src, dst = edges["src"], edges["dst"]
+    if not (
+        isinstance(src.dtype, pd.CategoricalDtype) and isinstance(dst.dtype, pd.CategoricalDtype)
+    ):
+        return None
+    cats = src.cat.categories
+    if not cats.equals(dst.cat.categories):
+        return None
+    names = np.asarray([str(x) for x in cats], dtype=object).astype(str)
+    if nodes is not None:
+        extra = pd.Index([str(x) for x in nodes])
+        if not extra.isin(names).all():
+            return None
+    s_codes = src.cat.codes.to_numpy(dtype=np.int64)
+    d_codes = dst.cat.codes.to_numpy(dtype=np.int64)
+    if (s_codes < 0).any() or (d_codes < 0).any():
+        raise InputError("edge ends must not be missing")
+    # only the ids in use or named in nodes become vertices, in sorted order (as the
+    # string path makes them)
+    used = np.zeros(len(names), dtype=bool)
+    used[s_codes] = True
+    used[d_codes] = True
+    if nodes is not None:
+        used[pd.Index(names).get_indexer(extra)] = True
+    order = np.argsort(names, kind="stable")
+    order = order[used[order]]
+    rank = np.full(len(names), -1, dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return names[order], rank[s_codes], rank[d_codes]
 
 
 def new_graph(n: int, src: np.ndarray, dst: np.ndarray, *, directed: bool) -> ig.Graph:

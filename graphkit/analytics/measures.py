@@ -80,14 +80,25 @@ def is_money_layer(layer: str, tokens: Iterable[str]) -> bool:
 def prepare_edges(edges: pd.DataFrame, spec: AnalysisSpec) -> tuple[pd.DataFrame, list[str]]:
     """Pool sparse layers, mirror symmetric ones; returns the edges and the directed layers."""
     e = edges[["src", "dst", "weight", "layer"]].copy()
-    e["layer"] = e["layer"].astype(str)
-    sizes = e.groupby("layer")["src"].size()
+    if isinstance(e["layer"].dtype, pd.CategoricalDtype):  # codes, as the case reads them
+        e["layer"] = e["layer"].cat.rename_categories([str(x) for x in e["layer"].cat.categories])
+        sizes = e["layer"].value_counts(sort=False)
+        sizes = sizes[sizes > 0]
+    else:
+        e["layer"] = e["layer"].astype(str)
+        sizes = e.groupby("layer")["src"].size()
     small = [
         x for x, n in sizes.items() if n < spec.min_layer_edges and str(x).startswith("contact:")
     ]
     if small and len(small) < len(sizes):
+        layer = e["layer"]
+        if isinstance(layer.dtype, pd.CategoricalDtype) and "contact:other" not in (
+            layer.cat.categories
+        ):
+            e["layer"] = layer.cat.add_categories(["contact:other"])
         e.loc[e["layer"].isin(small), "layer"] = "contact:other"
-    directed = [x for x in sorted(e["layer"].unique()) if _is_directed(x, spec.directed_tokens)]
+    present = sorted(str(x) for x in e["layer"].unique())  # a categorical: only those used
+    directed = [x for x in present if _is_directed(x, spec.directed_tokens)]
     return _mirrored(e, e["layer"], directed), directed
 
 

@@ -117,3 +117,40 @@ def test_single_layer_projection_shortcut_agrees() -> None:
     assert fast.es["weight"] == pytest.approx(slow.es["weight"])
     assert "layer" not in fast.es.attributes() and "layer" in g.es.attributes()
     assert collapse(fast, directed=True) is fast
+
+
+def _same_graph(g1, g2) -> None:  # type: ignore[no-untyped-def]
+    assert vertex_ids(g1) == vertex_ids(g2)
+    assert g1.get_edgelist() == g2.get_edgelist()
+    for attr in ("weight", "layer", "count"):
+        assert g1.es[attr] == g2.es[attr]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["b", "a", "é", "Z", "a1", "10"]),
+            st.sampled_from(["b", "a", "é", "Z", "a1", "10"]),
+            st.integers(1, 5),
+            st.sampled_from(["calls", "money", "contact:meet"]),
+        ),
+        max_size=30,
+    ),
+    st.lists(st.sampled_from(["a", "q", "Z", "zz"]), max_size=3),
+)
+def test_ends_read_as_codes_give_the_graph_the_strings_give(
+    rows: list[tuple[str, str, int, str]], nodes: list[str]
+) -> None:
+    """A case's ties are read as categorical codes (load_actor_graph); the graph, its vertex
+    order and its edges' attributes are those of the same ties as strings, with unused
+    categories, extra nodes (in the categories or not) and self-loops."""
+    frame = pd.DataFrame(rows, columns=["src", "dst", "weight", "layer"]).astype({"weight": float})
+    ids = pd.Index(sorted({"a", "b", "é", "Z", "a1", "10", "unused", "q"}))
+    coded = frame.assign(
+        src=pd.Categorical(frame["src"], categories=ids),
+        dst=pd.Categorical(frame["dst"], categories=ids),
+        layer=pd.Categorical(frame["layer"], categories=["money", "calls", "contact:meet", "x"]),
+    )
+    _same_graph(from_edges(coded, nodes=nodes), from_edges(frame, nodes=nodes))
+    _same_graph(from_edges(coded), from_edges(frame))
