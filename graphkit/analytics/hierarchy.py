@@ -205,10 +205,9 @@ def hierarchy_analysis(
         raise ValueError("rank_direction must be 'caller' or 'callee'")
     contacts = _clean(_in_group_adjacency(g, groups, directed))  # i -> j: i contacted j
     a_in = contacts if rank_direction == "caller" else contacts.T.tocsr()  # i -> j: i above j
-    solver = SpringSolver(a_in + a_in.T, alpha=alpha)
-    scores = solver.solve(
+    scores = SpringSolver(a_in + a_in.T, alpha=alpha).solve(
         np.asarray(a_in.sum(axis=1)).ravel() - np.asarray(a_in.sum(axis=0)).ravel()
-    )
+    )  # its factorisation is freed here, before the null draws factorise theirs
     beta = fit_beta(a_in, scores)
     pct = within_group_percentile(scores, groups)
     k = int(groups.max()) + 1 if n else 0

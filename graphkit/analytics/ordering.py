@@ -379,6 +379,7 @@ def _draw_tie_lean(
                 sym = sparse.csr_matrix(
                     (np.r_[both, both], (np.r_[a, b], np.r_[b, a])), shape=(len(verts),) * 2
                 )
+                solver = None  # the old factorisation is freed before the new one is made
                 solver = SpringSolver(sym, alpha=alpha)
                 factorised = len(on)
             lead, follow = number[rewiring.lead[on]], number[rewiring.follow[on]]

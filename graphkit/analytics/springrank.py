@@ -83,7 +83,10 @@ class SpringSolver:
         self.system = system
         self.lu = None
         if len(self.free) and (self.comp_size.max() if n else 0) <= _DIRECT_SOLVE_MAX:
-            self.lu = splinalg.splu(system)
+            # the system is symmetric: a minimum-degree ordering of A + A^T fills about half
+            # as much as the default column ordering (COLAMD) and solves faster; the null
+            # draws solve it hundreds of times (docs/speed.md, session 18)
+            self.lu = splinalg.splu(system, permc_spec="MMD_AT_PLUS_A")
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """Scores for the right-hand side ``d_out - d_in`` (vector, or one column per draw)."""
