@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,9 +24,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_LAYER",
+    "EdgeTable",
     "collapse",
     "directed_layers",
+    "edge_table",
     "from_edges",
+    "graph_of",
     "layer_graphs",
     "layers",
     "new_graph",
@@ -36,6 +40,24 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_LAYER = "all"
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeTable:
+    """The edges :func:`from_edges` builds its graph from, as arrays: edge ``k`` of the graph
+    is ``src[k] -> dst[k]`` in layer ``layer_names[layer[k]]`` with ``weight[k]`` summed over
+    ``count[k]`` input rows; ``names`` are the vertices' ids in vertex order. Kept by callers
+    that read the edges again (reading them back out of igraph makes a Python tuple per edge).
+    """
+
+    names: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    count: np.ndarray
+    layer: np.ndarray
+    layer_names: np.ndarray
+    directed: bool
 
 
 def from_edges(
@@ -54,7 +76,31 @@ def from_edges(
     rows were summed). Self-loops are dropped unless ``drop_self_loops`` is false. For an
     undirected graph, ``(src, dst)`` is put in canonical order before summing.
     """
+    return graph_of(
+        edge_table(edges, nodes=nodes, directed=directed, drop_self_loops=drop_self_loops)
+    )
 
+
+def graph_of(table: EdgeTable) -> ig.Graph:
+    """The graph of :func:`from_edges` from its :class:`EdgeTable`."""
+    g = new_graph(len(table.names), table.src, table.dst, directed=table.directed)
+    g.vs["name"] = table.names.tolist()
+    g.es["weight"] = table.weight.tolist()
+    g.es["layer"] = table.layer_names[table.layer].tolist() if len(table.src) else []
+    g.es["count"] = table.count.tolist()
+    g["simple_per_layer"] = True
+    log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
+    return g
+
+
+def edge_table(
+    edges: pd.DataFrame,
+    *,
+    nodes: Iterable[str] | None = None,
+    directed: bool = True,
+    drop_self_loops: bool = True,
+) -> EdgeTable:
+    """The aggregated edges of :func:`from_edges` (same arguments) as arrays."""
     missing = {"src", "dst"} - set(edges.columns)
     if missing:
         raise InputError(f"edge frame lacks column(s) {sorted(missing)}")
@@ -112,14 +158,16 @@ def from_edges(
     wsum = np.bincount(inverse, weights=weight, minlength=len(uniq))
     count = np.bincount(inverse, minlength=len(uniq))
     pair, lay = uniq // n_layers, uniq % n_layers
-    g = new_graph(n, pair // n, pair % n, directed=directed)
-    g.vs["name"] = names.tolist()
-    g.es["weight"] = wsum.tolist()
-    g.es["layer"] = layer_names[lay].tolist() if len(uniq) else []
-    g.es["count"] = count.tolist()
-    g["simple_per_layer"] = True
-    log.debug("actor graph: %d vertices, %d edges", g.vcount(), g.ecount())
-    return g
+    return EdgeTable(
+        names=np.asarray(names),
+        src=pair // n,
+        dst=pair % n,
+        weight=wsum,
+        count=count,
+        layer=lay,
+        layer_names=np.asarray(layer_names, dtype=object),
+        directed=directed,
+    )
 
 
 def _coded_ends(

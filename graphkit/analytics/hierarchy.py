@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import igraph as ig
     from scipy import sparse
 
+    from graphkit.analytics.graph import EdgeTable
+
 RELAY_TEST_NAME = (
     "relayed-orders test: onward contacts after each contact against before it (time "
     "reversal), exact sign-flip over episodes, Simes across sources; one Benjamini-Hochberg "
@@ -107,8 +109,11 @@ def leadership_with_relays(leadership: np.ndarray, relay_tier: np.ndarray) -> np
 
 
 def _in_group_adjacency(
-    g: ig.Graph, groups: np.ndarray, layers: list[str] | None
+    g: ig.Graph, groups: np.ndarray, layers: list[str] | None, edges: EdgeTable | None = None
 ) -> sparse.csr_matrix:
+    """The in-community ties of ``g``'s directed layers, summed per ``(i, j)``; ``edges``:
+    ``g``'s :class:`~graphkit.analytics.graph.EdgeTable` where the caller kept it (reading
+    a large graph's edges back out of igraph makes a Python tuple per edge)."""
     from scipy import sparse
 
     from graphkit.analytics.projections import edge_arrays
@@ -119,13 +124,19 @@ def _in_group_adjacency(
         return sparse.csr_matrix((n, n))
     # the directed layers summed per (i, j), as collapse() sums them, read straight from the
     # edge arrays: no intermediate igraph graph (on a 10M-tie graph that costs ~10 s)
-    src, dst = edge_arrays(g)
-    attrs = g.es.attributes()
-    w = np.asarray(g.es["weight"], dtype=float) if "weight" in attrs else np.ones(len(src))
-    if "layer" in attrs:
-        codes, names = pd.factorize(pd.Series(g.es["layer"], dtype=object).astype(str))
-        keep = np.isin(codes, np.flatnonzero(np.isin(np.asarray(names), list(directed))))
+    if edges is not None:
+        src, dst, w = edges.src, edges.dst, np.asarray(edges.weight, dtype=float)
+        names = np.asarray([str(x) for x in edges.layer_names], dtype=object)
+        keep = np.isin(edges.layer, np.flatnonzero(np.isin(names, list(directed))))
         src, dst, w = src[keep], dst[keep], w[keep]
+    else:
+        src, dst = edge_arrays(g)
+        attrs = g.es.attributes()
+        w = np.asarray(g.es["weight"], dtype=float) if "weight" in attrs else np.ones(len(src))
+        if "layer" in attrs:
+            codes, names = pd.factorize(pd.Series(g.es["layer"], dtype=object).astype(str))
+            keep = np.isin(codes, np.flatnonzero(np.isin(np.asarray(names), list(directed))))
+            src, dst, w = src[keep], dst[keep], w[keep]
     key, inv = np.unique(src * n + dst, return_inverse=True)
     w = np.bincount(inv, weights=w, minlength=len(key))
     row, col = key // n, key % n
@@ -170,6 +181,7 @@ def hierarchy_analysis(
     rank_direction: str = "caller",
     relay: pd.DataFrame | None = None,
     min_relay_ratio: float = 1.5,
+    edges: EdgeTable | None = None,
 ) -> tuple[pd.DataFrame, OrderingTest]:
     """Per actor: SpringRank inside its community, level, most likely superior, leadership;
     per community: the ordering test.
@@ -195,7 +207,8 @@ def hierarchy_analysis(
     ``members_below``, ``members``,
     ``weight_out_in_community``, ``weight_in_in_community``. ``n_null``: the most null
     draws per community (fewer where the answer is clear early); ``null``: which null
-    (:data:`graphkit.analytics.ordering.NULLS`).
+    (:data:`graphkit.analytics.ordering.NULLS`). ``edges``: ``g``'s
+    :class:`~graphkit.analytics.graph.EdgeTable`, where the caller kept it.
     """
     from scipy import sparse
 
@@ -203,7 +216,7 @@ def hierarchy_analysis(
     n = len(groups)
     if rank_direction not in ("caller", "callee"):
         raise ValueError("rank_direction must be 'caller' or 'callee'")
-    contacts = _clean(_in_group_adjacency(g, groups, directed))  # i -> j: i contacted j
+    contacts = _clean(_in_group_adjacency(g, groups, directed, edges))  # i -> j: i contacted j
     a_in = contacts if rank_direction == "caller" else contacts.T.tocsr()  # i -> j: i above j
     scores = SpringSolver(a_in + a_in.T, alpha=alpha).solve(
         np.asarray(a_in.sum(axis=1)).ravel() - np.asarray(a_in.sum(axis=0)).ravel()

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from graphkit.analytics.explanations import OrderingGate, explain_actors
-from graphkit.analytics.graph import collapse, from_edges, normalise_layers
+from graphkit.analytics.graph import collapse, edge_table, graph_of, normalise_layers
 from graphkit.analytics.parallel import (
     PartClock,
     in_background,
     one_thread_each,
     start_workers_early,
 )
-from graphkit.analytics.projections import Projection, edge_arrays, project
+from graphkit.analytics.projections import Projection, project
 from graphkit.analytics.settings import AnalysisSpec
 
 if TYPE_CHECKING:
@@ -198,7 +198,8 @@ def _analyze_edges(
         prepared, directed = prepare_edges(edges, spec)
         # the ordering test reads communication only (see AnalysisSpec.money_tokens)
         ordering_layers = [x for x in directed if not is_money_layer(x, spec.money_tokens)]
-        raw = from_edges(prepared, nodes=actors)
+        table_e = edge_table(prepared, nodes=actors)
+        raw = graph_of(table_e)
         g = normalise_layers(raw)
         names = raw.vs["name"]
         ids = np.asarray(names, dtype=object)
@@ -207,7 +208,7 @@ def _analyze_edges(
         single_layer = len(layer_list) <= 1
         # The two projections every measure shares, built once from edge arrays (reading
         # edges back out of igraph costs as much as building a graph).
-        src, dst = edge_arrays(raw)
+        src, dst = table_e.src, table_e.dst  # raw's edges, in its order
         weight = np.asarray(g.es["weight"], dtype=float) if raw.ecount() else np.zeros(0)
         if single_layer:  # raw's edges are already one per (src, dst), in project()'s order
             d = Projection(collapse(g, directed=True), src, dst, weight)
@@ -312,6 +313,7 @@ def _analyze_edges(
                 rank_direction=spec.rank_direction,
                 relay=relay,
                 min_relay_ratio=spec.hierarchy_min_relay_ratio,
+                edges=table_e,
             )
         h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
         h["level"] = h["level"].astype("Int64").mask(h["level"] < 0)

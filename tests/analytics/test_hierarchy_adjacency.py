@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graphkit.analytics.graph import collapse, from_edges
+from graphkit.analytics.graph import collapse, edge_table, from_edges, graph_of
 from graphkit.analytics.hierarchy import _in_group_adjacency
 from graphkit.analytics.springrank import _adjacency
 
@@ -24,6 +24,8 @@ def test_matches_collapse(seed: int) -> None:
         }
     )
     g = from_edges(e)
+    table = edge_table(e)  # the arrays the graph is built from, kept by analyze_edges
+    assert graph_of(table).get_edgelist() == g.get_edgelist()
     groups = rng.integers(0, 4, g.vcount())
     for layers in (["calls"], ["calls", "sms"], ["nothing"]):
         got = _in_group_adjacency(g, groups, layers).toarray()
@@ -31,4 +33,5 @@ def test_matches_collapse(seed: int) -> None:
         want[groups[:, None] != groups[None, :]] = 0.0
         np.testing.assert_array_equal(got, want)
         assert got.sum() > 0 or layers == ["nothing"]
+        np.testing.assert_array_equal(_in_group_adjacency(g, groups, layers, table).toarray(), want)
     assert _in_group_adjacency(g, groups, []).nnz == 0
