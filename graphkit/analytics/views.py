@@ -244,7 +244,7 @@ def _basis(row: Row, reading: str) -> str:
     if tier and not row.get("relay_confirmed"):
         role = "a chain head's" if tier == 2 else "a middle link's"
         return (
-            f"relay pattern of {role} (timing of contacts; not confirmed by its community's "
+            f"{role} relay pattern (timing of contacts; not confirmed by its community's "
             "relayed-orders test); then prominence"
         )
     if tier == 2:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from graphkit import __version__
-from graphkit.analytics.views import burner_carriers
+from graphkit.analytics.views import burner_carriers, leaders_view
 from graphkit.hypotheses import id_sql, listed_handoff_sql
 from graphkit.model import NODES, RELATIONSHIPS
 from graphkit.store import table_columns
@@ -114,6 +114,8 @@ class CaseFacts:
     #: towers and the trails (graphkit.cdr.maps) of the top actors by leadership score
     towers: pd.DataFrame = field(default_factory=pd.DataFrame)
     trails: list[Any] = field(default_factory=list)
+    #: the case-wide leaders view (`graphkit show CASE leaders`), every actor, best first
+    leaders: list[dict[str, Any]] = field(default_factory=list)
 
     def has(self, part: str) -> bool:
         return part not in self.missing
@@ -474,6 +476,7 @@ def collect(store: CaseStore) -> CaseFacts:
         period=period,
         missing=missing,
         carriers=burner_carriers(store),
+        leaders=leaders_view(store) if len(actors) and "leadership" in actors.columns else [],
         handoff_alternatives=handoff_alternatives,
         hotspots=hotspots,
         wheels=wheels,

@@ -33,8 +33,8 @@ from graphkit.report.sections_hotspots import hotspots_section
 from graphkit.report.sections_hypotheses import hypotheses_section
 from graphkit.report.sections_methods import methods_section
 from graphkit.report.sections_network import network_section
+from graphkit.report.text import community_key, label_of, short_label
 from graphkit.report.text import fmt as _fmt
-from graphkit.report.text import label_of, short_label
 
 __all__ = ["build_sections"]
 
@@ -264,6 +264,37 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
     return Card(f"Community {c}", figures.community_colour(c), tuple(blocks))
 
 
+#: rows of the case-wide leaders table in the report (`graphkit show CASE leaders` has all)
+MAX_LEADERS = 15
+
+
+def _leaders_table(facts: CaseFacts) -> list[Block]:
+    """The case-wide leaders view's first rows: who leads, in which community, on what the
+    score rests, and a likely burner's carrier; how many are not shown."""
+    rows = [r for r in facts.leaders if r.get("leadership") is not None]
+    if not rows:
+        return []
+    shown = rows[:MAX_LEADERS]
+    return [
+        Table(
+            ("rank", "actor", "community", "leadership", "rests on", "same person as"),
+            tuple(
+                (
+                    str(i),
+                    _name(facts, r["actor_id"]),
+                    str(community_key(r.get("community")) or "–"),
+                    _fmt(r.get("leadership")),
+                    str(r.get("rests_on") or ""),
+                    _name(facts, r["same_person_as"]) if r.get("same_person_as") else "",
+                )
+                for i, r in enumerate(shown, start=1)
+            ),
+            f"Leaders, case-wide: the first {len(shown)} of {len(rows)} actors by leadership "
+            "score (a ranking, not a claim; `graphkit show CASE leaders` lists them all)",
+        )
+    ]
+
+
 def _lead_role(member: Any, stated: bool) -> str:
     """ "leader" only on a test that passed (heads a relay chain in a community whose
     relayed-orders test passed, or tops a stated ordering); otherwise the member is only the
@@ -418,6 +449,7 @@ def communities_section(facts: CaseFacts) -> Section:
             "whose joint removal fragments the network most. Neither is compared with a null "
             "model: they say where to look, not what was found."
         ),
+        *_leaders_table(facts),
         Cards(cards),
     ]
     if len(multi) > MAX_COMMUNITY_CARDS:

@@ -311,6 +311,19 @@ def test_cli_writes_the_markdown_report(report_case: CaseStore, tmp_path: Path) 
 
     carried = burner_carriers(report_case)
     assert carried and "is likely the same person as" in text  # the fixture has hand-offs
+    # leaders ranked case-wide, by name with id and phones, with what each score rests on
+    from graphkit.views import get_view
+
+    leaders = get_view("leaders")(report_case, limit=None)
+    assert f"the first 15 of {len(leaders)} actors by leadership score" in text
+    first = leaders[0]
+    with report_case.connect(read_only=True) as con:
+        phones = con.execute(
+            "SELECT phones FROM actor WHERE actor_id = ?", [first["actor_id"]]
+        ).fetchone()[0]
+    row_line = next(line for line in text.splitlines() if line.startswith("| 1 |"))
+    assert first["actor_id"] in row_line and first["rests_on"] in row_line
+    assert all(p in row_line for p in phones[:2])
     assert "> **HYPOTHESIS: Hand-offs" in text
     entry = report_case.audit.entries()[-1]
     assert entry["detail"]["format"] == "md"
