@@ -120,6 +120,16 @@ def _many(rng: np.random.Generator, communities: list) -> tuple[pd.DataFrame, di
     return events, {p: k for k, c in enumerate(communities) for p in c[3]}
 
 
+def _call_ties(events: pd.DataFrame) -> pd.DataFrame:
+    """The contacts as the actor graph's ties: one per (src, dst), weight = count."""
+    return (
+        events.groupby(["src", "dst"], as_index=False)
+        .size()
+        .rename(columns={"size": "weight"})
+        .assign(layer="calls")
+    )
+
+
 def _test(events: pd.DataFrame, people: dict[str, int]) -> pd.DataFrame:
     return relay_community_test(events, people, window_s=1800)
 
@@ -197,14 +207,8 @@ def test_a_chain_stated_by_relayed_orders_alone_draws_no_levels() -> None:
     src, dst, t, people = _chain_community(rng)
     b_src, b_dst, b_t, others = _bursty_community(rng, 0)
     events = _frame(src + b_src, dst + b_dst, np.r_[t, b_t], rng)
-    edges = (
-        events.groupby(["src", "dst"], as_index=False)
-        .size()
-        .rename(columns={"size": "weight"})
-        .assign(layer="calls")
-    )
     result = analyze_edges(
-        edges,
+        _call_ties(events),
         actors=people + others,
         seed=0,
         only=("hierarchy",),
@@ -275,14 +279,13 @@ def test_a_relay_pattern_is_worded_as_a_chain_only_where_the_community_test_pass
         rng,
     )
     held = {p: 0 for p in people} | {p: 1 + c for c, b in enumerate(bursty) for p in b[3]}
-    edges = (
-        events.groupby(["src", "dst"], as_index=False)
-        .size()
-        .rename(columns={"size": "weight"})
-        .assign(layer="calls")
-    )
     result = analyze_edges(
-        edges, actors=list(held), seed=0, only=("hierarchy",), contacts=events, communities=held
+        _call_ties(events),
+        actors=list(held),
+        seed=0,
+        only=("hierarchy",),
+        contacts=events,
+        communities=held,
     )
     actors = result.actors.set_index("actor_id")
     comm = result.communities.set_index("community")
