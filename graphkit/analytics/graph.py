@@ -185,6 +185,8 @@ def _coded_ends(
     if not cats.equals(dst.cat.categories):
         return None
     names = np.asarray([str(x) for x in cats], dtype=object).astype(str)
+    if not pd.Index(names).is_unique:  # categories that are one id once written as text
+        return None
     if nodes is not None:
         extra = pd.Index([str(x) for x in nodes])
         if not extra.isin(names).all():

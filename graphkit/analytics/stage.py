@@ -82,7 +82,10 @@ def load_actor_graph(store: CaseStore) -> tuple[pd.DataFrame, pd.DataFrame]:
         ).df()
         distinct = "SELECT DISTINCT layer FROM actor_edge ORDER BY layer"
         layers = [r[0] for r in con.execute(distinct).fetchall()]
-        if codes[["src", "dst", "layer"]].isna().any().any() or any(x is None for x in layers):
+        unusable = codes[["src", "dst", "layer"]].isna().any().any() or any(
+            x is None for x in layers
+        )
+        if unusable or not actors["actor_id"].is_unique:
             edges = con.execute(
                 "SELECT src, dst, layer, weight FROM actor_edge ORDER BY src, dst, layer"
             ).df()
