@@ -104,11 +104,6 @@ def edge_table(
     missing = {"src", "dst"} - set(edges.columns)
     if missing:
         raise InputError(f"edge frame lacks column(s) {sorted(missing)}")
-    coded = _coded_ends(edges, nodes)
-    src = dst = np.zeros(0, dtype=object)
-    if coded is None:
-        src = edges["src"].astype(str).to_numpy()
-        dst = edges["dst"].astype(str).to_numpy()
     weight = (
         pd.to_numeric(edges["weight"], errors="coerce").to_numpy(dtype=float)
         if "weight" in edges.columns
@@ -116,9 +111,12 @@ def edge_table(
     )
     if np.isnan(weight).any() or (weight < 0).any():
         raise InputError("edge weights must be non-negative numbers")
+    coded = _coded_ends(edges, nodes)
     if coded is not None:
         names, s, d = coded
     else:
+        src = edges["src"].astype(str).to_numpy()
+        dst = edges["dst"].astype(str).to_numpy()
         extra = np.asarray([str(x) for x in nodes], dtype=object) if nodes is not None else None
         every = np.concatenate([src, dst] + ([extra] if extra is not None else [])).astype(object)
         codes_all, uniques = pd.factorize(every)  # one hash pass over every id

@@ -385,19 +385,12 @@ def collect(store: CaseStore) -> CaseFacts:
     for frame in (actors, communities):
         if "community" in frame.columns:
             frame["community"] = [community_key(v) for v in frame["community"]]
-    if len(actors) and "community" in actors.columns:
+    leaders = leaders_view(store) if len(actors) and "leadership" in actors.columns else []
+    if len(actors):
         # a relay tier is worded as a chain only where the community's relayed-orders test
-        # passed (graphkit.analytics.relays.explain_relay says why)
-        passed = (
-            set(
-                communities.loc[
-                    communities["relay_test_stated"].fillna(False).astype(bool), "community"
-                ]
-            )
-            if len(communities) and "relay_test_stated" in communities.columns
-            else set()
-        )
-        actors["relay_confirmed"] = actors["community"].isin(passed)
+        # passed, as the leaders view reads it (graphkit.analytics.relays.explain_relay)
+        confirmed = {r["actor_id"]: bool(r.get("relay_confirmed")) for r in leaders}
+        actors["relay_confirmed"] = [confirmed.get(a, False) for a in actors["actor_id"]]
     from graphkit.people import directory
 
     people = directory(store)  # read once: names here, the wheels and the trails below
@@ -476,7 +469,7 @@ def collect(store: CaseStore) -> CaseFacts:
         period=period,
         missing=missing,
         carriers=burner_carriers(store),
-        leaders=leaders_view(store) if len(actors) and "leadership" in actors.columns else [],
+        leaders=leaders,
         handoff_alternatives=handoff_alternatives,
         hotspots=hotspots,
         wheels=wheels,
