@@ -137,7 +137,7 @@ def predict_links(
     numbers, joined by a likely hand-off: not a tie between two people).
     ``candidates``: :func:`prepare_candidates` of these arguments, when already computed.
     """
-    from gnn.train import _logits, _tensors, baseline_signal, path_fill_name
+    from gnn.train import _logits, _tensors, baseline_signal, filled_below, path_fill_name
 
     if top_k < 1:
         raise InputError("top_k must be at least 1")
@@ -169,7 +169,7 @@ def predict_links(
         )
         if baseline:
             evidence["ranked_by"] = ranked_by
-            if ranked_by in SIDE_SIGNALS:  # the pairs without the signal: by a path index
+            if filled_below(str(ranked_by)):  # the pairs it scores 0: by a path index
                 evidence["then_by"] = path_fill_name(view)
         rows.append(
             {

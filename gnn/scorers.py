@@ -20,6 +20,7 @@ from graphkit.setops import unique
 
 __all__ = [
     "BASELINES",
+    "SHARED_NEIGHBOUR_INDICES",
     "katz_scores",
     "ppr_matrix",
     "ppr_scores",
@@ -34,6 +35,14 @@ BASELINES: tuple[str, ...] = (
     "resource_allocation",
     "common_neighbours",
     "ppr",
+)
+#: the baselines that score 0 for every pair whose ends share no neighbour (most pairs of a
+#: sparse graph): a ranking by one of them orders those pairs below the others by a path-based
+#: index (:func:`gnn.train.path_fill`), as a side signal's ranking does
+SHARED_NEIGHBOUR_INDICES: tuple[str, ...] = (
+    "adamic_adar",
+    "resource_allocation",
+    "common_neighbours",
 )
 _DENSE_BUDGET = 20_000_000  # cells of the dense PPR block held at once
 

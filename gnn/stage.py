@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gnn.colocation import colocation
-from gnn.data import SIDE_SIGNALS, LinkGraph, NodeFeatures, link_graph
+from gnn.data import LinkGraph, NodeFeatures, link_graph
 from gnn.settings import PredictSettings
 from gnn.splits import LinkSplit, cross_layer_split, random_split, temporal_split
 from gnn.view_activity import pair_activity
@@ -189,7 +189,13 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
 
     from gnn.model_files import save_model
     from gnn.predict import predict_links, prepare_candidates, with_pair_features
-    from gnn.train import TrainConfig, evaluation_lists, train_link_model, warm_path_fill
+    from gnn.train import (
+        TrainConfig,
+        evaluation_lists,
+        filled_below,
+        train_link_model,
+        warm_path_fill,
+    )
 
     torch.manual_seed(settings.seed)
     with store.connect() as con:
@@ -251,7 +257,7 @@ def predict_case_links(store: CaseStore, settings: PredictSettings) -> dict[str,
         )
         if result.falls_back:
             featured.cancel()
-            if result.ranked_by in SIDE_SIGNALS or result.ranked_by == "ppr":
+            if filled_below(result.ranked_by) or result.ranked_by == "ppr":
                 warmed.result()  # the final view's PPR, which ranks or fills
             else:
                 warmed.cancel()

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from gnn.data import SIDE_SIGNALS as _SIDE_SIGNALS
+from gnn.scorers import SHARED_NEIGHBOUR_INDICES
 from graphkit.hypotheses import id_sql, status_words
 from graphkit.store import CaseStore
 from graphkit.views import format_number, view
@@ -55,7 +56,12 @@ def link_explanation(row: dict[str, Any]) -> str:
         by = str(ev["ranked_by"])
         # lists stored before the evidence named it were filled by Katz
         then = _PATH_INDEX.get(str(ev.get("then_by", "katz")), str(ev.get("then_by")))
-        how = f"{by}, then {then} where there is none" if by in _SIDE_SIGNALS else by
+        if by in _SIDE_SIGNALS:
+            how = f"{by}, then {then} where there is none"
+        elif by in SHARED_NEIGHBOUR_INDICES and "then_by" in ev:
+            how = f"{by}, then {then} where the two share no contact"
+        else:  # lists stored before the pairs without a shared contact were ordered
+            how = by
         parts.append(
             f"ranked by {how} (the learned model did not beat it on validation by more than chance)"
         )

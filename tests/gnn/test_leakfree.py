@@ -10,6 +10,7 @@ from gnn.colocation import colocation
 from gnn.data import NodeFeatures, build_view, link_graph
 from gnn.splits import random_split
 from gnn.view_activity import pair_activity
+from gnn.views import link_explanation
 
 
 def _events(seed: int) -> pd.DataFrame:
@@ -181,7 +182,6 @@ def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_a_path_index(
     """Pairs with the signal first, by its count; the others below, by personalised
     PageRank where its matrix is kept (small views), by Katz beyond."""
     import gnn.train
-    from gnn.scorers import ppr_matrix, score_pairs_by
     from gnn.train import baseline_signal
 
     if not ppr_kept:
@@ -205,14 +205,7 @@ def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_a_path_index(
         assert (np.diff(count[has][order]) <= 0).all()
         # among the pairs without it, by the path index (not all tied, as a count of 0
         # would leave them)
-        u, v = pairs[~has, 0], pairs[~has, 1]
-        if ppr_kept:
-            mat = ppr_matrix(view.adj)
-            index = mat[v, u].astype(np.float64) + mat[u, v]
-        else:
-            index = score_pairs_by("katz", view.adj, u, v)
-        assert (np.argsort(signal[~has], kind="stable") == np.argsort(index, kind="stable")).all()
-        assert np.unique(signal[~has]).size > 1
+        _ordered_by_the_path_index(view, pairs[~has], signal[~has], ppr_kept=ppr_kept)
     # the stored list's evidence names the index, for the explanation
     from gnn.predict import predict_links
 
@@ -225,3 +218,57 @@ def test_a_side_signal_ranks_its_pairs_first_and_the_rest_by_a_path_index(
         ranked_by="colocation",
     )  # type: ignore[arg-type]
     assert {e["then_by"] for e in top["evidence"]} == {"ppr" if ppr_kept else "katz"}
+
+
+def _ordered_by_the_path_index(
+    view: object, pairs: np.ndarray, signal: np.ndarray, *, ppr_kept: bool
+) -> None:
+    """``signal`` orders ``pairs`` as personalised PageRank does where its matrix is kept,
+    as Katz does beyond, and does not leave them all tied."""
+    from gnn.scorers import ppr_matrix, score_pairs_by
+
+    u, v = pairs[:, 0], pairs[:, 1]
+    if ppr_kept:
+        mat = ppr_matrix(view.adj)  # type: ignore[attr-defined]
+        index = mat[v, u].astype(np.float64) + mat[u, v]
+    else:
+        index = score_pairs_by("katz", view.adj, u, v)  # type: ignore[attr-defined]
+    assert (np.argsort(signal, kind="stable") == np.argsort(index, kind="stable")).all()
+    assert np.unique(signal).size > 1
+
+
+@pytest.mark.parametrize("ppr_kept", [True, False])
+@pytest.mark.parametrize("name", ["adamic_adar", "resource_allocation", "common_neighbours"])
+def test_an_index_of_shared_neighbours_ranks_the_pairs_sharing_none_by_a_path_index(
+    name: str, ppr_kept: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pairs whose ends share a neighbour by the index, as before; those sharing none,
+    which the index leaves tied at 0, below every one of them and by the path index: the top
+    of the list does not move, the rest is no longer in pair order."""
+    import gnn.train
+    from gnn.features import heuristic_scores
+    from gnn.predict import predict_links
+    from gnn.train import baseline_signal, baseline_signals
+
+    if not ppr_kept:
+        monkeypatch.setattr(gnn.train, "_PPR_DENSE_MAX", 0)
+    events, money = _sightings(1)
+    graph = _sighting_graph(events, money)
+    features = _side_features(events, graph.node_ids)
+    view = build_view(graph, features, np.ones(graph.n_records, dtype=bool))
+    n = graph.n_nodes
+    pairs = np.array([(a, b) for a in range(n) for b in range(a + 1, n)])
+    index = heuristic_scores(view.adj, pairs[:, 0], pairs[:, 1])[name]
+    signal = baseline_signal(name, view, pairs)
+    np.testing.assert_array_equal(signal, baseline_signals(view, pairs)[name])
+    shares = index > 0
+    assert shares.any() and (~shares).any()
+    assert signal[shares].min() > signal[~shares].max()
+    np.testing.assert_allclose(signal[shares], np.log(index[shares] + 1e-9))
+    _ordered_by_the_path_index(view, pairs[~shares], signal[~shares], ppr_kept=ppr_kept)
+    # the stored list's evidence names the index, and its explanation says where it orders
+    top = predict_links(None, graph, features, top_k=n * (n - 1) // 2, seed=0, ranked_by=name)  # type: ignore[arg-type]
+    then = "ppr" if ppr_kept else "katz"
+    assert {e["then_by"] for e in top["evidence"]} == {then}
+    row = {"score": 0.01, "status": "hypothesis", "evidence": top["evidence"].iloc[-1]}
+    assert "where the two share no contact" in link_explanation(row)
