@@ -23,11 +23,16 @@ FLAGS = {
 }
 
 
+_ALONE = "_alone"  # an index of shared neighbours with its pairs sharing none tied at 0
+
+
 def _metric_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     metrics = summary["metrics"]
     rows = []
     ranking = metrics.get("test_ranking", {})
     for scorer in metrics["test"]:
+        if scorer.endswith(_ALONE):  # in --json and the model card; the note says what they are
+            continue
         val, test = metrics["val"][scorer], metrics["test"][scorer]
         top = ranking.get(scorer, {})
         rows.append(
@@ -52,6 +57,8 @@ def _metric_note(summary: dict[str, Any]) -> str:
         "AUC, AP: held-out ties scored against as many random non-ties. "
         f"hits@k: held-out ties among {among}; equal scores share the places they straddle, "
         "so a heuristic with many ties (common neighbours) can hold a fractional count. "
+        "Adamic-Adar, resource allocation and common neighbours rank the pairs that share no "
+        f"contact below the others by a path index (each index alone: --json, `*{_ALONE}`). "
         f"selected: the scorer the stored list is ranked by ({summary.get('ranked_by', '?')})."
         + (
             f" {summary['same_user_pairs_left_out']:,} pair(s) of actors that a likely hand-off "

@@ -57,7 +57,7 @@ def test_every_stored_prediction_is_a_hypothesis_with_evidence(montagna_case: Pa
             assert ev["top_features"] and all("contribution" in t for t in ev["top_features"])
         assert ev["n_shared_contacts"] == len(ev["shared_contacts"]) or ev["n_shared_contacts"] > 10
     assert summary["split"]["kind"] == "random"  # Montagna ties carry no times
-    assert {"gnn", "pairwise", "common_neighbours", "adamic_adar"} <= set(
+    assert {"gnn", "pairwise", "common_neighbours", "adamic_adar", "adamic_adar_alone"} <= set(
         summary["metrics"]["test"]
     )
     model_entry = store.manifest["models"]["link_prediction"]
@@ -269,6 +269,19 @@ def test_metric_note_says_what_the_columns_count() -> None:
     assert "never suggested" not in note
     joined = _metric_note({"ranked_by": "gnn", "same_user_pairs_left_out": 4})
     assert "4 pair(s) of actors that a likely hand-off joins" in joined
+    assert "share no contact below the others by a path index" in note
+
+
+def test_the_metric_table_leaves_each_index_alone_to_the_json() -> None:
+    """The CLI's table shows the scorers as they rank; an index of shared neighbours alone
+    (its pairs sharing none tied at 0) is in --json and the model card, not the table."""
+    from graphkit.cli.predict import _metric_rows
+
+    row = {"auc": 0.9, "ap": 0.5}
+    names = ("resource_allocation", "resource_allocation_alone", "gnn")
+    metrics = {part: dict.fromkeys(names, row) for part in ("val", "test")}
+    shown = [r["scorer"] for r in _metric_rows({"metrics": metrics})]
+    assert shown == ["resource_allocation", "gnn"]
 
 
 def test_the_stage_trains_on_one_torch_thread_and_gives_the_threads_back(
