@@ -34,6 +34,7 @@ __all__ = [
     "BetweennessEstimate",
     "betweenness",
     "centrality_table",
+    "pagerank_of",
     "pivots_needed",
     "sampling_error",
 ]
@@ -117,6 +118,18 @@ def betweenness(
     return BetweennessEstimate(values, exact=False, pivots=k, epsilon=eps, delta=delta)
 
 
+def pagerank_of(g: ig.Graph, *, damping: float = 0.85) -> np.ndarray:
+    """The ``pagerank`` column of :func:`centrality_table` (directed, weighted, ``damping``)."""
+    return _pagerank(collapse(g, directed=g.is_directed()), damping)
+
+
+def _pagerank(d: ig.Graph, damping: float) -> np.ndarray:
+    weight = "weight" if d.ecount() else None
+    return np.asarray(
+        d.pagerank(weights=weight, damping=damping, directed=d.is_directed()), dtype=float
+    )
+
+
 def centrality_table(
     g: ig.Graph,
     *,
@@ -125,6 +138,7 @@ def centrality_table(
     exact_max_vertices: int = 5000,
     max_pivots: int = 512,
     undirected: ig.Graph | None = None,
+    pagerank: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, BetweennessEstimate]:
     """One row per actor with the standard centralities of the layer-summed actor graph.
 
@@ -135,7 +149,8 @@ def centrality_table(
     ``constraint`` (Burt 1992, on the undirected weighted graph; NaN for isolates) and
     ``articulation`` (removing the actor disconnects its component; Hopcroft & Tarjan 1973).
     The betweenness estimate is returned beside the table for its error bound.
-    ``undirected``: the undirected projection of ``g`` when the caller already has it.
+    ``undirected``: the undirected projection of ``g`` when the caller already has it;
+    ``pagerank``: :func:`pagerank_of` ``g`` with ``damping``, when the caller already has it.
     """
     d = collapse(g, directed=g.is_directed())
     u = undirected if undirected is not None else collapse(g, directed=False)
@@ -161,9 +176,7 @@ def centrality_table(
             "degree": np.asarray(u.degree(), dtype=np.int64),
             "strength_in": np.asarray(d.strength(mode="in", weights=weight), dtype=float),
             "strength_out": np.asarray(d.strength(mode="out", weights=weight), dtype=float),
-            "pagerank": np.asarray(
-                d.pagerank(weights=weight, damping=damping, directed=d.is_directed()), dtype=float
-            ),
+            "pagerank": pagerank if pagerank is not None else _pagerank(d, damping),
             "betweenness": between.values,
             "coreness": np.asarray(u.coreness(), dtype=np.int64),
             "constraint": constraint,

@@ -29,8 +29,12 @@ from graphkit.analytics.projections import Projection, project
 from graphkit.analytics.settings import AnalysisSpec
 
 if TYPE_CHECKING:
+    import igraph as ig
+
     from graphkit.analytics.brokers import KeyPlayers
     from graphkit.analytics.centrality import BetweennessEstimate
+    from graphkit.analytics.graph import EdgeTable
+    from graphkit.analytics.ordering import OrderingTest
 
 __all__ = [
     "PARTS",
@@ -178,8 +182,8 @@ def _analyze_edges(
     contacts: pd.DataFrame | None,
     held: Mapping[str, int] | None = None,
 ) -> ActorAnalysis:
+    from graphkit.analytics.centrality import pagerank_of
     from graphkit.analytics.communities import consensus_communities, held_partition
-    from graphkit.analytics.hierarchy import hierarchy_analysis
 
     spec = spec or AnalysisSpec()
     wanted = set(PARTS if only is None else only)
@@ -231,11 +235,18 @@ def _analyze_edges(
     kp_frame = pd.DataFrame(columns=["rank", "actor_id", "fragmentation_after"])
 
     # With workers, centrality (which needs no communities) runs in a worker process beside
-    # the consensus, filling the core its Leiden runs leave idle.
+    # the consensus, filling the core its Leiden runs leave idle; the hierarchy, which needs
+    # only its PageRank, then runs while the worker finishes (betweenness outlasts the
+    # consensus on large graphs: at 1M actors it went on alone for 64 s)
     beside = (
         "centrality" in wanted and "communities" in wanted and spec.workers > 1 and held is None
     )
-    pending = in_background(_centrality, d, u, seed, spec) if beside else None
+    hierarchy_first = beside and "hierarchy" in wanted
+    pagerank = None
+    if hierarchy_first:
+        with clock("pagerank"):
+            pagerank = pagerank_of(d.graph)
+    pending = in_background(_centrality, d, u, seed, spec, pagerank) if beside else None
     if "communities" in wanted:
         with clock("communities" + (" (centrality beside)" if beside else "")):
             c = (
@@ -265,6 +276,11 @@ def _analyze_edges(
             consensus_converged=c.converged,
         )
     del g
+    ordered = (raw, membership, ids, ordering_layers, contacts, table_e, seed, spec)
+    h = None
+    if pagerank is not None:  # the hierarchy first, beside centrality
+        with clock("hierarchy (centrality beside)"):
+            h, ordering = _hierarchy_part(*ordered, pagerank=pagerank)
     if "centrality" in wanted:
         with clock("centrality (rest)" if pending else "centrality"):
             cent, between = pending() if pending else _centrality(d, u, seed, spec)
@@ -281,42 +297,18 @@ def _analyze_edges(
     if "brokers" in wanted:
         betweenness = table["betweenness"].to_numpy()
 
-        # with workers, beside the hierarchy (the brokers need no hierarchy)
-        beside_h = spec.workers > 1 and "hierarchy" in wanted
+        # with workers, beside the hierarchy (the brokers need no hierarchy) unless the
+        # hierarchy ran beside centrality
+        beside_h = spec.workers > 1 and "hierarchy" in wanted and h is None
         pending_brokers = (
             in_background(_broker_frames, d, u, membership, betweenness, spec)
             if beside_h
             else partial(_broker_frames, d, u, membership, betweenness, spec)
         )
     if "hierarchy" in wanted:
-        with clock("hierarchy"):
-            relay = None
-            if contacts is not None:  # the second route to a chain of command
-                from graphkit.analytics.relay_test import relay_community_test
-
-                relay = relay_community_test(
-                    contacts,
-                    dict(zip(ids.tolist(), membership.tolist(), strict=True)),
-                    window_s=spec.relay_window_s,
-                )
-            # hierarchy_table keeps only the ``directed`` layers itself
-            h, ordering = hierarchy_analysis(
-                raw,
-                membership,
-                table["pagerank"].to_numpy(),
-                seed=seed,
-                n_null=spec.hierarchy_null_draws,
-                significance=spec.hierarchy_significance,
-                min_effect=spec.hierarchy_min_effect,
-                null=spec.hierarchy_null,
-                directed=ordering_layers,
-                rank_direction=spec.rank_direction,
-                relay=relay,
-                min_relay_ratio=spec.hierarchy_min_relay_ratio,
-                edges=table_e,
-            )
-        h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
-        h["level"] = h["level"].astype("Int64").mask(h["level"] < 0)
+        if h is None:
+            with clock("hierarchy"):
+                h, ordering = _hierarchy_part(*ordered, pagerank=table["pagerank"].to_numpy())
         ordering_table = ordering.table
         summary["hierarchy_test"] = ordering.test
         summary["hierarchies_stated"] = int(ordering.table["stated"].sum())
@@ -381,7 +373,11 @@ def _analyze_edges(
 
 
 def _centrality(
-    d: Projection, u: Projection, seed: int, spec: AnalysisSpec
+    d: Projection,
+    u: Projection,
+    seed: int,
+    spec: AnalysisSpec,
+    pagerank: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, BetweennessEstimate]:
     from graphkit.analytics.centrality import centrality_table
 
@@ -391,7 +387,53 @@ def _centrality(
         exact_max_vertices=spec.exact_betweenness_max,
         max_pivots=spec.betweenness_pivots,
         undirected=u.graph,
+        pagerank=pagerank,
     )
+
+
+def _hierarchy_part(
+    raw: ig.Graph,
+    membership: np.ndarray,
+    ids: np.ndarray,
+    ordering_layers: list[str],
+    contacts: pd.DataFrame | None,
+    table_e: EdgeTable,
+    seed: int,
+    spec: AnalysisSpec,
+    *,
+    pagerank: np.ndarray,
+) -> tuple[pd.DataFrame, OrderingTest]:
+    """The hierarchy's columns (superiors as actor ids, levels) and the ordering test."""
+    from graphkit.analytics.hierarchy import hierarchy_analysis
+
+    relay = None
+    if contacts is not None:  # the second route to a chain of command
+        from graphkit.analytics.relay_test import relay_community_test
+
+        relay = relay_community_test(
+            contacts,
+            dict(zip(ids.tolist(), membership.tolist(), strict=True)),
+            window_s=spec.relay_window_s,
+        )
+    # hierarchy_table keeps only the ``directed`` layers itself
+    h, ordering = hierarchy_analysis(
+        raw,
+        membership,
+        pagerank,
+        seed=seed,
+        n_null=spec.hierarchy_null_draws,
+        significance=spec.hierarchy_significance,
+        min_effect=spec.hierarchy_min_effect,
+        null=spec.hierarchy_null,
+        directed=ordering_layers,
+        rank_direction=spec.rank_direction,
+        relay=relay,
+        min_relay_ratio=spec.hierarchy_min_relay_ratio,
+        edges=table_e,
+    )
+    h["superior"] = np.where(h["superior"] >= 0, ids[np.maximum(h["superior"], 0)], None)
+    h["level"] = h["level"].astype("Int64").mask(h["level"] < 0)
+    return h, ordering
 
 
 def _with_relays(table: pd.DataFrame, contacts: pd.DataFrame, spec: AnalysisSpec) -> pd.DataFrame:

@@ -165,7 +165,9 @@ def test_workers_do_not_change_results() -> None:
     pd.testing.assert_frame_equal(one.actors, two.actors)
     pd.testing.assert_frame_equal(one.communities, two.communities)
     parts = two.summary["seconds_by_part"]["wall"]
-    assert "communities (centrality beside)" in parts and "key_players (beside hierarchy)" in parts
+    # centrality beside the consensus, the hierarchy beside its rest (it needs only PageRank)
+    assert "communities (centrality beside)" in parts and "hierarchy (centrality beside)" in parts
+    assert "key_players" in parts and "key_players (beside hierarchy)" not in parts
     assert one.summary["modularity"] == two.summary["modularity"]
 
 
