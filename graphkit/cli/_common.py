@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -161,15 +162,42 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with every float that JSON has no word for (NaN, infinities: a measure not
+    computed for that row) as ``null``; dicts, lists and tuples followed."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _json(
+    value: Any, *, indent: int | None = None, default: Callable[[Any], Any] = _jsonable
+) -> str:
+    return json.dumps(
+        json_safe(value), default=default, ensure_ascii=False, indent=indent, allow_nan=False
+    )
+
+
+def print_json(value: Any, *, default: Callable[[Any], Any] = _jsonable) -> None:
+    """``value`` as indented JSON on stdout, a measure not computed as ``null`` (valid JSON:
+    no ``NaN``)."""
+    sys.stdout.write(_json(value, indent=2, default=default) + "\n")
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return format_number(value)
+        # a measure not computed for the row is left blank, as a missing value is
+        return "" if math.isnan(value) else format_number(value)
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
     if isinstance(value, dict):
-        return json.dumps(value, default=_jsonable, ensure_ascii=False)
+        return _json(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     return str(value)
@@ -325,7 +353,7 @@ def render(
     where the full evidence is (``--json``).
     """
     if json_output:
-        sys.stdout.write(json.dumps(list(rows), default=_jsonable, ensure_ascii=False, indent=2))
+        sys.stdout.write(_json(list(rows), indent=2))
         sys.stdout.write("\n")
         return
     if not rows:

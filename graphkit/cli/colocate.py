@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +9,15 @@ import typer
 
 from graphkit.cdr.colocate import ColocateSettings
 from graphkit.cdr.colocate_groups import MIN_GROUP_OCCASIONS
-from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
+from graphkit.cli._common import (
+    audited,
+    console,
+    flag_names,
+    open_case,
+    print_json,
+    progress,
+    render,
+)
 
 __all__ = ["register"]
 
@@ -123,7 +129,7 @@ def colocate(
             "pairs": found.pairs,
             "groups": found.groups,
         }
-        sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
+        print_json(out, default=str)
         return
     summary = found.summary()
     together = max(min_times, MIN_GROUP_OCCASIONS)  # what a group needs (colocate_groups)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
+from graphkit.cli._common import (
+    audited,
+    console,
+    flag_names,
+    open_case,
+    print_json,
+    progress,
+    render,
+)
 
 __all__ = ["register"]
 
@@ -74,7 +80,7 @@ def devices(
     rows = get_view("devices")(store)
     if json_output:
         out = {"summary": summary, "not_checked": summary.get("not_checked", {}), "rows": rows}
-        sys.stdout.write(json.dumps(out, indent=2, default=str, ensure_ascii=False) + "\n")
+        print_json(out, default=str)
         return
     for check, why in summary.get("not_checked", {}).items():
         console.print(f"not checked: {check.replace('_', ' ')}: {why}", highlight=False)

@@ -3,14 +3,12 @@ known labels of a real network."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, open_case, render
+from graphkit.cli._common import audited, console, open_case, print_json, render
 
 __all__ = ["register", "truth_labelled"]
 
@@ -72,7 +70,7 @@ def evaluate(
         results = evaluate_case(store, truth, stages=stage)
         entry.detail["stages"] = {k: v["status"] for k, v in results.items()}
     if json_output:
-        sys.stdout.write(json.dumps(results, indent=2, default=str) + "\n")
+        print_json(results, default=str)
         return
     summary = []
     for name, result in results.items():

@@ -4,9 +4,7 @@ crime is likely next, on a grid, and how well each method would have done."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ from graphkit.cli._common import (
     flag_names,
     open_case,
     output_path,
+    print_json,
     progress,
     render,
 )
@@ -159,7 +158,7 @@ def hotspots(
             op.write_file(targets["--kml"], cells_kml(flagged, grid, title=title))
     if json_output:
         out = {**summary, "top": cells.head(top).to_dict(orient="records")}
-        sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
+        print_json(out, default=str)
         return
     _print_summary(summary)
     has_place = cells["place"].notna().any()
@@ -265,7 +264,7 @@ def evaluate_hotspots_command(
         result = evaluate_hotspots(store, settings, windows=windows)
         entry.detail["windows"] = len(result["windows"])
     if json_output:
-        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        print_json(result)
         return
     rows = [
         {

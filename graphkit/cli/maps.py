@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, open_case, output_path, render
+from graphkit.cli._common import audited, console, open_case, output_path, print_json, render
 from graphkit.cli.export import parse_time
 from graphkit.errors import InputError
 
@@ -80,7 +78,7 @@ def map_command(
     rows: list[dict[str, Any]] = [t.summary() for t in trails]
     if json_output:
         out = {"towers": len(tower_frame), "trails": rows, **meta}
-        sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
+        print_json(out, default=str)
         return
     placed = tower_frame["azimuth"].notna().sum() if len(tower_frame) else 0
     console.print(

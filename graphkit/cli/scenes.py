@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from graphkit.cli._common import audited, console, open_case, render
+from graphkit.cli._common import audited, console, open_case, print_json, render
 from graphkit.views import LIST_LIMIT
 
 if TYPE_CHECKING:
@@ -113,7 +111,7 @@ def scenes(
             "silent": result.silent_reported,
             "quiet": result.silent,
         }
-        sys.stdout.write(json.dumps(out, indent=2, default=str) + "\n")
+        print_json(out, default=str)
         return
     tables = (
         (

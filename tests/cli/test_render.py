@@ -31,6 +31,26 @@ def test_json_keeps_everything(capsys: pytest.CaptureFixture[str]) -> None:
     assert row["explanation"].startswith("ranks above")
 
 
+def test_a_measure_not_computed_is_null_in_json_and_blank_in_a_table(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """NaN (a q-value of a community that was not tested) is no JSON: strict readers
+    (JavaScript's JSON.parse, jq) refuse the whole document. It is written as null, nested
+    values too, and left blank in a table."""
+    nan = float("nan")
+    rows = [{"community": "C13", "q_value": nan, "evidence": {"effect": nan, "runs": [1.0, nan]}}]
+    render(rows, json_output=True, title="communities")
+
+    def refuse(word: str) -> None:
+        raise AssertionError(f"{word} in JSON")
+
+    (row,) = json.loads(capsys.readouterr().out, parse_constant=refuse)
+    assert row["q_value"] is None and row["evidence"] == {"effect": None, "runs": [1.0, None]}
+    with console.capture() as cap:
+        render([{"community": "C13", "q_value": nan}], json_output=False, title="communities")
+    assert "nan" not in cap.get().lower() and "C13" in cap.get()
+
+
 def test_table_hides_nested_evidence_and_says_so() -> None:
     with console.capture() as cap:
         render(_rows(2), json_output=False, title="leaders")
