@@ -26,6 +26,7 @@ Row = dict[str, Any]
 # analytics_actor columns the card shows, in this order, when the case has them: where the
 # actor sits, then its measures
 _PLACE = ("community", "community_confidence", "level", "superior", "rank_in_community")
+_READ = (*_PLACE, "ordering_stated")  # read, not shown: whether the rank means anything
 _SCORES = (
     "leadership",
     "pagerank",
@@ -35,7 +36,7 @@ _SCORES = (
     "communities_reached",
     "fragmentation_gain",
 )
-_MEASURES = (*_PLACE, *_SCORES, "explanation")
+_MEASURES = (*_READ, *_SCORES, "explanation")
 # analytics_community columns shown with the actor's community, as the card names them
 _COMMUNITY = {
     "size": "community_size",
@@ -95,6 +96,11 @@ def _measures(store: CaseStore, actor_id: str) -> Row:
         order += [c, f"{c}_rank"] if c in _RANKED else [c]
     order += ["actors_ranked"]
     out = {k: row[k] for k in order if k in row}
+    if "community_leader" in out and out["community_leader"] is None:
+        # a community's first member by leadership is its leader only where a test passed
+        out["community_leader"] = "none named (no leader test passed)"
+    if "rank_in_community" in out and not row.get("ordering_stated"):
+        out["rank_in_community"] = None  # a seniority rank only within a stated ordering
     for ranking, rank, loose, strict, survives in sens:
         out[f"{ranking}_top_rank"] = (
             f"#{rank}; #{loose} with looser and #{strict} with stricter resolution"

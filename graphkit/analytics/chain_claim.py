@@ -17,14 +17,32 @@ claim as a whole, not for each route apart):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from graphkit.stats import fdr_qvalues
 
-__all__ = ["BASES", "joint_claims"]
+__all__ = ["BASES", "joint_claims", "named_leader"]
 
 BASES = ("ordering", "relayed orders", "ordering and relayed orders")
+
+
+def named_leader(
+    *, relay_tier: Any, relay_confirmed: Any, ordering_stated: Any, level: Any
+) -> bool:
+    """Whether an actor may be called its community's leader: it heads a relay chain
+    (``relay_tier`` 2) in a community whose relayed-orders test passed, or it sits at the top
+    level (0) of an ordering the ordering test stated. Otherwise it is at most first in the
+    leadership ranking, a measurement (missing values count as not passed)."""
+
+    def passed(value: Any) -> bool:
+        return bool(value) if value is not None and not pd.isna(value) else False
+
+    relay = relay_tier is not None and not pd.isna(relay_tier) and int(relay_tier) == 2
+    top = level is not None and not pd.isna(level) and int(level) == 0
+    return (relay and passed(relay_confirmed)) or (top and passed(ordering_stated))
 
 
 def joint_claims(

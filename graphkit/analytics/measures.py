@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from graphkit.analytics.chain_claim import named_leader
 from graphkit.analytics.explanations import OrderingGate, explain_actors
 from graphkit.analytics.graph import collapse, edge_table, graph_of, normalise_layers
 from graphkit.analytics.parallel import (
@@ -538,9 +539,31 @@ def _community_rows(
         density = np.where(pairs > 0, ties / np.maximum(pairs, 1), np.nan)
     rows = pd.DataFrame({"community": np.arange(k), "size": size, "ties": ties, "density": density})
     if "leadership" in table.columns:
+        # the first member by leadership is named the community's leader only where a test
+        # passed for it (chain_claim.named_leader); otherwise it is first in a ranking, which
+        # the views show as such (top members), not as a leader
         top = table.sort_values(["community", "leadership"], ascending=[True, False])
         lead = top.groupby("community").head(1).set_index("community")
-        rows["leader"] = lead["actor_id"].reindex(rows["community"]).to_numpy()
+        relay_ok, ordered = (
+            (
+                ordering.get("relay_test_stated", pd.Series(False, index=ordering.index)),
+                ordering["ordering_stated"],
+            )
+            if ordering is not None
+            else (pd.Series(dtype=bool), pd.Series(dtype=bool))
+        )
+        tested = [
+            named_leader(
+                relay_tier=row.get("relay_tier"),
+                relay_confirmed=relay_ok.get(c, False),
+                ordering_stated=ordered.get(c, False),
+                level=row.get("level"),
+            )
+            for c, row in zip(lead.index, lead.to_dict("records"), strict=True)
+        ]
+        ids = lead["actor_id"].to_numpy(dtype=object)
+        named = pd.Series(np.where(np.asarray(tested, dtype=bool), ids, None), index=lead.index)
+        rows["leader"] = named.reindex(rows["community"]).to_numpy(dtype=object)
     if ordering is not None:
         rows["hierarchy_stated"] = ordering["stated"].to_numpy(dtype=bool)
         rows["hierarchy_p_value"] = ordering["p_value"].to_numpy(dtype=float)

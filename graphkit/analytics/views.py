@@ -83,8 +83,8 @@ def summary_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:
 
 @view(
     "communities",
-    help="communities, most organised first: tests passed, size, leader, the chain-of-command "
-    "claim and its tests (ordering, relayed orders)",
+    help="communities, most organised first: tests passed, size, leader (where a test passed), "
+    "the chain-of-command claim and its tests (ordering, relayed orders)",
     actors=("leader", "relay_test_source", "top_members"),
 )
 def communities_view(store: CaseStore, *, limit: int | None = None) -> list[Row]:

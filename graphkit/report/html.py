@@ -131,7 +131,8 @@ def _interactive(block: Interactive) -> str:
  autocomplete="off" placeholder="Search a name, phone or id…" aria-label="search actors by name,
  phone or id" aria-controls="gk-results"><ol id="gk-results" class="gk-results" hidden></ol>
 </span><select id="gk-role" aria-label="filter by role"><option value="">every role</option>
-<option value="lead">leaders and most prominent</option><option value="broker">brokers</option>
+<option value="lead">each community's first (leaders where tested)</option>
+<option value="broker">brokers</option>
 <option value="hypothesis">in a hypothesis</option></select><label><input type="checkbox"
  id="gk-hyp" checked> show hypotheses (red)</label>{_time_inputs(block.data)}<button
  type="button" id="gk-fit">fit view</button><button type="button" id="gk-clear">clear

@@ -26,7 +26,10 @@
 
   function digits(s) { return String(s === null || s === undefined ? "" : s).replace(/\D/g, ""); }
   function roles(n) { return n.roles || []; }
-  function isLead(n) { return roles(n).indexOf("leader") >= 0 || roles(n).indexOf("most prominent") >= 0; }
+  function isLead(n) {
+    var r = roles(n);
+    return r.indexOf("leader") >= 0 || r.indexOf("most prominent") >= 0 || r.indexOf("first by leadership") >= 0;
+  }
   function isBroker(n) { return roles(n).indexOf("broker") >= 0; }
   function drawn(n) { return n.x !== null && n.x !== undefined; }
   nodes.forEach(function (n, i) {

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from graphkit.analytics.chain_claim import named_leader
 from graphkit.analytics.organisation import organisation
 from graphkit.report import figures, figures_hierarchy
 from graphkit.report.blocks import (
@@ -299,10 +300,17 @@ def _lead_role(member: Any, stated: bool) -> str:
     """ "leader" only on a test that passed (heads a relay chain in a community whose
     relayed-orders test passed, or tops a stated ordering); otherwise the member is only the
     most prominent."""
-    if member.get("relay_tier") == 2 and bool(member.get("relay_confirmed")):
-        return "leader (heads a relay chain)"
-    if stated and member.get("level") == 0:
-        return "leader (top of the stated ordering)"
+    tier = member.get("relay_tier")
+    if named_leader(
+        relay_tier=tier,
+        relay_confirmed=member.get("relay_confirmed"),
+        ordering_stated=stated,
+        level=member.get("level"),
+    ):
+        chain = tier == 2 and bool(member.get("relay_confirmed"))
+        return "leader (heads a relay chain)" if chain else "leader (top of the stated ordering)"
+    if tier in (1, 2):  # its place rests on a relay pattern its community's test did not confirm
+        return "first by leadership, on an untested relay pattern (no leader test passed)"
     return "most prominent (no leader test passed)"
 
 
@@ -456,7 +464,7 @@ def communities_section(facts: CaseFacts) -> Section:
         rest = multi.iloc[MAX_COMMUNITY_CARDS:]
         blocks.append(
             Table(
-                ("community", "size", "ties", "leader"),
+                ("community", "size", "ties", "leader (where a test passed)"),
                 tuple(
                     (str(r.community), int(r.size), int(r.ties), _name(facts, r.leader))
                     for r in rest.itertuples()

@@ -13,7 +13,8 @@ ties active in a range of days and the actors they join, and counts what it hide
 Roles on the view follow the community cards: an actor is called *leader* only where a test
 passed (heads a relay chain in a community whose relayed-orders test passed, or tops a stated
 ordering); otherwise the community's top actor by
-leadership score is its *most prominent*. Brokers are those the community cards name: the top
+leadership score is its *most prominent*, or *first by leadership* where a relay pattern its
+community's test did not confirm put it there. Brokers are those the community cards name: the top
 three of each community by brokerage among the actors with a Gould-Fernandez role.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphkit.analytics.chain_claim import named_leader
 from graphkit.report import figures
 from graphkit.report.blocks import Block, Figure, Interactive, Para, Section
 from graphkit.report.collect import CaseFacts
@@ -73,10 +75,15 @@ def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
                 if not _missing(r.get("hierarchy_stated"))
                 else False
             )
-            relay = r.get("relay_tier") == 2 and bool(r.get("relay_confirmed"))
-            leader = relay or (stated and r.get("level") == 0)
+            leader = named_leader(
+                relay_tier=r.get("relay_tier"),
+                relay_confirmed=r.get("relay_confirmed"),
+                ordering_stated=stated,
+                level=r.get("level"),
+            )
+            untested = r.get("relay_tier") in (1, 2)  # placed by an unconfirmed relay pattern
             roles.setdefault(str(r["actor_id"]), []).append(
-                "leader" if leader else "most prominent"
+                "leader" if leader else ("first by leadership" if untested else "most prominent")
             )
     if "broker_role" in actors and comm is not None:
         # the brokers a community card names: its top three by brokerage

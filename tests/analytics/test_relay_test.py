@@ -308,3 +308,14 @@ def test_a_relay_pattern_is_worded_as_a_chain_only_where_the_community_test_pass
     credited = ranked.set_index("community")["evidence"]
     assert credited.loc[chain] == ["relayed orders"]
     assert all("relayed orders" not in credited.loc[c] for c in others["community"].unique())
+    # the community's leader is named only where a test passed for it: the chain's head; a
+    # household's first member by leadership (placed by its pattern) is no leader, unless the
+    # household's ordering test passed (one does, by chance) and it tops that ordering
+    assert comm.loc[chain, "leader"] == "B"
+    households = comm.loc[others["community"].unique()]
+    ordered = households[households["ordering_stated"].astype(bool)]
+    assert (
+        len(ordered) < len(households)
+        and households.loc[~households.index.isin(ordered.index), "leader"].isna().all()
+    )
+    assert (actors.loc[ordered["leader"], "level"] == 0).all()

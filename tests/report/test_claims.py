@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from graphkit.analytics.chain_claim import named_leader
 from graphkit.report.sections import _lead_role, _ordering_sentence
 
 
@@ -15,12 +16,18 @@ def test_leader_only_on_a_relay_chain_or_the_top_of_a_stated_ordering() -> None:
     assert _lead_role(head, stated=False) == "leader (heads a relay chain)"
     # a relay tier in a community whose relayed-orders test did not pass is a pattern only
     pattern = pd.Series({"relay_tier": 2, "level": None, "relay_confirmed": False})
-    assert _lead_role(pattern, stated=False).startswith("most prominent")
+    assert _lead_role(pattern, stated=False).startswith("first by leadership, on an untested")
     assert _lead_role(top, stated=True) == "leader (top of the stated ordering)"
     assert _lead_role(top, stated=False).startswith("most prominent")
-    assert _lead_role(pd.Series({"relay_tier": 1, "level": 2}), stated=True).startswith(
+    assert _lead_role(pd.Series({"relay_tier": 0, "level": 2}), stated=True).startswith(
         "most prominent"
     )
+    middle = pd.Series({"relay_tier": 1, "level": 2})  # a middle link's pattern, untested
+    assert _lead_role(middle, stated=True).startswith("first by leadership, on an untested")
+    # the community's first member is its leader only where the same rule holds
+    assert named_leader(relay_tier=2, relay_confirmed=True, ordering_stated=False, level=None)
+    assert not named_leader(relay_tier=2, relay_confirmed=False, ordering_stated=True, level=3)
+    assert not named_leader(relay_tier=0, relay_confirmed=None, ordering_stated=False, level=0)
 
 
 def test_ordering_sentence_states_a_chain_only_when_the_test_passed() -> None:
