@@ -45,12 +45,41 @@ def test_survival_follows_phones_across_merges() -> None:
 def test_ranking_agreement() -> None:
     a = pd.DataFrame({"actor_id": list("abcd"), "x": [4.0, 3.0, 2.0, 1.0]})
     assert ranking_agreement(a, a, column="x", top_k=2) == {
-        "jaccard_top_k": 1.0,
+        "top_k_overlap": 1.0,
         "kendall_tau": pytest.approx(1.0),
     }
     b = a.assign(x=[1.0, 2.0, 3.0, 4.0])
     got = ranking_agreement(a, b, column="x", top_k=2)
-    assert got["jaccard_top_k"] == 0.0 and got["kendall_tau"] == pytest.approx(-1.0)
+    assert got["top_k_overlap"] == 0.0 and got["kendall_tau"] == pytest.approx(-1.0)
+
+
+def test_ranking_agreement_matches_actors_by_their_phones() -> None:
+    """A person re-formed under another id (at another threshold) is the same actor for the
+    overlap, as rank_survival counts it: the report's "top-10 overlap" and its table of who
+    stays agree (before, 8 of 10 staying read as 0.538)."""
+    phones = [["+1"], ["+2", "+22"], ["+3"], ["+4"]]
+    x = [4.0, 3.0, 2.0, 1.0]
+    a = pd.DataFrame({"actor_id": ["P1", "P2", "P3", "P4"], "x": x, "phones": phones})
+    renamed = a.assign(actor_id=["Q1", "Q2", "Q3", "Q4"])
+    assert rank_survival(a, {"other": renamed}, column="x", top_k=2)["survives"].all()
+    assert ranking_agreement(a, renamed, column="x", top_k=2) == {
+        "top_k_overlap": 1.0,
+        "kendall_tau": pytest.approx(1.0),
+    }
+    # P2's second phone a person of its own, last: P2 is still Q2 by its first phone
+    split = pd.DataFrame(
+        {
+            "actor_id": ["Q1", "Q2", "Q3", "Q4", "Q5"],
+            "x": [*x, 0.5],
+            "phones": [["+1"], ["+2"], ["+3"], ["+4"], ["+22"]],
+        }
+    )
+    got = ranking_agreement(a, split, column="x", top_k=2)
+    assert got["top_k_overlap"] == 1.0
+    assert 0 < got["kendall_tau"] < 1  # the split-off phone's actor moved to the bottom
+    # P2 falls out of the other top 2 and P3 comes in: only P1 and its Q1 (2 of 4) match
+    fallen = renamed.assign(x=[4.0, 1.0, 3.0, 2.0])
+    assert ranking_agreement(a, fallen, column="x", top_k=2)["top_k_overlap"] == 0.5
 
 
 def test_held_communities_follow_phones_across_merges_and_splits() -> None:

@@ -89,7 +89,7 @@ def test_analyze_stores_leaders_and_brokers_with_their_survival(resolved: CaseSt
         assert list(part["actor_id"]) == [r[0] for r in top]
         agreement = summary["agreement"][ranking]
         assert set(agreement) == {"loose", "strict"}
-        assert all(0.0 <= a["jaccard_top_k"] <= 1.0 for a in agreement.values())
+        assert all(0.0 <= a["top_k_overlap"] <= 1.0 for a in agreement.values())
     rows = sensitivity_view(resolved, limit=None)
     assert len(rows) == len(t) and rows[0]["ranking"] == "leaders" and rows[0]["rank"] == 1
     seconds = summary["seconds"]  # each re-run's own time, and the whole

@@ -86,8 +86,8 @@ def test_methods_section_prints_an_exact_overlap_as_1_and_never_rounds_up_to_1()
     )
     agreement = {
         "leaders": {
-            "loose": {"jaccard_top_k": 1.0, "kendall_tau": 1.0},
-            "strict": {"jaccard_top_k": 0.9996, "kendall_tau": 0.81818},
+            "loose": {"top_k_overlap": 1.0, "kendall_tau": 1.0},
+            "strict": {"top_k_overlap": 0.9996, "kendall_tau": 0.81818},
         }
     }
     facts = SimpleNamespace(
