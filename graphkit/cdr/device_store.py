@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -83,7 +85,7 @@ def _changed_rows(f: pd.DataFrame, threshold: float) -> pd.DataFrame:
     )
 
 
-def _clone_rows(f: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def _clone_rows(f: pd.DataFrame, threshold: float, *, settings: Settings) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "src": f["phone"].astype(str),
@@ -103,6 +105,8 @@ def _clone_rows(f: pd.DataFrame, threshold: float) -> pd.DataFrame:
                         ),
                         "imeis": list(r.imeis),
                         "fastest_hops": list(r.evidence_hops),
+                        "speed_limit_kmh": settings.max_speed_kmh,
+                        "coverage_allowance_km": settings.tolerance_m / 1000,
                         "first_returns": list(r.evidence_returns),
                     },
                     sort_keys=True,
@@ -120,10 +124,10 @@ def store_devices(store: CaseStore, findings: DeviceFindings) -> dict[str, Any]:
     ``devices``. Returns the summary: candidates and reported rows per check (the stored
     hypotheses are the reported ones), and what was not checked."""
     s = findings.settings
-    builders = {
+    builders: dict[str, tuple[Callable[[pd.DataFrame, float], pd.DataFrame], float]] = {
         "sim_moved": (_moved_rows, s.swap_threshold),
         "sim_changed": (_changed_rows, s.swap_threshold),
-        "clones": (_clone_rows, s.clone_threshold),
+        "clones": (partial(_clone_rows, settings=s), s.clone_threshold),
     }
     summary: dict[str, Any] = {}
     with store.connect() as con:

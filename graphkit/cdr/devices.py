@@ -333,6 +333,9 @@ def clones(
                         "to_cell": x.cell_id,
                         "minutes": round(float(x.dt_s) / 60, 1),
                         "distance_km": round(float(x.distance_m) / 1000, 1),
+                        # the speed the check compares with its limit: the distance less the
+                        # coverage allowance, over the time plus the clock's resolution
+                        "needed_kmh": round(float(x.speed_kmh)),
                         "from_imei": x.prev_imei,
                         "to_imei": x.imei,
                     }

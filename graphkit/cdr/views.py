@@ -93,14 +93,29 @@ def _explain(check: str, phone: str, ev: dict[str, Any]) -> str:
         )
     parts = []
     if ev.get("impossible_hops"):
-        parts.append(
-            f"{ev['impossible_hops']} impossible hops (cells up to {ev.get('max_distance_km')} "
-            "km apart)"
-        )
+        parts.append(_hops_text(ev))
     if ev.get("handset_returns"):
         parts.append(f"{ev['handset_returns']} returns to a handset it had left")
     imeis = ", ".join(ev.get("imeis") or []) or "not recorded"
     return f"{phone}: {' and '.join(parts)} on {ev.get('days')} days; handsets {imeis}"
+
+
+def _hops_text(ev: dict[str, Any]) -> str:
+    """The hops too fast for one phone, with the fastest and what it was measured against
+    (the speed limit after the allowance for cell coverage), so that a hop just over the
+    limit reads as such."""
+    n = ev["impossible_hops"]
+    far = ev.get("max_distance_km")
+    said = f"{n} hop{'s' * (n != 1)} too fast for one phone (cells up to {far} km apart"
+    timed = [h for h in ev.get("fastest_hops") or [] if h.get("needed_kmh") is not None]
+    if not timed or ev.get("speed_limit_kmh") is None:  # stored before the speeds were kept
+        return said + ")"
+    top = max(timed, key=lambda h: h["needed_kmh"])
+    return (
+        f"{said}; the fastest {top['distance_km']} km in {top['minutes']} min: "
+        f"{top['needed_kmh']} km/h after {ev.get('coverage_allowance_km'):g} km for cell "
+        f"coverage, against a limit of {ev['speed_limit_kmh']:g} km/h)"
+    )
 
 
 @view(

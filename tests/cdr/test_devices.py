@@ -346,7 +346,12 @@ def test_review_decides_and_a_rerun_keeps_the_decision(hand_case: CaseStore) -> 
     assert shown[moved]["status"] == "rejected" and shown[moved]["decided_by"]
     assert shown[clone]["check"] == "cloned SIM or shared number" and shown[clone]["reported"]
     text = shown[clone]["explanation"]
-    assert "8 impossible hops" in text and "261.5 km" in text
+    assert "8 hops too fast for one phone" in text and "261.5 km" in text
+    # the fastest hop against the limit it broke, so that one just over it reads as such
+    hops = shown[clone]["evidence"]["fastest_hops"]
+    fastest = max(hops, key=lambda h: h["needed_kmh"])
+    assert f"{fastest['needed_kmh']} km/h after 10 km for cell coverage" in text
+    assert "against a limit of 150 km/h" in text and fastest["needed_kmh"] > 150
     assert "7 returns" in text and "on 4 days" in text
 
 
