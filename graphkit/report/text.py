@@ -146,13 +146,17 @@ def short_label(row: Any, *, max_chars: int = 24) -> str:
 
 
 def display_names(facts: CaseFacts) -> dict[str, str]:
-    """Each actor's label by its id, and each of its other phones as ``phone (label)``."""
+    """Each actor's label by its id, and each of its other phones as ``phone (name)``: the
+    whole name, ``, registered as ...`` included (a table says what the command line says;
+    only pictures shorten it, :func:`short_label`)."""
     if facts.actors.empty:
         return {}
     rows = facts.actors.to_dict("records")  # plain dicts: iterrows built a Series per row
     out = {str(r["actor_id"]): label_of(r) for r in rows}
     for r in rows:
+        name = r.get("name")
+        holder = name if isinstance(name, str) and name.strip() else str(r["actor_id"])
         for p in r["phones"] if r["phones"] is not None else []:
             if p != r["actor_id"]:
-                out.setdefault(str(p), f"{p} ({short_label(r)})")
+                out.setdefault(str(p), f"{p} ({holder})")
     return out

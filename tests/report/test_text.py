@@ -131,3 +131,24 @@ def test_short_labels_drop_whole_parts_never_half_words() -> None:
     assert label("+447243546093 (Lucia Griffiths, registered as X)", 22) == "Lucia Griffiths"
     assert label("Maximilian Alexander Konstantinopoulos", 22) == "Maximilian Alexander…"
     assert label("Bob", 22) == "Bob"
+
+
+def test_a_phone_in_a_table_names_its_holder_as_the_command_line_does() -> None:
+    """A false registration stays visible in the report's tables: the hand-off table named
+    the phone's holder ``Matt Knight`` where `show handoffs` said ``Matt Knight, registered
+    as Donna Hall`` (the picture's shortening was used for tables too)."""
+    from types import SimpleNamespace
+
+    from graphkit.report.text import display_names
+
+    actors = pd.DataFrame(
+        {
+            "actor_id": ["P50ff1041a4177d39", "+447700900009"],
+            "name": ["Matt Knight, registered as Donna Hall", None],
+            "phones": [["+447318617357"], ["+447700900009"]],
+        }
+    )
+    names = display_names(SimpleNamespace(actors=actors))  # type: ignore[arg-type]
+    assert names["+447318617357"] == "+447318617357 (Matt Knight, registered as Donna Hall)"
+    assert names["P50ff1041a4177d39"].startswith("Matt Knight, registered as Donna Hall (")
+    assert names["+447700900009"] == "+447700900009"
