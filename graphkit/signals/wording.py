@@ -293,6 +293,14 @@ def _started(ev: Mapping[str, Any]) -> str:
     return f"started {_num(gap)} h later ({active} active hours of the old number)"
 
 
+def _rhythm(value: Any) -> str:
+    """The rhythm similarity in words: the measure is floored at 0, so 0 says the two
+    numbers' hours of use agree no more than anyone's (or are opposite), not that it is small."""
+    if isinstance(value, int | float) and value == 0:
+        return "no rhythm similarity (hours of use no more alike than the population's)"
+    return f"rhythm similarity {_num(value, 2)}"
+
+
 def handoff_explanation(
     row: Mapping[str, Any], *, owners: tuple[str | None, str | None] = (None, None)
 ) -> str:
@@ -311,8 +319,8 @@ def handoff_explanation(
     if contacts:  # the evidence lists the heaviest few only
         text += f" (heaviest shared: {_names(contacts, complete=False)})"
     text += (
-        f", cell overlap {_num(ev.get('cells_overlap'), 2)}, rhythm similarity "
-        f"{_num(ev.get('rhythm_similarity'), 2)}, "
+        f", cell overlap {_num(ev.get('cells_overlap'), 2)}, "
+        f"{_rhythm(ev.get('rhythm_similarity'))}, "
         f"activity ratio {_num(ev.get('activity_ratio'), 2)}"
     )
     imei = list(ev.get("shared_imei") or [])

@@ -188,6 +188,11 @@ def test_a_hand_off_row_gives_timing_overlaps_handset_and_choice() -> None:
     # the evidence lists only the heaviest shared contacts: no "and N more" from a cut list
     assert "+447715961602)" in text and "more" not in text
     assert "cell overlap 0.88" in text and "same handset (IMEI 358756097764612)" in text
+    assert "rhythm similarity 0.36" in text
+    # the measure is floored at 0: 0 says "no more alike than anyone", not a small similarity
+    flat = handoff_explanation({**row, "evidence": {**row["evidence"], "rhythm_similarity": 0.0}})
+    assert "no rhythm similarity (hours of use no more alike than the population's)" in flat
+    assert "rhythm similarity 0" not in flat
     assert text.endswith("score 1-1.0e-05, rank 1, chosen in the joint matching; not reviewed")
     decided = {**row, "status": "rejected", "decided_by": "analyst"}
     assert handoff_explanation(decided).endswith("; rejected by analyst")
