@@ -93,10 +93,25 @@ _FIRST = (
 )
 
 
+# Evidence fields in words (the rest: their names with spaces for underscores).
+_WORDS = {
+    "contacts_overlap": "contact overlap",
+    "cells_overlap": "cell overlap",
+    "shared_imei": "same handset (IMEI)",
+    "gap_hours": "hours between",
+    "n_shared_contacts": "number of shared contacts",
+    "shortest_path_hops": "hops apart",
+    "common_neighbours": "shared contacts (count)",
+    "expected_events": "events expected",
+    "ranked_by": "ranked by",
+    "then_by": "then by",
+}
+
+
 def evidence_text(evidence: Any, *, limit: int = 6, names: dict[str, str] | None = None) -> str:
-    """A one-line summary of an evidence dict: the telling fields first, numbers as they are,
-    lists by their first items, named through ``names`` (actor id or phone -> label), with a
-    count of the rest; paths as ``a → b → c``."""
+    """A one-line summary of an evidence dict: the telling fields first, in words, numbers
+    through :func:`fmt`, lists by their first items, named through ``names`` (actor id or
+    phone -> label), with a count of the rest; paths as ``a → b → c``."""
     if not isinstance(evidence, dict):
         return "" if evidence is None else str(evidence)[:200]
     keys = [k for k in _FIRST if k in evidence] + [k for k in evidence if k not in _FIRST]
@@ -105,7 +120,11 @@ def evidence_text(evidence: Any, *, limit: int = 6, names: dict[str, str] | None
         v = evidence[k]
         if k in ("weights", "model_version") or isinstance(v, dict):
             continue
-        parts.append(f"{k}: {_list_text(v, names or {})}" if isinstance(v, list) else f"{k}: {v}")
+        said = _WORDS.get(k, k.replace("_", " "))
+        value = fmt(v) if isinstance(v, float) else v
+        parts.append(
+            f"{said}: {_list_text(v, names or {})}" if isinstance(v, list) else f"{said}: {value}"
+        )
         if len(parts) >= limit:
             break
     return "; ".join(parts) or json.dumps(evidence)[:200]

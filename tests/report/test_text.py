@@ -25,7 +25,9 @@ def test_evidence_text_puts_the_telling_fields_first() -> None:
         "weights": {"x": 1},
     }
     text = evidence_text(ev, limit=3)
-    assert text == "contacts_overlap: 0.7; shared_contacts: a, b, c; cells_overlap: 0.8"
+    assert text == "contact overlap: 0.7; shared contacts: a, b, c; cell overlap: 0.8"
+    # numbers through the one formatter: a score just under 1 never reads as 1
+    assert evidence_text({"activity_ratio": 0.99999999}) == "activity ratio: 1-1.0e-08"
     assert evidence_text(None) == "" and evidence_text("free text") == "free text"
 
 
@@ -56,7 +58,7 @@ def test_evidence_text_names_contacts_and_paths_and_counts_the_rest() -> None:
         "paths": [["P1", "P2", "P9"]],
     }
     text = evidence_text(ev, names=names)
-    assert "shared_contacts: Ann Lee (P1), Bo Chan (P2), +447700900123 (Ann Lee) and 2 more" in text
+    assert "shared contacts: Ann Lee (P1), Bo Chan (P2), +447700900123 (Ann Lee) and 2 more" in text
     assert "paths: Ann Lee (P1) → Bo Chan (P2) → P9" in text
 
 
