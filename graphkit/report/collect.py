@@ -65,6 +65,7 @@ _ACTOR_COLUMNS = {
     "hierarchy_stated": "false",
     "hierarchy_q_value": "CAST(NULL AS DOUBLE)",
     "relay_tier": "CAST(NULL AS DOUBLE)",
+    "relay_q_value": "CAST(NULL AS DOUBLE)",
     "broker_role": "CAST(NULL AS VARCHAR)",
     "brokerage": "CAST(NULL AS DOUBLE)",
     "communities_reached": "CAST(NULL AS DOUBLE)",

@@ -166,7 +166,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
         blocks.append(
             Para(
                 _relay_heads_sentence(
-                    [label_of(r) for _, r in relay_heads.iterrows()],
+                    [_with_relay_q(r) for _, r in relay_heads.iterrows()],
                     confirmed=bool(getattr(row, "relay_test_stated", False)),
                 ),
                 muted=not bool(getattr(row, "relay_test_stated", False)),
@@ -321,6 +321,14 @@ def _ordering_thresholds(facts: CaseFacts) -> tuple[float, float]:
         float(settings.get("hierarchy_significance", 0.05)),
         float(settings.get("hierarchy_min_effect", 0.01)),
     )
+
+
+def _with_relay_q(member: Any) -> str:
+    """A chain head's label with its own relay test's q-value, so that a head named on a
+    borderline q (0.0498) reads as such beside one at 1e-6."""
+    q = member.get("relay_q_value")
+    own = f" at q = {_fmt(float(q))}" if q is not None and not pd.isna(q) else ""
+    return label_of(member) + own
 
 
 def _relay_heads_sentence(heads: list[str], *, confirmed: bool) -> str:

@@ -130,3 +130,14 @@ def test_relay_heads_read_as_one_sentence_about_each() -> None:
     pattern = _relay_heads_sentence(["A (1)", "B (2)"], confirmed=False)
     assert pattern.startswith("Relay pattern, not a claim: the contacts of A (1) and B (2)")
     assert "did not pass" in pattern and "head a relay chain" not in pattern
+
+
+def test_a_chain_head_is_named_with_its_own_relay_q_value() -> None:
+    """Two heads of one community named alike read as equally sure; each carries its own q
+    (the demo's Nicholas Green was named at q = 0.0498, beside Oliver Horvat's smaller one)."""
+    from graphkit.report.sections import _with_relay_q
+
+    head = pd.Series({"actor_id": "P1e24", "name": "Nicholas Green", "relay_q_value": 0.0498})
+    assert _with_relay_q(head) == "Nicholas Green (P1e24) at q = 0.0498"
+    unknown = pd.Series({"actor_id": "P1", "name": "Ann", "relay_q_value": float("nan")})
+    assert _with_relay_q(unknown) == "Ann (P1)"
