@@ -258,7 +258,11 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
                 )
                 for _, r in top.iterrows()
             ),
-            f"Members by leadership ({len(top)} of {len(members)})",
+            f"Members by leadership ({len(top)} of {len(members)}). Level: the member's band "
+            "of seniority (SpringRank), 0 for the band of the most senior, one unit wide, so "
+            "several members share a level and a level-0 member may still rank below another; "
+            "most likely superior: the contact ranked above it that most likely outranks it "
+            "(a chain head has none). Both only where the ordering test passed",
             collapsed=True,
         )
     )
