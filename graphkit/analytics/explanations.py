@@ -252,7 +252,8 @@ def _broker_texts(table: pd.DataFrame) -> list[str]:
     reached = _plain(table["communities_reached"])
     return [
         (
-            f"{r} on {_count(counts[r][i])} of {_count(total[i])} brokered paths; "
+            f"{r} on {_count(counts[r][i])} of {_count(total[i])} brokered paths (its role "
+            "most over-represented against all brokered paths); "
             f"ties into {reached[i]} other communit{'y' if reached[i] == 1 else 'ies'}"
         )
         if r != "none"

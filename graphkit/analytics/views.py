@@ -295,7 +295,8 @@ def burner_carriers(store: CaseStore) -> dict[str, tuple[str, float, str]]:
 
 @view(
     "brokers",
-    help="actors by brokerage: Gould-Fernandez role, bridging, key-player effect",
+    help="actors by betweenness (on most shortest paths first), with their Gould-Fernandez "
+    "brokerage (role, paths brokered), bridging, key-player effect",
     actors=("actor_id",),
     default_limit=20,
 )
