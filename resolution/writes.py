@@ -77,12 +77,32 @@ def write_graph(
                      coalesce(e.full_name,
                               nullif(concat_ws(' ', e.first_name, e.last_name), '')) AS name
               FROM clusters_df c JOIN er_records e USING (record_key)
+            ), spelled AS (
+              SELECT person_id, name, count(*) AS n, min(anchor_rank) AS first_rank
+              FROM r WHERE name IS NOT NULL GROUP BY person_id, name
+            ), parts AS (
+              SELECT name, string_split(lower(trim(name)), ' ') AS t
+              FROM (SELECT DISTINCT name FROM spelled)
+            ), firsts AS (
+              SELECT t[1] AS token, count(*) AS n FROM spelled JOIN parts USING (name) GROUP BY 1
+            ), lasts AS (
+              SELECT t[len(t)] AS token, count(*) AS n
+              FROM spelled JOIN parts USING (name) GROUP BY 1
+            ), typical AS (
+              -- how usual a spelling is in the case: how many persons' names begin with its
+              -- first word and end with its last (the rarer of the two). A typo ("uSnita"),
+              -- a nickname ("Sandy") or a surname first ("Bennett Frank") is rarer there
+              -- than the name it stands for
+              SELECT p.name, least(coalesce(f.n, 0), coalesce(l.n, 0)) AS typical
+              FROM parts p LEFT JOIN firsts f ON f.token = p.t[1]
+                           LEFT JOIN lasts l ON l.token = p.t[len(p.t)]
             ), best_name AS (
               SELECT person_id, name FROM (
-                SELECT person_id, name, row_number() OVER (
-                  PARTITION BY person_id
-                  ORDER BY strpos(name, ' ') > 0 DESC, count(*) DESC, min(anchor_rank)) AS k
-                FROM r WHERE name IS NOT NULL GROUP BY person_id, name) WHERE k = 1
+                SELECT s.person_id, s.name, row_number() OVER (
+                  PARTITION BY s.person_id
+                  ORDER BY strpos(s.name, ' ') > 0 DESC, s.n DESC, y.typical DESC,
+                           s.first_rank, s.name) AS k
+                FROM spelled s JOIN typical y USING (name)) WHERE k = 1
             ), best_dob AS (
               SELECT person_id, dob FROM (
                 SELECT person_id, dob, row_number() OVER (
