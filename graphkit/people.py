@@ -168,9 +168,9 @@ class Directory:
         return out
 
     def name_text(self, text: str) -> str:
-        """Free text with actors named: the first mention of an id becomes ``Name (id)``, later
-        ones ``Name``; the first mention of each phone becomes ``phone (Name)`` (two numbers
-        of one person both say whose they are).
+        """Free text with actors named: the first mention of an id becomes ``Name (id;
+        phones)`` (two, then how many more), later ones ``Name``; the first mention of each
+        phone becomes ``phone (Name)`` (two numbers of one person both say whose they are).
 
         A mention the text already labels is left as it is: an id in ``Label (id`` (the label,
         whatever name of the actor it is, is then the name its later mentions get, so that a
@@ -203,7 +203,7 @@ class Directory:
             if key in seen:
                 return (name if is_id else token) + paren
             seen.add(key)
-            head, inner = (name, token) if is_id else (token, actor.name)
+            head, inner = (name, _id_and_phones(actor)) if is_id else (token, actor.name)
             return f"{head} ({inner}; " if paren else f"{head} ({inner})"
 
         return _TOKEN.sub(swap, text)
@@ -334,6 +334,21 @@ class Directory:
             else "search by name, phone or id (`graphkit show CASE actors` lists them)"
         )
         raise InputError(f"unknown actor {query!r}: no name, phone or id matches; {hint}")
+
+
+#: phones written beside an id in free text (the rest counted)
+_PHONES_SAID = 2
+
+
+def _id_and_phones(actor: Actor) -> str:
+    """``id; phone, phone and N more``: what follows a person's name at its first mention in
+    free text (people are names with their phones beside the id)."""
+    phones = [p for p in actor.phones if p != actor.actor_id]
+    if not phones:
+        return actor.actor_id
+    said = ", ".join(phones[:_PHONES_SAID])
+    more = len(phones) - _PHONES_SAID
+    return f"{actor.actor_id}; {said}" + (f" and {more} more" if more > 0 else "")
 
 
 def _with_phone(actor: Actor) -> str:

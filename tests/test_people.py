@@ -164,9 +164,12 @@ def test_text_names_ids_once_and_phones_beside_their_holder(people: Directory) -
         f"{a.actor_id} (numbers joined) called {phone_actor.actor_id} 12 times; {a.actor_id} again"
     )
     named = people.name_text(text)
+    # the first mention: name, id and the person's phones (two, then how many more)
+    more = f" and {len(a.phones) - 2} more" if len(a.phones) > 2 else ""
+    phones = ", ".join(a.phones[:2]) + more
     assert named == (
-        f"{a.name} ({a.actor_id}; numbers joined) called {phone_actor.actor_id} 12 times; "
-        f"{a.name} again"
+        f"{a.name} ({a.actor_id}; {phones}; numbers joined) called {phone_actor.actor_id} "
+        f"12 times; {a.name} again"
     )
     assert people.name_text(f"{a.phones[0]} stopped") == f"{a.phones[0]} ({a.name}) stopped"
     already = f"{a.name} ({a.actor_id}) is named"
@@ -248,7 +251,7 @@ def test_rows_get_name_and_phones_beside_each_actor_column(people: Directory) ->
     assert row["members_names"] == [a.name, phone_actor.actor_id]
     assert row["members_phones"] == [list(a.phones), list(phone_actor.phones)]
     assert row["old_name"] == a.name and row["old_actor"] == a.actor_id
-    assert row["explanation"] == f"above {a.name} ({a.actor_id})"
+    assert row["explanation"] == f"above {a.name} ({a.actor_id}; {', '.join(a.phones[:2])})"
     assert row["evidence_names"] == {a.actor_id: a.name}
 
 

@@ -135,7 +135,9 @@ def test_tables_show_name_and_short_id_and_json_the_fields(
     assert planted["a_name"] == a.name and planted["b_name"] == people.by_id[planted["b"]].name
     assert planted["evidence_names"][x.actor_id] == x.name
     # evidence in words: the contacts and paths by name, not the lengths of lists
-    assert f"via {x.name} ({x.actor_id})" in planted["explanation"]
+    # a person's first mention: name, id and phones (people are names with their phones)
+    said = f"via {x.name} ({x.actor_id}" + (f"; {x.phones[0]}" if x.phones else ")")
+    assert said in planted["explanation"]
     assert "2 shared contact(s): " in planted["explanation"]
     assert "score 1-4.0e-05" in planted["explanation"]  # 0.99996, not "1.00"
     handoff = pages["handoffs"][0]

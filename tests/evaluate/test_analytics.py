@@ -272,5 +272,5 @@ def test_report_explanations_name_the_people_they_mention(
             actor = people.get(found.group())
             if actor is not None and actor.named:
                 checked += 1
-                assert f"{actor.name} ({found.group()})" in text
+                assert f"{actor.name} ({found.group()}" in text  # then its phones
     assert checked >= 5
