@@ -7,15 +7,8 @@ from typing import Annotated
 
 import typer
 
-from graphkit.cli._common import (
-    audited,
-    console,
-    flag_names,
-    open_case,
-    print_json,
-    progress,
-    render,
-)
+from graphkit.cli import _common
+from graphkit.cli._common import audited, console, flag_names, open_case, progress, render
 
 __all__ = ["register"]
 
