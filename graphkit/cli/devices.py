@@ -73,7 +73,7 @@ def devices(
     rows = get_view("devices")(store)
     if json_output:
         out = {"summary": summary, "not_checked": summary.get("not_checked", {}), "rows": rows}
-        print_json(out, default=str)
+        _common.print_json(out, default=str)
         return
     for check, why in summary.get("not_checked", {}).items():
         console.print(f"not checked: {check.replace('_', ' ')}: {why}", highlight=False)
