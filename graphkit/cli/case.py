@@ -91,6 +91,11 @@ _STAGE_FACTS: dict[str, tuple[tuple[str, ...], str]] = {
         "SIM moved to another handset {sim_moved_reported:,}, handset took another SIM "
         "{sim_changed_reported:,}, cloned or shared numbers {clones_reported:,} (hypotheses)",
     ),
+    "predict_links": (
+        ("stored", "ranked_by", "actors", "candidates"),
+        "{stored:,} predicted links stored, ranked by {ranked_by} (of {candidates:,} candidate "
+        "pairs among the {actors:,} actors with a tie)",
+    ),
     "hotspots": (
         ("forecast", "train", "incidents_trained_on", "area_cells"),
         "forecast {forecast} from {train}: {incidents_trained_on:,} incidents, "

@@ -108,3 +108,15 @@ def test_single_actors_are_not_counted_as_communities() -> None:
         "15 communities of 2+ actors, 28 actors alone (2,318 actors)"
     )
     assert stage_line("analyze", summary) == "43 communities (2,318 actors)"  # no table read
+
+
+def test_the_link_predictions_line_says_what_its_actors_count() -> None:
+    """`status` said "predict_links ... actors 2,290" under "build ... 2,318 actors": the
+    link graph holds the actors with a tie. The line now says so, with what was stored."""
+    from graphkit.cli.case import stage_line
+
+    summary = {"stored": 20, "ranked_by": "colocation", "actors": 2290, "candidates": 1404619}
+    assert stage_line("predict_links", summary) == (
+        "20 predicted links stored, ranked by colocation (of 1,404,619 candidate pairs among "
+        "the 2,290 actors with a tie)"
+    )
