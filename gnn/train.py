@@ -587,7 +587,7 @@ def filled_below(name: str) -> bool:
 def _neighbourhood_signal(score: np.ndarray, fill: np.ndarray) -> np.ndarray:
     """An index of shared neighbours (:data:`gnn.scorers.SHARED_NEIGHBOUR_INDICES`) as a
     signal: ``log(score)`` where the two ends share a neighbour, as before; the pairs that share
-    none, which the index leaves tied at 0 (Montagna, 20 random hold-outs: 87 % of the uniform
+    none, which the index leaves tied at 0 (Montagna, 20 random hold-outs: 86-87 % of the uniform
     non-ties on both layers; 6.6 % of the held-out meeting ties, 42.5 % of the phone-call
     ties), below every one of them and in
     the order of ``fill`` (in ``[log 1e-9 - log 2, log 1e-9)``, under any positive score's
