@@ -302,8 +302,9 @@ def _leaders_table(facts: CaseFacts) -> list[Block]:
 
 def _lead_role(member: Any, stated: bool) -> str:
     """ "leader" only on a test that passed (heads a relay chain in a community whose
-    relayed-orders test passed, or tops a stated ordering); otherwise the member is only the
-    most prominent."""
+    relayed-orders test passed, or tops a stated ordering:
+    :func:`graphkit.analytics.chain_claim.named_leader`); otherwise the member is first by
+    leadership on an untested relay pattern, or the most prominent."""
     tier = member.get("relay_tier")
     if named_leader(
         relay_tier=tier,
