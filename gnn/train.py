@@ -592,8 +592,8 @@ def _neighbourhood_signal(score: np.ndarray, fill: np.ndarray) -> np.ndarray:
     ties), below every one of them and in
     the order of ``fill`` (in ``[log 1e-9 - log 2, log 1e-9)``, under any positive score's
     ``log(score + 1e-9)``). The top of the list does not move; the AUC against uniform non-ties
-    on Montagna, 20 random hold-outs (docs/gnn.md): resource allocation 0.946 alone, 0.962 with
-    personalised PageRank below (meetings); 0.737 and 0.821 (phone calls)."""
+    on Montagna, 20 random hold-outs (docs/gnn.md): resource allocation 0.946 alone, 0.961 with
+    personalised PageRank below (meetings); 0.736 and 0.819 (phone calls)."""
     below = np.log(1e-9) + np.log(0.5 + 0.5 * fill / (1.0 + fill))
     out: np.ndarray = np.where(score > 0, np.log(score + 1e-9), below)
     return out

@@ -99,7 +99,10 @@ def _measures(store: CaseStore, actor_id: str) -> Row:
     if "community_leader" in out and out["community_leader"] is None:
         # a community's first member by leadership is its leader only where a test passed
         out["community_leader"] = "none named (no leader test passed)"
-    if "rank_in_community" in out and not row.get("ordering_stated"):
+    # a case analysed before orderings were stated apart reads its chain-of-command claim
+    ordered = row.get("ordering_stated")
+    ordered = row.get("hierarchy_stated") if ordered is None else ordered
+    if "rank_in_community" in out and not ordered:
         out["rank_in_community"] = None  # a seniority rank only within a stated ordering
     for ranking, rank, loose, strict, survives in sens:
         out[f"{ranking}_top_rank"] = (

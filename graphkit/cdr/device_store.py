@@ -107,6 +107,7 @@ def _clone_rows(f: pd.DataFrame, threshold: float, *, settings: Settings) -> pd.
                         "fastest_hops": list(r.evidence_hops),
                         "speed_limit_kmh": settings.max_speed_kmh,
                         "coverage_allowance_km": settings.tolerance_m / 1000,
+                        "clock_allowance_min": settings.resolution_s / 60,
                         "first_returns": list(r.evidence_returns),
                     },
                     sort_keys=True,

@@ -335,7 +335,7 @@ def clones(
                         "distance_km": round(float(x.distance_m) / 1000, 1),
                         # the speed the check compares with its limit: the distance less the
                         # coverage allowance, over the time plus the clock's resolution
-                        "needed_kmh": round(float(x.speed_kmh)),
+                        "needed_kmh": round(float(x.speed_kmh), 1),
                         "from_imei": x.prev_imei,
                         "to_imei": x.imei,
                     }

@@ -111,10 +111,12 @@ def _hops_text(ev: dict[str, Any]) -> str:
     if not timed or ev.get("speed_limit_kmh") is None:  # stored before the speeds were kept
         return said + ")"
     top = max(timed, key=lambda h: h["needed_kmh"])
+    clock = ev.get("clock_allowance_min")
+    plus = f" plus {clock:g} min for the records' clock" if clock else ""
     return (
         f"{said}; the fastest {top['distance_km']} km in {top['minutes']} min: "
-        f"{top['needed_kmh']} km/h after {ev.get('coverage_allowance_km'):g} km for cell "
-        f"coverage, against a limit of {ev['speed_limit_kmh']:g} km/h)"
+        f"{top['needed_kmh']:.1f} km/h counting {ev.get('coverage_allowance_km'):g} km less "
+        f"for cell coverage{plus}, against a limit of {ev['speed_limit_kmh']:g} km/h)"
     )
 
 

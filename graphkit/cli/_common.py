@@ -167,6 +167,14 @@ def json_safe(value: Any) -> Any:
     computed for that row) as ``null``; dicts, lists and tuples followed."""
     if isinstance(value, float):
         return None if math.isnan(value) or math.isinf(value) else value
+    if (
+        type(value).__module__ == "numpy"
+        and hasattr(value, "item")
+        and not hasattr(value, "__len__")
+    ):
+        return json_safe(value.item())  # a numpy scalar (float32 NaN included)
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return None
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -206,7 +206,8 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
                     same_as=same,
                 ),
                 "Hierarchy: seniority (SpringRank) upwards, levels from the top (0); arrows run "
-                "from each member's most likely superior; the leader is ringed, brokers are "
+                "from each member's most likely superior; the first by leadership is ringed "
+                "(a leader only as the table below says), brokers are "
                 "diamonds; a number beside a node refers to the key on the right.",
             )
         )
@@ -262,7 +263,7 @@ def _community_card(facts: CaseFacts, row: Any) -> Card:
             "of seniority (SpringRank), 0 for the band of the most senior, one unit wide, so "
             "several members share a level and a level-0 member may still rank below another; "
             "most likely superior: the contact ranked above it that most likely outranks it "
-            "(a chain head has none). Both only where the ordering test passed",
+            "(the top of the ordering has none). Both only where the ordering test passed",
             collapsed=True,
         )
     )
@@ -305,18 +306,32 @@ def _lead_role(member: Any, stated: bool) -> str:
     relayed-orders test passed, or tops a stated ordering:
     :func:`graphkit.analytics.chain_claim.named_leader`); otherwise the member is first by
     leadership on an untested relay pattern, or the most prominent."""
-    tier = member.get("relay_tier")
+    tier = _tier(member.get("relay_tier"))
+    confirmed = _yes(member.get("relay_confirmed"))
     if named_leader(
         relay_tier=tier,
-        relay_confirmed=member.get("relay_confirmed"),
+        relay_confirmed=confirmed,
         ordering_stated=stated,
         level=member.get("level"),
     ):
-        chain = tier == 2 and bool(member.get("relay_confirmed"))
+        chain = tier == 2 and confirmed
         return "leader (heads a relay chain)" if chain else "leader (top of the stated ordering)"
-    if tier in (1, 2):  # its place rests on a relay pattern its community's test did not confirm
+    if tier and not confirmed:  # its place rests on a pattern its community's test did not confirm
         return "first by leadership, on an untested relay pattern (no leader test passed)"
+    if tier == 1:
+        return (
+            "first by leadership, a middle link of a confirmed relay chain (no leader test passed)"
+        )
     return "most prominent (no leader test passed)"
+
+
+def _tier(value: Any) -> int:
+    """A relay tier as an int, 0 where missing (NaN, NA, None)."""
+    return int(value) if value is not None and not pd.isna(value) else 0
+
+
+def _yes(value: Any) -> bool:
+    return bool(value) if value is not None and not pd.isna(value) else False
 
 
 def _ordering_thresholds(facts: CaseFacts) -> tuple[float, float]:

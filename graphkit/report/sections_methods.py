@@ -65,7 +65,7 @@ def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
                 f"{noun.capitalize()}s (by {measure}): {kept} of the top {len(t)} stay in the "
                 f"top {k} under every threshold; "
                 + "; ".join(
-                    f"{v}: top-{k} overlap {fmt(float(_overlap(agree[v])))}, Kendall "
+                    f"{v}: top-{k} {_overlap(agree[v])}, Kendall "
                     f"tau {fmt(float(agree[v]['kendall_tau']))}"
                     for v in variants
                     if v in agree
@@ -95,10 +95,13 @@ def _sensitivity_blocks(facts: CaseFacts) -> list[Block]:
     return blocks
 
 
-def _overlap(agreement: dict[str, float]) -> float:
-    """The share of both top lists' actors found in the other (matched by phones); a case
-    analysed before session 19 recorded the Jaccard index of the two lists' ids instead."""
-    return agreement.get("top_k_overlap", agreement.get("jaccard_top_k", float("nan")))
+def _overlap(agreement: dict[str, float]) -> str:
+    """``overlap X``: the share of both top lists' actors found in the other (matched by
+    phones); a case analysed before session 19 recorded the Jaccard index of the two lists'
+    ids instead, said as such."""
+    if "top_k_overlap" in agreement:
+        return f"overlap {fmt(float(agreement['top_k_overlap']))}"
+    return f"Jaccard index of the ids {fmt(float(agreement.get('jaccard_top_k', float('nan'))))}"
 
 
 def methods_section(facts: CaseFacts, *, seed: int) -> Section:

@@ -81,7 +81,14 @@ def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
                 ordering_stated=stated,
                 level=r.get("level"),
             )
-            untested = r.get("relay_tier") in (1, 2)  # placed by an unconfirmed relay pattern
+            # placed there by a relay pattern its community's test did not confirm
+            tier, confirmed = r.get("relay_tier"), r.get("relay_confirmed")
+            untested = (
+                tier is not None
+                and not pd.isna(tier)
+                and int(tier) in (1, 2)
+                and not (confirmed is not None and not pd.isna(confirmed) and bool(confirmed))
+            )
             roles.setdefault(str(r["actor_id"]), []).append(
                 "leader" if leader else ("first by leadership" if untested else "most prominent")
             )

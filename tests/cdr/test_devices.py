@@ -350,7 +350,8 @@ def test_review_decides_and_a_rerun_keeps_the_decision(hand_case: CaseStore) -> 
     # the fastest hop against the limit it broke, so that one just over it reads as such
     hops = shown[clone]["evidence"]["fastest_hops"]
     fastest = max(hops, key=lambda h: h["needed_kmh"])
-    assert f"{fastest['needed_kmh']} km/h after 10 km for cell coverage" in text
+    said = f"{fastest['needed_kmh']:.1f} km/h counting 10 km less for cell coverage plus 1 min"
+    assert said in text
     assert "against a limit of 150 km/h" in text and fastest["needed_kmh"] > 150
     assert "7 returns" in text and "on 4 days" in text
 

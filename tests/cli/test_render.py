@@ -38,7 +38,17 @@ def test_a_measure_not_computed_is_null_in_json_and_blank_in_a_table(
     (JavaScript's JSON.parse, jq) refuse the whole document. It is written as null, nested
     values too, and left blank in a table."""
     nan = float("nan")
-    rows = [{"community": "C13", "q_value": nan, "evidence": {"effect": nan, "runs": [1.0, nan]}}]
+    import numpy as np
+    import pandas as pd
+
+    rows = [
+        {
+            "community": "C13",
+            "q_value": nan,
+            "evidence": {"effect": nan, "runs": [1.0, nan]},
+            "other": [np.float32("nan"), pd.NA, np.int64(3)],
+        }
+    ]
     render(rows, json_output=True, title="communities")
 
     def refuse(word: str) -> None:
@@ -46,6 +56,7 @@ def test_a_measure_not_computed_is_null_in_json_and_blank_in_a_table(
 
     (row,) = json.loads(capsys.readouterr().out, parse_constant=refuse)
     assert row["q_value"] is None and row["evidence"] == {"effect": None, "runs": [1.0, None]}
+    assert row["other"] == [None, None, 3]  # numpy and pandas missing values too
     with console.capture() as cap:
         render([{"community": "C13", "q_value": nan}], json_output=False, title="communities")
     assert "nan" not in cap.get().lower() and "C13" in cap.get()

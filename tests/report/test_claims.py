@@ -141,3 +141,13 @@ def test_a_chain_head_is_named_with_its_own_relay_q_value() -> None:
     assert _with_relay_q(head) == "Nicholas Green (P1e24) at q = 0.0498"
     unknown = pd.Series({"actor_id": "P1", "name": "Ann", "relay_q_value": float("nan")})
     assert _with_relay_q(unknown) == "Ann (P1)"
+
+
+def test_a_confirmed_chain_s_middle_link_is_not_called_untested() -> None:
+    """A middle link of a chain its community's test confirmed, ranked first there, is no
+    leader, and its pattern is not "untested"; a missing tier (NA) reads as none."""
+    link = pd.Series({"relay_tier": 1, "level": 2, "relay_confirmed": True})
+    said = _lead_role(link, stated=True)
+    assert said.startswith("first by leadership, a middle link of a confirmed relay chain")
+    missing = pd.Series({"relay_tier": pd.NA, "level": pd.NA, "relay_confirmed": pd.NA})
+    assert _lead_role(missing, stated=False).startswith("most prominent")
