@@ -288,12 +288,6 @@ def _minibatch_logits(
     return torch.cat(out) if out else torch.zeros(0)
 
 
-def _heuristic_metrics(view: View, pos: np.ndarray, neg: np.ndarray) -> dict[str, dict[str, float]]:
-    hp = heuristic_scores(view.adj, pos[:, 0], pos[:, 1])
-    hn = heuristic_scores(view.adj, neg[:, 0], neg[:, 1])
-    return {name: link_metrics(hp[name], hn[name]) for name in HEURISTICS}
-
-
 def _ranking_loss(logits: Any, labels: Any, generator: Any) -> Any:
     """Pairwise logistic ranking loss (RankNet, Burges et al. 2005): each negative against a
     random positive of the batch, ``softplus(s_neg - s_pos)``."""
@@ -644,11 +638,14 @@ def _kept_ppr(view: View, pairs: np.ndarray) -> np.ndarray:
     return out
 
 
-def baseline_signals(view: View, pairs: np.ndarray) -> dict[str, np.ndarray]:
+def baseline_signals(
+    view: View, pairs: np.ndarray, *, heur: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     """:func:`baseline_signal` of every baseline of the view (:func:`view_baselines`), the
-    classic heuristics and Katz (which the side signals also read) computed once."""
+    classic heuristics and Katz (which the side signals also read) computed once. ``heur``:
+    the pairs' :func:`gnn.features.heuristic_scores` when the caller has them."""
     u, v = pairs[:, 0], pairs[:, 1]
-    heur = heuristic_scores(view.adj, u, v)
+    heur = heur if heur is not None else heuristic_scores(view.adj, u, v)
     katz = score_pairs_by("katz", view.adj, u, v)
     fill = path_fill(view, pairs, katz=katz)
     out = {}
@@ -723,15 +720,16 @@ def _scored(rs: RankingSet, pos: np.ndarray, neg: np.ndarray) -> ScoredList:
     """The model's inputs and the baselines' metrics of a list, made in the thread that made
     the list: the view's dense pair matrices are in that thread's cache
     (:func:`gnn.features.dense_matrix`)."""
-    view, both = rs.view, np.vstack([pos, neg])
-    row = _heuristic_metrics(view, pos, neg)
+    view, both, n = rs.view, np.vstack([pos, neg]), len(pos)
+    heur = heuristic_scores(view.adj, both[:, 0], both[:, 1])
+    row = {name: link_metrics(heur[name][:n], heur[name][n:]) for name in HEURISTICS}
     # a baseline's row is that of the ranking by it; an index of shared neighbours alone
     # (its pairs without one tied at 0) keeps its row as ``<name>_alone``
     for b in SHARED_NEIGHBOUR_INDICES:
         row[f"{b}_alone"] = row[b]
-    signals = baseline_signals(view, both)
+    signals = baseline_signals(view, both, heur=heur)
     for b in view_baselines(view):
-        row[b] = link_metrics(signals[b][: len(pos)], signals[b][len(pos) :])
+        row[b] = link_metrics(signals[b][:n], signals[b][n:])
     return ScoredList(rs, _tensors(view, rs.pairs, None), pos, neg, _tensors(view, both, None), row)
 
 

@@ -24,9 +24,26 @@ import pandas as pd
 
 from graphkit.stats import fdr_qvalues
 
-__all__ = ["BASES", "joint_claims", "named_leader"]
+__all__ = [
+    "BASES",
+    "joint_claims",
+    "named_leader",
+    "passed",
+    "relay_tier_of",
+    "untested_relay",
+]
 
 BASES = ("ordering", "relayed orders", "ordering and relayed orders")
+
+
+def passed(value: Any) -> bool:
+    """A stored test outcome as a bool, missing (None, NaN, NA) as not passed."""
+    return bool(value) if value is not None and not pd.isna(value) else False
+
+
+def relay_tier_of(value: Any) -> int:
+    """A stored relay tier as an int, missing as 0 (no tier)."""
+    return int(value) if value is not None and not pd.isna(value) else 0
 
 
 def named_leader(
@@ -36,13 +53,15 @@ def named_leader(
     (``relay_tier`` 2) in a community whose relayed-orders test passed, or it sits at the top
     level (0) of an ordering the ordering test stated. Otherwise it is at most first in the
     leadership ranking, a measurement (missing values count as not passed)."""
-
-    def passed(value: Any) -> bool:
-        return bool(value) if value is not None and not pd.isna(value) else False
-
-    relay = relay_tier is not None and not pd.isna(relay_tier) and int(relay_tier) == 2
+    relay = relay_tier_of(relay_tier) == 2
     top = level is not None and not pd.isna(level) and int(level) == 0
     return (relay and passed(relay_confirmed)) or (top and passed(ordering_stated))
+
+
+def untested_relay(*, relay_tier: Any, relay_confirmed: Any) -> bool:
+    """Whether an actor carries a relay tier its community's relayed-orders test did not
+    confirm: a pattern, which may place it in the leadership ranking but names nothing."""
+    return relay_tier_of(relay_tier) > 0 and not passed(relay_confirmed)
 
 
 def joint_claims(

@@ -172,7 +172,9 @@ def json_safe(value: Any) -> Any:
         and hasattr(value, "item")
         and not hasattr(value, "__len__")
     ):
-        return json_safe(value.item())  # a numpy scalar (float32 NaN included)
+        # a numpy scalar (float32 NaN included), told by its module: the CLI starts without
+        # importing numpy
+        return json_safe(value.item())
     if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
         return None
     if isinstance(value, dict):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from graphkit.analytics.chain_claim import named_leader
+from graphkit.analytics.chain_claim import named_leader, passed, relay_tier_of, untested_relay
 from graphkit.analytics.organisation import organisation
 from graphkit.report import figures, figures_hierarchy
 from graphkit.report.blocks import (
@@ -306,32 +306,20 @@ def _lead_role(member: Any, stated: bool) -> str:
     relayed-orders test passed, or tops a stated ordering:
     :func:`graphkit.analytics.chain_claim.named_leader`); otherwise the member is first by
     leadership on an untested relay pattern, or the most prominent."""
-    tier = _tier(member.get("relay_tier"))
-    confirmed = _yes(member.get("relay_confirmed"))
-    if named_leader(
-        relay_tier=tier,
-        relay_confirmed=confirmed,
-        ordering_stated=stated,
-        level=member.get("level"),
-    ):
-        chain = tier == 2 and confirmed
+    tier, confirmed, level = (member.get(k) for k in ("relay_tier", "relay_confirmed", "level"))
+    named = named_leader(
+        relay_tier=tier, relay_confirmed=confirmed, ordering_stated=stated, level=level
+    )
+    if named:
+        chain = relay_tier_of(tier) == 2 and passed(confirmed)
         return "leader (heads a relay chain)" if chain else "leader (top of the stated ordering)"
-    if tier and not confirmed:  # its place rests on a pattern its community's test did not confirm
+    if untested_relay(relay_tier=tier, relay_confirmed=confirmed):
         return "first by leadership, on an untested relay pattern (no leader test passed)"
-    if tier == 1:
+    if relay_tier_of(tier) == 1:  # a middle link of a confirmed chain
         return (
             "first by leadership, a middle link of a confirmed relay chain (no leader test passed)"
         )
     return "most prominent (no leader test passed)"
-
-
-def _tier(value: Any) -> int:
-    """A relay tier as an int, 0 where missing (NaN, NA, None)."""
-    return int(value) if value is not None and not pd.isna(value) else 0
-
-
-def _yes(value: Any) -> bool:
-    return bool(value) if value is not None and not pd.isna(value) else False
 
 
 def _ordering_thresholds(facts: CaseFacts) -> tuple[float, float]:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graphkit.analytics.chain_claim import named_leader
+from graphkit.analytics.chain_claim import named_leader, untested_relay
 from graphkit.report import figures
 from graphkit.report.blocks import Block, Figure, Interactive, Para, Section
 from graphkit.report.collect import CaseFacts
@@ -82,12 +82,8 @@ def _roles(actors: pd.DataFrame) -> dict[str, list[str]]:
                 level=r.get("level"),
             )
             # placed there by a relay pattern its community's test did not confirm
-            tier, confirmed = r.get("relay_tier"), r.get("relay_confirmed")
-            untested = (
-                tier is not None
-                and not pd.isna(tier)
-                and int(tier) in (1, 2)
-                and not (confirmed is not None and not pd.isna(confirmed) and bool(confirmed))
+            untested = untested_relay(
+                relay_tier=r.get("relay_tier"), relay_confirmed=r.get("relay_confirmed")
             )
             roles.setdefault(str(r["actor_id"]), []).append(
                 "leader" if leader else ("first by leadership" if untested else "most prominent")
